@@ -1,0 +1,4 @@
+import { CreateAccountsAndTokens1795575687263 } from './1795575687263-CreateAccountsAndTokens';
+
+/** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
+export const migrations = [CreateAccountsAndTokens1795575687263];

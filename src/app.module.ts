@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { typeormOptions } from './common/database/typeorm-options';
+import { loggerModule } from './common/logging/logger.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { HealthController } from './health/health.controller';
+import { TeamsModule } from './teams/teams.module';
+
+@Module({})
+export class AppModule {
+  /** `config.databaseUrl` must be set: main.ts starts the embedded database first when it is not. */
+  static forRoot(config: AppConfig & { databaseUrl: string }): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(config),
+        TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        AuthModule,
+        TeamsModule,
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

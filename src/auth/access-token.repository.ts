@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Page } from '../common/http/pagination';
+import type { PlanName } from '../billing/plans';
+import type { Role } from '../teams/role';
+import type { Ability } from './ability';
+import { AccessToken } from './access-token.entity';
+import type { TokenMode } from './pat';
+import type { UserKind } from './user.entity';
+
+export interface TokenAuthRow {
+  id: string;
+  user_id: string;
+  team_id: string;
+  abilities: Ability[];
+  mode: TokenMode;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  role: Role;
+  plan: PlanName;
+  user_name: string;
+  user_kind: UserKind;
+}
+
+@Injectable()
+export class AccessTokenRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * The whole authentication in one indexed lookup. Joining the membership means a member
+   * removed from the team (or a deleted service account) stops authenticating at once.
+   */
+  async findForAuth(tokenHash: Buffer): Promise<TokenAuthRow | null> {
+    const rows: TokenAuthRow[] = await this.db.query(
+      `SELECT t.id, t.user_id, t.team_id, t.abilities, t.mode, t.expires_at, t.last_used_at,
+              m.role, tm.plan, u.name AS user_name, u.kind AS user_kind
+         FROM access_tokens t
+         JOIN team_members m ON m.team_id = t.team_id AND m.user_id = t.user_id
+         JOIN teams tm ON tm.id = t.team_id
+         JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Writes at most once a minute per token, however many requests it makes. */
+  async touch(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE access_tokens SET last_used_at = now()
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    );
+  }
+
+  async insert(token: Omit<AccessToken, 'createdAt' | 'lastUsedAt' | 'team' | 'user'>, manager?: EntityManager): Promise<AccessToken> {
+    const repository = (manager ?? this.db.manager).getRepository(AccessToken);
+    await repository.insert(token);
+    return repository.findOneByOrFail({ id: token.id });
+  }
+
+  async listForUser(teamId: string, userId: string, page: Page): Promise<[AccessToken[], number]> {
+    return this.db.getRepository(AccessToken).findAndCount({
+      where: { teamId, userId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: page.offset,
+      take: page.perPage,
+    });
+  }
+
+  /** Returns whether a token was deleted: another user's or team's id is simply not found. */
+  async deleteForUser(teamId: string, userId: string, id: string): Promise<boolean> {
+    const result = await this.db.getRepository(AccessToken).delete({ teamId, userId, id });
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,55 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ApiError } from '../common/errors/api-error';
+import { isAdmin } from '../teams/role';
+import { ANONYMOUS, AuthContext, TokenAuth } from './auth-context';
+import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
+
+/**
+ * The one global guard: every route needs a valid token unless it says `@Public()`, and a route
+ * that names an ability or the admin role gets it checked here against the token's live state.
+ */
+@Injectable()
+export class ApiAuthGuard extends AuthGuard('bearer') {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rule = this.reflector.getAllAndOverride<AuthRule>(AUTH_RULE, targets) ?? {};
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
+
+    // Only the header counts: passport-http-bearer would also read ?access_token=, which ends up in logs.
+    if (request.headers.authorization === undefined) {
+      if (rule.anonymous && this.config.allowAnonymous) {
+        request.user = ANONYMOUS;
+        return true;
+      }
+      throw ApiError.unauthenticated();
+    }
+    await super.canActivate(context);
+    const auth = request.user as TokenAuth;
+    if (rule.ability && !auth.abilities.includes(rule.ability)) {
+      throw ApiError.forbidden(`This token does not have the ${rule.ability} ability.`);
+    }
+    if (rule.admin && !isAdmin(auth.role)) {
+      throw ApiError.forbidden('Only owners and admins of the team may do this.');
+    }
+    return true;
+  }
+
+  override handleRequest<T>(error: unknown, user: T | false): T {
+    if (error) throw error;
+    if (!user) throw ApiError.unauthenticated();
+    return user;
+  }
+}

@@ -1,0 +1,35 @@
+import { ApiError } from '../errors/api-error';
+
+/**
+ * Bounds how many expensive jobs (argon2 hashes, 64 MiB each) run at once and how many may wait,
+ * so a flood of password or passcode guesses queues briefly and is then refused instead of
+ * exhausting memory or starving libuv's thread pool.
+ */
+export class Semaphore {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly maxWaiting: number,
+  ) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit) {
+      this.running++;
+    } else {
+      if (this.waiting.length >= this.maxWaiting) {
+        throw new ApiError(503, 'The server is busy; try again shortly.', {}, { 'Retry-After': '1' });
+      }
+      // The finishing job hands its slot straight to us, so `running` never overshoots.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}

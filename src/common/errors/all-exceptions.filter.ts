@@ -1,0 +1,54 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { ApiError, ApiErrorBody } from './api-error';
+import { STATUS_MESSAGES } from './status-messages';
+
+interface Rendered {
+  status: number;
+  body: ApiErrorBody;
+  headers: Record<string, string>;
+}
+
+/** Fastify's own errors (body parsing, size, content type) carry a statusCode and an FST_ code. */
+function fromFrameworkStatus(status: number): Rendered {
+  const known = STATUS_MESSAGES[status] ? status : status >= 500 ? 500 : 400;
+  return { status: known, body: { message: STATUS_MESSAGES[known] }, headers: {} };
+}
+
+/** Maps any thrown value to the contract's error body; nothing internal ever leaves the process. */
+export function renderError(error: unknown, logger: Logger): Rendered {
+  if (error instanceof ApiError) {
+    return { status: error.status, body: error.body, headers: error.headers };
+  }
+  if (error instanceof HttpException) {
+    const rendered = fromFrameworkStatus(error.getStatus());
+    if (rendered.status === 401) rendered.headers['WWW-Authenticate'] = 'Bearer realm="oncelink"';
+    return rendered;
+  }
+  if (isDatabaseUnavailable(error)) {
+    logger.warn(`Database unavailable: ${(error as Error).message}`);
+    return { status: 503, body: { message: STATUS_MESSAGES[503] }, headers: { 'Retry-After': '5' } };
+  }
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof statusCode === 'number' && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
+    return fromFrameworkStatus(statusCode);
+  }
+  logger.error(error instanceof Error ? error.stack ?? error.message : 'Non-error thrown');
+  return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };
+}
+
+export function sendError(reply: FastifyReply, rendered: Rendered): void {
+  reply.status(rendered.status).headers(rendered.headers).header('content-type', 'application/json; charset=utf-8');
+  reply.send(JSON.stringify(rendered.body));
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    sendError(host.switchToHttp().getResponse<FastifyReply>(), renderError(error, this.logger));
+  }
+}

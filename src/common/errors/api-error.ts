@@ -1,0 +1,48 @@
+export type FieldErrors = Record<string, string[]>;
+
+export interface ApiErrorBody {
+  message: string;
+  errors?: FieldErrors;
+  code?: string;
+  [extra: string]: unknown;
+}
+
+/** A failure the client caused or may act on; the exception filter renders it as the contract's error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Omit<ApiErrorBody, 'message'> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  get body(): ApiErrorBody {
+    return { message: this.message, ...this.extra };
+  }
+
+  static validation(errors: FieldErrors): ApiError {
+    return new ApiError(422, 'The given data was invalid.', { errors });
+  }
+
+  static field(field: string, message: string): ApiError {
+    return ApiError.validation({ [field]: [message] });
+  }
+
+  static unauthenticated(): ApiError {
+    return new ApiError(401, 'Unauthenticated.', {}, { 'WWW-Authenticate': 'Bearer realm="oncelink"' });
+  }
+
+  static forbidden(message = 'This action is unauthorized.', code?: string): ApiError {
+    return new ApiError(403, message, code ? { code } : {});
+  }
+
+  static notFound(message = 'Not found.'): ApiError {
+    return new ApiError(404, message);
+  }
+
+  static gone(message: string): ApiError {
+    return new ApiError(410, message);
+  }
+}

@@ -1,0 +1,139 @@
+import { isIP } from 'node:net';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+/** What Fastify's `trustProxy` accepts: off, on, a hop count, or a list of addresses/CIDRs. */
+export type TrustProxy = boolean | number | string;
+
+export interface RateLimitConfig {
+  enabled: boolean;
+}
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  encryptionKey?: string;
+  encryptionKeysOld: string[];
+  trustProxy: TrustProxy;
+  allowAnonymous: boolean;
+  webhookAllowPrivate: boolean;
+  logLevel: string;
+  bodyLimitBytes: number;
+  rateLimit: RateLimitConfig;
+  stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
+
+function masterKey(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (Buffer.from(raw, 'base64').length !== 32) {
+    throw new ConfigError(`${name} must be 32 bytes encoded in base64`);
+  }
+  return raw;
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || /^false$/i.test(raw)) return false;
+  if (/^true$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/');
+    if (!isIP(address) && !['loopback', 'linklocal', 'uniquelocal'].includes(address)) {
+      throw new ConfigError('TRUST_PROXY must be true, false, a hop count, or a list of addresses/CIDRs');
+    }
+    if (bits !== undefined && !/^\d{1,3}$/.test(bits)) {
+      throw new ConfigError('TRUST_PROXY has an invalid CIDR prefix length');
+    }
+  }
+  return entries.join(',');
+}
+
+/** Reads and validates the environment once; a bad variable stops the start with its name. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    throw new ConfigError('NODE_ENV must be development, production or test');
+  }
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  oldKeys.forEach((key, i) => masterKey({ [`ENCRYPTION_KEYS_OLD[${i}]`]: key }, `ENCRYPTION_KEYS_OLD[${i}]`));
+  const encryptionKey = masterKey(env, 'ENCRYPTION_KEY');
+  if (nodeEnv === 'production' && !encryptionKey) {
+    throw new ConfigError('ENCRYPTION_KEY is required in production');
+  }
+  const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+
+  return {
+    nodeEnv,
+    port,
+    host,
+    publicUrl,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: env.DATA_DIR || './data',
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    encryptionKey,
+    encryptionKeysOld: oldKeys,
+    trustProxy: trustProxy(env),
+    allowAnonymous: bool(env, 'ALLOW_ANONYMOUS', true),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    logLevel,
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    rateLimit: { enabled: bool(env, 'RATE_LIMIT_ENABLED', true) },
+    stripe: {
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,
+      pricePro: env.STRIPE_PRICE_PRO || undefined,
+      priceEnterprise: env.STRIPE_PRICE_ENTERPRISE || undefined,
+    },
+  };
+}

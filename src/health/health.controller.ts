@@ -1,0 +1,30 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators';
+import { ApiError } from '../common/errors/api-error';
+
+@ApiExcludeController()
+@Controller()
+@Public()
+export class HealthController {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: the database answers too. */
+  @Get('readyz')
+  async ready() {
+    try {
+      await this.db.query('SELECT 1');
+    } catch {
+      throw new ApiError(503, 'Database unavailable.', { status: 'unavailable' }, { 'Retry-After': '5' });
+    }
+    return { status: 'ok' };
+  }
+}
