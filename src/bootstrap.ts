@@ -32,6 +32,8 @@ export async function bootstrap(app: NestFastifyApplication): Promise<void> {
 
   // Errors raised by Fastify itself (unparseable JSON, body too large, bad content type) get the contract's shape too.
   fastify.setErrorHandler((error, _request, reply) => sendError(reply, renderError(error, errorLogger)));
+  // JSON only (multipart arrives with files); anything else is a 415.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -1,0 +1,12 @@
+/** e2e specs over real HTTP against a real PostgreSQL (TEST_DATABASE_URL) or embedded PGlite. */
+module.exports = {
+  rootDir: '.',
+  testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+  transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  // ESM-only dependencies that Jest's CommonJS runtime cannot require on Node 20.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  testEnvironment: 'node',
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,246 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('auth', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+  });
+  afterAll(() => t.close());
+
+  describe('POST /api/v1/auth/register', () => {
+    it('creates the user and a personal team where they are owner on the free plan', async () => {
+      const res = await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'Owner@Example.test', password: 'a long enough password', name: 'Owner' })
+        .expect(201);
+      expect(res.body.data).toMatchObject({ email: 'owner@example.test', name: 'Owner', team: { plan: 'free', role: 'owner' } });
+      expect(JSON.stringify(res.body)).not.toContain('a long enough password');
+    });
+
+    it('rejects a duplicate email, whatever its case, with a field error', async () => {
+      await newUser(t.baseUrl, { email: 'dup@example.test' });
+      const res = await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'DUP@example.test', password: 'another long password', name: 'Dup' })
+        .expect(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { email: ['The email has already been taken.'] } });
+    });
+
+    it.each([
+      ['email', { password: 'a long enough password', name: 'N' }],
+      ['email', { email: 'not-an-email', password: 'a long enough password', name: 'N' }],
+      ['password', { email: 'p@example.test', password: 'short', name: 'N' }],
+      ['password', { email: 'p@example.test', password: 12345678901234, name: 'N' }],
+      ['name', { email: 'p@example.test', password: 'a long enough password' }],
+      ['name', { email: 'p@example.test', password: 'a long enough password', name: 'x'.repeat(101) }],
+      ['role', { email: 'p@example.test', password: 'a long enough password', name: 'N', role: 'owner' }],
+    ])('answers 422 naming %s and never echoes the submitted values', async (field, body) => {
+      const res = await api().post('/api/v1/auth/register').send(body).expect(422);
+      expect(res.body.message).toBe('The given data was invalid.');
+      expect(Object.keys(res.body.errors)).toContain(field);
+      expect(JSON.stringify(res.body.errors)).not.toContain('a long enough password');
+      expect(JSON.stringify(res.body.errors)).not.toContain('not-an-email');
+    });
+
+    it('answers 400 in the error shape for unparseable JSON', async () => {
+      const res = await api().post('/api/v1/auth/register').set('Content-Type', 'application/json').send('{"email":').expect(400);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    });
+
+    it('answers 415 for a body that is not JSON', async () => {
+      const res = await api().post('/api/v1/auth/register').set('Content-Type', 'text/plain').send('hello').expect(415);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    });
+
+    it('answers 413 for a body over the size limit', async () => {
+      const res = await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'big@example.test', password: 'x'.repeat(3 * 1024 * 1024), name: 'Big' })
+        .expect(413);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    });
+  });
+
+  describe('POST /api/v1/auth/token', () => {
+    let user: TestUser;
+    beforeAll(async () => {
+      user = await newUser(t.baseUrl);
+    });
+
+    it('issues a live token bound to the personal team, shown once, with the asked abilities', async () => {
+      const res = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: user.password, device_name: 'ci-runner', abilities: ['secrets:read'] })
+        .expect(201);
+      const data = res.body.data;
+      expect(data).toMatchObject({ name: 'ci-runner', abilities: ['secrets:read'], team_id: user.teamId, mode: 'live', expires_at: null });
+      expect(data.token).toMatch(/^olk_live_[0-9A-Za-z]{38}$/);
+    });
+
+    it('issues test-mode tokens with an expiry when asked', async () => {
+      const res = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: user.password, device_name: 'dev', abilities: ['team:read'], mode: 'test', expires_in_days: 2 })
+        .expect(201);
+      expect(res.body.data.token).toMatch(/^olk_test_/);
+      const expiresIn = new Date(res.body.data.expires_at).getTime() - Date.now();
+      expect(expiresIn).toBeGreaterThan(47 * 3600_000);
+      expect(expiresIn).toBeLessThanOrEqual(48 * 3600_000);
+    });
+
+    it('answers 401 for a wrong password and for an unknown email alike', async () => {
+      const wrong = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: 'not the password!', device_name: 'x', abilities: ['secrets:read'] })
+        .expect(401);
+      const unknown = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: 'nobody@example.test', password: 'not the password!', device_name: 'x', abilities: ['secrets:read'] })
+        .expect(401);
+      expect(wrong.body).toEqual(unknown.body);
+    });
+
+    it('answers 403 for a team the user does not belong to', async () => {
+      const other = await newUser(t.baseUrl);
+      await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: user.password, device_name: 'x', abilities: ['secrets:read'], team_id: other.teamId })
+        .expect(403);
+    });
+
+    it.each([
+      ['abilities', { abilities: ['secrets:admin'] }],
+      ['abilities', { abilities: [] }],
+      ['abilities', { abilities: 'secrets:read' }],
+      ['abilities', { abilities: undefined }],
+      ['device_name', { device_name: '' }],
+      ['mode', { mode: 'prod' }],
+      ['expires_in_days', { expires_in_days: 0 }],
+      ['expires_in_days', { expires_in_days: 1.5 }],
+      ['team_id', { team_id: 'not-a-uuid' }],
+    ])('answers 422 naming %s', async (field, patch) => {
+      const body = { email: user.email, password: user.password, device_name: 'x', abilities: ['secrets:read'], ...patch };
+      const res = await api().post('/api/v1/auth/token').send(body).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual([field]);
+    });
+  });
+
+  describe('bearer authentication', () => {
+    let user: TestUser;
+    let token: string;
+    beforeAll(async () => {
+      user = await newUser(t.baseUrl);
+      token = await newToken(t.baseUrl, user);
+    });
+
+    it.each([
+      ['no header', {}],
+      ['a malformed token', bearer('not-a-token')],
+      ['a token with a broken checksum', bearer('olk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000')],
+      ['a different scheme', { Authorization: 'Basic dXNlcjpwYXNz' }],
+    ])('answers 401 with WWW-Authenticate for %s', async (_case, headers) => {
+      const res = await api().get('/api/v1/account').set(headers).expect(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.body).toEqual({ message: 'Unauthenticated.' });
+    });
+
+    it('answers 401 for a well-formed token that was never issued', async () => {
+      const forged = await newToken(t.baseUrl, user);
+      await t.dataSource.query('DELETE FROM access_tokens WHERE prefix = $1', [forged.slice(0, 13)]);
+      await api().get('/api/v1/account').set(bearer(forged)).expect(401);
+    });
+
+    it('answers 401 once a token has expired', async () => {
+      const expiring = await newToken(t.baseUrl, user, { expires_in_days: 1 });
+      await api().get('/api/v1/account').set(bearer(expiring)).expect(200);
+      await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE prefix = $1`, [expiring.slice(0, 13)]);
+      await api().get('/api/v1/account').set(bearer(expiring)).expect(401);
+    });
+
+    it('records last_used_at on first use and not again within the minute', async () => {
+      const fresh = await newToken(t.baseUrl, user);
+      await api().get('/api/v1/account').set(bearer(fresh)).expect(200);
+      const read = async () =>
+        (await t.dataSource.query('SELECT last_used_at FROM access_tokens WHERE prefix = $1', [fresh.slice(0, 13)]))[0].last_used_at;
+      let first: Date | null = null;
+      for (let i = 0; i < 50 && !first; i++) {
+        first = await read();
+        if (!first) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(first).toBeInstanceOf(Date);
+      await api().get('/api/v1/account').set(bearer(fresh)).expect(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await read()).getTime()).toBe(first!.getTime());
+    });
+  });
+
+  describe('GET /api/v1/auth/tokens and DELETE /api/v1/auth/tokens/{id}', () => {
+    let user: TestUser;
+    let token: string;
+    beforeAll(async () => {
+      user = await newUser(t.baseUrl);
+      token = await newToken(t.baseUrl, user);
+    });
+
+    it('answers 401 without a token', async () => {
+      await api().get('/api/v1/auth/tokens').expect(401);
+      await api().delete('/api/v1/auth/tokens/00000000-0000-4000-8000-000000000000').expect(401);
+    });
+
+    it('lists the caller’s tokens with prefixes and never their values', async () => {
+      const res = await api().get('/api/v1/auth/tokens').set(bearer(token)).expect(200);
+      expect(res.body.meta).toMatchObject({ current_page: 1, per_page: 15, total: 1, last_page: 1 });
+      expect(res.body.data[0]).toMatchObject({ prefix: token.slice(0, 13), abilities: expect.any(Array) });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+      expect(res.body.data[0].token).toBeUndefined();
+    });
+
+    it('paginates and validates the page parameters', async () => {
+      await newToken(t.baseUrl, user);
+      const res = await api().get('/api/v1/auth/tokens?per_page=1&page=2').set(bearer(token)).expect(200);
+      expect(res.body.meta).toEqual({ current_page: 2, per_page: 1, total: 2, last_page: 2 });
+      expect(res.body.data).toHaveLength(1);
+      const bad = await api().get('/api/v1/auth/tokens?per_page=101').set(bearer(token)).expect(422);
+      expect(Object.keys(bad.body.errors)).toEqual(['per_page']);
+    });
+
+    it('does not show or revoke another user’s tokens', async () => {
+      const other = await newUser(t.baseUrl);
+      const otherToken = await newToken(t.baseUrl, other);
+      const list = await api().get('/api/v1/auth/tokens').set(bearer(otherToken)).expect(200);
+      const otherId = list.body.data[0].id;
+      await api().delete(`/api/v1/auth/tokens/${otherId}`).set(bearer(token)).expect(404);
+      await api().delete('/api/v1/auth/tokens/not-a-uuid').set(bearer(token)).expect(404);
+      await api().get('/api/v1/account').set(bearer(otherToken)).expect(200);
+    });
+
+    it('revokes a token so that it fails from the next request on', async () => {
+      const doomed = await newToken(t.baseUrl, user);
+      const list = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(doomed)).expect(200);
+      const id = list.body.data.find((row: { prefix: string }) => row.prefix === doomed.slice(0, 13)).id;
+      await api().delete(`/api/v1/auth/tokens/${id}`).set(bearer(doomed)).expect(204);
+      await api().get('/api/v1/account').set(bearer(doomed)).expect(401);
+    });
+  });
+
+  describe('GET /api/v1/account', () => {
+    it('describes the user, the token’s team and role, abilities, usage and limits', async () => {
+      const user = await newUser(t.baseUrl, { name: 'Acct' });
+      const token = await newToken(t.baseUrl, user, { abilities: ['secrets:read', 'team:read'], mode: 'test' });
+      const res = await api().get('/api/v1/account').set(bearer(token)).expect(200);
+      expect(res.body.data).toMatchObject({
+        user: { id: user.id, email: user.email, name: 'Acct' },
+        team: { id: user.teamId, plan: 'free', role: 'owner' },
+        token: { abilities: ['secrets:read', 'team:read'], mode: 'test' },
+        usage: expect.any(Object),
+        limits: expect.any(Object),
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+    });
+  });
+});

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { startEmbeddedDatabase } from '../../src/common/database/embedded-database';
+
+export const TEMPLATE_DATABASE = 'oncelink_test_template';
+
+export interface TestDatabase {
+  url: string;
+  /** Superuser access to the same server, to stop or inspect the database under a running app. */
+  adminUrl?: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+export function databaseMode(): 'postgresql' | 'embedded' {
+  return process.env.TEST_DATABASE_URL ? 'postgresql' : 'embedded';
+}
+
+export function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+export async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh database for one spec file: a clone of the migrated template on PostgreSQL
+ * (as immich does), or a new in-memory PGlite served on its own port.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const embedded = await startEmbeddedDatabase();
+    return { url: embedded.url, name: 'postgres', drop: () => embedded.stop() };
+  }
+  const name = `oncelink_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
+  return {
+    url: withDatabase(serverUrl, name),
+    adminUrl: serverUrl,
+    name,
+    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}

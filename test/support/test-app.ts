@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import supertest from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { createTestDatabase, TestDatabase } from './database';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  config: AppConfig;
+  db: TestDatabase;
+  http: () => supertest.Agent;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** Environment every test app starts from; a spec passes overrides as it would set variables. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    RATE_LIMIT_ENABLED: 'false',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'oncelink-test-')),
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+/** Starts the real app, listening on a free port, against `db` (a fresh database if none given). */
+export async function startTestApp(
+  options: { env?: Record<string, string>; db?: TestDatabase } = {},
+): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const config = loadConfig(testEnv({ PORT: '0', ...options.env }));
+  const app = await createApp({ ...config, databaseUrl: db.url });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    baseUrl,
+    config,
+    db,
+    http: () => supertest.agent(baseUrl),
+    dataSource: app.get(DataSource),
+    async close() {
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
