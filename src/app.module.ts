@@ -1,6 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountModule } from './account/account.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './common/database/typeorm-options';
@@ -8,6 +11,7 @@ import { loggerModule } from './common/logging/logger.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
+import { SecretsModule } from './secrets/secrets.module';
 import { TeamsModule } from './teams/teams.module';
 
 @Module({})
@@ -20,8 +24,12 @@ export class AppModule {
         ConfigModule.forRoot(config),
         loggerModule(config),
         TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        ScheduleModule.forRoot(),
+        AuditModule,
         AuthModule,
         TeamsModule,
+        SecretsModule,
+        AccountModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

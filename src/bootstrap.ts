@@ -36,6 +36,8 @@ export async function bootstrap(app: NestFastifyApplication): Promise<void> {
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Responses may carry a secret, a token or a capability link: no cache may keep any of them.
+    reply.header('cache-control', 'no-store');
   });
 
   await app.register(helmet, {

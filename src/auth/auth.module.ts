@@ -3,8 +3,6 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TeamsModule } from '../teams/teams.module';
 import { AccessTokenRepository } from './access-token.repository';
-import { AccountController } from './account.controller';
-import { AccountService } from './account.service';
 import { ApiAuthGuard } from './auth.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -16,7 +14,7 @@ import { UserRepository } from './user.repository';
 
 @Module({
   imports: [PassportModule, TeamsModule],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController],
   providers: [
     { provide: APP_GUARD, useClass: ApiAuthGuard },
     PatStrategy,
@@ -26,8 +24,7 @@ import { UserRepository } from './user.repository';
     PasswordHasher,
     TokenService,
     AuthService,
-    AccountService,
   ],
-  exports: [TokenService, PasswordHasher],
+  exports: [AuthService, TokenService, PasswordHasher],
 })
 export class AuthModule {}

@@ -51,6 +51,10 @@ export class AuthService {
     }
   }
 
+  findUser(id: string) {
+    return this.users.findById(id);
+  }
+
   async issueToken(dto: CreateTokenDto) {
     const user = await this.users.findByEmail(dto.email);
     // Always run argon2 so the answer takes as long whether or not the email is registered.

@@ -23,6 +23,7 @@ export interface AppConfig {
   webhookAllowPrivate: boolean;
   logLevel: string;
   bodyLimitBytes: number;
+  purgeIntervalSeconds: number;
   rateLimit: RateLimitConfig;
   stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
 }
@@ -129,6 +130,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     rateLimit: { enabled: bool(env, 'RATE_LIMIT_ENABLED', true) },
     stripe: {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,

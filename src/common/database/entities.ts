@@ -1,6 +1,8 @@
+import { AuditEvent } from '../../audit/audit-event.entity';
 import { AccessToken } from '../../auth/access-token.entity';
 import { User } from '../../auth/user.entity';
+import { Secret } from '../../secrets/secret.entity';
 import { TeamMember } from '../../teams/team-member.entity';
 import { Team } from '../../teams/team.entity';
 
-export const entities = [User, Team, TeamMember, AccessToken];
+export const entities = [User, Team, TeamMember, AccessToken, Secret, AuditEvent];

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { TokenAuth } from './auth-context';
-import { Auth, Authenticated } from './auth.decorators';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
 import { AccountService } from './account.service';
 
 @ApiTags('auth')

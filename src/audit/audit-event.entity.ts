@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type AuditEventType =
+  | 'secret.created'
+  | 'secret.viewed'
+  | 'secret.updated'
+  | 'secret.deleted'
+  | 'token.created'
+  | 'token.revoked'
+  | 'member.added'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'service_account.created'
+  | 'service_account.deleted'
+  | 'plan.changed';
+
+export type AuditActorType = 'user' | 'service_account' | 'link' | 'system';
+
+/** Who did what to which target, from where: never secret content, never a token. */
+@Entity('audit_events')
+@Index('audit_events_team_created_idx', ['teamId', 'createdAt'])
+export class AuditEvent {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'team_id', type: 'uuid' })
+  teamId!: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  type!: AuditEventType;
+
+  @Column({ name: 'actor_type', type: 'varchar', length: 20 })
+  actorType!: AuditActorType;
+
+  @Column({ name: 'actor_id', type: 'uuid', nullable: true })
+  actorId!: string | null;
+
+  @Column({ name: 'actor_name', type: 'varchar', length: 100, nullable: true })
+  actorName!: string | null;
+
+  @Column({ name: 'target_id', type: 'uuid', nullable: true })
+  targetId!: string | null;
+
+  @Column({ type: 'varchar', length: 45, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'char', length: 2, nullable: true })
+  country!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

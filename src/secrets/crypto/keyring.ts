@@ -1,0 +1,58 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+
+export interface SealedContent {
+  keyId: string;
+  iv: Buffer;
+  /** AES-256-GCM ciphertext followed by its 16-byte auth tag. */
+  ciphertext: Buffer;
+}
+
+export class DecryptionError extends Error {}
+
+const TAG_BYTES = 16;
+
+function keyId(master: Buffer): string {
+  return createHash('sha256').update(master).digest('hex').slice(0, 16);
+}
+
+/** A purpose-bound key, so the master key itself never touches content. */
+function contentKey(master: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'oncelink secret content v1', 32));
+}
+
+/**
+ * AES-256-GCM with a fresh 96-bit IV per secret. The secret's id is bound in as associated
+ * data, so a ciphertext copied onto another row fails to decrypt. Old keys stay for
+ * decryption only, so `ENCRYPTION_KEY` can rotate without downtime.
+ */
+export class Keyring {
+  private readonly keys = new Map<string, Buffer>();
+  private readonly activeId: string;
+
+  constructor(active: Buffer, old: Buffer[] = []) {
+    for (const master of [active, ...old]) this.keys.set(keyId(master), contentKey(master));
+    this.activeId = keyId(active);
+  }
+
+  encrypt(secretId: string, plaintext: Buffer): SealedContent {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeId)!, iv);
+    cipher.setAAD(Buffer.from(secretId));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return { keyId: this.activeId, iv, ciphertext };
+  }
+
+  decrypt(secretId: string, sealed: SealedContent): Buffer {
+    const key = this.keys.get(sealed.keyId);
+    if (!key) throw new DecryptionError(`No key ${sealed.keyId} in the keyring`);
+    if (sealed.ciphertext.length < TAG_BYTES) throw new DecryptionError('Ciphertext too short');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+      decipher.setAAD(Buffer.from(secretId));
+      decipher.setAuthTag(sealed.ciphertext.subarray(-TAG_BYTES));
+      return Buffer.concat([decipher.update(sealed.ciphertext.subarray(0, -TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new DecryptionError('Ciphertext failed authentication');
+    }
+  }
+}

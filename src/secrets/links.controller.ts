@@ -1,0 +1,27 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/auth.decorators';
+import { Client, ClientInfo } from '../common/http/client.decorator';
+import { RevealDto } from './dto/reveal.dto';
+import { LinksService } from './links.service';
+
+/** No bearer token here: the link token in the path is the capability. */
+@ApiTags('links')
+@Controller('links')
+@Public()
+export class LinksController {
+  constructor(private readonly links: LinksService) {}
+
+  /** What the link leads to (kind, expiry, views left, passcode needed); spends nothing. */
+  @Get(':token')
+  async lookup(@Param('token') token: string) {
+    return { data: await this.links.lookup(token) };
+  }
+
+  /** Spends one view and returns the content (or the client's ciphertext and IV). */
+  @Post(':token/reveal')
+  @HttpCode(200)
+  async reveal(@Param('token') token: string, @Body() dto: RevealDto, @Client() client: ClientInfo) {
+    return { data: await this.links.reveal(token, dto ?? {}, client) };
+  }
+}

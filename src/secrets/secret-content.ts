@@ -1,0 +1,43 @@
+import { ApiError, FieldErrors } from '../common/errors/api-error';
+import { Plan } from '../billing/plans';
+
+
+export type SubmittedContent =
+  | { kind: 'text'; plaintext: Buffer }
+  | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
+
+const IV_BYTES = 12;
+// The smallest AES-GCM ciphertext is its 16-byte tag.
+const MIN_CIPHERTEXT_BYTES = 16;
+
+/** Exactly one of `content` or `ciphertext` + `iv`, as API.md says. */
+export function submittedContent(dto: { content?: string; ciphertext?: string; iv?: string }): SubmittedContent {
+  const errors: FieldErrors = {};
+  if (dto.content !== undefined && (dto.ciphertext !== undefined || dto.iv !== undefined)) {
+    errors.content = ['The content field is prohibited when ciphertext is present.'];
+  } else if (dto.content === undefined && dto.ciphertext === undefined) {
+    errors.content = ['The content field is required when ciphertext is not present.'];
+  } else if (dto.content === undefined) {
+    if (dto.iv === undefined) errors.iv = ['The iv field is required when ciphertext is present.'];
+    else if (Buffer.from(dto.iv, 'base64').length !== IV_BYTES) errors.iv = ['The iv field must be 12 bytes.'];
+    if (dto.ciphertext === undefined) errors.ciphertext = ['The ciphertext field is required when iv is present.'];
+    else if (Buffer.from(dto.ciphertext, 'base64').length < MIN_CIPHERTEXT_BYTES) {
+      errors.ciphertext = ['The ciphertext field must be at least 16 bytes.'];
+    }
+  }
+  if (Object.keys(errors).length) throw ApiError.validation(errors);
+  if (dto.content !== undefined) return { kind: 'text', plaintext: Buffer.from(dto.content, 'utf8') };
+  return { kind: 'encrypted', ciphertext: Buffer.from(dto.ciphertext!, 'base64'), iv: Buffer.from(dto.iv!, 'base64') };
+}
+
+export function sizeOf(content: SubmittedContent): number {
+  return content.kind === 'text' ? content.plaintext.length : content.ciphertext.length;
+}
+
+export function assertWithinPlan(bytes: number, plan: Plan): void {
+  if (bytes > plan.contentBytes) {
+    throw new ApiError(413, `The secret is larger than the ${plan.name} plan allows (${plan.contentBytes} bytes).`, {
+      code: 'plan_limit',
+    });
+  }
+}

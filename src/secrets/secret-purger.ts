@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { SecretRepository } from './secret.repository';
+
+const BATCH = 500;
+const JOB = 'purge-expired-secrets';
+
+/** Destroys the material of expired secrets within PURGE_INTERVAL_SECONDS (30 by default) of expiry. */
+@Injectable()
+export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SecretPurger.name);
+  private running: Promise<void> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly secrets: SecretRepository,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => void this.tick(), this.config.purgeIntervalSeconds * 1000);
+    timer.unref();
+    this.scheduler.addInterval(JOB, timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    await this.running;
+  }
+
+  /** Purges until nothing expired is left; overlapping ticks are skipped. */
+  async purge(): Promise<number> {
+    let total = 0;
+    for (let count = BATCH; count === BATCH; total += count) count = await this.secrets.purgeExpired(BATCH);
+    return total;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.purge()
+      .then((count) => {
+        if (count) this.logger.log(`Purged ${count} expired secrets`);
+      })
+      .catch((error: Error) => this.logger.warn(`Purge failed: ${error.message}`))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+}

@@ -1,0 +1,103 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Team } from '../teams/team.entity';
+
+export type SecretKind = 'text' | 'encrypted' | 'file';
+export type ExpireMode = 'views' | 'minutes';
+/** Stored state; a row still `active` past its `expires_at` reads as `expired` until the purge runs. */
+export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
+
+/**
+ * One secret. Its material (`ciphertext`, `iv`, `passcode_hash`) is set to NULL in the same
+ * transaction that burns, deletes or expires it; the row stays as a tombstone with metadata.
+ */
+@Entity('secrets')
+@Index('secrets_team_created_idx', ['teamId', 'createdAt'])
+@Index('secrets_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
+export class Secret {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** NULL for anonymous secrets, which belong to no team and are reachable only by link. */
+  @Column({ name: 'team_id', type: 'uuid', nullable: true })
+  teamId!: string | null;
+
+  @ManyToOne(() => Team, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'team_id' })
+  team?: Team;
+
+  @Column({ name: 'created_by', type: 'uuid', nullable: true })
+  createdBy!: string | null;
+
+  @Index('secrets_token_hash_key', { unique: true })
+  @Column({ name: 'token_hash', type: 'bytea' })
+  tokenHash!: Buffer;
+
+  @Column({ name: 'token_prefix', type: 'varchar', length: 8 })
+  tokenPrefix!: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  kind!: SecretKind;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  label!: string | null;
+
+  @Column({ name: 'expire_mode', type: 'varchar', length: 7 })
+  expireMode!: ExpireMode;
+
+  @Column({ name: 'expire_value', type: 'integer' })
+  expireValue!: number;
+
+  @Column({ name: 'views_remaining', type: 'integer', nullable: true })
+  viewsRemaining!: number | null;
+
+  @Column({ name: 'views_count', type: 'integer', default: 0 })
+  viewsCount!: number;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ type: 'varchar', length: 10, default: 'active' })
+  status!: StoredStatus;
+
+  /** When the secret stopped being active (burned, deleted or expired). */
+  @Column({ name: 'destroyed_at', type: 'timestamptz', nullable: true })
+  destroyedAt!: Date | null;
+
+  @Column({ name: 'has_passcode', type: 'boolean', default: false })
+  hasPasscode!: boolean;
+
+  @Column({ name: 'passcode_hash', type: 'text', nullable: true })
+  passcodeHash!: string | null;
+
+  @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
+  failedAttempts!: number;
+
+  /** Server-encrypted content (text) or the client's ciphertext verbatim (encrypted). */
+  @Column({ type: 'bytea', nullable: true })
+  ciphertext!: Buffer | null;
+
+  @Column({ type: 'bytea', nullable: true })
+  iv!: Buffer | null;
+
+  /** Which keyring key encrypted a `text` secret; NULL for zero-knowledge ones. */
+  @Column({ name: 'key_id', type: 'varchar', length: 16, nullable: true })
+  keyId!: string | null;
+
+  @Column({ name: 'content_bytes', type: 'integer' })
+  contentBytes!: number;
+
+  @Column({ name: 'allowed_countries', type: 'char', length: 2, array: true, nullable: true })
+  allowedCountries!: string[] | null;
+
+  @Column({ name: 'webhook_url', type: 'text', nullable: true })
+  webhookUrl!: string | null;
+
+  @Column({ name: 'last_viewed_at', type: 'timestamptz', nullable: true })
+  lastViewedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

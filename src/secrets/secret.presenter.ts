@@ -1,0 +1,33 @@
+import type { Secret } from './secret.entity';
+import { statusOf } from './secret-status';
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/**
+ * The API's Secret. `token` and `url` are filled only in the create response: the link is a
+ * capability, and no list or lookup ever shows it again (only `token_prefix`).
+ */
+export function presentSecret(secret: Secret, link?: { token: string; url: string }) {
+  return {
+    id: secret.id,
+    token: link?.token ?? null,
+    url: link?.url ?? null,
+    token_prefix: secret.tokenPrefix,
+    kind: secret.kind,
+    label: secret.label,
+    expire_mode: secret.expireMode,
+    expire_value: secret.expireValue,
+    views_remaining: secret.viewsRemaining,
+    views_count: secret.viewsCount,
+    expires_at: secret.expiresAt.toISOString(),
+    has_passcode: secret.hasPasscode,
+    allowed_countries: secret.allowedCountries,
+    webhook_url: secret.webhookUrl,
+    status: statusOf(secret),
+    created_by: secret.createdBy,
+    created_at: secret.createdAt.toISOString(),
+    updated_at: secret.updatedAt.toISOString(),
+    last_viewed_at: iso(secret.lastViewedAt),
+    destroyed_at: iso(secret.destroyedAt),
+  };
+}

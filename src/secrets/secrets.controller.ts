@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { AuthContext, TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { Client, ClientInfo } from '../common/http/client.decorator';
+import { toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { CreateSecretDto } from './dto/create-secret.dto';
+import { ListSecretsQuery } from './dto/list-secrets.query';
+import { UpdateSecretDto } from './dto/update-secret.dto';
+import { SecretsService } from './secrets.service';
+
+@ApiTags('secrets')
+@Controller('secrets')
+export class SecretsController {
+  constructor(private readonly secrets: SecretsService) {}
+
+  /** Creates a secret; the response is the only place its link token ever appears. */
+  @Post()
+  @Authenticated({ ability: 'secrets:write', anonymous: true })
+  async create(@Auth() auth: AuthContext, @Body() dto: CreateSecretDto, @Client() client: ClientInfo) {
+    return { message: 'Secret created successfully.', data: await this.secrets.create(auth, dto, client) };
+  }
+
+  /** The team's secrets, metadata only, newest first. */
+  @Get()
+  @Authenticated({ ability: 'secrets:read' })
+  list(@Auth() auth: TokenAuth, @Query() query: ListSecretsQuery) {
+    return this.secrets.list(auth, query.status, toPage(query));
+  }
+
+  /** One secret's metadata; spends no view. */
+  @Get(':id')
+  @Authenticated({ ability: 'secrets:read' })
+  async show(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string) {
+    return { data: await this.secrets.show(auth, id) };
+  }
+
+  @Put(':id')
+  @Authenticated({ ability: 'secrets:write' })
+  async update(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @Body() dto: UpdateSecretDto,
+    @Client() client: ClientInfo,
+  ) {
+    return { message: 'Secret updated successfully.', data: await this.secrets.update(auth, id, dto, client) };
+  }
+
+  /** Destroys the content at once; the link answers 410 from then on. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ ability: 'secrets:write' })
+  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+    await this.secrets.remove(auth, id, client);
+  }
+}

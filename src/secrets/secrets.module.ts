@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { keyringProvider } from './crypto/keyring.provider';
+import { LinksController } from './links.controller';
+import { LinksService } from './links.service';
+import { SecretPurger } from './secret-purger';
+import { SecretRepository } from './secret.repository';
+import { SecretsController } from './secrets.controller';
+import { SecretsService } from './secrets.service';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [SecretsController, LinksController],
+  providers: [keyringProvider, SecretRepository, SecretsService, LinksService, SecretPurger],
+  exports: [SecretsService],
+})
+export class SecretsModule {}

@@ -1,0 +1,179 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { actorOf, AuditService } from '../audit/audit.service';
+import type { AuthContext, TokenAuth } from '../auth/auth-context';
+import { PasswordHasher } from '../auth/password-hasher';
+import { cheapestPlanWith, Plan, PlanFeature, PLANS } from '../billing/plans';
+import { ApiError } from '../common/errors/api-error';
+import type { ClientInfo } from '../common/http/client.decorator';
+import { Page, paginated } from '../common/http/pagination';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { isAdmin } from '../teams/role';
+import { Keyring } from './crypto/keyring';
+import { CreateSecretDto } from './dto/create-secret.dto';
+import { UpdateSecretDto } from './dto/update-secret.dto';
+import { budgetFor } from './expiry';
+import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
+import { assertWithinPlan, sizeOf, submittedContent } from './secret-content';
+import { Secret } from './secret.entity';
+import { presentSecret } from './secret.presenter';
+import { SecretRepository } from './secret.repository';
+import { statusOf, SecretStatus } from './secret-status';
+import { validateWebhookUrl } from './webhook-url';
+
+const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
+
+export function assertFeature(plan: Plan, feature: PlanFeature): void {
+  if (!plan.features[feature]) {
+    throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
+  }
+}
+
+export function goneError(status: SecretStatus): ApiError {
+  const messages: Record<Exclude<SecretStatus, 'active'>, string> = {
+    burned: 'This secret has been viewed and destroyed.',
+    expired: 'This secret has expired.',
+    deleted: 'This secret was deleted.',
+  };
+  return new ApiError(410, messages[status as Exclude<SecretStatus, 'active'>], { code: `secret_${status}` });
+}
+
+/** Team-scoped management of secrets: every read and write takes the token's team. */
+@Injectable()
+export class SecretsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly secrets: SecretRepository,
+    private readonly keyring: Keyring,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo) {
+    const plan = PLANS[auth.kind === 'token' ? auth.teamPlan : 'free'];
+    const content = submittedContent(dto);
+    assertWithinPlan(sizeOf(content), plan);
+    if (dto.webhook_url !== undefined) {
+      assertFeature(plan, 'webhooks');
+      validateWebhookUrl(dto.webhook_url, this.config.webhookAllowPrivate);
+    }
+    if (dto.allowed_countries !== undefined) assertFeature(plan, 'geo_blocking');
+
+    const id = randomUUID();
+    const token = generateLinkToken();
+    const sealed =
+      content.kind === 'text'
+        ? this.keyring.encrypt(id, content.plaintext)
+        : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
+    const budget = budgetFor(dto.expire_mode, dto.expire_value);
+    const row = {
+      id,
+      teamId: auth.kind === 'token' ? auth.teamId : null,
+      createdBy: auth.kind === 'token' ? auth.userId : null,
+      tokenHash: hashLinkToken(token),
+      tokenPrefix: linkTokenPrefix(token),
+      kind: content.kind,
+      label: dto.label ?? null,
+      expireMode: dto.expire_mode,
+      expireValue: dto.expire_value,
+      viewsRemaining: budget.viewsRemaining,
+      viewsCount: 0,
+      expiresAt: budget.expiresAt,
+      status: 'active' as const,
+      destroyedAt: null,
+      hasPasscode: dto.passcode !== undefined,
+      passcodeHash: dto.passcode !== undefined ? await this.hasher.hash(dto.passcode) : null,
+      failedAttempts: 0,
+      ciphertext: sealed.ciphertext,
+      iv: sealed.iv,
+      keyId: sealed.keyId,
+      contentBytes: sizeOf(content),
+      allowedCountries: dto.allowed_countries?.map((code) => code.toUpperCase()) ?? null,
+      webhookUrl: dto.webhook_url ?? null,
+      lastViewedAt: null,
+    };
+    const secret = await this.db.transaction(async (manager) => {
+      const inserted = await this.secrets.insert(row, manager);
+      if (auth.kind === 'token') {
+        await this.audit.record({ teamId: auth.teamId, type: 'secret.created', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+      }
+      return inserted;
+    });
+    return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
+  }
+
+  async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page) {
+    const [rows, total] = await this.secrets.list(auth.teamId, status, page);
+    return paginated(rows.map((row) => presentSecret(row)), total, page);
+  }
+
+  async show(auth: TokenAuth, id: string) {
+    return presentSecret(await this.find(auth, id));
+  }
+
+  async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo) {
+    const secret = await this.findManageable(auth, id);
+    const changes: Parameters<SecretRepository['updateActive']>[3] = {};
+    if (dto.label !== undefined) changes.label = dto.label;
+    if (dto.content !== undefined) {
+      if (secret.kind !== 'text') throw ApiError.field('content', 'The content field can only replace the content of text secrets.');
+      const plaintext = Buffer.from(dto.content, 'utf8');
+      assertWithinPlan(plaintext.length, PLANS[auth.teamPlan]);
+      const sealed = this.keyring.encrypt(secret.id, plaintext);
+      Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: plaintext.length });
+    }
+    if (dto.expire_mode !== undefined || dto.expire_value !== undefined) {
+      const mode = dto.expire_mode ?? secret.expireMode;
+      const value = dto.expire_value ?? secret.expireValue;
+      const budget = budgetFor(mode, value);
+      Object.assign(changes, { expireMode: mode, expireValue: value, viewsRemaining: budget.viewsRemaining, expiresAt: budget.expiresAt });
+    }
+    const updated = await this.db.transaction(async (manager) => {
+      const row = await this.secrets.updateActive(manager, auth.teamId, id, changes);
+      if (!row) return null;
+      await this.audit.record({ teamId: auth.teamId, type: 'secret.updated', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+      return row;
+    });
+    if (!updated) throw goneError(statusOf(await this.find(auth, id)));
+    return presentSecret(updated);
+  }
+
+  async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
+    await this.findManageable(auth, id);
+    const deleted = await this.db.transaction(async (manager) => {
+      if (!(await this.secrets.deleteActive(manager, auth.teamId, id))) return false;
+      await this.audit.record({ teamId: auth.teamId, type: 'secret.deleted', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+      return true;
+    });
+    if (!deleted) throw goneError(statusOf(await this.find(auth, id)));
+  }
+
+  async usage(teamId: string) {
+    const monthStart = new Date();
+    monthStart.setUTCDate(1);
+    monthStart.setUTCHours(0, 0, 0, 0);
+    const counts = await this.secrets.countCreatedSince(teamId, monthStart);
+    return { secrets_created_this_period: counts.created, active_secrets: counts.active, period_start: monthStart.toISOString() };
+  }
+
+  private async find(auth: TokenAuth, id: string): Promise<Secret> {
+    const secret = await this.secrets.findById(auth.teamId, id);
+    if (!secret) throw ApiError.notFound('Secret not found.');
+    return secret;
+  }
+
+  /** Owners and admins manage any of the team's secrets; members only their own. */
+  private async findManageable(auth: TokenAuth, id: string): Promise<Secret> {
+    const secret = await this.find(auth, id);
+    if (!isAdmin(auth.role) && secret.createdBy !== auth.userId) {
+      throw ApiError.forbidden('Members may only change secrets they created.');
+    }
+    const status = statusOf(secret);
+    if (status !== 'active') throw goneError(status);
+    return secret;
+  }
+}
