@@ -23,7 +23,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         loggerModule(config),
-        TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
         ScheduleModule.forRoot(),
         AuditModule,
         AuthModule,

@@ -1,11 +1,10 @@
 import helmet from '@fastify/helmet';
-import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
+import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { renderError, sendError } from './common/errors/all-exceptions.filter';
 import { requestId } from './common/http/request-id';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import type { AppConfig } from './config/app-config';
@@ -28,10 +27,6 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
 export async function bootstrap(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  const errorLogger = new NestLogger('Http');
-
-  // Errors raised by Fastify itself (unparseable JSON, body too large, bad content type) get the contract's shape too.
-  fastify.setErrorHandler((error, _request, reply) => sendError(reply, renderError(error, errorLogger)));
   // JSON only (multipart arrives with files); anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request, reply) => {

@@ -16,7 +16,13 @@ async function main(): Promise<void> {
   }
 
   const embedded = config.databaseUrl ? undefined : await startEmbeddedDatabase(config.dataDir);
-  const app = await createApp({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url });
+  const app = await createApp(
+    embedded
+      ? // pglite-socket's multiplexer can cross replies between connections that interleave
+        // transactions, so the embedded database gets exactly one connection.
+        { ...config, databaseUrl: embedded.url, databasePoolSize: 1 }
+      : { ...config, databaseUrl: config.databaseUrl! },
+  );
   await app.listen({ port: config.port, host: config.host });
 
   // Nest's shutdown hooks close the HTTP server (finishing in-flight requests) and the pool;

@@ -14,6 +14,7 @@ export interface AppConfig {
   host: string;
   publicUrl: string;
   databaseUrl?: string;
+  databasePoolSize: number;
   dataDir: string;
   redisUrl?: string;
   encryptionKey?: string;
@@ -121,6 +122,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host,
     publicUrl,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir: env.DATA_DIR || './data',
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     encryptionKey,

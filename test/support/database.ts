@@ -9,6 +9,8 @@ export interface TestDatabase {
   /** Superuser access to the same server, to stop or inspect the database under a running app. */
   adminUrl?: string;
   name: string;
+  /** PGlite takes one connection per app (see src/main.ts). */
+  embedded: boolean;
   drop(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const embedded = await startEmbeddedDatabase();
-    return { url: embedded.url, name: 'postgres', drop: () => embedded.stop() };
+    return { url: embedded.url, name: 'postgres', embedded: true, drop: () => embedded.stop() };
   }
   const name = `oncelink_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
@@ -48,6 +50,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: withDatabase(serverUrl, name),
     adminUrl: serverUrl,
     name,
+    embedded: false,
     drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }

@@ -30,12 +30,17 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
   };
 }
 
-/** Starts the real app, listening on a free port, against `db` (a fresh database if none given). */
+/**
+ * Starts the real app, listening on a free port, against `db` (a fresh database if none given).
+ * Passport keeps its strategies in a process-wide registry, so only one app may be live per
+ * spec file at a time (Jest gives each file its own registry); several instances at once run
+ * as separate processes (see test/support/server-process.ts).
+ */
 export async function startTestApp(
   options: { env?: Record<string, string>; db?: TestDatabase } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const config = loadConfig(testEnv({ PORT: '0', ...options.env }));
+  const config = loadConfig(testEnv({ PORT: '0', ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}), ...options.env }));
   const app = await createApp({ ...config, databaseUrl: db.url });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };

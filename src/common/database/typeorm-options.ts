@@ -3,7 +3,7 @@ import { migrations } from '../../../migrations';
 import { entities } from './entities';
 
 /** One definition of the connection, used by the app, the CLI scripts and the test harness. */
-export function typeormOptions(databaseUrl: string): DataSourceOptions {
+export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -15,7 +15,7 @@ export function typeormOptions(databaseUrl: string): DataSourceOptions {
     installExtensions: false,
     logging: false,
     extra: {
-      max: 10,
+      max: poolSize,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       application_name: 'oncelink',

@@ -1,0 +1,135 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newSecret, reveal } from './support/secrets';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('links', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  let owner: TestUser;
+  let pat: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+    owner = await newUser(t.baseUrl);
+    pat = await newToken(t.baseUrl, owner);
+  });
+  afterAll(() => t.close());
+
+  describe('GET /api/v1/links/{token}', () => {
+    it('describes the secret and spends nothing', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, passcode: 'open sesame' }, pat);
+      for (let i = 0; i < 3; i++) {
+        const res = await api().get(`/api/v1/links/${secret.token}`).expect(200);
+        expect(res.body).toEqual({
+          data: { kind: 'text', expire_mode: 'views', views_remaining: 2, expires_at: secret.expires_at, requires_passcode: true },
+        });
+      }
+    });
+
+    it('answers 404 for a token that never existed, well-formed or not', async () => {
+      await api().get('/api/v1/links/AAAAAAAAAAAAAAAAAAAAAAAA').expect(404);
+      await api().get('/api/v1/links/short').expect(404);
+    });
+  });
+
+  describe('POST /api/v1/links/{token}/reveal', () => {
+    it('reveals a 2-view secret exactly twice, then answers 410 and has wiped the row', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'twice', expire_value: 2 }, pat);
+      const first = await reveal(t.baseUrl, secret.token).expect(200);
+      expect(first.headers['cache-control']).toBe('no-store');
+      expect(first.body).toEqual({ data: { kind: 'text', content: 'twice' } });
+      expect((await api().get(`/api/v1/links/${secret.token}`).expect(200)).body.data.views_remaining).toBe(1);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const gone = await reveal(t.baseUrl, secret.token).expect(410);
+      expect(gone.body).toEqual({ message: 'This secret has been viewed and destroyed.', code: 'secret_burned' });
+      await api().get(`/api/v1/links/${secret.token}`).expect(410);
+      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, views_count, views_remaining FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ status: 'burned', ciphertext: null, iv: null, views_count: 2, views_remaining: 0 });
+      const meta = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+      expect(meta.body.data).toMatchObject({ status: 'burned', views_count: 2, last_viewed_at: expect.any(String) });
+    });
+
+    it('lets a minutes secret be viewed until it expires', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5 }, pat);
+      for (let i = 0; i < 3; i++) await reveal(t.baseUrl, secret.token).expect(200);
+      await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
+      const res = await reveal(t.baseUrl, secret.token).expect(410);
+      expect(res.body.code).toBe('secret_expired');
+      await api().get(`/api/v1/links/${secret.token}`).expect(410);
+    });
+
+    it('answers 404 for an unknown token and 422 for unknown fields', async () => {
+      await reveal(t.baseUrl, 'AAAAAAAAAAAAAAAAAAAAAAAA').expect(404);
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      const res = await reveal(t.baseUrl, secret.token, { views: 5 }).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['views']);
+      await reveal(t.baseUrl, secret.token).expect(200);
+    });
+
+    it('records the view in the team’s audit trail with the viewer’s address', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'audited' }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const events = await t.dataSource.query(
+        `SELECT type, actor_type, ip FROM audit_events WHERE target_id = $1 ORDER BY created_at`,
+        [secret.id],
+      );
+      expect(events).toEqual([
+        { type: 'secret.created', actor_type: 'user', ip: '127.0.0.1' },
+        { type: 'secret.viewed', actor_type: 'link', ip: '127.0.0.1' },
+      ]);
+    });
+  });
+
+  describe('passcodes', () => {
+    it('asks for the passcode without spending a view or an attempt', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
+      const res = await reveal(t.baseUrl, secret.token).expect(401);
+      expect(res.body).toEqual({ message: 'This secret requires a passcode.', code: 'passcode_required', attempts_remaining: 5 });
+      expect((await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(200)).body.data.content).toBeDefined();
+    });
+
+    it('refuses a wrong passcode with the attempts left and spends no view', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame' }, pat);
+      const res = await reveal(t.baseUrl, secret.token, { passcode: 'open barley' }).expect(401);
+      expect(res.body).toEqual({ message: 'The passcode is incorrect.', code: 'passcode_incorrect', attempts_remaining: 4 });
+      expect((await api().get(`/api/v1/links/${secret.token}`).expect(200)).body.data.views_remaining).toBe(1);
+      const ok = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(200);
+      expect(ok.body.data).toEqual({ kind: 'text', content: 'guarded' });
+    });
+
+    it('burns the secret on the fifth wrong passcode', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 3 }, pat);
+      const remaining: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        remaining.push((await reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` }).expect(401)).body.attempts_remaining);
+      }
+      expect(remaining).toEqual([4, 3, 2, 1, 0]);
+      const res = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
+      expect(res.body.code).toBe('secret_burned');
+      const [row] = await t.dataSource.query('SELECT ciphertext, passcode_hash, status FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ ciphertext: null, passcode_hash: null, status: 'burned' });
+    });
+
+    it('stores the passcode only as an argon2id hash', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
+      const [row] = await t.dataSource.query('SELECT passcode_hash FROM secrets WHERE id = $1', [secret.id]);
+      expect(row.passcode_hash).toMatch(/^\$argon2id\$/);
+      expect(row.passcode_hash).not.toContain('open sesame');
+    });
+  });
+
+  describe('geo-blocking', () => {
+    it('answers 403 geo_blocked when the viewer’s country is unknown or not allowed', async () => {
+      const pro = await newUser(t.baseUrl);
+      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [pro.teamId]);
+      const proPat = await newToken(t.baseUrl, pro);
+      const secret = await newSecret(t.baseUrl, { allowed_countries: ['fr', 'DE'] }, proPat);
+      expect(secret.allowed_countries).toEqual(['FR', 'DE']);
+      const res = await reveal(t.baseUrl, secret.token).set('CF-IPCountry', 'FR').expect(403);
+      expect(res.body.code).toBe('geo_blocked');
+      expect((await api().get(`/api/v1/links/${secret.token}`).expect(200)).body.data.views_remaining).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { newSecret } from './support/secrets';
+import { ServerProcess, startServerProcess } from './support/server-process';
+
+/**
+ * Two server processes on one PostgreSQL, as a horizontally scaled deployment runs. PGlite
+ * serves one connection only (see src/main.ts), so in embedded mode one process takes them all.
+ */
+describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
+  let db: TestDatabase;
+  let servers: ServerProcess[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    if (db.embedded) servers = [await startServerProcess({ ...env, DATABASE_POOL_SIZE: '1' })];
+    else servers = [await startServerProcess(env), await startServerProcess(env)];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await db.drop();
+  });
+
+  async function revealConcurrently(token: string, attempts: number): Promise<Record<number, number>> {
+    const statuses = await Promise.all(
+      Array.from({ length: attempts }, (_, i) =>
+        fetch(`${servers[i % servers.length].baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' }).then(async (res) => {
+          if (res.status === 200) expect((await res.json()).data.content).toBe('exactly once');
+          return res.status;
+        }),
+      ),
+    );
+    const counts: Record<number, number> = {};
+    for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+    return counts;
+  }
+
+  it.each([1, 3])('lets 50 concurrent reveals of a %i-view secret succeed exactly that often', async (views) => {
+    const secret = await newSecret(servers[0].baseUrl, { content: 'exactly once', expire_value: views });
+    expect(await revealConcurrently(secret.token, 50)).toEqual({ 200: views, 410: 50 - views });
+    const meta = await fetch(`${servers[servers.length - 1].baseUrl}/api/v1/links/${secret.token}`);
+    expect(meta.status).toBe(410);
+  });
+});

@@ -1,0 +1,151 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { newToken, newUser } from './support/factories';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { clientEncrypt, newSecret, reveal } from './support/secrets';
+import { startTestApp, TestApp } from './support/test-app';
+
+const key = () => randomBytes(32).toString('base64');
+
+/** The whole database as text: pg_dump on a server, every row of every table on PGlite. */
+async function dumpDatabase(db: TestDatabase): Promise<string> {
+  if (db.adminUrl) return execFileSync('pg_dump', ['--no-owner', db.url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+    let dump = '';
+    for (const { tablename } of tables.rows) {
+      const rows = await client.query(`SELECT t::text AS line FROM "${tablename}" t`);
+      dump += rows.rows.map((row) => row.line).join('\n');
+    }
+    return dump;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('secrets at rest', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  const firstKey = key();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db, env: { ENCRYPTION_KEY: firstKey } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('never holds plaintext or link tokens, nor the ciphertext of burned or expired secrets', async () => {
+    const user = await newUser(t.baseUrl);
+    const pat = await newToken(t.baseUrl, user);
+    const plaintext = `plaintext-${randomBytes(8).toString('hex')}`;
+    const live = await newSecret(t.baseUrl, { content: plaintext, expire_value: 5 }, pat);
+    const burnedSealed = clientEncrypt('burn me');
+    const burned = await newSecret(t.baseUrl, { content: undefined, ciphertext: burnedSealed.ciphertext, iv: burnedSealed.iv }, pat);
+    await reveal(t.baseUrl, burned.token).expect(200);
+    const expiredSealed = clientEncrypt('expire me');
+    const expired = await newSecret(
+      t.baseUrl,
+      { content: undefined, ciphertext: expiredSealed.ciphertext, iv: expiredSealed.iv, expire_mode: 'minutes', expire_value: 1 },
+      pat,
+    );
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    await reveal(t.baseUrl, expired.token).expect(410);
+    await t.app.get((await import('../src/secrets/secret-purger')).SecretPurger).purge();
+
+    const dump = await dumpDatabase(db);
+    expect(dump).toContain(user.email);
+    expect(dump).toContain(live.id);
+    expect(dump).not.toContain(plaintext);
+    expect(dump).not.toContain(Buffer.from(plaintext).toString('hex'));
+    for (const secret of [live, burned, expired]) {
+      expect(dump).not.toContain(secret.token);
+      expect(dump).not.toContain(Buffer.from(secret.token).toString('hex'));
+    }
+    for (const sealed of [burnedSealed, expiredSealed]) {
+      expect(dump).not.toContain(Buffer.from(sealed.ciphertext, 'base64').toString('hex'));
+      expect(dump).not.toContain(sealed.ciphertext);
+    }
+    expect(dump).not.toContain(user.password);
+    expect((await reveal(t.baseUrl, live.token).expect(200)).body.data.content).toBe(plaintext);
+  });
+
+  it('fails cleanly on a tampered ciphertext and spends no view', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'tamper with me', expire_value: 2 });
+    await t.dataSource.query(`UPDATE secrets SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE id = $1`, [secret.id]);
+    const res = await reveal(t.baseUrl, secret.token).expect(500);
+    expect(res.body).toEqual({ message: 'The secret could not be decrypted.', code: 'decryption_failed' });
+    const [row] = await t.dataSource.query('SELECT views_remaining, views_count FROM secrets WHERE id = $1', [secret.id]);
+    expect(row).toEqual({ views_remaining: 2, views_count: 0 });
+  });
+
+  it('binds each ciphertext to its own secret, so rows cannot be swapped', async () => {
+    const victim = await newSecret(t.baseUrl, { content: 'victim content' });
+    const attacker = await newSecret(t.baseUrl, { content: 'attacker content' });
+    await t.dataSource.query(
+      `UPDATE secrets a SET ciphertext = v.ciphertext, iv = v.iv, key_id = v.key_id FROM secrets v WHERE a.id = $1 AND v.id = $2`,
+      [attacker.id, victim.id],
+    );
+    const res = await reveal(t.baseUrl, attacker.token).expect(500);
+    expect(res.body.code).toBe('decryption_failed');
+    expect((await reveal(t.baseUrl, victim.token).expect(200)).body.data.content).toBe('victim content');
+  });
+
+  it('still decrypts older secrets after the key is rotated, and only with the old key kept', async () => {
+    const older = await newSecret(t.baseUrl, { content: 'sealed with the first key', expire_value: 3 });
+    await t.close();
+
+    const secondKey = key();
+    t = await startTestApp({ db, env: { ENCRYPTION_KEY: secondKey, ENCRYPTION_KEYS_OLD: firstKey } });
+    expect((await reveal(t.baseUrl, older.token).expect(200)).body.data.content).toBe('sealed with the first key');
+    const newer = await newSecret(t.baseUrl, { content: 'sealed with the second key' });
+    const keyIds = await t.dataSource.query('SELECT DISTINCT key_id FROM secrets WHERE id = ANY($1)', [[older.id, newer.id]]);
+    expect(keyIds).toHaveLength(2);
+    await t.close();
+
+    t = await startTestApp({ db, env: { ENCRYPTION_KEY: secondKey } });
+    expect((await reveal(t.baseUrl, older.token).expect(500)).body.code).toBe('decryption_failed');
+    expect((await reveal(t.baseUrl, newer.token).expect(200)).body.data.content).toBe('sealed with the second key');
+  });
+
+  it('generates a development key into DATA_DIR and reuses it after a restart', async () => {
+    await t.close();
+    const dataDir = mkdtempSync(join(tmpdir(), 'oncelink-key-'));
+    t = await startTestApp({ db, env: { DATA_DIR: dataDir } });
+    const keyFile = join(dataDir, 'encryption.key');
+    expect(existsSync(keyFile)).toBe(true);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const secret = await newSecret(t.baseUrl, { content: 'survives a restart' });
+    await t.close();
+    t = await startTestApp({ db, env: { DATA_DIR: dataDir } });
+    expect((await reveal(t.baseUrl, secret.token).expect(200)).body.data.content).toBe('survives a restart');
+  });
+});
+
+describe('the scheduled purge', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PURGE_INTERVAL_SECONDS: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('turns an expired secret into a tombstone within the interval, without a request touching it', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'expire me', expire_mode: 'minutes', expire_value: 1, passcode: 'open sesame' });
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
+    let row: { status: string; ciphertext: Buffer | null; iv: Buffer | null; passcode_hash: string | null } | undefined;
+    for (let i = 0; i < 50; i++) {
+      [row] = await t.dataSource.query('SELECT status, ciphertext, iv, passcode_hash FROM secrets WHERE id = $1', [secret.id]);
+      if (row?.status === 'expired') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(row).toEqual({ status: 'expired', ciphertext: null, iv: null, passcode_hash: null });
+  });
+});

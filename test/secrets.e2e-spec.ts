@@ -1,0 +1,273 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { clientEncrypt, newSecret, reveal } from './support/secrets';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('secrets', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  let owner: TestUser;
+  let pat: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PUBLIC_URL: 'https://links.example.test' } });
+    api = t.http;
+    owner = await newUser(t.baseUrl);
+    pat = await newToken(t.baseUrl, owner);
+  });
+  afterAll(() => t.close());
+
+  describe('POST /api/v1/secrets', () => {
+    it('creates a text secret and returns its link once, with no-store', async () => {
+      const res = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 's3cr3t', expire_mode: 'views', expire_value: 2, label: 'db password' })
+        .expect(201);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body.message).toBe('Secret created successfully.');
+      const data = res.body.data;
+      expect(data).toMatchObject({
+        kind: 'text',
+        label: 'db password',
+        expire_mode: 'views',
+        expire_value: 2,
+        views_remaining: 2,
+        views_count: 0,
+        has_passcode: false,
+        status: 'active',
+        created_by: owner.id,
+        allowed_countries: null,
+        webhook_url: null,
+        last_viewed_at: null,
+      });
+      expect(data.token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(data.url).toBe(`https://links.example.test/s/${data.token}`);
+      expect(JSON.stringify(res.body)).not.toContain('s3cr3t');
+      const lifetime = new Date(data.expires_at).getTime() - Date.now();
+      expect(lifetime).toBeGreaterThan(7 * 24 * 3600_000 - 60_000);
+      expect(lifetime).toBeLessThanOrEqual(7 * 24 * 3600_000);
+    });
+
+    it('gives a minutes secret exactly that many minutes and no view budget', async () => {
+      const data = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 90 }, pat);
+      expect(data.views_remaining).toBeNull();
+      const lifetime = new Date(data.expires_at as string).getTime() - Date.now();
+      expect(lifetime).toBeGreaterThan(89 * 60_000);
+      expect(lifetime).toBeLessThanOrEqual(90 * 60_000);
+    });
+
+    it('stores a zero-knowledge secret verbatim and hands it back on reveal', async () => {
+      const sealed = clientEncrypt('only the client can read this');
+      const data = await newSecret(t.baseUrl, { content: undefined, ciphertext: sealed.ciphertext, iv: sealed.iv }, pat);
+      expect(data.kind).toBe('encrypted');
+      const res = await reveal(t.baseUrl, data.token).expect(200);
+      expect(res.body.data).toEqual({ kind: 'encrypted', ciphertext: sealed.ciphertext, iv: sealed.iv });
+    });
+
+    it('creates anonymous secrets without an Authorization header', async () => {
+      const data = await newSecret(t.baseUrl, { content: 'anon' });
+      expect(data.created_by).toBeNull();
+      const res = await reveal(t.baseUrl, data.token).expect(200);
+      expect(res.body.data).toEqual({ kind: 'text', content: 'anon' });
+    });
+
+    it('still answers 401 to a bad token, even though anonymous creation is allowed', async () => {
+      await api().post('/api/v1/secrets').set(bearer('olk_live_nope')).send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(401);
+    });
+
+    it('answers 403 to a token without secrets:write', async () => {
+      const readOnly = await newToken(t.baseUrl, owner, { abilities: ['secrets:read'] });
+      await api().post('/api/v1/secrets').set(bearer(readOnly)).send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(403);
+    });
+
+    it.each([
+      ['expire_mode', { expire_mode: 'hours' }, 'The selected expire mode is invalid.'],
+      ['expire_mode', { expire_mode: undefined }, 'The expire mode field is required.'],
+      ['expire_value', { expire_value: 0 }, undefined],
+      ['expire_value', { expire_value: 10081 }, undefined],
+      ['expire_value', { expire_value: '5' }, undefined],
+      ['expire_value', { expire_value: 2.5 }, undefined],
+      ['content', { content: undefined }, 'The content field is required when ciphertext is not present.'],
+      ['content', { ciphertext: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: 'AAAAAAAAAAAAAAAA' }, undefined],
+      ['content', { content: '' }, undefined],
+      ['iv', { content: undefined, ciphertext: 'AAAAAAAAAAAAAAAAAAAAAA==' }, undefined],
+      ['iv', { content: undefined, ciphertext: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: 'AAAA' }, 'The iv field must be 12 bytes.'],
+      ['ciphertext', { content: undefined, ciphertext: 'not base64!', iv: 'AAAAAAAAAAAAAAAA' }, undefined],
+      ['passcode', { passcode: 'abc' }, undefined],
+      ['passcode', { passcode: 'x'.repeat(129) }, undefined],
+      ['label', { label: 'x'.repeat(101) }, undefined],
+      ['allowed_countries', { allowed_countries: ['XX1'] }, undefined],
+      ['token', { token: 'mine' }, 'The token field is not allowed.'],
+    ])('answers 422 naming %s', async (field, patch, message) => {
+      const before = (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n;
+      const res = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'valid content', expire_mode: 'views', expire_value: 1, ...patch })
+        .expect(422);
+      expect(res.body.message).toBe('The given data was invalid.');
+      expect(Object.keys(res.body.errors)).toEqual([field]);
+      if (message) expect(res.body.errors[field]).toEqual([message]);
+      expect(JSON.stringify(res.body)).not.toContain('valid content');
+      expect((await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n).toBe(before);
+    });
+
+    it('answers 413 with plan_limit for content over the free plan’s 64 KiB', async () => {
+      const res = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x'.repeat(64 * 1024 + 1), expire_mode: 'views', expire_value: 1 })
+        .expect(413);
+      expect(res.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('free') });
+      await api().post('/api/v1/secrets').set(bearer(pat)).send({ content: 'x'.repeat(64 * 1024), expire_mode: 'views', expire_value: 1 }).expect(201);
+    });
+
+    it.each([
+      ['webhook_url', { webhook_url: 'https://hooks.example.test/viewed' }],
+      ['allowed_countries', { allowed_countries: ['FR'] }],
+    ])('answers 403 plan_limit for %s on the free plan', async (_feature, patch) => {
+      const res = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, ...patch })
+        .expect(403);
+      expect(res.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('pro') });
+    });
+  });
+
+  describe('GET /api/v1/secrets', () => {
+    let team: TestUser;
+    let teamPat: string;
+    beforeAll(async () => {
+      team = await newUser(t.baseUrl);
+      teamPat = await newToken(t.baseUrl, team);
+    });
+
+    it('answers 401 without a token and 403 without secrets:read', async () => {
+      await api().get('/api/v1/secrets').expect(401);
+      const writeOnly = await newToken(t.baseUrl, team, { abilities: ['secrets:write'] });
+      await api().get('/api/v1/secrets').set(bearer(writeOnly)).expect(403);
+    });
+
+    it('lists the team’s secrets newest first, metadata only, never a token', async () => {
+      const first = await newSecret(t.baseUrl, { content: 'first content', label: 'one' }, teamPat);
+      const second = await newSecret(t.baseUrl, { content: 'second content', label: 'two' }, teamPat);
+      const res = await api().get('/api/v1/secrets').set(bearer(teamPat)).expect(200);
+      expect(res.body.meta).toEqual({ current_page: 1, per_page: 15, total: 2, last_page: 1 });
+      expect(res.body.data.map((s: { id: string }) => s.id)).toEqual([second.id, first.id]);
+      const text = JSON.stringify(res.body);
+      for (const secret of [first, second]) expect(text).not.toContain(secret.token);
+      expect(text).not.toContain('first content');
+      expect(res.body.data[0]).toMatchObject({ token: null, url: null, token_prefix: second.token.slice(0, 4) });
+    });
+
+    it('filters by status', async () => {
+      const burned = await newSecret(t.baseUrl, {}, teamPat);
+      await reveal(t.baseUrl, burned.token).expect(200);
+      const deleted = await newSecret(t.baseUrl, {}, teamPat);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(teamPat)).expect(204);
+      const ids = async (status: string) =>
+        (await api().get(`/api/v1/secrets?status=${status}&per_page=100`).set(bearer(teamPat)).expect(200)).body.data.map(
+          (s: { id: string }) => s.id,
+        );
+      expect(await ids('burned')).toEqual([burned.id]);
+      expect(await ids('deleted')).toEqual([deleted.id]);
+      expect(await ids('active')).not.toContain(burned.id);
+      const bad = await api().get('/api/v1/secrets?status=gone').set(bearer(teamPat)).expect(422);
+      expect(Object.keys(bad.body.errors)).toEqual(['status']);
+    });
+
+    it('never shows another team’s secrets', async () => {
+      const other = await newUser(t.baseUrl);
+      const otherPat = await newToken(t.baseUrl, other);
+      const res = await api().get('/api/v1/secrets').set(bearer(otherPat)).expect(200);
+      expect(res.body.meta.total).toBe(0);
+    });
+  });
+
+  describe('GET /api/v1/secrets/{id}', () => {
+    it('shows metadata without spending a view', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'metadata only' }, pat);
+      const res = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+      expect(res.body.data).toMatchObject({ id: secret.id, views_remaining: 1, token: null, status: 'active' });
+      expect(JSON.stringify(res.body)).not.toContain('metadata only');
+      await reveal(t.baseUrl, secret.token).expect(200);
+    });
+
+    it('answers 404 for another team’s id, a missing id and a malformed id alike', async () => {
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      const other = await newUser(t.baseUrl);
+      const otherPat = await newToken(t.baseUrl, other);
+      const foreign = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(otherPat)).expect(404);
+      const missing = await api().get('/api/v1/secrets/00000000-0000-4000-8000-000000000000').set(bearer(otherPat)).expect(404);
+      await api().get('/api/v1/secrets/nope').set(bearer(otherPat)).expect(404);
+      expect(foreign.body).toEqual(missing.body);
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(otherPat)).send({ label: 'mine now' }).expect(404);
+      await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(otherPat)).expect(404);
+      await reveal(t.baseUrl, secret.token).expect(200);
+    });
+  });
+
+  describe('PUT /api/v1/secrets/{id}', () => {
+    it('replaces content and label', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'old', expire_value: 3 }, pat);
+      const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ content: 'new', label: 'rotated' }).expect(200);
+      expect(res.body.data).toMatchObject({ label: 'rotated', views_remaining: 3 });
+      expect((await reveal(t.baseUrl, secret.token).expect(200)).body.data.content).toBe('new');
+    });
+
+    it('starts a new budget from now when expire_value changes', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 3 }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_value: 5 }).expect(200);
+      expect(res.body.data.views_remaining).toBe(5);
+      const minutes = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_mode: 'minutes', expire_value: 10 }).expect(200);
+      expect(minutes.body.data.views_remaining).toBeNull();
+      expect(new Date(minutes.body.data.expires_at).getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+    });
+
+    it('refuses content for a zero-knowledge secret and bad fields with 422', async () => {
+      const sealed = clientEncrypt('zk');
+      const secret = await newSecret(t.baseUrl, { content: undefined, ...sealed, key: undefined }, pat);
+      const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ content: 'plain' }).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['content']);
+      const bad = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_value: 0, passcode: 'x' }).expect(422);
+      expect(Object.keys(bad.body.errors).sort()).toEqual(['expire_value', 'passcode']);
+    });
+
+    it('answers 410 for a secret no longer active', async () => {
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'late' }).expect(410);
+      expect(res.body.code).toBe('secret_burned');
+    });
+  });
+
+  describe('DELETE /api/v1/secrets/{id}', () => {
+    it('destroys the content at once; the link then answers 410', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'delete me' }, pat);
+      await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(204);
+      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, passcode_hash, destroyed_at FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toMatchObject({ status: 'deleted', ciphertext: null, iv: null, passcode_hash: null });
+      expect(row.destroyed_at).toBeInstanceOf(Date);
+      const res = await reveal(t.baseUrl, secret.token).expect(410);
+      expect(res.body).toEqual({ message: 'This secret was deleted.', code: 'secret_deleted' });
+      await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(410);
+      const shown = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+      expect(shown.body.data.status).toBe('deleted');
+    });
+
+    it('answers 401 without a token and 403 without secrets:write', async () => {
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      await api().delete(`/api/v1/secrets/${secret.id}`).expect(401);
+      await api().put(`/api/v1/secrets/${secret.id}`).send({}).expect(401);
+      await api().get(`/api/v1/secrets/${secret.id}`).expect(401);
+      const readOnly = await newToken(t.baseUrl, owner, { abilities: ['secrets:read'] });
+      await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(readOnly)).expect(403);
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(readOnly)).send({ label: 'x' }).expect(403);
+      const noRead = await newToken(t.baseUrl, owner, { abilities: ['team:read'] });
+      await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(noRead)).expect(403);
+    });
+  });
+});
