@@ -1,7 +1,7 @@
 /** e2e specs over real HTTP against a real PostgreSQL (TEST_DATABASE_URL) or embedded PGlite. */
 module.exports = {
   rootDir: '.',
-  testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.spec.ts'],
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   // ESM-only dependencies that Jest's CommonJS runtime cannot require on Node 20.
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],

@@ -25,6 +25,7 @@ export interface AppConfig {
   logLevel: string;
   bodyLimitBytes: number;
   purgeIntervalSeconds: number;
+  reportSuspendThreshold: number;
   rateLimit: RateLimitConfig;
   stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
 }
@@ -132,6 +133,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     rateLimit: { enabled: bool(env, 'RATE_LIMIT_ENABLED', true) },
     stripe: {

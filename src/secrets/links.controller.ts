@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../common/http/client.decorator';
+import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
 import { LinksService } from './links.service';
 
@@ -23,5 +24,13 @@ export class LinksController {
   @HttpCode(200)
   async reveal(@Param('token') token: string, @Body() dto: RevealDto, @Client() client: ClientInfo) {
     return { data: await this.links.reveal(token, dto ?? {}, client) };
+  }
+
+  /** Reports abuse; enough distinct reporters suspend the link. */
+  @Post(':token/report')
+  @HttpCode(202)
+  async report(@Param('token') token: string, @Body() dto: ReportDto, @Client() client: ClientInfo) {
+    await this.links.report(token, dto, client);
+    return { message: 'Report received.' };
   }
 }

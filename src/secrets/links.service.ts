@@ -1,17 +1,22 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService, LINK_ACTOR } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { DecryptionError, Keyring } from './crypto/keyring';
+import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
+import { LinkReportRepository } from './link-report.repository';
 import { hashLinkToken, isWellFormedLinkToken } from './link-token';
 import { Secret } from './secret.entity';
 import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
-import { goneError } from './secrets.service';
+import { goneError } from './secret-gone';
 
 export const MAX_PASSCODE_ATTEMPTS = 5;
 
@@ -30,6 +35,8 @@ export class LinksService {
     private readonly keyring: Keyring,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly reports: LinkReportRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async lookup(token: string) {
@@ -64,8 +71,16 @@ export class LinksService {
       }
       return content;
     });
-    if (!revealed) throw goneError(statusOf(await this.findByToken(token)));
+    if (!revealed) throw goneError(await this.findByToken(token));
     return revealed;
+  }
+
+  /** Distinct reporters (by address) past the threshold suspend the link and destroy the content. */
+  async report(token: string, dto: ReportDto, client: ClientInfo): Promise<void> {
+    const secret = await this.findActive(token);
+    const reporter = createHash('sha256').update(`${secret.id}:${client.ip}`).digest();
+    const reporters = await this.reports.add(secret.id, reporter, dto.reason);
+    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id);
   }
 
   private async checkPasscode(secret: Secret, passcode: string | undefined): Promise<void> {
@@ -77,7 +92,7 @@ export class LinksService {
     }
     if (await this.hasher.verify(secret.passcodeHash, passcode)) return;
     const failed = await this.secrets.recordFailedPasscode(secret.id, MAX_PASSCODE_ATTEMPTS);
-    if (failed === null) throw goneError(statusOf(await this.findByToken(secret.tokenHash)));
+    if (failed === null) throw goneError(await this.findByToken(secret.tokenHash));
     throw new ApiError(401, 'The passcode is incorrect.', {
       code: 'passcode_incorrect',
       attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - failed),
@@ -107,8 +122,7 @@ export class LinksService {
 
   private async findActive(token: string): Promise<Secret> {
     const secret = await this.findByToken(token);
-    const status = statusOf(secret);
-    if (status !== 'active') throw goneError(status);
+    if (statusOf(secret) !== 'active') throw goneError(secret);
     return secret;
   }
 }

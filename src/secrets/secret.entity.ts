@@ -63,6 +63,10 @@ export class Secret {
   @Column({ name: 'destroyed_at', type: 'timestamptz', nullable: true })
   destroyedAt!: Date | null;
 
+  /** Set when abuse reports suspended the link (status then reads `deleted`). */
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true })
+  suspendedAt!: Date | null;
+
   @Column({ name: 'has_passcode', type: 'boolean', default: false })
   hasPasscode!: boolean;
 

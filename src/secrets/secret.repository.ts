@@ -79,6 +79,10 @@ export class SecretRepository {
     await manager.query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1`, [id]);
   }
 
+  async suspend(id: string): Promise<void> {
+    await this.db.query(`UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active'`, [id]);
+  }
+
   /** Counts a wrong passcode; the fifth burns the secret in the same statement. */
   async recordFailedPasscode(id: string, maxAttempts: number): Promise<number | null> {
     const rows = await updateReturning<{ failed_attempts: number }>(

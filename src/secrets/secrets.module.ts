@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { keyringProvider } from './crypto/keyring.provider';
+import { LinkReportRepository } from './link-report.repository';
 import { LinksController } from './links.controller';
 import { LinksService } from './links.service';
 import { SecretPurger } from './secret-purger';
@@ -11,7 +12,7 @@ import { SecretsService } from './secrets.service';
 @Module({
   imports: [AuthModule],
   controllers: [SecretsController, LinksController],
-  providers: [keyringProvider, SecretRepository, SecretsService, LinksService, SecretPurger],
+  providers: [keyringProvider, SecretRepository, LinkReportRepository, SecretsService, LinksService, SecretPurger],
   exports: [SecretsService],
 })
 export class SecretsModule {}

@@ -21,6 +21,7 @@ import { assertWithinPlan, sizeOf, submittedContent } from './secret-content';
 import { Secret } from './secret.entity';
 import { presentSecret } from './secret.presenter';
 import { SecretRepository } from './secret.repository';
+import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { validateWebhookUrl } from './webhook-url';
 
@@ -30,15 +31,6 @@ export function assertFeature(plan: Plan, feature: PlanFeature): void {
   if (!plan.features[feature]) {
     throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
   }
-}
-
-export function goneError(status: SecretStatus): ApiError {
-  const messages: Record<Exclude<SecretStatus, 'active'>, string> = {
-    burned: 'This secret has been viewed and destroyed.',
-    expired: 'This secret has expired.',
-    deleted: 'This secret was deleted.',
-  };
-  return new ApiError(410, messages[status as Exclude<SecretStatus, 'active'>], { code: `secret_${status}` });
 }
 
 /** Team-scoped management of secrets: every read and write takes the token's team. */
@@ -85,6 +77,7 @@ export class SecretsService {
       expiresAt: budget.expiresAt,
       status: 'active' as const,
       destroyedAt: null,
+      suspendedAt: null,
       hasPasscode: dto.passcode !== undefined,
       passcodeHash: dto.passcode !== undefined ? await this.hasher.hash(dto.passcode) : null,
       failedAttempts: 0,
@@ -138,7 +131,7 @@ export class SecretsService {
       await this.audit.record({ teamId: auth.teamId, type: 'secret.updated', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
       return row;
     });
-    if (!updated) throw goneError(statusOf(await this.find(auth, id)));
+    if (!updated) throw goneError(await this.find(auth, id));
     return presentSecret(updated);
   }
 
@@ -149,7 +142,7 @@ export class SecretsService {
       await this.audit.record({ teamId: auth.teamId, type: 'secret.deleted', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
       return true;
     });
-    if (!deleted) throw goneError(statusOf(await this.find(auth, id)));
+    if (!deleted) throw goneError(await this.find(auth, id));
   }
 
   async usage(teamId: string) {
@@ -172,8 +165,7 @@ export class SecretsService {
     if (!isAdmin(auth.role) && secret.createdBy !== auth.userId) {
       throw ApiError.forbidden('Members may only change secrets they created.');
     }
-    const status = statusOf(secret);
-    if (status !== 'active') throw goneError(status);
+    if (statusOf(secret) !== 'active') throw goneError(secret);
     return secret;
   }
 }

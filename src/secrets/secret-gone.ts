@@ -1,0 +1,17 @@
+import { ApiError } from '../common/errors/api-error';
+import type { Secret } from './secret.entity';
+import { statusOf } from './secret-status';
+
+const MESSAGES = {
+  burned: 'This secret has been viewed and destroyed.',
+  expired: 'This secret has expired.',
+  deleted: 'This secret was deleted.',
+  suspended: 'This link was suspended after reports of abuse.',
+};
+
+/** The 410 for a secret that existed but is no longer active, with a code saying why. */
+export function goneError(secret: Pick<Secret, 'status' | 'expiresAt' | 'suspendedAt'>): ApiError {
+  const status = statusOf(secret);
+  const reason = secret.suspendedAt ? 'suspended' : status === 'active' ? 'expired' : status;
+  return new ApiError(410, MESSAGES[reason], { code: `secret_${reason}` });
+}

@@ -1,0 +1,32 @@
+import { ApiError } from '../src/common/errors/api-error';
+import { Semaphore } from '../src/common/concurrency/semaphore';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('Semaphore (bounds argon2 work)', () => {
+  it('never runs more jobs at once than its limit, and runs them all', async () => {
+    const gate = new Semaphore(2, 100);
+    let running = 0;
+    let peak = 0;
+    const job = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await tick();
+      running--;
+    };
+    await Promise.all(Array.from({ length: 20 }, () => gate.run(job)));
+    expect(peak).toBe(2);
+  });
+
+  it('refuses with 503 once its queue is full, instead of queueing without end', async () => {
+    const gate = new Semaphore(1, 2);
+    let release!: () => void;
+    const blocker = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const queued = [gate.run(async () => 1), gate.run(async () => 2)];
+    await expect(gate.run(async () => 3)).rejects.toMatchObject({ status: 503 } as Partial<ApiError>);
+    release();
+    await blocker;
+    expect(await Promise.all(queued)).toEqual([1, 2]);
+    expect(await gate.run(async () => 4)).toBe(4);
+  });
+});
