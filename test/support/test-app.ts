@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -55,6 +55,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       if (!options.db) await db.drop();
+      if (!options.env?.DATA_DIR) rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }
