@@ -89,13 +89,16 @@ export class SecretsService {
       webhookUrl: dto.webhook_url ?? null,
       lastViewedAt: null,
     };
-    const secret = await this.db.transaction(async (manager) => {
-      const inserted = await this.secrets.insert(row, manager);
-      if (auth.kind === 'token') {
-        await this.audit.record({ teamId: auth.teamId, type: 'secret.created', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
-      }
-      return inserted;
-    });
+    // Anonymous secrets belong to no team, so there is no audit event to commit alongside.
+    const secret =
+      auth.kind === 'anonymous'
+        ? await this.secrets.insert(row)
+        : await this.db.transaction(async (manager) => {
+            const inserted = await this.secrets.insert(row, manager);
+            const event = { teamId: auth.teamId, type: 'secret.created' as const, actor: actorOf(auth), targetId: id, ip: client.ip };
+            await this.audit.record(event, manager);
+            return inserted;
+          });
     return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
   }
 
