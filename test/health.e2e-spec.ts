@@ -1,0 +1,86 @@
+import supertest from 'supertest';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('service basics', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+  });
+  afterAll(() => t.close());
+
+  describe('GET /healthz and GET /readyz', () => {
+    it('answer 200 while the process and the database are up', async () => {
+      expect((await api().get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await api().get('/readyz').expect(200)).body).toEqual({ status: 'ok' });
+    });
+  });
+
+  describe('X-Request-Id', () => {
+    it('is generated for every response, errors included', async () => {
+      const ok = await api().get('/healthz').expect(200);
+      const missing = await api().get('/api/v1/nothing-here').expect(404);
+      expect(ok.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(missing.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(ok.headers['x-request-id']).not.toBe(missing.headers['x-request-id']);
+    });
+
+    it('keeps a caller’s harmless id and replaces a hostile one', async () => {
+      expect((await api().get('/healthz').set('X-Request-Id', 'ci-run.42:abc').expect(200)).headers['x-request-id']).toBe('ci-run.42:abc');
+      for (const hostile of ['has spaces', 'x'.repeat(129), '<script>']) {
+        const res = await api().get('/healthz').set('X-Request-Id', hostile).expect(200);
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+  });
+
+  describe('security headers', () => {
+    it('come with every response (helmet) and nothing is cacheable', async () => {
+      const res = await api().get('/api/v1/account').expect(401);
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      });
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['strict-transport-security']).toBeDefined();
+    });
+  });
+
+  describe('errors', () => {
+    it('answer unknown routes with 404 in the contract’s shape', async () => {
+      expect((await api().get('/api/v1/nothing-here').expect(404)).body).toEqual({ message: 'Not found.' });
+      expect((await api().patch('/api/v1/secrets').send({}).expect(404)).body).toEqual({ message: 'Not found.' });
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('is generated from the code at /api/openapi.json with the routes of the contract', async () => {
+      const res = await api().get('/api/openapi.json').expect(200);
+      expect(res.body.openapi).toMatch(/^3\./);
+      expect(Object.keys(res.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/auth/register',
+          '/api/v1/auth/token',
+          '/api/v1/auth/tokens',
+          '/api/v1/auth/tokens/{id}',
+          '/api/v1/account',
+          '/api/v1/secrets',
+          '/api/v1/secrets/{id}',
+          '/api/v1/links/{token}',
+          '/api/v1/links/{token}/reveal',
+          '/api/v1/links/{token}/report',
+        ]),
+      );
+      expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    });
+
+    it('has a browsable UI at /api/docs', async () => {
+      const res = await api().get('/api/docs').redirects(1).expect(200);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.text).toContain('swagger');
+    });
+  });
+});
