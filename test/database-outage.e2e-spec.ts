@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import supertest from 'supertest';
+import { EmbeddedDatabase, startEmbeddedDatabase } from '../src/common/database/embedded-database';
+import { adminQuery, createTestDatabase, databaseMode, TestDatabase } from './support/database';
+import { bearer, newToken, newUser } from './support/factories';
+import { freePort } from './support/server-process';
+import { startTestApp, TestApp } from './support/test-app';
+
+/**
+ * Takes the database away under a running app: on PostgreSQL by refusing and terminating its
+ * connections, on the embedded database by stopping the PGlite server and starting it again
+ * on the same port and data directory.
+ */
+interface Outage {
+  db: TestDatabase;
+  down(): Promise<void>;
+  up(): Promise<void>;
+}
+
+async function postgresOutage(): Promise<Outage> {
+  const db = await createTestDatabase();
+  const admin = db.adminUrl!;
+  return {
+    db,
+    down: async () => {
+      await adminQuery(admin, `ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS false`);
+      await adminQuery(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.name}'`);
+    },
+    up: () => adminQuery(admin, `ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS true`),
+  };
+}
+
+async function embeddedOutage(): Promise<Outage> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oncelink-outage-'));
+  const port = await freePort();
+  let server: EmbeddedDatabase | undefined = await startEmbeddedDatabase(dataDir, port);
+  const db: TestDatabase = { url: server.url, name: 'postgres', embedded: true, drop: async () => server?.stop() };
+  return {
+    db,
+    down: async () => {
+      await server!.stop();
+      server = undefined;
+    },
+    up: async () => {
+      server = await startEmbeddedDatabase(dataDir, port);
+    },
+  };
+}
+
+async function eventually(check: () => Promise<boolean>, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+describe('when the database goes away', () => {
+  let outage: Outage;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    outage = databaseMode() === 'postgresql' ? await postgresOutage() : await embeddedOutage();
+    t = await startTestApp({ db: outage.db });
+  });
+  afterAll(async () => {
+    await t.close();
+    await outage.db.drop();
+  });
+
+  it('answers 503 in the error shape, keeps running, and recovers by itself', async () => {
+    const api = () => supertest(t.baseUrl);
+    const user = await newUser(t.baseUrl);
+    const pat = await newToken(t.baseUrl, user);
+    await api().get('/api/v1/account').set(bearer(pat)).expect(200);
+
+    await outage.down();
+    const during = await api().get('/api/v1/account').set(bearer(pat)).expect(503);
+    expect(during.body).toEqual({ message: 'Service temporarily unavailable.' });
+    expect(during.headers['retry-after']).toBeDefined();
+    expect((await api().get('/readyz').expect(503)).body).toMatchObject({ message: 'Database unavailable.' });
+    await api().get('/healthz').expect(200);
+
+    await outage.up();
+    expect(await eventually(async () => (await api().get('/readyz')).status === 200, 20)).toBe(true);
+    expect(await eventually(async () => (await api().get('/api/v1/account').set(bearer(pat))).status === 200, 20)).toBe(true);
+  });
+});
