@@ -27,6 +27,15 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
 export async function bootstrap(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // While shutting down, answers that are still in flight close their connection, so a
+  // keep-alive client cannot hold the server open after its last response.
+  let draining = false;
+  fastify.addHook('preClose', async () => {
+    draining = true;
+  });
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   // JSON only (multipart arrives with files); anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request, reply) => {

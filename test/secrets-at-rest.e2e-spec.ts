@@ -43,7 +43,7 @@ describe('secrets at rest', () => {
     await db.drop();
   });
 
-  it('never holds plaintext or link tokens, nor the ciphertext of burned or expired secrets', async () => {
+  it('never holds plaintext, passwords, PATs or link tokens, nor the ciphertext of burned or expired secrets', async () => {
     const user = await newUser(t.baseUrl);
     const pat = await newToken(t.baseUrl, user);
     const plaintext = `plaintext-${randomBytes(8).toString('hex')}`;
@@ -75,6 +75,8 @@ describe('secrets at rest', () => {
       expect(dump).not.toContain(sealed.ciphertext);
     }
     expect(dump).not.toContain(user.password);
+    expect(dump).not.toContain(pat);
+    expect(dump).not.toContain(pat.slice('olk_live_'.length));
     expect((await reveal(t.baseUrl, live.token).expect(200)).body.data.content).toBe(plaintext);
   });
 

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '../src/config/app-config';
+
+describe('loadConfig', () => {
+  it('has working defaults with nothing set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:3000', dataDir: './data', trustProxy: false, allowAnonymous: true });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://db/oncelink'],
+    ['REDIS_URL', 'http://cache'],
+    ['PUBLIC_URL', 'not a url'],
+    ['ENCRYPTION_KEY', 'c2hvcnQ='],
+    ['TRUST_PROXY', 'everyone'],
+    ['RATE_LIMIT_ENABLED', 'maybe'],
+    ['ALLOW_ANONYMOUS', 'sometimes'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_POOL_SIZE', '0'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('requires ENCRYPTION_KEY in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('ENCRYPTION_KEY is required in production');
+    expect(loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: randomBytes(32).toString('base64') }).nodeEnv).toBe('production');
+  });
+
+  it('reads TRUST_PROXY as a switch, a hop count or a list of addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toBe('10.0.0.0/8,loopback');
+  });
+});

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { newToken, newUser } from './support/factories';
+import { newSecret, reveal } from './support/secrets';
+import { ServerProcess, startServerProcess } from './support/server-process';
+import { testEnv } from './support/test-app';
+
+/** The built server as production runs it: its logs and its shutdown. */
+describe('the server process', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess({
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
+      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await db.drop();
+  });
+
+  it('logs JSON request lines that never contain a password, token, passcode, link token or content', async () => {
+    const user = await newUser(server.baseUrl);
+    const pat = await newToken(server.baseUrl, user);
+    const content = `content-${randomBytes(6).toString('hex')}`;
+    const secret = await newSecret(server.baseUrl, { content, passcode: 'passcode-in-logs?' }, pat);
+    await reveal(server.baseUrl, secret.token, { passcode: 'wrong-passcode-in-logs?' }).expect(401);
+    await reveal(server.baseUrl, secret.token, { passcode: 'passcode-in-logs?' }).expect(200);
+    await fetch(`${server.baseUrl}/api/v1/links/${secret.token}?access_token=${pat}`);
+    await fetch(`${server.baseUrl}/s/${secret.token}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const output = server.output();
+    const requestLines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.req);
+    expect(requestLines.length).toBeGreaterThanOrEqual(5);
+    expect(requestLines.map((entry) => entry.req.url)).toContain('/api/v1/links/[redacted]/reveal');
+    for (const leak of [user.password, pat, content, secret.token, 'passcode-in-logs?', 'wrong-passcode-in-logs?']) {
+      expect(output).not.toContain(leak);
+    }
+  });
+
+  it('on SIGTERM finishes the request in flight, stops accepting, and exits 0', async () => {
+    // Registration runs argon2, slow enough to be in flight when the signal lands.
+    const inFlight = fetch(`${server.baseUrl}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'late@example.test', password: 'a long enough password', name: 'Late' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    const exited = server.stop();
+    expect((await inFlight).status).toBe(201);
+    expect(await exited).toBe(0);
+    await expect(fetch(`${server.baseUrl}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('configuration at start-up', () => {
+  it('stops with a message naming a bad variable', () => {
+    const result = spawnSync(process.execPath, [join(__dirname, '../dist/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ...testEnv({ PORT: 'eighty' }) },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('PORT must be an integer');
+  });
+});
