@@ -132,7 +132,7 @@ describe('secrets at rest', () => {
   });
 });
 
-describe('the scheduled purge', () => {
+describe('the purge', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { PURGE_INTERVAL_SECONDS: '1' } });
@@ -149,5 +149,26 @@ describe('the scheduled purge', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(row).toEqual({ status: 'expired', ciphertext: null, iv: null, passcode_hash: null });
+  });
+});
+
+describe('concurrent purges', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // No scheduled tick during the test: only the three calls below purge.
+    t = await startTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
+  });
+  afterAll(() => t.close());
+
+  it('splits the work when several instances purge at once, each row exactly once', async () => {
+    const { SecretPurger } = await import('../src/secrets/secret-purger');
+    const ids = [];
+    for (let i = 0; i < 60; i++) ids.push((await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 1 })).id);
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [ids]);
+    const purger = t.app.get(SecretPurger);
+    const counts = await Promise.all([purger.purge(), purger.purge(), purger.purge()]);
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(60);
+    const [left] = await t.dataSource.query(`SELECT count(*)::int AS n FROM secrets WHERE id = ANY($1) AND ciphertext IS NOT NULL`, [ids]);
+    expect(left.n).toBe(0);
   });
 });
