@@ -17,7 +17,7 @@ function fromFrameworkStatus(status: number): Rendered {
 }
 
 /** Maps any thrown value to the contract's error body; nothing internal ever leaves the process. */
-export function renderError(error: unknown, logger: Logger): Rendered {
+function renderError(error: unknown, logger: Logger): Rendered {
   if (error instanceof ApiError) {
     return { status: error.status, body: error.body, headers: error.headers };
   }
@@ -39,7 +39,7 @@ export function renderError(error: unknown, logger: Logger): Rendered {
   return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };
 }
 
-export function sendError(reply: FastifyReply, rendered: Rendered): void {
+function sendError(reply: FastifyReply, rendered: Rendered): void {
   reply.status(rendered.status).headers(rendered.headers).header('content-type', 'application/json; charset=utf-8');
   reply.send(JSON.stringify(rendered.body));
 }
