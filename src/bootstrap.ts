@@ -74,5 +74,4 @@ export async function bootstrap(app: NestFastifyApplication): Promise<void> {
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });
-
 }

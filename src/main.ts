@@ -1,19 +1,20 @@
 import 'reflect-metadata';
 import { createApp } from './bootstrap';
 import { startEmbeddedDatabase } from './common/database/embedded-database';
-import { ConfigError, loadConfig } from './config/app-config';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Invalid configuration: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+}
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Invalid configuration: ${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = readConfig();
 
   const embedded = config.databaseUrl ? undefined : await startEmbeddedDatabase(config.dataDir);
   const app = await createApp(
@@ -25,8 +26,8 @@ async function main(): Promise<void> {
   );
   await app.listen({ port: config.port, host: config.host });
 
-  // Nest's shutdown hooks close the HTTP server (finishing in-flight requests) and the pool;
-  // the embedded database can only stop after that.
+  // app.close() stops accepting, lets in-flight requests finish and closes the pool; the
+  // embedded database can only stop after that.
   const stop = async () => {
     await app.close();
     await embedded?.stop();
