@@ -1,6 +1,12 @@
 import { CreateAccountsAndTokens1795575687263 } from './1795575687263-CreateAccountsAndTokens';
 import { CreateSecretsAndAuditEvents1795576126760 } from './1795576126760-CreateSecretsAndAuditEvents';
 import { AddLinkReports1795577529833 } from './1795577529833-AddLinkReports';
+import { AddTeamWebhookSecrets1795579154678 } from './1795579154678-AddTeamWebhookSecrets';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
-export const migrations = [CreateAccountsAndTokens1795575687263, CreateSecretsAndAuditEvents1795576126760, AddLinkReports1795577529833];
+export const migrations = [
+  CreateAccountsAndTokens1795575687263,
+  CreateSecretsAndAuditEvents1795576126760,
+  AddLinkReports1795577529833,
+  AddTeamWebhookSecrets1795579154678,
+];

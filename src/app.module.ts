@@ -12,7 +12,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
 import { SecretsModule } from './secrets/secrets.module';
-import { TeamsModule } from './teams/teams.module';
+import { TeamsApiModule } from './teams/teams-api.module';
 
 @Module({})
 export class AppModule {
@@ -27,7 +27,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         AuditModule,
         AuthModule,
-        TeamsModule,
+        TeamsApiModule,
         SecretsModule,
         AccountModule,
       ],

@@ -70,8 +70,8 @@ export class AccessTokenRepository {
   }
 
   /** Returns whether a token was deleted: another user's or team's id is simply not found. */
-  async deleteForUser(teamId: string, userId: string, id: string): Promise<boolean> {
-    const result = await this.db.getRepository(AccessToken).delete({ teamId, userId, id });
+  async deleteForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
+    const result = await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId, id });
     return (result.affected ?? 0) > 0;
   }
 }

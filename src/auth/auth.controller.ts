@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { Client, ClientInfo } from '../common/http/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import type { TokenAuth } from './auth-context';
@@ -23,8 +24,8 @@ export class AuthController {
   /** Exchanges credentials for a personal access token bound to one team; the token is shown once. */
   @Post('token')
   @Public()
-  async createToken(@Body() dto: CreateTokenDto) {
-    return { message: 'Token created successfully.', data: await this.auth.issueToken(dto) };
+  async createToken(@Body() dto: CreateTokenDto, @Client() client: ClientInfo) {
+    return { message: 'Token created successfully.', data: await this.auth.issueToken(dto, client) };
   }
 
   /** The caller's tokens in this team: prefixes, never values. */
@@ -37,7 +38,7 @@ export class AuthController {
   @Delete('tokens/:id')
   @HttpCode(204)
   @Authenticated()
-  async revokeToken(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string): Promise<void> {
-    await this.auth.revokeToken(auth, id);
+  async revokeToken(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+    await this.auth.revokeToken(auth, id, client);
   }
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { actorOf, AuditActor, AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/errors/api-error';
+import type { ClientInfo } from '../common/http/client.decorator';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { Page, paginated } from '../common/http/pagination';
 import { TeamsService } from '../teams/teams.service';
@@ -26,6 +28,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly teams: TeamsService,
     private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
   ) {}
 
   async register(dto: RegisterDto) {
@@ -55,7 +58,11 @@ export class AuthService {
     return this.users.findById(id);
   }
 
-  async issueToken(dto: CreateTokenDto) {
+  findUserByEmail(email: string) {
+    return this.users.findByEmail(email);
+  }
+
+  async issueToken(dto: CreateTokenDto, client: ClientInfo) {
     const user = await this.users.findByEmail(dto.email);
     // Always run argon2 so the answer takes as long whether or not the email is registered.
     const valid = await this.hasher.verify(user?.passwordHash ?? null, dto.password);
@@ -65,13 +72,22 @@ export class AuthService {
     const membership = teamId ? await this.teams.membership(teamId, user.id) : null;
     if (!membership) throw ApiError.forbidden('You are not a member of this team.');
 
-    const { token, record } = await this.tokens.mint({
-      teamId: membership.team.id,
-      userId: user.id,
-      name: dto.device_name,
-      abilities: dto.abilities,
-      mode: dto.mode ?? 'live',
-      expiresInDays: dto.expires_in_days,
+    const actor: AuditActor = { type: 'user', id: user.id, name: user.name };
+    const { token, record } = await this.db.transaction(async (manager) => {
+      const minted = await this.tokens.mint(
+        {
+          teamId: membership.team.id,
+          userId: user.id,
+          name: dto.device_name,
+          abilities: dto.abilities,
+          mode: dto.mode ?? 'live',
+          expiresInDays: dto.expires_in_days,
+        },
+        manager,
+      );
+      const event = { teamId: membership.team.id, type: 'token.created' as const, actor, targetId: minted.record.id, ip: client.ip };
+      await this.audit.record(event, manager);
+      return minted;
     });
     return { ...presentToken(record), token };
   }
@@ -81,7 +97,10 @@ export class AuthService {
     return paginated(rows.map(presentToken), total, page);
   }
 
-  async revokeToken(auth: TokenAuth, id: string): Promise<void> {
-    if (!(await this.accessTokens.deleteForUser(auth.teamId, auth.userId, id))) throw ApiError.notFound('Token not found.');
+  async revokeToken(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      if (!(await this.accessTokens.deleteForUser(auth.teamId, auth.userId, id, manager))) throw ApiError.notFound('Token not found.');
+      await this.audit.record({ teamId: auth.teamId, type: 'token.revoked', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+    });
   }
 }

@@ -15,6 +15,13 @@ export class Team {
   @Column({ type: 'boolean', default: false })
   personal!: boolean;
 
+  /** The HMAC key that signs this team's webhooks (`whsec_…`); readable and rotatable by admins. */
+  @Column({ name: 'webhook_secret', type: 'varchar', length: 80 })
+  webhookSecret!: string;
+
+  @Column({ name: 'webhook_secret_rotated_at', type: 'timestamptz', default: () => 'now()' })
+  webhookSecretRotatedAt!: Date;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

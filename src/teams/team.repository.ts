@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AccessToken } from '../auth/access-token.entity';
+import type { Page } from '../common/http/pagination';
 import type { Role } from './role';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
@@ -10,29 +12,46 @@ export interface MembershipView {
   role: Role;
 }
 
+export interface MemberRow {
+  user_id: string;
+  name: string;
+  email: string | null;
+  kind: 'user' | 'service_account';
+  role: Role;
+  joined_at: Date;
+}
+
 @Injectable()
 export class TeamRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async insert(team: Pick<Team, 'id' | 'name' | 'personal'>, manager?: EntityManager): Promise<Team> {
-    const repository = (manager ?? this.db.manager).getRepository(Team);
-    await repository.insert(team);
-    return repository.findOneByOrFail({ id: team.id });
+  private manager(manager?: EntityManager): EntityManager {
+    return manager ?? this.db.manager;
   }
 
-  async addMember(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.db.manager).getRepository(TeamMember).insert({ teamId, userId, role });
+  async insert(team: Pick<Team, 'id' | 'name' | 'personal' | 'webhookSecret'>, manager?: EntityManager): Promise<Team> {
+    const repository = this.manager(manager).getRepository(Team);
+    await repository.insert(team);
+    return repository.findOneByOrFail({ id: team.id });
   }
 
   findById(teamId: string): Promise<Team | null> {
     return this.db.getRepository(Team).findOneBy({ id: teamId });
   }
 
-  async findMembership(teamId: string, userId: string): Promise<MembershipView | null> {
-    const member = await this.db.getRepository(TeamMember).findOne({
-      where: { teamId, userId },
+  async listForUser(userId: string, page: Page): Promise<[MembershipView[], number]> {
+    const [members, total] = await this.db.getRepository(TeamMember).findAndCount({
+      where: { userId },
       relations: { team: true },
+      order: { createdAt: 'ASC', teamId: 'ASC' },
+      skip: page.offset,
+      take: page.perPage,
     });
+    return [members.map((member) => ({ team: member.team!, role: member.role })), total];
+  }
+
+  async findMembership(teamId: string, userId: string): Promise<MembershipView | null> {
+    const member = await this.db.getRepository(TeamMember).findOne({ where: { teamId, userId }, relations: { team: true } });
     return member?.team ? { team: member.team, role: member.role } : null;
   }
 
@@ -46,7 +65,55 @@ export class TeamRepository {
     return member?.teamId ?? null;
   }
 
-  countMembers(teamId: string): Promise<number> {
-    return this.db.getRepository(TeamMember).countBy({ teamId });
+  async addMember(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).getRepository(TeamMember).insert({ teamId, userId, role });
+  }
+
+  countMembers(teamId: string, manager?: EntityManager): Promise<number> {
+    return this.manager(manager).getRepository(TeamMember).countBy({ teamId });
+  }
+
+  async listMembers(teamId: string, page: Page): Promise<[MemberRow[], number]> {
+    const rows: MemberRow[] = await this.db.query(
+      `SELECT m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at
+         FROM team_members m JOIN users u ON u.id = m.user_id
+        WHERE m.team_id = $1 ORDER BY m.created_at, m.user_id LIMIT $2 OFFSET $3`,
+      [teamId, page.perPage, page.offset],
+    );
+    return [rows, await this.countMembers(teamId)];
+  }
+
+  async findMember(teamId: string, userId: string, manager?: EntityManager): Promise<MemberRow | null> {
+    const rows: MemberRow[] = await this.manager(manager).query(
+      `SELECT m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at
+         FROM team_members m JOIN users u ON u.id = m.user_id
+        WHERE m.team_id = $1 AND m.user_id = $2`,
+      [teamId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. */
+  async lockOwners(manager: EntityManager, teamId: string): Promise<string[]> {
+    const rows: { user_id: string }[] = await manager.query(
+      `SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`,
+      [teamId],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async setRole(manager: EntityManager, teamId: string, userId: string, role: Role): Promise<void> {
+    await manager.getRepository(TeamMember).update({ teamId, userId }, { role });
+  }
+
+  /** Removes the membership and the user's tokens for this team, so they fail from the next request. */
+  async removeMember(manager: EntityManager, teamId: string, userId: string): Promise<void> {
+    await manager.getRepository(AccessToken).delete({ teamId, userId });
+    await manager.getRepository(TeamMember).delete({ teamId, userId });
+  }
+
+  async rotateWebhookSecret(teamId: string, secret: string): Promise<Team> {
+    await this.db.getRepository(Team).update({ id: teamId }, { webhookSecret: secret, webhookSecretRotatedAt: () => 'now()' });
+    return this.db.getRepository(Team).findOneByOrFail({ id: teamId });
   }
 }

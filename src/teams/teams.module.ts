@@ -4,6 +4,6 @@ import { TeamsService } from './teams.service';
 
 @Module({
   providers: [TeamRepository, TeamsService],
-  exports: [TeamsService],
+  exports: [TeamsService, TeamRepository],
 })
 export class TeamsModule {}

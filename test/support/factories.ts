@@ -26,7 +26,7 @@ export async function newToken(
 ): Promise<string> {
   const res = await supertest(baseUrl)
     .post('/api/v1/auth/token')
-    .send({ email: user.email, password: user.password, device_name: 'test', abilities: options.abilities ?? [...ABILITIES], ...options })
+    .send({ email: user.email, password: user.password, device_name: 'test', ...options, abilities: options.abilities ?? [...ABILITIES] })
     .expect(201);
   return res.body.data.token;
 }

@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { AuditService } from './audit.service';
+
+@ApiTags('teams')
+@Controller('team/audit-events')
+export class AuditEventsController {
+  constructor(private readonly audit: AuditService) {}
+
+  /** The team's audit trail, newest first: who did what to which target, from where. */
+  @Get()
+  @Authenticated({ ability: 'team:read', admin: true })
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.audit.list(auth.teamId, toPage(query));
+  }
+}

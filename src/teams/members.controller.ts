@@ -1,0 +1,48 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { Client, ClientInfo } from '../common/http/client.decorator';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
+import { MembersService } from './members.service';
+
+@ApiTags('teams')
+@Controller('team/members')
+export class MembersController {
+  constructor(private readonly members: MembersService) {}
+
+  @Get()
+  @Authenticated({ ability: 'team:read' })
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.members.list(auth, toPage(query));
+  }
+
+  /** Adds a registered user to the team. */
+  @Post()
+  @Authenticated({ ability: 'team:write', admin: true })
+  async add(@Auth() auth: TokenAuth, @Body() dto: AddMemberDto, @Client() client: ClientInfo) {
+    return { message: 'Member added.', data: await this.members.add(auth, dto, client) };
+  }
+
+  /** Changes a member's role; the last owner cannot be demoted. */
+  @Patch(':user_id')
+  @Authenticated({ ability: 'team:write', admin: true })
+  async changeRole(
+    @Auth() auth: TokenAuth,
+    @Param('user_id', IdParamPipe) userId: string,
+    @Body() dto: ChangeRoleDto,
+    @Client() client: ClientInfo,
+  ) {
+    return { message: 'Role changed.', data: await this.members.changeRole(auth, userId, dto, client) };
+  }
+
+  /** Removes a member; their tokens for this team stop working at once. */
+  @Delete(':user_id')
+  @HttpCode(204)
+  @Authenticated({ ability: 'team:write', admin: true })
+  async remove(@Auth() auth: TokenAuth, @Param('user_id', IdParamPipe) userId: string, @Client() client: ClientInfo): Promise<void> {
+    await this.members.remove(auth, userId, client);
+  }
+}

@@ -1,0 +1,36 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { Client, ClientInfo } from '../common/http/client.decorator';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { CreateServiceAccountDto } from './dto/create-service-account.dto';
+import { ServiceAccountsService } from './service-accounts.service';
+
+@ApiTags('teams')
+@Controller('team/service-accounts')
+export class ServiceAccountsController {
+  constructor(private readonly accounts: ServiceAccountsService) {}
+
+  /** Creates a service account (role member) and its first token, shown once. */
+  @Post()
+  @Authenticated({ ability: 'team:write', admin: true })
+  async create(@Auth() auth: TokenAuth, @Body() dto: CreateServiceAccountDto, @Client() client: ClientInfo) {
+    return { message: 'Service account created.', data: await this.accounts.create(auth, dto, client) };
+  }
+
+  @Get()
+  @Authenticated({ ability: 'team:read', admin: true })
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.accounts.list(auth, toPage(query));
+  }
+
+  /** Deletes the account; its tokens stop working at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ ability: 'team:write', admin: true })
+  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+    await this.accounts.remove(auth, id, client);
+  }
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { CreateTeamDto } from './dto/create-team.dto';
+import { TeamsService } from './teams.service';
+
+@ApiTags('teams')
+@Controller()
+export class TeamsController {
+  constructor(private readonly teams: TeamsService) {}
+
+  /** The teams the caller belongs to, with the caller's role in each. */
+  @Get('teams')
+  @Authenticated()
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.teams.listForUser(auth, toPage(query));
+  }
+
+  /** Creates a team; the caller is its owner. */
+  @Post('teams')
+  @Authenticated({ ability: 'team:write' })
+  async create(@Auth() auth: TokenAuth, @Body() dto: CreateTeamDto) {
+    return { message: 'Team created successfully.', data: await this.teams.create(auth, dto.name) };
+  }
+
+  /** The token's team, with the caller's role. */
+  @Get('team')
+  @Authenticated({ ability: 'team:read' })
+  async show(@Auth() auth: TokenAuth) {
+    return { data: await this.teams.current(auth) };
+  }
+
+  /** The HMAC key that signs this team's webhooks. */
+  @Get('team/webhook-secret')
+  @Authenticated({ ability: 'team:write', admin: true })
+  async webhookSecret(@Auth() auth: TokenAuth) {
+    return { data: await this.teams.webhookSecret(auth) };
+  }
+
+  /** Replaces the webhook signing key at once. */
+  @Post('team/webhook-secret/rotate')
+  @HttpCode(200)
+  @Authenticated({ ability: 'team:write', admin: true })
+  async rotateWebhookSecret(@Auth() auth: TokenAuth) {
+    return { message: 'Webhook secret rotated.', data: await this.teams.rotateWebhookSecret(auth) };
+  }
+}

@@ -1,0 +1,16 @@
+import supertest from 'supertest';
+import type { Ability } from '../../src/auth/ability';
+import { bearer, newToken, newUser, TestUser } from './factories';
+
+/** Adds a freshly registered user to the team of `adminPat` over HTTP and returns them with a token for that team. */
+export async function newMember(
+  baseUrl: string,
+  adminPat: string,
+  teamId: string,
+  role: 'owner' | 'admin' | 'member',
+  abilities?: Ability[],
+): Promise<{ user: TestUser; pat: string }> {
+  const user = await newUser(baseUrl);
+  await supertest(baseUrl).post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role }).expect(201);
+  return { user, pat: await newToken(baseUrl, user, { team_id: teamId, abilities }) };
+}

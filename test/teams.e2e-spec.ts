@@ -1,0 +1,106 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newMember } from './support/teams';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('teams', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  let owner: TestUser;
+  let ownerPat: string;
+  let memberPat: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+    owner = await newUser(t.baseUrl, { name: 'Olivia' });
+    ownerPat = await newToken(t.baseUrl, owner);
+    memberPat = (await newMember(t.baseUrl, ownerPat, owner.teamId, 'member')).pat;
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['get', '/api/v1/teams'],
+    ['post', '/api/v1/teams'],
+    ['get', '/api/v1/team'],
+    ['get', '/api/v1/team/members'],
+    ['post', '/api/v1/team/members'],
+    ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000'],
+    ['delete', '/api/v1/team/members/00000000-0000-4000-8000-000000000000'],
+    ['post', '/api/v1/team/service-accounts'],
+    ['get', '/api/v1/team/service-accounts'],
+    ['delete', '/api/v1/team/service-accounts/00000000-0000-4000-8000-000000000000'],
+    ['get', '/api/v1/team/webhook-secret'],
+    ['post', '/api/v1/team/webhook-secret/rotate'],
+    ['get', '/api/v1/team/audit-events'],
+  ] as const)('%s %s answers 401 without a token', async (method, path) => {
+    await api()[method](path).expect(401);
+  });
+
+  it.each([
+    ['post', '/api/v1/teams', 'team:write', { name: 'x' }],
+    ['get', '/api/v1/team', 'team:read', undefined],
+    ['get', '/api/v1/team/members', 'team:read', undefined],
+    ['post', '/api/v1/team/members', 'team:write', { email: 'x@example.test', role: 'member' }],
+    ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', 'team:write', { role: 'member' }],
+    ['delete', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', 'team:write', undefined],
+    ['post', '/api/v1/team/service-accounts', 'team:write', { name: 'ci', abilities: ['secrets:read'] }],
+    ['get', '/api/v1/team/service-accounts', 'team:read', undefined],
+    ['delete', '/api/v1/team/service-accounts/00000000-0000-4000-8000-000000000000', 'team:write', undefined],
+    ['get', '/api/v1/team/webhook-secret', 'team:write', undefined],
+    ['post', '/api/v1/team/webhook-secret/rotate', 'team:write', undefined],
+    ['get', '/api/v1/team/audit-events', 'team:read', undefined],
+  ] as const)('%s %s answers 403 to a token without %s', async (method, path, _ability, body) => {
+    const weak = await newToken(t.baseUrl, owner, { abilities: ['secrets:read', 'secrets:write'] });
+    const res = await api()[method](path).set(bearer(weak)).send(body).expect(403);
+    expect(res.body.message).toMatch(/ability/);
+  });
+
+  it.each([
+    ['post', '/api/v1/team/members', { email: 'x@example.test', role: 'member' }],
+    ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', { role: 'member' }],
+    ['delete', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', undefined],
+    ['post', '/api/v1/team/service-accounts', { name: 'ci', abilities: ['secrets:read'] }],
+    ['get', '/api/v1/team/service-accounts', undefined],
+    ['delete', '/api/v1/team/service-accounts/00000000-0000-4000-8000-000000000000', undefined],
+    ['get', '/api/v1/team/webhook-secret', undefined],
+    ['post', '/api/v1/team/webhook-secret/rotate', undefined],
+    ['get', '/api/v1/team/audit-events', undefined],
+  ] as const)('%s %s answers 403 to a member where an admin is needed', async (method, path, body) => {
+    const res = await api()[method](path).set(bearer(memberPat)).send(body).expect(403);
+    expect(res.body.message).toBe('Only owners and admins of the team may do this.');
+  });
+
+  describe('GET /api/v1/teams, POST /api/v1/teams, GET /api/v1/team', () => {
+    it('creates a team with the caller as owner and lists the caller’s teams', async () => {
+      const created = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: 'Platform' }).expect(201);
+      expect(created.body.data).toMatchObject({ name: 'Platform', plan: 'free', role: 'owner', personal: false });
+      const list = await api().get('/api/v1/teams').set(bearer(ownerPat)).expect(200);
+      expect(list.body.meta.total).toBe(2);
+      expect(list.body.data.map((team: { name: string }) => team.name)).toEqual(["Olivia's team", 'Platform']);
+
+      const teamPat = await newToken(t.baseUrl, owner, { team_id: created.body.data.id });
+      const team = await api().get('/api/v1/team').set(bearer(teamPat)).expect(200);
+      expect(team.body.data).toMatchObject({ id: created.body.data.id, name: 'Platform', role: 'owner', members: 1 });
+    });
+
+    it('validates the name', async () => {
+      const res = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: '' }).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['name']);
+    });
+  });
+
+  describe('webhook secret', () => {
+    it('is generated with the team, readable by admins and rotatable', async () => {
+      const first = await api().get('/api/v1/team/webhook-secret').set(bearer(ownerPat)).expect(200);
+      expect(first.body.data).toEqual({ secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/), rotated_at: expect.any(String) });
+      const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(ownerPat)).expect(200);
+      expect(rotated.body.data.secret).toMatch(/^whsec_/);
+      expect(rotated.body.data.secret).not.toBe(first.body.data.secret);
+      const again = await api().get('/api/v1/team/webhook-secret').set(bearer(ownerPat)).expect(200);
+      expect(again.body.data.secret).toBe(rotated.body.data.secret);
+      const { pat: adminPat } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'admin');
+      await api().get('/api/v1/team/webhook-secret').set(bearer(adminPat)).expect(200);
+    });
+  });
+});
