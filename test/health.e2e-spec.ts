@@ -54,6 +54,21 @@ describe('service basics', () => {
       expect((await api().get('/api/v1/nothing-here').expect(404)).body).toEqual({ message: 'Not found.' });
       expect((await api().patch('/api/v1/secrets').send({}).expect(404)).body).toEqual({ message: 'Not found.' });
     });
+
+    it('answer a failing query with a generic 500 that leaks no SQL, stack or submitted value', async () => {
+      // A real fault without test-only code: the table the route writes to is gone.
+      await t.dataSource.query('ALTER TABLE users RENAME TO users_moved_away');
+      try {
+        const password = 'a password that must not echo';
+        const res = await api().post('/api/v1/auth/register').send({ email: 'fault@example.test', password, name: 'Fault' }).expect(500);
+        expect(res.body).toEqual({ message: 'Server Error.' });
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+        for (const internal of ['users', 'relation', 'QueryFailed', 'INSERT', '.ts:', password]) expect(res.text).not.toContain(internal);
+      } finally {
+        await t.dataSource.query('ALTER TABLE users_moved_away RENAME TO users');
+      }
+      await api().post('/api/v1/auth/register').send({ email: 'fault@example.test', password: 'a long enough password', name: 'Fault' }).expect(201);
+    });
   });
 
   describe('OpenAPI', () => {

@@ -55,14 +55,14 @@ export class TeamRepository {
     return member?.team ? { team: member.team, role: member.role } : null;
   }
 
+  /** The personal team made at registration: others' personal teams may have added this user later. */
   async findPersonalTeamId(userId: string): Promise<string | null> {
-    const member = await this.db
-      .getRepository(TeamMember)
-      .createQueryBuilder('m')
-      .innerJoin('m.team', 't')
-      .where('m.user_id = :userId AND t.personal', { userId })
-      .getOne();
-    return member?.teamId ?? null;
+    const rows: { team_id: string }[] = await this.db.query(
+      `SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+        WHERE m.user_id = $1 AND t.personal ORDER BY m.created_at LIMIT 1`,
+      [userId],
+    );
+    return rows[0]?.team_id ?? null;
   }
 
   async addMember(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {

@@ -1,0 +1,89 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { ServerProcess, startServerProcess } from './support/server-process';
+
+interface HeldRequest {
+  /** Sends the rest of the body. */
+  finish(): void;
+  response: Promise<{ status: number; body: string }>;
+}
+
+/**
+ * A request the server has started (headers and part of the body are in) but cannot answer
+ * until the test sends the rest: in flight for exactly as long as the test wants.
+ */
+function heldPost(url: string, body: unknown): HeldRequest {
+  const payload = Buffer.from(JSON.stringify(body));
+  const req = httpRequest(url, {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/json', 'content-length': payload.length },
+  });
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+  });
+  req.write(payload.subarray(0, 10));
+  return { finish: () => req.end(payload.subarray(10)), response };
+}
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+describe('SIGTERM', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess({ DATABASE_URL: db.url, ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}) });
+  });
+  afterAll(async () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await db.drop();
+  });
+
+  it('stops accepting connections, finishes the request in flight, then exits 0', async () => {
+    const port = Number(new URL(server.baseUrl).port);
+    const held = heldPost(`${server.baseUrl}/api/v1/auth/register`, {
+      email: 'in-flight@example.test',
+      password: 'a long enough password',
+      name: 'In Flight',
+    });
+    // Let the server read the headers, so the request counts as started before the signal.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const exited = server.stop();
+    expect(await eventually(async () => !(await acceptsConnections(port)), 10)).toBe(true);
+    expect(server.child.exitCode).toBeNull();
+
+    held.finish();
+    const res = await held.response;
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.body).data.email).toBe('in-flight@example.test');
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,123 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newSecret } from './support/secrets';
+import { newMember } from './support/teams';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('team members', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+  });
+  afterAll(() => t.close());
+
+  async function newTeam(): Promise<{ owner: TestUser; pat: string }> {
+    const owner = await newUser(t.baseUrl);
+    return { owner, pat: await newToken(t.baseUrl, owner) };
+  }
+
+  describe('POST /api/v1/team/members', () => {
+    it('adds a registered user, who can then get a token for the team and see its secrets', async () => {
+      const { owner, pat } = await newTeam();
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      const user = await newUser(t.baseUrl, { name: 'Mia' });
+      const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' }).expect(201);
+      expect(res.body.data).toMatchObject({ user_id: user.id, name: 'Mia', email: user.email, kind: 'user', role: 'member' });
+      const memberPat = await newToken(t.baseUrl, user, { team_id: owner.teamId });
+      const list = await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(200);
+      expect(list.body.data.map((s: { id: string }) => s.id)).toEqual([secret.id]);
+      const members = await api().get('/api/v1/team/members').set(bearer(memberPat)).expect(200);
+      expect(members.body.meta.total).toBe(2);
+    });
+
+    it('refuses unknown emails, existing members and bad roles with 422', async () => {
+      const { owner, pat } = await newTeam();
+      const unknown = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: 'nobody@example.test', role: 'member' }).expect(422);
+      expect(unknown.body.errors).toEqual({ email: ['No registered user has this email.'] });
+      const twice = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: owner.email, role: 'admin' }).expect(422);
+      expect(Object.keys(twice.body.errors)).toEqual(['email']);
+      const role = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: owner.email, role: 'king' }).expect(422);
+      expect(Object.keys(role.body.errors)).toEqual(['role']);
+    });
+
+    it('lets only owners make owners', async () => {
+      const { owner, pat } = await newTeam();
+      const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+      const user = await newUser(t.baseUrl);
+      await api().post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role: 'owner' }).expect(403);
+      await api().post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role: 'member' }).expect(201);
+    });
+
+    it('stops at the plan’s member limit with plan_limit', async () => {
+      const { owner, pat } = await newTeam();
+      for (let i = 0; i < 4; i++) await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const extra = await newUser(t.baseUrl);
+      const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: extra.email, role: 'member' }).expect(403);
+      expect(res.body).toMatchObject({ code: 'plan_limit' });
+    });
+  });
+
+  describe('PATCH /api/v1/team/members/{user_id}', () => {
+    it('changes a role with effect on the very next request', async () => {
+      const { owner, pat } = await newTeam();
+      const { user, pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+      await api().get('/api/v1/team/audit-events').set(bearer(adminPat)).expect(200);
+      const res = await api().patch(`/api/v1/team/members/${user.id}`).set(bearer(pat)).send({ role: 'member' }).expect(200);
+      expect(res.body.data.role).toBe('member');
+      await api().get('/api/v1/team/audit-events').set(bearer(adminPat)).expect(403);
+    });
+
+    it('never demotes the last owner, and lets a second owner step down', async () => {
+      const { owner, pat } = await newTeam();
+      const res = await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(422);
+      expect(res.body.errors).toEqual({ role: ['The team must keep at least one owner.'] });
+      const { user: second } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
+      const again = await newToken(t.baseUrl, second, { team_id: owner.teamId });
+      await api().patch(`/api/v1/team/members/${second.id}`).set(bearer(again)).send({ role: 'member' }).expect(422);
+    });
+
+    it('lets an admin neither promote to nor demote from owner', async () => {
+      const { owner, pat } = await newTeam();
+      const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+      const { user: member } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(adminPat)).send({ role: 'owner' }).expect(403);
+      await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(adminPat)).send({ role: 'member' }).expect(403);
+      await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(adminPat)).send({ role: 'admin' }).expect(200);
+    });
+  });
+
+  describe('DELETE /api/v1/team/members/{user_id}', () => {
+    it('removes a member whose tokens for the team fail with 401 from the next request', async () => {
+      const { owner, pat } = await newTeam();
+      const { user, pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const personalPat = await newToken(t.baseUrl, user);
+      await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(200);
+      await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
+      await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(401);
+      await api().get('/api/v1/secrets').set(bearer(personalPat)).expect(200);
+      const [left] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE team_id = $1 AND user_id = $2', [owner.teamId, user.id]);
+      expect(left.n).toBe(0);
+    });
+
+    it('never removes the last owner', async () => {
+      const { owner, pat } = await newTeam();
+      const res = await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).expect(422);
+      expect(res.body.errors).toEqual({ user_id: ['The team must keep at least one owner.'] });
+    });
+
+    it('answers 404 for a user of another team, exactly as for one that never existed', async () => {
+      const { pat } = await newTeam();
+      const other = await newTeam();
+      const foreign = await api().delete(`/api/v1/team/members/${other.owner.id}`).set(bearer(pat)).expect(404);
+      const missing = await api().delete('/api/v1/team/members/00000000-0000-4000-8000-000000000000').set(bearer(pat)).expect(404);
+      expect(foreign.body).toEqual(missing.body);
+      await api().patch(`/api/v1/team/members/${other.owner.id}`).set(bearer(pat)).send({ role: 'member' }).expect(404);
+      await api().delete('/api/v1/team/members/not-an-id').set(bearer(pat)).expect(404);
+      await api().get('/api/v1/secrets').set(bearer(other.pat)).expect(200);
+    });
+  });
+});
