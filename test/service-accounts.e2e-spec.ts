@@ -1,0 +1,124 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newSecret, reveal } from './support/secrets';
+import { newMember } from './support/teams';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('service accounts and the audit trail', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  let owner: TestUser;
+  let ownerPat: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+    owner = await newUser(t.baseUrl, { name: 'Olivia' });
+    ownerPat = await newToken(t.baseUrl, owner);
+  });
+  afterAll(() => t.close());
+
+  it('lives from creation to deletion, acting under its own name, its token revoked with it', async () => {
+    const created = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(ownerPat))
+      .send({ name: 'terraform', abilities: ['secrets:read', 'secrets:write'] })
+      .expect(201);
+    const account = created.body.data;
+    expect(account).toMatchObject({ id: expect.any(String), name: 'terraform', abilities: ['secrets:read', 'secrets:write'] });
+    expect(account.token).toMatch(/^olk_live_/);
+
+    const secret = await newSecret(t.baseUrl, { content: 'made by a machine' }, account.token);
+    expect(secret.created_by).toBe(account.id);
+    const listed = await api().get('/api/v1/team/service-accounts').set(bearer(ownerPat)).expect(200);
+    expect(listed.body.data).toEqual([{ id: account.id, name: 'terraform', abilities: ['secrets:read', 'secrets:write'], created_at: expect.any(String) }]);
+    expect(JSON.stringify(listed.body)).not.toContain(account.token);
+    const members = await api().get('/api/v1/team/members').set(bearer(ownerPat)).expect(200);
+    expect(members.body.data).toContainEqual(expect.objectContaining({ user_id: account.id, kind: 'service_account', role: 'member', email: null }));
+    await api().post('/api/v1/teams').set(bearer(account.token)).send({ name: 'no' }).expect(403);
+
+    const events = await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200);
+    const created_event = events.body.data.find((e: { type: string; target_id: string }) => e.type === 'secret.created' && e.target_id === secret.id);
+    expect(created_event.actor).toEqual({ type: 'service_account', id: account.id, name: 'terraform' });
+
+    await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(ownerPat)).expect(204);
+    await api().get('/api/v1/secrets').set(bearer(account.token)).expect(401);
+    await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(ownerPat)).expect(404);
+    expect((await api().get('/api/v1/team/service-accounts').set(bearer(ownerPat)).expect(200)).body.meta.total).toBe(0);
+  });
+
+  it('can never be given abilities the creating token lacks', async () => {
+    const limited = await newToken(t.baseUrl, owner, { abilities: ['team:write', 'secrets:read'] });
+    const res = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(limited))
+      .send({ name: 'greedy', abilities: ['secrets:read', 'secrets:write'] })
+      .expect(403);
+    expect(res.body.message).toBe('A token cannot grant abilities it does not hold itself.');
+    await api().post('/api/v1/team/service-accounts').set(bearer(limited)).send({ name: 'modest', abilities: ['secrets:read'] }).expect(201);
+    const bad = await api().post('/api/v1/team/service-accounts').set(bearer(ownerPat)).send({ name: '', abilities: ['root'] }).expect(422);
+    expect(Object.keys(bad.body.errors).sort()).toEqual(['abilities', 'name']);
+  });
+
+  it('answers 404 for another team’s service account', async () => {
+    const other = await newUser(t.baseUrl);
+    const otherPat = await newToken(t.baseUrl, other);
+    const theirs = await api().post('/api/v1/team/service-accounts').set(bearer(otherPat)).send({ name: 'theirs', abilities: ['secrets:read'] }).expect(201);
+    await api().delete(`/api/v1/team/service-accounts/${theirs.body.data.id}`).set(bearer(ownerPat)).expect(404);
+    await api().get('/api/v1/secrets').set(bearer(theirs.body.data.token)).expect(200);
+  });
+
+  it('records every kind of action, newest first, without secret material or tokens', async () => {
+    const team = await newUser(t.baseUrl, { name: 'Audra' });
+    const pat = await newToken(t.baseUrl, team);
+    const { user: member } = await newMember(t.baseUrl, pat, team.teamId, 'member');
+    await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
+    await api().delete(`/api/v1/team/members/${member.id}`).set(bearer(pat)).expect(204);
+    const content = 'audit must never see this';
+    const secret = await newSecret(t.baseUrl, { content, expire_value: 2 }, pat);
+    await reveal(t.baseUrl, secret.token).expect(200);
+    await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'renamed' }).expect(200);
+    await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(204);
+    const account = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'bot', abilities: ['secrets:read'] }).expect(201);
+    await api().delete(`/api/v1/team/service-accounts/${account.body.data.id}`).set(bearer(pat)).expect(204);
+    const spare = await newToken(t.baseUrl, team);
+    const tokens = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(spare)).expect(200);
+    const spareId = tokens.body.data.find((row: { prefix: string }) => row.prefix === spare.slice(0, 13)).id;
+    await api().delete(`/api/v1/auth/tokens/${spareId}`).set(bearer(pat)).expect(204);
+
+    const res = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200);
+    const types = res.body.data.map((e: { type: string }) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'token.created',
+        'token.revoked',
+        'member.added',
+        'member.role_changed',
+        'member.removed',
+        'secret.created',
+        'secret.viewed',
+        'secret.updated',
+        'secret.deleted',
+        'service_account.created',
+        'service_account.deleted',
+      ]),
+    );
+    const times = res.body.data.map((e: { created_at: string }) => e.created_at);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(res.body.data[0]).toEqual({
+      id: expect.any(String),
+      type: 'token.revoked',
+      actor: { type: 'user', id: team.id, name: 'Audra' },
+      target_id: spareId,
+      ip: '127.0.0.1',
+      country: null,
+      created_at: expect.any(String),
+    });
+    const text = JSON.stringify(res.body);
+    for (const leak of [content, secret.token, pat, spare, account.body.data.token]) expect(text).not.toContain(leak);
+    const page = await api().get('/api/v1/team/audit-events?per_page=2&page=2').set(bearer(pat)).expect(200);
+    expect(page.body.meta).toMatchObject({ current_page: 2, per_page: 2, total: res.body.meta.total });
+    const foreign = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(ownerPat)).expect(200);
+    expect(foreign.body.data.map((e: { target_id: string }) => e.target_id)).not.toContain(secret.id);
+  });
+});
