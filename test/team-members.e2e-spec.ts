@@ -58,6 +58,20 @@ describe('team members', () => {
       const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: extra.email, role: 'member' }).expect(403);
       expect(res.body).toMatchObject({ code: 'plan_limit' });
     });
+
+    it('never lets concurrent additions of people and service accounts pass the plan’s member limit', async () => {
+      const { pat } = await newTeam();
+      const users = await Promise.all(Array.from({ length: 5 }, () => newUser(t.baseUrl)));
+      const statuses = await Promise.all([
+        ...users.map((user) => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' })),
+        ...['ci', 'deploy', 'backup'].map((name) =>
+          api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name, abilities: ['secrets:read'] }),
+        ),
+      ]).then((responses) => responses.map((res) => res.status).sort());
+      expect(statuses).toEqual([201, 201, 201, 201, 403, 403, 403, 403]);
+      const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
+      expect(members.body.meta.total).toBe(5);
+    });
   });
 
   describe('PATCH /api/v1/team/members/{user_id}', () => {

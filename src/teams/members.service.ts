@@ -39,7 +39,7 @@ export class MembersService {
     try {
       return await this.db.transaction(async (manager) => {
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
-        await assertRoomForMember(this.teams, manager, auth);
+        await assertRoomForMember(this.teams, auth, manager);
         await this.teams.addMember(auth.teamId, user.id, dto.role, manager);
         await this.record(manager, auth, 'member.added', user.id, client);
         return presentMember((await this.teams.findMember(auth.teamId, user.id, manager))!);
@@ -56,7 +56,7 @@ export class MembersService {
       if (member.kind === 'service_account') throw ApiError.field('role', 'Service accounts are always members.');
       if (member.role === 'owner' || dto.role === 'owner') this.assertMayGrant(auth, 'owner');
       if (member.role === 'owner' && dto.role !== 'owner' && owners.length === 1) throw ApiError.field('role', LAST_OWNER);
-      await this.teams.setRole(manager, auth.teamId, userId, dto.role);
+      await this.teams.setRole(auth.teamId, userId, dto.role, manager);
       await this.record(manager, auth, 'member.role_changed', userId, client);
       return presentMember({ ...member, role: dto.role });
     });
@@ -72,14 +72,14 @@ export class MembersService {
         this.assertMayGrant(auth, 'owner');
         if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
       }
-      await this.teams.removeMember(manager, auth.teamId, userId);
+      await this.teams.removeMember(auth.teamId, userId, manager);
       await this.record(manager, auth, 'member.removed', userId, client);
     });
   }
 
   /** The owner rows are locked first, so concurrent demotions see each other. */
   private async lockedMember(manager: EntityManager, auth: TokenAuth, userId: string): Promise<{ member: MemberRow; owners: string[] }> {
-    const owners = await this.teams.lockOwners(manager, auth.teamId);
+    const owners = await this.teams.lockOwners(auth.teamId, manager);
     const member = await this.teams.findMember(auth.teamId, userId, manager);
     if (!member) throw ApiError.notFound('Member not found.');
     return { member, owners };
@@ -94,9 +94,14 @@ export class MembersService {
   }
 }
 
-/** The plan's member limit counts people and service accounts alike. */
-export async function assertRoomForMember(teams: TeamRepository, manager: EntityManager, auth: TokenAuth): Promise<void> {
+/**
+ * The plan's member limit counts people and service accounts alike. Call it inside the
+ * transaction that adds the member: the lock it takes makes concurrent additions queue, so a
+ * burst of them cannot all see the last free seat.
+ */
+export async function assertRoomForMember(teams: TeamRepository, auth: TokenAuth, manager: EntityManager): Promise<void> {
   const plan = PLANS[auth.teamPlan];
+  await teams.lockForMembership(auth.teamId, manager);
   if ((await teams.countMembers(auth.teamId, manager)) >= plan.members) {
     throw ApiError.forbidden(`The ${plan.name} plan allows ${plan.members} members.`, 'plan_limit');
   }

@@ -16,7 +16,7 @@ export interface ServiceAccountRow {
 export class ServiceAccountRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async insert(manager: EntityManager, id: string, name: string): Promise<void> {
+  async insert(id: string, name: string, manager: EntityManager): Promise<void> {
     await manager.getRepository(User).insert({ id, kind: 'service_account', email: null, name, passwordHash: null });
   }
 
@@ -35,7 +35,7 @@ export class ServiceAccountRepository {
   }
 
   /** Deletes the account of this team; its membership and tokens go with it (ON DELETE CASCADE). */
-  async delete(manager: EntityManager, teamId: string, id: string): Promise<boolean> {
+  async delete(teamId: string, id: string, manager: EntityManager): Promise<boolean> {
     const [rows] = await manager.query(
       `DELETE FROM users u USING team_members m
         WHERE u.id = $2 AND u.kind = 'service_account' AND m.user_id = u.id AND m.team_id = $1 RETURNING u.id`,

@@ -31,8 +31,8 @@ export class ServiceAccountsService {
     }
     const id = randomUUID();
     return this.db.transaction(async (manager) => {
-      await assertRoomForMember(this.teams, manager, auth);
-      await this.accounts.insert(manager, id, dto.name);
+      await assertRoomForMember(this.teams, auth, manager);
+      await this.accounts.insert(id, dto.name, manager);
       await this.teams.addMember(auth.teamId, id, 'member', manager);
       const { token, record } = await this.tokens.mint(
         { teamId: auth.teamId, userId: id, name: dto.name, abilities: dto.abilities, mode: auth.mode },
@@ -53,7 +53,7 @@ export class ServiceAccountsService {
 
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      if (!(await this.accounts.delete(manager, auth.teamId, id))) throw ApiError.notFound('Service account not found.');
+      if (!(await this.accounts.delete(auth.teamId, id, manager))) throw ApiError.notFound('Service account not found.');
       await this.audit.record({ teamId: auth.teamId, type: 'service_account.deleted', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
     });
   }

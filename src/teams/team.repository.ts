@@ -69,6 +69,15 @@ export class TeamRepository {
     await this.manager(manager).getRepository(TeamMember).insert({ teamId, userId, role });
   }
 
+  /**
+   * Locks the team row until the transaction ends, so concurrent additions count members one
+   * after another. NO KEY UPDATE, because the team's rows elsewhere only need KEY SHARE for their
+   * foreign keys and must not wait for it.
+   */
+  async lockForMembership(teamId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT id FROM teams WHERE id = $1 FOR NO KEY UPDATE`, [teamId]);
+  }
+
   countMembers(teamId: string, manager?: EntityManager): Promise<number> {
     return this.manager(manager).getRepository(TeamMember).countBy({ teamId });
   }
@@ -94,7 +103,7 @@ export class TeamRepository {
   }
 
   /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. */
-  async lockOwners(manager: EntityManager, teamId: string): Promise<string[]> {
+  async lockOwners(teamId: string, manager: EntityManager): Promise<string[]> {
     const rows: { user_id: string }[] = await manager.query(
       `SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`,
       [teamId],
@@ -102,12 +111,12 @@ export class TeamRepository {
     return rows.map((row) => row.user_id);
   }
 
-  async setRole(manager: EntityManager, teamId: string, userId: string, role: Role): Promise<void> {
+  async setRole(teamId: string, userId: string, role: Role, manager: EntityManager): Promise<void> {
     await manager.getRepository(TeamMember).update({ teamId, userId }, { role });
   }
 
   /** Removes the membership and the user's tokens for this team, so they fail from the next request. */
-  async removeMember(manager: EntityManager, teamId: string, userId: string): Promise<void> {
+  async removeMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
     await manager.getRepository(AccessToken).delete({ teamId, userId });
     await manager.getRepository(TeamMember).delete({ teamId, userId });
   }

@@ -1,0 +1,122 @@
+import supertest from 'supertest';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newSecret } from './support/secrets';
+import { newMember } from './support/teams';
+import { startTestApp, TestApp } from './support/test-app';
+
+interface AuditEventBody {
+  id: string;
+  type: string;
+  actor: { type: string; id: string | null; name: string | null };
+  target_id: string | null;
+  ip: string | null;
+  country: string | null;
+  created_at: string;
+}
+
+describe('GET /api/v1/team/audit-events', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = t.http;
+  });
+  afterAll(() => t.close());
+
+  async function newTeam(name: string): Promise<{ owner: TestUser; pat: string }> {
+    const owner = await newUser(t.baseUrl, { name });
+    return { owner, pat: await newToken(t.baseUrl, owner) };
+  }
+
+  async function events(pat: string): Promise<AuditEventBody[]> {
+    const res = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200);
+    return res.body.data;
+  }
+
+  it('names the actor, the target and the client IP of each member change', async () => {
+    const { owner, pat } = await newTeam('Ada');
+    const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+    await api().patch(`/api/v1/team/members/${user.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
+    await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
+
+    const memberEvents = (await events(pat)).filter((event) => event.type.startsWith('member.'));
+    const actor = { type: 'user', id: owner.id, name: 'Ada' };
+    expect(memberEvents).toEqual([
+      expect.objectContaining({ type: 'member.removed', actor, target_id: user.id, ip: '127.0.0.1', country: null }),
+      expect.objectContaining({ type: 'member.role_changed', actor, target_id: user.id, ip: '127.0.0.1' }),
+      expect.objectContaining({ type: 'member.added', actor, target_id: user.id, ip: '127.0.0.1' }),
+    ]);
+  });
+
+  it('records a token created for another team in that team’s trail only', async () => {
+    const { owner, pat } = await newTeam('Bea');
+    const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+    const before = (await events(pat)).length;
+    const userPat = await newToken(t.baseUrl, user, { team_id: owner.teamId });
+    const tokens = await api().get('/api/v1/auth/tokens').set(bearer(userPat)).expect(200);
+
+    const [latest, ...rest] = await events(userPat);
+    expect(rest).toHaveLength(before);
+    expect(latest).toMatchObject({ type: 'token.created', actor: { type: 'user', id: user.id }, target_id: tokens.body.data[0].id });
+    const personalPat = await newToken(t.baseUrl, user);
+    expect((await events(personalPat)).map((event) => event.target_id)).not.toContain(tokens.body.data[0].id);
+  });
+
+  it('keeps a deleted service account’s name on what it did', async () => {
+    const { pat } = await newTeam('Cy');
+    const created = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'nightly-backup', abilities: ['secrets:write'] }).expect(201);
+    const account = created.body.data;
+    const secret = await newSecret(t.baseUrl, {}, account.token);
+    await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat)).expect(204);
+
+    const trail = await events(pat);
+    expect(trail.find((event) => event.type === 'secret.created')).toMatchObject({
+      target_id: secret.id,
+      actor: { type: 'service_account', id: account.id, name: 'nightly-backup' },
+    });
+    expect(trail.filter((event) => event.target_id === account.id).map((event) => event.type)).toEqual([
+      'service_account.deleted',
+      'service_account.created',
+    ]);
+  });
+
+  it('records nothing for a change that was refused', async () => {
+    const { owner, pat } = await newTeam('Dee');
+    const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+    const before = await events(pat);
+    await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'member' }).expect(422);
+    await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).expect(422);
+    await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(adminPat)).expect(403);
+    await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: 'nobody@example.test', role: 'member' }).expect(422);
+    await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'x', abilities: ['root'] }).expect(422);
+    expect(await events(pat)).toEqual(before);
+  });
+
+  it('never shows content, passcodes, link tokens or access tokens', async () => {
+    const { pat } = await newTeam('Eve');
+    const content = 'hunter2-but-longer-and-unique';
+    const passcode = 'open-sesame-4711';
+    const secret = await newSecret(t.baseUrl, { content, passcode }, pat);
+    await api().post(`/api/v1/links/${secret.token}/reveal`).send({ passcode }).expect(200);
+    const account = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'ci', abilities: ['secrets:read'] }).expect(201);
+
+    const res = await api().get('/api/v1/team/audit-events').set(bearer(pat)).expect(200);
+    expect(res.body.data.map((event: AuditEventBody) => event.type)).toEqual(
+      expect.arrayContaining(['secret.created', 'secret.viewed', 'service_account.created', 'token.created']),
+    );
+    const text = JSON.stringify(res.body);
+    for (const leak of [content, passcode, secret.token, pat, account.body.data.token]) expect(text).not.toContain(leak);
+  });
+
+  it('is readable by admins and paginated like every list', async () => {
+    const { owner, pat } = await newTeam('Flo');
+    const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+    const all = await api().get('/api/v1/team/audit-events').set(bearer(adminPat)).expect(200);
+    const first = await api().get('/api/v1/team/audit-events?per_page=1').set(bearer(adminPat)).expect(200);
+    expect(first.body.meta).toEqual({ current_page: 1, per_page: 1, total: all.body.meta.total, last_page: all.body.meta.total });
+    expect(first.body.data).toEqual([all.body.data[0]]);
+    const bad = await api().get('/api/v1/team/audit-events?per_page=101').set(bearer(adminPat)).expect(422);
+    expect(Object.keys(bad.body.errors)).toEqual(['per_page']);
+  });
+});
