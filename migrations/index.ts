@@ -2,6 +2,7 @@ import { CreateAccountsAndTokens1795575687263 } from './1795575687263-CreateAcco
 import { CreateSecretsAndAuditEvents1795576126760 } from './1795576126760-CreateSecretsAndAuditEvents';
 import { AddLinkReports1795577529833 } from './1795577529833-AddLinkReports';
 import { AddTeamWebhookSecrets1795579154678 } from './1795579154678-AddTeamWebhookSecrets';
+import { AddBilling1795580021398 } from './1795580021398-AddBilling';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateSecretsAndAuditEvents1795576126760,
   AddLinkReports1795577529833,
   AddTeamWebhookSecrets1795579154678,
+  AddBilling1795580021398,
 ];

@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
+import { BillingApiModule } from './billing/billing-api.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './common/database/typeorm-options';
@@ -30,6 +31,7 @@ export class AppModule {
         TeamsApiModule,
         SecretsModule,
         AccountModule,
+        BillingApiModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -19,7 +19,11 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     genReqId: requestId,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    // Stripe signs the exact bytes it sent.
+    rawBody: true,
+  });
   await bootstrap(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { BillingModule } from '../billing/billing.module';
 import { keyringProvider } from './crypto/keyring.provider';
 import { LinkReportRepository } from './link-report.repository';
 import { LinksController } from './links.controller';
@@ -10,7 +11,7 @@ import { SecretsController } from './secrets.controller';
 import { SecretsService } from './secrets.service';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, BillingModule],
   controllers: [SecretsController, LinksController],
   providers: [keyringProvider, SecretRepository, LinkReportRepository, SecretsService, LinksService, SecretPurger],
   exports: [SecretsService],

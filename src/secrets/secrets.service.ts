@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { PasswordHasher } from '../auth/password-hasher';
-import { cheapestPlanWith, Plan, PlanFeature, PLANS } from '../billing/plans';
+import { BillingService } from '../billing/billing.service';
+import { PLANS } from '../billing/plans';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
 import { Page, paginated } from '../common/http/pagination';
@@ -25,14 +26,6 @@ import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { validateWebhookUrl } from './webhook-url';
 
-const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
-
-export function assertFeature(plan: Plan, feature: PlanFeature): void {
-  if (!plan.features[feature]) {
-    throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
-  }
-}
-
 /** Team-scoped management of secrets: every read and write takes the token's team. */
 @Injectable()
 export class SecretsService {
@@ -43,6 +36,7 @@ export class SecretsService {
     private readonly keyring: Keyring,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly billing: BillingService,
   ) {}
 
   async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo) {
@@ -50,10 +44,10 @@ export class SecretsService {
     const content = submittedContent(dto);
     assertWithinPlan(sizeOf(content), plan);
     if (dto.webhook_url !== undefined) {
-      assertFeature(plan, 'webhooks');
+      this.billing.assertAllowed(plan, 'webhooks');
       validateWebhookUrl(dto.webhook_url, this.config.webhookAllowPrivate);
     }
-    if (dto.allowed_countries !== undefined) assertFeature(plan, 'geo_blocking');
+    if (dto.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
 
     const id = randomUUID();
     const token = generateLinkToken();

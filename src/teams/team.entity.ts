@@ -15,6 +15,14 @@ export class Team {
   @Column({ type: 'boolean', default: false })
   personal!: boolean;
 
+  /** The Stripe subscription's status as last reported (`active`, `past_due`, `canceled`…); NULL without one. */
+  @Column({ name: 'billing_status', type: 'varchar', length: 32, nullable: true })
+  billingStatus!: string | null;
+
+  /** `created` of the Stripe event that last set the plan, so an older event arriving late changes nothing. */
+  @Column({ name: 'billing_event_at', type: 'timestamptz', nullable: true })
+  billingEventAt!: Date | null;
+
   /** The HMAC key that signs this team's webhooks (`whsec_…`); readable and rotatable by admins. */
   @Column({ name: 'webhook_secret', type: 'varchar', length: 80 })
   webhookSecret!: string;

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AuditModule } from '../src/audit/audit.module';
+import { BillingModule } from '../src/billing/billing.module';
+import { BillingService } from '../src/billing/billing.service';
+import { PLAN_NAMES, PlanName } from '../src/billing/plans';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { startEmbeddedDatabase } from '../src/common/database/embedded-database';
+import { typeormOptions } from '../src/common/database/typeorm-options';
+
+/**
+ * Operator command: `npm run plan:set -- <team_id> <free|pro|enterprise>` against DATABASE_URL,
+ * or, without it, against the embedded database in DATA_DIR (stop the server first: PGlite has
+ * one owner).
+ */
+async function main(): Promise<void> {
+  const [teamId, plan] = process.argv.slice(2);
+  if (!teamId || !PLAN_NAMES.includes(plan as PlanName)) {
+    process.stderr.write(`usage: npm run plan:set -- <team_id> <${PLAN_NAMES.join('|')}>\n`);
+    process.exit(64);
+  }
+  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedDatabase(process.env.DATA_DIR || './data');
+  const url = process.env.DATABASE_URL ?? embedded!.url;
+
+  @Module({ imports: [TypeOrmModule.forRoot({ ...typeormOptions(url, 1), migrationsRun: false }), AuditModule, BillingModule] })
+  class SetPlanModule {}
+
+  const app = await NestFactory.createApplicationContext(SetPlanModule, { logger: false });
+  try {
+    const changed = await app.get(BillingService).setPlan(teamId, {
+      plan: plan as PlanName,
+      status: null,
+      actor: { type: 'system', id: null, name: 'operator' },
+    });
+    process.stdout.write(changed ? `team ${teamId} is now on ${plan}\n` : `no team ${teamId}\n`);
+    process.exitCode = changed ? 0 : 1;
+  } finally {
+    await app.close();
+    await embedded?.stop();
+  }
+}
+
+void main();

@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { isUUID } from 'class-validator';
+import Stripe from 'stripe';
+import { DataSource } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { BillingService, SYSTEM_ACTOR } from './billing.service';
+import type { PlanName } from './plans';
+
+const TOLERANCE_SECONDS = 300;
+const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
+const PAYING = ['active', 'trialing'];
+
+/** The fields of a Stripe subscription this service reads. */
+interface SubscriptionFields {
+  status: string;
+  metadata?: Record<string, string>;
+  items?: { data?: Array<{ price?: { id?: string } }> };
+}
+
+@Injectable()
+export class StripeWebhookService {
+  private readonly logger = new Logger(StripeWebhookService.name);
+  // Only the webhook helpers are used; no API key is needed to verify signatures.
+  private readonly stripe = new Stripe('sk_unused_for_signature_checks');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly billing: BillingService,
+  ) {}
+
+  async handle(rawBody: Buffer | undefined, signature: string | undefined): Promise<{ received: true }> {
+    const secret = this.config.stripe.webhookSecret;
+    if (!secret) throw new ApiError(503, 'Stripe billing is not configured.', { code: 'billing_not_configured' });
+    const event = this.verify(rawBody, signature, secret);
+
+    await this.db.transaction(async (manager) => {
+      const fresh: { id: string }[] = await manager.query(
+        `INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [event.id, event.type],
+      );
+      // The first delivery of an event id is the only one that counts.
+      if (!fresh.length || !SUBSCRIPTION_EVENTS.includes(event.type)) return;
+      const subscription = event.data.object as unknown as SubscriptionFields;
+      const teamId = subscription.metadata?.team_id;
+      if (!teamId || !isUUID(teamId)) {
+        this.logger.warn(`Stripe event ${event.id} names no team`);
+        return;
+      }
+      const plan = event.type === 'customer.subscription.deleted' ? 'free' : this.planOf(subscription);
+      const status = event.type === 'customer.subscription.deleted' ? 'canceled' : subscription.status;
+      const applied = await this.billing.setPlan(teamId, { plan, status, at: new Date(event.created * 1000), actor: SYSTEM_ACTOR }, manager);
+      if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team or older than the last one)`);
+    });
+    return { received: true };
+  }
+
+  private verify(rawBody: Buffer | undefined, signature: string | undefined, secret: string): Stripe.Event {
+    const invalid = () => new ApiError(400, 'The Stripe signature is invalid.', { code: 'invalid_signature' });
+    if (!rawBody || !signature) throw invalid();
+    // constructEvent refuses stale timestamps; a timestamp from the future is refused here.
+    const timestamp = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1]);
+    if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > TOLERANCE_SECONDS) throw invalid();
+    try {
+      return this.stripe.webhooks.constructEvent(rawBody, signature, secret, TOLERANCE_SECONDS);
+    } catch {
+      throw invalid();
+    }
+  }
+
+  /** Paying subscriptions get the plan their price maps to; anything else is free. */
+  private planOf(subscription: SubscriptionFields): PlanName {
+    if (!PAYING.includes(subscription.status)) return 'free';
+    const prices = (subscription.items?.data ?? []).map((item) => item.price?.id);
+    if (this.config.stripe.priceEnterprise && prices.includes(this.config.stripe.priceEnterprise)) return 'enterprise';
+    if (this.config.stripe.pricePro && prices.includes(this.config.stripe.pricePro)) return 'pro';
+    return 'free';
+  }
+}

@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import Stripe from 'stripe';
+import supertest from 'supertest';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { newSecret } from './support/secrets';
+import { startTestApp, TestApp } from './support/test-app';
+
+const SECRET = 'whsec_test_oncelink_billing';
+const PRICE_PRO = 'price_pro_monthly';
+const PRICE_ENTERPRISE = 'price_enterprise_yearly';
+const stripe = new Stripe('sk_unused_in_tests');
+
+describe('billing', () => {
+  let t: TestApp;
+  let api: () => supertest.Agent;
+  let owner: TestUser;
+  let pat: string;
+  let eventSeq = 0;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: PRICE_PRO, STRIPE_PRICE_ENTERPRISE: PRICE_ENTERPRISE } });
+    api = t.http;
+    owner = await newUser(t.baseUrl);
+    pat = await newToken(t.baseUrl, owner);
+  });
+  afterAll(() => t.close());
+
+  function subscriptionEvent(type: string, teamId: string, price: string, status = 'active', created = Math.floor(Date.now() / 1000)) {
+    eventSeq += 1;
+    return {
+      id: `evt_test_${Date.now()}_${eventSeq}`,
+      object: 'event',
+      type,
+      created,
+      data: { object: { id: 'sub_123', object: 'subscription', status, metadata: { team_id: teamId }, items: { data: [{ price: { id: price } }] } } },
+    };
+  }
+
+  function send(event: object, options: { secret?: string; skewSeconds?: number } = {}) {
+    const payload = JSON.stringify(event);
+    const timestamp = Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0);
+    const header = stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? SECRET, timestamp });
+    return api().post('/api/v1/billing/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', header).send(payload);
+  }
+
+  const planOf = async (teamId: string) => (await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [teamId]))[0].plan;
+
+  describe('POST /api/v1/billing/stripe/webhook', () => {
+    it('accepts a correctly signed event and moves the team to pro', async () => {
+      const res = await send(subscriptionEvent('customer.subscription.created', owner.teamId, PRICE_PRO)).expect(200);
+      expect(res.body).toEqual({ received: true });
+      expect(await planOf(owner.teamId)).toBe('pro');
+      const billing = await api().get('/api/v1/billing').set(bearer(pat)).expect(200);
+      expect(billing.body.data).toMatchObject({ plan: 'pro', status: 'active', limits: { features: { webhooks: true } } });
+      await newSecret(t.baseUrl, { allowed_countries: ['FR'] }, pat);
+    });
+
+    it.each([
+      ['a wrong secret', { secret: 'whsec_someone_else' }],
+      ['a stale timestamp', { skewSeconds: -301 }],
+      ['a timestamp from the future', { skewSeconds: 302 }],
+    ])('refuses %s with 400 and changes nothing', async (_case, options) => {
+      const team = await newUser(t.baseUrl);
+      const res = await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO), options).expect(400);
+      expect(res.body).toEqual({ message: 'The Stripe signature is invalid.', code: 'invalid_signature' });
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('refuses a missing signature and a body altered after signing', async () => {
+      const team = await newUser(t.baseUrl);
+      const event = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
+      await api().post('/api/v1/billing/stripe/webhook').send(event).expect(400);
+      const header = stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret: SECRET });
+      const tampered = JSON.stringify({ ...event, data: { object: { ...event.data.object, items: { data: [{ price: { id: PRICE_ENTERPRISE } }] } } } });
+      await api().post('/api/v1/billing/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', header).send(tampered).expect(400);
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('follows updated and deleted events, and a non-active status returns the team to free', async () => {
+      const team = await newUser(t.baseUrl);
+      await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO)).expect(200);
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE)).expect(200);
+      expect(await planOf(team.teamId)).toBe('enterprise');
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE, 'past_due')).expect(200);
+      expect(await planOf(team.teamId)).toBe('free');
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO)).expect(200);
+      expect(await planOf(team.teamId)).toBe('pro');
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled')).expect(200);
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('processes an event id once: a replay changes nothing', async () => {
+      const team = await newUser(t.baseUrl);
+      const upgrade = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
+      await send(upgrade).expect(200);
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled')).expect(200);
+      await send(upgrade).expect(200);
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('ignores an event older than the one that last set the plan', async () => {
+      const team = await newUser(t.baseUrl);
+      const now = Math.floor(Date.now() / 1000);
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', now)).expect(200);
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'canceled', now - 60)).expect(200);
+      expect(await planOf(team.teamId)).toBe('pro');
+    });
+
+    it('records plan changes in the audit trail', async () => {
+      const team = await newUser(t.baseUrl);
+      const teamPat = await newToken(t.baseUrl, team);
+      await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO)).expect(200);
+      const events = await api().get('/api/v1/team/audit-events').set(bearer(teamPat)).expect(200);
+      expect(events.body.data[0]).toMatchObject({ type: 'plan.changed', actor: { type: 'system', id: null, name: 'billing' }, target_id: team.teamId });
+    });
+  });
+
+  describe('GET /api/v1/billing', () => {
+    it('answers 401 without a token', async () => {
+      await api().get('/api/v1/billing').expect(401);
+    });
+
+    it('shows the plan, its limits and this period’s usage', async () => {
+      const team = await newUser(t.baseUrl);
+      const teamPat = await newToken(t.baseUrl, team);
+      await newSecret(t.baseUrl, {}, teamPat);
+      await newSecret(t.baseUrl, {}, teamPat);
+      const res = await api().get('/api/v1/billing').set(bearer(teamPat)).expect(200);
+      expect(res.body.data).toMatchObject({
+        plan: 'free',
+        status: null,
+        limits: { content_bytes: 65536, members: 5, features: { webhooks: false, geo_blocking: false, files: false } },
+        usage: { members: 1, secrets_created_this_period: 2, active_secrets: 2 },
+      });
+    });
+  });
+});
+
+describe('the plan:set operator command', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db });
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('sets a team’s plan without Stripe and records it', async () => {
+    const owner = await newUser(t.baseUrl);
+    // As an operator would on the embedded database: with the server stopped.
+    await t.close();
+    // Asynchronously: in embedded mode the database is served from this very process.
+    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../dist/scripts/set-plan.js'), owner.teamId, 'enterprise'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+      timeout: 30_000,
+    });
+    expect(stdout).toContain('is now on enterprise');
+    t = await startTestApp({ db });
+    const [team] = await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [owner.teamId]);
+    expect(team.plan).toBe('enterprise');
+    const [event] = await t.dataSource.query(`SELECT actor_name FROM audit_events WHERE team_id = $1 AND type = 'plan.changed'`, [owner.teamId]);
+    expect(event.actor_name).toBe('operator');
+  });
+});
