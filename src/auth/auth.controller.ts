@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiTags } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../common/http/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
@@ -17,6 +18,7 @@ export class AuthController {
   /** Creates a user and their personal team (role owner, plan free). */
   @Post('register')
   @Public()
+  @RateLimit('login')
   async register(@Body() dto: RegisterDto) {
     return { message: 'Registered successfully.', data: await this.auth.register(dto) };
   }
@@ -24,6 +26,7 @@ export class AuthController {
   /** Exchanges credentials for a personal access token bound to one team; the token is shown once. */
   @Post('token')
   @Public()
+  @RateLimit('login')
   async createToken(@Body() dto: CreateTokenDto, @Client() client: ClientInfo) {
     return { message: 'Token created successfully.', data: await this.auth.issueToken(dto, client) };
   }

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from '../teams/role';
 import { ANONYMOUS, AuthContext, TokenAuth } from './auth-context';
 import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
@@ -12,31 +13,42 @@ import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
 /**
  * The one global guard: every route needs a valid token unless it says `@Public()`, and a route
  * that names an ability or the admin role gets it checked here against the token's live state.
+ * Every request, refused ones included, spends from its rate-limit budget here.
  */
 @Injectable()
 export class ApiAuthGuard extends AuthGuard('bearer') {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limiter: RateLimiter,
   ) {
     super();
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      await this.limiter.spend(context, false);
+      return true;
+    }
     const rule = this.reflector.getAllAndOverride<AuthRule>(AUTH_RULE, targets) ?? {};
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
 
     // Only the header counts: passport-http-bearer would also read ?access_token=, which ends up in logs.
-    if (request.headers.authorization === undefined) {
-      if (rule.anonymous && this.config.allowAnonymous) {
-        request.user = ANONYMOUS;
-        return true;
-      }
-      throw ApiError.unauthenticated();
+    if (request.headers.authorization === undefined && rule.anonymous && this.config.allowAnonymous) {
+      request.user = ANONYMOUS;
+      await this.limiter.spend(context, false);
+      return true;
     }
-    await super.canActivate(context);
+    try {
+      if (request.headers.authorization === undefined) throw ApiError.unauthenticated();
+      await super.canActivate(context);
+    } catch (error) {
+      // Failed attempts spend the caller's address budget, which also slows down token guessing.
+      await this.limiter.spend(context, false);
+      throw error;
+    }
+    await this.limiter.spend(context, true);
     const auth = request.user as TokenAuth;
     if (rule.ability && !auth.abilities.includes(rule.ability)) {
       throw ApiError.forbidden(`This token does not have the ${rule.ability} ability.`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { TeamsModule } from '../teams/teams.module';
 import { AccessTokenRepository } from './access-token.repository';
 import { ApiAuthGuard } from './auth.guard';
@@ -13,7 +14,7 @@ import { TokenService } from './token.service';
 import { UserRepository } from './user.repository';
 
 @Module({
-  imports: [PassportModule, TeamsModule],
+  imports: [PassportModule, TeamsModule, RateLimitModule],
   controllers: [AuthController],
   providers: [
     { provide: APP_GUARD, useClass: ApiAuthGuard },

@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, HttpCode, Post, RawBodyRequest, Req } from '@nestjs/common';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { TokenAuth } from '../auth/auth-context';
@@ -25,6 +26,7 @@ export class BillingController {
   @Post('stripe/webhook')
   @HttpCode(200)
   @Public()
+  @RateLimit('none')
   @ApiExcludeEndpoint()
   receive(@Req() request: RawBodyRequest<FastifyRequest>, @Headers('stripe-signature') signature: string | undefined) {
     return this.stripe.handle(request.rawBody, signature);

@@ -6,6 +6,14 @@ export type TrustProxy = boolean | number | string;
 
 export interface RateLimitConfig {
   enabled: boolean;
+  freePerSecond: number;
+  freePerMinute: number;
+  proPerMinute: number;
+  enterprisePerMinute: number;
+  anonymousPerHour: number;
+  linksPerHour: number;
+  loginPerMinute: number;
+  unauthenticatedPerMinute: number;
 }
 
 export interface AppConfig {
@@ -135,7 +143,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
-    rateLimit: { enabled: bool(env, 'RATE_LIMIT_ENABLED', true) },
+    rateLimit: {
+      enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
+      freePerSecond: int(env, 'RATE_LIMIT_FREE_PER_SECOND', 40, 1, 1_000_000),
+      freePerMinute: int(env, 'RATE_LIMIT_FREE_PER_MINUTE', 240, 1, 1_000_000),
+      proPerMinute: int(env, 'RATE_LIMIT_PRO_PER_MINUTE', 1000, 1, 1_000_000),
+      enterprisePerMinute: int(env, 'RATE_LIMIT_ENTERPRISE_PER_MINUTE', 10_000, 1, 1_000_000),
+      anonymousPerHour: int(env, 'RATE_LIMIT_ANONYMOUS_PER_HOUR', 20, 1, 1_000_000),
+      linksPerHour: int(env, 'RATE_LIMIT_LINKS_PER_HOUR', 300, 1, 1_000_000),
+      loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),
+      unauthenticatedPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1_000_000),
+    },
     stripe: {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,
       pricePro: env.STRIPE_PRICE_PRO || undefined,

@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,6 +7,7 @@ import { Public } from '../auth/auth.decorators';
 import { ApiError } from '../common/errors/api-error';
 
 @ApiExcludeController()
+@RateLimit('none')
 @Controller()
 @Public()
 export class HealthController {

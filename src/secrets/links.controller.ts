@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../common/http/client.decorator';
@@ -8,6 +9,7 @@ import { LinksService } from './links.service';
 
 /** No bearer token here: the link token in the path is the capability. */
 @ApiTags('links')
+@RateLimit('links')
 @Controller('links')
 @Public()
 export class LinksController {

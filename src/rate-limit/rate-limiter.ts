@@ -1,0 +1,49 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../common/errors/api-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
+import { budgetFor } from './rate-limit.policy';
+
+/**
+ * Spends one request from the caller's budget in @nestjs/throttler's storage (Redis when
+ * REDIS_URL is set, so every instance shares the counters) and says so in X-RateLimit-* headers.
+ * Called by the global auth guard, so that 401s are counted and carry the headers too.
+ */
+@Injectable()
+export class RateLimiter {
+  constructor(
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async spend(context: ExecutionContext, authenticated: boolean): Promise<void> {
+    if (!this.config.rateLimit.enabled) return;
+    const http = context.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const routeBudget = this.reflector.getAllAndOverride<PublicBudget>(RATE_LIMIT_BUDGET, [context.getHandler(), context.getClass()]);
+    const budget = budgetFor(http.getRequest<FastifyRequest>(), routeBudget, authenticated, this.config.rateLimit);
+    if (!budget) return;
+
+    if (budget.burst) {
+      const burst = await this.storage.increment(`burst:${budget.tracker}`, budget.burst.ttlMs, budget.burst.limit, budget.burst.ttlMs, 'burst');
+      if (burst.isBlocked) this.refuse(reply, budget.limit, burst.timeToBlockExpire);
+    }
+    const window = await this.storage.increment(`window:${budget.tracker}`, budget.ttlMs, budget.limit, budget.ttlMs, 'window');
+    if (window.isBlocked) this.refuse(reply, budget.limit, window.timeToBlockExpire);
+    reply.header('X-RateLimit-Limit', budget.limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, budget.limit - window.totalHits));
+    reply.header('X-RateLimit-Reset', window.timeToExpire);
+  }
+
+  private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {
+    reply.header('X-RateLimit-Limit', limit);
+    reply.header('X-RateLimit-Remaining', 0);
+    reply.header('X-RateLimit-Reset', retryAfterSeconds);
+    throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import supertest from 'supertest';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { bearer, newToken, newUser } from './support/factories';
+import { newSecret } from './support/secrets';
+import { ServerProcess, startServerProcess } from './support/server-process';
+import { startTestApp, TestApp } from './support/test-app';
+
+const limited = (overrides: Record<string, string>) => ({ RATE_LIMIT_ENABLED: 'true', ...overrides });
+
+describe('rate limits', () => {
+  describe('per token, by plan', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: limited({ RATE_LIMIT_FREE_PER_MINUTE: '5', RATE_LIMIT_FREE_PER_SECOND: '100' }) });
+    });
+    afterAll(() => t.close());
+
+    it('counts down in X-RateLimit-* headers, then answers 429 with Retry-After', async () => {
+      const user = await newUser(t.baseUrl);
+      const pat = await newToken(t.baseUrl, user);
+      const remaining: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
+        expect(res.headers['x-ratelimit-limit']).toBe('5');
+        expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+        remaining.push(res.headers['x-ratelimit-remaining']);
+      }
+      expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+      const refused = await supertest(t.baseUrl).get('/api/v1/secrets').set(bearer(pat)).expect(429);
+      expect(refused.body).toEqual({ message: 'Too Many Attempts.' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+      const other = await newToken(t.baseUrl, user);
+      await supertest(t.baseUrl).get('/api/v1/account').set(bearer(other)).expect(200);
+    });
+
+    it('gives a pro team its larger budget', async () => {
+      const user = await newUser(t.baseUrl);
+      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [user.teamId]);
+      const pat = await newToken(t.baseUrl, user);
+      const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('1000');
+    });
+  });
+
+  describe('bursts, the anonymous, logins and failed tokens', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({
+        env: limited({
+          RATE_LIMIT_FREE_PER_SECOND: '3',
+          RATE_LIMIT_ANONYMOUS_PER_HOUR: '2',
+          RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+          RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '2',
+          RATE_LIMIT_LINKS_PER_HOUR: '2',
+        }),
+      });
+    });
+    afterAll(() => t.close());
+
+    it('refuses a free token’s fourth request within a second', async () => {
+      const user = await newUser(t.baseUrl);
+      const pat = await newToken(t.baseUrl, user);
+      const statuses = await Promise.all(
+        Array.from({ length: 4 }, () => supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).then((res) => res.status)),
+      );
+      expect(statuses.sort()).toEqual([200, 200, 200, 429]);
+    });
+
+    it('allows two anonymous creations per address per hour here', async () => {
+      await newSecret(t.baseUrl);
+      await newSecret(t.baseUrl);
+      const res = await supertest(t.baseUrl).post('/api/v1/secrets').send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(429);
+      expect(res.headers['retry-after']).toBeDefined();
+    });
+
+    it('limits logins per account and address', async () => {
+      const user = await newUser(t.baseUrl);
+      const attempt = (email: string) =>
+        supertest(t.baseUrl).post('/api/v1/auth/token').send({ email, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] });
+      for (let i = 0; i < 3; i++) await attempt(user.email).expect(401);
+      await attempt(user.email).expect(429);
+      await attempt(user.email.toUpperCase()).expect(429);
+      await attempt(`other-${randomBytes(3).toString('hex')}@example.test`).expect(401);
+    });
+
+    it('counts requests with a bad token against the address, and they carry the headers', async () => {
+      const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer('olk_live_garbage')).expect(401);
+      expect(res.headers['x-ratelimit-limit']).toBe('2');
+      await supertest(t.baseUrl).get('/api/v1/account').expect(401);
+      await supertest(t.baseUrl).get('/api/v1/account').expect(429);
+    });
+
+    it('does not let a forged X-Forwarded-For from an untrusted peer escape the link budget', async () => {
+      const token = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+      await supertest(t.baseUrl).get(`/api/v1/links/${token}`).set('X-Forwarded-For', '203.0.113.1').expect(404);
+      await supertest(t.baseUrl).get(`/api/v1/links/${token}`).set('X-Forwarded-For', '203.0.113.2').expect(404);
+      await supertest(t.baseUrl).get(`/api/v1/links/${token}`).set('X-Forwarded-For', '203.0.113.3').expect(429);
+    });
+  });
+
+  describe('switched off', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { RATE_LIMIT_ENABLED: 'false' } });
+    });
+    afterAll(() => t.close());
+
+    it('sends no rate-limit headers and refuses nothing', async () => {
+      const res = await supertest(t.baseUrl).get('/api/v1/account').expect(401);
+      expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+    });
+  });
+});
+
+const withRedis = process.env.REDIS_URL ? describe : describe.skip;
+
+withRedis('rate limits across instances sharing Redis', () => {
+  let db: TestDatabase;
+  let servers: ServerProcess[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ...limited({ RATE_LIMIT_FREE_PER_MINUTE: '6', RATE_LIMIT_FREE_PER_SECOND: '100' }),
+      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
+    };
+    servers = [await startServerProcess(env), await startServerProcess(env)];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await db.drop();
+  });
+
+  it('spends one budget whichever instance answers', async () => {
+    const user = await newUser(servers[0].baseUrl);
+    const pat = await newToken(servers[0].baseUrl, user);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      statuses.push((await supertest(servers[i % 2].baseUrl).get('/api/v1/account').set(bearer(pat))).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429]);
+  });
+});
