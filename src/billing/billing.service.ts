@@ -32,6 +32,22 @@ export class BillingService {
     }
   }
 
+  /** 413 for a secret (plaintext or client ciphertext) larger than the plan allows. */
+  assertContentSize(plan: Plan, bytes: number): void {
+    if (bytes > plan.contentBytes) {
+      throw new ApiError(413, `The secret is larger than the ${plan.name} plan allows (${plan.contentBytes} bytes).`, {
+        code: 'plan_limit',
+      });
+    }
+  }
+
+  /** People and service accounts alike count towards the plan's members. */
+  assertMemberRoom(plan: Plan, members: number): void {
+    if (members >= plan.members) {
+      throw ApiError.forbidden(`The ${plan.name} plan allows ${plan.members} members.`, 'plan_limit');
+    }
+  }
+
   /** Sets the plan (and billing status); records `plan.changed` when the plan really changes. Returns false for an unknown team. */
   async setPlan(teamId: string, change: PlanChange, manager?: EntityManager): Promise<boolean> {
     const run = async (m: EntityManager) => {

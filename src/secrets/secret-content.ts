@@ -1,5 +1,4 @@
 import { ApiError, FieldErrors } from '../common/errors/api-error';
-import { Plan } from '../billing/plans';
 
 
 export type SubmittedContent =
@@ -32,12 +31,4 @@ export function submittedContent(dto: { content?: string; ciphertext?: string; i
 
 export function sizeOf(content: SubmittedContent): number {
   return content.kind === 'text' ? content.plaintext.length : content.ciphertext.length;
-}
-
-export function assertWithinPlan(bytes: number, plan: Plan): void {
-  if (bytes > plan.contentBytes) {
-    throw new ApiError(413, `The secret is larger than the ${plan.name} plan allows (${plan.contentBytes} bytes).`, {
-      code: 'plan_limit',
-    });
-  }
 }

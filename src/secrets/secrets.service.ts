@@ -18,7 +18,7 @@ import { CreateSecretDto } from './dto/create-secret.dto';
 import { UpdateSecretDto } from './dto/update-secret.dto';
 import { budgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
-import { assertWithinPlan, sizeOf, submittedContent } from './secret-content';
+import { sizeOf, submittedContent } from './secret-content';
 import { Secret } from './secret.entity';
 import { presentSecret } from './secret.presenter';
 import { SecretRepository } from './secret.repository';
@@ -42,7 +42,7 @@ export class SecretsService {
   async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo) {
     const plan = PLANS[auth.kind === 'token' ? auth.teamPlan : 'free'];
     const content = submittedContent(dto);
-    assertWithinPlan(sizeOf(content), plan);
+    this.billing.assertContentSize(plan, sizeOf(content));
     if (dto.webhook_url !== undefined) {
       this.billing.assertAllowed(plan, 'webhooks');
       validateWebhookUrl(dto.webhook_url, this.config.webhookAllowPrivate);
@@ -112,7 +112,7 @@ export class SecretsService {
     if (dto.content !== undefined) {
       if (secret.kind !== 'text') throw ApiError.field('content', 'The content field can only replace the content of text secrets.');
       const plaintext = Buffer.from(dto.content, 'utf8');
-      assertWithinPlan(plaintext.length, PLANS[auth.teamPlan]);
+      this.billing.assertContentSize(PLANS[auth.teamPlan], plaintext.length);
       const sealed = this.keyring.encrypt(secret.id, plaintext);
       Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: plaintext.length });
     }

@@ -4,12 +4,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { AuthService } from '../auth/auth.service';
-import { PLANS } from '../billing/plans';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
 import { Page, paginated } from '../common/http/pagination';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
+import { MemberSeats } from './member-seats';
 import { presentMember } from './member.presenter';
 import type { Role } from './role';
 import { MemberRow, TeamRepository } from './team.repository';
@@ -25,6 +25,7 @@ export class MembersService {
     private readonly teams: TeamRepository,
     private readonly auth: AuthService,
     private readonly audit: AuditService,
+    private readonly seats: MemberSeats,
   ) {}
 
   async list(auth: TokenAuth, page: Page) {
@@ -39,7 +40,7 @@ export class MembersService {
     try {
       return await this.db.transaction(async (manager) => {
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
-        await assertRoomForMember(this.teams, auth, manager);
+        await this.seats.reserve(auth, manager);
         await this.teams.addMember(auth.teamId, user.id, dto.role, manager);
         await this.record(manager, auth, 'member.added', user.id, client);
         return presentMember((await this.teams.findMember(auth.teamId, user.id, manager))!);
@@ -91,18 +92,5 @@ export class MembersService {
 
   private record(manager: EntityManager, auth: TokenAuth, type: 'member.added' | 'member.role_changed' | 'member.removed', userId: string, client: ClientInfo) {
     return this.audit.record({ teamId: auth.teamId, type, actor: actorOf(auth), targetId: userId, ip: client.ip }, manager);
-  }
-}
-
-/**
- * The plan's member limit counts people and service accounts alike. Call it inside the
- * transaction that adds the member: the lock it takes makes concurrent additions queue, so a
- * burst of them cannot all see the last free seat.
- */
-export async function assertRoomForMember(teams: TeamRepository, auth: TokenAuth, manager: EntityManager): Promise<void> {
-  const plan = PLANS[auth.teamPlan];
-  await teams.lockForMembership(auth.teamId, manager);
-  if ((await teams.countMembers(auth.teamId, manager)) >= plan.members) {
-    throw ApiError.forbidden(`The ${plan.name} plan allows ${plan.members} members.`, 'plan_limit');
   }
 }

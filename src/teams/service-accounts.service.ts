@@ -10,7 +10,7 @@ import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
 import { Page, paginated } from '../common/http/pagination';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
-import { assertRoomForMember } from './members.service';
+import { MemberSeats } from './member-seats';
 import { ServiceAccountRepository } from './service-account.repository';
 import { TeamRepository } from './team.repository';
 
@@ -22,6 +22,7 @@ export class ServiceAccountsService {
     private readonly teams: TeamRepository,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly seats: MemberSeats,
   ) {}
 
   /** A named non-human member with its first token, shown once; never stronger than the caller's token. */
@@ -31,7 +32,7 @@ export class ServiceAccountsService {
     }
     const id = randomUUID();
     return this.db.transaction(async (manager) => {
-      await assertRoomForMember(this.teams, auth, manager);
+      await this.seats.reserve(auth, manager);
       await this.accounts.insert(id, dto.name, manager);
       await this.teams.addMember(auth.teamId, id, 'member', manager);
       const { token, record } = await this.tokens.mint(

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { BillingModule } from '../billing/billing.module';
+import { MemberSeats } from './member-seats';
 import { MembersController } from './members.controller';
 import { MembersService } from './members.service';
 import { ServiceAccountRepository } from './service-account.repository';
@@ -10,8 +12,8 @@ import { TeamsModule } from './teams.module';
 
 /** The team routes. Separate from TeamsModule, which auth needs at registration and login. */
 @Module({
-  imports: [AuthModule, TeamsModule],
+  imports: [AuthModule, TeamsModule, BillingModule],
   controllers: [TeamsController, MembersController, ServiceAccountsController],
-  providers: [MembersService, ServiceAccountsService, ServiceAccountRepository],
+  providers: [MemberSeats, MembersService, ServiceAccountsService, ServiceAccountRepository],
 })
 export class TeamsApiModule {}

@@ -1,11 +1,9 @@
-import { IsDefined, IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsDefined, IsString, MaxLength, MinLength } from 'class-validator';
+import { EmailField } from '../../common/validation/email-field';
 import { msg } from '../../common/validation/messages';
 
 export class RegisterDto {
-  @IsDefined({ message: msg.required })
-  @IsString({ message: msg.string })
-  @MaxLength(254, { message: msg.maxLength(254) })
-  @IsEmail({}, { message: msg.email })
+  @EmailField()
   email!: string;
 
   /** At least 12 characters. */

@@ -1,13 +1,11 @@
-import { IsDefined, IsEmail, IsIn, IsString, MaxLength } from 'class-validator';
+import { IsDefined, IsIn } from 'class-validator';
+import { EmailField } from '../../common/validation/email-field';
 import { msg } from '../../common/validation/messages';
 import { Role, ROLES } from '../role';
 
 export class AddMemberDto {
   /** A registered user's email. */
-  @IsDefined({ message: msg.required })
-  @IsString({ message: msg.string })
-  @MaxLength(254, { message: msg.maxLength(254) })
-  @IsEmail({}, { message: msg.email })
+  @EmailField()
   email!: string;
 
   @IsDefined({ message: msg.required })
