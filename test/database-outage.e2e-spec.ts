@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { EmbeddedDatabase, startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { adminQuery, createTestDatabase, databaseMode, TestDatabase } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
-import { freePort } from './support/server-process';
+import { freePort } from './support/free-port';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**

@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase, TestDatabase } from './database';
+import { freePort } from './free-port';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -40,11 +41,12 @@ export async function startTestApp(
   options: { env?: Record<string, string>; db?: TestDatabase } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const config = loadConfig(testEnv({ PORT: '0', ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}), ...options.env }));
+  // A known port, so PUBLIC_URL (and the share links the app makes) point at this app.
+  const port = await freePort();
+  const config = loadConfig(testEnv({ PORT: String(port), ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}), ...options.env }));
   const app = await createApp({ ...config, databaseUrl: db.url });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address() as { port: number };
-  const baseUrl = `http://127.0.0.1:${address.port}`;
+  await app.listen({ port, host: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${port}`;
   return {
     app,
     baseUrl,

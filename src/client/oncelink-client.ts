@@ -1,0 +1,105 @@
+import { open, seal } from './link-crypto';
+
+export interface SendOptions {
+  views?: number;
+  minutes?: number;
+  passcode?: string;
+  label?: string;
+}
+
+export interface SecretSummary {
+  id: string;
+  kind: string;
+  label: string | null;
+  status: string;
+  views_remaining: number | null;
+  expires_at: string;
+  created_at: string;
+}
+
+/** An error the API answered with; `status` is its HTTP status and `code` its error code, if any. */
+export class OncelinkError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A small typed client for the Oncelink API. `send` encrypts on this machine and returns the
+ * share URL with the key in its fragment; `get` reveals and decrypts. The server never sees a key.
+ */
+export class OncelinkClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  async send(content: Uint8Array, options: SendOptions = {}): Promise<{ id: string; url: string }> {
+    const sealed = await seal(content);
+    const expiry = options.minutes ? { expire_mode: 'minutes', expire_value: options.minutes } : { expire_mode: 'views', expire_value: options.views ?? 1 };
+    const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry, passcode: options.passcode, label: options.label };
+    const { data } = await this.request<{ data: { id: string; url: string } }>('POST', '/api/v1/secrets', body);
+    return { id: data.id, url: `${data.url}#${sealed.key}` };
+  }
+
+  async get(url: string, passcode?: string): Promise<Uint8Array> {
+    const { origin, token, key } = parseShareUrl(url);
+    const { data } = await this.request<{ data: { kind: string; content?: string; ciphertext?: string; iv?: string } }>(
+      'POST',
+      `/api/v1/links/${encodeURIComponent(token)}/reveal`,
+      passcode === undefined ? {} : { passcode },
+      origin,
+    );
+    if (data.kind === 'text') return new TextEncoder().encode(data.content ?? '');
+    if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
+    try {
+      return await open({ ciphertext: data.ciphertext!, iv: data.iv!, key });
+    } catch {
+      throw new OncelinkError(0, 'The key in the link does not decrypt this secret.');
+    }
+  }
+
+  async list(page = 1): Promise<SecretSummary[]> {
+    return (await this.request<{ data: SecretSummary[] }>('GET', `/api/v1/secrets?page=${page}&per_page=100`)).data;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/secrets/${encodeURIComponent(id)}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, base = this.baseUrl): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new OncelinkError(0, `Cannot reach ${base}.`);
+    }
+    if (response.status === 204) return undefined as T;
+    const payload = (await response.json().catch(() => ({}))) as { message?: string; code?: string; errors?: Record<string, string[]> };
+    if (!response.ok) {
+      const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
+      throw new OncelinkError(response.status, `${payload.message ?? `HTTP ${response.status}`}${detail}`, payload.code);
+    }
+    return payload as T;
+  }
+}
+
+/** `…/s/{token}#{key}` → its parts; the key never leaves this process. */
+export function parseShareUrl(url: string): { origin: string; token: string; key?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).');
+  }
+  const token = /\/s\/([^/]+)$/.exec(parsed.pathname)?.[1];
+  if (!token) throw new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).');
+  return { origin: parsed.origin, token, key: parsed.hash ? parsed.hash.slice(1) : undefined };
+}
