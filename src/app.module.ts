@@ -13,6 +13,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
 import { SecretsModule } from './secrets/secrets.module';
+import { ShareModule } from './share/share.module';
 import { TeamsApiModule } from './teams/teams-api.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         SecretsModule,
         AccountModule,
         BillingApiModule,
+        ShareModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
