@@ -23,6 +23,8 @@ export class BillingOverview {
         content_bytes: plan.contentBytes,
         max_lifetime_minutes: plan.maxLifetimeMinutes,
         members: plan.members,
+        file_bytes: plan.fileBytes,
+        requests_per_minute: plan.rates.perMinute,
         features: plan.features,
       },
       usage: { ...(await this.teams.usage(auth.teamId)), ...(await this.secrets.usage(auth.teamId)) },

@@ -10,33 +10,50 @@ export interface Plan {
   /** Longest a secret may live, in minutes. */
   maxLifetimeMinutes: number;
   members: number;
+  /** Largest file secret, in bytes (files arrive with file secrets; 0 where the plan has none). */
+  fileBytes: number;
   features: Record<PlanFeature, boolean>;
+  /** A token's request budget: per minute, and a per-second burst where the plan has one. RATE_LIMIT_* override them. */
+  rates: TokenRates;
+}
+
+export interface TokenRates {
+  perMinute: number;
+  perSecond?: number;
 }
 
 const DAY_MINUTES = 24 * 60;
 
-/** Every plan's limits in one place; billing adds rates on top of these. */
+/** Every plan's limits in one place. */
+const MIB = 1024 * 1024;
+
 export const PLANS: Record<PlanName, Plan> = {
   free: {
     name: 'free',
     contentBytes: 64 * 1024,
     maxLifetimeMinutes: 7 * DAY_MINUTES,
     members: 5,
+    fileBytes: 0,
     features: { webhooks: false, geo_blocking: false, files: false },
+    rates: { perMinute: 240, perSecond: 40 },
   },
   pro: {
     name: 'pro',
-    contentBytes: 1024 * 1024,
+    contentBytes: MIB,
     maxLifetimeMinutes: 7 * DAY_MINUTES,
     members: 50,
+    fileBytes: 100 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
+    rates: { perMinute: 1000 },
   },
   enterprise: {
     name: 'enterprise',
-    contentBytes: 1024 * 1024,
+    contentBytes: MIB,
     maxLifetimeMinutes: 7 * DAY_MINUTES,
     members: 1000,
+    fileBytes: 100 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
+    rates: { perMinute: 10_000 },
   },
 };
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { PlanName, PLANS, TokenRates } from '../billing/plans';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 /** What Fastify's `trustProxy` accepts: off, on, a hop count, or a list of addresses/CIDRs. */
@@ -6,10 +7,8 @@ export type TrustProxy = boolean | number | string;
 
 export interface RateLimitConfig {
   enabled: boolean;
-  freePerSecond: number;
-  freePerMinute: number;
-  proPerMinute: number;
-  enterprisePerMinute: number;
+  /** Per plan, from the plan table unless a RATE_LIMIT_* variable overrides it. */
+  tokenRates: Record<PlanName, TokenRates>;
   anonymousPerHour: number;
   linksPerHour: number;
   loginPerMinute: number;
@@ -145,10 +144,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
-      freePerSecond: int(env, 'RATE_LIMIT_FREE_PER_SECOND', 40, 1, 1_000_000),
-      freePerMinute: int(env, 'RATE_LIMIT_FREE_PER_MINUTE', 240, 1, 1_000_000),
-      proPerMinute: int(env, 'RATE_LIMIT_PRO_PER_MINUTE', 1000, 1, 1_000_000),
-      enterprisePerMinute: int(env, 'RATE_LIMIT_ENTERPRISE_PER_MINUTE', 10_000, 1, 1_000_000),
+      tokenRates: {
+        free: {
+          perMinute: int(env, 'RATE_LIMIT_FREE_PER_MINUTE', PLANS.free.rates.perMinute, 1, 1_000_000),
+          perSecond: int(env, 'RATE_LIMIT_FREE_PER_SECOND', PLANS.free.rates.perSecond!, 1, 1_000_000),
+        },
+        pro: { perMinute: int(env, 'RATE_LIMIT_PRO_PER_MINUTE', PLANS.pro.rates.perMinute, 1, 1_000_000) },
+        enterprise: { perMinute: int(env, 'RATE_LIMIT_ENTERPRISE_PER_MINUTE', PLANS.enterprise.rates.perMinute, 1, 1_000_000) },
+      },
       anonymousPerHour: int(env, 'RATE_LIMIT_ANONYMOUS_PER_HOUR', 20, 1, 1_000_000),
       linksPerHour: int(env, 'RATE_LIMIT_LINKS_PER_HOUR', 300, 1, 1_000_000),
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),

@@ -29,12 +29,9 @@ export function budgetFor(
   if (routeBudget === 'none') return null;
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
-    const tracker = `token:${user.tokenId}`;
-    if (user.teamPlan === 'free') {
-      return { tracker, limit: limits.freePerMinute, ttlMs: MINUTE, burst: { limit: limits.freePerSecond, ttlMs: SECOND } };
-    }
-    const perMinute = user.teamPlan === 'pro' ? limits.proPerMinute : limits.enterprisePerMinute;
-    return { tracker, limit: perMinute, ttlMs: MINUTE };
+    const rates = limits.tokenRates[user.teamPlan];
+    const burst = rates.perSecond ? { limit: rates.perSecond, ttlMs: SECOND } : undefined;
+    return { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE, burst };
   }
   const ip = request.ip;
   if (routeBudget === 'links') return { tracker: `links:${ip}`, limit: limits.linksPerHour, ttlMs: HOUR };
