@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { requestId } from './common/http/request-id';
 import { createValidationPipe } from './common/validation/validation.pipe';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import type { AppConfig } from './config/app-config';
 
 export type ResolvedConfig = AppConfig & { databaseUrl: string };
@@ -37,8 +38,10 @@ export async function bootstrap(app: NestFastifyApplication): Promise<void> {
   fastify.addHook('preClose', async () => {
     draining = true;
   });
-  fastify.addHook('onSend', async (_request, reply) => {
+  const limiter = app.get(RateLimiter);
+  fastify.addHook('onSend', async (request, reply) => {
     if (draining) reply.header('connection', 'close');
+    await limiter.settle(request, reply);
   });
   // JSON only (multipart arrives with files); anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);

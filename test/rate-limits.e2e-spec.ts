@@ -35,6 +35,15 @@ describe('rate limits', () => {
       await supertest(t.baseUrl).get('/api/v1/account').set(bearer(other)).expect(200);
     });
 
+    it('puts the headers on answers that never reached a route, too', async () => {
+      const missing = await supertest(t.baseUrl).get('/api/v1/nothing-here').expect(404);
+      expect(missing.headers['x-ratelimit-limit']).toBe('60');
+      const broken = await supertest(t.baseUrl).post('/api/v1/auth/register').set('Content-Type', 'application/json').send('{').expect(400);
+      expect(Number(broken.headers['x-ratelimit-remaining'])).toBeLessThan(60);
+      const health = await supertest(t.baseUrl).get('/healthz').expect(200);
+      expect(health.headers['x-ratelimit-limit']).toBeUndefined();
+    });
+
     it('gives a pro team its larger budget', async () => {
       const user = await newUser(t.baseUrl);
       await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [user.teamId]);

@@ -8,6 +8,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
 import { budgetFor } from './rate-limit.policy';
 
+/** Requests that have spent (or were exempt from) a budget already. */
+const SPENT = new WeakSet<FastifyRequest>();
+
 /**
  * Spends one request from the caller's budget in @nestjs/throttler's storage (Redis when
  * REDIS_URL is set, so every instance shares the counters) and says so in X-RateLimit-* headers.
@@ -22,11 +25,27 @@ export class RateLimiter {
   ) {}
 
   async spend(context: ExecutionContext, authenticated: boolean): Promise<void> {
-    if (!this.config.rateLimit.enabled) return;
     const http = context.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
     const routeBudget = this.reflector.getAllAndOverride<PublicBudget>(RATE_LIMIT_BUDGET, [context.getHandler(), context.getClass()]);
-    const budget = budgetFor(http.getRequest<FastifyRequest>(), routeBudget, authenticated, this.config.rateLimit);
+    await this.spendFor(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), routeBudget, authenticated);
+  }
+
+  /**
+   * For /api/v1 requests that never reached a route (unknown paths, bodies that do not parse):
+   * they spend the address's budget and carry the headers like every other answer, but the
+   * answer itself is already decided, so a spent budget only shows in the headers.
+   */
+  async settle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (SPENT.has(request) || !request.url.startsWith('/api/v1/')) return;
+    await this.spendFor(request, reply, undefined, false).catch((error: unknown) => {
+      if (!(error instanceof ApiError && error.status === 429)) throw error;
+    });
+  }
+
+  private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {
+    SPENT.add(request);
+    if (!this.config.rateLimit.enabled) return;
+    const budget = budgetFor(request, routeBudget, authenticated, this.config.rateLimit);
     if (!budget) return;
 
     if (budget.burst) {
@@ -44,6 +63,7 @@ export class RateLimiter {
     reply.header('X-RateLimit-Limit', limit);
     reply.header('X-RateLimit-Remaining', 0);
     reply.header('X-RateLimit-Reset', retryAfterSeconds);
+    reply.header('Retry-After', retryAfterSeconds);
     throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
