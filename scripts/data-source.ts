@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { typeormOptions } from '../src/common/database/typeorm-options';
+import { typeormOptions } from '../src/typeorm-options';
 
 /** For the TypeORM CLI (`npm run migration:generate`): DATABASE_URL must name a scratch database. */
 export default new DataSource(typeormOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/oncelink_dev'));

@@ -1,13 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '../src/audit/audit.module';
+import { systemActor } from '../src/audit/audit.service';
 import { BillingModule } from '../src/billing/billing.module';
 import { BillingService } from '../src/billing/billing.service';
 import { PLAN_NAMES, PlanName } from '../src/billing/plans';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { startEmbeddedDatabase } from '../src/common/database/embedded-database';
-import { typeormOptions } from '../src/common/database/typeorm-options';
+import { typeormOptions } from '../src/typeorm-options';
+import { loadConfig } from '../src/config/app-config';
+import { ConfigModule } from '../src/config/config.module';
 
 /**
  * Operator command: `npm run plan:set -- <team_id> <free|pro|enterprise>` against DATABASE_URL,
@@ -23,7 +26,9 @@ async function main(): Promise<void> {
   const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedDatabase(process.env.DATA_DIR || './data');
   const url = process.env.DATABASE_URL ?? embedded!.url;
 
-  @Module({ imports: [TypeOrmModule.forRoot({ ...typeormOptions(url, 1), migrationsRun: false }), AuditModule, BillingModule] })
+  @Module({
+    imports: [ConfigModule.forRoot(loadConfig()), TypeOrmModule.forRoot({ ...typeormOptions(url, 1), migrationsRun: false }), AuditModule, BillingModule],
+  })
   class SetPlanModule {}
 
   const app = await NestFactory.createApplicationContext(SetPlanModule, { logger: false });
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
     const changed = await app.get(BillingService).setPlan(teamId, {
       plan: plan as PlanName,
       status: null,
-      actor: { type: 'system', id: null, name: 'operator' },
+      actor: systemActor(teamId, 'operator'),
     });
     process.stdout.write(changed ? `team ${teamId} is now on ${plan}\n` : `no team ${teamId}\n`);
     process.exitCode = changed ? 0 : 1;

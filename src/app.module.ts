@@ -4,17 +4,17 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
-import { BillingApiModule } from './billing/billing-api.module';
+import { BillingModule } from './billing/billing.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { typeormOptions } from './common/database/typeorm-options';
+import { typeormOptions } from './typeorm-options';
 import { loggerModule } from './common/logging/logger.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
 import { SecretsModule } from './secrets/secrets.module';
 import { ShareModule } from './share/share.module';
-import { TeamsApiModule } from './teams/teams-api.module';
+import { TeamsModule } from './teams/teams.module';
 
 @Module({})
 export class AppModule {
@@ -29,10 +29,10 @@ export class AppModule {
         ScheduleModule.forRoot(),
         AuditModule,
         AuthModule,
-        TeamsApiModule,
+        TeamsModule,
         SecretsModule,
         AccountModule,
-        BillingApiModule,
+        BillingModule,
         ShareModule,
       ],
       controllers: [HealthController],

@@ -1,13 +1,23 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { BillingModule } from '../billing/billing.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { TeamsModule } from '../teams/teams.module';
+import { AccountTokensService } from './account-tokens.service';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
+import { RegistrationController } from './registration.controller';
+import { RegistrationService } from './registration.service';
+import { TokensController } from './tokens.controller';
+import { UsageReader } from './usage.reader';
 
+/**
+ * The caller's own account: registration, tokens, GET /account and GET /billing. It is where
+ * auth, teams, secrets and billing meet, so that none of them has to import the others.
+ */
 @Module({
-  imports: [AuthModule, TeamsModule, SecretsModule],
-  controllers: [AccountController],
-  providers: [AccountService],
+  imports: [AuthModule, TeamsModule, SecretsModule, BillingModule],
+  controllers: [RegistrationController, TokensController, AccountController],
+  providers: [RegistrationService, AccountTokensService, AccountService, UsageReader],
 })
 export class AccountModule {}

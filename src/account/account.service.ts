@@ -1,36 +1,43 @@
 import { Injectable } from '@nestjs/common';
-import { PLANS } from '../billing/plans';
+import type { TokenAuth } from '../auth/auth-context';
+import { UsersService } from '../auth/users.service';
+import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { TeamsService } from '../teams/teams.service';
-import type { TokenAuth } from '../auth/auth-context';
-import { AuthService } from '../auth/auth.service';
-import { SecretsService } from '../secrets/secrets.service';
+import type { AccountResponse, BillingResponse } from './account.response';
+import { UsageReader } from './usage.reader';
 
+/** What the caller sees of their own account and their team's plan. */
 @Injectable()
 export class AccountService {
   constructor(
-    private readonly auth: AuthService,
+    private readonly users: UsersService,
     private readonly teams: TeamsService,
-    private readonly secrets: SecretsService,
+    private readonly billing: BillingService,
+    private readonly usage: UsageReader,
   ) {}
 
-  async describe(auth: TokenAuth) {
-    const [user, membership] = await Promise.all([
-      this.auth.findUser(auth.userId),
+  async describe(auth: TokenAuth): Promise<AccountResponse> {
+    const [user, membership, usage] = await Promise.all([
+      this.users.findById(auth.userId),
       this.teams.membership(auth.teamId, auth.userId),
+      this.usage.read(auth.teamId),
     ]);
     if (!user || !membership) throw ApiError.unauthenticated();
-    const plan = PLANS[membership.team.plan];
+    const { team, role } = membership;
     return {
       user: { id: user.id, kind: user.kind, email: user.email, name: user.name, created_at: user.createdAt.toISOString() },
-      team: { id: membership.team.id, name: membership.team.name, plan: plan.name, role: membership.role },
+      team: { id: team.id, name: team.name, plan: team.plan, role },
       token: { id: auth.tokenId, abilities: auth.abilities, mode: auth.mode },
-      usage: { ...(await this.teams.usage(auth.teamId)), ...(await this.secrets.usage(auth.teamId)) },
-      limits: {
-        content_bytes: plan.contentBytes,
-        max_lifetime_minutes: plan.maxLifetimeMinutes,
-        members: plan.members,
-      },
+      usage,
+      limits: this.billing.limitsFor(team.plan),
     };
+  }
+
+  async billingOverview(auth: TokenAuth): Promise<BillingResponse> {
+    const [membership, usage] = await Promise.all([this.teams.membership(auth.teamId, auth.userId), this.usage.read(auth.teamId)]);
+    if (!membership) throw ApiError.unauthenticated();
+    const { team } = membership;
+    return { plan: team.plan, status: team.billingStatus, limits: this.billing.limitsFor(team.plan), usage };
   }
 }

@@ -1,20 +1,23 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type AuditEventType =
-  | 'secret.created'
-  | 'secret.viewed'
-  | 'secret.updated'
-  | 'secret.deleted'
-  | 'token.created'
-  | 'token.revoked'
-  | 'member.added'
-  | 'member.role_changed'
-  | 'member.removed'
-  | 'service_account.created'
-  | 'service_account.deleted'
-  | 'plan.changed';
+export const AUDIT_EVENT_TYPES = [
+  'secret.created',
+  'secret.viewed',
+  'secret.updated',
+  'secret.deleted',
+  'token.created',
+  'token.revoked',
+  'member.added',
+  'member.role_changed',
+  'member.removed',
+  'service_account.created',
+  'service_account.deleted',
+  'plan.changed',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-export type AuditActorType = 'user' | 'service_account' | 'link' | 'system';
+export const AUDIT_ACTOR_TYPES = ['user', 'service_account', 'link', 'system'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
 /** Who did what to which target, from where: never secret content, never a token. */
 @Entity('audit_events')

@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { AuditEventsController } from './audit-events.controller';
 import { AuditService } from './audit.service';
 
+/** The trail every domain writes to; its listing is a team route (teams/audit-events.controller.ts). */
 @Global()
 @Module({
-  controllers: [AuditEventsController],
   providers: [AuditService],
   exports: [AuditService],
 })

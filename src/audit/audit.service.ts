@@ -3,65 +3,67 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
-import { Page, paginated } from '../common/http/pagination';
+import type { ClientInfo } from '../common/http/client.decorator';
+import { Page, paginated, Paginated } from '../common/http/pagination';
 import { AuditActorType, AuditEvent, AuditEventType } from './audit-event.entity';
+import { presentAuditEvent } from './audit-event.presenter';
+import type { AuditEventResponse } from './audit-event.response';
 
+/** Whoever acted, and the team whose trail records it. A token's caller is given as its TokenAuth. */
 export interface AuditActor {
+  teamId: string;
   type: AuditActorType;
   id: string | null;
   name: string | null;
 }
 
-export interface AuditEntry {
-  teamId: string;
-  type: AuditEventType;
-  actor: AuditActor;
-  targetId?: string | null;
-  ip?: string | null;
-  country?: string | null;
-}
+/** Whoever holds a link: no identity, only the address and country the event records. */
+export const linkActor = (teamId: string): AuditActor => ({ teamId, type: 'link', id: null, name: null });
 
-export function actorOf(auth: TokenAuth): AuditActor {
-  return { type: auth.userKind === 'service_account' ? 'service_account' : 'user', id: auth.userId, name: auth.userName };
-}
+/** A change made by the system itself (`billing`) or by an operator on the command line (`operator`). */
+export const systemActor = (teamId: string, name: 'billing' | 'operator'): AuditActor => ({ teamId, type: 'system', id: null, name });
 
-export const LINK_ACTOR: AuditActor = { type: 'link', id: null, name: null };
+function actorOf(actor: TokenAuth | AuditActor): AuditActor {
+  if (!('kind' in actor)) return actor;
+  return { teamId: actor.teamId, type: actor.userKind === 'service_account' ? 'service_account' : 'user', id: actor.userId, name: actor.userName };
+}
 
 @Injectable()
 export class AuditService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async list(teamId: string, page: Page) {
+  async list(teamId: string, page: Page): Promise<Paginated<AuditEventResponse>> {
     const [events, total] = await this.db.getRepository(AuditEvent).findAndCount({
       where: { teamId },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: page.offset,
       take: page.perPage,
     });
-    const data = events.map((event) => ({
-      id: event.id,
-      type: event.type,
-      actor: { type: event.actorType, id: event.actorId, name: event.actorName },
-      target_id: event.targetId,
-      ip: event.ip,
-      country: event.country,
-      created_at: event.createdAt.toISOString(),
-    }));
-    return paginated(data, total, page);
+    return paginated(events.map(presentAuditEvent), total, page);
   }
 
-  /** Pass the transaction's manager so the event commits (or not) with the change it describes. */
-  async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
+  /**
+   * The one way an event is written. Pass the transaction's manager so the event commits (or
+   * not) with the change it describes; `client` is null where no request is behind it.
+   */
+  async record(
+    by: TokenAuth | AuditActor,
+    client: ClientInfo | null,
+    type: AuditEventType,
+    targetId: string | null,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const actor = actorOf(by);
     await (manager ?? this.db.manager).getRepository(AuditEvent).insert({
       id: randomUUID(),
-      teamId: entry.teamId,
-      type: entry.type,
-      actorType: entry.actor.type,
-      actorId: entry.actor.id,
-      actorName: entry.actor.name,
-      targetId: entry.targetId ?? null,
-      ip: entry.ip ?? null,
-      country: entry.country ?? null,
+      teamId: actor.teamId,
+      type,
+      actorType: actor.type,
+      actorId: actor.id,
+      actorName: actor.name,
+      targetId,
+      ip: client?.ip ?? null,
+      country: client?.country ?? null,
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Team } from '../teams/team.entity';
+import type { Team } from '../teams/team.entity';
 import { User } from './user.entity';
 import type { Ability } from './ability';
 import type { TokenMode } from './pat';
@@ -13,7 +13,8 @@ export class AccessToken {
   @Column({ name: 'team_id', type: 'uuid' })
   teamId!: string;
 
-  @ManyToOne(() => Team, { onDelete: 'CASCADE' })
+  // Named, not imported: auth depends on no feature module, and the foreign key is all it needs.
+  @ManyToOne('Team', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'team_id' })
   team?: Team;
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Page } from '../common/http/pagination';
 import type { PlanName } from '../billing/plans';
-import type { Role } from '../teams/role';
+import type { Role } from './role';
 import type { Ability } from './ability';
 import { AccessToken } from './access-token.entity';
 import type { TokenMode } from './pat';
@@ -67,6 +67,23 @@ export class AccessTokenRepository {
       skip: page.offset,
       take: page.perPage,
     });
+  }
+
+  /** Every token a user holds for a team: they stop authenticating on the next request. */
+  async deleteAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId });
+  }
+
+  /** The distinct abilities each user's tokens for the team hold, sorted. */
+  async abilitiesByUser(teamId: string, userIds: string[]): Promise<Map<string, Ability[]>> {
+    const rows: { user_id: string; abilities: Ability[] }[] = await this.db.query(
+      `SELECT t.user_id, array_agg(DISTINCT a ORDER BY a) AS abilities
+         FROM access_tokens t, unnest(t.abilities) a
+        WHERE t.team_id = $1 AND t.user_id = ANY($2::uuid[])
+        GROUP BY t.user_id`,
+      [teamId, userIds],
+    );
+    return new Map(rows.map((row) => [row.user_id, row.abilities]));
   }
 
   /** Returns whether a token was deleted: another user's or team's id is simply not found. */

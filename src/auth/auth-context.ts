@@ -1,5 +1,5 @@
 import type { PlanName } from '../billing/plans';
-import type { Role } from '../teams/role';
+import type { Role } from './role';
 import type { Ability } from './ability';
 import type { TokenMode } from './pat';
 import type { UserKind } from './user.entity';

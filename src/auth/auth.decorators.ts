@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { Ability } from './ability';
 import type { AuthContext } from './auth-context';
 
@@ -7,7 +7,8 @@ export const IS_PUBLIC = 'oncelink:public';
 export const AUTH_RULE = 'oncelink:auth-rule';
 
 export interface AuthRule {
-  ability?: Ability;
+  /** The ability the token must hold; `'any'` says in so many words that every token may call the route. */
+  ability: Ability | 'any';
   /** Only owners and admins of the token's team. */
   admin?: boolean;
   /** No Authorization header at all is allowed (when ALLOW_ANONYMOUS is on); a bad one is still 401. */
@@ -17,8 +18,15 @@ export interface AuthRule {
 /** Opts a route out of authentication: health checks, registration, login, public links. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
-export const Authenticated = (rule: AuthRule = {}) =>
-  applyDecorators(SetMetadata(AUTH_RULE, rule), ApiBearerAuth(), ...(rule.anonymous ? [ApiSecurity({})] : []));
+/** Every route that needs a token says which ability (and role) it needs; OpenAPI shows both as `x-ability` and `x-admin`. */
+export const Authenticated = (rule: AuthRule) =>
+  applyDecorators(
+    SetMetadata(AUTH_RULE, rule),
+    ApiBearerAuth(),
+    ApiExtension('x-ability', rule.ability),
+    ApiExtension('x-admin', rule.admin ?? false),
+    ...(rule.anonymous ? [ApiSecurity({})] : []),
+  );
 
 export const Auth = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): AuthContext => ctx.switchToHttp().getRequest<{ user: AuthContext }>().user,

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { isAdmin } from '../teams/role';
+import { isAdmin } from './role';
 import { ANONYMOUS, AuthContext, TokenAuth } from './auth-context';
 import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
 
@@ -31,11 +31,11 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
       await this.limiter.spend(context, false);
       return true;
     }
-    const rule = this.reflector.getAllAndOverride<AuthRule>(AUTH_RULE, targets) ?? {};
+    const rule = this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, targets);
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
 
     // Only the header counts: passport-http-bearer would also read ?access_token=, which ends up in logs.
-    if (request.headers.authorization === undefined && rule.anonymous && this.config.allowAnonymous) {
+    if (request.headers.authorization === undefined && rule?.anonymous && this.config.allowAnonymous) {
       request.user = ANONYMOUS;
       await this.limiter.spend(context, false);
       return true;
@@ -50,7 +50,9 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     }
     await this.limiter.spend(context, true);
     const auth = request.user as TokenAuth;
-    if (rule.ability && !auth.abilities.includes(rule.ability)) {
+    // Deny by default: a route that declares no rule is closed to every token, not open to all.
+    if (!rule) throw ApiError.forbidden();
+    if (rule.ability !== 'any' && !auth.abilities.includes(rule.ability)) {
       throw ApiError.forbidden(`This token does not have the ${rule.ability} ability.`);
     }
     if (rule.admin && !isAdmin(auth.role)) {

@@ -2,20 +2,18 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
-import { TeamsModule } from '../teams/teams.module';
 import { AccessTokenRepository } from './access-token.repository';
 import { ApiAuthGuard } from './auth.guard';
-import { AuthController } from './auth.controller';
-import { AuthService } from './auth.service';
 import { PasswordHasher } from './password-hasher';
 import { PatStrategy } from './pat.strategy';
 import { TokenAuthenticator } from './token-authenticator';
 import { TokenService } from './token.service';
 import { UserRepository } from './user.repository';
+import { UsersService } from './users.service';
 
+/** Users, tokens and the global guard. It imports no feature module; the routes that combine it with teams live in account/. */
 @Module({
-  imports: [PassportModule, TeamsModule, RateLimitModule],
-  controllers: [AuthController],
+  imports: [PassportModule, RateLimitModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiAuthGuard },
     PatStrategy,
@@ -24,8 +22,8 @@ import { UserRepository } from './user.repository';
     UserRepository,
     PasswordHasher,
     TokenService,
-    AuthService,
+    UsersService,
   ],
-  exports: [AuthService, TokenService, PasswordHasher],
+  exports: [UsersService, TokenService, PasswordHasher],
 })
 export class AuthModule {}

@@ -1,7 +1,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-export type TokenMode = 'live' | 'test';
+export const TOKEN_MODES = ['live', 'test'] as const;
+export type TokenMode = (typeof TOKEN_MODES)[number];
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32; // 32 base62 characters: log2(62) * 32 ≈ 190 random bits

@@ -1,7 +1,7 @@
 import type { AccessToken } from './access-token.entity';
+import type { TokenResponse } from './token.response';
 
-/** A token as lists show it: never its value, only the prefix to recognise it by. */
-export function presentToken(token: AccessToken) {
+export function presentToken(token: AccessToken): TokenResponse {
   return {
     id: token.id,
     name: token.name,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import type { Page } from '../common/http/pagination';
 import type { Ability } from './ability';
 import { AccessToken } from './access-token.entity';
 import { AccessTokenRepository } from './access-token.repository';
@@ -22,7 +23,7 @@ export interface MintedToken {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Issues personal access tokens for people and service accounts alike. */
+/** Issues, lists and revokes personal access tokens for people and service accounts alike. */
 @Injectable()
 export class TokenService {
   constructor(private readonly tokens: AccessTokenRepository) {}
@@ -44,5 +45,22 @@ export class TokenService {
       manager,
     );
     return { token, record };
+  }
+
+  listForUser(teamId: string, userId: string, page: Page): Promise<[AccessToken[], number]> {
+    return this.tokens.listForUser(teamId, userId, page);
+  }
+
+  /** False when the user holds no such token in the team: another user's or team's id is simply not found. */
+  revoke(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
+    return this.tokens.deleteForUser(teamId, userId, id, manager);
+  }
+
+  revokeAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
+    return this.tokens.deleteAllForUser(teamId, userId, manager);
+  }
+
+  abilitiesByUser(teamId: string, userIds: string[]): Promise<Map<string, Ability[]>> {
+    return userIds.length ? this.tokens.abilitiesByUser(teamId, userIds) : Promise.resolve(new Map());
   }
 }

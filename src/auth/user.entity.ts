@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export type UserKind = 'user' | 'service_account';
+export const USER_KINDS = ['user', 'service_account'] as const;
+export type UserKind = (typeof USER_KINDS)[number];
 
 /** A person, or a team's service account (a non-human member with no email or password). */
 @Entity('users')

@@ -1,23 +1,48 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { Page } from '../common/http/pagination';
 import { User } from './user.entity';
 
 @Injectable()
 export class UserRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  private manager(manager?: EntityManager): EntityManager {
+    return manager ?? this.db.manager;
+  }
+
   findByEmail(email: string): Promise<User | null> {
     return this.db.getRepository(User).findOneBy({ email: email.toLowerCase(), kind: 'user' });
   }
 
-  findById(id: string): Promise<User | null> {
-    return this.db.getRepository(User).findOneBy({ id });
+  findById(id: string, manager?: EntityManager): Promise<User | null> {
+    return this.manager(manager).getRepository(User).findOneBy({ id });
+  }
+
+  findByIds(ids: string[], manager?: EntityManager): Promise<User[]> {
+    return this.manager(manager).getRepository(User).findBy({ id: In(ids) });
+  }
+
+  /** The service accounts among `ids`, newest first. */
+  listServiceAccounts(ids: string[], page: Page): Promise<[User[], number]> {
+    return this.db.getRepository(User).findAndCount({
+      where: { id: In(ids), kind: 'service_account' },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      skip: page.offset,
+      take: page.perPage,
+    });
   }
 
   async insert(user: Pick<User, 'id' | 'kind' | 'email' | 'name' | 'passwordHash'>, manager?: EntityManager): Promise<User> {
-    const repository = (manager ?? this.db.manager).getRepository(User);
+    const repository = this.manager(manager).getRepository(User);
     await repository.insert(user);
     return repository.findOneByOrFail({ id: user.id });
+  }
+
+  /** Its memberships and tokens go with it (ON DELETE CASCADE). */
+  async deleteServiceAccount(id: string, manager?: EntityManager): Promise<boolean> {
+    const result = await this.manager(manager).getRepository(User).delete({ id, kind: 'service_account' });
+    return (result.affected ?? 0) > 0;
   }
 }

@@ -1,9 +1,17 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { TokenRatesSource } from '../rate-limit/token-rates.source';
 import { BillingService } from './billing.service';
+import { StripeWebhookController } from './stripe-webhook.controller';
+import { StripeWebhookService } from './stripe-webhook.service';
 
-/** What plans allow and how a plan changes; every other module asks this one. */
+/**
+ * What plans allow and how a plan changes (Stripe, the operator); every other module asks this
+ * one. Global because the rate limiter behind the auth guard needs the plans' token rates.
+ */
+@Global()
 @Module({
-  providers: [BillingService],
-  exports: [BillingService],
+  controllers: [StripeWebhookController],
+  providers: [BillingService, StripeWebhookService, { provide: TokenRatesSource, useExisting: BillingService }],
+  exports: [BillingService, TokenRatesSource],
 })
 export class BillingModule {}

@@ -1,14 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditActor, AuditService } from '../audit/audit.service';
-import { ApiError } from '../common/errors/api-error';
+import type { AuthContext } from '../auth/auth-context';
 import { updateReturning } from '../common/database/sql';
-import { cheapestPlanWith, Plan, PlanFeature, PlanName } from './plans';
-
-const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
-
-export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, name: 'billing' };
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import type { TokenRatesSource } from '../rate-limit/token-rates.source';
+import { assertContentSize, assertFeature, assertMemberRoom, lifetimeMinutes, withRateOverrides } from './plan-rules';
+import { presentLimits } from './plan-limits.presenter';
+import type { PlanLimitsResponse } from './plan-limits.response';
+import type { Plan, PlanFeature, PlanName, TokenRates } from './plans';
 
 export interface PlanChange {
   plan: PlanName;
@@ -18,34 +20,49 @@ export interface PlanChange {
   actor: AuditActor;
 }
 
-/** The one place that says what a plan allows and that changes a team's plan. */
+/** The one owner of plan rules: every other module asks this service what a plan allows. */
 @Injectable()
-export class BillingService {
+export class BillingService implements TokenRatesSource {
+  private readonly plans: Record<PlanName, Plan>;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly audit: AuditService,
-  ) {}
-
-  assertAllowed(plan: Plan, feature: PlanFeature): void {
-    if (!plan.features[feature]) {
-      throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
-    }
+  ) {
+    this.plans = withRateOverrides(config.rateLimit.tokenRateOverrides);
   }
 
-  /** 413 for a secret (plaintext or client ciphertext) larger than the plan allows. */
-  assertContentSize(plan: Plan, bytes: number): void {
-    if (bytes > plan.contentBytes) {
-      throw new ApiError(413, `The secret is larger than the ${plan.name} plan allows (${plan.contentBytes} bytes).`, {
-        code: 'plan_limit',
-      });
-    }
+  /** Anonymous secrets get the free plan's limits. */
+  planOf(auth: AuthContext): PlanName {
+    return auth.kind === 'token' ? auth.teamPlan : 'free';
   }
 
-  /** People and service accounts alike count towards the plan's members. */
-  assertMemberRoom(plan: Plan, members: number): void {
-    if (members >= plan.members) {
-      throw ApiError.forbidden(`The ${plan.name} plan allows ${plan.members} members.`, 'plan_limit');
-    }
+  /** What the plan allows, as GET /account and GET /billing show it. */
+  limitsFor(plan: PlanName): PlanLimitsResponse {
+    return presentLimits(this.plans[plan]);
+  }
+
+  /** A token's request budget on this plan (the rate limiter's). */
+  tokenRates(plan: PlanName): TokenRates {
+    return this.plans[plan].rates;
+  }
+
+  assertAllowed(plan: PlanName, feature: PlanFeature): void {
+    assertFeature(this.plans[plan], feature);
+  }
+
+  assertContentSize(plan: PlanName, bytes: number): void {
+    assertContentSize(this.plans[plan], bytes);
+  }
+
+  assertMemberRoom(plan: PlanName, members: number): void {
+    assertMemberRoom(this.plans[plan], members);
+  }
+
+  /** Minutes a secret may live: `requestedMinutes` for a `minutes` secret, the plan's longest for a `views` one. */
+  lifetimeMinutes(plan: PlanName, requestedMinutes?: number): number {
+    return lifetimeMinutes(this.plans[plan], requestedMinutes);
   }
 
   /** Sets the plan (and billing status); records `plan.changed` when the plan really changes. Returns false for an unknown team. */
@@ -60,7 +77,7 @@ export class BillingService {
         [teamId, change.plan, change.status, change.at ?? null],
       );
       if (rows.length && rows[0].old_plan !== change.plan) {
-        await this.audit.record({ teamId, type: 'plan.changed', actor: change.actor, targetId: teamId }, m);
+        await this.audit.record(change.actor, null, 'plan.changed', teamId, m);
       }
       return rows.length > 0;
     };

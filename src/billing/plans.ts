@@ -1,16 +1,17 @@
 export const PLAN_NAMES = ['free', 'pro', 'enterprise'] as const;
 export type PlanName = (typeof PLAN_NAMES)[number];
 
-export type PlanFeature = 'webhooks' | 'geo_blocking' | 'files';
+export const PLAN_FEATURES = ['webhooks', 'geo_blocking', 'files'] as const;
+export type PlanFeature = (typeof PLAN_FEATURES)[number];
 
 export interface Plan {
   name: PlanName;
   /** Largest secret (plaintext or client ciphertext), in bytes. */
   contentBytes: number;
-  /** Longest a secret may live, in minutes. */
+  /** Longest a secret may live, in minutes; a `views` secret expires after this too. */
   maxLifetimeMinutes: number;
   members: number;
-  /** Largest file secret, in bytes (files arrive with file secrets; 0 where the plan has none). */
+  /** Largest file secret, in bytes (0 where the plan has none). */
   fileBytes: number;
   features: Record<PlanFeature, boolean>;
   /** A token's request budget: per minute, and a per-second burst where the plan has one. RATE_LIMIT_* override them. */
@@ -22,16 +23,15 @@ export interface TokenRates {
   perSecond?: number;
 }
 
-const DAY_MINUTES = 24 * 60;
-
-/** Every plan's limits in one place. */
 const MIB = 1024 * 1024;
+const SEVEN_DAYS_IN_MINUTES = 7 * 24 * 60;
 
+/** Every plan's limits in one place; only BillingService reads it. */
 export const PLANS: Record<PlanName, Plan> = {
   free: {
     name: 'free',
     contentBytes: 64 * 1024,
-    maxLifetimeMinutes: 7 * DAY_MINUTES,
+    maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 5,
     fileBytes: 0,
     features: { webhooks: false, geo_blocking: false, files: false },
@@ -40,7 +40,7 @@ export const PLANS: Record<PlanName, Plan> = {
   pro: {
     name: 'pro',
     contentBytes: MIB,
-    maxLifetimeMinutes: 7 * DAY_MINUTES,
+    maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 50,
     fileBytes: 100 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
@@ -49,15 +49,10 @@ export const PLANS: Record<PlanName, Plan> = {
   enterprise: {
     name: 'enterprise',
     contentBytes: MIB,
-    maxLifetimeMinutes: 7 * DAY_MINUTES,
+    maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 1000,
-    fileBytes: 100 * MIB,
+    fileBytes: 1024 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
     rates: { perMinute: 10_000 },
   },
 };
-
-/** The cheapest plan that has a feature, for the message that says where to find it. */
-export function cheapestPlanWith(feature: PlanFeature): PlanName {
-  return PLAN_NAMES.find((name) => PLANS[name].features[feature]) ?? 'enterprise';
-}

@@ -6,7 +6,8 @@ import { DataSource } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { BillingService, SYSTEM_ACTOR } from './billing.service';
+import { systemActor } from '../audit/audit.service';
+import { BillingService } from './billing.service';
 import type { PlanName } from './plans';
 
 const TOLERANCE_SECONDS = 300;
@@ -52,7 +53,7 @@ export class StripeWebhookService {
       }
       const plan = event.type === 'customer.subscription.deleted' ? 'free' : this.planOf(subscription);
       const status = event.type === 'customer.subscription.deleted' ? 'canceled' : subscription.status;
-      const applied = await this.billing.setPlan(teamId, { plan, status, at: new Date(event.created * 1000), actor: SYSTEM_ACTOR }, manager);
+      const applied = await this.billing.setPlan(teamId, { plan, status, at: new Date(event.created * 1000), actor: systemActor(teamId, 'billing') }, manager);
       if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team or older than the last one)`);
     });
     return { received: true };

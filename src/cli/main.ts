@@ -27,7 +27,8 @@ class UsageError extends Error {}
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10080) throw new UsageError(`${flag} must be a whole number from 1 to 10080`);
+  // The upper bound is the server's (the contract's range and the plan's lifetime); its 422 says so.
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number`);
   return n;
 }
 

@@ -1,3 +1,6 @@
+import type { Paginated } from '../common/http/pagination';
+import type { RevealedContent } from '../secrets/link.response';
+import type { SecretResponse } from '../secrets/secret.response';
 import { open, seal } from './link-crypto';
 
 export interface SendOptions {
@@ -7,14 +10,11 @@ export interface SendOptions {
   label?: string;
 }
 
-export interface SecretSummary {
-  id: string;
-  kind: string;
-  label: string | null;
-  status: string;
-  views_remaining: number | null;
-  expires_at: string;
-  created_at: string;
+/** The server's own response types: the SDK and the API cannot drift apart. */
+export type { RevealedContent, SecretResponse };
+
+interface Data<T> {
+  data: T;
 }
 
 /** An error the API answered with; `status` is its HTTP status and `code` its error code, if any. */
@@ -42,29 +42,29 @@ export class OncelinkClient {
     const sealed = await seal(content);
     const expiry = options.minutes ? { expire_mode: 'minutes', expire_value: options.minutes } : { expire_mode: 'views', expire_value: options.views ?? 1 };
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry, passcode: options.passcode, label: options.label };
-    const { data } = await this.request<{ data: { id: string; url: string } }>('POST', '/api/v1/secrets', body);
+    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', body);
     return { id: data.id, url: `${data.url}#${sealed.key}` };
   }
 
   async get(url: string, passcode?: string): Promise<Uint8Array> {
     const { origin, token, key } = parseShareUrl(url);
-    const { data } = await this.request<{ data: { kind: string; content?: string; ciphertext?: string; iv?: string } }>(
+    const { data } = await this.request<Data<RevealedContent>>(
       'POST',
       `/api/v1/links/${encodeURIComponent(token)}/reveal`,
       passcode === undefined ? {} : { passcode },
       origin,
     );
-    if (data.kind === 'text') return new TextEncoder().encode(data.content ?? '');
+    if (data.kind === 'text') return new TextEncoder().encode(data.content);
     if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
     try {
-      return await open({ ciphertext: data.ciphertext!, iv: data.iv!, key });
+      return await open({ ciphertext: data.ciphertext, iv: data.iv, key });
     } catch {
       throw new OncelinkError(0, 'The key in the link does not decrypt this secret.');
     }
   }
 
-  async list(page = 1): Promise<SecretSummary[]> {
-    return (await this.request<{ data: SecretSummary[] }>('GET', `/api/v1/secrets?page=${page}&per_page=100`)).data;
+  async list(page = 1): Promise<SecretResponse[]> {
+    return (await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`)).data;
   }
 
   async delete(id: string): Promise<void> {

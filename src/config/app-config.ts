@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { PlanName, PLANS, TokenRates } from '../billing/plans';
+import type { PlanName, TokenRates } from '../billing/plans';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 /** What Fastify's `trustProxy` accepts: off, on, a hop count, or a list of addresses/CIDRs. */
@@ -7,8 +7,8 @@ export type TrustProxy = boolean | number | string;
 
 export interface RateLimitConfig {
   enabled: boolean;
-  /** Per plan, from the plan table unless a RATE_LIMIT_* variable overrides it. */
-  tokenRates: Record<PlanName, TokenRates>;
+  /** RATE_LIMIT_* overrides of a plan's token budget; billing applies them over the plan table. */
+  tokenRateOverrides: Partial<Record<PlanName, Partial<TokenRates>>>;
   anonymousPerHour: number;
   linksPerHour: number;
   loginPerMinute: number;
@@ -50,8 +50,12 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  return optionalInt(env, name, min, max) ?? fallback;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
@@ -144,13 +148,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
-      tokenRates: {
+      tokenRateOverrides: {
         free: {
-          perMinute: int(env, 'RATE_LIMIT_FREE_PER_MINUTE', PLANS.free.rates.perMinute, 1, 1_000_000),
-          perSecond: int(env, 'RATE_LIMIT_FREE_PER_SECOND', PLANS.free.rates.perSecond!, 1, 1_000_000),
+          perMinute: optionalInt(env, 'RATE_LIMIT_FREE_PER_MINUTE', 1, 1_000_000),
+          perSecond: optionalInt(env, 'RATE_LIMIT_FREE_PER_SECOND', 1, 1_000_000),
         },
-        pro: { perMinute: int(env, 'RATE_LIMIT_PRO_PER_MINUTE', PLANS.pro.rates.perMinute, 1, 1_000_000) },
-        enterprise: { perMinute: int(env, 'RATE_LIMIT_ENTERPRISE_PER_MINUTE', PLANS.enterprise.rates.perMinute, 1, 1_000_000) },
+        pro: { perMinute: optionalInt(env, 'RATE_LIMIT_PRO_PER_MINUTE', 1, 1_000_000) },
+        enterprise: { perMinute: optionalInt(env, 'RATE_LIMIT_ENTERPRISE_PER_MINUTE', 1, 1_000_000) },
       },
       anonymousPerHour: int(env, 'RATE_LIMIT_ANONYMOUS_PER_HOUR', 20, 1, 1_000_000),
       linksPerHour: int(env, 'RATE_LIMIT_LINKS_PER_HOUR', 300, 1, 1_000_000),

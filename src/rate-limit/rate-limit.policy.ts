@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/auth-context';
+import type { PlanName, TokenRates } from '../billing/plans';
 import type { RateLimitConfig } from '../config/app-config';
 import type { PublicBudget } from './rate-limit.decorator';
 
-export interface Budget {
+export interface RateBudget {
   /** Whose counter: a token, an address, or an account at an address. */
   tracker: string;
   limit: number;
@@ -20,16 +21,17 @@ const HOUR = 60 * MINUTE;
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** Decides which budget a request spends, from who is calling and what the route says. */
-export function budgetFor(
+export function rateBudgetFor(
   request: FastifyRequest & { user?: AuthContext; body?: unknown },
   routeBudget: PublicBudget | undefined,
   authenticated: boolean,
   limits: RateLimitConfig,
-): Budget | null {
+  tokenRates: (plan: PlanName) => TokenRates,
+): RateBudget | null {
   if (routeBudget === 'none') return null;
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
-    const rates = limits.tokenRates[user.teamPlan];
+    const rates = tokenRates(user.teamPlan);
     const burst = rates.perSecond ? { limit: rates.perSecond, ttlMs: SECOND } : undefined;
     return { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE, burst };
   }

@@ -6,7 +6,8 @@ import { ApiError } from '../common/errors/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
-import { budgetFor } from './rate-limit.policy';
+import { rateBudgetFor } from './rate-limit.policy';
+import { TokenRatesSource } from './token-rates.source';
 
 /** Requests that have spent (or were exempt from) a budget already. */
 const SPENT = new WeakSet<FastifyRequest>();
@@ -22,6 +23,7 @@ export class RateLimiter {
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reflector: Reflector,
+    private readonly rates: TokenRatesSource,
   ) {}
 
   async spend(context: ExecutionContext, authenticated: boolean): Promise<void> {
@@ -45,7 +47,7 @@ export class RateLimiter {
   private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {
     SPENT.add(request);
     if (!this.config.rateLimit.enabled) return;
-    const budget = budgetFor(request, routeBudget, authenticated, this.config.rateLimit);
+    const budget = rateBudgetFor(request, routeBudget, authenticated, this.config.rateLimit, (plan) => this.rates.tokenRates(plan));
     if (!budget) return;
 
     if (budget.burst) {

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
+import { ApiData, ApiMessage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../common/http/client.decorator';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
+import { LinkResponse, RevealedCiphertextResponse, RevealedTextResponse } from './link.response';
 import { LinksService } from './links.service';
 
 /** No bearer token here: the link token in the path is the capability. */
@@ -17,6 +19,7 @@ export class LinksController {
 
   /** What the link leads to (kind, expiry, views left, passcode needed); spends nothing. */
   @Get(':token')
+  @ApiData(200, LinkResponse)
   async lookup(@Param('token') token: string) {
     return { data: await this.links.lookup(token) };
   }
@@ -24,6 +27,7 @@ export class LinksController {
   /** Spends one view and returns the content (or the client's ciphertext and IV). */
   @Post(':token/reveal')
   @HttpCode(200)
+  @ApiData(200, RevealedTextResponse, RevealedCiphertextResponse)
   async reveal(@Param('token') token: string, @Body() dto: RevealDto, @Client() client: ClientInfo) {
     return { data: await this.links.reveal(token, dto ?? {}, client) };
   }
@@ -31,6 +35,7 @@ export class LinksController {
   /** Reports abuse; enough distinct reporters suspend the link. */
   @Post(':token/report')
   @HttpCode(202)
+  @ApiMessage(202)
   async report(@Param('token') token: string, @Body() dto: ReportDto, @Client() client: ClientInfo) {
     await this.links.report(token, dto, client);
     return { message: 'Report received.' };

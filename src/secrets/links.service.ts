@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService, LINK_ACTOR } from '../audit/audit.service';
+import { AuditService, linkActor } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
@@ -11,6 +11,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { DecryptionError, Keyring } from './crypto/keyring';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
+import { presentLink } from './link.presenter';
+import type { LinkResponse, RevealedContent } from './link.response';
 import { LinkReportRepository } from './link-report.repository';
 import { hashLinkToken, isWellFormedLinkToken } from './link-token';
 import { Secret } from './secret.entity';
@@ -20,9 +22,6 @@ import { goneError } from './secret-gone';
 
 export const MAX_PASSCODE_ATTEMPTS = 5;
 
-export type RevealedContent =
-  | { kind: 'text'; content: string }
-  | { kind: 'encrypted'; ciphertext: string; iv: string };
 
 /** The public side: whoever holds the link token may look at and spend the secret. */
 @Injectable()
@@ -39,15 +38,8 @@ export class LinksService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async lookup(token: string) {
-    const secret = await this.findActive(token);
-    return {
-      kind: secret.kind,
-      expire_mode: secret.expireMode,
-      views_remaining: secret.viewsRemaining,
-      expires_at: secret.expiresAt.toISOString(),
-      requires_passcode: secret.hasPasscode,
-    };
+  async lookup(token: string): Promise<LinkResponse> {
+    return presentLink(await this.findActive(token));
   }
 
   async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent> {
@@ -58,17 +50,12 @@ export class LinksService {
     if (secret.hasPasscode) await this.checkPasscode(secret, dto.passcode);
 
     const revealed = await this.db.transaction(async (manager) => {
-      const spent = await this.secrets.spendView(manager, secret.id);
+      const spent = await this.secrets.spendView(secret.id, manager);
       if (!spent) return null;
       // Decrypt before committing: a ciphertext that fails authentication rolls the view back.
       const content = this.open(spent);
-      if (spent.views_remaining === 0) await this.secrets.burn(manager, secret.id);
-      if (spent.team_id) {
-        await this.audit.record(
-          { teamId: spent.team_id, type: 'secret.viewed', actor: LINK_ACTOR, targetId: secret.id, ip: client.ip, country: client.country },
-          manager,
-        );
-      }
+      if (spent.views_remaining === 0) await this.secrets.burn(secret.id, manager);
+      if (spent.team_id) await this.audit.record(linkActor(spent.team_id), client, 'secret.viewed', secret.id, manager);
       return content;
     });
     if (!revealed) throw goneError(await this.findByToken(token));

@@ -1,8 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { Team } from '../teams/team.entity';
 
-export type SecretKind = 'text' | 'encrypted' | 'file';
-export type ExpireMode = 'views' | 'minutes';
+export const SECRET_KINDS = ['text', 'encrypted', 'file'] as const;
+export type SecretKind = (typeof SECRET_KINDS)[number];
+export const EXPIRE_MODES = ['views', 'minutes'] as const;
+export type ExpireMode = (typeof EXPIRE_MODES)[number];
 /** Stored state; a row still `active` past its `expires_at` reads as `expired` until the purge runs. */
 export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 

@@ -1,4 +1,5 @@
 import type { Secret } from './secret.entity';
+import type { SecretResponse } from './secret.response';
 import { statusOf } from './secret-status';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -7,7 +8,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
  * The API's Secret. `token` and `url` are filled only in the create response: the link is a
  * capability, and no list or lookup ever shows it again (only `token_prefix`).
  */
-export function presentSecret(secret: Secret, link?: { token: string; url: string }) {
+export function presentSecret(secret: Secret, link?: { token: string; url: string }): SecretResponse {
   return {
     id: secret.id,
     token: link?.token ?? null,

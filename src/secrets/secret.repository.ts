@@ -60,9 +60,9 @@ export class SecretRepository {
    * Spends one view in a single conditional statement: concurrent reveals serialise on the row
    * lock and re-check the condition, so a secret with V views left is revealed exactly V times.
    */
-  async spendView(manager: EntityManager, id: string): Promise<SpentView | null> {
+  async spendView(id: string, manager?: EntityManager): Promise<SpentView | null> {
     const rows = await updateReturning<SpentView>(
-      manager,
+      this.manager(manager),
       `UPDATE secrets SET
           views_count = views_count + 1,
           views_remaining = CASE WHEN expire_mode = 'views' THEN views_remaining - 1 END,
@@ -75,8 +75,8 @@ export class SecretRepository {
     return rows[0] ?? null;
   }
 
-  async burn(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1`, [id]);
+  async burn(id: string, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1`, [id]);
   }
 
   async suspend(id: string): Promise<void> {
@@ -103,24 +103,24 @@ export class SecretRepository {
 
   /** Applies `changes` only while the secret is still active; null when it no longer is. */
   async updateActive(
-    manager: EntityManager,
     teamId: string,
     id: string,
     changes: Partial<Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining' | 'expiresAt'>>,
+    manager?: EntityManager,
   ): Promise<Secret | null> {
-    const result = await manager
+    const result = await this.manager(manager)
       .createQueryBuilder()
       .update(Secret)
       .set(changes)
       .where(`team_id = :teamId AND id = :id AND status = 'active' AND expires_at > now()`, { teamId, id })
       .execute();
     if (!result.affected) return null;
-    return manager.getRepository(Secret).findOneByOrFail({ teamId, id });
+    return this.manager(manager).getRepository(Secret).findOneByOrFail({ teamId, id });
   }
 
-  async deleteActive(manager: EntityManager, teamId: string, id: string): Promise<boolean> {
+  async deleteActive(teamId: string, id: string, manager?: EntityManager): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(
-      manager,
+      this.manager(manager),
       `UPDATE secrets SET status = 'deleted', ${DESTROY}
         WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at > now() RETURNING id`,
       [teamId, id],

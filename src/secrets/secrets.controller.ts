@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiTags } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../common/http/client.decorator';
 import { toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { ListSecretsQuery } from './dto/list-secrets.query';
 import { UpdateSecretDto } from './dto/update-secret.dto';
+import { SecretResponse } from './secret.response';
 import { SecretsService } from './secrets.service';
 
 @ApiTags('secrets')
@@ -18,6 +20,7 @@ export class SecretsController {
   /** Creates a secret; the response is the only place its link token ever appears. */
   @Post()
   @Authenticated({ ability: 'secrets:write', anonymous: true })
+  @ApiData(201, SecretResponse)
   async create(@Auth() auth: AuthContext, @Body() dto: CreateSecretDto, @Client() client: ClientInfo) {
     return { message: 'Secret created successfully.', data: await this.secrets.create(auth, dto, client) };
   }
@@ -25,6 +28,7 @@ export class SecretsController {
   /** The team's secrets, metadata only, newest first. */
   @Get()
   @Authenticated({ ability: 'secrets:read' })
+  @ApiPage(SecretResponse)
   list(@Auth() auth: TokenAuth, @Query() query: ListSecretsQuery) {
     return this.secrets.list(auth, query.status, toPage(query));
   }
@@ -32,12 +36,14 @@ export class SecretsController {
   /** One secret's metadata; spends no view. */
   @Get(':id')
   @Authenticated({ ability: 'secrets:read' })
+  @ApiData(200, SecretResponse)
   async show(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string) {
     return { data: await this.secrets.show(auth, id) };
   }
 
   @Put(':id')
   @Authenticated({ ability: 'secrets:write' })
+  @ApiData(200, SecretResponse)
   async update(
     @Auth() auth: TokenAuth,
     @Param('id', IdParamPipe) id: string,
@@ -51,6 +57,7 @@ export class SecretsController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ ability: 'secrets:write' })
+  @ApiNoContent()
   async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
     await this.secrets.remove(auth, id, client);
   }

@@ -2,25 +2,26 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { actorOf, AuditService } from '../audit/audit.service';
+import { AuditService } from '../audit/audit.service';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { PasswordHasher } from '../auth/password-hasher';
 import { BillingService } from '../billing/billing.service';
-import { PLANS } from '../billing/plans';
+import type { PlanName } from '../billing/plans';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../common/http/client.decorator';
-import { Page, paginated } from '../common/http/pagination';
+import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { isAdmin } from '../teams/role';
+import { isAdmin } from '../auth/role';
 import { Keyring } from './crypto/keyring';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { UpdateSecretDto } from './dto/update-secret.dto';
-import { budgetFor } from './expiry';
+import { viewBudgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
 import { sizeOf, submittedContent } from './secret-content';
-import { Secret } from './secret.entity';
+import { ExpireMode, Secret } from './secret.entity';
 import { presentSecret } from './secret.presenter';
+import type { SecretResponse } from './secret.response';
 import { SecretRepository } from './secret.repository';
 import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
@@ -39,8 +40,8 @@ export class SecretsService {
     private readonly billing: BillingService,
   ) {}
 
-  async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo) {
-    const plan = PLANS[auth.kind === 'token' ? auth.teamPlan : 'free'];
+  async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo): Promise<SecretResponse> {
+    const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
     this.billing.assertContentSize(plan, sizeOf(content));
     if (dto.webhook_url !== undefined) {
@@ -55,7 +56,7 @@ export class SecretsService {
       content.kind === 'text'
         ? this.keyring.encrypt(id, content.plaintext)
         : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
-    const budget = budgetFor(dto.expire_mode, dto.expire_value);
+    const budget = this.budgetFor(plan, dto.expire_mode, dto.expire_value);
     const row = {
       id,
       teamId: auth.kind === 'token' ? auth.teamId : null,
@@ -89,43 +90,42 @@ export class SecretsService {
         ? await this.secrets.insert(row)
         : await this.db.transaction(async (manager) => {
             const inserted = await this.secrets.insert(row, manager);
-            const event = { teamId: auth.teamId, type: 'secret.created' as const, actor: actorOf(auth), targetId: id, ip: client.ip };
-            await this.audit.record(event, manager);
+            await this.audit.record(auth, client, 'secret.created', id, manager);
             return inserted;
           });
     return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
   }
 
-  async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page) {
+  async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {
     const [rows, total] = await this.secrets.list(auth.teamId, status, page);
     return paginated(rows.map((row) => presentSecret(row)), total, page);
   }
 
-  async show(auth: TokenAuth, id: string) {
+  async show(auth: TokenAuth, id: string): Promise<SecretResponse> {
     return presentSecret(await this.find(auth, id));
   }
 
-  async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo) {
+  async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo): Promise<SecretResponse> {
     const secret = await this.findManageable(auth, id);
-    const changes: Parameters<SecretRepository['updateActive']>[3] = {};
+    const changes: Parameters<SecretRepository['updateActive']>[2] = {};
     if (dto.label !== undefined) changes.label = dto.label;
     if (dto.content !== undefined) {
       if (secret.kind !== 'text') throw ApiError.field('content', 'The content field can only replace the content of text secrets.');
       const plaintext = Buffer.from(dto.content, 'utf8');
-      this.billing.assertContentSize(PLANS[auth.teamPlan], plaintext.length);
+      this.billing.assertContentSize(auth.teamPlan, plaintext.length);
       const sealed = this.keyring.encrypt(secret.id, plaintext);
       Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: plaintext.length });
     }
     if (dto.expire_mode !== undefined || dto.expire_value !== undefined) {
       const mode = dto.expire_mode ?? secret.expireMode;
       const value = dto.expire_value ?? secret.expireValue;
-      const budget = budgetFor(mode, value);
+      const budget = this.budgetFor(auth.teamPlan, mode, value);
       Object.assign(changes, { expireMode: mode, expireValue: value, viewsRemaining: budget.viewsRemaining, expiresAt: budget.expiresAt });
     }
     const updated = await this.db.transaction(async (manager) => {
-      const row = await this.secrets.updateActive(manager, auth.teamId, id, changes);
+      const row = await this.secrets.updateActive(auth.teamId, id, changes, manager);
       if (!row) return null;
-      await this.audit.record({ teamId: auth.teamId, type: 'secret.updated', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+      await this.audit.record(auth, client, 'secret.updated', id, manager);
       return row;
     });
     if (!updated) throw goneError(await this.find(auth, id));
@@ -135,8 +135,8 @@ export class SecretsService {
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.findManageable(auth, id);
     const deleted = await this.db.transaction(async (manager) => {
-      if (!(await this.secrets.deleteActive(manager, auth.teamId, id))) return false;
-      await this.audit.record({ teamId: auth.teamId, type: 'secret.deleted', actor: actorOf(auth), targetId: id, ip: client.ip }, manager);
+      if (!(await this.secrets.deleteActive(auth.teamId, id, manager))) return false;
+      await this.audit.record(auth, client, 'secret.deleted', id, manager);
       return true;
     });
     if (!deleted) throw goneError(await this.find(auth, id));
@@ -148,6 +148,11 @@ export class SecretsService {
     monthStart.setUTCHours(0, 0, 0, 0);
     const counts = await this.secrets.countCreatedSince(teamId, monthStart);
     return { secrets_created_this_period: counts.created, active_secrets: counts.active, period_start: monthStart.toISOString() };
+  }
+
+  /** A `minutes` secret lives as long as asked, within the plan; a `views` secret as long as the plan allows. */
+  private budgetFor(plan: PlanName, mode: ExpireMode, value: number) {
+    return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, mode === 'minutes' ? value : undefined));
   }
 
   private async find(auth: TokenAuth, id: string): Promise<Secret> {

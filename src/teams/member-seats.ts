@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
-import { PLANS } from '../billing/plans';
 import { TeamRepository } from './team.repository';
 
 /** The plan's member limit, for people and service accounts alike. */
@@ -19,6 +18,6 @@ export class MemberSeats {
    */
   async reserve(auth: TokenAuth, manager: EntityManager): Promise<void> {
     await this.teams.lockForMembership(auth.teamId, manager);
-    this.billing.assertMemberRoom(PLANS[auth.teamPlan], await this.teams.countMembers(auth.teamId, manager));
+    this.billing.assertMemberRoom(auth.teamPlan, await this.teams.countMembers(auth.teamId, manager));
   }
 }

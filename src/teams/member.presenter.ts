@@ -1,12 +1,15 @@
-import type { MemberRow } from './team.repository';
+import type { User } from '../auth/user.entity';
+import type { MemberResponse } from './member.response';
+import type { TeamMember } from './team-member.entity';
 
-export function presentMember(member: MemberRow) {
+/** A membership with the member's name, email and kind (which auth owns). */
+export function presentMember(member: Pick<TeamMember, 'userId' | 'role' | 'createdAt'>, user: User): MemberResponse {
   return {
-    user_id: member.user_id,
-    name: member.name,
-    email: member.email,
-    kind: member.kind,
+    user_id: member.userId,
+    name: user.name,
+    email: user.email,
+    kind: user.kind,
     role: member.role,
-    joined_at: member.joined_at.toISOString(),
+    joined_at: member.createdAt.toISOString(),
   };
 }

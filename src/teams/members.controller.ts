@@ -3,9 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../common/http/client.decorator';
+import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
+import { MemberResponse } from './member.response';
 import { MembersService } from './members.service';
 
 @ApiTags('teams')
@@ -15,6 +17,7 @@ export class MembersController {
 
   @Get()
   @Authenticated({ ability: 'team:read' })
+  @ApiPage(MemberResponse)
   list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
     return this.members.list(auth, toPage(query));
   }
@@ -22,6 +25,7 @@ export class MembersController {
   /** Adds a registered user to the team. */
   @Post()
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(201, MemberResponse)
   async add(@Auth() auth: TokenAuth, @Body() dto: AddMemberDto, @Client() client: ClientInfo) {
     return { message: 'Member added.', data: await this.members.add(auth, dto, client) };
   }
@@ -29,6 +33,7 @@ export class MembersController {
   /** Changes a member's role; the last owner cannot be demoted. */
   @Patch(':user_id')
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, MemberResponse)
   async changeRole(
     @Auth() auth: TokenAuth,
     @Param('user_id', IdParamPipe) userId: string,
@@ -42,6 +47,7 @@ export class MembersController {
   @Delete(':user_id')
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiNoContent()
   async remove(@Auth() auth: TokenAuth, @Param('user_id', IdParamPipe) userId: string, @Client() client: ClientInfo): Promise<void> {
     await this.members.remove(auth, userId, client);
   }

@@ -3,9 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../common/http/client.decorator';
+import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
+import { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { ServiceAccountsService } from './service-accounts.service';
 
 @ApiTags('teams')
@@ -16,12 +18,14 @@ export class ServiceAccountsController {
   /** Creates a service account (role member) and its first token, shown once. */
   @Post()
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(201, CreatedServiceAccountResponse)
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateServiceAccountDto, @Client() client: ClientInfo) {
     return { message: 'Service account created.', data: await this.accounts.create(auth, dto, client) };
   }
 
   @Get()
   @Authenticated({ ability: 'team:read', admin: true })
+  @ApiPage(ServiceAccountResponse)
   list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
     return this.accounts.list(auth, toPage(query));
   }
@@ -30,6 +34,7 @@ export class ServiceAccountsController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiNoContent()
   async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
     await this.accounts.remove(auth, id, client);
   }

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../auth/user.entity';
 import { Team } from './team.entity';
-import type { Role } from './role';
+import type { Role } from '../auth/role';
 
 @Entity('team_members')
 @Index('team_members_user_idx', ['userId'])

@@ -1,24 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AccessToken } from '../auth/access-token.entity';
+import type { Role } from '../auth/role';
 import type { Page } from '../common/http/pagination';
-import type { Role } from './role';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 
 export interface MembershipView {
   team: Team;
   role: Role;
-}
-
-export interface MemberRow {
-  user_id: string;
-  name: string;
-  email: string | null;
-  kind: 'user' | 'service_account';
-  role: Role;
-  joined_at: Date;
 }
 
 @Injectable()
@@ -72,7 +62,7 @@ export class TeamRepository {
   /**
    * Locks the team row until the transaction ends, so concurrent additions count members one
    * after another. NO KEY UPDATE, because the team's rows elsewhere only need KEY SHARE for their
-   * foreign keys and must not wait for it.
+   * foreign keys and must not wait for it. Needs the transaction's manager.
    */
   async lockForMembership(teamId: string, manager: EntityManager): Promise<void> {
     await manager.query(`SELECT id FROM teams WHERE id = $1 FOR NO KEY UPDATE`, [teamId]);
@@ -82,27 +72,26 @@ export class TeamRepository {
     return this.manager(manager).getRepository(TeamMember).countBy({ teamId });
   }
 
-  async listMembers(teamId: string, page: Page): Promise<[MemberRow[], number]> {
-    const rows: MemberRow[] = await this.db.query(
-      `SELECT m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at
-         FROM team_members m JOIN users u ON u.id = m.user_id
-        WHERE m.team_id = $1 ORDER BY m.created_at, m.user_id LIMIT $2 OFFSET $3`,
-      [teamId, page.perPage, page.offset],
-    );
-    return [rows, await this.countMembers(teamId)];
+  listMembers(teamId: string, page: Page): Promise<[TeamMember[], number]> {
+    return this.db.getRepository(TeamMember).findAndCount({
+      where: { teamId },
+      order: { createdAt: 'ASC', userId: 'ASC' },
+      skip: page.offset,
+      take: page.perPage,
+    });
   }
 
-  async findMember(teamId: string, userId: string, manager?: EntityManager): Promise<MemberRow | null> {
-    const rows: MemberRow[] = await this.manager(manager).query(
-      `SELECT m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at
-         FROM team_members m JOIN users u ON u.id = m.user_id
-        WHERE m.team_id = $1 AND m.user_id = $2`,
-      [teamId, userId],
-    );
-    return rows[0] ?? null;
+  /** Every member's id: a team has at most its plan's member limit of them. */
+  async memberIds(teamId: string): Promise<string[]> {
+    const rows = await this.db.getRepository(TeamMember).find({ select: { userId: true }, where: { teamId } });
+    return rows.map((row) => row.userId);
   }
 
-  /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. */
+  findMember(teamId: string, userId: string, manager?: EntityManager): Promise<TeamMember | null> {
+    return this.manager(manager).getRepository(TeamMember).findOneBy({ teamId, userId });
+  }
+
+  /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. Needs the transaction's manager. */
   async lockOwners(teamId: string, manager: EntityManager): Promise<string[]> {
     const rows: { user_id: string }[] = await manager.query(
       `SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`,
@@ -111,14 +100,12 @@ export class TeamRepository {
     return rows.map((row) => row.user_id);
   }
 
-  async setRole(teamId: string, userId: string, role: Role, manager: EntityManager): Promise<void> {
-    await manager.getRepository(TeamMember).update({ teamId, userId }, { role });
+  async setRole(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).getRepository(TeamMember).update({ teamId, userId }, { role });
   }
 
-  /** Removes the membership and the user's tokens for this team, so they fail from the next request. */
-  async removeMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
-    await manager.getRepository(AccessToken).delete({ teamId, userId });
-    await manager.getRepository(TeamMember).delete({ teamId, userId });
+  async removeMember(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).getRepository(TeamMember).delete({ teamId, userId });
   }
 
   async rotateWebhookSecret(teamId: string, secret: string): Promise<Team> {

@@ -2,8 +2,10 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiData, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { CreateTeamDto } from './dto/create-team.dto';
+import { CurrentTeamResponse, TeamResponse, WebhookSecretResponse } from './team.response';
 import { TeamsService } from './teams.service';
 
 @ApiTags('teams')
@@ -13,7 +15,8 @@ export class TeamsController {
 
   /** The teams the caller belongs to, with the caller's role in each. */
   @Get('teams')
-  @Authenticated()
+  @Authenticated({ ability: 'any' })
+  @ApiPage(TeamResponse)
   list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
     return this.teams.listForUser(auth, toPage(query));
   }
@@ -21,6 +24,7 @@ export class TeamsController {
   /** Creates a team; the caller is its owner. */
   @Post('teams')
   @Authenticated({ ability: 'team:write' })
+  @ApiData(201, TeamResponse)
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateTeamDto) {
     return { message: 'Team created successfully.', data: await this.teams.create(auth, dto.name) };
   }
@@ -28,6 +32,7 @@ export class TeamsController {
   /** The token's team, with the caller's role. */
   @Get('team')
   @Authenticated({ ability: 'team:read' })
+  @ApiData(200, CurrentTeamResponse)
   async show(@Auth() auth: TokenAuth) {
     return { data: await this.teams.current(auth) };
   }
@@ -35,6 +40,7 @@ export class TeamsController {
   /** The HMAC key that signs this team's webhooks. */
   @Get('team/webhook-secret')
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, WebhookSecretResponse)
   async webhookSecret(@Auth() auth: TokenAuth) {
     return { data: await this.teams.webhookSecret(auth) };
   }
@@ -43,6 +49,7 @@ export class TeamsController {
   @Post('team/webhook-secret/rotate')
   @HttpCode(200)
   @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, WebhookSecretResponse)
   async rotateWebhookSecret(@Auth() auth: TokenAuth) {
     return { message: 'Webhook secret rotated.', data: await this.teams.rotateWebhookSecret(auth) };
   }

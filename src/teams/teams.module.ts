@@ -1,9 +1,20 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { BillingModule } from '../billing/billing.module';
+import { AuditEventsController } from './audit-events.controller';
+import { MemberSeats } from './member-seats';
+import { MembersController } from './members.controller';
+import { MembersService } from './members.service';
+import { ServiceAccountsController } from './service-accounts.controller';
+import { ServiceAccountsService } from './service-accounts.service';
 import { TeamRepository } from './team.repository';
+import { TeamsController } from './teams.controller';
 import { TeamsService } from './teams.service';
 
 @Module({
-  providers: [TeamRepository, TeamsService],
-  exports: [TeamsService, TeamRepository],
+  imports: [AuthModule, BillingModule],
+  controllers: [TeamsController, MembersController, ServiceAccountsController, AuditEventsController],
+  providers: [TeamRepository, TeamsService, MemberSeats, MembersService, ServiceAccountsService],
+  exports: [TeamsService],
 })
 export class TeamsModule {}

@@ -4,15 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
-import { Page, paginated } from '../common/http/pagination';
-import type { Role } from './role';
+import { Page, paginated, Paginated } from '../common/http/pagination';
+import { presentTeam, presentWebhookSecret } from './team.presenter';
 import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
+import type { CurrentTeamResponse, TeamResponse, WebhookSecretResponse } from './team.response';
 import { generateWebhookSecret } from './webhook-secret';
-
-export function presentTeam(team: Team, role: Role) {
-  return { id: team.id, name: team.name, plan: team.plan, personal: team.personal, role, created_at: team.createdAt.toISOString() };
-}
 
 @Injectable()
 export class TeamsService {
@@ -21,25 +18,31 @@ export class TeamsService {
     private readonly teams: TeamRepository,
   ) {}
 
-  /** Creates a team with `ownerId` as its owner, inside the caller's transaction. */
-  async createWithOwner(manager: EntityManager, ownerId: string, name: string, personal: boolean): Promise<Team> {
-    const team = await this.teams.insert({ id: randomUUID(), name, personal, webhookSecret: generateWebhookSecret() }, manager);
-    await this.teams.addMember(team.id, ownerId, 'owner', manager);
-    return team;
+  /** Creates a team with `ownerId` as its owner; pass the caller's manager to commit with its transaction. */
+  async createWithOwner(ownerId: string, name: string, personal: boolean, manager?: EntityManager): Promise<Team> {
+    const run = async (m: EntityManager) => {
+      const team = await this.teams.insert({ id: randomUUID(), name, personal, webhookSecret: generateWebhookSecret() }, m);
+      await this.teams.addMember(team.id, ownerId, 'owner', m);
+      return team;
+    };
+    return manager ? run(manager) : this.db.transaction(run);
   }
 
-  async create(auth: TokenAuth, name: string) {
+  async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
-    const team = await this.db.transaction((manager) => this.createWithOwner(manager, auth.userId, name, false));
-    return presentTeam(team, 'owner');
+    return presentTeam(await this.createWithOwner(auth.userId, name, false), 'owner');
   }
 
-  async listForUser(auth: TokenAuth, page: Page) {
+  async listForUser(auth: TokenAuth, page: Page): Promise<Paginated<TeamResponse>> {
     const [memberships, total] = await this.teams.listForUser(auth.userId, page);
-    return paginated(memberships.map(({ team, role }) => presentTeam(team, role)), total, page);
+    return paginated(
+      memberships.map(({ team, role }) => presentTeam(team, role)),
+      total,
+      page,
+    );
   }
 
-  async current(auth: TokenAuth) {
+  async current(auth: TokenAuth): Promise<CurrentTeamResponse> {
     const membership = await this.teams.findMembership(auth.teamId, auth.userId);
     if (!membership) throw ApiError.unauthenticated();
     return { ...presentTeam(membership.team, membership.role), members: await this.teams.countMembers(auth.teamId) };
@@ -53,18 +56,17 @@ export class TeamsService {
     return this.teams.findPersonalTeamId(userId);
   }
 
-  async usage(teamId: string) {
-    return { members: await this.teams.countMembers(teamId) };
+  countMembers(teamId: string): Promise<number> {
+    return this.teams.countMembers(teamId);
   }
 
-  async webhookSecret(auth: TokenAuth) {
+  async webhookSecret(auth: TokenAuth): Promise<WebhookSecretResponse> {
     const team = await this.teams.findById(auth.teamId);
     if (!team) throw ApiError.notFound();
-    return { secret: team.webhookSecret, rotated_at: team.webhookSecretRotatedAt.toISOString() };
+    return presentWebhookSecret(team);
   }
 
-  async rotateWebhookSecret(auth: TokenAuth) {
-    const team = await this.teams.rotateWebhookSecret(auth.teamId, generateWebhookSecret());
-    return { secret: team.webhookSecret, rotated_at: team.webhookSecretRotatedAt.toISOString() };
+  async rotateWebhookSecret(auth: TokenAuth): Promise<WebhookSecretResponse> {
+    return presentWebhookSecret(await this.teams.rotateWebhookSecret(auth.teamId, generateWebhookSecret()));
   }
 }

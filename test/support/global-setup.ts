@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { typeormOptions } from '../../src/common/database/typeorm-options';
+import { typeormOptions } from '../../src/typeorm-options';
 import { adminQuery, databaseMode, TEMPLATE_DATABASE, withDatabase } from './database';
 
 /** Says which database the suite runs on and, on PostgreSQL, migrates the template each spec clones. */

@@ -41,8 +41,4 @@ export class ApiError extends Error {
   static notFound(message = 'Not found.'): ApiError {
     return new ApiError(404, message);
   }
-
-  static gone(message: string): ApiError {
-    return new ApiError(410, message);
-  }
 }

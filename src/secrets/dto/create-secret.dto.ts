@@ -2,7 +2,6 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ArrayMaxSize,
   IsArray,
-  IsBase64,
   IsDefined,
   IsIn,
   IsInt,
@@ -10,13 +9,15 @@ import {
   IsOptional,
   IsString,
   Max,
-  MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
+import { OptionalBase64 } from '../../common/validation/base64-field';
 import { msg } from '../../common/validation/messages';
+import { OptionalText } from '../../common/validation/text-field';
 import type { ExpireMode } from '../secret.entity';
 
+/** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */
 export const MAX_EXPIRE_VALUE = 10080;
 
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
@@ -28,51 +29,42 @@ export const ExpireValueRules = () =>
     Max(MAX_EXPIRE_VALUE, { message: msg.max(MAX_EXPIRE_VALUE) }),
   );
 
+/** The size limit is the plan's, checked on the bytes (BillingService). */
+export const ContentRules = () => applyDecorators(IsString({ message: msg.string }), MinLength(1, { message: msg.required }));
+
 export class CreateSecretDto {
   /** `views`: the link works for `expire_value` views (and at most 7 days); `minutes`: for that many minutes. */
   @IsDefined({ message: msg.required })
   @ExpireModeRules()
   expire_mode!: ExpireMode;
 
-  /** 1 to 10080. */
+  /** 1 to 10080 (minutes, or views), within the plan's lifetime. */
   @IsDefined({ message: msg.required })
   @ExpireValueRules()
   expire_value!: number;
 
   /** Plain text; the server encrypts it at rest. Exactly one of `content` or `ciphertext`+`iv`. */
   @IsOptional()
-  @IsString({ message: msg.string })
-  @MinLength(1, { message: msg.required })
+  @ContentRules()
   content?: string;
 
   /** Base64 AES-256-GCM ciphertext made by the client (zero-knowledge). */
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @IsBase64({}, { message: (a) => `The ${a.property} field must be base64.` })
+  @OptionalBase64()
   ciphertext?: string;
 
   /** Base64 of the 12-byte IV the client used. */
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @IsBase64({}, { message: (a) => `The ${a.property} field must be base64.` })
+  @OptionalBase64()
   iv?: string;
 
   /** 4 to 128 characters, hashed with argon2id; asked for before the secret is revealed. */
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @MinLength(4, { message: msg.minLength(4) })
-  @MaxLength(128, { message: msg.maxLength(128) })
+  @OptionalText(128, 4)
   passcode?: string;
 
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @MaxLength(100, { message: msg.maxLength(100) })
+  @OptionalText(100)
   label?: string;
 
   /** Pro: notified (signed) when the secret is viewed. */
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @MaxLength(2048, { message: msg.maxLength(2048) })
+  @OptionalText(2048)
   webhook_url?: string;
 
   /** Pro: ISO 3166-1 alpha-2 codes of the countries the secret may be opened from. */

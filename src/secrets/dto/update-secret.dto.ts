@@ -1,7 +1,7 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { msg } from '../../common/validation/messages';
+import { IsOptional } from 'class-validator';
+import { OptionalText } from '../../common/validation/text-field';
 import type { ExpireMode } from '../secret.entity';
-import { ExpireModeRules, ExpireValueRules } from './create-secret.dto';
+import { ContentRules, ExpireModeRules, ExpireValueRules } from './create-secret.dto';
 
 /** Every field optional; a new `expire_value` (or mode) starts a new budget from now. */
 export class UpdateSecretDto {
@@ -14,12 +14,9 @@ export class UpdateSecretDto {
   expire_value?: number;
 
   @IsOptional()
-  @IsString({ message: msg.string })
-  @MinLength(1, { message: msg.required })
+  @ContentRules()
   content?: string;
 
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @MaxLength(100, { message: msg.maxLength(100) })
+  @OptionalText(100)
   label?: string | null;
 }

@@ -1,12 +1,12 @@
-import { IsDefined, IsString, MaxLength, MinLength } from 'class-validator';
-import { AbilitiesField } from '../../auth/dto/create-token.dto';
-import { msg } from '../../common/validation/messages';
+import { AbilitiesField } from '../../auth/abilities-field';
+import type { Ability } from '../../auth/ability';
+import { RequiredText } from '../../common/validation/text-field';
 
-export class CreateServiceAccountDto extends AbilitiesField {
+export class CreateServiceAccountDto {
   /** What the account is for, e.g. "terraform". */
-  @IsDefined({ message: msg.required })
-  @IsString({ message: msg.string })
-  @MinLength(1, { message: msg.required })
-  @MaxLength(100, { message: msg.maxLength(100) })
+  @RequiredText(100)
   name!: string;
+
+  @AbilitiesField()
+  abilities!: Ability[];
 }

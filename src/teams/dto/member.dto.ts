@@ -1,20 +1,21 @@
+import { applyDecorators } from '@nestjs/common';
 import { IsDefined, IsIn } from 'class-validator';
+import { Role, ROLES } from '../../auth/role';
 import { EmailField } from '../../common/validation/email-field';
 import { msg } from '../../common/validation/messages';
-import { Role, ROLES } from '../role';
+
+const RoleField = () => applyDecorators(IsDefined({ message: msg.required }), IsIn(ROLES, { message: msg.selected }));
 
 export class AddMemberDto {
   /** A registered user's email. */
   @EmailField()
   email!: string;
 
-  @IsDefined({ message: msg.required })
-  @IsIn(ROLES, { message: msg.selected })
+  @RoleField()
   role!: Role;
 }
 
 export class ChangeRoleDto {
-  @IsDefined({ message: msg.required })
-  @IsIn(ROLES, { message: msg.selected })
+  @RoleField()
   role!: Role;
 }

@@ -2,8 +2,10 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { AuditService } from './audit.service';
+import { AuditEventResponse } from '../audit/audit-event.response';
+import { AuditService } from '../audit/audit.service';
 
 @ApiTags('teams')
 @Controller('team/audit-events')
@@ -13,6 +15,7 @@ export class AuditEventsController {
   /** The team's audit trail, newest first: who did what to which target, from where. */
   @Get()
   @Authenticated({ ability: 'team:read', admin: true })
+  @ApiPage(AuditEventResponse)
   list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
     return this.audit.list(auth.teamId, toPage(query));
   }

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
+import { presentToken } from '../auth/token.presenter';
+import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
+import { TokenService } from '../auth/token.service';
+import { UsersService } from '../auth/users.service';
+import { ApiError } from '../common/errors/api-error';
+import type { ClientInfo } from '../common/http/client.decorator';
+import { Page, paginated, Paginated } from '../common/http/pagination';
+import { TeamsService } from '../teams/teams.service';
+import { CreateTokenDto } from './dto/create-token.dto';
+
+/** Signing in: credentials become a token bound to one of the user's teams. */
+@Injectable()
+export class AccountTokensService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly tokens: TokenService,
+    private readonly teams: TeamsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async issue(dto: CreateTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
+    const user = await this.users.verifyCredentials(dto.email, dto.password);
+    const teamId = dto.team_id ?? (await this.teams.personalTeamId(user.id));
+    const membership = teamId ? await this.teams.membership(teamId, user.id) : null;
+    if (!membership) throw ApiError.forbidden('You are not a member of this team.');
+
+    const actor = { teamId: membership.team.id, type: 'user' as const, id: user.id, name: user.name };
+    const { token, record } = await this.db.transaction(async (manager) => {
+      const minted = await this.tokens.mint(
+        {
+          teamId: membership.team.id,
+          userId: user.id,
+          name: dto.device_name,
+          abilities: dto.abilities,
+          mode: dto.mode ?? 'live',
+          expiresInDays: dto.expires_in_days,
+        },
+        manager,
+      );
+      await this.audit.record(actor, client, 'token.created', minted.record.id, manager);
+      return minted;
+    });
+    return { ...presentToken(record), token };
+  }
+
+  async list(auth: TokenAuth, page: Page): Promise<Paginated<TokenResponse>> {
+    const [rows, total] = await this.tokens.listForUser(auth.teamId, auth.userId, page);
+    return paginated(rows.map(presentToken), total, page);
+  }
+
+  async revoke(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      if (!(await this.tokens.revoke(auth.teamId, auth.userId, id, manager))) throw ApiError.notFound('Token not found.');
+      await this.audit.record(auth, client, 'token.revoked', id, manager);
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ABILITIES, Ability } from '../auth/ability';
+import { TOKEN_MODES, TokenMode } from '../auth/pat';
+import { USER_KINDS, UserKind } from '../auth/user.entity';
+import { PlanLimitsResponse } from '../billing/plan-limits.response';
+import { PLAN_NAMES, PlanName } from '../billing/plans';
+import { TeamSummaryResponse } from '../teams/team.response';
+
+export class RegisteredResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ description: 'The personal team made with the account' }) team!: TeamSummaryResponse;
+}
+
+export class AccountUserResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: USER_KINDS }) kind!: UserKind;
+  @ApiProperty({ type: String, nullable: true }) email!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+}
+
+export class AccountTokenResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ABILITIES, isArray: true }) abilities!: Ability[];
+  @ApiProperty({ enum: TOKEN_MODES }) mode!: TokenMode;
+}
+
+/** This billing period (the calendar month, UTC) and what is live now. */
+export class UsageResponse {
+  @ApiProperty() members!: number;
+  @ApiProperty() secrets_created_this_period!: number;
+  @ApiProperty() active_secrets!: number;
+  @ApiProperty({ format: 'date-time' }) period_start!: string;
+}
+
+export class AccountResponse {
+  @ApiProperty() user!: AccountUserResponse;
+  @ApiProperty() team!: TeamSummaryResponse;
+  @ApiProperty() token!: AccountTokenResponse;
+  @ApiProperty() usage!: UsageResponse;
+  @ApiProperty() limits!: PlanLimitsResponse;
+}
+
+export class BillingResponse {
+  @ApiProperty({ enum: PLAN_NAMES }) plan!: PlanName;
+  @ApiProperty({ type: String, nullable: true, description: "The Stripe subscription's status; null without one" }) status!: string | null;
+  @ApiProperty() limits!: PlanLimitsResponse;
+  @ApiProperty() usage!: UsageResponse;
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { UsersService } from '../auth/users.service';
+import { isUniqueViolation } from '../common/database/unique-violation';
+import { ApiError } from '../common/errors/api-error';
+import { TeamsService } from '../teams/teams.service';
+import type { RegisteredResponse } from './account.response';
+import { RegisterDto } from './dto/register.dto';
+
+const EMAIL_TAKEN = { email: ['The email has already been taken.'] };
+
+/** A new user and their personal team (role owner, plan free), committed together. */
+@Injectable()
+export class RegistrationService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly teams: TeamsService,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<RegisteredResponse> {
+    if (await this.users.findByEmail(dto.email)) throw ApiError.validation(EMAIL_TAKEN);
+    const passwordHash = await this.users.hashPassword(dto.password);
+    try {
+      return await this.db.transaction(async (manager) => {
+        const user = await this.users.createPerson(dto.email, dto.name, passwordHash, manager);
+        const team = await this.teams.createWithOwner(user.id, `${dto.name}'s team`, true, manager);
+        return {
+          id: user.id,
+          email: user.email!,
+          name: user.name,
+          created_at: user.createdAt.toISOString(),
+          team: { id: team.id, name: team.name, plan: team.plan, role: 'owner' },
+        };
+      });
+    } catch (error) {
+      // Two registrations racing for one address: the unique index decides.
+      if (isUniqueViolation(error)) throw ApiError.validation(EMAIL_TAKEN);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated, Public } from '../auth/auth.decorators';
+import { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
+import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { Client, ClientInfo } from '../common/http/client.decorator';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { AccountTokensService } from './account-tokens.service';
+import { CreateTokenDto } from './dto/create-token.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class TokensController {
+  constructor(private readonly tokens: AccountTokensService) {}
+
+  /** Exchanges credentials for a personal access token bound to one team; the token is shown once. */
+  @Post('token')
+  @Public()
+  @RateLimit('login')
+  @ApiData(201, CreatedTokenResponse)
+  async create(@Body() dto: CreateTokenDto, @Client() client: ClientInfo) {
+    return { message: 'Token created successfully.', data: await this.tokens.issue(dto, client) };
+  }
+
+  /** The caller's tokens in this team: prefixes, never values. */
+  @Get('tokens')
+  @Authenticated({ ability: 'any' })
+  @ApiPage(TokenResponse)
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.tokens.list(auth, toPage(query));
+  }
+
+  @Delete('tokens/:id')
+  @HttpCode(204)
+  @Authenticated({ ability: 'any' })
+  @ApiNoContent()
+  async revoke(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+    await this.tokens.revoke(auth, id, client);
+  }
+}

@@ -1,0 +1,18 @@
+import { Injectable } from '@nestjs/common';
+import { SecretsService } from '../secrets/secrets.service';
+import { TeamsService } from '../teams/teams.service';
+import type { UsageResponse } from './account.response';
+
+/** The one reader of a team's usage, for GET /account and GET /billing alike. */
+@Injectable()
+export class UsageReader {
+  constructor(
+    private readonly teams: TeamsService,
+    private readonly secrets: SecretsService,
+  ) {}
+
+  async read(teamId: string): Promise<UsageResponse> {
+    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.usage(teamId)]);
+    return { members, ...secrets };
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import type { Page } from '../common/http/pagination';
+import { PasswordHasher } from './password-hasher';
+import { User } from './user.entity';
+import { UserRepository } from './user.repository';
+
+/** People and service accounts: the one owner of the users table. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  findById(id: string, manager?: EntityManager): Promise<User | null> {
+    return this.users.findById(id, manager);
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findByEmail(email);
+  }
+
+  /** Users by id, in no particular order; ids that name nobody are left out. */
+  findByIds(ids: string[], manager?: EntityManager): Promise<User[]> {
+    return ids.length ? this.users.findByIds(ids, manager) : Promise.resolve([]);
+  }
+
+  /** The password is hashed before the transaction, so no connection waits on argon2. */
+  async hashPassword(password: string): Promise<string> {
+    return this.hasher.hash(password);
+  }
+
+  createPerson(email: string, name: string, passwordHash: string, manager?: EntityManager): Promise<User> {
+    return this.users.insert({ id: randomUUID(), kind: 'user', email: email.toLowerCase(), name, passwordHash }, manager);
+  }
+
+  /** The user these credentials name, or a 401; argon2 runs either way, so timing does not reveal accounts. */
+  async verifyCredentials(email: string, password: string): Promise<User> {
+    const user = await this.users.findByEmail(email);
+    const valid = await this.hasher.verify(user?.passwordHash ?? null, password);
+    if (!user || !valid) throw new ApiError(401, 'These credentials do not match our records.');
+    return user;
+  }
+
+  /** A non-human member: no email, no password; it authenticates only with its tokens. */
+  createServiceAccount(name: string, manager?: EntityManager): Promise<User> {
+    return this.users.insert({ id: randomUUID(), kind: 'service_account', email: null, name, passwordHash: null }, manager);
+  }
+
+  listServiceAccounts(ids: string[], page: Page): Promise<[User[], number]> {
+    return ids.length ? this.users.listServiceAccounts(ids, page) : Promise.resolve([[], 0]);
+  }
+
+  deleteServiceAccount(id: string, manager?: EntityManager): Promise<boolean> {
+    return this.users.deleteServiceAccount(id, manager);
+  }
+}

@@ -1,0 +1,13 @@
+import type { PlanLimitsResponse } from './plan-limits.response';
+import type { Plan } from './plans';
+
+export function presentLimits(plan: Plan): PlanLimitsResponse {
+  return {
+    content_bytes: plan.contentBytes,
+    max_lifetime_minutes: plan.maxLifetimeMinutes,
+    members: plan.members,
+    file_bytes: plan.fileBytes,
+    requests_per_minute: plan.rates.perMinute,
+    features: { ...plan.features },
+  };
+}

@@ -1,0 +1,17 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class PlanFeaturesResponse {
+  @ApiProperty() webhooks!: boolean;
+  @ApiProperty() geo_blocking!: boolean;
+  @ApiProperty() files!: boolean;
+}
+
+/** What the team's plan allows. */
+export class PlanLimitsResponse {
+  @ApiProperty({ description: 'Largest text or client-encrypted secret, in bytes' }) content_bytes!: number;
+  @ApiProperty({ description: 'Longest a secret lives; views secrets expire then too' }) max_lifetime_minutes!: number;
+  @ApiProperty({ description: 'People and service accounts' }) members!: number;
+  @ApiProperty({ description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
+  @ApiProperty({ description: "A token's request budget" }) requests_per_minute!: number;
+  @ApiProperty() features!: PlanFeaturesResponse;
+}

@@ -1,0 +1,55 @@
+import { ApiError } from '../common/errors/api-error';
+import { Plan, PLAN_NAMES, PlanFeature, PLANS, TokenRates } from './plans';
+
+const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
+
+/** The cheapest plan that has a feature, for the message that says where to find it. */
+function cheapestPlanWith(feature: PlanFeature): string {
+  return PLAN_NAMES.find((name) => PLANS[name].features[feature]) ?? 'enterprise';
+}
+
+/** 403 `plan_limit` for a feature the plan lacks. */
+export function assertFeature(plan: Plan, feature: PlanFeature): void {
+  if (!plan.features[feature]) {
+    throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
+  }
+}
+
+/** 413 `plan_limit` for a secret (plaintext or client ciphertext) larger than the plan allows. */
+export function assertContentSize(plan: Plan, bytes: number): void {
+  if (bytes > plan.contentBytes) {
+    throw new ApiError(413, `The secret is larger than the ${plan.name} plan allows (${plan.contentBytes} bytes).`, { code: 'plan_limit' });
+  }
+}
+
+/** 403 `plan_limit` when the team already has as many members (people and service accounts) as the plan allows. */
+export function assertMemberRoom(plan: Plan, members: number): void {
+  if (members >= plan.members) {
+    throw ApiError.forbidden(`The ${plan.name} plan allows ${plan.members} members.`, 'plan_limit');
+  }
+}
+
+/**
+ * How long a secret may live, in minutes: what was asked for (`minutes` secrets), or the plan's
+ * longest lifetime (`views` secrets, which expire then even with views left). Asking for longer
+ * than the plan allows is a 422 on `expire_value` with code `plan_limit`.
+ */
+export function lifetimeMinutes(plan: Plan, requestedMinutes?: number): number {
+  if (requestedMinutes === undefined) return plan.maxLifetimeMinutes;
+  if (requestedMinutes > plan.maxLifetimeMinutes) {
+    throw new ApiError(422, 'The given data was invalid.', {
+      errors: { expire_value: [`The ${plan.name} plan keeps secrets for at most ${plan.maxLifetimeMinutes} minutes.`] },
+      code: 'plan_limit',
+    });
+  }
+  return requestedMinutes;
+}
+
+/** The plan table with the operator's RATE_LIMIT_* overrides applied. */
+export function withRateOverrides(overrides: Partial<Record<Plan['name'], Partial<TokenRates>>>): Record<Plan['name'], Plan> {
+  const entries = PLAN_NAMES.map((name) => {
+    const set = Object.entries(overrides[name] ?? {}).filter(([, value]) => value !== undefined);
+    return [name, { ...PLANS[name], rates: { ...PLANS[name].rates, ...Object.fromEntries(set) } }] as const;
+  });
+  return Object.fromEntries(entries) as Record<Plan['name'], Plan>;
+}

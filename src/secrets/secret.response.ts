@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EXPIRE_MODES, ExpireMode, SECRET_KINDS, SecretKind } from './secret.entity';
+import { SECRET_STATUSES, SecretStatus } from './secret-status';
+
+const nullable = { nullable: true } as const;
+
+/** The API's Secret: metadata only, never content. */
+export class SecretResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, ...nullable, description: 'The link token: in the create response only' }) token!: string | null;
+  @ApiProperty({ type: String, ...nullable, description: '{PUBLIC_URL}/s/{token}: in the create response only' }) url!: string | null;
+  @ApiProperty({ description: 'The link token’s first 4 characters, to recognise it by' }) token_prefix!: string;
+  @ApiProperty({ enum: SECRET_KINDS }) kind!: SecretKind;
+  @ApiProperty({ type: String, ...nullable }) label!: string | null;
+  @ApiProperty({ enum: EXPIRE_MODES }) expire_mode!: ExpireMode;
+  @ApiProperty() expire_value!: number;
+  @ApiProperty({ type: Number, ...nullable, description: 'null for minutes secrets' }) views_remaining!: number | null;
+  @ApiProperty() views_count!: number;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty() has_passcode!: boolean;
+  @ApiProperty({ type: String, isArray: true, ...nullable }) allowed_countries!: string[] | null;
+  @ApiProperty({ type: String, ...nullable }) webhook_url!: string | null;
+  @ApiProperty({ enum: SECRET_STATUSES }) status!: SecretStatus;
+  @ApiProperty({ type: String, format: 'uuid', ...nullable, description: 'null for anonymous secrets' }) created_by!: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', ...nullable }) last_viewed_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', ...nullable, description: 'When it stopped being active' }) destroyed_at!: string | null;
+}

@@ -1,0 +1,34 @@
+import { DataSourceOptions } from 'typeorm';
+import { migrations } from '../migrations';
+import { AuditEvent } from './audit/audit-event.entity';
+import { StripeEvent } from './billing/stripe-event.entity';
+import { AccessToken } from './auth/access-token.entity';
+import { User } from './auth/user.entity';
+import { LinkReport } from './secrets/link-report.entity';
+import { Secret } from './secrets/secret.entity';
+import { TeamMember } from './teams/team-member.entity';
+import { Team } from './teams/team.entity';
+
+/** Every entity; the one place that knows them all, outside any feature folder. */
+const entities = [User, Team, TeamMember, AccessToken, Secret, LinkReport, AuditEvent, StripeEvent];
+
+/** One definition of the connection, used by the app, the CLI scripts and the test harness. */
+export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities,
+    migrations,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    installExtensions: false,
+    logging: false,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'oncelink',
+    },
+  };
+}
