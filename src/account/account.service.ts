@@ -4,6 +4,7 @@ import { UsersService } from '../auth/users.service';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { TeamsService } from '../teams/teams.service';
+import { presentAccount } from './account.presenter';
 import type { AccountResponse, BillingResponse } from './account.response';
 import { UsageReader } from './usage.reader';
 
@@ -24,14 +25,7 @@ export class AccountService {
       this.usage.read(auth.teamId),
     ]);
     if (!user || !membership) throw ApiError.unauthenticated();
-    const { team, role } = membership;
-    return {
-      user: { id: user.id, kind: user.kind, email: user.email, name: user.name, created_at: user.createdAt.toISOString() },
-      team: { id: team.id, name: team.name, plan: team.plan, role },
-      token: { id: auth.tokenId, abilities: auth.abilities, mode: auth.mode },
-      usage,
-      limits: this.billing.limitsFor(team.plan),
-    };
+    return presentAccount(auth, user, membership, usage, this.billing.limitsFor(membership.team.plan));
   }
 
   async billingOverview(auth: TokenAuth): Promise<BillingResponse> {

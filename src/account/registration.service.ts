@@ -5,6 +5,7 @@ import { UsersService } from '../auth/users.service';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { ApiError } from '../common/errors/api-error';
 import { TeamsService } from '../teams/teams.service';
+import { presentRegistered } from './account.presenter';
 import type { RegisteredResponse } from './account.response';
 import { RegisterDto } from './dto/register.dto';
 
@@ -26,13 +27,7 @@ export class RegistrationService {
       return await this.db.transaction(async (manager) => {
         const user = await this.users.createPerson(dto.email, dto.name, passwordHash, manager);
         const team = await this.teams.createWithOwner(user.id, `${dto.name}'s team`, true, manager);
-        return {
-          id: user.id,
-          email: user.email!,
-          name: user.name,
-          created_at: user.createdAt.toISOString(),
-          team: { id: team.id, name: team.name, plan: team.plan, role: 'owner' },
-        };
+        return presentRegistered(user, team);
       });
     } catch (error) {
       // Two registrations racing for one address: the unique index decides.

@@ -1,8 +1,7 @@
 export const PLAN_NAMES = ['free', 'pro', 'enterprise'] as const;
 export type PlanName = (typeof PLAN_NAMES)[number];
 
-export const PLAN_FEATURES = ['webhooks', 'geo_blocking', 'files'] as const;
-export type PlanFeature = (typeof PLAN_FEATURES)[number];
+export type PlanFeature = 'webhooks' | 'geo_blocking' | 'files';
 
 export interface Plan {
   name: PlanName;

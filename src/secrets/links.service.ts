@@ -20,7 +20,7 @@ import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
 
-export const MAX_PASSCODE_ATTEMPTS = 5;
+const MAX_PASSCODE_ATTEMPTS = 5;
 
 
 /** The public side: whoever holds the link token may look at and spend the secret. */

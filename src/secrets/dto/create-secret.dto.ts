@@ -18,7 +18,7 @@ import { OptionalText } from '../../common/validation/text-field';
 import type { ExpireMode } from '../secret.entity';
 
 /** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */
-export const MAX_EXPIRE_VALUE = 10080;
+const MAX_EXPIRE_VALUE = 10080;
 
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
 

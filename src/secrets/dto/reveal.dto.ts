@@ -1,9 +1,6 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { msg } from '../../common/validation/messages';
+import { OptionalText } from '../../common/validation/text-field';
 
 export class RevealDto {
-  @IsOptional()
-  @IsString({ message: msg.string })
-  @MaxLength(128, { message: msg.maxLength(128) })
+  @OptionalText(128)
   passcode?: string;
 }
