@@ -1,12 +1,8 @@
 import supertest from 'supertest';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('POST /api/v1/secrets with ALLOW_ANONYMOUS=false', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { ALLOW_ANONYMOUS: 'false' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { ALLOW_ANONYMOUS: 'false' } });
 
   it('requires a token to create a secret', async () => {
     const res = await supertest(t.baseUrl).post('/api/v1/secrets').send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(401);

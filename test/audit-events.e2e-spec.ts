@@ -1,8 +1,7 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken } from './support/factories';
 import { newSecret } from './support/secrets';
 import { newMember } from './support/teams';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 interface AuditEventBody {
   id: string;
@@ -15,19 +14,8 @@ interface AuditEventBody {
 }
 
 describe('GET /api/v1/team/audit-events', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-  });
-  afterAll(() => t.close());
-
-  async function newTeam(name: string): Promise<{ owner: TestUser; pat: string }> {
-    const owner = await newUser(t.baseUrl, { name });
-    return { owner, pat: await newToken(t.baseUrl, owner) };
-  }
+  const t = useTestApp();
+  const api = t.http;
 
   async function events(pat: string): Promise<AuditEventBody[]> {
     const res = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200);
@@ -35,7 +23,7 @@ describe('GET /api/v1/team/audit-events', () => {
   }
 
   it('names the actor, the target and the client IP of each member change', async () => {
-    const { owner, pat } = await newTeam('Ada');
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Ada' });
     const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
     await api().patch(`/api/v1/team/members/${user.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
     await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
@@ -50,7 +38,7 @@ describe('GET /api/v1/team/audit-events', () => {
   });
 
   it('records a token created for another team in that team’s trail only', async () => {
-    const { owner, pat } = await newTeam('Bea');
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Bea' });
     const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
     const before = (await events(pat)).length;
     const userPat = await newToken(t.baseUrl, user, { team_id: owner.teamId });
@@ -64,7 +52,7 @@ describe('GET /api/v1/team/audit-events', () => {
   });
 
   it('keeps a deleted service account’s name on what it did', async () => {
-    const { pat } = await newTeam('Cy');
+    const { pat } = await newTeam(t.baseUrl, { name: 'Cy' });
     const created = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'nightly-backup', abilities: ['secrets:write'] }).expect(201);
     const account = created.body.data;
     const secret = await newSecret(t.baseUrl, {}, account.token);
@@ -82,7 +70,7 @@ describe('GET /api/v1/team/audit-events', () => {
   });
 
   it('records nothing for a change that was refused', async () => {
-    const { owner, pat } = await newTeam('Dee');
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Dee' });
     const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
     const before = await events(pat);
     await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'member' }).expect(422);
@@ -94,7 +82,7 @@ describe('GET /api/v1/team/audit-events', () => {
   });
 
   it('never shows content, passcodes, link tokens or access tokens', async () => {
-    const { pat } = await newTeam('Eve');
+    const { pat } = await newTeam(t.baseUrl, { name: 'Eve' });
     const content = 'hunter2-but-longer-and-unique';
     const passcode = 'open-sesame-4711';
     const secret = await newSecret(t.baseUrl, { content, passcode }, pat);
@@ -110,7 +98,7 @@ describe('GET /api/v1/team/audit-events', () => {
   });
 
   it('is readable by admins and paginated like every list', async () => {
-    const { owner, pat } = await newTeam('Flo');
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Flo' });
     const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
     const all = await api().get('/api/v1/team/audit-events').set(bearer(adminPat)).expect(200);
     const first = await api().get('/api/v1/team/audit-events?per_page=1').set(bearer(adminPat)).expect(200);

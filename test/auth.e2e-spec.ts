@@ -1,16 +1,9 @@
-import supertest from 'supertest';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('auth', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
+  const api = t.http;
 
   describe('POST /api/v1/auth/register', () => {
     it('creates the user and a personal team where they are owner on the free plan', async () => {

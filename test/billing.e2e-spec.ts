@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import Stripe from 'stripe';
-import supertest from 'supertest';
 import { createTestDatabase, TestDatabase } from './support/database';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
 
 const SECRET = 'whsec_test_oncelink_billing';
 const PRICE_PRO = 'price_pro_monthly';
@@ -14,19 +13,15 @@ const PRICE_ENTERPRISE = 'price_enterprise_yearly';
 const stripe = new Stripe('sk_unused_in_tests');
 
 describe('billing', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
+  const t = useTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: PRICE_PRO, STRIPE_PRICE_ENTERPRISE: PRICE_ENTERPRISE } });
+  const api = t.http;
   let owner: TestUser;
   let pat: string;
   let eventSeq = 0;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: PRICE_PRO, STRIPE_PRICE_ENTERPRISE: PRICE_ENTERPRISE } });
-    api = t.http;
-    owner = await newUser(t.baseUrl);
-    pat = await newToken(t.baseUrl, owner);
+    ({ owner, pat } = await newTeam(t.baseUrl));
   });
-  afterAll(() => t.close());
 
   function subscriptionEvent(type: string, teamId: string, price: string, status = 'active', created = Math.floor(Date.now() / 1000)) {
     eventSeq += 1;

@@ -4,17 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oncelink } from './support/cli';
 import { newToken, newUser } from './support/factories';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('the oncelink command', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    t = await startTestApp();
+  beforeAll(() => {
     env = { ONCELINK_URL: t.baseUrl };
   });
-  afterAll(() => t.close());
 
   it('sends stdin encrypted with the key in the fragment, gets it back once, then exits 3', async () => {
     const sent = await oncelink(['send'], env, 'db-password: hunter2\n');

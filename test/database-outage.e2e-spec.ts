@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import supertest from 'supertest';
 import { EmbeddedDatabase, startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { adminQuery, createTestDatabase, databaseMode, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
 import { bearer, newToken, newUser } from './support/factories';
 import { freePort } from './support/free-port';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 /**
  * Takes the database away under a running app: on PostgreSQL by refusing and terminating its
@@ -49,27 +50,14 @@ async function embeddedOutage(): Promise<Outage> {
   };
 }
 
-async function eventually(check: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
-}
-
 describe('when the database goes away', () => {
   let outage: Outage;
-  let t: TestApp;
-
   beforeAll(async () => {
     outage = databaseMode() === 'postgresql' ? await postgresOutage() : await embeddedOutage();
-    t = await startTestApp({ db: outage.db });
   });
-  afterAll(async () => {
-    await t.close();
-    await outage.db.drop();
-  });
+  const t = useTestApp(() => ({ db: outage.db }));
+  // Registered after useTestApp's, so it runs after the app has closed.
+  afterAll(() => outage.db.drop());
 
   it('answers 503 in the error shape, keeps running, and recovers by itself', async () => {
     const api = () => supertest(t.baseUrl);
@@ -85,7 +73,7 @@ describe('when the database goes away', () => {
     await api().get('/healthz').expect(200);
 
     await outage.up();
-    expect(await eventually(async () => (await api().get('/readyz')).status === 200, 20)).toBe(true);
-    expect(await eventually(async () => (await api().get('/api/v1/account').set(bearer(pat))).status === 200, 20)).toBe(true);
+    expect(await eventually(async () => (await api().get('/readyz')).status === 200, 20, 250)).toBe(true);
+    expect(await eventually(async () => (await api().get('/api/v1/account').set(bearer(pat))).status === 200, 20, 250)).toBe(true);
   });
 });

@@ -1,14 +1,8 @@
-import supertest from 'supertest';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('service basics', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-  beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
+  const api = t.http;
 
   describe('GET /healthz and GET /readyz', () => {
     it('answer 200 while the process and the database are up', async () => {

@@ -1,18 +1,12 @@
-import supertest from 'supertest';
 import { newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
 
 /** Behind a trusted proxy (TRUST_PROXY=loopback) the forwarded address and country count. */
 describe('links behind a trusted proxy', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: { TRUST_PROXY: 'loopback', REPORT_SUSPEND_THRESHOLD: '3' } });
-    api = t.http;
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { TRUST_PROXY: 'loopback', REPORT_SUSPEND_THRESHOLD: '3' } });
+  const api = t.http;
 
   describe('POST /api/v1/links/{token}/report', () => {
     const report = (token: string, from: string, reason = 'phishing') =>
@@ -44,7 +38,7 @@ describe('links behind a trusted proxy', () => {
   describe('geo-blocking', () => {
     it('reveals only to viewers whose edge-reported country is allowed', async () => {
       const pro = await newUser(t.baseUrl);
-      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [pro.teamId]);
+      await setPlan(t.dataSource, pro.teamId, 'pro');
       const pat = await newToken(t.baseUrl, pro);
       const secret = await newSecret(t.baseUrl, { content: 'bonjour', allowed_countries: ['FR'] }, pat);
       const blocked = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '198.51.100.7').set('CF-IPCountry', 'US').expect(403);

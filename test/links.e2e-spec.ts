@@ -1,21 +1,16 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
 
 describe('links', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-  let owner: TestUser;
+  const t = useTestApp();
+  const api = t.http;
   let pat: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-    owner = await newUser(t.baseUrl);
-    pat = await newToken(t.baseUrl, owner);
+    ({ pat } = await newTeam(t.baseUrl));
   });
-  afterAll(() => t.close());
 
   describe('GET /api/v1/links/{token}', () => {
     it('describes the secret and spends nothing', async () => {
@@ -123,7 +118,7 @@ describe('links', () => {
   describe('geo-blocking', () => {
     it('answers 403 geo_blocked when the viewer’s country is unknown or not allowed', async () => {
       const pro = await newUser(t.baseUrl);
-      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [pro.teamId]);
+      await setPlan(t.dataSource, pro.teamId, 'pro');
       const proPat = await newToken(t.baseUrl, pro);
       const secret = await newSecret(t.baseUrl, { allowed_countries: ['fr', 'DE'] }, proPat);
       expect(secret.allowed_countries).toEqual(['FR', 'DE']);

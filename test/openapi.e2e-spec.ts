@@ -1,8 +1,8 @@
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
-import { bearer, newToken, newUser } from './support/factories';
+import { bearer, newTeam, newToken } from './support/factories';
 import { newMember } from './support/teams';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 interface Operation {
   security?: Record<string, string[]>[];
@@ -49,13 +49,11 @@ function refsIn(schema: SchemaRef | undefined): string[] {
 }
 
 describe('/api/openapi.json', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let doc: Document;
   beforeAll(async () => {
-    t = await startTestApp();
     doc = (await supertest(t.baseUrl).get('/api/openapi.json').expect(200)).body as Document;
   });
-  afterAll(() => t.close());
 
   const send = (op: ReturnType<typeof operations>[number], token?: string) => {
     const request = supertest(t.baseUrl)[op.method](op.url);
@@ -80,8 +78,7 @@ describe('/api/openapi.json', () => {
   });
 
   it('answers 403 to a token without the route’s ability, and to a member on admin routes', async () => {
-    const owner = await newUser(t.baseUrl);
-    const ownerPat = await newToken(t.baseUrl, owner);
+    const { owner, pat: ownerPat } = await newTeam(t.baseUrl);
     const { pat: memberPat } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'member', [...ABILITIES]);
     const lacking = new Map<Ability, string>();
     for (const ability of ABILITIES) {

@@ -4,17 +4,16 @@ import { createTestDatabase, TestDatabase } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, startServerProcess } from './support/server-process';
-import { startTestApp, TestApp } from './support/test-app';
+import { setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
 
 const limited = (overrides: Record<string, string>) => ({ RATE_LIMIT_ENABLED: 'true', ...overrides });
 
 describe('rate limits', () => {
   describe('per token, by plan', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp({ env: limited({ RATE_LIMIT_FREE_PER_MINUTE: '5', RATE_LIMIT_FREE_PER_SECOND: '100' }) });
+    const t = useTestApp({
+      env: limited({ RATE_LIMIT_FREE_PER_MINUTE: '5', RATE_LIMIT_FREE_PER_SECOND: '100', RATE_LIMIT_PRO_PER_MINUTE: '8' }),
     });
-    afterAll(() => t.close());
 
     it('counts down in X-RateLimit-* headers, then answers 429 with Retry-After', async () => {
       const user = await newUser(t.baseUrl);
@@ -44,29 +43,37 @@ describe('rate limits', () => {
       expect(health.headers['x-ratelimit-limit']).toBeUndefined();
     });
 
-    it('gives a pro team its larger budget', async () => {
+    it('gives a pro team’s token its larger budget, past the free one, and refuses the request after it', async () => {
       const user = await newUser(t.baseUrl);
-      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [user.teamId]);
+      await setPlan(t.dataSource, user.teamId, 'pro');
       const pat = await newToken(t.baseUrl, user);
-      const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
-      expect(res.headers['x-ratelimit-limit']).toBe('1000');
+      const remaining: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
+        expect(res.headers['x-ratelimit-limit']).toBe('8');
+        remaining.push(res.headers['x-ratelimit-remaining']);
+      }
+      expect(remaining).toEqual(['7', '6', '5', '4', '3', '2', '1', '0']);
+      const refused = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(429);
+      expect(refused.headers).toMatchObject({ 'x-ratelimit-limit': '8', 'x-ratelimit-remaining': '0' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      // The budget is the token's, not the team's: another token of the team starts afresh.
+      const other = await newToken(t.baseUrl, user);
+      const fresh = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(other)).expect(200);
+      expect(fresh.headers['x-ratelimit-remaining']).toBe('7');
     });
   });
 
   describe('bursts, the anonymous, logins and failed tokens', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp({
-        env: limited({
-          RATE_LIMIT_FREE_PER_SECOND: '3',
-          RATE_LIMIT_ANONYMOUS_PER_HOUR: '2',
-          RATE_LIMIT_LOGIN_PER_MINUTE: '3',
-          RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '2',
-          RATE_LIMIT_LINKS_PER_HOUR: '2',
-        }),
-      });
+    const t = useTestApp({
+      env: limited({
+        RATE_LIMIT_FREE_PER_SECOND: '3',
+        RATE_LIMIT_ANONYMOUS_PER_HOUR: '2',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '2',
+        RATE_LIMIT_LINKS_PER_HOUR: '2',
+      }),
     });
-    afterAll(() => t.close());
 
     it('refuses a free token’s fourth request within a second', async () => {
       const user = await newUser(t.baseUrl);
@@ -110,15 +117,27 @@ describe('rate limits', () => {
   });
 
   describe('switched off', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp({ env: { RATE_LIMIT_ENABLED: 'false' } });
+    // Budgets of one request, so that only the switch can explain the answers below.
+    const t = useTestApp({
+      env: {
+        RATE_LIMIT_ENABLED: 'false',
+        RATE_LIMIT_FREE_PER_MINUTE: '1',
+        RATE_LIMIT_FREE_PER_SECOND: '1',
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1',
+      },
     });
-    afterAll(() => t.close());
 
-    it('sends no rate-limit headers and refuses nothing', async () => {
-      const res = await supertest(t.baseUrl).get('/api/v1/account').expect(401);
-      expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+    it('sends no rate-limit headers and refuses nothing, however far past the budgets', async () => {
+      const user = await newUser(t.baseUrl);
+      const pat = await newToken(t.baseUrl, user);
+      for (let i = 0; i < 3; i++) {
+        const withToken = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
+        const without = await supertest(t.baseUrl).get('/api/v1/account').expect(401);
+        for (const res of [withToken, without]) {
+          expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+          expect(res.headers['retry-after']).toBeUndefined();
+        }
+      }
     });
   });
 });

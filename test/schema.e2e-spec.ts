@@ -1,11 +1,7 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('migrations', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('leave nothing for the entities to change: entities and migrations agree', async () => {
     const pending = await t.dataSource.driver.createSchemaBuilder().log();

@@ -7,7 +7,8 @@ import { Client } from 'pg';
 import { newToken, newUser } from './support/factories';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { eventually } from './support/eventually';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
 
 const key = () => randomBytes(32).toString('base64');
 
@@ -133,32 +134,24 @@ describe('secrets at rest', () => {
 });
 
 describe('the purge', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { PURGE_INTERVAL_SECONDS: '1' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '1' } });
 
   it('turns an expired secret into a tombstone within the interval, without a request touching it', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'expire me', expire_mode: 'minutes', expire_value: 1, passcode: 'open sesame' });
     await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
     let row: { status: string; ciphertext: Buffer | null; iv: Buffer | null; passcode_hash: string | null } | undefined;
-    for (let i = 0; i < 50; i++) {
+    const purged = async () => {
       [row] = await t.dataSource.query('SELECT status, ciphertext, iv, passcode_hash FROM secrets WHERE id = $1', [secret.id]);
-      if (row?.status === 'expired') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return row?.status === 'expired';
+    };
+    await eventually(purged, 5, 100);
     expect(row).toEqual({ status: 'expired', ciphertext: null, iv: null, passcode_hash: null });
   });
 });
 
 describe('concurrent purges', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // No scheduled tick during the test: only the three calls below purge.
-    t = await startTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
-  });
-  afterAll(() => t.close());
+  // No scheduled tick during the test: only the three calls below purge.
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
 
   it('splits the work when several instances purge at once, each row exactly once', async () => {
     const { SecretPurger } = await import('../src/secrets/secret-purger');

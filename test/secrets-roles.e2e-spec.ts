@@ -1,11 +1,10 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('secrets by role', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
+  const t = useTestApp();
+  const api = t.http;
   let owner: TestUser;
   let ownerPat: string;
   let memberPat: string;
@@ -18,14 +17,10 @@ describe('secrets by role', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-    owner = await newUser(t.baseUrl);
-    ownerPat = await newToken(t.baseUrl, owner);
+    ({ owner, pat: ownerPat } = await newTeam(t.baseUrl));
     memberPat = await join(await newUser(t.baseUrl), 'member');
     colleaguePat = await join(await newUser(t.baseUrl), 'member');
   });
-  afterAll(() => t.close());
 
   it('lets every member list the team’s secrets', async () => {
     const secret = await newSecret(t.baseUrl, {}, ownerPat);

@@ -1,21 +1,16 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('secrets', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
+  const t = useTestApp({ env: { PUBLIC_URL: 'https://links.example.test' } });
+  const api = t.http;
   let owner: TestUser;
   let pat: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { PUBLIC_URL: 'https://links.example.test' } });
-    api = t.http;
-    owner = await newUser(t.baseUrl);
-    pat = await newToken(t.baseUrl, owner);
+    ({ owner, pat } = await newTeam(t.baseUrl));
   });
-  afterAll(() => t.close());
 
   describe('POST /api/v1/secrets', () => {
     it('creates a text secret and returns its link once, with no-store', async () => {

@@ -1,22 +1,17 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { newMember } from './support/teams';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('service accounts and the audit trail', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
+  const t = useTestApp();
+  const api = t.http;
   let owner: TestUser;
   let ownerPat: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-    owner = await newUser(t.baseUrl, { name: 'Olivia' });
-    ownerPat = await newToken(t.baseUrl, owner);
+    ({ owner, pat: ownerPat } = await newTeam(t.baseUrl, { name: 'Olivia' }));
   });
-  afterAll(() => t.close());
 
   it('lives from creation to deletion, acting under its own name, its token revoked with it', async () => {
     const created = await api()

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { oncelink } from './support/cli';
 import { newSecret } from './support/secrets';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../test-artifacts/share-page');
@@ -12,23 +12,20 @@ const withBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) process.stdout.write(`Share page specs skipped: no browser at ${CHROMIUM} (set CHROMIUM_PATH).\n`);
 
 withBrowser('GET /s/{token} in a real browser', () => {
-  let t: TestApp;
   let browser: Browser;
   let page: Page;
   let requests: string[];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await startTestApp();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
     });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t.close();
-  });
+  // Hooks run in the order they are registered: the browser closes before the app does.
+  afterAll(() => browser?.close());
+  const t = useTestApp();
   beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 390, height: 760 } });
     requests = [];

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
 import { ServerProcess, startServerProcess } from './support/server-process';
 
 interface HeldRequest {
@@ -42,15 +43,6 @@ function acceptsConnections(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function eventually(check: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
 }
 
 describe('SIGTERM', () => {

@@ -1,27 +1,15 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { newMember } from './support/teams';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('team members', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-  });
-  afterAll(() => t.close());
-
-  async function newTeam(): Promise<{ owner: TestUser; pat: string }> {
-    const owner = await newUser(t.baseUrl);
-    return { owner, pat: await newToken(t.baseUrl, owner) };
-  }
+  const t = useTestApp();
+  const api = t.http;
 
   describe('POST /api/v1/team/members', () => {
     it('adds a registered user, who can then get a token for the team and see its secrets', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const secret = await newSecret(t.baseUrl, {}, pat);
       const user = await newUser(t.baseUrl, { name: 'Mia' });
       const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' }).expect(201);
@@ -34,7 +22,7 @@ describe('team members', () => {
     });
 
     it('refuses unknown emails, existing members and bad roles with 422', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const unknown = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: 'nobody@example.test', role: 'member' }).expect(422);
       expect(unknown.body.errors).toEqual({ email: ['No registered user has this email.'] });
       const twice = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: owner.email, role: 'admin' }).expect(422);
@@ -44,7 +32,7 @@ describe('team members', () => {
     });
 
     it('lets only owners make owners', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
       const user = await newUser(t.baseUrl);
       await api().post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role: 'owner' }).expect(403);
@@ -52,7 +40,7 @@ describe('team members', () => {
     });
 
     it('stops at the plan’s member limit with plan_limit', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       for (let i = 0; i < 4; i++) await newMember(t.baseUrl, pat, owner.teamId, 'member');
       const extra = await newUser(t.baseUrl);
       const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: extra.email, role: 'member' }).expect(403);
@@ -60,7 +48,7 @@ describe('team members', () => {
     });
 
     it('never lets concurrent additions of people and service accounts pass the plan’s member limit', async () => {
-      const { pat } = await newTeam();
+      const { pat } = await newTeam(t.baseUrl);
       const users = await Promise.all(Array.from({ length: 5 }, () => newUser(t.baseUrl)));
       const statuses = await Promise.all([
         ...users.map((user) => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' })),
@@ -76,7 +64,7 @@ describe('team members', () => {
 
   describe('PATCH /api/v1/team/members/{user_id}', () => {
     it('changes a role with effect on the very next request', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const { user, pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
       await api().get('/api/v1/team/audit-events').set(bearer(adminPat)).expect(200);
       const res = await api().patch(`/api/v1/team/members/${user.id}`).set(bearer(pat)).send({ role: 'member' }).expect(200);
@@ -85,7 +73,7 @@ describe('team members', () => {
     });
 
     it('never demotes the last owner, and lets a second owner step down', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const res = await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(422);
       expect(res.body.errors).toEqual({ role: ['The team must keep at least one owner.'] });
       const { user: second } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
@@ -95,7 +83,7 @@ describe('team members', () => {
     });
 
     it('lets an admin neither promote to nor demote from owner', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
       const { user: member } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
       await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(adminPat)).send({ role: 'owner' }).expect(403);
@@ -106,7 +94,7 @@ describe('team members', () => {
 
   describe('DELETE /api/v1/team/members/{user_id}', () => {
     it('removes a member whose tokens for the team fail with 401 from the next request', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const { user, pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
       const personalPat = await newToken(t.baseUrl, user);
       await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(200);
@@ -118,14 +106,14 @@ describe('team members', () => {
     });
 
     it('never removes the last owner', async () => {
-      const { owner, pat } = await newTeam();
+      const { owner, pat } = await newTeam(t.baseUrl);
       const res = await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).expect(422);
       expect(res.body.errors).toEqual({ user_id: ['The team must keep at least one owner.'] });
     });
 
     it('answers 404 for a user of another team, exactly as for one that never existed', async () => {
-      const { pat } = await newTeam();
-      const other = await newTeam();
+      const { pat } = await newTeam(t.baseUrl);
+      const other = await newTeam(t.baseUrl);
       const foreign = await api().delete(`/api/v1/team/members/${other.owner.id}`).set(bearer(pat)).expect(404);
       const missing = await api().delete('/api/v1/team/members/00000000-0000-4000-8000-000000000000').set(bearer(pat)).expect(404);
       expect(foreign.body).toEqual(missing.body);

@@ -1,23 +1,18 @@
-import supertest from 'supertest';
-import { bearer, newToken, newUser, TestUser } from './support/factories';
+import { bearer, newTeam, newToken, TestUser } from './support/factories';
 import { newMember } from './support/teams';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('teams', () => {
-  let t: TestApp;
-  let api: () => supertest.Agent;
+  const t = useTestApp();
+  const api = t.http;
   let owner: TestUser;
   let ownerPat: string;
   let memberPat: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    api = t.http;
-    owner = await newUser(t.baseUrl, { name: 'Olivia' });
-    ownerPat = await newToken(t.baseUrl, owner);
+    ({ owner, pat: ownerPat } = await newTeam(t.baseUrl, { name: 'Olivia' }));
     memberPat = (await newMember(t.baseUrl, ownerPat, owner.teamId, 'member')).pat;
   });
-  afterAll(() => t.close());
 
   it.each([
     ['get', '/api/v1/teams'],

@@ -32,3 +32,12 @@ export async function newToken(
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** A newly registered user, owner of their personal team, with a token for it. */
+export async function newTeam(
+  baseUrl: string,
+  overrides: Partial<Pick<TestUser, 'email' | 'name'>> = {},
+): Promise<{ owner: TestUser; pat: string }> {
+  const owner = await newUser(baseUrl, overrides);
+  return { owner, pat: await newToken(baseUrl, owner) };
+}

@@ -1,5 +1,7 @@
 import supertest from 'supertest';
+import type { DataSource } from 'typeorm';
 import type { Ability } from '../../src/auth/ability';
+import type { PlanName } from '../../src/billing/plans';
 import { bearer, newToken, newUser, TestUser } from './factories';
 
 /** Adds a freshly registered user to the team of `adminPat` over HTTP and returns them with a token for that team. */
@@ -13,4 +15,9 @@ export async function newMember(
   const user = await newUser(baseUrl);
   await supertest(baseUrl).post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role }).expect(201);
   return { user, pat: await newToken(baseUrl, user, { team_id: teamId, abilities }) };
+}
+
+/** Puts a team on `plan` directly in the database, as billing would, without Stripe. */
+export async function setPlan(dataSource: DataSource, teamId: string, plan: PlanName): Promise<void> {
+  await dataSource.query('UPDATE teams SET plan = $2 WHERE id = $1', [teamId, plan]);
 }

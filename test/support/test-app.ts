@@ -20,6 +20,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** A database the spec owns (and drops); without it the app gets a fresh one, dropped on close. */
+  db?: TestDatabase;
+}
+
 /** Environment every test app starts from; a spec passes overrides as it would set variables. */
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -37,9 +43,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
  * spec file at a time (Jest gives each file its own registry); several instances at once run
  * as separate processes (see test/support/server-process.ts).
  */
-export async function startTestApp(
-  options: { env?: Record<string, string>; db?: TestDatabase } = {},
-): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   // A known port, so PUBLIC_URL (and the share links the app makes) point at this app.
   const port = await freePort();
@@ -59,5 +63,47 @@ export async function startTestApp(
       if (!options.db) await db.drop();
       if (!options.env?.DATA_DIR) rmSync(config.dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The app `useTestApp` runs; `close` is left out because its `afterAll` closes it. */
+export type TestAppHandle = Omit<TestApp, 'close'>;
+
+/**
+ * Starts the app in `beforeAll` and closes it in `afterAll` of the enclosing describe block.
+ * The handle reads through to the running app, so use it inside tests and hooks; `options`
+ * may be a function when it needs something a `beforeAll` registered earlier made (a database).
+ */
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions) = {}): TestAppHandle {
+  let running: TestApp | undefined;
+  const current = (): TestApp => {
+    if (!running) throw new Error('The test app runs only between its beforeAll and afterAll: read it inside a test or hook.');
+    return running;
+  };
+  beforeAll(async () => {
+    running = await startTestApp(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    await running?.close();
+    running = undefined;
+  });
+  return {
+    get app() {
+      return current().app;
+    },
+    get baseUrl() {
+      return current().baseUrl;
+    },
+    get config() {
+      return current().config;
+    },
+    get db() {
+      return current().db;
+    },
+    get dataSource() {
+      return current().dataSource;
+    },
+    // A plain function, so a spec may keep `const api = t.http` at the top of its describe block.
+    http: () => current().http(),
   };
 }
