@@ -3,6 +3,11 @@ import { SecretsService } from '../secrets/secrets.service';
 import { TeamsService } from '../teams/teams.service';
 import type { UsageResponse } from './account.response';
 
+/** The billing period is the calendar month, in UTC. */
+function periodStart(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
 /** The one reader of a team's usage, for GET /account and GET /billing alike. */
 @Injectable()
 export class UsageReader {
@@ -12,7 +17,13 @@ export class UsageReader {
   ) {}
 
   async read(teamId: string): Promise<UsageResponse> {
-    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.usage(teamId)]);
-    return { members, ...secrets };
+    const since = periodStart();
+    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.countsSince(teamId, since)]);
+    return {
+      members,
+      secrets_created_this_period: secrets.created,
+      active_secrets: secrets.active,
+      period_start: since.toISOString(),
+    };
   }
 }

@@ -142,12 +142,9 @@ export class SecretsService {
     if (!deleted) throw goneError(await this.find(auth, id));
   }
 
-  async usage(teamId: string) {
-    const monthStart = new Date();
-    monthStart.setUTCDate(1);
-    monthStart.setUTCHours(0, 0, 0, 0);
-    const counts = await this.secrets.countCreatedSince(teamId, monthStart);
-    return { secrets_created_this_period: counts.created, active_secrets: counts.active, period_start: monthStart.toISOString() };
+  /** Secrets the team created since `since`, and those active now. */
+  countsSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
+    return this.secrets.countCreatedSince(teamId, since);
   }
 
   /** A `minutes` secret lives as long as asked, within the plan; a `views` secret as long as the plan allows. */
