@@ -11,6 +11,7 @@ import { typeormOptions } from './typeorm-options';
 import { loggerModule } from './common/logging/logger.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { GeoModule } from './geo/geo.module';
 import { HealthController } from './health/health.controller';
 import { SecretsModule } from './secrets/secrets.module';
 import { ShareModule } from './share/share.module';
@@ -28,6 +29,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
         ScheduleModule.forRoot(),
         AuditModule,
+        GeoModule,
         AuthModule,
         TeamsModule,
         SecretsModule,

@@ -1,5 +1,5 @@
 import helmet from '@fastify/helmet';
-import { RequestMethod } from '@nestjs/common';
+import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -26,6 +26,12 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     rawBody: true,
   });
   await bootstrap(app);
+  if (config.trustProxy === true) {
+    new NestLogger('Config').warn(
+      'TRUST_PROXY=true believes X-Forwarded-For from any peer: a client can forge its address and country. ' +
+        "Set TRUST_PROXY to your proxies' addresses or CIDRs (e.g. loopback, 10.0.0.0/8) instead.",
+    );
+  }
   return app;
 }
 

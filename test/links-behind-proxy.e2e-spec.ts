@@ -1,7 +1,7 @@
-import { newToken, newUser } from './support/factories';
+import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
-import { useTestApp } from './support/test-app';
+import { TestApp, useTestApp } from './support/test-app';
 
 /** Behind a trusted proxy (TRUST_PROXY=loopback) the forwarded address and country count. */
 describe('links behind a trusted proxy', () => {
@@ -35,18 +35,87 @@ describe('links behind a trusted proxy', () => {
     });
   });
 
-  describe('geo-blocking', () => {
-    it('reveals only to viewers whose edge-reported country is allowed', async () => {
+  describe('geo-blocking from the client address', () => {
+    const proSecret = async (body: Record<string, unknown>) => {
       const pro = await newUser(t.baseUrl);
       await setPlan(t.dataSource, pro.teamId, 'pro');
       const pat = await newToken(t.baseUrl, pro);
-      const secret = await newSecret(t.baseUrl, { content: 'bonjour', allowed_countries: ['FR'] }, pat);
-      const blocked = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '198.51.100.7').set('CF-IPCountry', 'US').expect(403);
+      return { pat, secret: await newSecret(t.baseUrl, body, pat) };
+    };
+    const viewsLeft = async (id: string, pat: string) =>
+      (await api().get(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(200)).body.data.views_remaining;
+    const viewedEvent = async (id: string) =>
+      (await t.dataSource.query(`SELECT ip, country FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [id]))[0];
+
+    it('refuses 8.8.8.8 (US) and opens a DE-only secret for 5.9.0.1 (DE), spending only that view', async () => {
+      const { pat, secret } = await proSecret({ content: 'guten tag', allowed_countries: ['DE'], expire_value: 2 });
+      const blocked = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').expect(403);
       expect(blocked.body).toEqual({ message: 'This secret cannot be opened from your country.', code: 'geo_blocked' });
-      const ok = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '198.51.100.8').set('CF-IPCountry', 'FR').expect(200);
-      expect(ok.body.data.content).toBe('bonjour');
-      const [viewed] = await t.dataSource.query(`SELECT ip, country FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [secret.id]);
-      expect(viewed).toEqual({ ip: '198.51.100.8', country: 'FR' });
+      expect(await viewsLeft(secret.id, pat)).toBe(2);
+      const opened = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').expect(200);
+      expect(opened.body.data.content).toBe('guten tag');
+      expect(await viewsLeft(secret.id, pat)).toBe(1);
+      expect(await viewedEvent(secret.id)).toEqual({ ip: '5.9.0.1', country: 'DE' });
     });
+
+    it('resolves an IPv6 address', async () => {
+      const { secret } = await proSecret({ allowed_countries: ['DE'] });
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '2a01:4f8::1').expect(200);
+      expect(await viewedEvent(secret.id)).toEqual({ ip: '2a01:4f8::1', country: 'DE' });
+    });
+
+    it('ignores the country headers a client sends itself', async () => {
+      const { pat, secret } = await proSecret({ allowed_countries: ['DE'] });
+      for (const header of ['CF-IPCountry', 'X-Country-Code', 'CloudFront-Viewer-Country', 'X-Vercel-IP-Country']) {
+        await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').set(header, 'DE').expect(403);
+      }
+      expect(await viewsLeft(secret.id, pat)).toBe(1);
+    });
+
+    it('fails closed for a private address and for loopback without a forwarded address', async () => {
+      const { pat, secret } = await proSecret({ allowed_countries: ['DE', 'US'] });
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '10.1.2.3').expect(403);
+      await reveal(t.baseUrl, secret.token).expect(403);
+      expect(await viewsLeft(secret.id, pat)).toBe(1);
+    });
+
+    it('records the country in the audit event of every reveal, geo-restricted or not', async () => {
+      const { secret } = await proSecret({ content: 'anywhere' });
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '81.2.69.142').expect(200);
+      expect(await viewedEvent(secret.id)).toEqual({ ip: '81.2.69.142', country: 'GB' });
+    });
+  });
+});
+
+/** Pro secrets of a fresh team, on whichever app the describe block runs. */
+async function proSecretOn(baseUrl: string, dataSource: TestApp['dataSource'], body: Record<string, unknown>) {
+  const pro = await newUser(baseUrl);
+  await setPlan(dataSource, pro.teamId, 'pro');
+  return newSecret(baseUrl, body, await newToken(baseUrl, pro));
+}
+
+describe('an edge country header named by GEO_COUNTRY_HEADER, from a trusted proxy', () => {
+  const t = useTestApp({ env: { TRUST_PROXY: 'loopback', GEO_COUNTRY_HEADER: 'CF-IPCountry' } });
+
+  it('is believed over the address, and only that header', async () => {
+    const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'], expire_value: 2 });
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').set('X-Country-Code', 'DE').expect(403);
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').set('CF-IPCountry', 'DE').expect(200);
+    const [viewed] = await t.dataSource.query(`SELECT country FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [secret.id]);
+    expect(viewed).toEqual({ country: 'DE' });
+  });
+
+  it('falls back to the address when the edge says XX (unknown)', async () => {
+    const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'] });
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').set('CF-IPCountry', 'XX').expect(200);
+  });
+});
+
+describe('an edge country header from a peer TRUST_PROXY does not trust', () => {
+  const t = useTestApp({ env: { GEO_COUNTRY_HEADER: 'CF-IPCountry' } });
+
+  it('changes nothing: the peer’s own address decides (loopback: unknown, closed)', async () => {
+    const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'] });
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').set('CF-IPCountry', 'DE').expect(403);
   });
 });

@@ -93,6 +93,9 @@ describe('secrets', () => {
       ['passcode', { passcode: 'x'.repeat(129) }, undefined],
       ['label', { label: 'x'.repeat(101) }, undefined],
       ['allowed_countries', { allowed_countries: ['XX1'] }, undefined],
+      ['allowed_countries', { allowed_countries: ['DE', 'de'] }, 'The allowed countries field has a duplicate value.'],
+      ['allowed_countries', { allowed_countries: [] }, 'The allowed countries field must have at least 1 item.'],
+      ['allowed_countries', { allowed_countries: Array.from({ length: 251 }, (_, i) => `C${i}`) }, undefined],
       ['token', { token: 'mine' }, 'The token field is not allowed.'],
     ])('answers 422 naming %s', async (field, patch, message) => {
       const before = (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n;

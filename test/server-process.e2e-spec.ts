@@ -65,4 +65,20 @@ describe('configuration at start-up', () => {
     expect(result.status).toBe(78);
     expect(result.stderr).toContain('PORT must be an integer');
   });
+
+  it.each([
+    ['warns', 'true', true],
+    ['does not warn', 'loopback,10.0.0.0/8', false],
+  ])('%s about forged addresses when TRUST_PROXY=%s', async (_verb, trustProxy, warned) => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess({
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: trustProxy,
+      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
+    });
+    await server.stop();
+    await db.drop();
+    expect(server.output().includes('TRUST_PROXY=true believes X-Forwarded-For from any peer')).toBe(warned);
+  });
 });

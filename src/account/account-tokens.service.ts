@@ -8,7 +8,7 @@ import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response
 import { TokenService } from '../auth/token.service';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { TeamsService } from '../teams/teams.service';
 import { CreateTokenDto } from './dto/create-token.dto';

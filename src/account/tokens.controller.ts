@@ -4,7 +4,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated, Public } from '../auth/auth.decorators';
 import { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
-import { Client, ClientInfo } from '../common/http/client.decorator';
+import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { AuditActorType, AuditEvent, AuditEventType } from './audit-event.entity';
 import { presentAuditEvent } from './audit-event.presenter';

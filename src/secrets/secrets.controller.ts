@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
-import { Client, ClientInfo } from '../common/http/client.decorator';
+import { Client, ClientInfo } from '../geo/client.decorator';
 import { toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { CreateSecretDto } from './dto/create-secret.dto';

@@ -8,7 +8,7 @@ import { PasswordHasher } from '../auth/password-hasher';
 import { BillingService } from '../billing/billing.service';
 import type { PlanName } from '../billing/plans';
 import { ApiError } from '../common/errors/api-error';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { Client, ClientInfo } from '../common/http/client.decorator';
+import { Client, ClientInfo } from '../geo/client.decorator';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';

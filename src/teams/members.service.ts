@@ -9,7 +9,7 @@ import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { ApiError } from '../common/errors/api-error';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
 import { MemberSeats } from './member-seats';

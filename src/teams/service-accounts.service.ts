@@ -7,7 +7,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { TokenService } from '../auth/token.service';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
-import type { ClientInfo } from '../common/http/client.decorator';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
 import { MemberSeats } from './member-seats';

@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
   IsArray,
   IsDefined,
   IsIn,
@@ -67,10 +69,14 @@ export class CreateSecretDto {
   @OptionalText(2048)
   webhook_url?: string;
 
-  /** Pro: ISO 3166-1 alpha-2 codes of the countries the secret may be opened from. */
+  /** Pro: ISO 3166-1 alpha-2 codes (stored upper case) of the countries the secret may be opened from. */
   @IsOptional()
   @IsArray({ message: msg.array })
+  @ArrayMinSize(1, { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must have at least 1 item.` })
   @ArrayMaxSize(250, { message: msg.max(250) })
+  @ArrayUnique((code: unknown) => (typeof code === 'string' ? code.toUpperCase() : code), {
+    message: (a) => `The ${a.property.replace(/_/g, ' ')} field has a duplicate value.`,
+  })
   @IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` })
   allowed_countries?: string[];
 }

@@ -1,0 +1,15 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ClientInfoPipe } from './client-info.pipe';
+
+export interface ClientInfo {
+  /** The socket's address, or the forwarded one when TRUST_PROXY trusts the peer (Fastify decides). */
+  ip: string;
+  /** ISO 3166-1 alpha-2, from the country database or a trusted edge's GEO_COUNTRY_HEADER; null when unknown. */
+  country: string | null;
+}
+
+const ClientRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>());
+
+/** Who is on the other end of the request: their address and country. */
+export const Client = () => ClientRequest(ClientInfoPipe);

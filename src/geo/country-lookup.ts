@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { CountryResponse, Reader } from 'mmdb-lib';
+
+/** ip-location-db's DB-IP file carries `country_code`; MaxMind's GeoLite2 `country.iso_code`. */
+type CountryRecord = CountryResponse & { readonly country_code?: string };
+
+const COUNTRY = /^[A-Z]{2}$/;
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/** A country `.mmdb` file loaded once into memory; a look-up is a walk of its search tree. */
+export class CountryLookup {
+  private constructor(private readonly reader: Reader<CountryRecord>) {}
+
+  static open(path: string): CountryLookup {
+    return new CountryLookup(new Reader<CountryRecord>(readFileSync(path)));
+  }
+
+  /** The ISO 3166-1 alpha-2 code of the address's country; null for private, reserved or unknown addresses. */
+  find(address: string | undefined): string | null {
+    const ip = address?.replace(IPV4_MAPPED, '$1');
+    if (!ip || !isIP(ip)) return null;
+    const record = this.reader.get(ip);
+    const code = record?.country_code ?? record?.country?.iso_code;
+    return code && COUNTRY.test(code) ? code : null;
+  }
+}
