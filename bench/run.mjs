@@ -129,8 +129,10 @@ async function main() {
     const { token: pat } = await api(base, 'POST', '/auth/token', { email, password, device_name: 'bench', abilities });
     const auth = { authorization: `Bearer ${pat}`, 'content-type': 'application/json' };
     const rows = [];
-    console.log(`Oncelink bench: ${SECONDS} s per scenario, ${CONNECTIONS} connections, ` +
-      `${availableParallelism()} CPUs, ${database ? 'PostgreSQL' : 'embedded PGlite'}`);
+    console.log(
+      `Oncelink bench: ${SECONDS} s per scenario, ${CONNECTIONS} connections, ` +
+        `${availableParallelism()} CPUs, ${database ? 'PostgreSQL' : 'embedded PGlite'}`,
+    );
 
     rows.push(await measure('GET /account', { url: `${base}/api/v1/account`, headers: auth }));
 
@@ -144,16 +146,20 @@ async function main() {
     const tokens = await createSecrets(base, pat, count);
     console.log('done');
     let next = 0;
-    rows.push(await measure('POST /links/{token}/reveal', {
-      url: base,
-      maxOverallRequests: tokens.length,
-      requests: [{
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-        setupRequest: (req) => ({ ...req, path: `/api/v1/links/${tokens[next++ % tokens.length]}/reveal` }),
-      }],
-    }));
+    rows.push(
+      await measure('POST /links/{token}/reveal', {
+        url: base,
+        maxOverallRequests: tokens.length,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+            setupRequest: (req) => ({ ...req, path: `/api/v1/links/${tokens[next++ % tokens.length]}/reveal` }),
+          },
+        ],
+      }),
+    );
 
     const longLived = await api(base, 'POST', '/secrets', { content: CONTENT, expire_mode: 'minutes', expire_value: 60 }, pat);
     rows.push(await measure('GET /links/{token}', { url: `${base}/api/v1/links/${longLived.token}` }));

@@ -41,8 +41,9 @@ export async function bootstrap(app: NestFastifyApplication): Promise<void> {
   // While shutting down, answers that are still in flight close their connection, so a
   // keep-alive client cannot hold the server open after its last response.
   let draining = false;
-  fastify.addHook('preClose', async () => {
+  fastify.addHook('preClose', (done) => {
     draining = true;
+    done();
   });
   const limiter = app.get(RateLimiter);
   fastify.addHook('onSend', async (request, reply) => {

@@ -53,7 +53,11 @@ describe('GET /api/v1/team/audit-events', () => {
 
   it('keeps a deleted service account’s name on what it did', async () => {
     const { pat } = await newTeam(t.baseUrl, { name: 'Cy' });
-    const created = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'nightly-backup', abilities: ['secrets:write'] }).expect(201);
+    const created = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'nightly-backup', abilities: ['secrets:write'] })
+      .expect(201);
     const account = created.body.data;
     const secret = await newSecret(t.baseUrl, {}, account.token);
     await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat)).expect(204);
@@ -77,7 +81,11 @@ describe('GET /api/v1/team/audit-events', () => {
     await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).expect(422);
     await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(adminPat)).expect(403);
     await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: 'nobody@example.test', role: 'member' }).expect(422);
-    await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'x', abilities: ['root'] }).expect(422);
+    await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'x', abilities: ['root'] })
+      .expect(422);
     expect(await events(pat)).toEqual(before);
   });
 
@@ -87,7 +95,11 @@ describe('GET /api/v1/team/audit-events', () => {
     const passcode = 'open-sesame-4711';
     const secret = await newSecret(t.baseUrl, { content, passcode }, pat);
     await api().post(`/api/v1/links/${secret.token}/reveal`).send({ passcode }).expect(200);
-    const account = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'ci', abilities: ['secrets:read'] }).expect(201);
+    const account = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'ci', abilities: ['secrets:read'] })
+      .expect(201);
 
     const res = await api().get('/api/v1/team/audit-events').set(bearer(pat)).expect(200);
     expect(res.body.data.map((event: AuditEventBody) => event.type)).toEqual(

@@ -78,7 +78,14 @@ describe('auth', () => {
     it('issues test-mode tokens with an expiry when asked', async () => {
       const res = await api()
         .post('/api/v1/auth/token')
-        .send({ email: user.email, password: user.password, device_name: 'dev', abilities: ['team:read'], mode: 'test', expires_in_days: 2 })
+        .send({
+          email: user.email,
+          password: user.password,
+          device_name: 'dev',
+          abilities: ['team:read'],
+          mode: 'test',
+          expires_in_days: 2,
+        })
         .expect(201);
       expect(res.body.data.token).toMatch(/^olk_test_/);
       const expiresIn = new Date(res.body.data.expires_at).getTime() - Date.now();
@@ -125,10 +132,8 @@ describe('auth', () => {
 
   describe('bearer authentication', () => {
     let user: TestUser;
-    let token: string;
     beforeAll(async () => {
       user = await newUser(t.baseUrl);
-      token = await newToken(t.baseUrl, user);
     });
 
     it.each([
@@ -151,7 +156,9 @@ describe('auth', () => {
     it('answers 401 once a token has expired', async () => {
       const expiring = await newToken(t.baseUrl, user, { expires_in_days: 1 });
       await api().get('/api/v1/account').set(bearer(expiring)).expect(200);
-      await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE prefix = $1`, [expiring.slice(0, 13)]);
+      await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE prefix = $1`, [
+        expiring.slice(0, 13),
+      ]);
       await api().get('/api/v1/account').set(bearer(expiring)).expect(401);
     });
 

@@ -30,7 +30,15 @@ describe('billing', () => {
       object: 'event',
       type,
       created,
-      data: { object: { id: 'sub_123', object: 'subscription', status, metadata: { team_id: teamId }, items: { data: [{ price: { id: price } }] } } },
+      data: {
+        object: {
+          id: 'sub_123',
+          object: 'subscription',
+          status,
+          metadata: { team_id: teamId },
+          items: { data: [{ price: { id: price } }] },
+        },
+      },
     };
   }
 
@@ -38,7 +46,11 @@ describe('billing', () => {
     const payload = JSON.stringify(event);
     const timestamp = Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0);
     const header = stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? SECRET, timestamp });
-    return api().post('/api/v1/billing/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', header).send(payload);
+    return api()
+      .post('/api/v1/billing/stripe/webhook')
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', header)
+      .send(payload);
   }
 
   const planOf = async (teamId: string) => (await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [teamId]))[0].plan;
@@ -69,8 +81,16 @@ describe('billing', () => {
       const event = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
       await api().post('/api/v1/billing/stripe/webhook').send(event).expect(400);
       const header = stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret: SECRET });
-      const tampered = JSON.stringify({ ...event, data: { object: { ...event.data.object, items: { data: [{ price: { id: PRICE_ENTERPRISE } }] } } } });
-      await api().post('/api/v1/billing/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', header).send(tampered).expect(400);
+      const tampered = JSON.stringify({
+        ...event,
+        data: { object: { ...event.data.object, items: { data: [{ price: { id: PRICE_ENTERPRISE } }] } } },
+      });
+      await api()
+        .post('/api/v1/billing/stripe/webhook')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', header)
+        .send(tampered)
+        .expect(400);
       expect(await planOf(team.teamId)).toBe('free');
     });
 
@@ -109,7 +129,11 @@ describe('billing', () => {
       const teamPat = await newToken(t.baseUrl, team);
       await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO)).expect(200);
       const events = await api().get('/api/v1/team/audit-events').set(bearer(teamPat)).expect(200);
-      expect(events.body.data[0]).toMatchObject({ type: 'plan.changed', actor: { type: 'system', id: null, name: 'billing' }, target_id: team.teamId });
+      expect(events.body.data[0]).toMatchObject({
+        type: 'plan.changed',
+        actor: { type: 'system', id: null, name: 'billing' },
+        target_id: team.teamId,
+      });
     });
   });
 
@@ -151,15 +175,21 @@ describe('the plan:set operator command', () => {
     // As an operator would on the embedded database: with the server stopped.
     await t.close();
     // Asynchronously: in embedded mode the database is served from this very process.
-    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../dist/scripts/set-plan.js'), owner.teamId, 'enterprise'], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
-      timeout: 30_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(__dirname, '../dist/scripts/set-plan.js'), owner.teamId, 'enterprise'],
+      {
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+        timeout: 30_000,
+      },
+    );
     expect(stdout).toContain('is now on enterprise');
     t = await startTestApp({ db });
     const [team] = await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [owner.teamId]);
     expect(team.plan).toBe('enterprise');
-    const [event] = await t.dataSource.query(`SELECT actor_name FROM audit_events WHERE team_id = $1 AND type = 'plan.changed'`, [owner.teamId]);
+    const [event] = await t.dataSource.query(`SELECT actor_name FROM audit_events WHERE team_id = $1 AND type = 'plan.changed'`, [
+      owner.teamId,
+    ]);
     expect(event.actor_name).toBe('operator');
   });
 });

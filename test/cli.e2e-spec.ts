@@ -75,7 +75,13 @@ describe('the oncelink command', () => {
     const help = await oncelink(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('oncelink send');
-    for (const args of [['send', '--views', '0'], ['send', '--views', '1', '--minutes', '5'], ['get'], ['frobnicate'], ['send', '--colour']]) {
+    for (const args of [
+      ['send', '--views', '0'],
+      ['send', '--views', '1', '--minutes', '5'],
+      ['get'],
+      ['frobnicate'],
+      ['send', '--colour'],
+    ]) {
       const run = await oncelink(args, env, 'x');
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);

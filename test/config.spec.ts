@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from '../src/config/app-config';
 describe('loadConfig', () => {
   it('has working defaults with nothing set', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:3000', dataDir: './data', trustProxy: false, allowAnonymous: true });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:3000',
+      dataDir: './data',
+      trustProxy: false,
+      allowAnonymous: true,
+    });
     expect(config.databaseUrl).toBeUndefined();
   });
 

@@ -15,9 +15,12 @@ describe('CountryLookup over the bundled DB-IP Lite database', () => {
     expect(countries.find(address)).toBe(country);
   });
 
-  it.each(['127.0.0.1', '10.0.0.1', '192.168.1.1', '::1', 'fd00::1', 'not an address', '', undefined])('knows no country for %p', (address) => {
-    expect(countries.find(address)).toBeNull();
-  });
+  it.each(['127.0.0.1', '10.0.0.1', '192.168.1.1', '::1', 'fd00::1', 'not an address', '', undefined])(
+    'knows no country for %p',
+    (address) => {
+      expect(countries.find(address)).toBeNull();
+    },
+  );
 });
 
 describe('GEOIP_DATABASE', () => {

@@ -61,7 +61,10 @@ describe('service basics', () => {
       } finally {
         await t.dataSource.query('ALTER TABLE users_moved_away RENAME TO users');
       }
-      await api().post('/api/v1/auth/register').send({ email: 'fault@example.test', password: 'a long enough password', name: 'Fault' }).expect(201);
+      await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'fault@example.test', password: 'a long enough password', name: 'Fault' })
+        .expect(201);
     });
   });
 

@@ -101,7 +101,9 @@ describe('an edge country header named by GEO_COUNTRY_HEADER, from a trusted pro
     const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'], expire_value: 2 });
     await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').set('X-Country-Code', 'DE').expect(403);
     await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').set('CF-IPCountry', 'DE').expect(200);
-    const [viewed] = await t.dataSource.query(`SELECT country FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [secret.id]);
+    const [viewed] = await t.dataSource.query(`SELECT country FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [
+      secret.id,
+    ]);
     expect(viewed).toEqual({ country: 'DE' });
   });
 

@@ -40,7 +40,9 @@ describe('links', () => {
       const gone = await reveal(t.baseUrl, secret.token).expect(410);
       expect(gone.body).toEqual({ message: 'This secret has been viewed and destroyed.', code: 'secret_burned' });
       await api().get(`/api/v1/links/${secret.token}`).expect(410);
-      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, views_count, views_remaining FROM secrets WHERE id = $1', [secret.id]);
+      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, views_count, views_remaining FROM secrets WHERE id = $1', [
+        secret.id,
+      ]);
       expect(row).toEqual({ status: 'burned', ciphertext: null, iv: null, views_count: 2, views_remaining: 0 });
       const meta = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
       expect(meta.body.data).toMatchObject({ status: 'burned', views_count: 2, last_viewed_at: expect.any(String) });
@@ -66,10 +68,9 @@ describe('links', () => {
     it('records the view in the team’s audit trail with the viewer’s address', async () => {
       const secret = await newSecret(t.baseUrl, { content: 'audited' }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
-      const events = await t.dataSource.query(
-        `SELECT type, actor_type, ip FROM audit_events WHERE target_id = $1 ORDER BY created_at`,
-        [secret.id],
-      );
+      const events = await t.dataSource.query(`SELECT type, actor_type, ip FROM audit_events WHERE target_id = $1 ORDER BY created_at`, [
+        secret.id,
+      ]);
       expect(events).toEqual([
         { type: 'secret.created', actor_type: 'user', ip: '127.0.0.1' },
         { type: 'secret.viewed', actor_type: 'link', ip: '127.0.0.1' },

@@ -65,7 +65,10 @@ describe('/api/openapi.json', () => {
     const guarded = operations(doc).filter(({ operation }) => needsToken(operation));
     expect(guarded.length).toBeGreaterThan(20);
     for (const { name, operation } of guarded) {
-      expect([name, operation['x-ability']]).toEqual([name, expect.stringMatching(/^(any|secrets:read|secrets:write|team:read|team:write)$/)]);
+      expect([name, operation['x-ability']]).toEqual([
+        name,
+        expect.stringMatching(/^(any|secrets:read|secrets:write|team:read|team:write)$/),
+      ]);
     }
   });
 

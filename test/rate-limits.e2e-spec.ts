@@ -79,7 +79,12 @@ describe('rate limits', () => {
       const user = await newUser(t.baseUrl);
       const pat = await newToken(t.baseUrl, user);
       const statuses = await Promise.all(
-        Array.from({ length: 4 }, () => supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).then((res) => res.status)),
+        Array.from({ length: 4 }, () =>
+          supertest(t.baseUrl)
+            .get('/api/v1/account')
+            .set(bearer(pat))
+            .then((res) => res.status),
+        ),
       );
       expect(statuses.sort()).toEqual([200, 200, 200, 429]);
     });
@@ -87,14 +92,19 @@ describe('rate limits', () => {
     it('allows two anonymous creations per address per hour here', async () => {
       await newSecret(t.baseUrl);
       await newSecret(t.baseUrl);
-      const res = await supertest(t.baseUrl).post('/api/v1/secrets').send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(429);
+      const res = await supertest(t.baseUrl)
+        .post('/api/v1/secrets')
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+        .expect(429);
       expect(res.headers['retry-after']).toBeDefined();
     });
 
     it('limits logins per account and address', async () => {
       const user = await newUser(t.baseUrl);
       const attempt = (email: string) =>
-        supertest(t.baseUrl).post('/api/v1/auth/token').send({ email, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] });
+        supertest(t.baseUrl)
+          .post('/api/v1/auth/token')
+          .send({ email, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] });
       for (let i = 0; i < 3; i++) await attempt(user.email).expect(401);
       await attempt(user.email).expect(429);
       await attempt(user.email.toUpperCase()).expect(429);
@@ -169,7 +179,13 @@ withRedis('rate limits across instances sharing Redis', () => {
     const pat = await newToken(servers[0].baseUrl, user);
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
-      statuses.push((await supertest(servers[i % 2].baseUrl).get('/api/v1/account').set(bearer(pat))).status);
+      statuses.push(
+        (
+          await supertest(servers[i % 2].baseUrl)
+            .get('/api/v1/account')
+            .set(bearer(pat))
+        ).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429]);
   });

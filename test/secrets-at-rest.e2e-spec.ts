@@ -83,7 +83,9 @@ describe('secrets at rest', () => {
 
   it('fails cleanly on a tampered ciphertext and spends no view', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'tamper with me', expire_value: 2 });
-    await t.dataSource.query(`UPDATE secrets SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE id = $1`, [secret.id]);
+    await t.dataSource.query(`UPDATE secrets SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE id = $1`, [
+      secret.id,
+    ]);
     const res = await reveal(t.baseUrl, secret.token).expect(500);
     expect(res.body).toEqual({ message: 'The secret could not be decrypted.', code: 'decryption_failed' });
     const [row] = await t.dataSource.query('SELECT views_remaining, views_count FROM secrets WHERE id = $1', [secret.id]);

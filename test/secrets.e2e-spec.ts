@@ -68,7 +68,11 @@ describe('secrets', () => {
     });
 
     it('still answers 401 to a bad token, even though anonymous creation is allowed', async () => {
-      await api().post('/api/v1/secrets').set(bearer('olk_live_nope')).send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(401);
+      await api()
+        .post('/api/v1/secrets')
+        .set(bearer('olk_live_nope'))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+        .expect(401);
     });
 
     it('answers 403 to a token without secrets:write', async () => {
@@ -118,7 +122,11 @@ describe('secrets', () => {
         .send({ content: 'x'.repeat(64 * 1024 + 1), expire_mode: 'views', expire_value: 1 })
         .expect(413);
       expect(res.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('free') });
-      await api().post('/api/v1/secrets').set(bearer(pat)).send({ content: 'x'.repeat(64 * 1024), expire_mode: 'views', expire_value: 1 }).expect(201);
+      await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x'.repeat(64 * 1024), expire_mode: 'views', expire_value: 1 })
+        .expect(201);
     });
 
     it.each([
@@ -220,7 +228,11 @@ describe('secrets', () => {
       await reveal(t.baseUrl, secret.token).expect(200);
       const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_value: 5 }).expect(200);
       expect(res.body.data.views_remaining).toBe(5);
-      const minutes = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_mode: 'minutes', expire_value: 10 }).expect(200);
+      const minutes = await api()
+        .put(`/api/v1/secrets/${secret.id}`)
+        .set(bearer(pat))
+        .send({ expire_mode: 'minutes', expire_value: 10 })
+        .expect(200);
       expect(minutes.body.data.views_remaining).toBeNull();
       expect(new Date(minutes.body.data.expires_at).getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
     });
@@ -246,7 +258,9 @@ describe('secrets', () => {
     it('destroys the content at once; the link then answers 410', async () => {
       const secret = await newSecret(t.baseUrl, { content: 'delete me' }, pat);
       await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(204);
-      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, passcode_hash, destroyed_at FROM secrets WHERE id = $1', [secret.id]);
+      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv, passcode_hash, destroyed_at FROM secrets WHERE id = $1', [
+        secret.id,
+      ]);
       expect(row).toMatchObject({ status: 'deleted', ciphertext: null, iv: null, passcode_hash: null });
       expect(row.destroyed_at).toBeInstanceOf(Date);
       const res = await reveal(t.baseUrl, secret.token).expect(410);

@@ -1,4 +1,3 @@
-import { ApiError } from '../src/common/errors/api-error';
 import { Semaphore } from '../src/common/concurrency/semaphore';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -22,11 +21,11 @@ describe('Semaphore (bounds argon2 work)', () => {
     const gate = new Semaphore(1, 2);
     let release!: () => void;
     const blocker = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
-    const queued = [gate.run(async () => 1), gate.run(async () => 2)];
-    await expect(gate.run(async () => 3)).rejects.toMatchObject({ status: 503 } as Partial<ApiError>);
+    const queued = [gate.run(() => Promise.resolve(1)), gate.run(() => Promise.resolve(2))];
+    await expect(gate.run(() => Promise.resolve(3))).rejects.toMatchObject({ status: 503 });
     release();
     await blocker;
     expect(await Promise.all(queued)).toEqual([1, 2]);
-    expect(await gate.run(async () => 4)).toBe(4);
+    expect(await gate.run(() => Promise.resolve(4))).toBe(4);
   });
 });

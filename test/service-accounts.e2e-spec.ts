@@ -26,14 +26,20 @@ describe('service accounts and the audit trail', () => {
     const secret = await newSecret(t.baseUrl, { content: 'made by a machine' }, account.token);
     expect(secret.created_by).toBe(account.id);
     const listed = await api().get('/api/v1/team/service-accounts').set(bearer(ownerPat)).expect(200);
-    expect(listed.body.data).toEqual([{ id: account.id, name: 'terraform', abilities: ['secrets:read', 'secrets:write'], created_at: expect.any(String) }]);
+    expect(listed.body.data).toEqual([
+      { id: account.id, name: 'terraform', abilities: ['secrets:read', 'secrets:write'], created_at: expect.any(String) },
+    ]);
     expect(JSON.stringify(listed.body)).not.toContain(account.token);
     const members = await api().get('/api/v1/team/members').set(bearer(ownerPat)).expect(200);
-    expect(members.body.data).toContainEqual(expect.objectContaining({ user_id: account.id, kind: 'service_account', role: 'member', email: null }));
+    expect(members.body.data).toContainEqual(
+      expect.objectContaining({ user_id: account.id, kind: 'service_account', role: 'member', email: null }),
+    );
     await api().post('/api/v1/teams').set(bearer(account.token)).send({ name: 'no' }).expect(403);
 
     const events = await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200);
-    const created_event = events.body.data.find((e: { type: string; target_id: string }) => e.type === 'secret.created' && e.target_id === secret.id);
+    const created_event = events.body.data.find(
+      (e: { type: string; target_id: string }) => e.type === 'secret.created' && e.target_id === secret.id,
+    );
     expect(created_event.actor).toEqual({ type: 'service_account', id: account.id, name: 'terraform' });
 
     await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(ownerPat)).expect(204);
@@ -50,15 +56,27 @@ describe('service accounts and the audit trail', () => {
       .send({ name: 'greedy', abilities: ['secrets:read', 'secrets:write'] })
       .expect(403);
     expect(res.body.message).toBe('A token cannot grant abilities it does not hold itself.');
-    await api().post('/api/v1/team/service-accounts').set(bearer(limited)).send({ name: 'modest', abilities: ['secrets:read'] }).expect(201);
-    const bad = await api().post('/api/v1/team/service-accounts').set(bearer(ownerPat)).send({ name: '', abilities: ['root'] }).expect(422);
+    await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(limited))
+      .send({ name: 'modest', abilities: ['secrets:read'] })
+      .expect(201);
+    const bad = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(ownerPat))
+      .send({ name: '', abilities: ['root'] })
+      .expect(422);
     expect(Object.keys(bad.body.errors).sort()).toEqual(['abilities', 'name']);
   });
 
   it('answers 404 for another team’s service account', async () => {
     const other = await newUser(t.baseUrl);
     const otherPat = await newToken(t.baseUrl, other);
-    const theirs = await api().post('/api/v1/team/service-accounts').set(bearer(otherPat)).send({ name: 'theirs', abilities: ['secrets:read'] }).expect(201);
+    const theirs = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(otherPat))
+      .send({ name: 'theirs', abilities: ['secrets:read'] })
+      .expect(201);
     await api().delete(`/api/v1/team/service-accounts/${theirs.body.data.id}`).set(bearer(ownerPat)).expect(404);
     await api().get('/api/v1/secrets').set(bearer(theirs.body.data.token)).expect(200);
   });
@@ -74,7 +92,11 @@ describe('service accounts and the audit trail', () => {
     await reveal(t.baseUrl, secret.token).expect(200);
     await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'renamed' }).expect(200);
     await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(204);
-    const account = await api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name: 'bot', abilities: ['secrets:read'] }).expect(201);
+    const account = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'bot', abilities: ['secrets:read'] })
+      .expect(201);
     await api().delete(`/api/v1/team/service-accounts/${account.body.data.id}`).set(bearer(pat)).expect(204);
     const spare = await newToken(t.baseUrl, team);
     const tokens = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(spare)).expect(200);

@@ -23,7 +23,11 @@ describe('team members', () => {
 
     it('refuses unknown emails, existing members and bad roles with 422', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
-      const unknown = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: 'nobody@example.test', role: 'member' }).expect(422);
+      const unknown = await api()
+        .post('/api/v1/team/members')
+        .set(bearer(pat))
+        .send({ email: 'nobody@example.test', role: 'member' })
+        .expect(422);
       expect(unknown.body.errors).toEqual({ email: ['No registered user has this email.'] });
       const twice = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: owner.email, role: 'admin' }).expect(422);
       expect(Object.keys(twice.body.errors)).toEqual(['email']);
@@ -53,7 +57,10 @@ describe('team members', () => {
       const statuses = await Promise.all([
         ...users.map((user) => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' })),
         ...['ci', 'deploy', 'backup'].map((name) =>
-          api().post('/api/v1/team/service-accounts').set(bearer(pat)).send({ name, abilities: ['secrets:read'] }),
+          api()
+            .post('/api/v1/team/service-accounts')
+            .set(bearer(pat))
+            .send({ name, abilities: ['secrets:read'] }),
         ),
       ]).then((responses) => responses.map((res) => res.status).sort());
       expect(statuses).toEqual([201, 201, 201, 201, 403, 403, 403, 403]);
@@ -101,7 +108,10 @@ describe('team members', () => {
       await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
       await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(401);
       await api().get('/api/v1/secrets').set(bearer(personalPat)).expect(200);
-      const [left] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE team_id = $1 AND user_id = $2', [owner.teamId, user.id]);
+      const [left] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE team_id = $1 AND user_id = $2', [
+        owner.teamId,
+        user.id,
+      ]);
       expect(left.n).toBe(0);
     });
 

@@ -25,7 +25,12 @@ export const systemActor = (teamId: string, name: 'billing' | 'operator'): Audit
 
 function actorOf(actor: TokenAuth | AuditActor): AuditActor {
   if (!('kind' in actor)) return actor;
-  return { teamId: actor.teamId, type: actor.userKind === 'service_account' ? 'service_account' : 'user', id: actor.userId, name: actor.userName };
+  return {
+    teamId: actor.teamId,
+    type: actor.userKind === 'service_account' ? 'service_account' : 'user',
+    id: actor.userId,
+    name: actor.userName,
+  };
 }
 
 @Injectable()

@@ -62,8 +62,8 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error) throw error;
-    if (!user) throw ApiError.unauthenticated();
+    if (error instanceof Error) throw error;
+    if (error || !user) throw ApiError.unauthenticated();
     return user;
   }
 }

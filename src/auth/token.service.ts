@@ -61,6 +61,6 @@ export class TokenService {
   }
 
   abilitiesByUser(teamId: string, userIds: string[]): Promise<Map<string, Ability[]>> {
-    return userIds.length ? this.tokens.abilitiesByUser(teamId, userIds) : Promise.resolve(new Map());
+    return userIds.length ? this.tokens.abilitiesByUser(teamId, userIds) : Promise.resolve(new Map<string, Ability[]>());
   }
 }

@@ -21,7 +21,9 @@ export class UserRepository {
   }
 
   findByIds(ids: string[], manager?: EntityManager): Promise<User[]> {
-    return this.manager(manager).getRepository(User).findBy({ id: In(ids) });
+    return this.manager(manager)
+      .getRepository(User)
+      .findBy({ id: In(ids) });
   }
 
   /** The service accounts among `ids`, newest first. */

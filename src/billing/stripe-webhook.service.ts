@@ -53,7 +53,11 @@ export class StripeWebhookService {
       }
       const plan = event.type === 'customer.subscription.deleted' ? 'free' : this.planOf(subscription);
       const status = event.type === 'customer.subscription.deleted' ? 'canceled' : subscription.status;
-      const applied = await this.billing.setPlan(teamId, { plan, status, at: new Date(event.created * 1000), actor: systemActor(teamId, 'billing') }, manager);
+      const applied = await this.billing.setPlan(
+        teamId,
+        { plan, status, at: new Date(event.created * 1000), actor: systemActor(teamId, 'billing') },
+        manager,
+      );
       if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team or older than the last one)`);
     });
     return { received: true };

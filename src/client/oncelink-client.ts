@@ -40,7 +40,9 @@ export class OncelinkClient {
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<{ id: string; url: string }> {
     const sealed = await seal(content);
-    const expiry = options.minutes ? { expire_mode: 'minutes', expire_value: options.minutes } : { expire_mode: 'views', expire_value: options.views ?? 1 };
+    const expiry = options.minutes
+      ? { expire_mode: 'minutes', expire_value: options.minutes }
+      : { expire_mode: 'views', expire_value: options.views ?? 1 };
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry, passcode: options.passcode, label: options.label };
     const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', body);
     return { id: data.id, url: `${data.url}#${sealed.key}` };

@@ -51,7 +51,13 @@ export class RateLimiter {
     if (!budget) return;
 
     if (budget.burst) {
-      const burst = await this.storage.increment(`burst:${budget.tracker}`, budget.burst.ttlMs, budget.burst.limit, budget.burst.ttlMs, 'burst');
+      const burst = await this.storage.increment(
+        `burst:${budget.tracker}`,
+        budget.burst.ttlMs,
+        budget.burst.limit,
+        budget.burst.ttlMs,
+        'burst',
+      );
       if (burst.isBlocked) this.refuse(reply, budget.limit, burst.timeToBlockExpire);
     }
     const window = await this.storage.increment(`window:${budget.tracker}`, budget.ttlMs, budget.limit, budget.ttlMs, 'window');

@@ -9,7 +9,7 @@ export class LinkReportRepository {
 
   /** Records the report (a repeat from the same reporter changes nothing) and counts distinct reporters. */
   async add(secretId: string, reporterHash: Buffer, reason: string): Promise<number> {
-    const [row] = await this.db.query(
+    const [row]: { reporters: number }[] = await this.db.query(
       `WITH added AS (
          INSERT INTO link_reports (id, secret_id, reporter_hash, reason) VALUES ($1, $2, $3, $4)
          ON CONFLICT (secret_id, reporter_hash) DO NOTHING RETURNING 1)

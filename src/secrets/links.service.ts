@@ -22,7 +22,6 @@ import { goneError } from './secret-gone';
 
 const MAX_PASSCODE_ATTEMPTS = 5;
 
-
 /** The public side: whoever holds the link token may look at and spend the secret. */
 @Injectable()
 export class LinksService {

@@ -1,9 +1,6 @@
 import { ApiError, FieldErrors } from '../common/errors/api-error';
 
-
-export type SubmittedContent =
-  | { kind: 'text'; plaintext: Buffer }
-  | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
+export type SubmittedContent = { kind: 'text'; plaintext: Buffer } | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
 
 const IV_BYTES = 12;
 // The smallest AES-GCM ciphertext is its 16-byte tag.

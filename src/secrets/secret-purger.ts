@@ -37,7 +37,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     return total;
   }
 
-  private async tick(): Promise<void> {
+  private tick(): void {
     if (this.running) return;
     this.running = this.purge()
       .then((count) => {

@@ -80,7 +80,9 @@ export class SecretRepository {
   }
 
   async suspend(id: string): Promise<void> {
-    await this.db.query(`UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active'`, [id]);
+    await this.db.query(`UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active'`, [
+      id,
+    ]);
   }
 
   /** Counts a wrong passcode; the fifth burns the secret in the same statement. */
@@ -105,7 +107,9 @@ export class SecretRepository {
   async updateActive(
     teamId: string,
     id: string,
-    changes: Partial<Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining' | 'expiresAt'>>,
+    changes: Partial<
+      Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining' | 'expiresAt'>
+    >,
     manager?: EntityManager,
   ): Promise<Secret | null> {
     const result = await this.manager(manager)
@@ -146,7 +150,7 @@ export class SecretRepository {
   }
 
   async countCreatedSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
-    const [row] = await this.db.query(
+    const [row]: { created: number; active: number }[] = await this.db.query(
       `SELECT count(*) FILTER (WHERE created_at >= $2)::int AS created,
               count(*) FILTER (WHERE status = 'active' AND expires_at > now())::int AS active
          FROM secrets WHERE team_id = $1`,

@@ -25,5 +25,6 @@ export class SecretResponse {
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
   @ApiProperty({ type: String, format: 'date-time', ...nullable }) last_viewed_at!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', ...nullable, description: 'When it stopped being active' }) destroyed_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', ...nullable, description: 'When it stopped being active' }) destroyed_at!:
+    string | null;
 }

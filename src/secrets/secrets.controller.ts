@@ -44,12 +44,7 @@ export class SecretsController {
   @Put(':id')
   @Authenticated({ ability: 'secrets:write' })
   @ApiData(200, SecretResponse)
-  async update(
-    @Auth() auth: TokenAuth,
-    @Param('id', IdParamPipe) id: string,
-    @Body() dto: UpdateSecretDto,
-    @Client() client: ClientInfo,
-  ) {
+  async update(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Body() dto: UpdateSecretDto, @Client() client: ClientInfo) {
     return { message: 'Secret updated successfully.', data: await this.secrets.update(auth, id, dto, client) };
   }
 

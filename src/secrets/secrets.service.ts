@@ -98,7 +98,11 @@ export class SecretsService {
 
   async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {
     const [rows, total] = await this.secrets.list(auth.teamId, status, page);
-    return paginated(rows.map((row) => presentSecret(row)), total, page);
+    return paginated(
+      rows.map((row) => presentSecret(row)),
+      total,
+      page,
+    );
   }
 
   async show(auth: TokenAuth, id: string): Promise<SecretResponse> {

@@ -17,7 +17,9 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).di
 export function buildSharePage(dir = join(__dirname, 'assets')): SharePage {
   const script = readFileSync(join(dir, 'page.js'), 'utf8');
   const style = readFileSync(join(dir, 'page.css'), 'utf8');
-  const html = readFileSync(join(dir, 'page.html'), 'utf8').replace('{{STYLE}}', () => style).replace('{{SCRIPT}}', () => script);
+  const html = readFileSync(join(dir, 'page.html'), 'utf8')
+    .replace('{{STYLE}}', () => style)
+    .replace('{{SCRIPT}}', () => script);
   const csp = [
     "default-src 'none'",
     `script-src ${sha256(script)}`,

@@ -10,11 +10,7 @@ export interface CreatedSecret {
 }
 
 /** Creates a secret over HTTP (anonymously when no PAT is given) and returns the API's Secret. */
-export async function newSecret(
-  baseUrl: string,
-  body: Record<string, unknown> = {},
-  pat?: string,
-): Promise<CreatedSecret> {
+export async function newSecret(baseUrl: string, body: Record<string, unknown> = {}, pat?: string): Promise<CreatedSecret> {
   const request = supertest(baseUrl).post('/api/v1/secrets');
   if (pat) request.set(bearer(pat));
   const res = await request.send({ content: 'correct horse battery staple', expire_mode: 'views', expire_value: 1, ...body });

@@ -35,7 +35,7 @@ function renderError(error: unknown, logger: Logger): Rendered {
   if (typeof statusCode === 'number' && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
     return fromFrameworkStatus(statusCode);
   }
-  logger.error(error instanceof Error ? error.stack ?? error.message : 'Non-error thrown');
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : 'Non-error thrown');
   return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };
 }
 

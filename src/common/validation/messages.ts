@@ -14,6 +14,5 @@ export const msg = {
   min: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must be at least ${n}.`,
   max: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must not be greater than ${n}.`,
   minLength: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must be at least ${n} characters.`,
-  maxLength: (n: number) => (args: ValidationArguments) =>
-    `The ${name(args)} field must not be greater than ${n} characters.`,
+  maxLength: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must not be greater than ${n} characters.`,
 };
