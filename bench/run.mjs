@@ -1,24 +1,26 @@
-// Benchmarks Oncelink's hot paths against the built server (`npm run bench`). Measured, never asserted.
+// Benchmarks Oncelink's hot path against a bare node:http + pg server doing the same essential
+// work (bench/reference-server.mjs), in the same run on the same PostgreSQL, then its other
+// routes, then the pair loop again on the embedded database. Measured, never asserted.
 //
-//   BENCH_SECONDS       seconds per scenario (default 5)
-//   BENCH_CONNECTIONS   concurrent connections (default 10)
-//   BENCH_DATABASE_URL  a PostgreSQL server to create a scratch database on
-//                       (default postgres://postgres@127.0.0.1:5432/test); unreachable: embedded PGlite
+//   BENCH_SECONDS       measured seconds per scenario (default 10, after a 2 s warm-up)
+//   BENCH_CONNECTIONS   concurrent clients (default 32)
+//   BENCH_DATABASE_URL  a PostgreSQL server to create scratch databases on
+//                       (default postgres://postgres@127.0.0.1:5432/test); unreachable: embedded only
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { pairLoad } from './pair-load.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROOT = new URL('..', import.meta.url).pathname;
-const CONTENT = 'x'.repeat(100);
 
 /** A scratch database on the PostgreSQL server, or null when there is none to reach. */
 async function createScratchDatabase() {
@@ -26,7 +28,7 @@ async function createScratchDatabase() {
   try {
     await admin.connect();
   } catch (error) {
-    console.warn(`PostgreSQL unreachable at ${ADMIN_URL} (${error.message}); using embedded PGlite.`);
+    console.warn(`PostgreSQL unreachable at ${ADMIN_URL} (${error.message}); embedded PGlite only.`);
     return null;
   }
   const name = `oncelink_bench_${randomBytes(6).toString('hex')}`;
@@ -60,6 +62,15 @@ async function waitReady(base, child) {
   throw new Error('server not ready after 60 s');
 }
 
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(forced);
+}
+
 async function api(base, method, path, body, token) {
   const headers = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -69,40 +80,38 @@ async function api(base, method, path, body, token) {
   return json.data;
 }
 
-/** Creates `count` one-view secrets, `CONNECTIONS` at a time, and returns their link tokens. */
-async function createSecrets(base, pat, count) {
-  const tokens = [];
-  let started = 0;
-  const worker = async () => {
-    while (started++ < count) {
-      const secret = await api(base, 'POST', '/secrets', { content: CONTENT, expire_mode: 'views', expire_value: 1 }, pat);
-      tokens.push(secret.token);
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  return tokens;
-}
-
 async function measure(name, options) {
   const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
   const row = {
     scenario: name,
     'req/s': Math.round(result.requests.average),
     'p50 ms': result.latency.p50,
-    'p97.5 ms': result.latency.p97_5,
     'p99 ms': result.latency.p99,
-    requests: result.requests.total,
     'non-2xx': result.non2xx,
     errors: result.errors + result.timeouts,
   };
-  if (row['non-2xx'] || row.errors) {
-    console.warn(`WARNING: ${name}: ${row['non-2xx']} non-2xx responses, ${row.errors} errors/timeouts`);
-  }
+  if (row['non-2xx'] || row.errors) console.warn(`WARNING: ${name}: ${row['non-2xx']} non-2xx responses, ${row.errors} errors/timeouts`);
   return row;
 }
 
-async function main() {
-  const database = await createScratchDatabase();
+/** The reference server on its own scratch database; resolves with its base URL, PAT and process. */
+async function startReference(url) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bench/reference-server.mjs'), url, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pat = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`reference server exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      const match = /ready (\S+)/.exec(chunk.toString());
+      if (match) resolve(match[1]);
+    });
+  });
+  return { base: `http://127.0.0.1:${port}`, pat, child };
+}
+
+/** The built Oncelink server, as production runs it (logs at info, to nowhere), with a user and a PAT. */
+async function startOncelink(databaseUrl) {
   const dataDir = await mkdtemp(join(tmpdir(), 'oncelink-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -114,82 +123,84 @@ async function main() {
     DATA_DIR: dataDir,
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     RATE_LIMIT_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'info',
   };
-  if (database) env.DATABASE_URL = database.url;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
-  const server = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitReady(base, child);
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = randomBytes(12).toString('hex');
+  await api(base, 'POST', '/auth/register', { email, password, name: 'Bench' });
+  const abilities = ['secrets:read', 'secrets:write', 'team:read', 'team:write'];
+  const { token: pat } = await api(base, 'POST', '/auth/token', { email, password, device_name: 'bench', abilities });
+  return {
+    base,
+    pat,
+    child,
+    close: async () => {
+      await stop(child);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
+async function main() {
+  const load = { connections: CONNECTIONS, seconds: SECONDS };
+  const machine = `${availableParallelism()} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`;
+  console.log(`Oncelink bench: ${SECONDS} s per scenario after a 2 s warm-up, ${CONNECTIONS} clients, ${machine}`);
+  const results = { date: new Date().toISOString(), machine, seconds: SECONDS, connections: CONNECTIONS };
+
+  const refDb = await createScratchDatabase();
+  const appDb = refDb && (await createScratchDatabase());
   try {
-    await waitReady(base, server);
-    const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
-    const password = randomBytes(12).toString('hex');
-    await api(base, 'POST', '/auth/register', { email, password, name: 'Bench' });
-    const abilities = ['secrets:read', 'secrets:write', 'team:read', 'team:write'];
-    const { token: pat } = await api(base, 'POST', '/auth/token', { email, password, device_name: 'bench', abilities });
-    const auth = { authorization: `Bearer ${pat}`, 'content-type': 'application/json' };
-    const rows = [];
-    console.log(
-      `Oncelink bench: ${SECONDS} s per scenario, ${CONNECTIONS} connections, ` +
-        `${availableParallelism()} CPUs, ${database ? 'PostgreSQL' : 'embedded PGlite'}`,
-    );
+    if (refDb && appDb) {
+      const reference = await startReference(refDb.url);
+      const floor = await pairLoad({ ...load, base: reference.base, pat: reference.pat }).finally(() => stop(reference.child));
+      const app = await startOncelink(appDb.url);
+      try {
+        const oncelink = await pairLoad({ ...load, base: app.base, pat: app.pat });
+        const ratio = Math.round((oncelink['pairs/s'] / floor['pairs/s']) * 100) / 100;
+        console.log('\nCreate + reveal pairs on PostgreSQL (closed loop):');
+        console.table({ reference: floor, oncelink });
+        console.log(`Ratio (Oncelink / reference): ${ratio}`);
+        Object.assign(results, { pairs: { reference: floor, oncelink, ratio } });
 
-    rows.push(await measure('GET /account', { url: `${base}/api/v1/account`, headers: auth }));
+        const auth = { authorization: `Bearer ${app.pat}` };
+        const longLived = await api(app.base, 'POST', '/secrets', { content: 'x', expire_mode: 'minutes', expire_value: 60 }, app.pat);
+        const rows = [
+          await measure('GET /account', { url: `${app.base}/api/v1/account`, headers: auth }),
+          await measure('GET /secrets', { url: `${app.base}/api/v1/secrets`, headers: auth }),
+          await measure('GET /links/{token}', { url: `${app.base}/api/v1/links/${longLived.token}` }),
+        ];
+        console.log('\nOther routes on PostgreSQL:');
+        console.table(rows);
+        results.routes = rows;
+      } finally {
+        await app.close();
+      }
+    }
 
-    const createBody = JSON.stringify({ content: CONTENT, expire_mode: 'views', expire_value: 1 });
-    rows.push(await measure('POST /secrets', { url: `${base}/api/v1/secrets`, method: 'POST', headers: auth, body: createBody }));
-
-    // One fresh secret per reveal: enough for the measured create rate with headroom; the run
-    // stops early rather than reveal a burned secret if reveals outpace that estimate.
-    const count = Math.max(500, Math.ceil(rows[1]['req/s'] * SECONDS * 2));
-    process.stdout.write(`Creating ${count} secrets to reveal... `);
-    const tokens = await createSecrets(base, pat, count);
-    console.log('done');
-    let next = 0;
-    rows.push(
-      await measure('POST /links/{token}/reveal', {
-        url: base,
-        maxOverallRequests: tokens.length,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{}',
-            setupRequest: (req) => ({ ...req, path: `/api/v1/links/${tokens[next++ % tokens.length]}/reveal` }),
-          },
-        ],
-      }),
-    );
-
-    const longLived = await api(base, 'POST', '/secrets', { content: CONTENT, expire_mode: 'minutes', expire_value: 60 }, pat);
-    rows.push(await measure('GET /links/{token}', { url: `${base}/api/v1/links/${longLived.token}` }));
-
-    console.table(rows);
-    const resultsDir = join(ROOT, 'bench', 'results');
-    await mkdir(resultsDir, { recursive: true });
-    const results = {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: availableParallelism(),
-      database: database ? 'postgresql' : 'pglite',
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      scenarios: rows,
-    };
-    await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    console.log('Wrote bench/results/latest.json');
+    const embedded = await startOncelink(undefined);
+    try {
+      const pairs = await pairLoad({ ...load, base: embedded.base, pat: embedded.pat });
+      console.log('\nCreate + reveal pairs on the embedded database (PGlite, one connection):');
+      console.table({ oncelink: pairs });
+      results.embedded = pairs;
+    } finally {
+      await embedded.close();
+    }
   } finally {
-    const exited = new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
-    server.kill('SIGTERM');
-    const forced = setTimeout(() => server.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(forced);
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
+    await refDb?.drop();
+    await appDb?.drop();
   }
+  const resultsDir = join(ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('Wrote bench/results/latest.json');
 }
 
 main().catch((error) => {
   console.error(error);
-  process.exitCode = 1;
+  process.exit(1);
 });

@@ -6,9 +6,9 @@ import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
 import { BillingModule } from './billing/billing.module';
 import { AuthModule } from './auth/auth.module';
+import { DatabaseModule } from './common/database/database.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './typeorm-options';
-import { loggerModule } from './common/logging/logger.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { GeoModule } from './geo/geo.module';
@@ -25,9 +25,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        loggerModule(config),
         TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
         ScheduleModule.forRoot(),
+        DatabaseModule,
         AuditModule,
         GeoModule,
         AuthModule,

@@ -23,7 +23,8 @@ export const linkActor = (teamId: string): AuditActor => ({ teamId, type: 'link'
 /** A change made by the system itself (`billing`) or by an operator on the command line (`operator`). */
 export const systemActor = (teamId: string, name: 'billing' | 'operator'): AuditActor => ({ teamId, type: 'system', id: null, name });
 
-function actorOf(actor: TokenAuth | AuditActor): AuditActor {
+/** The actor as an event records it: a token's caller is its user or service account. */
+export function auditActorOf(actor: TokenAuth | AuditActor): AuditActor {
   if (!('kind' in actor)) return actor;
   return {
     teamId: actor.teamId,
@@ -58,7 +59,7 @@ export class AuditService {
     targetId: string | null,
     manager?: EntityManager,
   ): Promise<void> {
-    const actor = actorOf(by);
+    const actor = auditActorOf(by);
     await (manager ?? this.db.manager).getRepository(AuditEvent).insert({
       id: randomUUID(),
       teamId: actor.teamId,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import type { PlanName } from '../billing/plans';
 import type { Role } from './role';
@@ -25,14 +26,18 @@ export interface TokenAuthRow {
 
 @Injectable()
 export class AccessTokenRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {}
 
   /**
    * The whole authentication in one indexed lookup. Joining the membership means a member
    * removed from the team (or a deleted service account) stops authenticating at once.
    */
   async findForAuth(tokenHash: Buffer): Promise<TokenAuthRow | null> {
-    const rows: TokenAuthRow[] = await this.db.query(
+    const rows = await this.sql.rows<TokenAuthRow>(
+      'auth_token',
       `SELECT t.id, t.user_id, t.team_id, t.abilities, t.mode, t.expires_at, t.last_used_at,
               m.role, tm.plan, u.name AS user_name, u.kind AS user_kind
          FROM access_tokens t
@@ -47,7 +52,8 @@ export class AccessTokenRepository {
 
   /** Writes at most once a minute per token, however many requests it makes. */
   async touch(id: string): Promise<void> {
-    await this.db.query(
+    await this.sql.rows(
+      'auth_token_touch',
       `UPDATE access_tokens SET last_used_at = now()
         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
       [id],

@@ -62,8 +62,9 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error instanceof Error) throw error;
-    if (error || !user) throw ApiError.unauthenticated();
+    // Errors from the lookup (a database outage) pass on to the exception filter as they are.
+    if (error) throw error as Error;
+    if (!user) throw ApiError.unauthenticated();
     return user;
   }
 }

@@ -1,8 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AuditService, linkActor } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -22,17 +19,17 @@ import { goneError } from './secret-gone';
 
 const MAX_PASSCODE_ATTEMPTS = 5;
 
+const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
+
 /** The public side: whoever holds the link token may look at and spend the secret. */
 @Injectable()
 export class LinksService {
   private readonly logger = new Logger(LinksService.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly secrets: SecretRepository,
     private readonly keyring: Keyring,
     private readonly hasher: PasswordHasher,
-    private readonly audit: AuditService,
     private readonly reports: LinkReportRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -41,24 +38,33 @@ export class LinksService {
     return presentLink(await this.findActive(token));
   }
 
+  /**
+   * The common path is one statement: spend, wipe on the last view, audit. A secret with a
+   * passcode or a country rule (or one this instance cannot open) falls to the slower path,
+   * which looks at it first and says why it will not open, spending nothing.
+   */
   async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent> {
-    const secret = await this.findActive(token);
+    if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
+    const tokenHash = hashLinkToken(token);
+    const spent =
+      (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client)) ?? (await this.revealChecked(tokenHash, dto, client));
+    return this.open(spent);
+  }
+
+  private async revealChecked(tokenHash: Buffer, dto: RevealDto, client: ClientInfo): Promise<SpentView> {
+    const secret = await this.findActive(tokenHash);
+    if (secret.keyId && !this.keyring.keyIds.includes(secret.keyId)) {
+      this.logger.error(`Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`);
+      throw DECRYPTION_FAILED();
+    }
     if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
       throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');
     }
     if (secret.hasPasscode) await this.checkPasscode(secret, dto.passcode);
-
-    const revealed = await this.db.transaction(async (manager) => {
-      const spent = await this.secrets.spendView(secret.id, manager);
-      if (!spent) return null;
-      // Decrypt before committing: a ciphertext that fails authentication rolls the view back.
-      const content = this.open(spent);
-      if (spent.views_remaining === 0) await this.secrets.burn(secret.id, manager);
-      if (spent.team_id) await this.audit.record(linkActor(spent.team_id), client, 'secret.viewed', secret.id, manager);
-      return content;
-    });
-    if (!revealed) throw goneError(await this.findByToken(token));
-    return revealed;
+    const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client);
+    // Spent by someone else in the meantime.
+    if (!spent) throw goneError(await this.findByToken(tokenHash));
+    return spent;
   }
 
   /** Distinct reporters (by address) past the threshold suspend the link and destroy the content. */
@@ -85,6 +91,7 @@ export class LinksService {
     });
   }
 
+  /** The view is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
   private open(spent: SpentView): RevealedContent {
     if (spent.kind === 'encrypted') {
       return { kind: 'encrypted', ciphertext: spent.ciphertext.toString('base64'), iv: spent.iv.toString('base64') };
@@ -95,7 +102,7 @@ export class LinksService {
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;
       this.logger.error(`Secret ${spent.id} failed decryption: ${error.message}`);
-      throw new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
+      throw DECRYPTION_FAILED();
     }
   }
 
@@ -106,7 +113,7 @@ export class LinksService {
     return secret;
   }
 
-  private async findActive(token: string): Promise<Secret> {
+  private async findActive(token: string | Buffer): Promise<Secret> {
     const secret = await this.findByToken(token);
     if (statusOf(secret) !== 'active') throw goneError(secret);
     return secret;

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditActorType } from '../audit/audit-event.entity';
 import { updateReturning } from '../common/database/sql';
+import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { Secret, SecretKind } from './secret.entity';
 import { STATUS_SQL, SecretStatus } from './secret-status';
@@ -17,22 +19,120 @@ export interface SpentView {
   views_remaining: number | null;
 }
 
+/** What the audit row of a create or a view records about who did it (audit/ owns the table). */
+export interface AuditFields {
+  actorType: AuditActorType;
+  actorId: string | null;
+  actorName: string | null;
+  ip: string;
+  country: string | null;
+}
+
+export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'team'>;
+
 /** Wipes the material: what a tombstone keeps is metadata only. */
 const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = now(), updated_at = now()`;
 
+/** The secret and, for a team's secret, its `secret.created` event: one statement, one round trip. */
+const CREATE = `
+  WITH secret AS (
+    INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
+                         views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
+                         content_bytes, allowed_countries, webhook_url)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    RETURNING id, team_id, created_at, updated_at),
+  audit AS (
+    INSERT INTO audit_events (id, team_id, type, actor_type, actor_id, actor_name, target_id, ip, country)
+    SELECT gen_random_uuid(), team_id, 'secret.created', $20, $21, $22, id, $23, $24 FROM secret WHERE team_id IS NOT NULL)
+  SELECT created_at, updated_at FROM secret`;
+
+/**
+ * Spends one view of the secret behind a link, in one statement: the conditional UPDATE is the
+ * exactly-once (concurrent reveals serialise on the row lock and re-check it), the last view
+ * wipes the material in the same UPDATE, the self-join hands back the material as it was, and
+ * the audit row commits with it. token_hash = $1 stays in the UPDATE's own WHERE so the
+ * planner takes the unique index. A secret whose key this instance does not hold is never
+ * spent ($2), nor one with a passcode or a country rule unless those were checked ($3).
+ */
+const REVEAL = `
+  WITH spent AS (
+    UPDATE secrets s SET
+        views_count = s.views_count + 1,
+        views_remaining = CASE WHEN s.expire_mode = 'views' THEN s.views_remaining - 1 END,
+        last_viewed_at = now(),
+        updated_at = now(),
+        status = CASE WHEN s.views_remaining = 1 THEN 'burned' ELSE s.status END,
+        ciphertext = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.ciphertext END,
+        iv = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.iv END,
+        passcode_hash = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.passcode_hash END,
+        destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END
+      FROM secrets old
+     WHERE s.token_hash = $1 AND old.id = s.id
+       AND s.status = 'active' AND s.expires_at > now()
+       AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
+       AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
+       AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
+    RETURNING s.id, s.team_id, s.kind, s.label, old.ciphertext, old.iv, old.key_id, s.views_remaining),
+  audit AS (
+    INSERT INTO audit_events (id, team_id, type, actor_type, actor_id, actor_name, target_id, ip, country)
+    SELECT gen_random_uuid(), team_id, 'secret.viewed', 'link', NULL, NULL, id, $4, $5 FROM spent WHERE team_id IS NOT NULL)
+  SELECT * FROM spent`;
+
 @Injectable()
 export class SecretRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {}
 
   private manager(manager?: EntityManager): EntityManager {
     return manager ?? this.db.manager;
   }
 
-  async insert(secret: Omit<Secret, 'createdAt' | 'updatedAt' | 'team'>, manager?: EntityManager): Promise<Secret> {
-    const repository = this.manager(manager).getRepository(Secret);
-    const result = await repository.insert(secret);
-    const generated = result.generatedMaps[0] as Pick<Secret, 'createdAt' | 'updatedAt'>;
-    return Object.assign(new Secret(), secret, generated);
+  /** Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event. */
+  async create(secret: NewSecret, audit: AuditFields | null): Promise<Secret> {
+    const [row] = await this.sql.rows<{ created_at: Date; updated_at: Date }>('secret_create', CREATE, [
+      secret.id,
+      secret.teamId,
+      secret.createdBy,
+      secret.tokenHash,
+      secret.tokenPrefix,
+      secret.kind,
+      secret.label,
+      secret.expireMode,
+      secret.expireValue,
+      secret.viewsRemaining,
+      secret.expiresAt,
+      secret.hasPasscode,
+      secret.passcodeHash,
+      secret.ciphertext,
+      secret.iv,
+      secret.keyId,
+      secret.contentBytes,
+      secret.allowedCountries,
+      secret.webhookUrl,
+      audit?.actorType ?? null,
+      audit?.actorId ?? null,
+      audit?.actorName ?? null,
+      audit?.ip ?? null,
+      audit?.country ?? null,
+    ]);
+    return Object.assign(new Secret(), secret, { createdAt: row.created_at, updatedAt: row.updated_at });
+  }
+
+  /**
+   * Spends a view of the secret behind `tokenHash` (see REVEAL); null when nothing was spent:
+   * no such secret, no longer active, a passcode or country rule not yet checked, or a key this
+   * instance does not hold. The caller then looks at the secret to say which.
+   */
+  async reveal(
+    tokenHash: Buffer,
+    keyIds: string[],
+    checked: boolean,
+    viewer: { ip: string; country: string | null },
+  ): Promise<SpentView | null> {
+    const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, [tokenHash, keyIds, checked, viewer.ip, viewer.country]);
+    return rows[0] ?? null;
   }
 
   findById(teamId: string, id: string): Promise<Secret | null> {
@@ -54,29 +154,6 @@ export class SecretRepository {
       .take(page.perPage);
     if (status) query.andWhere(STATUS_SQL[status]);
     return query.getManyAndCount();
-  }
-
-  /**
-   * Spends one view in a single conditional statement: concurrent reveals serialise on the row
-   * lock and re-check the condition, so a secret with V views left is revealed exactly V times.
-   */
-  async spendView(id: string, manager?: EntityManager): Promise<SpentView | null> {
-    const rows = await updateReturning<SpentView>(
-      this.manager(manager),
-      `UPDATE secrets SET
-          views_count = views_count + 1,
-          views_remaining = CASE WHEN expire_mode = 'views' THEN views_remaining - 1 END,
-          last_viewed_at = now()
-        WHERE id = $1 AND status = 'active' AND expires_at > now()
-          AND (expire_mode = 'minutes' OR views_remaining > 0)
-        RETURNING id, team_id, kind, label, ciphertext, iv, key_id, views_remaining`,
-      [id],
-    );
-    return rows[0] ?? null;
-  }
-
-  async burn(id: string, manager?: EntityManager): Promise<void> {
-    await this.manager(manager).query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1`, [id]);
   }
 
   async suspend(id: string): Promise<void> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, auditActorOf } from '../audit/audit.service';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { PasswordHasher } from '../auth/password-hasher';
 import { BillingService } from '../billing/billing.service';
@@ -84,15 +84,10 @@ export class SecretsService {
       webhookUrl: dto.webhook_url ?? null,
       lastViewedAt: null,
     };
-    // Anonymous secrets belong to no team, so there is no audit event to commit alongside.
-    const secret =
-      auth.kind === 'anonymous'
-        ? await this.secrets.insert(row)
-        : await this.db.transaction(async (manager) => {
-            const inserted = await this.secrets.insert(row, manager);
-            await this.audit.record(auth, client, 'secret.created', id, manager);
-            return inserted;
-          });
+    // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
+    const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
+    const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
+    const secret = await this.secrets.create(row, audit);
     return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
   }
 

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
@@ -17,7 +17,7 @@ function fromFrameworkStatus(status: number): Rendered {
 }
 
 /** Maps any thrown value to the contract's error body; nothing internal ever leaves the process. */
-function renderError(error: unknown, logger: Logger): Rendered {
+function renderError(error: unknown, log: (level: 'warn' | 'error', message: string) => void): Rendered {
   if (error instanceof ApiError) {
     return { status: error.status, body: error.body, headers: error.headers };
   }
@@ -27,7 +27,7 @@ function renderError(error: unknown, logger: Logger): Rendered {
     return rendered;
   }
   if (isDatabaseUnavailable(error)) {
-    logger.warn(`Database unavailable: ${(error as Error).message}`);
+    log('warn', `Database unavailable: ${(error as Error).message}`);
     return { status: 503, body: { message: STATUS_MESSAGES[503] }, headers: { 'Retry-After': '5' } };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
@@ -35,7 +35,7 @@ function renderError(error: unknown, logger: Logger): Rendered {
   if (typeof statusCode === 'number' && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
     return fromFrameworkStatus(statusCode);
   }
-  logger.error(error instanceof Error ? (error.stack ?? error.message) : 'Non-error thrown');
+  log('error', error instanceof Error ? (error.stack ?? error.message) : 'Non-error thrown');
   return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };
 }
 
@@ -49,6 +49,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    sendError(host.switchToHttp().getResponse<FastifyReply>(), renderError(error, this.logger));
+    const http = host.switchToHttp();
+    // The request id ties the line to the request's access log line and to the client's X-Request-Id.
+    const requestId = http.getRequest<FastifyRequest>().id;
+    const log = (level: 'warn' | 'error', message: string) => this.logger[level](`request ${requestId}: ${message}`);
+    sendError(http.getResponse<FastifyReply>(), renderError(error, log));
   }
 }

@@ -28,10 +28,13 @@ function contentKey(master: Buffer): Buffer {
 export class Keyring {
   private readonly keys = new Map<string, Buffer>();
   private readonly activeId: string;
+  /** The ids of every key held, active and old: a secret sealed with another cannot be opened here. */
+  readonly keyIds: string[];
 
   constructor(active: Buffer, old: Buffer[] = []) {
     for (const master of [active, ...old]) this.keys.set(keyId(master), contentKey(master));
     this.activeId = keyId(active);
+    this.keyIds = [...this.keys.keys()];
   }
 
   encrypt(secretId: string, plaintext: Buffer): SealedContent {

@@ -1,0 +1,60 @@
+import { Client } from 'pg';
+import { bearer, newToken, newUser } from './support/factories';
+import { reveal } from './support/secrets';
+import { useTestApp } from './support/test-app';
+
+/** Counts every statement any pg client in this process sends (the app runs in this process). */
+function countStatements() {
+  const original = Client.prototype.query;
+  let count = 0;
+  Client.prototype.query = function (this: Client, ...args: Parameters<Client['query']>) {
+    count++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as Client['query'];
+  return { read: () => count, reset: () => (count = 0), restore: () => (Client.prototype.query = original) };
+}
+
+describe('round trips on the hot path', () => {
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
+  let pat: string;
+  const statements = countStatements();
+  afterAll(() => statements.restore());
+
+  beforeAll(async () => {
+    pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+    // Its first use records last_used_at off the request path; let that happen before counting.
+    await t.http().get('/api/v1/account').set(bearer(pat)).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  });
+
+  const create = async (token?: string) => {
+    const request = t.http().post('/api/v1/secrets');
+    if (token) request.set(bearer(token));
+    statements.reset();
+    const res = await request.send({ content: 'counted', expire_mode: 'views', expire_value: 1 }).expect(201);
+    return { count: statements.read(), id: res.body.data.id as string, token: res.body.data.token as string };
+  };
+
+  it('creates a team’s secret in 2: the token lookup, then the secret with its audit event', async () => {
+    const { count, token } = await create(pat);
+    expect(count).toBe(2);
+    const [event] = await t.dataSource.query(
+      `SELECT type FROM audit_events WHERE type = 'secret.created' ORDER BY created_at DESC LIMIT 1`,
+    );
+    expect(event).toEqual({ type: 'secret.created' });
+    expect(token).toHaveLength(24);
+  });
+
+  it('creates an anonymous secret in 1', async () => {
+    expect((await create()).count).toBe(1);
+  });
+
+  it('reveals in 1: spend, wipe on the last view and audit in one statement', async () => {
+    const { id, token } = await create(pat);
+    statements.reset();
+    expect((await reveal(t.baseUrl, token).expect(200)).body.data.content).toBe('counted');
+    expect(statements.read()).toBe(1);
+    const [row] = await t.dataSource.query(`SELECT status, ciphertext FROM secrets WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'burned', ciphertext: null });
+  });
+});
