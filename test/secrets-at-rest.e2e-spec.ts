@@ -120,6 +120,9 @@ describe('secrets at rest', () => {
 
     t = await startTestApp({ db, env: { ENCRYPTION_KEY: secondKey } });
     expect((await reveal(t.baseUrl, older.token).expect(500)).body.code).toBe('decryption_failed');
+    // Without its key this instance must not spend (or burn) what it cannot open.
+    const [untouched] = await t.dataSource.query('SELECT views_remaining, status FROM secrets WHERE id = $1', [older.id]);
+    expect(untouched).toEqual({ views_remaining: 2, status: 'active' });
     expect((await reveal(t.baseUrl, newer.token).expect(200)).body.data.content).toBe('sealed with the second key');
   });
 
