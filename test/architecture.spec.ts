@@ -105,6 +105,14 @@ describe('the module structure of src/', () => {
     expect(readers).toEqual([]);
   });
 
+  it('lets only audit write audit events', () => {
+    const writers = sourceFiles(SRC)
+      .filter((file) => folderOf(relative(SRC, file)) !== 'audit')
+      .filter((file) => /INSERT INTO audit_events|getRepository\(AuditEvent\)/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    expect(writers).toEqual([]);
+  });
+
   it('lets only auth touch the users and access_tokens tables', () => {
     const touching = sourceFiles(SRC)
       .filter((file) => folderOf(relative(SRC, file)) !== 'auth')

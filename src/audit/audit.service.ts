@@ -49,7 +49,7 @@ export class AuditService {
   }
 
   /**
-   * The one way an event is written. Pass the transaction's manager so the event commits (or
+   * How an event is written (hot statements use auditCte). Pass the transaction's manager so the event commits (or
    * not) with the change it describes; `client` is null where no request is behind it.
    */
   async record(

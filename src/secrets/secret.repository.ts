@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { auditCte } from '../audit/audit-cte';
 import type { AuditActorType } from '../audit/audit-event.entity';
 import { updateReturning } from '../common/database/sql';
 import { Sql } from '../common/database/sql.service';
@@ -19,7 +20,7 @@ export interface SpentView {
   views_remaining: number | null;
 }
 
-/** What the audit row of a create or a view records about who did it (audit/ owns the table). */
+/** What the audit row of a create records about who did it. */
 export interface AuditFields {
   actorType: AuditActorType;
   actorId: string | null;
@@ -41,9 +42,7 @@ const CREATE = `
                          content_bytes, allowed_countries, webhook_url)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
     RETURNING id, team_id, created_at, updated_at),
-  audit AS (
-    INSERT INTO audit_events (id, team_id, type, actor_type, actor_id, actor_name, target_id, ip, country)
-    SELECT gen_random_uuid(), team_id, 'secret.created', $20, $21, $22, id, $23, $24 FROM secret WHERE team_id IS NOT NULL)
+  ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })}
   SELECT created_at, updated_at FROM secret`;
 
 /**
@@ -73,9 +72,7 @@ const REVEAL = `
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
     RETURNING s.id, s.team_id, s.kind, s.label, old.ciphertext, old.iv, old.key_id, s.views_remaining),
-  audit AS (
-    INSERT INTO audit_events (id, team_id, type, actor_type, actor_id, actor_name, target_id, ip, country)
-    SELECT gen_random_uuid(), team_id, 'secret.viewed', 'link', NULL, NULL, id, $4, $5 FROM spent WHERE team_id IS NOT NULL)
+  ${auditCte('spent', 'secret.viewed', { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$4', country: '$5' })}
   SELECT * FROM spent`;
 
 @Injectable()
