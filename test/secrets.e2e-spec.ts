@@ -96,6 +96,7 @@ describe('secrets', () => {
       ['passcode', { passcode: 'abc' }, undefined],
       ['passcode', { passcode: 'x'.repeat(129) }, undefined],
       ['label', { label: 'x'.repeat(101) }, undefined],
+      ['label', { label: 'nul\u0000inside' }, 'The label field must not contain NUL characters.'],
       ['allowed_countries', { allowed_countries: ['XX1'] }, undefined],
       ['allowed_countries', { allowed_countries: ['DE', 'de'] }, 'The allowed countries field has a duplicate value.'],
       ['allowed_countries', { allowed_countries: [] }, 'The allowed countries field must have at least 1 item.'],

@@ -1,8 +1,10 @@
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
 import { AbilitiesField } from '../../auth/abilities-field';
 import type { Ability } from '../../auth/ability';
 import { TOKEN_MODES, TokenMode } from '../../auth/pat';
+import { IntegerBetween } from '../../common/validation/integer-field';
 import { msg } from '../../common/validation/messages';
+import { Optional } from '../../common/validation/optional';
 import { RequiredText } from '../../common/validation/text-field';
 
 export class CreateTokenDto {
@@ -20,17 +22,15 @@ export class CreateTokenDto {
   abilities!: Ability[];
 
   /** Defaults to the user's personal team. */
-  @IsOptional()
+  @Optional()
   @IsUUID('all', { message: msg.uuid })
   team_id?: string;
 
-  @IsOptional()
-  @IsInt({ message: msg.integer })
-  @Min(1, { message: msg.min(1) })
-  @Max(3650, { message: msg.max(3650) })
+  @Optional()
+  @IntegerBetween(1, 3650)
   expires_in_days?: number;
 
-  @IsOptional()
+  @Optional()
   @IsIn(TOKEN_MODES, { message: msg.selected })
   mode?: TokenMode;
 }

@@ -1,21 +1,31 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { msg } from '../validation/messages';
+import { Transform } from 'class-transformer';
+import { IntegerBetween } from '../validation/integer-field';
+import { Optional } from '../validation/optional';
+
+/** The highest page a list serves: the offset goes into SQL, so it stays a small integer. */
+export const MAX_PAGE = 100_000;
+
+/** The highest `per_page`. */
+export const MAX_PER_PAGE = 100;
+
+/**
+ * Only plain decimal digits become a number; anything else (`1e300`, `1.5`, `-1`, `0x10`,
+ * `Infinity`, a repeated parameter) stays as it came and fails `IsInt` with a 422.
+ */
+const DecimalInteger = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value));
 
 export class PageQuery {
-  /** Page number, from 1. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: msg.integer })
-  @Min(1, { message: msg.min(1) })
+  /** Page number, 1 to 100000. */
+  @Optional()
+  @DecimalInteger()
+  @IntegerBetween(1, MAX_PAGE)
   page?: number;
 
   /** Items per page, 1 to 100 (default 15). */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: msg.integer })
-  @Min(1, { message: msg.min(1) })
-  @Max(100, { message: msg.max(100) })
+  @Optional()
+  @DecimalInteger()
+  @IntegerBetween(1, MAX_PER_PAGE)
   per_page?: number;
 }
 

@@ -1,16 +1,19 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldErrors } from '../errors/api-error';
 
 function humanize(field: string): string {
   return field.replace(/_/g, ' ');
 }
 
+const notAllowed = (field: string) => `The ${humanize(field)} field is not allowed.`;
+
 function collect(errors: ValidationError[], into: FieldErrors, parent = ''): FieldErrors {
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const messages = Object.entries(error.constraints ?? {}).map(([rule, message]) =>
       // class-validator's own wording for unknown fields names the property; ours names the rule.
-      rule === 'whitelistValidation' ? `The ${humanize(field)} field is not allowed.` : message,
+      rule === 'whitelistValidation' ? notAllowed(field) : message,
     );
     if (messages.length) into[field] = messages;
     if (error.children?.length) collect(error.children, into, field);
@@ -18,12 +21,51 @@ function collect(errors: ValidationError[], into: FieldErrors, parent = ''): Fie
   return into;
 }
 
+const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+
 /**
- * The one global pipe: strips nothing silently (unknown fields are a 422), converts
- * query strings to numbers where the DTO says so, and never echoes a submitted value.
+ * `whitelist` alone misses fields named like members of Object.prototype (`constructor`,
+ * `toString`, `hasOwnProperty`, …): class-transformer does not copy a key whose instance value is
+ * a function, Nest deletes `constructor`, `prototype` and `__proto__` before transforming, and
+ * class-validator looks fields up in a plain object, where `constructor` is always "known". So
+ * the pipe compares the own keys of the value as it came with the DTO's validation metadata
+ * first, and any key the DTO does not declare is a 422 whatever its name. Only the top level is
+ * checked: no DTO has nested objects (a `@ValidateNested` one would need the same walk).
+ */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const unknown = this.undeclaredKeys(value, metadata);
+    if (unknown.length === 0) return super.transform(value, metadata);
+    const errors: FieldErrors = Object.fromEntries(unknown.map((key) => [key, [notAllowed(key)]]));
+    try {
+      await super.transform(value, metadata);
+    } catch (error) {
+      // The other bad fields are reported along with the undeclared ones.
+      if (!(error instanceof ApiError) || error.status !== 422) throw error;
+      Object.assign(errors, error.extra.errors);
+    }
+    throw ApiError.validation(errors);
+  }
+
+  private undeclaredKeys(value: unknown, metadata: ArgumentMetadata): string[] {
+    const metatype = metadata.metatype;
+    if (!metatype || !this.toValidate(metadata) || !isPlainRecord(value)) return [];
+    const declared = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(metatype, '', true, false)
+        .map((rule) => rule.propertyName),
+    );
+    return Object.keys(value).filter((key) => !declared.has(key));
+  }
+}
+
+/**
+ * The one global pipe: strips nothing silently (unknown fields are a 422, whatever their name),
+ * converts query strings to numbers where the DTO says so, and never echoes a submitted value.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

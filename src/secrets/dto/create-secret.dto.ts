@@ -1,21 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsISO31661Alpha2,
-  IsOptional,
-  IsString,
-  Max,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsIn, IsISO31661Alpha2, IsString, MinLength } from 'class-validator';
 import { OptionalBase64 } from '../../common/validation/base64-field';
+import { IntegerBetween } from '../../common/validation/integer-field';
 import { msg } from '../../common/validation/messages';
+import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
 import type { ExpireMode } from '../secret.entity';
 
@@ -24,15 +12,22 @@ const MAX_EXPIRE_VALUE = 10080;
 
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
 
-export const ExpireValueRules = () =>
-  applyDecorators(
-    IsInt({ message: msg.integer }),
-    Min(1, { message: msg.min(1) }),
-    Max(MAX_EXPIRE_VALUE, { message: msg.max(MAX_EXPIRE_VALUE) }),
-  );
+export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
 
 /** The size limit is the plan's, checked on the bytes (BillingService). */
 export const ContentRules = () => applyDecorators(IsString({ message: msg.string }), MinLength(1, { message: msg.required }));
+
+/** Checked in this order, so `null` or a string reads "must be an array". */
+const CountryListRules = () =>
+  applyDecorators(
+    IsArray({ message: msg.array }),
+    ArrayMinSize(1, { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must have at least 1 item.` }),
+    ArrayMaxSize(250, { message: msg.max(250) }),
+    ArrayUnique((code: unknown) => (typeof code === 'string' ? code.toUpperCase() : code), {
+      message: (a) => `The ${a.property.replace(/_/g, ' ')} field has a duplicate value.`,
+    }),
+    IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` }),
+  );
 
 export class CreateSecretDto {
   /** `views`: the link works for `expire_value` views (and at most 7 days); `minutes`: for that many minutes. */
@@ -46,7 +41,7 @@ export class CreateSecretDto {
   expire_value!: number;
 
   /** Plain text; the server encrypts it at rest. Exactly one of `content` or `ciphertext`+`iv`. */
-  @IsOptional()
+  @Optional()
   @ContentRules()
   content?: string;
 
@@ -70,13 +65,7 @@ export class CreateSecretDto {
   webhook_url?: string;
 
   /** Pro: ISO 3166-1 alpha-2 codes (stored upper case) of the countries the secret may be opened from. */
-  @IsOptional()
-  @IsArray({ message: msg.array })
-  @ArrayMinSize(1, { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must have at least 1 item.` })
-  @ArrayMaxSize(250, { message: msg.max(250) })
-  @ArrayUnique((code: unknown) => (typeof code === 'string' ? code.toUpperCase() : code), {
-    message: (a) => `The ${a.property.replace(/_/g, ' ')} field has a duplicate value.`,
-  })
-  @IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` })
+  @Optional()
+  @CountryListRules()
   allowed_countries?: string[];
 }

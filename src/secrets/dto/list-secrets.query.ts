@@ -1,10 +1,11 @@
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { msg } from '../../common/validation/messages';
+import { Optional } from '../../common/validation/optional';
 import { SECRET_STATUSES, SecretStatus } from '../secret-status';
 
 export class ListSecretsQuery extends PageQuery {
-  @IsOptional()
+  @Optional()
   @IsIn(SECRET_STATUSES, { message: msg.selected })
   status?: SecretStatus;
 }

@@ -1,22 +1,23 @@
-import { IsOptional } from 'class-validator';
-import { OptionalText } from '../../common/validation/text-field';
+import { Optional } from '../../common/validation/optional';
+import { NullableText } from '../../common/validation/text-field';
 import type { ExpireMode } from '../secret.entity';
 import { ContentRules, ExpireModeRules, ExpireValueRules } from './create-secret.dto';
 
 /** Every field optional; a new `expire_value` (or mode) starts a new budget from now. */
 export class UpdateSecretDto {
-  @IsOptional()
+  @Optional()
   @ExpireModeRules()
   expire_mode?: ExpireMode;
 
-  @IsOptional()
+  @Optional()
   @ExpireValueRules()
   expire_value?: number;
 
-  @IsOptional()
+  @Optional()
   @ContentRules()
   content?: string;
 
-  @OptionalText(100)
+  /** `null` clears the label. */
+  @NullableText(100)
   label?: string | null;
 }

@@ -1,0 +1,338 @@
+import { randomBytes } from 'node:crypto';
+import type { Response } from 'supertest';
+import { bearer, newTeam, newUser, TestUser } from './support/factories';
+import { CreatedSecret, newSecret } from './support/secrets';
+import { useTestApp } from './support/test-app';
+
+/**
+ * The hostile-client table: `null` for a field where null means nothing, odd query values and
+ * fields named like members of Object.prototype are all a 4xx naming the field (a 400 only where
+ * Fastify refuses the body before the app sees it), never a 5xx, and nothing is written.
+ */
+
+/** Names an object has without having them as own properties; class-transformer and class-validator take them for known fields. */
+const ODD_NAMES = [
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+  'prototype',
+  '__proto__',
+];
+
+/** Fastify's JSON parser may refuse `__proto__` (and `constructor.prototype`) itself, with a 400. */
+const MAY_BE_REFUSED_BY_FASTIFY = new Set(['__proto__']);
+
+/** A JSON text with `name` as an own key (an object literal would turn `__proto__` into the prototype). */
+function withField(body: Record<string, unknown>, name: string, value: unknown = 'x'): string {
+  const head = JSON.stringify(body).slice(0, -1);
+  return `${head}${head.length > 1 ? ',' : ''}${JSON.stringify(name)}:${JSON.stringify(value)}}`;
+}
+
+function expectRefused(res: Response, field: string, message?: string): void {
+  if (res.status >= 500) throw new Error(`${field}: answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (MAY_BE_REFUSED_BY_FASTIFY.has(field) && res.status === 400) return;
+  expect({ field, status: res.status, body: res.body }).toEqual({
+    field,
+    status: 422,
+    body: expect.objectContaining({ message: 'The given data was invalid.' }),
+  });
+  expect(Object.keys(res.body.errors)).toEqual([field]);
+  if (message) expect(res.body.errors[field]).toEqual([message]);
+}
+
+describe('validation of hostile input', () => {
+  const t = useTestApp();
+  const api = t.http;
+  let owner: TestUser;
+  let pat: string;
+  const count = async (table: string): Promise<number> => (await t.dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+
+  beforeAll(async () => {
+    ({ owner, pat } = await newTeam(t.baseUrl));
+  });
+
+  type Body = Record<string, unknown>;
+  interface Route {
+    name: string;
+    method: 'post' | 'put' | 'patch';
+    path: () => string;
+    auth: boolean;
+    /** A body the route accepts; each case patches it. */
+    body: () => Body;
+    /** Rows that must not change; compared before and after each case. */
+    state: () => Promise<unknown>;
+  }
+
+  let secretToUpdate: CreatedSecret;
+  let plainSecret: CreatedSecret;
+  let passcodeSecret: CreatedSecret;
+  let colleague: TestUser;
+  let member: TestUser;
+
+  beforeAll(async () => {
+    secretToUpdate = await newSecret(t.baseUrl, { label: 'original', expire_value: 3 }, pat);
+    plainSecret = await newSecret(t.baseUrl, { expire_value: 1 }, pat);
+    passcodeSecret = await newSecret(t.baseUrl, { expire_value: 1, passcode: 'open sesame' }, pat);
+    colleague = await newUser(t.baseUrl);
+    member = await newUser(t.baseUrl);
+    await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: member.email, role: 'member' }).expect(201);
+  });
+
+  const secretRow = (id: () => string) => async () =>
+    (
+      await t.dataSource.query(
+        'SELECT status, label, expire_mode, expire_value, expires_at, views_count, failed_attempts, updated_at FROM secrets WHERE id = $1',
+        [id()],
+      )
+    )[0];
+
+  const routes = {
+    createSecret: {
+      name: 'POST /api/v1/secrets',
+      method: 'post',
+      path: () => '/api/v1/secrets',
+      auth: true,
+      body: () => ({ content: 'valid content', expire_mode: 'views', expire_value: 1 }),
+      state: () => count('secrets'),
+    },
+    revealPlain: {
+      name: 'POST /api/v1/links/{token}/reveal (no passcode)',
+      method: 'post',
+      path: () => `/api/v1/links/${plainSecret.token}/reveal`,
+      auth: false,
+      body: () => ({}),
+      state: secretRow(() => plainSecret.id),
+    },
+    revealPasscode: {
+      name: 'POST /api/v1/links/{token}/reveal (passcode)',
+      method: 'post',
+      path: () => `/api/v1/links/${passcodeSecret.token}/reveal`,
+      auth: false,
+      body: () => ({ passcode: 'open sesame' }),
+      state: secretRow(() => passcodeSecret.id),
+    },
+    token: {
+      name: 'POST /api/v1/auth/token',
+      method: 'post',
+      path: () => '/api/v1/auth/token',
+      auth: false,
+      body: () => ({ email: owner.email, password: owner.password, device_name: 'hostile', abilities: ['secrets:read'] }),
+      state: () => count('access_tokens'),
+    },
+    register: {
+      name: 'POST /api/v1/auth/register',
+      method: 'post',
+      path: () => '/api/v1/auth/register',
+      auth: false,
+      body: () => ({ email: `new-${randomBytes(5).toString('hex')}@example.test`, password: 'long enough password', name: 'New' }),
+      state: () => count('users'),
+    },
+    addMember: {
+      name: 'POST /api/v1/team/members',
+      method: 'post',
+      path: () => '/api/v1/team/members',
+      auth: true,
+      body: () => ({ email: colleague.email, role: 'member' }),
+      state: () => count('team_members'),
+    },
+    updateSecret: {
+      name: 'PUT /api/v1/secrets/{id}',
+      method: 'put',
+      path: () => `/api/v1/secrets/${secretToUpdate.id}`,
+      auth: true,
+      body: () => ({ label: 'changed' }),
+      state: secretRow(() => secretToUpdate.id),
+    },
+    changeRole: {
+      name: 'PATCH /api/v1/team/members/{user_id}',
+      method: 'patch',
+      path: () => `/api/v1/team/members/${member.id}`,
+      auth: true,
+      body: () => ({ role: 'admin' }),
+      state: async () => (await t.dataSource.query('SELECT role FROM team_members WHERE user_id = $1', [member.id]))[0],
+    },
+    createTeam: {
+      name: 'POST /api/v1/teams',
+      method: 'post',
+      path: () => '/api/v1/teams',
+      auth: true,
+      body: () => ({ name: 'Hostile' }),
+      state: () => count('teams'),
+    },
+    serviceAccount: {
+      name: 'POST /api/v1/team/service-accounts',
+      method: 'post',
+      path: () => '/api/v1/team/service-accounts',
+      auth: true,
+      body: () => ({ name: 'hostile', abilities: ['secrets:read'] }),
+      state: () => count('users'),
+    },
+    report: {
+      name: 'POST /api/v1/links/{token}/report',
+      method: 'post',
+      path: () => `/api/v1/links/${plainSecret.token}/report`,
+      auth: false,
+      body: () => ({ reason: 'phishing' }),
+      state: () => count('link_reports'),
+    },
+  } satisfies Record<string, Route>;
+
+  async function send(route: Route, body: string) {
+    const request = api()[route.method](route.path()).set('Content-Type', 'application/json');
+    if (route.auth) request.set(bearer(pat));
+    return request.send(body);
+  }
+
+  async function expectNothingWritten(route: Route, body: string, field: string, message?: string) {
+    const before = await route.state();
+    const res = await send(route, body);
+    expectRefused(res, field, message);
+    expect(await route.state()).toEqual(before);
+  }
+
+  const must = (what: string) => `The ${what} field must be a string.`;
+
+  // [route, field, message for null (undefined: any message naming the field)]
+  const NULLS: [keyof typeof routes, string, string | undefined][] = [
+    ['createSecret', 'content', must('content')],
+    ['createSecret', 'ciphertext', must('ciphertext')],
+    ['createSecret', 'iv', must('iv')],
+    ['createSecret', 'passcode', must('passcode')],
+    ['createSecret', 'label', must('label')],
+    ['createSecret', 'webhook_url', must('webhook url')],
+    ['createSecret', 'allowed_countries', 'The allowed countries field must be an array.'],
+    ['createSecret', 'expire_mode', 'The expire mode field is required.'],
+    ['createSecret', 'expire_value', 'The expire value field is required.'],
+    ['revealPlain', 'passcode', must('passcode')],
+    ['revealPasscode', 'passcode', must('passcode')],
+    ['token', 'team_id', 'The team id field must be a valid id.'],
+    ['token', 'expires_in_days', 'The expires in days field must be an integer.'],
+    ['token', 'mode', 'The selected mode is invalid.'],
+    ['token', 'email', 'The email field is required.'],
+    ['token', 'password', 'The password field is required.'],
+    ['token', 'device_name', 'The device name field is required.'],
+    ['token', 'abilities', 'The abilities field is required.'],
+    ['register', 'email', 'The email field is required.'],
+    ['register', 'password', 'The password field is required.'],
+    ['register', 'name', 'The name field is required.'],
+    ['addMember', 'email', 'The email field is required.'],
+    ['addMember', 'role', 'The role field is required.'],
+    ['updateSecret', 'content', must('content')],
+    ['updateSecret', 'expire_mode', 'The selected expire mode is invalid.'],
+    ['updateSecret', 'expire_value', 'The expire value field must be an integer.'],
+  ];
+
+  describe.each(NULLS)('%s with %s: null', (routeKey, field, message) => {
+    it('answers 422 naming the field and writes nothing', async () => {
+      const route = routes[routeKey];
+      await expectNothingWritten(route, JSON.stringify({ ...route.body(), [field]: null }), field, message);
+    });
+  });
+
+  const ROUTE_KEYS = Object.keys(routes) as (keyof typeof routes)[];
+  describe.each(ROUTE_KEYS.flatMap((key) => ODD_NAMES.map((name) => [key, name] as const)))(
+    '%s with a field named %s',
+    (routeKey, name) => {
+      it('answers 422 naming the field (400 where Fastify refuses it) and writes nothing', async () => {
+        const route = routes[routeKey];
+        await expectNothingWritten(
+          route,
+          withField(route.body(), name),
+          name,
+          MAY_BE_REFUSED_BY_FASTIFY.has(name) ? undefined : `The ${name.replace(/_/g, ' ')} field is not allowed.`,
+        );
+      });
+    },
+  );
+
+  it('reports an odd field name along with the other bad fields', async () => {
+    const before = await count('secrets');
+    const res = await send(routes.createSecret, withField({ content: null, expire_mode: 'views', expire_value: 1 }, 'constructor', {}));
+    expect(res.status).toBe(422);
+    expect(Object.keys(res.body.errors).sort()).toEqual(['constructor', 'content']);
+    expect(await count('secrets')).toBe(before);
+  });
+
+  it.each(['null', '[]', '"text"', '1', 'true', '[{"content":"x","expire_mode":"views","expire_value":1}]'])(
+    'answers a JSON body of %s with a 4xx and writes nothing',
+    async (body) => {
+      const before = await count('secrets');
+      const res = await send(routes.createSecret, body);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(await count('secrets')).toBe(before);
+    },
+  );
+
+  it('still lets label: null clear the label on PUT /api/v1/secrets/{id}', async () => {
+    const secret = await newSecret(t.baseUrl, { label: 'to clear' }, pat);
+    const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: null }).expect(200);
+    expect(res.body.data.label).toBeNull();
+    expect((await t.dataSource.query('SELECT label FROM secrets WHERE id = $1', [secret.id]))[0].label).toBeNull();
+  });
+
+  it('left every secret the table used untouched', async () => {
+    expect(await secretRow(() => secretToUpdate.id)()).toMatchObject({
+      status: 'active',
+      label: 'original',
+      expire_value: 3,
+      views_count: 0,
+    });
+    for (const secret of [plainSecret, passcodeSecret]) {
+      expect(await secretRow(() => secret.id)()).toMatchObject({ status: 'active', views_count: 0, failed_attempts: 0 });
+    }
+  });
+
+  describe('GET list routes', () => {
+    const LISTS = [
+      '/api/v1/secrets',
+      '/api/v1/teams',
+      '/api/v1/team/members',
+      '/api/v1/team/audit-events',
+      '/api/v1/team/service-accounts',
+      '/api/v1/auth/tokens',
+    ];
+    const BAD_PAGES = ['1e300', '1.5', '-1', 'abc', '99999999999', '0', '100001', '', 'Infinity', 'NaN', '1e21'];
+    const BAD_PER_PAGES = ['1e300', '1.5', '-1', 'abc', '0', '101', ''];
+
+    describe.each(LISTS)('%s', (path) => {
+      it.each(BAD_PAGES)('answers 422 naming page for page=%p', async (page) => {
+        expectRefused(
+          await api()
+            .get(`${path}?page=${encodeURIComponent(page)}`)
+            .set(bearer(pat)),
+          'page',
+        );
+      });
+
+      it.each(BAD_PER_PAGES)('answers 422 naming per_page for per_page=%p', async (perPage) => {
+        expectRefused(
+          await api()
+            .get(`${path}?per_page=${encodeURIComponent(perPage)}`)
+            .set(bearer(pat)),
+          'per_page',
+        );
+      });
+
+      it('answers 422 naming page for a repeated page', async () => {
+        expectRefused(await api().get(`${path}?page=1&page=2`).set(bearer(pat)), 'page');
+      });
+
+      it.each(ODD_NAMES)('answers 422 naming %s for a query parameter of that name', async (name) => {
+        expectRefused(await api().get(`${path}?${name}=x`).set(bearer(pat)), name);
+      });
+
+      it('serves the last allowed page, empty', async () => {
+        const res = await api().get(`${path}?page=100000&per_page=100`).set(bearer(pat)).expect(200);
+        expect(res.body.data).toEqual([]);
+        expect(res.body.meta).toMatchObject({ current_page: 100000, per_page: 100 });
+      });
+    });
+  });
+});
