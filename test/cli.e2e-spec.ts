@@ -1,10 +1,76 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createServer, IncomingHttpHeaders } from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oncelink } from './support/cli';
+import { oncelink, oncelinkOnTerminal } from './support/cli';
 import { newToken, newUser } from './support/factories';
+import { newSecret } from './support/secrets';
 import { useTestApp } from './support/test-app';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+interface Listener {
+  origin: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP listener playing "another host": it records every request (method, path, headers)
+ * and passes it on to `upstream()` (the real server), so a reveal through it works end to end.
+ */
+async function recordingListener(upstream: () => string, host = '127.0.0.1'): Promise<Listener> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
+      }
+      fetch(new URL(req.url ?? '/', upstream()), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
+        .then(async (answer) => {
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        })
+        .catch(() => {
+          res.writeHead(502);
+          res.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://${host}:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The same share URL on another origin. */
+const onOrigin = (url: string, origin: string) => `${origin}${new URL(url).pathname}${new URL(url).hash}`;
+
+/** Every C0 and C1 control character and DEL. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 describe('the oncelink command', () => {
   const t = useTestApp();
@@ -86,5 +152,96 @@ describe('the oncelink command', () => {
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  describe('keeps the token to its own server', () => {
+    let pat: string;
+    let other: Listener;
+
+    beforeAll(async () => {
+      pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      other = await recordingListener(() => t.baseUrl);
+    });
+    afterAll(() => other.close());
+    beforeEach(() => other.seen.splice(0));
+
+    it('reveals a link on another origin without any credential', async () => {
+      const withToken = { ...env, ONCELINK_TOKEN: pat };
+      const url = (await oncelink(['send'], withToken, 'not for evil.example')).stdout.toString().trim();
+
+      const got = await oncelink(['get', onOrigin(url, other.origin)], withToken);
+      expect(got.stderr).toBe('');
+      expect(got.stdout.toString()).toBe('not for evil.example');
+      expect(other.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/links/${new URL(url).pathname.slice(3)}/reveal`]);
+      expect(other.seen[0].headers.authorization).toBeUndefined();
+      expect(JSON.stringify(other.seen)).not.toContain(pat);
+    });
+
+    it('sends the token to ONCELINK_URL, but never on a link call, even there', async () => {
+      const viaListener = { ONCELINK_URL: other.origin, ONCELINK_TOKEN: pat };
+      // The listener sees what the CLI sends its own server: the token, on the secrets routes.
+      expect((await oncelink(['list'], viaListener)).code).toBe(0);
+      const url = (await oncelink(['send'], viaListener, 'same origin')).stdout.toString().trim();
+      expect(other.seen.map((r) => r.headers.authorization)).toEqual([`Bearer ${pat}`, `Bearer ${pat}`]);
+      other.seen.splice(0);
+
+      const got = await oncelink(['get', onOrigin(url, other.origin)], viaListener);
+      expect(got.stdout.toString()).toBe('same origin');
+      expect(other.seen).toHaveLength(1);
+      expect(other.seen[0].url).toMatch(/^\/api\/v1\/links\/[^/]+\/reveal$/);
+      expect(other.seen[0].headers.authorization).toBeUndefined();
+    });
+
+    it('refuses a plain-http link to a host that is not loopback, before any request', async () => {
+      const address = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+      // A listener on this machine's own non-loopback address sees whatever the CLI would send.
+      const remote = address ? await recordingListener(() => t.baseUrl, address) : undefined;
+      try {
+        const secret = await newSecret(t.baseUrl, {});
+        const origin = remote?.origin ?? 'http://oncelink.example';
+        const refused = await oncelink(['get', `${origin}/s/${secret.token}#k`], { ...env, ONCELINK_TOKEN: pat });
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(/^oncelink: .*https.*\n$/);
+        expect(remote?.seen ?? []).toEqual([]);
+        // Nothing was spent: the secret still opens from its own server.
+        expect((await oncelink(['get', secret.url], env)).stdout.toString()).toBe('correct horse battery staple');
+      } finally {
+        await remote?.close();
+      }
+    });
+  });
+
+  it('takes the passcode from ONCELINK_PASSCODE, for send and for get', async () => {
+    const url = (await oncelink(['send'], { ...env, ONCELINK_PASSCODE: 'open sesame' }, 'from the env')).stdout.toString().trim();
+    expect((await oncelink(['get', url], env)).code).toBe(5);
+    expect((await oncelink(['get', url], { ...env, ONCELINK_PASSCODE: 'wrong' })).code).toBe(5);
+    const ok = await oncelink(['get', url], { ...env, ONCELINK_PASSCODE: 'open sesame' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.toString()).toBe('from the env');
+  });
+
+  (hasScript ? it : it.skip)('asks for a missing passcode on a terminal, without echoing it', async () => {
+    const url = (await oncelink(['send', '--passcode', 'typed in secret'], env, 'asked for')).stdout.toString().trim();
+    const run = await oncelinkOnTerminal(['get', url], env, 'Passcode: ', 'typed in secret');
+    expect(run.code).toBe(0);
+    expect(run.output).toContain('asked for');
+    expect(run.output).not.toContain('typed in secret');
+  });
+
+  it('prints no control characters from a label in list', async () => {
+    const user = await newUser(t.baseUrl);
+    const pat = await newToken(t.baseUrl, user);
+    await newSecret(t.baseUrl, { label: '\u001b[31mred\u001b[0m\u0007 alert\u009b2J\u007f' }, pat);
+    const listed = await oncelink(['list'], { ...env, ONCELINK_TOKEN: pat });
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.toString().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(1);
+    const fields = lines[0].split('\t');
+    expect(fields).toHaveLength(5);
+    for (const field of fields) expect(field).not.toMatch(CONTROL);
+    expect(fields[4]).toBe('red alert');
   });
 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { OncelinkClient, OncelinkError } from '../client/oncelink-client';
 
@@ -8,16 +10,22 @@ Usage:
   oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH]
       Encrypts stdin (or the file) on this machine and prints the share URL;
       the key is in the URL's #fragment and never reaches the server.
-  oncelink get URL [--passcode P]     Reveals the secret (spends a view) and writes it to stdout.
+  oncelink get URL [--passcode P]     Reveals the secret (spends a view) and writes it to stdout;
+      asks for a missing passcode when stdin is a terminal. A link on another server than
+      ONCELINK_URL gets no token, and only over https (plain http only to this machine).
   oncelink list                        Lists your team's secrets (needs ONCELINK_TOKEN).
   oncelink delete ID                   Destroys a secret now (needs ONCELINK_TOKEN).
 
 Environment:
   ONCELINK_URL     the server (default http://127.0.0.1:3000)
-  ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret
+  ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
+                   It is sent only to ONCELINK_URL, never with a link (get).
+  ONCELINK_PASSCODE  the passcode for send and get, kept out of ps and shell history
+                   (--passcode wins over it)
 
-Exit status: 0 done, 1 other error, 2 bad usage, 3 secret gone (viewed, expired or deleted),
-4 not found, 5 unauthorized or wrong passcode, 6 forbidden, 7 rate limited.
+Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
+3 secret gone (viewed, expired or deleted), 4 not found, 5 unauthorized or wrong passcode,
+6 forbidden, 7 rate limited.
 `;
 
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };
@@ -30,6 +38,49 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   // The upper bound is the server's (the contract's range and the plan's lifetime); its 422 says so.
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number`);
   return n;
+}
+
+/**
+ * ANSI escapes (CSI, and OSC/DCS/PM/APC/SOS strings up to their terminator, in their 7-bit and
+ * C1 spellings, and any other ESC sequence), then every C0 and C1 control character and DEL left.
+ */
+const CONTROL = new RegExp(
+  [
+    '(?:\\u001b\\[|\\u009b)[0-?]*[ -/]*[@-~]',
+    '(?:\\u001b[\\]P^_X]|[\\u0090\\u0098\\u009d-\\u009f])[^\\u0007\\u001b\\u009c]*(?:\\u0007|\\u001b\\\\|\\u009c)?',
+    '\\u001b[ -/]*[0-~]',
+    '[\\u0000-\\u001f\\u007f-\\u009f]',
+  ].join('|'),
+  'g',
+);
+
+/** Text from the server (or from a link's host), made safe to print on a terminal. */
+function printable(value: string | null | undefined): string {
+  return (value ?? '').replace(CONTROL, '');
+}
+
+/** Ctrl-C (or end of input) at a prompt. */
+class Interrupted extends Error {}
+
+/** Asks on the terminal without echoing what is typed; the prompt goes to stderr. */
+function askHidden(question: string): Promise<string> {
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  process.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    // Settled before close(), whose 'close' event would otherwise reject first.
+    rl.once('line', (answer) => {
+      process.stderr.write('\n');
+      resolve(answer);
+      rl.close();
+    });
+    rl.once('SIGINT', () => {
+      process.stderr.write('\n');
+      reject(new Interrupted());
+      rl.close();
+    });
+    rl.once('close', () => reject(new Interrupted()));
+  });
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -56,6 +107,7 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
   const client = new OncelinkClient(process.env.ONCELINK_URL || 'http://127.0.0.1:3000', process.env.ONCELINK_TOKEN || undefined);
 
   switch (command) {
@@ -65,18 +117,27 @@ async function run(argv: string[]): Promise<void> {
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const content = values.file ? readFileSync(values.file) : await readStdin();
       if (content.length === 0) throw new UsageError('nothing to send: stdin (or the file) is empty');
-      const { url } = await client.send(content, { views, minutes, passcode: values.passcode, label: values.label });
-      process.stdout.write(`${url}\n`);
+      const { url } = await client.send(content, { views, minutes, passcode, label: values.label });
+      process.stdout.write(`${printable(url)}\n`);
       return;
     }
     case 'get': {
       if (!argument) throw new UsageError('get needs the share URL');
-      process.stdout.write(await client.get(argument, values.passcode));
+      let content: Uint8Array;
+      try {
+        content = await client.get(argument, passcode);
+      } catch (error) {
+        const asked = passcode === undefined && process.stdin.isTTY && error instanceof OncelinkError && error.code === 'passcode_required';
+        if (!asked) throw error;
+        content = await client.get(argument, await askHidden('Passcode: '));
+      }
+      process.stdout.write(content);
       return;
     }
     case 'list': {
       for (const secret of await client.list()) {
-        process.stdout.write(`${secret.id}\t${secret.status}\t${secret.kind}\t${secret.expires_at}\t${secret.label ?? ''}\n`);
+        const fields = [secret.id, secret.status, secret.kind, secret.expires_at, secret.label];
+        process.stdout.write(`${fields.map(printable).join('\t')}\n`);
       }
       return;
     }
@@ -95,10 +156,11 @@ run(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`oncelink: ${(error as Error).message} (see oncelink --help)\n`);
     process.exit(2);
   }
+  if (error instanceof Interrupted) process.exit(130);
   if (error instanceof OncelinkError) {
-    process.stderr.write(`oncelink: ${error.message}\n`);
-    process.exit(EXIT_BY_STATUS[error.status] ?? 1);
+    process.stderr.write(`oncelink: ${printable(error.message)}\n`);
+    process.exit(error.code === 'insecure_link' ? 2 : (EXIT_BY_STATUS[error.status] ?? 1));
   }
-  process.stderr.write(`oncelink: ${(error as Error).message ?? String(error)}\n`);
+  process.stderr.write(`oncelink: ${printable((error as Error).message ?? String(error))}\n`);
   process.exit(1);
 });

@@ -28,9 +28,25 @@ export class OncelinkError extends Error {
   }
 }
 
+/** The public link routes: they never need a token, so none is ever sent on them. */
+const LINK_ROUTES = '/api/v1/links/';
+
+/** `localhost`, 127.0.0.0/8, ::1 and 127.0.0.0/8 mapped into IPv6 (as `URL` spells hostnames). */
+export function isLoopbackHost(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) ||
+    hostname === '[::1]' ||
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(hostname)
+  );
+}
+
 /**
  * A small typed client for the Oncelink API. `send` encrypts on this machine and returns the
  * share URL with the key in its fragment; `get` reveals and decrypts. The server never sees a key.
+ *
+ * The token goes only to `baseUrl`'s origin, and never on a link route: `get` of a link on
+ * another origin sends no credential at all, and refuses plain http unless the host is loopback.
  */
 export class OncelinkClient {
   constructor(
@@ -50,6 +66,7 @@ export class OncelinkClient {
 
   async get(url: string, passcode?: string): Promise<Uint8Array> {
     const { origin, token, key } = parseShareUrl(url);
+    if (origin !== this.origin()) assertSafeLinkOrigin(url);
     const { data } = await this.request<Data<RevealedContent>>(
       'POST',
       `/api/v1/links/${encodeURIComponent(token)}/reveal`,
@@ -73,13 +90,21 @@ export class OncelinkClient {
     await this.request('DELETE', `/api/v1/secrets/${encodeURIComponent(id)}`);
   }
 
+  private origin(): string {
+    return new URL(this.baseUrl).origin;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, base = this.baseUrl): Promise<T> {
+    const target = new URL(path, base);
     const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
+      headers.authorization = `Bearer ${this.token}`;
+    }
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      // No redirects: one could carry the request (and its token) to another origin, or to plain http.
+      response = await fetch(target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'error' });
     } catch {
       throw new OncelinkError(0, `Cannot reach ${base}.`);
     }
@@ -91,6 +116,20 @@ export class OncelinkClient {
     }
     return payload as T;
   }
+}
+
+/**
+ * A link on another origin than the configured server is fetched only over https, or over http
+ * to a loopback host; anything else is refused before any request (code `insecure_link`).
+ */
+function assertSafeLinkOrigin(url: string): void {
+  const { protocol, hostname, host } = new URL(url);
+  if (protocol === 'https:' || (protocol === 'http:' && isLoopbackHost(hostname))) return;
+  throw new OncelinkError(
+    0,
+    `Refusing ${protocol}//${host}: a link on another server than ONCELINK_URL is opened only over https (or http to this machine).`,
+    'insecure_link',
+  );
 }
 
 /** `…/s/{token}#{key}` → its parts; the key never leaves this process. */

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface Run {
@@ -7,15 +7,56 @@ export interface Run {
   stderr: string;
 }
 
+const BIN = join(__dirname, '../../bin/oncelink.js');
+
 /** Runs the built `oncelink` command as a user would, with `input` on stdin. */
 export function oncelink(args: string[], env: Record<string, string>, input?: Buffer | string): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [join(__dirname, '../../bin/oncelink.js'), ...args],
+      [BIN, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'buffer', timeout: 20_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
     );
     child.stdin!.end(input ?? '');
+  });
+}
+
+const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `oncelink` on a terminal (a pseudo-terminal made by util-linux `script`), typing `answer`
+ * and Enter once `prompt` shows. `output` is everything the terminal showed: stdout, stderr and
+ * any echo of what was typed.
+ */
+export function oncelinkOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  prompt: string,
+  answer: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', SHELL: '/bin/sh', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let output = '';
+    let typed = false;
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!typed && output.includes(prompt)) {
+        typed = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
