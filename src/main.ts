@@ -2,10 +2,15 @@ import 'reflect-metadata';
 import { createApp } from './bootstrap';
 import { startEmbeddedDatabase } from './common/database/embedded-database';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { checkDevelopmentKeyFile } from './config/encryption-key';
 
 function readConfig(): AppConfig {
   try {
-    return loadConfig(process.env);
+    const config = loadConfig(process.env);
+    // Here, before anything starts, rather than only in the keyring, where Nest would end the
+    // process with a stack trace instead of exit 78.
+    if (!config.encryptionKey) checkDevelopmentKeyFile(config.dataDir);
+    return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Invalid configuration: ${error.message}\n`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -179,7 +180,7 @@ describe('the plan:set operator command', () => {
       process.execPath,
       [join(__dirname, '../dist/scripts/set-plan.js'), owner.teamId, 'enterprise'],
       {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') },
         timeout: 30_000,
       },
     );

@@ -38,6 +38,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: randomBytes(32).toString('base64') }).nodeEnv).toBe('production');
   });
 
+  it('requires ENCRYPTION_KEY whenever DATABASE_URL is set, whatever NODE_ENV says', () => {
+    const databaseUrl = 'postgres://oncelink@db.internal:5432/oncelink';
+    for (const nodeEnv of [undefined, 'development', 'test', 'production']) {
+      const env = { DATABASE_URL: databaseUrl, ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}) };
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow('ENCRYPTION_KEY is required when DATABASE_URL is set');
+    }
+    const key = randomBytes(32).toString('base64');
+    expect(loadConfig({ DATABASE_URL: databaseUrl, ENCRYPTION_KEY: key }).encryptionKey).toBe(key);
+    // The embedded database (no DATABASE_URL) still runs on a development key kept in DATA_DIR.
+    expect(loadConfig({}).encryptionKey).toBeUndefined();
+  });
+
   it('reads TRUST_PROXY as a switch, a hop count or a list of addresses', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -51,7 +52,11 @@ describe('SIGTERM', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: db.url, ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}) });
+    server = await startServerProcess({
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
+    });
   });
   afterAll(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');

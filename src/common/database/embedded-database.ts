@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -8,9 +9,38 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/** Linux takes socket paths of up to 107 bytes, macOS 103. */
+const MAX_SOCKET_PATH = 100;
+
 /**
- * PostgreSQL compiled to WASM (PGlite), served over the wire protocol on a loopback port so the
- * app talks to it through the same `pg` driver, SQL and migrations as a real server.
+ * A directory for the socket that only this user may enter, so no other local user can
+ * connect (PGlite has no passwords). On disk it is DATA_DIR/pgsocket, checked and re-moded at
+ * each start, so a restart on the same data directory and port keeps the URL; in memory, or
+ * when that path would be too long for a socket, a fresh one under the temporary directory.
+ */
+function socketDirectory(dataDir: string | undefined, name: string): { dir: string; temporary: boolean } {
+  if (dataDir) {
+    const dir = resolve(join(dataDir, 'pgsocket'));
+    if (join(dir, name).length <= MAX_SOCKET_PATH) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const stat = lstatSync(dir);
+      if (!stat.isDirectory() || (process.getuid && stat.uid !== process.getuid())) {
+        throw new Error(`${dir} must be a directory owned by the user running Oncelink`);
+      }
+      chmodSync(dir, 0o700);
+      // Left behind by a process that did not stop; PGlite allows one owner of the data anyway.
+      rmSync(join(dir, name), { force: true });
+      return { dir, temporary: false };
+    }
+  }
+  // mkdtemp makes the directory 0700 under a name no one could have prepared.
+  return { dir: mkdtempSync(join(tmpdir(), 'oncelink-db-')), temporary: true };
+}
+
+/**
+ * PostgreSQL compiled to WASM (PGlite), served over the wire protocol on a Unix socket so the
+ * app talks to it through the same `pg` driver, SQL and migrations as a real server. The socket
+ * is `<dir>/.s.PGSQL.<port>`, PostgreSQL's naming, which `pg` finds from host=<dir> and the port.
  * `dataDir` undefined keeps it in memory (tests).
  */
 export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise<EmbeddedDatabase> {
@@ -19,14 +49,29 @@ export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise
     location = resolve(join(dataDir, 'pgdata'));
     mkdirSync(location, { recursive: true });
   }
+  const socketPort = port || 5432;
+  const socketName = `.s.PGSQL.${socketPort}`;
+  const { dir, temporary } = socketDirectory(dataDir, socketName);
+  const removeDir = () => {
+    if (temporary) rmSync(dir, { recursive: true, force: true });
+  };
   const db = await PGlite.create(location);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 32 });
-  await server.start();
+  const server = new PGLiteSocketServer({ db, path: join(dir, socketName), maxConnections: 32 });
+  try {
+    await server.start();
+    chmodSync(join(dir, socketName), 0o600);
+  } catch (error) {
+    await db.close();
+    removeDir();
+    throw error;
+  }
   return {
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    // An encoded absolute path as the host is how `pg` (and so TypeORM) take a socket directory.
+    url: `postgres://postgres@${encodeURIComponent(dir)}:${socketPort}/postgres`,
     async stop() {
       await server.stop();
       await db.close();
+      removeDir();
     },
   };
 }

@@ -1,20 +1,20 @@
 import { Logger, Provider } from '@nestjs/common';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { developmentKey } from '../../config/encryption-key';
 import { Keyring } from './keyring';
 
-/** Outside production a missing key is generated once into DATA_DIR (production requires ENCRYPTION_KEY). */
+/**
+ * ENCRYPTION_KEY, or else (embedded database, outside production) the development key in
+ * DATA_DIR, generated once. main.ts checks that file before anything starts, so a bad one stops
+ * the start with exit 78; here it still throws rather than encrypt with a wrong-sized key.
+ */
 function activeKey(config: AppConfig): Buffer {
   if (config.encryptionKey) return Buffer.from(config.encryptionKey, 'base64');
-  const file = join(config.dataDir, 'encryption.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(config.dataDir, { recursive: true });
-  const key = randomBytes(32);
-  writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
-  new Logger('Keyring').warn(`ENCRYPTION_KEY is not set; generated a development key in ${file}. Set ENCRYPTION_KEY in production.`);
+  const { key, file, generated } = developmentKey(config.dataDir);
+  if (generated) {
+    new Logger('Keyring').warn(`ENCRYPTION_KEY is not set; generated a development key in ${file}. Set ENCRYPTION_KEY in production.`);
+  }
   return key;
 }
 

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './app-config';
+
+const KEY_BYTES = 32;
+/** 32 bytes in base64 are 43 characters and one `=` (Buffer.from would skip anything else). */
+const KEY_FILE_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+
+function keyFile(dataDir: string): string {
+  return join(dataDir, 'encryption.key');
+}
+
+/** The key in `file`, or a ConfigError naming the file when it is not exactly 32 bytes in base64. */
+function readKeyFile(file: string): Buffer {
+  const text = readFileSync(file, 'utf8').trim();
+  if (!KEY_FILE_PATTERN.test(text) || Buffer.from(text, 'base64').length !== KEY_BYTES) {
+    throw new ConfigError(
+      `${file} must hold a key of exactly ${KEY_BYTES} bytes encoded in base64: fix or remove it, or set ENCRYPTION_KEY`,
+    );
+  }
+  return Buffer.from(text, 'base64');
+}
+
+/** Stops the start (main.ts, before anything runs) on a development key file that is there but unusable. */
+export function checkDevelopmentKeyFile(dataDir: string): void {
+  const file = keyFile(dataDir);
+  if (existsSync(file)) readKeyFile(file);
+}
+
+/**
+ * The development key in `DATA_DIR/encryption.key`, used only without ENCRYPTION_KEY (which
+ * loadConfig requires in production and with DATABASE_URL), generated when there is no file.
+ * A file that is not 32 bytes throws: using it would encrypt with a wrong-sized key, and
+ * replacing it would lose every secret encrypted so far.
+ */
+export function developmentKey(dataDir: string): { key: Buffer; file: string; generated: boolean } {
+  const file = keyFile(dataDir);
+  if (existsSync(file)) return { key: readKeyFile(file), file, generated: false };
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(KEY_BYTES);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+  return { key, file, generated: true };
+}

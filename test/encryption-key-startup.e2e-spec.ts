@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './support/free-port';
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs the built server as `npm start` does (NODE_ENV unset) and waits for it to stop by itself;
+ * one still running after 20 s has started, which these cases must never do.
+ */
+async function runServer(env: Record<string, string>): Promise<Exit> {
+  const child = spawn(process.execPath, [join(__dirname, '../dist/src/main.js')], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PORT: String(await freePort()), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+describe('the encryption key at start-up', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'oncelink-keys-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('stops with 78 naming ENCRYPTION_KEY when DATABASE_URL is set without it, and writes no key file', async () => {
+    // Never reached: the start stops before any connection.
+    const result = await runServer({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://oncelink@127.0.0.1:1/oncelink' });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('ENCRYPTION_KEY is required when DATABASE_URL is set');
+    expect(existsSync(join(dataDir, 'encryption.key'))).toBe(false);
+  });
+
+  it.each([
+    ['a short key', randomBytes(16).toString('base64')],
+    ['a long key', randomBytes(33).toString('base64')],
+    ['an empty file', ''],
+    ['text that is not base64', 'this is not a key, it is a sentence of 44 ch'],
+  ])('stops with 78 naming the key file when DATA_DIR/encryption.key holds %s', async (_what, content) => {
+    const file = join(dataDir, 'encryption.key');
+    writeFileSync(file, content, { mode: 0o600 });
+    const result = await runServer({ DATA_DIR: dataDir });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(file);
+    expect(result.stderr).toContain('32 bytes');
+  });
+});
