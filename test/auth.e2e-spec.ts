@@ -60,6 +60,22 @@ describe('auth', () => {
   });
 
   describe('POST /api/v1/auth/token', () => {
+    it('caps a user at 50 active tokens in a team, even when 55 are asked for at once', async () => {
+      const user = await newUser(t.baseUrl);
+      const mint = () =>
+        api()
+          .post('/api/v1/auth/token')
+          .send({ email: user.email, password: user.password, device_name: 'many', abilities: ['secrets:read'] });
+      const answers = await Promise.all(Array.from({ length: 55 }, mint));
+      expect(answers.filter((res) => res.status === 201)).toHaveLength(50);
+      const refused = answers.filter((res) => res.status === 422);
+      expect(refused).toHaveLength(5);
+      expect(refused[0].body.errors).toEqual({ team_id: ['You already hold 50 active tokens in this team; revoke one first.'] });
+      const pat = answers.find((res) => res.status === 201)!.body.data;
+      await api().delete(`/api/v1/auth/tokens/${pat.id}`).set(bearer(pat.token)).expect(204);
+      await mint().expect(201);
+    }, 120_000);
+
     let user: TestUser;
     beforeAll(async () => {
       user = await newUser(t.baseUrl);
@@ -145,6 +161,18 @@ describe('auth', () => {
       const res = await api().get('/api/v1/account').set(headers).expect(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
       expect(res.body).toEqual({ message: 'Unauthenticated.' });
+    });
+
+    it('takes a token only from the Authorization header, never from the query string or the body', async () => {
+      const pat = await newToken(t.baseUrl, user);
+      const basic = { Authorization: 'Basic dXNlcjpwYXNz' };
+      await api().get(`/api/v1/account?access_token=${pat}`).set(basic).expect(401);
+      await api().get(`/api/v1/account?access_token=${pat}`).expect(401);
+      await api().post('/api/v1/teams').set(basic).send({ name: 'x', access_token: pat }).expect(401);
+      await api()
+        .get('/api/v1/account')
+        .set({ Authorization: `bearer ${pat}` })
+        .expect(200);
     });
 
     it('answers 401 for a well-formed token that was never issued', async () => {

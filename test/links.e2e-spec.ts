@@ -3,6 +3,9 @@ import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
+// The module object itself (an ES namespace import cannot be spied on), as the app's own import reads it.
+const argon2 = jest.requireActual<typeof import('argon2')>('argon2');
+
 describe('links', () => {
   const t = useTestApp();
   const api = t.http;
@@ -107,6 +110,47 @@ describe('links', () => {
       const [row] = await t.dataSource.query('SELECT ciphertext, passcode_hash, status FROM secrets WHERE id = $1', [secret.id]);
       expect(row).toEqual({ ciphertext: null, passcode_hash: null, status: 'burned' });
     });
+
+    it('judges at most five of 16 parallel guesses, and a right one among them gives its attempt back', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 2 }, pat);
+      const judged = jest.spyOn(argon2, 'verify');
+      try {
+        const guesses = await Promise.all(
+          Array.from({ length: 16 }, (_, i) => reveal(t.baseUrl, secret.token, { passcode: `wrong guess ${i}` })),
+        );
+        expect(judged).toHaveBeenCalledTimes(5);
+        const statuses = guesses.map((res) => res.status).sort();
+        expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+        expect(statuses.every((status) => [401, 410, 429].includes(status))).toBe(true);
+      } finally {
+        judged.mockRestore();
+      }
+      await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
+
+      const other = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 2 }, pat);
+      await reveal(t.baseUrl, other.token, { passcode: 'wrong' }).expect(401);
+      await reveal(t.baseUrl, other.token, { passcode: 'open sesame' }).expect(200);
+      const [row] = await t.dataSource.query('SELECT failed_attempts FROM secrets WHERE id = $1', [other.id]);
+      expect(row).toEqual({ failed_attempts: 1 });
+    });
+
+    it('keeps answering passcode reveals while a flood of logins fills the login gate', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
+      let flooding = true;
+      const flood = Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          api()
+            .post('/api/v1/auth/token')
+            .send({ email: `nobody-${i}@example.test`, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] }),
+        ),
+      ).finally(() => (flooding = false));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const res = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' });
+      // Answered while the logins are still queued, not after them.
+      expect([res.status, flooding]).toEqual([200, true]);
+      const statuses = (await flood).map((answer) => answer.status);
+      expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
+    }, 120_000);
 
     it('stores the passcode only as an argon2id hash', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);

@@ -56,7 +56,7 @@ describe('the plan assertions', () => {
 describe('withRateOverrides', () => {
   it('applies the operator’s RATE_LIMIT_* overrides and keeps the plan’s rates otherwise', () => {
     const plans = withRateOverrides({ free: { perMinute: 7, perSecond: undefined }, pro: {} });
-    expect(plans.free.rates).toEqual({ perMinute: 7, perSecond: PLANS.free.rates.perSecond });
+    expect(plans.free.rates).toEqual({ ...PLANS.free.rates, perMinute: 7 });
     expect(plans.pro.rates).toEqual(PLANS.pro.rates);
     expect(PLANS.free.rates.perMinute).not.toBe(7);
   });

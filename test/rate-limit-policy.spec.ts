@@ -1,6 +1,7 @@
 import type { TokenAuth } from '../src/auth/auth-context';
 import { withRateOverrides } from '../src/billing/plan-rules';
 import { loadConfig } from '../src/config/app-config';
+import { addressKey } from '../src/geo/address-key';
 import { rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
 
 type Request = Parameters<typeof rateBudgetFor>[0];
@@ -22,56 +23,83 @@ const token = (teamPlan: TokenAuth['teamPlan'], tokenId = 'tok-1'): TokenAuth =>
   mode: 'live',
 });
 
-const request = (fields: { ip?: string; url?: string; user?: Request['user']; body?: unknown }): Request =>
-  ({ ip: '203.0.113.7', url: '/api/v1/secrets', ...fields }) as unknown as Request;
+const request = (fields: { ip?: string; url?: string; route?: string; user?: Request['user']; body?: unknown }): Request =>
+  ({
+    ip: '203.0.113.7',
+    url: fields.url ?? '/api/v1/secrets',
+    routeOptions: { url: fields.route ?? fields.url },
+    ...fields,
+  }) as unknown as Request;
+
+const budget = (fields: Parameters<typeof request>[0], route: Parameters<typeof rateBudgetFor>[1], authenticated = false) =>
+  rateBudgetFor(request(fields), route, authenticated, limits, ratesOf);
 
 describe('rateBudgetFor', () => {
   it('spends nothing on routes that say none', () => {
-    expect(rateBudgetFor(request({}), 'none', false, limits, ratesOf)).toBeNull();
+    expect(budget({}, 'none')).toBeNull();
   });
 
-  it('gives a free token its plan’s minute budget and per-second burst, keyed on the token', () => {
-    expect(rateBudgetFor(request({ user: token('free') }), undefined, true, limits, ratesOf)).toEqual({
-      tracker: 'token:tok-1',
-      limit: 240,
-      ttlMs: 60_000,
-      burst: { limit: 40, ttlMs: 1000 },
-    });
+  it('gives a free token its minute budget, its team’s, and the per-second burst', () => {
+    expect(budget({ user: token('free') }, undefined, true)?.windows).toEqual([
+      { tracker: 'token:tok-1', limit: 240, ttlMs: 60_000 },
+      { tracker: 'team:team-1', limit: 600, ttlMs: 60_000 },
+      { tracker: 'burst:token:tok-1', limit: 40, ttlMs: 1000 },
+    ]);
   });
 
-  it('gives a pro token the pro budget, without a burst window', () => {
-    expect(rateBudgetFor(request({ user: token('pro', 'tok-2') }), undefined, true, limits, ratesOf)).toEqual({
-      tracker: 'token:tok-2',
-      limit: 1000,
-      ttlMs: 60_000,
-      burst: undefined,
-    });
+  it('gives a pro token the pro budgets, without a burst window', () => {
+    expect(budget({ user: token('pro', 'tok-2') }, undefined, true)?.windows).toEqual([
+      { tracker: 'token:tok-2', limit: 1000, ttlMs: 60_000 },
+      { tracker: 'team:team-1', limit: 5000, ttlMs: 60_000 },
+    ]);
   });
 
   it('charges a refused token to its address, not to the token', () => {
-    const budget = rateBudgetFor(request({ user: token('pro') }), undefined, false, limits, ratesOf);
-    expect(budget).toEqual({ tracker: 'unauthenticated:203.0.113.7', limit: 60, ttlMs: 60_000 });
+    expect(budget({ user: token('pro') }, undefined, false)?.windows).toEqual([
+      { tracker: 'unauthenticated:203.0.113.7', limit: 60, ttlMs: 60_000 },
+    ]);
   });
 
   it('counts link routes per address per hour', () => {
-    expect(rateBudgetFor(request({ url: '/api/v1/links/abc' }), 'links', false, limits, ratesOf)).toEqual({
-      tracker: 'links:203.0.113.7',
-      limit: 300,
-      ttlMs: 3_600_000,
-    });
+    expect(budget({ url: '/api/v1/links/abc' }, 'links')?.windows).toEqual([
+      { tracker: 'links:203.0.113.7', limit: 300, ttlMs: 3_600_000 },
+    ]);
   });
 
   it('counts anonymous creation per address per hour', () => {
-    const budget = rateBudgetFor(request({ user: { kind: 'anonymous' } }), undefined, false, limits, ratesOf);
-    expect(budget).toEqual({ tracker: 'anonymous:203.0.113.7', limit: 20, ttlMs: 3_600_000 });
+    expect(budget({ user: { kind: 'anonymous' } }, undefined)?.windows).toEqual([
+      { tracker: 'anonymous:203.0.113.7', limit: 20, ttlMs: 3_600_000 },
+    ]);
   });
 
-  it('keys logins on the account (case-insensitively) and the address', () => {
-    const login = (email: string, ip = '203.0.113.7') =>
-      rateBudgetFor(request({ url: '/api/v1/auth/token', body: { email }, ip }), 'login', false, limits, ratesOf)!.tracker;
-    expect(login('Ada@Example.test')).toBe(login('ada@example.test'));
-    expect(login('ada@example.test')).not.toBe(login('bob@example.test'));
-    expect(login('ada@example.test')).not.toBe(login('ada@example.test', '198.51.100.1'));
-    expect(rateBudgetFor(request({ url: '/api/v1/auth/token', body: {} }), 'login', false, limits, ratesOf)!.limit).toBe(10);
+  describe('logins', () => {
+    const login = (email: string, fields: { ip?: string; url?: string } = {}) =>
+      budget({ route: '/api/v1/auth/token', url: '/api/v1/auth/token', body: { email }, ...fields }, 'login')!.windows;
+
+    it('spends per account and address, per address, and per account', () => {
+      expect(login('ada@example.test').map((window) => [window.tracker.split(':')[0], window.limit])).toEqual([
+        ['login', 10],
+        ['login-address', 30],
+        ['login-account', 20],
+      ]);
+    });
+
+    it('keys on the account case-insensitively, and on the route pattern, never the raw URL', () => {
+      expect(login('Ada@Example.test')).toEqual(login('ada@example.test'));
+      expect(login('ada@example.test', { url: '/api/v1/auth/%74oken' })).toEqual(login('ada@example.test'));
+      expect(login('ada@example.test')[0]).not.toEqual(login('bob@example.test')[0]);
+      expect(login('ada@example.test')[1]).toEqual(login('bob@example.test')[1]);
+      expect(login('ada@example.test', { ip: '198.51.100.1' })[2]).toEqual(login('ada@example.test')[2]);
+    });
+  });
+});
+
+describe('addressKey', () => {
+  it('counts an IPv6 client by its /64 and an IPv4 client by its address', () => {
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:db8:1:2:ffff:ffff:ffff:ffff'));
+    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('203.0.113.7', 24)).toBe(addressKey('203.0.113.250', 24));
   });
 });

@@ -111,6 +111,26 @@ describe('rate limits', () => {
       await attempt(`other-${randomBytes(3).toString('hex')}@example.test`).expect(401);
     });
 
+    it('judges at most the budget of 40 logins spread over spellings of the path', async () => {
+      const user = await newUser(t.baseUrl);
+      const spellings = [
+        '/api/v1/auth/token',
+        '/api/v1/auth/%74oken',
+        '/api/v1/auth/t%6Fken',
+        '/api/v1/auth/toke%6E',
+        '/api/v1/auth/token?x=1',
+      ];
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await supertest(t.baseUrl)
+          .post(spellings[i % spellings.length])
+          .send({ email: user.email, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] });
+        statuses.push(res.status);
+      }
+      expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(37);
+    });
+
     it('counts requests with a bad token against the address, and they carry the headers', async () => {
       const res = await supertest(t.baseUrl).get('/api/v1/account').set(bearer('olk_live_garbage')).expect(401);
       expect(res.headers['x-ratelimit-limit']).toBe('2');
@@ -148,6 +168,35 @@ describe('rate limits', () => {
           expect(res.headers['retry-after']).toBeUndefined();
         }
       }
+    });
+  });
+
+  describe('logins from many addresses, and for many accounts', () => {
+    const t = useTestApp({
+      env: limited({
+        TRUST_PROXY: 'loopback',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '100',
+        RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE: '4',
+        RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '5',
+      }),
+    });
+    const attempt = (email: string, from: string) =>
+      supertest(t.baseUrl)
+        .post('/api/v1/auth/token')
+        .set('X-Forwarded-For', from)
+        .send({ email, password: 'wrong password!', device_name: 'x', abilities: ['secrets:read'] });
+
+    it('limits one address trying many accounts', async () => {
+      const statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push((await attempt(`guess-${i}@example.test`, '198.51.100.1')).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
+    });
+
+    it('limits one account tried from many addresses', async () => {
+      const user = await newUser(t.baseUrl);
+      const statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push((await attempt(user.email, `203.0.113.${i + 1}`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     });
   });
 });

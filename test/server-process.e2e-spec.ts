@@ -35,6 +35,10 @@ describe('the server process', () => {
     await reveal(server.baseUrl, secret.token, { passcode: 'passcode-in-logs?' }).expect(200);
     await fetch(`${server.baseUrl}/api/v1/links/${secret.token}?access_token=${pat}`);
     await fetch(`${server.baseUrl}/s/${secret.token}`);
+    // Percent-encoded spellings of the same routes, and of unrouted paths.
+    await fetch(`${server.baseUrl}/api/v1/%6Cinks/${secret.token}`);
+    await fetch(`${server.baseUrl}/%73/${secret.token}`);
+    await fetch(`${server.baseUrl}/api/v1/%6Cinks/${secret.token}/nothing-here`);
     const unknownToken = `unknown-${randomBytes(16).toString('hex')}`;
     expect((await fetch(`${server.baseUrl}/api/v1/links/${unknownToken}`)).status).toBe(404);
     await fetch(`${server.baseUrl}/s/${unknownToken}`);
@@ -73,6 +77,7 @@ describe('configuration at start-up', () => {
     const db = await createTestDatabase();
     const server = await startServerProcess({
       DATABASE_URL: db.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
       TRUST_PROXY: trustProxy,
       ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),

@@ -32,6 +32,7 @@ export class AccountTokensService {
 
     const actor = { teamId: membership.team.id, type: 'user' as const, id: user.id, name: user.name };
     const { token, record } = await this.db.transaction(async (manager) => {
+      await this.teams.lockMember(membership.team.id, user.id, manager);
       const minted = await this.tokens.mint(
         {
           teamId: membership.team.id,

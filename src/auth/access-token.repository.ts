@@ -75,6 +75,16 @@ export class AccessTokenRepository {
     });
   }
 
+  /** Tokens of the user in the team that have not expired. */
+  async countActive(teamId: string, userId: string, manager?: EntityManager): Promise<number> {
+    const [row]: { active: number }[] = await (manager ?? this.db.manager).query(
+      `SELECT count(*)::int AS active FROM access_tokens
+        WHERE team_id = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > now())`,
+      [teamId, userId],
+    );
+    return row.active;
+  }
+
   /** Every token a user holds for a team: they stop authenticating on the next request. */
   async deleteAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
     await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId });

@@ -2,25 +2,40 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { Semaphore } from '../common/concurrency/semaphore';
 
-/** argon2id for account passwords and secret passcodes, with bounded concurrency. */
+/**
+ * argon2id for account passwords and secret passcodes, with bounded concurrency (64 MiB a hash).
+ * Passcodes at reveal have their own gate, so a flood of logins or registrations (which the
+ * per-address and per-account login budgets already refuse early) cannot starve them.
+ */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
-  private readonly gate = new Semaphore(4, 256);
+  // Together no more than libuv's four threads, where argon2 runs: a reveal's hash never queues
+  // behind the logins' in the thread pool either.
+  private readonly accounts = new Semaphore(3, 256);
+  private readonly reveals = new Semaphore(1, 64);
   private dummyHash = '';
 
   async onModuleInit(): Promise<void> {
     this.dummyHash = await argon2.hash('oncelink-timing-equaliser', { type: argon2.argon2id });
   }
 
+  /** Passwords at registration and passcodes at creation. */
   hash(plain: string): Promise<string> {
-    return this.gate.run(() => argon2.hash(plain, { type: argon2.argon2id }));
+    return this.accounts.run(() => argon2.hash(plain, { type: argon2.argon2id }));
   }
 
-  /** With no stored hash, still does the full work, so the answer takes the same time either way. */
+  /** A login. With no stored hash, still does the full work, so the answer takes the same time either way. */
   verify(hash: string | null, plain: string): Promise<boolean> {
-    return this.gate.run(async () => {
-      const matches = await argon2.verify(hash ?? this.dummyHash, plain);
-      return hash !== null && matches;
-    });
+    return this.accounts.run(() => this.check(hash, plain));
+  }
+
+  /** A passcode at reveal, through its own gate. */
+  verifyPasscode(hash: string | null, plain: string): Promise<boolean> {
+    return this.reveals.run(() => this.check(hash, plain));
+  }
+
+  private async check(hash: string | null, plain: string): Promise<boolean> {
+    const matches = await argon2.verify(hash ?? this.dummyHash, plain);
+    return hash !== null && matches;
   }
 }

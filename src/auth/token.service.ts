@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
 import type { Page } from '../common/http/pagination';
 import type { Ability } from './ability';
 import { AccessToken } from './access-token.entity';
@@ -23,12 +24,22 @@ export interface MintedToken {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Active tokens one user may hold in one team; each has its own rate budget, the team's caps them all. */
+export const MAX_ACTIVE_TOKENS = 50;
+
 /** Issues, lists and revokes personal access tokens for people and service accounts alike. */
 @Injectable()
 export class TokenService {
   constructor(private readonly tokens: AccessTokenRepository) {}
 
+  /**
+   * Call inside a transaction that holds the user's membership row locked, so concurrent mints
+   * count one after another.
+   */
   async mint(input: MintTokenInput, manager?: EntityManager): Promise<MintedToken> {
+    if ((await this.tokens.countActive(input.teamId, input.userId, manager)) >= MAX_ACTIVE_TOKENS) {
+      throw ApiError.field('team_id', `You already hold ${MAX_ACTIVE_TOKENS} active tokens in this team; revoke one first.`);
+    }
     const token = generatePat(input.mode);
     const record = await this.tokens.insert(
       {

@@ -19,6 +19,8 @@ export interface Plan {
 
 export interface TokenRates {
   perMinute: number;
+  /** What all of a team's tokens together may send, so minting tokens does not multiply it. */
+  teamPerMinute: number;
   perSecond?: number;
 }
 
@@ -34,7 +36,7 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 5,
     fileBytes: 0,
     features: { webhooks: false, geo_blocking: false, files: false },
-    rates: { perMinute: 240, perSecond: 40 },
+    rates: { perMinute: 240, teamPerMinute: 600, perSecond: 40 },
   },
   pro: {
     name: 'pro',
@@ -43,7 +45,7 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 50,
     fileBytes: 100 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
-    rates: { perMinute: 1000 },
+    rates: { perMinute: 1000, teamPerMinute: 5000 },
   },
   enterprise: {
     name: 'enterprise',
@@ -52,6 +54,6 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 1000,
     fileBytes: 1024 * MIB,
     features: { webhooks: true, geo_blocking: true, files: true },
-    rates: { perMinute: 10_000 },
+    rates: { perMinute: 10_000, teamPerMinute: 50_000 },
   },
 };

@@ -13,6 +13,8 @@ export interface RateLimitConfig {
   anonymousPerHour: number;
   linksPerHour: number;
   loginPerMinute: number;
+  loginPerAddressPerMinute: number;
+  loginPerAccountPerMinute: number;
   unauthenticatedPerMinute: number;
 }
 
@@ -137,6 +139,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     .filter(Boolean);
   oldKeys.forEach((key, i) => masterKey({ [`ENCRYPTION_KEYS_OLD[${i}]`]: key }, `ENCRYPTION_KEYS_OLD[${i}]`));
   const encryptionKey = masterKey(env, 'ENCRYPTION_KEY');
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  // The development key in DATA_DIR is for the embedded database only: a key generated next to
+  // one server's files would encrypt a shared database with a key no other instance has.
+  if (databaseUrl && !encryptionKey) {
+    throw new ConfigError('ENCRYPTION_KEY is required when DATABASE_URL is set (32 bytes encoded in base64)');
+  }
   if (nodeEnv === 'production' && !encryptionKey) {
     throw new ConfigError('ENCRYPTION_KEY is required in production');
   }
@@ -150,7 +158,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     host,
     publicUrl,
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir: env.DATA_DIR || './data',
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -177,6 +185,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       anonymousPerHour: int(env, 'RATE_LIMIT_ANONYMOUS_PER_HOUR', 20, 1, 1_000_000),
       linksPerHour: int(env, 'RATE_LIMIT_LINKS_PER_HOUR', 300, 1, 1_000_000),
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),
+      loginPerAddressPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE', 30, 1, 1_000_000),
+      loginPerAccountPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
       unauthenticatedPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1_000_000),
     },
     stripe: {

@@ -3,15 +3,19 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/auth-context';
 import type { PlanName, TokenRates } from '../billing/plans';
 import type { RateLimitConfig } from '../config/app-config';
+import { addressKey } from '../geo/address-key';
 import type { PublicBudget } from './rate-limit.decorator';
 
-export interface RateBudget {
-  /** Whose counter: a token, an address, or an account at an address. */
+export interface RateWindow {
+  /** Whose counter: a token, a team, an address (IPv6 by /64), an account. */
   tracker: string;
   limit: number;
   ttlMs: number;
-  /** A second, short window (free plan: 40 a second), or none. */
-  burst?: { limit: number; ttlMs: number };
+}
+
+/** Every window a request spends from; any one exhausted refuses it. X-RateLimit-* describe the first. */
+export interface RateBudget {
+  windows: RateWindow[];
 }
 
 const SECOND = 1000;
@@ -20,7 +24,7 @@ const HOUR = 60 * MINUTE;
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
-/** Decides which budget a request spends, from who is calling and what the route says. */
+/** Decides which budgets a request spends, from who is calling and what the route says. */
 export function rateBudgetFor(
   request: FastifyRequest & { user?: AuthContext; body?: unknown },
   routeBudget: PublicBudget | undefined,
@@ -32,18 +36,31 @@ export function rateBudgetFor(
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
     const rates = tokenRates(user.teamPlan);
-    const burst = rates.perSecond ? { limit: rates.perSecond, ttlMs: SECOND } : undefined;
-    return { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE, burst };
+    const windows = [
+      { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE },
+      // Minting more tokens does not multiply what a team may send.
+      { tracker: `team:${user.teamId}`, limit: rates.teamPerMinute, ttlMs: MINUTE },
+    ];
+    if (rates.perSecond) windows.push({ tracker: `burst:token:${user.tokenId}`, limit: rates.perSecond, ttlMs: SECOND });
+    return { windows };
   }
-  const ip = request.ip;
-  if (routeBudget === 'links') return { tracker: `links:${ip}`, limit: limits.linksPerHour, ttlMs: HOUR };
+  const address = addressKey(request.ip);
+  if (routeBudget === 'links') return { windows: [{ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR }] };
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
-    const account = typeof email === 'string' ? email.toLowerCase() : '';
-    // Per route too: registering an address must not use up its owner's login attempts.
-    const route = request.url.split('?')[0];
-    return { tracker: `login:${route}:${digest(account)}:${ip}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
+    const account = digest(typeof email === 'string' ? email.toLowerCase() : '');
+    // The route pattern, never the raw URL: /api/v1/auth/%74oken is the same route with the same budget.
+    // Per route too, so registering an address does not use up its owner's login attempts.
+    const route = request.routeOptions.url ?? 'unrouted';
+    return {
+      windows: [
+        { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE },
+        // Many accounts from one address, and one account from many addresses.
+        { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
+        { tracker: `login-account:${route}:${account}`, limit: limits.loginPerAccountPerMinute, ttlMs: MINUTE },
+      ],
+    };
   }
-  if (user?.kind === 'anonymous') return { tracker: `anonymous:${ip}`, limit: limits.anonymousPerHour, ttlMs: HOUR };
-  return { tracker: `unauthenticated:${ip}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE };
+  if (user?.kind === 'anonymous') return { windows: [{ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR }] };
+  return { windows: [{ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE }] };
 }

@@ -50,21 +50,17 @@ export class RateLimiter {
     const budget = rateBudgetFor(request, routeBudget, authenticated, this.config.rateLimit, (plan) => this.rates.tokenRates(plan));
     if (!budget) return;
 
-    if (budget.burst) {
-      const burst = await this.storage.increment(
-        `burst:${budget.tracker}`,
-        budget.burst.ttlMs,
-        budget.burst.limit,
-        budget.burst.ttlMs,
-        'burst',
-      );
-      if (burst.isBlocked) this.refuse(reply, budget.limit, burst.timeToBlockExpire);
-    }
-    const window = await this.storage.increment(`window:${budget.tracker}`, budget.ttlMs, budget.limit, budget.ttlMs, 'window');
-    if (window.isBlocked) this.refuse(reply, budget.limit, window.timeToBlockExpire);
-    reply.header('X-RateLimit-Limit', budget.limit);
-    reply.header('X-RateLimit-Remaining', Math.max(0, budget.limit - window.totalHits));
-    reply.header('X-RateLimit-Reset', window.timeToExpire);
+    const spent = await Promise.all(
+      budget.windows.map((window) =>
+        this.storage.increment(`window:${window.tracker}`, window.ttlMs, window.limit, window.ttlMs, 'window'),
+      ),
+    );
+    const [shown] = budget.windows;
+    const blocked = spent.find((counter) => counter.isBlocked);
+    if (blocked) this.refuse(reply, shown.limit, blocked.timeToBlockExpire);
+    reply.header('X-RateLimit-Limit', shown.limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, shown.limit - spent[0].totalHits));
+    reply.header('X-RateLimit-Reset', spent[0].timeToExpire);
   }
 
   private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {

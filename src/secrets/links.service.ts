@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
+import { addressKey } from '../geo/address-key';
 import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -60,34 +61,51 @@ export class LinksService {
     if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
       throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');
     }
-    if (secret.hasPasscode) await this.checkPasscode(secret, dto.passcode);
-    const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client);
+    const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode) : 0;
+    const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client, refund);
     // Spent by someone else in the meantime.
     if (!spent) throw goneError(await this.findByToken(tokenHash));
     return spent;
   }
 
-  /** Distinct reporters (by address) past the threshold suspend the link and destroy the content. */
+  /**
+   * Distinct reporters past the threshold suspend the link and destroy the content. A reporter
+   * is a network (an IPv4 /24, an IPv6 /64), so a client with a handful of addresses cannot
+   * suspend a link alone.
+   */
   async report(token: string, dto: ReportDto, client: ClientInfo): Promise<void> {
     const secret = await this.findActive(token);
-    const reporter = createHash('sha256').update(`${secret.id}:${client.ip}`).digest();
+    const reporter = createHash('sha256')
+      .update(`${secret.id}:${addressKey(client.ip, 24)}`)
+      .digest();
     const reporters = await this.reports.add(secret.id, reporter, dto.reason);
     if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id);
   }
 
-  private async checkPasscode(secret: Secret, passcode: string | undefined): Promise<void> {
+  /**
+   * Judges a guess only after reserving one of the five attempts, so parallel guesses cannot
+   * outrun the count; the fifth wrong one burns the secret. Answers the attempts to give back
+   * (1: the guess was right).
+   */
+  private async checkPasscode(secret: Secret, passcode: string | undefined): Promise<number> {
     if (passcode === undefined) {
       throw new ApiError(401, 'This secret requires a passcode.', {
         code: 'passcode_required',
-        attempts_remaining: MAX_PASSCODE_ATTEMPTS - secret.failedAttempts,
+        attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - secret.failedAttempts),
       });
     }
-    if (await this.hasher.verify(secret.passcodeHash, passcode)) return;
-    const failed = await this.secrets.recordFailedPasscode(secret.id, MAX_PASSCODE_ATTEMPTS);
-    if (failed === null) throw goneError(await this.findByToken(secret.tokenHash));
+    const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);
+    if (reserved === null) {
+      const current = await this.findByToken(secret.tokenHash);
+      if (statusOf(current) !== 'active') throw goneError(current);
+      // Every attempt left is being judged right now; one of them may still give its attempt back.
+      throw new ApiError(429, 'Passcode attempts are being checked; try again shortly.', {}, { 'Retry-After': '1' });
+    }
+    if (await this.hasher.verifyPasscode(secret.passcodeHash, passcode)) return 1;
+    if (reserved >= MAX_PASSCODE_ATTEMPTS) await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS);
     throw new ApiError(401, 'The passcode is incorrect.', {
       code: 'passcode_incorrect',
-      attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - failed),
+      attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved),
     });
   }
 

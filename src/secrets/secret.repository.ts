@@ -57,6 +57,7 @@ const REVEAL = `
   WITH spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
+        failed_attempts = s.failed_attempts - $6,
         views_remaining = CASE WHEN s.expire_mode = 'views' THEN s.views_remaining - 1 END,
         last_viewed_at = now(),
         updated_at = now(),
@@ -127,8 +128,10 @@ export class SecretRepository {
     keyIds: string[],
     checked: boolean,
     viewer: { ip: string; country: string | null },
+    refundedAttempts = 0,
   ): Promise<SpentView | null> {
-    const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, [tokenHash, keyIds, checked, viewer.ip, viewer.country]);
+    const values = [tokenHash, keyIds, checked, viewer.ip, viewer.country, refundedAttempts];
+    const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, values);
     return rows[0] ?? null;
   }
 
@@ -159,22 +162,29 @@ export class SecretRepository {
     ]);
   }
 
-  /** Counts a wrong passcode; the fifth burns the secret in the same statement. */
-  async recordFailedPasscode(id: string, maxAttempts: number): Promise<number | null> {
-    const rows = await updateReturning<{ failed_attempts: number }>(
-      this.manager(),
-      `UPDATE secrets SET
-          failed_attempts = failed_attempts + 1,
-          status = CASE WHEN failed_attempts + 1 >= $2 THEN 'burned' ELSE status END,
-          ciphertext = CASE WHEN failed_attempts + 1 >= $2 THEN NULL ELSE ciphertext END,
-          iv = CASE WHEN failed_attempts + 1 >= $2 THEN NULL ELSE iv END,
-          passcode_hash = CASE WHEN failed_attempts + 1 >= $2 THEN NULL ELSE passcode_hash END,
-          destroyed_at = CASE WHEN failed_attempts + 1 >= $2 THEN now() ELSE destroyed_at END
-        WHERE id = $1 AND status = 'active' AND expires_at > now()
+  /**
+   * Reserves one passcode attempt before the guess is judged, in one conditional statement, so
+   * however many guesses arrive at once (on however many instances) at most `maxAttempts` are
+   * ever judged. Null when none is left (or the secret is no longer active). A right guess gives
+   * its attempt back in the reveal statement.
+   */
+  async reservePasscodeAttempt(id: string, maxAttempts: number): Promise<number | null> {
+    const rows = await this.sql.rows<{ failed_attempts: number }>(
+      'secret_passcode_reserve',
+      `UPDATE secrets SET failed_attempts = failed_attempts + 1
+        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts < $2
         RETURNING failed_attempts`,
       [id, maxAttempts],
     );
     return rows[0]?.failed_attempts ?? null;
+  }
+
+  /** The last allowed wrong guess burns the secret. */
+  async burnAfterWrongPasscodes(id: string, maxAttempts: number): Promise<void> {
+    await this.db.query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2`, [
+      id,
+      maxAttempts,
+    ]);
   }
 
   /** Applies `changes` only while the secret is still active; null when it no longer is. */

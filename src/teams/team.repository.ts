@@ -91,6 +91,10 @@ export class TeamRepository {
     return this.manager(manager).getRepository(TeamMember).findOneBy({ teamId, userId });
   }
 
+  async lockMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, [teamId, userId]);
+  }
+
   /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. Needs the transaction's manager. */
   async lockOwners(teamId: string, manager: EntityManager): Promise<string[]> {
     const rows: { user_id: string }[] = await manager.query(

@@ -56,6 +56,11 @@ export class TeamsService {
     return this.teams.findPersonalTeamId(userId);
   }
 
+  /** Locks the user's membership row until the transaction ends (the token cap counts under it). */
+  lockMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
+    return this.teams.lockMember(teamId, userId, manager);
+  }
+
   countMembers(teamId: string): Promise<number> {
     return this.teams.countMembers(teamId);
   }

@@ -1,12 +1,27 @@
 import type { LoggerService } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { Logger } from 'pino';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape.
 const CAPABILITY_PATHS = /^(\/s\/|\/api\/v1\/links\/)[^/?#]+/;
 
-export function redactUrl(url: string): string {
-  return url.split('?')[0].replace(CAPABILITY_PATHS, '$1[redacted]');
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The path a log line shows. A routed request shows its route pattern with the link token
+ * redacted (the pattern, never the raw URL: `/api/v1/%6Cinks/…` is the links route too); an
+ * unrouted one its decoded path, with anything in a link's place redacted. Never a query string.
+ */
+export function loggedPath(request: FastifyRequest): string {
+  const route = request.routeOptions.url;
+  if (route) return route.replace(':token', '[redacted]');
+  return decoded(request.url.split('?')[0]).replace(CAPABILITY_PATHS, '$1[redacted]');
 }
 
 /**
@@ -24,7 +39,7 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const entry = {
-      req: { id: request.id, method: request.method, url: redactUrl(request.url) },
+      req: { id: request.id, method: request.method, url: loggedPath(request) },
       res: { status },
       responseTime: Math.round(reply.elapsedTime * 10) / 10,
     };
