@@ -160,6 +160,18 @@ describe('links', () => {
     });
   });
 
+  describe('a forged X-Forwarded-For without TRUST_PROXY', () => {
+    it('changes neither the address the audit trail records nor who counts as a reporter', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2 }, pat);
+      for (const forged of ['203.0.113.1', '198.51.100.1', '192.0.2.1']) {
+        await api().post(`/api/v1/links/${secret.token}/report`).set('X-Forwarded-For', forged).send({ reason: 'spam' }).expect(202);
+      }
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '203.0.113.9').expect(200);
+      const [viewed] = await t.dataSource.query(`SELECT ip FROM audit_events WHERE target_id = $1 AND type = 'secret.viewed'`, [secret.id]);
+      expect(viewed.ip).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    });
+  });
+
   describe('geo-blocking', () => {
     it('answers 403 geo_blocked when the viewer’s country is unknown or not allowed', async () => {
       const pro = await newUser(t.baseUrl);

@@ -28,4 +28,19 @@ describe('Semaphore (bounds argon2 work)', () => {
     expect(await Promise.all(queued)).toEqual([1, 2]);
     expect(await gate.run(() => Promise.resolve(4))).toBe(4);
   });
+
+  it('drops a queued job whose client has gone by the time its slot comes, without running it', async () => {
+    const gate = new Semaphore(1, 10);
+    let release!: () => void;
+    const blocker = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+    let clientGone = false;
+    const job = jest.fn(() => Promise.resolve('ran'));
+    const queued = gate.run(job, () => clientGone);
+    clientGone = true;
+    release();
+    await blocker;
+    await expect(queued).rejects.toMatchObject({ status: 499 });
+    expect(job).not.toHaveBeenCalled();
+    expect(await gate.run(() => Promise.resolve('next'))).toBe('next');
+  });
 });

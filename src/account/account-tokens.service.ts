@@ -25,7 +25,7 @@ export class AccountTokensService {
   ) {}
 
   async issue(dto: CreateTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
-    const user = await this.users.verifyCredentials(dto.email, dto.password);
+    const user = await this.users.verifyCredentials(dto.email, dto.password, client.gone);
     const teamId = dto.team_id ?? (await this.teams.personalTeamId(user.id));
     const membership = teamId ? await this.teams.membership(teamId, user.id) : null;
     if (!membership) throw ApiError.forbidden('You are not a member of this team.');

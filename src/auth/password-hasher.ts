@@ -25,13 +25,13 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   /** A login. With no stored hash, still does the full work, so the answer takes the same time either way. */
-  verify(hash: string | null, plain: string): Promise<boolean> {
-    return this.accounts.run(() => this.check(hash, plain));
+  verify(hash: string | null, plain: string, gone?: () => boolean): Promise<boolean> {
+    return this.accounts.run(() => this.check(hash, plain), gone);
   }
 
   /** A passcode at reveal, through its own gate. */
-  verifyPasscode(hash: string | null, plain: string): Promise<boolean> {
-    return this.reveals.run(() => this.check(hash, plain));
+  verifyPasscode(hash: string | null, plain: string, gone?: () => boolean): Promise<boolean> {
+    return this.reveals.run(() => this.check(hash, plain), gone);
   }
 
   private async check(hash: string | null, plain: string): Promise<boolean> {

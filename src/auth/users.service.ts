@@ -38,9 +38,9 @@ export class UsersService {
   }
 
   /** The user these credentials name, or a 401; argon2 runs either way, so timing does not reveal accounts. */
-  async verifyCredentials(email: string, password: string): Promise<User> {
+  async verifyCredentials(email: string, password: string, gone?: () => boolean): Promise<User> {
     const user = await this.users.findByEmail(email);
-    const valid = await this.hasher.verify(user?.passwordHash ?? null, password);
+    const valid = await this.hasher.verify(user?.passwordHash ?? null, password, gone);
     if (!user || !valid) throw new ApiError(401, 'These credentials do not match our records.');
     return user;
   }

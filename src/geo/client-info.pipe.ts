@@ -35,7 +35,12 @@ export class ClientInfoPipe implements PipeTransform<FastifyRequest, ClientInfo>
   }
 
   transform(request: FastifyRequest): ClientInfo {
-    return { ip: request.ip, country: this.edgeCountry(request) ?? this.countries.find(request.ip) };
+    const socket = request.raw.socket;
+    return {
+      ip: request.ip,
+      country: this.edgeCountry(request) ?? this.countries.find(request.ip),
+      gone: () => socket.destroyed,
+    };
   }
 
   private edgeCountry(request: FastifyRequest): string | null {

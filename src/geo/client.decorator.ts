@@ -7,6 +7,8 @@ export interface ClientInfo {
   ip: string;
   /** ISO 3166-1 alpha-2, from the country database or a trusted edge's GEO_COUNTRY_HEADER; null when unknown. */
   country: string | null;
+  /** True once the client has hung up: queued work for it (an argon2 hash) can be dropped. */
+  gone: () => boolean;
 }
 
 const ClientRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>());

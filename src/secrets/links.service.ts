@@ -61,7 +61,7 @@ export class LinksService {
     if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
       throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');
     }
-    const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode) : 0;
+    const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client.gone) : 0;
     const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client, refund);
     // Spent by someone else in the meantime.
     if (!spent) throw goneError(await this.findByToken(tokenHash));
@@ -87,7 +87,7 @@ export class LinksService {
    * outrun the count; the fifth wrong one burns the secret. Answers the attempts to give back
    * (1: the guess was right).
    */
-  private async checkPasscode(secret: Secret, passcode: string | undefined): Promise<number> {
+  private async checkPasscode(secret: Secret, passcode: string | undefined, gone: () => boolean): Promise<number> {
     if (passcode === undefined) {
       throw new ApiError(401, 'This secret requires a passcode.', {
         code: 'passcode_required',
@@ -101,7 +101,7 @@ export class LinksService {
       // Every attempt left is being judged right now; one of them may still give its attempt back.
       throw new ApiError(429, 'Passcode attempts are being checked; try again shortly.', {}, { 'Retry-After': '1' });
     }
-    if (await this.hasher.verifyPasscode(secret.passcodeHash, passcode)) return 1;
+    if (await this.hasher.verifyPasscode(secret.passcodeHash, passcode, gone)) return 1;
     if (reserved >= MAX_PASSCODE_ATTEMPTS) await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS);
     throw new ApiError(401, 'The passcode is incorrect.', {
       code: 'passcode_incorrect',

@@ -14,7 +14,11 @@ export class Semaphore {
     private readonly maxWaiting: number,
   ) {}
 
-  async run<T>(job: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `job` once a slot is free. A job whose client has gone by then (`gone()`) is dropped
+   * unrun, so a flood of abandoned requests does not keep the slots busy after the fact.
+   */
+  async run<T>(job: () => Promise<T>, gone: () => boolean = () => false): Promise<T> {
     if (this.running < this.limit) {
       this.running++;
     } else {
@@ -25,6 +29,7 @@ export class Semaphore {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     try {
+      if (gone()) throw new ApiError(499, 'The client closed the request.');
       return await job();
     } finally {
       const next = this.waiting.shift();
