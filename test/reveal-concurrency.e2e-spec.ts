@@ -13,7 +13,7 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    const env = { DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info' };
     if (db.embedded) servers = [await startServerProcess({ ...env, DATABASE_POOL_SIZE: '1' })];
     else servers = [await startServerProcess(env), await startServerProcess(env)];
   });
@@ -41,5 +41,25 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
     expect(await revealConcurrently(secret.token, 50)).toEqual({ 200: views, 410: 50 - views });
     const meta = await fetch(`${servers[servers.length - 1].baseUrl}/api/v1/links/${secret.token}`);
     expect(meta.status).toBe(410);
+  });
+
+  it('judges at most five of 16 parallel passcode guesses, whichever instance each reaches', async () => {
+    const secret = await newSecret(servers[0].baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 });
+    const statuses = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        fetch(`${servers[i % servers.length].baseUrl}/api/v1/links/${secret.token}/reveal`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ passcode: `wrong guess ${i}` }),
+        }).then((res) => res.status),
+      ),
+    );
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const judged = servers.flatMap(
+      (server) => server.output().match(new RegExp(`Passcode attempt \\d/5 on secret ${secret.id}`, 'g')) ?? [],
+    );
+    expect(judged).toHaveLength(5);
+    expect((await fetch(`${servers[0].baseUrl}/api/v1/links/${secret.token}`)).status).toBe(410);
   });
 });

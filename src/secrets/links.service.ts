@@ -101,7 +101,10 @@ export class LinksService {
       // Every attempt left is being judged right now; one of them may still give its attempt back.
       throw new ApiError(429, 'Passcode attempts are being checked; try again shortly.', {}, { 'Retry-After': '1' });
     }
-    if (await this.hasher.verifyPasscode(secret.passcodeHash, passcode, gone)) return 1;
+    const right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, gone);
+    // A security event operators want to see (never the guess itself).
+    this.logger.log(`Passcode attempt ${reserved}/${MAX_PASSCODE_ATTEMPTS} on secret ${secret.id}: ${right ? 'right' : 'wrong'}`);
+    if (right) return 1;
     if (reserved >= MAX_PASSCODE_ATTEMPTS) await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS);
     throw new ApiError(401, 'The passcode is incorrect.', {
       code: 'passcode_incorrect',
