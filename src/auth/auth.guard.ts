@@ -34,7 +34,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     const rule = this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, targets);
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
 
-    // Only the header counts: passport-http-bearer would also read ?access_token=, which ends up in logs.
+    // No Authorization header at all: an anonymous caller, where the route allows one.
     if (request.headers.authorization === undefined && rule?.anonymous && this.config.allowAnonymous) {
       request.user = ANONYMOUS;
       await this.limiter.spend(context, false);

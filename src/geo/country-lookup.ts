@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { CountryResponse, Reader } from 'mmdb-lib';
 
 /** ip-location-db's DB-IP file carries `country_code`; MaxMind's GeoLite2 `country.iso_code`. */
 type CountryRecord = CountryResponse & { readonly country_code?: string };
 
 const COUNTRY = /^[A-Z]{2}$/;
-const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 /** A country `.mmdb` file loaded once into memory; a look-up is a walk of its search tree. */
 export class CountryLookup {
@@ -18,9 +17,9 @@ export class CountryLookup {
 
   /** The ISO 3166-1 alpha-2 code of the address's country; null for private, reserved or unknown addresses. */
   find(address: string | undefined): string | null {
-    const ip = address?.replace(IPV4_MAPPED, '$1');
-    if (!ip || !isIP(ip)) return null;
-    const record = this.reader.get(ip);
+    if (!address || !ipaddr.isValid(address)) return null;
+    // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+    const record = this.reader.get(ipaddr.process(address).toString());
     const code = record?.country_code ?? record?.country?.iso_code;
     return code && COUNTRY.test(code) ? code : null;
   }

@@ -99,7 +99,7 @@ export class LinksService {
       const current = await this.findByToken(secret.tokenHash);
       if (statusOf(current) !== 'active') throw goneError(current);
       // Every attempt left is being judged right now; one of them may still give its attempt back.
-      throw new ApiError(429, 'Passcode attempts are being checked; try again shortly.', {}, { 'Retry-After': '1' });
+      throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
     }
     const right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, gone);
     // A security event operators want to see (never the guess itself).

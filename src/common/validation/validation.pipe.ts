@@ -34,6 +34,9 @@ const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
  * checked: no DTO has nested objects (a `@ValidateNested` one would need the same walk).
  */
 class StrictValidationPipe extends ValidationPipe {
+  /** The fields each DTO declares, read from class-validator's metadata once per class, not per request. */
+  private readonly declaredFields = new WeakMap<object, Set<string>>();
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
@@ -51,11 +54,12 @@ class StrictValidationPipe extends ValidationPipe {
   private undeclaredKeys(value: unknown, metadata: ArgumentMetadata): string[] {
     const metatype = metadata.metatype;
     if (!metatype || !this.toValidate(metadata) || !isPlainRecord(value)) return [];
-    const declared = new Set(
-      getMetadataStorage()
-        .getTargetValidationMetadatas(metatype, '', true, false)
-        .map((rule) => rule.propertyName),
-    );
+    let declared = this.declaredFields.get(metatype);
+    if (!declared) {
+      const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+      declared = new Set(rules.map((rule) => rule.propertyName));
+      this.declaredFields.set(metatype, declared);
+    }
     return Object.keys(value).filter((key) => !declared.has(key));
   }
 }
