@@ -3,6 +3,7 @@ import { CreateSecretsAndAuditEvents1795576126760 } from './1795576126760-Create
 import { AddLinkReports1795577529833 } from './1795577529833-AddLinkReports';
 import { AddTeamWebhookSecrets1795579154678 } from './1795579154678-AddTeamWebhookSecrets';
 import { AddBilling1795580021398 } from './1795580021398-AddBilling';
+import { AddWebhooks1795608551253 } from './1795608551253-AddWebhooks';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   AddLinkReports1795577529833,
   AddTeamWebhookSecrets1795579154678,
   AddBilling1795580021398,
+  AddWebhooks1795608551253,
 ];

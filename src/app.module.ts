@@ -11,11 +11,13 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './typeorm-options';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CryptoModule } from './crypto/crypto.module';
 import { GeoModule } from './geo/geo.module';
 import { HealthController } from './health/health.controller';
 import { SecretsModule } from './secrets/secrets.module';
 import { ShareModule } from './share/share.module';
 import { TeamsModule } from './teams/teams.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -28,10 +30,12 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        CryptoModule,
         AuditModule,
         GeoModule,
         AuthModule,
         TeamsModule,
+        WebhooksModule,
         SecretsModule,
         AccountModule,
         BillingModule,

@@ -8,9 +8,24 @@ import { LinkReport } from './secrets/link-report.entity';
 import { Secret } from './secrets/secret.entity';
 import { TeamMember } from './teams/team-member.entity';
 import { Team } from './teams/team.entity';
+import { TeamWebhookSecret } from './webhooks/team-webhook-secret.entity';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 
 /** Every entity; the one place that knows them all, outside any feature folder. */
-const entities = [User, Team, TeamMember, AccessToken, Secret, LinkReport, AuditEvent, StripeEvent];
+const entities = [
+  User,
+  Team,
+  TeamMember,
+  AccessToken,
+  Secret,
+  LinkReport,
+  AuditEvent,
+  StripeEvent,
+  TeamWebhookSecret,
+  WebhookEndpoint,
+  WebhookDelivery,
+];
 
 /** One definition of the connection, used by the app, the CLI scripts and the test harness. */
 export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -113,6 +113,16 @@ describe('the module structure of src/', () => {
     expect(writers).toEqual([]);
   });
 
+  it('lets only webhooks touch the outbox, the endpoints and the signing secrets', () => {
+    const touching = sourceFiles(SRC)
+      .filter((file) => folderOf(relative(SRC, file)) !== 'webhooks')
+      .filter((file) =>
+        /webhook_deliveries|webhook_endpoints|team_webhook_secrets|WebhookDelivery\b|WebhookEndpoint\b/.test(readFileSync(file, 'utf8')),
+      )
+      .map((file) => relative(SRC, file));
+    expect(touching).toEqual(['typeorm-options.ts']);
+  });
+
   it('lets only auth touch the users and access_tokens tables', () => {
     const touching = sourceFiles(SRC)
       .filter((file) => folderOf(relative(SRC, file)) !== 'auth')

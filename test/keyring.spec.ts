@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, Keyring, SealedContent } from '../src/secrets/crypto/keyring';
+import { DecryptionError, Keyring, SealedContent } from '../src/crypto/keyring';
 
 const SECRET_ID = '0b9f1c6e-2f4a-4c1e-9d59-6f1f4e3a2b10';
 const OTHER_SECRET_ID = '7d2e8a41-95c3-4b6f-8e07-1a9c3d5f7b24';

@@ -1,34 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { newToken, newUser } from './support/factories';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
 import { eventually } from './support/eventually';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
 
 const key = () => randomBytes(32).toString('base64');
-
-/** The whole database as text: pg_dump on a server, every row of every table on PGlite. */
-async function dumpDatabase(db: TestDatabase): Promise<string> {
-  if (db.adminUrl) return execFileSync('pg_dump', ['--no-owner', db.url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const client = new Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-    let dump = '';
-    for (const { tablename } of tables.rows) {
-      const rows = await client.query(`SELECT t::text AS line FROM "${tablename}" t`);
-      dump += rows.rows.map((row) => row.line).join('\n');
-    }
-    return dump;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('secrets at rest', () => {
   let db: TestDatabase;

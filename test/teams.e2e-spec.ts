@@ -84,18 +84,4 @@ describe('teams', () => {
       expect(Object.keys(res.body.errors)).toEqual(['name']);
     });
   });
-
-  describe('webhook secret', () => {
-    it('is generated with the team, readable by admins and rotatable', async () => {
-      const first = await api().get('/api/v1/team/webhook-secret').set(bearer(ownerPat)).expect(200);
-      expect(first.body.data).toEqual({ secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/), rotated_at: expect.any(String) });
-      const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(ownerPat)).expect(200);
-      expect(rotated.body.data.secret).toMatch(/^whsec_/);
-      expect(rotated.body.data.secret).not.toBe(first.body.data.secret);
-      const again = await api().get('/api/v1/team/webhook-secret').set(bearer(ownerPat)).expect(200);
-      expect(again.body.data.secret).toBe(rotated.body.data.secret);
-      const { pat: adminPat } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'admin');
-      await api().get('/api/v1/team/webhook-secret').set(bearer(adminPat)).expect(200);
-    });
-  });
 });

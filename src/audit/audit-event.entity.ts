@@ -13,6 +13,9 @@ export const AUDIT_EVENT_TYPES = [
   'service_account.created',
   'service_account.deleted',
   'plan.changed',
+  'webhook.created',
+  'webhook.deleted',
+  'webhook_secret.rotated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -25,6 +25,16 @@ export interface GeoConfig {
   countryHeader?: string;
 }
 
+export interface WebhookConfig {
+  /** Let webhook URLs be plain http and reach private addresses (development, tests). */
+  allowPrivate: boolean;
+  /** Seconds to wait after each failed attempt; one attempt more than there are delays. */
+  retryDelaysSeconds: number[];
+  timeoutMs: number;
+  /** How often each instance looks for due deliveries (a view on this instance also wakes it). */
+  pollIntervalMs: number;
+}
+
 export interface AppConfig {
   nodeEnv: NodeEnv;
   port: number;
@@ -39,7 +49,7 @@ export interface AppConfig {
   trustProxy: TrustProxy;
   geo: GeoConfig;
   allowAnonymous: boolean;
-  webhookAllowPrivate: boolean;
+  webhooks: WebhookConfig;
   logLevel: string;
   bodyLimitBytes: number;
   purgeIntervalSeconds: number;
@@ -72,6 +82,22 @@ function optionalInt(env: Env, name: string, min: number, max: number): number |
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+const DEFAULT_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
+
+function webhooks(env: Env): WebhookConfig {
+  const raw = env.WEBHOOK_RETRY_DELAYS || DEFAULT_RETRY_DELAYS;
+  const delays = raw.split(',').map((part) => Number(part.trim()));
+  if (delays.length > 20 || delays.some((delay) => !Number.isFinite(delay) || delay < 0 || delay > 7 * 86_400)) {
+    throw new ConfigError('WEBHOOK_RETRY_DELAYS must be up to 20 comma-separated numbers of seconds, each at most 604800');
+  }
+  return {
+    allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    retryDelaysSeconds: delays,
+    timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 1_000, 50, 60_000),
+  };
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -167,7 +193,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustProxy(env),
     geo: geo(env),
     allowAnonymous: bool(env, 'ALLOW_ANONYMOUS', true),
-    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhooks: webhooks(env),
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),

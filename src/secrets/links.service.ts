@@ -6,7 +6,7 @@ import { addressKey } from '../geo/address-key';
 import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { DecryptionError, Keyring } from './crypto/keyring';
+import { DecryptionError, Keyring } from '../crypto/keyring';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
 import { presentLink } from './link.presenter';
@@ -17,6 +17,7 @@ import { Secret } from './secret.entity';
 import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
 const MAX_PASSCODE_ATTEMPTS = 5;
 
@@ -32,6 +33,7 @@ export class LinksService {
     private readonly keyring: Keyring,
     private readonly hasher: PasswordHasher,
     private readonly reports: LinkReportRepository,
+    private readonly webhooks: WebhookDispatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,6 +51,7 @@ export class LinksService {
     const tokenHash = hashLinkToken(token);
     const spent =
       (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client)) ?? (await this.revealChecked(tokenHash, dto, client));
+    if (spent.webhooks > 0) this.webhooks.wake();
     return this.open(spent);
   }
 
@@ -61,7 +64,7 @@ export class LinksService {
     if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
       throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');
     }
-    const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client.gone) : 0;
+    const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client) : 0;
     const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client, refund);
     // Spent by someone else in the meantime.
     if (!spent) throw goneError(await this.findByToken(tokenHash));
@@ -87,7 +90,7 @@ export class LinksService {
    * outrun the count; the fifth wrong one burns the secret. Answers the attempts to give back
    * (1: the guess was right).
    */
-  private async checkPasscode(secret: Secret, passcode: string | undefined, gone: () => boolean): Promise<number> {
+  private async checkPasscode(secret: Secret, passcode: string | undefined, client: ClientInfo): Promise<number> {
     if (passcode === undefined) {
       throw new ApiError(401, 'This secret requires a passcode.', {
         code: 'passcode_required',
@@ -101,11 +104,14 @@ export class LinksService {
       // Every attempt left is being judged right now; one of them may still give its attempt back.
       throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
     }
-    const right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, gone);
+    const right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
     // A security event operators want to see (never the guess itself).
     this.logger.log(`Passcode attempt ${reserved}/${MAX_PASSCODE_ATTEMPTS} on secret ${secret.id}: ${right ? 'right' : 'wrong'}`);
     if (right) return 1;
-    if (reserved >= MAX_PASSCODE_ATTEMPTS) await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS);
+    if (reserved >= MAX_PASSCODE_ATTEMPTS) {
+      await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
+      this.webhooks.wake();
+    }
     throw new ApiError(401, 'The passcode is incorrect.', {
       code: 'passcode_incorrect',
       attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved),

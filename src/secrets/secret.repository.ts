@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { auditCte } from '../audit/audit-cte';
+import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import type { AuditActorType } from '../audit/audit-event.entity';
-import { updateReturning } from '../common/database/sql';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { Secret, SecretKind } from './secret.entity';
@@ -18,6 +18,8 @@ export interface SpentView {
   iv: Buffer;
   key_id: string | null;
   views_remaining: number | null;
+  /** Webhook deliveries the view queued. */
+  webhooks: number;
 }
 
 /** What the audit row of a create records about who did it. */
@@ -33,6 +35,9 @@ export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'team'>;
 
 /** Wipes the material: what a tombstone keeps is metadata only. */
 const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = now(), updated_at = now()`;
+
+/** What a statement that ends secrets hands to their webhook events. */
+const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url`;
 
 /** The secret and, for a team's secret, its `secret.created` event: one statement, one round trip. */
 const CREATE = `
@@ -51,7 +56,8 @@ const CREATE = `
  * wipes the material in the same UPDATE, the self-join hands back the material as it was, and
  * the audit row commits with it. token_hash = $1 stays in the UPDATE's own WHERE so the
  * planner takes the unique index. A secret whose key this instance does not hold is never
- * spent ($2), nor one with a passcode or a country rule unless those were checked ($3).
+ * spent ($2), nor one with a passcode or a country rule unless those were checked ($3). The
+ * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
   WITH spent AS (
@@ -72,9 +78,11 @@ const REVEAL = `
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
-    RETURNING s.id, s.team_id, s.kind, s.label, old.ciphertext, old.iv, old.key_id, s.views_remaining),
-  ${auditCte('spent', 'secret.viewed', { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$4', country: '$5' })}
-  SELECT * FROM spent`;
+    RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining),
+  ${auditCte('spent', 'secret.viewed', { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$4', country: '$5' })},
+  ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}
+  SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, (SELECT count(*)::int FROM webhook_outbox) AS webhooks
+    FROM spent`;
 
 @Injectable()
 export class SecretRepository {
@@ -156,10 +164,15 @@ export class SecretRepository {
     return query.getManyAndCount();
   }
 
+  /** Abuse reports took the link down: to its team that reads as a deletion. */
   async suspend(id: string): Promise<void> {
-    await this.db.query(`UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active'`, [
-      id,
-    ]);
+    await this.db.query(
+      `WITH gone AS (
+         UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active' ${GONE_COLUMNS}),
+       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')}
+       SELECT 1`,
+      [id],
+    );
   }
 
   /**
@@ -179,12 +192,15 @@ export class SecretRepository {
     return rows[0]?.failed_attempts ?? null;
   }
 
-  /** The last allowed wrong guess burns the secret. */
-  async burnAfterWrongPasscodes(id: string, maxAttempts: number): Promise<void> {
-    await this.db.query(`UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2`, [
-      id,
-      maxAttempts,
-    ]);
+  /** The last allowed wrong guess burns the secret; `country` is the guesser's. */
+  async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
+    await this.db.query(
+      `WITH gone AS (
+         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2 ${GONE_COLUMNS}),
+       ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')}
+       SELECT 1`,
+      [id, maxAttempts, country],
+    );
   }
 
   /** Applies `changes` only while the secret is still active; null when it no longer is. */
@@ -207,10 +223,12 @@ export class SecretRepository {
   }
 
   async deleteActive(teamId: string, id: string, manager?: EntityManager): Promise<boolean> {
-    const rows = await updateReturning<{ id: string }>(
-      this.manager(manager),
-      `UPDATE secrets SET status = 'deleted', ${DESTROY}
-        WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at > now() RETURNING id`,
+    const rows: unknown[] = await this.manager(manager).query(
+      `WITH gone AS (
+         UPDATE secrets SET status = 'deleted', ${DESTROY}
+          WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at > now() ${GONE_COLUMNS}),
+       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')}
+       SELECT id FROM gone`,
       [teamId, id],
     );
     return rows.length > 0;
@@ -218,19 +236,22 @@ export class SecretRepository {
 
   /**
    * Turns expired secrets into tombstones, a batch at a time. SKIP LOCKED lets several
-   * instances purge at once without waiting on (or double-counting) each other's rows.
+   * instances purge at once without waiting on (or double-counting) each other's rows. Each
+   * expiry queues its `secret.expired` webhooks in the same statement.
    */
   async purgeExpired(batchSize: number): Promise<number> {
-    const rows = await updateReturning<{ id: string }>(
-      this.manager(),
-      `UPDATE secrets SET status = 'expired', ${DESTROY}
-        WHERE id IN (
-          SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
-          ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id`,
+    const [row]: { purged: number }[] = await this.db.query(
+      `WITH gone AS (
+         UPDATE secrets SET status = 'expired', ${DESTROY}
+          WHERE id IN (
+            SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
+            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         ${GONE_COLUMNS}),
+       ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')}
+       SELECT count(*)::int AS purged FROM gone`,
       [batchSize],
     );
-    return rows.length;
+    return row.purged;
   }
 
   async countCreatedSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {

@@ -4,7 +4,8 @@ import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
-import { toPage } from '../common/http/pagination';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { ListSecretsQuery } from './dto/list-secrets.query';
@@ -55,5 +56,13 @@ export class SecretsController {
   @ApiNoContent()
   async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
     await this.secrets.remove(auth, id, client);
+  }
+
+  /** The webhook deliveries of this secret's events, newest first. */
+  @Get(':id/webhook-deliveries')
+  @Authenticated({ ability: 'secrets:read', admin: true })
+  @ApiPage(WebhookDeliveryResponse)
+  webhookDeliveries(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Query() query: PageQuery) {
+    return this.secrets.webhookDeliveriesOf(auth, id, toPage(query));
   }
 }

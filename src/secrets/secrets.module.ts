@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { BillingModule } from '../billing/billing.module';
-import { keyringProvider } from './crypto/keyring.provider';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { LinkReportRepository } from './link-report.repository';
 import { LinksController } from './links.controller';
 import { LinksService } from './links.service';
@@ -11,9 +11,9 @@ import { SecretsController } from './secrets.controller';
 import { SecretsService } from './secrets.service';
 
 @Module({
-  imports: [AuthModule, BillingModule],
+  imports: [AuthModule, BillingModule, WebhooksModule],
   controllers: [SecretsController, LinksController],
-  providers: [keyringProvider, SecretRepository, LinkReportRepository, SecretsService, LinksService, SecretPurger],
+  providers: [SecretRepository, LinkReportRepository, SecretsService, LinksService, SecretPurger],
   exports: [SecretsService],
 })
 export class SecretsModule {}

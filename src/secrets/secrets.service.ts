@@ -13,7 +13,7 @@ import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { isAdmin } from '../auth/role';
-import { Keyring } from './crypto/keyring';
+import { Keyring } from '../crypto/keyring';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { UpdateSecretDto } from './dto/update-secret.dto';
 import { viewBudgetFor } from './expiry';
@@ -25,7 +25,9 @@ import type { SecretResponse } from './secret.response';
 import { SecretRepository } from './secret.repository';
 import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
-import { validateWebhookUrl } from './webhook-url';
+import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
+import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service';
+import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 
 /** Team-scoped management of secrets: every read and write takes the token's team. */
 @Injectable()
@@ -38,6 +40,8 @@ export class SecretsService {
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly billing: BillingService,
+    private readonly webhookUrls: WebhookUrlGuard,
+    private readonly webhookDeliveries: WebhookDeliveriesService,
   ) {}
 
   async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo): Promise<SecretResponse> {
@@ -46,7 +50,7 @@ export class SecretsService {
     this.billing.assertContentSize(plan, sizeOf(content));
     if (dto.webhook_url !== undefined) {
       this.billing.assertAllowed(plan, 'webhooks');
-      validateWebhookUrl(dto.webhook_url, this.config.webhookAllowPrivate);
+      await this.webhookUrls.assertAllowed('webhook_url', dto.webhook_url);
     }
     if (dto.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
 
@@ -139,6 +143,12 @@ export class SecretsService {
       return true;
     });
     if (!deleted) throw goneError(await this.find(auth, id));
+  }
+
+  /** The deliveries of one of the team's secrets' events. */
+  async webhookDeliveriesOf(auth: TokenAuth, id: string, page: Page): Promise<Paginated<WebhookDeliveryResponse>> {
+    await this.find(auth, id);
+    return this.webhookDeliveries.list(auth.teamId, id, page);
   }
 
   /** Secrets the team created since `since`, and those active now. */

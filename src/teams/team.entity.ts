@@ -23,13 +23,6 @@ export class Team {
   @Column({ name: 'billing_event_at', type: 'timestamptz', nullable: true })
   billingEventAt!: Date | null;
 
-  /** The HMAC key that signs this team's webhooks (`whsec_…`); readable and rotatable by admins. */
-  @Column({ name: 'webhook_secret', type: 'varchar', length: 80 })
-  webhookSecret!: string;
-
-  @Column({ name: 'webhook_secret_rotated_at', type: 'timestamptz', default: () => 'now()' })
-  webhookSecretRotatedAt!: Date;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

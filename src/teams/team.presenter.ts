@@ -1,11 +1,7 @@
 import type { Role } from '../auth/role';
 import type { Team } from './team.entity';
-import type { TeamResponse, WebhookSecretResponse } from './team.response';
+import type { TeamResponse } from './team.response';
 
 export function presentTeam(team: Team, role: Role): TeamResponse {
   return { id: team.id, name: team.name, plan: team.plan, personal: team.personal, role, created_at: team.createdAt.toISOString() };
-}
-
-export function presentWebhookSecret(team: Team): WebhookSecretResponse {
-  return { secret: team.webhookSecret, rotated_at: team.webhookSecretRotatedAt.toISOString() };
 }

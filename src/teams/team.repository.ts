@@ -19,7 +19,7 @@ export class TeamRepository {
     return manager ?? this.db.manager;
   }
 
-  async insert(team: Pick<Team, 'id' | 'name' | 'personal' | 'webhookSecret'>, manager?: EntityManager): Promise<Team> {
+  async insert(team: Pick<Team, 'id' | 'name' | 'personal'>, manager?: EntityManager): Promise<Team> {
     const repository = this.manager(manager).getRepository(Team);
     await repository.insert(team);
     return repository.findOneByOrFail({ id: team.id });
@@ -110,10 +110,5 @@ export class TeamRepository {
 
   async removeMember(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
     await this.manager(manager).getRepository(TeamMember).delete({ teamId, userId });
-  }
-
-  async rotateWebhookSecret(teamId: string, secret: string): Promise<Team> {
-    await this.db.getRepository(Team).update({ id: teamId }, { webhookSecret: secret, webhookSecretRotatedAt: () => 'now()' });
-    return this.db.getRepository(Team).findOneByOrFail({ id: teamId });
   }
 }

@@ -18,8 +18,3 @@ export class TeamResponse extends TeamSummaryResponse {
 export class CurrentTeamResponse extends TeamResponse {
   @ApiProperty({ description: 'People and service accounts' }) members!: number;
 }
-
-export class WebhookSecretResponse {
-  @ApiProperty({ example: 'whsec_…' }) secret!: string;
-  @ApiProperty({ format: 'date-time' }) rotated_at!: string;
-}

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { CreateTeamDto } from './dto/create-team.dto';
-import { CurrentTeamResponse, TeamResponse, WebhookSecretResponse } from './team.response';
+import { CurrentTeamResponse, TeamResponse } from './team.response';
 import { TeamsService } from './teams.service';
 
 @ApiTags('teams')
@@ -35,22 +35,5 @@ export class TeamsController {
   @ApiData(200, CurrentTeamResponse)
   async show(@Auth() auth: TokenAuth) {
     return { data: await this.teams.current(auth) };
-  }
-
-  /** The HMAC key that signs this team's webhooks. */
-  @Get('team/webhook-secret')
-  @Authenticated({ ability: 'team:write', admin: true })
-  @ApiData(200, WebhookSecretResponse)
-  async webhookSecret(@Auth() auth: TokenAuth) {
-    return { data: await this.teams.webhookSecret(auth) };
-  }
-
-  /** Replaces the webhook signing key at once. */
-  @Post('team/webhook-secret/rotate')
-  @HttpCode(200)
-  @Authenticated({ ability: 'team:write', admin: true })
-  @ApiData(200, WebhookSecretResponse)
-  async rotateWebhookSecret(@Auth() auth: TokenAuth) {
-    return { message: 'Webhook secret rotated.', data: await this.teams.rotateWebhookSecret(auth) };
   }
 }

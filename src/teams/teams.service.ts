@@ -5,11 +5,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
-import { presentTeam, presentWebhookSecret } from './team.presenter';
+import { presentTeam } from './team.presenter';
 import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
-import type { CurrentTeamResponse, TeamResponse, WebhookSecretResponse } from './team.response';
-import { generateWebhookSecret } from './webhook-secret';
+import type { CurrentTeamResponse, TeamResponse } from './team.response';
 
 @Injectable()
 export class TeamsService {
@@ -21,7 +20,7 @@ export class TeamsService {
   /** Creates a team with `ownerId` as its owner; pass the caller's manager to commit with its transaction. */
   async createWithOwner(ownerId: string, name: string, personal: boolean, manager?: EntityManager): Promise<Team> {
     const run = async (m: EntityManager) => {
-      const team = await this.teams.insert({ id: randomUUID(), name, personal, webhookSecret: generateWebhookSecret() }, m);
+      const team = await this.teams.insert({ id: randomUUID(), name, personal }, m);
       await this.teams.addMember(team.id, ownerId, 'owner', m);
       return team;
     };
@@ -63,15 +62,5 @@ export class TeamsService {
 
   countMembers(teamId: string): Promise<number> {
     return this.teams.countMembers(teamId);
-  }
-
-  async webhookSecret(auth: TokenAuth): Promise<WebhookSecretResponse> {
-    const team = await this.teams.findById(auth.teamId);
-    if (!team) throw ApiError.notFound();
-    return presentWebhookSecret(team);
-  }
-
-  async rotateWebhookSecret(auth: TokenAuth): Promise<WebhookSecretResponse> {
-    return presentWebhookSecret(await this.teams.rotateWebhookSecret(auth.teamId, generateWebhookSecret()));
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { startEmbeddedDatabase } from '../../src/common/database/embedded-database';
@@ -53,4 +54,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     embedded: false,
     drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
+}
+
+/** The whole database as text: pg_dump on a server, every row of every table on PGlite. */
+export async function dumpDatabase(db: TestDatabase): Promise<string> {
+  if (db.adminUrl) return execFileSync('pg_dump', ['--no-owner', db.url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+    let dump = '';
+    for (const { tablename } of tables.rows) {
+      const rows = await client.query(`SELECT t::text AS line FROM "${tablename}" t`);
+      dump += rows.rows.map((row) => row.line).join('\n');
+    }
+    return dump;
+  } finally {
+    await client.end();
+  }
 }

@@ -21,8 +21,9 @@ function contentKey(master: Buffer): Buffer {
 }
 
 /**
- * AES-256-GCM with a fresh 96-bit IV per secret. The secret's id is bound in as associated
- * data, so a ciphertext copied onto another row fails to decrypt. Old keys stay for
+ * AES-256-GCM with a fresh 96-bit IV per value. What the value belongs to (a secret's id, a
+ * team's webhook secret) is bound in as associated data, so a ciphertext copied onto another
+ * row fails to decrypt. Old keys stay for
  * decryption only, so `ENCRYPTION_KEY` can rotate without downtime.
  */
 export class Keyring {
@@ -37,21 +38,21 @@ export class Keyring {
     this.keyIds = [...this.keys.keys()];
   }
 
-  encrypt(secretId: string, plaintext: Buffer): SealedContent {
+  encrypt(boundTo: string, plaintext: Buffer): SealedContent {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeId)!, iv);
-    cipher.setAAD(Buffer.from(secretId));
+    cipher.setAAD(Buffer.from(boundTo));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     return { keyId: this.activeId, iv, ciphertext };
   }
 
-  decrypt(secretId: string, sealed: SealedContent): Buffer {
+  decrypt(boundTo: string, sealed: SealedContent): Buffer {
     const key = this.keys.get(sealed.keyId);
     if (!key) throw new DecryptionError(`No key ${sealed.keyId} in the keyring`);
     if (sealed.ciphertext.length < TAG_BYTES) throw new DecryptionError('Ciphertext too short');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
-      decipher.setAAD(Buffer.from(secretId));
+      decipher.setAAD(Buffer.from(boundTo));
       decipher.setAuthTag(sealed.ciphertext.subarray(-TAG_BYTES));
       return Buffer.concat([decipher.update(sealed.ciphertext.subarray(0, -TAG_BYTES)), decipher.final()]);
     } catch {

@@ -1,7 +1,7 @@
 import { Logger, Provider } from '@nestjs/common';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.module';
-import { developmentKey } from '../../config/encryption-key';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { developmentKey } from '../config/encryption-key';
 import { Keyring } from './keyring';
 
 /**

@@ -1,0 +1,33 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiMessage, ApiPage } from '../common/http/api-responses';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { WebhookDeliveriesService } from './webhook-deliveries.service';
+import { WebhookDeliveryResponse } from './webhook-delivery.response';
+
+@ApiTags('webhooks')
+@Controller()
+export class WebhookDeliveriesController {
+  constructor(private readonly deliveries: WebhookDeliveriesService) {}
+
+  /** Every delivery of the team's events, newest first. */
+  @Get('team/webhook-deliveries')
+  @Authenticated({ ability: 'team:read', admin: true })
+  @ApiPage(WebhookDeliveryResponse)
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.deliveries.list(auth.teamId, null, toPage(query));
+  }
+
+  /** Sends the delivery again now, whether it failed, is waiting for its next attempt, or was delivered. */
+  @Post('webhook-deliveries/:id/retry')
+  @HttpCode(202)
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiMessage(202)
+  async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string) {
+    await this.deliveries.retry(auth, id);
+    return { message: 'Delivery queued.' };
+  }
+}

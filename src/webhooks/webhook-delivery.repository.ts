@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { updateReturning } from '../common/database/sql';
+import type { Page } from '../common/http/pagination';
+import type { WebhookEventData } from './webhook-event';
+import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
+
+/** A delivery a worker has leased for one attempt. */
+export interface ClaimedDelivery {
+  id: string;
+  event_id: string;
+  team_id: string;
+  type: string;
+  url: string;
+  data: WebhookEventData;
+  created_at: Date;
+  /** This attempt's number; the lease is this worker's while the row still has it. */
+  attempts: number;
+}
+
+export interface AttemptRecord {
+  status: DeliveryStatus;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  startedAt: Date;
+  nextAttemptAt: Date | null;
+}
+
+/** The last attempts the log keeps for a delivery. */
+const HISTORY = 50;
+
+@Injectable()
+export class WebhookDeliveryRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Leases up to `limit` due deliveries for one attempt each, in one short statement: SKIP LOCKED
+   * lets instances claim side by side without waiting on each other, and the lease keeps any
+   * other from taking a row while its attempt may still be running. If this process dies
+   * mid-attempt, the lease runs out and another instance (or this one, restarted) sends it again.
+   */
+  claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    return updateReturning<ClaimedDelivery>(
+      this.db.manager,
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
+        WHERE id IN (
+          SELECT id FROM webhook_deliveries
+           WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
+           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, event_id, team_id, type, url, data, created_at, attempts`,
+      [limit, leaseMs],
+    );
+  }
+
+  /** Records an attempt's outcome, unless the lease has passed to another attempt meanwhile. */
+  async recordAttempt(claim: ClaimedDelivery, record: AttemptRecord): Promise<void> {
+    const entry = {
+      attempt: claim.attempts,
+      at: record.startedAt.toISOString(),
+      status_code: record.statusCode,
+      error: record.error,
+      duration_ms: record.durationMs,
+    };
+    await this.db.query(
+      `UPDATE webhook_deliveries SET
+          status = $3::varchar, last_status_code = $4, last_error = $5, last_attempt_at = $6, last_duration_ms = $7,
+          next_attempt_at = $8, leased_until = NULL,
+          delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
+          history = (CASE WHEN jsonb_array_length(history) >= ${HISTORY} THEN history - 0 ELSE history END) || jsonb_build_array($9::jsonb)
+        WHERE id = $1 AND attempts = $2`,
+      [
+        claim.id,
+        claim.attempts,
+        record.status,
+        record.statusCode,
+        record.error,
+        record.startedAt,
+        record.durationMs,
+        record.nextAttemptAt,
+        JSON.stringify(entry),
+      ],
+    );
+  }
+
+  list(teamId: string, secretId: string | null, page: Page): Promise<[WebhookDelivery[], number]> {
+    return this.db.getRepository(WebhookDelivery).findAndCount({
+      where: secretId ? { teamId, secretId } : { teamId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: page.offset,
+      take: page.perPage,
+    });
+  }
+
+  findById(teamId: string, id: string): Promise<WebhookDelivery | null> {
+    return this.db.getRepository(WebhookDelivery).findOneBy({ teamId, id });
+  }
+
+  /** Due now, whatever its state; false while an attempt is in flight (it is being sent already). */
+  async sendAgain(teamId: string, id: string): Promise<boolean> {
+    const rows = await updateReturning<{ id: string }>(
+      this.db.manager,
+      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now()
+        WHERE team_id = $1 AND id = $2 AND (leased_until IS NULL OR leased_until <= now()) RETURNING id`,
+      [teamId, id],
+    );
+    return rows.length > 0;
+  }
+
+  /** A deleted endpoint gets nothing more: what was still due to it fails, visibly. */
+  async failPendingForEndpoint(teamId: string, endpointId: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = 'The endpoint was deleted.'
+        WHERE team_id = $1 AND endpoint_id = $2 AND status = 'pending'`,
+      [teamId, endpointId],
+    );
+  }
+}

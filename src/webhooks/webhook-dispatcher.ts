@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { webhookBody } from './webhook-event';
+import { WebhookSecretsService } from './webhook-secrets.service';
+import { WebhookSender } from './webhook-sender';
+import { signatureHeaders } from './webhook-signature';
+
+const JOB = 'deliver-webhooks';
+/** Deliveries one instance sends at once. */
+const BATCH = 16;
+/** How long past the timeout a lease lasts, for the outcome to be written. */
+const LEASE_MARGIN_MS = 5_000;
+/** The longest wait a receiver's Retry-After gets. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+/**
+ * Drains the outbox on every instance: claims due deliveries, sends each once, records the
+ * outcome and, on failure, when to try again (WEBHOOK_RETRY_DELAYS, or instead the receiver's
+ * Retry-After, up to a day). Nothing waits on it: reveals only write the row.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private draining: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly secrets: WebhookSecretsService,
+    private readonly sender: WebhookSender,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
+    timer.unref();
+    this.scheduler.addInterval(JOB, timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    await this.draining;
+  }
+
+  /** Looks for due deliveries now, unless a drain is already running. */
+  wake(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = this.drain()
+      .catch((error: Error) => this.logger.warn(`Webhook delivery paused: ${error.message}`))
+      .finally(() => {
+        this.draining = null;
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+    while (!this.stopped) {
+      const claimed = await this.deliveries.claimDue(BATCH, leaseMs);
+      await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+      if (claimed.length < BATCH) return;
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const startedAt = new Date();
+    const body = webhookBody(delivery.event_id, delivery.type, delivery.created_at, delivery.data);
+    const timestamp = Math.floor(startedAt.getTime() / 1000);
+    const headers = signatureHeaders(await this.secrets.signingSecrets(delivery.team_id), delivery.event_id, timestamp, body);
+    const outcome = await this.sender.send(delivery.url, body, headers);
+    const retryIn = outcome.ok ? null : this.retryDelaySeconds(delivery.attempts, outcome.retryAfter);
+    await this.deliveries.recordAttempt(delivery, {
+      status: outcome.ok ? 'delivered' : retryIn === null ? 'failed' : 'pending',
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+      durationMs: outcome.durationMs,
+      startedAt,
+      nextAttemptAt: retryIn === null ? null : new Date(Date.now() + retryIn * 1000),
+    });
+    if (!outcome.ok) {
+      this.logger.log(`Webhook ${delivery.id} attempt ${delivery.attempts} failed: ${outcome.error}`);
+    }
+  }
+
+  /** Seconds until the next attempt after failed attempt `attempt` (1-based); null when none is left. */
+  private retryDelaySeconds(attempt: number, retryAfter: number | null): number | null {
+    const delays = this.config.webhooks.retryDelaysSeconds;
+    if (attempt > delays.length) return null;
+    return retryAfter === null ? delays[attempt - 1] : Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS);
+  }
+}

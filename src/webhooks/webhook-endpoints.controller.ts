@@ -1,0 +1,42 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { PageQuery, toPage } from '../common/http/pagination';
+import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { Client, ClientInfo } from '../geo/client.decorator';
+import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
+import { WebhookEndpointResponse } from './webhook-endpoint.response';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+
+@ApiTags('webhooks')
+@Controller('team/webhooks')
+export class WebhookEndpointsController {
+  constructor(private readonly endpoints: WebhookEndpointsService) {}
+
+  /** The team's endpoints. */
+  @Get()
+  @Authenticated({ ability: 'team:read', admin: true })
+  @ApiPage(WebhookEndpointResponse)
+  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
+    return this.endpoints.list(auth, toPage(query));
+  }
+
+  /** Adds an endpoint that receives the team's events (Pro; at most 10). */
+  @Post()
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(201, WebhookEndpointResponse)
+  async create(@Auth() auth: TokenAuth, @Body() dto: CreateWebhookEndpointDto, @Client() client: ClientInfo) {
+    return { message: 'Webhook endpoint created.', data: await this.endpoints.create(auth, dto, client) };
+  }
+
+  /** Removes an endpoint; what was still due to it fails. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiNoContent()
+  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo) {
+    await this.endpoints.remove(auth, id, client);
+  }
+}

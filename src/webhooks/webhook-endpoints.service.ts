@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
+import { BillingService } from '../billing/billing.service';
+import { ApiError } from '../common/errors/api-error';
+import { Page, paginated, Paginated } from '../common/http/pagination';
+import type { ClientInfo } from '../geo/client.decorator';
+import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { presentWebhookEndpoint } from './webhook-endpoint.presenter';
+import type { WebhookEndpointResponse } from './webhook-endpoint.response';
+import { WEBHOOK_EVENT_TYPES } from './webhook-event';
+import { WebhookUrlGuard } from './webhook-url-guard';
+
+/** Endpoints a team may have: each is another delivery of every event. */
+export const MAX_ENDPOINTS_PER_TEAM = 10;
+
+/** A team's own endpoints, which receive its events (a Pro feature). */
+@Injectable()
+export class WebhookEndpointsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly urls: WebhookUrlGuard,
+    private readonly billing: BillingService,
+    private readonly audit: AuditService,
+    private readonly deliveries: WebhookDeliveryRepository,
+  ) {}
+
+  async list(auth: TokenAuth, page: Page): Promise<Paginated<WebhookEndpointResponse>> {
+    const [endpoints, total] = await this.db.getRepository(WebhookEndpoint).findAndCount({
+      where: { teamId: auth.teamId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: page.offset,
+      take: page.perPage,
+    });
+    return paginated(endpoints.map(presentWebhookEndpoint), total, page);
+  }
+
+  async create(auth: TokenAuth, dto: CreateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
+    this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
+    await this.urls.assertAllowed('url', dto.url);
+    const endpoint = await this.db.transaction(async (manager) => {
+      // Counted under a per-team lock, so parallel requests cannot pass the cap together.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints:' || $1, 0))`, [auth.teamId]);
+      if ((await manager.getRepository(WebhookEndpoint).countBy({ teamId: auth.teamId })) >= MAX_ENDPOINTS_PER_TEAM) {
+        throw new ApiError(422, `A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`, { code: 'webhook_endpoint_limit' });
+      }
+      const row = manager.getRepository(WebhookEndpoint).create({
+        id: randomUUID(),
+        teamId: auth.teamId,
+        url: dto.url,
+        events: dto.events ?? [...WEBHOOK_EVENT_TYPES],
+      });
+      await manager.getRepository(WebhookEndpoint).insert(row);
+      await this.audit.record(auth, client, 'webhook.created', row.id, manager);
+      return manager.getRepository(WebhookEndpoint).findOneByOrFail({ id: row.id });
+    });
+    return presentWebhookEndpoint(endpoint);
+  }
+
+  async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
+    const removed = await this.db.transaction(async (manager) => {
+      const result = await manager.getRepository(WebhookEndpoint).delete({ teamId: auth.teamId, id });
+      if (!result.affected) return false;
+      await this.deliveries.failPendingForEndpoint(auth.teamId, id, manager);
+      await this.audit.record(auth, client, 'webhook.deleted', id, manager);
+      return true;
+    });
+    if (!removed) throw ApiError.notFound('Webhook endpoint not found.');
+  }
+}

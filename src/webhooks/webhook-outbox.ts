@@ -1,0 +1,27 @@
+/**
+ * The webhook events of a statement that changes secrets, as CTEs of that same statement, so a
+ * change that commits has its deliveries recorded and one that rolls back has none (the
+ * transactional outbox). `source` names the CTE of changed secrets (`id`, `team_id`, `label`,
+ * `views_remaining`, `webhook_url` and whatever `types` reads); `types` is an SQL `text[]`
+ * expression over its row alias `src` naming the events; `viewerCountry` a parameter reference or
+ * NULL. One event goes to the secret's own `webhook_url` and to each team endpoint that takes its
+ * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks.
+ * Adds the CTEs `webhook_events` and `webhook_outbox` (the ids of the deliveries written).
+ * Every piece is a constant or a parameter reference: nothing from a request is spliced in.
+ */
+export function webhookOutboxCte(source: string, types: string, viewerCountry: `$${number}` | 'NULL'): string {
+  return `webhook_events AS (
+    SELECT 'evt_' || replace(gen_random_uuid()::text, '-', '') AS event_id, t.type, src.id AS secret_id, src.team_id, src.webhook_url,
+           jsonb_build_object('secret_id', src.id, 'label', src.label, 'views_remaining', src.views_remaining,
+                              'viewer_country', ${viewerCountry}::text) AS data
+      FROM ${source} src CROSS JOIN LATERAL unnest(${types}) AS t(type)
+     WHERE src.team_id IS NOT NULL),
+  webhook_outbox AS (
+    INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, endpoint_id, type, url, data, next_attempt_at)
+    SELECT gen_random_uuid(), e.event_id, e.team_id, e.secret_id, d.endpoint_id, e.type, d.url, e.data, now()
+      FROM webhook_events e CROSS JOIN LATERAL (
+        SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL
+        UNION ALL
+        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events)) d
+    RETURNING id)`;
+}

@@ -1,0 +1,37 @@
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
+import { Auth, Authenticated } from '../auth/auth.decorators';
+import { ApiData } from '../common/http/api-responses';
+import { Client, ClientInfo } from '../geo/client.decorator';
+import { WebhookSecretResponse } from './webhook-secret.response';
+import { WebhookSecretsService } from './webhook-secrets.service';
+
+@ApiTags('webhooks')
+@Controller('team/webhook-secret')
+export class WebhookSecretController {
+  constructor(
+    private readonly secrets: WebhookSecretsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The HMAC key that signs this team's webhooks. */
+  @Get()
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, WebhookSecretResponse)
+  async show(@Auth() auth: TokenAuth) {
+    return { data: await this.secrets.show(auth.teamId) };
+  }
+
+  /** A new signing key; the old one keeps signing alongside it for 24 hours. */
+  @Post('rotate')
+  @HttpCode(200)
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, WebhookSecretResponse)
+  async rotate(@Auth() auth: TokenAuth, @Client() client: ClientInfo) {
+    const data = await this.secrets.rotate(auth.teamId);
+    await this.audit.record(auth, client, 'webhook_secret.rotated', null);
+    return { message: 'Webhook secret rotated.', data };
+  }
+}

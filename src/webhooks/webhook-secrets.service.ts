@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Keyring } from '../crypto/keyring';
+import { generateWebhookSecret } from './webhook-signature';
+import type { WebhookSecretResponse } from './webhook-secret.response';
+import { TeamWebhookSecret } from './team-webhook-secret.entity';
+
+/** How long the replaced secret keeps signing after a rotation, so receivers can roll over. */
+const ROLLOVER = `interval '24 hours'`;
+
+/**
+ * The teams' signing secrets, kept sealed with the keyring (bound to the team, so a sealed secret
+ * copied to another team's row does not open). A team gets its secret on first use.
+ */
+@Injectable()
+export class WebhookSecretsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async show(teamId: string): Promise<WebhookSecretResponse> {
+    return this.present(await this.ensure(teamId));
+  }
+
+  /** A new secret signs from now on; the old one keeps signing alongside it for 24 hours. */
+  async rotate(teamId: string): Promise<WebhookSecretResponse> {
+    await this.ensure(teamId);
+    const sealed = this.seal(teamId, generateWebhookSecret());
+    await this.db.query(
+      `UPDATE team_webhook_secrets
+          SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
+              previous_expires_at = now() + ${ROLLOVER},
+              key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
+        WHERE team_id = $1`,
+      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+    );
+    return this.present(await this.repository().findOneByOrFail({ teamId }));
+  }
+
+  /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
+  async signingSecrets(teamId: string): Promise<string[]> {
+    const row = await this.ensure(teamId);
+    const secrets = [this.open(teamId, row.keyId, row.iv, row.ciphertext)];
+    if (row.previousCiphertext && row.previousExpiresAt && row.previousExpiresAt > new Date()) {
+      secrets.push(this.open(teamId, row.previousKeyId!, row.previousIv!, row.previousCiphertext));
+    }
+    return secrets;
+  }
+
+  private async ensure(teamId: string): Promise<TeamWebhookSecret> {
+    const existing = await this.repository().findOneBy({ teamId });
+    if (existing) return existing;
+    const sealed = this.seal(teamId, generateWebhookSecret());
+    // Two first uses at once: one insert wins and both read it.
+    await this.db.query(
+      `INSERT INTO team_webhook_secrets (team_id, key_id, iv, ciphertext) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id) DO NOTHING`,
+      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+    );
+    return this.repository().findOneByOrFail({ teamId });
+  }
+
+  private present(row: TeamWebhookSecret): WebhookSecretResponse {
+    const previousLive = row.previousExpiresAt && row.previousExpiresAt > new Date();
+    return {
+      secret: this.open(row.teamId, row.keyId, row.iv, row.ciphertext),
+      rotated_at: row.rotatedAt.toISOString(),
+      previous_expires_at: previousLive ? row.previousExpiresAt!.toISOString() : null,
+    };
+  }
+
+  private seal(teamId: string, secret: string) {
+    return this.keyring.encrypt(boundTo(teamId), Buffer.from(secret));
+  }
+
+  private open(teamId: string, keyId: string, iv: Buffer, ciphertext: Buffer): string {
+    return this.keyring.decrypt(boundTo(teamId), { keyId, iv, ciphertext }).toString();
+  }
+
+  private repository() {
+    return this.db.getRepository(TeamWebhookSecret);
+  }
+}
+
+const boundTo = (teamId: string) => `team-webhook-secret:${teamId}`;

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import ipaddr from 'ipaddr.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ApiError } from '../common/errors/api-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+
+/** Names that reach a cloud's instance metadata service, or this machine, whatever DNS says. */
+const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data'];
+const INWARD_SUFFIXES = ['.localhost', '.internal', '.local'];
+
+const LOOKUP_TIMEOUT_MS = 3_000;
+
+/**
+ * Only ordinary public unicast addresses: loopback, private, link-local (and with it the
+ * 169.254.169.254 metadata address), CGNAT, unique-local, multicast, unspecified, reserved and
+ * the IPv6 forms that embed an IPv4 address (mapped, 6to4, NAT64) are all something else to
+ * ipaddr.js. The same rule as request-filtering-agent applies when a delivery connects.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  return ipaddr.process(address).range() === 'unicast';
+}
+
+/**
+ * Checks a webhook URL when it is given (a secret's `webhook_url`, a team endpoint): https, no
+ * credentials, and a host that is not, and does not resolve to, an inward address. WHATWG URL
+ * parsing has already turned `127.1`, `0x7f.0.0.1` and `2130706433` into `127.0.0.1`. A name that
+ * does not resolve now is let through: the check that counts runs on the address each delivery
+ * connects to (see WebhookSender), since DNS can change between the two.
+ */
+@Injectable()
+export class WebhookUrlGuard {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async assertAllowed(field: string, raw: string): Promise<void> {
+    const refuse = (why: string) => ApiError.field(field, `The ${field.replace(/_/g, ' ')} field ${why}.`);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw refuse('must be a valid URL');
+    }
+    const allowPrivate = this.config.webhooks.allowPrivate;
+    if (!(allowPrivate ? ['https:', 'http:'] : ['https:']).includes(url.protocol) || url.username || url.password) {
+      throw refuse('must be an https URL without credentials');
+    }
+    if (allowPrivate) return;
+    const host = url.hostname
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '')
+      .toLowerCase();
+    const inward = () => refuse('must not point to a private, loopback, link-local or metadata address');
+    if (isIP(host)) {
+      if (!isPublicAddress(host)) throw inward();
+      return;
+    }
+    if (INWARD_NAMES.includes(host) || INWARD_SUFFIXES.some((suffix) => host.endsWith(suffix))) throw inward();
+    const addresses = await resolve(host);
+    if (addresses.some((address) => !isPublicAddress(address))) throw inward();
+  }
+}
+
+async function resolve(host: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string[]>((done) => (timer = setTimeout(() => done([]), LOOKUP_TIMEOUT_MS)));
+  const found = lookup(host, { all: true, verbatim: true }).then(
+    (entries) => entries.map((entry) => entry.address),
+    () => [],
+  );
+  try {
+    return await Promise.race([found, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,387 @@
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { SecretPurger } from '../src/secrets/secret-purger';
+import { dumpDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { bearer, newTeam, TestUser } from './support/factories';
+import { newSecret, reveal } from './support/secrets';
+import { newMember, setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
+import { ReceivedWebhook, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
+
+/** Checks `Oncelink-Signature` by hand, as API.md describes it: every v1 entry that `secret` makes. */
+function oncelinkSignatureValid(received: ReceivedWebhook, secret: string): boolean {
+  const header = String(received.headers['oncelink-signature']);
+  const t = /^t=(\d+),/.exec(header)?.[1];
+  const expected = createHmac('sha256', secret).update(`${t}.${received.body}`).digest('hex');
+  return header.split(',').includes(`v1=${expected}`);
+}
+
+/** Checks the Standard Webhooks headers with the standardwebhooks library. */
+function standardSignatureValid(received: ReceivedWebhook, secret: string): boolean {
+  try {
+    new Webhook(secret).verify(received.body, received.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('webhooks', () => {
+  const t = useTestApp({
+    env: {
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_DELAYS: '0.2,0.2',
+      WEBHOOK_TIMEOUT_MS: '1000',
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+      TRUST_PROXY: 'loopback',
+      LOG_LEVEL: process.env.DEBUG_LOG ?? 'silent',
+    },
+  });
+  const api = t.http;
+  let receiver: WebhookReceiver;
+  let owner: TestUser;
+  let pat: string;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    ({ owner, pat } = await newTeam(t.baseUrl));
+    await setPlan(t.dataSource, owner.teamId, 'pro');
+  });
+  afterAll(() => receiver.close());
+  beforeEach(() => {
+    receiver.received.length = 0;
+    receiver.respond = (res) => res.end('ok');
+  });
+
+  const receivedFor = (secretId: string) => receiver.received.filter((hook) => hook.json.data?.secret_id === secretId);
+  const waitFor = async (secretId: string, count: number, seconds = 10) => {
+    expect(await eventually(() => receivedFor(secretId).length >= count, seconds)).toBe(true);
+    return receivedFor(secretId);
+  };
+  const deliveriesOf = async (secretId: string) =>
+    (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(pat)).expect(200)).body.data;
+  const webhookSecret = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(pat)).expect(200)).body.data.secret;
+
+  describe('a secret’s webhook_url', () => {
+    it('gets one signed secret.viewed per view that verifies with both schemes, carrying no content or token', async () => {
+      const secret = await newSecret(t.baseUrl, { label: 'db password', expire_value: 3, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').expect(200);
+      const [hook] = await waitFor(secret.id, 1);
+      expect(hook.json).toEqual({
+        id: expect.stringMatching(/^evt_[0-9a-f]{32}$/),
+        type: 'secret.viewed',
+        created_at: expect.any(String),
+        data: { secret_id: secret.id, label: 'db password', views_remaining: 2, viewer_country: 'DE' },
+      });
+      expect(hook.body).not.toContain('correct horse');
+      expect(hook.body).not.toContain(secret.token);
+      expect(hook.headers['content-type']).toBe('application/json');
+      expect(hook.headers['webhook-id']).toBe(hook.json.id);
+      const secretKey = await webhookSecret();
+      expect(oncelinkSignatureValid(hook, secretKey)).toBe(true);
+      expect(standardSignatureValid(hook, secretKey)).toBe(true);
+      // A forged body or another key does not verify.
+      const forged = { ...hook, body: hook.body.replace('"views_remaining":2', '"views_remaining":9') };
+      expect(oncelinkSignatureValid(forged, secretKey)).toBe(false);
+      expect(standardSignatureValid(forged, secretKey)).toBe(false);
+      expect(standardSignatureValid(hook, 'whsec_' + Buffer.alloc(32, 1).toString('base64'))).toBe(false);
+      // Exactly one delivery per view.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(receivedFor(secret.id)).toHaveLength(1);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({
+        event_id: hook.json.id,
+        type: 'secret.viewed',
+        url: receiver.url,
+        status: 'delivered',
+        attempts: 1,
+        last_status_code: 200,
+        last_error: null,
+        next_attempt_at: null,
+        delivered_at: expect.any(String),
+      });
+    });
+
+    it('sends secret.viewed and then secret.burned with the last view, with the viewer’s country (US from 8.8.8.8)', async () => {
+      const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').expect(200);
+      const hooks = await waitFor(secret.id, 2);
+      expect(hooks.map((hook) => hook.json.type).sort()).toEqual(['secret.burned', 'secret.viewed']);
+      expect(hooks.map((hook) => hook.json.data)).toEqual([
+        expect.objectContaining({ views_remaining: 0, viewer_country: 'US' }),
+        expect.objectContaining({ views_remaining: 0, viewer_country: 'US' }),
+      ]);
+      expect(new Set(hooks.map((hook) => hook.json.id)).size).toBe(2);
+    });
+
+    it('records nothing for a reveal that spends nothing (a missing passcode)', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'letmein', expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(401);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await deliveriesOf(secret.id)).toEqual([]);
+    });
+
+    it('sends secret.burned when the fifth wrong passcode burns the secret', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'letmein', expire_value: 2, webhook_url: receiver.url }, pat);
+      for (let i = 0; i < 5; i++) await reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` }).expect(401);
+      const [hook] = await waitFor(secret.id, 1);
+      expect(hook.json).toMatchObject({ type: 'secret.burned', data: { views_remaining: 2 } });
+    });
+
+    it('sends secret.deleted on DELETE and secret.expired when the purge finds it past its time', async () => {
+      const deleted = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(pat)).expect(204);
+      expect((await waitFor(deleted.id, 1))[0].json).toMatchObject({ type: 'secret.deleted', data: { viewer_country: null } });
+
+      const expired = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5, webhook_url: receiver.url }, pat);
+      await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+      await t.app.get(SecretPurger).purge();
+      expect((await waitFor(expired.id, 1))[0].json).toMatchObject({ type: 'secret.expired', data: { views_remaining: null } });
+    });
+  });
+
+  describe('retries', () => {
+    it('delivers on the third attempt to a receiver that fails twice, and logs every attempt', async () => {
+      receiver.respond = (res, n) => {
+        res.statusCode = n < 2 ? 500 : 204;
+        res.end();
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const hooks = await waitFor(secret.id, 3);
+      expect(new Set(hooks.map((hook) => hook.json.id)).size).toBe(1);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'delivered', 5)).toBe(true);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({ attempts: 3, last_status_code: 204, last_error: null });
+      expect(
+        delivery.history.map((attempt: { status_code: number; error: string | null }) => [attempt.status_code, attempt.error]),
+      ).toEqual([
+        [500, 'HTTP 500'],
+        [500, 'HTTP 500'],
+        [204, null],
+      ]);
+      expect(delivery.history[0]).toEqual({
+        attempt: 1,
+        at: expect.any(String),
+        status_code: 500,
+        error: 'HTTP 500',
+        duration_ms: expect.any(Number),
+      });
+    });
+
+    it('waits as long as the receiver’s Retry-After asks before trying again', async () => {
+      receiver.respond = (res, n) => {
+        res.statusCode = n === 0 ? 503 : 200;
+        if (n === 0) res.setHeader('Retry-After', '2');
+        res.end();
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 1);
+      const [waiting] = await deliveriesOf(secret.id);
+      expect(waiting).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 503 });
+      // The schedule says 0.2 s; the receiver asked for 2.
+      expect(Date.parse(waiting.next_attempt_at) - Date.parse(waiting.last_attempt_at)).toBeGreaterThanOrEqual(1900);
+      await waitFor(secret.id, 2);
+    });
+
+    it('does not follow a redirect: a 3xx is a failed attempt', async () => {
+      receiver.respond = (res) => {
+        res.writeHead(302, { Location: '/elsewhere' }).end();
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'failed', 10)).toBe(true);
+      expect(receiver.received.filter((hook) => hook.path === '/elsewhere')).toEqual([]);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({ attempts: 3, last_status_code: 302, last_error: 'Redirect (302) not followed' });
+    });
+
+    it('gives up on a receiver that does not answer in WEBHOOK_TIMEOUT_MS, keeps the failure visible, and sends it again on request', async () => {
+      receiver.respond = () => undefined; // never answers
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'failed', 15)).toBe(true);
+      const [failed] = await deliveriesOf(secret.id);
+      expect(failed).toMatchObject({ attempts: 3, last_status_code: null, last_error: 'No answer within 1000 ms', next_attempt_at: null });
+
+      receiver.respond = (res) => res.end('ok');
+      const retried = await api().post(`/api/v1/webhook-deliveries/${failed.id}/retry`).set(bearer(pat)).expect(202);
+      expect(retried.body).toEqual({ message: 'Delivery queued.' });
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'delivered', 5)).toBe(true);
+      expect((await deliveriesOf(secret.id))[0]).toMatchObject({ attempts: 4, last_status_code: 200 });
+    });
+  });
+
+  describe('team endpoints', () => {
+    let endpointReceiver: WebhookReceiver;
+    beforeAll(async () => {
+      endpointReceiver = await startWebhookReceiver();
+    });
+    afterAll(() => endpointReceiver.close());
+
+    it('receive every event of the team they take, and only those', async () => {
+      const all = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url: endpointReceiver.url }).expect(201);
+      expect(all.body).toEqual({
+        message: 'Webhook endpoint created.',
+        data: {
+          id: expect.any(String),
+          url: endpointReceiver.url,
+          events: ['secret.viewed', 'secret.burned', 'secret.expired', 'secret.deleted'],
+          created_at: expect.any(String),
+        },
+      });
+      const deletesOnly = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(pat))
+        .send({ url: `${receiver.url}?deletes`, events: ['secret.deleted'] })
+        .expect(201);
+
+      const viewed = await newSecret(t.baseUrl, { expire_value: 2 }, pat);
+      await reveal(t.baseUrl, viewed.token).expect(200);
+      const deleted = await newSecret(t.baseUrl, {}, pat);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(pat)).expect(204);
+
+      expect(await eventually(() => endpointReceiver.received.length >= 2, 10)).toBe(true);
+      expect(await eventually(() => receivedFor(deleted.id).length >= 1, 10)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(endpointReceiver.received.map((hook) => [hook.json.type, hook.json.data.secret_id])).toEqual([
+        ['secret.viewed', viewed.id],
+        ['secret.deleted', deleted.id],
+      ]);
+      expect(receiver.received.map((hook) => [hook.path, hook.json.type])).toEqual([['/hook?deletes', 'secret.deleted']]);
+      expect(standardSignatureValid(endpointReceiver.received[0], await webhookSecret())).toBe(true);
+
+      const log = await api().get('/api/v1/team/webhook-deliveries').set(bearer(pat)).expect(200);
+      expect(log.body.data.slice(0, 3).map((d: { type: string; endpoint_id: string }) => [d.type, d.endpoint_id])).toEqual([
+        ['secret.deleted', expect.any(String)],
+        ['secret.deleted', expect.any(String)],
+        ['secret.viewed', all.body.data.id],
+      ]);
+
+      const list = await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200);
+      expect(list.body.data.map((endpoint: { id: string }) => endpoint.id)).toEqual([all.body.data.id, deletesOnly.body.data.id]);
+      await api().delete(`/api/v1/team/webhooks/${all.body.data.id}`).set(bearer(pat)).expect(204);
+      await api().delete(`/api/v1/team/webhooks/${deletesOnly.body.data.id}`).set(bearer(pat)).expect(204);
+      await api().delete(`/api/v1/team/webhooks/${deletesOnly.body.data.id}`).set(bearer(pat)).expect(404);
+      expect((await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200)).body.data).toEqual([]);
+    });
+
+    it('are a Pro feature: a free team gets 403 plan_limit', async () => {
+      const free = await newTeam(t.baseUrl);
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(free.pat)).send({ url: receiver.url }).expect(403);
+      expect(res.body).toMatchObject({ code: 'plan_limit' });
+    });
+
+    it('are for admins: a member gets 403', async () => {
+      const { pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      await api().post('/api/v1/team/webhooks').set(bearer(memberPat)).send({ url: receiver.url }).expect(403);
+      await api().get('/api/v1/team/webhooks').set(bearer(memberPat)).expect(403);
+      await api().get('/api/v1/team/webhook-deliveries').set(bearer(memberPat)).expect(403);
+    });
+
+    it.each([
+      [{ url: null }, 'url'],
+      [{}, 'url'],
+      [{ url: 'ftp://example.com/x' }, 'url'],
+      [{ url: 'http://127.0.0.1/', events: [] }, 'events'],
+      [{ url: 'http://127.0.0.1/', events: ['secret.read'] }, 'events'],
+      [{ url: 'http://127.0.0.1/', events: ['secret.viewed', 'secret.viewed'] }, 'events'],
+      [{ url: 'http://127.0.0.1/', events: 'secret.viewed' }, 'events'],
+      [{ url: 'http://127.0.0.1/', events: null }, 'events'],
+    ])('refuses %j with a 422 on %s', async (body, field) => {
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send(body).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual([field]);
+    });
+
+    it('stop at ten per team, even when asked for in parallel', async () => {
+      const team = await newTeam(t.baseUrl);
+      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const statuses = await Promise.all(
+        Array.from({ length: 14 }, () =>
+          api()
+            .post('/api/v1/team/webhooks')
+            .set(bearer(team.pat))
+            .send({ url: receiver.url })
+            .then((res) => res.status),
+        ),
+      );
+      expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+      expect(statuses.filter((status) => status === 422)).toHaveLength(4);
+    });
+  });
+
+  describe('the delivery log', () => {
+    it('answers 404 for another team’s secret and another team’s delivery', async () => {
+      const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 1);
+      const [delivery] = await deliveriesOf(secret.id);
+      const other = await newTeam(t.baseUrl);
+      await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(other.pat)).expect(404);
+      await api().post(`/api/v1/webhook-deliveries/${delivery.id}/retry`).set(bearer(other.pat)).expect(404);
+      await api().post('/api/v1/webhook-deliveries/not-a-uuid/retry').set(bearer(pat)).expect(404);
+      expect((await api().get('/api/v1/team/webhook-deliveries').set(bearer(other.pat)).expect(200)).body.data).toEqual([]);
+    });
+  });
+
+  describe('the signing secret', () => {
+    it('is readable by admins, in the Standard Webhooks format, and not by members', async () => {
+      const first = await api().get('/api/v1/team/webhook-secret').set(bearer(pat)).expect(200);
+      expect(first.body.data).toEqual({
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+        rotated_at: expect.any(String),
+        previous_expires_at: null,
+      });
+      expect(() => new Webhook(first.body.data.secret)).not.toThrow();
+      const { pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      await api().get('/api/v1/team/webhook-secret').set(bearer(memberPat)).expect(403);
+    });
+
+    it('signs with both the new and the old secret for a day after a rotation, then with the new one only', async () => {
+      const team = await newTeam(t.baseUrl);
+      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const old = (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data.secret;
+      const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(200);
+      const fresh = rotated.body.data.secret;
+      expect(fresh).not.toBe(old);
+      const grace = Date.parse(rotated.body.data.previous_expires_at) - Date.parse(rotated.body.data.rotated_at);
+      expect(grace).toBe(24 * 3600 * 1000);
+
+      const first = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, team.pat);
+      await reveal(t.baseUrl, first.token).expect(200);
+      const [hook] = await waitFor(first.id, 1);
+      expect(String(hook.headers['oncelink-signature']).match(/v1=/g)).toHaveLength(2);
+      expect(String(hook.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      for (const key of [old, fresh]) {
+        expect(oncelinkSignatureValid(hook, key)).toBe(true);
+        expect(standardSignatureValid(hook, key)).toBe(true);
+      }
+
+      // A day later.
+      await t.dataSource.query(`UPDATE team_webhook_secrets SET previous_expires_at = now() - interval '1 second' WHERE team_id = $1`, [
+        team.owner.teamId,
+      ]);
+      const second = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, team.pat);
+      await reveal(t.baseUrl, second.token).expect(200);
+      const [later] = await waitFor(second.id, 1);
+      expect(oncelinkSignatureValid(later, fresh)).toBe(true);
+      expect(standardSignatureValid(later, fresh)).toBe(true);
+      expect(oncelinkSignatureValid(later, old)).toBe(false);
+      expect(standardSignatureValid(later, old)).toBe(false);
+      const audit = await api().get('/api/v1/team/audit-events').set(bearer(team.pat)).expect(200);
+      expect(audit.body.data.map((event: { type: string }) => event.type)).toContain('webhook_secret.rotated');
+    });
+
+    it('is kept sealed: the database holds no signing secret in clear', async () => {
+      const secret = await webhookSecret();
+      const [sealed] = await t.dataSource.query('SELECT ciphertext FROM team_webhook_secrets WHERE team_id = $1', [owner.teamId]);
+      expect(sealed.ciphertext.length).toBeGreaterThan(secret.length);
+      const dump = await dumpDatabase(t.db);
+      expect(dump).not.toContain(secret);
+      expect(dump).not.toContain(secret.slice('whsec_'.length));
+      expect(dump).not.toContain(Buffer.from(secret).toString('hex'));
+    });
+  });
+});
