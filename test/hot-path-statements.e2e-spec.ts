@@ -1,21 +1,29 @@
 import { Client } from 'pg';
 import { bearer, newToken, newUser } from './support/factories';
-import { reveal } from './support/secrets';
+import { newSecret, reveal } from './support/secrets';
+import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 /** Counts every statement any pg client in this process sends (the app runs in this process). */
 function countStatements() {
   const original = Client.prototype.query;
-  let count = 0;
+  let texts: string[] = [];
   Client.prototype.query = function (this: Client, ...args: Parameters<Client['query']>) {
-    count++;
+    const [query] = args as unknown[];
+    texts.push(typeof query === 'string' ? query : String((query as { text?: string }).text));
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as Client['query'];
-  return { read: () => count, reset: () => (count = 0), restore: () => (Client.prototype.query = original) };
+  return {
+    read: () => texts.length,
+    texts: () => texts,
+    reset: () => (texts = []),
+    restore: () => (Client.prototype.query = original),
+  };
 }
 
 describe('round trips on the hot path', () => {
-  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
+  // The purge and the webhook worker run on timers; kept out of the way, they add no statements to a request's count.
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600', WEBHOOK_POLL_INTERVAL_MS: '60000' } });
   let pat: string;
   const statements = countStatements();
   afterAll(() => statements.restore());
@@ -56,5 +64,20 @@ describe('round trips on the hot path', () => {
     expect(statements.read()).toBe(1);
     const [row] = await t.dataSource.query(`SELECT status, ciphertext FROM secrets WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'burned', ciphertext: null });
+  });
+
+  it('queues a view’s webhooks in that same statement', async () => {
+    const owner = await newUser(t.baseUrl);
+    await setPlan(t.dataSource, owner.teamId, 'pro');
+    const proPat = await newToken(t.baseUrl, owner);
+    const secret = await newSecret(t.baseUrl, { webhook_url: 'https://hooks.example.com/viewed' }, proPat);
+    statements.reset();
+    await reveal(t.baseUrl, secret.token).expect(200);
+    const spending = statements.texts().filter((text) => text.includes('UPDATE secrets'));
+    expect(spending).toHaveLength(1);
+    expect(spending[0]).toContain('INSERT INTO webhook_deliveries');
+    expect(statements.texts().filter((text) => text.includes('INSERT INTO webhook_deliveries'))).toHaveLength(1);
+    const deliveries = await t.dataSource.query(`SELECT type FROM webhook_deliveries WHERE secret_id = $1 ORDER BY type`, [secret.id]);
+    expect(deliveries).toEqual([{ type: 'secret.burned' }, { type: 'secret.viewed' }]);
   });
 });

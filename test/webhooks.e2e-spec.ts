@@ -186,6 +186,21 @@ describe('webhooks', () => {
       await waitFor(secret.id, 2);
     });
 
+    it('retries a connection error and, after the last delay, leaves the delivery failed and visible', async () => {
+      const closed = await startWebhookReceiver();
+      await closed.close(); // nothing listens on its port any more
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: closed.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'failed', 10)).toBe(true);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({ attempts: 3, last_status_code: null, next_attempt_at: null, delivered_at: null });
+      expect(delivery.history.map((attempt: { error: string }) => attempt.error)).toEqual([
+        expect.stringMatching(/ECONNREFUSED/),
+        expect.stringMatching(/ECONNREFUSED/),
+        expect.stringMatching(/ECONNREFUSED/),
+      ]);
+    });
+
     it('does not follow a redirect: a 3xx is a failed attempt', async () => {
       receiver.respond = (res) => {
         res.writeHead(302, { Location: '/elsewhere' }).end();
