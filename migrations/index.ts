@@ -4,6 +4,7 @@ import { AddLinkReports1795577529833 } from './1795577529833-AddLinkReports';
 import { AddTeamWebhookSecrets1795579154678 } from './1795579154678-AddTeamWebhookSecrets';
 import { AddBilling1795580021398 } from './1795580021398-AddBilling';
 import { AddWebhooks1795608551253 } from './1795608551253-AddWebhooks';
+import { AddFileSecrets1795612000000 } from './1795612000000-AddFileSecrets';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AddTeamWebhookSecrets1795579154678,
   AddBilling1795580021398,
   AddWebhooks1795608551253,
+  AddFileSecrets1795612000000,
 ];

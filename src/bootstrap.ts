@@ -1,4 +1,5 @@
 import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
+import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -27,6 +28,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     // Stripe signs the exact bytes it sent.
     rawBody: true,
   });
+  // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
+  await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
   bootstrap(app, logger, flush);
   if (config.trustProxy === true) {
     new NestLogger('Config').warn(
@@ -57,7 +60,7 @@ function bootstrap(app: NestFastifyApplication, logger: Logger, flushLogs: () =>
     if (draining) reply.header('connection', 'close');
     await limiter.settle(request, reply);
   });
-  // JSON only (multipart arrives with files); anything else is a 415.
+  // JSON, and multipart for file secrets; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   // Responses may carry a secret, a token or a capability link: no cache may keep any of them.
   const headers = { ...securityHeaders(), 'cache-control': 'no-store' };

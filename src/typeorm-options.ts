@@ -4,6 +4,7 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { StripeEvent } from './billing/stripe-event.entity';
 import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
+import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
 import { Secret } from './secrets/secret.entity';
 import { TeamMember } from './teams/team-member.entity';
@@ -25,6 +26,7 @@ const entities = [
   TeamWebhookSecret,
   WebhookEndpoint,
   WebhookDelivery,
+  FilePart,
 ];
 
 /** One definition of the connection, used by the app, the CLI scripts and the test harness. */

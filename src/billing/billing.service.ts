@@ -7,7 +7,7 @@ import { updateReturning } from '../common/database/sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TokenRatesSource } from '../rate-limit/token-rates.source';
-import { assertContentSize, assertFeature, assertMemberRoom, lifetimeMinutes, withRateOverrides } from './plan-rules';
+import { assertContentSize, assertFileSize, assertFeature, assertMemberRoom, lifetimeMinutes, withRateOverrides } from './plan-rules';
 import { presentLimits } from './plan-limits.presenter';
 import type { PlanLimitsResponse } from './plan-limits.response';
 import type { Plan, PlanFeature, PlanName, TokenRates } from './plans';
@@ -54,6 +54,15 @@ export class BillingService implements TokenRatesSource {
 
   assertContentSize(plan: PlanName, bytes: number): void {
     assertContentSize(this.plans[plan], bytes);
+  }
+
+  /** The largest file the plan takes (0 without the files feature). */
+  fileBytes(plan: PlanName): number {
+    return this.plans[plan].fileBytes;
+  }
+
+  assertFileSize(plan: PlanName, bytes: number): void {
+    assertFileSize(this.plans[plan], bytes);
   }
 
   assertMemberRoom(plan: PlanName, members: number): void {

@@ -22,6 +22,21 @@ export function assertContentSize(plan: Plan, bytes: number): void {
   }
 }
 
+/**
+ * 413 `plan_limit` for a file larger than the plan allows. The connection closes with the answer,
+ * so the rest of an upload is never read.
+ */
+export function assertFileSize(plan: Plan, bytes: number): void {
+  if (bytes > plan.fileBytes) {
+    throw new ApiError(
+      413,
+      `The file is larger than the ${plan.name} plan allows (${plan.fileBytes} bytes).`,
+      { code: 'plan_limit' },
+      { Connection: 'close' },
+    );
+  }
+}
+
 /** 403 `plan_limit` when the team already has as many members (people and service accounts) as the plan allows. */
 export function assertMemberRoom(plan: Plan, members: number): void {
   if (members >= plan.members) {

@@ -16,8 +16,8 @@ function keyId(master: Buffer): string {
 }
 
 /** A purpose-bound key, so the master key itself never touches content. */
-function contentKey(master: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'oncelink secret content v1', 32));
+function purposeKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), purpose, 32));
 }
 
 /**
@@ -28,14 +28,28 @@ function contentKey(master: Buffer): Buffer {
  */
 export class Keyring {
   private readonly keys = new Map<string, Buffer>();
+  private readonly fileKeys = new Map<string, Buffer>();
   private readonly activeId: string;
   /** The ids of every key held, active and old: a secret sealed with another cannot be opened here. */
   readonly keyIds: string[];
 
   constructor(active: Buffer, old: Buffer[] = []) {
-    for (const master of [active, ...old]) this.keys.set(keyId(master), contentKey(master));
+    for (const master of [active, ...old]) {
+      this.keys.set(keyId(master), purposeKey(master, 'oncelink secret content v1'));
+      this.fileKeys.set(keyId(master), purposeKey(master, 'oncelink file stream v1'));
+    }
     this.activeId = keyId(active);
     this.keyIds = [...this.keys.keys()];
+  }
+
+  /** The base key `server` files are sealed under now (OLF1 derives a key per file from it). */
+  activeFileKey(): { keyId: string; key: Buffer } {
+    return { keyId: this.activeId, key: this.fileKeys.get(this.activeId)! };
+  }
+
+  /** The base key of a file sealed under `keyId`, if this instance holds it. */
+  fileKey(keyId: string): Buffer | undefined {
+    return this.fileKeys.get(keyId);
   }
 
   encrypt(boundTo: string, plaintext: Buffer): SealedContent {

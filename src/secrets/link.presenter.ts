@@ -1,5 +1,6 @@
 import type { LinkResponse } from './link.response';
 import type { Secret } from './secret.entity';
+import { presentFileInfo } from './secret.presenter';
 
 export function presentLink(secret: Secret): LinkResponse {
   return {
@@ -8,5 +9,6 @@ export function presentLink(secret: Secret): LinkResponse {
     views_remaining: secret.viewsRemaining,
     expires_at: secret.expiresAt.toISOString(),
     requires_passcode: secret.hasPasscode,
+    file: presentFileInfo(secret),
   };
 }

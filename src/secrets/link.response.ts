@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EXPIRE_MODES, ExpireMode, SECRET_KINDS, SecretKind } from './secret.entity';
+import { FileInfoResponse } from './secret.response';
 
 /** What a link leads to, before anything is spent. */
 export class LinkResponse {
@@ -8,6 +9,7 @@ export class LinkResponse {
   @ApiProperty({ type: Number, nullable: true }) views_remaining!: number | null;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
   @ApiProperty() requires_passcode!: boolean;
+  @ApiProperty({ type: FileInfoResponse, nullable: true, description: 'For file secrets; null otherwise' }) file!: FileInfoResponse | null;
 }
 
 /** A `text` secret, decrypted by the server. */

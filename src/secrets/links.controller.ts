@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, StreamableFile } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { ApiData, ApiMessage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
@@ -24,12 +24,14 @@ export class LinksController {
     return { data: await this.links.lookup(token) };
   }
 
-  /** Spends one view and returns the content (or the client's ciphertext and IV). */
+  /** Spends one view and returns the content (or the client's ciphertext and IV, or the file's bytes). */
   @Post(':token/reveal')
   @HttpCode(200)
   @ApiData(200, RevealedTextResponse, RevealedCiphertextResponse)
+  @ApiProduces('application/json', 'application/octet-stream')
   async reveal(@Param('token') token: string, @Body() dto: RevealDto, @Client() client: ClientInfo) {
-    return { data: await this.links.reveal(token, dto ?? {}, client) };
+    const revealed = await this.links.reveal(token, dto ?? {}, client);
+    return revealed instanceof StreamableFile ? revealed : { data: revealed };
   }
 
   /** Reports abuse; enough distinct reporters suspend the link. */

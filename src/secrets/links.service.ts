@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
@@ -17,11 +17,11 @@ import { Secret } from './secret.entity';
 import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
+import { FileSecretsService } from './files/file-secrets.service';
+import { DECRYPTION_FAILED } from './secret-content';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
 const MAX_PASSCODE_ATTEMPTS = 5;
-
-const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
 
 /** The public side: whoever holds the link token may look at and spend the secret. */
 @Injectable()
@@ -34,6 +34,7 @@ export class LinksService {
     private readonly hasher: PasswordHasher,
     private readonly reports: LinkReportRepository,
     private readonly webhooks: WebhookDispatcher,
+    private readonly files: FileSecretsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -46,7 +47,7 @@ export class LinksService {
    * passcode or a country rule (or one this instance cannot open) falls to the slower path,
    * which looks at it first and says why it will not open, spending nothing.
    */
-  async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent> {
+  async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent | StreamableFile> {
     if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
     const tokenHash = hashLinkToken(token);
     const spent =
@@ -119,7 +120,8 @@ export class LinksService {
   }
 
   /** The view is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
-  private open(spent: SpentView): RevealedContent {
+  private open(spent: SpentView): RevealedContent | Promise<StreamableFile> {
+    if (spent.kind === 'file') return this.files.download(spent);
     if (spent.kind === 'encrypted') {
       return { kind: 'encrypted', ciphertext: spent.ciphertext.toString('base64'), iv: spent.iv.toString('base64') };
     }

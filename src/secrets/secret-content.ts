@@ -1,5 +1,8 @@
 import { ApiError, FieldErrors } from '../common/errors/api-error';
 
+/** A ciphertext failed authentication (tampering), or this instance lacks its key. */
+export const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
+
 export type SubmittedContent = { kind: 'text'; plaintext: Buffer } | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
 
 const IV_BYTES = 12;

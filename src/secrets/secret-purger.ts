@@ -3,9 +3,12 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { SecretRepository } from './secret.repository';
+import { FileStore } from './files/file-store';
 
 const BATCH = 500;
 const JOB = 'purge-expired-secrets';
+/** How long file bytes without an active secret wait: an upload or a last download may still be running. */
+const ORPHAN_MINUTES = 60;
 
 /** Destroys the material of expired secrets within PURGE_INTERVAL_SECONDS (30 by default) of expiry. */
 @Injectable()
@@ -16,6 +19,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly secrets: SecretRepository,
+    private readonly files: FileStore,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -30,10 +34,11 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     await this.running;
   }
 
-  /** Purges until nothing expired is left; overlapping ticks are skipped. */
+  /** Purges until nothing expired is left, then file bytes no active secret owns; overlapping ticks are skipped. */
   async purge(): Promise<number> {
     let total = 0;
     for (let count = BATCH; count === BATCH; total += count) count = await this.secrets.purgeExpired(BATCH);
+    await this.files.removeOrphans(ORPHAN_MINUTES);
     return total;
   }
 

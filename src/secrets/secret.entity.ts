@@ -3,6 +3,8 @@ import { Team } from '../teams/team.entity';
 
 export const SECRET_KINDS = ['text', 'encrypted', 'file'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
+export const FILE_ENCRYPTIONS = ['server', 'client'] as const;
+export type FileEncryption = (typeof FILE_ENCRYPTIONS)[number];
 export const EXPIRE_MODES = ['views', 'minutes'] as const;
 export type ExpireMode = (typeof EXPIRE_MODES)[number];
 /** Stored state; a row still `active` past its `expires_at` reads as `expired` until the purge runs. */
@@ -91,6 +93,20 @@ export class Secret {
 
   @Column({ name: 'content_bytes', type: 'integer' })
   contentBytes!: number;
+
+  /** A `file` secret's name and type as uploaded (`server` files; a `client` file keeps them inside its ciphertext). */
+  @Column({ name: 'file_name', type: 'varchar', length: 255, nullable: true })
+  fileName!: string | null;
+
+  @Column({ name: 'file_content_type', type: 'varchar', length: 255, nullable: true })
+  fileContentType!: string | null;
+
+  /** The file's size: its plaintext for `server` files, the stored ciphertext for `client` ones. */
+  @Column({ name: 'file_size', type: 'integer', nullable: true })
+  fileSize!: number | null;
+
+  @Column({ name: 'file_encryption', type: 'varchar', length: 6, nullable: true })
+  fileEncryption!: FileEncryption | null;
 
   @Column({ name: 'allowed_countries', type: 'char', length: 2, array: true, nullable: true })
   allowedCountries!: string[] | null;

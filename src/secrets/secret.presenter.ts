@@ -1,5 +1,5 @@
 import type { Secret } from './secret.entity';
-import type { SecretResponse } from './secret.response';
+import type { FileInfoResponse, SecretResponse } from './secret.response';
 import { statusOf } from './secret-status';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -30,5 +30,16 @@ export function presentSecret(secret: Secret, link?: { token: string; url: strin
     updated_at: secret.updatedAt.toISOString(),
     last_viewed_at: iso(secret.lastViewedAt),
     destroyed_at: iso(secret.destroyedAt),
+    file: presentFileInfo(secret),
+  };
+}
+
+export function presentFileInfo(secret: Secret): FileInfoResponse | null {
+  if (secret.kind !== 'file') return null;
+  return {
+    name: secret.fileName,
+    size: secret.fileSize ?? 0,
+    content_type: secret.fileContentType,
+    encryption: secret.fileEncryption ?? 'server',
   };
 }

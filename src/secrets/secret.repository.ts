@@ -3,10 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { auditCte } from '../audit/audit-cte';
 import { webhookOutboxCte } from '../webhooks/webhook-outbox';
+import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
-import { Secret, SecretKind } from './secret.entity';
+import { FileEncryption, Secret, SecretKind } from './secret.entity';
 import { STATUS_SQL, SecretStatus } from './secret-status';
 
 export interface SpentView {
@@ -14,10 +15,17 @@ export interface SpentView {
   team_id: string | null;
   kind: SecretKind;
   label: string | null;
+  /** NULL for files, whose bytes are in the file store. */
   ciphertext: Buffer;
   iv: Buffer;
   key_id: string | null;
   views_remaining: number | null;
+  /** `burned` when this was the last view. */
+  status: string;
+  file_name: string | null;
+  file_content_type: string | null;
+  file_size: number | null;
+  file_encryption: FileEncryption | null;
   /** Webhook deliveries the view queued. */
   webhooks: number;
 }
@@ -44,8 +52,8 @@ const CREATE = `
   WITH secret AS (
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
-                         content_bytes, allowed_countries, webhook_url)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                         content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
     RETURNING id, team_id, created_at, updated_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })}
   SELECT created_at, updated_at FROM secret`;
@@ -78,10 +86,12 @@ const REVEAL = `
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
-    RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining),
+    RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
+              s.file_name, s.file_content_type, s.file_size, s.file_encryption),
   ${auditCte('spent', 'secret.viewed', { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$4', country: '$5' })},
   ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}
-  SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, (SELECT count(*)::int FROM webhook_outbox) AS webhooks
+  SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, status,
+         file_name, file_content_type, file_size, file_encryption, (SELECT count(*)::int FROM webhook_outbox) AS webhooks
     FROM spent`;
 
 @Injectable()
@@ -122,6 +132,10 @@ export class SecretRepository {
       audit?.actorName ?? null,
       audit?.ip ?? null,
       audit?.country ?? null,
+      secret.fileName,
+      secret.fileContentType,
+      secret.fileSize,
+      secret.fileEncryption,
     ]);
     return Object.assign(new Secret(), secret, { createdAt: row.created_at, updatedAt: row.updated_at });
   }
@@ -169,7 +183,8 @@ export class SecretRepository {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active' ${GONE_COLUMNS}),
-       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')}
+       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
+       ${fileRemovalCte('gone')}
        SELECT 1`,
       [id],
     );
@@ -197,7 +212,8 @@ export class SecretRepository {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2 ${GONE_COLUMNS}),
-       ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')}
+       ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')},
+       ${fileRemovalCte('gone')}
        SELECT 1`,
       [id, maxAttempts, country],
     );
@@ -227,7 +243,8 @@ export class SecretRepository {
       `WITH gone AS (
          UPDATE secrets SET status = 'deleted', ${DESTROY}
           WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at > now() ${GONE_COLUMNS}),
-       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')}
+       ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
+       ${fileRemovalCte('gone')}
        SELECT id FROM gone`,
       [teamId, id],
     );
@@ -247,7 +264,8 @@ export class SecretRepository {
             SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
             ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
          ${GONE_COLUMNS}),
-       ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')}
+       ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')},
+       ${fileRemovalCte('gone')}
        SELECT count(*)::int AS purged FROM gone`,
       [batchSize],
     );

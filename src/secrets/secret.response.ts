@@ -1,8 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXPIRE_MODES, ExpireMode, SECRET_KINDS, SecretKind } from './secret.entity';
+import { EXPIRE_MODES, ExpireMode, FILE_ENCRYPTIONS, FileEncryption, SECRET_KINDS, SecretKind } from './secret.entity';
 import { SECRET_STATUSES, SecretStatus } from './secret-status';
 
 const nullable = { nullable: true } as const;
+
+/** A file secret's file, as far as the server knows it. */
+export class FileInfoResponse {
+  @ApiProperty({ type: String, nullable: true, description: 'null in client mode: the name travels inside the ciphertext' })
+  name!: string | null;
+  @ApiProperty({ description: 'Bytes: the file in server mode, the stored ciphertext in client mode' }) size!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'null in client mode' }) content_type!: string | null;
+  @ApiProperty({ enum: FILE_ENCRYPTIONS }) encryption!: FileEncryption;
+}
 
 /** The API's Secret: metadata only, never content. */
 export class SecretResponse {
@@ -27,4 +36,5 @@ export class SecretResponse {
   @ApiProperty({ type: String, format: 'date-time', ...nullable }) last_viewed_at!: string | null;
   @ApiProperty({ type: String, format: 'date-time', ...nullable, description: 'When it stopped being active' }) destroyed_at!:
     string | null;
+  @ApiProperty({ type: FileInfoResponse, ...nullable, description: 'For file secrets; null otherwise' }) file!: FileInfoResponse | null;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
@@ -12,18 +12,30 @@ import { ListSecretsQuery } from './dto/list-secrets.query';
 import { UpdateSecretDto } from './dto/update-secret.dto';
 import { SecretResponse } from './secret.response';
 import { SecretsService } from './secrets.service';
+import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
+import { FileSecretsService } from './files/file-secrets.service';
 
 @ApiTags('secrets')
 @Controller('secrets')
 export class SecretsController {
-  constructor(private readonly secrets: SecretsService) {}
+  constructor(
+    private readonly secrets: SecretsService,
+    private readonly files: FileSecretsService,
+  ) {}
 
-  /** Creates a secret; the response is the only place its link token ever appears. */
+  /**
+   * Creates a secret; the response is the only place its link token ever appears. A
+   * `multipart/form-data` body (the fields, then one `file` part) makes a file secret.
+   */
   @Post()
   @Authenticated({ ability: 'secrets:write', anonymous: true })
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({ type: CreateSecretDto })
   @ApiData(201, SecretResponse)
-  async create(@Auth() auth: AuthContext, @Body() dto: CreateSecretDto, @Client() client: ClientInfo) {
-    return { message: 'Secret created successfully.', data: await this.secrets.create(auth, dto, client) };
+  async create(@Auth() auth: AuthContext, @CreateSecretBody() body: CreateSecretDto | MultipartUpload, @Client() client: ClientInfo) {
+    const data =
+      body instanceof MultipartUpload ? await this.files.create(auth, body.request, client) : await this.secrets.create(auth, body, client);
+    return { message: 'Secret created successfully.', data };
   }
 
   /** The team's secrets, metadata only, newest first. */

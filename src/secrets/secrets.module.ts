@@ -9,11 +9,22 @@ import { SecretPurger } from './secret-purger';
 import { SecretRepository } from './secret.repository';
 import { SecretsController } from './secrets.controller';
 import { SecretsService } from './secrets.service';
+import { FileSecretsService } from './files/file-secrets.service';
+import { FileStore } from './files/file-store';
+import { PgFileStore } from './files/pg-file-store';
 
 @Module({
   imports: [AuthModule, BillingModule, WebhooksModule],
   controllers: [SecretsController, LinksController],
-  providers: [SecretRepository, LinkReportRepository, SecretsService, LinksService, SecretPurger],
+  providers: [
+    { provide: FileStore, useClass: PgFileStore },
+    FileSecretsService,
+    SecretRepository,
+    LinkReportRepository,
+    SecretsService,
+    LinksService,
+    SecretPurger,
+  ],
   exports: [SecretsService],
 })
 export class SecretsModule {}

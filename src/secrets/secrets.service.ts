@@ -19,7 +19,7 @@ import { UpdateSecretDto } from './dto/update-secret.dto';
 import { viewBudgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
 import { sizeOf, submittedContent } from './secret-content';
-import { ExpireMode, Secret } from './secret.entity';
+import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
 import { presentSecret } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
 import { SecretRepository } from './secret.repository';
@@ -28,6 +28,22 @@ import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
 import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service';
 import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
+
+/** The create fields every kind of secret has. */
+export type SecretFields = Pick<
+  CreateSecretDto,
+  'expire_mode' | 'expire_value' | 'passcode' | 'label' | 'webhook_url' | 'allowed_countries'
+>;
+
+/** A secret's content as stored: sealed text, the client's ciphertext, or a file whose bytes are in the file store. */
+export interface SecretMaterial {
+  kind: SecretKind;
+  ciphertext: Buffer | null;
+  iv: Buffer | null;
+  keyId: string | null;
+  contentBytes: number;
+  file: { name: string | null; contentType: string | null; size: number; encryption: FileEncryption } | null;
+}
 
 /** Team-scoped management of secrets: every read and write takes the token's team. */
 @Injectable()
@@ -48,45 +64,60 @@ export class SecretsService {
     const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
     this.billing.assertContentSize(plan, sizeOf(content));
-    if (dto.webhook_url !== undefined) {
-      this.billing.assertAllowed(plan, 'webhooks');
-      await this.webhookUrls.assertAllowed('webhook_url', dto.webhook_url);
-    }
-    if (dto.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
-
+    await this.checkFields(auth, dto);
     const id = randomUUID();
-    const token = generateLinkToken();
     const sealed =
       content.kind === 'text'
         ? this.keyring.encrypt(id, content.plaintext)
         : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
-    const budget = this.budgetFor(plan, dto.expire_mode, dto.expire_value);
+    return this.insert(auth, dto, client, id, { kind: content.kind, ...sealed, contentBytes: sizeOf(content), file: null });
+  }
+
+  /** What every kind of secret checks before its content is taken: the plan's features and lifetime, the webhook URL. */
+  async checkFields(auth: AuthContext, fields: SecretFields): Promise<void> {
+    const plan = this.billing.planOf(auth);
+    if (fields.webhook_url !== undefined) {
+      this.billing.assertAllowed(plan, 'webhooks');
+      await this.webhookUrls.assertAllowed('webhook_url', fields.webhook_url);
+    }
+    if (fields.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
+    this.budgetFor(plan, fields.expire_mode, fields.expire_value);
+  }
+
+  /** Writes a secret whose material is ready (and whose fields `checkFields` passed), with its `secret.created` event. */
+  async insert(auth: AuthContext, fields: SecretFields, client: ClientInfo, id: string, material: SecretMaterial): Promise<SecretResponse> {
+    const token = generateLinkToken();
+    const budget = this.budgetFor(this.billing.planOf(auth), fields.expire_mode, fields.expire_value);
     const row = {
       id,
       teamId: auth.kind === 'token' ? auth.teamId : null,
       createdBy: auth.kind === 'token' ? auth.userId : null,
       tokenHash: hashLinkToken(token),
       tokenPrefix: linkTokenPrefix(token),
-      kind: content.kind,
-      label: dto.label ?? null,
-      expireMode: dto.expire_mode,
-      expireValue: dto.expire_value,
+      kind: material.kind,
+      label: fields.label ?? null,
+      expireMode: fields.expire_mode,
+      expireValue: fields.expire_value,
       viewsRemaining: budget.viewsRemaining,
       viewsCount: 0,
       expiresAt: budget.expiresAt,
       status: 'active' as const,
       destroyedAt: null,
       suspendedAt: null,
-      hasPasscode: dto.passcode !== undefined,
-      passcodeHash: dto.passcode !== undefined ? await this.hasher.hash(dto.passcode) : null,
+      hasPasscode: fields.passcode !== undefined,
+      passcodeHash: fields.passcode !== undefined ? await this.hasher.hash(fields.passcode) : null,
       failedAttempts: 0,
-      ciphertext: sealed.ciphertext,
-      iv: sealed.iv,
-      keyId: sealed.keyId,
-      contentBytes: sizeOf(content),
-      allowedCountries: dto.allowed_countries?.map((code) => code.toUpperCase()) ?? null,
-      webhookUrl: dto.webhook_url ?? null,
+      ciphertext: material.ciphertext,
+      iv: material.iv,
+      keyId: material.keyId,
+      contentBytes: material.contentBytes,
+      allowedCountries: fields.allowed_countries?.map((code) => code.toUpperCase()) ?? null,
+      webhookUrl: fields.webhook_url ?? null,
       lastViewedAt: null,
+      fileName: material.file?.name ?? null,
+      fileContentType: material.file?.contentType ?? null,
+      fileSize: material.file?.size ?? null,
+      fileEncryption: material.file?.encryption ?? null,
     };
     // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;

@@ -1,0 +1,183 @@
+import type { MultipartValue } from '@fastify/multipart';
+import { Injectable, Logger, StreamableFile } from '@nestjs/common';
+import { create as contentDisposition } from 'content-disposition';
+import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { AuthContext } from '../../auth/auth-context';
+import { BillingService } from '../../billing/billing.service';
+import type { PlanName } from '../../billing/plans';
+import { Semaphore } from '../../common/concurrency/semaphore';
+import { ApiError, FieldErrors } from '../../common/errors/api-error';
+import { createValidationPipe } from '../../common/validation/validation.pipe';
+import { FileFormatError, MAX_METADATA_BYTES, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
+import { Keyring } from '../../crypto/keyring';
+import type { ClientInfo } from '../../geo/client.decorator';
+import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
+import type { SecretResponse } from '../secret.response';
+import type { SpentView } from '../secret.repository';
+import { SecretMaterial, SecretsService } from '../secrets.service';
+import { DECRYPTION_FAILED } from '../secret-content';
+import { FileStore } from './file-store';
+import { fileContentType, fileName, formFields, limited, olf1Only } from './file-upload';
+
+/** What the form around the file may add to a request's size: its fields and part headers. */
+const FORM_BYTES = 64 * 1024;
+/** Uploads one instance receives at once; more get 503, so slow uploads cannot pile up without bound. */
+const MAX_UPLOADS = 16;
+
+/**
+ * File secrets: uploads streamed from the multipart parser through OLF1 (server mode) into the
+ * file store, and downloads streamed back, each chunk checked before it leaves. Nothing holds a
+ * whole file, a transaction or a connection across a stream.
+ */
+@Injectable()
+export class FileSecretsService {
+  private readonly logger = new Logger(FileSecretsService.name);
+  private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
+  private readonly validation = createValidationPipe();
+
+  constructor(
+    private readonly billing: BillingService,
+    private readonly secrets: SecretsService,
+    private readonly files: FileStore,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo): Promise<SecretResponse> {
+    const plan = this.billing.planOf(auth);
+    this.billing.assertAllowed(plan, 'files');
+    // A declared size that cannot fit is refused before a byte of the body is read.
+    const declared = Number(request.headers['content-length']);
+    if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
+    return this.uploads.run(() => this.receive(auth, request, client, plan));
+  }
+
+  /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
+  private async receive(auth: AuthContext, request: FastifyRequest, client: ClientInfo, plan: PlanName): Promise<SecretResponse> {
+    const values: MultipartValue[] = [];
+    let upload: { id: string; dto: CreateFileSecretDto; material: SecretMaterial } | null = null;
+    try {
+      for await (const part of request.parts({ limits: { fileSize: this.storedLimit(plan) + 1 } })) {
+        if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
+        if (part.type === 'field') {
+          values.push(part);
+          continue;
+        }
+        if (part.fieldname !== 'file') throw ApiError.field(part.fieldname, `The ${part.fieldname} field is not allowed.`);
+        const dto = await this.fields(values);
+        await this.secrets.checkFields(auth, dto);
+        const id = randomUUID();
+        upload = { id, dto, material: await this.store(id, dto, part, plan) };
+      }
+      if (!upload) throw await this.missingFile(values);
+      return await this.secrets.insert(auth, upload.dto, client, upload.id, upload.material);
+    } catch (error) {
+      if (upload) await this.files.remove(upload.id);
+      throw error;
+    }
+  }
+
+  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFileLike, plan: PlanName): Promise<SecretMaterial> {
+    const tooLarge = (bytes: number) => this.tooLarge(plan, bytes);
+    try {
+      if (dto.encryption === 'client') {
+        const stored = await this.files.write(id, olf1Only(limited(part.file, this.storedLimit(plan), tooLarge)));
+        return {
+          kind: 'file',
+          ciphertext: null,
+          iv: null,
+          keyId: null,
+          contentBytes: stored,
+          file: { name: null, contentType: null, size: stored, encryption: 'client' },
+        };
+      }
+      let size = 0;
+      const content = limited(part.file, this.billing.fileBytes(plan), tooLarge, (bytes) => (size = bytes));
+      const name = fileName(part);
+      const contentType = fileContentType(part);
+      const { keyId, key } = this.keyring.activeFileKey();
+      const sealed = sealFile(key, Buffer.from(id), { name, type: contentType }, content);
+      const stored = await this.files.write(id, sealed);
+      return {
+        kind: 'file',
+        ciphertext: null,
+        iv: null,
+        keyId,
+        contentBytes: stored,
+        file: { name, contentType, size, encryption: 'server' },
+      };
+    } catch (error) {
+      await this.files.remove(id);
+      throw error;
+    }
+  }
+
+  /**
+   * A spent view of a file secret, as a streamed download. Server mode authenticates the first
+   * chunk before answering (a damaged start is a clean 500) and every later one before its bytes
+   * are sent (a damaged chunk cuts the connection, never passes unauthenticated plaintext). The
+   * last view's download removes the bytes when it ends, however it ends.
+   */
+  async download(spent: SpentView): Promise<StreamableFile> {
+    const release = () => {
+      if (spent.status !== 'burned') return;
+      this.files.remove(spent.id).catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
+    };
+    let stream: Readable;
+    let headers: { type: string; disposition: string; length: number };
+    if (spent.file_encryption === 'client') {
+      stream = Readable.from(this.files.read(spent.id));
+      headers = { type: 'application/octet-stream', disposition: contentDisposition('oncelink-file.olf1'), length: spent.file_size! };
+    } else {
+      try {
+        const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
+        stream = Readable.from(opened.content);
+      } catch (error) {
+        release();
+        if (!(error instanceof FileFormatError)) throw error;
+        this.logger.error(`File secret ${spent.id} failed decryption: ${error.message}`);
+        throw DECRYPTION_FAILED();
+      }
+      headers = {
+        type: spent.file_content_type ?? 'application/octet-stream',
+        disposition: contentDisposition(spent.file_name ?? 'file'),
+        length: spent.file_size!,
+      };
+    }
+    stream.once('close', release);
+    stream.on('error', (error: Error) => this.logger.error(`Download of file secret ${spent.id} stopped: ${error.message}`));
+    return new StreamableFile(stream, headers);
+  }
+
+  /** The largest stored form of the plan's largest file. */
+  private storedLimit(plan: PlanName): number {
+    return sealedSize(this.billing.fileBytes(plan), MAX_METADATA_BYTES);
+  }
+
+  private tooLarge(plan: PlanName, bytes: number): Error {
+    try {
+      this.billing.assertFileSize(plan, bytes);
+    } catch (error) {
+      return error as Error;
+    }
+    return new ApiError(413, 'The file is too large.', { code: 'plan_limit' }, { Connection: 'close' });
+  }
+
+  private async fields(values: MultipartValue[]): Promise<CreateFileSecretDto> {
+    return (await this.validation.transform(formFields(values), { type: 'body', metatype: CreateFileSecretDto })) as CreateFileSecretDto;
+  }
+
+  private async missingFile(values: MultipartValue[]): Promise<ApiError> {
+    const errors: FieldErrors = {};
+    try {
+      await this.fields(values);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      Object.assign(errors, error.extra.errors);
+    }
+    return ApiError.validation({ ...errors, file: ['The file field is required.'] });
+  }
+}
+
+type MultipartFileLike = Parameters<typeof fileName>[0];

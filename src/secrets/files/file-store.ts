@@ -1,0 +1,21 @@
+/**
+ * Where file secrets' bytes live. PostgreSQL by default (PgFileStore), so every instance sees
+ * them; an object store would implement the same four methods, and `fileRemovalCte` (which
+ * removes the bytes in the same statement that makes a secret a tombstone) would queue the
+ * removal in an outbox instead.
+ */
+export abstract class FileStore {
+  /** Stores `source` for the secret, in short statements (never one transaction for the whole stream); answers the bytes stored. */
+  abstract write(secretId: string, source: AsyncIterable<Buffer>): Promise<number>;
+
+  /** The stored bytes, in order, read a part at a time. */
+  abstract read(secretId: string): AsyncIterable<Buffer>;
+
+  abstract remove(secretId: string): Promise<void>;
+
+  /**
+   * Removes bytes no active secret owns, once `minutes` have passed: uploads that were aborted or
+   * crashed, and files whose secret ended while its last download was under way (or failed).
+   */
+  abstract removeOrphans(minutes: number): Promise<number>;
+}

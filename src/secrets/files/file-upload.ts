@@ -1,0 +1,72 @@
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import { basename } from 'node:path';
+import { ApiError } from '../../common/errors/api-error';
+import { FILE_MAGIC } from '../../crypto/file-stream';
+
+/** The form's text fields as the DTO reads them: numbers from digits, repeated or comma-separated country codes. */
+export function formFields(values: MultipartValue[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const { fieldname, value } of values) {
+    if (fieldname === 'allowed_countries') {
+      const codes = String(value)
+        .split(',')
+        .map((code) => code.trim());
+      fields.allowed_countries = [...((fields.allowed_countries as string[] | undefined) ?? []), ...codes];
+    } else if (fieldname in fields) {
+      throw ApiError.field(fieldname, `The ${fieldname.replace(/_/g, ' ')} field may be given only once.`);
+    } else {
+      fields[fieldname] = fieldname === 'expire_value' && /^[0-9]{1,9}$/.test(String(value)) ? Number(value) : value;
+    }
+  }
+  return fields;
+}
+
+/** The uploaded name as a plain file name: no directories, no control characters, at most 255 characters. */
+export function fileName(part: MultipartFile): string | null {
+  const printable = [...basename(part.filename.replace(/\\/g, '/'))].filter((c) => c >= ' ' && c !== '\u007f').join('');
+  return printable.slice(0, 255) || null;
+}
+
+/** The declared type when it looks like one (`type/subtype`), else a generic one. */
+export function fileContentType(part: MultipartFile): string {
+  return /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype) && part.mimetype.length <= 255 ? part.mimetype : 'application/octet-stream';
+}
+
+/**
+ * Passes the part's bytes on, counting them; the moment they exceed `limit`, `tooLarge` is thrown
+ * (and whoever stores the bytes removes what they have).
+ */
+export async function* limited(
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  limit: number,
+  tooLarge: (bytes: number) => Error,
+  counted: (bytes: number) => void = () => undefined,
+): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    if (bytes > limit) throw tooLarge(bytes);
+    counted(bytes);
+    yield chunk;
+  }
+}
+
+/** A `client` file must at least start like OLF1; the rest only its reader can check. */
+export async function* olf1Only(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  let checked = false;
+  for await (const chunk of source) {
+    if (!checked) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < FILE_MAGIC.length) continue;
+      if (!head.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC)) throw notOlf1();
+      checked = true;
+      yield head;
+      continue;
+    }
+    yield chunk;
+  }
+  if (!checked) throw notOlf1();
+}
+
+const notOlf1 = () => ApiError.field('file', 'The file field must be OLF1 ciphertext when encryption is client.');

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Sql } from '../../common/database/sql.service';
+import { FileStore } from './file-store';
+
+/** Bytes per stored part: large enough for few statements, small enough to keep memory flat. */
+const PART_BYTES = 1024 * 1024;
+
+/**
+ * The removal of a file's bytes as one CTE of a statement that ends secrets, so they go in the
+ * same transaction as the tombstone. `source` names the CTE of ended secrets (`id`).
+ */
+export function fileRemovalCte(source: string): string {
+  return `file_parts_gone AS (DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM ${source}))`;
+}
+
+@Injectable()
+export class PgFileStore extends FileStore {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {
+    super();
+  }
+
+  async write(secretId: string, source: AsyncIterable<Buffer>): Promise<number> {
+    let seq = 0;
+    let total = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      const data = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await this.sql.rows('file_part_insert', 'INSERT INTO secret_file_parts (secret_id, seq, data) VALUES ($1, $2, $3)', [
+        secretId,
+        seq++,
+        data,
+      ]);
+    };
+    for await (const chunk of source) {
+      let rest = chunk;
+      while (rest.length) {
+        const taken = rest.subarray(0, PART_BYTES - pendingBytes);
+        pending.push(taken);
+        pendingBytes += taken.length;
+        total += taken.length;
+        rest = rest.subarray(taken.length);
+        if (pendingBytes === PART_BYTES) await flush();
+      }
+    }
+    if (pendingBytes || seq === 0) await flush();
+    return total;
+  }
+
+  async *read(secretId: string): AsyncGenerator<Buffer> {
+    for (let seq = 0; ; seq++) {
+      const [part] = await this.sql.rows<{ data: Buffer }>(
+        'file_part_read',
+        'SELECT data FROM secret_file_parts WHERE secret_id = $1 AND seq = $2',
+        [secretId, seq],
+      );
+      if (!part) return;
+      yield part.data;
+    }
+  }
+
+  async remove(secretId: string): Promise<void> {
+    await this.db.query('DELETE FROM secret_file_parts WHERE secret_id = $1', [secretId]);
+  }
+
+  async removeOrphans(minutes: number): Promise<number> {
+    const [row]: { removed: number }[] = await this.db.query(
+      `WITH gone AS (
+         DELETE FROM secret_file_parts p
+          WHERE CASE WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)
+                     THEN EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id AND s.status <> 'active'
+                                     AND s.destroyed_at < now() - $1 * interval '1 minute')
+                     ELSE p.created_at < now() - $1 * interval '1 minute' END
+          RETURNING 1)
+       SELECT count(*)::int AS removed FROM gone`,
+      [minutes],
+    );
+    return row.removed;
+  }
+}

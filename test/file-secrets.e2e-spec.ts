@@ -1,0 +1,294 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { openFile, sealFile } from '../src/crypto/file-stream';
+import { SecretPurger } from '../src/secrets/secret-purger';
+import { dumpDatabase } from './support/database';
+import { bearer, newTeam, TestUser } from './support/factories';
+import { generatedBytes, uploadFile } from './support/multipart';
+import { setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
+
+const MIB = 1024 * 1024;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** POSTs a reveal and reads the raw answer, however it ends (a cut connection is `aborted`). */
+function download(
+  baseUrl: string,
+  token: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; aborted: boolean }> {
+  return new Promise((resolve) => {
+    const req = request(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' }, (res) => {
+      const chunks: Buffer[] = [];
+      let aborted = false;
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('aborted', () => (aborted = true));
+      res.on('error', () => (aborted = true));
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), aborted: aborted || !res.complete }),
+      );
+    });
+    req.end();
+  });
+}
+
+async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of source) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+describe('file secrets', () => {
+  const t = useTestApp();
+  let owner: TestUser;
+  let pat: string;
+  const fields = { expire_mode: 'views', expire_value: '1' };
+  const partsOf = async (id: string) =>
+    (await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1', [id]))[0].n;
+  /** Stored bytes that no secret owns: what a refused or failed upload would leave behind. */
+  const strayParts = async () =>
+    (
+      await t.dataSource.query(
+        'SELECT count(*)::int AS n FROM secret_file_parts p WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)',
+      )
+    )[0].n;
+
+  beforeAll(async () => {
+    ({ owner, pat } = await newTeam(t.baseUrl));
+    await setPlan(t.dataSource, owner.teamId, 'pro');
+  });
+
+  describe('server mode', () => {
+    it('encrypts an upload at rest and streams it back once, with its type, size and name, then removes it', async () => {
+      const data = Buffer.concat([Buffer.from('%PDF-1.7 PLAINTEXT-MARKER '), randomBytes(3 * MIB + 123)]);
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, label: 'contract' },
+        { name: 'Contrat signé.pdf', type: 'application/pdf', data },
+      );
+      expect(created.status).toBe(201);
+      const secret = created.body.data!;
+      expect(secret).toMatchObject({
+        kind: 'file',
+        label: 'contract',
+        file: { name: 'Contrat signé.pdf', size: data.length, content_type: 'application/pdf', encryption: 'server' },
+      });
+      const link = await t.http().get(`/api/v1/links/${String(secret.token)}`).expect(200);
+      expect(link.body.data.file).toEqual({
+        name: 'Contrat signé.pdf',
+        size: data.length,
+        content_type: 'application/pdf',
+        encryption: 'server',
+      });
+      const listed = await t.http().get(`/api/v1/secrets/${String(secret.id)}`).set(bearer(pat)).expect(200);
+      expect(listed.body.data.file).toMatchObject({ name: 'Contrat signé.pdf' });
+
+      expect(await partsOf(secret.id as string)).toBe(4);
+      const dump = await dumpDatabase(t.db);
+      expect(dump).not.toContain('PLAINTEXT-MARKER');
+      expect(dump).not.toContain(Buffer.from('PLAINTEXT-MARKER').toString('hex'));
+
+      const res = await download(t.baseUrl, String(secret.token));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['content-length']).toBe(String(data.length));
+      expect(res.headers['content-disposition']).toBe(
+        `attachment; filename="Contrat sign?.pdf"; filename*=UTF-8''Contrat%20sign%C3%A9.pdf`,
+      );
+      expect(sha256(res.body)).toBe(sha256(data));
+      expect((await download(t.baseUrl, String(secret.token))).status).toBe(410);
+      expect(await partsOf(secret.id as string)).toBe(0);
+    });
+
+    it('hands one of 20 concurrent downloads of a 1-view file the file, and 410 to the rest', async () => {
+      const data = randomBytes(600 * 1024);
+      const created = await uploadFile(t.baseUrl, pat, fields, { name: 'key.pem', type: 'application/x-pem-file', data });
+      const results = await Promise.all(Array.from({ length: 20 }, () => download(t.baseUrl, String(created.body.data!.token))));
+      const ok = results.filter((res) => res.status === 200);
+      expect(ok).toHaveLength(1);
+      expect(sha256(ok[0].body)).toBe(sha256(data));
+      expect(results.filter((res) => res.status === 410)).toHaveLength(19);
+    });
+
+    it('answers a damaged first chunk with a clean 500 and no bytes, spending the view', async () => {
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, expire_value: '2' },
+        { name: 'a.bin', type: 'application/octet-stream', data: randomBytes(200 * 1024) },
+      );
+      const id = created.body.data!.id as string;
+      await t.dataSource.query(
+        `UPDATE secret_file_parts SET data = overlay(data placing '\\x00'::bytea from 100 for 1) WHERE secret_id = $1 AND seq = 0`,
+        [id],
+      );
+      const res = await download(t.baseUrl, String(created.body.data!.token));
+      expect(res.status).toBe(500);
+      expect(JSON.parse(res.body.toString())).toMatchObject({ code: 'decryption_failed' });
+    });
+
+    it('cuts the download at a damaged later chunk, never sending its bytes', async () => {
+      const data = randomBytes(2 * MIB + 5);
+      const created = await uploadFile(t.baseUrl, pat, fields, { name: 'a.bin', type: 'application/octet-stream', data });
+      const id = created.body.data!.id as string;
+      // A byte in the second stored part: the 17th chunk onwards.
+      await t.dataSource.query(
+        `UPDATE secret_file_parts SET data = overlay(data placing '\\xff'::bytea from 500 for 1) WHERE secret_id = $1 AND seq = 1`,
+        [id],
+      );
+      const res = await download(t.baseUrl, String(created.body.data!.token));
+      expect(res.status).toBe(200);
+      expect(res.aborted).toBe(true);
+      expect(res.body.length).toBeLessThan(MIB);
+      expect(res.body.equals(data.subarray(0, res.body.length))).toBe(true);
+    });
+
+    it('cuts the download of a truncated file', async () => {
+      const data = randomBytes(2 * MIB + 5);
+      const created = await uploadFile(t.baseUrl, pat, fields, { name: 'a.bin', type: 'application/octet-stream', data });
+      await t.dataSource.query('DELETE FROM secret_file_parts WHERE secret_id = $1 AND seq = 2', [created.body.data!.id]);
+      const res = await download(t.baseUrl, String(created.body.data!.token));
+      expect(res.aborted).toBe(true);
+      expect(res.body.length).toBeLessThan(data.length);
+    });
+  });
+
+  describe('client mode', () => {
+    it('stores the client’s OLF1 ciphertext as it comes and hands it back for the key in the link', async () => {
+      const key = randomBytes(32);
+      const data = randomBytes(MIB + 99);
+      const sealed = await collect(sealFile(key, Buffer.alloc(0), { name: 'id_ed25519', type: 'text/plain' }, [data]));
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'blob', type: 'application/octet-stream', data: sealed },
+      );
+      expect(created.status).toBe(201);
+      expect(created.body.data!.file).toEqual({ name: null, size: sealed.length, content_type: null, encryption: 'client' });
+      const res = await download(t.baseUrl, String(created.body.data!.token));
+      expect(res.status).toBe(200);
+      expect(res.body.equals(sealed)).toBe(true);
+      const opened = await openFile(key, Buffer.alloc(0), [res.body]);
+      expect(opened.metadata).toEqual({ name: 'id_ed25519', type: 'text/plain' });
+      expect((await collect(opened.content)).equals(data)).toBe(true);
+    });
+
+    it('refuses a part that is not OLF1, keeping nothing', async () => {
+      const res = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'x', type: 'text/plain', data: Buffer.from('plain text, not ciphertext') },
+      );
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.body.errors!)).toEqual(['file']);
+      expect(await strayParts()).toBe(0);
+    });
+  });
+
+  describe('limits and errors', () => {
+    it('is a Pro feature: a free team gets 403 plan_limit', async () => {
+      const free = await newTeam(t.baseUrl);
+      const res = await uploadFile(t.baseUrl, free.pat, fields, { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('plan_limit');
+      const anonymous = await uploadFile(t.baseUrl, undefined, fields, { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') });
+      expect(anonymous.status).toBe(403);
+    });
+
+    it('answers 413 to a declared size over the plan before reading the body, keeping nothing', async () => {
+      const res = await uploadFile(
+        t.baseUrl,
+        pat,
+        fields,
+        { name: 'big.bin', type: 'application/octet-stream', data: generatedBytes(4 * MIB), size: 4 * MIB },
+        { declaredLength: 200 * MIB },
+      );
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('plan_limit');
+      expect(await strayParts()).toBe(0);
+    });
+
+    it('answers 413 the moment an undeclared body crosses the plan’s 100 MiB, keeping nothing', async () => {
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const res = await uploadFile(
+        t.baseUrl,
+        pat,
+        fields,
+        { name: 'big.bin', type: 'application/octet-stream', data: generatedBytes(101 * MIB) },
+        { declareLength: false },
+      );
+      expect(res.status).toBe(413);
+      expect(res.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('pro') });
+      expect(await strayParts()).toBe(0);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+    });
+
+    it.each([
+      [{ expire_mode: 'views' }, 'expire_value'],
+      [{ ...{ expire_mode: 'views', expire_value: '1' }, encryption: 'pgp' }, 'encryption'],
+      [{ ...{ expire_mode: 'views', expire_value: '1e3' } }, 'expire_value'],
+      [{ ...{ expire_mode: 'views', expire_value: '1' }, content: 'x' }, 'content'],
+      [{ ...{ expire_mode: 'views', expire_value: '1' }, allowed_countries: 'XX' }, 'allowed_countries'],
+    ])('refuses the fields %j with a 422 on %s, keeping nothing', async (form, field) => {
+      const res = await uploadFile(t.baseUrl, pat, form, { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') });
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.body.errors!)).toEqual([field]);
+      expect(await strayParts()).toBe(0);
+    });
+
+    it('requires the file part, and nothing after it', async () => {
+      const missing = await uploadFile(t.baseUrl, pat, fields, null);
+      expect(missing.status).toBe(422);
+      expect(missing.body.errors).toEqual({ file: ['The file field is required.'] });
+      const trailing = await uploadFile(
+        t.baseUrl,
+        pat,
+        fields,
+        { name: 'a.txt', type: 'text/plain', data: Buffer.from('x') },
+        { after: { label: 'late' } },
+      );
+      expect(trailing.status).toBe(422);
+      expect(Object.keys(trailing.body.errors!)).toEqual(['label']);
+      expect(await strayParts()).toBe(0);
+    });
+  });
+
+  describe('removal', () => {
+    it('removes the bytes with a delete and with expiry, in the statement that ends the secret', async () => {
+      const deleted = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, expire_value: '3' },
+        { name: 'a', type: 'text/plain', data: randomBytes(10_000) },
+      );
+      const id = deleted.body.data!.id as string;
+      expect(await partsOf(id)).toBe(1);
+      await t.http().delete(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(204);
+      expect(await partsOf(id)).toBe(0);
+
+      const expiring = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'minutes', expire_value: '5' },
+        { name: 'a', type: 'text/plain', data: randomBytes(10_000) },
+      );
+      const expiringId = expiring.body.data!.id as string;
+      await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiringId]);
+      await t.app.get(SecretPurger).purge();
+      expect(await partsOf(expiringId)).toBe(0);
+    });
+
+    it('lets the purge remove the bytes of an upload that never finished, after an hour', async () => {
+      const orphan = '00000000-0000-4000-8000-000000000001';
+      await t.dataSource.query(
+        `INSERT INTO secret_file_parts (secret_id, seq, data, created_at) VALUES ($1, 0, '\\x01', now() - interval '2 hours'), ($2, 0, '\\x01', now())`,
+        [orphan, '00000000-0000-4000-8000-000000000002'],
+      );
+      await t.app.get(SecretPurger).purge();
+      expect(await partsOf(orphan)).toBe(0);
+      expect(await partsOf('00000000-0000-4000-8000-000000000002')).toBe(1);
+    });
+  });
+});

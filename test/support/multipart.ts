@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+
+export interface UploadResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: { message?: string; data?: Record<string, unknown>; errors?: Record<string, string[]>; code?: string };
+}
+
+export interface FilePart {
+  name: string;
+  type: string;
+  /** The bytes, whole or as a stream (written with backpressure, never buffered here). */
+  data: Buffer | AsyncIterable<Buffer> | Iterable<Buffer>;
+  /** Bytes `data` yields; without it (or with `declareLength: false`) the body goes chunked, its size undeclared. */
+  size?: number;
+}
+
+/**
+ * POSTs a real multipart/form-data body to /api/v1/secrets: the fields, then (unless null) the
+ * file part, then anything in `after`. `declaredLength` overrides Content-Length (a lie, to test
+ * the server's check before reading).
+ */
+export function uploadFile(
+  baseUrl: string,
+  pat: string | undefined,
+  fields: Record<string, string | string[]>,
+  file: FilePart | null,
+  options: { declareLength?: boolean; declaredLength?: number; after?: Record<string, string> } = {},
+): Promise<UploadResult> {
+  const boundary = `----oncelink${randomBytes(8).toString('hex')}`;
+  const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) head += field(name, one);
+  if (file) {
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`;
+  }
+  let tail = file ? '\r\n' : '';
+  for (const [name, value] of Object.entries(options.after ?? {})) tail += field(name, value);
+  tail += `--${boundary}--\r\n`;
+  const data = file?.data ?? Buffer.alloc(0);
+  const size = Buffer.isBuffer(data) ? data.length : file?.size;
+  const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+  if (pat) headers.authorization = `Bearer ${pat}`;
+  if (options.declaredLength !== undefined) headers['content-length'] = options.declaredLength;
+  else if (options.declareLength !== false && size !== undefined) {
+    headers['content-length'] = Buffer.byteLength(head) + size + Buffer.byteLength(tail);
+  }
+
+  return new Promise((resolve, reject) => {
+    let responded = false;
+    const req = request(`${baseUrl}/api/v1/secrets`, { method: 'POST', headers }, (res) => {
+      responded = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : {} });
+      });
+    });
+    // The server may answer (413) and close before the body is all sent: that answer is the result.
+    req.on('error', (error) => setTimeout(() => (responded ? undefined : reject(error)), 200));
+    const write = (chunk: Buffer | string) =>
+      new Promise<void>((done) => {
+        if (req.destroyed || !req.write(chunk)) req.once('drain', done).once('close', done);
+        else done();
+      });
+    void (async () => {
+      await write(head);
+      if (Buffer.isBuffer(data)) await write(data);
+      else for await (const chunk of data) if (!req.destroyed) await write(chunk);
+      if (!req.destroyed) req.end(tail);
+    })();
+  });
+}
+
+/** `total` random-looking bytes (a repeated random block, so producing them costs nothing) in 64 KiB pieces. */
+export function* generatedBytes(total: number, marker = ''): Generator<Buffer> {
+  const block = Buffer.concat([Buffer.from(marker), randomBytes(64 * 1024 - Buffer.byteLength(marker))]);
+  for (let sent = 0; sent < total; sent += block.length) yield block.subarray(0, Math.min(block.length, total - sent));
+}
