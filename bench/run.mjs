@@ -1,6 +1,7 @@
 // Benchmarks Oncelink's hot path against a bare node:http + pg server doing the same essential
 // work (bench/reference-server.mjs), in the same run on the same PostgreSQL, then its other
-// routes, then the pair loop again on the embedded database. Measured, never asserted.
+// routes and a 50 MiB file secret's throughput and memory, then the pair loop again on the
+// embedded database. Measured, never asserted.
 //
 //   BENCH_SECONDS       measured seconds per scenario (default 10, after a 2 s warm-up)
 //   BENCH_CONNECTIONS   concurrent clients (default 32)
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { fileLoad } from './file-load.mjs';
 import { pairLoad } from './pair-load.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -176,6 +178,17 @@ async function main() {
         console.log('\nOther routes on PostgreSQL:');
         console.table(rows);
         results.routes = rows;
+
+        // File secrets are a Pro feature.
+        const db = new pg.Client({ connectionString: appDb.url });
+        await db.connect();
+        await db.query(`UPDATE teams SET plan = 'pro'`);
+        await db.end();
+        await fileLoad({ base: app.base, pat: app.pat, pid: app.child.pid, mib: 5 });
+        const files = await fileLoad({ base: app.base, pat: app.pat, pid: app.child.pid, mib: 50 });
+        console.log('\nA 50 MiB file secret (server mode) up and down on PostgreSQL:');
+        console.table({ file: files });
+        results.files = files;
       } finally {
         await app.close();
       }

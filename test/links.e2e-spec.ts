@@ -21,7 +21,14 @@ describe('links', () => {
       for (let i = 0; i < 3; i++) {
         const res = await api().get(`/api/v1/links/${secret.token}`).expect(200);
         expect(res.body).toEqual({
-          data: { kind: 'text', expire_mode: 'views', views_remaining: 2, expires_at: secret.expires_at, requires_passcode: true },
+          data: {
+            kind: 'text',
+            expire_mode: 'views',
+            views_remaining: 2,
+            expires_at: secret.expires_at,
+            requires_passcode: true,
+            file: null,
+          },
         });
       }
     });

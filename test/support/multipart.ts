@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 
 export interface UploadResult {
@@ -62,8 +62,12 @@ export function uploadFile(
     req.on('error', (error) => setTimeout(() => (responded ? undefined : reject(error)), 200));
     const write = (chunk: Buffer | string) =>
       new Promise<void>((done) => {
-        if (req.destroyed || !req.write(chunk)) req.once('drain', done).once('close', done);
-        else done();
+        if (req.destroyed || req.write(chunk)) return done();
+        const finish = () => {
+          req.off('drain', finish).off('close', finish);
+          done();
+        };
+        req.on('drain', finish).on('close', finish);
       });
     void (async () => {
       await write(head);
@@ -74,8 +78,12 @@ export function uploadFile(
   });
 }
 
-/** `total` random-looking bytes (a repeated random block, so producing them costs nothing) in 64 KiB pieces. */
+/**
+ * `total` random-looking bytes in 64 KiB pieces: one block, derived from `marker` (so the same
+ * call makes the same bytes again, to hash what was sent) and starting with it, repeated.
+ */
 export function* generatedBytes(total: number, marker = ''): Generator<Buffer> {
-  const block = Buffer.concat([Buffer.from(marker), randomBytes(64 * 1024 - Buffer.byteLength(marker))]);
+  const hashes = Array.from({ length: 2048 }, (_, i) => createHash('sha256').update(`${marker}:${i}`).digest());
+  const block = Buffer.concat([Buffer.from(marker), ...hashes]).subarray(0, 64 * 1024);
   for (let sent = 0; sent < total; sent += block.length) yield block.subarray(0, Math.min(block.length, total - sent));
 }
