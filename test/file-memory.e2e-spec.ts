@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { Client } from 'pg';
 import { openFile, sealFile } from '../src/crypto/file-stream';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { ServerProcess, startServerProcess } from './support/server-process';
+import { setPlanAt } from './support/teams';
 
 const MIB = 1024 * 1024;
 const FILE_BYTES = 80 * MIB;
@@ -62,10 +62,7 @@ describe('file secrets in bounded memory', () => {
     });
     const team = await newTeam(server.baseUrl);
     pat = team.pat;
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    await client.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [team.owner.teamId]);
-    await client.end();
+    await setPlanAt(db.url, team.owner.teamId, 'pro');
     // Every code path once, so first-use allocations are in the baseline.
     const warm = await uploadFile(
       server.baseUrl,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, startServerProcess } from './support/server-process';
+import { setPlanAt } from './support/teams';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
 /** The outbox across processes: the built server, killed outright, and run twice on one database. */
@@ -38,10 +38,7 @@ describe('webhook delivery across processes', () => {
 
   async function proTeam(baseUrl: string): Promise<string> {
     const { owner, pat } = await newTeam(baseUrl);
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    await client.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [owner.teamId]);
-    await client.end();
+    await setPlanAt(db.url, owner.teamId, 'pro');
     return pat;
   }
 

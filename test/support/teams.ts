@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import supertest from 'supertest';
 import type { DataSource } from 'typeorm';
 import type { Ability } from '../../src/auth/ability';
@@ -20,4 +21,15 @@ export async function newMember(
 /** Puts a team on `plan` directly in the database, as billing would, without Stripe. */
 export async function setPlan(dataSource: DataSource, teamId: string, plan: PlanName): Promise<void> {
   await dataSource.query('UPDATE teams SET plan = $2 WHERE id = $1', [teamId, plan]);
+}
+
+/** `setPlan` for a database a server process uses: a connection of its own, for one statement. */
+export async function setPlanAt(databaseUrl: string, teamId: string, plan: PlanName): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('UPDATE teams SET plan = $2 WHERE id = $1', [teamId, plan]);
+  } finally {
+    await client.end();
+  }
 }
