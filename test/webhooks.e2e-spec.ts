@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { SecretPurger } from '../src/secrets/secret-purger';
+import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import { dumpDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
@@ -328,6 +329,21 @@ describe('webhooks', () => {
   });
 
   describe('the delivery log', () => {
+    it('keeps finished deliveries for 30 days, and pending ones however old', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 1);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'delivered', 5)).toBe(true);
+      await t.dataSource.query(`UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE secret_id = $1`, [secret.id]);
+      const [pending] = await t.dataSource.query(
+        `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, next_attempt_at, created_at)
+         VALUES (gen_random_uuid(), 'evt_old', $1, $2, 'secret.viewed', $3, '{}', now() + interval '1 day', now() - interval '40 days') RETURNING id`,
+        [owner.teamId, secret.id, receiver.url],
+      );
+      expect(await t.app.get(WebhookDispatcher).pruneLog()).toBeGreaterThanOrEqual(1);
+      expect((await deliveriesOf(secret.id)).map((delivery: { id: string }) => delivery.id)).toEqual([pending.id]);
+    });
+
     it('answers 404 for another team’s secret and another team’s delivery', async () => {
       const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);

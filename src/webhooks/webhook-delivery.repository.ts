@@ -108,6 +108,16 @@ export class WebhookDeliveryRepository {
     return rows.length > 0;
   }
 
+  /** Forgets deliveries that finished (delivered or failed) more than `days` ago; answers how many. */
+  async removeFinished(days: number): Promise<number> {
+    const [row]: { removed: number }[] = await this.db.query(
+      `WITH gone AS (DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < now() - $1 * interval '1 day' RETURNING 1)
+       SELECT count(*)::int AS removed FROM gone`,
+      [days],
+    );
+    return row.removed;
+  }
+
   /** A deleted endpoint gets nothing more: what was still due to it fails, visibly. */
   async failPendingForEndpoint(teamId: string, endpointId: string, manager: EntityManager): Promise<void> {
     await manager.query(

@@ -9,6 +9,9 @@ import { WebhookSender } from './webhook-sender';
 import { signatureHeaders } from './webhook-signature';
 
 const JOB = 'deliver-webhooks';
+const PRUNE_JOB = 'prune-webhook-deliveries';
+/** How long the delivery log keeps finished deliveries. */
+export const DELIVERY_LOG_DAYS = 30;
 /** Deliveries one instance sends at once. */
 const BATCH = 16;
 /** How long past the timeout a lease lasts, for the outcome to be written. */
@@ -39,11 +42,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
     timer.unref();
     this.scheduler.addInterval(JOB, timer);
+    const prune = setInterval(
+      () => void this.pruneLog().catch((error: Error) => this.logger.warn(`Pruning failed: ${error.message}`)),
+      3_600_000,
+    );
+    prune.unref();
+    this.scheduler.addInterval(PRUNE_JOB, prune);
+  }
+
+  /** Keeps the delivery log to its last DELIVERY_LOG_DAYS days (pending deliveries stay, however old). */
+  pruneLog(): Promise<number> {
+    return this.deliveries.removeFinished(DELIVERY_LOG_DAYS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    for (const job of [JOB, PRUNE_JOB]) if (this.scheduler.doesExist('interval', job)) this.scheduler.deleteInterval(job);
     await this.draining;
   }
 
