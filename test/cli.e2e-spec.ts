@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oncelink, oncelinkOnTerminal } from './support/cli';
-import { newToken, newUser } from './support/factories';
+import { newTeam, newToken, newUser } from './support/factories';
+import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
+import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 interface Seen {
@@ -59,6 +61,8 @@ async function recordingListener(upstream: () => string, host = '127.0.0.1'): Pr
 /** The same share URL on another origin. */
 const onOrigin = (url: string, origin: string) => `${origin}${new URL(url).pathname}${new URL(url).hash}`;
 
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
 /** Every C0 and C1 control character and DEL. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -97,15 +101,112 @@ describe('the oncelink command', () => {
     expect(again.stderr).toBe('oncelink: This secret has been viewed and destroyed.\n');
   });
 
-  it('round-trips a binary file and honours --views', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oncelink-cli-'));
-    const bytes = randomBytes(4096);
-    writeFileSync(join(dir, 'id_ed25519'), bytes);
-    const sent = await oncelink(['send', '--file', join(dir, 'id_ed25519'), '--views', '2'], env);
-    const url = sent.stdout.toString().trim();
-    expect((await oncelink(['get', url], env)).stdout.equals(bytes)).toBe(true);
-    expect((await oncelink(['get', url], env)).stdout.equals(bytes)).toBe(true);
-    expect((await oncelink(['get', url], env)).code).toBe(3);
+  describe('files', () => {
+    let pro: Record<string, string>;
+    let pat: string;
+    let dir: string;
+
+    beforeAll(async () => {
+      const team = await newTeam(t.baseUrl);
+      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      pat = team.pat;
+      pro = { ...env, ONCELINK_TOKEN: pat };
+    });
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'oncelink-cli-'));
+    });
+
+    const sendFile = async (name: string, data: Buffer, args: string[] = []) => {
+      writeFileSync(join(dir, name), data);
+      const sent = await oncelink(['send', '--file', join(dir, name), ...args], pro);
+      expect(sent.stderr).toBe('');
+      expect(sent.code).toBe(0);
+      return sent.stdout.toString().trim();
+    };
+
+    it('seals a file on this machine as a client file; get --output writes the same bytes, the server saw only ciphertext', async () => {
+      const marker = Buffer.from('PLAINTEXT-MARKER-c1f3');
+      const data = Buffer.concat([marker, randomBytes(3 * 1024 * 1024 + 12345), marker]);
+      const name = `board-minutes-${randomBytes(4).toString('hex')}.pdf`;
+      const url = await sendFile(name, data, ['--label', 'Protokoll über Q3']);
+      expect(url).toMatch(new RegExp(`^${t.baseUrl}/s/[A-Za-z0-9_-]{24}#[A-Za-z0-9_-]{43}$`));
+
+      const [secret] = await t.dataSource.query(
+        `SELECT id, kind, label, key_id, file_name, file_content_type, file_encryption FROM secrets ORDER BY created_at DESC LIMIT 1`,
+      );
+      expect(secret).toMatchObject({ kind: 'file', label: 'Protokoll über Q3', key_id: null, file_name: null, file_content_type: null });
+      expect(secret.file_encryption).toBe('client');
+      const [stored] = await t.dataSource.query(
+        `SELECT sum(length(data))::int AS bytes,
+                count(*) FILTER (WHERE position($2::bytea IN data) > 0)::int AS with_marker,
+                count(*) FILTER (WHERE position($3::bytea IN data) > 0)::int AS with_name,
+                bool_or(seq = 0 AND position('OLF1'::bytea IN data) = 1) AS olf1
+         FROM secret_file_parts WHERE secret_id = $1`,
+        [secret.id, marker, Buffer.from(name)],
+      );
+      expect(stored).toEqual({ bytes: expect.any(Number), with_marker: 0, with_name: 0, olf1: true });
+      expect(stored.bytes).toBeGreaterThan(data.length);
+
+      const out = join(dir, 'received.pdf');
+      const got = await oncelink(['get', url, '--output', out], env);
+      expect(got.stderr).toBe('');
+      expect(got.code).toBe(0);
+      expect(got.stdout.length).toBe(0);
+      expect(sha256(readFileSync(out))).toBe(sha256(data));
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir).sort()).toEqual([name, 'received.pdf'].sort());
+      expect((await oncelink(['get', url], env)).code).toBe(3);
+    });
+
+    it('honours --views and --passcode, and writes to stdout without --output', async () => {
+      const bytes = randomBytes(4096);
+      const url = await sendFile('id_ed25519', bytes, ['--views', '2', '--passcode', 'open sesame']);
+      expect((await oncelink(['get', url], env)).code).toBe(5);
+      expect((await oncelink(['get', url, '--passcode', 'wrong'], env)).code).toBe(5);
+      expect((await oncelink(['get', url, '--passcode', 'open sesame'], env)).stdout.equals(bytes)).toBe(true);
+      expect((await oncelink(['get', url], { ...env, ONCELINK_PASSCODE: 'open sesame' })).stdout.equals(bytes)).toBe(true);
+      expect((await oncelink(['get', url, '--passcode', 'open sesame'], env)).code).toBe(3);
+    });
+
+    it('gets a server-mode file to stdout, as it was uploaded', async () => {
+      const data = randomBytes(700 * 1024);
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'notes.bin', type: 'application/octet-stream', data },
+      );
+      expect(created.status).toBe(201);
+      const got = await oncelink(['get', String(created.body.data!.url)], env);
+      expect(got.stderr).toBe('');
+      expect(got.code).toBe(0);
+      expect(sha256(got.stdout)).toBe(sha256(data));
+    });
+
+    it('spends nothing on a link without its key, and keeps nothing that does not decrypt', async () => {
+      const url = await sendFile('a.txt', Buffer.from('only with the key'), ['--views', '2']);
+      const keyless = await oncelink(['get', url.split('#')[0]], env);
+      expect(keyless.code).toBe(1);
+      expect(keyless.stderr).toContain('no key');
+      const token = new URL(url).pathname.slice(3);
+      const views = async () => (await t.http().get(`/api/v1/links/${token}`)).body.data.views_remaining;
+      expect(await views()).toBe(2);
+
+      const out = join(dir, 'out.txt');
+      const wrongKey = await oncelink(['get', `${url.split('#')[0]}#${Buffer.alloc(32, 7).toString('base64url')}`, '--output', out], env);
+      expect(wrongKey.code).toBe(1);
+      expect(wrongKey.stderr).toBe('oncelink: The key in the link does not decrypt this file.\n');
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir)).toEqual(['a.txt']);
+      expect(await views()).toBe(1);
+    });
+
+    it('needs a team whose plan has file secrets', async () => {
+      writeFileSync(join(dir, 'a.txt'), 'hi');
+      const anonymous = await oncelink(['send', '--file', join(dir, 'a.txt')], env);
+      expect(anonymous.code).toBe(6);
+      expect(anonymous.stdout.length).toBe(0);
+    });
   });
 
   it('asks for the passcode: exit 5 without or with a wrong one, the content with the right one', async () => {
@@ -172,8 +273,9 @@ describe('the oncelink command', () => {
       const got = await oncelink(['get', onOrigin(url, other.origin)], withToken);
       expect(got.stderr).toBe('');
       expect(got.stdout.toString()).toBe('not for evil.example');
-      expect(other.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/links/${new URL(url).pathname.slice(3)}/reveal`]);
-      expect(other.seen[0].headers.authorization).toBeUndefined();
+      const link = `/api/v1/links/${new URL(url).pathname.slice(3)}`;
+      expect(other.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${link}`, `POST ${link}/reveal`]);
+      expect(other.seen.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
       expect(JSON.stringify(other.seen)).not.toContain(pat);
     });
 
@@ -187,9 +289,11 @@ describe('the oncelink command', () => {
 
       const got = await oncelink(['get', onOrigin(url, other.origin)], viaListener);
       expect(got.stdout.toString()).toBe('same origin');
-      expect(other.seen).toHaveLength(1);
-      expect(other.seen[0].url).toMatch(/^\/api\/v1\/links\/[^/]+\/reveal$/);
-      expect(other.seen[0].headers.authorization).toBeUndefined();
+      expect(other.seen.map((r) => r.url)).toEqual([
+        expect.stringMatching(/^\/api\/v1\/links\/[^/]+$/),
+        expect.stringMatching(/\/reveal$/),
+      ]);
+      expect(other.seen.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
     });
 
     it('refuses a plain-http link to a host that is not loopback, before any request', async () => {

@@ -73,14 +73,21 @@ describe('file secrets', () => {
         label: 'contract',
         file: { name: 'Contrat signé.pdf', size: data.length, content_type: 'application/pdf', encryption: 'server' },
       });
-      const link = await t.http().get(`/api/v1/links/${String(secret.token)}`).expect(200);
+      const link = await t
+        .http()
+        .get(`/api/v1/links/${String(secret.token)}`)
+        .expect(200);
       expect(link.body.data.file).toEqual({
         name: 'Contrat signé.pdf',
         size: data.length,
         content_type: 'application/pdf',
         encryption: 'server',
       });
-      const listed = await t.http().get(`/api/v1/secrets/${String(secret.id)}`).set(bearer(pat)).expect(200);
+      const listed = await t
+        .http()
+        .get(`/api/v1/secrets/${String(secret.id)}`)
+        .set(bearer(pat))
+        .expect(200);
       expect(listed.body.data.file).toMatchObject({ name: 'Contrat signé.pdf' });
 
       expect(await partsOf(secret.id as string)).toBe(4);

@@ -1,18 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { OncelinkClient, OncelinkError } from '../client/oncelink-client';
+import { OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
 Usage:
   oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH]
-      Encrypts stdin (or the file) on this machine and prints the share URL;
-      the key is in the URL's #fragment and never reaches the server.
-  oncelink get URL [--passcode P]     Reveals the secret (spends a view) and writes it to stdout;
-      asks for a missing passcode when stdin is a terminal. A link on another server than
-      ONCELINK_URL gets no token, and only over https (plain http only to this machine).
+      Encrypts stdin (or the file, streamed, its name and type inside) on this machine and
+      prints the share URL; the key is in the URL's #fragment and never reaches the server.
+      A file needs ONCELINK_TOKEN for a team whose plan has file secrets.
+  oncelink get URL [--passcode P] [--output PATH]
+      Reveals the secret (spends a view) and writes it to stdout, or to PATH (readable by you
+      only, and there only once all of it has arrived and checked out); asks for a missing
+      passcode when stdin is a terminal. A link on another server than ONCELINK_URL gets no
+      token, and only over https (plain http only to this machine).
   oncelink list                        Lists your team's secrets (needs ONCELINK_TOKEN).
   oncelink delete ID                   Destroys a secret now (needs ONCELINK_TOKEN).
 
@@ -86,7 +92,38 @@ function askHidden(question: string): Promise<string> {
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  const content = Buffer.concat(chunks);
+  if (content.length === 0) throw new UsageError('nothing to send: stdin is empty');
+  return content;
+}
+
+async function reveal(client: OncelinkClient, url: string, passcode: string | undefined): Promise<Revealed> {
+  try {
+    return await client.get(url, passcode);
+  } catch (error) {
+    const asked = passcode === undefined && process.stdin.isTTY && error instanceof OncelinkError && error.code === 'passcode_required';
+    if (!asked) throw error;
+    return client.get(url, await askHidden('Passcode: '));
+  }
+}
+
+/**
+ * `--output PATH`, opened before anything is spent, so a path that cannot be written fails first.
+ * It is written under a temporary name beside PATH and renamed over it once complete: a failed
+ * or cut download leaves no partial file, and an earlier PATH as it was.
+ */
+async function openOutput(path: string) {
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`--output ${path} is a directory`);
+  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+  const stream = (await open(partial, 'wx', 0o600)).createWriteStream();
+  return {
+    stream,
+    keep: () => rename(partial, path),
+    discard: async () => {
+      stream.destroy();
+      await rm(partial, { force: true });
+    },
+  };
 }
 
 async function run(argv: string[]): Promise<void> {
@@ -99,6 +136,7 @@ async function run(argv: string[]): Promise<void> {
       passcode: { type: 'string' },
       label: { type: 'string' },
       file: { type: 'string' },
+      output: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,23 +153,22 @@ async function run(argv: string[]): Promise<void> {
       const views = positiveInt(values.views, '--views');
       const minutes = positiveInt(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
-      const content = values.file ? readFileSync(values.file) : await readStdin();
-      if (content.length === 0) throw new UsageError('nothing to send: stdin (or the file) is empty');
-      const { url } = await client.send(content, { views, minutes, passcode, label: values.label });
+      const options = { views, minutes, passcode, label: values.label };
+      const { url } = values.file ? await client.sendFile(values.file, options) : await client.send(await readStdin(), options);
       process.stdout.write(`${printable(url)}\n`);
       return;
     }
     case 'get': {
       if (!argument) throw new UsageError('get needs the share URL');
-      let content: Uint8Array;
+      const output = values.output ? await openOutput(values.output) : undefined;
       try {
-        content = await client.get(argument, passcode);
+        const revealed = await reveal(client, argument, passcode);
+        await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
+        await output?.keep();
       } catch (error) {
-        const asked = passcode === undefined && process.stdin.isTTY && error instanceof OncelinkError && error.code === 'passcode_required';
-        if (!asked) throw error;
-        content = await client.get(argument, await askHidden('Passcode: '));
+        await output?.discard();
+        throw error;
       }
-      process.stdout.write(content);
       return;
     }
     case 'list': {

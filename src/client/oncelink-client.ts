@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Paginated } from '../common/http/pagination';
-import type { RevealedContent } from '../secrets/link.response';
+import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '../crypto/file-stream';
+import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
-import { open, seal } from './link-crypto';
+import { decodeKey, encodeKey, newKey, open, seal } from './link-crypto';
 
 export interface SendOptions {
   views?: number;
@@ -12,6 +19,13 @@ export interface SendOptions {
 
 /** The server's own response types: the SDK and the API cannot drift apart. */
 export type { RevealedContent, SecretResponse };
+
+/**
+ * A revealed secret: a text whole (decrypted here if it was sealed), or a file as a stream whose
+ * every chunk is authenticated before it is yielded, with its name and type.
+ */
+export type Revealed =
+  { kind: 'text' | 'encrypted'; content: Uint8Array } | { kind: 'file'; file: FileMetadata; content: AsyncIterable<Buffer> };
 
 interface Data<T> {
   data: T;
@@ -56,30 +70,55 @@ export class OncelinkClient {
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<{ id: string; url: string }> {
     const sealed = await seal(content);
-    const expiry = options.minutes
-      ? { expire_mode: 'minutes', expire_value: options.minutes }
-      : { expire_mode: 'views', expire_value: options.views ?? 1 };
-    const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry, passcode: options.passcode, label: options.label };
+    const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
     const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', body);
     return { id: data.id, url: `${data.url}#${sealed.key}` };
   }
 
-  async get(url: string, passcode?: string): Promise<Uint8Array> {
+  /**
+   * Sends the file at `path` as a `client` file secret: read from disk, sealed into OLF1 and
+   * uploaded chunk by chunk, never whole in memory. Its name and type travel inside the ciphertext.
+   */
+  async sendFile(path: string, options: SendOptions = {}): Promise<{ id: string; url: string }> {
+    const file = await stat(path);
+    if (!file.isFile()) throw new OncelinkError(0, `${path} is not a file.`);
+    const key = newKey();
+    const metadata = { name: basename(path), type: guessType(path) };
+    const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, createReadStream(path));
+    // Declared up front, so the server can refuse a file over the plan before any of it is sent.
+    const sealedBytes = sealedSize(file.size, Buffer.byteLength(JSON.stringify(metadata)));
+    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
+    const form = multipartForm(fields, sealed, sealedBytes);
+    const response = await this.call('POST', '/api/v1/secrets', {
+      headers: { 'content-type': form.type, 'content-length': String(form.length) },
+      body: form.body,
+    });
+    const { data } = await parse<Data<SecretResponse>>(response);
+    return { id: data.id, url: `${data.url}#${encodeKey(key)}` };
+  }
+
+  /**
+   * Looks the link up (which spends nothing) to learn what it holds, then reveals it. A link
+   * that needs a key and has none is refused before the view is spent.
+   */
+  async get(url: string, passcode?: string): Promise<Revealed> {
     const { origin, token, key } = parseShareUrl(url);
     if (origin !== this.origin()) assertSafeLinkOrigin(url);
-    const { data } = await this.request<Data<RevealedContent>>(
-      'POST',
-      `/api/v1/links/${encodeURIComponent(token)}/reveal`,
-      passcode === undefined ? {} : { passcode },
-      origin,
-    );
-    if (data.kind === 'text') return new TextEncoder().encode(data.content);
-    if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
-    try {
-      return await open({ ciphertext: data.ciphertext, iv: data.iv, key });
-    } catch {
-      throw new OncelinkError(0, 'The key in the link does not decrypt this secret.');
+    const path = `/api/v1/links/${encodeURIComponent(token)}`;
+    const { data: link } = await this.request<Data<LinkResponse>>('GET', path, undefined, origin);
+    if ((link.kind === 'encrypted' || link.file?.encryption === 'client') && !key) {
+      throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
     }
+    const body = passcode === undefined ? {} : { passcode };
+    if (!link.file) {
+      const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, origin);
+      return { kind: data.kind, content: await contentOf(data, key) };
+    }
+    const response = await this.call('POST', `${path}/reveal`, jsonBody(body), origin);
+    if (!response.ok) throw await apiError(response);
+    const bytes: AsyncIterable<Buffer> = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+    if (link.file.encryption === 'client') return { kind: 'file', ...(await openClientFile(decodeKey(key!), bytes)) };
+    return { kind: 'file', file: { name: link.file.name, type: link.file.content_type }, content: checked(bytes) };
   }
 
   async list(page = 1): Promise<SecretResponse[]> {
@@ -94,29 +133,124 @@ export class OncelinkClient {
     return new URL(this.baseUrl).origin;
   }
 
+  /** JSON in and out; an error answer is thrown as an OncelinkError. */
   private async request<T>(method: string, path: string, body?: unknown, base = this.baseUrl): Promise<T> {
+    return parse<T>(await this.call(method, path, body === undefined ? {} : jsonBody(body), base));
+  }
+
+  private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<Response> {
     const target = new URL(path, base);
-    const headers: Record<string, string> = {};
+    const headers = { ...init.headers };
     if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
       headers.authorization = `Bearer ${this.token}`;
     }
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    // Node's fetch streams an async iterable body with duplex 'half'; the DOM types know neither.
+    const request = { method, headers, body: init.body, duplex: 'half', redirect: 'error' } as unknown as RequestInit;
     try {
       // No redirects: one could carry the request (and its token) to another origin, or to plain http.
-      response = await fetch(target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'error' });
+      return await fetch(target, request);
     } catch {
       throw new OncelinkError(0, `Cannot reach ${base}.`);
     }
-    if (response.status === 204) return undefined as T;
-    const payload = (await response.json().catch(() => ({}))) as { message?: string; code?: string; errors?: Record<string, string[]> };
-    if (!response.ok) {
-      const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
-      throw new OncelinkError(response.status, `${payload.message ?? `HTTP ${response.status}`}${detail}`, payload.code);
-    }
-    return payload as T;
   }
 }
+
+interface Body {
+  headers?: Record<string, string>;
+  body?: string | AsyncIterable<Buffer>;
+}
+
+const jsonBody = (body: unknown): Body => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function parse<T>(response: Response): Promise<T> {
+  if (!response.ok) throw await apiError(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json().catch(() => ({}))) as T;
+}
+
+async function apiError(response: Response): Promise<OncelinkError> {
+  const payload = (await response.json().catch(() => ({}))) as { message?: string; code?: string; errors?: Record<string, string[]> };
+  const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
+  return new OncelinkError(response.status, `${payload.message ?? `HTTP ${response.status}`}${detail}`, payload.code);
+}
+
+function expiry(options: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
+  return options.minutes
+    ? { expire_mode: 'minutes', expire_value: options.minutes }
+    : { expire_mode: 'views', expire_value: options.views ?? 1 };
+}
+
+async function contentOf(data: RevealedContent, key: string | undefined): Promise<Uint8Array> {
+  if (data.kind === 'text') return new TextEncoder().encode(data.content);
+  try {
+    return await open({ ciphertext: data.ciphertext, iv: data.iv, key: key! });
+  } catch {
+    throw new OncelinkError(0, 'The key in the link does not decrypt this secret.');
+  }
+}
+
+async function openClientFile(key: Buffer, sealed: AsyncIterable<Buffer>): Promise<{ file: FileMetadata; content: AsyncIterable<Buffer> }> {
+  try {
+    const { metadata, content } = await openFile(key, Buffer.alloc(0), sealed);
+    return { file: metadata, content: checked(content) };
+  } catch (error) {
+    throw downloadError(error, 'The key in the link does not decrypt this file.');
+  }
+}
+
+/** A file's bytes, with a damaged chunk or a connection cut before the end said plainly. */
+async function* checked(content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* content;
+  } catch (error) {
+    throw downloadError(error, 'The file is damaged: a part of it failed authentication.');
+  }
+}
+
+function downloadError(error: unknown, damaged: string): OncelinkError {
+  return new OncelinkError(0, error instanceof FileFormatError ? damaged : 'The download was cut short: the file is incomplete.');
+}
+
+/**
+ * A multipart/form-data body, streamed: the fields, then the file part, last as the API wants it.
+ * The part's own file name is a neutral one, as the real name travels inside the ciphertext.
+ */
+function multipartForm(fields: Record<string, string | number | undefined>, content: AsyncIterable<Buffer>, size: number) {
+  const boundary = `oncelink-${randomBytes(16).toString('hex')}`;
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  }
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="oncelink.olf1"\r\n`;
+  head += 'Content-Type: application/octet-stream\r\n\r\n';
+  const tail = `\r\n--${boundary}--\r\n`;
+  async function* body(): AsyncGenerator<Buffer> {
+    yield Buffer.from(head);
+    yield* content;
+    yield Buffer.from(tail);
+  }
+  return {
+    type: `multipart/form-data; boundary=${boundary}`,
+    length: Buffer.byteLength(head) + size + Buffer.byteLength(tail),
+    body: body(),
+  };
+}
+
+/** A few common types by extension, for the recipient's browser; anything else is plain bytes. */
+const TYPES: Record<string, string> = {
+  '.txt': 'text/plain',
+  '.csv': 'text/csv',
+  '.json': 'application/json',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+  '.pem': 'application/x-pem-file',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+};
+
+const guessType = (path: string): string => TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
 
 /**
  * A link on another origin than the configured server is fetched only over https, or over http
