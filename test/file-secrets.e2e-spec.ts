@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { openFile, sealFile } from '../src/crypto/file-stream';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { dumpDatabase } from './support/database';
+import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { setPlan } from './support/teams';
@@ -285,6 +286,31 @@ describe('file secrets', () => {
       await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiringId]);
       await t.app.get(SecretPurger).purge();
       expect(await partsOf(expiringId)).toBe(0);
+    });
+
+    it('removes what an upload stored when its client goes away mid-file, and makes no secret', async () => {
+      const secrets = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const boundary = 'abortedupload';
+      const head =
+        `--${boundary}\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="expire_value"\r\n\r\n1\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+      const req = request(`${t.baseUrl}/api/v1/secrets`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${pat}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': 20 * MIB,
+        },
+      });
+      req.on('error', () => undefined);
+      req.write(head);
+      for (const chunk of generatedBytes(5 * MIB, 'aborted')) req.write(chunk);
+      // Some of it has reached the store by now.
+      expect(await eventually(async () => (await strayParts()) > 0, 10)).toBe(true);
+      req.destroy();
+      expect(await eventually(async () => (await strayParts()) === 0, 10)).toBe(true);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(secrets);
     });
 
     it('lets the purge remove the bytes of an upload that never finished, after an hour', async () => {
