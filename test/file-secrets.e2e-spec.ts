@@ -246,6 +246,62 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    it('answers 400 to a body the multipart parser cannot read', async () => {
+      const noBoundary = await t
+        .http()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .set('content-type', 'multipart/form-data')
+        .send('x')
+        .expect(400);
+      expect(noBoundary.body.code).toBe('malformed_multipart');
+      const truncated = await t
+        .http()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .set('content-type', 'multipart/form-data; boundary=cut')
+        .send(
+          '--cut\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n' +
+            '--cut\r\nContent-Disposition: form-data; name="expire_value"\r\n\r\n1\r\n' +
+            '--cut\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nsome bytes',
+        )
+        .expect(400);
+      expect(truncated.body.code).toBe('malformed_multipart');
+      expect(await strayParts()).toBe(0);
+    });
+
+    it('takes a file part sent without a filename, with no name', async () => {
+      const res = await uploadFile(t.baseUrl, pat, fields, null, {
+        after: {},
+        raw: `Content-Disposition: form-data; name="file"\r\nContent-Type: application/octet-stream\r\n\r\nnameless`,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.data!.file).toMatchObject({ name: null, size: 8, encryption: 'server' });
+    });
+
+    it('lets one team upload four files at once, not five', async () => {
+      const team = await newTeam(t.baseUrl);
+      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const stalled = Array.from({ length: 4 }, () => {
+        const req = request(`${t.baseUrl}/api/v1/secrets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${team.pat}`, 'content-type': 'multipart/form-data; boundary=slow', 'content-length': MIB },
+        });
+        req.on('error', () => undefined);
+        req.write('--slow\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n');
+        return req;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const fifth = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
+      expect(fifth.status).toBe(503);
+      expect(fifth.headers['retry-after']).toBe('5');
+      const otherTeam = await uploadFile(t.baseUrl, pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
+      expect(otherTeam.status).toBe(201);
+      for (const req of stalled) req.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') })).status).toBe(201);
+    });
+
     it('requires the file part, and nothing after it', async () => {
       const missing = await uploadFile(t.baseUrl, pat, fields, null);
       expect(missing.status).toBe(422);
@@ -319,9 +375,16 @@ describe('file secrets', () => {
         `INSERT INTO secret_file_parts (secret_id, seq, data, created_at) VALUES ($1, 0, '\\x01', now() - interval '2 hours'), ($2, 0, '\\x01', now())`,
         [orphan, '00000000-0000-4000-8000-000000000002'],
       );
+      // An upload still under way: its first part is old, its latest is not.
+      const running = '00000000-0000-4000-8000-000000000003';
+      await t.dataSource.query(
+        `INSERT INTO secret_file_parts (secret_id, seq, data, created_at) VALUES ($1, 0, '\\x01', now() - interval '2 hours'), ($1, 1, '\\x01', now())`,
+        [running],
+      );
       await t.app.get(SecretPurger).purge();
       expect(await partsOf(orphan)).toBe(0);
       expect(await partsOf('00000000-0000-4000-8000-000000000002')).toBe(1);
+      expect(await partsOf(running)).toBe(2);
     });
   });
 });

@@ -31,6 +31,7 @@ describe('webhook URLs and SSRF', () => {
     'https://[::1]/hook',
     'https://[::ffff:127.0.0.1]/hook',
     'https://[::ffff:7f00:1]/hook',
+    'https://[::ffff:8.8.8.8]/hook',
     'https://localhost/hook',
     'https://LOCALHOST./hook',
     'https://api.localhost/hook',
@@ -101,6 +102,19 @@ describe('webhook URLs and SSRF', () => {
     const [delivery] = await deliveries();
     expect(delivery).toMatchObject({ url: rebound, attempts: 2, last_status_code: null, last_error: expect.stringMatching(/not allowed/) });
     expect(delivery.last_error).toMatch(/private IP address/);
+    expect(receiver.received).toEqual([]);
+  });
+
+  it('records a refused address literal as a failed attempt, so the delivery runs its course', async () => {
+    const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: 'https://hooks.example.com/oncelink' }, pat);
+    await t.dataSource.query('UPDATE secrets SET webhook_url = $2 WHERE id = $1', [secret.id, `http://127.0.0.1:${receiver.port}/hook`]);
+    await reveal(t.baseUrl, secret.token).expect(200);
+    const deliveries = async () =>
+      (await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(pat)).expect(200)).body.data;
+    expect(await eventually(async () => (await deliveries())[0]?.status === 'failed', 10)).toBe(true);
+    const [delivery] = await deliveries();
+    expect(delivery).toMatchObject({ attempts: 2, last_error: expect.stringMatching(/not allowed/) });
+    expect(delivery.history).toHaveLength(2);
     expect(receiver.received).toEqual([]);
   });
 });

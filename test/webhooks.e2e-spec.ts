@@ -279,6 +279,10 @@ describe('webhooks', () => {
       const list = await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200);
       expect(list.body.data.map((endpoint: { id: string }) => endpoint.id)).toEqual([all.body.data.id, deletesOnly.body.data.id]);
       await api().delete(`/api/v1/team/webhooks/${all.body.data.id}`).set(bearer(pat)).expect(204);
+      // A deleted endpoint's deliveries are not sent again.
+      const toDeleted = log.body.data.find((d: { endpoint_id: string }) => d.endpoint_id === all.body.data.id);
+      const refused = await api().post(`/api/v1/webhook-deliveries/${toDeleted.id}/retry`).set(bearer(pat)).expect(409);
+      expect(refused.body.code).toBe('endpoint_deleted');
       await api().delete(`/api/v1/team/webhooks/${deletesOnly.body.data.id}`).set(bearer(pat)).expect(204);
       await api().delete(`/api/v1/team/webhooks/${deletesOnly.body.data.id}`).set(bearer(pat)).expect(404);
       expect((await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200)).body.data).toEqual([]);

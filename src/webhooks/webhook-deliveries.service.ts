@@ -21,10 +21,18 @@ export class WebhookDeliveriesService {
     return paginated(rows.map(presentWebhookDelivery), total, page);
   }
 
-  /** Due again now (a delivery being sent at this moment is left to finish). */
+  /**
+   * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
+   * of its retry schedule, or one attempt when the schedule is spent. A delivery to a team
+   * endpoint that has been deleted is not sent again (409).
+   */
   async retry(auth: TokenAuth, id: string): Promise<void> {
-    if (!(await this.deliveries.sendAgain(auth.teamId, id)) && !(await this.deliveries.findById(auth.teamId, id))) {
-      throw ApiError.notFound('Webhook delivery not found.');
+    if (!(await this.deliveries.sendAgain(auth.teamId, id))) {
+      const delivery = await this.deliveries.findById(auth.teamId, id);
+      if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
+      if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId))) {
+        throw new ApiError(409, 'The endpoint of this delivery has been deleted.', { code: 'endpoint_deleted' });
+      }
     }
     this.dispatcher.wake();
   }

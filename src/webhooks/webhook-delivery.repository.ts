@@ -5,6 +5,7 @@ import { updateReturning } from '../common/database/sql';
 import type { Page } from '../common/http/pagination';
 import type { WebhookEventData } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /** A delivery a worker has leased for one attempt. */
 export interface ClaimedDelivery {
@@ -69,7 +70,7 @@ export class WebhookDeliveryRepository {
           next_attempt_at = $8, leased_until = NULL,
           delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
           history = (CASE WHEN jsonb_array_length(history) >= ${HISTORY} THEN history - 0 ELSE history END) || jsonb_build_array($9::jsonb)
-        WHERE id = $1 AND attempts = $2`,
+        WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
       [
         claim.id,
         claim.attempts,
@@ -97,15 +98,24 @@ export class WebhookDeliveryRepository {
     return this.db.getRepository(WebhookDelivery).findOneBy({ teamId, id });
   }
 
-  /** Due now, whatever its state; false while an attempt is in flight (it is being sent already). */
+  /**
+   * Due now, whatever its state; false while an attempt is in flight (it is being sent already)
+   * or when it was for a team endpoint that has since been deleted.
+   */
   async sendAgain(teamId: string, id: string): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(
       this.db.manager,
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now()
-        WHERE team_id = $1 AND id = $2 AND (leased_until IS NULL OR leased_until <= now()) RETURNING id`,
+      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
+        WHERE d.team_id = $1 AND d.id = $2 AND (d.leased_until IS NULL OR d.leased_until <= now())
+          AND (d.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id))
+        RETURNING d.id`,
       [teamId, id],
     );
     return rows.length > 0;
+  }
+
+  endpointExists(teamId: string, endpointId: string): Promise<boolean> {
+    return this.db.getRepository(WebhookEndpoint).existsBy({ teamId, id: endpointId });
   }
 
   /** Forgets deliveries that finished (delivered or failed) more than `days` ago; answers how many. */

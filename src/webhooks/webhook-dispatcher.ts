@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
 import { WebhookSecretsService } from './webhook-secrets.service';
-import { WebhookSender } from './webhook-sender';
+import { AttemptOutcome, WebhookSender } from './webhook-sender';
 import { signatureHeaders } from './webhook-signature';
 
 const JOB = 'deliver-webhooks';
@@ -75,17 +75,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped) {
       const claimed = await this.deliveries.claimDue(BATCH, leaseMs);
-      await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+      await Promise.allSettled(claimed.map((delivery) => this.attempt(delivery)));
       if (claimed.length < BATCH) return;
     }
   }
 
+  /** One attempt, its outcome always recorded (a failure to sign counts as a failed attempt). */
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const startedAt = new Date();
-    const body = webhookBody(delivery.event_id, delivery.type, delivery.created_at, delivery.data);
-    const timestamp = Math.floor(startedAt.getTime() / 1000);
-    const headers = signatureHeaders(await this.secrets.signingSecrets(delivery.team_id), delivery.event_id, timestamp, body);
-    const outcome = await this.sender.send(delivery.url, body, headers);
+    const outcome = await this.send(delivery, startedAt).catch((error: Error): AttemptOutcome => ({
+      ok: false,
+      statusCode: null,
+      error: `Not sent: ${error.message}`.slice(0, 500),
+      durationMs: 0,
+      retryAfter: null,
+    }));
     const retryIn = outcome.ok ? null : this.retryDelaySeconds(delivery.attempts, outcome.retryAfter);
     await this.deliveries.recordAttempt(delivery, {
       status: outcome.ok ? 'delivered' : retryIn === null ? 'failed' : 'pending',
@@ -98,6 +102,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     if (!outcome.ok) {
       this.logger.log(`Webhook ${delivery.id} attempt ${delivery.attempts} failed: ${outcome.error}`);
     }
+  }
+
+  private async send(delivery: ClaimedDelivery, startedAt: Date): Promise<AttemptOutcome> {
+    const body = webhookBody(delivery.event_id, delivery.type, delivery.created_at, delivery.data);
+    const timestamp = Math.floor(startedAt.getTime() / 1000);
+    const headers = signatureHeaders(await this.secrets.signingSecrets(delivery.team_id), delivery.event_id, timestamp, body);
+    return this.sender.send(delivery.url, body, headers);
   }
 
   /** Seconds until the next attempt after failed attempt `attempt` (1-based); null when none is left. */

@@ -52,16 +52,28 @@ export class WebhookSender implements OnApplicationShutdown {
         return resolve({ ok: false, statusCode: null, error: 'Invalid URL', durationMs: 0, retryAfter: null });
       }
       const secure = target.protocol === 'https:';
-      const request = (secure ? https : http).request(target, {
-        method: 'POST',
-        agent: secure ? this.httpsAgent : this.httpAgent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'user-agent': 'Oncelink-Webhooks/1',
-          ...headers,
-        },
-      });
+      let request: http.ClientRequest;
+      try {
+        request = (secure ? https : http).request(target, {
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'user-agent': 'Oncelink-Webhooks/1',
+            ...headers,
+          },
+        });
+      } catch (error) {
+        // The filtering agent refuses an address literal synchronously.
+        return resolve({
+          ok: false,
+          statusCode: null,
+          error: (error as Error).message.slice(0, 500),
+          durationMs: elapsed(),
+          retryAfter: null,
+        });
+      }
       const timer = setTimeout(() => request.destroy(new Error(`No answer within ${timeoutMs} ms`)), timeoutMs);
       const finish = (outcome: Omit<AttemptOutcome, 'durationMs'>) => {
         clearTimeout(timer);

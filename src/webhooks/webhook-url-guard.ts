@@ -16,11 +16,12 @@ const LOOKUP_TIMEOUT_MS = 3_000;
  * Only ordinary public unicast addresses: loopback, private, link-local (and with it the
  * 169.254.169.254 metadata address), CGNAT, unique-local, multicast, unspecified, reserved and
  * the IPv6 forms that embed an IPv4 address (mapped, 6to4, NAT64) are all something else to
- * ipaddr.js. The same rule as request-filtering-agent applies when a delivery connects.
+ * ipaddr.js. It is request-filtering-agent's own rule (`parse`, not `process`), so a URL accepted
+ * here is not refused for its address when a delivery connects.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  return ipaddr.parse(address).range() === 'unicast';
 }
 
 /**

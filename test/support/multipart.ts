@@ -26,12 +26,13 @@ export function uploadFile(
   pat: string | undefined,
   fields: Record<string, string | string[]>,
   file: FilePart | null,
-  options: { declareLength?: boolean; declaredLength?: number; after?: Record<string, string> } = {},
+  options: { declareLength?: boolean; declaredLength?: number; after?: Record<string, string>; raw?: string } = {},
 ): Promise<UploadResult> {
   const boundary = `----oncelink${randomBytes(8).toString('hex')}`;
   const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) head += field(name, one);
+  if (options.raw) head += `--${boundary}\r\n${options.raw}\r\n`;
   if (file) {
     head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`;
   }

@@ -19,12 +19,16 @@ import type { SpentView } from '../secret.repository';
 import { SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { FileStore } from './file-store';
-import { fileContentType, fileName, formFields, limited, olf1Only } from './file-upload';
+import { fileContentType, fileName, formFields, formParts, limited, olf1Only } from './file-upload';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
 const FORM_BYTES = 64 * 1024;
-/** Uploads one instance receives at once; more get 503, so slow uploads cannot pile up without bound. */
+/** Uploads one instance receives at once, and of those one team; more get 503, so slow uploads cannot pile up without bound. */
 const MAX_UPLOADS = 16;
+const MAX_UPLOADS_PER_TEAM = 4;
+/** An upload that sends nothing for this long is cut off, and one may take this long at most. */
+const UPLOAD_IDLE_MS = 60_000;
+const UPLOAD_MAX_MS = 30 * 60_000;
 
 /**
  * File secrets: uploads streamed from the multipart parser through OLF1 (server mode) into the
@@ -35,6 +39,7 @@ const MAX_UPLOADS = 16;
 export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
+  private readonly uploadsByTeam = new Map<string, number>();
   private readonly validation = createValidationPipe();
 
   constructor(
@@ -50,7 +55,24 @@ export class FileSecretsService {
     // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
     if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
-    return this.uploads.run(() => this.receive(auth, request, client, plan));
+    const team = auth.kind === 'token' ? auth.teamId : client.ip;
+    if ((this.uploadsByTeam.get(team) ?? 0) >= MAX_UPLOADS_PER_TEAM) {
+      throw new ApiError(503, 'Too many uploads in progress for this team; try again shortly.', {}, { 'Retry-After': '5' });
+    }
+    this.uploadsByTeam.set(team, (this.uploadsByTeam.get(team) ?? 0) + 1);
+    const socket = request.raw.socket;
+    const cutOff = () => socket.destroy();
+    socket.setTimeout(UPLOAD_IDLE_MS, cutOff);
+    const deadline = setTimeout(cutOff, UPLOAD_MAX_MS);
+    try {
+      return await this.uploads.run(() => this.receive(auth, request, client, plan));
+    } finally {
+      clearTimeout(deadline);
+      socket.setTimeout(0).off('timeout', cutOff);
+      const left = (this.uploadsByTeam.get(team) ?? 1) - 1;
+      if (left) this.uploadsByTeam.set(team, left);
+      else this.uploadsByTeam.delete(team);
+    }
   }
 
   /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
@@ -58,7 +80,7 @@ export class FileSecretsService {
     const values: MultipartValue[] = [];
     let upload: { id: string; dto: CreateFileSecretDto; material: SecretMaterial } | null = null;
     try {
-      for await (const part of request.parts({ limits: { fileSize: this.storedLimit(plan) + 1 } })) {
+      for await (const part of formParts(request, { limits: { fileSize: this.storedLimit(plan) + 1 } })) {
         if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
         if (part.type === 'field') {
           values.push(part);

@@ -1,4 +1,5 @@
-import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import type { Multipart, MultipartFile, MultipartValue } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
 import { FILE_MAGIC } from '../../crypto/file-stream';
@@ -23,13 +24,31 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
 
 /** The uploaded name as a plain file name: no directories, no control characters, at most 255 characters. */
 export function fileName(part: MultipartFile): string | null {
-  const printable = [...basename(part.filename.replace(/\\/g, '/'))].filter((c) => c >= ' ' && c !== '\u007f').join('');
+  const printable = [...basename((part.filename ?? '').replace(/\\/g, '/'))].filter((c) => c >= ' ' && c !== '\u007f').join('');
   return printable.slice(0, 255) || null;
 }
 
 /** The declared type when it looks like one (`type/subtype`), else a generic one. */
 export function fileContentType(part: MultipartFile): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype) && part.mimetype.length <= 255 ? part.mimetype : 'application/octet-stream';
+}
+
+/**
+ * The multipart parser's own failures (no boundary, a garbled or truncated body, a client gone
+ * mid-file) are the request's fault: 400. Our errors and Fastify's (which carry a status) pass as they are.
+ */
+export function asRequestError(error: unknown): unknown {
+  if (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number') return error;
+  return new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
+}
+
+/** The request's parts, with the parser's failures as 400s. */
+export async function* formParts(request: FastifyRequest, options: Parameters<FastifyRequest['parts']>[0]): AsyncGenerator<Multipart> {
+  try {
+    yield* request.parts(options);
+  } catch (error) {
+    throw asRequestError(error);
+  }
 }
 
 /**
@@ -43,11 +62,19 @@ export async function* limited(
   counted: (bytes: number) => void = () => undefined,
 ): AsyncGenerator<Buffer> {
   let bytes = 0;
-  for await (const chunk of source) {
-    bytes += chunk.length;
+  const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()) as AsyncIterator<Buffer>;
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw asRequestError(error);
+    }
+    if (next.done) return;
+    bytes += next.value.length;
     if (bytes > limit) throw tooLarge(bytes);
     counted(bytes);
-    yield chunk;
+    yield next.value;
   }
 }
 

@@ -71,13 +71,15 @@ export class PgFileStore extends FileStore {
   }
 
   async removeOrphans(minutes: number): Promise<number> {
+    // Judged per file, by its latest part: an upload still writing parts is never cut short.
     const [row]: { removed: number }[] = await this.db.query(
-      `WITH gone AS (
+      `WITH quiet AS (
+         SELECT secret_id FROM secret_file_parts GROUP BY secret_id HAVING max(created_at) < now() - $1 * interval '1 minute'),
+       gone AS (
          DELETE FROM secret_file_parts p
-          WHERE CASE WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)
-                     THEN EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id AND s.status <> 'active'
-                                     AND s.destroyed_at < now() - $1 * interval '1 minute')
-                     ELSE p.created_at < now() - $1 * interval '1 minute' END
+          WHERE p.secret_id IN (SELECT secret_id FROM quiet)
+            AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id
+                               AND (s.status = 'active' OR s.destroyed_at >= now() - $1 * interval '1 minute'))
           RETURNING 1)
        SELECT count(*)::int AS removed FROM gone`,
       [minutes],
