@@ -1,4 +1,4 @@
-import type { MultipartValue } from '@fastify/multipart';
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
@@ -19,7 +19,7 @@ import type { SpentView } from '../secret.repository';
 import { SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { FileStore } from './file-store';
-import { fileContentType, fileName, formFields, formParts, limited, olf1Only } from './file-upload';
+import { fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
 const FORM_BYTES = 64 * 1024;
@@ -78,7 +78,7 @@ export class FileSecretsService {
   /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
   private async receive(auth: AuthContext, request: FastifyRequest, client: ClientInfo, plan: PlanName): Promise<SecretResponse> {
     const values: MultipartValue[] = [];
-    let upload: { id: string; dto: CreateFileSecretDto; material: SecretMaterial } | null = null;
+    let upload: { id: string; dto: CreateFileSecretDto; material?: SecretMaterial } | null = null;
     try {
       for await (const part of formParts(request, { limits: { fileSize: this.storedLimit(plan) + 1 } })) {
         if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
@@ -89,50 +89,43 @@ export class FileSecretsService {
         if (part.fieldname !== 'file') throw ApiError.field(part.fieldname, `The ${part.fieldname} field is not allowed.`);
         const dto = await this.fields(values);
         await this.secrets.checkFields(auth, dto);
-        const id = randomUUID();
-        upload = { id, dto, material: await this.store(id, dto, part, plan) };
+        upload = { id: randomUUID(), dto };
+        upload.material = await this.store(upload.id, dto, part, plan);
       }
-      if (!upload) throw await this.missingFile(values);
+      if (!upload?.material) throw await this.missingFile(values);
       return await this.secrets.insert(auth, upload.dto, client, upload.id, upload.material);
     } catch (error) {
+      // Whatever of the file was stored goes with the failed request.
       if (upload) await this.files.remove(upload.id);
       throw error;
     }
   }
 
-  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFileLike, plan: PlanName): Promise<SecretMaterial> {
-    const tooLarge = (bytes: number) => this.tooLarge(plan, bytes);
-    try {
-      if (dto.encryption === 'client') {
-        const stored = await this.files.write(id, olf1Only(limited(part.file, this.storedLimit(plan), tooLarge)));
-        return {
-          kind: 'file',
-          ciphertext: null,
-          iv: null,
-          keyId: null,
-          contentBytes: stored,
-          file: { name: null, contentType: null, size: stored, encryption: 'client' },
-        };
-      }
-      let size = 0;
-      const content = limited(part.file, this.billing.fileBytes(plan), tooLarge, (bytes) => (size = bytes));
-      const name = fileName(part);
-      const contentType = fileContentType(part);
-      const { keyId, key } = this.keyring.activeFileKey();
-      const sealed = sealFile(key, Buffer.from(id), { name, type: contentType }, content);
-      const stored = await this.files.write(id, sealed);
+  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, plan: PlanName): Promise<SecretMaterial> {
+    const material = { kind: 'file' as const, ciphertext: null, iv: null };
+    if (dto.encryption === 'client') {
+      const limit = this.storedLimit(plan);
+      const bytes = metered(part.file, (total) => {
+        if (total > limit) this.billing.assertFileSize(plan, total);
+      });
+      const stored = await this.files.write(id, olf1Only(bytes));
       return {
-        kind: 'file',
-        ciphertext: null,
-        iv: null,
-        keyId,
+        ...material,
+        keyId: null,
         contentBytes: stored,
-        file: { name, contentType, size, encryption: 'server' },
+        file: { name: null, contentType: null, size: stored, encryption: 'client' },
       };
-    } catch (error) {
-      await this.files.remove(id);
-      throw error;
     }
+    let size = 0;
+    const content = metered(part.file, (total) => {
+      this.billing.assertFileSize(plan, total);
+      size = total;
+    });
+    const name = fileName(part);
+    const contentType = fileContentType(part);
+    const { keyId, key } = this.keyring.activeFileKey();
+    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), { name, type: contentType }, content));
+    return { ...material, keyId, contentBytes: stored, file: { name, contentType, size, encryption: 'server' } };
   }
 
   /**
@@ -177,15 +170,6 @@ export class FileSecretsService {
     return sealedSize(this.billing.fileBytes(plan), MAX_METADATA_BYTES);
   }
 
-  private tooLarge(plan: PlanName, bytes: number): Error {
-    try {
-      this.billing.assertFileSize(plan, bytes);
-    } catch (error) {
-      return error as Error;
-    }
-    return new ApiError(413, 'The file is too large.', { code: 'plan_limit' }, { Connection: 'close' });
-  }
-
   private async fields(values: MultipartValue[]): Promise<CreateFileSecretDto> {
     return (await this.validation.transform(formFields(values), { type: 'body', metatype: CreateFileSecretDto })) as CreateFileSecretDto;
   }
@@ -201,5 +185,3 @@ export class FileSecretsService {
     return ApiError.validation({ ...errors, file: ['The file field is required.'] });
   }
 }
-
-type MultipartFileLike = Parameters<typeof fileName>[0];

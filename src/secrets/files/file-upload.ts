@@ -52,29 +52,19 @@ export async function* formParts(request: FastifyRequest, options: Parameters<Fa
 }
 
 /**
- * Passes the part's bytes on, counting them; the moment they exceed `limit`, `tooLarge` is thrown
- * (and whoever stores the bytes removes what they have).
+ * Passes the part's bytes on, telling `onBytes` the running total first (it throws to stop the
+ * upload, at the plan's limit say); the parser's own failures become 400s.
  */
-export async function* limited(
-  source: AsyncIterable<Buffer> | Iterable<Buffer>,
-  limit: number,
-  tooLarge: (bytes: number) => Error,
-  counted: (bytes: number) => void = () => undefined,
-): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()) as AsyncIterator<Buffer>;
-  for (;;) {
-    let next: IteratorResult<Buffer>;
-    try {
-      next = await iterator.next();
-    } catch (error) {
-      throw asRequestError(error);
+export async function* metered(source: AsyncIterable<Buffer>, onBytes: (total: number) => void): AsyncGenerator<Buffer> {
+  let total = 0;
+  try {
+    for await (const chunk of source) {
+      total += chunk.length;
+      onBytes(total);
+      yield chunk;
     }
-    if (next.done) return;
-    bytes += next.value.length;
-    if (bytes > limit) throw tooLarge(bytes);
-    counted(bytes);
-    yield next.value;
+  } catch (error) {
+    throw asRequestError(error);
   }
 }
 
