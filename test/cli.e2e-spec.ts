@@ -5,10 +5,10 @@ import { createServer, IncomingHttpHeaders } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oncelink, oncelinkOnTerminal } from './support/cli';
-import { newTeam, newToken, newUser } from './support/factories';
+import { newToken, newUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
-import { setPlan } from './support/teams';
+import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 interface Seen {
@@ -107,8 +107,7 @@ describe('the oncelink command', () => {
     let dir: string;
 
     beforeAll(async () => {
-      const team = await newTeam(t.baseUrl);
-      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       pat = team.pat;
       pro = { ...env, ONCELINK_TOKEN: pat };
     });

@@ -4,9 +4,9 @@ import { openFile, sealFile } from '../src/crypto/file-stream';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { dumpDatabase } from './support/database';
 import { eventually } from './support/eventually';
-import { bearer, newTeam, TestUser } from './support/factories';
+import { bearer, newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
-import { setPlan } from './support/teams';
+import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const MIB = 1024 * 1024;
@@ -40,7 +40,6 @@ async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
 
 describe('file secrets', () => {
   const t = useTestApp();
-  let owner: TestUser;
   let pat: string;
   const fields = { expire_mode: 'views', expire_value: '1' };
   const partsOf = async (id: string) =>
@@ -54,8 +53,7 @@ describe('file secrets', () => {
     )[0].n;
 
   beforeAll(async () => {
-    ({ owner, pat } = await newTeam(t.baseUrl));
-    await setPlan(t.dataSource, owner.teamId, 'pro');
+    ({ pat } = await newTeamOn('pro', t.baseUrl, t.dataSource));
   });
 
   describe('server mode', () => {
@@ -280,8 +278,7 @@ describe('file secrets', () => {
     });
 
     it('lets one team upload four files at once, not five', async () => {
-      const team = await newTeam(t.baseUrl);
-      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const stalled = Array.from({ length: 4 }, () => {
         const req = request(`${t.baseUrl}/api/v1/secrets`, {
           method: 'POST',

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { oncelink } from './support/cli';
-import { newTeam } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
-import { setPlan } from './support/teams';
+import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -103,8 +102,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
     let dir: string;
 
     beforeAll(async () => {
-      const team = await newTeam(t.baseUrl);
-      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       pat = team.pat;
       client = new OncelinkClient(t.baseUrl, pat);
       dir = mkdtempSync(join(tmpdir(), 'oncelink-page-'));

@@ -6,7 +6,7 @@ import { dumpDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { newMember, setPlan } from './support/teams';
+import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { ReceivedWebhook, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -46,8 +46,7 @@ describe('webhooks', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    ({ owner, pat } = await newTeam(t.baseUrl));
-    await setPlan(t.dataSource, owner.teamId, 'pro');
+    ({ owner, pat } = await newTeamOn('pro', t.baseUrl, t.dataSource));
   });
   afterAll(() => receiver.close());
   beforeEach(() => {
@@ -316,8 +315,7 @@ describe('webhooks', () => {
     });
 
     it('stop at ten per team, even when asked for in parallel', async () => {
-      const team = await newTeam(t.baseUrl);
-      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const statuses = await Promise.all(
         Array.from({ length: 14 }, () =>
           api()
@@ -375,8 +373,7 @@ describe('webhooks', () => {
     });
 
     it('signs with both the new and the old secret for a day after a rotation, then with the new one only', async () => {
-      const team = await newTeam(t.baseUrl);
-      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const old = (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data.secret;
       const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(200);
       const fresh = rotated.body.data.secret;

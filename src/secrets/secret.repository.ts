@@ -7,7 +7,7 @@ import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
-import { FileEncryption, Secret, SecretKind } from './secret.entity';
+import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
 import { STATUS_SQL, SecretStatus } from './secret-status';
 
 export interface SpentView {
@@ -21,7 +21,7 @@ export interface SpentView {
   key_id: string | null;
   views_remaining: number | null;
   /** `burned` when this was the last view. */
-  status: string;
+  status: StoredStatus;
   file_name: string | null;
   file_content_type: string | null;
   file_size: number | null;

@@ -43,8 +43,8 @@ export class WebhookSecretsService {
   async signingSecrets(teamId: string): Promise<string[]> {
     const row = await this.ensure(teamId);
     const secrets = [this.open(teamId, row.keyId, row.iv, row.ciphertext)];
-    if (row.previousCiphertext && row.previousExpiresAt && row.previousExpiresAt > new Date()) {
-      secrets.push(this.open(teamId, row.previousKeyId!, row.previousIv!, row.previousCiphertext));
+    if (previousStillSigns(row)) {
+      secrets.push(this.open(teamId, row.previousKeyId!, row.previousIv!, row.previousCiphertext!));
     }
     return secrets;
   }
@@ -62,11 +62,10 @@ export class WebhookSecretsService {
   }
 
   private present(row: TeamWebhookSecret): WebhookSecretResponse {
-    const previousLive = row.previousExpiresAt && row.previousExpiresAt > new Date();
     return {
       secret: this.open(row.teamId, row.keyId, row.iv, row.ciphertext),
       rotated_at: row.rotatedAt.toISOString(),
-      previous_expires_at: previousLive ? row.previousExpiresAt!.toISOString() : null,
+      previous_expires_at: previousStillSigns(row) ? row.previousExpiresAt!.toISOString() : null,
     };
   }
 
@@ -84,3 +83,7 @@ export class WebhookSecretsService {
 }
 
 const boundTo = (teamId: string) => `team-webhook-secret:${teamId}`;
+
+/** Within its day of grace after a rotation, the replaced secret signs too. */
+const previousStillSigns = (row: TeamWebhookSecret) =>
+  !!row.previousCiphertext && !!row.previousExpiresAt && row.previousExpiresAt > new Date();

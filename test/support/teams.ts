@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import type { DataSource } from 'typeorm';
 import type { Ability } from '../../src/auth/ability';
 import type { PlanName } from '../../src/billing/plans';
-import { bearer, newToken, newUser, TestUser } from './factories';
+import { bearer, newTeam, newToken, newUser, TestUser } from './factories';
 
 /** Adds a freshly registered user to the team of `adminPat` over HTTP and returns them with a token for that team. */
 export async function newMember(
@@ -21,6 +21,13 @@ export async function newMember(
 /** Puts a team on `plan` directly in the database, as billing would, without Stripe. */
 export async function setPlan(dataSource: DataSource, teamId: string, plan: PlanName): Promise<void> {
   await dataSource.query('UPDATE teams SET plan = $2 WHERE id = $1', [teamId, plan]);
+}
+
+/** A new team (its owner and a token) already on `plan`. */
+export async function newTeamOn(plan: PlanName, baseUrl: string, dataSource: DataSource): Promise<{ owner: TestUser; pat: string }> {
+  const team = await newTeam(baseUrl);
+  await setPlan(dataSource, team.owner.teamId, plan);
+  return team;
 }
 
 /** `setPlan` for a database a server process uses: a connection of its own, for one statement. */
