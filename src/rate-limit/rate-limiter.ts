@@ -38,10 +38,15 @@ export class RateLimiter {
    * answer itself is already decided, so a spent budget only shows in the headers.
    */
   async settle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (SPENT.has(request) || !request.url.startsWith('/api/v1/')) return;
+    if (!this.unsettled(request)) return;
     await this.spendFor(request, reply, undefined, false).catch((error: unknown) => {
       if (!(error instanceof ApiError && error.status === 429)) throw error;
     });
+  }
+
+  /** Whether `settle` has anything to do: the request is an /api/v1 one that has not spent yet. */
+  unsettled(request: FastifyRequest): boolean {
+    return !SPENT.has(request) && request.url.startsWith('/api/v1/');
   }
 
   private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {

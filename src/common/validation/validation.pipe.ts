@@ -1,6 +1,7 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldErrors } from '../errors/api-error';
+import { Constructor, leanTransformer } from './lean-transformer';
 
 function humanize(field: string): string {
   return field.replace(/_/g, ' ');
@@ -34,8 +35,12 @@ const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
  * checked: no DTO has nested objects (a `@ValidateNested` one would need the same walk).
  */
 class StrictValidationPipe extends ValidationPipe {
-  /** The fields each DTO declares, read from class-validator's metadata once per class, not per request. */
-  private readonly declaredFields = new WeakMap<object, Set<string>>();
+  constructor(
+    options: ValidationPipeOptions,
+    private readonly declaredFields: (metatype: Constructor) => Set<string>,
+  ) {
+    super(options);
+  }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const unknown = this.undeclaredKeys(value, metadata);
@@ -52,16 +57,25 @@ class StrictValidationPipe extends ValidationPipe {
   }
 
   private undeclaredKeys(value: unknown, metadata: ArgumentMetadata): string[] {
-    const metatype = metadata.metatype;
+    const metatype = metadata.metatype as Constructor | undefined;
     if (!metatype || !this.toValidate(metadata) || !isPlainRecord(value)) return [];
-    let declared = this.declaredFields.get(metatype);
+    const declared = this.declaredFields(metatype);
+    return Object.keys(value).filter((key) => !declared.has(key));
+  }
+}
+
+/** The fields a DTO declares, read from class-validator's metadata once per class, not per request. */
+function declaredFieldsReader(): (metatype: Constructor) => Set<string> {
+  const cache = new WeakMap<Constructor, Set<string>>();
+  return (metatype) => {
+    let declared = cache.get(metatype);
     if (!declared) {
       const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
       declared = new Set(rules.map((rule) => rule.propertyName));
-      this.declaredFields.set(metatype, declared);
+      cache.set(metatype, declared);
     }
-    return Object.keys(value).filter((key) => !declared.has(key));
-  }
+    return declared;
+  };
 }
 
 /**
@@ -69,12 +83,17 @@ class StrictValidationPipe extends ValidationPipe {
  * converts query strings to numbers where the DTO says so, and never echoes a submitted value.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new StrictValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    validationError: { target: false, value: false },
-    stopAtFirstError: true,
-    exceptionFactory: (errors) => ApiError.validation(collect(errors, {})),
-  });
+  const declaredFields = declaredFieldsReader();
+  return new StrictValidationPipe(
+    {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      validationError: { target: false, value: false },
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => ApiError.validation(collect(errors, {})),
+      transformerPackage: leanTransformer(declaredFields),
+    },
+    declaredFields,
+  );
 }

@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { PageQuery } from '../src/common/http/pagination';
+import { createValidationPipe } from '../src/common/validation/validation.pipe';
+import { CreateSecretDto } from '../src/secrets/dto/create-secret.dto';
+import { RevealDto } from '../src/secrets/dto/reveal.dto';
+
+// The pipe hands class-transformer only the DTOs whose decorators convert something; a JSON body
+// of the others is put on the DTO's prototype as it is. Either way the rules and the answers are the same.
+describe('the validation pipe without class-transformer where it buys nothing', () => {
+  const pipe = createValidationPipe();
+  const body = (metatype: unknown) => ({ type: 'body' as const, metatype: metatype as never });
+
+  it('puts a JSON body on the DTO prototype without copying its values', async () => {
+    const countries = ['de', 'FR'];
+    const value = { content: 'hello', expire_mode: 'views', expire_value: 1, allowed_countries: countries };
+    const dto = (await pipe.transform(value, body(CreateSecretDto))) as CreateSecretDto;
+    expect(Object.getPrototypeOf(dto)).toBe(CreateSecretDto.prototype);
+    expect(dto).toEqual(value);
+    // class-transformer would have made a new array; the body's own one shows it was not run.
+    expect(dto.allowed_countries).toBe(countries);
+  });
+
+  it('still refuses what the rules refuse, with the same messages', async () => {
+    await expect(pipe.transform({ expire_mode: 'views', expire_value: '1' }, body(CreateSecretDto))).rejects.toMatchObject({
+      status: 422,
+      extra: { errors: { expire_value: ['The expire value field must be an integer.'] } },
+    });
+    await expect(pipe.transform({ passcode: 5 }, body(RevealDto))).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('keeps a field named __proto__ a field, refused as undeclared, and the prototype untouched', async () => {
+    const value = JSON.parse('{"__proto__": {"admin": true}, "passcode": "abcd"}') as object;
+    await expect(pipe.transform(value, body(RevealDto))).rejects.toMatchObject({
+      status: 422,
+      extra: { errors: { __proto__: ['The __proto__ field is not allowed.'] } },
+    });
+    expect(({} as { admin?: boolean }).admin).toBeUndefined();
+  });
+
+  it('runs class-transformer for a DTO whose decorators convert (query strings to numbers)', async () => {
+    const query = await pipe.transform({ page: '2', per_page: '10' }, { type: 'query', metatype: PageQuery });
+    expect(query).toBeInstanceOf(PageQuery);
+    expect(query).toEqual({ page: 2, per_page: 10 });
+  });
+});
