@@ -277,6 +277,83 @@ describe('file secrets', () => {
       expect(res.body.data!.file).toMatchObject({ name: null, size: 8, encryption: 'server' });
     });
 
+    describe("the plan's file storage", () => {
+      /** Stands in for large unopened files the team already holds: the count reads the secrets' stored sizes, so rows are enough. */
+      async function holdMore(teamId: string, bytes: number): Promise<void> {
+        for (let left = bytes; left > 0; left -= 2 ** 30) {
+          await t.dataSource.query(
+            `INSERT INTO secrets (id, team_id, token_hash, token_prefix, kind, expire_mode, expire_value, views_remaining,
+                                  expires_at, content_bytes, file_size, file_encryption)
+             VALUES (gen_random_uuid(), $1, decode(md5(random()::text), 'hex'), 'filler', 'file', 'views', 1, 1,
+                     now() + interval '1 day', $2, $2, 'client')`,
+            [teamId, Math.min(left, 2 ** 30)],
+          );
+        }
+      }
+      const account = async (teamPat: string) => (await t.http().get('/api/v1/account').set(bearer(teamPat)).expect(200)).body.data;
+      const storedSize = async (id: string): Promise<number> =>
+        (await t.dataSource.query('SELECT content_bytes FROM secrets WHERE id = $1', [id]))[0].content_bytes;
+
+      it('refuses a file that would take the team past it, declared or not, keeping nothing; opening a file frees its room', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const first = await uploadFile(t.baseUrl, team.pat, fields, {
+          name: 'a.bin',
+          type: 'application/octet-stream',
+          data: generatedBytes(MIB),
+        });
+        expect(first.status).toBe(201);
+        const before = await account(team.pat);
+        expect(before.usage.file_bytes_held).toBe(await storedSize(first.body.data.id));
+        expect(before.limits.file_storage_bytes).toBe(10 * 1024 * MIB);
+        // Leave the team 3 MiB of room.
+        await holdMore(team.owner.teamId, before.limits.file_storage_bytes - before.usage.file_bytes_held - 3 * MIB);
+        const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+
+        const declared = await uploadFile(t.baseUrl, team.pat, fields, {
+          name: 'b.bin',
+          type: 'application/octet-stream',
+          data: generatedBytes(4 * MIB),
+        });
+        expect(declared.status).toBe(413);
+        expect(declared.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('storage') });
+        const undeclared = await uploadFile(
+          t.baseUrl,
+          team.pat,
+          fields,
+          { name: 'b.bin', type: 'application/octet-stream', data: generatedBytes(4 * MIB) },
+          { declareLength: false },
+        );
+        expect(undeclared.status).toBe(413);
+        expect(undeclared.body.code).toBe('plan_limit');
+        expect(await strayParts()).toBe(0);
+        expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+
+        // What fits still goes in; and the first file, once opened, no longer counts.
+        const fits = await uploadFile(t.baseUrl, team.pat, fields, {
+          name: 'c.bin',
+          type: 'application/octet-stream',
+          data: generatedBytes(2 * MIB),
+        });
+        expect(fits.status).toBe(201);
+        const held = (await account(team.pat)).usage.file_bytes_held;
+        expect((await download(t.baseUrl, first.body.data.token)).status).toBe(200);
+        expect((await account(team.pat)).usage.file_bytes_held).toBe(held - (await storedSize(first.body.data.id)));
+      });
+
+      it('does not count another team’s files', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        await holdMore(other.owner.teamId, 10 * 1024 * MIB);
+        const res = await uploadFile(t.baseUrl, team.pat, fields, {
+          name: 'a.bin',
+          type: 'application/octet-stream',
+          data: generatedBytes(MIB),
+        });
+        expect(res.status).toBe(201);
+        expect((await account(team.pat)).usage.file_bytes_held).toBe(await storedSize(res.body.data.id));
+      });
+    });
+
     it('lets one team upload four files at once, not five', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const stalled = Array.from({ length: 4 }, () => {

@@ -33,6 +33,8 @@ export class UsageResponse {
   @ApiProperty() members!: number;
   @ApiProperty() secrets_created_this_period!: number;
   @ApiProperty() active_secrets!: number;
+  @ApiProperty({ description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it" })
+  file_bytes_held!: number;
   @ApiProperty({ format: 'date-time' }) period_start!: string;
 }
 

@@ -18,11 +18,16 @@ export class UsageReader {
 
   async read(teamId: string): Promise<UsageResponse> {
     const since = periodStart();
-    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.countsSince(teamId, since)]);
+    const [members, secrets, fileBytes] = await Promise.all([
+      this.teams.countMembers(teamId),
+      this.secrets.countsSince(teamId, since),
+      this.secrets.fileBytesHeld(teamId),
+    ]);
     return {
       members,
       secrets_created_this_period: secrets.created,
       active_secrets: secrets.active,
+      file_bytes_held: fileBytes,
       period_start: since.toISOString(),
     };
   }

@@ -7,7 +7,15 @@ import { updateReturning } from '../common/database/sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TokenRatesSource } from '../rate-limit/token-rates.source';
-import { assertContentSize, assertFileSize, assertFeature, assertMemberRoom, lifetimeMinutes, withRateOverrides } from './plan-rules';
+import {
+  assertContentSize,
+  assertFileSize,
+  assertFileStorage,
+  assertFeature,
+  assertMemberRoom,
+  lifetimeMinutes,
+  withRateOverrides,
+} from './plan-rules';
 import { presentLimits } from './plan-limits.presenter';
 import type { PlanLimitsResponse } from './plan-limits.response';
 import type { Plan, PlanFeature, PlanName, TokenRates } from './plans';
@@ -63,6 +71,11 @@ export class BillingService implements TokenRatesSource {
 
   assertFileSize(plan: PlanName, bytes: number): void {
     assertFileSize(this.plans[plan], bytes);
+  }
+
+  /** 413 when `addingBytes` more would take the team's unopened files (`heldBytes`) past the plan's storage. */
+  assertFileStorage(plan: PlanName, heldBytes: number, addingBytes: number): void {
+    assertFileStorage(this.plans[plan], heldBytes, addingBytes);
   }
 
   assertMemberRoom(plan: PlanName, members: number): void {

@@ -7,6 +7,7 @@ export function presentLimits(plan: Plan): PlanLimitsResponse {
     max_lifetime_minutes: plan.maxLifetimeMinutes,
     members: plan.members,
     file_bytes: plan.fileBytes,
+    file_storage_bytes: plan.fileStorageBytes,
     requests_per_minute: plan.rates.perMinute,
     features: { ...plan.features },
   };

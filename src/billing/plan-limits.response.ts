@@ -12,6 +12,7 @@ export class PlanLimitsResponse {
   @ApiProperty({ description: 'Longest a secret lives; views secrets expire then too' }) max_lifetime_minutes!: number;
   @ApiProperty({ description: 'People and service accounts' }) members!: number;
   @ApiProperty({ description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
+  @ApiProperty({ description: "What the team's unopened file secrets may hold at once, in bytes" }) file_storage_bytes!: number;
   @ApiProperty({ description: "A token's request budget" }) requests_per_minute!: number;
   @ApiProperty() features!: PlanFeaturesResponse;
 }

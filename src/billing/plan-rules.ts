@@ -37,6 +37,21 @@ export function assertFileSize(plan: Plan, bytes: number): void {
   }
 }
 
+/**
+ * 413 `plan_limit` when a file would take the team's unopened files past the plan's storage. Like
+ * the size check, it closes the connection, so the rest of an upload is never read.
+ */
+export function assertFileStorage(plan: Plan, heldBytes: number, addingBytes: number): void {
+  if (heldBytes + addingBytes > plan.fileStorageBytes) {
+    throw new ApiError(
+      413,
+      `The team's unopened files would take more than the ${plan.name} plan's ${plan.fileStorageBytes} bytes of storage (${heldBytes} bytes are held now).`,
+      { code: 'plan_limit' },
+      { Connection: 'close' },
+    );
+  }
+}
+
 /** 403 `plan_limit` when the team already has as many members (people and service accounts) as the plan allows. */
 export function assertMemberRoom(plan: Plan, members: number): void {
   if (members >= plan.members) {

@@ -12,6 +12,8 @@ export interface Plan {
   members: number;
   /** Largest file secret, in bytes (0 where the plan has none). */
   fileBytes: number;
+  /** What all of a team's unopened file secrets may hold at once, in bytes: the bound on the disk a team can take. */
+  fileStorageBytes: number;
   features: Record<PlanFeature, boolean>;
   /** A token's request budget: per minute, and a per-second burst where the plan has one. RATE_LIMIT_* override them. */
   rates: TokenRates;
@@ -25,6 +27,7 @@ export interface TokenRates {
 }
 
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 const SEVEN_DAYS_IN_MINUTES = 7 * 24 * 60;
 
 /** Every plan's limits in one place; only BillingService reads it. */
@@ -35,6 +38,7 @@ export const PLANS: Record<PlanName, Plan> = {
     maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 5,
     fileBytes: 0,
+    fileStorageBytes: 0,
     features: { webhooks: false, geo_blocking: false, files: false },
     rates: { perMinute: 240, teamPerMinute: 600, perSecond: 40 },
   },
@@ -44,6 +48,7 @@ export const PLANS: Record<PlanName, Plan> = {
     maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 50,
     fileBytes: 100 * MIB,
+    fileStorageBytes: 10 * GIB,
     features: { webhooks: true, geo_blocking: true, files: true },
     rates: { perMinute: 1000, teamPerMinute: 5000 },
   },
@@ -52,7 +57,8 @@ export const PLANS: Record<PlanName, Plan> = {
     contentBytes: MIB,
     maxLifetimeMinutes: SEVEN_DAYS_IN_MINUTES,
     members: 1000,
-    fileBytes: 1024 * MIB,
+    fileBytes: GIB,
+    fileStorageBytes: 200 * GIB,
     features: { webhooks: true, geo_blocking: true, files: true },
     rates: { perMinute: 10_000, teamPerMinute: 50_000 },
   },

@@ -272,6 +272,18 @@ export class SecretRepository {
     return row.purged;
   }
 
+  /**
+   * What the team's unopened file secrets hold in the file store, in bytes (as stored). A file
+   * leaves the count in the statement that ends its secret (the last view, delete, expiry).
+   */
+  async fileBytesHeld(teamId: string): Promise<number> {
+    const [row]: { bytes: string }[] = await this.db.query(
+      `SELECT coalesce(sum(content_bytes), 0)::bigint AS bytes FROM secrets WHERE team_id = $1 AND kind = 'file' AND status = 'active'`,
+      [teamId],
+    );
+    return Number(row.bytes);
+  }
+
   async countCreatedSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
     const [row]: { created: number; active: number }[] = await this.db.query(
       `SELECT count(*) FILTER (WHERE created_at >= $2)::int AS created,

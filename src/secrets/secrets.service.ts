@@ -183,6 +183,11 @@ export class SecretsService {
   }
 
   /** Secrets the team created since `since`, and those active now. */
+  /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */
+  fileBytesHeld(teamId: string): Promise<number> {
+    return this.secrets.fileBytesHeld(teamId);
+  }
+
   countsSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
     return this.secrets.countCreatedSince(teamId, since);
   }

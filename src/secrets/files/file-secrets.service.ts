@@ -30,6 +30,12 @@ const MAX_UPLOADS_PER_TEAM = 4;
 const UPLOAD_IDLE_MS = 60_000;
 const UPLOAD_MAX_MS = 30 * 60_000;
 
+/** The plan an upload is checked against, and what the team's unopened files held when it began. */
+interface StorageRoom {
+  plan: PlanName;
+  held: number;
+}
+
 /**
  * File secrets: uploads streamed from the multipart parser through OLF1 (server mode) into the
  * file store, and downloads streamed back, each chunk checked before it leaves. Nothing holds a
@@ -55,6 +61,8 @@ export class FileSecretsService {
     // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
     if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
+    const held = auth.kind === 'token' ? await this.secrets.fileBytesHeld(auth.teamId) : 0;
+    if (declared > FORM_BYTES) this.billing.assertFileStorage(plan, held, declared - FORM_BYTES);
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
     if ((this.uploadsByTeam.get(team) ?? 0) >= MAX_UPLOADS_PER_TEAM) {
       throw new ApiError(503, 'Too many uploads in progress for this team; try again shortly.', {}, { 'Retry-After': '5' });
@@ -65,7 +73,7 @@ export class FileSecretsService {
     socket.setTimeout(UPLOAD_IDLE_MS, cutOff);
     const deadline = setTimeout(cutOff, UPLOAD_MAX_MS);
     try {
-      return await this.uploads.run(() => this.receive(auth, request, client, plan));
+      return await this.uploads.run(() => this.receive(auth, request, client, { plan, held }));
     } finally {
       clearTimeout(deadline);
       socket.setTimeout(0).off('timeout', cutOff);
@@ -76,7 +84,8 @@ export class FileSecretsService {
   }
 
   /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
-  private async receive(auth: AuthContext, request: FastifyRequest, client: ClientInfo, plan: PlanName): Promise<SecretResponse> {
+  private async receive(auth: AuthContext, request: FastifyRequest, client: ClientInfo, room: StorageRoom): Promise<SecretResponse> {
+    const { plan } = room;
     const values: MultipartValue[] = [];
     let upload: { id: string; dto: CreateFileSecretDto; material?: SecretMaterial } | null = null;
     try {
@@ -90,7 +99,7 @@ export class FileSecretsService {
         const dto = await this.fields(values);
         await this.secrets.checkFields(auth, dto);
         upload = { id: randomUUID(), dto };
-        upload.material = await this.store(upload.id, dto, part, plan);
+        upload.material = await this.store(upload.id, dto, part, room);
       }
       if (!upload?.material) throw await this.missingFile(values);
       return await this.secrets.insert(auth, upload.dto, client, upload.id, upload.material);
@@ -101,12 +110,17 @@ export class FileSecretsService {
     }
   }
 
-  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, plan: PlanName): Promise<SecretMaterial> {
+  /**
+   * The plan's size and storage rules are checked on the bytes as they arrive (the storage on
+   * those received, a few bytes under what OLF1 stores of a server-mode file).
+   */
+  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, { plan, held }: StorageRoom): Promise<SecretMaterial> {
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
       const limit = this.storedLimit(plan);
       const bytes = metered(part.file, (total) => {
         if (total > limit) this.billing.assertFileSize(plan, total);
+        this.billing.assertFileStorage(plan, held, total);
       });
       const stored = await this.files.write(id, olf1Only(bytes));
       return {
@@ -119,6 +133,7 @@ export class FileSecretsService {
     let size = 0;
     const content = metered(part.file, (total) => {
       this.billing.assertFileSize(plan, total);
+      this.billing.assertFileStorage(plan, held, total);
       size = total;
     });
     const name = fileName(part);
