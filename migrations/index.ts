@@ -5,6 +5,7 @@ import { AddTeamWebhookSecrets1795579154678 } from './1795579154678-AddTeamWebho
 import { AddBilling1795580021398 } from './1795580021398-AddBilling';
 import { AddWebhooks1795608551253 } from './1795608551253-AddWebhooks';
 import { AddFileSecrets1795612000000 } from './1795612000000-AddFileSecrets';
+import { AddTeamActiveSecretsIndex1795620000000 } from './1795620000000-AddTeamActiveSecretsIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AddBilling1795580021398,
   AddWebhooks1795608551253,
   AddFileSecrets1795612000000,
+  AddTeamActiveSecretsIndex1795620000000,
 ];

@@ -303,7 +303,7 @@ describe('file secrets', () => {
         });
         expect(first.status).toBe(201);
         const before = await account(team.pat);
-        expect(before.usage.file_bytes_held).toBe(await storedSize(first.body.data.id));
+        expect(before.usage.file_bytes_held).toBe(await storedSize(String(first.body.data!.id)));
         expect(before.limits.file_storage_bytes).toBe(10 * 1024 * MIB);
         // Leave the team 3 MiB of room.
         await holdMore(team.owner.teamId, before.limits.file_storage_bytes - before.usage.file_bytes_held - 3 * MIB);
@@ -336,8 +336,8 @@ describe('file secrets', () => {
         });
         expect(fits.status).toBe(201);
         const held = (await account(team.pat)).usage.file_bytes_held;
-        expect((await download(t.baseUrl, first.body.data.token)).status).toBe(200);
-        expect((await account(team.pat)).usage.file_bytes_held).toBe(held - (await storedSize(first.body.data.id)));
+        expect((await download(t.baseUrl, String(first.body.data!.token))).status).toBe(200);
+        expect((await account(team.pat)).usage.file_bytes_held).toBe(held - (await storedSize(String(first.body.data!.id))));
       });
 
       it('does not count another team’s files', async () => {
@@ -350,7 +350,7 @@ describe('file secrets', () => {
           data: generatedBytes(MIB),
         });
         expect(res.status).toBe(201);
-        expect((await account(team.pat)).usage.file_bytes_held).toBe(await storedSize(res.body.data.id));
+        expect((await account(team.pat)).usage.file_bytes_held).toBe(await storedSize(String(res.body.data!.id)));
       });
     });
 

@@ -17,6 +17,7 @@ export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 @Entity('secrets')
 @Index('secrets_team_created_idx', ['teamId', 'createdAt'])
 @Index('secrets_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
+@Index('secrets_team_active_idx', ['teamId'], { where: `status = 'active'` })
 export class Secret {
   @PrimaryColumn('uuid')
   id!: string;

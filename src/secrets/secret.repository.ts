@@ -286,9 +286,8 @@ export class SecretRepository {
 
   async countCreatedSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
     const [row]: { created: number; active: number }[] = await this.db.query(
-      `SELECT count(*) FILTER (WHERE created_at >= $2)::int AS created,
-              count(*) FILTER (WHERE status = 'active' AND expires_at > now())::int AS active
-         FROM secrets WHERE team_id = $1`,
+      `SELECT (SELECT count(*) FROM secrets WHERE team_id = $1 AND created_at >= $2)::int AS created,
+              (SELECT count(*) FROM secrets WHERE team_id = $1 AND status = 'active' AND expires_at > now())::int AS active`,
       [teamId, since],
     );
     return row;
