@@ -309,11 +309,14 @@ describe('file secrets', () => {
         await holdMore(team.owner.teamId, before.limits.file_storage_bytes - before.usage.file_bytes_held - 3 * MIB);
         const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
 
-        const declared = await uploadFile(t.baseUrl, team.pat, fields, {
-          name: 'b.bin',
-          type: 'application/octet-stream',
-          data: generatedBytes(4 * MIB),
-        });
+        // The declared 4 MiB is refused before a byte is read: the 1 MiB actually sent would fit.
+        const declared = await uploadFile(
+          t.baseUrl,
+          team.pat,
+          fields,
+          { name: 'b.bin', type: 'application/octet-stream', data: generatedBytes(MIB), size: MIB },
+          { declaredLength: 4 * MIB },
+        );
         expect(declared.status).toBe(413);
         expect(declared.body).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('storage') });
         const undeclared = await uploadFile(
@@ -328,11 +331,27 @@ describe('file secrets', () => {
         expect(await strayParts()).toBe(0);
         expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
 
+        // Two uploads at once that fit one at a time but not together: they do not both go in.
+        const both = await Promise.all(
+          [1, 2].map((n) =>
+            uploadFile(
+              t.baseUrl,
+              team.pat,
+              fields,
+              { name: `${n}.bin`, type: 'application/octet-stream', data: generatedBytes(2 * MIB) },
+              { declareLength: false },
+            ),
+          ),
+        );
+        expect(both.map((res) => res.status)).toContain(413);
+        expect((await account(team.pat)).usage.file_bytes_held).toBeLessThanOrEqual(before.limits.file_storage_bytes);
+        expect(await strayParts()).toBe(0);
+
         // What fits still goes in; and the first file, once opened, no longer counts.
         const fits = await uploadFile(t.baseUrl, team.pat, fields, {
           name: 'c.bin',
           type: 'application/octet-stream',
-          data: generatedBytes(2 * MIB),
+          data: generatedBytes(512 * 1024),
         });
         expect(fits.status).toBe(201);
         const held = (await account(team.pat)).usage.file_bytes_held;

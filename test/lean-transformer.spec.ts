@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { PageQuery } from '../src/common/http/pagination';
+import { leanTransformer } from '../src/common/validation/lean-transformer';
 import { createValidationPipe } from '../src/common/validation/validation.pipe';
 import { CreateSecretDto } from '../src/secrets/dto/create-secret.dto';
 import { RevealDto } from '../src/secrets/dto/reveal.dto';
@@ -28,13 +29,21 @@ describe('the validation pipe without class-transformer where it buys nothing', 
     await expect(pipe.transform({ passcode: 5 }, body(RevealDto))).rejects.toMatchObject({ status: 422 });
   });
 
-  it('keeps a field named __proto__ a field, refused as undeclared, and the prototype untouched', async () => {
+  it('copies a field named __proto__ as a field, never as the instance’s prototype', () => {
+    const transformer = leanTransformer(() => new Set(['passcode']));
+    const value = JSON.parse('{"__proto__": {"admin": true}, "passcode": "abcd"}') as object;
+    const dto = transformer.plainToInstance(RevealDto, value) as RevealDto & { admin?: boolean };
+    expect(Object.getPrototypeOf(dto)).toBe(RevealDto.prototype);
+    expect(dto.admin).toBeUndefined();
+    expect(Object.keys(dto)).toEqual(['__proto__', 'passcode']);
+  });
+
+  it('refuses a field named __proto__ as undeclared', async () => {
     const value = JSON.parse('{"__proto__": {"admin": true}, "passcode": "abcd"}') as object;
     await expect(pipe.transform(value, body(RevealDto))).rejects.toMatchObject({
       status: 422,
       extra: { errors: { __proto__: ['The __proto__ field is not allowed.'] } },
     });
-    expect(({} as { admin?: boolean }).admin).toBeUndefined();
   });
 
   it('runs class-transformer for a DTO whose decorators convert (query strings to numbers)', async () => {

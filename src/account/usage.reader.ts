@@ -18,16 +18,12 @@ export class UsageReader {
 
   async read(teamId: string): Promise<UsageResponse> {
     const since = periodStart();
-    const [members, secrets, fileBytes] = await Promise.all([
-      this.teams.countMembers(teamId),
-      this.secrets.countsSince(teamId, since),
-      this.secrets.fileBytesHeld(teamId),
-    ]);
+    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.usageSince(teamId, since)]);
     return {
       members,
       secrets_created_this_period: secrets.created,
       active_secrets: secrets.active,
-      file_bytes_held: fileBytes,
+      file_bytes_held: secrets.fileBytes,
       period_start: since.toISOString(),
     };
   }

@@ -39,7 +39,16 @@ export interface AuditFields {
   country: string | null;
 }
 
+export interface TeamSecretsUsage {
+  created: number;
+  active: number;
+  fileBytes: number;
+}
+
 export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'team'>;
+
+/** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
+const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
 
 /** Wipes the material: what a tombstone keeps is metadata only. */
 const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = now(), updated_at = now()`;
@@ -274,22 +283,25 @@ export class SecretRepository {
 
   /**
    * What the team's unopened file secrets hold in the file store, in bytes (as stored). A file
-   * leaves the count in the statement that ends its secret (the last view, delete, expiry).
+   * leaves the count in the statement that ends its secret: the last view, a delete, or the
+   * purge that turns an expired secret into a tombstone.
    */
   async fileBytesHeld(teamId: string): Promise<number> {
     const [row]: { bytes: string }[] = await this.db.query(
-      `SELECT coalesce(sum(content_bytes), 0)::bigint AS bytes FROM secrets WHERE team_id = $1 AND kind = 'file' AND status = 'active'`,
+      `SELECT ${FILE_BYTES_HELD} AS bytes FROM secrets WHERE team_id = $1 AND status = 'active'`,
       [teamId],
     );
     return Number(row.bytes);
   }
 
-  async countCreatedSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
-    const [row]: { created: number; active: number }[] = await this.db.query(
-      `SELECT (SELECT count(*) FROM secrets WHERE team_id = $1 AND created_at >= $2)::int AS created,
-              (SELECT count(*) FROM secrets WHERE team_id = $1 AND status = 'active' AND expires_at > now())::int AS active`,
+  /** GET /account's figures in one statement, each read by an index: the period's creates, and the live secrets and their files. */
+  async usageSince(teamId: string, since: Date): Promise<TeamSecretsUsage> {
+    const [row]: { created: number; active: number; file_bytes: string }[] = await this.db.query(
+      `SELECT (SELECT count(*) FROM secrets WHERE team_id = $1 AND created_at >= $2)::int AS created, live.active, live.file_bytes
+         FROM (SELECT count(*) FILTER (WHERE expires_at > now())::int AS active, ${FILE_BYTES_HELD} AS file_bytes
+                 FROM secrets WHERE team_id = $1 AND status = 'active') live`,
       [teamId, since],
     );
-    return row;
+    return { created: row.created, active: row.active, fileBytes: Number(row.file_bytes) };
   }
 }

@@ -22,7 +22,7 @@ import { sizeOf, submittedContent } from './secret-content';
 import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
 import { presentSecret } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
-import { SecretRepository } from './secret.repository';
+import { SecretRepository, TeamSecretsUsage } from './secret.repository';
 import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
@@ -182,14 +182,14 @@ export class SecretsService {
     return this.webhookDeliveries.list(auth.teamId, id, page);
   }
 
-  /** Secrets the team created since `since`, and those active now. */
   /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */
   fileBytesHeld(teamId: string): Promise<number> {
     return this.secrets.fileBytesHeld(teamId);
   }
 
-  countsSince(teamId: string, since: Date): Promise<{ created: number; active: number }> {
-    return this.secrets.countCreatedSince(teamId, since);
+  /** Secrets the team created since `since`, those active now, and the bytes its unopened files hold. */
+  usageSince(teamId: string, since: Date): Promise<TeamSecretsUsage> {
+    return this.secrets.usageSince(teamId, since);
   }
 
   /** A `minutes` secret lives as long as asked, within the plan; a `views` secret as long as the plan allows. */

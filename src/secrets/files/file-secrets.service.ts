@@ -30,10 +30,13 @@ const MAX_UPLOADS_PER_TEAM = 4;
 const UPLOAD_IDLE_MS = 60_000;
 const UPLOAD_MAX_MS = 30 * 60_000;
 
-/** The plan an upload is checked against, and what the team's unopened files held when it began. */
+/** What an upload is checked against: its plan, what the team's files held when it began, and the team's uploads running here. */
 interface StorageRoom {
   plan: PlanName;
+  team: string;
   held: number;
+  running: Set<{ stored: number }>;
+  mine: { stored: number };
 }
 
 /**
@@ -45,7 +48,10 @@ interface StorageRoom {
 export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
-  private readonly uploadsByTeam = new Map<string, number>();
+  /** Each team's uploads running on this instance, with the bytes each has stored so far. */
+  private readonly uploadsByTeam = new Map<string, Set<{ stored: number }>>();
+  /** Each team's last upload to finish (its storage check and insert), for the next to wait on. */
+  private readonly finishing = new Map<string, Promise<void>>();
   private readonly validation = createValidationPipe();
 
   constructor(
@@ -61,26 +67,56 @@ export class FileSecretsService {
     // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
     if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
-    const held = auth.kind === 'token' ? await this.secrets.fileBytesHeld(auth.teamId) : 0;
-    if (declared > FORM_BYTES) this.billing.assertFileStorage(plan, held, declared - FORM_BYTES);
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
-    if ((this.uploadsByTeam.get(team) ?? 0) >= MAX_UPLOADS_PER_TEAM) {
+    const running = this.uploadsByTeam.get(team) ?? new Set();
+    if (running.size >= MAX_UPLOADS_PER_TEAM) {
       throw new ApiError(503, 'Too many uploads in progress for this team; try again shortly.', {}, { 'Retry-After': '5' });
     }
-    this.uploadsByTeam.set(team, (this.uploadsByTeam.get(team) ?? 0) + 1);
+    // The slot is taken before anything is awaited, so a burst of uploads cannot all pass the count.
+    const room: StorageRoom = { plan, team, held: 0, running, mine: { stored: 0 } };
+    running.add(room.mine);
+    this.uploadsByTeam.set(team, running);
     const socket = request.raw.socket;
     const cutOff = () => socket.destroy();
     socket.setTimeout(UPLOAD_IDLE_MS, cutOff);
     const deadline = setTimeout(cutOff, UPLOAD_MAX_MS);
     try {
-      return await this.uploads.run(() => this.receive(auth, request, client, { plan, held }));
+      if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
+      // Also refuses any file, even an empty one, once the team holds more than its plan allows.
+      this.assertRoom(room, declared > FORM_BYTES ? declared - FORM_BYTES : 0);
+      room.mine.stored = 0;
+      return await this.uploads.run(() => this.receive(auth, request, client, room));
     } finally {
       clearTimeout(deadline);
       socket.setTimeout(0).off('timeout', cutOff);
-      const left = (this.uploadsByTeam.get(team) ?? 1) - 1;
-      if (left) this.uploadsByTeam.set(team, left);
-      else this.uploadsByTeam.delete(team);
+      running.delete(room.mine);
+      if (running.size === 0) this.uploadsByTeam.delete(team);
     }
+  }
+
+  /** Runs `task` once the team's previous one has settled, so a storage check and its insert are never interleaved with another's. */
+  private inTurn<T>(team: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.finishing.get(team) ?? Promise.resolve()).then(task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.finishing.set(team, settled);
+    void settled.then(() => {
+      if (this.finishing.get(team) === settled) this.finishing.delete(team);
+    });
+    return run;
+  }
+
+  /**
+   * 413 when the upload, at `stored` bytes, would take the team past its plan's storage: what its
+   * files held when the upload began, plus what its other uploads here have stored since.
+   */
+  private assertRoom(room: StorageRoom, stored: number): void {
+    let others = 0;
+    for (const upload of room.running) if (upload !== room.mine) others += upload.stored;
+    room.mine.stored = stored;
+    this.billing.assertFileStorage(room.plan, room.held + others, stored);
   }
 
   /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
@@ -102,7 +138,13 @@ export class FileSecretsService {
         upload.material = await this.store(upload.id, dto, part, room);
       }
       if (!upload?.material) throw await this.missingFile(values);
-      return await this.secrets.insert(auth, upload.dto, client, upload.id, upload.material);
+      const { dto, id, material } = upload;
+      // Files that finished meanwhile count now too; one team's uploads finish one at a time here.
+      return await this.inTurn(room.team, async () => {
+        if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
+        this.assertRoom(room, material.contentBytes);
+        return this.secrets.insert(auth, dto, client, id, material);
+      });
     } catch (error) {
       // Whatever of the file was stored goes with the failed request.
       if (upload) await this.files.remove(upload.id);
@@ -110,17 +152,15 @@ export class FileSecretsService {
     }
   }
 
-  /**
-   * The plan's size and storage rules are checked on the bytes as they arrive (the storage on
-   * those received, a few bytes under what OLF1 stores of a server-mode file).
-   */
-  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, { plan, held }: StorageRoom): Promise<SecretMaterial> {
+  /** The plan's size and storage rules are checked on the bytes as they arrive (storage on what they will take once sealed). */
+  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, room: StorageRoom): Promise<SecretMaterial> {
+    const { plan } = room;
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
       const limit = this.storedLimit(plan);
       const bytes = metered(part.file, (total) => {
         if (total > limit) this.billing.assertFileSize(plan, total);
-        this.billing.assertFileStorage(plan, held, total);
+        this.assertRoom(room, total);
       });
       const stored = await this.files.write(id, olf1Only(bytes));
       return {
@@ -133,7 +173,7 @@ export class FileSecretsService {
     let size = 0;
     const content = metered(part.file, (total) => {
       this.billing.assertFileSize(plan, total);
-      this.billing.assertFileStorage(plan, held, total);
+      this.assertRoom(room, sealedSize(total, MAX_METADATA_BYTES));
       size = total;
     });
     const name = fileName(part);
