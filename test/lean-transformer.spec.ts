@@ -46,6 +46,15 @@ describe('the validation pipe without class-transformer where it buys nothing', 
     });
   });
 
+  it('runs class-transformer for a DTO whose constructor sets a default, so the default applies', () => {
+    class WithDefault {
+      encryption = 'server';
+      label?: string;
+    }
+    const dto = leanTransformer(() => new Set(['encryption', 'label'])).plainToInstance(WithDefault, { label: 'x' });
+    expect(dto).toEqual({ encryption: 'server', label: 'x' });
+  });
+
   it('runs class-transformer for a DTO whose decorators convert (query strings to numbers)', async () => {
     const query = await pipe.transform({ page: '2', per_page: '10' }, { type: 'query', metatype: PageQuery });
     expect(query).toBeInstanceOf(PageQuery);

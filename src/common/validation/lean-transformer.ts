@@ -9,8 +9,12 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
 
 export type Constructor = new (...args: unknown[]) => object;
 
-/** Whether any of the class's fields (or the class itself) carries a class-transformer decorator. */
+/**
+ * Whether the class needs class-transformer: a class-transformer decorator on it or a field, or a
+ * field its constructor sets (a default), which only class-transformer's `new` would apply.
+ */
 function usesClassTransformer(metatype: Constructor, fields: Iterable<string>): boolean {
+  if (Object.values(new metatype()).some((value) => value !== undefined)) return true;
   if (defaultMetadataStorage.getExposedMetadatas(metatype).length || defaultMetadataStorage.getExcludedMetadatas(metatype).length) {
     return true;
   }
@@ -29,6 +33,8 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  * turn digits into numbers with `@Transform`), and a plain copy onto the DTO's prototype where it
  * would only copy (a JSON body already has the types the rules check, and class-validator needs
  * only the prototype to find them). That copy is what the hot create and reveal bodies take.
+ * Nest keeps one transformer for every ValidationPipe in the process (the last constructed one's),
+ * which is why every pipe here comes from `createValidationPipe`.
  */
 export function leanTransformer(declaredFields: (metatype: Constructor) => Set<string>): TransformerPackage {
   const needsTransformer = new WeakMap<Constructor, boolean>();
