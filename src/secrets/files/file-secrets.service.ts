@@ -35,8 +35,13 @@ interface StorageRoom {
   plan: PlanName;
   team: string;
   held: number;
-  running: Set<{ stored: number }>;
-  mine: { stored: number };
+  running: Set<UploadProgress>;
+  mine: UploadProgress;
+}
+
+/** What one running upload has stored so far, in bytes. */
+interface UploadProgress {
+  stored: number;
 }
 
 /**
@@ -49,7 +54,7 @@ export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
   /** Each team's uploads running on this instance, with the bytes each has stored so far. */
-  private readonly uploadsByTeam = new Map<string, Set<{ stored: number }>>();
+  private readonly uploadsByTeam = new Map<string, Set<UploadProgress>>();
   /** Each team's last upload to finish (its storage check and insert), for the next to wait on. */
   private readonly finishing = new Map<string, Promise<void>>();
   private readonly validation = createValidationPipe();
