@@ -5,7 +5,7 @@ import { openFile, sealFile } from '../src/crypto/file-stream';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { setPlanAt } from './support/teams';
 
 const MIB = 1024 * 1024;
@@ -55,11 +55,7 @@ describe('file secrets in bounded memory', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-    });
+    server = await startServerProcess(serverEnvOn(db));
     const team = await newTeam(server.baseUrl);
     pat = team.pat;
     await setPlanAt(db.url, team.owner.teamId, 'pro');

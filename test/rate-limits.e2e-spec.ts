@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -209,13 +209,10 @@ withRedis('rate limits across instances sharing Redis', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
+    const env = serverEnvOn(db, {
       REDIS_URL: process.env.REDIS_URL!,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       ...limited({ RATE_LIMIT_FREE_PER_MINUTE: '6', RATE_LIMIT_FREE_PER_SECOND: '100' }),
-      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-    };
+    });
     servers = [await startServerProcess(env), await startServerProcess(env)];
   });
   afterAll(async () => {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { newSecret } from './support/secrets';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 /**
  * Two server processes on one PostgreSQL, as a horizontally scaled deployment runs. PGlite
@@ -13,8 +12,8 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info' };
-    if (db.embedded) servers = [await startServerProcess({ ...env, DATABASE_POOL_SIZE: '1' })];
+    const env = serverEnvOn(db, { LOG_LEVEL: 'info' });
+    if (db.embedded) servers = [await startServerProcess(env)];
     else servers = [await startServerProcess(env), await startServerProcess(env)];
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
 
 /** The built server as production runs it: its logs (its shutdown: shutdown.e2e-spec.ts). */
@@ -14,12 +14,7 @@ describe('the server process', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'info',
-      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-    });
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
   });
   afterAll(async () => {
     await server.stop();
@@ -75,13 +70,7 @@ describe('configuration at start-up', () => {
     ['does not warn', 'loopback,10.0.0.0/8', false],
   ])('%s about forged addresses when TRUST_PROXY=%s', async (_verb, trustProxy, warned) => {
     const db = await createTestDatabase();
-    const server = await startServerProcess({
-      DATABASE_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'warn',
-      TRUST_PROXY: trustProxy,
-      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-    });
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', TRUST_PROXY: trustProxy }));
     await server.stop();
     await db.drop();
     expect(server.output().includes('TRUST_PROXY=true believes X-Forwarded-For from any peer')).toBe(warned);

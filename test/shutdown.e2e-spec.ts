@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 interface HeldRequest {
   /** Sends the rest of the body. */
@@ -52,11 +51,7 @@ describe('SIGTERM', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-    });
+    server = await startServerProcess(serverEnvOn(db));
   });
   afterAll(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');

@@ -3,7 +3,7 @@ import { createTestDatabase, databaseMode, TestDatabase } from './support/databa
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { newSecret } from './support/secrets';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { setPlanAt } from './support/teams';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -12,15 +12,15 @@ describe('webhook delivery across processes', () => {
   let db: TestDatabase;
   let receiver: WebhookReceiver;
   let servers: ServerProcess[] = [];
-  const env = () => ({
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: key,
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-    WEBHOOK_TIMEOUT_MS: '1500',
-    WEBHOOK_RETRY_DELAYS: '0.2,0.2,0.2',
-    WEBHOOK_POLL_INTERVAL_MS: '100',
-    ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
-  });
+  // One key for every process, so a restarted one opens what the killed one sealed.
+  const env = () =>
+    serverEnvOn(db, {
+      ENCRYPTION_KEY: key,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_MS: '1500',
+      WEBHOOK_RETRY_DELAYS: '0.2,0.2,0.2',
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+    });
   const key = randomBytes(32).toString('base64');
 
   beforeAll(async () => {

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import type { TestDatabase } from './database';
 import { testEnv } from './test-app';
 
 export interface ServerProcess {
@@ -10,6 +12,16 @@ export interface ServerProcess {
   output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
+}
+
+/** A server process's environment on `db`: its URL, a fresh master key and, on the embedded database, its one connection (see src/main.ts); `env` on top. */
+export function serverEnvOn(db: TestDatabase, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}),
+    ...env,
+  };
 }
 
 /** Runs the built server (`dist/`, made by `pretest`) as its own process, as production does. */
