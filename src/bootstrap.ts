@@ -1,28 +1,40 @@
-import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
+import { Logger as NestLogger, PipeTransform, RequestMethod } from '@nestjs/common';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { DirectRoutes } from './common/http/direct-routes';
+import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { securityHeaders } from './common/http/security-headers';
 import { createLogger, logRequests, PinoLoggerService } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { RateLimiter } from './rate-limit/rate-limiter';
+import { ApiAuthGuard } from './auth/auth.guard';
+import { ClientInfoPipe } from './geo/client-info.pipe';
+import { hotRoutes } from './secrets/hot-routes';
+import { LinksController } from './secrets/links.controller';
+import { SecretsController } from './secrets/secrets.controller';
 import type { AppConfig } from './config/app-config';
 
 export type ResolvedConfig = AppConfig & { databaseUrl: string };
 
 /** Builds the app exactly as production runs it; main.ts and the tests both come through here. */
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
+  const { logger, flush } = createLogger(config.logLevel);
+  const trust = proxyTrust(config.trustProxy);
+  // Responses may carry a secret, a token or a capability link: no cache may keep any of them.
+  const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
+  const direct = new DirectRoutes({ prefix: API_PREFIX, bodyLimit: config.bodyLimitBytes, trust, headers, logger });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: trust,
     genReqId: requestId,
     return503OnClosing: true,
+    serverFactory: direct.serverFactory(),
   });
-  const { logger, flush } = createLogger(config.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
     // Stripe signs the exact bytes it sent.
@@ -30,7 +42,17 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   });
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
-  bootstrap(app, logger, flush);
+  const validation = createValidationPipe();
+  bootstrap(app, { logger, flush, headers, validation, direct });
+  const fastify = app.getHttpAdapter().getInstance();
+  const limiter = app.get(RateLimiter);
+  direct.add(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
+    guard: app.get(ApiAuthGuard),
+    validation,
+    client: (request) => app.get(ClientInfoPipe).transform(request),
+    settle: (request, reply) => limiter.settle(request as never, reply as never),
+    jsonParser: fastify.getDefaultJsonParser('error', 'error') as never,
+  });
   if (config.trustProxy === true) {
     new NestLogger('Config').warn(
       'TRUST_PROXY=true believes X-Forwarded-For from any peer: a client can forge its address and country. ' +
@@ -40,12 +62,22 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   return app;
 }
 
-function bootstrap(app: NestFastifyApplication, logger: Logger, flushLogs: () => void): void {
+const API_PREFIX = 'api/v1';
+
+interface Plumbing {
+  logger: Logger;
+  flush: () => void;
+  headers: Record<string, string>;
+  validation: PipeTransform;
+  direct: DirectRoutes;
+}
+
+function bootstrap(app: NestFastifyApplication, { logger, flush, headers, validation, direct }: Plumbing): void {
   const fastify = app.getHttpAdapter().getInstance();
   logRequests(fastify, logger);
   // Flushed as the app closes, so the last lines reach stdout before the process exits.
   fastify.addHook('onClose', (_instance, done) => {
-    flushLogs();
+    flush();
     done();
   });
   // While shutting down, answers that are still in flight close their connection, so a
@@ -53,6 +85,7 @@ function bootstrap(app: NestFastifyApplication, logger: Logger, flushLogs: () =>
   let draining = false;
   fastify.addHook('preClose', (done) => {
     draining = true;
+    direct.close();
     done();
   });
   const limiter = app.get(RateLimiter);
@@ -64,21 +97,19 @@ function bootstrap(app: NestFastifyApplication, logger: Logger, flushLogs: () =>
   });
   // JSON, and multipart for file secrets; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
-  // Responses may carry a secret, a token or a capability link: no cache may keep any of them.
-  const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers).header('x-request-id', request.id);
     done();
   });
 
-  app.setGlobalPrefix('api/v1', {
+  app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'healthz', method: RequestMethod.GET },
       { path: 'readyz', method: RequestMethod.GET },
       { path: 's/:token', method: RequestMethod.GET },
     ],
   });
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(validation);
 
   const document = SwaggerModule.createDocument(
     app,

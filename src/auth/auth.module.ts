@@ -15,7 +15,9 @@ import { UsersService } from './users.service';
 @Module({
   imports: [PassportModule, RateLimitModule],
   providers: [
-    { provide: APP_GUARD, useClass: ApiAuthGuard },
+    ApiAuthGuard,
+    // One instance: the direct routes (common/http/direct-routes) run this same guard.
+    { provide: APP_GUARD, useExisting: ApiAuthGuard },
     PatStrategy,
     TokenAuthenticator,
     AccessTokenRepository,

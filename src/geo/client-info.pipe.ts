@@ -1,20 +1,15 @@
 import { Inject, Injectable, PipeTransform } from '@nestjs/common';
-import { compile } from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig, TrustProxy } from '../config/app-config';
+import { proxyTrust } from '../common/http/proxy-trust';
+import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { ClientInfo } from './client.decorator';
 import { CountryLookup } from './country-lookup';
 
 const COUNTRY = /^[A-Z]{2}$/;
 
-/** Whether TRUST_PROXY trusts the peer itself (hop 0), with Fastify's own rules. */
-function peerTrust(trustProxy: TrustProxy): (peer: string) => boolean {
-  if (typeof trustProxy === 'boolean') return () => trustProxy;
-  if (typeof trustProxy === 'number') return () => trustProxy > 0;
-  const trusts = compile(trustProxy.split(','));
-  return (peer) => trusts(peer, 0);
-}
+/** What the pipe reads of a request: Fastify's, or one answered ahead of Fastify (common/http/direct-routes). */
+export type ClientRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
 
 /**
  * Turns the request into ClientInfo. The country is the edge's header only when the operator
@@ -22,7 +17,7 @@ function peerTrust(trustProxy: TrustProxy): (peer: string) => boolean {
  * from the client address. A client's own country headers are never read.
  */
 @Injectable()
-export class ClientInfoPipe implements PipeTransform<FastifyRequest, ClientInfo> {
+export class ClientInfoPipe implements PipeTransform<ClientRequest, ClientInfo> {
   private readonly header?: string;
   private readonly trustsPeer: (peer: string) => boolean;
 
@@ -31,10 +26,12 @@ export class ClientInfoPipe implements PipeTransform<FastifyRequest, ClientInfo>
     private readonly countries: CountryLookup,
   ) {
     this.header = config.geo.countryHeader;
-    this.trustsPeer = peerTrust(config.trustProxy);
+    const trust = proxyTrust(config.trustProxy);
+    // The peer itself is hop 0.
+    this.trustsPeer = (peer) => trust !== false && trust(peer, 0);
   }
 
-  transform(request: FastifyRequest): ClientInfo {
+  transform(request: ClientRequest): ClientInfo {
     const socket = request.raw.socket;
     return {
       ip: request.ip,
@@ -43,7 +40,7 @@ export class ClientInfoPipe implements PipeTransform<FastifyRequest, ClientInfo>
     };
   }
 
-  private edgeCountry(request: FastifyRequest): string | null {
+  private edgeCountry(request: ClientRequest): string | null {
     if (!this.header || !this.trustsPeer(request.socket.remoteAddress ?? '')) return null;
     const value = request.headers[this.header];
     const code = typeof value === 'string' ? value.trim().toUpperCase() : '';

@@ -4,20 +4,27 @@ import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
 
-interface Rendered {
+export interface RenderedError {
   status: number;
   body: ApiErrorBody;
   headers: Record<string, string>;
 }
 
 /** Fastify's own errors (body parsing, size, content type) carry a statusCode and an FST_ code. */
-function fromFrameworkStatus(status: number): Rendered {
+function fromFrameworkStatus(status: number): RenderedError {
   const known = STATUS_MESSAGES[status] ? status : status >= 500 ? 500 : 400;
   return { status: known, body: { message: STATUS_MESSAGES[known] }, headers: {} };
 }
 
-/** Maps any thrown value to the contract's error body; nothing internal ever leaves the process. */
-function renderError(error: unknown, log: (level: 'warn' | 'error', message: string) => void): Rendered {
+const logger = new Logger('Exceptions');
+
+/**
+ * Maps any thrown value to the contract's error body; nothing internal ever leaves the process.
+ * What is worth a log line is logged with the request id, which ties it to the access log and
+ * to the client's X-Request-Id.
+ */
+export function renderError(error: unknown, requestId: string): RenderedError {
+  const log = (level: 'warn' | 'error', message: string) => logger[level](`request ${requestId}: ${message}`);
   if (error instanceof ApiError) {
     return { status: error.status, body: error.body, headers: error.headers };
   }
@@ -39,20 +46,15 @@ function renderError(error: unknown, log: (level: 'warn' | 'error', message: str
   return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };
 }
 
-function sendError(reply: FastifyReply, rendered: Rendered): void {
+function sendError(reply: FastifyReply, rendered: RenderedError): void {
   reply.status(rendered.status).headers(rendered.headers).header('content-type', 'application/json; charset=utf-8');
   reply.send(JSON.stringify(rendered.body));
 }
 
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Exceptions');
-
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    // The request id ties the line to the request's access log line and to the client's X-Request-Id.
-    const requestId = http.getRequest<FastifyRequest>().id;
-    const log = (level: 'warn' | 'error', message: string) => this.logger[level](`request ${requestId}: ${message}`);
-    sendError(http.getResponse<FastifyReply>(), renderError(error, log));
+    sendError(http.getResponse<FastifyReply>(), renderError(error, http.getRequest<FastifyRequest>().id));
   }
 }

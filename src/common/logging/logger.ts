@@ -37,16 +37,26 @@ export function createLogger(level: string): { logger: Logger; flush: () => void
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;
   fastify.addHook('onResponse', (request, reply, done) => {
-    const status = reply.statusCode;
-    const entry = {
-      req: { id: request.id, method: request.method, url: loggedPath(request) },
-      res: { status },
-      responseTime: Math.round(reply.elapsedTime * 10) / 10,
-    };
-    if (status >= 500) logger.error(entry, 'request errored');
-    else logger.info(entry, 'request completed');
+    logRequest(logger, {
+      id: request.id,
+      method: request.method,
+      path: loggedPath(request),
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+    });
     done();
   });
+}
+
+/** The access log line of one answered request; `path` is already what a log may show. */
+export function logRequest(logger: Logger, line: { id: string; method: string; path: string; status: number; ms: number }): void {
+  const entry = {
+    req: { id: line.id, method: line.method, url: line.path },
+    res: { status: line.status },
+    responseTime: Math.round(line.ms * 10) / 10,
+  };
+  if (line.status >= 500) logger.error(entry, 'request errored');
+  else logger.info(entry, 'request completed');
 }
 
 /** Nest's own messages (start-up, warnings, errors) as the same JSON lines. */

@@ -1,0 +1,256 @@
+import type { CanActivate, PipeTransform, Type } from '@nestjs/common';
+import { RequestMethod, StreamableFile } from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { FastifyServerFactory } from 'fastify';
+import { createServer, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerOptions, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import { renderError } from '../errors/all-exceptions.filter';
+import { logRequest } from '../logging/logger';
+import { clientAddress, ProxyTrust } from './proxy-trust';
+import { requestId } from './request-id';
+
+/**
+ * What the guard, the pipes and the rate limiter read of a request answered ahead of Fastify:
+ * the same names as on FastifyRequest, so the same code serves both.
+ */
+export class DirectRequest {
+  body: unknown;
+  user?: unknown;
+  readonly routeOptions: { url: string };
+
+  constructor(
+    readonly raw: IncomingMessage,
+    readonly id: string,
+    readonly ip: string,
+    route: string,
+    readonly params: Record<string, string>,
+  ) {
+    this.routeOptions = { url: route };
+  }
+
+  get method(): string {
+    return this.raw.method!;
+  }
+
+  get url(): string {
+    return this.raw.url!;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.raw.headers;
+  }
+
+  get socket(): IncomingMessage['socket'] {
+    return this.raw.socket;
+  }
+}
+
+/** Collects the headers the guard and the rate limiter set, as FastifyReply.header would. */
+export class DirectReply {
+  readonly headers: Record<string, string | number> = {};
+
+  header(name: string, value: string | number): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+}
+
+type JsonParser = (request: unknown, body: string, done: (error: Error | null, body?: unknown) => void) => void;
+
+/** A Nest controller action answered ahead of Fastify; its path, verb and status stay the controller's. */
+export interface DirectRoute {
+  controller: Type;
+  action: string;
+  /** The DTO the global pipe validates the JSON body as. */
+  body: Type;
+  answer: (request: DirectRequest, body: unknown, client: unknown) => Promise<unknown>;
+}
+
+/** The app's own pieces the direct routes run, the same instances Nest runs on every other route. */
+export interface DirectRouteServices {
+  guard: CanActivate;
+  validation: PipeTransform;
+  client: (request: DirectRequest) => unknown;
+  /** Spends the rate-limit budget of a request the guard never saw (a body that does not parse). */
+  settle: (request: DirectRequest, reply: DirectReply) => Promise<void>;
+  /** Fastify's own JSON parser (prototype poisoning refused), so a body fails here as it would there. */
+  jsonParser: JsonParser;
+}
+
+export interface DirectRouteOptions {
+  prefix: string;
+  bodyLimit: number;
+  trust: ProxyTrust | false;
+  /** Every API response's headers (security headers, Cache-Control). */
+  headers: Record<string, string>;
+  logger: Logger;
+}
+
+interface Compiled extends DirectRoute {
+  pattern: RegExp;
+  names: string[];
+  /** The route pattern, as Fastify would have it for logs and rate limits. */
+  route: string;
+  /** The same pattern with the link token redacted, for logs. */
+  logged: string;
+  status: number;
+  handler: (...args: unknown[]) => unknown;
+}
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+const DIGITS = /^\d{1,12}$/;
+
+/**
+ * The two hot routes (create, reveal) answered straight from node:http, ahead of Fastify's
+ * lifecycle, which costs them a third of their throughput; everything else, and any request
+ * these routes do not plainly take (another content type, no Content-Length, a query string,
+ * an encoded path), goes to Fastify untouched, before a byte of its body is read. A direct
+ * route runs what Nest would: the global guard (authentication, abilities, rate limits), the
+ * global validation pipe, the client's address and country, then the controller action, and
+ * answers with the same headers, error bodies and access log line.
+ */
+export class DirectRoutes {
+  private readonly routes: Compiled[] = [];
+  private services?: DirectRouteServices;
+  private open = true;
+
+  constructor(private readonly options: DirectRouteOptions) {}
+
+  add(routes: DirectRoute[], services: DirectRouteServices): void {
+    this.services = services;
+    for (const route of routes) this.routes.push(this.compile(route));
+  }
+
+  /** Once the app starts closing, Fastify answers everything (503, Connection: close). */
+  close(): void {
+    this.open = false;
+  }
+
+  /** Fastify's HTTP/1 server, as it would make it, with this in front of its handler. */
+  serverFactory(): FastifyServerFactory {
+    return (handler, options) => {
+      const settings = options as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      const server = createServer(settings.http ?? {}, (raw, res) => {
+        if (!this.take(raw, res)) handler(raw, res);
+      });
+      server.keepAliveTimeout = settings.keepAliveTimeout;
+      server.requestTimeout = settings.requestTimeout;
+      server.setTimeout(settings.connectionTimeout);
+      return server;
+    };
+  }
+
+  /** False leaves the request to Fastify. */
+  private take(raw: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.open || raw.method !== 'POST' || !this.services) return false;
+    const length = raw.headers['content-length'];
+    if (!length || !DIGITS.test(length) || Number(length) > this.options.bodyLimit || raw.headers['transfer-encoding']) return false;
+    if (!JSON_TYPE.test(raw.headers['content-type'] ?? '')) return false;
+    for (const route of this.routes) {
+      const match = route.pattern.exec(raw.url!);
+      if (!match) continue;
+      const params = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]));
+      this.serve(route, this.services, raw, res, params).catch((error: Error) => {
+        this.options.logger.error(`direct route failed: ${error.message}`);
+        res.destroy();
+      });
+      return true;
+    }
+    return false;
+  }
+
+  private compile(route: DirectRoute): Compiled {
+    const handler = (route.controller.prototype as Record<string, (...args: unknown[]) => unknown>)[route.action];
+    const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+    if (method !== RequestMethod.POST) throw new Error(`${route.controller.name}.${route.action} is not a POST route`);
+    const segments = [
+      this.options.prefix,
+      Reflect.getMetadata(PATH_METADATA, route.controller),
+      Reflect.getMetadata(PATH_METADATA, handler),
+    ]
+      .map((part: string) => part.replace(/^\/+|\/+$/g, ''))
+      .filter(Boolean);
+    const path = `/${segments.join('/')}`;
+    const names: string[] = [];
+    // Parameters are plain segments; one that needs decoding is left to Fastify's router.
+    const source = path.replace(/:(\w+)/g, (_, name: string) => (names.push(name), '([^/?#%]+)'));
+    return {
+      ...route,
+      pattern: new RegExp(`^${source}$`),
+      names,
+      route: path,
+      logged: path.replace(':token', '[redacted]'),
+      status: (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? 201,
+      handler,
+    };
+  }
+
+  private async serve(
+    route: Compiled,
+    services: DirectRouteServices,
+    raw: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+  ) {
+    const started = performance.now();
+    const request = new DirectRequest(raw, requestId(raw), clientAddress(raw, this.options.trust), route.route, params);
+    const reply = new DirectReply();
+    let status = route.status;
+    let payload: unknown;
+    // As Fastify does after a body it could not parse: the client may still be sending.
+    let unreadable = false;
+    try {
+      request.body = await this.readJson(raw, services.jsonParser).catch((error: unknown) => {
+        unreadable = true;
+        throw error;
+      });
+      const context = new ExecutionContextHost([request, reply], route.controller, route.handler);
+      context.setType('http');
+      await services.guard.canActivate(context);
+      const body: unknown = await services.validation.transform(request.body, { type: 'body', metatype: route.body });
+      payload = await route.answer(request, body, services.client(request));
+    } catch (error) {
+      // The client hung up: nobody is left to answer.
+      if (raw.socket.destroyed) return;
+      await services.settle(request, reply).catch(() => undefined);
+      const rendered = renderError(error, request.id);
+      status = rendered.status;
+      for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
+      payload = rendered.body;
+    }
+    res.once('finish', () =>
+      logRequest(this.options.logger, { id: request.id, method: 'POST', path: route.logged, status, ms: performance.now() - started }),
+    );
+    const headers: OutgoingHttpHeaders = { ...this.options.headers, 'x-request-id': request.id, ...reply.headers };
+    // While the app closes, keep-alive clients are told to go, as Fastify's answers tell them.
+    if (!this.open || unreadable) headers.connection = 'close';
+    if (payload instanceof StreamableFile) return this.stream(res, status, headers, payload);
+    const json = JSON.stringify(payload);
+    res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+    res.end(json);
+  }
+
+  private readJson(raw: IncomingMessage, parse: JsonParser): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      raw.on('data', (chunk: Buffer) => chunks.push(chunk));
+      raw.on('error', reject);
+      raw.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        parse(raw, text, (error, body) => (error ? reject(error) : resolve(body)));
+      });
+    });
+  }
+
+  /** A file's bytes, with the headers Nest's adapter gives a StreamableFile; a failure midway cuts the connection. */
+  private async stream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: StreamableFile) {
+    const { type, disposition, length } = file.getHeaders();
+    if (type !== undefined) headers['content-type'] = type;
+    if (disposition !== undefined) headers['content-disposition'] = disposition as string;
+    if (length !== undefined) headers['content-length'] = length;
+    res.writeHead(status, headers);
+    await pipeline(file.getStream(), res).catch(() => res.destroy());
+  }
+}

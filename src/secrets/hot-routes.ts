@@ -1,0 +1,28 @@
+import type { DirectRoute } from '../common/http/direct-routes';
+import type { AuthContext } from '../auth/auth-context';
+import type { ClientInfo } from '../geo/client.decorator';
+import { CreateSecretDto } from './dto/create-secret.dto';
+import { RevealDto } from './dto/reveal.dto';
+import { LinksController } from './links.controller';
+import { SecretsController } from './secrets.controller';
+
+/**
+ * Create and reveal, answered ahead of Fastify (common/http/direct-routes) by the controllers' own
+ * actions. A multipart create (a file secret) is not JSON, so it always takes Nest's way.
+ */
+export function hotRoutes(secrets: SecretsController, links: LinksController): DirectRoute[] {
+  return [
+    {
+      controller: SecretsController,
+      action: 'create',
+      body: CreateSecretDto,
+      answer: (request, body, client) => secrets.create(request.user as AuthContext, body as CreateSecretDto, client as ClientInfo),
+    },
+    {
+      controller: LinksController,
+      action: 'reveal',
+      body: RevealDto,
+      answer: (request, body, client) => links.reveal(request.params.token, body as RevealDto, client as ClientInfo),
+    },
+  ];
+}

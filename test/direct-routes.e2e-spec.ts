@@ -1,0 +1,158 @@
+import { request as httpRequest } from 'node:http';
+import { DirectRoutes } from '../src/common/http/direct-routes';
+import { bearer, newTeam, newToken, newUser } from './support/factories';
+import { newSecret } from './support/secrets';
+import { useTestApp } from './support/test-app';
+
+/**
+ * Create and reveal are answered ahead of Fastify (common/http/direct-routes). A query string
+ * sends the same request Nest's way, so every answer here is asked for twice and must come back
+ * the same: status, error body, headers. Ids, tokens and times differ by nature and are masked.
+ */
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/** Headers whose values differ from one request to the next; their presence still counts. */
+const VARYING = new Set(['date', 'x-request-id', 'content-length', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after']);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T/;
+
+function masked(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => masked(item));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, masked(inner, name)]));
+  }
+  if (typeof value === 'string' && (['id', 'token', 'url', 'token_prefix'].includes(key) || ISO_TIME.test(value))) return `<${key}>`;
+  return value;
+}
+
+/** One raw request (supertest would fix up a body or a header that a hostile client sends as it is). */
+function send(baseUrl: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${baseUrl}${path}`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          const shown = Object.entries(res.headers).map(([name, value]) => [name, VARYING.has(name) ? '<varies>' : String(value)]);
+          resolve({ status: res.statusCode!, body: masked(text ? JSON.parse(text) : null), headers: Object.fromEntries(shown) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe.each([
+  ['without rate limits', {}],
+  ['with rate limits', { RATE_LIMIT_ENABLED: 'true' }],
+])('create and reveal answered ahead of Fastify, %s', (_name, env) => {
+  const t = useTestApp({ env });
+  let pat: string;
+  let readOnlyPat: string;
+  let served: jest.SpyInstance;
+
+  beforeAll(async () => {
+    ({ pat } = await newTeam(t.baseUrl));
+    readOnlyPat = await newToken(t.baseUrl, await newUser(t.baseUrl), { abilities: ['secrets:read'] });
+  });
+  beforeEach(() => {
+    served = jest.spyOn(DirectRoutes.prototype as unknown as { serve: () => Promise<void> }, 'serve');
+  });
+  afterEach(() => served.mockRestore());
+
+  /** The direct answer and Nest's answer to the same request, after checking each came the way it should. */
+  async function bothWays(path: string, body: string, headers: Record<string, string> = {}): Promise<[Answer, Answer]> {
+    served.mockClear();
+    const direct = await send(t.baseUrl, path, body, headers);
+    expect(served).toHaveBeenCalledTimes(1);
+    const nest = await send(t.baseUrl, `${path}?via=nest`, body, headers);
+    expect(served).toHaveBeenCalledTimes(1);
+    return [direct, nest];
+  }
+
+  const valid = JSON.stringify({ content: 'correct horse battery staple', expire_mode: 'views', expire_value: 1 });
+
+  it.each([
+    ['a valid secret', valid, 201],
+    ['a missing field', JSON.stringify({ expire_mode: 'views', expire_value: 1 }), 422],
+    ['null', JSON.stringify({ content: 'x', expire_mode: 'views', expire_value: null }), 422],
+    ['a wrong type', JSON.stringify({ content: 42, expire_mode: 'views', expire_value: 1 }), 422],
+    ['an unknown field', JSON.stringify({ content: 'x', expire_mode: 'views', expire_value: 1, constructor: 'x' }), 422],
+    ['__proto__', '{"content":"x","expire_mode":"views","expire_value":1,"__proto__":{"admin":true}}', 400],
+    ['malformed JSON', '{"content":', 400],
+    ['an empty body', '', 400],
+    ['a body that is not an object', '[1,2]', 422],
+    ['content over the plan', JSON.stringify({ content: 'x'.repeat(70_000), expire_mode: 'views', expire_value: 1 }), 413],
+  ])('create: %s', async (_case, body, status) => {
+    const [direct, nest] = await bothWays('/api/v1/secrets', body, bearer(pat));
+    expect(direct.status).toBe(status);
+    expect(direct).toEqual(nest);
+  });
+
+  it.each([
+    ['no token (anonymous)', {}, 201],
+    ['a malformed token', { authorization: 'Bearer nope' }, 401],
+    ['a well-formed unknown token', { authorization: 'Bearer olk_live_00000000000000000000000000000000aaaaaa' }, 401],
+    ['another scheme', { authorization: 'Basic dXNlcjpwYXNz' }, 401],
+  ])('create with %s', async (_case, headers, status) => {
+    const [direct, nest] = await bothWays('/api/v1/secrets', valid, headers);
+    expect(direct.status).toBe(status);
+    expect(direct).toEqual(nest);
+  });
+
+  it('create with a token that lacks secrets:write', async () => {
+    const [direct, nest] = await bothWays('/api/v1/secrets', valid, bearer(readOnlyPat));
+    expect(direct.status).toBe(403);
+    expect(direct).toEqual(nest);
+  });
+
+  it('reveal: the content, then gone', async () => {
+    const first = await newSecret(t.baseUrl, { expire_value: 1 }, pat);
+    const second = await newSecret(t.baseUrl, { expire_value: 1 }, pat);
+    served.mockClear();
+    const direct = await send(t.baseUrl, `/api/v1/links/${first.token}/reveal`, '{}', {});
+    const nest = await send(t.baseUrl, `/api/v1/links/${second.token}/reveal?via=nest`, '{}', {});
+    expect(direct.status).toBe(200);
+    expect(direct).toEqual(nest);
+    expect(served).toHaveBeenCalledTimes(1);
+    const [burned, burnedNest] = await bothWays(`/api/v1/links/${first.token}/reveal`, '{}');
+    expect(burned.status).toBe(410);
+    expect(burned).toEqual(burnedNest);
+  });
+
+  it.each([
+    ['an unknown link', '{}', 404],
+    ['an unknown field', '{"view":true}', 422],
+    ['null for the passcode', '{"passcode":null}', 422],
+    ['malformed JSON', '{"passcode"', 400],
+  ])('reveal: %s', async (_case, body, status) => {
+    const secret = await newSecret(t.baseUrl, {}, pat);
+    const token = status === 404 ? 'A'.repeat(secret.token.length) : secret.token;
+    const [direct, nest] = await bothWays(`/api/v1/links/${token}/reveal`, body);
+    expect(direct.status).toBe(status);
+    expect(direct).toEqual(nest);
+  });
+
+  it('reveal: a passcode missing, then wrong, counts attempts the same way', async () => {
+    const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 2 }, pat);
+    const path = `/api/v1/links/${secret.token}/reveal`;
+    const [missing, missingNest] = await bothWays(path, '{}');
+    expect(missing.status).toBe(401);
+    expect(missing).toEqual(missingNest);
+    served.mockClear();
+    const direct = await send(t.baseUrl, path, '{"passcode":"wrong"}', {});
+    const nest = await send(t.baseUrl, `${path}?via=nest`, '{"passcode":"wrong"}', {});
+    expect(direct.body).toMatchObject({ code: 'passcode_incorrect', attempts_remaining: 4 });
+    expect(nest.body).toMatchObject({ code: 'passcode_incorrect', attempts_remaining: 3 });
+    expect({ ...direct, body: null }).toEqual({ ...nest, body: null });
+    expect(served).toHaveBeenCalledTimes(1);
+  });
+});
