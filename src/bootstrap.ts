@@ -8,7 +8,7 @@ import { AppModule } from './app.module';
 import { DirectRoutes } from './common/http/direct-routes';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
-import { securityHeaders } from './common/http/security-headers';
+import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
 import { createLogger, logRequests, PinoLoggerService } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { RateLimiter } from './rate-limit/rate-limiter';
@@ -25,9 +25,7 @@ export type ResolvedConfig = AppConfig & { databaseUrl: string };
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
   const { logger, flush } = createLogger(config.logLevel);
   const trust = proxyTrust(config.trustProxy);
-  // Responses may carry a secret, a token or a capability link: no cache may keep any of them.
-  const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
-  const direct = new DirectRoutes({ prefix: API_PREFIX, bodyLimit: config.bodyLimitBytes, trust, headers, logger });
+  const direct = new DirectRoutes({ prefix: API_PREFIX, bodyLimit: config.bodyLimitBytes, trust, headers: API_SECURITY_HEADERS, logger });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     trustProxy: trust,
@@ -43,7 +41,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
   const validation = createValidationPipe();
-  bootstrap(app, { logger, flush, headers, validation, direct });
+  bootstrap(app, { logger, flush, validation, direct });
   const fastify = app.getHttpAdapter().getInstance();
   const limiter = app.get(RateLimiter);
   direct.add(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
@@ -67,12 +65,11 @@ const API_PREFIX = 'api/v1';
 interface Plumbing {
   logger: Logger;
   flush: () => void;
-  headers: Record<string, string>;
   validation: PipeTransform;
   direct: DirectRoutes;
 }
 
-function bootstrap(app: NestFastifyApplication, { logger, flush, headers, validation, direct }: Plumbing): void {
+function bootstrap(app: NestFastifyApplication, { logger, flush, validation, direct }: Plumbing): void {
   const fastify = app.getHttpAdapter().getInstance();
   logRequests(fastify, logger);
   // Flushed as the app closes, so the last lines reach stdout before the process exits.
@@ -97,8 +94,11 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, headers, valida
   });
   // JSON, and multipart for file secrets; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
+  // The API's own set on its answers, helmet's on the pages (docs, share page, health checks).
+  const pageHeaders = pageSecurityHeaders();
+  const apiPaths = `/${API_PREFIX}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers).header('x-request-id', request.id);
+    reply.headers(request.url.startsWith(apiPaths) ? API_SECURITY_HEADERS : pageHeaders).header('x-request-id', request.id);
     done();
   });
 

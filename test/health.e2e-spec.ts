@@ -30,16 +30,35 @@ describe('service basics', () => {
   });
 
   describe('security headers', () => {
-    it('come with every response (helmet) and nothing is cacheable', async () => {
-      const res = await api().get('/api/v1/account').expect(401);
-      expect(res.headers).toMatchObject({
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'SAMEORIGIN',
-        'referrer-policy': 'no-referrer',
-        'cache-control': 'no-store',
-      });
-      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(res.headers['strict-transport-security']).toBeDefined();
+    it("come with every API answer, OWASP's set for REST responses, and nothing is cacheable", async () => {
+      for (const res of [
+        await api().get('/api/v1/account').expect(401),
+        await api().post('/api/v1/secrets').send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(201),
+        await api().get('/api/v1/nothing-here').expect(404),
+      ]) {
+        expect(res.headers).toMatchObject({
+          'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+          'cross-origin-resource-policy': 'same-origin',
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+          'strict-transport-security': 'max-age=31536000; includeSubDomains',
+          'cache-control': 'no-store',
+        });
+      }
+    });
+
+    it("come with every page as helmet's full set", async () => {
+      for (const res of [await api().get('/healthz').expect(200), await api().get('/api/docs').redirects(1)]) {
+        expect(res.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'cross-origin-opener-policy': 'same-origin',
+          'referrer-policy': 'no-referrer',
+          'cache-control': 'no-store',
+        });
+        expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      }
     });
   });
 
