@@ -44,10 +44,11 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   bootstrap(app, { logger, flush, validation, direct });
   const fastify = app.getHttpAdapter().getInstance();
   const limiter = app.get(RateLimiter);
+  const clientInfo = app.get(ClientInfoPipe);
   direct.add(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
     guard: app.get(ApiAuthGuard),
     validation,
-    client: (request) => app.get(ClientInfoPipe).transform(request),
+    client: (request) => clientInfo.transform(request),
     settle: (request, reply) => limiter.settle(request as never, reply as never),
     jsonParser: fastify.getDefaultJsonParser('error', 'error') as never,
   });

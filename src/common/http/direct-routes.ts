@@ -6,6 +6,7 @@ import type { FastifyServerFactory } from 'fastify';
 import { createServer, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerOptions, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import { ApiError } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { logRequest } from '../logging/logger';
 import { clientAddress, ProxyTrust } from './proxy-trust';
@@ -131,13 +132,20 @@ export class DirectRoutes {
   /** Fastify's HTTP/1 server, as it would make it, with this in front of its handler. */
   serverFactory(): FastifyServerFactory {
     return (handler, options) => {
-      const settings = options as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      const settings = options as {
+        http?: ServerOptions;
+        keepAliveTimeout: number;
+        requestTimeout: number;
+        connectionTimeout: number;
+        maxRequestsPerSocket: number;
+      };
       const server = createServer(settings.http ?? {}, (raw, res) => {
         if (!this.take(raw, res)) handler(raw, res);
       });
       server.keepAliveTimeout = settings.keepAliveTimeout;
       server.requestTimeout = settings.requestTimeout;
       server.setTimeout(settings.connectionTimeout);
+      if (settings.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
       return server;
     };
   }
@@ -208,14 +216,15 @@ export class DirectRoutes {
       });
       const context = new ExecutionContextHost([request, reply], route.controller, route.handler);
       context.setType('http');
-      await services.guard.canActivate(context);
+      // As Nest does with a guard that answers false.
+      if (!(await services.guard.canActivate(context))) throw ApiError.forbidden();
       const body: unknown = await services.validation.transform(request.body, { type: 'body', metatype: route.body });
       payload = await route.answer(request, body, services.client(request));
     } catch (error) {
-      // The client hung up: nobody is left to answer.
+      const rendered = renderError(error, request.id);
+      // The client hung up: the error is logged, but nobody is left to answer.
       if (raw.socket.destroyed) return;
       await services.settle(request, reply).catch(() => undefined);
-      const rendered = renderError(error, request.id);
       status = rendered.status;
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
       payload = rendered.body;
@@ -226,7 +235,7 @@ export class DirectRoutes {
     const headers: OutgoingHttpHeaders = { ...this.options.headers, 'x-request-id': request.id, ...reply.headers };
     // While the app closes, keep-alive clients are told to go, as Fastify's answers tell them.
     if (!this.open || unreadable) headers.connection = 'close';
-    if (payload instanceof StreamableFile) return this.stream(res, status, headers, payload);
+    if (payload instanceof StreamableFile) return this.stream(res, status, headers, payload, request.id);
     const json = JSON.stringify(payload);
     res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
     res.end(json);
@@ -244,13 +253,29 @@ export class DirectRoutes {
     });
   }
 
-  /** A file's bytes, with the headers Nest's adapter gives a StreamableFile; a failure midway cuts the connection. */
-  private async stream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: StreamableFile) {
+  /**
+   * A file's bytes, with the headers Nest's adapter gives a StreamableFile. The headers go out
+   * with the first byte, so a stream that fails before it still gets the error's answer; one
+   * that fails midway cuts the connection.
+   */
+  private async stream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: StreamableFile, id: string) {
     const { type, disposition, length } = file.getHeaders();
     if (type !== undefined) headers['content-type'] = type;
     if (disposition !== undefined) headers['content-disposition'] = disposition as string;
     if (length !== undefined) headers['content-length'] = length;
-    res.writeHead(status, headers);
-    await pipeline(file.getStream(), res).catch(() => res.destroy());
+    res.statusCode = status;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value!);
+    await pipeline(file.getStream(), res).catch((error: unknown) => {
+      if (res.headersSent) return res.destroy();
+      const rendered = renderError(error, id);
+      const json = JSON.stringify(rendered.body);
+      res.removeHeader('content-disposition');
+      res.writeHead(rendered.status, {
+        ...rendered.headers,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(json),
+      });
+      res.end(json);
+    });
   }
 }

@@ -35,7 +35,6 @@ export function createLogger(level: string): { logger: Logger; flush: () => void
 
 /** One access log line per request (method, redacted path, status, time; never headers, bodies or query strings), from one hook. */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
-  if (!logger.isLevelEnabled('info')) return;
   fastify.addHook('onResponse', (request, reply, done) => {
     logRequest(logger, {
       id: request.id,
@@ -50,6 +49,8 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
 
 /** The access log line of one answered request; `path` is already what a log may show. */
 export function logRequest(logger: Logger, line: { id: string; method: string; path: string; status: number; ms: number }): void {
+  // Access logs are info lines: below that level there are none, not even for 5xx answers.
+  if (!logger.isLevelEnabled('info')) return;
   const entry = {
     req: { id: line.id, method: line.method, url: line.path },
     res: { status: line.status },
