@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { API_PREFIX, isApiRequest } from './common/http/api-paths';
 import { DirectRoutes } from './common/http/direct-routes';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
@@ -25,9 +26,17 @@ export type ResolvedConfig = AppConfig & { databaseUrl: string };
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
   const { logger, flush } = createLogger(config.logLevel);
   const trust = proxyTrust(config.trustProxy);
-  const direct = new DirectRoutes({ prefix: API_PREFIX, bodyLimit: config.bodyLimitBytes, trust, headers: API_SECURITY_HEADERS, logger });
+  const direct = new DirectRoutes({
+    prefix: API_PREFIX,
+    bodyLimit: config.bodyLimitBytes,
+    maxParamLength: MAX_PARAM_LENGTH,
+    trust,
+    headers: API_SECURITY_HEADERS,
+    logger,
+  });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    maxParamLength: MAX_PARAM_LENGTH,
     trustProxy: trust,
     genReqId: requestId,
     return503OnClosing: true,
@@ -45,12 +54,15 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   const fastify = app.getHttpAdapter().getInstance();
   const limiter = app.get(RateLimiter);
   const clientInfo = app.get(ClientInfoPipe);
-  direct.add(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
+  direct.bind(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
     guard: app.get(ApiAuthGuard),
     validation,
     client: (request) => clientInfo.transform(request),
     settle: (request, reply) => limiter.settle(request as never, reply as never),
-    jsonParser: fastify.getDefaultJsonParser('error', 'error') as never,
+    jsonParser: fastify.getDefaultJsonParser(
+      fastify.initialConfig.onProtoPoisoning!,
+      fastify.initialConfig.onConstructorPoisoning!,
+    ) as never,
   });
   if (config.trustProxy === true) {
     new NestLogger('Config').warn(
@@ -61,7 +73,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   return app;
 }
 
-const API_PREFIX = 'api/v1';
+/** Fastify's default, named because the direct routes must hold to it too. */
+const MAX_PARAM_LENGTH = 100;
 
 interface Plumbing {
   logger: Logger;
@@ -97,9 +110,8 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   fastify.removeContentTypeParser(['text/plain']);
   // The API's own set on its answers, helmet's on the pages (docs, share page, health checks).
   const pageHeaders = pageSecurityHeaders();
-  const apiPaths = `/${API_PREFIX}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith(apiPaths) ? API_SECURITY_HEADERS : pageHeaders).header('x-request-id', request.id);
+    reply.headers(isApiRequest(request) ? API_SECURITY_HEADERS : pageHeaders).header('x-request-id', request.id);
     done();
   });
 

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DirectRoutes } from '../src/common/http/direct-routes';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
+import { newTeamOn } from './support/teams';
+import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
 import { useTestApp } from './support/test-app';
 
@@ -16,6 +19,8 @@ interface Answer {
   headers: Record<string, string>;
 }
 
+const JSON_HEADERS = (body: string) => ({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+
 /** Headers whose values differ from one request to the next; their presence still counts. */
 const VARYING = new Set(['date', 'x-request-id', 'content-length', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after']);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T/;
@@ -29,22 +34,24 @@ function masked(value: unknown, key = ''): unknown {
   return value;
 }
 
-/** One raw request (supertest would fix up a body or a header that a hostile client sends as it is). */
-function send(baseUrl: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+/**
+ * One raw request (supertest would fix up a body or a header that a hostile client sends as it
+ * is): JSON unless `headers` say otherwise; a body that is not JSON comes back as a Buffer.
+ */
+function send(baseUrl: string, path: string, body: string, headers: Record<string, string | undefined>): Promise<Answer> {
+  const sent = Object.entries({ ...JSON_HEADERS(body), ...headers }).filter((entry): entry is [string, string] => entry[1] !== undefined);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${baseUrl}${path}`,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          const shown = Object.entries(res.headers).map(([name, value]) => [name, VARYING.has(name) ? '<varies>' : String(value)]);
-          resolve({ status: res.statusCode!, body: masked(text ? JSON.parse(text) : null), headers: Object.fromEntries(shown) });
-        });
-      },
-    );
+    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', headers: Object.fromEntries(sent) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        const json = String(res.headers['content-type']).startsWith('application/json');
+        const shown = Object.entries(res.headers).map(([name, value]) => [name, VARYING.has(name) ? '<varies>' : String(value)]);
+        const parsed = json ? masked(JSON.parse(bytes.toString())) : bytes.length ? bytes : null;
+        resolve({ status: res.statusCode!, body: parsed, headers: Object.fromEntries(shown) });
+      });
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -154,5 +161,82 @@ describe.each([
     expect(nest.body).toMatchObject({ code: 'passcode_incorrect', attempts_remaining: 3 });
     expect({ ...direct, body: null }).toEqual({ ...nest, body: null });
     expect(served).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('requests the direct routes leave to Fastify', () => {
+  const t = useTestApp();
+  let pat: string;
+  let served: jest.SpyInstance;
+
+  beforeAll(async () => {
+    ({ pat } = await newTeam(t.baseUrl));
+  });
+  beforeEach(() => {
+    served = jest.spyOn(DirectRoutes.prototype as unknown as { serve: () => Promise<void> }, 'serve');
+  });
+  afterEach(() => served.mockRestore());
+
+  const valid = JSON.stringify({ content: 'correct horse battery staple', expire_mode: 'views', expire_value: 1 });
+
+  it.each([
+    ['a chunked body', { 'content-length': undefined, 'transfer-encoding': 'chunked' }, 201],
+    ['a text/plain body', { 'content-type': 'text/plain' }, 415],
+    ['another charset', { 'content-type': 'application/json; charset=latin1' }, 201],
+  ])('create with %s', async (_case, headers, status) => {
+    const res = await send(t.baseUrl, '/api/v1/secrets', valid, { ...bearer(pat), ...headers });
+    expect(res.status).toBe(status);
+    expect(served).not.toHaveBeenCalled();
+  });
+
+  it('an encoded path reaches the same route, with the API headers', async () => {
+    const res = await send(t.baseUrl, '/%61pi/v1/secrets', valid, bearer(pat));
+    expect(res.status).toBe(201);
+    expect(served).not.toHaveBeenCalled();
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it("a token longer than Fastify's parameters may be gets Fastify's 414", async () => {
+    const res = await send(t.baseUrl, `/api/v1/links/${'A'.repeat(101)}/reveal`, '{}', {});
+    expect(res.status).toBe(414);
+    expect(served).not.toHaveBeenCalled();
+  });
+});
+
+describe('a file revealed ahead of Fastify', () => {
+  const t = useTestApp();
+
+  it('streams the same bytes and headers as Nest does', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const data = randomBytes(300 * 1024);
+    const upload = () =>
+      uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1' }, { name: 'key.pem', type: 'application/x-pem-file', data });
+    const [first, second] = [(await upload()).body.data!.token, (await upload()).body.data!.token];
+    const served = jest.spyOn(DirectRoutes.prototype as unknown as { serve: () => Promise<void> }, 'serve');
+    try {
+      const direct = await send(t.baseUrl, `/api/v1/links/${String(first)}/reveal`, '{}', {});
+      expect(served).toHaveBeenCalledTimes(1);
+      const nest = await send(t.baseUrl, `/api/v1/links/${String(second)}/reveal?via=nest`, '{}', {});
+      expect(served).toHaveBeenCalledTimes(1);
+      expect(direct.status).toBe(200);
+      expect(direct.body).toEqual(data);
+      expect(direct).toEqual(nest);
+    } finally {
+      served.mockRestore();
+    }
+  });
+});
+
+describe('direct routes behind a trusted proxy', () => {
+  const t = useTestApp({ env: { TRUST_PROXY: 'loopback' } });
+
+  it("records the forwarded client address, as Nest's way does", async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const valid = JSON.stringify({ content: 'x', expire_mode: 'views', expire_value: 1 });
+    await send(t.baseUrl, '/api/v1/secrets', valid, { ...bearer(pat), 'x-forwarded-for': '203.0.113.7' });
+    await send(t.baseUrl, '/api/v1/secrets?via=nest', valid, { ...bearer(pat), 'x-forwarded-for': '203.0.113.8' });
+    const events = await t.http().get('/api/v1/team/audit-events').set(bearer(pat)).expect(200);
+    const created = (events.body.data as { type: string; ip: string }[]).filter((event) => event.type === 'secret.created');
+    expect(created.map((event) => event.ip).sort()).toEqual(['203.0.113.7', '203.0.113.8']);
   });
 });

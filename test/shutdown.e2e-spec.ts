@@ -58,13 +58,15 @@ describe('SIGTERM', () => {
     await db.drop();
   });
 
-  it('stops accepting connections, finishes the request in flight, then exits 0', async () => {
+  it('stops accepting connections, finishes the requests in flight, then exits 0', async () => {
     const port = Number(new URL(server.baseUrl).port);
     const held = heldPost(`${server.baseUrl}/api/v1/auth/register`, {
       email: 'in-flight@example.test',
       password: 'a long enough password',
       name: 'In Flight',
     });
+    // Create is answered ahead of Fastify (common/http/direct-routes): it must be waited for too.
+    const heldDirect = heldPost(`${server.baseUrl}/api/v1/secrets`, { content: 'in flight', expire_mode: 'views', expire_value: 1 });
     // Let the server read the headers, so the request counts as started before the signal.
     await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -73,9 +75,13 @@ describe('SIGTERM', () => {
     expect(server.child.exitCode).toBeNull();
 
     held.finish();
+    heldDirect.finish();
     const res = await held.response;
     expect(res.status).toBe(201);
     expect(JSON.parse(res.body).data.email).toBe('in-flight@example.test');
+    const direct = await heldDirect.response;
+    expect(direct.status).toBe(201);
+    expect(JSON.parse(direct.body).data.url).toContain('/s/');
     expect(await exited).toBe(0);
   });
 });

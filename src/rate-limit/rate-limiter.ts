@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
+import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
@@ -46,7 +47,7 @@ export class RateLimiter {
 
   /** Whether `settle` has anything to do: the request is an /api/v1 one that has not spent yet. */
   unsettled(request: FastifyRequest): boolean {
-    return !SPENT.has(request) && request.url.startsWith('/api/v1/');
+    return !SPENT.has(request) && isApiRequest(request);
   }
 
   private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {

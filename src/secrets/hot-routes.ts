@@ -1,7 +1,9 @@
 import type { DirectRoute } from '../common/http/direct-routes';
 import type { AuthContext } from '../auth/auth-context';
 import type { ClientInfo } from '../geo/client.decorator';
+import { ClientInfoPipe } from '../geo/client-info.pipe';
 import { CreateSecretDto } from './dto/create-secret.dto';
+import { JsonUnlessMultipart } from './files/create-secret-body';
 import { RevealDto } from './dto/reveal.dto';
 import { LinksController } from './links.controller';
 import { SecretsController } from './secrets.controller';
@@ -16,12 +18,14 @@ export function hotRoutes(secrets: SecretsController, links: LinksController): D
       controller: SecretsController,
       action: 'create',
       body: CreateSecretDto,
+      params: [JsonUnlessMultipart, ClientInfoPipe],
       answer: (request, body, client) => secrets.create(request.user as AuthContext, body as CreateSecretDto, client as ClientInfo),
     },
     {
       controller: LinksController,
       action: 'reveal',
       body: RevealDto,
+      params: [ClientInfoPipe],
       answer: (request, body, client) => links.reveal(request.params.token, body as RevealDto, client as ClientInfo),
     },
   ];

@@ -1,6 +1,19 @@
 import type { CanActivate, PipeTransform, Type } from '@nestjs/common';
 import { RequestMethod, StreamableFile } from '@nestjs/common';
-import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import {
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
+  HEADERS_METADATA,
+  HTTP_CODE_METADATA,
+  INTERCEPTORS_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+  PIPES_METADATA,
+  REDIRECT_METADATA,
+  RENDER_METADATA,
+  ROUTE_ARGS_METADATA,
+  SSE_METADATA,
+} from '@nestjs/common/constants';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyServerFactory } from 'fastify';
 import { createServer, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerOptions, ServerResponse } from 'node:http';
@@ -66,6 +79,8 @@ export interface DirectRoute {
   action: string;
   /** The DTO the global pipe validates the JSON body as. */
   body: Type;
+  /** The pipes on the action's parameters, whose work `answer` and `body` stand for. */
+  params: Type<PipeTransform>[];
   answer: (request: DirectRequest, body: unknown, client: unknown) => Promise<unknown>;
 }
 
@@ -83,6 +98,8 @@ export interface DirectRouteServices {
 export interface DirectRouteOptions {
   prefix: string;
   bodyLimit: number;
+  /** Fastify's `maxParamLength`: a longer parameter is left to Fastify, which answers 414. */
+  maxParamLength: number;
   trust: ProxyTrust | false;
   /** Every API response's headers (security headers, Cache-Control). */
   headers: Record<string, string>;
@@ -102,6 +119,19 @@ interface Compiled extends DirectRoute {
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
 const DIGITS = /^\d{1,12}$/;
+/** What Nest would run around an action that a direct route does not: an action carrying any of these stays Nest's. */
+const ENHANCERS = {
+  [GUARDS_METADATA]: '@UseGuards',
+  [INTERCEPTORS_METADATA]: '@UseInterceptors',
+  [PIPES_METADATA]: '@UsePipes',
+  [EXCEPTION_FILTERS_METADATA]: '@UseFilters',
+};
+const RESPONSE_SHAPERS = {
+  [HEADERS_METADATA]: '@Header',
+  [REDIRECT_METADATA]: '@Redirect',
+  [RENDER_METADATA]: '@Render',
+  [SSE_METADATA]: '@Sse',
+};
 
 /**
  * The two hot routes (create, reveal) answered straight from node:http, ahead of Fastify's
@@ -119,9 +149,11 @@ export class DirectRoutes {
 
   constructor(private readonly options: DirectRouteOptions) {}
 
-  add(routes: DirectRoute[], services: DirectRouteServices): void {
+  /** Once, when the app's services exist; until then Fastify answers everything. */
+  bind(routes: DirectRoute[], services: DirectRouteServices): void {
+    if (this.services) throw new Error('direct routes are already bound');
+    this.routes.push(...routes.map((route) => this.compile(route)));
     this.services = services;
-    for (const route of routes) this.routes.push(this.compile(route));
   }
 
   /** Once the app starts closing, Fastify answers everything (503, Connection: close). */
@@ -160,10 +192,7 @@ export class DirectRoutes {
       const match = route.pattern.exec(raw.url!);
       if (!match) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]));
-      this.serve(route, this.services, raw, res, params).catch((error: Error) => {
-        this.options.logger.error(`direct route failed: ${error.message}`);
-        res.destroy();
-      });
+      this.serve(route, this.services, raw, res, params).catch((error: unknown) => this.fail(raw, res, error));
       return true;
     }
     return false;
@@ -171,8 +200,7 @@ export class DirectRoutes {
 
   private compile(route: DirectRoute): Compiled {
     const handler = (route.controller.prototype as Record<string, (...args: unknown[]) => unknown>)[route.action];
-    const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
-    if (method !== RequestMethod.POST) throw new Error(`${route.controller.name}.${route.action} is not a POST route`);
+    this.refuseUnrun(route, handler);
     const segments = [
       this.options.prefix,
       Reflect.getMetadata(PATH_METADATA, route.controller),
@@ -183,7 +211,12 @@ export class DirectRoutes {
     const path = `/${segments.join('/')}`;
     const names: string[] = [];
     // Parameters are plain segments; one that needs decoding is left to Fastify's router.
-    const source = path.replace(/:(\w+)/g, (_, name: string) => (names.push(name), '([^/?#%]+)'));
+    const source = path
+      .split(/(:\w+)/)
+      .map((part) =>
+        part.startsWith(':') ? (names.push(part.slice(1)), `([^/?#%]{1,${this.options.maxParamLength}})`) : escapeRegExp(part),
+      )
+      .join('');
     return {
       ...route,
       pattern: new RegExp(`^${source}$`),
@@ -193,6 +226,38 @@ export class DirectRoutes {
       status: (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? 201,
       handler,
     };
+  }
+
+  /** What the direct path would silently skip is refused at start-up instead. */
+  private refuseUnrun(route: DirectRoute, handler: object): void {
+    const name = `${route.controller.name}.${route.action}`;
+    if (Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST) throw new Error(`${name} is not a POST route`);
+    const unrun = [
+      ...Object.entries(ENHANCERS).filter(([key]) => Reflect.getMetadata(key, route.controller) || Reflect.getMetadata(key, handler)),
+      ...Object.entries(RESPONSE_SHAPERS).filter(([key]) => Reflect.getMetadata(key, handler) !== undefined),
+    ].map(([, decorator]) => decorator);
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, route.controller, route.action) ?? {}) as Record<string, { pipes?: unknown[] }>;
+    const pipes = Object.values(args).flatMap((arg) => arg.pipes ?? []);
+    unrun.push(
+      ...pipes
+        .filter((pipe) => !route.params.includes(pipe as Type<PipeTransform>))
+        .map((pipe) => `a parameter pipe ${(pipe as Type).name}`),
+    );
+    if (unrun.length) throw new Error(`${name} cannot be answered ahead of Fastify: it has ${unrun.join(', ')}`);
+  }
+
+  /** A failure outside serve's own handling: a 500 if nothing was sent yet, else the connection is cut. */
+  private fail(raw: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const id = requestId(raw);
+    const json = JSON.stringify(renderError(error, id).body);
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(500, {
+      ...this.options.headers,
+      'x-request-id': id,
+      connection: 'close',
+      'content-type': 'application/json; charset=utf-8',
+    });
+    res.end(json);
   }
 
   private async serve(
@@ -279,3 +344,5 @@ export class DirectRoutes {
     });
   }
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -10,7 +10,7 @@ export class MultipartUpload {
 
 /** JSON bodies get the global pipe's validation as CreateSecretDto; a multipart upload passes as it is. */
 @Injectable()
-class JsonUnlessMultipart implements PipeTransform {
+export class JsonUnlessMultipart implements PipeTransform {
   private readonly validation = createValidationPipe();
 
   transform(value: unknown): Promise<unknown> | MultipartUpload {

@@ -1,0 +1,153 @@
+import { Body, CanActivate, Controller, Header, HttpCode, Injectable, Param, PipeTransform, Post, UseGuards } from '@nestjs/common';
+import { request as httpRequest, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { DirectRoute, DirectRoutes, DirectRouteServices } from '../src/common/http/direct-routes';
+
+/** DirectRoutes on its own, over a real socket: what it refuses at start-up and how it fails. */
+
+@Injectable()
+class Pass implements CanActivate {
+  canActivate = () => true;
+}
+
+@Injectable()
+class Upper implements PipeTransform {
+  transform = (value: string) => value.toUpperCase();
+}
+
+class ThingDto {}
+
+@Controller('things.json')
+class ThingsController {
+  @Post(':id')
+  @HttpCode(200)
+  plain(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Post('guarded')
+  @UseGuards(Pass)
+  guarded() {}
+
+  @Post('headed')
+  @Header('x-thing', 'yes')
+  headed() {}
+
+  @Post('piped/:id')
+  piped(@Param('id', Upper) id: string, @Body() body: ThingDto) {
+    return { id, body };
+  }
+}
+
+const services: DirectRouteServices = {
+  guard: new Pass(),
+  validation: { transform: (value: unknown) => value },
+  client: () => ({}),
+  settle: () => Promise.resolve(),
+  jsonParser: (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body));
+    } catch (error) {
+      done(error as Error);
+    }
+  },
+};
+
+const route = (
+  action: keyof ThingsController,
+  answer: DirectRoute['answer'] = () => Promise.resolve({}),
+  params: DirectRoute['params'] = [],
+) => ({
+  controller: ThingsController,
+  action,
+  body: ThingDto,
+  params,
+  answer,
+});
+
+const newDirect = () =>
+  new DirectRoutes({
+    prefix: 'api/v1',
+    bodyLimit: 1024,
+    maxParamLength: 10,
+    trust: false,
+    headers: { 'x-api': '1' },
+    logger: pino({ level: 'silent' }),
+  });
+
+describe('DirectRoutes at start-up', () => {
+  it.each([
+    ['a guard of its own', 'guarded', [], /@UseGuards/],
+    ['a header of its own', 'headed', [], /@Header/],
+    ['a parameter pipe it was not told of', 'piped', [], /parameter pipe Upper/],
+  ] as const)('refuses an action with %s', (_case, action, params, message) => {
+    expect(() => newDirect().bind([route(action, undefined, [...params])], services)).toThrow(message);
+  });
+
+  it('takes an action whose parameter pipes the route stands for, once', () => {
+    const direct = newDirect();
+    direct.bind([route('piped', undefined, [Upper])], services);
+    expect(() => direct.bind([route('plain')], services)).toThrow(/already bound/);
+  });
+});
+
+describe('DirectRoutes over HTTP', () => {
+  let server: Server;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    const direct = newDirect();
+    // A BigInt does not serialise: a failure after the action, outside serve's own error handling.
+    direct.bind(
+      [route('plain', (request) => Promise.resolve(request.params.id === 'big' ? { n: 1n } : { id: request.params.id }))],
+      services,
+    );
+    const fallback = (_req: unknown, res: { end: (text: string) => void }) => res.end('fastify');
+    const factory = direct.serverFactory() as unknown as (handler: typeof fallback, options: object) => Server;
+    server = factory(fallback, {
+      keepAliveTimeout: 5000,
+      requestTimeout: 0,
+      connectionTimeout: 0,
+      maxRequestsPerSocket: 0,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const post = (path: string) =>
+    new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${baseUrl}${path}`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+
+  it('answers its route with the controller status and the API headers', async () => {
+    const res = await post('/api/v1/things.json/abc');
+    expect(res).toMatchObject({ status: 200, body: '{"id":"abc"}', headers: { 'x-api': '1' } });
+  });
+
+  it('matches the path literally: a dot in it is no wildcard', async () => {
+    expect((await post('/api/v1/thingsXjson/abc')).body).toBe('fastify');
+  });
+
+  it('leaves a parameter over maxParamLength to Fastify', async () => {
+    expect((await post(`/api/v1/things.json/${'a'.repeat(11)}`)).body).toBe('fastify');
+  });
+
+  it('answers a failure outside its error handling with a 500 in the contract format, and closes', async () => {
+    const res = await post('/api/v1/things.json/big');
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.body)).toEqual({ message: expect.any(String) });
+    expect(res.headers).toMatchObject({ connection: 'close', 'x-api': '1' });
+  });
+});
