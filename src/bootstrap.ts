@@ -36,7 +36,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: trust,
     genReqId: requestId,
     return503OnClosing: true,
