@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
@@ -38,7 +39,8 @@ describe('the server process', () => {
     expect((await fetch(`${server.baseUrl}/api/v1/links/${unknownToken}`)).status).toBe(404);
     await fetch(`${server.baseUrl}/s/${unknownToken}`);
     await fetch(`${server.baseUrl}/api/v1/account`, { headers: { authorization: `Bearer ${unknownToken}` } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Log lines leave in batches; the last request's line means all of them are out.
+    expect(await eventually(() => server.output().includes('"url":"/api/v1/account"'), 5)).toBe(true);
 
     const output = server.output();
     const requestLines = output
