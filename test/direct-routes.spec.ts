@@ -66,14 +66,17 @@ const route = (
   answer,
 });
 
-const newDirect = () =>
+/** Every line the direct routes log, kept. */
+const logged: string[] = [];
+
+const newDirect = (logLevel = 'info') =>
   new DirectRoutes({
     prefix: 'api/v1',
     bodyLimit: 1024,
     maxParamLength: 10,
     trust: false,
     headers: { 'x-api': '1' },
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: logLevel }, { write: (line: string) => logged.push(line) }),
   });
 
 describe('DirectRoutes at start-up', () => {
@@ -92,48 +95,59 @@ describe('DirectRoutes at start-up', () => {
   });
 });
 
+/** The direct routes in front of a stand-in for Fastify that answers `fastify`, on a free port. */
+async function listen(direct: DirectRoutes): Promise<Server> {
+  const fallback = (_req: unknown, res: { end: (text: string) => void }) => res.end('fastify');
+  const factory = direct.serverFactory() as unknown as (handler: typeof fallback, options: object) => Server;
+  const server = factory(fallback, { keepAliveTimeout: 5000, requestTimeout: 0, connectionTimeout: 0, maxRequestsPerSocket: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
 describe('DirectRoutes over HTTP', () => {
   let server: Server;
-  let baseUrl: string;
+  let quiet: Server;
 
   beforeAll(async () => {
-    const direct = newDirect();
     // A BigInt does not serialise: a failure after the action, outside serve's own error handling.
-    direct.bind(
-      [route('plain', (request) => Promise.resolve(request.params.id === 'big' ? { n: 1n } : { id: request.params.id }))],
-      services,
-    );
-    const fallback = (_req: unknown, res: { end: (text: string) => void }) => res.end('fastify');
-    const factory = direct.serverFactory() as unknown as (handler: typeof fallback, options: object) => Server;
-    server = factory(fallback, {
-      keepAliveTimeout: 5000,
-      requestTimeout: 0,
-      connectionTimeout: 0,
-      maxRequestsPerSocket: 0,
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const answer: DirectRoute['answer'] = (request) => Promise.resolve(request.params.id === 'big' ? { n: 1n } : { id: request.params.id });
+    const direct = newDirect();
+    direct.bind([route('plain', answer)], services);
+    server = await listen(direct);
+    const warnOnly = newDirect('warn');
+    warnOnly.bind([route('plain', answer)], services);
+    quiet = await listen(warnOnly);
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => quiet.close(resolve));
+  });
 
-  const post = (path: string) =>
+  const post = (path: string, to = server) =>
     new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-      const req = httpRequest(
-        `${baseUrl}${path}`,
-        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 } },
-        (res) => {
-          let body = '';
-          res.on('data', (chunk) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        },
-      );
+      const url = `http://127.0.0.1:${(to.address() as AddressInfo).port}${path}`;
+      const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 } }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
       req.on('error', reject);
       req.end('{}');
     });
 
-  it('answers its route with the controller status and the API headers', async () => {
+  it('answers its route with the controller status and the API headers, and logs it with its pattern', async () => {
+    logged.length = 0;
     const res = await post('/api/v1/things.json/abc');
     expect(res).toMatchObject({ status: 200, body: '{"id":"abc"}', headers: { 'x-api': '1' } });
+    expect(logged.map((line) => JSON.parse(line) as { req: { url: string }; res: { status: number } })).toMatchObject([
+      { req: { url: '/api/v1/things.json/:id' }, res: { status: 200 } },
+    ]);
+  });
+
+  it('writes no access log line under LOG_LEVEL=warn', async () => {
+    logged.length = 0;
+    expect((await post('/api/v1/things.json/abc', quiet)).status).toBe(200);
+    expect(logged).toEqual([]);
   });
 
   it('matches the path literally: a dot in it is no wildcard', async () => {

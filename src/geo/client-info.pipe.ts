@@ -9,7 +9,7 @@ import { CountryLookup } from './country-lookup';
 const COUNTRY = /^[A-Z]{2}$/;
 
 /** What the pipe reads of a request: Fastify's, or one answered ahead of Fastify (common/http/direct-routes). */
-export type ClientRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
+type AddressedRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
 
 /**
  * Turns the request into ClientInfo. The country is the edge's header only when the operator
@@ -17,7 +17,7 @@ export type ClientRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & 
  * from the client address. A client's own country headers are never read.
  */
 @Injectable()
-export class ClientInfoPipe implements PipeTransform<ClientRequest, ClientInfo> {
+export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInfo> {
   private readonly header?: string;
   private readonly trustsPeer: (peer: string) => boolean;
 
@@ -31,7 +31,7 @@ export class ClientInfoPipe implements PipeTransform<ClientRequest, ClientInfo> 
     this.trustsPeer = (peer) => trust !== false && trust(peer, 0);
   }
 
-  transform(request: ClientRequest): ClientInfo {
+  transform(request: AddressedRequest): ClientInfo {
     const socket = request.raw.socket;
     return {
       ip: request.ip,
@@ -40,7 +40,7 @@ export class ClientInfoPipe implements PipeTransform<ClientRequest, ClientInfo> 
     };
   }
 
-  private edgeCountry(request: ClientRequest): string | null {
+  private edgeCountry(request: AddressedRequest): string | null {
     if (!this.header || !this.trustsPeer(request.socket.remoteAddress ?? '')) return null;
     const value = request.headers[this.header];
     const code = typeof value === 'string' ? value.trim().toUpperCase() : '';

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
 
-export interface RenderedError {
+interface RenderedError {
   status: number;
   body: ApiErrorBody;
   headers: Record<string, string>;
