@@ -6,6 +6,7 @@ import { AddBilling1795580021398 } from './1795580021398-AddBilling';
 import { AddWebhooks1795608551253 } from './1795608551253-AddWebhooks';
 import { AddFileSecrets1795612000000 } from './1795612000000-AddFileSecrets';
 import { AddTeamActiveSecretsIndex1795620000000 } from './1795620000000-AddTeamActiveSecretsIndex';
+import { AddTeamSecretCounts1795630000000 } from './1795630000000-AddTeamSecretCounts';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   AddWebhooks1795608551253,
   AddFileSecrets1795612000000,
   AddTeamActiveSecretsIndex1795620000000,
+  AddTeamSecretCounts1795630000000,
 ];

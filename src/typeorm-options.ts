@@ -6,6 +6,7 @@ import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
 import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
+import { SecretCount } from './secrets/secret-count.entity';
 import { Secret } from './secrets/secret.entity';
 import { TeamMember } from './teams/team-member.entity';
 import { Team } from './teams/team.entity';
@@ -20,6 +21,7 @@ const entities = [
   TeamMember,
   AccessToken,
   Secret,
+  SecretCount,
   LinkReport,
   AuditEvent,
   StripeEvent,

@@ -7,6 +7,7 @@ import { createTestDatabase, TestDatabase } from './support/database';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
+import { AddTeamSecretCounts1795630000000 } from '../migrations/1795630000000-AddTeamSecretCounts';
 
 const SECRET = 'whsec_test_oncelink_billing';
 const PRICE_PRO = 'price_pro_monthly';
@@ -155,6 +156,51 @@ describe('billing', () => {
         limits: { content_bytes: 65536, members: 5, features: { webhooks: false, geo_blocking: false, files: false } },
         usage: { members: 1, secrets_created_this_period: 2, active_secrets: 2 },
       });
+    });
+
+    const createdThisPeriod = async (pat: string) =>
+      (await api().get('/api/v1/billing').set(bearer(pat)).expect(200)).body.data.usage.secrets_created_this_period as number;
+
+    it('counts every one of many creates made at once, whatever connection made it', async () => {
+      const team = await newUser(t.baseUrl);
+      const teamPat = await newToken(t.baseUrl, team);
+      await Promise.all(Array.from({ length: 25 }, () => newSecret(t.baseUrl, {}, teamPat)));
+      expect(await createdThisPeriod(teamPat)).toBe(25);
+    });
+
+    it('starts each month at zero: the count is of the month, not of the secrets still kept', async () => {
+      const team = await newUser(t.baseUrl);
+      const teamPat = await newToken(t.baseUrl, team);
+      await newSecret(t.baseUrl, {}, teamPat);
+      await newSecret(t.baseUrl, {}, teamPat);
+      await t.dataSource.query(`UPDATE team_secret_counts SET period = (period - interval '1 month')::date WHERE team_id = $1`, [
+        team.teamId,
+      ]);
+      expect(await createdThisPeriod(teamPat)).toBe(0);
+      await newSecret(t.baseUrl, {}, teamPat);
+      expect(await createdThisPeriod(teamPat)).toBe(1);
+    });
+
+    it('counts the months before the count existed once, as the migration runs', async () => {
+      const team = await newUser(t.baseUrl);
+      const teamPat = await newToken(t.baseUrl, team);
+      const old = await newSecret(t.baseUrl, {}, teamPat);
+      await newSecret(t.baseUrl, {}, teamPat);
+      await newSecret(t.baseUrl, {}, teamPat);
+      await t.dataSource.query(`UPDATE secrets SET created_at = created_at - interval '1 month' WHERE id = $1`, [old.id]);
+      const runner = t.dataSource.createQueryRunner();
+      try {
+        await runner.query('DROP TABLE team_secret_counts');
+        await new AddTeamSecretCounts1795630000000().up(runner);
+      } finally {
+        await runner.release();
+      }
+      const months: { period: string; created: string }[] = await t.dataSource.query(
+        `SELECT period::text, sum(created)::text AS created FROM team_secret_counts WHERE team_id = $1 GROUP BY period ORDER BY period`,
+        [team.teamId],
+      );
+      expect(months.map((month) => Number(month.created))).toEqual([1, 2]);
+      expect(await createdThisPeriod(teamPat)).toBe(2);
     });
   });
 });

@@ -3,12 +3,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import { TeamsService } from '../teams/teams.service';
 import type { UsageResponse } from './account.response';
 
-/** The billing period is the calendar month, in UTC. */
-function periodStart(now = new Date()): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-}
-
-/** The one reader of a team's usage, for GET /account and GET /billing alike. */
+/** The one reader of a team's usage, for GET /account and GET /billing alike; the period is the calendar month, in UTC. */
 @Injectable()
 export class UsageReader {
   constructor(
@@ -17,14 +12,13 @@ export class UsageReader {
   ) {}
 
   async read(teamId: string): Promise<UsageResponse> {
-    const since = periodStart();
-    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.usageSince(teamId, since)]);
+    const [members, secrets] = await Promise.all([this.teams.countMembers(teamId), this.secrets.usageThisPeriod(teamId)]);
     return {
       members,
       secrets_created_this_period: secrets.created,
       active_secrets: secrets.active,
       file_bytes_held: secrets.fileBytes,
-      period_start: since.toISOString(),
+      period_start: secrets.periodStart,
     };
   }
 }

@@ -40,6 +40,8 @@ export interface AuditFields {
 }
 
 export interface TeamSecretsUsage {
+  /** The month the count is of (UTC), as an ISO timestamp of its first instant. */
+  periodStart: string;
   created: number;
   active: number;
   fileBytes: number;
@@ -56,7 +58,14 @@ const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_a
 /** What a statement that ends secrets hands to their webhook events. */
 const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url`;
 
-/** The secret and, for a team's secret, its `secret.created` event: one statement, one round trip. */
+/** The month (UTC) a secret counts towards, as SecretCount keys it. */
+const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
+
+/**
+ * The secret and, for a team's secret, its `secret.created` event and its place in the month's
+ * count (in this connection's shard: a connection runs one statement at a time, so no create
+ * waits on another's row): one statement, one round trip.
+ */
 const CREATE = `
   WITH secret AS (
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
@@ -64,7 +73,11 @@ const CREATE = `
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
     RETURNING id, team_id, created_at, updated_at),
-  ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })}
+  ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
+  counted AS (
+    INSERT INTO team_secret_counts AS c (team_id, period, shard, created)
+    SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, 1 FROM secret WHERE team_id IS NOT NULL
+    ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + 1)
   SELECT created_at, updated_at FROM secret`;
 
 /**
@@ -295,13 +308,21 @@ export class SecretRepository {
   }
 
   /** GET /account's figures in one statement, each read by an index: the period's creates, and the live secrets and their files. */
-  async usageSince(teamId: string, since: Date): Promise<TeamSecretsUsage> {
-    const [row]: { created: number; active: number; file_bytes: string }[] = await this.db.query(
-      `SELECT (SELECT count(*) FROM secrets WHERE team_id = $1 AND created_at >= $2)::int AS created, live.active, live.file_bytes
+  /** The team's usage this month: its creates from the month's count, its live secrets from the secrets themselves. */
+  async usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
+    const [row]: { period: string; created: string; active: number; file_bytes: string }[] = await this.db.query(
+      `SELECT ${THIS_PERIOD}::text AS period,
+              (SELECT coalesce(sum(created), 0) FROM team_secret_counts WHERE team_id = $1 AND period = ${THIS_PERIOD}) AS created,
+              live.active, live.file_bytes
          FROM (SELECT count(*) FILTER (WHERE expires_at > now())::int AS active, ${FILE_BYTES_HELD} AS file_bytes
                  FROM secrets WHERE team_id = $1 AND status = 'active') live`,
-      [teamId, since],
+      [teamId],
     );
-    return { created: row.created, active: row.active, fileBytes: Number(row.file_bytes) };
+    return {
+      periodStart: new Date(`${row.period}T00:00:00Z`).toISOString(),
+      created: Number(row.created),
+      active: row.active,
+      fileBytes: Number(row.file_bytes),
+    };
   }
 }

@@ -187,9 +187,9 @@ export class SecretsService {
     return this.secrets.fileBytesHeld(teamId);
   }
 
-  /** Secrets the team created since `since`, those active now, and the bytes its unopened files hold. */
-  usageSince(teamId: string, since: Date): Promise<TeamSecretsUsage> {
-    return this.secrets.usageSince(teamId, since);
+  /** Secrets the team created this month (UTC), those active now, and the bytes its unopened files hold. */
+  usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
+    return this.secrets.usageThisPeriod(teamId);
   }
 
   /** A `minutes` secret lives as long as asked, within the plan; a `views` secret as long as the plan allows. */

@@ -1,0 +1,27 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Team } from '../teams/team.entity';
+
+/**
+ * How many secrets a team created in a calendar month (UTC), for GET /account's usage: counted as
+ * they are made, so reading it never walks the month's secrets. Each database connection adds to
+ * its own shard, so concurrent creates of one team never wait on one row; the count is the sum.
+ */
+@Entity('team_secret_counts')
+export class SecretCount {
+  @PrimaryColumn({ name: 'team_id', type: 'uuid' })
+  teamId!: string;
+
+  /** The month's first day. */
+  @PrimaryColumn({ type: 'date' })
+  period!: string;
+
+  @PrimaryColumn({ type: 'smallint' })
+  shard!: number;
+
+  @Column({ type: 'bigint' })
+  created!: string;
+
+  @ManyToOne(() => Team, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'team_id' })
+  team?: Team;
+}
