@@ -3,8 +3,9 @@ import { Team } from '../teams/team.entity';
 
 /**
  * How many secrets a team created in a calendar month (UTC), for GET /account's usage: counted as
- * they are made, so reading it never walks the month's secrets. Each database connection adds to
- * its own shard, so concurrent creates of one team never wait on one row; the count is the sum.
+ * they are made, so reading it never walks the month's secrets. A create adds to the shard of its
+ * database connection (backend pid modulo 64), so concurrent creates of one team seldom wait on
+ * one row; the count is the sum of the shards.
  */
 @Entity('team_secret_counts')
 export class SecretCount {

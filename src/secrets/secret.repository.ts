@@ -62,9 +62,10 @@ const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
 /**
- * The secret and, for a team's secret, its `secret.created` event and its place in the month's
- * count (in this connection's shard: a connection runs one statement at a time, so no create
- * waits on another's row): one statement, one round trip.
+ * The secret and, for a team's secret, its `secret.created` event and one more in the month's
+ * count: one statement, one round trip. The count is spread over 64 rows a team and month by
+ * the connection's backend pid, so concurrent creates seldom wait on one another's row (a
+ * connection runs one statement at a time; two that share a row wait only for a commit).
  */
 const CREATE = `
   WITH secret AS (
@@ -307,11 +308,13 @@ export class SecretRepository {
     return Number(row.bytes);
   }
 
-  /** GET /account's figures in one statement, each read by an index: the period's creates, and the live secrets and their files. */
-  /** The team's usage this month: its creates from the month's count, its live secrets from the secrets themselves. */
+  /**
+   * GET /account's figures in one statement: the month's creates from their count (at most 64
+   * rows), the live secrets and the bytes their files hold from the secrets themselves.
+   */
   async usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
     const [row]: { period: string; created: string; active: number; file_bytes: string }[] = await this.db.query(
-      `SELECT ${THIS_PERIOD}::text AS period,
+      `SELECT to_char(${THIS_PERIOD}, 'YYYY-MM-DD') AS period,
               (SELECT coalesce(sum(created), 0) FROM team_secret_counts WHERE team_id = $1 AND period = ${THIS_PERIOD}) AS created,
               live.active, live.file_bytes
          FROM (SELECT count(*) FILTER (WHERE expires_at > now())::int AS active, ${FILE_BYTES_HELD} AS file_bytes
