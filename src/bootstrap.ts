@@ -1,6 +1,8 @@
 import { Logger as NestLogger, PipeTransform, RequestMethod } from '@nestjs/common';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { renderError } from './common/errors/all-exceptions.filter';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
@@ -10,7 +12,7 @@ import { DirectRoutes } from './common/http/direct-routes';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
-import { createLogger, logRequests, PinoLoggerService } from './common/logging/logger';
+import { createLogger, logRequest, logRequests, PinoLoggerService, unroutedPath } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { ApiAuthGuard } from './auth/auth.guard';
@@ -34,6 +36,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     headers: API_SECURITY_HEADERS,
     logger,
   });
+  const pageHeaders = pageSecurityHeaders();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -41,6 +44,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     genReqId: requestId,
     return503OnClosing: true,
     serverFactory: direct.serverFactory(),
+    frameworkErrors: answerUnroutable(pageHeaders, logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
@@ -50,7 +54,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
   const validation = createValidationPipe();
-  bootstrap(app, { logger, flush, validation, direct });
+  bootstrap(app, { logger, flush, validation, direct, pageHeaders });
   const fastify = app.getHttpAdapter().getInstance();
   const limiter = app.get(RateLimiter);
   const clientInfo = app.get(ClientInfoPipe);
@@ -81,9 +85,37 @@ interface Plumbing {
   flush: () => void;
   validation: PipeTransform;
   direct: DirectRoutes;
+  pageHeaders: Record<string, string>;
 }
 
-function bootstrap(app: NestFastifyApplication, { logger, flush, validation, direct }: Plumbing): void {
+/**
+ * Fastify answers a URL it cannot route (an escape that does not decode, a parameter longer than
+ * MAX_PARAM_LENGTH) ahead of every hook, in a shape of its own that repeats the path; here it
+ * gets the contract's error body and the headers of every other answer.
+ */
+function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const started = performance.now();
+    const rendered = renderError(error, request.id);
+    const headers = request.url.startsWith(`/${API_PREFIX}/`) ? API_SECURITY_HEADERS : pageHeaders;
+    reply.raw.once('close', () =>
+      logRequest(logger, {
+        id: request.id,
+        method: request.method,
+        path: unroutedPath(request.url),
+        status: rendered.status,
+        ms: performance.now() - started,
+      }),
+    );
+    void reply
+      .status(rendered.status)
+      .headers({ ...headers, ...rendered.headers, 'x-request-id': request.id })
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(rendered.body));
+  };
+}
+
+function bootstrap(app: NestFastifyApplication, { logger, flush, validation, direct, pageHeaders }: Plumbing): void {
   const fastify = app.getHttpAdapter().getInstance();
   logRequests(fastify, logger);
   // Flushed as the app closes, so the last lines reach stdout before the process exits.
@@ -109,7 +141,6 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   // JSON, and multipart for file secrets; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   // The API's own set on its answers, helmet's on the pages (docs, share page, health checks).
-  const pageHeaders = pageSecurityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(isApiRequest(request) ? API_SECURITY_HEADERS : pageHeaders).header('x-request-id', request.id);
     done();

@@ -196,9 +196,16 @@ describe('requests the direct routes leave to Fastify', () => {
     expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
-  it("a token longer than Fastify's parameters may be gets Fastify's 414", async () => {
-    const res = await send(t.baseUrl, `/api/v1/links/${'A'.repeat(101)}/reveal`, '{}', {});
-    expect(res.status).toBe(414);
+  it.each([
+    ["a token longer than Fastify's parameters may be", `/api/v1/links/${'A'.repeat(101)}/reveal`, 414, 'The request URL is too long.'],
+    ['a path that does not decode', '/api/v1/links/%zz/reveal', 400, 'The request URL could not be decoded.'],
+  ])("%s gets Fastify's status in the contract's shape, with the API headers", async (_case, path, status, message) => {
+    const res = await send(t.baseUrl, path, '{}', {});
+    expect(res).toMatchObject({ status, body: { message } });
+    expect(res.headers).toMatchObject({
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-request-id': '<varies>',
+    });
     expect(served).not.toHaveBeenCalled();
   });
 });

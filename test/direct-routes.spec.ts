@@ -1,4 +1,4 @@
-import { Body, CanActivate, Controller, Header, HttpCode, Injectable, Param, PipeTransform, Post, UseGuards } from '@nestjs/common';
+import { Body, CanActivate, Controller, Header, HttpCode, Injectable, Param, PipeTransform, Post, Query, UseGuards } from '@nestjs/common';
 import { request as httpRequest, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -38,6 +38,11 @@ class ThingsController {
   piped(@Param('id', Upper) id: string, @Body() body: ThingDto) {
     return { id, body };
   }
+
+  @Post('queried/:id')
+  queried(@Param('id') id: string, @Query('q') q: string) {
+    return { id, q };
+  }
 }
 
 const services: DirectRouteServices = {
@@ -57,7 +62,7 @@ const services: DirectRouteServices = {
 const route = (
   action: keyof ThingsController,
   answer: DirectRoute['answer'] = () => Promise.resolve({}),
-  params: DirectRoute['params'] = [],
+  params: DirectRoute['params'] = [[]],
 ) => ({
   controller: ThingsController,
   action,
@@ -83,14 +88,26 @@ describe('DirectRoutes at start-up', () => {
   it.each([
     ['a guard of its own', 'guarded', [], /@UseGuards/],
     ['a header of its own', 'headed', [], /@Header/],
-    ['a parameter pipe it was not told of', 'piped', [], /parameter pipe Upper/],
+    ['a parameter pipe it was not told of', 'piped', [[], []], /parameter 0 with pipes \[Upper\]/],
+    ['a parameter it does not supply', 'queried', [[]], /2 decorated parameters where the route supplies 1/],
   ] as const)('refuses an action with %s', (_case, action, params, message) => {
-    expect(() => newDirect().bind([route(action, undefined, [...params])], services)).toThrow(message);
+    expect(() =>
+      newDirect().bind(
+        [
+          route(
+            action,
+            undefined,
+            params.map((pipes) => [...pipes]),
+          ),
+        ],
+        services,
+      ),
+    ).toThrow(message);
   });
 
-  it('takes an action whose parameter pipes the route stands for, once', () => {
+  it('takes an action whose parameters the route stands for, once', () => {
     const direct = newDirect();
-    direct.bind([route('piped', undefined, [Upper])], services);
+    direct.bind([route('piped', undefined, [[Upper], []])], services);
     expect(() => direct.bind([route('plain')], services)).toThrow(/already bound/);
   });
 });
@@ -123,45 +140,50 @@ describe('DirectRoutes over HTTP', () => {
     await new Promise((resolve) => quiet.close(resolve));
   });
 
+  /** POSTs `{}` and reads the answer; by then the server has closed the response, so its log line is written. */
   const post = (path: string, to = server) =>
     new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
       const url = `http://127.0.0.1:${(to.address() as AddressInfo).port}${path}`;
       const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 } }, (res) => {
         let body = '';
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        res.on('end', () => setImmediate(() => resolve({ status: res.statusCode!, headers: res.headers, body })));
       });
       req.on('error', reject);
       req.end('{}');
     });
 
+  const loggedLines = () => logged.map((line) => JSON.parse(line) as { req: { url: string }; res: { status: number } });
+
   it('answers its route with the controller status and the API headers, and logs it with its pattern', async () => {
     logged.length = 0;
     const res = await post('/api/v1/things.json/abc');
     expect(res).toMatchObject({ status: 200, body: '{"id":"abc"}', headers: { 'x-api': '1' } });
-    expect(logged.map((line) => JSON.parse(line) as { req: { url: string }; res: { status: number } })).toMatchObject([
-      { req: { url: '/api/v1/things.json/:id' }, res: { status: 200 } },
-    ]);
+    expect(loggedLines()).toMatchObject([{ req: { url: '/api/v1/things.json/:id' }, res: { status: 200 } }]);
   });
 
   it('writes no access log line under LOG_LEVEL=warn', async () => {
     logged.length = 0;
     expect((await post('/api/v1/things.json/abc', quiet)).status).toBe(200);
-    expect(logged).toEqual([]);
+    expect((await post('/api/v1/things.json/abc')).status).toBe(200);
+    expect(loggedLines()).toHaveLength(1);
   });
 
   it('matches the path literally: a dot in it is no wildcard', async () => {
     expect((await post('/api/v1/thingsXjson/abc')).body).toBe('fastify');
   });
 
-  it('leaves a parameter over maxParamLength to Fastify', async () => {
+  it('takes a parameter of maxParamLength and leaves a longer one to Fastify', async () => {
+    expect((await post(`/api/v1/things.json/${'a'.repeat(10)}`)).body).toBe(`{"id":"${'a'.repeat(10)}"}`);
     expect((await post(`/api/v1/things.json/${'a'.repeat(11)}`)).body).toBe('fastify');
   });
 
-  it('answers a failure outside its error handling with a 500 in the contract format, and closes', async () => {
+  it('answers an answer that will not serialise with a 500 in the contract format, logged as one, and closes', async () => {
+    logged.length = 0;
     const res = await post('/api/v1/things.json/big');
     expect(res.status).toBe(500);
     expect(JSON.parse(res.body)).toEqual({ message: expect.any(String) });
     expect(res.headers).toMatchObject({ connection: 'close', 'x-api': '1' });
+    expect(loggedLines()).toMatchObject([{ res: { status: 500 } }]);
   });
 });

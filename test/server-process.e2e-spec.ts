@@ -38,6 +38,9 @@ describe('the server process', () => {
     const unknownToken = `unknown-${randomBytes(16).toString('hex')}`;
     expect((await fetch(`${server.baseUrl}/api/v1/links/${unknownToken}`)).status).toBe(404);
     await fetch(`${server.baseUrl}/s/${unknownToken}`);
+    // Too long for a route parameter: Fastify refuses it before any route or hook.
+    const longToken = `long-${randomBytes(64).toString('hex')}`;
+    expect((await fetch(`${server.baseUrl}/api/v1/links/${longToken}`)).status).toBe(414);
     await fetch(`${server.baseUrl}/api/v1/account`, { headers: { authorization: `Bearer ${unknownToken}` } });
     // Log lines leave in batches; the last request's line means all of them are out.
     expect(await eventually(() => server.output().includes('"url":"/api/v1/account"'), 5)).toBe(true);
@@ -50,7 +53,19 @@ describe('the server process', () => {
       .filter((entry) => entry.req);
     expect(requestLines.length).toBeGreaterThanOrEqual(5);
     expect(requestLines.map((entry) => entry.req.url)).toContain('/api/v1/links/[redacted]/reveal');
-    for (const leak of [user.password, pat, content, secret.token, unknownToken, 'passcode-in-logs?', 'wrong-passcode-in-logs?']) {
+    expect(requestLines).toContainEqual(
+      expect.objectContaining({ req: expect.objectContaining({ url: '/api/v1/links/[redacted]' }), res: { status: 414 } }),
+    );
+    for (const leak of [
+      user.password,
+      pat,
+      content,
+      secret.token,
+      unknownToken,
+      longToken,
+      'passcode-in-logs?',
+      'wrong-passcode-in-logs?',
+    ]) {
       expect(output).not.toContain(leak);
     }
   });

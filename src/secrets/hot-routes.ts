@@ -18,14 +18,16 @@ export function hotRoutes(secrets: SecretsController, links: LinksController): D
       controller: SecretsController,
       action: 'create',
       body: CreateSecretDto,
-      params: [JsonUnlessMultipart, ClientInfoPipe],
+      // @Auth(), @CreateSecretBody(), @Client()
+      params: [[], [JsonUnlessMultipart], [ClientInfoPipe]],
       answer: (request, body, client) => secrets.create(request.user as AuthContext, body as CreateSecretDto, client as ClientInfo),
     },
     {
       controller: LinksController,
       action: 'reveal',
       body: RevealDto,
-      params: [ClientInfoPipe],
+      // @Param('token'), @Body(), @Client()
+      params: [[], [], [ClientInfoPipe]],
       answer: (request, body, client) => links.reveal(request.params.token, body as RevealDto, client as ClientInfo),
     },
   ];

@@ -10,10 +10,16 @@ interface RenderedError {
   headers: Record<string, string>;
 }
 
-/** Fastify's own errors (body parsing, size, content type) carry a statusCode and an FST_ code. */
-function fromFrameworkStatus(status: number): RenderedError {
+/** Fastify's errors about the URL rather than the body: it could not route the request. */
+const URL_ERRORS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The request URL could not be decoded.',
+  FST_ERR_MAX_PARAM_LENGTH: 'The request URL is too long.',
+};
+
+/** Fastify's own errors (URL, body parsing, size, content type) carry a statusCode and an FST_ code. */
+function fromFrameworkStatus(status: number, message?: string): RenderedError {
   const known = STATUS_MESSAGES[status] ? status : status >= 500 ? 500 : 400;
-  return { status: known, body: { message: STATUS_MESSAGES[known] }, headers: {} };
+  return { status: known, body: { message: message ?? STATUS_MESSAGES[known] }, headers: {} };
 }
 
 const logger = new Logger('Exceptions');
@@ -40,7 +46,7 @@ export function renderError(error: unknown, requestId: string): RenderedError {
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   const code = (error as { code?: unknown })?.code;
   if (typeof statusCode === 'number' && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
-    return fromFrameworkStatus(statusCode);
+    return fromFrameworkStatus(statusCode, URL_ERRORS[code]);
   }
   log('error', error instanceof Error ? (error.stack ?? error.message) : 'Non-error thrown');
   return { status: 500, body: { message: STATUS_MESSAGES[500] }, headers: {} };

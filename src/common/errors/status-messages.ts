@@ -8,6 +8,7 @@ export const STATUS_MESSAGES: Record<number, string> = {
   406: 'Not acceptable.',
   410: 'Gone.',
   413: 'The request body is too large.',
+  414: 'The request URL is too long.',
   415: 'Unsupported content type.',
   422: 'The given data was invalid.',
   429: 'Too Many Attempts.',

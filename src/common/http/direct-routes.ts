@@ -79,8 +79,11 @@ export interface DirectRoute {
   action: string;
   /** The DTO the global pipe validates the JSON body as. */
   body: Type;
-  /** The pipes on the action's parameters, whose work `answer` and `body` stand for. */
-  params: Type<PipeTransform>[];
+  /**
+   * The action's parameters in order, each as the pipes Nest runs on it (none for a plain one):
+   * what `answer` and `body` stand for. An action whose parameters differ is refused at start-up.
+   */
+  params: Type<PipeTransform>[][];
   answer: (request: DirectRequest, body: unknown, client: unknown) => Promise<unknown>;
 }
 
@@ -192,7 +195,7 @@ export class DirectRoutes {
       const match = route.pattern.exec(raw.url!);
       if (!match) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]));
-      this.serve(route, this.services, raw, res, params).catch((error: unknown) => this.fail(raw, res, error));
+      this.serve(route, this.services, raw, res, params).catch((error: unknown) => this.fail(res, error, requestId(raw)));
       return true;
     }
     return false;
@@ -236,21 +239,27 @@ export class DirectRoutes {
       ...Object.entries(ENHANCERS).filter(([key]) => Reflect.getMetadata(key, route.controller) || Reflect.getMetadata(key, handler)),
       ...Object.entries(RESPONSE_SHAPERS).filter(([key]) => Reflect.getMetadata(key, handler) !== undefined),
     ].map(([, decorator]) => decorator);
-    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, route.controller, route.action) ?? {}) as Record<string, { pipes?: unknown[] }>;
-    const pipes = Object.values(args).flatMap((arg) => arg.pipes ?? []);
-    unrun.push(
-      ...pipes
-        .filter((pipe) => !route.params.includes(pipe as Type<PipeTransform>))
-        .map((pipe) => `a parameter pipe ${(pipe as Type).name}`),
-    );
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, route.controller, route.action) ?? {}) as Record<
+      string,
+      { index: number; pipes?: unknown[] }
+    >;
+    const declared = Object.values(args);
+    if (declared.length !== route.params.length || (handler as (...args: unknown[]) => unknown).length !== route.params.length) {
+      unrun.push(`${declared.length} decorated parameters where the route supplies ${route.params.length}`);
+    }
+    for (const { index, pipes = [] } of declared) {
+      const expected = route.params[index] ?? [];
+      const differ = pipes.length !== expected.length || pipes.some((pipe, i) => pipe !== expected[i]);
+      if (differ) unrun.push(`parameter ${index} with pipes [${pipes.map(pipeName).join(', ')}]`);
+    }
     if (unrun.length) throw new Error(`${name} cannot be answered ahead of Fastify: it has ${unrun.join(', ')}`);
   }
 
-  /** A failure outside serve's own handling: a 500 if nothing was sent yet, else the connection is cut. */
-  private fail(raw: IncomingMessage, res: ServerResponse, error: unknown): void {
-    const id = requestId(raw);
+  /** A failure after the answer was made (it would not serialise, say): a 500 if nothing was sent yet, else the connection is cut. */
+  private fail(res: ServerResponse, error: unknown, id: string): void {
     const json = JSON.stringify(renderError(error, id).body);
     if (res.headersSent) return void res.destroy();
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(500, {
       ...this.options.headers,
       'x-request-id': id,
@@ -294,13 +303,23 @@ export class DirectRoutes {
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
       payload = rendered.body;
     }
-    res.once('finish', () =>
+    // 'close' rather than 'finish', so a download cut midway is logged too.
+    res.once('close', () =>
       logRequest(this.options.logger, { id: request.id, method: 'POST', path: route.logged, status, ms: performance.now() - started }),
     );
     const headers: OutgoingHttpHeaders = { ...this.options.headers, 'x-request-id': request.id, ...reply.headers };
     // While the app closes, keep-alive clients are told to go, as Fastify's answers tell them.
     if (!this.open || unreadable) headers.connection = 'close';
-    if (payload instanceof StreamableFile) return this.stream(res, status, headers, payload, request.id);
+    try {
+      if (payload instanceof StreamableFile) status = await this.stream(res, status, headers, payload, request.id);
+      else this.sendJson(res, status, headers, payload);
+    } catch (error) {
+      status = 500;
+      this.fail(res, error, request.id);
+    }
+  }
+
+  private sendJson(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, payload: unknown): void {
     const json = JSON.stringify(payload);
     res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
     res.end(json);
@@ -321,28 +340,37 @@ export class DirectRoutes {
   /**
    * A file's bytes, with the headers Nest's adapter gives a StreamableFile. The headers go out
    * with the first byte, so a stream that fails before it still gets the error's answer; one
-   * that fails midway cuts the connection.
+   * that fails midway cuts the connection. Answers the status it sent.
    */
-  private async stream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: StreamableFile, id: string) {
+  private async stream(
+    res: ServerResponse,
+    status: number,
+    headers: OutgoingHttpHeaders,
+    file: StreamableFile,
+    id: string,
+  ): Promise<number> {
     const { type, disposition, length } = file.getHeaders();
     if (type !== undefined) headers['content-type'] = type;
     if (disposition !== undefined) headers['content-disposition'] = disposition as string;
     if (length !== undefined) headers['content-length'] = length;
     res.statusCode = status;
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value!);
-    await pipeline(file.getStream(), res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
+    try {
+      await pipeline(file.getStream(), res);
+      return status;
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return status;
+      }
       const rendered = renderError(error, id);
-      const json = JSON.stringify(rendered.body);
       res.removeHeader('content-disposition');
-      res.writeHead(rendered.status, {
-        ...rendered.headers,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(json),
-      });
-      res.end(json);
-    });
+      this.sendJson(res, rendered.status, rendered.headers, rendered.body);
+      return rendered.status;
+    }
   }
 }
+
+const pipeName = (pipe: unknown) => (typeof pipe === 'function' ? pipe.name : (pipe as object).constructor.name);
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

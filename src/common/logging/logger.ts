@@ -20,8 +20,12 @@ function decoded(path: string): string {
  */
 export function loggedPath(request: FastifyRequest): string {
   const route = request.routeOptions.url;
-  if (route) return route.replace(':token', '[redacted]');
-  return decoded(request.url.split('?')[0]).replace(CAPABILITY_PATHS, '$1[redacted]');
+  return route ? route.replace(':token', '[redacted]') : unroutedPath(request.url);
+}
+
+/** The path of a request no route took, as a log may show it. */
+export function unroutedPath(url: string): string {
+  return decoded(url.split('?')[0]).replace(CAPABILITY_PATHS, '$1[redacted]');
 }
 
 /**
