@@ -1,13 +1,13 @@
 import { Logger as NestLogger, PipeTransform, RequestMethod } from '@nestjs/common';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { renderError } from './common/errors/all-exceptions.filter';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { API_PREFIX, isApiRequest } from './common/http/api-paths';
+import { renderError } from './common/errors/all-exceptions.filter';
+import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { DirectRoutes } from './common/http/direct-routes';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
@@ -97,7 +97,8 @@ function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
     const rendered = renderError(error, request.id);
-    const headers = request.url.startsWith(`/${API_PREFIX}/`) ? API_SECURITY_HEADERS : pageHeaders;
+    // No route matched, so the path as sent is all there is to go by.
+    const headers = isApiPath(request.url) ? API_SECURITY_HEADERS : pageHeaders;
     reply.raw.once('close', () =>
       logRequest(logger, {
         id: request.id,

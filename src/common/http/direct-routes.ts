@@ -257,16 +257,10 @@ export class DirectRoutes {
 
   /** A failure after the answer was made (it would not serialise, say): a 500 if nothing was sent yet, else the connection is cut. */
   private fail(res: ServerResponse, error: unknown, id: string): void {
-    const json = JSON.stringify(renderError(error, id).body);
+    const { body } = renderError(error, id);
     if (res.headersSent) return void res.destroy();
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    res.writeHead(500, {
-      ...this.options.headers,
-      'x-request-id': id,
-      connection: 'close',
-      'content-type': 'application/json; charset=utf-8',
-    });
-    res.end(json);
+    this.sendJson(res, 500, { ...this.options.headers, 'x-request-id': id, connection: 'close' }, body);
   }
 
   private async serve(
