@@ -6,7 +6,7 @@ import { dumpDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { newMember, newTeamOn } from './support/teams';
+import { newMember, newTeamOn, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { ReceivedWebhook, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -291,6 +291,33 @@ describe('webhooks', () => {
       const free = await newTeam(t.baseUrl);
       const res = await api().post('/api/v1/team/webhooks').set(bearer(free.pat)).send({ url: receiver.url }).expect(403);
       expect(res.body).toMatchObject({ code: 'plan_limit' });
+    });
+
+    it('go quiet, with the secret’s own webhook_url, while the team is on a plan without webhooks, and resume when it is back', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const endpoint = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: endpointReceiver.url }).expect(201);
+      const secret = await newSecret(t.baseUrl, { expire_value: 3, webhook_url: receiver.url }, team.pat);
+      const deliveriesOfTeam = async (secretId: string) =>
+        (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data as {
+          url: string;
+        }[];
+
+      await setPlan(t.dataSource, team.owner.teamId, 'free');
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const deleted = await newSecret(t.baseUrl, {}, team.pat);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
+      expect(await deliveriesOfTeam(secret.id)).toEqual([]);
+      expect(await deliveriesOfTeam(deleted.id)).toEqual([]);
+      // The endpoint is kept for when the team comes back.
+      const kept = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
+      expect(kept.body.data.map((e: { id: string }) => e.id)).toEqual([endpoint.body.data.id]);
+
+      await setPlan(t.dataSource, team.owner.teamId, 'pro');
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect((await waitFor(secret.id, 1))[0].json).toMatchObject({ type: 'secret.viewed', data: { views_remaining: 1 } });
+      expect(await eventually(() => endpointReceiver.received.some((hook) => hook.json.data?.secret_id === secret.id), 10)).toBe(true);
+      expect((await deliveriesOfTeam(secret.id)).map((d) => d.url).sort()).toEqual([endpointReceiver.url, receiver.url].sort());
+      await api().delete(`/api/v1/team/webhooks/${endpoint.body.data.id}`).set(bearer(team.pat)).expect(204);
     });
 
     it('are for admins: a member gets 403', async () => {

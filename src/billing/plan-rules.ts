@@ -1,11 +1,11 @@
 import { ApiError } from '../common/errors/api-error';
-import { Plan, PLAN_NAMES, PlanFeature, PLANS, TokenRates } from './plans';
+import { Plan, PLAN_NAMES, PlanFeature, PLANS, plansWith, TokenRates } from './plans';
 
 const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
 
 /** The cheapest plan that has a feature, for the message that says where to find it. */
 function cheapestPlanWith(feature: PlanFeature): string {
-  return PLAN_NAMES.find((name) => PLANS[name].features[feature]) ?? 'enterprise';
+  return plansWith(feature)[0] ?? 'enterprise';
 }
 
 /** 403 `plan_limit` for a feature the plan lacks. */

@@ -63,3 +63,8 @@ export const PLANS: Record<PlanName, Plan> = {
     rates: { perMinute: 10_000, teamPerMinute: 50_000 },
   },
 };
+
+/** The plans that include `feature`, cheapest first. */
+export function plansWith(feature: PlanFeature): PlanName[] {
+  return PLAN_NAMES.filter((name) => PLANS[name].features[feature]);
+}

@@ -1,3 +1,14 @@
+import { plansWith } from '../billing/plans';
+
+/**
+ * Whether the event's team (`e.team_id`) is on a plan with webhooks. A team that leaves such a
+ * plan stops receiving (nothing is recorded for it), and starts again if it comes back; its
+ * endpoints stay. Plan names are constants, never input.
+ */
+const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = e.team_id AND tm.plan IN (${plansWith('webhooks')
+  .map((name) => `'${name}'`)
+  .join(', ')}))`;
+
 /**
  * The webhook events of a statement that changes secrets, as CTEs of that same statement, so a
  * change that commits has its deliveries recorded and one that rolls back has none (the
@@ -5,7 +16,9 @@
  * `views_remaining`, `webhook_url` and whatever `types` reads); `types` is an SQL `text[]`
  * expression over its row alias `src` naming the events; `viewerCountry` a parameter reference or
  * NULL. One event goes to the secret's own `webhook_url` and to each team endpoint that takes its
- * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks.
+ * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks,
+ * nor does a team whose plan lacks them (checked only where there is a receiver, so a secret
+ * nobody listens to costs no lookup).
  * Adds the CTEs `webhook_events` and `webhook_outbox` (the ids of the deliveries written).
  * Every piece is a constant or a parameter reference: nothing from a request is spliced in.
  */
@@ -20,8 +33,8 @@ export function webhookOutboxCte(source: string, types: string, viewerCountry: `
     INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, endpoint_id, type, url, data, next_attempt_at)
     SELECT gen_random_uuid(), e.event_id, e.team_id, e.secret_id, d.endpoint_id, e.type, d.url, e.data, now()
       FROM webhook_events e CROSS JOIN LATERAL (
-        SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL
+        SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL AND ${ON_WEBHOOK_PLAN}
         UNION ALL
-        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events)) d
+        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events) AND ${ON_WEBHOOK_PLAN}) d
     RETURNING id)`;
 }
