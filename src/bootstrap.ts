@@ -3,12 +3,13 @@ import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { DirectRoutes } from './common/http/direct-routes';
+import { refuseUnreadMultipart } from './common/http/multipart';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
@@ -50,12 +51,19 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     logger: new PinoLoggerService(logger),
     // Stripe signs the exact bytes it sent.
     rawBody: true,
+    // Nest's defaults would also take form-encoded bodies; the API reads JSON (and multipart where a route says so).
+    bodyParser: false,
   });
+  const fastify = app.getHttpAdapter().getInstance();
+  const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) =>
+    jsonParser(request, body.toString('utf8'), done),
+  );
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
+  refuseUnreadMultipart(fastify);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
-  const fastify = app.getHttpAdapter().getInstance();
   const limiter = app.get(RateLimiter);
   const clientInfo = app.get(ClientInfoPipe);
   direct.bind(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
@@ -63,10 +71,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     validation,
     client: (request) => clientInfo.transform(request),
     settle: (request, reply) => limiter.settle(request as never, reply as never),
-    jsonParser: fastify.getDefaultJsonParser(
-      fastify.initialConfig.onProtoPoisoning!,
-      fastify.initialConfig.onConstructorPoisoning!,
-    ) as never,
+    jsonParser: jsonParser as never,
   });
   if (config.trustProxy === true) {
     new NestLogger('Config').warn(
@@ -139,7 +144,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
     if (!limiter.unsettled(request)) return done();
     limiter.settle(request, reply).then(() => done(), done);
   });
-  // JSON, and multipart for file secrets; anything else is a 415.
+  // JSON, and multipart where a route takes it; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   // The API's own set on its answers, helmet's on the pages (docs, share page, health checks).
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -335,4 +335,33 @@ describe('validation of hostile input', () => {
       });
     });
   });
+
+  describe('bodies that are not JSON', () => {
+    const unsupported = (res: Response) => {
+      expect(res.status).toBe(415);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    };
+
+    it('answers a form-encoded body with 415 on every route, spending and writing nothing', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'letmein1' }, pat);
+      const [teams, secrets] = [await count('teams'), await count('secrets')];
+      unsupported(await api().post(`/api/v1/links/${secret.token}/reveal`).type('form').send('passcode=letmein1'));
+      unsupported(await api().post('/api/v1/teams').set(bearer(pat)).type('form').send('name=Formed'));
+      unsupported(await api().post('/api/v1/secrets').set(bearer(pat)).type('form').send('content=x&expire_mode=views&expire_value=1'));
+      expect([await count('teams'), await count('secrets')]).toEqual([teams, secrets]);
+      expect((await t.dataSource.query('SELECT views_count, failed_attempts FROM secrets WHERE id = $1', [secret.id]))[0]).toEqual({
+        views_count: 0,
+        failed_attempts: 0,
+      });
+    });
+
+    it('answers a multipart body with 415 where the route does not read one, instead of taking it for no body', async () => {
+      const secret = await newSecret(t.baseUrl, { label: 'kept', passcode: 'letmein1' }, pat);
+      unsupported(await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).field('label', 'changed'));
+      unsupported(await api().post(`/api/v1/links/${secret.token}/reveal`).field('passcode', 'letmein1'));
+      unsupported(await api().post('/api/v1/teams').set(bearer(pat)).field('name', 'Formed'));
+      const row = (await t.dataSource.query('SELECT label, views_count, failed_attempts FROM secrets WHERE id = $1', [secret.id]))[0];
+      expect(row).toEqual({ label: 'kept', views_count: 0, failed_attempts: 0 });
+    });
+  });
 });

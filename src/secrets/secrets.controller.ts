@@ -13,6 +13,7 @@ import { UpdateSecretDto } from './dto/update-secret.dto';
 import { SecretResponse } from './secret.response';
 import { SecretsService } from './secrets.service';
 import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
+import { ReadsMultipart } from '../common/http/multipart';
 import { FileSecretsService } from './files/file-secrets.service';
 
 @ApiTags('secrets')
@@ -29,6 +30,7 @@ export class SecretsController {
    */
   @Post()
   @Authenticated({ ability: 'secrets:write', anonymous: true })
+  @ReadsMultipart()
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: CreateSecretDto })
   @ApiData(201, SecretResponse)
