@@ -244,6 +244,22 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    it('refuses a second file with a 422 on file, keeping nothing', async () => {
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const res = await t
+        .http()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .field('expire_mode', 'views')
+        .field('expire_value', '1')
+        .attach('file', Buffer.from('first'), 'a.txt')
+        .attach('file', Buffer.from('second'), 'b.txt');
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { file: ['Only one file may be sent.'] } });
+      expect(await strayParts()).toBe(0);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+    });
+
     it('answers 400 to a body the multipart parser cannot read', async () => {
       const noBoundary = await t
         .http()

@@ -35,9 +35,12 @@ export function fileContentType(part: MultipartFile): string {
 
 /**
  * The multipart parser's own failures (no boundary, a garbled or truncated body, a client gone
- * mid-file) are the request's fault: 400. Our errors and Fastify's (which carry a status) pass as they are.
+ * mid-file) are the request's fault: 400. A second file is a field error, like any part after the
+ * file (the parser stops at its `files: 1` limit with a 413 of its own). Our errors and Fastify's
+ * (which carry a status) pass as they are.
  */
 export function asRequestError(error: unknown): unknown {
+  if ((error as { code?: unknown })?.code === 'FST_FILES_LIMIT') return ApiError.field('file', 'Only one file may be sent.');
   if (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number') return error;
   return new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
 }
