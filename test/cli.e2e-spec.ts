@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oncelink, oncelinkOnTerminal } from './support/cli';
+import { oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
 import { newToken, newUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
@@ -218,11 +218,17 @@ describe('the oncelink command', () => {
     expect(ok.stdout.toString()).toBe('guarded');
   });
 
-  it('cannot decrypt without the key in the link', async () => {
+  it('cannot decrypt without the key in the link, and spends nothing on a key that was cut short', async () => {
     const url = (await oncelink(['send'], env, 'needs the key')).stdout.toString().trim();
     const keyless = await oncelink(['get', url.split('#')[0]], env);
     expect(keyless.code).toBe(1);
     expect(keyless.stderr).toContain('no key');
+    const cut = await oncelink(['get', url.slice(0, -10)], env);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toBe('oncelink: What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.\n');
+    const got = await oncelink(['get', url], env);
+    expect(got.code).toBe(0);
+    expect(got.stdout.toString()).toBe('needs the key');
   });
 
   it('lists and deletes the team’s secrets with a token', async () => {
@@ -242,6 +248,9 @@ describe('the oncelink command', () => {
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('oncelink send');
     for (const args of [
+      [],
+      ['get', 'not a url'],
+      ['get', `${t.baseUrl}/not/a/share/link`],
       ['send', '--views', '0'],
       ['send', '--views', '1', '--minutes', '5'],
       ['get'],
@@ -251,6 +260,30 @@ describe('the oncelink command', () => {
       const run = await oncelink(args, env, 'x');
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('stops quietly when its reader goes away (list | head)', async () => {
+    const withToken = { ...env, ONCELINK_TOKEN: await newToken(t.baseUrl, await newUser(t.baseUrl)) };
+    await oncelink(['send', '--label', 'one'], withToken, 'x');
+    expect(await oncelinkIntoClosedPipe(['list'], withToken)).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('says in one line that a server which does not answer as Oncelink does is not one', async () => {
+    const other = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    try {
+      for (const args of [['list'], ['get', `${origin}/s/abc#${Buffer.alloc(32).toString('base64url')}`]]) {
+        const run = await oncelink(args, { ONCELINK_URL: origin, ONCELINK_TOKEN: 'olk_test_x' });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(`oncelink: ${origin} did not answer as an Oncelink server does.\n`);
+      }
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
     }
   });
 

@@ -35,6 +35,8 @@ Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 `;
 
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };
+/** The client's own refusals that are the command line's fault. */
+const USAGE_CODES = new Set(['insecure_link', 'not_a_share_url']);
 
 class UsageError extends Error {}
 
@@ -141,10 +143,11 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   const [command, argument] = positionals;
-  if (values.help || !command) {
+  if (values.help) {
     process.stdout.write(HELP);
     return;
   }
+  if (!command) throw new UsageError('a command is needed: send, get, list or delete');
   const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
   const client = new OncelinkClient(process.env.ONCELINK_URL || 'http://127.0.0.1:3000', process.env.ONCELINK_TOKEN || undefined);
 
@@ -188,7 +191,15 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
+/** The reader went away (`oncelink list | head`): stop quietly, as a command killed by SIGPIPE would. */
+const readerGone = (error: unknown) => (error as { code?: string })?.code === 'EPIPE';
+process.stdout.on('error', (error) => {
+  if (!readerGone(error)) throw error;
+  process.exit(0);
+});
+
 run(process.argv.slice(2)).catch((error: unknown) => {
+  if (readerGone(error)) process.exit(0);
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`oncelink: ${(error as Error).message} (see oncelink --help)\n`);
     process.exit(2);
@@ -196,7 +207,7 @@ run(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof Interrupted) process.exit(130);
   if (error instanceof OncelinkError) {
     process.stderr.write(`oncelink: ${printable(error.message)}\n`);
-    process.exit(error.code === 'insecure_link' ? 2 : (EXIT_BY_STATUS[error.status] ?? 1));
+    process.exit(USAGE_CODES.has(error.code ?? '') ? 2 : (EXIT_BY_STATUS[error.status] ?? 1));
   }
   process.stderr.write(`oncelink: ${printable((error as Error).message ?? String(error))}\n`);
   process.exit(1);

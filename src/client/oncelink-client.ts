@@ -8,7 +8,7 @@ import type { Paginated } from '../common/http/pagination';
 import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '../crypto/file-stream';
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
-import { decodeKey, encodeKey, newKey, open, seal } from './link-crypto';
+import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
 
 export interface SendOptions {
   views?: number;
@@ -99,15 +99,18 @@ export class OncelinkClient {
 
   /**
    * Looks the link up (which spends nothing) to learn what it holds, then reveals it. A link
-   * that needs a key and has none is refused before the view is spent.
+   * that needs a key and has none, or has something that cannot be one, is refused before the
+   * view is spent.
    */
   async get(url: string, passcode?: string): Promise<Revealed> {
     const { origin, token, key } = parseShareUrl(url);
     if (origin !== this.origin()) assertSafeLinkOrigin(url);
     const path = `/api/v1/links/${encodeURIComponent(token)}`;
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, undefined, origin);
-    if ((link.kind === 'encrypted' || link.file?.encryption === 'client') && !key) {
-      throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
+    if (link.kind === 'encrypted' || link.file?.encryption === 'client') {
+      if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
+      if (!isKey(key))
+        throw new OncelinkError(0, 'What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.');
     }
     const body = passcode === undefined ? {} : { passcode };
     if (!link.file) {
@@ -162,10 +165,15 @@ interface Body {
 
 const jsonBody = (body: unknown): Body => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
+/** A successful answer's JSON; one without the contract's `data` is not from an Oncelink server. */
 async function parse<T>(response: Response): Promise<T> {
   if (!response.ok) throw await apiError(response);
   if (response.status === 204) return undefined as T;
-  return (await response.json().catch(() => ({}))) as T;
+  const payload = (await response.json().catch(() => undefined)) as { data?: unknown } | undefined;
+  if (typeof payload?.data !== 'object' || payload.data === null) {
+    throw new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does.`);
+  }
+  return payload as T;
 }
 
 async function apiError(response: Response): Promise<OncelinkError> {
@@ -266,15 +274,17 @@ function assertSafeLinkOrigin(url: string): void {
   );
 }
 
+const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).', 'not_a_share_url');
+
 /** `…/s/{token}#{key}` → its parts; the key never leaves this process. */
 export function parseShareUrl(url: string): { origin: string; token: string; key?: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).');
+    throw notAShareUrl();
   }
   const token = /\/s\/([^/]+)$/.exec(parsed.pathname)?.[1];
-  if (!token) throw new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).');
+  if (!token) throw notAShareUrl();
   return { origin: parsed.origin, token, key: parsed.hash ? parsed.hash.slice(1) : undefined };
 }
