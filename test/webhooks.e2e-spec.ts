@@ -341,6 +341,11 @@ describe('webhooks', () => {
       expect(Object.keys(res.body.errors)).toEqual([field]);
     });
 
+    it.each(['secret.viewed', null, 7])('says events must be an array when it is %j', async (events) => {
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url: 'http://127.0.0.1/', events }).expect(422);
+      expect(res.body.errors).toEqual({ events: ['The events field must be an array.'] });
+    });
+
     it('stop at ten per team, even when asked for in parallel', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const statuses = await Promise.all(
