@@ -404,6 +404,29 @@ describe('webhooks', () => {
       await api().get('/api/v1/team/webhook-secret').set(bearer(memberPat)).expect(403);
     });
 
+    it('refuses a field sent to rotate or retry, changing nothing, and takes {} or no body', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secretNow = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data.secret;
+      const before = await secretNow();
+      const refused = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).send({ grace_hours: 0 }).expect(422);
+      expect(refused.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { grace_hours: ['The grace hours field is not allowed.'] },
+      });
+      expect(await secretNow()).toBe(before);
+      await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).send({}).expect(200);
+
+      const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, team.pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const [delivery] = (await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data;
+      const retry = (body?: object) => {
+        const call = api().post(`/api/v1/webhook-deliveries/${delivery.id}/retry`).set(bearer(team.pat));
+        return body ? call.send(body) : call;
+      };
+      expect((await retry({ now: true }).expect(422)).body.errors).toEqual({ now: ['The now field is not allowed.'] });
+      await retry().expect(202);
+    });
+
     it('signs with both the new and the old secret for a day after a rotation, then with the new one only', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const old = (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data.secret;

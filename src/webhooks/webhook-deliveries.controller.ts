@@ -7,6 +7,7 @@ import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryResponse } from './webhook-delivery.response';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('webhooks')
 @Controller()
@@ -26,7 +27,7 @@ export class WebhookDeliveriesController {
   @HttpCode(202)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiMessage(202)
-  async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string) {
+  async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody) {
     await this.deliveries.retry(auth, id);
     return { message: 'Delivery queued.' };
   }

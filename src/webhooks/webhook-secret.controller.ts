@@ -7,6 +7,7 @@ import { ApiData } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { WebhookSecretResponse } from './webhook-secret.response';
 import { WebhookSecretsService } from './webhook-secrets.service';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('webhooks')
 @Controller('team/webhook-secret')
@@ -29,7 +30,7 @@ export class WebhookSecretController {
   @HttpCode(200)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(200, WebhookSecretResponse)
-  async rotate(@Auth() auth: TokenAuth, @Client() client: ClientInfo) {
+  async rotate(@Auth() auth: TokenAuth, @EmptyBody() _body: NoBody, @Client() client: ClientInfo) {
     const data = await this.secrets.rotate(auth.teamId);
     await this.audit.record(auth, client, 'webhook_secret.rotated', null);
     return { message: 'Webhook secret rotated.', data };
