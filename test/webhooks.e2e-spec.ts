@@ -359,6 +359,12 @@ describe('webhooks', () => {
       );
       expect(statuses.filter((status) => status === 201)).toHaveLength(10);
       expect(statuses.filter((status) => status === 422)).toHaveLength(4);
+      const eleventh = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: receiver.url }).expect(422);
+      expect(eleventh.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { url: ['A team may have at most 10 webhook endpoints.'] },
+        code: 'webhook_endpoint_limit',
+      });
     });
   });
 

@@ -47,7 +47,10 @@ export class WebhookEndpointsService {
       // Counted under a per-team lock, so parallel requests cannot pass the cap together.
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints:' || $1, 0))`, [auth.teamId]);
       if ((await manager.getRepository(WebhookEndpoint).countBy({ teamId: auth.teamId })) >= MAX_ENDPOINTS_PER_TEAM) {
-        throw new ApiError(422, `A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`, { code: 'webhook_endpoint_limit' });
+        throw new ApiError(422, 'The given data was invalid.', {
+          errors: { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
+          code: 'webhook_endpoint_limit',
+        });
       }
       const row = manager.getRepository(WebhookEndpoint).create({
         id: randomUUID(),
