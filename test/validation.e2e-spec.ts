@@ -270,6 +270,30 @@ describe('validation of hostile input', () => {
     },
   );
 
+  it('answers a body nested thousands deep with 422 naming the field, on routes with and without a token', async () => {
+    const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const before = await count('secrets');
+    for (const [path, token] of [
+      ['/api/v1/auth/register', undefined],
+      ['/api/v1/secrets', undefined],
+      ['/api/v1/secrets', pat],
+      [`/api/v1/links/${plainSecret.token}/reveal`, undefined],
+    ] as const) {
+      const call = api().post(path).set('content-type', 'application/json');
+      if (token) call.set(bearer(token));
+      const res = await call.send(`{"content":${deep(5000)}}`);
+      expect([path, res.status, res.body.errors]).toEqual([path, 422, { content: ['The content field is nested too deeply.'] }]);
+      const whole = await api().post(path).set('content-type', 'application/json').send(deep(5000));
+      expect([path, whole.status, whole.body.errors]).toEqual([path, 422, { body: ['The body must be a JSON object.'] }]);
+    }
+    expect(await count('secrets')).toBe(before);
+  });
+
+  it('says a body that is a JSON array is not an object', async () => {
+    const res = await api().post(`/api/v1/links/${plainSecret.token}/reveal`).send([]).expect(422);
+    expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { body: ['The body must be a JSON object.'] } });
+  });
+
   it('still lets label: null clear the label on PUT /api/v1/secrets/{id}', async () => {
     const secret = await newSecret(t.baseUrl, { label: 'to clear' }, pat);
     const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: null }).expect(200);

@@ -14,7 +14,8 @@ function collect(errors: ValidationError[], into: FieldErrors, parent = ''): Fie
     const field = parent ? `${parent}.${error.property}` : error.property;
     const messages = Object.entries(error.constraints ?? {}).map(([rule, message]) =>
       // class-validator's own wording for unknown fields names the property; ours names the rule.
-      rule === 'whitelistValidation' ? notAllowed(field) : message,
+      // Nest's for a body that is not an object (an array, a number) is its own, not the API's.
+      rule === 'whitelistValidation' ? notAllowed(field) : rule === 'isObject' ? `The ${field} must be a JSON object.` : message,
     );
     if (messages.length) into[field] = messages;
     if (error.children?.length) collect(error.children, into, field);
@@ -24,6 +25,26 @@ function collect(errors: ValidationError[], into: FieldErrors, parent = ''): Fie
 
 const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+
+/**
+ * No DTO nests deeper than a list of values, and Nest's pipe walks a value recursively: a body
+ * nested thousands deep would overflow the stack (a 500). Deeper than this is refused first.
+ */
+const MAX_DEPTH = 8;
+
+/** Whether `value` nests more than `depth` levels of objects or arrays; walks at most `depth` deep itself. */
+function nestsDeeperThan(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
+  if (depth === 0) return true;
+  return Object.values(value).some((item) => nestsDeeperThan(item, depth - 1));
+}
+
+/** The 422 for a value nested too deep: naming the fields that are, or the body itself when it is not an object. */
+function tooDeep(value: unknown, metadata: ArgumentMetadata): ApiError {
+  if (!isPlainRecord(value)) return ApiError.field(metadata.type, `The ${metadata.type} must be a JSON object.`);
+  const fields = Object.keys(value).filter((key) => nestsDeeperThan(value[key], MAX_DEPTH - 1));
+  return ApiError.validation(Object.fromEntries(fields.map((field) => [field, [`The ${humanize(field)} field is nested too deeply.`]])));
+}
 
 /**
  * `whitelist` alone misses fields named like members of Object.prototype (`constructor`,
@@ -43,6 +64,7 @@ class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (this.toValidate(metadata) && nestsDeeperThan(value, MAX_DEPTH)) throw tooDeep(value, metadata);
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
     const errors: FieldErrors = Object.fromEntries(unknown.map((key) => [key, [notAllowed(key)]]));
