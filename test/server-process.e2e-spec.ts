@@ -35,6 +35,10 @@ describe('the server process', () => {
     await fetch(`${server.baseUrl}/api/v1/%6Cinks/${secret.token}`);
     await fetch(`${server.baseUrl}/%73/${secret.token}`);
     await fetch(`${server.baseUrl}/api/v1/%6Cinks/${secret.token}/nothing-here`);
+    // Near misses no route takes: a doubled slash, another case, a double encoding.
+    for (const path of ['//api/v1/links/', '/api/v1//links/', '/s//', '/API/v1/links/', '/api/v1/link%2573/', '/S/']) {
+      expect((await fetch(`${server.baseUrl}${path}${secret.token}`)).status).toBe(404);
+    }
     const unknownToken = `unknown-${randomBytes(16).toString('hex')}`;
     expect((await fetch(`${server.baseUrl}/api/v1/links/${unknownToken}`)).status).toBe(404);
     await fetch(`${server.baseUrl}/s/${unknownToken}`);

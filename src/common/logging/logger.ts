@@ -2,8 +2,11 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { Logger } from 'pino';
 
-// Link tokens are capabilities and travel in paths; logs keep only the route's shape.
-const CAPABILITY_PATHS = /^(\/s\/|\/api\/v1\/links\/)[^/?#]+/;
+// Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
+// no route took, the segment after an `s` or `links` one (however the path around it is spelled:
+// `//s/`, `/API/v1//links/`) and any segment that could be a token are redacted.
+const CAPABILITY_SEGMENT = /^(s|links)$/i;
+const TOKEN_LIKE = /^[A-Za-z0-9_-]{16,}$/;
 
 function decoded(path: string): string {
   try {
@@ -25,7 +28,16 @@ export function loggedPath(request: FastifyRequest): string {
 
 /** The path of a request no route took, as a log may show it. */
 export function unroutedPath(url: string): string {
-  return decoded(url.split('?')[0]).replace(CAPABILITY_PATHS, '$1[redacted]');
+  let capability = false;
+  return decoded(url.split('?')[0])
+    .split('/')
+    .map((segment) => {
+      if (!segment) return segment;
+      const redacted = capability || TOKEN_LIKE.test(segment);
+      capability = CAPABILITY_SEGMENT.test(segment);
+      return redacted ? '[redacted]' : segment;
+    })
+    .join('/');
 }
 
 /**
