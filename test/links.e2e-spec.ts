@@ -105,6 +105,19 @@ describe('links', () => {
       expect(ok.body.data).toEqual({ kind: 'text', content: 'guarded' });
     });
 
+    it('spends no attempt on an empty passcode (a missing one) or one shorter than any passcode can be', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame' }, pat);
+      for (let i = 0; i < 6; i++) {
+        const empty = await reveal(t.baseUrl, secret.token, { passcode: '' }).expect(401);
+        expect(empty.body).toEqual({ message: 'This secret requires a passcode.', code: 'passcode_required', attempts_remaining: 5 });
+        const short = await reveal(t.baseUrl, secret.token, { passcode: 'ope' }).expect(401);
+        expect(short.body).toEqual({ message: 'The passcode is incorrect.', code: 'passcode_incorrect', attempts_remaining: 5 });
+      }
+      const [row] = await t.dataSource.query('SELECT failed_attempts, status FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ failed_attempts: 0, status: 'active' });
+      expect((await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(200)).body.data.content).toBe('guarded');
+    });
+
     it('burns the secret on the fifth wrong passcode', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 3 }, pat);
       const remaining: number[] = [];

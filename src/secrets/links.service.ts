@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
+import { minLength } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
@@ -7,6 +8,7 @@ import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DecryptionError, Keyring } from '../crypto/keyring';
+import { MIN_PASSCODE_LENGTH } from './dto/create-secret.dto';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
 import { presentLink } from './link.presenter';
@@ -89,14 +91,17 @@ export class LinksService {
   /**
    * Judges a guess only after reserving one of the five attempts, so parallel guesses cannot
    * outrun the count; the fifth wrong one burns the secret. Answers the attempts to give back
-   * (1: the guess was right).
+   * (1: the guess was right). An empty passcode is a missing one, and one shorter than any
+   * passcode can be is wrong without spending an attempt: a client that sends `""` by default
+   * must not burn the secret.
    */
   private async checkPasscode(secret: Secret, passcode: string | undefined, client: ClientInfo): Promise<number> {
-    if (passcode === undefined) {
-      throw new ApiError(401, 'This secret requires a passcode.', {
-        code: 'passcode_required',
-        attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - secret.failedAttempts),
-      });
+    const attemptsLeft = Math.max(0, MAX_PASSCODE_ATTEMPTS - secret.failedAttempts);
+    if (passcode === undefined || passcode === '') {
+      throw new ApiError(401, 'This secret requires a passcode.', { code: 'passcode_required', attempts_remaining: attemptsLeft });
+    }
+    if (!minLength(passcode, MIN_PASSCODE_LENGTH)) {
+      throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft });
     }
     const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);
     if (reserved === null) {

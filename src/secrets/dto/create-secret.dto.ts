@@ -10,6 +10,9 @@ import type { ExpireMode } from '../secret.entity';
 /** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */
 const MAX_EXPIRE_VALUE = 10080;
 
+/** API.md's shortest passcode; a shorter guess at reveal cannot be right. */
+export const MIN_PASSCODE_LENGTH = 4;
+
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
 
 export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
@@ -54,7 +57,7 @@ export class CreateSecretDto {
   iv?: string;
 
   /** 4 to 128 characters, hashed with argon2id; asked for before the secret is revealed. */
-  @OptionalText(128, 4)
+  @OptionalText(128, MIN_PASSCODE_LENGTH)
   passcode?: string;
 
   @OptionalText(100)
