@@ -78,6 +78,31 @@ describe('billing', () => {
       expect(await planOf(team.teamId)).toBe('free');
     });
 
+    it('acknowledges a correctly signed event it cannot read, changing nothing', async () => {
+      const team = await newUser(t.baseUrl);
+      const event = () => subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
+      const subscription = (fields: object) => ({ ...event(), data: { object: { ...event().data.object, ...fields } } });
+      const unreadable = [
+        { ...event(), created: undefined },
+        { ...event(), created: 'yesterday' },
+        { ...event(), id: undefined },
+        { ...event(), id: 'evt_'.padEnd(100_000, 'x') },
+        { ...event(), data: undefined },
+        { ...event(), data: { object: null } },
+        [],
+        'x',
+        subscription({ items: { data: 'x' } }),
+        subscription({ status: {} }),
+        subscription({ status: 'a'.repeat(33) }),
+        subscription({ metadata: 'team' }),
+      ];
+      for (const body of unreadable) {
+        const res = await send(body as object);
+        expect([body, res.status, res.body]).toEqual([body, 200, { received: true }]);
+      }
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
     it('refuses a missing signature and a body altered after signing', async () => {
       const team = await newUser(t.baseUrl);
       const event = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);

@@ -8,18 +8,12 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { systemActor } from '../audit/audit.service';
 import { BillingService } from './billing.service';
+import { readEvent, readSubscription, SubscriptionFields } from './stripe-event-reader';
 import type { PlanName } from './plans';
 
 const TOLERANCE_SECONDS = 300;
 const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
 const PAYING = ['active', 'trialing'];
-
-/** The fields of a Stripe subscription this service reads. */
-interface SubscriptionFields {
-  status: string;
-  metadata?: Record<string, string>;
-  items?: { data?: Array<{ price?: { id?: string } }> };
-}
 
 @Injectable()
 export class StripeWebhookService {
@@ -36,7 +30,11 @@ export class StripeWebhookService {
   async handle(rawBody: Buffer | undefined, signature: string | undefined): Promise<{ received: true }> {
     const secret = this.config.stripe.webhookSecret;
     if (!secret) throw new ApiError(503, 'Stripe billing is not configured.', { code: 'billing_not_configured' });
-    const event = this.verify(rawBody, signature, secret);
+    const event = readEvent(this.verify(rawBody, signature, secret));
+    if (!event) {
+      this.logger.warn('A signed Stripe event is not shaped as Stripe sends them; ignored');
+      return { received: true };
+    }
 
     await this.db.transaction(async (manager) => {
       const fresh: { id: string }[] = await manager.query(
@@ -45,10 +43,10 @@ export class StripeWebhookService {
       );
       // The first delivery of an event id is the only one that counts.
       if (!fresh.length || !SUBSCRIPTION_EVENTS.includes(event.type)) return;
-      const subscription = event.data.object as unknown as SubscriptionFields;
-      const teamId = subscription.metadata?.team_id;
-      if (!teamId || !isUUID(teamId)) {
-        this.logger.warn(`Stripe event ${event.id} names no team`);
+      const subscription = readSubscription(event.object);
+      const teamId = subscription?.teamId;
+      if (!subscription || !teamId || !isUUID(teamId)) {
+        this.logger.warn(`Stripe event ${event.id} names no team or no readable subscription`);
         return;
       }
       const plan = event.type === 'customer.subscription.deleted' ? 'free' : this.planOf(subscription);
@@ -79,7 +77,7 @@ export class StripeWebhookService {
   /** Paying subscriptions get the plan their price maps to; anything else is free. */
   private planOf(subscription: SubscriptionFields): PlanName {
     if (!PAYING.includes(subscription.status)) return 'free';
-    const prices = (subscription.items?.data ?? []).map((item) => item.price?.id);
+    const { prices } = subscription;
     if (this.config.stripe.priceEnterprise && prices.includes(this.config.stripe.priceEnterprise)) return 'enterprise';
     if (this.config.stripe.pricePro && prices.includes(this.config.stripe.pricePro)) return 'pro';
     return 'free';

@@ -1,0 +1,42 @@
+/**
+ * The parts of a verified Stripe event the webhook reads. Stripe always sends them so shaped; a
+ * correctly signed event that is not (a hand-made one, a test gone wrong) is acknowledged and
+ * ignored rather than failing halfway, and nothing longer than its column is stored.
+ */
+export interface StripeEventFields {
+  id: string;
+  type: string;
+  /** Unix seconds. */
+  created: number;
+  object: Record<string, unknown>;
+}
+
+export interface SubscriptionFields {
+  status: string;
+  teamId?: string;
+  /** The ids of the subscription's prices. */
+  prices: string[];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+
+export function readEvent(event: unknown): StripeEventFields | null {
+  if (!isRecord(event) || !isRecord(event.data) || !isRecord(event.data.object)) return null;
+  const { id, type, created } = event;
+  if (!text(id, 255) || !text(type, 100) || typeof created !== 'number' || !Number.isSafeInteger(created) || created <= 0) return null;
+  return { id, type, created, object: event.data.object };
+}
+
+export function readSubscription(object: Record<string, unknown>): SubscriptionFields | null {
+  const { status, metadata, items } = object;
+  if (!text(status, 32) || (metadata != null && !isRecord(metadata)) || (items != null && !isRecord(items))) return null;
+  const data = items?.data ?? [];
+  if (!Array.isArray(data)) return null;
+  const prices = data
+    .map((item: unknown) => (isRecord(item) && isRecord(item.price) ? item.price.id : undefined))
+    .filter((price): price is string => typeof price === 'string');
+  const teamId = metadata?.team_id;
+  return { status, teamId: typeof teamId === 'string' ? teamId : undefined, prices };
+}
