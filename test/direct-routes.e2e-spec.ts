@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
+import { connect } from 'node:net';
 import { DirectRoutes } from '../src/common/http/direct-routes';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newTeamOn } from './support/teams';
@@ -207,6 +208,34 @@ describe('requests the direct routes leave to Fastify', () => {
       'x-request-id': '<varies>',
     });
     expect(served).not.toHaveBeenCalled();
+  });
+});
+
+describe('requests Node cannot parse', () => {
+  const t = useTestApp();
+
+  /** Sends raw bytes and reads what comes back until the server closes the connection. */
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(t.baseUrl);
+      const socket = connect(Number(port), hostname, () => socket.end(request));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+
+  it.each([
+    ['headers over 16 KiB', `GET /api/v1/account HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a garbled request line', 'NOT HTTP AT ALL\r\n\r\n', 400],
+  ])("%s: the contract's body and the API headers", async (_case, request, status) => {
+    const answer = await raw(request);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+    expect(head).toContain("content-security-policy: default-src 'none'; frame-ancestors 'none'");
+    expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+    expect(head).toContain('connection: close');
+    expect(JSON.parse(body)).toEqual({ message: expect.any(String) });
   });
 });
 
