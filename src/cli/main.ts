@@ -193,9 +193,10 @@ async function run(argv: string[]): Promise<void> {
 
 /** The reader went away (`oncelink list | head`): stop quietly, as a command killed by SIGPIPE would. */
 const readerGone = (error: unknown) => (error as { code?: string })?.code === 'EPIPE';
-process.stdout.on('error', (error) => {
-  if (!readerGone(error)) throw error;
-  process.exit(0);
+process.stdout.on('error', (error: Error) => {
+  if (readerGone(error)) process.exit(0);
+  process.stderr.write(`oncelink: ${printable(error.message)}\n`);
+  process.exit(1);
 });
 
 run(process.argv.slice(2)).catch((error: unknown) => {

@@ -107,11 +107,7 @@ export class OncelinkClient {
     if (origin !== this.origin()) assertSafeLinkOrigin(url);
     const path = `/api/v1/links/${encodeURIComponent(token)}`;
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, undefined, origin);
-    if (link.kind === 'encrypted' || link.file?.encryption === 'client') {
-      if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
-      if (!isKey(key))
-        throw new OncelinkError(0, 'What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.');
-    }
+    if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
     const body = passcode === undefined ? {} : { passcode };
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, origin);
@@ -272,6 +268,12 @@ function assertSafeLinkOrigin(url: string): void {
     `Refusing ${protocol}//${host}: a link on another server than ONCELINK_URL is opened only over https (or http to this machine).`,
     'insecure_link',
   );
+}
+
+/** The fragment of a link whose secret is encrypted on the client: present, and shaped like a key. */
+function assertKey(key: string | undefined): asserts key is string {
+  if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
+  if (!isKey(key)) throw new OncelinkError(0, 'What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.');
 }
 
 const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).', 'not_a_share_url');
