@@ -85,6 +85,9 @@ describe('billing', () => {
       const unreadable = [
         { ...event(), created: undefined },
         { ...event(), created: 'yesterday' },
+        // Past what a Date holds, and (a day ahead) past the signature's own time.
+        { ...event(), created: 9e12 },
+        { ...event(), created: Math.floor(Date.now() / 1000) + 86_400 },
         { ...event(), id: undefined },
         { ...event(), id: 'evt_'.padEnd(100_000, 'x') },
         { ...event(), data: undefined },

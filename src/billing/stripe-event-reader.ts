@@ -22,10 +22,20 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
 
+/** How far a signature's timestamp may be from now, either way. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * Stripe made the event before it signed the delivery: a `created` later than a signature could
+ * be is not Stripe's, and would hold off every real event after it.
+ */
+const plausibleTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= Date.now() / 1000 + SIGNATURE_TOLERANCE_SECONDS;
+
 export function readEvent(event: unknown): StripeEventFields | null {
   if (!isRecord(event) || !isRecord(event.data) || !isRecord(event.data.object)) return null;
   const { id, type, created } = event;
-  if (!text(id, 255) || !text(type, 100) || typeof created !== 'number' || !Number.isSafeInteger(created) || created <= 0) return null;
+  if (!text(id, 255) || !text(type, 100) || !plausibleTime(created)) return null;
   return { id, type, created, object: event.data.object };
 }
 

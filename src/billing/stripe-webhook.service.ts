@@ -8,10 +8,9 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { systemActor } from '../audit/audit.service';
 import { BillingService } from './billing.service';
-import { readEvent, readSubscription, SubscriptionFields } from './stripe-event-reader';
+import { readEvent, readSubscription, SIGNATURE_TOLERANCE_SECONDS, SubscriptionFields } from './stripe-event-reader';
 import type { PlanName } from './plans';
 
-const TOLERANCE_SECONDS = 300;
 const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
 const PAYING = ['active', 'trialing'];
 
@@ -66,9 +65,9 @@ export class StripeWebhookService {
     if (!rawBody || !signature) throw invalid();
     // constructEvent refuses stale timestamps; a timestamp from the future is refused here.
     const timestamp = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1]);
-    if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > TOLERANCE_SECONDS) throw invalid();
+    if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) throw invalid();
     try {
-      return this.stripe.webhooks.constructEvent(rawBody, signature, secret, TOLERANCE_SECONDS);
+      return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
     } catch {
       throw invalid();
     }
