@@ -296,27 +296,40 @@ describe('webhooks', () => {
     it('go quiet, with the secret’s own webhook_url, while the team is on a plan without webhooks, and resume when it is back', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const endpoint = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: endpointReceiver.url }).expect(201);
-      const secret = await newSecret(t.baseUrl, { expire_value: 3, webhook_url: receiver.url }, team.pat);
-      const deliveriesOfTeam = async (secretId: string) =>
+      const secret = await newSecret(t.baseUrl, { expire_value: 4, webhook_url: receiver.url }, team.pat);
+      const recordedFor = async (secretId: string) =>
         (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data as {
+          id: string;
           url: string;
         }[];
+      const idsOf = (deliveries: { id: string }[]) => deliveries.map((delivery) => delivery.id).sort();
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const recorded = await recordedFor(secret.id);
+      expect(recorded).toHaveLength(2);
 
       await setPlan(t.dataSource, team.owner.teamId, 'free');
       await reveal(t.baseUrl, secret.token).expect(200);
       const deleted = await newSecret(t.baseUrl, {}, team.pat);
       await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
-      expect(await deliveriesOfTeam(secret.id)).toEqual([]);
-      expect(await deliveriesOfTeam(deleted.id)).toEqual([]);
+      expect(idsOf(await recordedFor(secret.id))).toEqual(idsOf(recorded));
+      expect(await recordedFor(deleted.id)).toEqual([]);
+      // Nor is anything recorded before sent again by hand.
+      const refused = await api().post(`/api/v1/webhook-deliveries/${recorded[0].id}/retry`).set(bearer(team.pat)).expect(403);
+      expect(refused.body).toMatchObject({ code: 'plan_limit' });
       // The endpoint is kept for when the team comes back.
       const kept = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
       expect(kept.body.data.map((e: { id: string }) => e.id)).toEqual([endpoint.body.data.id]);
 
       await setPlan(t.dataSource, team.owner.teamId, 'pro');
       await reveal(t.baseUrl, secret.token).expect(200);
-      expect((await waitFor(secret.id, 1))[0].json).toMatchObject({ type: 'secret.viewed', data: { views_remaining: 1 } });
-      expect(await eventually(() => endpointReceiver.received.some((hook) => hook.json.data?.secret_id === secret.id), 10)).toBe(true);
-      expect((await deliveriesOfTeam(secret.id)).map((d) => d.url).sort()).toEqual([endpointReceiver.url, receiver.url].sort());
+      const heard = await waitFor(secret.id, 2);
+      expect(heard.map((hook) => hook.json.data.views_remaining)).toEqual([3, 1]);
+      expect(await eventually(() => endpointReceiver.received.filter((hook) => hook.json.data?.secret_id === secret.id).length === 2, 10)).toBe(
+        true,
+      );
+      const urls = (await recordedFor(secret.id)).map((d) => d.url).sort();
+      expect(urls).toEqual([endpointReceiver.url, endpointReceiver.url, receiver.url, receiver.url].sort());
+      await api().post(`/api/v1/webhook-deliveries/${recorded[0].id}/retry`).set(bearer(team.pat)).expect(202);
       await api().delete(`/api/v1/team/webhooks/${endpoint.body.data.id}`).set(bearer(team.pat)).expect(204);
     });
 
@@ -421,16 +434,26 @@ describe('webhooks', () => {
       });
       expect(await secretNow()).toBe(before);
       await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).send({}).expect(200);
+      await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(200);
 
       const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, team.pat);
       await reveal(t.baseUrl, secret.token).expect(200);
-      const [delivery] = (await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data;
+      await waitFor(secret.id, 1);
+      const deliveryNow = async () =>
+        (await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data[0];
+      expect(await eventually(async () => (await deliveryNow()).status === 'delivered', 10)).toBe(true);
+      const delivered = await deliveryNow();
       const retry = (body?: object) => {
-        const call = api().post(`/api/v1/webhook-deliveries/${delivery.id}/retry`).set(bearer(team.pat));
+        const call = api().post(`/api/v1/webhook-deliveries/${delivered.id}/retry`).set(bearer(team.pat));
         return body ? call.send(body) : call;
       };
       expect((await retry({ now: true }).expect(422)).body.errors).toEqual({ now: ['The now field is not allowed.'] });
+      // A retry would have made it pending again before answering.
+      expect(await deliveryNow()).toEqual(delivered);
+      await retry({}).expect(202);
+      await waitFor(secret.id, 2);
       await retry().expect(202);
+      await waitFor(secret.id, 3);
     });
 
     it('signs with both the new and the old secret for a day after a rotation, then with the new one only', async () => {

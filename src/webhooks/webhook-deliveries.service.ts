@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TokenAuth } from '../auth/auth-context';
+import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -13,6 +14,7 @@ export class WebhookDeliveriesService {
   constructor(
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly billing: BillingService,
   ) {}
 
   /** The team's deliveries, or one secret's (the caller has checked the secret is the team's). */
@@ -24,9 +26,11 @@ export class WebhookDeliveriesService {
   /**
    * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
    * of its retry schedule, or one attempt when the schedule is spent. A delivery to a team
-   * endpoint that has been deleted is not sent again (409).
+   * endpoint that has been deleted is not sent again (409), nor anything while the team's plan
+   * has no webhooks (403).
    */
   async retry(auth: TokenAuth, id: string): Promise<void> {
+    this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     if (!(await this.deliveries.sendAgain(auth.teamId, id))) {
       const delivery = await this.deliveries.findById(auth.teamId, id);
       if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
