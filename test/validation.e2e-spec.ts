@@ -260,13 +260,27 @@ describe('validation of hostile input', () => {
   });
 
   it.each(['null', '[]', '"text"', '1', 'true', '[{"content":"x","expire_mode":"views","expire_value":1}]'])(
-    'answers a JSON body of %s with a 4xx and writes nothing',
+    'answers a JSON body of %s with 422 "not an object" on every route, those taking no body too, and changes nothing',
     async (body) => {
-      const before = await count('secrets');
-      const res = await send(routes.createSecret, body);
-      expect(res.status).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      expect(await count('secrets')).toBe(before);
+      const rotate: Route = {
+        name: 'POST /api/v1/team/webhook-secret/rotate',
+        method: 'post',
+        path: () => '/api/v1/team/webhook-secret/rotate',
+        auth: true,
+        body: () => ({}),
+        state: async () =>
+          await t.dataSource.query('SELECT ciphertext, rotated_at FROM team_webhook_secrets WHERE team_id = $1', [owner.teamId]),
+      };
+      for (const route of [...Object.values(routes), rotate]) {
+        const before = await route.state();
+        const res = await send(route, body);
+        expect([route.name, res.status, res.body]).toEqual([
+          route.name,
+          422,
+          { message: 'The given data was invalid.', errors: { body: ['The body must be a JSON object.'] } },
+        ]);
+        expect([route.name, await route.state()]).toEqual([route.name, before]);
+      }
     },
   );
 

@@ -324,9 +324,9 @@ describe('webhooks', () => {
       await reveal(t.baseUrl, secret.token).expect(200);
       const heard = await waitFor(secret.id, 2);
       expect(heard.map((hook) => hook.json.data.views_remaining)).toEqual([3, 1]);
-      expect(await eventually(() => endpointReceiver.received.filter((hook) => hook.json.data?.secret_id === secret.id).length === 2, 10)).toBe(
-        true,
-      );
+      expect(
+        await eventually(() => endpointReceiver.received.filter((hook) => hook.json.data?.secret_id === secret.id).length === 2, 10),
+      ).toBe(true);
       const urls = (await recordedFor(secret.id)).map((d) => d.url).sort();
       expect(urls).toEqual([endpointReceiver.url, endpointReceiver.url, receiver.url, receiver.url].sort());
       await api().post(`/api/v1/webhook-deliveries/${recorded[0].id}/retry`).set(bearer(team.pat)).expect(202);

@@ -14,8 +14,7 @@ function collect(errors: ValidationError[], into: FieldErrors, parent = ''): Fie
     const field = parent ? `${parent}.${error.property}` : error.property;
     const messages = Object.entries(error.constraints ?? {}).map(([rule, message]) =>
       // class-validator's own wording for unknown fields names the property; ours names the rule.
-      // Nest's for a body that is not an object (an array, a number) is its own, not the API's.
-      rule === 'whitelistValidation' ? notAllowed(field) : rule === 'isObject' ? `The ${field} must be a JSON object.` : message,
+      rule === 'whitelistValidation' ? notAllowed(field) : message,
     );
     if (messages.length) into[field] = messages;
     if (error.children?.length) collect(error.children, into, field);
@@ -39,9 +38,8 @@ function nestsDeeperThan(value: unknown, depth: number): boolean {
   return Object.values(value).some((item) => nestsDeeperThan(item, depth - 1));
 }
 
-/** The 422 for a value nested too deep: naming the fields that are, or the body itself when it is not an object. */
-function tooDeep(value: unknown, metadata: ArgumentMetadata): ApiError {
-  if (!isPlainRecord(value)) return ApiError.field(metadata.type, `The ${metadata.type} must be a JSON object.`);
+/** The 422 for a value nested too deep, naming the fields that are. */
+function tooDeep(value: Record<string, unknown>): ApiError {
   const fields = Object.keys(value).filter((key) => nestsDeeperThan(value[key], MAX_DEPTH - 1));
   return ApiError.validation(Object.fromEntries(fields.map((field) => [field, [`The ${humanize(field)} field is nested too deeply.`]])));
 }
@@ -64,7 +62,11 @@ class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (this.toValidate(metadata) && nestsDeeperThan(value, MAX_DEPTH)) throw tooDeep(value, metadata);
+    if (this.toValidate(metadata) && value !== undefined) {
+      // Nest would validate an array, a string or null as if it were `{}`.
+      if (!isPlainRecord(value)) throw ApiError.field(metadata.type, `The ${metadata.type} must be a JSON object.`);
+      if (nestsDeeperThan(value, MAX_DEPTH)) throw tooDeep(value);
+    }
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
     const errors: FieldErrors = Object.fromEntries(unknown.map((key) => [key, [notAllowed(key)]]));
