@@ -13,6 +13,7 @@ import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { DirectRoutes } from './common/http/direct-routes';
 import { refuseUnreadMultipart } from './common/http/multipart';
+import { MULTIPART_LIMITS } from './secrets/files/file-upload';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
@@ -64,7 +65,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     jsonParser(request, body.toString('utf8'), done),
   );
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
-  await app.register(fastifyMultipart, { limits: { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 } });
+  await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });
   refuseUnreadMultipart(fastify);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });

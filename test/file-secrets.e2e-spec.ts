@@ -260,6 +260,23 @@ describe('file secrets', () => {
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
     });
 
+    it('refuses more fields than a form may have with a 422 on body, and a JSON-typed field that is not JSON with a 400, keeping nothing', async () => {
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
+      // 21 fields: the two a file secret needs and 19 country codes.
+      const COUNTRIES = 'DE FR IT ES PT NL BE LU AT CH PL CZ SK HU SI HR DK SE NO'.split(' ');
+      const crowded = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1', allowed_countries: COUNTRIES }, file);
+      expect([crowded.status, crowded.body]).toEqual([
+        422,
+        { message: 'The given data was invalid.', errors: { body: ['The form may have at most 20 fields and one file.'] } },
+      ]);
+      const raw = 'Content-Disposition: form-data; name="label"\r\nContent-Type: application/json\r\n\r\n{not json';
+      const notJson = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1' }, file, { raw });
+      expect([notJson.status, notJson.body.code]).toEqual([400, 'malformed_multipart']);
+      expect(await strayParts()).toBe(0);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+    });
+
     it('answers 400 to a body the multipart parser cannot read', async () => {
       const noBoundary = await t
         .http()

@@ -33,15 +33,23 @@ export function fileContentType(part: MultipartFile): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype) && part.mimetype.length <= 255 ? part.mimetype : 'application/octet-stream';
 }
 
+/** What the multipart parser reads of a form: one file, and fields well past what a secret takes. */
+export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 };
+
 /**
- * The multipart parser's own failures (no boundary, a garbled or truncated body, a client gone
- * mid-file) are the request's fault: 400. A second file is a field error, like any part after the
- * file (the parser stops at its `files: 1` limit with a 413 of its own). Our errors and Fastify's
- * (which carry a status) pass as they are.
+ * The multipart parser's own failures (no boundary, a garbled or truncated body, a JSON-typed
+ * field that is not JSON, a client gone mid-file) are the request's fault: 400. Too many files or
+ * fields are field errors: the parser's own answers are a 413, which the API keeps for size.
+ * Our errors and Fastify's other ones (which carry a status) pass as they are.
  */
 export function asRequestError(error: unknown): unknown {
-  if ((error as { code?: unknown })?.code === 'FST_FILES_LIMIT') return ApiError.field('file', 'Only one file may be sent.');
-  if (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number') return error;
+  const code = (error as { code?: unknown })?.code;
+  if (code === 'FST_FILES_LIMIT') return ApiError.field('file', 'Only one file may be sent.');
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return ApiError.field('body', `The form may have at most ${MULTIPART_LIMITS.fields} fields and one file.`);
+  }
+  const parsed = code !== 'FST_INVALID_JSON_FIELD_ERROR';
+  if (parsed && (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number')) return error;
   return new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
 }
 
