@@ -39,6 +39,12 @@ describe('the server process', () => {
     for (const path of ['//api/v1/links/', '/api/v1//links/', '/s//', '/API/v1/links/', '/api/v1/link%2573/', '/S/']) {
       expect((await fetch(`${server.baseUrl}${path}${secret.token}`)).status).toBe(404);
     }
+    // A token cut short or run into other text is still redacted where a token would be.
+    const tokenStart = secret.token.slice(0, 12);
+    expect((await fetch(`${server.baseUrl}/api/v1//links/${secret.token}.`)).status).toBe(404);
+    expect((await fetch(`${server.baseUrl}/s//${tokenStart}`)).status).toBe(404);
+    // An unknown route's own name is kept.
+    expect((await fetch(`${server.baseUrl}/api/v1/no-such-route-here`)).status).toBe(404);
     const unknownToken = `unknown-${randomBytes(16).toString('hex')}`;
     expect((await fetch(`${server.baseUrl}/api/v1/links/${unknownToken}`)).status).toBe(404);
     await fetch(`${server.baseUrl}/s/${unknownToken}`);
@@ -57,6 +63,7 @@ describe('the server process', () => {
       .filter((entry) => entry.req);
     expect(requestLines.length).toBeGreaterThanOrEqual(5);
     expect(requestLines.map((entry) => entry.req.url)).toContain('/api/v1/links/[redacted]/reveal');
+    expect(requestLines.map((entry) => entry.req.url)).toContain('/api/v1/no-such-route-here');
     expect(requestLines).toContainEqual(
       expect.objectContaining({ req: expect.objectContaining({ url: '/api/v1/links/[redacted]' }), res: { status: 414 } }),
     );
@@ -65,6 +72,7 @@ describe('the server process', () => {
       pat,
       content,
       secret.token,
+      tokenStart,
       unknownToken,
       longToken,
       'passcode-in-logs?',

@@ -4,9 +4,10 @@ import pino, { Logger } from 'pino';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
 // no route took, the segment after an `s` or `links` one (however the path around it is spelled:
-// `//s/`, `/API/v1//links/`) and any segment that could be a token are redacted.
+// `//s/`, `/API/v1//links/`) and any segment that could be a token are redacted: 16 or more
+// base64url characters, not all of them lower-case letters and hyphens as a route's name is.
 const CAPABILITY_SEGMENT = /^(s|links)$/i;
-const TOKEN_LIKE = /^[A-Za-z0-9_-]{16,}$/;
+const TOKEN_LIKE = /^(?=.*[A-Z0-9_])[A-Za-z0-9_-]{16,}$/;
 
 function decoded(path: string): string {
   try {
