@@ -4,9 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
@@ -16,6 +13,7 @@ import { refuseUnreadMultipart } from './common/http/multipart';
 import { MULTIPART_LIMITS } from './secrets/files/file-upload';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
+import { answerUnparsable } from './common/http/unparsable-request';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
 import { createLogger, logRequest, logRequests, PinoLoggerService, unroutedPath } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
@@ -50,7 +48,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     return503OnClosing: true,
     serverFactory: direct.serverFactory(),
     frameworkErrors: answerUnroutable(pageHeaders, logger),
-    clientErrorHandler: answerUnparsable,
+    clientErrorHandler: answerUnparsable(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
@@ -125,35 +123,6 @@ function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger) {
       .send(JSON.stringify(rendered.body));
   };
 }
-
-/**
- * Node refuses a request it cannot parse (headers over its 16 KiB, a garbled request line, a
- * request too slow to arrive) before there is a request for Fastify; the answer still has the
- * contract's body and the API's headers, and the connection closes, as Node would close it.
- */
-function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ message: UNPARSABLE_MESSAGES[status] });
-    const headers = {
-      ...API_SECURITY_HEADERS,
-      'x-request-id': randomUUID(),
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
-    };
-    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
-  }
-  socket.destroy(error);
-}
-
-const UNPARSABLE_MESSAGES: Record<number, string> = {
-  400: 'The request could not be parsed.',
-  408: 'The request took too long to arrive.',
-  431: 'The request headers are too large.',
-};
 
 function bootstrap(app: NestFastifyApplication, { logger, flush, validation, direct, pageHeaders }: Plumbing): void {
   const fastify = app.getHttpAdapter().getInstance();
