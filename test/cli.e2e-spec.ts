@@ -263,10 +263,10 @@ describe('the oncelink command', () => {
     }
   });
 
-  it('stops quietly when its reader goes away (list | head)', async () => {
+  it('stops quietly when its reader goes away (list | head), with the status of a command killed by SIGPIPE', async () => {
     const withToken = { ...env, ONCELINK_TOKEN: await newToken(t.baseUrl, await newUser(t.baseUrl)) };
     await oncelink(['send', '--label', 'one'], withToken, 'x');
-    expect(await oncelinkIntoClosedPipe(['list'], withToken)).toEqual({ code: 0, stderr: '' });
+    expect(await oncelinkIntoClosedPipe(['list'], withToken)).toEqual({ code: 141, stderr: '' });
   });
 
   it('says in one line that a server which does not answer as Oncelink does is not one', async () => {

@@ -31,7 +31,7 @@ Environment:
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired or deleted), 4 not found, 5 unauthorized or wrong passcode,
-6 forbidden, 7 rate limited.
+6 forbidden, 7 rate limited, 141 the output's reader went away.
 `;
 
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };
@@ -191,16 +191,20 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
-/** The reader went away (`oncelink list | head`): stop quietly, as a command killed by SIGPIPE would. */
+/**
+ * The reader went away (`oncelink list | head`): stop quietly with the status a command killed by
+ * SIGPIPE has (141), not 0, since what `get` revealed (and spent) may not have been read.
+ */
+const READER_GONE_STATUS = 141;
 const readerGone = (error: unknown) => (error as { code?: string })?.code === 'EPIPE';
 process.stdout.on('error', (error: Error) => {
-  if (readerGone(error)) process.exit(0);
+  if (readerGone(error)) process.exit(READER_GONE_STATUS);
   process.stderr.write(`oncelink: ${printable(error.message)}\n`);
   process.exit(1);
 });
 
 run(process.argv.slice(2)).catch((error: unknown) => {
-  if (readerGone(error)) process.exit(0);
+  if (readerGone(error)) process.exit(READER_GONE_STATUS);
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`oncelink: ${(error as Error).message} (see oncelink --help)\n`);
     process.exit(2);
