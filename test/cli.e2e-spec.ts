@@ -225,10 +225,21 @@ describe('the oncelink command', () => {
     expect(keyless.stderr).toContain('no key');
     const cut = await oncelink(['get', url.slice(0, -10)], env);
     expect(cut.code).toBe(1);
-    expect(cut.stderr).toBe('oncelink: What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.\n');
+    expect(cut.stderr).toBe(
+      'oncelink: What follows "#" in the link is not a key (it was cut short or is malformed): it cannot be decrypted.\n',
+    );
     const got = await oncelink(['get', url], env);
     expect(got.code).toBe(0);
     expect(got.stdout.toString()).toBe('needs the key');
+  });
+
+  it('reads a key written in standard base64, padded, as the share page does', async () => {
+    const url = (await oncelink(['send'], env, 'any base64')).stdout.toString().trim();
+    const [link, key] = url.split('#');
+    const standard = Buffer.from(key, 'base64url').toString('base64');
+    expect(standard).toMatch(/=$/);
+    const got = await oncelink(['get', `${link}#${standard}`], env);
+    expect([got.code, got.stdout.toString()]).toEqual([0, 'any base64']);
   });
 
   it('lists and deletes the team’s secrets with a token', async () => {

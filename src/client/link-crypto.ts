@@ -20,8 +20,11 @@ export const newKey = (): Uint8Array => webcrypto.getRandomValues(new Uint8Array
 /** A key as it is written in a link's fragment, and back. */
 export const encodeKey = (key: Uint8Array): string => Buffer.from(key).toString('base64url');
 export const decodeKey = (fragment: string): Buffer => Buffer.from(fragment, 'base64url');
-/** Whether a fragment can be a key at all: 32 bytes in base64url, as `encodeKey` writes them. */
-export const isKey = (fragment: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(fragment);
+/**
+ * Whether a fragment can be a key at all: 32 bytes in base64url as `encodeKey` writes them, or in
+ * standard base64 (padded or not), which `decodeKey` and the share page read as well.
+ */
+export const isKey = (fragment: string): boolean => /^[A-Za-z0-9+/_-]{43}=?$/.test(fragment);
 
 export async function seal(plaintext: Uint8Array): Promise<Sealed> {
   const rawKey = newKey();

@@ -273,7 +273,8 @@ function assertSafeLinkOrigin(url: string): void {
 /** The fragment of a link whose secret is encrypted on the client: present, and shaped like a key. */
 function assertKey(key: string | undefined): asserts key is string {
   if (!key) throw new OncelinkError(0, 'The link has no key after "#": it cannot be decrypted.');
-  if (!isKey(key)) throw new OncelinkError(0, 'What follows "#" in the link is not a key (it was cut or changed): it cannot be decrypted.');
+  if (!isKey(key))
+    throw new OncelinkError(0, 'What follows "#" in the link is not a key (it was cut short or is malformed): it cannot be decrypted.');
 }
 
 const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).', 'not_a_share_url');
