@@ -402,7 +402,8 @@ describe('webhooks', () => {
       await reveal(t.baseUrl, secret.token).expect(200);
       await waitFor(secret.id, 1);
       const [delivery] = await deliveriesOf(secret.id);
-      const other = await newTeam(t.baseUrl);
+      // On Pro too, so the answer is about the id, not the plan.
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
       await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(other.pat)).expect(404);
       await api().post(`/api/v1/webhook-deliveries/${delivery.id}/retry`).set(bearer(other.pat)).expect(404);
       await api().post('/api/v1/webhook-deliveries/not-a-uuid/retry').set(bearer(pat)).expect(404);
