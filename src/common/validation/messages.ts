@@ -15,4 +15,7 @@ export const msg = {
   max: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must not be greater than ${n}.`,
   minLength: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must be at least ${n} characters.`,
   maxLength: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must not be greater than ${n} characters.`,
+  minItems: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must have at least ${n} ${n === 1 ? 'item' : 'items'}.`,
+  maxItems: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must not have more than ${n} items.`,
+  distinct: (args: ValidationArguments) => `The ${name(args)} field has a duplicate value.`,
 };

@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsIn, IsISO31661Alpha2, IsString, MinLength } from 'class-validator';
+import { IsDefined, IsIn, IsISO31661Alpha2, IsString, MinLength } from 'class-validator';
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
+import { ListOf } from '../../common/validation/list-field';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
@@ -20,16 +21,10 @@ export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
 /** The size limit is the plan's, checked on the bytes (BillingService). */
 export const ContentRules = () => applyDecorators(IsString({ message: msg.string }), MinLength(1, { message: msg.required }));
 
-/** Checked in this order, so `null` or a string reads "must be an array". */
+/** Country codes, of which `de` and `DE` are the same one. */
 const CountryListRules = () =>
-  applyDecorators(
-    IsArray({ message: msg.array }),
-    ArrayMinSize(1, { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must have at least 1 item.` }),
-    ArrayMaxSize(250, { message: msg.max(250) }),
-    ArrayUnique((code: unknown) => (typeof code === 'string' ? code.toUpperCase() : code), {
-      message: (a) => `The ${a.property.replace(/_/g, ' ')} field has a duplicate value.`,
-    }),
-    IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` }),
+  ListOf(250, IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` }), (code) =>
+    typeof code === 'string' ? code.toUpperCase() : code,
   );
 
 export class CreateSecretDto {

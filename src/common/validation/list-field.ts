@@ -1,0 +1,18 @@
+import { applyDecorators } from '@nestjs/common';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray } from 'class-validator';
+import { msg } from './messages';
+
+/**
+ * A non-empty list of distinct items, at most `max` of them, each checked by `each` (a
+ * class-validator rule with `each: true`). The checks run in this order, so a string reads
+ * "must be an array" rather than a complaint about its items. `sameItem` says which items count
+ * as one (by default, equal ones).
+ */
+export const ListOf = (max: number, each: PropertyDecorator, sameItem?: (item: unknown) => unknown) =>
+  applyDecorators(
+    IsArray({ message: msg.array }),
+    ArrayMinSize(1, { message: msg.minItems(1) }),
+    ArrayMaxSize(max, { message: msg.maxItems(max) }),
+    sameItem ? ArrayUnique(sameItem, { message: msg.distinct }) : ArrayUnique({ message: msg.distinct }),
+    each,
+  );
