@@ -25,15 +25,15 @@ export class WebhookDeliveriesService {
 
   /**
    * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
-   * of its retry schedule, or one attempt when the schedule is spent. A delivery to a team
-   * endpoint that has been deleted is not sent again (409), nor anything while the team's plan
-   * has no webhooks (403).
+   * of its retry schedule, or one attempt when the schedule is spent. Another team's id is a 404
+   * whatever the plan; then nothing is sent again while the team's plan has no webhooks (403),
+   * nor to a team endpoint that has been deleted (409).
    */
   async retry(auth: TokenAuth, id: string): Promise<void> {
+    const delivery = await this.deliveries.findById(auth.teamId, id);
+    if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     if (!(await this.deliveries.sendAgain(auth.teamId, id))) {
-      const delivery = await this.deliveries.findById(auth.teamId, id);
-      if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
       if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId))) {
         throw new ApiError(409, 'The endpoint of this delivery has been deleted.', { code: 'endpoint_deleted' });
       }
