@@ -33,7 +33,7 @@ export function fileContentType(part: MultipartFile): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype) && part.mimetype.length <= 255 ? part.mimetype : 'application/octet-stream';
 }
 
-/** What the multipart parser reads of a form: one file, and fields well past what a secret takes. */
+/** What the multipart parser reads of a form: one file, and fields well past what a secret takes (`parts` is a backstop the other two reach first). */
 export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 };
 
 /**
