@@ -8,11 +8,11 @@ import { msg } from './messages';
  * "must be an array" rather than a complaint about its items. `sameItem` says which items count
  * as one (by default, equal ones).
  */
-export const ListOf = (max: number, each: PropertyDecorator, sameItem?: (item: unknown) => unknown) =>
+export const ListOf = (max: number, each: PropertyDecorator, sameItem = (item: unknown): unknown => item) =>
   applyDecorators(
     IsArray({ message: msg.array }),
     ArrayMinSize(1, { message: msg.minItems(1) }),
     ArrayMaxSize(max, { message: msg.maxItems(max) }),
-    sameItem ? ArrayUnique(sameItem, { message: msg.distinct }) : ArrayUnique({ message: msg.distinct }),
+    ArrayUnique(sameItem, { message: msg.distinct }),
     each,
   );

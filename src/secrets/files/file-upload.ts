@@ -33,7 +33,10 @@ export function fileContentType(part: MultipartFile): string {
   return /^[\w.+-]+\/[\w.+-]+$/.test(part.mimetype) && part.mimetype.length <= 255 ? part.mimetype : 'application/octet-stream';
 }
 
-/** What the multipart parser reads of a form: one file, and fields well past what a secret takes (`parts` is a backstop the other two reach first). */
+/**
+ * What the multipart parser reads of a form: one file, and fields well past what a secret takes
+ * (`parts` is a backstop the other two reach first).
+ */
 export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 };
 
 /**
@@ -48,9 +51,10 @@ export function asRequestError(error: unknown): unknown {
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
     return ApiError.field('body', `The form may have at most ${MULTIPART_LIMITS.fields} fields and one file.`);
   }
-  const parsed = code !== 'FST_INVALID_JSON_FIELD_ERROR';
-  if (parsed && (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number')) return error;
-  return new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
+  const malformed = new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
+  if (code === 'FST_INVALID_JSON_FIELD_ERROR') return malformed;
+  if (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number') return error;
+  return malformed;
 }
 
 /** The request's parts, with the parser's failures as 400s. */
