@@ -13,7 +13,7 @@ export interface RateWindow {
   ttlMs: number;
 }
 
-/** Every window a request spends from; any one exhausted refuses it. X-RateLimit-* describe the first. */
+/** Every window a request spends from; any one exhausted refuses it. X-RateLimit-* describe the first, but a 429 the one exhausted. */
 export interface RateBudget {
   windows: RateWindow[];
 }

@@ -7,7 +7,7 @@ import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
-import { rateBudgetFor } from './rate-limit.policy';
+import { RateWindow, rateBudgetFor } from './rate-limit.policy';
 import { TokenRatesSource } from './token-rates.source';
 
 /** Requests that have spent (or were exempt from) a budget already. */
@@ -62,8 +62,8 @@ export class RateLimiter {
       ),
     );
     const [shown] = budget.windows;
-    const blocked = spent.find((counter) => counter.isBlocked);
-    if (blocked) this.refuse(reply, shown.limit, blocked.timeToBlockExpire);
+    const refusing = longestRefusal(budget.windows, spent);
+    if (refusing) this.refuse(reply, refusing.limit, refusing.wait);
     reply.header('X-RateLimit-Limit', shown.limit);
     reply.header('X-RateLimit-Remaining', Math.max(0, shown.limit - spent[0].totalHits));
     reply.header('X-RateLimit-Reset', spent[0].timeToExpire);
@@ -76,4 +76,21 @@ export class RateLimiter {
     reply.header('Retry-After', retryAfterSeconds);
     throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
   }
+}
+
+/**
+ * The exhausted window a 429 describes: the one that keeps refusing longest, so Retry-After is
+ * not followed by another 429 and X-RateLimit-* speak of the budget that ran out (a free token's
+ * burst, say, not its minute).
+ */
+function longestRefusal(
+  windows: RateWindow[],
+  spent: { isBlocked: boolean; timeToBlockExpire: number }[],
+): { limit: number; wait: number } | undefined {
+  let refusing: { limit: number; wait: number } | undefined;
+  spent.forEach((counter, i) => {
+    if (counter.isBlocked && (!refusing || counter.timeToBlockExpire > refusing.wait))
+      refusing = { limit: windows[i].limit, wait: counter.timeToBlockExpire };
+  });
+  return refusing;
 }
