@@ -251,6 +251,53 @@ describe('validation of hostile input', () => {
     },
   );
 
+  /** Every text field of every route, and its lists of text: each gets a lone surrogate (valid JSON, not valid Unicode). */
+  const ILL_FORMED: [keyof typeof routes, string, 'text' | 'list'][] = [
+    ['createSecret', 'content', 'text'],
+    ['createSecret', 'label', 'text'],
+    ['createSecret', 'passcode', 'text'],
+    ['createSecret', 'webhook_url', 'text'],
+    ['createSecret', 'allowed_countries', 'list'],
+    ['revealPlain', 'passcode', 'text'],
+    ['revealPasscode', 'passcode', 'text'],
+    ['token', 'email', 'text'],
+    ['token', 'password', 'text'],
+    ['token', 'device_name', 'text'],
+    ['token', 'abilities', 'list'],
+    ['register', 'email', 'text'],
+    ['register', 'password', 'text'],
+    ['register', 'name', 'text'],
+    ['addMember', 'email', 'text'],
+    ['addMember', 'role', 'text'],
+    ['updateSecret', 'content', 'text'],
+    ['updateSecret', 'label', 'text'],
+    ['changeRole', 'role', 'text'],
+    ['createTeam', 'name', 'text'],
+    ['serviceAccount', 'name', 'text'],
+    ['serviceAccount', 'abilities', 'list'],
+    ['report', 'reason', 'text'],
+  ];
+
+  describe.each(ILL_FORMED)('%s with a lone surrogate in %s', (routeKey, field, shape) => {
+    it('answers 422 naming the field, neither storing the text altered nor a 500, and writes nothing', async () => {
+      const route = routes[routeKey];
+      const body: Body = route.body();
+      // Spoilt from a valid value where the body has one, so nothing else about it is wrong.
+      const valid = body[field] ?? (shape === 'list' ? ['DE'] : 'text');
+      const value = shape === 'list' ? [`${(valid as string[])[0]}\udfff`] : `\ud800${valid as string}`;
+      const message = `The ${field.replace(/_/g, ' ')} field must be valid Unicode text.`;
+      await expectNothingWritten(route, JSON.stringify({ ...body, [field]: value }), field, message);
+    });
+  });
+
+  it('keeps text outside the Basic Multilingual Plane (a surrogate pair) as sent', async () => {
+    const text = 'key 🔑 𝔘𝔫𝔦𝔠𝔬𝔡𝔢';
+    const secret = await newSecret(t.baseUrl, { content: text, label: text }, pat);
+    const res = await api().post(`/api/v1/links/${secret.token}/reveal`).send({}).expect(200);
+    expect(res.body.data.content).toBe(text);
+    expect((await t.dataSource.query('SELECT label FROM secrets WHERE id = $1', [secret.id]))[0].label).toBe(text);
+  });
+
   it('reports an odd field name along with the other bad fields', async () => {
     const before = await count('secrets');
     const res = await send(routes.createSecret, withField({ content: null, expire_mode: 'views', expire_value: 1 }, 'constructor', {}));

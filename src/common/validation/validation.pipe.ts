@@ -45,6 +45,29 @@ function tooDeep(value: Record<string, unknown>): ApiError {
 }
 
 /**
+ * A lone UTF-16 surrogate (`"\ud800"` is valid JSON): no UTF-8 text holds one, so it would be
+ * stored as U+FFFD, not as sent, and some validators throw on it. With the u flag a proper pair
+ * is one code point, so only a lone half matches.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Whether `value` is or holds a string with a lone surrogate; the depth check has bounded the walk. */
+function holdsIllFormedText(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
+  return Object.values(value).some(holdsIllFormedText);
+}
+
+/** The 422 naming the fields whose text is not well-formed Unicode, if any are. */
+function illFormedText(value: Record<string, unknown>): ApiError | null {
+  const fields = Object.keys(value).filter((key) => holdsIllFormedText(value[key]));
+  if (fields.length === 0) return null;
+  return ApiError.validation(
+    Object.fromEntries(fields.map((field) => [field, [`The ${humanize(field)} field must be valid Unicode text.`]])),
+  );
+}
+
+/**
  * `whitelist` alone misses fields named like members of Object.prototype (`constructor`,
  * `toString`, `hasOwnProperty`, …): class-transformer does not copy a key whose instance value is
  * a function, Nest deletes `constructor`, `prototype` and `__proto__` before transforming, and
@@ -66,6 +89,8 @@ class StrictValidationPipe extends ValidationPipe {
       // Nest would validate an array, a string or null as if it were `{}`.
       if (!isPlainRecord(value)) throw ApiError.field(metadata.type, `The ${metadata.type} must be a JSON object.`);
       if (nestsDeeperThan(value, MAX_DEPTH)) throw tooDeep(value);
+      const illFormed = illFormedText(value);
+      if (illFormed) throw illFormed;
     }
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
