@@ -52,6 +52,17 @@ describe('secrets', () => {
       expect(lifetime).toBeLessThanOrEqual(90 * 60_000);
     });
 
+    it('counts a passcode secret’s lifetime from its creation, not from before the passcode was hashed', async () => {
+      for (const [fields, minutes] of [
+        [{ expire_mode: 'minutes', expire_value: 1 }, 1],
+        [{ expire_mode: 'views', expire_value: 1 }, 7 * 24 * 60],
+      ] as const) {
+        const data = await newSecret(t.baseUrl, { ...fields, passcode: 'slow to hash on purpose' }, pat);
+        const lifetime = new Date(data.expires_at as string).getTime() - new Date(data.created_at as string).getTime();
+        expect([fields.expire_mode, lifetime]).toEqual([fields.expire_mode, minutes * 60_000]);
+      }
+    });
+
     it('stores a zero-knowledge secret verbatim and hands it back on reveal', async () => {
       const sealed = clientEncrypt('only the client can read this');
       const data = await newSecret(t.baseUrl, { content: undefined, ciphertext: sealed.ciphertext, iv: sealed.iv }, pat);
@@ -236,6 +247,10 @@ describe('secrets', () => {
         .expect(200);
       expect(minutes.body.data.views_remaining).toBeNull();
       expect(new Date(minutes.body.data.expires_at).getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+      const [row] = await t.dataSource.query('SELECT expires_at - updated_at AS lifetime FROM secrets WHERE id = $1', [secret.id]);
+      expect(row.lifetime).toMatchObject({ minutes: 10 });
+      expect(row.lifetime.seconds ?? 0).toBe(0);
+      expect(row.lifetime.milliseconds ?? 0).toBe(0);
     });
 
     it('refuses content for a zero-knowledge secret and bad fields with 422', async () => {

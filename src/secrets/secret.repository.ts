@@ -9,6 +9,7 @@ import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
 import { STATUS_SQL, SecretStatus } from './secret-status';
+import { expiresAfter } from './expiry';
 
 export interface SpentView {
   id: string;
@@ -47,7 +48,8 @@ export interface TeamSecretsUsage {
   fileBytes: number;
 }
 
-export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'team'>;
+/** A secret to write; `expires_at` is `lifetimeMinutes` from the insert's `now()`, as `created_at` is. */
+export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'team'> & { lifetimeMinutes: number };
 
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
@@ -72,14 +74,14 @@ const CREATE = `
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
-    RETURNING id, team_id, created_at, updated_at),
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
+    RETURNING id, team_id, created_at, updated_at, expires_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
   counted AS (
     INSERT INTO team_secret_counts AS c (team_id, period, shard, created)
     SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, 1 FROM secret WHERE team_id IS NOT NULL
     ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + 1)
-  SELECT created_at, updated_at FROM secret`;
+  SELECT created_at, updated_at, expires_at FROM secret`;
 
 /**
  * Spends one view of the secret behind a link, in one statement: the conditional UPDATE is the
@@ -130,7 +132,8 @@ export class SecretRepository {
 
   /** Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event. */
   async create(secret: NewSecret, audit: AuditFields | null): Promise<Secret> {
-    const [row] = await this.sql.rows<{ created_at: Date; updated_at: Date }>('secret_create', CREATE, [
+    const { lifetimeMinutes, ...fields } = secret;
+    const [row] = await this.sql.rows<{ created_at: Date; updated_at: Date; expires_at: Date }>('secret_create', CREATE, [
       secret.id,
       secret.teamId,
       secret.createdBy,
@@ -141,7 +144,7 @@ export class SecretRepository {
       secret.expireMode,
       secret.expireValue,
       secret.viewsRemaining,
-      secret.expiresAt,
+      lifetimeMinutes,
       secret.hasPasscode,
       secret.passcodeHash,
       secret.ciphertext,
@@ -160,7 +163,7 @@ export class SecretRepository {
       secret.fileSize,
       secret.fileEncryption,
     ]);
-    return Object.assign(new Secret(), secret, { createdAt: row.created_at, updatedAt: row.updated_at });
+    return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });
   }
 
   /**
@@ -247,15 +250,19 @@ export class SecretRepository {
     teamId: string,
     id: string,
     changes: Partial<
-      Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining' | 'expiresAt'>
+      Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining'> & {
+        /** A new lifetime, from now. */
+        lifetimeMinutes: number;
+      }
     >,
     manager?: EntityManager,
   ): Promise<Secret | null> {
+    const { lifetimeMinutes, ...columns } = changes;
     const result = await this.manager(manager)
       .createQueryBuilder()
       .update(Secret)
-      .set(changes)
-      .where(`team_id = :teamId AND id = :id AND status = 'active' AND expires_at > now()`, { teamId, id })
+      .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes') })
+      .where(`team_id = :teamId AND id = :id AND status = 'active' AND expires_at > now()`, { teamId, id, lifetimeMinutes })
       .execute();
     if (!result.affected) return null;
     return this.manager(manager).getRepository(Secret).findOneByOrFail({ teamId, id });

@@ -100,7 +100,7 @@ export class SecretsService {
       expireValue: fields.expire_value,
       viewsRemaining: budget.viewsRemaining,
       viewsCount: 0,
-      expiresAt: budget.expiresAt,
+      lifetimeMinutes: budget.lifetimeMinutes,
       status: 'active' as const,
       destroyedAt: null,
       suspendedAt: null,
@@ -154,7 +154,7 @@ export class SecretsService {
       const mode = dto.expire_mode ?? secret.expireMode;
       const value = dto.expire_value ?? secret.expireValue;
       const budget = this.budgetFor(auth.teamPlan, mode, value);
-      Object.assign(changes, { expireMode: mode, expireValue: value, viewsRemaining: budget.viewsRemaining, expiresAt: budget.expiresAt });
+      Object.assign(changes, { expireMode: mode, expireValue: value, ...budget });
     }
     const updated = await this.db.transaction(async (manager) => {
       const row = await this.secrets.updateActive(auth.teamId, id, changes, manager);
