@@ -7,6 +7,7 @@ import { AddWebhooks1795608551253 } from './1795608551253-AddWebhooks';
 import { AddFileSecrets1795612000000 } from './1795612000000-AddFileSecrets';
 import { AddTeamActiveSecretsIndex1795620000000 } from './1795620000000-AddTeamActiveSecretsIndex';
 import { AddTeamSecretCounts1795630000000 } from './1795630000000-AddTeamSecretCounts';
+import { AddTeamCreators1795640000000 } from './1795640000000-AddTeamCreators';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   AddFileSecrets1795612000000,
   AddTeamActiveSecretsIndex1795620000000,
   AddTeamSecretCounts1795630000000,
+  AddTeamCreators1795640000000,
 ];

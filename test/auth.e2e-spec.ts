@@ -121,6 +121,25 @@ describe('auth', () => {
       expect(wrong.body).toEqual(unknown.body);
     });
 
+    it('never defaults to another user’s personal team, even after the user left their own', async () => {
+      const [mine, theirs] = [await newUser(t.baseUrl), await newUser(t.baseUrl)];
+      const theirPat = await newToken(t.baseUrl, theirs);
+      await api().post('/api/v1/team/members').set(bearer(theirPat)).send({ email: mine.email, role: 'member' }).expect(201);
+      const myPat = await newToken(t.baseUrl, mine);
+      await api().post('/api/v1/team/members').set(bearer(myPat)).send({ email: theirs.email, role: 'owner' }).expect(201);
+      const ask = (fields: object = {}) =>
+        api()
+          .post('/api/v1/auth/token')
+          .send({ email: mine.email, password: mine.password, device_name: 'x', abilities: ['secrets:read'], ...fields });
+      expect((await ask().expect(201)).body.data.team_id).toBe(mine.teamId);
+
+      const theirPatInMine = await newToken(t.baseUrl, theirs, { team_id: mine.teamId });
+      await api().delete(`/api/v1/team/members/${mine.id}`).set(bearer(theirPatInMine)).expect(204);
+      const refused = await ask().expect(403);
+      expect(refused.body).toEqual({ message: 'You are not a member of this team.' });
+      expect((await ask({ team_id: theirs.teamId }).expect(201)).body.data.team_id).toBe(theirs.teamId);
+    });
+
     it('answers 403 for a team the user does not belong to', async () => {
       const other = await newUser(t.baseUrl);
       await api()

@@ -15,6 +15,10 @@ export class Team {
   @Column({ type: 'boolean', default: false })
   personal!: boolean;
 
+  /** The user who made the team: for a personal team, whose it is, whoever else it has added or kept. */
+  @Column({ name: 'created_by', type: 'uuid', nullable: true })
+  createdBy!: string | null;
+
   /** The Stripe subscription's status as last reported (`active`, `past_due`, `canceled`…); NULL without one. */
   @Column({ name: 'billing_status', type: 'varchar', length: 32, nullable: true })
   billingStatus!: string | null;

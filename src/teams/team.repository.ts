@@ -19,7 +19,7 @@ export class TeamRepository {
     return manager ?? this.db.manager;
   }
 
-  async insert(team: Pick<Team, 'id' | 'name' | 'personal'>, manager?: EntityManager): Promise<Team> {
+  async insert(team: Pick<Team, 'id' | 'name' | 'personal' | 'createdBy'>, manager?: EntityManager): Promise<Team> {
     const repository = this.manager(manager).getRepository(Team);
     await repository.insert(team);
     return repository.findOneByOrFail({ id: team.id });
@@ -45,11 +45,14 @@ export class TeamRepository {
     return member?.team ? { team: member.team, role: member.role } : null;
   }
 
-  /** The personal team made at registration: others' personal teams may have added this user later. */
+  /**
+   * The personal team made at registration, while the user is still in it: others' personal teams
+   * may have added this user, and are never theirs, even after the user has left their own.
+   */
   async findPersonalTeamId(userId: string): Promise<string | null> {
     const rows: { team_id: string }[] = await this.db.query(
       `SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
-        WHERE m.user_id = $1 AND t.personal ORDER BY m.created_at LIMIT 1`,
+        WHERE m.user_id = $1 AND t.personal AND t.created_by = $1`,
       [userId],
     );
     return rows[0]?.team_id ?? null;

@@ -20,7 +20,7 @@ export class TeamsService {
   /** Creates a team with `ownerId` as its owner; pass the caller's manager to commit with its transaction. */
   async createWithOwner(ownerId: string, name: string, personal: boolean, manager?: EntityManager): Promise<Team> {
     const run = async (m: EntityManager) => {
-      const team = await this.teams.insert({ id: randomUUID(), name, personal }, m);
+      const team = await this.teams.insert({ id: randomUUID(), name, personal, createdBy: ownerId }, m);
       await this.teams.addMember(team.id, ownerId, 'owner', m);
       return team;
     };
