@@ -40,6 +40,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     logger,
   });
   const pageHeaders = pageSecurityHeaders();
+  // Fastify needs the handler before the app, and so the rate limiter, exists.
+  let settleUnroutable: Settle = async () => {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -47,7 +49,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     genReqId: requestId,
     return503OnClosing: true,
     serverFactory: direct.serverFactory(),
-    frameworkErrors: answerUnroutable(pageHeaders, logger),
+    frameworkErrors: answerUnroutable(pageHeaders, logger, (request, reply) => settleUnroutable(request, reply)),
     clientErrorHandler: answerUnparsable(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -68,6 +70,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
   const limiter = app.get(RateLimiter);
+  settleUnroutable = (request, reply) => limiter.settle(request, reply);
   const clientInfo = app.get(ClientInfoPipe);
   direct.bind(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
     guard: app.get(ApiAuthGuard),
@@ -96,12 +99,15 @@ interface Plumbing {
   pageHeaders: Record<string, string>;
 }
 
+type Settle = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 /**
  * Fastify answers a URL it cannot route (an escape that does not decode, a parameter longer than
  * MAX_PARAM_LENGTH) ahead of every hook, in a shape of its own that repeats the path; here it
- * gets the contract's error body and the headers of every other answer.
+ * gets the contract's error body and the headers of every other answer, X-RateLimit-* included
+ * (it spends the address's budget, as an unknown path does).
  */
-function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger) {
+function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger, settle: Settle) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
     const rendered = renderError(error, request.id);
@@ -116,11 +122,14 @@ function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger) {
         ms: performance.now() - started,
       }),
     );
-    void reply
-      .status(rendered.status)
-      .headers({ ...headers, ...rendered.headers, 'x-request-id': request.id })
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify(rendered.body));
+    const answer = () =>
+      reply
+        .status(rendered.status)
+        .headers({ ...headers, ...rendered.headers, 'x-request-id': request.id })
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(rendered.body));
+    // The answer is decided: a budget that cannot be reached only leaves its headers off.
+    settle(request, reply).then(answer, answer);
   };
 }
 

@@ -39,6 +39,19 @@ describe('rate limits', () => {
       expect(missing.headers['x-ratelimit-limit']).toBe('60');
       const broken = await supertest(t.baseUrl).post('/api/v1/auth/register').set('Content-Type', 'application/json').send('{').expect(400);
       expect(Number(broken.headers['x-ratelimit-remaining'])).toBeLessThan(60);
+      // URLs Fastify cannot route: an escape that does not decode, a parameter past its length.
+      for (const [path, status] of [
+        ['/api/v1/links/abc%zz', 400],
+        [`/api/v1/links/${'a'.repeat(101)}`, 414],
+      ] as const) {
+        const unroutable = await supertest(t.baseUrl).get(path).expect(status);
+        expect([path, unroutable.headers['x-ratelimit-limit'], Number(unroutable.headers['x-ratelimit-remaining'])]).toEqual([
+          path,
+          '60',
+          expect.any(Number),
+        ]);
+        expect(unroutable.headers['x-ratelimit-reset']).toBeDefined();
+      }
       const health = await supertest(t.baseUrl).get('/healthz').expect(200);
       expect(health.headers['x-ratelimit-limit']).toBeUndefined();
     });
