@@ -8,6 +8,7 @@ import { AddFileSecrets1795612000000 } from './1795612000000-AddFileSecrets';
 import { AddTeamActiveSecretsIndex1795620000000 } from './1795620000000-AddTeamActiveSecretsIndex';
 import { AddTeamSecretCounts1795630000000 } from './1795630000000-AddTeamSecretCounts';
 import { AddTeamCreators1795640000000 } from './1795640000000-AddTeamCreators';
+import { AddFileReaders1795650000000 } from './1795650000000-AddFileReaders';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AddTeamActiveSecretsIndex1795620000000,
   AddTeamSecretCounts1795630000000,
   AddTeamCreators1795640000000,
+  AddFileReaders1795650000000,
 ];

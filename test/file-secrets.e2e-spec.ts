@@ -32,6 +32,29 @@ function download(
   });
 }
 
+/** A reveal whose reader stops after its first bytes, as a slow client does, until `finish` reads the rest. */
+function stalledDownload(baseUrl: string, token: string): Promise<{ status: number; finish: () => Promise<Buffer> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.once('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        res.pause();
+        const finish = () =>
+          new Promise<Buffer>((done, fail) => {
+            res.on('data', (more: Buffer) => chunks.push(more));
+            res.on('error', () => undefined);
+            res.on('close', () => (res.complete ? done(Buffer.concat(chunks)) : fail(new Error('download cut short'))));
+            res.resume();
+          });
+        resolve({ status: res.statusCode ?? 0, finish });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source) parts.push(part);
@@ -468,6 +491,26 @@ describe('file secrets', () => {
       await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiringId]);
       await t.app.get(SecretPurger).purge();
       expect(await partsOf(expiringId)).toBe(0);
+    });
+
+    it('lets an earlier view’s slow download finish when the last view’s ends first, or the secret is deleted meanwhile', async () => {
+      const data = randomBytes(16 * MIB);
+      for (const ending of ['last view', 'delete'] as const) {
+        const created = await uploadFile(t.baseUrl, pat, { ...fields, expire_value: '2' }, { name: 'big.bin', type: 'x/y', data });
+        const { id, token } = created.body.data! as { id: string; token: string };
+        const stored = await partsOf(id);
+        const slow = await stalledDownload(t.baseUrl, token);
+        expect(slow.status).toBe(200);
+        if (ending === 'last view') {
+          const quick = await download(t.baseUrl, token);
+          expect([quick.status, sha256(quick.body)]).toEqual([200, sha256(data)]);
+        } else {
+          await t.http().delete(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(204);
+        }
+        expect([ending, await partsOf(id)]).toEqual([ending, stored]);
+        expect(sha256(await slow.finish())).toBe(sha256(data));
+        expect([ending, await eventually(async () => (await partsOf(id)) === 0, 5)]).toEqual([ending, true]);
+      }
     });
 
     it('removes what an upload stored when its client goes away mid-file, and makes no secret', async () => {

@@ -109,6 +109,10 @@ export class Secret {
   @Column({ name: 'file_encryption', type: 'varchar', length: 6, nullable: true })
   fileEncryption!: FileEncryption | null;
 
+  /** Downloads of the file under way: spent views whose bytes are still being read; the last to end removes them. */
+  @Column({ name: 'file_readers', type: 'integer', default: 0 })
+  fileReaders!: number;
+
   @Column({ name: 'allowed_countries', type: 'char', length: 2, array: true, nullable: true })
   allowedCountries!: string[] | null;
 

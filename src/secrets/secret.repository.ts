@@ -49,7 +49,7 @@ export interface TeamSecretsUsage {
 }
 
 /** A secret to write; `expires_at` is `lifetimeMinutes` from the insert's `now()`, as `created_at` is. */
-export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'team'> & { lifetimeMinutes: number };
+export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'fileReaders' | 'team'> & { lifetimeMinutes: number };
 
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
@@ -58,7 +58,7 @@ const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'
 const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = now(), updated_at = now()`;
 
 /** What a statement that ends secrets hands to their webhook events. */
-const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url`;
+const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url, file_readers`;
 
 /** The month (UTC) a secret counts towards, as SecretCount keys it. */
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
@@ -96,6 +96,7 @@ const REVEAL = `
   WITH spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
+        file_readers = s.file_readers + CASE WHEN s.kind = 'file' THEN 1 ELSE 0 END,
         failed_attempts = s.failed_attempts - $6,
         views_remaining = CASE WHEN s.expire_mode = 'views' THEN s.views_remaining - 1 END,
         last_viewed_at = now(),
@@ -181,6 +182,22 @@ export class SecretRepository {
     const values = [tokenHash, keyIds, checked, viewer.ip, viewer.country, refundedAttempts];
     const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, values);
     return rows[0] ?? null;
+  }
+
+  /**
+   * One download of a file secret has ended, however it ended: the bytes go once the secret is no
+   * longer active and no other download is reading them (an earlier view's may still be).
+   */
+  async endDownload(id: string): Promise<void> {
+    await this.sql.rows(
+      'file_download_end',
+      `WITH ended AS (
+         UPDATE secrets SET file_readers = file_readers - 1 WHERE id = $1 AND file_readers > 0 RETURNING id, status, file_readers),
+       last AS (SELECT id, file_readers FROM ended WHERE status <> 'active' AND file_readers = 0),
+       ${fileRemovalCte('last')}
+       SELECT 1`,
+      [id],
+    );
   }
 
   findById(teamId: string, id: string): Promise<Secret | null> {

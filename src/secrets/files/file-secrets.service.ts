@@ -15,7 +15,7 @@ import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
 import type { SecretResponse } from '../secret.response';
-import type { SpentView } from '../secret.repository';
+import { SecretRepository, SpentView } from '../secret.repository';
 import { SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { FileStore } from './file-store';
@@ -62,6 +62,7 @@ export class FileSecretsService {
   constructor(
     private readonly billing: BillingService,
     private readonly secrets: SecretsService,
+    private readonly secretRows: SecretRepository,
     private readonly files: FileStore,
     private readonly keyring: Keyring,
   ) {}
@@ -191,13 +192,15 @@ export class FileSecretsService {
   /**
    * A spent view of a file secret, as a streamed download. Server mode authenticates the first
    * chunk before answering (a damaged start is a clean 500) and every later one before its bytes
-   * are sent (a damaged chunk cuts the connection, never passes unauthenticated plaintext). The
-   * last view's download removes the bytes when it ends, however it ends.
+   * are sent (a damaged chunk cuts the connection, never passes unauthenticated plaintext). Every
+   * download says when it ends, however it ends; the last to end of a secret no longer active
+   * removes the bytes, so a slow earlier view is not cut short by the last view's quicker one.
    */
   async download(spent: SpentView): Promise<StreamableFile> {
     const release = () => {
-      if (spent.status !== 'burned') return;
-      this.files.remove(spent.id).catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
+      this.secretRows
+        .endDownload(spent.id)
+        .catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
     };
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };

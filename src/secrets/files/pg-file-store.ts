@@ -9,10 +9,12 @@ const PART_BYTES = 1024 * 1024;
 
 /**
  * The removal of a file's bytes as one CTE of a statement that ends secrets, so they go in the
- * same transaction as the tombstone. `source` names the CTE of ended secrets (`id`).
+ * same transaction as the tombstone. `source` names the CTE of ended secrets (`id`,
+ * `file_readers`): bytes a download is still reading stay until the last one ends
+ * (SecretRepository.endDownload), or for the orphan purge if its instance died meanwhile.
  */
 export function fileRemovalCte(source: string): string {
-  return `file_parts_gone AS (DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM ${source}))`;
+  return `file_parts_gone AS (DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM ${source} WHERE file_readers = 0))`;
 }
 
 @Injectable()
