@@ -333,6 +333,18 @@ describe('file secrets', () => {
       expect(res.body.data!.file).toMatchObject({ name: null, size: 8, encryption: 'server' });
     });
 
+    it('keeps a file name without its directories, control characters (C1 too) or bidirectional overrides', async () => {
+      const name = '../evil/in\u009b31mvoice\u0085\u0007\u202efdp.exe';
+      const res = await uploadFile(t.baseUrl, pat, fields, { name, type: 'application/pdf', data: Buffer.from('%PDF') });
+      expect(res.status).toBe(201);
+      expect(res.body.data!.file).toMatchObject({ name: 'in31mvoicefdp.exe' });
+      const link = await t
+        .http()
+        .get(`/api/v1/links/${String(res.body.data!.token)}`)
+        .expect(200);
+      expect(link.body.data.file.name).toBe('in31mvoicefdp.exe');
+    });
+
     describe("the plan's file storage", () => {
       /** Stands in for large unopened files the team already holds: the count reads the secrets' stored sizes, so rows are enough. */
       async function holdMore(teamId: string, bytes: number): Promise<void> {

@@ -22,10 +22,16 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
   return fields;
 }
 
+/**
+ * Control characters (C0, DEL and C1, which terminals also obey) and the bidirectional controls
+ * that make `txt.exe` read as `exe.txt`: none belongs in a name shown to the person downloading.
+ */
+const UNSHOWABLE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
 /** The uploaded name as a plain file name: no directories, no control characters, at most 255 characters. */
 export function fileName(part: MultipartFile): string | null {
-  const printable = [...basename((part.filename ?? '').replace(/\\/g, '/'))].filter((c) => c >= ' ' && c !== '\u007f').join('');
-  return printable.slice(0, 255) || null;
+  const printable = basename((part.filename ?? '').replace(/\\/g, '/')).replace(UNSHOWABLE, '');
+  return [...printable].slice(0, 255).join('') || null;
 }
 
 /** The declared type when it looks like one (`type/subtype`), else a generic one. */
