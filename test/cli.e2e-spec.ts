@@ -280,23 +280,35 @@ describe('the oncelink command', () => {
     expect(await oncelinkIntoClosedPipe(['list'], withToken)).toEqual({ code: 141, stderr: '' });
   });
 
-  it('says in one line that a server which does not answer as Oncelink does is not one', async () => {
-    const other = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
-    try {
-      for (const args of [['list'], ['get', `${origin}/s/abc#${Buffer.alloc(32).toString('base64url')}`]]) {
-        const run = await oncelink(args, { ONCELINK_URL: origin, ONCELINK_TOKEN: 'olk_test_x' });
-        expect(run.code).toBe(1);
-        expect(run.stderr).toBe(`oncelink: ${origin} did not answer as an Oncelink server does.\n`);
+  it.each([
+    [200, 'application/json', '{"ok":true}'],
+    [410, 'application/json', '{"error":"gone"}'],
+    [404, 'text/html', '<h1>Not Found</h1>'],
+    [502, 'text/html', '<h1>Bad Gateway</h1>'],
+  ])(
+    'says in one line that a server answering %i %s not in the contract’s shape is not Oncelink, with no API exit code',
+    async (status, type, body) => {
+      const other = createServer((_req, res) => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(body);
+      });
+      await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+      const origin = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+      const how = status === 200 ? '' : ` (HTTP ${status})`;
+      try {
+        for (const args of [['list'], ['get', `${origin}/s/abc#${Buffer.alloc(32).toString('base64url')}`]]) {
+          const run = await oncelink(args, { ONCELINK_URL: origin, ONCELINK_TOKEN: 'olk_test_x' });
+          expect([args[0], run.code, run.stderr]).toEqual([
+            args[0],
+            1,
+            `oncelink: ${origin} did not answer as an Oncelink server does${how}.\n`,
+          ]);
+        }
+      } finally {
+        await new Promise<void>((resolve) => other.close(() => resolve()));
       }
-    } finally {
-      await new Promise<void>((resolve) => other.close(() => resolve()));
-    }
-  });
+    },
+  );
 
   describe('keeps the token to its own server', () => {
     let pat: string;

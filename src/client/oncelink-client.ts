@@ -172,10 +172,19 @@ async function parse<T>(response: Response): Promise<T> {
   return payload as T;
 }
 
+/**
+ * The contract's error (`{message, code?, errors?}`) as its exit status says; an answer without a
+ * message is from something else (a proxy's 502 page, another server's 404), whose status means
+ * nothing the API's exit codes could say.
+ */
 async function apiError(response: Response): Promise<OncelinkError> {
-  const payload = (await response.json().catch(() => ({}))) as { message?: string; code?: string; errors?: Record<string, string[]> };
+  const payload = (await response.json().catch(() => undefined)) as
+    { message?: unknown; code?: string; errors?: Record<string, string[]> } | undefined;
+  if (typeof payload?.message !== 'string') {
+    return new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does (HTTP ${response.status}).`);
+  }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
-  return new OncelinkError(response.status, `${payload.message ?? `HTTP ${response.status}`}${detail}`, payload.code);
+  return new OncelinkError(response.status, `${payload.message}${detail}`, payload.code);
 }
 
 function expiry(options: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
