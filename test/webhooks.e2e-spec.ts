@@ -229,6 +229,31 @@ describe('webhooks', () => {
     });
   });
 
+  describe('a receiver that does not answer', () => {
+    it('holds up only its own delivery: another secret’s goes out while it is still waiting', async () => {
+      let slowClosed = false;
+      const slow = await startWebhookReceiver((res) => res.on('close', () => (slowClosed = true)));
+      try {
+        const stuck = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: slow.url }, pat);
+        await reveal(t.baseUrl, stuck.token).expect(200);
+        expect(await eventually(() => slow.received.length === 1, 5)).toBe(true);
+
+        let slowOpenWhenDelivered: boolean | undefined;
+        receiver.respond = (res) => {
+          slowOpenWhenDelivered ??= !slowClosed;
+          res.end('ok');
+        };
+        const other = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+        await reveal(t.baseUrl, other.token).expect(200);
+        await waitFor(other.id, 1);
+        // The stuck attempt lasts WEBHOOK_TIMEOUT_MS (1 s); the other went out on a poll (100 ms) within it.
+        expect(slowOpenWhenDelivered).toBe(true);
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
   describe('team endpoints', () => {
     let endpointReceiver: WebhookReceiver;
     beforeAll(async () => {

@@ -13,7 +13,7 @@ const PRUNE_JOB = 'prune-webhook-deliveries';
 /** How long the delivery log keeps finished deliveries. */
 export const DELIVERY_LOG_DAYS = 30;
 /** Deliveries one instance sends at once. */
-const BATCH = 16;
+const CONCURRENCY = 16;
 /** How long past the timeout a lease lasts, for the outcome to be written. */
 const LEASE_MARGIN_MS = 5_000;
 /** The longest wait a receiver's Retry-After gets. */
@@ -27,7 +27,9 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private draining: Promise<void> | null = null;
+  private claiming: Promise<void> | null = null;
+  /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
+  private readonly sending = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -58,25 +60,36 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const job of [JOB, PRUNE_JOB]) if (this.scheduler.doesExist('interval', job)) this.scheduler.deleteInterval(job);
-    await this.draining;
+    await this.claiming;
+    await Promise.allSettled(this.sending);
   }
 
-  /** Looks for due deliveries now, unless a drain is already running. */
+  /** Claims due deliveries for the free places now, unless a claim is already running. */
   wake(): void {
-    if (this.draining || this.stopped) return;
-    this.draining = this.drain()
+    if (this.claiming || this.stopped) return;
+    this.claiming = this.claim()
       .catch((error: Error) => this.logger.warn(`Webhook delivery paused: ${error.message}`))
       .finally(() => {
-        this.draining = null;
+        this.claiming = null;
       });
   }
 
-  private async drain(): Promise<void> {
+  private async claim(): Promise<void> {
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
-    while (!this.stopped) {
-      const claimed = await this.deliveries.claimDue(BATCH, leaseMs);
-      await Promise.allSettled(claimed.map((delivery) => this.attempt(delivery)));
-      if (claimed.length < BATCH) return;
+    while (!this.stopped && this.sending.size < CONCURRENCY) {
+      const room = CONCURRENCY - this.sending.size;
+      const claimed = await this.deliveries.claimDue(room, leaseMs);
+      for (const delivery of claimed) {
+        const sent: Promise<void> = this.attempt(delivery)
+          .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
+          .finally(() => {
+            this.sending.delete(sent);
+            // A full claim may have left more due behind it.
+            if (claimed.length === room) this.wake();
+          });
+        this.sending.add(sent);
+      }
+      if (claimed.length < room) return;
     }
   }
 
