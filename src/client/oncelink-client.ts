@@ -167,10 +167,14 @@ async function parse<T>(response: Response): Promise<T> {
   if (response.status === 204) return undefined as T;
   const payload = (await response.json().catch(() => undefined)) as { data?: unknown } | undefined;
   if (typeof payload?.data !== 'object' || payload.data === null) {
-    throw new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does.`);
+    throw notOncelink(response, '');
   }
   return payload as T;
 }
+
+/** An answer in no shape of the contract's: from something that is not an Oncelink server. */
+const notOncelink = (response: Response, status: string) =>
+  new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does${status}.`);
 
 /**
  * The contract's error (`{message, code?, errors?}`) as its exit status says; an answer without a
@@ -181,7 +185,7 @@ async function apiError(response: Response): Promise<OncelinkError> {
   const payload = (await response.json().catch(() => undefined)) as
     { message?: unknown; code?: string; errors?: Record<string, string[]> } | undefined;
   if (typeof payload?.message !== 'string') {
-    return new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does (HTTP ${response.status}).`);
+    return notOncelink(response, ` (HTTP ${response.status})`);
   }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
   return new OncelinkError(response.status, `${payload.message}${detail}`, payload.code);
