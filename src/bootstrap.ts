@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
+import { timeOutStalledBodies } from './common/http/body-timeout';
 import { DirectRoutes } from './common/http/direct-routes';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { proxyTrust } from './common/http/proxy-trust';
@@ -67,6 +68,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });
   refuseUnreadMultipart(fastify);
+  timeOutStalledBodies(app.getHttpServer(), config.bodyIdleTimeoutMs, logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
   const limiter = app.get(RateLimiter);

@@ -52,6 +52,8 @@ export interface AppConfig {
   webhooks: WebhookConfig;
   logLevel: string;
   bodyLimitBytes: number;
+  /** A request body that sends nothing for this long is answered 408 and its connection closed. */
+  bodyIdleTimeoutMs: number;
   purgeIntervalSeconds: number;
   reportSuspendThreshold: number;
   rateLimit: RateLimitConfig;
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhooks: webhooks(env),
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     rateLimit: {

@@ -23,22 +23,28 @@ export function answerUnparsable(logger: Logger) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     // Node's own name for the answer in progress on this connection.
     const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-    if (socket.writable && !answering) {
+    if (!answering) {
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const id = randomUUID();
-      const body = JSON.stringify({ message: MESSAGES[status] });
-      const headers = {
-        ...API_SECURITY_HEADERS,
-        'x-request-id': id,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        connection: 'close',
-      };
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
       // What the request was is unknown: its bytes did not parse, and may hold anything.
-      logRequest(logger, { id, method: '-', path: '-', status, ms: 0 });
+      refuseOnSocket(logger, socket, status, { method: '-', path: '-' });
     }
     socket.destroy(error);
   };
+}
+
+/** Writes the contract's answer straight onto `socket`, with `Connection: close`, and logs it; the caller closes the socket. */
+export function refuseOnSocket(logger: Logger, socket: Duplex, status: 400 | 408 | 431, request: { method: string; path: string }): void {
+  if (!socket.writable) return;
+  const id = randomUUID();
+  const body = JSON.stringify({ message: MESSAGES[status] });
+  const headers = {
+    ...API_SECURITY_HEADERS,
+    'x-request-id': id,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
+  logRequest(logger, { id, method: request.method, path: request.path, status, ms: 0 });
 }

@@ -26,8 +26,7 @@ const FORM_BYTES = 64 * 1024;
 /** Uploads one instance receives at once, and of those one team; more get 503, so slow uploads cannot pile up without bound. */
 const MAX_UPLOADS = 16;
 const MAX_UPLOADS_PER_TEAM = 4;
-/** An upload that sends nothing for this long is cut off, and one may take this long at most. */
-const UPLOAD_IDLE_MS = 60_000;
+/** An upload may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
 const UPLOAD_MAX_MS = 30 * 60_000;
 
 /** What an upload is checked against: its plan, what the team's files held when it began, and the team's uploads running here. */
@@ -83,9 +82,7 @@ export class FileSecretsService {
     running.add(room.mine);
     this.uploadsByTeam.set(team, running);
     const socket = request.raw.socket;
-    const cutOff = () => socket.destroy();
-    socket.setTimeout(UPLOAD_IDLE_MS, cutOff);
-    const deadline = setTimeout(cutOff, UPLOAD_MAX_MS);
+    const deadline = setTimeout(() => socket.destroy(), UPLOAD_MAX_MS);
     try {
       if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
       // Also refuses any file, even an empty one, once the team holds more than its plan allows.
@@ -94,7 +91,6 @@ export class FileSecretsService {
       return await this.uploads.run(() => this.receive(auth, request, client, room));
     } finally {
       clearTimeout(deadline);
-      socket.setTimeout(0).off('timeout', cutOff);
       running.delete(room.mine);
       if (running.size === 0) this.uploadsByTeam.delete(team);
     }

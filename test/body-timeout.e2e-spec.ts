@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { connect, Socket } from 'node:net';
+import { bearer } from './support/factories';
+import { eventually } from './support/eventually';
+import { newTeamOn } from './support/teams';
+import { useTestApp } from './support/test-app';
+
+const IDLE_MS = 400;
+
+/** A raw connection: what it is sent goes as written, and everything that comes back is kept until it closes. */
+class RawClient {
+  readonly socket: Socket;
+  private received = '';
+  private readonly closed: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.on('data', (chunk: Buffer) => (this.received += chunk.toString('latin1')));
+    this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
+    this.socket.on('error', () => undefined);
+  }
+
+  write(text: string | Buffer): void {
+    this.socket.write(text);
+  }
+
+  /** Everything received once the server has closed the connection. */
+  async untilClosed(): Promise<string> {
+    await this.closed;
+    return this.received;
+  }
+
+  /** Resolves with the first complete answer (by Content-Length) received so far. */
+  async answer(): Promise<{ status: number; headers: string; body: string }> {
+    const complete = () => {
+      const end = this.received.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const length = Number(/content-length: (\d+)/i.exec(this.received.slice(0, end))?.[1] ?? 0);
+      return this.received.length >= end + 4 + length;
+    };
+    if (!(await eventually(complete, 10, 10))) throw new Error(`no complete answer: ${JSON.stringify(this.received)}`);
+    const end = this.received.indexOf('\r\n\r\n');
+    const headers = this.received.slice(0, end);
+    const length = Number(/content-length: (\d+)/i.exec(headers)![1]);
+    const body = this.received.slice(end + 4, end + 4 + length);
+    this.received = this.received.slice(end + 4 + length);
+    return { status: Number(headers.split(' ')[1]), headers, body };
+  }
+}
+
+const request = (path: string, headers: Record<string, string>, body = '') =>
+  `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n${body}`;
+
+/** A request body that stops arriving is answered 408 and its connection closed (BODY_IDLE_TIMEOUT_MS). */
+describe('a request body that stalls', () => {
+  const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: String(IDLE_MS) } });
+  const port = () => Number(new URL(t.baseUrl).port);
+  const secretCount = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n as number;
+
+  const expectTimedOut = async (client: RawClient) => {
+    const received = await client.untilClosed();
+    const [head, body] = received.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(head.toLowerCase()).toContain('x-content-type-options: nosniff');
+    expect(JSON.parse(body)).toEqual({ message: 'The request took too long to arrive.' });
+  };
+
+  it.each([
+    ['a create (answered ahead of Fastify)', '/api/v1/secrets'],
+    ['a route Fastify answers', '/api/v1/auth/register'],
+  ])('cuts %s whose JSON body stops half-way, and stores nothing', async (_name, path) => {
+    const before = await secretCount();
+    const body = JSON.stringify({ content: 'half of it', expire_mode: 'views', expire_value: 1 });
+    const client = new RawClient(port());
+    const started = Date.now();
+    client.write(request(path, { 'content-type': 'application/json', 'content-length': String(body.length) }, body.slice(0, 10)));
+    await expectTimedOut(client);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    expect(await secretCount()).toBe(before);
+  });
+
+  it('cuts a chunked body that stops sending chunks', async () => {
+    const client = new RawClient(port());
+    client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, '5\r\n{"con\r\n'));
+    await expectTimedOut(client);
+  });
+
+  it('cuts the second request on a keep-alive connection too, not only the first', async () => {
+    const body = JSON.stringify({ content: 'first', expire_mode: 'views', expire_value: 1 });
+    const client = new RawClient(port());
+    client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }, body));
+    expect((await client.answer()).status).toBe(201);
+    // Longer than the idle time between the two requests: only a stalled body is timed.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2));
+    client.write(
+      request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }, body.slice(0, 5)),
+    );
+    await expectTimedOut(client);
+  });
+
+  it('lets a slow body through while it keeps arriving', async () => {
+    const body = JSON.stringify({ content: 'slowly but surely', expire_mode: 'views', expire_value: 1 });
+    const client = new RawClient(port());
+    client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }));
+    // Longer in all than the idle time, never idle that long.
+    const pieces = body.match(/.{1,8}/g)!;
+    for (const piece of pieces) {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS / 4));
+      client.write(piece);
+    }
+    expect(pieces.length * (IDLE_MS / 4)).toBeGreaterThan(IDLE_MS * 2);
+    const answer = await client.answer();
+    expect(answer.status).toBe(201);
+    // The connection stays open for the next request.
+    client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }, body));
+    expect((await client.answer()).status).toBe(201);
+    client.socket.destroy();
+  });
+
+  it('cuts a file upload that stops sending and removes the parts it stored', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const strayParts = async () =>
+      (
+        await t.dataSource.query(
+          'SELECT count(*)::int AS n FROM secret_file_parts p WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)',
+        )
+      )[0].n as number;
+    const boundary = `----stall${randomBytes(6).toString('hex')}`;
+    const head =
+      `--${boundary}\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="expire_value"\r\n\r\n1\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const client = new RawClient(port());
+    client.write(
+      request(
+        '/api/v1/secrets',
+        {
+          ...bearer(pat),
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(head.length + 8 * 1024 * 1024),
+        },
+        head,
+      ),
+    );
+    // Several parts' worth, so some are stored before the upload stalls.
+    client.write(randomBytes(3 * 1024 * 1024));
+    expect(await eventually(async () => (await strayParts()) > 0, 10)).toBe(true);
+    await expectTimedOut(client);
+    expect(await eventually(async () => (await strayParts()) === 0, 10)).toBe(true);
+  });
+});
