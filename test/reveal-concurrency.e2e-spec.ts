@@ -1,5 +1,7 @@
-import { createTestDatabase, TestDatabase } from './support/database';
+import { Client } from 'pg';
+import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
+import { bearer, newTeam } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
@@ -62,5 +64,40 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(judged()).toHaveLength(5);
     expect((await fetch(`${servers[0].baseUrl}/api/v1/links/${secret.token}`)).status).toBe(410);
+  });
+  // The row lock that orders the two needs a second connection, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? it : it.skip)('reveals the content a PUT committed while the reveal waited for it', async () => {
+    const [first, second] = [servers[0], servers[servers.length - 1]];
+    const { pat } = await newTeam(first.baseUrl);
+    const secret = await newSecret(first.baseUrl, { content: 'the old content', expire_value: 5 }, pat);
+    const holder = new Client({ connectionString: db.url });
+    const watcher = new Client({ connectionString: db.url });
+    await Promise.all([holder.connect(), watcher.connect()]);
+    try {
+      const waitingOnLocks = async (count: number) =>
+        eventually(async () => {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n >= count;
+        }, 10);
+      // Lines the PUT up ahead of the reveal on the secret's row.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE', [secret.id]);
+      const put = fetch(`${first.baseUrl}/api/v1/secrets/${secret.id}`, {
+        method: 'PUT',
+        headers: { ...bearer(pat), 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'the new content', expire_value: 1 }),
+      });
+      expect(await waitingOnLocks(1)).toBe(true);
+      const revealed = fetch(`${second.baseUrl}/api/v1/links/${secret.token}/reveal`, { method: 'POST' });
+      expect(await waitingOnLocks(2)).toBe(true);
+      await holder.query('COMMIT');
+      expect((await put).status).toBe(200);
+      const answer = await revealed;
+      expect([answer.status, (await answer.json()).data?.content]).toEqual([200, 'the new content']);
+    } finally {
+      await Promise.all([holder.end(), watcher.end()]);
+    }
   });
 });

@@ -87,13 +87,16 @@ const CREATE = `
  * Spends one view of the secret behind a link, in one statement: the conditional UPDATE is the
  * exactly-once (concurrent reveals serialise on the row lock and re-check it), the last view
  * wipes the material in the same UPDATE, the self-join hands back the material as it was, and
- * the audit row commits with it. token_hash = $1 stays in the UPDATE's own WHERE so the
+ * the audit row commits with it. The joined row is read under the row lock: a row a reveal
+ * waited on (a PUT replacing the content) is re-checked in its new version, but a joined one is
+ * not re-read, so without the lock the reveal would spend the new budget on the old content. token_hash = $1 stays in the UPDATE's own WHERE so the
  * planner takes the unique index. A secret whose key this instance does not hold is never
  * spent ($2), nor one with a passcode or a country rule unless those were checked ($3). The
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
-  WITH spent AS (
+  WITH locked AS (SELECT id, ciphertext, iv, key_id FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
+  spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
         file_readers = s.file_readers + CASE WHEN s.kind = 'file' THEN 1 ELSE 0 END,
@@ -106,7 +109,7 @@ const REVEAL = `
         iv = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.iv END,
         passcode_hash = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.passcode_hash END,
         destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END
-      FROM secrets old
+      FROM locked old
      WHERE s.token_hash = $1 AND old.id = s.id
        AND s.status = 'active' AND s.expires_at > now()
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
