@@ -154,6 +154,36 @@ describe('links', () => {
       expect(row).toEqual({ failed_attempts: 1 });
     });
 
+    it('gives back the attempt of a guess the busy passcode gate refused unjudged', async () => {
+      // 100 guesses at once: one is judged at a time and 64 may wait, so the rest are a 503.
+      const secrets = await Promise.all(Array.from({ length: 20 }, () => newSecret(t.baseUrl, { passcode: 'open sesame' }, pat)));
+      const answers = await Promise.all(
+        secrets.flatMap((secret) =>
+          Array.from({ length: 5 }, async (_, i) => ({
+            id: secret.id,
+            status: (await reveal(t.baseUrl, secret.token, { passcode: `wrong guess ${i}` })).status,
+          })),
+        ),
+      );
+      expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+      expect(answers.every((answer) => [401, 503].includes(answer.status))).toBe(true);
+      const rows: Array<{ id: string; failed_attempts: number; status: string }> = await t.dataSource.query(
+        'SELECT id, failed_attempts, status FROM secrets WHERE id = ANY($1)',
+        [secrets.map((secret) => secret.id)],
+      );
+      for (const row of rows) {
+        const judged = answers.filter((answer) => answer.id === row.id && answer.status === 401).length;
+        expect({ id: row.id, attempts: row.failed_attempts, burned: row.status === 'burned' }).toEqual({
+          id: row.id,
+          attempts: judged,
+          burned: judged === 5,
+        });
+      }
+      // A secret whose guesses were refused unjudged still opens with its passcode.
+      const spared = secrets.find((secret) => rows.some((row) => row.id === secret.id && row.status === 'active'))!;
+      await reveal(t.baseUrl, spared.token, { passcode: 'open sesame' }).expect(200);
+    }, 60_000);
+
     it('keeps answering passcode reveals while a flood of logins fills the login gate', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
       let flooding = true;

@@ -110,7 +110,14 @@ export class LinksService {
       // Every attempt left is being judged right now; one of them may still give its attempt back.
       throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
     }
-    const right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
+    let right: boolean;
+    try {
+      right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
+    } catch (error) {
+      // Not judged (the gate was full, the client left while queued): the attempt goes back.
+      await this.secrets.returnPasscodeAttempt(secret.id);
+      throw error;
+    }
     // A security event operators want to see (never the guess itself).
     this.logger.log(`Passcode attempt ${reserved}/${MAX_PASSCODE_ATTEMPTS} on secret ${secret.id}: ${right ? 'right' : 'wrong'}`);
     if (right) return 1;

@@ -253,6 +253,15 @@ export class SecretRepository {
     return rows[0]?.failed_attempts ?? null;
   }
 
+  /** Gives back an attempt reserved for a guess that was never judged. */
+  async returnPasscodeAttempt(id: string): Promise<void> {
+    await this.sql.rows(
+      'secret_passcode_return',
+      `UPDATE secrets SET failed_attempts = failed_attempts - 1 WHERE id = $1 AND status = 'active' AND failed_attempts > 0`,
+      [id],
+    );
+  }
+
   /** The last allowed wrong guess burns the secret; `country` is the guesser's. */
   async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
     await this.db.query(
