@@ -290,6 +290,33 @@ describe('validation of hostile input', () => {
     });
   });
 
+  /** Text columns with a length, and the field that fills each: PostgreSQL counts code points, U+FE0F included. */
+  const BOUNDED: [keyof typeof routes, string, number][] = [
+    ['createSecret', 'label', 100],
+    ['updateSecret', 'label', 100],
+    ['token', 'device_name', 100],
+    ['register', 'name', 100],
+    ['createTeam', 'name', 100],
+    ['serviceAccount', 'name', 100],
+    ['report', 'reason', 1000],
+  ];
+
+  describe.each(BOUNDED)('%s with %s longer than %i characters counted as the database counts them', (routeKey, field, max) => {
+    it('answers 422 naming the field, not a 500, and writes nothing', async () => {
+      const route = routes[routeKey];
+      // An emoji presentation selector (U+FE0F) after each letter: class-validator's length leaves it out.
+      const value = 'a\ufe0f'.repeat(max / 2 + 1);
+      const message = `The ${field.replace(/_/g, ' ')} field must not be greater than ${max} characters.`;
+      await expectNothingWritten(route, JSON.stringify({ ...route.body(), [field]: value }), field, message);
+    });
+  });
+
+  it('keeps a label of exactly 100 characters, selectors included, as sent', async () => {
+    const label = '\u2764\ufe0f'.repeat(50);
+    const secret = await newSecret(t.baseUrl, { label }, pat);
+    expect((await t.dataSource.query('SELECT label FROM secrets WHERE id = $1', [secret.id]))[0].label).toBe(label);
+  });
+
   it('keeps text outside the Basic Multilingual Plane (a surrogate pair) as sent', async () => {
     const text = 'key 🔑 𝔘𝔫𝔦𝔠𝔬𝔡𝔢';
     const secret = await newSecret(t.baseUrl, { content: text, label: text }, pat);

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsString, MaxLength, MinLength, ValidateBy } from 'class-validator';
+import { IsDefined, IsString, ValidateBy, ValidationArguments } from 'class-validator';
 import { msg } from './messages';
 import { Nullable, Optional } from './optional';
 
@@ -10,20 +10,40 @@ const noNul = () =>
     { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must not contain NUL characters.` },
   );
 
+/** Characters as PostgreSQL counts them, code points: class-validator's lengths leave out U+FE0E and U+FE0F. */
+function codePoints(text: string): number {
+  let count = text.length;
+  for (let i = 1; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A low surrogate after a high one ends a pair already counted.
+    if (unit >= 0xdc00 && unit <= 0xdfff && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff) count--;
+  }
+  return count;
+}
+
+const chars = (name: string, fits: (count: number) => boolean, message: (args: ValidationArguments) => string) =>
+  ValidateBy({ name, validator: { validate: (value: unknown) => typeof value === 'string' && fits(codePoints(value)) } }, { message });
+
+/** At least `min` characters, as a `varchar` counts them. */
+const MinChars = (min: number, message = msg.minLength(min)) => chars('minChars', (count) => count >= min, message);
+
+/** At most `max` characters, as a `varchar(max)` counts them. */
+export const MaxChars = (max: number) => chars('maxChars', (count) => count <= max, msg.maxLength(max));
+
 /** A required string of `min` (default 1: not empty) to `max` characters. */
 export const RequiredText = (max: number, min = 1) =>
   applyDecorators(
     IsDefined({ message: msg.required }),
     IsString({ message: msg.string }),
-    MinLength(min, { message: min === 1 ? msg.required : msg.minLength(min) }),
-    MaxLength(max, { message: msg.maxLength(max) }),
+    MinChars(min, min === 1 ? msg.required : msg.minLength(min)),
+    MaxChars(max),
     noNul(),
   );
 
 const textRules = (max: number, min: number) => [
   IsString({ message: msg.string }),
-  ...(min > 0 ? [MinLength(min, { message: msg.minLength(min) })] : []),
-  MaxLength(max, { message: msg.maxLength(max) }),
+  ...(min > 0 ? [MinChars(min)] : []),
+  MaxChars(max),
   noNul(),
 ];
 
