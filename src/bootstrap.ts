@@ -10,6 +10,7 @@ import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { DirectRoutes } from './common/http/direct-routes';
+import { jsonBodyText } from './common/http/json-body';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
@@ -62,9 +63,16 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   });
   const fastify = app.getHttpAdapter().getInstance();
   const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
-  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) =>
-    jsonParser(request, body.toString('utf8'), done),
-  );
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
+    let text: string | undefined;
+    try {
+      text = jsonBodyText(request.headers['content-type'], body);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (text === undefined) done(null, undefined);
+    else jsonParser(request, text, done);
+  });
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });
   refuseUnreadMultipart(fastify);

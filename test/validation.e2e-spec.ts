@@ -462,6 +462,51 @@ describe('validation of hostile input', () => {
       }
     });
 
+    // A query string sends create and reveal Nest's way rather than ahead of Fastify; both must agree.
+    const WAYS = [
+      ['ahead of Fastify', ''],
+      ['through Nest', '?via=nest'],
+    ];
+
+    it.each(WAYS)('answers 400 to a JSON body whose bytes are not UTF-8 (%s), storing nothing', async (_way, query) => {
+      const before = await count('secrets');
+      const latin1 = Buffer.from('{"content":"p\u00e4ssw\u00f6rd","expire_mode":"views","expire_value":1}', 'latin1');
+      // fetch sends the bytes as they are (supertest would serialise a Buffer as JSON).
+      const answer = await fetch(`${t.baseUrl}/api/v1/secrets${query}`, {
+        method: 'POST',
+        headers: { ...bearer(pat), 'content-type': 'application/json' },
+        body: latin1,
+      });
+      const res = { status: answer.status, body: await answer.json() };
+      expect([res.status, res.body]).toEqual([400, { message: 'The request body is not valid UTF-8.' }]);
+      expect(await count('secrets')).toBe(before);
+    });
+
+    it.each(['iso-8859-1', 'utf-16', '"latin1"'])('answers 415 to a JSON body declared in charset %s, storing nothing', async (charset) => {
+      const before = await count('secrets');
+      const res = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .set('content-type', `application/json; charset=${charset}`)
+        .send(JSON.stringify({ content: 'plain ascii', expire_mode: 'views', expire_value: 1 }));
+      expect([res.status, res.body]).toEqual([415, { message: 'A JSON body must be UTF-8 (charset=utf-8).' }]);
+      expect(await count('secrets')).toBe(before);
+    });
+
+    it('takes an empty body with a JSON content type for no body', async () => {
+      for (const [way, query] of WAYS) {
+        const secret = await newSecret(t.baseUrl, { expire_value: 1 }, pat);
+        const revealed = await api().post(`/api/v1/links/${secret.token}/reveal${query}`).set('content-type', 'application/json');
+        expect([way, revealed.status, revealed.body.data?.content]).toEqual([way, 200, 'correct horse battery staple']);
+        const created = await newSecret(t.baseUrl, { expire_value: 1 }, pat);
+        const deleted = await api().delete(`/api/v1/secrets/${created.id}`).set(bearer(pat)).set('content-type', 'application/json');
+        expect([way, deleted.status]).toEqual([way, 204]);
+      }
+      const empty = await api().post('/api/v1/secrets').set(bearer(pat)).set('content-type', 'application/json');
+      const braces = await api().post('/api/v1/secrets').set(bearer(pat)).send({});
+      expect([empty.status, empty.body]).toEqual([422, braces.body]);
+    });
+
     it('answers a multipart body with 415 on every route that does not read one, instead of taking it for no body', async () => {
       for (const route of Object.values(routes).filter((route) => route !== routes.createSecret) as Route[]) {
         const before = await route.state();

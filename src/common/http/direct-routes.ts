@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { logRequest } from '../logging/logger';
+import { jsonBodyText } from './json-body';
 import { clientAddress, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
 
@@ -325,8 +326,14 @@ export class DirectRoutes {
       raw.on('data', (chunk: Buffer) => chunks.push(chunk));
       raw.on('error', reject);
       raw.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        parse(raw, text, (error, body) => (error ? reject(error) : resolve(body)));
+        let text: string | undefined;
+        try {
+          text = jsonBodyText(raw.headers['content-type'], Buffer.concat(chunks));
+        } catch (error) {
+          return reject(error as Error);
+        }
+        if (text === undefined) resolve(undefined);
+        else parse(raw, text, (error, body) => (error ? reject(error) : resolve(body)));
       });
     });
   }

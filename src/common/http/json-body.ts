@@ -1,0 +1,23 @@
+import { ApiError } from '../errors/api-error';
+
+// A byte-order mark is kept, so it fails the parse as it did before: JSON has none.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/**
+ * A JSON body's text. JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset is a 415
+ * and bytes that are not UTF-8 a 400, where decoding them anyway would put U+FFFD in a secret in
+ * place of what was sent. An empty body is no body (undefined), as if none had been sent.
+ */
+export function jsonBodyText(contentType: string | undefined, body: Buffer): string | undefined {
+  const charset = CHARSET.exec(contentType ?? '')?.[1].toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError(415, 'A JSON body must be UTF-8 (charset=utf-8).');
+  }
+  if (body.length === 0) return undefined;
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw new ApiError(400, 'The request body is not valid UTF-8.');
+  }
+}
