@@ -70,8 +70,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     } catch (error) {
       return done(error as Error);
     }
-    if (text === undefined) done(null, undefined);
-    else jsonParser(request, text, done);
+    return text === undefined ? done(null, undefined) : jsonParser(request, text, done);
   });
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });

@@ -320,22 +320,16 @@ export class DirectRoutes {
     res.end(json);
   }
 
-  private readJson(raw: IncomingMessage, parse: JsonParser): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+  private async readJson(raw: IncomingMessage, parse: JsonParser): Promise<unknown> {
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
       raw.on('data', (chunk: Buffer) => chunks.push(chunk));
       raw.on('error', reject);
-      raw.on('end', () => {
-        let text: string | undefined;
-        try {
-          text = jsonBodyText(raw.headers['content-type'], Buffer.concat(chunks));
-        } catch (error) {
-          return reject(error as Error);
-        }
-        if (text === undefined) resolve(undefined);
-        else parse(raw, text, (error, body) => (error ? reject(error) : resolve(body)));
-      });
+      raw.on('end', () => resolve(Buffer.concat(chunks)));
     });
+    const text = jsonBodyText(raw.headers['content-type'], bytes);
+    if (text === undefined) return undefined;
+    return new Promise((resolve, reject) => parse(raw, text, (error, body) => (error ? reject(error) : resolve(body))));
   }
 
   /**
