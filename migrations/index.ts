@@ -9,6 +9,7 @@ import { AddTeamActiveSecretsIndex1795620000000 } from './1795620000000-AddTeamA
 import { AddTeamSecretCounts1795630000000 } from './1795630000000-AddTeamSecretCounts';
 import { AddTeamCreators1795640000000 } from './1795640000000-AddTeamCreators';
 import { AddFileReaders1795650000000 } from './1795650000000-AddFileReaders';
+import { AddTeamSubscriptions1795660000000 } from './1795660000000-AddTeamSubscriptions';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AddTeamSecretCounts1795630000000,
   AddTeamCreators1795640000000,
   AddFileReaders1795650000000,
+  AddTeamSubscriptions1795660000000,
 ];

@@ -6,6 +6,7 @@ import { BillingModule } from '../src/billing/billing.module';
 import { BillingService } from '../src/billing/billing.service';
 import { PLAN_NAMES, PlanName } from '../src/billing/plans';
 import { Module } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { typeormOptions } from '../src/typeorm-options';
@@ -19,7 +20,7 @@ import { ConfigModule } from '../src/config/config.module';
  */
 async function main(): Promise<void> {
   const [teamId, plan] = process.argv.slice(2);
-  if (!teamId || !PLAN_NAMES.includes(plan as PlanName)) {
+  if (!teamId || !isUUID(teamId) || !PLAN_NAMES.includes(plan as PlanName)) {
     process.stderr.write(`usage: npm run plan:set -- <team_id> <${PLAN_NAMES.join('|')}>\n`);
     process.exit(64);
   }
@@ -38,11 +39,8 @@ async function main(): Promise<void> {
 
   const app = await NestFactory.createApplicationContext(SetPlanModule, { logger: false });
   try {
-    const changed = await app.get(BillingService).setPlan(teamId, {
-      plan: plan as PlanName,
-      status: null,
-      actor: systemActor(teamId, 'operator'),
-    });
+    // The Stripe subscription's status stays: the subscription is still what it was.
+    const changed = await app.get(BillingService).setPlan(teamId, { plan: plan as PlanName, actor: systemActor(teamId, 'operator') });
     process.stdout.write(changed ? `team ${teamId} is now on ${plan}\n` : `no team ${teamId}\n`);
     process.exitCode = changed ? 0 : 1;
   } finally {
@@ -51,4 +49,8 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error: Error) => {
+  // The message alone: a driver error's stack and fields would print the statement and its values.
+  process.stderr.write(`plan:set failed: ${error.message}\n`);
+  process.exit(1);
+});

@@ -11,6 +11,7 @@ import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { DirectRoutes } from './common/http/direct-routes';
 import { jsonBodyText } from './common/http/json-body';
+import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
@@ -64,6 +65,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   const fastify = app.getHttpAdapter().getInstance();
   const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
+    if (wantsRawBodyOnly(request)) return done(null, undefined);
     let text: string | undefined;
     try {
       text = jsonBodyText(request.headers['content-type'], body);

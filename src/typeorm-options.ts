@@ -2,6 +2,7 @@ import { DataSourceOptions } from 'typeorm';
 import { migrations } from '../migrations';
 import { AuditEvent } from './audit/audit-event.entity';
 import { StripeEvent } from './billing/stripe-event.entity';
+import { TeamSubscription } from './billing/team-subscription.entity';
 import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
 import { FilePart } from './secrets/files/file-part.entity';
@@ -25,6 +26,7 @@ const entities = [
   LinkReport,
   AuditEvent,
   StripeEvent,
+  TeamSubscription,
   TeamWebhookSecret,
   WebhookEndpoint,
   WebhookDelivery,

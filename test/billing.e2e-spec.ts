@@ -25,7 +25,14 @@ describe('billing', () => {
     ({ owner, pat } = await newTeam(t.baseUrl));
   });
 
-  function subscriptionEvent(type: string, teamId: string, price: string, status = 'active', created = Math.floor(Date.now() / 1000)) {
+  function subscriptionEvent(
+    type: string,
+    teamId: string,
+    price: string,
+    status = 'active',
+    created = Math.floor(Date.now() / 1000),
+    subscription = `sub_${teamId}`,
+  ) {
     eventSeq += 1;
     return {
       id: `evt_test_${Date.now()}_${eventSeq}`,
@@ -34,7 +41,7 @@ describe('billing', () => {
       created,
       data: {
         object: {
-          id: 'sub_123',
+          id: subscription,
           object: 'subscription',
           status,
           metadata: { team_id: teamId },
@@ -56,6 +63,8 @@ describe('billing', () => {
   }
 
   const planOf = async (teamId: string) => (await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [teamId]))[0].plan;
+  const billingOf = async (teamId: string) =>
+    (await t.dataSource.query('SELECT plan, billing_status AS status FROM teams WHERE id = $1', [teamId]))[0];
 
   describe('POST /api/v1/billing/stripe/webhook', () => {
     it('accepts a correctly signed event and moves the team to pro', async () => {
@@ -154,6 +163,70 @@ describe('billing', () => {
       expect(await planOf(team.teamId)).toBe('pro');
     });
 
+    it('keeps the plan another subscription still pays for when one is cancelled', async () => {
+      const team = await newUser(t.baseUrl);
+      const now = Math.floor(Date.now() / 1000);
+      const created = (price: string, at: number, sub: string) =>
+        subscriptionEvent('customer.subscription.created', team.teamId, price, 'active', at, sub);
+      await send(created(PRICE_PRO, now - 100, 'sub_old')).expect(200);
+      await send(created(PRICE_ENTERPRISE, now - 50, 'sub_new')).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'enterprise', status: 'active' });
+      // The old subscription ends after the new one began: the team keeps what the new one pays for.
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled', now - 40, 'sub_old')).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'enterprise', status: 'active' });
+      // A late, older event of the cancelled one brings nothing back; a cheaper new subscription takes nothing away.
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', now - 60, 'sub_old')).expect(200);
+      await send(created(PRICE_PRO, now - 30, 'sub_extra')).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'enterprise', status: 'active' });
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_ENTERPRISE, 'canceled', now - 20, 'sub_new')).expect(
+        200,
+      );
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'active' });
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled', now - 10, 'sub_extra')).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
+    });
+
+    it('orders events of the same second as Stripe makes them: created, then updated, then deleted', async () => {
+      const team = await newUser(t.baseUrl);
+      const now = Math.floor(Date.now() / 1000);
+      // Stripe creates a subscription incomplete and updates it to active once paid, often within the second.
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', now)).expect(200);
+      await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO, 'incomplete', now)).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'active' });
+      await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled', now + 1)).expect(200);
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', now + 1)).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
+    });
+
+    it('acknowledges a signed event with a NUL in its id, type or status, changing nothing', async () => {
+      const team = await newUser(t.baseUrl);
+      const event = () => subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
+      const subscription = (fields: object) => ({ ...event(), data: { object: { ...event().data.object, ...fields } } });
+      for (const body of [
+        { ...event(), id: 'evt_\u0000nul' },
+        { ...event(), type: 'customer.subscription.created\u0000' },
+        subscription({ status: 'active\u0000' }),
+      ]) {
+        const res = await send(body);
+        expect([res.status, res.body]).toEqual([200, { received: true }]);
+      }
+      expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('reads a signed event whose metadata has a __proto__ key, as Stripe lets merchants name keys', async () => {
+      const team = await newUser(t.baseUrl);
+      const event = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);
+      const payload = JSON.stringify(event).replace('"metadata":{', '"metadata":{"__proto__":"x","constructor":{"prototype":1},');
+      const header = stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
+      const res = await api()
+        .post('/api/v1/billing/stripe/webhook')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', header)
+        .send(payload);
+      expect([res.status, res.body]).toEqual([200, { received: true }]);
+      expect(await planOf(team.teamId)).toBe('pro');
+    });
+
     it('records plan changes in the audit trail', async () => {
       const team = await newUser(t.baseUrl);
       const teamPat = await newToken(t.baseUrl, team);
@@ -245,26 +318,35 @@ describe('the plan:set operator command', () => {
     await db.drop();
   });
 
-  it('sets a team’s plan without Stripe and records it', async () => {
+  const setPlan = (args: string[]) =>
+    promisify(execFile)(process.execPath, [join(__dirname, '../dist/scripts/set-plan.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+      timeout: 30_000,
+    });
+
+  it('sets a team’s plan without Stripe and records it, keeping the Stripe subscription’s status', async () => {
     const owner = await newUser(t.baseUrl);
+    await t.dataSource.query(`UPDATE teams SET plan = 'pro', billing_status = 'active' WHERE id = $1`, [owner.teamId]);
     // As an operator would on the embedded database: with the server stopped.
     await t.close();
     // Asynchronously: in embedded mode the database is served from this very process.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [join(__dirname, '../dist/scripts/set-plan.js'), owner.teamId, 'enterprise'],
-      {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') },
-        timeout: 30_000,
-      },
-    );
+    const { stdout } = await setPlan([owner.teamId, 'enterprise']);
     expect(stdout).toContain('is now on enterprise');
     t = await startTestApp({ db });
-    const [team] = await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [owner.teamId]);
-    expect(team.plan).toBe('enterprise');
+    const [team] = await t.dataSource.query('SELECT plan, billing_status FROM teams WHERE id = $1', [owner.teamId]);
+    expect(team).toEqual({ plan: 'enterprise', billing_status: 'active' });
     const [event] = await t.dataSource.query(`SELECT actor_name FROM audit_events WHERE team_id = $1 AND type = 'plan.changed'`, [
       owner.teamId,
     ]);
     expect(event.actor_name).toBe('operator');
+  });
+
+  it('answers a team id that is not one with its usage line (exit 64), not a stack trace', async () => {
+    const failed = await setPlan(['not-a-uuid', 'pro']).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toBe('usage: npm run plan:set -- <team_id> <free|pro|enterprise>\n');
   });
 });

@@ -12,6 +12,7 @@ export interface StripeEventFields {
 }
 
 export interface SubscriptionFields {
+  id: string;
   status: string;
   teamId?: string;
   /** The ids of the subscription's prices. */
@@ -20,7 +21,9 @@ export interface SubscriptionFields {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+// PostgreSQL text cannot hold NUL: such a value would fail the insert (a 500, retried by Stripe forever).
+const text = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= max && !value.includes('\0');
 
 /** How far a signature's timestamp may be from now, either way. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -40,13 +43,13 @@ export function readEvent(event: unknown): StripeEventFields | null {
 }
 
 export function readSubscription(object: Record<string, unknown>): SubscriptionFields | null {
-  const { status, metadata, items } = object;
-  if (!text(status, 32) || (metadata != null && !isRecord(metadata)) || (items != null && !isRecord(items))) return null;
+  const { id, status, metadata, items } = object;
+  if (!text(id, 255) || !text(status, 32) || (metadata != null && !isRecord(metadata)) || (items != null && !isRecord(items))) return null;
   const data = items?.data ?? [];
   if (!Array.isArray(data)) return null;
   const prices = data
     .map((item: unknown) => (isRecord(item) && isRecord(item.price) ? item.price.id : undefined))
     .filter((price): price is string => typeof price === 'string');
   const teamId = metadata?.team_id;
-  return { status, teamId: typeof teamId === 'string' ? teamId : undefined, prices };
+  return { id, status, teamId: typeof teamId === 'string' ? teamId : undefined, prices };
 }

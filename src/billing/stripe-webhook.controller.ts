@@ -2,6 +2,7 @@ import { Controller, Headers, HttpCode, Post, RawBodyRequest, Req } from '@nestj
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
+import { RawBodyOnly } from '../common/http/raw-body-only';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { StripeWebhookService } from './stripe-webhook.service';
 
@@ -15,6 +16,7 @@ export class StripeWebhookController {
   @HttpCode(200)
   @Public()
   @RateLimit('none')
+  @RawBodyOnly()
   @ApiExcludeEndpoint()
   receive(@Req() request: RawBodyRequest<FastifyRequest>, @Headers('stripe-signature') signature: string | undefined) {
     return this.stripe.handle(request.rawBody, signature);

@@ -11,6 +11,7 @@ import { BillingService } from './billing.service';
 import { readEvent, readSubscription, SIGNATURE_TOLERANCE_SECONDS, SubscriptionFields } from './stripe-event-reader';
 import type { PlanName } from './plans';
 
+/** In the order Stripe makes them for one subscription, which breaks ties between events of the same second. */
 const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
 const PAYING = ['active', 'trialing'];
 
@@ -48,14 +49,20 @@ export class StripeWebhookService {
         this.logger.warn(`Stripe event ${event.id} names no team or no readable subscription`);
         return;
       }
-      const plan = event.type === 'customer.subscription.deleted' ? 'free' : this.planOf(subscription);
-      const status = event.type === 'customer.subscription.deleted' ? 'canceled' : subscription.status;
-      const applied = await this.billing.setPlan(
+      const deleted = event.type === 'customer.subscription.deleted';
+      const applied = await this.billing.applySubscription(
         teamId,
-        { plan, status, at: new Date(event.created * 1000), actor: systemActor(teamId, 'billing') },
+        {
+          id: subscription.id,
+          plan: deleted ? 'free' : this.planOf(subscription),
+          status: deleted ? 'canceled' : subscription.status,
+          at: new Date(event.created * 1000),
+          rank: SUBSCRIPTION_EVENTS.indexOf(event.type),
+        },
+        systemActor(teamId, 'billing'),
         manager,
       );
-      if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team or older than the last one)`);
+      if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team, or older than its subscription's last)`);
     });
     return { received: true };
   }

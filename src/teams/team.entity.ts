@@ -23,10 +23,6 @@ export class Team {
   @Column({ name: 'billing_status', type: 'varchar', length: 32, nullable: true })
   billingStatus!: string | null;
 
-  /** `created` of the Stripe event that last set the plan, so an older event arriving late changes nothing. */
-  @Column({ name: 'billing_event_at', type: 'timestamptz', nullable: true })
-  billingEventAt!: Date | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
