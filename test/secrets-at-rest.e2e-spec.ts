@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newToken, newUser } from './support/factories';
+import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
 import { eventually } from './support/eventually';
@@ -150,5 +150,21 @@ describe('concurrent purges', () => {
     expect(counts.reduce((sum, count) => sum + count, 0)).toBe(60);
     const [left] = await t.dataSource.query(`SELECT count(*)::int AS n FROM secrets WHERE id = ANY($1) AND ciphertext IS NOT NULL`, [ids]);
     expect(left.n).toBe(0);
+  });
+
+  it('says an expired secret was destroyed at its expiry, before the purge reaches it and after', async () => {
+    const { SecretPurger } = await import('../src/secrets/secret-purger');
+    const { pat } = await newTeam(t.baseUrl);
+    const secret = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 1 }, pat);
+    const [[{ expires_at: expiresAt }]] = await t.dataSource.query(
+      `UPDATE secrets SET expires_at = now() - interval '3 seconds' WHERE id = $1 RETURNING expires_at`,
+      [secret.id],
+    );
+    const shown = async () => (await t.http().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200)).body.data;
+    const expected = { status: 'expired', destroyed_at: (expiresAt as Date).toISOString() };
+    expect(await shown()).toMatchObject(expected);
+    await t.app.get(SecretPurger).purge();
+    expect((await t.dataSource.query('SELECT status FROM secrets WHERE id = $1', [secret.id]))[0].status).toBe('expired');
+    expect(await shown()).toMatchObject(expected);
   });
 });

@@ -9,6 +9,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
  * capability, and no list or lookup ever shows it again (only `token_prefix`).
  */
 export function presentSecret(secret: Secret, link?: { token: string; url: string }): SecretResponse {
+  const status = statusOf(secret);
   return {
     id: secret.id,
     token: link?.token ?? null,
@@ -24,12 +25,13 @@ export function presentSecret(secret: Secret, link?: { token: string; url: strin
     has_passcode: secret.hasPasscode,
     allowed_countries: secret.allowedCountries,
     webhook_url: secret.webhookUrl,
-    status: statusOf(secret),
+    status,
     created_by: secret.createdBy,
     created_at: secret.createdAt.toISOString(),
     updated_at: secret.updatedAt.toISOString(),
     last_viewed_at: iso(secret.lastViewedAt),
-    destroyed_at: iso(secret.destroyedAt),
+    // An expired secret stopped at its expiry, whether or not the purge has reached it yet.
+    destroyed_at: iso(status === 'expired' ? secret.expiresAt : secret.destroyedAt),
     file: presentFileInfo(secret),
   };
 }

@@ -54,8 +54,9 @@ export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | '
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
 
-/** Wipes the material: what a tombstone keeps is metadata only. */
-const DESTROY = `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = now(), updated_at = now()`;
+/** Wipes the material: what a tombstone keeps is metadata only. `destroyed_at` is when it stopped being active. */
+const destroy = (endedAt = 'now()') => `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = ${endedAt}, updated_at = now()`;
+const DESTROY = destroy();
 
 /** What a statement that ends secrets hands to their webhook events. */
 const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url, file_readers`;
@@ -318,7 +319,7 @@ export class SecretRepository {
   async purgeExpired(batchSize: number): Promise<number> {
     const [row]: { purged: number }[] = await this.db.query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'expired', ${DESTROY}
+         UPDATE secrets SET status = 'expired', ${destroy('expires_at')}
           WHERE id IN (
             SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
             ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
