@@ -202,6 +202,14 @@ describe('links', () => {
       expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
     }, 120_000);
 
+    it('opens with a passcode of emoji with presentation selectors, counted at reveal as at creation', async () => {
+      // Four code points, which class-validator's own length counts as two.
+      const passcode = '\u2764\ufe0f\u2764\ufe0f';
+      const secret = await newSecret(t.baseUrl, { passcode }, pat);
+      const res = await reveal(t.baseUrl, secret.token, { passcode }).expect(200);
+      expect(res.body.data.content).toBe('correct horse battery staple');
+    });
+
     it('stores the passcode only as an argon2id hash', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
       const [row] = await t.dataSource.query('SELECT passcode_hash FROM secrets WHERE id = $1', [secret.id]);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
-import { minLength } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
+import { codePoints } from '../common/validation/text-field';
 import { addressKey } from '../geo/address-key';
 import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
@@ -100,7 +100,8 @@ export class LinksService {
     if (passcode === undefined || passcode === '') {
       throw new ApiError(401, 'This secret requires a passcode.', { code: 'passcode_required', attempts_remaining: attemptsLeft });
     }
-    if (!minLength(passcode, MIN_PASSCODE_LENGTH)) {
+    // Counted as the passcode was at creation (code points), or a passcode of emoji could never open.
+    if (codePoints(passcode) < MIN_PASSCODE_LENGTH) {
       throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft });
     }
     const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);

@@ -11,7 +11,7 @@ const noNul = () =>
   );
 
 /** Characters as PostgreSQL counts them, code points: class-validator's lengths leave out U+FE0E and U+FE0F. */
-function codePoints(text: string): number {
+export function codePoints(text: string): number {
   let count = text.length;
   for (let i = 1; i < text.length; i++) {
     const unit = text.charCodeAt(i);
