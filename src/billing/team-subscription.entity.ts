@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Team } from '../teams/team.entity';
+import type { Team } from '../teams/team.entity';
 import type { PlanName } from './plans';
 
 /**
@@ -31,7 +31,8 @@ export class TeamSubscription {
   @Column({ name: 'event_rank', type: 'smallint' })
   eventRank!: number;
 
-  @ManyToOne(() => Team, { onDelete: 'CASCADE' })
+  // By name: billing may not import teams' values (teams imports billing).
+  @ManyToOne('Team', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'team_id' })
   team?: Team;
 }
