@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { connect, Socket } from 'node:net';
+import { databaseMode } from './support/database';
 import { bearer } from './support/factories';
 import { eventually } from './support/eventually';
+import { newSecret } from './support/secrets';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -100,6 +103,47 @@ describe('a request body that stalls', () => {
     );
     await expectTimedOut(client);
   });
+
+  it('times a stalled body pipelined behind a complete request', async () => {
+    const body = JSON.stringify({ content: 'first', expire_mode: 'views', expire_value: 1 });
+    const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+    for (const path of ['/api/v1/secrets', '/api/v1/auth/register']) {
+      const client = new RawClient(port());
+      // One write: Node reads the second request before the first one's body has ended.
+      client.write(request(path, headers, body) + request(path, headers, body.slice(0, 5)));
+      const received = await client.untilClosed();
+      expect([path, received.match(/HTTP\/1\.1 \d{3}/g)]).toEqual([
+        path,
+        [expect.stringMatching(/^HTTP\/1\.1 (201|422)$/), 'HTTP/1.1 408'],
+      ]);
+    }
+  });
+
+  // The row lock that holds the first answer back needs a second connection, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? it : it.skip)(
+    'answers a stalled pipelined body only after the answer owed to the request before it',
+    async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'seen once', expire_value: 1 });
+      const holder = new Client({ connectionString: t.db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE', [secret.id]);
+        const client = new RawClient(port());
+        client.write(request(`/api/v1/links/${secret.token}/reveal`, { 'content-type': 'application/json', 'content-length': '2' }, '{}'));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': '50' }, '{"con'));
+        // Longer than the idle time: the stalled body's 408 waits for the reveal's answer.
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2));
+        await holder.query('COMMIT');
+        const received = await client.untilClosed();
+        expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 408']);
+        expect(received).toContain('seen once');
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it('lets a slow body through while it keeps arriving', async () => {
     const body = JSON.stringify({ content: 'slowly but surely', expire_mode: 'views', expire_value: 1 });

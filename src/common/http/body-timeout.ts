@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { unroutedPath } from '../logging/logger';
-import { refuseOnSocket } from './unparsable-request';
+import { logRequest, unroutedPath } from '../logging/logger';
+import { refusal } from './unparsable-request';
 
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
@@ -11,19 +12,27 @@ import { refuseOnSocket } from './unparsable-request';
  * a handler waiting on the body, for as long as it liked by sending half a JSON body.
  */
 export function timeOutStalledBodies(server: Server, idleMs: number, logger: Logger): void {
+  // The request whose body the socket's timeout is timing: a pipelined one may follow before an earlier one's body ends.
+  const timing = new WeakMap<Socket, IncomingMessage>();
   server.prependListener('request', (raw: IncomingMessage, res: ServerResponse) => {
     if (!carriesBody(raw)) return;
     const socket = raw.socket;
     // Node emits a request's 'timeout' only while its body is incomplete.
     const stalled = () => {
-      if (!res.headersSent) refuseOnSocket(logger, socket, 408, { method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/') });
-      socket.destroy();
+      if (res.headersSent) return void socket.destroy();
+      const { id, headers, body } = refusal(408);
+      // Through the response, so an answer still owed to an earlier pipelined request goes first; then Node closes.
+      res.writeHead(408, headers).end(body);
+      // Node forgets an answered request, so closing no longer aborts it: whatever still reads its body must hear.
+      socket.once('close', () => raw.destroy(Object.assign(new Error('The request body stopped arriving.'), { code: 'ECONNRESET' })));
+      logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 408, ms: 0 });
     };
+    timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
     raw.once('end', () => {
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
-      if (!res.writableEnded) socket.setTimeout(0);
+      if (timing.get(socket) === raw && !res.writableEnded) socket.setTimeout(0);
     });
   });
 }

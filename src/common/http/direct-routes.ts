@@ -291,8 +291,8 @@ export class DirectRoutes {
       payload = await route.answer(request, body, services.client(request));
     } catch (error) {
       const rendered = renderError(error, request.id);
-      // The client hung up: the error is logged, but nobody is left to answer.
-      if (raw.socket.destroyed) return;
+      // The client hung up, or its body stalled and was answered 408 (body-timeout): nothing is left to answer.
+      if (raw.socket.destroyed || res.headersSent) return;
       await services.settle(request, reply).catch(() => undefined);
       status = rendered.status;
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);

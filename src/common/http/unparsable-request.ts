@@ -24,17 +24,14 @@ export function answerUnparsable(logger: Logger) {
     // Node's own name for the answer in progress on this connection.
     const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
     if (!answering) {
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      // What the request was is unknown: its bytes did not parse, and may hold anything.
-      refuseOnSocket(logger, socket, status, { method: '-', path: '-' });
+      refuseOnSocket(logger, socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
     }
     socket.destroy(error);
   };
 }
 
-/** Writes the contract's answer straight onto `socket`, with `Connection: close`, and logs it; the caller closes the socket. */
-export function refuseOnSocket(logger: Logger, socket: Duplex, status: 400 | 408 | 431, request: { method: string; path: string }): void {
-  if (!socket.writable) return;
+/** The contract's answer to a request refused before a route took it, with `Connection: close`. */
+export function refusal(status: 400 | 408 | 431): { id: string; headers: Record<string, string | number>; body: string } {
   const id = randomUUID();
   const body = JSON.stringify({ message: MESSAGES[status] });
   const headers = {
@@ -44,7 +41,15 @@ export function refuseOnSocket(logger: Logger, socket: Duplex, status: 400 | 408
     'content-length': Buffer.byteLength(body),
     connection: 'close',
   };
+  return { id, headers, body };
+}
+
+/** Writes `refusal(status)` straight onto `socket` and logs it; the caller closes the socket. */
+function refuseOnSocket(logger: Logger, socket: Duplex, status: 400 | 408 | 431): void {
+  if (!socket.writable) return;
+  const { id, headers, body } = refusal(status);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
-  logRequest(logger, { id, method: request.method, path: request.path, status, ms: 0 });
+  // What the request was is unknown: its bytes did not parse, and may hold anything.
+  logRequest(logger, { id, method: '-', path: '-', status, ms: 0 });
 }
