@@ -39,6 +39,7 @@ describe('the plan assertions', () => {
   it('refuses a feature the plan lacks with 403 plan_limit, naming the plan that has it', () => {
     const error = thrown(() => assertFeature(PLANS.free, 'webhooks'));
     expect([error.status, error.body.code, error.message]).toEqual([403, 'plan_limit', 'Webhooks are available on the pro plan.']);
+    expect(thrown(() => assertFeature(PLANS.free, 'geo_blocking')).message).toBe('Geo-blocking is available on the pro plan.');
     expect(() => assertFeature(PLANS.pro, 'webhooks')).not.toThrow();
   });
 

@@ -1,7 +1,8 @@
 import { ApiError } from '../common/errors/api-error';
 import { Plan, PLAN_NAMES, PlanFeature, PLANS, plansWith, TokenRates } from './plans';
 
-const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks', geo_blocking: 'Geo-blocking', files: 'File secrets' };
+/** Each feature as the subject of "… available on the pro plan", with its verb. */
+const FEATURE_NAMES: Record<PlanFeature, string> = { webhooks: 'Webhooks are', geo_blocking: 'Geo-blocking is', files: 'File secrets are' };
 
 /** The cheapest plan that has a feature, for the message that says where to find it. */
 function cheapestPlanWith(feature: PlanFeature): string {
@@ -11,7 +12,7 @@ function cheapestPlanWith(feature: PlanFeature): string {
 /** 403 `plan_limit` for a feature the plan lacks. */
 export function assertFeature(plan: Plan, feature: PlanFeature): void {
   if (!plan.features[feature]) {
-    throw ApiError.forbidden(`${FEATURE_NAMES[feature]} are available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
+    throw ApiError.forbidden(`${FEATURE_NAMES[feature]} available on the ${cheapestPlanWith(feature)} plan.`, 'plan_limit');
   }
 }
 
