@@ -154,6 +154,20 @@ describe('links', () => {
       expect(row).toEqual({ failed_attempts: 1 });
     });
 
+    it('opens a passcode secret for as many concurrent right guesses as it has views, more than five included', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 8 }, pat);
+      const guesses = await Promise.all(Array.from({ length: 12 }, () => reveal(t.baseUrl, secret.token, { passcode: 'open sesame' })));
+      const statuses = guesses.map((res) => res.status).sort();
+      expect(statuses).toEqual([...Array(8).fill(200), ...Array(4).fill(410)]);
+    }, 60_000);
+
+    it('answers concurrent wrong guesses past the fifth 410 once the fifth has burned the secret, not 429', async () => {
+      const secret = await newSecret(t.baseUrl, { passcode: 'open sesame', expire_value: 3 }, pat);
+      const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` })));
+      const statuses = guesses.map((res) => res.status).sort();
+      expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(410)]);
+    }, 60_000);
+
     it('gives back the attempt of a guess the busy passcode gate refused unjudged', async () => {
       // 100 guesses at once: one is judged at a time and 64 may wait, so the rest are a 503.
       const secrets = await Promise.all(Array.from({ length: 20 }, () => newSecret(t.baseUrl, { passcode: 'open sesame' }, pat)));

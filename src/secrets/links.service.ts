@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import { codePoints } from '../common/validation/text-field';
@@ -24,6 +25,8 @@ import { DECRYPTION_FAILED } from './secret-content';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
 const MAX_PASSCODE_ATTEMPTS = 5;
+/** How long a guess waits for an attempt while all that are left are being judged (the gate judges one at a time). */
+const PENDING_GUESS_WAIT_MS = 10_000;
 
 /** The public side: whoever holds the link token may look at and spend the secret. */
 @Injectable()
@@ -104,13 +107,7 @@ export class LinksService {
     if (codePoints(passcode) < MIN_PASSCODE_LENGTH) {
       throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft });
     }
-    const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);
-    if (reserved === null) {
-      const current = await this.findByToken(secret.tokenHash);
-      if (statusOf(current) !== 'active') throw goneError(current);
-      // Every attempt left is being judged right now; one of them may still give its attempt back.
-      throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
-    }
+    const reserved = await this.reserveAttempt(secret, client);
     let right: boolean;
     try {
       right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
@@ -130,6 +127,28 @@ export class LinksService {
       code: 'passcode_incorrect',
       attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved),
     });
+  }
+
+  /**
+   * One of the five attempts for this guess. While every attempt left is being judged, the guess
+   * waits for one to come back (a right guess or an unjudged one gives its attempt back), so
+   * concurrent right guesses of a secret with more views than attempts all open it, as the
+   * contract's "N concurrent reveals … succeed exactly V times" asks. It polls the row, since the
+   * guesses being judged may be on other instances.
+   */
+  private async reserveAttempt(secret: Secret, client: ClientInfo): Promise<number> {
+    const giveUpAt = Date.now() + PENDING_GUESS_WAIT_MS;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+      const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);
+      if (reserved !== null) return reserved;
+      const current = await this.findByToken(secret.tokenHash);
+      if (statusOf(current) !== 'active') throw goneError(current);
+      if (client.gone()) throw new ApiError(499, 'The client closed the request.');
+      if (Date.now() + pause > giveUpAt) {
+        throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
+      }
+      await sleep(pause);
+    }
   }
 
   /** The view is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
