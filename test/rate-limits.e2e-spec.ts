@@ -85,6 +85,7 @@ describe('rate limits', () => {
         RATE_LIMIT_LOGIN_PER_MINUTE: '3',
         RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '2',
         RATE_LIMIT_LINKS_PER_HOUR: '2',
+        RATE_LIMIT_STRIPE_PER_MINUTE: '2',
       }),
     });
 
@@ -151,6 +152,16 @@ describe('rate limits', () => {
       expect(res.headers['x-ratelimit-limit']).toBe('2');
       await supertest(t.baseUrl).get('/api/v1/account').expect(401);
       await supertest(t.baseUrl).get('/api/v1/account').expect(429);
+    });
+
+    it('gives the Stripe webhook a budget of its own per address, with the headers', async () => {
+      const send = () => supertest(t.baseUrl).post('/api/v1/billing/stripe/webhook').set('Stripe-Signature', 't=1,v1=x').send({});
+      const first = await send();
+      // No STRIPE_WEBHOOK_SECRET here: 503, which spends the budget like any answer.
+      expect([first.status, first.headers['x-ratelimit-limit'], first.headers['x-ratelimit-remaining']]).toEqual([503, '2', '1']);
+      await send().expect(503);
+      const refused = await send().expect(429);
+      expect(refused.headers['retry-after']).toBeDefined();
     });
 
     it('does not let a forged X-Forwarded-For from an untrusted peer escape the link budget', async () => {

@@ -15,7 +15,7 @@ export class StripeWebhookController {
   @Post('stripe/webhook')
   @HttpCode(200)
   @Public()
-  @RateLimit('none')
+  @RateLimit('stripe')
   @RawBodyOnly()
   @ApiExcludeEndpoint()
   receive(@Req() request: RawBodyRequest<FastifyRequest>, @Headers('stripe-signature') signature: string | undefined) {

@@ -16,6 +16,7 @@ export interface RateLimitConfig {
   loginPerAddressPerMinute: number;
   loginPerAccountPerMinute: number;
   unauthenticatedPerMinute: number;
+  stripePerMinute: number;
 }
 
 export interface GeoConfig {
@@ -217,6 +218,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       loginPerAddressPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE', 30, 1, 1_000_000),
       loginPerAccountPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
       unauthenticatedPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1_000_000),
+      stripePerMinute: int(env, 'RATE_LIMIT_STRIPE_PER_MINUTE', 600, 1, 1_000_000),
     },
     stripe: {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,

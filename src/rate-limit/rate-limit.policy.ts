@@ -33,6 +33,10 @@ export function rateBudgetFor(
   tokenRates: (plan: PlanName) => TokenRates,
 ): RateBudget | null {
   if (routeBudget === 'none') return null;
+  // Whatever it carries: Stripe's requests are signed, not authenticated by a token.
+  if (routeBudget === 'stripe') {
+    return { windows: [{ tracker: `stripe:${addressKey(request.ip)}`, limit: limits.stripePerMinute, ttlMs: MINUTE }] };
+  }
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
     const rates = tokenRates(user.teamPlan);
