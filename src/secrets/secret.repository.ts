@@ -90,8 +90,8 @@ const CREATE = `
  * wipes the material in the same UPDATE, the self-join hands back the material as it was, and
  * the audit row commits with it. The joined row is read under the row lock: a row a reveal
  * waited on (a PUT replacing the content) is re-checked in its new version, but a joined one is
- * not re-read, so without the lock the reveal would spend the new budget on the old content. token_hash = $1 stays in the UPDATE's own WHERE so the
- * planner takes the unique index. A secret whose key this instance does not hold is never
+ * not re-read, so without the lock the reveal would spend the new budget on the old content.
+ * token_hash = $1 stays in the UPDATE's own WHERE so the planner takes the unique index. A secret whose key this instance does not hold is never
  * spent ($2), nor one with a passcode or a country rule unless those were checked ($3). The
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
