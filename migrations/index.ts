@@ -10,6 +10,7 @@ import { AddTeamSecretCounts1795630000000 } from './1795630000000-AddTeamSecretC
 import { AddTeamCreators1795640000000 } from './1795640000000-AddTeamCreators';
 import { AddFileReaders1795650000000 } from './1795650000000-AddFileReaders';
 import { AddTeamSubscriptions1795660000000 } from './1795660000000-AddTeamSubscriptions';
+import { AddPendingPasscodeGuesses1795670000000 } from './1795670000000-AddPendingPasscodeGuesses';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   AddTeamCreators1795640000000,
   AddFileReaders1795650000000,
   AddTeamSubscriptions1795660000000,
+  AddPendingPasscodeGuesses1795670000000,
 ];

@@ -2,6 +2,7 @@ import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
+import { SecretRepository } from '../src/secrets/secret.repository';
 
 // The module object itself (an ES namespace import cannot be spied on), as the app's own import reads it.
 const argon2 = jest.requireActual<typeof import('argon2')>('argon2');
@@ -129,6 +130,41 @@ describe('links', () => {
       expect(res.body.code).toBe('secret_burned');
       const [row] = await t.dataSource.query('SELECT ciphertext, passcode_hash, status FROM secrets WHERE id = $1', [secret.id]);
       expect(row).toEqual({ ciphertext: null, passcode_hash: null, status: 'burned' });
+    });
+
+    it('counts only judged wrong guesses: a wrong fifth guess beside a right one still in flight neither burns nor says 0', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
+      for (let i = 0; i < 3; i++) await reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` }).expect(401);
+      // Holds the right guess after it is judged, before its reveal statement: its attempt is still reserved.
+      const repository = t.app.get(SecretRepository);
+      const original = repository.reveal.bind(repository);
+      let judgedRight!: () => void;
+      const rightJudged = new Promise<void>((resolve) => (judgedRight = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const held = jest.spyOn(repository, 'reveal').mockImplementation(async (...args) => {
+        if (args[2]) {
+          judgedRight();
+          await released;
+        }
+        return original(...args);
+      });
+      try {
+        const right = reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).then((res) => res);
+        await rightJudged;
+        const wrong = await reveal(t.baseUrl, secret.token, { passcode: 'wrong 3' }).expect(401);
+        expect(wrong.body.attempts_remaining).toBe(1);
+        release();
+        expect((await right).body).toEqual({ data: { kind: 'text', content: 'guarded' } });
+      } finally {
+        release();
+        held.mockRestore();
+      }
+      const [row] = await t.dataSource.query('SELECT status, failed_attempts, pending_passcode_guesses FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ status: 'active', failed_attempts: 4, pending_passcode_guesses: 0 });
+      const last = await reveal(t.baseUrl, secret.token, { passcode: 'wrong 4' }).expect(401);
+      expect(last.body.attempts_remaining).toBe(0);
+      await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
     });
 
     it('judges at most five of 16 parallel guesses, and a right one among them gives its attempt back', async () => {

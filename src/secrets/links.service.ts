@@ -99,15 +99,21 @@ export class LinksService {
    * must not burn the secret.
    */
   private async checkPasscode(secret: Secret, passcode: string | undefined, client: ClientInfo): Promise<number> {
-    const attemptsLeft = Math.max(0, MAX_PASSCODE_ATTEMPTS - secret.failedAttempts);
+    const attemptsLeft = (failed: number) => Math.max(0, MAX_PASSCODE_ATTEMPTS - failed);
     if (passcode === undefined || passcode === '') {
-      throw new ApiError(401, 'This secret requires a passcode.', { code: 'passcode_required', attempts_remaining: attemptsLeft });
+      throw new ApiError(401, 'This secret requires a passcode.', {
+        code: 'passcode_required',
+        attempts_remaining: attemptsLeft(secret.failedAttempts),
+      });
     }
     // Counted as the passcode was at creation (code points), or a passcode of emoji could never open.
     if (codePoints(passcode) < MIN_PASSCODE_LENGTH) {
-      throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft });
+      throw new ApiError(401, 'The passcode is incorrect.', {
+        code: 'passcode_incorrect',
+        attempts_remaining: attemptsLeft(secret.failedAttempts),
+      });
     }
-    const reserved = await this.reserveAttempt(secret, client);
+    await this.reserveAttempt(secret, client);
     let right: boolean;
     try {
       right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
@@ -116,17 +122,15 @@ export class LinksService {
       await this.secrets.returnPasscodeAttempt(secret.id);
       throw error;
     }
-    // A security event operators want to see (never the guess itself).
-    this.logger.log(`Passcode attempt ${reserved}/${MAX_PASSCODE_ATTEMPTS} on secret ${secret.id}: ${right ? 'right' : 'wrong'}`);
-    if (right) return 1;
-    if (reserved >= MAX_PASSCODE_ATTEMPTS) {
-      await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
-      this.webhooks.wake();
+    if (right) {
+      // A security event operators want to see (never the guess itself).
+      this.logger.log(`Passcode attempt on secret ${secret.id}: right`);
+      return 1;
     }
-    throw new ApiError(401, 'The passcode is incorrect.', {
-      code: 'passcode_incorrect',
-      attempts_remaining: Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved),
-    });
+    const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
+    this.logger.log(`Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`);
+    if (failed >= MAX_PASSCODE_ATTEMPTS) this.webhooks.wake();
+    throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft(failed) });
   }
 
   /**
@@ -136,11 +140,10 @@ export class LinksService {
    * contract's "N concurrent reveals … succeed exactly V times" asks. It polls the row, since the
    * guesses being judged may be on other instances.
    */
-  private async reserveAttempt(secret: Secret, client: ClientInfo): Promise<number> {
+  private async reserveAttempt(secret: Secret, client: ClientInfo): Promise<void> {
     const giveUpAt = Date.now() + PENDING_GUESS_WAIT_MS;
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
-      const reserved = await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS);
-      if (reserved !== null) return reserved;
+      if (await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS)) return;
       const current = await this.findByToken(secret.tokenHash);
       if (statusOf(current) !== 'active') throw goneError(current);
       if (client.gone()) throw new ApiError(499, 'The client closed the request.');

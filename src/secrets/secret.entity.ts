@@ -78,8 +78,13 @@ export class Secret {
   @Column({ name: 'passcode_hash', type: 'text', nullable: true })
   passcodeHash!: string | null;
 
+  /** Wrong passcode guesses judged so far. */
   @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
   failedAttempts!: number;
+
+  /** Passcode guesses holding an attempt while they are judged. */
+  @Column({ name: 'pending_passcode_guesses', type: 'integer', default: 0 })
+  pendingPasscodeGuesses!: number;
 
   /** Server-encrypted content (text) or the client's ciphertext verbatim (encrypted). */
   @Column({ type: 'bytea', nullable: true })

@@ -101,7 +101,7 @@ const REVEAL = `
     UPDATE secrets s SET
         views_count = s.views_count + 1,
         file_readers = s.file_readers + CASE WHEN s.kind = 'file' THEN 1 ELSE 0 END,
-        failed_attempts = s.failed_attempts - $6,
+        pending_passcode_guesses = s.pending_passcode_guesses - $6,
         views_remaining = CASE WHEN s.expire_mode = 'views' THEN s.views_remaining - 1 END,
         last_viewed_at = now(),
         updated_at = now(),
@@ -238,33 +238,50 @@ export class SecretRepository {
   }
 
   /**
-   * Reserves one passcode attempt before the guess is judged, in one conditional statement, so
-   * however many guesses arrive at once (on however many instances) at most `maxAttempts` are
-   * ever judged. Null when none is left (or the secret is no longer active). A right guess gives
-   * its attempt back in the reveal statement.
+   * Reserves one of the passcode attempts for a guess about to be judged, in one conditional
+   * statement, so however many guesses arrive at once (on however many instances) at most
+   * `maxAttempts` are ever judged. False when every attempt is spent or being judged (or the
+   * secret is no longer active). A right guess gives its reservation back in the reveal statement.
    */
-  async reservePasscodeAttempt(id: string, maxAttempts: number): Promise<number | null> {
-    const rows = await this.sql.rows<{ failed_attempts: number }>(
+  async reservePasscodeAttempt(id: string, maxAttempts: number): Promise<boolean> {
+    const rows = await this.sql.rows(
       'secret_passcode_reserve',
-      `UPDATE secrets SET failed_attempts = failed_attempts + 1
-        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts < $2
-        RETURNING failed_attempts`,
+      `UPDATE secrets SET pending_passcode_guesses = pending_passcode_guesses + 1
+        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts + pending_passcode_guesses < $2
+        RETURNING 1`,
       [id, maxAttempts],
     );
-    return rows[0]?.failed_attempts ?? null;
+    return rows.length > 0;
   }
 
   /** Gives back an attempt reserved for a guess that was never judged. */
   async returnPasscodeAttempt(id: string): Promise<void> {
     await this.sql.rows(
       'secret_passcode_return',
-      `UPDATE secrets SET failed_attempts = failed_attempts - 1 WHERE id = $1 AND status = 'active' AND failed_attempts > 0`,
+      `UPDATE secrets SET pending_passcode_guesses = pending_passcode_guesses - 1 WHERE id = $1 AND pending_passcode_guesses > 0`,
       [id],
     );
   }
 
-  /** The last allowed wrong guess burns the secret; `country` is the guesser's. */
-  async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
+  /**
+   * A reserved guess judged wrong; answers the wrong guesses so far. The one that reaches
+   * `maxAttempts` burns the secret (`country` is the guesser's), and only wrong guesses count:
+   * one still being judged may be right.
+   */
+  async recordWrongPasscode(id: string, maxAttempts: number, country: string | null): Promise<number> {
+    const [row] = await this.sql.rows<{ failed_attempts: number }>(
+      'secret_passcode_wrong',
+      `UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
+        WHERE id = $1
+        RETURNING failed_attempts`,
+      [id],
+    );
+    const failed = row?.failed_attempts ?? maxAttempts;
+    if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, country);
+    return failed;
+  }
+
+  private async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2 ${GONE_COLUMNS}),

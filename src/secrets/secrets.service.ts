@@ -107,6 +107,7 @@ export class SecretsService {
       hasPasscode: fields.passcode !== undefined,
       passcodeHash: fields.passcode !== undefined ? await this.hasher.hash(fields.passcode) : null,
       failedAttempts: 0,
+      pendingPasscodeGuesses: 0,
       ciphertext: material.ciphertext,
       iv: material.iv,
       keyId: material.keyId,
