@@ -80,14 +80,14 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   timeOutStalledBodies(app.getHttpServer(), config.bodyIdleTimeoutMs, logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
-  const limiter = app.get(RateLimiter);
-  settleUnroutable = (request, reply) => limiter.settle(request, reply);
+  const guard = app.get(ApiAuthGuard);
+  settleUnroutable = (request, reply) => guard.settle(request, reply);
   const clientInfo = app.get(ClientInfoPipe);
   direct.bind(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
-    guard: app.get(ApiAuthGuard),
+    guard,
     validation,
     client: (request) => clientInfo.transform(request),
-    settle: (request, reply) => limiter.settle(request as never, reply as never),
+    settle: (request, reply) => guard.settle(request as never, reply as never),
     jsonParser: jsonParser as never,
   });
   if (config.trustProxy === true) {
@@ -161,11 +161,12 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
     done();
   });
   const limiter = app.get(RateLimiter);
+  const guard = app.get(ApiAuthGuard);
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
     if (draining) reply.header('connection', 'close');
     if (!limiter.unsettled(request)) return done();
-    limiter.settle(request, reply).then(() => done(), done);
+    guard.settle(request, reply).then(() => done(), done);
   });
   // JSON, and multipart where a route takes it; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);

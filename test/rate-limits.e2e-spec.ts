@@ -56,6 +56,29 @@ describe('rate limits', () => {
       expect(health.headers['x-ratelimit-limit']).toBeUndefined();
     });
 
+    it('charges answers that never reached a route to the valid token they carry, else to the address', async () => {
+      const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      const refusals = [
+        supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Content-Type', 'application/json').send('{'),
+        supertest(t.baseUrl).post('/api/v1/team/members').set(bearer(pat)).set('Content-Type', 'application/json').send('{'),
+        supertest(t.baseUrl).post('/api/v1/teams').set(bearer(pat)).set('Content-Type', 'text/plain').send('name'),
+        supertest(t.baseUrl).get('/api/v1/nothing-here').set(bearer(pat)),
+      ];
+      const answers = [];
+      for (const refusal of refusals) answers.push(await refusal);
+      expect(answers.map((res) => [res.status, res.headers['x-ratelimit-limit'], res.headers['x-ratelimit-remaining']])).toEqual([
+        [400, '5', '4'],
+        [400, '5', '3'],
+        [415, '5', '2'],
+        [404, '5', '1'],
+      ]);
+      // A token that is not valid: the address's budget, as on a route.
+      const forged = await supertest(t.baseUrl).get('/api/v1/nothing-here').set(bearer(`${pat.slice(0, -4)}AAAA`)).expect(404);
+      expect(forged.headers['x-ratelimit-limit']).toBe('60');
+      await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
+      await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(429);
+    });
+
     it('gives a pro team’s token its larger budget, past the free one, and refuses the request after it', async () => {
       const user = await newUser(t.baseUrl);
       await setPlan(t.dataSource, user.teamId, 'pro');

@@ -1,7 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
@@ -9,6 +9,7 @@ import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from './role';
 import { ANONYMOUS, AuthContext, TokenAuth } from './auth-context';
 import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
+import { PatStrategy } from './pat.strategy';
 
 /**
  * The one global guard: every route needs a valid token unless it says `@Public()`, and a route
@@ -21,8 +22,21 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly limiter: RateLimiter,
+    private readonly bearer: PatStrategy,
   ) {
     super();
+  }
+
+  /**
+   * For /api/v1 requests answered before any route's guard ran (a body that does not parse, a URL
+   * no route takes): they spend from the budget of the token they carry, as they would have on
+   * their route, or from the address's when it carries none that is valid (or the lookup fails).
+   */
+  async settle(request: FastifyRequest & { user?: AuthContext }, reply: FastifyReply): Promise<void> {
+    if (!this.limiter.unsettled(request)) return;
+    const caller = request.headers.authorization === undefined ? null : await this.bearer.validate(request).catch(() => null);
+    if (caller) request.user = caller;
+    await this.limiter.settle(request, reply, caller !== null);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -35,12 +35,12 @@ export class RateLimiter {
 
   /**
    * For /api/v1 requests that never reached a route (unknown paths, bodies that do not parse):
-   * they spend the address's budget and carry the headers like every other answer, but the
-   * answer itself is already decided, so a spent budget only shows in the headers.
+   * they spend a budget (the guard says whose) and carry the headers like every other answer,
+   * but the answer itself is already decided, so a spent budget only shows in the headers.
    */
-  async settle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async settle(request: FastifyRequest, reply: FastifyReply, authenticated: boolean): Promise<void> {
     if (!this.unsettled(request)) return;
-    await this.spendFor(request, reply, undefined, false).catch((error: unknown) => {
+    await this.spendFor(request, reply, undefined, authenticated).catch((error: unknown) => {
       if (!(error instanceof ApiError && error.status === 429)) throw error;
     });
   }
