@@ -1,3 +1,6 @@
+import { Client } from 'pg';
+import { databaseMode } from './support/database';
+import { eventually } from './support/eventually';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { newMember } from './support/teams';
@@ -114,6 +117,67 @@ describe('team members', () => {
       ]);
       expect(left.n).toBe(0);
     });
+
+    // The row lock that lines the two up needs a second connection, which PGlite does not serve.
+    (databaseMode() === 'postgresql' ? it.each : it.skip.each)([
+      ['the token', 201],
+      ['the removal', 403],
+    ] as const)(
+      'leaves no token of a removed member when a token is being made for them meanwhile (%s queued first)',
+      async (first, mintStatus) => {
+        const { owner, pat } = await newTeam(t.baseUrl);
+        const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+        const holder = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([holder.connect(), watcher.connect()]);
+        const waitingOnLocks = (count: number) =>
+          eventually(async () => {
+            const { rows } = await watcher.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return rows[0].n >= count;
+          }, 10);
+        try {
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE', [owner.teamId, user.id]);
+          const mint = () =>
+            api()
+              .post('/api/v1/auth/token')
+              .send({
+                email: user.email,
+                password: user.password,
+                device_name: 'racing',
+                abilities: ['secrets:read'],
+                team_id: owner.teamId,
+              })
+              .then((res) => res);
+          const remove = () =>
+            api()
+              .delete(`/api/v1/team/members/${user.id}`)
+              .set(bearer(pat))
+              .then((res) => res);
+          const queued = [];
+          for (const send of first === 'the token' ? [mint, remove] : [remove, mint]) {
+            queued.push(send());
+            expect(await waitingOnLocks(queued.length)).toBe(true);
+          }
+          await holder.query('ROLLBACK');
+          const answers = await Promise.all(queued);
+          const [minted, removed] = first === 'the token' ? answers : answers.reverse();
+          expect([minted.status, removed.status]).toEqual([mintStatus, 204]);
+          const [left] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE team_id = $1 AND user_id = $2', [
+            owner.teamId,
+            user.id,
+          ]);
+          expect(left.n).toBe(0);
+          // Added back, they get in only with a new token.
+          await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' }).expect(201);
+          if (minted.status === 201) await api().get('/api/v1/account').set(bearer(minted.body.data.token)).expect(401);
+        } finally {
+          await Promise.all([holder.end(), watcher.end()]);
+        }
+      },
+    );
 
     it('never removes the last owner', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);

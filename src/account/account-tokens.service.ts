@@ -13,6 +13,8 @@ import { Page, paginated, Paginated } from '../common/http/pagination';
 import { TeamsService } from '../teams/teams.service';
 import { CreateTokenDto } from './dto/create-token.dto';
 
+const NOT_A_MEMBER = 'You are not a member of this team.';
+
 /** Signing in: credentials become a token bound to one of the user's teams. */
 @Injectable()
 export class AccountTokensService {
@@ -28,11 +30,13 @@ export class AccountTokensService {
     const user = await this.users.verifyCredentials(dto.email, dto.password, client.gone);
     const teamId = dto.team_id ?? (await this.teams.personalTeamId(user.id));
     const membership = teamId ? await this.teams.membership(teamId, user.id) : null;
-    if (!membership) throw ApiError.forbidden('You are not a member of this team.');
+    if (!membership) throw ApiError.forbidden(NOT_A_MEMBER);
 
     const actor = { teamId: membership.team.id, type: 'user' as const, id: user.id, name: user.name };
     const { token, record } = await this.db.transaction(async (manager) => {
-      await this.teams.lockMember(membership.team.id, user.id, manager);
+      // Held until the token is committed, so a removal either waits for it (and deletes it) or
+      // has already removed the member (and no token is made).
+      if (!(await this.teams.lockMember(membership.team.id, user.id, manager))) throw ApiError.forbidden(NOT_A_MEMBER);
       const minted = await this.tokens.mint(
         {
           teamId: membership.team.id,

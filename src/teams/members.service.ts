@@ -84,6 +84,8 @@ export class MembersService {
         this.assertMayGrant(auth, 'owner');
         if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
       }
+      // A token being minted holds this row until it commits: waiting here lets the revocation see it.
+      await this.teams.lockMember(auth.teamId, userId, manager);
       await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
       await this.teams.removeMember(auth.teamId, userId, manager);
       await this.audit.record(auth, client, 'member.removed', userId, manager);

@@ -94,8 +94,13 @@ export class TeamRepository {
     return this.manager(manager).getRepository(TeamMember).findOneBy({ teamId, userId });
   }
 
-  async lockMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
-    await manager.query(`SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, [teamId, userId]);
+  /** Locks the membership row until the transaction ends; false when there is none (any more). Needs the transaction's manager. */
+  async lockMember(teamId: string, userId: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, [
+      teamId,
+      userId,
+    ]);
+    return rows.length > 0;
   }
 
   /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. Needs the transaction's manager. */

@@ -56,7 +56,7 @@ export class TeamsService {
   }
 
   /** Locks the user's membership row until the transaction ends (the token cap counts under it). */
-  lockMember(teamId: string, userId: string, manager: EntityManager): Promise<void> {
+  lockMember(teamId: string, userId: string, manager: EntityManager): Promise<boolean> {
     return this.teams.lockMember(teamId, userId, manager);
   }
 
