@@ -24,6 +24,25 @@ describe('auth', () => {
       expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { email: ['The email has already been taken.'] } });
     });
 
+    it('takes a name of the full 100 characters, its personal team named within its own 100', async () => {
+      const name = `${'ñ'.repeat(99)}é`;
+      const res = await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'long.name@example.test', password: 'a long enough password', name })
+        .expect(201);
+      expect(res.body.data.name).toBe(name);
+      const pat = await newToken(t.baseUrl, { ...res.body.data, password: 'a long enough password', teamId: res.body.data.team.id });
+      const team = await api().get('/api/v1/team').set(bearer(pat)).expect(200);
+      expect(team.body.data.name).toBe(`${'ñ'.repeat(93)}'s team`);
+    });
+
+    it('answers 422 for an email that is longer than 254 characters once lowercased, as it is stored', async () => {
+      // U+0130 lowercases to two code points: 168 characters as sent, 317 as stored.
+      const email = `${'\u0130'.repeat(25)}abcdefghijklmn@${'\u0130'.repeat(62)}.${'\u0130'.repeat(62)}.com`;
+      const res = await api().post('/api/v1/auth/register').send({ email, password: 'a long enough password', name: 'N' }).expect(422);
+      expect(res.body.errors).toEqual({ email: ['The email field must not be greater than 254 characters.'] });
+    });
+
     it.each([
       ['email', { password: 'a long enough password', name: 'N' }],
       ['email', { email: 'not-an-email', password: 'a long enough password', name: 'N' }],

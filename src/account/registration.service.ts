@@ -26,7 +26,7 @@ export class RegistrationService {
     try {
       return await this.db.transaction(async (manager) => {
         const user = await this.users.createPerson(dto.email, dto.name, passwordHash, manager);
-        const team = await this.teams.createWithOwner(user.id, `${dto.name}'s team`, true, manager);
+        const team = await this.teams.createWithOwner(user.id, personalTeamName(dto.name), true, manager);
         return presentRegistered(user, team);
       });
     } catch (error) {
@@ -35,4 +35,12 @@ export class RegistrationService {
       throw error;
     }
   }
+}
+
+/** "<name>'s team", within a team name's 100 characters (a name may take all 100 of its own). */
+function personalTeamName(name: string): string {
+  const suffix = "'s team";
+  return `${Array.from(name)
+    .slice(0, 100 - suffix.length)
+    .join('')}${suffix}`;
 }

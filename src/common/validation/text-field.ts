@@ -21,14 +21,23 @@ export function codePoints(text: string): number {
   return count;
 }
 
-const chars = (name: string, fits: (count: number) => boolean, message: (args: ValidationArguments) => string) =>
-  ValidateBy({ name, validator: { validate: (value: unknown) => typeof value === 'string' && fits(codePoints(value)) } }, { message });
+const chars = (
+  name: string,
+  fits: (count: number) => boolean,
+  message: (args: ValidationArguments) => string,
+  stored = (text: string) => text,
+) =>
+  ValidateBy(
+    { name, validator: { validate: (value: unknown) => typeof value === 'string' && fits(codePoints(stored(value))) } },
+    { message },
+  );
 
 /** At least `min` characters, as a `varchar` counts them. */
 const MinChars = (min: number, message = msg.minLength(min)) => chars('minChars', (count) => count >= min, message);
 
-/** At most `max` characters, as a `varchar(max)` counts them. */
-export const MaxChars = (max: number) => chars('maxChars', (count) => count <= max, msg.maxLength(max));
+/** At most `max` characters, as a `varchar(max)` counts them, of the text as it is `stored`. */
+export const MaxChars = (max: number, stored?: (text: string) => string) =>
+  chars('maxChars', (count) => count <= max, msg.maxLength(max), stored);
 
 /** A required string of `min` (default 1: not empty) to `max` characters. */
 export const RequiredText = (max: number, min = 1) =>
