@@ -39,6 +39,36 @@ describe('links behind a trusted proxy', () => {
     });
   });
 
+  describe('a forwarded address that is not an address', () => {
+    it.each([
+      ['text that is no address', 'x'.repeat(60)],
+      ['an IPv6 address with a zone too long to keep', `fe80::1%${'eth'.repeat(20)}`],
+    ])('is replaced by the peer’s address in the audit trail: %s', async (_case, forwarded) => {
+      const user = await newUser(t.baseUrl);
+      const login = await api()
+        .post('/api/v1/auth/token')
+        .set('X-Forwarded-For', forwarded)
+        .send({ email: user.email, password: user.password, device_name: 'cli', abilities: ['secrets:write', 'secrets:read'] })
+        .expect(201);
+      const pat = login.body.data.token;
+      const created = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .set('X-Forwarded-For', forwarded)
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+        .expect(201);
+      const events = await t.dataSource.query(
+        `SELECT type, ip FROM audit_events WHERE team_id = $1 AND type IN ('token.created', 'secret.created') ORDER BY type`,
+        [user.teamId],
+      );
+      expect(events).toEqual([
+        { type: 'secret.created', ip: '127.0.0.1' },
+        { type: 'token.created', ip: '127.0.0.1' },
+      ]);
+      expect(created.body.data.id).toBeDefined();
+    });
+  });
+
   describe('geo-blocking from the client address', () => {
     const proSecret = async (body: Record<string, unknown>) => {
       const pro = await newUser(t.baseUrl);
