@@ -486,6 +486,36 @@ describe('webhooks', () => {
       await waitFor(secret.id, 3);
     });
 
+    it('rotates together with its audit event or not at all', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secretNow = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data;
+      const before = await secretNow();
+      // The audit trail refuses this team's rotation event, as a full disk or a lost connection would.
+      await t.dataSource.query(`
+        CREATE FUNCTION refuse_rotation_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.type = 'webhook_secret.rotated' AND NEW.team_id = '${team.owner.teamId}' THEN RAISE EXCEPTION 'audit refused'; END IF;
+          RETURN NEW;
+        END $$`);
+      await t.dataSource.query(
+        'CREATE TRIGGER refuse_rotation_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_rotation_audit()',
+      );
+      try {
+        await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(500);
+      } finally {
+        await t.dataSource.query('DROP TRIGGER refuse_rotation_audit ON audit_events');
+        await t.dataSource.query('DROP FUNCTION refuse_rotation_audit()');
+      }
+      expect(await secretNow()).toEqual(before);
+      const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(200);
+      expect(rotated.body.data.secret).not.toBe(before.secret);
+      const events = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND type = 'webhook_secret.rotated'`,
+        [team.owner.teamId],
+      );
+      expect(events).toEqual([{ n: 1 }]);
+    });
+
     it('signs with both the new and the old secret for a day after a rotation, then with the new one only', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const old = (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data.secret;

@@ -1,6 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData } from '../common/http/api-responses';
@@ -12,10 +11,7 @@ import { EmptyBody, NoBody } from '../common/validation/no-body';
 @ApiTags('webhooks')
 @Controller('team/webhook-secret')
 export class WebhookSecretController {
-  constructor(
-    private readonly secrets: WebhookSecretsService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly secrets: WebhookSecretsService) {}
 
   /** The HMAC key that signs this team's webhooks. */
   @Get()
@@ -31,8 +27,6 @@ export class WebhookSecretController {
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(200, WebhookSecretResponse)
   async rotate(@Auth() auth: TokenAuth, @EmptyBody() _body: NoBody, @Client() client: ClientInfo) {
-    const data = await this.secrets.rotate(auth.teamId);
-    await this.audit.record(auth, client, 'webhook_secret.rotated', null);
-    return { message: 'Webhook secret rotated.', data };
+    return { message: 'Webhook secret rotated.', data: await this.secrets.rotate(auth, client) };
   }
 }

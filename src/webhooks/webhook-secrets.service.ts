@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
 import { Keyring } from '../crypto/keyring';
+import type { ClientInfo } from '../geo/client.decorator';
 import { generateWebhookSecret } from './webhook-signature';
 import type { WebhookSecretResponse } from './webhook-secret.response';
 import { TeamWebhookSecret } from './team-webhook-secret.entity';
@@ -18,25 +21,29 @@ export class WebhookSecretsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly keyring: Keyring,
+    private readonly audit: AuditService,
   ) {}
 
   async show(teamId: string): Promise<WebhookSecretResponse> {
     return this.present(await this.ensure(teamId));
   }
 
-  /** A new secret signs from now on; the old one keeps signing alongside it for 24 hours. */
-  async rotate(teamId: string): Promise<WebhookSecretResponse> {
-    await this.ensure(teamId);
-    const sealed = this.seal(teamId, generateWebhookSecret());
-    await this.db.query(
-      `UPDATE team_webhook_secrets
-          SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
-              previous_expires_at = now() + ${ROLLOVER},
-              key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
-        WHERE team_id = $1`,
-      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
-    );
-    return this.present(await this.repository().findOneByOrFail({ teamId }));
+  /** A new secret signs from now on; the old one keeps signing alongside it for 24 hours. Audited in the same transaction. */
+  async rotate(auth: TokenAuth, client: ClientInfo): Promise<WebhookSecretResponse> {
+    await this.ensure(auth.teamId);
+    const sealed = this.seal(auth.teamId, generateWebhookSecret());
+    return this.db.transaction(async (manager) => {
+      await manager.query(
+        `UPDATE team_webhook_secrets
+            SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
+                previous_expires_at = now() + ${ROLLOVER},
+                key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
+          WHERE team_id = $1`,
+        [auth.teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+      );
+      await this.audit.record(auth, client, 'webhook_secret.rotated', null, manager);
+      return this.present(await manager.getRepository(TeamWebhookSecret).findOneByOrFail({ teamId: auth.teamId }));
+    });
   }
 
   /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
