@@ -11,6 +11,7 @@ import { AddTeamCreators1795640000000 } from './1795640000000-AddTeamCreators';
 import { AddFileReaders1795650000000 } from './1795650000000-AddFileReaders';
 import { AddTeamSubscriptions1795660000000 } from './1795660000000-AddTeamSubscriptions';
 import { AddPendingPasscodeGuesses1795670000000 } from './1795670000000-AddPendingPasscodeGuesses';
+import { AddTeamCreatorIndex1795680000000 } from './1795680000000-AddTeamCreatorIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AddFileReaders1795650000000,
   AddTeamSubscriptions1795660000000,
   AddPendingPasscodeGuesses1795670000000,
+  AddTeamCreatorIndex1795680000000,
 ];

@@ -83,5 +83,23 @@ describe('teams', () => {
       const res = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: '' }).expect(422);
       expect(Object.keys(res.body.errors)).toEqual(['name']);
     });
+
+    it('lets a user make 20 teams, their personal one included, however many are asked for at once', async () => {
+      const { owner: maker, pat } = await newTeam(t.baseUrl);
+      const answers = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => api().post('/api/v1/teams').set(bearer(pat)).send({ name: `Team ${i}` })),
+      );
+      expect(answers.map((res) => res.status).sort()).toEqual([...Array(19).fill(201), ...Array(6).fill(422)]);
+      expect(answers.find((res) => res.status === 422)!.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { name: ['A user may create at most 20 teams.'] },
+        code: 'team_limit',
+      });
+      const [count] = await t.dataSource.query('SELECT count(*)::int AS n FROM teams WHERE created_by = $1', [maker.id]);
+      expect(count.n).toBe(20);
+      // Being added to another team is not making one.
+      const { pat: otherPat } = await newTeam(t.baseUrl);
+      await api().post('/api/v1/team/members').set(bearer(otherPat)).send({ email: maker.email, role: 'member' }).expect(201);
+    });
   });
 });

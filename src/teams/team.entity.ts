@@ -1,7 +1,8 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { PlanName } from '../billing/plans';
 
 @Entity('teams')
+@Index('teams_created_by_idx', ['createdBy'])
 export class Team {
   @PrimaryColumn('uuid')
   id!: string;

@@ -25,6 +25,12 @@ export class TeamRepository {
     return repository.findOneByOrFail({ id: team.id });
   }
 
+  /** The teams `userId` has made, counted under a lock on that user's count until the transaction ends. */
+  async lockAndCountCreatedBy(userId: string, manager: EntityManager): Promise<number> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('teams_created_by:' || $1, 0))`, [userId]);
+    return manager.getRepository(Team).countBy({ createdBy: userId });
+  }
+
   findById(teamId: string): Promise<Team | null> {
     return this.db.getRepository(Team).findOneBy({ id: teamId });
   }

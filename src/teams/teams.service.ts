@@ -10,6 +10,8 @@ import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
 import type { CurrentTeamResponse, TeamResponse } from './team.response';
 
+export const MAX_TEAMS_PER_USER = 20;
+
 @Injectable()
 export class TeamsService {
   constructor(
@@ -27,9 +29,23 @@ export class TeamsService {
     return manager ? run(manager) : this.db.transaction(run);
   }
 
+  /**
+   * A user makes at most MAX_TEAMS_PER_USER teams (their personal one included, for good: teams
+   * are not deleted), since each team brings its own request budget and token allowance.
+   */
   async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
-    return presentTeam(await this.createWithOwner(auth.userId, name, false), 'owner');
+    const team = await this.db.transaction(async (manager) => {
+      // Counted under a per-user lock, so parallel requests cannot pass the cap together.
+      if ((await this.teams.lockAndCountCreatedBy(auth.userId, manager)) >= MAX_TEAMS_PER_USER) {
+        throw new ApiError(422, 'The given data was invalid.', {
+          errors: { name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] },
+          code: 'team_limit',
+        });
+      }
+      return this.createWithOwner(auth.userId, name, false, manager);
+    });
+    return presentTeam(team, 'owner');
   }
 
   async listForUser(auth: TokenAuth, page: Page): Promise<Paginated<TeamResponse>> {
