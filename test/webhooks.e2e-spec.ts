@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
@@ -186,6 +187,21 @@ describe('webhooks', () => {
       await waitFor(secret.id, 2);
     });
 
+    it.each(['-5', '1.5'])('ignores a Retry-After of %s, neither seconds nor a date, and keeps to the schedule', async (value) => {
+      receiver.respond = (res, n) => {
+        res.statusCode = n === 0 ? 503 : 200;
+        if (n === 0) res.setHeader('Retry-After', value);
+        res.end();
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 1);
+      const [waiting] = await deliveriesOf(secret.id);
+      // The schedule's 0.2 s, not a retry at once (Date.parse reads both as dates long past).
+      expect(Date.parse(waiting.next_attempt_at) - Date.parse(waiting.last_attempt_at)).toBeGreaterThanOrEqual(150);
+      await waitFor(secret.id, 2);
+    });
+
     it('retries a connection error and, after the last delay, leaves the delivery failed and visible', async () => {
       const closed = await startWebhookReceiver();
       await closed.close(); // nothing listens on its port any more
@@ -254,12 +270,58 @@ describe('webhooks', () => {
     });
   });
 
+  describe('a receiver that switches protocols', () => {
+    it('gets a failed attempt for its 101 within the timeout, and the delivery runs its course', async () => {
+      const upgrading = createNetServer((socket) => {
+        socket.once('data', () => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => upgrading.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(upgrading.address() as AddressInfo).port}/hook`;
+        const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: url }, pat);
+        await reveal(t.baseUrl, secret.token).expect(200);
+        expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'failed', 10)).toBe(true);
+        const [delivery] = await deliveriesOf(secret.id);
+        expect(delivery).toMatchObject({ attempts: 3, last_status_code: 101, last_error: 'HTTP 101', next_attempt_at: null });
+        expect(delivery.history).toHaveLength(3);
+      } finally {
+        await new Promise((resolve) => upgrading.close(resolve));
+      }
+    });
+  });
+
   describe('team endpoints', () => {
     let endpointReceiver: WebhookReceiver;
     beforeAll(async () => {
       endpointReceiver = await startWebhookReceiver();
     });
     afterAll(() => endpointReceiver.close());
+
+    it.each([
+      [200, { status: 'delivered', last_status_code: 200, last_error: null }],
+      [500, { status: 'failed', last_status_code: 500, last_error: 'The endpoint was deleted.', next_attempt_at: null }],
+    ])('records what an attempt in flight when its endpoint is deleted got (%i), and sends nothing more', async (answer, outcome) => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const held: Array<() => void> = [];
+      const slow = await startWebhookReceiver((res) => held.push(() => res.writeHead(answer).end()));
+      try {
+        const endpoint = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: slow.url }).expect(201);
+        const secret = await newSecret(t.baseUrl, {}, team.pat);
+        await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(team.pat)).expect(204);
+        expect(await eventually(() => held.length === 1, 5)).toBe(true);
+        await api().delete(`/api/v1/team/webhooks/${endpoint.body.data.id}`).set(bearer(team.pat)).expect(204);
+        held[0]();
+        const log = async () => (await api().get('/api/v1/team/webhook-deliveries').set(bearer(team.pat)).expect(200)).body.data;
+        expect(await eventually(async () => (await log())[0].history.length === 1, 5)).toBe(true);
+        // Past the schedule's 0.2 s: a failure is not sent again to the deleted endpoint.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        expect(slow.received).toHaveLength(1);
+        expect((await log())[0]).toMatchObject({ attempts: 1, ...outcome });
+      } finally {
+        await slow.close();
+      }
+    });
 
     it('receive every event of the team they take, and only those', async () => {
       const all = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url: endpointReceiver.url }).expect(201);

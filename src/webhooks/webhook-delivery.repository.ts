@@ -55,7 +55,11 @@ export class WebhookDeliveryRepository {
     );
   }
 
-  /** Records an attempt's outcome, unless the lease has passed to another attempt meanwhile. */
+  /**
+   * Records an attempt's outcome, unless the lease has passed to another attempt meanwhile. A
+   * delivery whose endpoint was deleted while this attempt was in flight stays failed, unless
+   * the attempt got through: then it was delivered, and says so.
+   */
   async recordAttempt(claim: ClaimedDelivery, record: AttemptRecord): Promise<void> {
     const entry = {
       attempt: claim.attempts,
@@ -66,11 +70,13 @@ export class WebhookDeliveryRepository {
     };
     await this.db.query(
       `UPDATE webhook_deliveries SET
-          status = $3::varchar, last_status_code = $4, last_error = $5, last_attempt_at = $6, last_duration_ms = $7,
-          next_attempt_at = $8, leased_until = NULL,
+          status = CASE WHEN status = 'failed' AND $3::varchar <> 'delivered' THEN 'failed' ELSE $3::varchar END,
+          last_error = CASE WHEN status = 'failed' AND $3::varchar <> 'delivered' THEN last_error ELSE $5::text END,
+          next_attempt_at = CASE WHEN status = 'failed' THEN NULL ELSE $8::timestamptz END,
+          last_status_code = $4, last_attempt_at = $6, last_duration_ms = $7, leased_until = NULL,
           delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
           history = (CASE WHEN jsonb_array_length(history) >= ${HISTORY} THEN history - 0 ELSE history END) || jsonb_build_array($9::jsonb)
-        WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+        WHERE id = $1 AND attempts = $2 AND (status = 'pending' OR (status = 'failed' AND leased_until IS NOT NULL))`,
       [
         claim.id,
         claim.attempts,

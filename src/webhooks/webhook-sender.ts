@@ -66,20 +66,26 @@ export class WebhookSender implements OnApplicationShutdown {
         });
       } catch (error) {
         // The filtering agent refuses an address literal synchronously.
-        return resolve({
-          ok: false,
-          statusCode: null,
-          error: (error as Error).message.slice(0, 500),
-          durationMs: elapsed(),
-          retryAfter: null,
-        });
+        return resolve({ ok: false, statusCode: null, error: attemptError(error as Error), durationMs: elapsed(), retryAfter: null });
       }
-      const timer = setTimeout(() => request.destroy(new Error(`No answer within ${timeoutMs} ms`)), timeoutMs);
+      let settled = false;
       const finish = (outcome: Omit<AttemptOutcome, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         resolve({ ...outcome, durationMs: elapsed() });
       };
-      request.on('error', (error) => finish({ ok: false, statusCode: null, error: error.message.slice(0, 500), retryAfter: null }));
+      // Ends the attempt itself: a request that is already closed (an upgrade, say) emits nothing more when destroyed.
+      const timer = setTimeout(() => {
+        finish({ ok: false, statusCode: null, error: `No answer within ${timeoutMs} ms`, retryAfter: null });
+        request.destroy();
+      }, timeoutMs);
+      request.on('error', (error) => finish({ ok: false, statusCode: null, error: attemptError(error), retryAfter: null }));
+      // A 101 is not a `response`: Node hands over the socket instead, which nobody here wants.
+      request.on('upgrade', (response, socket) => {
+        socket.destroy();
+        finish({ ok: false, statusCode: response.statusCode ?? 101, error: `HTTP ${response.statusCode ?? 101}`, retryAfter: null });
+      });
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
         let received = 0;
@@ -98,10 +104,23 @@ export class WebhookSender implements OnApplicationShutdown {
   }
 }
 
-/** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
+/**
+ * `Retry-After` as seconds or an HTTP date; null when absent or unreadable. Date.parse reads
+ * "-5" or "1.5" as dates long past (a retry at once), so a date must name its day or month.
+ */
 function retryAfterSeconds(value: string | undefined): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
+  const text = value?.trim();
+  if (!text) return null;
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = /[A-Za-z]{3}/.test(text) ? Date.parse(text) : NaN;
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * What the delivery log says of a failed send. The filtering agent's refusal names the address a
+ * name resolved to, which would show a team admin the server's internal DNS answers.
+ */
+function attemptError(error: Error): string {
+  if (/ is not allowed\. Because/.test(error.message)) return "Refused: the host's address is not public.";
+  return error.message.slice(0, 500);
 }

@@ -17,11 +17,14 @@ const LOOKUP_TIMEOUT_MS = 3_000;
  * 169.254.169.254 metadata address), CGNAT, unique-local, multicast, unspecified, reserved and
  * the IPv6 forms that embed an IPv4 address (mapped, 6to4, NAT64) are all something else to
  * ipaddr.js. It is request-filtering-agent's own rule (`parse`, not `process`), so a URL accepted
- * here is not refused for its address when a delivery connects.
+ * here is not refused for its address when a delivery connects; this one also refuses the
+ * deprecated IPv4-compatible form (::/96, `::127.0.0.1`), which ipaddr.js calls unicast.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.parse(address).range() === 'unicast';
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return false;
+  return parsed.range() === 'unicast';
 }
 
 /**
@@ -50,7 +53,8 @@ export class WebhookUrlGuard {
     if (allowPrivate) return;
     const host = url.hostname
       .replace(/^\[|\]$/g, '')
-      .replace(/\.$/, '')
+      // `localhost.` and `localhost..` are localhost too.
+      .replace(/\.+$/, '')
       .toLowerCase();
     const inward = () => refuse('must not point to a private, loopback, link-local or metadata address');
     if (isIP(host)) {
