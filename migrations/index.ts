@@ -12,6 +12,7 @@ import { AddFileReaders1795650000000 } from './1795650000000-AddFileReaders';
 import { AddTeamSubscriptions1795660000000 } from './1795660000000-AddTeamSubscriptions';
 import { AddPendingPasscodeGuesses1795670000000 } from './1795670000000-AddPendingPasscodeGuesses';
 import { AddTeamCreatorIndex1795680000000 } from './1795680000000-AddTeamCreatorIndex';
+import { AddTeamFilesBeingReadIndex1795690000000 } from './1795690000000-AddTeamFilesBeingReadIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   AddTeamSubscriptions1795660000000,
   AddPendingPasscodeGuesses1795670000000,
   AddTeamCreatorIndex1795680000000,
+  AddTeamFilesBeingReadIndex1795690000000,
 ];

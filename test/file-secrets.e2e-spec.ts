@@ -33,7 +33,7 @@ function download(
 }
 
 /** A reveal whose reader stops after its first bytes, as a slow client does, until `finish` reads the rest. */
-function stalledDownload(baseUrl: string, token: string): Promise<{ status: number; finish: () => Promise<Buffer> }> {
+function stalledDownload(baseUrl: string, token: string): Promise<{ status: number; finish: () => Promise<Buffer>; abort: () => void }> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' }, (res) => {
       const chunks: Buffer[] = [];
@@ -47,7 +47,7 @@ function stalledDownload(baseUrl: string, token: string): Promise<{ status: numb
             res.on('close', () => (res.complete ? done(Buffer.concat(chunks)) : fail(new Error('download cut short'))));
             res.resume();
           });
-        resolve({ status: res.statusCode ?? 0, finish });
+        resolve({ status: res.statusCode ?? 0, finish, abort: () => req.destroy() });
       });
     });
     req.on('error', reject);
@@ -567,5 +567,39 @@ describe('file secrets', () => {
       expect(await partsOf('00000000-0000-4000-8000-000000000002')).toBe(1);
       expect(await partsOf(running)).toBe(2);
     });
+  });
+});
+
+describe('a file download its client stops reading', () => {
+  const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '1000' } });
+
+  it('counts towards the team’s storage while it holds the bytes, and is cut off after BODY_IDLE_TIMEOUT_MS, removing them', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    // Far more than the loopback socket buffers take, so the server is left holding the rest.
+    const created = await uploadFile(
+      t.baseUrl,
+      team.pat,
+      { expire_mode: 'views', expire_value: '1' },
+      { name: 'big.bin', type: 'application/octet-stream', data: randomBytes(48 * MIB) },
+    );
+    const { id, token } = created.body.data! as { id: string; token: string };
+    const [{ content_bytes: stored }] = await t.dataSource.query('SELECT content_bytes FROM secrets WHERE id = $1', [id]);
+    const held = async () => (await t.http().get('/api/v1/account').set(bearer(team.pat)).expect(200)).body.data.usage.file_bytes_held;
+
+    const stalled = await stalledDownload(t.baseUrl, token);
+    try {
+      expect(stalled.status).toBe(200);
+      // Its only view is spent, but its bytes stay in the store while the download reads them.
+      expect(await held()).toBe(stored);
+      const readers = async () => (await t.dataSource.query('SELECT file_readers FROM secrets WHERE id = $1', [id]))[0].file_readers;
+      expect(await eventually(async () => (await readers()) === 0, 10)).toBe(true);
+      await expect(stalled.finish()).rejects.toThrow('download cut short');
+    } finally {
+      stalled.abort();
+    }
+    const parts = async () =>
+      (await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1', [id]))[0].n;
+    expect(await eventually(async () => (await parts()) === 0, 5)).toBe(true);
+    expect(await held()).toBe(0);
   });
 });

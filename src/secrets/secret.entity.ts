@@ -18,6 +18,7 @@ export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 @Index('secrets_team_created_idx', ['teamId', 'createdAt'])
 @Index('secrets_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('secrets_team_active_idx', ['teamId'], { where: `status = 'active'` })
+@Index('secrets_team_being_read_idx', ['teamId'], { where: `status <> 'active' AND file_readers > 0` })
 export class Secret {
   @PrimaryColumn('uuid')
   id!: string;

@@ -53,6 +53,8 @@ export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | '
 
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
+/** The bytes of the team's ($1) ended file secrets that a download is still reading: they stay in the store until it ends. */
+const FILE_BYTES_BEING_READ = `(SELECT ${FILE_BYTES_HELD} FROM secrets WHERE team_id = $1 AND status <> 'active' AND file_readers > 0)`;
 
 /** Wipes the material: what a tombstone keeps is metadata only. `destroyed_at` is when it stopped being active. */
 const destroy = (endedAt = 'now()') => `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = ${endedAt}, updated_at = now()`;
@@ -350,13 +352,12 @@ export class SecretRepository {
   }
 
   /**
-   * What the team's unopened file secrets hold in the file store, in bytes (as stored). A file
-   * leaves the count in the statement that ends its secret: the last view, a delete, or the
-   * purge that turns an expired secret into a tombstone.
+   * What the team's files hold in the file store, in bytes (as stored): its unopened file
+   * secrets', and those of ended ones until their last download ends (the bytes stay until then).
    */
   async fileBytesHeld(teamId: string): Promise<number> {
     const [row]: { bytes: string }[] = await this.db.query(
-      `SELECT ${FILE_BYTES_HELD} AS bytes FROM secrets WHERE team_id = $1 AND status = 'active'`,
+      `SELECT ${FILE_BYTES_HELD} + ${FILE_BYTES_BEING_READ} AS bytes FROM secrets WHERE team_id = $1 AND status = 'active'`,
       [teamId],
     );
     return Number(row.bytes);
@@ -364,13 +365,13 @@ export class SecretRepository {
 
   /**
    * GET /account's figures in one statement: the month's creates from their count (at most 64
-   * rows), the live secrets and the bytes their files hold from the secrets themselves.
+   * rows), the live secrets and the bytes files hold (see fileBytesHeld) from the secrets themselves.
    */
   async usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
     const [row]: { period: string; created: string; active: number; file_bytes: string }[] = await this.db.query(
       `SELECT to_char(${THIS_PERIOD}, 'YYYY-MM-DD') AS period,
               (SELECT coalesce(sum(created), 0) FROM team_secret_counts WHERE team_id = $1 AND period = ${THIS_PERIOD}) AS created,
-              live.active, live.file_bytes
+              live.active, live.file_bytes + ${FILE_BYTES_BEING_READ} AS file_bytes
          FROM (SELECT count(*) FILTER (WHERE expires_at > now())::int AS active, ${FILE_BYTES_HELD} AS file_bytes
                  FROM secrets WHERE team_id = $1 AND status = 'active') live`,
       [teamId],

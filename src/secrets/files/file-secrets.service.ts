@@ -1,5 +1,5 @@
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import { Injectable, Logger, StreamableFile } from '@nestjs/common';
+import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,8 @@ import { Semaphore } from '../../common/concurrency/semaphore';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { FileFormatError, MAX_METADATA_BYTES, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
@@ -18,6 +20,7 @@ import type { SecretResponse } from '../secret.response';
 import { SecretRepository, SpentView } from '../secret.repository';
 import { SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
+import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
 import { fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
 
@@ -26,8 +29,8 @@ const FORM_BYTES = 64 * 1024;
 /** Uploads one instance receives at once, and of those one team; more get 503, so slow uploads cannot pile up without bound. */
 const MAX_UPLOADS = 16;
 const MAX_UPLOADS_PER_TEAM = 4;
-/** An upload may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
-const UPLOAD_MAX_MS = 30 * 60_000;
+/** An upload or a download may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
+const TRANSFER_MAX_MS = 30 * 60_000;
 
 /** What an upload is checked against: its plan, what the team's files held when it began, and the team's uploads running here. */
 interface StorageRoom {
@@ -64,6 +67,7 @@ export class FileSecretsService {
     private readonly secretRows: SecretRepository,
     private readonly files: FileStore,
     private readonly keyring: Keyring,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo): Promise<SecretResponse> {
@@ -82,7 +86,7 @@ export class FileSecretsService {
     running.add(room.mine);
     this.uploadsByTeam.set(team, running);
     const socket = request.raw.socket;
-    const deadline = setTimeout(() => socket.destroy(), UPLOAD_MAX_MS);
+    const deadline = setTimeout(() => socket.destroy(), TRANSFER_MAX_MS);
     try {
       if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
       // Also refuses any file, even an empty one, once the team holds more than its plan allows.
@@ -201,12 +205,12 @@ export class FileSecretsService {
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
     if (spent.file_encryption === 'client') {
-      stream = Readable.from(this.files.read(spent.id));
+      stream = this.downloadStream(this.files.read(spent.id));
       headers = { type: 'application/octet-stream', disposition: contentDisposition('oncelink-file.olf1'), length: spent.file_size! };
     } else {
       try {
         const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
-        stream = Readable.from(opened.content);
+        stream = this.downloadStream(opened.content);
       } catch (error) {
         release();
         if (!(error instanceof FileFormatError)) throw error;
@@ -222,6 +226,10 @@ export class FileSecretsService {
     stream.once('close', release);
     stream.on('error', (error: Error) => this.logger.error(`Download of file secret ${spent.id} stopped: ${error.message}`));
     return new StreamableFile(stream, headers);
+  }
+
+  private downloadStream(chunks: AsyncIterable<Buffer>): Readable {
+    return downloadStream(chunks, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS);
   }
 
   /** The largest stored form of the plan's largest file. */
