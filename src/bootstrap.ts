@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
-import { timeOutStalledBodies } from './common/http/body-timeout';
+import { carriesBody, timeOutStalledBodies } from './common/http/body-timeout';
 import { DirectRoutes } from './common/http/direct-routes';
 import { jsonBodyText } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
@@ -164,7 +164,9 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   const guard = app.get(ApiAuthGuard);
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
-    if (draining) reply.header('connection', 'close');
+    // Answered before its body was read (an upload refused for its token, plan or the team's
+    // running uploads): closing spares reading the rest, which Node would otherwise read and drop.
+    if (draining || (carriesBody(request.raw) && !request.raw.complete)) reply.header('connection', 'close');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);
   });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { openFile, sealFile } from '../src/crypto/file-stream';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { dumpDatabase } from './support/database';
@@ -225,6 +226,44 @@ describe('file secrets', () => {
       const anonymous = await uploadFile(t.baseUrl, undefined, fields, { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') });
       expect(anonymous.status).toBe(403);
     });
+
+    it.each([
+      ['a free team', 'free', 403],
+      ['no token', 'none', 403],
+      ['a token that is not valid', 'bogus', 401],
+    ] as const)(
+      'closes the connection of an upload refused before its body is read (%s), not reading the rest',
+      async (_case, who, status) => {
+        const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
+        const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
+        let answer = '';
+        let closed = false;
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.on('error', () => undefined);
+        socket.on('close', () => (closed = true));
+        socket.write(
+          [
+            'POST /api/v1/secrets HTTP/1.1',
+            'Host: 127.0.0.1',
+            'Content-Type: multipart/form-data; boundary=XyZ',
+            `Content-Length: ${50 * MIB}`,
+            ...(token ? [`Authorization: Bearer ${token}`] : []),
+            '',
+            '',
+          ].join('\r\n'),
+        );
+        socket.write(Buffer.alloc(64 * 1024, 'a'));
+        try {
+          expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
+          expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+          expect(answer.toLowerCase()).toContain('connection: close');
+          // The server hangs up rather than waiting for the other 49.9 MiB.
+          expect(await eventually(() => closed, 5)).toBe(true);
+        } finally {
+          socket.destroy();
+        }
+      },
+    );
 
     it('answers 413 to a declared size over the plan before reading the body, keeping nothing', async () => {
       const res = await uploadFile(

@@ -37,7 +37,8 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
   });
 }
 
-function carriesBody(raw: IncomingMessage): boolean {
+/** Whether the request has a body to read (a declared length above zero, or chunks). */
+export function carriesBody(raw: IncomingMessage): boolean {
   const length = raw.headers['content-length'];
   return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
 }
