@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { OncelinkClient } from '../src/client/oncelink-client';
 import { openFile, sealFile } from '../src/crypto/file-stream';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { dumpDatabase } from './support/database';
@@ -128,6 +129,38 @@ describe('file secrets', () => {
       expect(sha256(res.body)).toBe(sha256(data));
       expect((await download(t.baseUrl, String(secret.token))).status).toBe(410);
       expect(await partsOf(secret.id as string)).toBe(0);
+    });
+
+    it.each([
+      ['a passcode', { passcode: 'open sesame' }, { passcode: 'open sesame' }],
+      ['a country rule', { allowed_countries: 'DE' }, undefined],
+    ] as const)('keeps a file’s name and type out of its link while %s guards it; the download names it', async (_case, guard, reveal) => {
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, expire_value: '2', ...guard },
+        { name: 'layoffs-2027.xlsx', type: 'application/vnd.ms-excel', data: randomBytes(1000) },
+      );
+      expect(created.status).toBe(201);
+      const secret = created.body.data!;
+      expect(secret.file).toMatchObject({ name: 'layoffs-2027.xlsx', content_type: 'application/vnd.ms-excel' });
+      const link = await t
+        .http()
+        .get(`/api/v1/links/${String(secret.token)}`)
+        .expect(200);
+      expect(link.body.data.file).toEqual({ name: null, size: 1000, content_type: null, encryption: 'server' });
+      if (reveal) {
+        const res = await t
+          .http()
+          .post(`/api/v1/links/${String(secret.token)}/reveal`)
+          .send(reveal)
+          .expect(200);
+        expect(res.headers['content-disposition']).toBe('attachment; filename=layoffs-2027.xlsx');
+        // The TypeScript client names the file from the download too.
+        const got = await new OncelinkClient(t.baseUrl).get(String(secret.url), reveal.passcode);
+        expect(got.kind === 'file' && got.file).toEqual({ name: 'layoffs-2027.xlsx', type: 'application/vnd.ms-excel' });
+        if (got.kind === 'file') expect((await collect(got.content)).length).toBe(1000);
+      }
     });
 
     it('hands one of 20 concurrent downloads of a 1-view file the file, and 410 to the rest', async () => {

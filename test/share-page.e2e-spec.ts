@@ -152,7 +152,9 @@ withBrowser('GET /s/{token} in a real browser', () => {
         { name: 'Contrat signé.pdf', type: 'application/pdf', data },
       );
       await page.goto(String(created.body.data!.url));
-      await page.getByText('Contrat signé.pdf (500.0 KB)').waitFor();
+      // The passcode guards the name too: the download brings it.
+      await page.getByText('A file of 500.0 KB. Its name shows once it is downloaded.').waitFor();
+      expect(await page.getByText('Contrat signé.pdf').count()).toBe(0);
       await page.getByLabel('Passcode').fill('open barley');
       await page.getByRole('button', { name: 'Download file' }).click();
       await page.getByText('That passcode is wrong. 4 attempts left').waitFor();

@@ -1,3 +1,4 @@
+import { parse as parseDisposition } from 'content-disposition';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -117,7 +118,9 @@ export class OncelinkClient {
     if (!response.ok) throw await apiError(response);
     const bytes: AsyncIterable<Buffer> = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
     if (link.file.encryption === 'client') return { kind: 'file', ...(await openClientFile(decodeKey(key!), bytes)) };
-    return { kind: 'file', file: { name: link.file.name, type: link.file.content_type }, content: checked(bytes) };
+    // A link guarded by a passcode or a country rule keeps the name to itself until the download names it.
+    const name = link.file.name ?? downloadName(response.headers.get('content-disposition'));
+    return { kind: 'file', file: { name, type: link.file.content_type ?? response.headers.get('content-type') }, content: checked(bytes) };
   }
 
   async list(page = 1): Promise<SecretResponse[]> {
@@ -303,4 +306,12 @@ export function parseShareUrl(url: string): { origin: string; token: string; key
   const token = /\/s\/([^/]+)$/.exec(parsed.pathname)?.[1];
   if (!token) throw notAShareUrl();
   return { origin: parsed.origin, token, key: parsed.hash ? parsed.hash.slice(1) : undefined };
+}
+
+function downloadName(disposition: string | null): string | null {
+  try {
+    return disposition ? (parseDisposition(disposition).parameters.filename ?? null) : null;
+  } catch {
+    return null;
+  }
 }

@@ -49,7 +49,9 @@
     // A client file's name is inside its ciphertext, and its size counts the encryption's few bytes.
     return file.encryption === 'client'
       ? 'An end-to-end encrypted file of about ' + formatSize(file.size) + '. Its name shows once it is downloaded.'
-      : (file.name || 'A file') + ' (' + formatSize(file.size) + ')';
+      : file.name
+        ? file.name + ' (' + formatSize(file.size) + ')'
+        : 'A file of ' + formatSize(file.size) + '. Its name shows once it is downloaded.';
   }
   function failure(status, payload) {
     if (status === 404) return 'This link does not exist. Check that you copied all of it.';
@@ -171,6 +173,23 @@
       .then(fileOf);
   }
 
+  // The name the server gave the download (RFC 6266: filename*, else filename), for a file whose link hid it.
+  function dispositionName(res) {
+    var value = res.headers.get('content-disposition') || '';
+    var encoded = /filename\*=UTF-8''([^;]+)/i.exec(value);
+    if (encoded) {
+      try {
+        return decodeURIComponent(encoded[1]);
+      } catch (e) {
+        // Not percent-encoding after all: the plain name follows.
+      }
+    }
+    var quoted = /filename="((?:[^"\\]|\\.)*)"/i.exec(value);
+    if (quoted) return quoted[1].replace(/\\(.)/g, '$1');
+    var token = /filename=([^;\s]+)/i.exec(value);
+    return token ? token[1] : null;
+  }
+
   // Only a whole file, decrypted and checked to its last chunk, is ever offered to be saved.
   function download(res) {
     var file =
@@ -182,7 +201,7 @@
           })
         : res.blob().then(
             function (blob) {
-              return { name: link.file.name, blob: blob };
+              return { name: link.file.name || dispositionName(res), blob: blob };
             },
             function () {
               throw new Error('The download was cut short, so nothing was saved. Ask the sender for a new link.');
