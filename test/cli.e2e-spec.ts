@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
+import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
+import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
@@ -213,7 +214,11 @@ describe('the oncelink command', () => {
     const missing = await oncelink(['get', url], env);
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain('requires a passcode');
-    expect((await oncelink(['get', url, '--passcode', 'wrong'], env)).code).toBe(5);
+    const wrong = await oncelink(['get', url, '--passcode', 'wrong'], env);
+    expect([wrong.code, wrong.stderr]).toEqual([
+      5,
+      'oncelink: The passcode is incorrect. 4 attempts are left before the secret is destroyed.\n',
+    ]);
     const ok = await oncelink(['get', url, '--passcode', 'open sesame'], env);
     expect(ok.stdout.toString()).toBe('guarded');
   });
@@ -267,6 +272,10 @@ describe('the oncelink command', () => {
       ['get'],
       ['frobnicate'],
       ['send', '--colour'],
+      ['send', 'hunter2'],
+      ['list', 'extra'],
+      ['delete', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'],
+      ['get', `${t.baseUrl}/s/abc`, `${t.baseUrl}/s/def`],
     ]) {
       const run = await oncelink(args, env, 'x');
       expect(run.code).toBe(2);
@@ -372,6 +381,134 @@ describe('the oncelink command', () => {
     });
   });
 
+  it('lists every secret of the team, past the first page of 100', async () => {
+    const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+    const made = [];
+    for (let i = 0; i < 105; i++) made.push((await newSecret(t.baseUrl, { label: `secret ${i}` }, pat)).id);
+    const listed = await oncelink(['list'], { ...env, ONCELINK_TOKEN: pat });
+    expect(listed.code).toBe(0);
+    const ids = listed.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]);
+    expect(ids.sort()).toEqual(made.sort());
+  });
+
+  it('reads no more of stdin than a text secret may hold, and points to --file', async () => {
+    const run = await oncelink(['send'], env, Buffer.alloc(1024 * 1024 + 1, 'a'));
+    expect([run.code, run.stderr]).toEqual([
+      2,
+      'oncelink: stdin holds more than 1 MiB, more than a text secret may: send it with --file (see oncelink --help)\n',
+    ]);
+  });
+
+  it.each([
+    ['not a URL', 'localhost:3000'],
+    ['credentials', 'http://user:pw@127.0.0.1:3000'],
+  ])('refuses an ONCELINK_URL with %s before any request, never printing it whole', async (_case, value) => {
+    const run = await oncelink(['list'], { ONCELINK_URL: value, ONCELINK_TOKEN: 'olk_test_x' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toContain('pw@');
+  });
+
+  describe('a server that answers oddly, or not at all', () => {
+    const serve = async (handler: Parameters<typeof createServer>[1]) => {
+      const server = createServer(handler);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return {
+        origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+      };
+    };
+
+    it('says a redirect is not followed, and where it leads', async () => {
+      const server = await serve((_req, res) => res.writeHead(301, { location: 'https://oncelink.example/api/v1/secrets' }).end());
+      try {
+        const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          `oncelink: ${server.origin} answered with a redirect to https://oncelink.example; set ONCELINK_URL to the address it serves on.\n`,
+        ]);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('gives up on a server that never answers after ONCELINK_TIMEOUT, saying so', async () => {
+      const server = await serve(() => undefined);
+      try {
+        const started = Date.now();
+        const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x', ONCELINK_TIMEOUT: '1' });
+        expect([run.code, run.stderr]).toEqual([1, 'oncelink: The server did not answer within 1 s (ONCELINK_TIMEOUT).\n']);
+        expect(Date.now() - started).toBeLessThan(15_000);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('says why a server cannot be reached', async () => {
+      const server = await serve(() => undefined);
+      await server.close();
+      const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
+      expect([run.code, run.stderr]).toEqual([1, `oncelink: Cannot reach ${server.origin}: the connection was refused.\n`]);
+    });
+
+    it('prints no link when the answer to send has none', async () => {
+      const server = await serve((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"data":{}}'));
+      try {
+        const run = await oncelink(['send'], { ONCELINK_URL: server.origin }, 'x');
+        expect(run.code).toBe(1);
+        expect(run.stdout.toString()).toBe('');
+        expect(run.stderr).toContain('did not answer as an Oncelink server does');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('removes the partial --output file when interrupted mid-download', async () => {
+      const token = 'A'.repeat(24);
+      const server = await serve((req, res) => {
+        if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              data: {
+                kind: 'file',
+                expire_mode: 'views',
+                views_remaining: 1,
+                expires_at: new Date(Date.now() + 3600_000).toISOString(),
+                requires_passcode: false,
+                file: { name: 'x.bin', size: 4 * 1024 * 1024, content_type: 'application/octet-stream', encryption: 'server' },
+              },
+            }),
+          );
+          return;
+        }
+        // Half the file, then nothing more: the download is under way.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(4 * 1024 * 1024) });
+        res.write(Buffer.alloc(2 * 1024 * 1024, 's'));
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-interrupted-'));
+      try {
+        const child = spawn(process.execPath, [CLI, 'get', `${server.origin}/s/${token}`, '--output', join(dir, 'out.bin')], {
+          env: { PATH: process.env.PATH ?? '', ONCELINK_URL: server.origin },
+          stdio: 'ignore',
+        });
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        const written = () => readdirSync(dir).some((name) => statSync(join(dir, name)).size > 0);
+        expect(await eventually(written, 10)).toBe(true);
+        child.kill('SIGINT');
+        expect(await exited).toBe(130);
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
   it('takes the passcode from ONCELINK_PASSCODE, for send and for get', async () => {
     const url = (await oncelink(['send'], { ...env, ONCELINK_PASSCODE: 'open sesame' }, 'from the env')).stdout.toString().trim();
     expect((await oncelink(['get', url], env)).code).toBe(5);
@@ -387,6 +524,14 @@ describe('the oncelink command', () => {
     expect(run.code).toBe(0);
     expect(run.output).toContain('asked for');
     expect(run.output).not.toContain('typed in secret');
+  });
+
+  (hasScript ? it : it.skip)('asks for the secret on a terminal, without echoing it', async () => {
+    const run = await oncelinkOnTerminal(['send'], env, 'Secret: ', 'typed on a terminal');
+    expect(run.code).toBe(0);
+    expect(run.output).not.toContain('typed on a terminal');
+    const url = /http:\/\/\S+#\S+/.exec(run.output)![0];
+    expect((await oncelink(['get', url], env)).stdout.toString()).toBe('typed on a terminal');
   });
 
   it('prints no control characters from a label in list', async () => {

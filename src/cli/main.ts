@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -22,8 +24,11 @@ Usage:
   oncelink list                        Lists your team's secrets (needs ONCELINK_TOKEN).
   oncelink delete ID                   Destroys a secret now (needs ONCELINK_TOKEN).
 
+On a terminal, send asks for the secret without echoing it.
+
 Environment:
   ONCELINK_URL     the server (default http://127.0.0.1:3000)
+  ONCELINK_TIMEOUT seconds the server may keep a request waiting (default 30)
   ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
                    It is sent only to ONCELINK_URL, never with a link (get).
   ONCELINK_PASSCODE  the passcode for send and get, kept out of ps and shell history
@@ -91,12 +96,25 @@ function askHidden(question: string): Promise<string> {
   });
 }
 
-async function readStdin(): Promise<Uint8Array> {
+/** The most any plan takes as a text secret; more is read no further. */
+const MAX_TEXT_BYTES = 1024 * 1024;
+
+/** The secret to send: typed at a prompt that does not echo on a terminal, else stdin (up to MAX_TEXT_BYTES). */
+async function readSecret(): Promise<Uint8Array> {
+  if (process.stdin.isTTY) {
+    const typed = await askHidden('Secret: ');
+    if (typed === '') throw new UsageError('nothing to send');
+    return Buffer.from(typed);
+  }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const content = Buffer.concat(chunks);
-  if (content.length === 0) throw new UsageError('nothing to send: stdin is empty');
-  return content;
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than 1 MiB, more than a text secret may: send it with --file');
+  }
+  if (size === 0) throw new UsageError('nothing to send: stdin is empty');
+  return Buffer.concat(chunks);
 }
 
 async function reveal(client: OncelinkClient, url: string, passcode: string | undefined): Promise<Revealed> {
@@ -118,14 +136,58 @@ async function openOutput(path: string) {
   if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`--output ${path} is a directory`);
   const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
   const stream = (await open(partial, 'wx', 0o600)).createWriteStream();
+  // Interrupted (Ctrl-C, a CI job cancelled): the partial file holds revealed bytes, so it goes first.
+  const interrupted = (signal: NodeJS.Signals) => {
+    rmSync(partial, { force: true });
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  for (const signal of INTERRUPTIONS) process.once(signal, interrupted);
+  const settled = () => {
+    for (const signal of INTERRUPTIONS) process.off(signal, interrupted);
+  };
   return {
     stream,
-    keep: () => rename(partial, path),
+    keep: async () => {
+      await rename(partial, path);
+      settled();
+    },
     discard: async () => {
       stream.destroy();
       await rm(partial, { force: true });
+      settled();
     },
   };
+}
+
+const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** How many arguments each command takes after its name. */
+const ARGUMENTS: Record<string, { count: number; surplus: string }> = {
+  send: { count: 0, surplus: 'send reads the secret from stdin (or --file), never from the command line' },
+  get: { count: 1, surplus: 'get takes one share URL' },
+  list: { count: 0, surplus: 'list takes no arguments' },
+  delete: { count: 1, surplus: 'delete takes one secret id' },
+};
+
+/** ONCELINK_URL, checked once: an http(s) origin without credentials (they would be printed in messages). */
+function serverUrl(value: string | undefined): string {
+  if (!value) return 'http://127.0.0.1:3000';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected http(s)://host[:port])`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol)) throw new UsageError('ONCELINK_URL must be an http(s) URL');
+  if (url.username || url.password) throw new UsageError('ONCELINK_URL must not carry credentials: the token goes in ONCELINK_TOKEN');
+  return value;
+}
+
+function timeoutMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new UsageError('ONCELINK_TIMEOUT must be a positive number of seconds');
+  return seconds * 1000;
 }
 
 async function run(argv: string[]): Promise<void> {
@@ -148,8 +210,15 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (!command) throw new UsageError('a command is needed: send, get, list or delete');
+  const takes = ARGUMENTS[command];
+  if (!takes) throw new UsageError(`unknown command "${printable(command)}"`);
+  if (positionals.length - 1 > takes.count) throw new UsageError(takes.surplus);
   const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
-  const client = new OncelinkClient(process.env.ONCELINK_URL || 'http://127.0.0.1:3000', process.env.ONCELINK_TOKEN || undefined);
+  const client = new OncelinkClient(
+    serverUrl(process.env.ONCELINK_URL),
+    process.env.ONCELINK_TOKEN || undefined,
+    timeoutMs(process.env.ONCELINK_TIMEOUT),
+  );
 
   switch (command) {
     case 'send': {
@@ -157,7 +226,7 @@ async function run(argv: string[]): Promise<void> {
       const minutes = positiveInt(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const options = { views, minutes, passcode, label: values.label };
-      const { url } = values.file ? await client.sendFile(values.file, options) : await client.send(await readStdin(), options);
+      const { url } = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
       process.stdout.write(`${printable(url)}\n`);
       return;
     }
@@ -175,9 +244,11 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case 'list': {
-      for (const secret of await client.list()) {
+      for await (const secret of client.list()) {
         const fields = [secret.id, secret.status, secret.kind, secret.expires_at, secret.label];
-        process.stdout.write(`${fields.map(printable).join('\t')}\n`);
+        process.stdout.write(
+          `${fields.map((field) => printable(field === null || field === undefined ? '' : String(field))).join('\t')}\n`,
+        );
       }
       return;
     }
@@ -186,8 +257,6 @@ async function run(argv: string[]): Promise<void> {
       await client.delete(argument);
       return;
     }
-    default:
-      throw new UsageError(`unknown command "${command}"`);
   }
 }
 

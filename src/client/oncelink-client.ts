@@ -10,6 +10,8 @@ import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '.
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
 import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
+import { OncelinkError } from './oncelink-error';
+import { Patience, redirectError, transportError } from './transport';
 
 export interface SendOptions {
   views?: number;
@@ -32,16 +34,9 @@ interface Data<T> {
   data: T;
 }
 
-/** An error the API answered with; `status` is its HTTP status and `code` its error code, if any. */
-export class OncelinkError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
+export { OncelinkError };
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The public link routes: they never need a token, so none is ever sent on them. */
 const LINK_ROUTES = '/api/v1/links/';
@@ -67,13 +62,15 @@ export class OncelinkClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token?: string,
+    /** How long the server may keep a request waiting (for its answer, or the next piece of an up- or download). */
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {}
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<{ id: string; url: string }> {
     const sealed = await seal(content);
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
-    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', body);
-    return { id: data.id, url: `${data.url}#${sealed.key}` };
+    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', jsonBody(body));
+    return { id: data.id, url: `${shareUrl(data)}#${sealed.key}` };
   }
 
   /**
@@ -90,12 +87,11 @@ export class OncelinkClient {
     const sealedBytes = sealedSize(file.size, Buffer.byteLength(JSON.stringify(metadata)));
     const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
     const form = multipartForm(fields, sealed, sealedBytes);
-    const response = await this.call('POST', '/api/v1/secrets', {
+    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', {
       headers: { 'content-type': form.type, 'content-length': String(form.length) },
       body: form.body,
     });
-    const { data } = await parse<Data<SecretResponse>>(response);
-    return { id: data.id, url: `${data.url}#${encodeKey(key)}` };
+    return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}` };
   }
 
   /**
@@ -107,24 +103,31 @@ export class OncelinkClient {
     const { origin, token, key } = parseShareUrl(url);
     if (origin !== this.origin()) assertSafeLinkOrigin(url);
     const path = `/api/v1/links/${encodeURIComponent(token)}`;
-    const { data: link } = await this.request<Data<LinkResponse>>('GET', path, undefined, origin);
+    const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, origin);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
-    const body = passcode === undefined ? {} : { passcode };
+    const body = jsonBody(passcode === undefined ? {} : { passcode });
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, origin);
       return { kind: data.kind, content: await contentOf(data, key) };
     }
-    const response = await this.call('POST', `${path}/reveal`, jsonBody(body), origin);
-    if (!response.ok) throw await apiError(response);
-    const bytes: AsyncIterable<Buffer> = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+    const { response, patience } = await this.call('POST', `${path}/reveal`, body, origin);
+    if (!response.ok) throw await answered(patience, () => apiError(response));
+    const bytes = patience.receiving(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
     if (link.file.encryption === 'client') return { kind: 'file', ...(await openClientFile(decodeKey(key!), bytes)) };
     // A link guarded by a passcode or a country rule keeps the name to itself until the download names it.
     const name = link.file.name ?? downloadName(response.headers.get('content-disposition'));
     return { kind: 'file', file: { name, type: link.file.content_type ?? response.headers.get('content-type') }, content: checked(bytes) };
   }
 
-  async list(page = 1): Promise<SecretResponse[]> {
-    return (await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`)).data;
+  /** Every secret of the token's team, newest first, a page of 100 at a time. */
+  async *list(): AsyncGenerator<SecretResponse> {
+    for (let page = 1, last = 1; page <= last; page++) {
+      const answer = await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`);
+      if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page))
+        throw new OncelinkError(0, notOncelinkMessage(this.origin(), ''));
+      yield* answer.data;
+      last = answer.meta.last_page;
+    }
   }
 
   async delete(id: string): Promise<void> {
@@ -135,25 +138,49 @@ export class OncelinkClient {
     return new URL(this.baseUrl).origin;
   }
 
-  /** JSON in and out; an error answer is thrown as an OncelinkError. */
-  private async request<T>(method: string, path: string, body?: unknown, base = this.baseUrl): Promise<T> {
-    return parse<T>(await this.call(method, path, body === undefined ? {} : jsonBody(body), base));
+  /** A JSON answer; an error answer is thrown as an OncelinkError. */
+  private async request<T>(method: string, path: string, init: Body = {}, base = this.baseUrl): Promise<T> {
+    const { response, patience } = await this.call(method, path, init, base);
+    return answered(patience, () => parse<T>(response));
   }
 
-  private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<Response> {
+  /** The answer's status and headers; its body is the caller's to read, within `patience`. */
+  private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<{ response: Response; patience: Patience }> {
     const target = new URL(path, base);
     const headers = { ...init.headers };
     if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
       headers.authorization = `Bearer ${this.token}`;
     }
+    const patience = new Patience(this.timeoutMs);
+    const body = typeof init.body === 'object' ? patience.sending(init.body) : init.body;
     // Node's fetch streams an async iterable body with duplex 'half'; the DOM types know neither.
-    const request = { method, headers, body: init.body, duplex: 'half', redirect: 'error' } as unknown as RequestInit;
+    // No redirects: one could carry the request (and its token) to another origin, or to plain http.
+    const request = { method, headers, body, duplex: 'half', redirect: 'manual', signal: patience.signal } as unknown as RequestInit;
+    patience.wait();
+    let response: Response;
     try {
-      // No redirects: one could carry the request (and its token) to another origin, or to plain http.
-      return await fetch(target, request);
-    } catch {
-      throw new OncelinkError(0, `Cannot reach ${base}.`);
+      response = await fetch(target, request);
+    } catch (error) {
+      patience.done();
+      throw transportError(target.origin, error, patience);
     }
+    patience.done();
+    if (response.status >= 300 && response.status < 400) {
+      throw redirectError(target.origin, response.headers.get('location'), target.origin === this.origin());
+    }
+    return { response, patience };
+  }
+}
+
+/** Reads an answer's body within the server's time, saying so if it runs out. */
+async function answered<T>(patience: Patience, read: () => Promise<T>): Promise<T> {
+  patience.wait();
+  try {
+    return await read();
+  } catch (error) {
+    throw patience.ranOut ? patience.timeout() : error;
+  } finally {
+    patience.done();
   }
 }
 
@@ -176,8 +203,22 @@ async function parse<T>(response: Response): Promise<T> {
 }
 
 /** An answer in no shape of the contract's: from something that is not an Oncelink server. */
-const notOncelink = (response: Response, status: string) =>
-  new OncelinkError(0, `${new URL(response.url).origin} did not answer as an Oncelink server does${status}.`);
+const notOncelinkMessage = (origin: string, status: string) => `${origin} did not answer as an Oncelink server does${status}.`;
+const notOncelink = (response: Response, status: string) => new OncelinkError(0, notOncelinkMessage(new URL(response.url).origin, status));
+
+/** A created secret's share URL, checked: a script would hand out whatever is printed. */
+function shareUrl(secret: SecretResponse): string {
+  const url = typeof secret.url === 'string' ? secret.url : '';
+  let valid = false;
+  try {
+    const parsed = new URL(url);
+    valid = ['https:', 'http:'].includes(parsed.protocol) && /\/s\/[^/]+$/.test(parsed.pathname) && !parsed.hash;
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new OncelinkError(0, 'The server answered without a share URL: it did not answer as an Oncelink server does.');
+  return url;
+}
 
 /**
  * The contract's error (`{message, code?, errors?}`) as its exit status says; an answer without a
@@ -186,12 +227,17 @@ const notOncelink = (response: Response, status: string) =>
  */
 async function apiError(response: Response): Promise<OncelinkError> {
   const payload = (await response.json().catch(() => undefined)) as
-    { message?: unknown; code?: string; errors?: Record<string, string[]> } | undefined;
+    { message?: unknown; code?: string; errors?: Record<string, string[]>; attempts_remaining?: unknown } | undefined;
   if (typeof payload?.message !== 'string') {
     return notOncelink(response, ` (HTTP ${response.status})`);
   }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
-  return new OncelinkError(response.status, `${payload.message}${detail}`, payload.code);
+  const left = payload.attempts_remaining;
+  const attempts =
+    typeof left === 'number'
+      ? ` ${left === 0 ? 'No attempts are' : left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`
+      : '';
+  return new OncelinkError(response.status, `${payload.message}${detail}${attempts}`, payload.code);
 }
 
 function expiry(options: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {

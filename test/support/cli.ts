@@ -7,14 +7,15 @@ export interface Run {
   stderr: string;
 }
 
-const BIN = join(__dirname, '../../bin/oncelink.js');
+/** The command, as `npm link` or `npx oncelink` run it. */
+export const CLI = join(__dirname, '../../bin/oncelink.js');
 
 /** Runs the built `oncelink` command as a user would, with `input` on stdin. */
 export function oncelink(args: string[], env: Record<string, string>, input?: Buffer | string): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [BIN, ...args],
+      [CLI, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'buffer', timeout: 20_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
     );
@@ -36,7 +37,7 @@ export function oncelinkOnTerminal(
   answer: string,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+    const command = [process.execPath, CLI, ...args].map(quote).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', SHELL: '/bin/sh', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -64,7 +65,7 @@ export function oncelinkOnTerminal(
 /** Runs `oncelink` with its stdout read by nobody (`oncelink list | head -0`): the pipe is closed before it writes. */
 export function oncelinkIntoClosedPipe(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

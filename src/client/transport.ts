@@ -1,0 +1,101 @@
+import { OncelinkError } from './oncelink-error';
+
+/**
+ * Gives up on a request when the server keeps it waiting for `ms`: for its answer, for taking the
+ * next piece of an upload, or for the next piece of a download. Time the caller spends (a slow
+ * reader of the output, a passcode prompt) does not count.
+ */
+export class Patience {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  ranOut = false;
+
+  constructor(readonly ms: number) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Starts (or restarts) the wait. */
+  wait(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ranOut = true;
+      this.controller.abort();
+    }, this.ms);
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** An upload's pieces: each one the server takes restarts the wait. */
+  async *sending(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      this.wait();
+      yield chunk;
+    }
+  }
+
+  /** A download's pieces: the wait runs only while the next one is awaited from the server. */
+  async *receiving(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const iterator = chunks[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        this.wait();
+        const next = await iterator.next().catch((error: unknown) => {
+          throw this.ranOut ? this.timeout() : error;
+        });
+        this.done();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      this.done();
+      await iterator.return?.();
+    }
+  }
+
+  timeout(): OncelinkError {
+    return new OncelinkError(0, `The server did not answer within ${this.ms / 1000} s (ONCELINK_TIMEOUT).`);
+  }
+}
+
+/** Why a request got no answer, in words (never the URL's credentials: only its origin is named). */
+const REASONS: Record<string, string> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'its name could not be resolved just now',
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  UND_ERR_SOCKET: 'the connection closed',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'the file changed while it was being sent',
+};
+
+const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
+
+export function transportError(origin: string, error: unknown, patience: Patience): OncelinkError {
+  if (patience.ranOut) return patience.timeout();
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? '';
+  const why =
+    REASONS[code] ??
+    (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
+    (CERTIFICATE_CODES.test(code) ? `its TLS certificate was not accepted (${code})` : undefined) ??
+    cause?.message ??
+    (error as Error).message;
+  return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
+}
+
+/** A 3xx: never followed, since it could carry the request (and its token) elsewhere. */
+export function redirectError(origin: string, location: string | null, toConfiguredServer: boolean): OncelinkError {
+  let to = '';
+  try {
+    if (location) to = ` to ${new URL(location, origin).origin}`;
+  } catch {
+    // A Location that is no URL: said without it.
+  }
+  const advice = toConfiguredServer ? 'set ONCELINK_URL to the address it serves on' : 'redirects are not followed';
+  return new OncelinkError(0, `${origin} answered with a redirect${to}; ${advice}.`);
+}
