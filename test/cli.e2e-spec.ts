@@ -206,6 +206,13 @@ describe('the oncelink command', () => {
       const anonymous = await oncelink(['send', '--file', join(dir, 'a.txt')], env);
       expect(anonymous.code).toBe(6);
       expect(anonymous.stdout.length).toBe(0);
+      // A large one too: refused before its body is read, the connection closing on the rest of it.
+      writeFileSync(join(dir, 'big.bin'), randomBytes(30 * 1024 * 1024));
+      const free = await oncelink(['send', '--file', join(dir, 'big.bin')], {
+        ...env,
+        ONCELINK_TOKEN: await newToken(t.baseUrl, await newUser(t.baseUrl)),
+      });
+      expect([free.code, free.stderr]).toEqual([6, expect.stringContaining('plan')]);
     });
   });
 
@@ -396,10 +403,11 @@ describe('the oncelink command', () => {
   });
 
   it('reads no more of stdin than a text secret may hold, and points to --file', async () => {
-    const run = await oncelink(['send'], env, Buffer.alloc(1024 * 1024 + 1, 'a'));
+    // The largest plan's 1 MiB counts the ciphertext, whose tag takes 16 bytes of it.
+    const run = await oncelink(['send'], env, Buffer.alloc(1024 * 1024 - 15, 'a'));
     expect([run.code, run.stderr]).toEqual([
       2,
-      'oncelink: stdin holds more than 1 MiB, more than a text secret may: send it with --file (see oncelink --help)\n',
+      'oncelink: stdin holds more than a text secret may: send it with --file (see oncelink --help)\n',
     ]);
   });
 
@@ -527,11 +535,12 @@ describe('the oncelink command', () => {
   });
 
   (hasScript ? it : it.skip)('asks for the secret on a terminal, without echoing it', async () => {
-    const run = await oncelinkOnTerminal(['send'], env, 'Secret: ', 'typed on a terminal');
+    // Two lines, as a pasted key would be, then Ctrl-D.
+    const run = await oncelinkOnTerminal(['send'], env, 'Secret (then Enter and Ctrl-D): ', 'typed on\ra terminal\r\u0004');
     expect(run.code).toBe(0);
-    expect(run.output).not.toContain('typed on a terminal');
+    expect(run.output).not.toContain('typed on');
     const url = /http:\/\/\S+#\S+/.exec(run.output)![0];
-    expect((await oncelink(['get', url], env)).stdout.toString()).toBe('typed on a terminal');
+    expect((await oncelink(['get', url], env)).stdout.toString()).toBe('typed on\na terminal');
   });
 
   it('prints no control characters from a label in list', async () => {

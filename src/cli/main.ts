@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { PLAN_NAMES, PLANS } from '../billing/plans';
+import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
@@ -75,34 +77,41 @@ function printable(value: string | null | undefined): string {
 /** Ctrl-C (or end of input) at a prompt. */
 class Interrupted extends Error {}
 
-/** Asks on the terminal without echoing what is typed; the prompt goes to stderr. */
-function askHidden(question: string): Promise<string> {
+/**
+ * Asks on the terminal without echoing what is typed; the prompt goes to stderr. One line, or
+ * with `untilEnd` every line up to Ctrl-D on a line of its own (a pasted key, say), joined by
+ * newlines.
+ */
+function askHidden(question: string, untilEnd = false): Promise<string> {
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
   process.stderr.write(question);
+  const lines: string[] = [];
+  let interrupted = false;
   return new Promise((resolve, reject) => {
-    // Settled before close(), whose 'close' event would otherwise reject first.
-    rl.once('line', (answer) => {
-      process.stderr.write('\n');
-      resolve(answer);
-      rl.close();
+    rl.on('line', (line) => {
+      lines.push(line);
+      if (!untilEnd) rl.close();
     });
     rl.once('SIGINT', () => {
-      process.stderr.write('\n');
-      reject(new Interrupted());
+      interrupted = true;
       rl.close();
     });
-    rl.once('close', () => reject(new Interrupted()));
+    rl.once('close', () => {
+      process.stderr.write('\n');
+      if (interrupted || (!untilEnd && lines.length === 0)) reject(new Interrupted());
+      else resolve(lines.join('\n'));
+    });
   });
 }
 
-/** The most any plan takes as a text secret; more is read no further. */
-const MAX_TEXT_BYTES = 1024 * 1024;
+/** The most any plan takes as a text secret, once encrypted; more is read no further. */
+const MAX_TEXT_BYTES = Math.max(...PLAN_NAMES.map((plan) => PLANS[plan].contentBytes)) - GCM_TAG_BYTES;
 
 /** The secret to send: typed at a prompt that does not echo on a terminal, else stdin (up to MAX_TEXT_BYTES). */
 async function readSecret(): Promise<Uint8Array> {
   if (process.stdin.isTTY) {
-    const typed = await askHidden('Secret: ');
+    const typed = await askHidden('Secret (then Enter and Ctrl-D): ', true);
     if (typed === '') throw new UsageError('nothing to send');
     return Buffer.from(typed);
   }
@@ -111,7 +120,7 @@ async function readSecret(): Promise<Uint8Array> {
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than 1 MiB, more than a text secret may: send it with --file');
+    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than a text secret may: send it with --file');
   }
   if (size === 0) throw new UsageError('nothing to send: stdin is empty');
   return Buffer.concat(chunks);
@@ -183,10 +192,11 @@ function serverUrl(value: string | undefined): string {
   return value;
 }
 
+/** ONCELINK_TIMEOUT: up to a day (a timer cannot wait much longer than 24 days in any case). */
 function timeoutMs(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new UsageError('ONCELINK_TIMEOUT must be a positive number of seconds');
+  if (!(seconds > 0) || seconds > 86_400) throw new UsageError('ONCELINK_TIMEOUT must be a number of seconds, up to 86400');
   return seconds * 1000;
 }
 
@@ -244,7 +254,7 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case 'list': {
-      for await (const secret of client.list()) {
+      for await (const secret of client.listAll()) {
         const fields = [secret.id, secret.status, secret.kind, secret.expires_at, secret.label];
         process.stdout.write(
           `${fields.map((field) => printable(field === null || field === undefined ? '' : String(field))).join('\t')}\n`,

@@ -14,6 +14,9 @@ export interface Sealed {
 
 const { subtle } = webcrypto;
 
+/** What AES-GCM adds to a text: its tag. The server counts an `encrypted` secret's ciphertext. */
+export const GCM_TAG_BYTES = 16;
+
 /** A fresh 32-byte key: for a text's AES-GCM, or an OLF1 file's base key. */
 export const newKey = (): Uint8Array => webcrypto.getRandomValues(new Uint8Array(32));
 

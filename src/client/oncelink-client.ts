@@ -114,20 +114,34 @@ export class OncelinkClient {
     if (!response.ok) throw await answered(patience, () => apiError(response));
     const bytes = patience.receiving(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
     if (link.file.encryption === 'client') return { kind: 'file', ...(await openClientFile(decodeKey(key!), bytes)) };
-    // A link guarded by a passcode or a country rule keeps the name to itself until the download names it.
-    const name = link.file.name ?? downloadName(response.headers.get('content-disposition'));
-    return { kind: 'file', file: { name, type: link.file.content_type ?? response.headers.get('content-type') }, content: checked(bytes) };
+    // A link guarded by a passcode or a country rule keeps the name and type to itself until the download gives them.
+    const file =
+      link.file.name === null
+        ? { name: downloadName(response.headers.get('content-disposition')), type: response.headers.get('content-type') }
+        : { name: link.file.name, type: link.file.content_type };
+    return { kind: 'file', file, content: checked(bytes) };
   }
 
-  /** Every secret of the token's team, newest first, a page of 100 at a time. */
-  async *list(): AsyncGenerator<SecretResponse> {
+  /** One page (of 100) of the token's team's secrets, newest first. */
+  async list(page = 1): Promise<SecretResponse[]> {
+    return (await this.listPage(page)).data;
+  }
+
+  /** Every secret of the token's team, newest first, fetched a page at a time. */
+  async *listAll(): AsyncGenerator<SecretResponse> {
     for (let page = 1, last = 1; page <= last; page++) {
-      const answer = await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`);
-      if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page))
-        throw new OncelinkError(0, notOncelinkMessage(this.origin(), ''));
+      const answer = await this.listPage(page);
       yield* answer.data;
       last = answer.meta.last_page;
     }
+  }
+
+  private async listPage(page: number): Promise<Paginated<SecretResponse>> {
+    const answer = await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`);
+    if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page)) {
+      throw new OncelinkError(0, notOncelinkMessage(this.origin(), ''));
+    }
+    return answer;
   }
 
   async delete(id: string): Promise<void> {
@@ -166,6 +180,7 @@ export class OncelinkClient {
     }
     patience.done();
     if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
       throw redirectError(target.origin, response.headers.get('location'), target.origin === this.origin());
     }
     return { response, patience };
