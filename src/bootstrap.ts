@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
-import { carriesBody, timeOutStalledBodies } from './common/http/body-timeout';
+import { timeOutStalledBodies } from './common/http/body-timeout';
 import { DirectRoutes } from './common/http/direct-routes';
 import { jsonBodyText } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
@@ -116,7 +116,7 @@ type Settle = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
  * Fastify answers a URL it cannot route (an escape that does not decode, a parameter longer than
  * MAX_PARAM_LENGTH) ahead of every hook, in a shape of its own that repeats the path; here it
  * gets the contract's error body and the headers of every other answer, X-RateLimit-* included
- * (it spends the address's budget, as an unknown path does).
+ * (it spends a budget as an unknown path does: the valid token's it carries, else the address's).
  */
 function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger, settle: Settle) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
@@ -164,9 +164,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   const guard = app.get(ApiAuthGuard);
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
-    // Answered before its body was read (an upload refused for its token, plan or the team's
-    // running uploads): closing spares reading the rest, which Node would otherwise read and drop.
-    if (draining || (carriesBody(request.raw) && !request.raw.complete)) reply.header('connection', 'close');
+    if (draining) reply.header('connection', 'close');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);
   });

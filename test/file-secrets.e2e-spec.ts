@@ -260,44 +260,6 @@ describe('file secrets', () => {
       expect(anonymous.status).toBe(403);
     });
 
-    it.each([
-      ['a free team', 'free', 403],
-      ['no token', 'none', 403],
-      ['a token that is not valid', 'bogus', 401],
-    ] as const)(
-      'closes the connection of an upload refused before its body is read (%s), not reading the rest',
-      async (_case, who, status) => {
-        const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
-        const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
-        let answer = '';
-        let closed = false;
-        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-        socket.on('error', () => undefined);
-        socket.on('close', () => (closed = true));
-        socket.write(
-          [
-            'POST /api/v1/secrets HTTP/1.1',
-            'Host: 127.0.0.1',
-            'Content-Type: multipart/form-data; boundary=XyZ',
-            `Content-Length: ${50 * MIB}`,
-            ...(token ? [`Authorization: Bearer ${token}`] : []),
-            '',
-            '',
-          ].join('\r\n'),
-        );
-        socket.write(Buffer.alloc(64 * 1024, 'a'));
-        try {
-          expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
-          expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`);
-          expect(answer.toLowerCase()).toContain('connection: close');
-          // The server hangs up rather than waiting for the other 49.9 MiB.
-          expect(await eventually(() => closed, 5)).toBe(true);
-        } finally {
-          socket.destroy();
-        }
-      },
-    );
-
     it('answers 413 to a declared size over the plan before reading the body, keeping nothing', async () => {
       const res = await uploadFile(
         t.baseUrl,
@@ -622,6 +584,23 @@ describe('file secrets', () => {
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(secrets);
     });
 
+    it('stops counting a download whose instance died, once the purge has removed its file an hour on', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const created = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a.bin', type: 'x/y', data: randomBytes(100_000) });
+      const id = String(created.body.data!.id);
+      // Its only view was spent by a download on an instance that died before it ended, two hours ago.
+      await t.dataSource.query(
+        `UPDATE secrets SET status = 'burned', file_readers = 1, destroyed_at = now() - interval '2 hours' WHERE id = $1`,
+        [id],
+      );
+      await t.dataSource.query(`UPDATE secret_file_parts SET created_at = now() - interval '2 hours' WHERE secret_id = $1`, [id]);
+      const held = async () => (await t.http().get('/api/v1/account').set(bearer(team.pat)).expect(200)).body.data.usage.file_bytes_held;
+      expect(await held()).toBeGreaterThan(100_000);
+      await t.app.get(SecretPurger).purge();
+      expect(await partsOf(id)).toBe(0);
+      expect(await held()).toBe(0);
+    });
+
     it('lets the purge remove the bytes of an upload that never finished, after an hour', async () => {
       const orphan = '00000000-0000-4000-8000-000000000001';
       await t.dataSource.query(
@@ -642,8 +621,39 @@ describe('file secrets', () => {
   });
 });
 
-describe('a file download its client stops reading', () => {
-  const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '1000' } });
+describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 3 s)', () => {
+  const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '3000' } });
+
+  it.each([
+    ['a free team', 'free', 403],
+    ['no token', 'none', 403],
+    ['a token that is not valid', 'bogus', 401],
+  ] as const)(
+    'answers an upload refused before its body is read (%s), then reads the rest for a while only',
+    async (_case, who, status) => {
+      const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
+      const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
+      let answer = '';
+      let closed = false;
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => (closed = true));
+      const head = ['POST /api/v1/secrets HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: multipart/form-data; boundary=XyZ'];
+      if (token) head.push(`Authorization: Bearer ${token}`);
+      socket.write([...head, `Content-Length: ${1024 * MIB}`, '', ''].join('\r\n'));
+      // A client that keeps sending, never idle, as if its gigabyte were on its way.
+      const sending = setInterval(() => socket.write(Buffer.alloc(64 * 1024, 'a')), 100);
+      try {
+        expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
+        expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+        // Read and dropped for BODY_IDLE_TIMEOUT_MS at most (30 s by default), then the connection is closed.
+        expect(await eventually(() => closed, 8)).toBe(true);
+      } finally {
+        clearInterval(sending);
+        socket.destroy();
+      }
+    },
+  );
 
   it('counts towards the team’s storage while it holds the bytes, and is cut off after BODY_IDLE_TIMEOUT_MS, removing them', async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);

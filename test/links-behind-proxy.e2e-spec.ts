@@ -42,6 +42,7 @@ describe('links behind a trusted proxy', () => {
   describe('a forwarded address that is not an address', () => {
     it.each([
       ['text that is no address', 'x'.repeat(60)],
+      ['what some proxies send when they do not know', 'unknown'],
       ['an IPv6 address with a zone too long to keep', `fe80::1%${'eth'.repeat(20)}`],
     ])('is replaced by the peer’s address in the audit trail: %s', async (_case, forwarded) => {
       const user = await newUser(t.baseUrl);

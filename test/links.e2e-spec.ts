@@ -160,11 +160,22 @@ describe('links', () => {
         release();
         held.mockRestore();
       }
-      const [row] = await t.dataSource.query('SELECT status, failed_attempts, pending_passcode_guesses FROM secrets WHERE id = $1', [secret.id]);
+      const [row] = await t.dataSource.query('SELECT status, failed_attempts, pending_passcode_guesses FROM secrets WHERE id = $1', [
+        secret.id,
+      ]);
       expect(row).toEqual({ status: 'active', failed_attempts: 4, pending_passcode_guesses: 0 });
       const last = await reveal(t.baseUrl, secret.token, { passcode: 'wrong 4' }).expect(401);
       expect(last.body.attempts_remaining).toBe(0);
       await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
+    });
+
+    it('burns a secret whose fifth wrong guess was recorded by an instance that died before burning it', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
+      await t.dataSource.query('UPDATE secrets SET failed_attempts = 5 WHERE id = $1', [secret.id]);
+      const res = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
+      expect(res.body.code).toBe('secret_burned');
+      const [row] = await t.dataSource.query('SELECT status, ciphertext FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ status: 'burned', ciphertext: null });
     });
 
     it('judges at most five of 16 parallel guesses, and a right one among them gives its attempt back', async () => {

@@ -73,7 +73,10 @@ describe('rate limits', () => {
         [404, '5', '1'],
       ]);
       // A token that is not valid: the address's budget, as on a route.
-      const forged = await supertest(t.baseUrl).get('/api/v1/nothing-here').set(bearer(`${pat.slice(0, -4)}AAAA`)).expect(404);
+      const forged = await supertest(t.baseUrl)
+        .get('/api/v1/nothing-here')
+        .set(bearer(`${pat.slice(0, -4)}AAAA`))
+        .expect(404);
       expect(forged.headers['x-ratelimit-limit']).toBe('60');
       await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200);
       await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(429);
@@ -239,6 +242,12 @@ describe('rate limits', () => {
       const statuses = [];
       for (let i = 0; i < 8; i++) statuses.push((await attempt(`guess-${i}@example.test`, '198.51.100.1')).status);
       expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
+    });
+
+    it('counts a forwarded value that is not an address as the proxy’s own, however it varies', async () => {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await attempt(`other-${i}@example.test`, `not-an-address-${i}`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
     });
 
     it('limits one account tried from many addresses', async () => {

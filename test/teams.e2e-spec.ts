@@ -87,7 +87,12 @@ describe('teams', () => {
     it('lets a user make 20 teams, their personal one included, however many are asked for at once', async () => {
       const { owner: maker, pat } = await newTeam(t.baseUrl);
       const answers = await Promise.all(
-        Array.from({ length: 25 }, (_, i) => api().post('/api/v1/teams').set(bearer(pat)).send({ name: `Team ${i}` })),
+        Array.from({ length: 25 }, (_, i) =>
+          api()
+            .post('/api/v1/teams')
+            .set(bearer(pat))
+            .send({ name: `Team ${i}` }),
+        ),
       );
       expect(answers.map((res) => res.status).sort()).toEqual([...Array(19).fill(201), ...Array(6).fill(422)]);
       expect(answers.find((res) => res.status === 422)!.body).toEqual({

@@ -33,7 +33,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
    * their route, or from the address's when it carries none that is valid (or the lookup fails).
    */
   async settle(request: FastifyRequest & { user?: AuthContext }, reply: FastifyReply): Promise<void> {
-    if (!this.limiter.unsettled(request)) return;
+    if (!this.config.rateLimit.enabled || !this.limiter.unsettled(request)) return;
     const caller = request.headers.authorization === undefined ? null : await this.bearer.validate(request).catch(() => null);
     if (caller) request.user = caller;
     await this.limiter.settle(request, reply, caller !== null);

@@ -1,15 +1,12 @@
 import { Inject, Injectable, PipeTransform } from '@nestjs/common';
-import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { proxyTrust } from '../common/http/proxy-trust';
+import { clientIp, proxyTrust } from '../common/http/proxy-trust';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { ClientInfo } from './client.decorator';
 import { CountryLookup } from './country-lookup';
 
 const COUNTRY = /^[A-Z]{2}$/;
-/** As long as an address may be where it is kept (audit_events.ip, INET6_ADDRSTRLEN). */
-const MAX_ADDRESS_LENGTH = 45;
 
 /** What the pipe reads of a request: Fastify's, or one answered ahead of Fastify (common/http/direct-routes). */
 type AddressedRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
@@ -51,14 +48,4 @@ export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInf
     // Cloudflare's XX (unknown) and T1 (Tor) are not countries.
     return COUNTRY.test(code) && code !== 'XX' ? code : null;
   }
-}
-
-/**
- * The address the trusted proxies named, or the peer's when what they passed on is not an
- * address that fits the audit trail (a forwarded header is the client's to write when a proxy
- * passes it through unchanged).
- */
-function clientIp(request: AddressedRequest): string {
-  const named = request.ip;
-  return isIP(named) && named.length <= MAX_ADDRESS_LENGTH ? named : (request.socket.remoteAddress ?? '');
 }

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/auth-context';
 import type { PlanName, TokenRates } from '../billing/plans';
 import type { RateLimitConfig } from '../config/app-config';
+import { clientIp } from '../common/http/proxy-trust';
 import { addressKey } from '../geo/address-key';
 import type { PublicBudget } from './rate-limit.decorator';
 
@@ -35,7 +36,7 @@ export function rateBudgetFor(
   if (routeBudget === 'none') return null;
   // Whatever it carries: Stripe's requests are signed, not authenticated by a token.
   if (routeBudget === 'stripe') {
-    return { windows: [{ tracker: `stripe:${addressKey(request.ip)}`, limit: limits.stripePerMinute, ttlMs: MINUTE }] };
+    return { windows: [{ tracker: `stripe:${addressKey(clientIp(request))}`, limit: limits.stripePerMinute, ttlMs: MINUTE }] };
   }
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
@@ -48,7 +49,7 @@ export function rateBudgetFor(
     if (rates.perSecond) windows.push({ tracker: `burst:token:${user.tokenId}`, limit: rates.perSecond, ttlMs: SECOND });
     return { windows };
   }
-  const address = addressKey(request.ip);
+  const address = addressKey(clientIp(request));
   if (routeBudget === 'links') return { windows: [{ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR }] };
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;

@@ -144,7 +144,13 @@ export class LinksService {
     const giveUpAt = Date.now() + PENDING_GUESS_WAIT_MS;
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
       if (await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS)) return;
-      const current = await this.findByToken(secret.tokenHash);
+      let current = await this.findByToken(secret.tokenHash);
+      // Five wrong guesses recorded but not burned: the instance that recorded the fifth died before burning.
+      if (statusOf(current) === 'active' && current.failedAttempts >= MAX_PASSCODE_ATTEMPTS) {
+        await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
+        this.webhooks.wake();
+        current = await this.findByToken(secret.tokenHash);
+      }
       if (statusOf(current) !== 'active') throw goneError(current);
       if (client.gone()) throw new ApiError(499, 'The client closed the request.');
       if (Date.now() + pause > giveUpAt) {

@@ -39,6 +39,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     let total = 0;
     for (let count = BATCH; count === BATCH; total += count) count = await this.secrets.purgeExpired(BATCH);
     await this.files.removeOrphans(ORPHAN_MINUTES);
+    await this.secrets.releaseStaleReaders(ORPHAN_MINUTES);
     return total;
   }
 

@@ -206,6 +206,19 @@ export class SecretRepository {
     );
   }
 
+  /**
+   * Readers still counted on secrets that ended more than `minutes` ago: their instance died
+   * mid-download (the orphan purge has removed the bytes by then), so they count no more, and
+   * neither do their bytes towards the team's storage.
+   */
+  async releaseStaleReaders(minutes: number): Promise<void> {
+    await this.db.query(
+      `UPDATE secrets SET file_readers = 0
+        WHERE status <> 'active' AND file_readers > 0 AND destroyed_at < now() - $1 * interval '1 minute'`,
+      [minutes],
+    );
+  }
+
   findById(teamId: string, id: string): Promise<Secret | null> {
     return this.db.getRepository(Secret).findOneBy({ teamId, id });
   }
@@ -283,7 +296,8 @@ export class SecretRepository {
     return failed;
   }
 
-  private async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
+  /** The secret burns once `maxAttempts` wrong guesses are recorded; `country` is the guesser's. */
+  async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2 ${GONE_COLUMNS}),

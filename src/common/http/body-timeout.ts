@@ -4,12 +4,20 @@ import type { Logger } from 'pino';
 import { logRequest, unroutedPath } from '../logging/logger';
 import { refusal } from './unparsable-request';
 
+/** How long the rest of a body answered before it was read is read and dropped (nginx's `lingering_time`). */
+const LINGER_MS = 30_000;
+
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
  * nginx's `client_body_timeout` does. Node times out headers (`headersTimeout`) but not a body
  * once Fastify's `requestTimeout` is off (it must be, for long uploads), and a socket's own idle
  * timeout covers only a connection's first request; so one client could hold a connection, and
  * a handler waiting on the body, for as long as it liked by sending half a JSON body.
+ *
+ * A body answered before it was read (an upload refused for its token or plan) is read and
+ * dropped, so the client, still sending, gets to read the answer (closing at once would reset
+ * the connection under it); but for LINGER_MS at most (or `idleMs`, if shorter), as nginx's
+ * lingering close, then the connection is closed: a client cannot stream into a refusal for ever.
  */
 export function timeOutStalledBodies(server: Server, idleMs: number, logger: Logger): void {
   // The request whose body the socket's timeout is timing: a pipelined one may follow before an earlier one's body ends.
@@ -29,6 +37,12 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
+    res.once('finish', () => {
+      if (raw.complete) return;
+      const lingering = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, idleMs));
+      raw.once('end', () => clearTimeout(lingering));
+      socket.once('close', () => clearTimeout(lingering));
+    });
     raw.once('end', () => {
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
@@ -37,8 +51,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
   });
 }
 
-/** Whether the request has a body to read (a declared length above zero, or chunks). */
-export function carriesBody(raw: IncomingMessage): boolean {
+function carriesBody(raw: IncomingMessage): boolean {
   const length = raw.headers['content-length'];
   return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { all, compile } from '@fastify/proxy-addr';
+import { isIP } from 'node:net';
 import type { TrustProxy } from '../../config/app-config';
 
 /** Whether the address `hop` proxies away from the server may say who the client is. */
@@ -21,4 +22,17 @@ export function clientAddress(raw: IncomingMessage, trust: ProxyTrust | false): 
   if (!trust) return raw.socket.remoteAddress ?? '';
   const addresses = all(raw, trust);
   return addresses[addresses.length - 1];
+}
+
+/** As long as an address may be where it is kept (audit_events.ip; INET6_ADDRSTRLEN). */
+const MAX_ADDRESS_LENGTH = 45;
+
+/**
+ * The client's address for everything that counts or records it (rate limits, audit, country):
+ * the one the trusted proxies named (`request.ip`), or the peer's when that is not an address
+ * that fits. A forwarded header is the client's to write when a proxy passes it on unchanged.
+ */
+export function clientIp(request: { ip: string; socket: { remoteAddress?: string } }): string {
+  const named = request.ip;
+  return isIP(named) && named.length <= MAX_ADDRESS_LENGTH ? named : (request.socket.remoteAddress ?? '');
 }
