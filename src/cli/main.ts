@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { PLAN_NAMES, PLANS } from '../billing/plans';
+import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 
@@ -106,7 +106,7 @@ function askHidden(question: string, untilEnd = false): Promise<string> {
 }
 
 /** The most any plan takes as a text secret, once encrypted; more is read no further. */
-const MAX_TEXT_BYTES = Math.max(...PLAN_NAMES.map((plan) => PLANS[plan].contentBytes)) - GCM_TAG_BYTES;
+const MAX_TEXT_BYTES = LARGEST_CONTENT_BYTES - GCM_TAG_BYTES;
 
 /** The secret to send: typed at a prompt that does not echo on a terminal, else stdin (up to MAX_TEXT_BYTES). */
 async function readSecret(): Promise<Uint8Array> {
