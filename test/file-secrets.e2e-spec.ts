@@ -625,35 +625,34 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
   const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '3000' } });
 
   it.each([
-    ['a free team', 'free', 403],
-    ['no token', 'none', 403],
-    ['a token that is not valid', 'bogus', 401],
-  ] as const)(
-    'answers an upload refused before its body is read (%s), then reads the rest for a while only',
-    async (_case, who, status) => {
-      const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
-      const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
-      let answer = '';
-      let closed = false;
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-      socket.on('error', () => undefined);
-      socket.on('close', () => (closed = true));
-      const head = ['POST /api/v1/secrets HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: multipart/form-data; boundary=XyZ'];
-      if (token) head.push(`Authorization: Bearer ${token}`);
-      socket.write([...head, `Content-Length: ${1024 * MIB}`, '', ''].join('\r\n'));
-      // A client that keeps sending, never idle, as if its gigabyte were on its way.
-      const sending = setInterval(() => socket.write(Buffer.alloc(64 * 1024, 'a')), 100);
-      try {
-        expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
-        expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`);
-        // Read and dropped for BODY_IDLE_TIMEOUT_MS at most (30 s by default), then the connection is closed.
-        expect(await eventually(() => closed, 8)).toBe(true);
-      } finally {
-        clearInterval(sending);
-        socket.destroy();
-      }
-    },
-  );
+    ['an upload from a free team', 'free', 403, '/api/v1/secrets'],
+    ['an upload without a token', 'none', 403, '/api/v1/secrets'],
+    ['an upload with a token that is not valid', 'bogus', 401, '/api/v1/secrets'],
+    ['a body sent to a path no route takes', 'none', 404, '/api/v1/nothing-here'],
+  ] as const)('answers %s before reading the body, then reads the rest for a while only', async (_case, who, status, path) => {
+    const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
+    const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
+    let answer = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    const type = path === '/api/v1/secrets' ? 'multipart/form-data; boundary=XyZ' : 'application/octet-stream';
+    const head = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Type: ${type}`];
+    if (token) head.push(`Authorization: Bearer ${token}`);
+    socket.write([...head, `Content-Length: ${1024 * MIB}`, '', ''].join('\r\n'));
+    // A client that keeps sending, never idle, as if its gigabyte were on its way.
+    const sending = setInterval(() => socket.write(Buffer.alloc(64 * 1024, 'a')), 100);
+    try {
+      expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
+      expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${{ 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status]}`);
+      // Read and dropped for BODY_IDLE_TIMEOUT_MS at most (30 s by default), then the connection is closed.
+      expect(await eventually(() => closed, 8)).toBe(true);
+    } finally {
+      clearInterval(sending);
+      socket.destroy();
+    }
+  });
 
   it('counts towards the team’s storage while it holds the bytes, and is cut off after BODY_IDLE_TIMEOUT_MS, removing them', async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);

@@ -6,6 +6,8 @@ import { refusal } from './unparsable-request';
 
 /** How long the rest of a body answered before it was read is read and dropped (nginx's `lingering_time`). */
 const LINGER_MS = 30_000;
+/** A declared body up to this size needs no lingering limit: it is read and dropped at once (the hot routes' bodies are far smaller). */
+const DRAINS_AT_ONCE_BYTES = 64 * 1024;
 
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
@@ -37,12 +39,15 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
-    res.once('finish', () => {
-      if (raw.complete) return;
-      const lingering = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, idleMs));
-      raw.once('end', () => clearTimeout(lingering));
-      socket.once('close', () => clearTimeout(lingering));
-    });
+    // A small body drains at once whenever it is answered: only a larger (or chunked) one needs a limit.
+    if (!(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES)) {
+      res.once('finish', () => {
+        if (raw.complete) return;
+        const lingering = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, idleMs));
+        raw.once('end', () => clearTimeout(lingering));
+        socket.once('close', () => clearTimeout(lingering));
+      });
+    }
     raw.once('end', () => {
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
