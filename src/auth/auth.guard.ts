@@ -29,8 +29,8 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
 
   /**
    * For /api/v1 requests answered before any route's guard ran (a body that does not parse, a URL
-   * no route takes): they spend from the budget of the token they carry, as they would have on
-   * their route, or from the address's when it carries none that is valid (or the lookup fails).
+   * no route takes): they spend from the budget of the valid token they carry (a public route's
+   * request too: it is that token's traffic), else from the address's (also when the lookup fails).
    */
   async settle(request: FastifyRequest & { user?: AuthContext }, reply: FastifyReply): Promise<void> {
     if (!this.config.rateLimit.enabled || !this.limiter.unsettled(request)) return;

@@ -5,6 +5,7 @@ import type { Role } from '../auth/role';
 import type { Page } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
+import { lockUntilCommit } from '../common/database/advisory-lock';
 
 export interface MembershipView {
   team: Team;
@@ -27,7 +28,7 @@ export class TeamRepository {
 
   /** The teams `userId` has made, counted under a lock on that user's count until the transaction ends. */
   async lockAndCountCreatedBy(userId: string, manager: EntityManager): Promise<number> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('teams_created_by:' || $1, 0))`, [userId]);
+    await lockUntilCommit(manager, 'teams_created_by', userId);
     return manager.getRepository(Team).countBy({ createdBy: userId });
   }
 

@@ -36,7 +36,6 @@ export class TeamsService {
   async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
     const team = await this.db.transaction(async (manager) => {
-      // Counted under a per-user lock, so parallel requests cannot pass the cap together.
       if ((await this.teams.lockAndCountCreatedBy(auth.userId, manager)) >= MAX_TEAMS_PER_USER) {
         throw new ApiError(422, 'The given data was invalid.', {
           errors: { name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] },

@@ -15,6 +15,7 @@ import { presentWebhookEndpoint } from './webhook-endpoint.presenter';
 import type { WebhookEndpointResponse } from './webhook-endpoint.response';
 import { WEBHOOK_EVENT_TYPES } from './webhook-event';
 import { WebhookUrlGuard } from './webhook-url-guard';
+import { lockUntilCommit } from '../common/database/advisory-lock';
 
 /** Endpoints a team may have: each is another delivery of every event. */
 export const MAX_ENDPOINTS_PER_TEAM = 10;
@@ -44,8 +45,7 @@ export class WebhookEndpointsService {
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     await this.urls.assertAllowed('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
-      // Counted under a per-team lock, so parallel requests cannot pass the cap together.
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints:' || $1, 0))`, [auth.teamId]);
+      await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
       if ((await manager.getRepository(WebhookEndpoint).countBy({ teamId: auth.teamId })) >= MAX_ENDPOINTS_PER_TEAM) {
         throw new ApiError(422, 'The given data was invalid.', {
           errors: { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
