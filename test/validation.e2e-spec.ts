@@ -246,7 +246,8 @@ describe('validation of hostile input', () => {
           route,
           withField(route.body(), name),
           name,
-          MAY_BE_REFUSED_BY_FASTIFY.has(name) ? undefined : `The ${name.replace(/_/g, ' ')} field is not allowed.`,
+          // Named as sent: only a snake_case name reads as words.
+          MAY_BE_REFUSED_BY_FASTIFY.has(name) ? undefined : `The ${name} field is not allowed.`,
         );
       });
     },
@@ -376,6 +377,51 @@ describe('validation of hostile input', () => {
       expect([path, whole.status, whole.body.errors]).toEqual([path, 422, { body: ['The body must be a JSON object.'] }]);
     }
     expect(await count('secrets')).toBe(before);
+  });
+
+  it('names at most 10 unknown fields however many a body holds, and still judges the declared ones', async () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}`);
+    const body = `{${keys.map((key) => `"${key}":1`).join(',')},"passcode":5}`;
+    for (const [path, token] of [
+      [`/api/v1/links/${plainSecret.token}/reveal`, undefined],
+      ['/api/v1/secrets', pat],
+    ] as const) {
+      const call = api().post(path).set('content-type', 'application/json');
+      if (token) call.set(bearer(token));
+      const res = await call.send(body);
+      expect([path, res.status]).toEqual([path, 422]);
+      const fields = Object.keys(res.body.errors);
+      expect([path, fields.slice(0, 10)]).toEqual([path, keys.slice(0, 10)]);
+      expect([path, fields.filter((field) => field.startsWith('k'))]).toEqual([path, keys.slice(0, 10)]);
+      expect(res.body.errors.passcode).toEqual(['The passcode field must be a string.']);
+    }
+  });
+
+  it('names a query parameter that is not snake_case as it was sent', async () => {
+    const res = await api().get('/api/v1/secrets?__proto__=1&per_pag=2').set(bearer(pat)).expect(422);
+    expect(res.body.errors).toEqual(
+      JSON.parse('{"__proto__": ["The __proto__ field is not allowed."], "per_pag": ["The per pag field is not allowed."]}'),
+    );
+  });
+
+  it('refuses a field in the body of a DELETE, which takes none, and removes nothing', async () => {
+    const secret = await newSecret(t.baseUrl, {}, pat);
+    const account = (
+      await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(pat))
+        .send({ name: 'kept', abilities: ['secrets:read'] })
+        .expect(201)
+    ).body.data;
+    const paths = [`/api/v1/secrets/${secret.id}`, `/api/v1/team/service-accounts/${account.id}`];
+    for (const path of paths) {
+      const res = await api().delete(path).set(bearer(pat)).send({ force: true });
+      expect([path, res.status, res.body.errors]).toEqual([path, 422, { force: ['The force field is not allowed.'] }]);
+    }
+    expect((await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200)).body.data.status).toBe('active');
+    await api().get('/api/v1/secrets').set(bearer(account.token)).expect(200);
+    await api().delete(paths[0]).set(bearer(pat)).send({}).expect(204);
+    await api().delete(paths[1]).set(bearer(pat)).expect(204);
   });
 
   it('says a body that is a JSON array is not an object', async () => {

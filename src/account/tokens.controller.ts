@@ -10,6 +10,7 @@ import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AccountTokensService } from './account-tokens.service';
 import { CreateTokenDto } from './dto/create-token.dto';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -37,7 +38,12 @@ export class TokensController {
   @HttpCode(204)
   @Authenticated({ ability: 'any' })
   @ApiNoContent()
-  async revoke(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+  async revoke(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @EmptyBody() _body: NoBody,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
     await this.tokens.revoke(auth, id, client);
   }
 }

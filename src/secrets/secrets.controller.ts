@@ -15,6 +15,7 @@ import { SecretsService } from './secrets.service';
 import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
 import { ReadsMultipart } from '../common/http/multipart';
 import { FileSecretsService } from './files/file-secrets.service';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('secrets')
 @Controller('secrets')
@@ -68,7 +69,12 @@ export class SecretsController {
   @HttpCode(204)
   @Authenticated({ ability: 'secrets:write' })
   @ApiNoContent()
-  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+  async remove(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @EmptyBody() _body: NoBody,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
     await this.secrets.remove(auth, id, client);
   }
 

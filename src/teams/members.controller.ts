@@ -9,6 +9,7 @@ import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
 import { MemberResponse } from './member.response';
 import { MembersService } from './members.service';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('teams')
 @Controller('team/members')
@@ -48,7 +49,12 @@ export class MembersController {
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiNoContent()
-  async remove(@Auth() auth: TokenAuth, @Param('user_id', IdParamPipe) userId: string, @Client() client: ClientInfo): Promise<void> {
+  async remove(
+    @Auth() auth: TokenAuth,
+    @Param('user_id', IdParamPipe) userId: string,
+    @EmptyBody() _body: NoBody,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
     await this.members.remove(auth, userId, client);
   }
 }

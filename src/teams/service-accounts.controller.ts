@@ -9,6 +9,7 @@ import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
 import { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { ServiceAccountsService } from './service-accounts.service';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('teams')
 @Controller('team/service-accounts')
@@ -35,7 +36,12 @@ export class ServiceAccountsController {
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiNoContent()
-  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+  async remove(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @EmptyBody() _body: NoBody,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
     await this.accounts.remove(auth, id, client);
   }
 }

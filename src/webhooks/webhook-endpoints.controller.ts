@@ -9,6 +9,7 @@ import { Client, ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { WebhookEndpointResponse } from './webhook-endpoint.response';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { EmptyBody, NoBody } from '../common/validation/no-body';
 
 @ApiTags('webhooks')
 @Controller('team/webhooks')
@@ -36,7 +37,7 @@ export class WebhookEndpointsController {
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiNoContent()
-  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Client() client: ClientInfo) {
+  async remove(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody, @Client() client: ClientInfo) {
     await this.endpoints.remove(auth, id, client);
   }
 }

@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ApiError } from '../common/errors/api-error';
+import { humanize } from '../common/validation/messages';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -39,7 +40,7 @@ export class WebhookUrlGuard {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   async assertAllowed(field: string, raw: string): Promise<void> {
-    const refuse = (why: string) => ApiError.field(field, `The ${field.replace(/_/g, ' ')} field ${why}.`);
+    const refuse = (why: string) => ApiError.field(field, `The ${humanize(field)} field ${why}.`);
     let url: URL;
     try {
       url = new URL(raw);

@@ -1,6 +1,14 @@
 import { ValidationArguments } from 'class-validator';
 
-const name = (args: ValidationArguments) => args.property.replace(/_/g, ' ');
+/** A snake_case name in words (`expire_value`: "expire value"); any other name as it was sent (`__proto__`). */
+export function humanize(field: string): string {
+  return /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/i.test(field) ? field.replace(/_/g, ' ') : field;
+}
+
+const name = (args: ValidationArguments) => humanize(args.property);
+
+/** A field the route does not take, in a JSON body or a form. */
+export const notAllowed = (field: string) => `The ${humanize(field)} field is not allowed.`;
 
 /** Laravel-style wording, as the BurnLinks seed shows; values are never interpolated. */
 export const msg = {

@@ -1,13 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsDefined, IsString, ValidateBy, ValidationArguments } from 'class-validator';
-import { msg } from './messages';
+import { humanize, msg } from './messages';
 import { Nullable, Optional } from './optional';
 
 // PostgreSQL text cannot hold NUL; refused here, it is a 422 on the field rather than a 500.
 const noNul = () =>
   ValidateBy(
     { name: 'noNul', validator: { validate: (value: unknown) => typeof value !== 'string' || !value.includes('\0') } },
-    { message: (a) => `The ${a.property.replace(/_/g, ' ')} field must not contain NUL characters.` },
+    { message: (a) => `The ${humanize(a.property)} field must not contain NUL characters.` },
   );
 
 /** Characters as PostgreSQL counts them, code points: class-validator's lengths leave out U+FE0E and U+FE0F. */

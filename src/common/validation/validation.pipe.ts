@@ -2,12 +2,15 @@ import { ArgumentMetadata, ValidationError, ValidationPipe, ValidationPipeOption
 import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldErrors } from '../errors/api-error';
 import { Constructor, leanTransformer } from './lean-transformer';
+import { humanize, notAllowed } from './messages';
 
-function humanize(field: string): string {
-  return field.replace(/_/g, ' ');
-}
+/**
+ * A 422 names at most this many fields: a body of 150,000 unknown keys costs a key count, not
+ * 150,000 errors (seconds of CPU and a response larger than the request).
+ */
+const MAX_REPORTED_FIELDS = 10;
 
-const notAllowed = (field: string) => `The ${humanize(field)} field is not allowed.`;
+const reported = (fields: string[]): string[] => fields.slice(0, MAX_REPORTED_FIELDS);
 
 function collect(errors: ValidationError[], into: FieldErrors, parent = ''): FieldErrors {
   for (const error of errors) {
@@ -40,7 +43,7 @@ function nestsDeeperThan(value: unknown, depth: number): boolean {
 
 /** The 422 for a value nested too deep, naming the fields that are. */
 function tooDeep(value: Record<string, unknown>): ApiError {
-  const fields = Object.keys(value).filter((key) => nestsDeeperThan(value[key], MAX_DEPTH - 1));
+  const fields = reported(Object.keys(value).filter((key) => nestsDeeperThan(value[key], MAX_DEPTH - 1)));
   return ApiError.validation(Object.fromEntries(fields.map((field) => [field, [`The ${humanize(field)} field is nested too deeply.`]])));
 }
 
@@ -60,7 +63,7 @@ function holdsIllFormedText(value: unknown): boolean {
 
 /** The 422 naming the fields whose text is not well-formed Unicode, if any are. */
 function illFormedText(value: Record<string, unknown>): ApiError | null {
-  const fields = Object.keys(value).filter((key) => holdsIllFormedText(value[key]));
+  const fields = reported(Object.keys(value).filter((key) => holdsIllFormedText(value[key])));
   if (fields.length === 0) return null;
   return ApiError.validation(
     Object.fromEntries(fields.map((field) => [field, [`The ${humanize(field)} field must be valid Unicode text.`]])),
@@ -94,9 +97,10 @@ class StrictValidationPipe extends ValidationPipe {
     }
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
-    const errors: FieldErrors = Object.fromEntries(unknown.map((key) => [key, [notAllowed(key)]]));
+    const errors: FieldErrors = Object.fromEntries(reported(unknown).map((key) => [key, [notAllowed(key)]]));
     try {
-      await super.transform(value, metadata);
+      // Only the declared fields: class-validator would build an error for every undeclared one.
+      await super.transform(declaredPart(value as Record<string, unknown>, new Set(unknown)), metadata);
     } catch (error) {
       // The other bad fields are reported along with the undeclared ones.
       if (!(error instanceof ApiError) || error.status !== 422) throw error;
@@ -111,6 +115,10 @@ class StrictValidationPipe extends ValidationPipe {
     const declared = this.declaredFields(metatype);
     return Object.keys(value).filter((key) => !declared.has(key));
   }
+}
+
+function declaredPart(value: Record<string, unknown>, undeclared: Set<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !undeclared.has(key)));
 }
 
 /** The fields a DTO declares, read from class-validator's metadata once per class, not per request. */

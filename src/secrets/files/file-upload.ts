@@ -2,6 +2,7 @@ import type { Multipart, MultipartFile, MultipartValue } from '@fastify/multipar
 import type { FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
+import { humanize } from '../../common/validation/messages';
 import { FILE_MAGIC } from '../../crypto/file-stream';
 
 /** The form's text fields as the DTO reads them: numbers from digits, repeated or comma-separated country codes. */
@@ -14,7 +15,7 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
         .map((code) => code.trim());
       fields.allowed_countries = [...((fields.allowed_countries as string[] | undefined) ?? []), ...codes];
     } else if (fieldname in fields) {
-      throw ApiError.field(fieldname, `The ${fieldname.replace(/_/g, ' ')} field may be given only once.`);
+      throw ApiError.field(fieldname, `The ${humanize(fieldname)} field may be given only once.`);
     } else {
       fields[fieldname] = fieldname === 'expire_value' && /^[0-9]{1,9}$/.test(String(value)) ? Number(value) : value;
     }
