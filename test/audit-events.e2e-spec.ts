@@ -1,5 +1,5 @@
 import { bearer, newTeam, newToken } from './support/factories';
-import { newSecret } from './support/secrets';
+import { newSecret, reveal } from './support/secrets';
 import { newMember } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -87,6 +87,22 @@ describe('GET /api/v1/team/audit-events', () => {
       .send({ name: 'x', abilities: ['root'] })
       .expect(422);
     expect(await events(pat)).toEqual(before);
+  });
+
+  it('records each wrong passcode, and the burn the fifth causes, as the guesser’s', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const secret = await newSecret(t.baseUrl, { passcode: 'right-one', expire_value: 3 }, pat);
+    for (let guess = 1; guess <= 5; guess++) await reveal(t.baseUrl, secret.token, { passcode: 'wrong-one' }).expect(401);
+    await reveal(t.baseUrl, secret.token, { passcode: 'right-one' }).expect(410);
+
+    const link = { type: 'link', id: null, name: null };
+    const trail = (await events(pat)).filter((event) => event.target_id === secret.id && event.actor.type === 'link');
+    expect(trail.map(({ type, actor, ip }) => ({ type, actor, ip })).sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'secret.burned', actor: link, ip: '127.0.0.1' },
+      ...Array.from({ length: 5 }, () => ({ type: 'secret.passcode_failed', actor: link, ip: '127.0.0.1' })),
+    ]);
+    const shown = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+    expect(shown.body.data).toMatchObject({ status: 'burned', views_remaining: 0, views_count: 0 });
   });
 
   it('never shows content, passcodes, link tokens or access tokens', async () => {

@@ -283,7 +283,7 @@ describe('secrets', () => {
       expect(res.body).toEqual({ message: 'This secret was deleted.', code: 'secret_deleted' });
       await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(410);
       const shown = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
-      expect(shown.body.data.status).toBe('deleted');
+      expect(shown.body.data).toMatchObject({ status: 'deleted', views_remaining: 0, views_count: 0 });
     });
 
     it('answers 401 without a token and 403 without secrets:write', async () => {

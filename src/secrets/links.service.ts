@@ -88,7 +88,7 @@ export class LinksService {
       .update(`${secret.id}:${addressKey(client.ip, 24)}`)
       .digest();
     const reporters = await this.reports.add(secret.id, reporter, dto.reason);
-    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id);
+    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id, client);
   }
 
   /**
@@ -127,7 +127,7 @@ export class LinksService {
       this.logger.log(`Passcode attempt on secret ${secret.id}: right`);
       return 1;
     }
-    const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
+    const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client);
     this.logger.log(`Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`);
     if (failed >= MAX_PASSCODE_ATTEMPTS) this.webhooks.wake();
     throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft(failed) });
@@ -147,7 +147,7 @@ export class LinksService {
       let current = await this.findByToken(secret.tokenHash);
       // Five wrong guesses recorded but not burned: the instance that recorded the fifth died before burning.
       if (statusOf(current) === 'active' && current.failedAttempts >= MAX_PASSCODE_ATTEMPTS) {
-        await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client.country);
+        await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client);
         this.webhooks.wake();
         current = await this.findByToken(secret.tokenHash);
       }

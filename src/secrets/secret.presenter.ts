@@ -19,7 +19,8 @@ export function presentSecret(secret: Secret, link?: { token: string; url: strin
     label: secret.label,
     expire_mode: secret.expireMode,
     expire_value: secret.expireValue,
-    views_remaining: secret.viewsRemaining,
+    // A secret no longer active has no views left, however it ended (the row keeps what was unused).
+    views_remaining: status === 'active' || secret.viewsRemaining === null ? secret.viewsRemaining : 0,
     views_count: secret.viewsCount,
     expires_at: secret.expiresAt.toISOString(),
     has_passcode: secret.hasPasscode,

@@ -5,6 +5,7 @@ import { auditCte } from '../audit/audit-cte';
 import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
+import type { ClientInfo } from '../geo/client.decorator';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
@@ -30,6 +31,12 @@ export interface SpentView {
   /** Webhook deliveries the view queued. */
   webhooks: number;
 }
+
+/** Whoever holds the link, as its events record them. */
+export type Viewer = Pick<ClientInfo, 'ip' | 'country'>;
+
+/** A link holder as the actor of an event whose statement takes their address as $2 and country as $3. */
+const LINK_ACTOR = { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$2', country: '$3' } as const;
 
 /** What the audit row of a create records about who did it. */
 export interface AuditFields {
@@ -178,13 +185,7 @@ export class SecretRepository {
    * no such secret, no longer active, a passcode or country rule not yet checked, or a key this
    * instance does not hold. The caller then looks at the secret to say which.
    */
-  async reveal(
-    tokenHash: Buffer,
-    keyIds: string[],
-    checked: boolean,
-    viewer: { ip: string; country: string | null },
-    refundedAttempts = 0,
-  ): Promise<SpentView | null> {
+  async reveal(tokenHash: Buffer, keyIds: string[], checked: boolean, viewer: Viewer, refundedAttempts = 0): Promise<SpentView | null> {
     const values = [tokenHash, keyIds, checked, viewer.ip, viewer.country, refundedAttempts];
     const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, values);
     return rows[0] ?? null;
@@ -240,15 +241,19 @@ export class SecretRepository {
     return query.getManyAndCount();
   }
 
-  /** Abuse reports took the link down: to its team that reads as a deletion. */
-  async suspend(id: string): Promise<void> {
+  /**
+   * Abuse reports took the link down: its status reads as a deletion (its webhook event too), and
+   * its audit event, `secret.suspended`, is the report's that tipped it.
+   */
+  async suspend(id: string, reporter: Viewer): Promise<void> {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active' ${GONE_COLUMNS}),
+       ${auditCte('gone', 'secret.suspended', LINK_ACTOR)},
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
        SELECT 1`,
-      [id],
+      [id, reporter.ip, reporter.country],
     );
   }
 
@@ -283,28 +288,32 @@ export class SecretRepository {
    * `maxAttempts` burns the secret (`country` is the guesser's), and only wrong guesses count:
    * one still being judged may be right.
    */
-  async recordWrongPasscode(id: string, maxAttempts: number, country: string | null): Promise<number> {
+  async recordWrongPasscode(id: string, maxAttempts: number, guesser: Viewer): Promise<number> {
     const [row] = await this.sql.rows<{ failed_attempts: number }>(
       'secret_passcode_wrong',
-      `UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
-        WHERE id = $1
-        RETURNING failed_attempts`,
-      [id],
+      `WITH wrong AS (
+         UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
+          WHERE id = $1
+          RETURNING id, team_id, failed_attempts),
+       ${auditCte('wrong', 'secret.passcode_failed', LINK_ACTOR)}
+       SELECT failed_attempts FROM wrong`,
+      [id, guesser.ip, guesser.country],
     );
     const failed = row?.failed_attempts ?? maxAttempts;
-    if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, country);
+    if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, guesser);
     return failed;
   }
 
-  /** The secret burns once `maxAttempts` wrong guesses are recorded; `country` is the guesser's. */
-  async burnAfterWrongPasscodes(id: string, maxAttempts: number, country: string | null): Promise<void> {
+  /** The secret burns once `maxAttempts` wrong guesses are recorded; the event is the guesser's. */
+  async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer): Promise<void> {
     await this.db.query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $2 ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $4 ${GONE_COLUMNS}),
+       ${auditCte('gone', 'secret.burned', LINK_ACTOR)},
        ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')},
        ${fileRemovalCte('gone')}
        SELECT 1`,
-      [id, maxAttempts, country],
+      [id, guesser.ip, guesser.country, maxAttempts],
     );
   }
 
