@@ -13,6 +13,7 @@ import { DirectRoutes } from './common/http/direct-routes';
 import { jsonBodyText } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
+import { refuseEncodedBodies } from './common/http/content-encoding';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { answerUnparsable } from './common/http/unparsable-request';
@@ -77,6 +78,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });
   refuseUnreadMultipart(fastify);
+  refuseEncodedBodies(fastify);
   timeOutStalledBodies(app.getHttpServer(), config.bodyIdleTimeoutMs, logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });

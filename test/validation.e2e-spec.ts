@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { Response } from 'supertest';
 import { bearer, newTeam, newUser, TestUser } from './support/factories';
 import { CreatedSecret, newSecret } from './support/secrets';
@@ -538,6 +539,36 @@ describe('validation of hostile input', () => {
         .send(JSON.stringify({ content: 'plain ascii', expire_mode: 'views', expire_value: 1 }));
       expect([res.status, res.body]).toEqual([415, { message: 'A JSON body must be UTF-8 (charset=utf-8).' }]);
       expect(await count('secrets')).toBe(before);
+    });
+
+    it.each(WAYS)('answers 415 to a body with a Content-Encoding (%s), compressed or not, storing nothing', async (_way, query) => {
+      const before = await count('secrets');
+      const json = JSON.stringify({ content: 'plain ascii', expire_mode: 'views', expire_value: 1 });
+      for (const [coding, body] of [
+        ['gzip', gzipSync(json)],
+        ['gzip', Buffer.from(json)],
+        ['br', Buffer.from(json)],
+      ] as const) {
+        const answer = await fetch(`${t.baseUrl}/api/v1/secrets${query}`, {
+          method: 'POST',
+          headers: { ...bearer(pat), 'content-type': 'application/json', 'content-encoding': coding },
+          body,
+        });
+        expect([coding, answer.status, await answer.json(), answer.headers.get('accept-encoding')]).toEqual([
+          coding,
+          415,
+          { message: 'A request body must not be compressed (Content-Encoding).' },
+          'identity',
+        ]);
+      }
+      expect(await count('secrets')).toBe(before);
+      const identity = await api()
+        .post(`/api/v1/secrets${query}`)
+        .set(bearer(pat))
+        .set('content-encoding', 'identity')
+        .set('content-type', 'application/json')
+        .send(json);
+      expect(identity.status).toBe(201);
     });
 
     it('takes an empty body with a JSON content type for no body', async () => {

@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
+import { hasEncodedBody } from './content-encoding';
 import { logRequest } from '../logging/logger';
 import { jsonBodyText } from './json-body';
 import { clientAddress, ProxyTrust } from './proxy-trust';
@@ -191,7 +192,7 @@ export class DirectRoutes {
     if (!this.open || raw.method !== 'POST' || !this.services) return false;
     const length = raw.headers['content-length'];
     if (!length || !DIGITS.test(length) || Number(length) > this.options.bodyLimit || raw.headers['transfer-encoding']) return false;
-    if (!JSON_TYPE.test(raw.headers['content-type'] ?? '')) return false;
+    if (!JSON_TYPE.test(raw.headers['content-type'] ?? '') || hasEncodedBody(raw.headers)) return false;
     for (const route of this.routes) {
       const match = route.pattern.exec(raw.url!);
       if (!match) continue;
