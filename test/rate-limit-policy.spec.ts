@@ -39,12 +39,14 @@ describe('rateBudgetFor', () => {
     expect(budget({}, 'none')).toBeNull();
   });
 
-  it('gives a free token its minute budget, its team’s, and the per-second burst', () => {
-    expect(budget({ user: token('free') }, undefined, true)?.windows).toEqual([
+  it('gives a free token its per-second burst, its minute budget and its team’s, narrowest first, and shows the minute', () => {
+    const free = budget({ user: token('free') }, undefined, true)!;
+    expect(free.windows).toEqual([
+      { tracker: 'burst:token:tok-1', limit: 40, ttlMs: 1000 },
       { tracker: 'token:tok-1', limit: 240, ttlMs: 60_000 },
       { tracker: 'team:team-1', limit: 600, ttlMs: 60_000 },
-      { tracker: 'burst:token:tok-1', limit: 40, ttlMs: 1000 },
     ]);
+    expect(free.shown).toBe(free.windows[1]);
   });
 
   it('gives a pro token the pro budgets, without a burst window', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import supertest from 'supertest';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
@@ -131,6 +132,32 @@ describe('rate limits', () => {
       expect(answers.find((res) => res.status === 200)!.headers['x-ratelimit-limit']).toBe('240');
     });
 
+    it('spends none of the minute on requests the burst refused', async () => {
+      const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      const account = () => supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat));
+      const burst = await Promise.all(Array.from({ length: 10 }, account));
+      expect(burst.map((res) => res.status).sort()).toEqual([200, 200, 200, ...Array(7).fill(429)]);
+      await sleep(1100);
+      // The minute (240) counts the 3 the burst let through, and this one.
+      expect((await account().expect(200)).headers['x-ratelimit-remaining']).toBe('236');
+    });
+
+    it('counts in fixed windows: once its Reset has passed, the whole budget is back', async () => {
+      const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      const account = () => supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat));
+      const opened = Date.now();
+      await account().expect(200);
+      await sleep(600);
+      // The burst's second half of its window: 3 of 3 spent.
+      await account().expect(200);
+      await account().expect(200);
+      await sleep(Math.max(0, opened + 1300 - Date.now()));
+      // A sliding count would still hold the last two here, and let one more through.
+      const after = [];
+      for (let i = 0; i < 3; i++) after.push((await account()).status);
+      expect(after).toEqual([200, 200, 200]);
+    });
+
     it('allows two anonymous creations per address per hour here', async () => {
       await newSecret(t.baseUrl);
       await newSecret(t.baseUrl);
@@ -220,6 +247,30 @@ describe('rate limits', () => {
           expect(res.headers['retry-after']).toBeUndefined();
         }
       }
+    });
+  });
+
+  describe('an account’s login budget and one address', () => {
+    const t = useTestApp({
+      env: limited({
+        TRUST_PROXY: 'loopback',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+        RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE: '100',
+        RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '5',
+      }),
+    });
+
+    it('does not let one address spend more of an account’s budget than its own share', async () => {
+      const user = await newUser(t.baseUrl);
+      const login = (password: string, from: string) =>
+        supertest(t.baseUrl)
+          .post('/api/v1/auth/token')
+          .set('X-Forwarded-For', from)
+          .send({ email: user.email, password, device_name: 'x', abilities: ['secrets:read'] });
+      const statuses = [];
+      for (let i = 0; i < 10; i++) statuses.push((await login('wrong password!', '198.51.100.1')).status);
+      expect(statuses).toEqual([401, 401, 401, ...Array(7).fill(429)]);
+      await login(user.password, '203.0.113.9').expect(201);
     });
   });
 

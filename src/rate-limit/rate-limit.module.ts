@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { FixedWindowStorage } from './fixed-window.storage';
 import { RateLimiter } from './rate-limiter';
 
 @Module({
@@ -12,7 +13,9 @@ import { RateLimiter } from './rate-limiter';
       // Budgets are decided per request by RateLimiter; the module only provides the storage.
       useFactory: (config: AppConfig) => ({
         throttlers: [],
-        storage: config.redisUrl ? new ThrottlerStorageRedisService(config.redisUrl, { keyPrefix: 'oncelink:rate:' }) : undefined,
+        storage: config.redisUrl
+          ? new ThrottlerStorageRedisService(config.redisUrl, { keyPrefix: 'oncelink:rate:' })
+          : new FixedWindowStorage(),
       }),
     }),
   ],

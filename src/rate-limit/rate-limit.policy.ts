@@ -14,10 +14,18 @@ export interface RateWindow {
   ttlMs: number;
 }
 
-/** Every window a request spends from; any one exhausted refuses it. X-RateLimit-* describe the first, but a 429 the one exhausted. */
+/**
+ * The windows a request spends from, narrowest first: each is counted only once the ones before
+ * it have let the request through, so a request one refuses spends none of the broader ones (a
+ * token held back by its burst does not use up its minute, nor a team's). X-RateLimit-* describe
+ * `shown`, but a 429 the window that refused.
+ */
 export interface RateBudget {
   windows: RateWindow[];
+  shown: RateWindow;
 }
+
+const only = (window: RateWindow): RateBudget => ({ windows: [window], shown: window });
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -36,36 +44,37 @@ export function rateBudgetFor(
   if (routeBudget === 'none') return null;
   // Whatever it carries: Stripe's requests are signed, not authenticated by a token.
   if (routeBudget === 'stripe') {
-    return { windows: [{ tracker: `stripe:${addressKey(clientIp(request))}`, limit: limits.stripePerMinute, ttlMs: MINUTE }] };
+    return only({ tracker: `stripe:${addressKey(clientIp(request))}`, limit: limits.stripePerMinute, ttlMs: MINUTE });
   }
   const user = request.user;
   if (user?.kind === 'token' && authenticated) {
     const rates = tokenRates(user.teamPlan);
-    const windows = [
-      { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE },
-      // Minting more tokens does not multiply what a team may send.
-      { tracker: `team:${user.teamId}`, limit: rates.teamPerMinute, ttlMs: MINUTE },
-    ];
-    if (rates.perSecond) windows.push({ tracker: `burst:token:${user.tokenId}`, limit: rates.perSecond, ttlMs: SECOND });
-    return { windows };
+    const minute = { tracker: `token:${user.tokenId}`, limit: rates.perMinute, ttlMs: MINUTE };
+    // Minting more tokens does not multiply what a team may send.
+    const team = { tracker: `team:${user.teamId}`, limit: rates.teamPerMinute, ttlMs: MINUTE };
+    const burst = rates.perSecond ? [{ tracker: `burst:token:${user.tokenId}`, limit: rates.perSecond, ttlMs: SECOND }] : [];
+    return { windows: [...burst, minute, team], shown: minute };
   }
   const address = addressKey(clientIp(request));
-  if (routeBudget === 'links') return { windows: [{ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR }] };
+  if (routeBudget === 'links') return only({ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR });
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
     const account = digest(typeof email === 'string' ? email.toLowerCase() : '');
     // The route pattern, never the raw URL: /api/v1/auth/%74oken is the same route with the same budget.
     // Per route too, so registering an address does not use up its owner's login attempts.
     const route = request.routeOptions.url ?? 'unrouted';
+    const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
     return {
       windows: [
-        { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE },
-        // Many accounts from one address, and one account from many addresses.
+        pair,
+        // Many accounts from one address, and one account from many addresses: an address the
+        // pair has refused spends none of the account's, so one address cannot lock an account out.
         { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
         { tracker: `login-account:${route}:${account}`, limit: limits.loginPerAccountPerMinute, ttlMs: MINUTE },
       ],
+      shown: pair,
     };
   }
-  if (user?.kind === 'anonymous') return { windows: [{ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR }] };
-  return { windows: [{ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE }] };
+  if (user?.kind === 'anonymous') return only({ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR });
+  return only({ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE });
 }

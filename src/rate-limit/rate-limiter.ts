@@ -7,8 +7,11 @@ import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
-import { RateWindow, rateBudgetFor } from './rate-limit.policy';
+import { rateBudgetFor } from './rate-limit.policy';
 import { TokenRatesSource } from './token-rates.source';
+
+/** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
+const UNCAPPED = Number.MAX_SAFE_INTEGER;
 
 /** Requests that have spent (or were exempt from) a budget already. */
 const SPENT = new WeakSet<FastifyRequest>();
@@ -56,17 +59,16 @@ export class RateLimiter {
     const budget = rateBudgetFor(request, routeBudget, authenticated, this.config.rateLimit, (plan) => this.rates.tokenRates(plan));
     if (!budget) return;
 
-    const spent = await Promise.all(
-      budget.windows.map((window) =>
-        this.storage.increment(`window:${window.tracker}`, window.ttlMs, window.limit, window.ttlMs, 'window'),
-      ),
-    );
-    const [shown] = budget.windows;
-    const refusing = longestRefusal(budget.windows, spent);
-    if (refusing) this.refuse(reply, refusing.limit, refusing.wait);
-    reply.header('X-RateLimit-Limit', shown.limit);
-    reply.header('X-RateLimit-Remaining', Math.max(0, shown.limit - spent[0].totalHits));
-    reply.header('X-RateLimit-Reset', spent[0].timeToExpire);
+    for (const window of budget.windows) {
+      // The storage only counts (it never blocks at this limit); the window refuses past its own.
+      const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window');
+      if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
+      if (window === budget.shown) {
+        reply.header('X-RateLimit-Limit', window.limit);
+        reply.header('X-RateLimit-Remaining', window.limit - counted.totalHits);
+        reply.header('X-RateLimit-Reset', counted.timeToExpire);
+      }
+    }
   }
 
   private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {
@@ -76,21 +78,4 @@ export class RateLimiter {
     reply.header('Retry-After', retryAfterSeconds);
     throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
   }
-}
-
-/**
- * The exhausted window a 429 describes: the one that keeps refusing longest, so Retry-After is
- * not followed by another 429 and X-RateLimit-* speak of the budget that ran out (a free token's
- * burst, say, not its minute).
- */
-function longestRefusal(
-  windows: RateWindow[],
-  spent: { isBlocked: boolean; timeToBlockExpire: number }[],
-): { limit: number; wait: number } | undefined {
-  let refusing: { limit: number; wait: number } | undefined;
-  spent.forEach((counter, i) => {
-    if (counter.isBlocked && (!refusing || counter.timeToBlockExpire > refusing.wait))
-      refusing = { limit: windows[i].limit, wait: counter.timeToBlockExpire };
-  });
-  return refusing;
 }
