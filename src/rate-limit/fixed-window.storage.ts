@@ -1,6 +1,5 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 
 /**
  * In-process counters that count as the Redis storage's script does: a window opens with its
@@ -14,7 +13,7 @@ export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdo
   private readonly windows = new Map<string, { hits: number; endsAt: number }>();
   private readonly sweep = setInterval(() => this.dropEnded(), 60_000).unref();
 
-  increment(key: string, ttl: number): Promise<ThrottlerStorageRecord> {
+  increment(key: string, ttl: number): ReturnType<ThrottlerStorage['increment']> {
     const now = Date.now();
     let window = this.windows.get(key);
     if (!window || window.endsAt <= now) {
