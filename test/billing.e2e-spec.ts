@@ -115,6 +115,25 @@ describe('billing', () => {
       expect(await planOf(team.teamId)).toBe('free');
     });
 
+    it('acknowledges a correctly signed body that is not JSON at all, as it cannot read it', async () => {
+      for (const payload of ['not json', '{"id": "evt_1",', '']) {
+        const header = stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
+        const res = await api()
+          .post('/api/v1/billing/stripe/webhook')
+          .set('Content-Type', 'application/json')
+          .set('Stripe-Signature', header)
+          .send(payload);
+        expect([payload, res.status, res.body]).toEqual([payload, 200, { received: true }]);
+      }
+      const forged = stripe.webhooks.generateTestHeaderString({ payload: 'not json', secret: 'whsec_another' });
+      const res = await api()
+        .post('/api/v1/billing/stripe/webhook')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', forged)
+        .send('not json');
+      expect([res.status, res.body.code]).toEqual([400, 'invalid_signature']);
+    });
+
     it('refuses a missing signature and a body altered after signing', async () => {
       const team = await newUser(t.baseUrl);
       const event = subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);

@@ -67,7 +67,8 @@ export class StripeWebhookService {
     return { received: true };
   }
 
-  private verify(rawBody: Buffer | undefined, signature: string | undefined, secret: string): Stripe.Event {
+  /** The signed event, or undefined for a signed body that is not JSON (acknowledged and ignored, like any event it cannot read). */
+  private verify(rawBody: Buffer | undefined, signature: string | undefined, secret: string): Stripe.Event | undefined {
     const invalid = () => new ApiError(400, 'The Stripe signature is invalid.', { code: 'invalid_signature' });
     if (!rawBody || !signature) throw invalid();
     // constructEvent refuses stale timestamps; a timestamp from the future is refused here.
@@ -75,8 +76,11 @@ export class StripeWebhookService {
     if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) throw invalid();
     try {
       return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
-    } catch {
-      throw invalid();
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) throw invalid();
+      // Verified, then not parsed: a signature that holds over a body that is not JSON.
+      if (error instanceof SyntaxError) return undefined;
+      throw error;
     }
   }
 
