@@ -58,6 +58,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
+    // A failed start reaches main.ts, which says why in one line, rather than ending in process.abort().
+    abortOnError: false,
     // Stripe signs the exact bytes it sent.
     rawBody: true,
     // Nest's defaults would also take form-encoded bodies; the API reads JSON (and multipart where a route says so).

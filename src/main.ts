@@ -1,21 +1,41 @@
 import 'reflect-metadata';
 import { createApp } from './bootstrap';
+import { DataDirInUse, DataDirUnusable } from './common/database/data-dir';
 import { startEmbeddedDatabase } from './common/database/embedded-database';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { checkDevelopmentKeyFile } from './config/encryption-key';
+import { CountryLookup } from './geo/country-lookup';
 
+/**
+ * The configuration, checked before anything starts: files it names are opened here too, so a
+ * bad one stops the start with one line naming its variable (exit 78) rather than a stack trace
+ * from deep inside Nest.
+ */
 function readConfig(): AppConfig {
+  const config = loadConfig(process.env);
+  if (!config.encryptionKey) checkDevelopmentKeyFile(config.dataDir);
   try {
-    const config = loadConfig(process.env);
-    // Here, before anything starts, rather than only in the keyring, where Nest would end the
-    // process with a stack trace instead of exit 78.
-    if (!config.encryptionKey) checkDevelopmentKeyFile(config.dataDir);
-    return config;
+    CountryLookup.open(config.geo.database);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`GEOIP_DATABASE ${config.geo.database} is not a readable country database (.mmdb): ${(error as Error).message}`);
+  }
+  return config;
+}
+
+/** Errors the operator can act on from one line: where it could not listen, what it could not open. */
+const OPERATIONAL = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EPERM']);
+
+function failedToStart(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof DataDirUnusable) {
     process.stderr.write(`Invalid configuration: ${error.message}\n`);
     process.exit(78); // EX_CONFIG
   }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof DataDirInUse || (code && OPERATIONAL.has(code))) {
+    process.stderr.write(`Oncelink could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  throw error;
 }
 
 async function main(): Promise<void> {
@@ -29,17 +49,26 @@ async function main(): Promise<void> {
         { ...config, databaseUrl: embedded.url, databasePoolSize: 1 }
       : { ...config, databaseUrl: config.databaseUrl! },
   );
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await embedded?.stop();
+    throw error;
+  }
 
   // app.close() stops accepting, lets in-flight requests finish and closes the pool; the
-  // embedded database can only stop after that.
-  const stop = async () => {
+  // embedded database can only stop after that. A second signal while draining changes nothing.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
+    stopping = true;
     await app.close();
     await embedded?.stop();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
 }
 
-void main();
+main().catch(failedToStart);

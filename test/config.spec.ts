@@ -28,6 +28,18 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
+    // A key with junk Buffer.from would skip, as the key file's rule refuses it.
+    ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64')}!!!!`],
+    ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64').slice(0, 20)} ${randomBytes(32).toString('base64').slice(20)}`],
+    ['TRUST_PROXY', '10.0.0.0/99'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '::1/129'],
+    ['WEBHOOK_RETRY_DELAYS', '5,,300'],
+    ['WEBHOOK_RETRY_DELAYS', ' '],
+    ['WEBHOOK_RETRY_DELAYS', '0x10'],
+    ['PUBLIC_URL', 'https://u:p@example.com'],
+    ['PUBLIC_URL', 'https://example.com/base?x=1'],
+    ['PUBLIC_URL', 'https://example.com/#frag'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -49,6 +61,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: databaseUrl, ENCRYPTION_KEY: key }).encryptionKey).toBe(key);
     // The embedded database (no DATABASE_URL) still runs on a development key kept in DATA_DIR.
     expect(loadConfig({}).encryptionKey).toBeUndefined();
+  });
+
+  it('takes an empty NODE_ENV as unset, like every other variable', () => {
+    expect(loadConfig({ NODE_ENV: '' }).nodeEnv).toBe('development');
+  });
+
+  it('takes fractions of a second as webhook retry delays, and a PUBLIC_URL with a path', () => {
+    expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '0.2, 5' }).webhooks.retryDelaysSeconds).toEqual([0.2, 5]);
+    expect(loadConfig({ PUBLIC_URL: 'https://example.com/oncelink/' }).publicUrl).toBe('https://example.com/oncelink');
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/32, ::1/128' }).trustProxy).toBe('10.0.0.0/32,::1/128');
   });
 
   it('reads TRUST_PROXY as a switch, a hop count or a list of addresses', () => {

@@ -1,31 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './support/free-port';
-
-interface Exit {
-  code: number | null;
-  stderr: string;
-}
-
-/**
- * Runs the built server as `npm start` does (NODE_ENV unset) and waits for it to stop by itself;
- * one still running after 20 s has started, which these cases must never do.
- */
-async function runServer(env: Record<string, string>): Promise<Exit> {
-  const child = spawn(process.execPath, [join(__dirname, '../dist/src/main.js')], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PORT: String(await freePort()), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
-  clearTimeout(timer);
-  return { code, stderr };
-}
+import { runServerToExit as runServer } from './support/server-process';
 
 describe('the encryption key at start-up', () => {
   let dataDir: string;

@@ -91,8 +91,9 @@ const DEFAULT_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
 
 function webhooks(env: Env): WebhookConfig {
   const raw = env.WEBHOOK_RETRY_DELAYS || DEFAULT_RETRY_DELAYS;
-  const delays = raw.split(',').map((part) => Number(part.trim()));
-  if (delays.length > 20 || delays.some((delay) => !Number.isFinite(delay) || delay < 0 || delay > 7 * 86_400)) {
+  const parts = raw.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.length > 20 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part)) || delays.some((delay) => delay > 7 * 86_400)) {
     throw new ConfigError('WEBHOOK_RETRY_DELAYS must be up to 20 comma-separated numbers of seconds, each at most 604800');
   }
   return {
@@ -118,12 +119,29 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** 32 bytes in base64 are 43 characters and one `=` (Buffer.from would skip anything else). */
+const MASTER_KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Whether `text` is a master key: exactly 32 bytes in standard base64. The one rule for ENCRYPTION_KEY* and the key file. */
+export function isMasterKey(text: string): boolean {
+  return MASTER_KEY_PATTERN.test(text);
+}
+
+/** PUBLIC_URL: links are `{PUBLIC_URL}/s/{token}`, so anything after its path would swallow the token. */
+function shareBase(env: Env): string | undefined {
+  const raw = url(env, 'PUBLIC_URL', ['http:', 'https:']);
+  if (raw === undefined) return undefined;
+  const parsed = new URL(raw);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash || raw.includes('#') || raw.includes('?')) {
+    throw new ConfigError('PUBLIC_URL must be an origin and an optional path, without credentials, query or fragment');
+  }
+  return raw;
+}
+
 function masterKey(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  if (Buffer.from(raw, 'base64').length !== 32) {
-    throw new ConfigError(`${name} must be 32 bytes encoded in base64`);
-  }
+  if (!isMasterKey(raw)) throw new ConfigError(`${name} must be 32 bytes encoded in base64`);
   return raw;
 }
 
@@ -138,7 +156,8 @@ function trustProxy(env: Env): TrustProxy {
     if (!isIP(address) && !['loopback', 'linklocal', 'uniquelocal'].includes(address)) {
       throw new ConfigError('TRUST_PROXY must be true, false, a hop count, or a list of addresses/CIDRs');
     }
-    if (bits !== undefined && !/^\d{1,3}$/.test(bits)) {
+    const maxBits = isIP(address) === 6 ? 128 : 32;
+    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits || !isIP(address))) {
       throw new ConfigError('TRUST_PROXY has an invalid CIDR prefix length');
     }
   }
@@ -155,13 +174,13 @@ function geo(env: Env): GeoConfig {
 
 /** Reads and validates the environment once; a bad variable stops the start with its name. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
+  const nodeEnv = (env.NODE_ENV || 'development') as NodeEnv;
   if (!['development', 'production', 'test'].includes(nodeEnv)) {
     throw new ConfigError('NODE_ENV must be development, production or test');
   }
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = (shareBase(env) ?? `http://${host}:${port}`).replace(/\/+$/, '');
   const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
     .split(',')
     .map((key) => key.trim())

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './app-config';
+import { ConfigError, isMasterKey } from './app-config';
 
 const KEY_BYTES = 32;
-/** 32 bytes in base64 are 43 characters and one `=` (Buffer.from would skip anything else). */
-const KEY_FILE_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
 
 function keyFile(dataDir: string): string {
   return join(dataDir, 'encryption.key');
@@ -14,7 +12,7 @@ function keyFile(dataDir: string): string {
 /** The key in `file`, or a ConfigError naming the file when it is not exactly 32 bytes in base64. */
 function readKeyFile(file: string): Buffer {
   const text = readFileSync(file, 'utf8').trim();
-  if (!KEY_FILE_PATTERN.test(text) || Buffer.from(text, 'base64').length !== KEY_BYTES) {
+  if (!isMasterKey(text)) {
     throw new ConfigError(
       `${file} must hold a key of exactly ${KEY_BYTES} bytes encoded in base64: fix or remove it, or set ENCRYPTION_KEY`,
     );
@@ -37,7 +35,7 @@ export function checkDevelopmentKeyFile(dataDir: string): void {
 export function developmentKey(dataDir: string): { key: Buffer; file: string; generated: boolean } {
   const file = keyFile(dataDir);
   if (existsSync(file)) return { key: readKeyFile(file), file, generated: false };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(KEY_BYTES);
   writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
   return { key, file, generated: true };

@@ -61,3 +61,25 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
   };
 }
+
+export interface Exit {
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs the built server as `npm start` does (NODE_ENV unset) and waits for it to stop by itself;
+ * one still running after 20 s has started, which the cases that use this must never do.
+ */
+export async function runServerToExit(env: Record<string, string>): Promise<Exit> {
+  const child = spawn(process.execPath, [join(__dirname, '../../dist/src/main.js')], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PORT: String(await freePort()), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stderr };
+}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { claimDataDir } from './data-dir';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -28,7 +29,7 @@ function socketDirectory(dataDir: string | undefined, name: string): { dir: stri
         throw new Error(`${dir} must be a directory owned by the user running Oncelink`);
       }
       chmodSync(dir, 0o700);
-      // Left behind by a process that did not stop; PGlite allows one owner of the data anyway.
+      // Left behind by a process that did not stop: this one holds DATA_DIR now (claimDataDir).
       rmSync(join(dir, name), { force: true });
       return { dir, temporary: false };
     }
@@ -45,6 +46,7 @@ function socketDirectory(dataDir: string | undefined, name: string): { dir: stri
  */
 export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise<EmbeddedDatabase> {
   let location = 'memory://';
+  const release = dataDir ? claimDataDir(dataDir) : () => undefined;
   if (dataDir) {
     location = resolve(join(dataDir, 'pgdata'));
     mkdirSync(location, { recursive: true });
@@ -54,6 +56,7 @@ export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise
   const { dir, temporary } = socketDirectory(dataDir, socketName);
   const removeDir = () => {
     if (temporary) rmSync(dir, { recursive: true, force: true });
+    release();
   };
   const db = await PGlite.create(location);
   const server = new PGLiteSocketServer({ db, path: join(dir, socketName), maxConnections: 32 });

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runServerToExit, ServerProcess, startServerProcess } from './support/server-process';
+
+/** The server as an operator starts it on the embedded database, in `dataDir`. */
+const embeddedOn = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+
+describe('starting the server', () => {
+  let dataDir: string;
+  let running: ServerProcess | undefined;
+  beforeEach(() => {
+    dataDir = join(mkdtempSync(join(tmpdir(), 'oncelink-start-')), 'data');
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  });
+
+  it('refuses a second server on the same DATA_DIR, naming the process that holds it, and the first keeps serving', async () => {
+    running = await startServerProcess(embeddedOn(dataDir));
+    const second = await runServerToExit(embeddedOn(dataDir));
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toEqual([expect.stringContaining(`is in use by process ${running.child.pid}`)]);
+    await fetch(`${running.baseUrl}/readyz`).then((res) => expect(res.status).toBe(200));
+    // Released as the first stops: the next start on the directory succeeds.
+    expect(await running.stop()).toBe(0);
+    running = await startServerProcess(embeddedOn(dataDir));
+  });
+
+  it('takes over the lock of a process that is gone', async () => {
+    mkdirSync(dataDir, { recursive: true });
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(dataDir, 'oncelink.pid'), `${gone}\n`);
+    running = await startServerProcess(embeddedOn(dataDir));
+    expect(readFileSync(join(dataDir, 'oncelink.pid'), 'utf8').trim()).toBe(String(running.child.pid));
+  });
+
+  it('keeps DATA_DIR, and so the embedded database’s files, to the user running it (0700)', async () => {
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    running = await startServerProcess(embeddedOn(dataDir));
+    expect((statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it.each([
+    ['GEOIP_DATABASE names a file that is not a country database', { GEOIP_DATABASE: '/etc/passwd' }, 'GEOIP_DATABASE /etc/passwd'],
+    ['DATA_DIR is a file', { DATA_DIR: '/etc/hostname' }, 'DATA_DIR /etc/hostname is not a directory'],
+    ['TRUST_PROXY has a prefix past 32 bits', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+  ])('stops with 78 and one line when %s', async (_what, env, message) => {
+    const result = await runServerToExit({ DATA_DIR: dataDir, ...env });
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`Invalid configuration: ${message}`)]);
+  });
+
+  it('says in one line that its port is taken, and releases DATA_DIR', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const result = await runServerToExit({ DATA_DIR: dataDir, PORT: String(port), ENCRYPTION_KEY: randomBytes(32).toString('base64') });
+      expect(result.code).toBe(1);
+      const lines = result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('{'));
+      expect(lines).toEqual([expect.stringMatching(/^Oncelink could not start: .*EADDRINUSE/)]);
+    } finally {
+      taken.close();
+    }
+    running = await startServerProcess(embeddedOn(dataDir));
+  });
+});
