@@ -28,12 +28,7 @@ async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? embedded!.url;
 
   @Module({
-    imports: [
-      ConfigModule.forRoot(loadConfig()),
-      TypeOrmModule.forRoot({ ...typeormOptions(url, 1), migrationsRun: false }),
-      AuditModule,
-      BillingModule,
-    ],
+    imports: [ConfigModule.forRoot(loadConfig()), TypeOrmModule.forRoot(typeormOptions(url, 1)), AuditModule, BillingModule],
   })
   class SetPlanModule {}
 

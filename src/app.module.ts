@@ -2,11 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
 import { BillingModule } from './billing/billing.module';
 import { AuthModule } from './auth/auth.module';
 import { DatabaseModule } from './common/database/database.module';
+import { migrateUnderLock } from './common/database/migrate';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './typeorm-options';
 import type { AppConfig } from './config/app-config';
@@ -27,7 +29,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
+          dataSourceFactory: async (options) => migrateUnderLock(await new DataSource(options!).initialize()),
+        }),
         ScheduleModule.forRoot(),
         DatabaseModule,
         CryptoModule,

@@ -40,7 +40,8 @@ export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOp
     url: databaseUrl,
     entities,
     migrations,
-    migrationsRun: true,
+    // The app runs them under a lock (common/database/migrate.ts), the test setup and scripts as they need.
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     installExtensions: false,

@@ -21,7 +21,7 @@ export default async function globalSetup(): Promise<void> {
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   }
   await adminQuery(serverUrl, `CREATE DATABASE "${TEMPLATE_DATABASE}"`);
-  const dataSource = new DataSource({ ...typeormOptions(withDatabase(serverUrl, TEMPLATE_DATABASE)), migrationsRun: false });
+  const dataSource = new DataSource(typeormOptions(withDatabase(serverUrl, TEMPLATE_DATABASE)));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   await dataSource.destroy();
