@@ -16,6 +16,7 @@ import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { GeoModule } from './geo/geo.module';
 import { HealthController } from './health/health.controller';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { ShareModule } from './share/share.module';
 import { TeamsModule } from './teams/teams.module';
@@ -45,6 +46,8 @@ export class AppModule {
         AccountModule,
         BillingModule,
         ShareModule,
+        // For the readiness check's view of the rate-limit counters.
+        RateLimitModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,7 +12,10 @@ import { ApiError } from '../common/errors/api-error';
 @Controller()
 @Public()
 export class HealthController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly limiter: RateLimiter,
+  ) {}
 
   /** Liveness: the process answers. */
   @Get('healthz')
@@ -19,13 +23,16 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers too. */
+  /** Readiness: the database answers too, and the rate-limit counters (Redis, when shared) can be reached. */
   @Get('readyz')
   async ready() {
     try {
       await this.db.query('SELECT 1');
     } catch {
       throw new ApiError(503, 'Database unavailable.', { status: 'unavailable' }, { 'Retry-After': '5' });
+    }
+    if (!this.limiter.countersReachable()) {
+      throw new ApiError(503, 'Redis unavailable.', { status: 'unavailable' }, { 'Retry-After': '5' });
     }
     return { status: 'ok' };
   }

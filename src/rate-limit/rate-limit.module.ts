@@ -1,10 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FixedWindowStorage } from './fixed-window.storage';
 import { RateLimiter } from './rate-limiter';
+
+/**
+ * The counters in Redis. While Redis cannot be reached a count fails at once (no offline queue,
+ * no retries), so the request gets a 503 with Retry-After, as while the database is down, rather
+ * than waiting for ever and then a 500; ioredis reconnects by itself. The client's errors are
+ * logged once per outage, not as ioredis's unhandled-error traces.
+ */
+function redisCounters(url: string): ThrottlerStorageRedisService {
+  const storage = new ThrottlerStorageRedisService(url, {
+    keyPrefix: 'oncelink:rate:',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  });
+  const logger = new Logger('RateLimit');
+  let down = false;
+  storage.redis.on('error', (error: Error) => {
+    if (!down) logger.warn(`Redis unreachable, requests answer 503 until it is back: ${error.message}`);
+    down = true;
+  });
+  storage.redis.on('ready', () => {
+    if (down) logger.log('Redis reachable again');
+    down = false;
+  });
+  return storage;
+}
 
 @Module({
   imports: [
@@ -13,9 +38,7 @@ import { RateLimiter } from './rate-limiter';
       // Budgets are decided per request by RateLimiter; the module only provides the storage.
       useFactory: (config: AppConfig) => ({
         throttlers: [],
-        storage: config.redisUrl
-          ? new ThrottlerStorageRedisService(config.redisUrl, { keyPrefix: 'oncelink:rate:' })
-          : new FixedWindowStorage(),
+        storage: config.redisUrl ? redisCounters(config.redisUrl) : new FixedWindowStorage(),
       }),
     }),
   ],

@@ -3,6 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
+import { STATUS_MESSAGES } from '../common/errors/status-messages';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -12,6 +14,9 @@ import { TokenRatesSource } from './token-rates.source';
 
 /** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
 const UNCAPPED = Number.MAX_SAFE_INTEGER;
+
+/** Counters that cannot be reached (Redis is down): as while the database is, a 503 to retry. */
+const COUNTERS_UNAVAILABLE = () => new ApiError(503, STATUS_MESSAGES[503], {}, { 'Retry-After': '5' });
 
 /** Requests that have spent (or were exempt from) a budget already. */
 const SPENT = new WeakSet<FastifyRequest>();
@@ -44,8 +49,13 @@ export class RateLimiter {
   async settle(request: FastifyRequest, reply: FastifyReply, authenticated: boolean): Promise<void> {
     if (!this.unsettled(request)) return;
     await this.spendFor(request, reply, undefined, authenticated).catch((error: unknown) => {
-      if (!(error instanceof ApiError && error.status === 429)) throw error;
+      if (!(error instanceof ApiError && (error.status === 429 || error.status === 503))) throw error;
     });
+  }
+
+  /** Whether the counters can be reached (always, in process); readiness reports it. */
+  countersReachable(): boolean {
+    return !(this.storage instanceof ThrottlerStorageRedisService) || this.storage.redis.status === 'ready';
   }
 
   /** Whether `settle` has anything to do: the request is an /api/v1 one that has not spent yet. */
@@ -61,7 +71,9 @@ export class RateLimiter {
 
     for (const window of budget.windows) {
       // The storage only counts (it never blocks at this limit); the window refuses past its own.
-      const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window');
+      const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window').catch(() => {
+        throw COUNTERS_UNAVAILABLE();
+      });
       if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
       if (window === budget.shown) {
         reply.header('X-RateLimit-Limit', window.limit);

@@ -1,0 +1,64 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { freePort } from './support/free-port';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { eventually } from './support/eventually';
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+const withRedisServer = hasRedisServer ? describe : describe.skip;
+
+/** A Redis of this spec's own, so stopping it disturbs no one else's counters. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let output = '';
+  redis.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(() => Promise.resolve(output.includes('Ready to accept connections')), 10);
+  return redis;
+}
+
+withRedisServer('when Redis, which holds the rate-limit counters, goes away', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  let redis: ChildProcess;
+  let redisPort: number;
+
+  beforeAll(async () => {
+    redisPort = await freePort();
+    redis = await startRedis(redisPort);
+    db = await createTestDatabase();
+    server = await startServerProcess(
+      serverEnvOn(db, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, RATE_LIMIT_ENABLED: 'true', LOG_LEVEL: 'warn' }),
+    );
+  });
+  afterAll(async () => {
+    await server.stop();
+    redis.kill('SIGKILL');
+    await db.drop();
+  });
+
+  const linkLookup = () => fetch(`${server.baseUrl}/api/v1/links/AAAAAAAAAAAAAAAAAAAAAAAA`);
+
+  it('answers 503 with Retry-After at once, says it is not ready, and recovers when Redis is back', async () => {
+    expect((await linkLookup()).status).toBe(404);
+
+    redis.kill('SIGTERM');
+    await once(redis, 'exit');
+    const started = Date.now();
+    const down = await linkLookup();
+    expect([down.status, await down.json(), down.headers.get('retry-after')]).toEqual([
+      503,
+      { message: 'Service temporarily unavailable.' },
+      '5',
+    ]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(503);
+
+    redis = await startRedis(redisPort);
+    expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);
+    expect((await linkLookup()).status).toBe(404);
+    expect(server.output()).not.toContain('Unhandled error event');
+  });
+});
