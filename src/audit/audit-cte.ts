@@ -22,3 +22,12 @@ export function auditCte(source: string, type: AuditEventType, columns: AuditCte
     SELECT gen_random_uuid(), team_id, '${type}', ${actorType}, ${columns.actorId}, ${columns.actorName}, id, ${columns.ip}, ${columns.country}
       FROM ${source} WHERE team_id IS NOT NULL)`;
 }
+
+/** Whoever holds a link: no identity, only the address and country (parameter references) the event records. */
+export const linkActorColumns = (ip: `$${number}`, country: `$${number}`): AuditCteColumns => ({
+  actorType: 'link',
+  actorId: 'NULL',
+  actorName: 'NULL',
+  ip,
+  country,
+});

@@ -17,9 +17,6 @@ export interface AuditActor {
   name: string | null;
 }
 
-/** Whoever holds a link: no identity, only the address and country the event records. */
-export const linkActor = (teamId: string): AuditActor => ({ teamId, type: 'link', id: null, name: null });
-
 /** A change made by the system itself (`billing`) or by an operator on the command line (`operator`). */
 export const systemActor = (teamId: string, name: 'billing' | 'operator'): AuditActor => ({ teamId, type: 'system', id: null, name });
 

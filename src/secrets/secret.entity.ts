@@ -94,7 +94,7 @@ export class Secret {
   @Column({ type: 'bytea', nullable: true })
   iv!: Buffer | null;
 
-  /** Which keyring key encrypted a `text` secret; NULL for zero-knowledge ones. */
+  /** Which keyring key encrypted the content (a `text` secret, a server-mode file's parts); NULL for zero-knowledge ones. */
   @Column({ name: 'key_id', type: 'varchar', length: 16, nullable: true })
   keyId!: string | null;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { auditCte } from '../audit/audit-cte';
+import { auditCte, linkActorColumns } from '../audit/audit-cte';
 import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
@@ -36,7 +36,7 @@ export interface SpentView {
 export type Viewer = Pick<ClientInfo, 'ip' | 'country'>;
 
 /** A link holder as the actor of an event whose statement takes their address as $2 and country as $3. */
-const LINK_ACTOR = { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$2', country: '$3' } as const;
+const LINK_ACTOR = linkActorColumns('$2', '$3');
 
 /** What the audit row of a create records about who did it. */
 export interface AuditFields {
@@ -127,7 +127,7 @@ const REVEAL = `
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
     RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
               s.file_name, s.file_content_type, s.file_size, s.file_encryption),
-  ${auditCte('spent', 'secret.viewed', { actorType: 'link', actorId: 'NULL', actorName: 'NULL', ip: '$4', country: '$5' })},
+  ${auditCte('spent', 'secret.viewed', linkActorColumns('$4', '$5'))},
   ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}
   SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, status,
          file_name, file_content_type, file_size, file_encryption, (SELECT count(*)::int FROM webhook_outbox) AS webhooks

@@ -32,10 +32,6 @@ export class TeamRepository {
     return manager.getRepository(Team).countBy({ createdBy: userId });
   }
 
-  findById(teamId: string): Promise<Team | null> {
-    return this.db.getRepository(Team).findOneBy({ id: teamId });
-  }
-
   async listForUser(userId: string, page: Page): Promise<[MembershipView[], number]> {
     const [members, total] = await this.db.getRepository(TeamMember).findAndCount({
       where: { userId },

@@ -124,7 +124,7 @@ export class WebhookDeliveryRepository {
     return this.db.getRepository(WebhookEndpoint).existsBy({ teamId, id: endpointId });
   }
 
-  /** Forgets deliveries that finished (delivered or failed) more than `days` ago; answers how many. */
+  /** Forgets deliveries no longer pending (delivered or failed) that were queued more than `days` ago; answers how many. */
   async removeFinished(days: number): Promise<number> {
     const [row]: { removed: number }[] = await this.db.query(
       `WITH gone AS (DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < now() - $1 * interval '1 day' RETURNING 1)
