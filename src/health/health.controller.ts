@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -6,6 +7,23 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { ApiError } from '../common/errors/api-error';
+
+/** How long readiness waits for the database: a connection that hangs (a frozen peer) is a 503, not an answer never sent. */
+const DATABASE_CHECK_MS = 2_000;
+
+async function answersWithin<T>(work: Promise<T>, ms: number): Promise<T> {
+  const timeout = new AbortController();
+  try {
+    const late = sleep(ms, undefined, { signal: timeout.signal }).then(
+      () => Promise.reject(new Error('timed out')),
+      // Aborted: the work answered first.
+      () => undefined as never,
+    );
+    return await Promise.race([work, late]);
+  } finally {
+    timeout.abort();
+  }
+}
 
 @ApiExcludeController()
 @RateLimit('none')
@@ -27,7 +45,7 @@ export class HealthController {
   @Get('readyz')
   async ready() {
     try {
-      await this.db.query('SELECT 1');
+      await answersWithin(this.db.query('SELECT 1'), DATABASE_CHECK_MS);
     } catch {
       throw new ApiError(503, 'Database unavailable.', { status: 'unavailable' }, { 'Retry-After': '5' });
     }

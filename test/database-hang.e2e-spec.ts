@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, Server, Socket } from 'node:net';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+
+const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+/** A TCP hop in front of PostgreSQL that can freeze: connections stay open and nothing passes, as with a hung peer. */
+async function freezableProxy(target: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; freeze(frozen: boolean): void; close(): void }> {
+  const pairs: [Socket, Socket][] = [];
+  let frozen = false;
+  const server: Server = createServer((client) => {
+    const upstream = new Socket().connect(target.port, target.host);
+    pairs.push([client, upstream]);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (frozen) [client, upstream].forEach((socket) => socket.pause());
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    // Paused, what is sent waits in the sockets' buffers and passes, in order, once resumed.
+    freeze: (value) => {
+      frozen = value;
+      for (const pair of pairs) pair.forEach((socket) => (value ? socket.pause() : socket.resume()));
+    },
+    close: () => {
+      for (const pair of pairs) pair.forEach((socket) => socket.destroy());
+      server.close();
+    },
+  };
+}
+
+onPostgres('a database that hangs rather than refusing', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    proxy = await freezableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    server = await startServerProcess({
+      ...serverEnvOn(db),
+      DATABASE_URL: url.toString(),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+  });
+  afterAll(async () => {
+    proxy.freeze(false);
+    await server.stop();
+    proxy.close();
+    await db.drop();
+  });
+
+  it('makes /readyz answer 503 within seconds, and 200 again once it answers', async () => {
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+    proxy.freeze(true);
+    const started = Date.now();
+    const frozen = await fetch(`${server.baseUrl}/readyz`, { signal: AbortSignal.timeout(15_000) });
+    expect([frozen.status, frozen.headers.get('retry-after')]).toEqual([503, '5']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    proxy.freeze(false);
+    expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
+  });
+});
