@@ -42,28 +42,33 @@ async function main(): Promise<void> {
   const config = readConfig();
 
   const embedded = config.databaseUrl ? undefined : await startEmbeddedDatabase(config.dataDir);
-  const app = await createApp(
-    embedded
-      ? // pglite-socket's multiplexer can cross replies between connections that interleave
-        // transactions, so the embedded database gets exactly one connection.
-        { ...config, databaseUrl: embedded.url, databasePoolSize: 1 }
-      : { ...config, databaseUrl: config.databaseUrl! },
-  );
+  let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
+    app = await createApp(
+      embedded
+        ? // pglite-socket's multiplexer can cross replies between connections that interleave
+          // transactions, so the embedded database gets exactly one connection.
+          { ...config, databaseUrl: embedded.url, databasePoolSize: 1 }
+        : { ...config, databaseUrl: config.databaseUrl! },
+    );
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
-    await app.close();
+    // The database (and DATA_DIR's lock) go with the failed start, not with the process.
+    await app?.close();
     await embedded?.stop();
     throw error;
   }
+  const started = app;
 
   // app.close() stops accepting, lets in-flight requests finish and closes the pool; the
-  // embedded database can only stop after that. A second signal while draining changes nothing.
+  // embedded database can only stop after that. A second SIGTERM while draining changes nothing
+  // (a supervisor's retry); a second Ctrl-C means now (exit 130, as a shell expects).
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
+    if (stopping && signal === 'SIGINT') process.exit(130);
     if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
     stopping = true;
-    await app.close();
+    await started.close();
     await embedded?.stop();
     process.exit(0);
   };

@@ -116,7 +116,8 @@ describe('billing', () => {
     });
 
     it('acknowledges a correctly signed body that is not JSON at all, as it cannot read it', async () => {
-      for (const payload of ['not json', '{"id": "evt_1",', '']) {
+      // The last is JSON the library will not build an event from (a thin event).
+      for (const payload of ['not json', '{"id": "evt_1",', '', '{"object": "v2.core.event"}']) {
         const header = stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
         const res = await api()
           .post('/api/v1/billing/stripe/webhook')

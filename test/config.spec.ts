@@ -63,6 +63,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}).encryptionKey).toBeUndefined();
   });
 
+  it('takes a key with a trailing newline, without its padding or in the URL-safe alphabet, as its 32 bytes', () => {
+    const key = randomBytes(32);
+    for (const text of [`${key.toString('base64')}\n`, key.toString('base64').slice(0, -1), key.toString('base64url')]) {
+      expect(Buffer.from(loadConfig({ ENCRYPTION_KEY: text }).encryptionKey!, 'base64')).toEqual(key);
+    }
+  });
+
   it('takes an empty NODE_ENV as unset, like every other variable', () => {
     expect(loadConfig({ NODE_ENV: '' }).nodeEnv).toBe('development');
   });

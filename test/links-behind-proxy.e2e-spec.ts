@@ -31,7 +31,7 @@ describe('links behind a trusted proxy', () => {
       await report(secret.token, '203.0.113.4').expect(410);
     });
 
-    it('records the suspension in the team’s audit trail, as the report that tipped it', async () => {
+    it('records the suspension in the team’s audit trail, without the reporters’ addresses', async () => {
       const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
       const secret = await newSecret(t.baseUrl, {}, pat);
       for (const from of ['203.0.113.1', '198.51.100.7', '192.0.2.9']) await report(secret.token, from).expect(202);
@@ -41,7 +41,8 @@ describe('links behind a trusted proxy', () => {
           .filter((event: { target_id: string }) => event.target_id === secret.id)
           .map(({ type, actor, ip }: Record<string, unknown>) => ({ type, actor, ip })),
       ).toEqual([
-        { type: 'secret.suspended', actor: { type: 'link', id: null, name: null }, ip: '192.0.2.9' },
+        // Who reported a link is never kept, nor shown to its team.
+        { type: 'secret.suspended', actor: { type: 'link', id: null, name: null }, ip: null },
         { type: 'secret.created', actor: expect.objectContaining({ type: 'user' }), ip: '127.0.0.1' },
       ]);
     });

@@ -5,8 +5,8 @@ export interface AuditCteColumns {
   actorType: AuditActorType | `$${number}`;
   actorId: `$${number}` | 'NULL';
   actorName: `$${number}` | 'NULL';
-  ip: `$${number}`;
-  country: `$${number}`;
+  ip: `$${number}` | 'NULL';
+  country: `$${number}` | 'NULL';
 }
 
 /**
@@ -24,7 +24,7 @@ export function auditCte(source: string, type: AuditEventType, columns: AuditCte
 }
 
 /** Whoever holds a link: no identity, only the address and country (parameter references) the event records. */
-export const linkActorColumns = (ip: `$${number}`, country: `$${number}`): AuditCteColumns => ({
+export const linkActorColumns = (ip: AuditCteColumns['ip'], country: AuditCteColumns['country']): AuditCteColumns => ({
   actorType: 'link',
   actorId: 'NULL',
   actorName: 'NULL',

@@ -67,7 +67,7 @@ export class StripeWebhookService {
     return { received: true };
   }
 
-  /** The signed event, or undefined for a signed body that is not JSON (acknowledged and ignored, like any event it cannot read). */
+  /** The signed event, or undefined for a signed body it cannot read (acknowledged and ignored, like any such event). */
   private verify(rawBody: Buffer | undefined, signature: string | undefined, secret: string): Stripe.Event | undefined {
     const invalid = () => new ApiError(400, 'The Stripe signature is invalid.', { code: 'invalid_signature' });
     if (!rawBody || !signature) throw invalid();
@@ -78,9 +78,8 @@ export class StripeWebhookService {
       return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
     } catch (error) {
       if (error instanceof Stripe.errors.StripeSignatureVerificationError) throw invalid();
-      // Verified, then not parsed: a signature that holds over a body that is not JSON.
-      if (error instanceof SyntaxError) return undefined;
-      throw error;
+      // Verified, then not read: a body that is not JSON, or an event the library will not build.
+      return undefined;
     }
   }
 

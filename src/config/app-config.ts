@@ -119,12 +119,15 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
-/** 32 bytes in base64 are 43 characters and one `=` (Buffer.from would skip anything else). */
-const MASTER_KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+/**
+ * 32 bytes in base64 are 43 characters and an optional `=`, in the standard or the URL-safe
+ * alphabet (Buffer.from takes both, but would also skip any other character in silence).
+ */
+const MASTER_KEY_PATTERN = /^[A-Za-z0-9+/_-]{43}=?$/;
 
-/** Whether `text` is a master key: exactly 32 bytes in standard base64. The one rule for ENCRYPTION_KEY* and the key file. */
+/** Whether `text` (trimmed: a secret made from a file ends in a newline) is a master key. The one rule for ENCRYPTION_KEY* and the key file. */
 export function isMasterKey(text: string): boolean {
-  return MASTER_KEY_PATTERN.test(text);
+  return MASTER_KEY_PATTERN.test(text.trim());
 }
 
 /** PUBLIC_URL: links are `{PUBLIC_URL}/s/{token}`, so anything after its path would swallow the token. */
@@ -139,7 +142,7 @@ function shareBase(env: Env): string | undefined {
 }
 
 function masterKey(env: Env, name: string): string | undefined {
-  const raw = env[name];
+  const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
   if (!isMasterKey(raw)) throw new ConfigError(`${name} must be 32 bytes encoded in base64`);
   return raw;

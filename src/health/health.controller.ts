@@ -30,6 +30,8 @@ async function answersWithin<T>(work: Promise<T>, ms: number): Promise<T> {
 @Controller()
 @Public()
 export class HealthController {
+  private probe?: Promise<unknown>;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly limiter: RateLimiter,
@@ -45,7 +47,9 @@ export class HealthController {
   @Get('readyz')
   async ready() {
     try {
-      await answersWithin(this.db.query('SELECT 1'), DATABASE_CHECK_MS);
+      // One probe at a time: behind a hung database each would hold a pool connection.
+      this.probe ??= this.db.query('SELECT 1').finally(() => (this.probe = undefined));
+      await answersWithin(this.probe, DATABASE_CHECK_MS);
     } catch {
       throw new ApiError(503, 'Database unavailable.', { status: 'unavailable' }, { 'Retry-After': '5' });
     }

@@ -38,7 +38,8 @@ function redisCounters(url: string): ThrottlerStorageRedisService {
       // Budgets are decided per request by RateLimiter; the module only provides the storage.
       useFactory: (config: AppConfig) => ({
         throttlers: [],
-        storage: config.redisUrl ? redisCounters(config.redisUrl) : new FixedWindowStorage(),
+        // With rate limits off nothing counts, so Redis is not needed (nor waited for by readiness).
+        storage: config.redisUrl && config.rateLimit.enabled ? redisCounters(config.redisUrl) : new FixedWindowStorage(),
       }),
     }),
   ],

@@ -88,7 +88,7 @@ export class LinksService {
       .update(`${secret.id}:${addressKey(client.ip, 24)}`)
       .digest();
     const reporters = await this.reports.add(secret.id, reporter, dto.reason);
-    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id, client);
+    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id);
   }
 
   /**

@@ -243,17 +243,18 @@ export class SecretRepository {
 
   /**
    * Abuse reports took the link down: its status reads as a deletion (its webhook event too), and
-   * its audit event, `secret.suspended`, is the report's that tipped it.
+   * its audit event is `secret.suspended`, by a link holder with no address: who reported a link
+   * is never kept (LinkReportRepository holds a hash of the network), nor shown to its team.
    */
-  async suspend(id: string, reporter: Viewer): Promise<void> {
+  async suspend(id: string): Promise<void> {
     await this.db.query(
       `WITH gone AS (
          UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active' ${GONE_COLUMNS}),
-       ${auditCte('gone', 'secret.suspended', LINK_ACTOR)},
+       ${auditCte('gone', 'secret.suspended', linkActorColumns('NULL', 'NULL'))},
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
        SELECT 1`,
-      [id, reporter.ip, reporter.country],
+      [id],
     );
   }
 
@@ -304,7 +305,10 @@ export class SecretRepository {
     return failed;
   }
 
-  /** The secret burns once `maxAttempts` wrong guesses are recorded; the event is the guesser's. */
+  /**
+   * The secret burns once `maxAttempts` wrong guesses are recorded. The event is the guesser's
+   * whose guess burned it, or, where that instance died before burning, the next visitor's.
+   */
   async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer): Promise<void> {
     await this.db.query(
       `WITH gone AS (

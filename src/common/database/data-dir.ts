@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Another process holds the data directory: starting too would split the database in two. */
@@ -19,18 +19,53 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Creates the lock file holding our pid; false when it exists already. */
+/**
+ * Creates the lock file holding our pid; false when it exists already. Written under a name of
+ * its own first and then linked into place, so the lock never exists without its pid in it.
+ */
 function createLock(file: string): boolean {
-  let fd: number;
+  const own = `${file}.${process.pid}`;
+  writeFileSync(own, `${process.pid}\n`, { mode: 0o600 });
   try {
-    fd = openSync(file, 'wx', 0o600);
+    linkSync(own, file);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    unlinkSync(own);
   }
-  writeSync(fd, `${process.pid}\n`);
-  closeSync(fd);
-  return true;
+}
+
+/** The pid a lock file names; NaN for a file that is gone or names none. */
+function holderOf(file: string): number {
+  try {
+    return Number.parseInt(readFileSync(file, 'utf8'), 10);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Number.NaN;
+    throw error;
+  }
+}
+
+/**
+ * Removes a lock whose holder is gone. It is moved aside first and removed only if it still
+ * names that holder: another process may have taken the lock over in between, and its lock goes
+ * back.
+ */
+function removeStaleLock(file: string, holder: number): void {
+  const aside = `${file}.stale.${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (holderOf(aside) === holder) return unlinkSync(aside);
+  try {
+    linkSync(aside, file);
+  } finally {
+    unlinkSync(aside);
+  }
 }
 
 /**
@@ -45,7 +80,8 @@ export function claimDataDir(dataDir: string): () => void {
   const dir = resolve(dataDir);
   try {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(dir);
+    // stat, not lstat: DATA_DIR may be a link to the directory (./data -> /srv/oncelink).
+    const stat = statSync(dir);
     if (!stat.isDirectory()) throw new DataDirUnusable(`DATA_DIR ${dir} is not a directory`);
     if (process.getuid && stat.uid !== process.getuid()) {
       throw new DataDirUnusable(`DATA_DIR ${dir} must be owned by the user running Oncelink`);
@@ -56,21 +92,20 @@ export function claimDataDir(dataDir: string): () => void {
     throw new DataDirUnusable(`DATA_DIR ${dir} cannot be used: ${(error as Error).message}`);
   }
   const file = join(dir, LOCK_FILE);
-  // Twice at most: a stale lock is removed once, and a second process racing for it finds ours.
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     if (createLock(file)) return () => releaseDataDir(file);
-    const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    const holder = holderOf(file);
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
       throw new DataDirInUse(`DATA_DIR ${dir} is in use by process ${holder}; stop it first (${file})`);
     }
-    unlinkSync(file);
+    removeStaleLock(file, holder);
   }
   throw new DataDirInUse(`DATA_DIR ${dir} is being claimed by another process`);
 }
 
 function releaseDataDir(file: string): void {
   try {
-    if (Number.parseInt(readFileSync(file, 'utf8'), 10) === process.pid) unlinkSync(file);
+    if (holderOf(file) === process.pid) unlinkSync(file);
   } catch {
     // Already gone.
   }

@@ -45,8 +45,17 @@ function socketDirectory(dataDir: string | undefined, name: string): { dir: stri
  * `dataDir` undefined keeps it in memory (tests).
  */
 export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise<EmbeddedDatabase> {
-  let location = 'memory://';
   const release = dataDir ? claimDataDir(dataDir) : () => undefined;
+  try {
+    return await serve(dataDir, port, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function serve(dataDir: string | undefined, port: number, release: () => void): Promise<EmbeddedDatabase> {
+  let location = 'memory://';
   if (dataDir) {
     location = resolve(join(dataDir, 'pgdata'));
     mkdirSync(location, { recursive: true });
@@ -56,7 +65,6 @@ export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise
   const { dir, temporary } = socketDirectory(dataDir, socketName);
   const removeDir = () => {
     if (temporary) rmSync(dir, { recursive: true, force: true });
-    release();
   };
   const db = await PGlite.create(location);
   const server = new PGLiteSocketServer({ db, path: join(dir, socketName), maxConnections: 32 });
@@ -75,6 +83,7 @@ export async function startEmbeddedDatabase(dataDir?: string, port = 0): Promise
       await server.stop();
       await db.close();
       removeDir();
+      release();
     },
   };
 }
