@@ -9,11 +9,13 @@ import { AppModule } from './app.module';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { timeOutStalledBodies } from './common/http/body-timeout';
+import { ErrorResponse } from './common/http/api-responses';
 import { DirectRoutes } from './common/http/direct-routes';
 import { jsonBodyText } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { refuseEncodedBodies } from './common/http/content-encoding';
+import { documentConventions } from './common/http/openapi-conventions';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { answerUnparsable } from './common/http/unparsable-request';
@@ -189,14 +191,17 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   });
   app.useGlobalPipes(validation);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Oncelink API')
-      .setDescription('Self-destructing secrets for teams and their automation.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A personal access token (olk_live_… / olk_test_…)' })
-      .build(),
+  const document = documentConventions(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Oncelink API')
+        .setDescription('Self-destructing secrets for teams and their automation.')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A personal access token (olk_live_… / olk_test_…)' })
+        .build(),
+      { extraModels: [ErrorResponse] },
+    ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });
 }

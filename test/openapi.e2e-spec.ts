@@ -1,12 +1,20 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
 import { bearer, newTeam, newToken } from './support/factories';
 import { newMember } from './support/teams';
 import { useTestApp } from './support/test-app';
 
+interface Response {
+  content?: Record<string, { schema?: SchemaRef & { type?: string; format?: string } }>;
+  headers?: Record<string, unknown>;
+}
+
 interface Operation {
   security?: Record<string, string[]>[];
-  responses: Record<string, { content?: { 'application/json'?: { schema?: SchemaRef } } }>;
+  parameters?: { name: string; in: string }[];
+  requestBody?: { required?: boolean; content: Record<string, unknown> };
+  responses: Record<string, Response>;
   'x-ability'?: Ability | 'any';
   'x-admin'?: boolean;
 }
@@ -61,6 +69,11 @@ describe('/api/openapi.json', () => {
     return ['post', 'put', 'patch'].includes(op.method) ? request.send({}) : request;
   };
 
+  it('is a valid OpenAPI document', async () => {
+    // The parser resolves references in place, so it gets a copy.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
   it('documents the routes that need a token, each with the ability it needs', () => {
     const guarded = operations(doc).filter(({ operation }) => needsToken(operation));
     expect(guarded.length).toBeGreaterThan(20);
@@ -101,6 +114,87 @@ describe('/api/openapi.json', () => {
       }
     }
     expect(checked.length).toBeGreaterThan(15);
+  });
+
+  it('documents every failure a route answers, each as the contract’s error body', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const created = await supertest(t.baseUrl)
+      .post('/api/v1/secrets')
+      .set(bearer(pat))
+      .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+      .expect(201);
+    const spent: string = created.body.data.token;
+    await supertest(t.baseUrl).post(`/api/v1/links/${spent}/reveal`).expect(200);
+
+    const undocumented: string[] = [];
+    for (const op of operations(doc)) {
+      // A link that was spent, an id of nothing: each route's "gone" and "not found".
+      const url = op.url.replace(/\/links\/[^/]+/, `/links/${spent}`);
+      const answers = [
+        await send({ ...op, url }, pat),
+        await send({ ...op, url: `${url}?per_page=0` }, pat),
+        ...(op.operation.requestBody
+          ? [
+              await supertest(t.baseUrl)[op.method](url).set(bearer(pat)).set('Content-Type', 'application/json').send('{"'),
+              await supertest(t.baseUrl)[op.method](url).set(bearer(pat)).set('Content-Type', 'text/plain').send('x'),
+              await supertest(t.baseUrl)[op.method](url).set(bearer(pat)).send({ content: null, 'no such field': 1 }),
+            ]
+          : []),
+      ];
+      for (const res of answers) if (!(String(res.status) in op.operation.responses)) undocumented.push(`${op.name} ${res.status}`);
+    }
+    expect(undocumented).toEqual([]);
+
+    for (const { name, operation } of operations(doc)) {
+      const failures = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);
+      expect([name, failures.map(([status]) => status)]).toEqual([name, expect.arrayContaining(['429', '500'])]);
+      for (const [status, response] of failures) {
+        expect([name, status, response.content?.['application/json']?.schema?.$ref]).toEqual([
+          name,
+          status,
+          '#/components/schemas/ErrorResponse',
+        ]);
+      }
+    }
+    expect(Object.keys(doc.components.schemas.ErrorResponse.properties ?? {})).toEqual(
+      expect.arrayContaining(['message', 'errors', 'code', 'attempts_remaining']),
+    );
+  });
+
+  it('documents the rate-limit headers and X-Request-Id on every answer, and Retry-After where it is sent', () => {
+    for (const { name, operation } of operations(doc)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const expected = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'];
+        if (status === '429' || status === '503') expected.push('Retry-After');
+        expect([name, status, Object.keys(response.headers ?? {})]).toEqual([name, status, expect.arrayContaining(expected)]);
+      }
+    }
+  });
+
+  it('documents every list’s paging, and the filter of the secrets list', () => {
+    const lists = operations(doc).filter(
+      ({ operation }) => operation.responses['200']?.content?.['application/json']?.schema?.properties?.meta,
+    );
+    expect(lists.length).toBeGreaterThan(8);
+    for (const { name, operation } of lists) {
+      const query = (operation.parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+      expect([name, query]).toEqual([name, expect.arrayContaining(['page', 'per_page'])]);
+    }
+    const secrets = doc.paths['/api/v1/secrets'].get.parameters ?? [];
+    expect(secrets.map((parameter) => parameter.name)).toContain('status');
+  });
+
+  it('documents a file’s download as bytes, a body the reveal may omit, and the Stripe webhook', () => {
+    const reveal = doc.paths['/api/v1/links/{token}/reveal'].post;
+    expect(reveal.responses['200'].content?.['application/octet-stream']?.schema).toEqual({ type: 'string', format: 'binary' });
+    expect(Object.keys(reveal.responses['200'].headers ?? {})).toContain('Content-Disposition');
+    expect(reveal.requestBody?.required).toBe(false);
+    expect(Object.keys(reveal.responses)).toEqual(expect.arrayContaining(['401', '403', '404', '410', '429']));
+
+    const stripe = doc.paths['/api/v1/billing/stripe/webhook']?.post;
+    expect(stripe).toBeDefined();
+    expect(Object.keys(stripe.responses)).toEqual(expect.arrayContaining(['200', '400', '503']));
+    expect(stripe.parameters?.map((parameter) => `${parameter.in} ${parameter.name}`)).toContain('header stripe-signature');
   });
 
   it('describes what every route answers', () => {

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated, Public } from '../auth/auth.decorators';
 import { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
-import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
@@ -22,6 +22,7 @@ export class TokensController {
   @Public()
   @RateLimit('login')
   @ApiData(201, CreatedTokenResponse)
+  @ApiErrors({ 401: 'The email and password do not match.', 403: '`team_id` names a team the user is not in.' })
   async create(@Body() dto: CreateTokenDto, @Client() client: ClientInfo) {
     return { message: 'Token created successfully.', data: await this.tokens.issue(dto, client) };
   }

@@ -9,6 +9,11 @@ const MESSAGES = {
   suspended: 'This link was suspended after reports of abuse.',
 };
 
+const REASONS = Object.keys(MESSAGES).map((reason) => `secret_${reason}`);
+
+/** The 410 as OpenAPI describes it (`@ApiErrors`). */
+export const GONE_FAILURE = { 410: `The secret existed but is no longer active (\`code\`: ${REASONS.join(', ')}).` };
+
 /** The 410 for a secret that existed but is no longer active, with a code saying why. */
 export function goneError(secret: Pick<Secret, 'status' | 'expiresAt' | 'suspendedAt'>): ApiError {
   const status = statusOf(secret);

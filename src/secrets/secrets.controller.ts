@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { GONE_FAILURE } from './secret-gone';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
@@ -35,6 +36,10 @@ export class SecretsController {
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: CreateSecretDto })
   @ApiData(201, SecretResponse)
+  @ApiErrors({
+    401: 'The token is malformed, unknown, expired or revoked (no `Authorization` at all makes an anonymous secret, when allowed).',
+    403: 'The token lacks `secrets:write`, or the plan lacks files, webhooks or geo-blocking (`code: plan_limit`).',
+  })
   async create(@Auth() auth: AuthContext, @CreateSecretBody() body: CreateSecretDto | MultipartUpload, @Client() client: ClientInfo) {
     const data =
       body instanceof MultipartUpload ? await this.files.create(auth, body.request, client) : await this.secrets.create(auth, body, client);
@@ -60,6 +65,10 @@ export class SecretsController {
   @Put(':id')
   @Authenticated({ ability: 'secrets:write' })
   @ApiData(200, SecretResponse)
+  @ApiErrors({
+    403: 'The token lacks `secrets:write`, or a member changes a colleague’s secret.',
+    ...GONE_FAILURE,
+  })
   async update(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Body() dto: UpdateSecretDto, @Client() client: ClientInfo) {
     return { message: 'Secret updated successfully.', data: await this.secrets.update(auth, id, dto, client) };
   }
@@ -69,6 +78,10 @@ export class SecretsController {
   @HttpCode(204)
   @Authenticated({ ability: 'secrets:write' })
   @ApiNoContent()
+  @ApiErrors({
+    403: 'The token lacks `secrets:write`, or a member deletes a colleague’s secret.',
+    ...GONE_FAILURE,
+  })
   async remove(
     @Auth() auth: TokenAuth,
     @Param('id', IdParamPipe) id: string,

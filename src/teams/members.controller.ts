@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../geo/client.decorator';
-import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
@@ -27,6 +27,9 @@ export class MembersController {
   @Post()
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(201, MemberResponse)
+  @ApiErrors({
+    403: 'The token lacks `team:write`, the member is not an admin (only owners grant `owner`), or the plan has no seat left (`code: plan_limit`).',
+  })
   async add(@Auth() auth: TokenAuth, @Body() dto: AddMemberDto, @Client() client: ClientInfo) {
     return { message: 'Member added.', data: await this.members.add(auth, dto, client) };
   }

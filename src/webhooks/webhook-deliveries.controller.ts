@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { ApiMessage, ApiPage } from '../common/http/api-responses';
+import { ApiErrors, ApiMessage, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
@@ -27,6 +27,10 @@ export class WebhookDeliveriesController {
   @HttpCode(202)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiMessage(202)
+  @ApiErrors({
+    403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).',
+    409: 'The delivery’s endpoint has been deleted (`code: endpoint_deleted`).',
+  })
   async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody) {
     await this.deliveries.retry(auth, id);
     return { message: 'Delivery queued.' };

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
 import { Client, ClientInfo } from '../geo/client.decorator';
@@ -28,6 +28,7 @@ export class WebhookEndpointsController {
   @Post()
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(201, WebhookEndpointResponse)
+  @ApiErrors({ 403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).' })
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateWebhookEndpointDto, @Client() client: ClientInfo) {
     return { message: 'Webhook endpoint created.', data: await this.endpoints.create(auth, dto, client) };
   }

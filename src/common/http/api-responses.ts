@@ -1,5 +1,6 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 
 export class PageMetaResponse {
   @ApiProperty() current_page!: number;
@@ -12,19 +13,45 @@ export class MessageResponse {
   @ApiProperty() message!: string;
 }
 
+/** API.md's error body, whatever the failure. */
+export class ErrorResponse {
+  @ApiProperty({ example: 'The given data was invalid.' }) message!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description: 'What is wrong with each field (422)',
+    example: { expire_mode: ['The selected expire mode is invalid.'] },
+  })
+  errors?: Record<string, string[]>;
+  @ApiPropertyOptional({ description: 'Why, for a program: plan_limit, geo_blocked, secret_burned, passcode_incorrect, …' })
+  code?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'A wrong or missing passcode (401): guesses left before the secret burns' })
+  attempts_remaining?: number;
+}
+
 type Model = Type<unknown>;
 
 const refTo = (models: Model[]) =>
   models.length === 1 ? { $ref: getSchemaPath(models[0]) } : { oneOf: models.map((model) => ({ $ref: getSchemaPath(model) })) };
 
-/** `{message?, data: Model}`: one resource, as API.md's conventions say. Several models mean one of them. */
+/** The schema of `{message?, data: Model}`: one resource, as API.md's conventions say. Several models mean one of them. */
+export const dataSchema = (...models: Model[]): SchemaObject => ({
+  type: 'object',
+  required: ['data'],
+  properties: { message: { type: 'string' }, data: refTo(models) },
+});
+
 export const ApiData = (status: number, ...models: Model[]) =>
+  applyDecorators(ApiExtraModels(...models), ApiResponse({ status, schema: dataSchema(...models) }));
+
+/**
+ * Failures particular to a route, described as it meets them; the ones every route of its shape
+ * can answer (401, 404, 422, 429, …) are filled in by `documentConventions`.
+ */
+export const ApiErrors = (failures: Record<number, string>) =>
   applyDecorators(
-    ApiExtraModels(...models),
-    ApiResponse({
-      status,
-      schema: { type: 'object', required: ['data'], properties: { message: { type: 'string' }, data: refTo(models) } },
-    }),
+    ApiExtraModels(ErrorResponse),
+    ...Object.entries(failures).map(([status, description]) => ApiResponse({ status: Number(status), description, type: ErrorResponse })),
   );
 
 /** `{data: Model[], meta}`: a page of a list. */

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IntegerBetween } from '../validation/integer-field';
 import { Optional } from '../validation/optional';
@@ -16,13 +17,13 @@ const DecimalInteger = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value));
 
 export class PageQuery {
-  /** Page number, 1 to 100000. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1, description: 'Page number' })
   @Optional()
   @DecimalInteger()
   @IntegerBetween(1, MAX_PAGE)
   page?: number;
 
-  /** Items per page, 1 to 100 (default 15). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 15, description: 'Items per page' })
   @Optional()
   @DecimalInteger()
   @IntegerBetween(1, MAX_PER_PAGE)

@@ -1,0 +1,79 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { HeaderObject, OperationObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { API_PREFIX } from './api-paths';
+
+/** API.md's table of failures: what each status means wherever it is answered. */
+const FAILURES: Record<number, string> = {
+  400: 'The body is not parseable JSON or multipart.',
+  401: 'Missing, malformed, unknown, expired or revoked token.',
+  403: 'The token lacks the ability, or the member the role.',
+  404: 'No such resource in the caller’s team (another team’s ids are 404, never 403).',
+  408: 'The body stopped arriving for BODY_IDLE_TIMEOUT_MS; the connection is closed.',
+  413: 'The body is over BODY_LIMIT_BYTES, or over the size the caller’s plan allows (`code: plan_limit`).',
+  415: 'The body is not JSON (or multipart where files are taken), or is compressed (`Accept-Encoding: identity`).',
+  422: 'Validation failed: `errors` names each field. Unknown fields are refused too.',
+  429: 'Rate limited: wait `Retry-After` seconds.',
+  500: 'A generic message: never a stack trace, SQL or secret material.',
+  503: 'The database or the shared rate-limit counters cannot be reached, or the server is busy: retry after `Retry-After` seconds.',
+};
+
+const header = (description: string, type: 'integer' | 'string' = 'integer'): HeaderObject => ({ description, schema: { type } });
+
+/** Headers on every /api/v1 answer, success or failure. */
+const API_HEADERS: Record<string, HeaderObject> = {
+  'X-RateLimit-Limit': header('Requests the budget allows per window.'),
+  'X-RateLimit-Remaining': header('Requests left in the window.'),
+  'X-RateLimit-Reset': header('Seconds until the window resets.'),
+  'X-Request-Id': header('This request’s id, in the server’s logs too (a caller’s own is kept when it is harmless).', 'string'),
+};
+
+const RETRY_AFTER: Record<string, HeaderObject> = { 'Retry-After': header('Seconds to wait before trying again.') };
+
+/** Each header is described once, in components, and referred to from every answer that carries it. */
+const refs = (headers: Record<string, HeaderObject>) =>
+  Object.fromEntries(Object.keys(headers).map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+/** What a failure's body is, wherever it happens. */
+const ERROR_BODY = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
+
+/**
+ * Fills in what every operation of the API answers besides its own successes, from what the
+ * document already says of it: a bearer token may be refused (401), an ability or role lacking
+ * (403), a path's id unknown (404), a body malformed, too large, of the wrong type, too slow or
+ * invalid (400, 413, 415, 408, 422), a query invalid (422); and any call may be rate limited
+ * (429), meet an outage (503) or a fault (500). Failures a route documents itself (`@ApiErrors`)
+ * keep their own description. Every answer carries the rate-limit headers and X-Request-Id.
+ */
+export function documentConventions(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, headers: { ...document.components?.headers, ...API_HEADERS, ...RETRY_AFTER } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!path.startsWith(`/${API_PREFIX}/`)) continue;
+    for (const operation of Object.values(item) as OperationObject[]) {
+      if (!operation?.responses) continue;
+      for (const status of failuresOf(operation)) operation.responses[status] ??= { description: FAILURES[status] };
+      for (const [status, response] of Object.entries(operation.responses) as [string, ResponseObject][]) {
+        if (Number(status) >= 400) response.content ??= ERROR_BODY;
+        if (status === '429' || status === '503') response.headers = { ...refs(RETRY_AFTER), ...response.headers };
+        response.headers = { ...response.headers, ...refs(API_HEADERS) };
+      }
+    }
+  }
+  return document;
+}
+
+function failuresOf(operation: OperationObject): number[] {
+  const security = operation.security ?? [];
+  const parameters = (operation.parameters ?? []) as { in?: string }[];
+  const ability = (operation as { 'x-ability'?: string })['x-ability'];
+  const admin = (operation as { 'x-admin'?: boolean })['x-admin'];
+  return [
+    ...(security.some((requirement) => 'bearer' in requirement) ? [401] : []),
+    ...((ability && ability !== 'any') || admin ? [403] : []),
+    ...(parameters.some((parameter) => parameter.in === 'path') ? [404] : []),
+    ...(operation.requestBody ? [400, 408, 413, 415, 422] : []),
+    ...(parameters.some((parameter) => parameter.in === 'query') ? [422] : []),
+    429,
+    500,
+    503,
+  ];
+}
