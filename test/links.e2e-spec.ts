@@ -1,3 +1,4 @@
+import supertest from 'supertest';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -127,7 +128,10 @@ describe('links', () => {
       }
       expect(remaining).toEqual([4, 3, 2, 1, 0]);
       const res = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
-      expect(res.body.code).toBe('secret_burned');
+      // Nobody saw it: the answer says why it is gone, here and on the lookup.
+      const guessed = { message: 'This secret was destroyed after too many wrong passcodes.', code: 'secret_burned' };
+      expect(res.body).toEqual(guessed);
+      expect((await supertest(t.baseUrl).get(`/api/v1/links/${secret.token}`).expect(410)).body).toEqual(guessed);
       const [row] = await t.dataSource.query('SELECT ciphertext, passcode_hash, status FROM secrets WHERE id = $1', [secret.id]);
       expect(row).toEqual({ ciphertext: null, passcode_hash: null, status: 'burned' });
     });

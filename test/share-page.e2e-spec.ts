@@ -90,10 +90,90 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await page.getByLabel('The secret').inputValue()).toBe('behind a passcode');
   });
 
-  it('says plainly when a link never existed', async () => {
+  it('says plainly when a link never existed, where a screen reader is', async () => {
     await page.goto(`${t.baseUrl}/s/AAAAAAAAAAAAAAAAAAAAAAAA`);
     await page.getByText('This link does not exist').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('gone-message');
     await shot('6-not-found');
+  });
+
+  it('spends nothing on a key cut short or lengthened, and opens once the whole link is pasted in the same tab', async () => {
+    const url = (await oncelink(['send', '--views', '2'], { ONCELINK_URL: t.baseUrl }, 'the whole key only')).stdout.toString().trim();
+    const [base, key] = url.split('#');
+    const token = new URL(base).pathname.slice(3);
+    for (const broken of [key.slice(0, 30), key.slice(0, 22), `${key}xx`]) {
+      await page.goto(`${base}#${broken}`);
+      await page.getByText('The key in this link (the part after #) is cut short or changed.').waitFor();
+    }
+    expect(await viewsLeft(token)).toBe(2);
+
+    // Only the fragment changes: the browser does not load the page again.
+    await page.evaluate((fragment) => (location.hash = fragment), key);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe('the whole key only');
+    expect(await viewsLeft(token)).toBe(1);
+  });
+
+  it('says the secret is destroyed when the fifth wrong passcode burns it', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'five guesses', passcode: 'open sesame', expire_value: 3 });
+    await page.goto(secret.url);
+    for (let guess = 1; guess <= 4; guess++) {
+      await page.getByLabel('Passcode').fill(`wrong ${guess}`);
+      await page.getByRole('button', { name: 'Reveal secret' }).click();
+      await page.getByText(`That passcode is wrong. ${5 - guess} ${guess === 4 ? 'attempt' : 'attempts'} left`).waitFor();
+    }
+    await page.getByLabel('Passcode').fill('wrong 5');
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByText('That passcode was wrong, and it was the last attempt: the secret has been destroyed.').waitFor();
+    expect(await page.getByRole('button', { name: 'Reveal secret' }).isVisible()).toBe(false);
+    await page.reload();
+    await page.getByText('This secret was destroyed after too many wrong passcodes.').waitFor();
+  });
+
+  it('copies the text exactly as it was sent, line endings and all', async () => {
+    const content = 'line1\r\nline2\rline3\n';
+    const secret = await newSecret(t.baseUrl, { content });
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(content);
+  });
+
+  it('offers sealed bytes that are not text as a file to save', async () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0xc3]);
+    const url = (await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, bytes)).stdout.toString().trim();
+    await page.goto(url);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Reveal secret' }).click()]);
+    expect(download.suggestedFilename()).toBe('secret.bin');
+    expect(readFileSync(await download.path())).toEqual(bytes);
+    await page.getByText('Downloaded secret.bin (5 bytes).').waitFor();
+  });
+
+  it('sends an abuse report from the page', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'a phishing page', expire_value: 2 });
+    await page.goto(secret.url);
+    await page.getByText('Report this link').click();
+    await page.getByLabel('What is wrong with it').fill('It asks for my bank password.');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await page.getByText('Thank you: the report was received.').waitFor();
+    const reports = await t.dataSource.query('SELECT reason FROM link_reports WHERE secret_id = $1', [secret.id]);
+    expect(reports).toEqual([{ reason: 'It asks for my bank password.' }]);
+    expect(await viewsLeft(secret.token)).toBe(2);
+  });
+
+  it('says without JavaScript why nothing happens', async () => {
+    const secret = await newSecret(t.baseUrl);
+    const plain = await browser.newPage({ javaScriptEnabled: false });
+    try {
+      await plain.goto(secret.url);
+      // innerText is what is rendered (Playwright's text locators skip <noscript>).
+      expect(await plain.evaluate(() => document.body.innerText)).toContain('This page needs JavaScript');
+    } finally {
+      await plain.close();
+    }
   });
 
   describe('file secrets', () => {
@@ -162,6 +242,33 @@ withBrowser('GET /s/{token} in a real browser', () => {
       const file = await downloaded();
       expect(file.name).toBe('Contrat signé.pdf');
       expect(sha256(file.data)).toBe(sha256(data));
+    });
+
+    it('saves a file only as bytes, never as a page of this origin, under a name without direction controls', async () => {
+      const html = Buffer.from('<img src=x onerror="document.title=\'ran\'">');
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'report.html', type: 'text/html', data: html },
+      );
+      await page.goto(String(created.body.data!.url));
+      await downloaded();
+      const href = await page.locator('#save').getAttribute('href');
+      // As octet-stream, a blob: URL opened in a tab downloads; as text/html it would run the sender's script here.
+      expect(
+        await page.goto(href!).then(
+          () => 'rendered',
+          (error: Error) => error.message,
+        ),
+      ).toContain('Download is starting');
+      expect(await page.title()).not.toBe('ran');
+
+      const url = await sendFile('invoice\u202elmth.exe', Buffer.from('MZ'));
+      await page.goto(url);
+      const file = await downloaded();
+      expect(file.name).toBe('invoicelmth.exe');
+      await page.getByText('Downloaded invoicelmth.exe (2 bytes).').waitFor();
     });
 
     it('saves nothing when the key does not decrypt the file, and says so', async () => {

@@ -20,11 +20,11 @@ import { Secret } from './secret.entity';
 import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
+import { MAX_PASSCODE_ATTEMPTS } from './passcode-attempts';
 import { FileSecretsService } from './files/file-secrets.service';
 import { DECRYPTION_FAILED } from './secret-content';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
-const MAX_PASSCODE_ATTEMPTS = 5;
 /** How long a guess waits for an attempt while all that are left are being judged (the gate judges one at a time). */
 const PENDING_GUESS_WAIT_MS = 10_000;
 

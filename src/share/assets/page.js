@@ -4,11 +4,33 @@
     return document.getElementById(id);
   };
   var token = location.pathname.split('/').pop();
-  // The key lives in the fragment, which browsers never send; it is only read here.
-  var key = location.hash.slice(1);
   var api = '/api/v1/links/' + encodeURIComponent(token);
   // What the link leads to, from the lookup: decides between Reveal and Download.
   var link;
+  // Whether a view was asked for from this page: after that, a new fragment changes nothing.
+  var spent = false;
+  // The revealed text exactly as sent (a textarea shows \r\n as \n; Copy copies this).
+  var revealed = '';
+
+  // The key lives in the fragment, which browsers never send. It is read when it is needed, so a
+  // link pasted again in the same tab (only its fragment changed) is the one used.
+  function linkKey() {
+    return location.hash.slice(1);
+  }
+  // 32 bytes in base64url, as the oncelink command writes it (or standard base64), as
+  // src/client/link-crypto.ts's isKey: anything else was cut short or changed on its way.
+  function isKey(fragment) {
+    return /^[A-Za-z0-9+/_-]{43}=?$/.test(fragment);
+  }
+  // Why the link's key cannot open the secret, before anything is spent; null when it may.
+  function keyProblem() {
+    var sealed = link.kind === 'encrypted' || (link.file && link.file.encryption === 'client');
+    if (!sealed) return null;
+    if (!linkKey()) return 'This link is missing its key (the part after #). Ask the sender for the full link.';
+    if (!isKey(linkKey()))
+      return 'The key in this link (the part after #) is cut short or changed. Copy the whole link again, or ask the sender for it.';
+    return null;
+  }
 
   function show(state) {
     document.querySelectorAll('[data-state]').forEach(function (el) {
@@ -22,6 +44,8 @@
     $('gone-message').textContent = text;
     say('');
     show('gone');
+    // The message takes the focus, so a screen reader reads it where the button was.
+    $('gone-message').focus();
   }
   function bytes(base64) {
     var text = atob(base64.replace(/-/g, '+').replace(/_/g, '/'));
@@ -43,7 +67,7 @@
     var units = ['bytes', 'KB', 'MB', 'GB'];
     var unit = 0;
     for (; size >= 1024 && unit < units.length - 1; unit++) size /= 1024;
-    return (unit ? size.toFixed(1) : size) + ' ' + units[unit];
+    return unit ? size.toFixed(1) + ' ' + units[unit] : size === 1 ? '1 byte' : size + ' bytes';
   }
   function describeFile(file) {
     // A client file's name is inside its ciphertext, and its size counts the encryption's few bytes.
@@ -53,14 +77,27 @@
         ? file.name + ' (' + formatSize(file.size) + ')'
         : 'A file of ' + formatSize(file.size) + '. Its name shows once it is downloaded.';
   }
+  // An error whose message is for the viewer; any other (a network failure, say) gets failure()'s.
+  function told(message) {
+    var error = new Error(message);
+    error.told = true;
+    return error;
+  }
   function failure(status, payload) {
     if (status === 404) return 'This link does not exist. Check that you copied all of it.';
     if (status === 410) return (payload.message || 'This secret is gone.') + ' Ask the sender for a new link.';
     if (status === 403) return payload.message || 'This secret cannot be opened from here.';
-    if (status === 429) return 'Too many attempts. Wait a little and reload the page.';
-    return 'Something went wrong. Reload the page to try again.';
+    if (status === 429) return 'Too many attempts from your network. Wait a few minutes, then reload the page.';
+    if (payload.code === 'decryption_failed') {
+      return 'The stored secret failed its integrity check, so it cannot be shown, and this view is spent. Tell the sender.';
+    }
+    return 'Something went wrong, and this view may be spent. Reload the page to see whether the link still works.';
   }
-  function decrypt(data) {
+  // Nothing was spent on these: the same click may simply be tried again.
+  function retryable(status, payload) {
+    return status === 503 || (status === 429 && payload.code === 'passcode_attempts_pending');
+  }
+  function decrypt(data, key) {
     return crypto.subtle
       .importKey('raw', bytes(key), 'AES-GCM', false, ['decrypt'])
       .then(function (k) {
@@ -68,12 +105,20 @@
       })
       .then(
         function (plain) {
-          return new TextDecoder().decode(plain);
+          return new Uint8Array(plain);
         },
         function () {
-          throw new Error('The key in this link does not open this secret. Ask the sender for the full link.');
+          throw told('The key in this link does not open this secret. Ask the sender for the full link.');
         },
       );
+  }
+  // Text when it is UTF-8; other bytes are no text to show, and are offered as a file instead.
+  function asText(plain) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    } catch (e) {
+      return null;
+    }
   }
 
   // OLF1, as src/crypto/file-stream.ts writes it: "OLF1" and a 16-byte salt, then the plaintext
@@ -149,17 +194,23 @@
     }
     return next(0);
   }
-  // The file itself, with the name and type that travelled inside the ciphertext.
+  // The file itself, with the name that travelled inside the ciphertext.
   function fileOf(chunks) {
     var first = chunks[0];
     var length = first.length >= 4 ? new DataView(first.buffer).getUint32(0) : Infinity;
     if (4 + length > first.length) throw new Error('The file has no metadata.');
     var metadata = JSON.parse(new TextDecoder().decode(first.subarray(4, 4 + length)));
     chunks[0] = first.subarray(4 + length);
-    var type = typeof metadata.type === 'string' ? metadata.type : 'application/octet-stream';
-    return { name: typeof metadata.name === 'string' ? metadata.name : null, blob: new Blob(chunks, { type: type }) };
+    return { name: typeof metadata.name === 'string' ? metadata.name : null, blob: new Blob(chunks) };
   }
-  function openFile(body) {
+  // Control characters and the bidirectional controls that make txt.exe read as exe.txt, as the
+  // server strips them from the names it keeps (src/secrets/files/file-upload.ts); a client
+  // file's name is only ever seen here. No directories either.
+  function shownName(name) {
+    var plain = (name || '').replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+    return plain.split(/[\\/]/).pop() || 'file';
+  }
+  function openFile(body, key) {
     var input = exactReader(body);
     return input
       .read(OLF1_HEADER_BYTES)
@@ -190,35 +241,39 @@
     return token ? token[1] : null;
   }
 
+  // Offers bytes to be saved, never opened: as octet-stream, a blob: URL opened in a tab cannot
+  // run a sender's HTML on this origin.
+  function offer(name, blob) {
+    var shown = shownName(name);
+    $('save').href = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
+    $('save').download = shown;
+    $('saved-name').textContent = shown;
+    $('saved-size').textContent = formatSize(blob.size);
+    say('');
+    show('saved');
+    history.replaceState(null, '', location.pathname);
+    $('save').click();
+    $('save').focus();
+  }
+
   // Only a whole file, decrypted and checked to its last chunk, is ever offered to be saved.
-  function download(res) {
+  function download(res, key) {
     var file =
       link.file.encryption === 'client'
-        ? openFile(res.body).catch(function () {
-            throw new Error(
-              'This file could not be decrypted with the key in this link, so nothing was saved. Ask the sender for a new link.',
-            );
+        ? openFile(res.body, key).catch(function () {
+            throw told('This file could not be decrypted with the key in this link, so nothing was saved. Ask the sender for a new link.');
           })
         : res.blob().then(
             function (blob) {
               return { name: link.file.name || dispositionName(res), blob: blob };
             },
             function () {
-              throw new Error('The download was cut short, so nothing was saved. Ask the sender for a new link.');
+              throw told('The download was cut short, so nothing was saved. Ask the sender for a new link.');
             },
           );
     return file.then(function (opened) {
-      var name = opened.name || 'file';
       // A download of a blob: URL is neither a fetch nor a subresource: the page's CSP stays as it is.
-      $('save').href = URL.createObjectURL(opened.blob);
-      $('save').download = name;
-      $('saved-name').textContent = name;
-      $('saved-size').textContent = formatSize(opened.blob.size);
-      say('');
-      show('saved');
-      history.replaceState(null, '', location.pathname);
-      $('save').click();
-      $('save').focus();
+      offer(opened.name, opened.blob);
     });
   }
 
@@ -242,9 +297,8 @@
             if (!res.ok) return gone(failure(res.status, payload));
             link = payload.data;
             // Nothing is spent on a link that could not be opened anyway.
-            if ((link.kind === 'encrypted' || (link.file && link.file.encryption === 'client')) && !key) {
-              return gone('This link is missing its key (the part after #). Ask the sender for the full link.');
-            }
+            if (keyProblem()) return gone(keyProblem());
+            $('report').hidden = false;
             if (link.file) showFile(link.file);
             $('meta').textContent = describe(link);
             $('passcode-field').hidden = !link.requires_passcode;
@@ -254,20 +308,24 @@
           });
       },
       function () {
-        gone(failure(0, {}));
+        gone('Oncelink could not be reached. Check your connection, then reload the page.');
       },
     );
   }
 
   $('reveal-form').addEventListener('submit', function (event) {
     event.preventDefault();
+    // The fragment may have changed since the page loaded; it is checked again before anything is spent.
+    if (keyProblem()) return gone(keyProblem());
+    var key = linkKey();
     var body = $('passcode-field').hidden ? {} : { passcode: $('passcode').value };
     $('reveal').disabled = true;
+    spent = true;
     say(link.file ? 'Downloading…' : 'Revealing…');
     fetch(api + '/reveal', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (res) {
         // A file's bytes come as they are; errors, as for any secret, as JSON.
-        if (res.ok && link.file) return download(res);
+        if (res.ok && link.file) return download(res, key);
         return res
           .json()
           .catch(function () {
@@ -275,7 +333,22 @@
           })
           .then(function (payload) {
             $('reveal').disabled = false;
+            if (res.status === 401 && payload.attempts_remaining === 0) {
+              return gone(
+                'That passcode was wrong, and it was the last attempt: the secret has been destroyed. Ask the sender for a new one.',
+              );
+            }
+            if (retryable(res.status, payload)) {
+              spent = false;
+              say(
+                payload.code === 'passcode_attempts_pending'
+                  ? 'Another attempt at this passcode is still being checked. Try again in a moment.'
+                  : 'The service is busy. Nothing was spent: try again in a moment.',
+              );
+              return;
+            }
             if (res.status === 401) {
+              spent = false;
               var left = payload.attempts_remaining;
               $('passcode-error').textContent =
                 (payload.code === 'passcode_required' ? 'Enter the passcode.' : 'That passcode is wrong.') +
@@ -289,18 +362,53 @@
             }
             if (!res.ok) return gone(failure(res.status, payload));
             var data = payload.data;
-            return (data.kind === 'encrypted' ? decrypt(data) : Promise.resolve(data.content)).then(function (text) {
-              $('secret').value = text;
-              say('');
-              show('revealed');
-              // Take the key out of the address bar and history now that it has served.
-              history.replaceState(null, '', location.pathname);
-              $('secret').focus();
+            if (data.kind !== 'encrypted') return showText(data.content);
+            return decrypt(data, key).then(function (plain) {
+              var text = asText(plain);
+              if (text === null) return offer('secret.bin', new Blob([plain]));
+              showText(text);
             });
           });
       })
       .catch(function (error) {
-        gone(error.message || failure(0, {}));
+        gone(error && error.told ? error.message : failure(0, {}));
+      });
+  });
+
+  function showText(text) {
+    revealed = text;
+    $('secret').value = text;
+    say('');
+    show('revealed');
+    // Take the key out of the address bar and history now that it has served.
+    history.replaceState(null, '', location.pathname);
+    $('secret').focus();
+  }
+
+  // A new fragment (the whole link pasted again) is looked at afresh, until a view is asked for.
+  window.addEventListener('hashchange', function () {
+    if (!spent) load();
+  });
+
+  $('report-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    $('report-send').disabled = true;
+    fetch(api + '/report', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: $('report-reason').value }),
+    })
+      .then(function (res) {
+        $('report-send').disabled = res.ok;
+        $('report-status').textContent = res.ok
+          ? 'Thank you: the report was received.'
+          : res.status === 410
+            ? 'This link no longer works, so there is nothing left to report.'
+            : 'The report could not be sent. Try again in a moment.';
+      })
+      .catch(function () {
+        $('report-send').disabled = false;
+        $('report-status').textContent = 'The report could not be sent. Try again in a moment.';
       });
   });
 
@@ -309,7 +417,7 @@
       say('Copied to the clipboard.');
     };
     if (navigator.clipboard)
-      navigator.clipboard.writeText($('secret').value).then(done, function () {
+      navigator.clipboard.writeText(revealed).then(done, function () {
         $('secret').select();
       });
     else {
