@@ -46,6 +46,21 @@ describe('team members', () => {
       await api().post('/api/v1/team/members').set(bearer(adminPat)).send({ email: user.email, role: 'member' }).expect(201);
     });
 
+    it('adds members only with a token holding every ability, since the member may mint such tokens', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const narrow = await newToken(t.baseUrl, owner, { abilities: ['team:read', 'team:write'] });
+      const attacker = await newUser(t.baseUrl);
+      for (const role of ['owner', 'admin', 'member']) {
+        const res = await api().post('/api/v1/team/members').set(bearer(narrow)).send({ email: attacker.email, role }).expect(403);
+        expect(res.body.message).toBe(
+          'Adding a member or raising a role needs a token with every ability: the member may mint such tokens.',
+        );
+      }
+      const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
+      expect(members.body.meta.total).toBe(1);
+      await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: attacker.email, role: 'member' }).expect(201);
+    });
+
     it('stops at the plan’s member limit with plan_limit', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
       for (let i = 0; i < 4; i++) await newMember(t.baseUrl, pat, owner.teamId, 'member');
@@ -90,6 +105,28 @@ describe('team members', () => {
       await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
       const again = await newToken(t.baseUrl, second, { team_id: owner.teamId });
       await api().patch(`/api/v1/team/members/${second.id}`).set(bearer(again)).send({ role: 'member' }).expect(422);
+    });
+
+    it('raises a role only with a token holding every ability, and lowers one with team:write', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const narrow = await newToken(t.baseUrl, owner, { abilities: ['team:write'] });
+      const { user: member } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      for (const role of ['admin', 'owner']) {
+        await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(narrow)).send({ role }).expect(403);
+      }
+      await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
+      await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(narrow)).send({ role: 'member' }).expect(200);
+    });
+
+    it('records a role change only when the role changes', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user: member } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      for (const role of ['member', 'member', 'admin', 'admin']) {
+        const res = await api().patch(`/api/v1/team/members/${member.id}`).set(bearer(pat)).send({ role }).expect(200);
+        expect(res.body.data.role).toBe(role);
+      }
+      const events = await api().get('/api/v1/team/audit-events').set(bearer(pat)).expect(200);
+      expect(events.body.data.filter((event: { type: string }) => event.type === 'member.role_changed')).toHaveLength(1);
     });
 
     it('lets an admin neither promote to nor demote from owner', async () => {

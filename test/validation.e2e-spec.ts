@@ -314,6 +314,16 @@ describe('validation of hostile input', () => {
     });
   });
 
+  // Labels are optional notes; these are names and reasons that must say something.
+  const NAMES = BOUNDED.filter(([, field]) => field !== 'label');
+  describe.each(NAMES)('%s with %s of white space only', (routeKey, field) => {
+    it('answers 422 saying the field is required (a blank name shows as nothing in lists), and writes nothing', async () => {
+      const route = routes[routeKey];
+      const message = `The ${field.replace(/_/g, ' ')} field is required.`;
+      await expectNothingWritten(route, JSON.stringify({ ...route.body(), [field]: ' \t\n\u00a0' }), field, message);
+    });
+  });
+
   it('keeps a label of exactly 100 characters, selectors included, as sent', async () => {
     const label = '\u2764\ufe0f'.repeat(50);
     const secret = await newSecret(t.baseUrl, { label }, pat);

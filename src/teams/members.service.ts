@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { ABILITIES, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
-import type { Role } from '../auth/role';
+import { ROLES, Role } from '../auth/role';
 import { TokenService } from '../auth/token.service';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
@@ -46,6 +47,7 @@ export class MembersService {
   async add(auth: TokenAuth, dto: AddMemberDto, client: ClientInfo): Promise<MemberResponse> {
     const user = await this.users.findByEmail(dto.email);
     if (!user) throw ApiError.field('email', 'No registered user has this email.');
+    this.assertMayEmpower(auth);
     this.assertMayGrant(auth, dto.role);
     try {
       return await this.db.transaction(async (manager) => {
@@ -66,6 +68,9 @@ export class MembersService {
       const { member, user, owners } = await this.lockedMember(auth, userId, manager);
       if (user.kind === 'service_account') throw ApiError.field('role', 'Service accounts are always members.');
       if (member.role === 'owner' || dto.role === 'owner') this.assertMayGrant(auth, 'owner');
+      // The same role again changes nothing, and records nothing.
+      if (member.role === dto.role) return presentMember(member, user);
+      if (ROLES.indexOf(dto.role) < ROLES.indexOf(member.role)) this.assertMayEmpower(auth);
       if (member.role === 'owner' && dto.role !== 'owner' && owners.length === 1) throw ApiError.field('role', LAST_OWNER);
       await this.teams.setRole(auth.teamId, userId, dto.role, manager);
       await this.audit.record(auth, client, 'member.role_changed', userId, manager);
@@ -103,6 +108,17 @@ export class MembersService {
     const user = member && (await this.users.findById(userId, manager));
     if (!member || !user) throw ApiError.notFound('Member not found.');
     return { member, user, owners };
+  }
+
+  /**
+   * A member (or a raised one) may mint tokens with every ability, so only a token holding them
+   * all may add or raise one: as a token never makes a service account stronger than itself, a
+   * leaked token with `team:write` alone must not add its holder's own account as owner.
+   */
+  private assertMayEmpower(auth: TokenAuth): void {
+    if (!holdsAll(auth.abilities, ABILITIES)) {
+      throw ApiError.forbidden('Adding a member or raising a role needs a token with every ability: the member may mint such tokens.');
+    }
   }
 
   private assertMayGrant(auth: TokenAuth, role: Role): void {

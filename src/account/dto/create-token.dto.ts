@@ -5,7 +5,7 @@ import { TOKEN_MODES, TokenMode } from '../../auth/pat';
 import { IntegerBetween } from '../../common/validation/integer-field';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
-import { RequiredText } from '../../common/validation/text-field';
+import { RequiredName, RequiredText } from '../../common/validation/text-field';
 
 export class CreateTokenDto {
   @RequiredText(254)
@@ -15,7 +15,7 @@ export class CreateTokenDto {
   password!: string;
 
   /** What the token is for, e.g. "ci-runner". */
-  @RequiredText(100)
+  @RequiredName(100)
   device_name!: string;
 
   @AbilitiesField()

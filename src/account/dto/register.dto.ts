@@ -1,5 +1,5 @@
 import { EmailField } from '../../common/validation/email-field';
-import { RequiredText } from '../../common/validation/text-field';
+import { RequiredName, RequiredText } from '../../common/validation/text-field';
 
 export class RegisterDto {
   @EmailField()
@@ -9,6 +9,6 @@ export class RegisterDto {
   @RequiredText(1024, 12)
   password!: string;
 
-  @RequiredText(100)
+  @RequiredName(100)
   name!: string;
 }

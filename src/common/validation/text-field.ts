@@ -49,6 +49,19 @@ export const RequiredText = (max: number, min = 1) =>
     noNul(),
   );
 
+/**
+ * A required name (of a team, a member, a token, a service account) or reason: as `RequiredText`,
+ * and more than white space, which would show as nothing in lists and the audit trail.
+ */
+export const RequiredName = (max: number) =>
+  applyDecorators(
+    RequiredText(max),
+    ValidateBy(
+      { name: 'notBlank', validator: { validate: (value: unknown) => typeof value !== 'string' || value.trim() !== '' } },
+      { message: msg.required },
+    ),
+  );
+
 const textRules = (max: number, min: number) => [
   IsString({ message: msg.string }),
   ...(min > 0 ? [MinChars(min)] : []),

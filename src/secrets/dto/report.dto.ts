@@ -1,7 +1,7 @@
-import { RequiredText } from '../../common/validation/text-field';
+import { RequiredName } from '../../common/validation/text-field';
 
 export class ReportDto {
   /** Why the link is abusive (phishing, malware, …). */
-  @RequiredText(1000)
+  @RequiredName(1000)
   reason!: string;
 }

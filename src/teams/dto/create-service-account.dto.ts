@@ -1,10 +1,10 @@
 import { AbilitiesField } from '../../auth/abilities-field';
 import type { Ability } from '../../auth/ability';
-import { RequiredText } from '../../common/validation/text-field';
+import { RequiredName } from '../../common/validation/text-field';
 
 export class CreateServiceAccountDto {
   /** What the account is for, e.g. "terraform". */
-  @RequiredText(100)
+  @RequiredName(100)
   name!: string;
 
   @AbilitiesField()

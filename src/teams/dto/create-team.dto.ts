@@ -1,6 +1,6 @@
-import { RequiredText } from '../../common/validation/text-field';
+import { RequiredName } from '../../common/validation/text-field';
 
 export class CreateTeamDto {
-  @RequiredText(100)
+  @RequiredName(100)
   name!: string;
 }
