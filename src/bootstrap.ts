@@ -187,6 +187,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
       { path: 'healthz', method: RequestMethod.GET },
       { path: 'readyz', method: RequestMethod.GET },
       { path: 's/:token', method: RequestMethod.GET },
+      { path: 'favicon.ico', method: RequestMethod.GET },
     ],
   });
   app.useGlobalPipes(validation);

@@ -290,8 +290,10 @@ withBrowser('GET /s/{token} in a real browser', () => {
     });
   });
 
-  it('is served with a strict policy and makes no third-party request', async () => {
+  it('is served with a strict policy, makes no third-party request and logs no error', async () => {
     const secret = await newSecret(t.baseUrl);
+    const errors: string[] = [];
+    page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
     const response = await page.goto(secret.url);
     const headers = response!.headers();
     expect(headers['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-/);
@@ -299,5 +301,8 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(headers['cache-control']).toBe('no-store');
     await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
     for (const request of requests) expect(request).toContain(t.baseUrl);
+    // The browser's own request for /favicon.ico included.
+    await page.waitForLoadState('networkidle');
+    expect(errors).toEqual([]);
   });
 });
