@@ -29,7 +29,8 @@ export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdo
     clearInterval(this.sweep);
   }
 
-  private dropEnded(now = Date.now()): void {
+  private dropEnded(): void {
+    const now = Date.now();
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
   }
 }

@@ -3,7 +3,6 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
-import { STATUS_MESSAGES } from '../common/errors/status-messages';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
@@ -14,9 +13,6 @@ import { TokenRatesSource } from './token-rates.source';
 
 /** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
 const UNCAPPED = Number.MAX_SAFE_INTEGER;
-
-/** Counters that cannot be reached (Redis is down): as while the database is, a 503 to retry. */
-const COUNTERS_UNAVAILABLE = () => new ApiError(503, STATUS_MESSAGES[503], {}, { 'Retry-After': '5' });
 
 /** Requests that have spent (or were exempt from) a budget already. */
 const SPENT = new WeakSet<FastifyRequest>();
@@ -72,7 +68,8 @@ export class RateLimiter {
     for (const window of budget.windows) {
       // The storage only counts (it never blocks at this limit); the window refuses past its own.
       const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window').catch(() => {
-        throw COUNTERS_UNAVAILABLE();
+        // Redis is down: as while the database is, a 503 to retry.
+        throw ApiError.unavailable();
       });
       if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
       if (window === budget.shown) {

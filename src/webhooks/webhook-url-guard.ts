@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { within } from '../common/concurrency/within';
 import { ApiError } from '../common/errors/api-error';
 import { humanize } from '../common/validation/messages';
 import type { AppConfig } from '../config/app-config';
@@ -69,15 +70,9 @@ export class WebhookUrlGuard {
 }
 
 async function resolve(host: string): Promise<string[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string[]>((done) => (timer = setTimeout(() => done([]), LOOKUP_TIMEOUT_MS)));
   const found = lookup(host, { all: true, verbatim: true }).then(
     (entries) => entries.map((entry) => entry.address),
     () => [],
   );
-  try {
-    return await Promise.race([found, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(found, LOOKUP_TIMEOUT_MS, () => []);
 }

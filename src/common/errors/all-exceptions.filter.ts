@@ -41,7 +41,8 @@ export function renderError(error: unknown, requestId: string): RenderedError {
   }
   if (isDatabaseUnavailable(error)) {
     log('warn', `Database unavailable: ${(error as Error).message}`);
-    return { status: 503, body: { message: STATUS_MESSAGES[503] }, headers: { 'Retry-After': '5' } };
+    const unavailable = ApiError.unavailable();
+    return { status: unavailable.status, body: unavailable.body, headers: unavailable.headers };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   const code = (error as { code?: unknown })?.code;

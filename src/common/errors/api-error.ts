@@ -1,3 +1,5 @@
+import { STATUS_MESSAGES } from './status-messages';
+
 export type FieldErrors = Record<string, string[]>;
 
 export interface ApiErrorBody {
@@ -40,5 +42,10 @@ export class ApiError extends Error {
 
   static notFound(message = 'Not found.'): ApiError {
     return new ApiError(404, message);
+  }
+
+  /** Something the request needs cannot be reached right now (the database, Redis): a 503 to retry. */
+  static unavailable(message = STATUS_MESSAGES[503], extra: Omit<ApiErrorBody, 'message'> = {}): ApiError {
+    return new ApiError(503, message, extra, { 'Retry-After': '5' });
   }
 }
