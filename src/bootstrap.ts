@@ -199,7 +199,12 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
         .setTitle('Oncelink API')
         .setDescription('Self-destructing secrets for teams and their automation.')
         .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A personal access token (olk_live_… / olk_test_…)' })
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'olk_live_… / olk_test_…',
+          description: 'A personal access token (olk_live_… / olk_test_…), not a JWT',
+        })
         .build(),
       { extraModels: [ErrorResponse] },
     ),

@@ -30,10 +30,10 @@ export class AccountTokenResponse {
 
 /** This billing period (the calendar month, UTC) and what is live now. */
 export class UsageResponse {
-  @ApiProperty() members!: number;
-  @ApiProperty() secrets_created_this_period!: number;
-  @ApiProperty() active_secrets!: number;
-  @ApiProperty({ description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it" })
+  @ApiProperty({ type: 'integer' }) members!: number;
+  @ApiProperty({ type: 'integer' }) secrets_created_this_period!: number;
+  @ApiProperty({ type: 'integer' }) active_secrets!: number;
+  @ApiProperty({ type: 'integer', description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it" })
   file_bytes_held!: number;
   @ApiProperty({ format: 'date-time' }) period_start!: string;
 }

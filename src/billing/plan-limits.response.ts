@@ -8,11 +8,12 @@ export class PlanFeaturesResponse {
 
 /** What the team's plan allows. */
 export class PlanLimitsResponse {
-  @ApiProperty({ description: 'Largest text or client-encrypted secret, in bytes' }) content_bytes!: number;
-  @ApiProperty({ description: 'Longest a secret lives; views secrets expire then too' }) max_lifetime_minutes!: number;
-  @ApiProperty({ description: 'People and service accounts' }) members!: number;
-  @ApiProperty({ description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
-  @ApiProperty({ description: "What the team's unopened file secrets may hold at once, in bytes" }) file_storage_bytes!: number;
-  @ApiProperty({ description: "A token's request budget" }) requests_per_minute!: number;
+  @ApiProperty({ type: 'integer', description: 'Largest text or client-encrypted secret, in bytes' }) content_bytes!: number;
+  @ApiProperty({ type: 'integer', description: 'Longest a secret lives; views secrets expire then too' }) max_lifetime_minutes!: number;
+  @ApiProperty({ type: 'integer', description: 'People and service accounts' }) members!: number;
+  @ApiProperty({ type: 'integer', description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
+  @ApiProperty({ type: 'integer', description: "What the team's unopened file secrets may hold at once, in bytes" })
+  file_storage_bytes!: number;
+  @ApiProperty({ type: 'integer', description: "A token's request budget" }) requests_per_minute!: number;
   @ApiProperty() features!: PlanFeaturesResponse;
 }

@@ -6,7 +6,7 @@ import { FileInfoResponse } from './secret.response';
 export class LinkResponse {
   @ApiProperty({ enum: SECRET_KINDS }) kind!: SecretKind;
   @ApiProperty({ enum: EXPIRE_MODES }) expire_mode!: ExpireMode;
-  @ApiProperty({ type: Number, nullable: true }) views_remaining!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) views_remaining!: number | null;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
   @ApiProperty() requires_passcode!: boolean;
   @ApiProperty({ type: FileInfoResponse, nullable: true, description: 'For file secrets; null otherwise' }) file!: FileInfoResponse | null;

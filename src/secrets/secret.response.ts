@@ -8,7 +8,7 @@ const nullable = { nullable: true } as const;
 export class FileInfoResponse {
   @ApiProperty({ type: String, nullable: true, description: 'null in client mode: the name travels inside the ciphertext' })
   name!: string | null;
-  @ApiProperty({ description: 'Bytes: the file in server mode, the stored ciphertext in client mode' }) size!: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes: the file in server mode, the stored ciphertext in client mode' }) size!: number;
   @ApiProperty({ type: String, nullable: true, description: 'null in client mode' }) content_type!: string | null;
   @ApiProperty({ enum: FILE_ENCRYPTIONS }) encryption!: FileEncryption;
 }
@@ -22,9 +22,9 @@ export class SecretResponse {
   @ApiProperty({ enum: SECRET_KINDS }) kind!: SecretKind;
   @ApiProperty({ type: String, ...nullable }) label!: string | null;
   @ApiProperty({ enum: EXPIRE_MODES }) expire_mode!: ExpireMode;
-  @ApiProperty() expire_value!: number;
-  @ApiProperty({ type: Number, ...nullable, description: 'null for minutes secrets' }) views_remaining!: number | null;
-  @ApiProperty() views_count!: number;
+  @ApiProperty({ type: 'integer' }) expire_value!: number;
+  @ApiProperty({ type: 'integer', ...nullable, description: 'null for minutes secrets' }) views_remaining!: number | null;
+  @ApiProperty({ type: 'integer' }) views_count!: number;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
   @ApiProperty() has_passcode!: boolean;
   @ApiProperty({ type: String, isArray: true, ...nullable }) allowed_countries!: string[] | null;

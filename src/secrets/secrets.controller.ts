@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { GONE_FAILURE } from './secret-gone';
@@ -8,6 +8,7 @@ import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { CreateFileSecretForm } from './dto/create-file-secret.dto';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { ListSecretsQuery } from './dto/list-secrets.query';
 import { UpdateSecretDto } from './dto/update-secret.dto';
@@ -33,8 +34,16 @@ export class SecretsController {
   @Post()
   @Authenticated({ ability: 'secrets:write', anonymous: true })
   @ReadsMultipart()
-  @ApiConsumes('application/json', 'multipart/form-data')
-  @ApiBody({ type: CreateSecretDto })
+  @ApiExtraModels(CreateSecretDto, CreateFileSecretForm)
+  @ApiOperation({
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(CreateSecretDto) } },
+        'multipart/form-data': { schema: { $ref: getSchemaPath(CreateFileSecretForm) } },
+      },
+    },
+  })
   @ApiData(201, SecretResponse)
   @ApiErrors({
     401: 'The token is malformed, unknown, expired or revoked (no `Authorization` at all makes an anonymous secret, when allowed).',

@@ -16,5 +16,5 @@ export class TeamResponse extends TeamSummaryResponse {
 }
 
 export class CurrentTeamResponse extends TeamResponse {
-  @ApiProperty({ description: 'People and service accounts' }) members!: number;
+  @ApiProperty({ type: 'integer', description: 'People and service accounts' }) members!: number;
 }

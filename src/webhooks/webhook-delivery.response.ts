@@ -3,11 +3,11 @@ import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event';
 
 export class DeliveryAttemptResponse {
-  @ApiProperty() attempt!: number;
+  @ApiProperty({ type: 'integer' }) attempt!: number;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ nullable: true, type: Number }) status_code!: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) status_code!: number | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
-  @ApiProperty() duration_ms!: number;
+  @ApiProperty({ type: 'integer' }) duration_ms!: number;
 }
 
 export class WebhookDeliveryResponse {
@@ -19,11 +19,11 @@ export class WebhookDeliveryResponse {
   endpoint_id!: string | null;
   @ApiProperty() url!: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status!: DeliveryStatus;
-  @ApiProperty() attempts!: number;
-  @ApiProperty({ nullable: true, type: Number }) last_status_code!: number | null;
+  @ApiProperty({ type: 'integer' }) attempts!: number;
+  @ApiProperty({ nullable: true, type: 'integer' }) last_status_code!: number | null;
   @ApiProperty({ nullable: true, type: String }) last_error!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_attempt_at!: string | null;
-  @ApiProperty({ nullable: true, type: Number }) last_duration_ms!: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) last_duration_ms!: number | null;
   @ApiProperty({ type: [DeliveryAttemptResponse], description: 'The latest attempts (up to 50), oldest first' })
   history!: DeliveryAttemptResponse[];
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) next_attempt_at!: string | null;

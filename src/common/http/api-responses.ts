@@ -3,10 +3,10 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchem
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 
 export class PageMetaResponse {
-  @ApiProperty() current_page!: number;
-  @ApiProperty() per_page!: number;
-  @ApiProperty() total!: number;
-  @ApiProperty() last_page!: number;
+  @ApiProperty({ type: 'integer' }) current_page!: number;
+  @ApiProperty({ type: 'integer' }) per_page!: number;
+  @ApiProperty({ type: 'integer' }) total!: number;
+  @ApiProperty({ type: 'integer' }) last_page!: number;
 }
 
 export class MessageResponse {

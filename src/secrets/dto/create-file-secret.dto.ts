@@ -1,4 +1,4 @@
-import { OmitType } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
@@ -11,4 +11,10 @@ export class CreateFileSecretDto extends OmitType(CreateSecretDto, ['content', '
   @Optional()
   @IsIn(FILE_ENCRYPTIONS, { message: msg.selected })
   encryption?: FileEncryption;
+}
+
+/** The whole form as OpenAPI shows it: the fields, then the file (read as a stream, never validated as a field). */
+export class CreateFileSecretForm extends CreateFileSecretDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The file (last part); in client mode, its OLF1 ciphertext' })
+  file!: unknown;
 }
