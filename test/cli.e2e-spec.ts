@@ -263,7 +263,33 @@ describe('the oncelink command', () => {
     const id = listed.split('\t')[0];
     expect((await oncelink(['delete', id], withToken)).code).toBe(0);
     expect((await oncelink(['get', url], withToken)).code).toBe(3);
-    expect((await oncelink(['list'], env)).code).toBe(5);
+    // Without a token there is nothing to ask the server: the command line says what is missing.
+    expect(await oncelink(['list'], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('list needs ONCELINK_TOKEN') });
+    expect(await oncelink(['delete', id], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('delete needs ONCELINK_TOKEN') });
+  });
+
+  it('prints its version, and names itself and its version to the server', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string };
+    expect(await oncelink(['--version'], env)).toMatchObject({ code: 0, stdout: Buffer.from(`oncelink ${version}\n`) });
+    const agents: string[] = [];
+    const server = createServer((req, res) => {
+      agents.push(req.headers['user-agent'] ?? '');
+      // A rate-limited answer, in the contract's shape, as a rate-limited Oncelink sends it.
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' });
+      res.end('{"message":"Too Many Attempts."}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const run = await oncelink(['send'], { ONCELINK_URL: origin }, 'x');
+      expect({ code: run.code, stderr: run.stderr }).toEqual({
+        code: 7,
+        stderr: 'oncelink: Too Many Attempts. Try again in 60 minutes.\n',
+      });
+      expect(agents).toEqual([`oncelink-client/${version} node/${process.versions.node}`]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('explains bad usage in one line with exit 2, and has --help', async () => {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
+import { version } from '../../package.json';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
@@ -25,6 +26,7 @@ Usage:
       token, and only over https (plain http only to this machine).
   oncelink list                        Lists your team's secrets (needs ONCELINK_TOKEN).
   oncelink delete ID                   Destroys a secret now (needs ONCELINK_TOKEN).
+  oncelink --version                   Prints the version.
 
 On a terminal, send asks for the secret without echoing it.
 
@@ -171,11 +173,11 @@ async function openOutput(path: string) {
 const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** How many arguments each command takes after its name. */
-const ARGUMENTS: Record<string, { count: number; surplus: string }> = {
+const ARGUMENTS: Record<string, { count: number; surplus: string; needsToken?: boolean }> = {
   send: { count: 0, surplus: 'send reads the secret from stdin (or --file), never from the command line' },
   get: { count: 1, surplus: 'get takes one share URL' },
-  list: { count: 0, surplus: 'list takes no arguments' },
-  delete: { count: 1, surplus: 'delete takes one secret id' },
+  list: { count: 0, surplus: 'list takes no arguments', needsToken: true },
+  delete: { count: 1, surplus: 'delete takes one secret id', needsToken: true },
 };
 
 /** ONCELINK_URL, checked once: an http(s) origin without credentials (they would be printed in messages). */
@@ -212,6 +214,7 @@ async function run(argv: string[]): Promise<void> {
       file: { type: 'string' },
       output: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
   const [command, argument] = positionals;
@@ -219,10 +222,15 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (values.version) {
+    process.stdout.write(`oncelink ${version}\n`);
+    return;
+  }
   if (!command) throw new UsageError('a command is needed: send, get, list or delete');
   const takes = ARGUMENTS[command];
   if (!takes) throw new UsageError(`unknown command "${printable(command)}"`);
   if (positionals.length - 1 > takes.count) throw new UsageError(takes.surplus);
+  if (takes.needsToken && !process.env.ONCELINK_TOKEN) throw new UsageError(`${command} needs ONCELINK_TOKEN (a personal access token)`);
   const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
   const client = new OncelinkClient(
     serverUrl(process.env.ONCELINK_URL),

@@ -11,6 +11,10 @@ import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
 import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
 import { OncelinkError } from './oncelink-error';
+import { version } from '../../package.json';
+
+/** Who is calling, for the server's logs (as GitHub asks every client to say). */
+const USER_AGENT = `oncelink-client/${version} node/${process.versions.node}`;
 import { Patience, redirectError, transportError } from './transport';
 
 export interface SendOptions {
@@ -161,7 +165,7 @@ export class OncelinkClient {
   /** The answer's status and headers; its body is the caller's to read, within `patience`. */
   private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<{ response: Response; patience: Patience }> {
     const target = new URL(path, base);
-    const headers = { ...init.headers };
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
     if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
       headers.authorization = `Bearer ${this.token}`;
     }
@@ -247,12 +251,21 @@ async function apiError(response: Response): Promise<OncelinkError> {
     return notOncelink(response, ` (HTTP ${response.status})`);
   }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
+  const wait = retryAfter(response);
   const left = payload.attempts_remaining;
   const attempts =
     typeof left === 'number'
       ? ` ${left === 0 ? 'No attempts are' : left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`
       : '';
-  return new OncelinkError(response.status, `${payload.message}${detail}${attempts}`, payload.code);
+  return new OncelinkError(response.status, `${payload.message}${detail}${attempts}${wait}`, payload.code);
+}
+
+/** A refusal to come back later (429, 503) says when, as its Retry-After does. */
+function retryAfter(response: Response): string {
+  const seconds = Number(response.headers.get('retry-after') ?? NaN);
+  if (!Number.isInteger(seconds) || seconds < 0 || ![429, 503].includes(response.status)) return '';
+  if (seconds < 120) return ` Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`;
+  return ` Try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
 
 function expiry(options: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
