@@ -180,6 +180,37 @@ describe('secrets', () => {
       expect(res.body.data[0]).toMatchObject({ token: null, url: null, token_prefix: second.token.slice(0, 4) });
     });
 
+    it('links a page to its neighbours (Link, as GitHub), so a paginator that follows rel="next" walks the whole list', async () => {
+      const user = await newUser(t.baseUrl);
+      const pat = await newToken(t.baseUrl, user);
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) made.unshift((await newSecret(t.baseUrl, {}, pat)).id);
+      const base = `${t.config.publicUrl}/api/v1/secrets`;
+      const middle = await api().get('/api/v1/secrets?status=active&per_page=2&page=2').set(bearer(pat)).expect(200);
+      expect(middle.headers.link).toBe(
+        [
+          `<${base}?status=active&per_page=2&page=1>; rel="first"`,
+          `<${base}?status=active&per_page=2&page=1>; rel="prev"`,
+          `<${base}?status=active&per_page=2&page=3>; rel="next"`,
+          `<${base}?status=active&per_page=2&page=3>; rel="last"`,
+        ].join(', '),
+      );
+      const only = await api().get('/api/v1/secrets?per_page=100').set(bearer(pat)).expect(200);
+      expect(only.headers.link).toBeUndefined();
+
+      const walked: string[] = [];
+      let next: string | undefined = `${base}?per_page=2`;
+      while (next) {
+        const page = await api()
+          .get(new URL(next).pathname + new URL(next).search)
+          .set(bearer(pat))
+          .expect(200);
+        walked.push(...page.body.data.map((secret: { id: string }) => secret.id));
+        next = /<([^>]+)>; rel="next"/.exec(page.headers.link ?? '')?.[1];
+      }
+      expect(walked).toEqual(made);
+    });
+
     it('filters by status', async () => {
       const burned = await newSecret(t.baseUrl, {}, teamPat);
       await reveal(t.baseUrl, burned.token).expect(200);

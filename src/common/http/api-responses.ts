@@ -1,6 +1,7 @@
-import { applyDecorators, Type } from '@nestjs/common';
+import { applyDecorators, Type, UseInterceptors } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { PageLinksInterceptor } from './page-links.interceptor';
 
 export class PageMetaResponse {
   @ApiProperty({ type: 'integer' }) current_page!: number;
@@ -54,12 +55,19 @@ export const ApiErrors = (failures: Record<number, string>) =>
     ...Object.entries(failures).map(([status, description]) => ApiResponse({ status: Number(status), description, type: ErrorResponse })),
   );
 
-/** `{data: Model[], meta}`: a page of a list. */
+/** `{data: Model[], meta}`: a page of a list, with its neighbours in a `Link` header. */
 export const ApiPage = (model: Model) =>
   applyDecorators(
+    UseInterceptors(PageLinksInterceptor),
     ApiExtraModels(model, PageMetaResponse),
     ApiResponse({
       status: 200,
+      headers: {
+        Link: {
+          description: 'The first, previous, next and last pages (RFC 8288), those that exist: `<…?page=2>; rel="next"`',
+          schema: { type: 'string' },
+        },
+      },
       schema: {
         type: 'object',
         required: ['data', 'meta'],
