@@ -191,13 +191,18 @@ describe('auth', () => {
     });
 
     it.each([
-      ['no header', {}],
-      ['a malformed token', bearer('not-a-token')],
-      ['a token with a broken checksum', bearer('olk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000')],
-      ['a different scheme', { Authorization: 'Basic dXNlcjpwYXNz' }],
-    ])('answers 401 with WWW-Authenticate for %s', async (_case, headers) => {
+      ['no header', {}, 'Bearer realm="oncelink"'],
+      // RFC 6750: a bearer token presented and refused is an invalid_token; no token, no error code.
+      ['a malformed token', bearer('not-a-token'), 'Bearer realm="oncelink", error="invalid_token"'],
+      [
+        'a token with a broken checksum',
+        bearer('olk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000'),
+        'Bearer realm="oncelink", error="invalid_token"',
+      ],
+      ['a different scheme', { Authorization: 'Basic dXNlcjpwYXNz' }, 'Bearer realm="oncelink"'],
+    ])('answers 401 with WWW-Authenticate for %s', async (_case, headers, challenge) => {
       const res = await api().get('/api/v1/account').set(headers).expect(401);
-      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.headers['www-authenticate']).toBe(challenge);
       expect(res.body).toEqual({ message: 'Unauthenticated.' });
     });
 
@@ -225,7 +230,8 @@ describe('auth', () => {
       await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE prefix = $1`, [
         expiring.slice(0, 13),
       ]);
-      await api().get('/api/v1/account').set(bearer(expiring)).expect(401);
+      const refused = await api().get('/api/v1/account').set(bearer(expiring)).expect(401);
+      expect(refused.headers['www-authenticate']).toBe('Bearer realm="oncelink", error="invalid_token"');
     });
 
     it('records last_used_at on first use and not again within the minute', async () => {

@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
 import { useTestApp } from './support/test-app';
@@ -201,7 +202,7 @@ describe('secrets', () => {
       const walked: string[] = [];
       let next: string | undefined = `${base}?per_page=2`;
       while (next) {
-        const page = await api()
+        const page: Response = await api()
           .get(new URL(next).pathname + new URL(next).search)
           .set(bearer(pat))
           .expect(200);

@@ -75,10 +75,13 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     return true;
   }
 
-  override handleRequest<T>(error: unknown, user: T | false): T {
+  override handleRequest<T>(error: unknown, user: T | false, _info: unknown, context: ExecutionContext): T {
     // Errors from the lookup (a database outage) pass on to the exception filter as they are.
     if (error) throw error as Error;
-    if (!user) throw ApiError.unauthenticated();
+    if (!user) {
+      const authorization = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
+      throw ApiError.unauthenticated(/^bearer\s+\S/i.test(authorization));
+    }
     return user;
   }
 }

@@ -32,8 +32,13 @@ export class ApiError extends Error {
     return ApiError.validation({ [field]: [message] });
   }
 
-  static unauthenticated(): ApiError {
-    return new ApiError(401, 'Unauthenticated.', {}, { 'WWW-Authenticate': 'Bearer realm="oncelink"' });
+  /**
+   * A 401 for a missing token, or (`refused`) for a bearer token that was presented and is not
+   * valid: malformed, unknown, expired or revoked, which RFC 6750 says with `error="invalid_token"`.
+   */
+  static unauthenticated(refused = false): ApiError {
+    const challenge = refused ? 'Bearer realm="oncelink", error="invalid_token"' : 'Bearer realm="oncelink"';
+    return new ApiError(401, 'Unauthenticated.', {}, { 'WWW-Authenticate': challenge });
   }
 
   static forbidden(message = 'This action is unauthorized.', code?: string): ApiError {
