@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '../src/audit/audit.module';
 import { systemActor } from '../src/audit/audit.service';
 import { BillingModule } from '../src/billing/billing.module';
-import { BillingService } from '../src/billing/billing.service';
+import { TeamPlansService } from '../src/billing/team-plans.service';
 import { PLAN_NAMES, PlanName } from '../src/billing/plans';
 import { Module } from '@nestjs/common';
 import { isUUID } from 'class-validator';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(SetPlanModule, { logger: false });
   try {
     // The Stripe subscription's status stays: the subscription is still what it was.
-    const changed = await app.get(BillingService).setPlan(teamId, { plan: plan as PlanName, actor: systemActor(teamId, 'operator') });
+    const changed = await app.get(TeamPlansService).setPlan(teamId, { plan: plan as PlanName, actor: systemActor(teamId, 'operator') });
     process.stdout.write(changed ? `team ${teamId} is now on ${plan}\n` : `no team ${teamId}\n`);
     process.exitCode = changed ? 0 : 1;
   } finally {

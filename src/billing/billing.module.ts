@@ -3,6 +3,7 @@ import { TokenRatesSource } from '../rate-limit/token-rates.source';
 import { BillingService } from './billing.service';
 import { StripeWebhookController } from './stripe-webhook.controller';
 import { StripeWebhookService } from './stripe-webhook.service';
+import { TeamPlansService } from './team-plans.service';
 
 /**
  * What plans allow and how a plan changes (Stripe, the operator); every other module asks this
@@ -11,7 +12,7 @@ import { StripeWebhookService } from './stripe-webhook.service';
 @Global()
 @Module({
   controllers: [StripeWebhookController],
-  providers: [BillingService, StripeWebhookService, { provide: TokenRatesSource, useExisting: BillingService }],
-  exports: [BillingService, TokenRatesSource],
+  providers: [BillingService, TeamPlansService, StripeWebhookService, { provide: TokenRatesSource, useExisting: BillingService }],
+  exports: [BillingService, TeamPlansService, TokenRatesSource],
 })
 export class BillingModule {}

@@ -7,7 +7,7 @@ import { ApiError } from '../common/errors/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { systemActor } from '../audit/audit.service';
-import { BillingService } from './billing.service';
+import { TeamPlansService } from './team-plans.service';
 import { readEvent, readSubscription, SIGNATURE_TOLERANCE_SECONDS, SubscriptionFields } from './stripe-event-reader';
 import type { PlanName } from './plans';
 
@@ -24,7 +24,7 @@ export class StripeWebhookService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly billing: BillingService,
+    private readonly teamPlans: TeamPlansService,
   ) {}
 
   async handle(rawBody: Buffer | undefined, signature: string | undefined): Promise<{ received: true }> {
@@ -50,7 +50,7 @@ export class StripeWebhookService {
         return;
       }
       const deleted = event.type === 'customer.subscription.deleted';
-      const applied = await this.billing.applySubscription(
+      const applied = await this.teamPlans.applySubscription(
         teamId,
         {
           id: subscription.id,

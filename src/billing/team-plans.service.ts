@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditActor, AuditService } from '../audit/audit.service';
+import { updateReturning } from '../common/database/sql';
+import { PLAN_NAMES, type PlanName } from './plans';
+
+export interface PlanChange {
+  plan: PlanName;
+  /** The Stripe subscription status to show; left as it is when undefined (the operator's change). */
+  status?: string | null;
+  actor: AuditActor;
+}
+
+/** A Stripe subscription as one event describes it. */
+export interface SubscriptionState {
+  id: string;
+  /** What it pays for as of this event: free unless active or trialing on a known price. */
+  plan: PlanName;
+  status: string;
+  /** The event's `created`. */
+  at: Date;
+  /** Orders events of one second as Stripe makes them: created 0, updated 1, deleted 2. */
+  rank: number;
+}
+
+/** A team's plan as it changes: by the subscriptions Stripe tells of, or by the operator. */
+@Injectable()
+export class TeamPlansService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Records what one event says of a subscription, unless the subscription has already had a
+   * later event (by `created`, then by `rank`), and sets the team's plan to the best that its
+   * subscriptions pay for, with that subscription's status. False when nothing changed: an
+   * unknown team, or an event older than the subscription's last.
+   */
+  async applySubscription(teamId: string, subscription: SubscriptionState, actor: AuditActor, manager: EntityManager): Promise<boolean> {
+    // Events of one team wait for each other here, so each recomputes from the others' rows.
+    const [team] = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);
+    if (!team) return false;
+    const [previous] = await manager.query<{ team_id: string }[]>(
+      'SELECT team_id FROM team_subscriptions WHERE subscription_id = $1 FOR UPDATE',
+      [subscription.id],
+    );
+    const applied = await manager.query<unknown[]>(
+      `INSERT INTO team_subscriptions AS s (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (subscription_id) DO UPDATE
+         SET team_id = EXCLUDED.team_id, plan = EXCLUDED.plan, status = EXCLUDED.status, event_at = EXCLUDED.event_at, event_rank = EXCLUDED.event_rank
+       WHERE (s.event_at, s.event_rank) <= (EXCLUDED.event_at, EXCLUDED.event_rank)
+       RETURNING subscription_id`,
+      [subscription.id, teamId, subscription.plan, subscription.status, subscription.at, subscription.rank],
+    );
+    if (!applied.length) return false;
+    // A subscription whose metadata now names another team no longer pays for the one it did.
+    if (previous && previous.team_id !== teamId) await this.followSubscriptions(previous.team_id, actor, manager);
+    await this.followSubscriptions(teamId, actor, manager);
+    return true;
+  }
+
+  /** The team's plan becomes the best its subscriptions pay for (free with none), with that subscription's status. */
+  private async followSubscriptions(teamId: string, actor: AuditActor, manager: EntityManager): Promise<void> {
+    const rows = await manager.query<{ plan: PlanName; status: string }[]>(
+      'SELECT plan, status FROM team_subscriptions WHERE team_id = $1 ORDER BY event_at DESC, event_rank DESC',
+      [teamId],
+    );
+    // PLAN_NAMES runs from least to most. The newest among the best: among free ones, the latest status (canceled, past_due…) is shown.
+    const best = rows.reduce<{ plan: PlanName; status: string | null }>(
+      (chosen, row) => (PLAN_NAMES.indexOf(row.plan) > PLAN_NAMES.indexOf(chosen.plan) ? row : chosen),
+      rows[0] ?? { plan: 'free', status: null },
+    );
+    await this.setPlan(teamId, { plan: best.plan, status: best.status, actor }, manager);
+  }
+
+  /** Sets the plan (and, unless undefined, the billing status); records `plan.changed` when the plan really changes. Returns false for an unknown team. */
+  async setPlan(teamId: string, change: PlanChange, manager?: EntityManager): Promise<boolean> {
+    const run = async (m: EntityManager) => {
+      const rows = await updateReturning<{ old_plan: PlanName }>(
+        m,
+        `UPDATE teams t SET plan = $2, billing_status = CASE WHEN $4 THEN $3 ELSE t.billing_status END, updated_at = now()
+           FROM (SELECT id, plan AS old_plan FROM teams WHERE id = $1 FOR UPDATE) old
+          WHERE t.id = old.id
+          RETURNING old.old_plan`,
+        [teamId, change.plan, change.status ?? null, change.status !== undefined],
+      );
+      if (rows.length && rows[0].old_plan !== change.plan) {
+        await this.audit.record(change.actor, null, 'plan.changed', teamId, m);
+      }
+      return rows.length > 0;
+    };
+    return manager ? run(manager) : this.db.transaction(run);
+  }
+}
