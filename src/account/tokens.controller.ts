@@ -6,7 +6,7 @@ import { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
 import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { IdParamPipe } from '../common/http/id-param.pipe';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AccountTokensService } from './account-tokens.service';
 import { CreateTokenDto } from './dto/create-token.dto';

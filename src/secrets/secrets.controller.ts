@@ -7,7 +7,7 @@ import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-re
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
-import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateFileSecretForm } from './dto/create-file-secret.dto';
 import { CreateSecretDto } from './dto/create-secret.dto';
 import { ListSecretsQuery } from './dto/list-secrets.query';

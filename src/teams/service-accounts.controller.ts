@@ -5,7 +5,7 @@ import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
 import { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { ServiceAccountsService } from './service-accounts.service';

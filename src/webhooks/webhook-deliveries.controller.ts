@@ -4,7 +4,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiErrors, ApiMessage, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { IdParamPipe } from '../common/http/id-param.pipe';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryResponse } from './webhook-delivery.response';
 import { EmptyBody, NoBody } from '../common/validation/no-body';

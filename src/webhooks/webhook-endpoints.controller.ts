@@ -4,7 +4,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { IdParamPipe } from '../common/http/uuid-param.pipe';
+import { IdParamPipe } from '../common/http/id-param.pipe';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { WebhookEndpointResponse } from './webhook-endpoint.response';

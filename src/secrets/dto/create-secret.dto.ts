@@ -14,6 +14,9 @@ const MAX_EXPIRE_VALUE = 10080;
 /** API.md's shortest passcode; a shorter guess at reveal cannot be right. */
 export const MIN_PASSCODE_LENGTH = 4;
 
+/** API.md's longest passcode; a longer guess at reveal is refused unjudged. */
+export const MAX_PASSCODE_LENGTH = 128;
+
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
 
 export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
@@ -63,7 +66,7 @@ export class CreateSecretDto {
   iv?: string;
 
   /** 4 to 128 characters, hashed with argon2id; asked for before the secret is revealed. */
-  @OptionalText(128, MIN_PASSCODE_LENGTH)
+  @OptionalText(MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH)
   passcode?: string;
 
   @OptionalText(100)

@@ -1,6 +1,7 @@
 import { OptionalText } from '../../common/validation/text-field';
+import { MAX_PASSCODE_LENGTH } from './create-secret.dto';
 
 export class RevealDto {
-  @OptionalText(128)
+  @OptionalText(MAX_PASSCODE_LENGTH)
   passcode?: string;
 }
