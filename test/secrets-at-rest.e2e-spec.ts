@@ -99,7 +99,8 @@ describe('secrets at rest', () => {
     await t.close();
 
     t = await startTestApp({ db, env: { ENCRYPTION_KEY: secondKey } });
-    expect((await reveal(t.baseUrl, older.token).expect(500)).body.code).toBe('decryption_failed');
+    const refused = await reveal(t.baseUrl, older.token).expect(503);
+    expect([refused.body.code, refused.headers['retry-after']]).toEqual(['key_unavailable', '5']);
     // Without its key this instance must not spend (or burn) what it cannot open.
     const [untouched] = await t.dataSource.query('SELECT views_remaining, status FROM secrets WHERE id = $1', [older.id]);
     expect(untouched).toEqual({ views_remaining: 2, status: 'active' });

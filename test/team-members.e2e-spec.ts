@@ -56,6 +56,8 @@ describe('team members', () => {
           'Adding a member or raising a role needs a token with every ability: the member may mint such tokens.',
         );
       }
+      // Refused before the look-up: an email nobody registered gets the same 403, so it tells nothing.
+      await api().post('/api/v1/team/members').set(bearer(narrow)).send({ email: 'nobody@example.test', role: 'member' }).expect(403);
       const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
       expect(members.body.meta.total).toBe(1);
       await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: attacker.email, role: 'member' }).expect(201);

@@ -24,13 +24,13 @@ export class AccountService {
       this.teams.membership(auth.teamId, auth.userId),
       this.usage.read(auth.teamId),
     ]);
-    if (!user || !membership) throw ApiError.unauthenticated();
+    if (!user || !membership) throw ApiError.unauthenticated(true);
     return presentAccount(auth, user, membership, usage, this.billing.limitsFor(membership.team.plan));
   }
 
   async billingOverview(auth: TokenAuth): Promise<BillingResponse> {
     const [membership, usage] = await Promise.all([this.teams.membership(auth.teamId, auth.userId), this.usage.read(auth.teamId)]);
-    if (!membership) throw ApiError.unauthenticated();
+    if (!membership) throw ApiError.unauthenticated(true);
     const { team } = membership;
     return { plan: team.plan, status: team.billingStatus, limits: this.billing.limitsFor(team.plan), usage };
   }

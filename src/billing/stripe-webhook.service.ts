@@ -29,7 +29,7 @@ export class StripeWebhookService {
 
   async handle(rawBody: Buffer | undefined, signature: string | undefined): Promise<{ received: true }> {
     const secret = this.config.stripe.webhookSecret;
-    if (!secret) throw new ApiError(503, 'Stripe billing is not configured.', { code: 'billing_not_configured' });
+    if (!secret) throw ApiError.unavailable('Stripe billing is not configured.', { code: 'billing_not_configured' });
     const event = readEvent(this.verify(rawBody, signature, secret));
     if (!event) {
       this.logger.warn('A signed Stripe event is not shaped as Stripe sends them; ignored');

@@ -12,10 +12,10 @@ import type { SecretResponse } from '../secrets/secret.response';
 import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
+import { Patience, redirectError, transportError } from './transport';
 
 /** Who is calling, for the server's logs (as GitHub asks every client to say). */
 const USER_AGENT = `oncelink-client/${version} node/${process.versions.node}`;
-import { Patience, redirectError, transportError } from './transport';
 
 export interface SendOptions {
   views?: number;

@@ -9,7 +9,6 @@ import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DecryptionError, Keyring } from '../crypto/keyring';
-import { MIN_PASSCODE_LENGTH } from './dto/create-secret.dto';
 import { ReportDto } from './dto/report.dto';
 import { RevealDto } from './dto/reveal.dto';
 import { presentLink } from './link.presenter';
@@ -20,7 +19,7 @@ import { Secret } from './secret.entity';
 import { SecretRepository, SpentView } from './secret.repository';
 import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
-import { MAX_PASSCODE_ATTEMPTS } from './passcode-attempts';
+import { MAX_PASSCODE_ATTEMPTS, MIN_PASSCODE_LENGTH } from './passcode';
 import { FileSecretsService } from './files/file-secrets.service';
 import { DECRYPTION_FAILED } from './secret-content';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -65,7 +64,8 @@ export class LinksService {
     const secret = await this.findActive(tokenHash);
     if (secret.keyId && !this.keyring.keyIds.includes(secret.keyId)) {
       this.logger.error(`Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`);
-      throw DECRYPTION_FAILED();
+      // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
+      throw ApiError.unavailable('This server cannot open this secret now; nothing was spent.', { code: 'key_unavailable' });
     }
     if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
       throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');

@@ -1,6 +1,6 @@
 import { ApiError } from '../common/errors/api-error';
 import type { Secret } from './secret.entity';
-import { MAX_PASSCODE_ATTEMPTS } from './passcode-attempts';
+import { MAX_PASSCODE_ATTEMPTS } from './passcode';
 import { statusOf } from './secret-status';
 
 const MESSAGES = {

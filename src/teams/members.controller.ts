@@ -28,7 +28,7 @@ export class MembersController {
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(201, MemberResponse)
   @ApiErrors({
-    403: 'The token lacks `team:write`, the member is not an admin (only owners grant `owner`), or the plan has no seat left (`code: plan_limit`).',
+    403: 'The token lacks `team:write` or any other ability (the new member may mint tokens with them all), the member is not an admin (only owners grant `owner`), or the plan has no seat left (`code: plan_limit`).',
   })
   async add(@Auth() auth: TokenAuth, @Body() dto: AddMemberDto, @Client() client: ClientInfo) {
     return { message: 'Member added.', data: await this.members.add(auth, dto, client) };
@@ -38,6 +38,9 @@ export class MembersController {
   @Patch(':user_id')
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(200, MemberResponse)
+  @ApiErrors({
+    403: 'The token lacks `team:write`, or raises a role without every ability; the member is not an admin; only owners grant or take away `owner`.',
+  })
   async changeRole(
     @Auth() auth: TokenAuth,
     @Param('user_id', IdParamPipe) userId: string,

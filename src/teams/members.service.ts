@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ABILITIES, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
-import { ROLES, Role } from '../auth/role';
+import { outranks, Role } from '../auth/role';
 import { TokenService } from '../auth/token.service';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
@@ -45,10 +45,11 @@ export class MembersService {
   }
 
   async add(auth: TokenAuth, dto: AddMemberDto, client: ClientInfo): Promise<MemberResponse> {
-    const user = await this.users.findByEmail(dto.email);
-    if (!user) throw ApiError.field('email', 'No registered user has this email.');
+    // Before the look-up: a token that may not add anyone must not learn which emails are registered.
     this.assertMayEmpower(auth);
     this.assertMayGrant(auth, dto.role);
+    const user = await this.users.findByEmail(dto.email);
+    if (!user) throw ApiError.field('email', 'No registered user has this email.');
     try {
       return await this.db.transaction(async (manager) => {
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
@@ -70,7 +71,7 @@ export class MembersService {
       if (member.role === 'owner' || dto.role === 'owner') this.assertMayGrant(auth, 'owner');
       // The same role again changes nothing, and records nothing.
       if (member.role === dto.role) return presentMember(member, user);
-      if (ROLES.indexOf(dto.role) < ROLES.indexOf(member.role)) this.assertMayEmpower(auth);
+      if (outranks(dto.role, member.role)) this.assertMayEmpower(auth);
       if (member.role === 'owner' && dto.role !== 'owner' && owners.length === 1) throw ApiError.field('role', LAST_OWNER);
       await this.teams.setRole(auth.teamId, userId, dto.role, manager);
       await this.audit.record(auth, client, 'member.role_changed', userId, manager);

@@ -58,7 +58,7 @@ export class TeamsService {
 
   async current(auth: TokenAuth): Promise<CurrentTeamResponse> {
     const membership = await this.teams.findMembership(auth.teamId, auth.userId);
-    if (!membership) throw ApiError.unauthenticated();
+    if (!membership) throw ApiError.unauthenticated(true);
     return { ...presentTeam(membership.team, membership.role), members: await this.teams.countMembers(auth.teamId) };
   }
 

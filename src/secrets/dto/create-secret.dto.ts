@@ -6,16 +6,11 @@ import { ListOf } from '../../common/validation/list-field';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
+import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
 import type { ExpireMode } from '../secret.entity';
 
 /** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */
 const MAX_EXPIRE_VALUE = 10080;
-
-/** API.md's shortest passcode; a shorter guess at reveal cannot be right. */
-export const MIN_PASSCODE_LENGTH = 4;
-
-/** API.md's longest passcode; a longer guess at reveal is refused unjudged. */
-export const MAX_PASSCODE_LENGTH = 128;
 
 export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], { message: msg.selected }));
 

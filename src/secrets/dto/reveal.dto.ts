@@ -1,5 +1,5 @@
 import { OptionalText } from '../../common/validation/text-field';
-import { MAX_PASSCODE_LENGTH } from './create-secret.dto';
+import { MAX_PASSCODE_LENGTH } from '../passcode';
 
 export class RevealDto {
   @OptionalText(MAX_PASSCODE_LENGTH)

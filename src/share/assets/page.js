@@ -93,9 +93,10 @@
     }
     return 'Something went wrong, and this view may be spent. Reload the page to see whether the link still works.';
   }
-  // Nothing was spent on these: the same click may simply be tried again.
+  // The API's own refusals that spent nothing: the same click may simply be tried again. (A 503
+  // without the API's body is a proxy's, which may have come after the view was spent.)
   function retryable(status, payload) {
-    return status === 503 || (status === 429 && payload.code === 'passcode_attempts_pending');
+    return (status === 503 && typeof payload.message === 'string') || (status === 429 && payload.code === 'passcode_attempts_pending');
   }
   function decrypt(data, key) {
     return crypto.subtle
@@ -115,7 +116,8 @@
   // Text when it is UTF-8; other bytes are no text to show, and are offered as a file instead.
   function asText(plain) {
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+      // A leading byte order mark is part of what was sent; TextDecoder would drop it.
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plain);
     } catch (e) {
       return null;
     }
@@ -294,6 +296,8 @@
             return {};
           })
           .then(function (payload) {
+            // A lookup that answers after Reveal was clicked (the fragment changed meanwhile) changes nothing.
+            if (spent) return;
             if (!res.ok) return gone(failure(res.status, payload));
             link = payload.data;
             // Nothing is spent on a link that could not be opened anyway.
@@ -343,7 +347,9 @@
               say(
                 payload.code === 'passcode_attempts_pending'
                   ? 'Another attempt at this passcode is still being checked. Try again in a moment.'
-                  : 'The service is busy. Nothing was spent: try again in a moment.',
+                  : payload.code === 'key_unavailable'
+                    ? 'This server cannot open this secret right now. Nothing was spent: try again later.'
+                    : 'The service is busy. Nothing was spent: try again in a moment.',
               );
               return;
             }
