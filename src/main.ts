@@ -62,12 +62,18 @@ async function main(): Promise<void> {
 
   // app.close() stops accepting, lets in-flight requests finish and closes the pool; the
   // embedded database can only stop after that. A second SIGTERM while draining changes nothing
-  // (a supervisor's retry); a second Ctrl-C means now (exit 130, as a shell expects).
+  // (a supervisor's retry); a second Ctrl-C means now (exit 130, as a shell expects). A request
+  // stuck on a hung database would hold the drain until the supervisor's SIGKILL: after
+  // SHUTDOWN_TIMEOUT_MS (under Kubernetes' 30 s grace) the process says so and exits 1.
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping && signal === 'SIGINT') process.exit(130);
     if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
     stopping = true;
+    setTimeout(() => {
+      process.stderr.write(`${signal}: requests still in flight after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms); exiting\n`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     await started.close();
     await embedded?.stop();
     process.exit(0);

@@ -46,6 +46,7 @@ onPostgres('a database that hangs rather than refusing', () => {
   let db: TestDatabase;
   let server: ServerProcess;
   let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+  let proxied: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -53,9 +54,10 @@ onPostgres('a database that hangs rather than refusing', () => {
     proxy = await freezableProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
+    proxied = url.toString();
     server = await startServerProcess({
       ...serverEnvOn(db),
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: proxied,
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     });
   });
@@ -76,4 +78,26 @@ onPostgres('a database that hangs rather than refusing', () => {
     proxy.freeze(false);
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
   });
+
+  it('stops waiting for a request stuck on it after SHUTDOWN_TIMEOUT_MS: exit 1, saying why', async () => {
+    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });
+    proxy.freeze(true);
+    try {
+      const create = { content: 'x', expire_mode: 'views', expire_value: 1 };
+      const pending = fetch(`${stuck.baseUrl}/api/v1/secrets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(create),
+      }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const started = Date.now();
+      expect(await stuck.stop()).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(stuck.output()).toContain('SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting');
+      await pending;
+    } finally {
+      stuck.child.kill('SIGKILL');
+      proxy.freeze(false);
+    }
+  }, 30_000);
 });
