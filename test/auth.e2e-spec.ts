@@ -224,6 +224,25 @@ describe('auth', () => {
       await api().get('/api/v1/account').set(bearer(forged)).expect(401);
     });
 
+    it('says when a token expires on every answer it gets, as GitHub does, and nothing for one that does not', async () => {
+      const created = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: user.password, device_name: 'ci', abilities: ['secrets:write'], expires_in_days: 2 })
+        .expect(201);
+      const expiresAt: string = created.body.data.expires_at;
+      const pat: string = created.body.data.token;
+      for (const res of [
+        await api().get('/api/v1/account').set(bearer(pat)).expect(200),
+        await api().get('/api/v1/secrets').set(bearer(pat)).expect(403),
+        // The direct create route too.
+        await api().post('/api/v1/secrets').set(bearer(pat)).send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(201),
+      ]) {
+        expect(res.headers['oncelink-token-expiration']).toBe(expiresAt);
+      }
+      const lasting = await newToken(t.baseUrl, user);
+      expect((await api().get('/api/v1/account').set(bearer(lasting)).expect(200)).headers['oncelink-token-expiration']).toBeUndefined();
+    });
+
     it('answers 401 once a token has expired', async () => {
       const expiring = await newToken(t.baseUrl, user, { expires_in_days: 1 });
       await api().get('/api/v1/account').set(bearer(expiring)).expect(200);

@@ -21,6 +21,7 @@ const token = (teamPlan: TokenAuth['teamPlan'], tokenId = 'tok-1'): TokenAuth =>
   role: 'owner',
   abilities: ['secrets:read'],
   mode: 'live',
+  expiresAt: null,
 });
 
 const request = (fields: { ip?: string; url?: string; route?: string; user?: Request['user']; body?: unknown }): Request =>

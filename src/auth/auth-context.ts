@@ -16,6 +16,8 @@ export interface TokenAuth {
   role: Role;
   abilities: Ability[];
   mode: TokenMode;
+  /** When the token stops working; null for one that does not expire. */
+  expiresAt: Date | null;
 }
 
 /** A caller without an Authorization header, on the few routes that allow it. */

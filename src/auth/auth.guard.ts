@@ -64,6 +64,9 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     }
     await this.limiter.spend(context, true);
     const auth = request.user as TokenAuth;
+    // As GitHub's token expiration header: a script learns its token is running out while it still works.
+    if (auth.expiresAt)
+      context.switchToHttp().getResponse<FastifyReply>().header('Oncelink-Token-Expiration', auth.expiresAt.toISOString());
     // Deny by default: a route that declares no rule is closed to every token, not open to all.
     if (!rule) throw ApiError.forbidden();
     if (rule.ability !== 'any' && !auth.abilities.includes(rule.ability)) {

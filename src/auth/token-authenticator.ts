@@ -31,6 +31,7 @@ export class TokenAuthenticator {
       role: row.role,
       abilities: row.abilities,
       mode: row.mode,
+      expiresAt: row.expires_at,
     };
   }
 

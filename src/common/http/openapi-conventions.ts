@@ -29,6 +29,14 @@ const API_HEADERS: Record<string, HeaderObject> = {
 
 const RETRY_AFTER: Record<string, HeaderObject> = { 'Retry-After': header('Seconds to wait before trying again.') };
 
+/** On answers to a token that expires (`expires_in_days`), as GitHub's token expiration header. */
+const TOKEN_EXPIRATION: Record<string, HeaderObject> = {
+  'Oncelink-Token-Expiration': {
+    description: 'When the token stops working (ISO-8601 UTC)',
+    schema: { type: 'string', format: 'date-time' },
+  },
+};
+
 /** Each header is described once, in components, and referred to from every answer that carries it. */
 const refs = (headers: Record<string, HeaderObject>) =>
   Object.fromEntries(Object.keys(headers).map((name) => [name, { $ref: `#/components/headers/${name}` }]));
@@ -45,7 +53,10 @@ const ERROR_BODY = { 'application/json': { schema: { $ref: '#/components/schemas
  * keep their own description. Every answer carries the rate-limit headers and X-Request-Id.
  */
 export function documentConventions(document: OpenAPIObject): OpenAPIObject {
-  document.components = { ...document.components, headers: { ...document.components?.headers, ...API_HEADERS, ...RETRY_AFTER } };
+  document.components = {
+    ...document.components,
+    headers: { ...document.components?.headers, ...API_HEADERS, ...RETRY_AFTER, ...TOKEN_EXPIRATION },
+  };
   for (const [path, item] of Object.entries(document.paths)) {
     if (!path.startsWith(`/${API_PREFIX}/`)) continue;
     for (const operation of Object.values(item) as OperationObject[]) {
@@ -55,19 +66,21 @@ export function documentConventions(document: OpenAPIObject): OpenAPIObject {
         if (Number(status) >= 400) response.content ??= ERROR_BODY;
         if (status === '429' || status === '503') response.headers = { ...refs(RETRY_AFTER), ...response.headers };
         response.headers = { ...response.headers, ...refs(API_HEADERS) };
+        if (status !== '401' && takesToken(operation)) response.headers = { ...response.headers, ...refs(TOKEN_EXPIRATION) };
       }
     }
   }
   return document;
 }
 
+const takesToken = (operation: OperationObject) => (operation.security ?? []).some((requirement) => 'bearer' in requirement);
+
 function failuresOf(operation: OperationObject): number[] {
-  const security = operation.security ?? [];
   const parameters = (operation.parameters ?? []) as { in?: string }[];
   const ability = (operation as { 'x-ability'?: string })['x-ability'];
   const admin = (operation as { 'x-admin'?: boolean })['x-admin'];
   return [
-    ...(security.some((requirement) => 'bearer' in requirement) ? [401] : []),
+    ...(takesToken(operation) ? [401] : []),
     ...((ability && ability !== 'any') || admin ? [403] : []),
     ...(parameters.some((parameter) => parameter.in === 'path') ? [404] : []),
     ...(operation.requestBody ? [400, 408, 413, 415, 422] : []),
