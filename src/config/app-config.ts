@@ -158,8 +158,7 @@ function trustProxy(env: Env): TrustProxy {
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = raw.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
-    const [address, bits, ...more] = entry.split('/');
-    if (more.length) throw new ConfigError('TRUST_PROXY has an invalid CIDR prefix length');
+    const [address, bits] = entry.split('/');
     if (!isIP(address) && !['loopback', 'linklocal', 'uniquelocal'].includes(address)) {
       throw new ConfigError('TRUST_PROXY must be true, false, a hop count, or a list of addresses/CIDRs');
     }

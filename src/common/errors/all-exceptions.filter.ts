@@ -41,8 +41,7 @@ export function renderError(error: unknown, requestId: string): RenderedError {
   }
   if (isDatabaseUnavailable(error)) {
     log('warn', `Database unavailable: ${(error as Error).message}`);
-    const unavailable = ApiError.unavailable();
-    return { status: unavailable.status, body: unavailable.body, headers: unavailable.headers };
+    return renderError(ApiError.unavailable(), requestId);
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   const code = (error as { code?: unknown })?.code;
