@@ -9,7 +9,14 @@ import { ServerProcess, serverEnvOn, startServerProcess } from './support/server
 import { setPlanAt } from './support/teams';
 
 const MIB = 1024 * 1024;
-const FILE_BYTES = 80 * MIB;
+/**
+ * Three times the bound: what the server holds beyond its baseline is the garbage the streamed
+ * chunks leave until V8 collects it, 20 to 80 MiB here whether the file is 80 or 240 MiB, so an
+ * 80 MiB file under a 64 MiB bound failed one run in four; a server that held the file whole
+ * would grow by more than the file.
+ */
+const FILE_BYTES = 240 * MIB;
+const BOUND = 128 * MIB;
 
 /** The server process's peak resident memory so far (VmHWM), in bytes. */
 function peakMemory(pid: number): number {
@@ -45,8 +52,8 @@ async function hashStream(source: AsyncIterable<Buffer>): Promise<{ hash: string
 }
 
 /**
- * An 80 MiB file in and out of the built server, as its own process, with its peak resident
- * memory read from /proc: streaming end to end keeps it within 64 MiB of where it started.
+ * A 240 MiB file in and out of the built server, as its own process, with its peak resident
+ * memory read from /proc: streaming end to end keeps it within 128 MiB of where it started.
  */
 describe('file secrets in bounded memory', () => {
   let db: TestDatabase;
@@ -58,7 +65,7 @@ describe('file secrets in bounded memory', () => {
     server = await startServerProcess(serverEnvOn(db));
     const team = await newTeam(server.baseUrl);
     pat = team.pat;
-    await setPlanAt(db.url, team.owner.teamId, 'pro');
+    await setPlanAt(db.url, team.owner.teamId, 'enterprise');
     // Every code path once, so first-use allocations are in the baseline.
     const warm = await uploadFile(
       server.baseUrl,
@@ -73,7 +80,7 @@ describe('file secrets in bounded memory', () => {
     await db.drop();
   });
 
-  it('uploads and downloads 80 MiB in server mode within +64 MiB of resident memory, bytes intact', async () => {
+  it('uploads and downloads 240 MiB in server mode within +128 MiB of resident memory, bytes intact', async () => {
     const before = peakMemory(server.child.pid!);
     const created = await uploadFile(
       server.baseUrl,
@@ -88,7 +95,7 @@ describe('file secrets in bounded memory', () => {
     expect(got.bytes).toBe(FILE_BYTES);
     expect(got.hash).toBe(sha256Of(generatedBytes(FILE_BYTES, 'server')));
     const growth = peakMemory(server.child.pid!) - before;
-    expect(growth).toBeLessThan(64 * MIB);
+    expect(growth).toBeLessThan(BOUND);
   }, 120_000);
 
   it('does the same in client mode, the server storing and serving only ciphertext', async () => {
@@ -110,7 +117,7 @@ describe('file secrets in bounded memory', () => {
     const got = await hashStream(opened.content);
     expect(got.bytes).toBe(FILE_BYTES);
     expect(got.hash).toBe(sha256Of(generatedBytes(FILE_BYTES, 'client')));
-    expect(peakMemory(server.child.pid!) - before).toBeLessThan(64 * MIB);
+    expect(peakMemory(server.child.pid!) - before).toBeLessThan(BOUND);
   }, 120_000);
 
   it('keeps answering other requests while a file arrives', async () => {
