@@ -13,6 +13,7 @@ import { AddTeamSubscriptions1795660000000 } from './1795660000000-AddTeamSubscr
 import { AddPendingPasscodeGuesses1795670000000 } from './1795670000000-AddPendingPasscodeGuesses';
 import { AddTeamCreatorIndex1795680000000 } from './1795680000000-AddTeamCreatorIndex';
 import { AddTeamFilesBeingReadIndex1795690000000 } from './1795690000000-AddTeamFilesBeingReadIndex';
+import { AddIdempotentCreates1795700000000 } from './1795700000000-AddIdempotentCreates';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   AddPendingPasscodeGuesses1795670000000,
   AddTeamCreatorIndex1795680000000,
   AddTeamFilesBeingReadIndex1795690000000,
+  AddIdempotentCreates1795700000000,
 ];

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 export interface SealedContent {
   keyId: string;
@@ -29,6 +29,7 @@ function purposeKey(master: Buffer, purpose: string): Buffer {
 export class Keyring {
   private readonly keys = new Map<string, Buffer>();
   private readonly fileKeys = new Map<string, Buffer>();
+  private readonly digestKeys = new Map<string, Buffer>();
   private readonly activeId: string;
   /** The ids of every key held, active and old: a secret sealed with another cannot be opened here. */
   readonly keyIds: string[];
@@ -37,6 +38,7 @@ export class Keyring {
     for (const master of [active, ...old]) {
       this.keys.set(keyId(master), purposeKey(master, 'oncelink secret content v1'));
       this.fileKeys.set(keyId(master), purposeKey(master, 'oncelink file stream v1'));
+      this.digestKeys.set(keyId(master), purposeKey(master, 'oncelink request digest v1'));
     }
     this.activeId = keyId(active);
     this.keyIds = [...this.keys.keys()];
@@ -50,6 +52,16 @@ export class Keyring {
   /** The base key of a file sealed under `keyId`, if this instance holds it. */
   fileKey(keyId: string): Buffer | undefined {
     return this.fileKeys.get(keyId);
+  }
+
+  /**
+   * HMAC-SHA-256 of `data` under the key `keyId` (undefined when this instance lacks it): tells
+   * whether two values are the same without keeping either, and cannot be tested against guesses
+   * without the master key.
+   */
+  digest(keyId: string, data: string | Buffer): Buffer | undefined {
+    const key = this.digestKeys.get(keyId);
+    return key && createHmac('sha256', key).update(data).digest();
   }
 
   encrypt(boundTo: string, plaintext: Buffer): SealedContent {

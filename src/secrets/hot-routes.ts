@@ -18,9 +18,16 @@ export function hotRoutes(secrets: SecretsController, links: LinksController): D
       controller: SecretsController,
       action: 'create',
       body: CreateSecretDto,
-      // @Auth(), @CreateSecretBody(), @Client()
-      params: [[], [JsonUnlessMultipart], [ClientInfoPipe]],
-      answer: (request, body, client) => secrets.create(request.user as AuthContext, body as CreateSecretDto, client as ClientInfo),
+      // @Auth(), @CreateSecretBody(), @Client(), @IdempotencyKey(), @Res()
+      params: [[], [JsonUnlessMultipart], [ClientInfoPipe], [], []],
+      answer: (request, body, client, reply) =>
+        secrets.create(
+          request.user as AuthContext,
+          body as CreateSecretDto,
+          client as ClientInfo,
+          request.headers['idempotency-key'],
+          reply,
+        ),
     },
     {
       controller: LinksController,

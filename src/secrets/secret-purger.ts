@@ -34,12 +34,13 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     await this.running;
   }
 
-  /** Purges until nothing expired is left, then file bytes no active secret owns; overlapping ticks are skipped. */
+  /** Purges until nothing expired is left, then file bytes no active secret owns, then lapsed idempotency keys; overlapping ticks are skipped. */
   async purge(): Promise<number> {
     let total = 0;
     for (let count = BATCH; count === BATCH; total += count) count = await this.secrets.purgeExpired(BATCH);
     await this.files.removeOrphans(ORPHAN_MINUTES);
     await this.secrets.releaseStaleReaders(ORPHAN_MINUTES);
+    await this.secrets.forgetLapsedIdempotencyKeys();
     return total;
   }
 

@@ -19,6 +19,7 @@ export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 @Index('secrets_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('secrets_team_active_idx', ['teamId'], { where: `status = 'active'` })
 @Index('secrets_team_being_read_idx', ['teamId'], { where: `status <> 'active' AND file_readers > 0` })
+@Index('secrets_idempotency_key', ['teamId', 'createdBy', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 export class Secret {
   @PrimaryColumn('uuid')
   id!: string;
@@ -124,6 +125,22 @@ export class Secret {
 
   @Column({ name: 'webhook_url', type: 'text', nullable: true })
   webhookUrl!: string | null;
+
+  /** The caller's `Idempotency-Key`, for 24 hours; it outlives the material, so a late retry learns the secret is gone. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
+  idempotencyKey!: string | null;
+
+  /** A keyed digest of the request that made the secret, to tell its retries from another request under the same key. */
+  @Column({ name: 'idempotency_digest', type: 'bytea', nullable: true })
+  idempotencyDigest!: Buffer | null;
+
+  /** The link token sealed under the keyring (IV, then ciphertext and tag), for answering a retry as the create was answered. */
+  @Column({ name: 'idempotency_link', type: 'bytea', nullable: true })
+  idempotencyLink!: Buffer | null;
+
+  /** The keyring key the digest and the sealed link were made with. */
+  @Column({ name: 'idempotency_keyring_id', type: 'varchar', length: 16, nullable: true })
+  idempotencyKeyringId!: string | null;
 
   @Column({ name: 'last_viewed_at', type: 'timestamptz', nullable: true })
   lastViewedAt!: Date | null;

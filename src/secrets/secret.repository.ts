@@ -11,6 +11,7 @@ import type { Page } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
 import { STATUS_SQL, SecretStatus } from './secret-status';
 import { expiresAfter } from './expiry';
+import { IDEMPOTENCY_WINDOW } from './idempotency/idempotency-key';
 
 export interface SpentView {
   id: string;
@@ -63,8 +64,12 @@ const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'
 /** The bytes of the team's ($1) ended file secrets that a download is still reading: they stay in the store until it ends. */
 const FILE_BYTES_BEING_READ = `(SELECT ${FILE_BYTES_HELD} FROM secrets WHERE team_id = $1 AND status <> 'active' AND file_readers > 0)`;
 
+/** What a keyed create kept of its request and link goes with the material; the key stays, so a late retry learns the secret ended. */
+const UNKEYED = 'idempotency_digest = NULL, idempotency_link = NULL';
+
 /** Wipes the material: what a tombstone keeps is metadata only. `destroyed_at` is when it stopped being active. */
-const destroy = (endedAt = 'now()') => `ciphertext = NULL, iv = NULL, passcode_hash = NULL, destroyed_at = ${endedAt}, updated_at = now()`;
+const destroy = (endedAt = 'now()') =>
+  `ciphertext = NULL, iv = NULL, passcode_hash = NULL, ${UNKEYED}, destroyed_at = ${endedAt}, updated_at = now()`;
 const DESTROY = destroy();
 
 /** What a statement that ends secrets hands to their webhook events. */
@@ -83,8 +88,10 @@ const CREATE = `
   WITH secret AS (
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
-                         content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
+                         content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption,
+                         idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
+            $29, $30, $31, $32)
     RETURNING id, team_id, created_at, updated_at, expires_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
   counted AS (
@@ -118,7 +125,9 @@ const REVEAL = `
         ciphertext = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.ciphertext END,
         iv = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.iv END,
         passcode_hash = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.passcode_hash END,
-        destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END
+        destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END,
+        idempotency_digest = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_digest END,
+        idempotency_link = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_link END
       FROM locked old
      WHERE s.token_hash = $1 AND old.id = s.id
        AND s.status = 'active' AND s.expires_at > now()
@@ -176,6 +185,10 @@ export class SecretRepository {
       secret.fileContentType,
       secret.fileSize,
       secret.fileEncryption,
+      secret.idempotencyKey,
+      secret.idempotencyDigest,
+      secret.idempotencyLink,
+      secret.idempotencyKeyringId,
     ]);
     return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });
   }
@@ -222,6 +235,33 @@ export class SecretRepository {
 
   findById(teamId: string, id: string): Promise<Secret | null> {
     return this.db.getRepository(Secret).findOneBy({ teamId, id });
+  }
+
+  /** The secret the caller's create under `key` made in the last 24 hours, if any. */
+  findByIdempotencyKey(teamId: string, userId: string, key: string): Promise<Secret | null> {
+    return this.db
+      .getRepository(Secret)
+      .createQueryBuilder('s')
+      .where('s.team_id = :teamId AND s.created_by = :userId AND s.idempotency_key = :key', { teamId, userId, key })
+      .andWhere(`s.created_at > now() - interval '${IDEMPOTENCY_WINDOW}'`)
+      .getOne();
+  }
+
+  /** Frees the caller's `key` if it is older than 24 hours (the purge would have freed it soon). */
+  async forgetLapsedIdempotencyKey(teamId: string, userId: string, key: string): Promise<void> {
+    await this.db.query(
+      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
+        WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
+      [teamId, userId, key],
+    );
+  }
+
+  /** Frees every key older than 24 hours, with what its create kept; the partial unique index finds them. */
+  async forgetLapsedIdempotencyKeys(): Promise<void> {
+    await this.db.query(
+      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
+        WHERE idempotency_key IS NOT NULL AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
+    );
   }
 
   findByTokenHash(tokenHash: Buffer): Promise<Secret | null> {

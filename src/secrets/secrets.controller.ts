@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { GONE_FAILURE } from './secret-gone';
-import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
@@ -18,6 +18,8 @@ import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
 import { ReadsMultipart } from '../common/http/multipart';
 import { FileSecretsService } from './files/file-secrets.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, IDEMPOTENT_REPLAYED_HEADER, KeyHeader } from './idempotency/idempotency-key';
+import type { HeaderSink } from '../common/http/direct-routes';
 
 @ApiTags('secrets')
 @Controller('secrets')
@@ -44,15 +46,43 @@ export class SecretsController {
       },
     },
   })
-  @ApiData(201, SecretResponse)
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      'Makes retrying safe: for 24 hours, a create with the same key from the same user and team gets the first one’s answer (with `Idempotent-Replayed: true`) and makes nothing. 1 to 255 printable ASCII characters; needs a token.',
+  })
+  @ApiExtraModels(SecretResponse)
+  @ApiResponse({
+    status: 201,
+    schema: dataSchema(SecretResponse),
+    headers: {
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: '`true` when this answer repeats an earlier create’s under the same `Idempotency-Key`.',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
   @ApiErrors({
+    400: 'The body is not parseable JSON or multipart, or the `Idempotency-Key` is malformed or sent without a token (`code: idempotency_key_invalid`).',
     401: 'The token is malformed, unknown, expired or revoked (no `Authorization` at all makes an anonymous secret, when allowed).',
     403: 'The token lacks `secrets:write`, or the plan lacks files, webhooks or geo-blocking (`code: plan_limit`).',
+    410: 'The secret an earlier create under this `Idempotency-Key` made has ended (`code`: secret_burned, secret_expired, secret_deleted, secret_suspended).',
+    422: 'Validation failed (`errors` names each field; unknown fields are refused too), or this `Idempotency-Key` was used for a different request (`code: idempotency_key_reused`).',
   })
-  async create(@Auth() auth: AuthContext, @CreateSecretBody() body: CreateSecretDto | MultipartUpload, @Client() client: ClientInfo) {
-    const data =
-      body instanceof MultipartUpload ? await this.files.create(auth, body.request, client) : await this.secrets.create(auth, body, client);
-    return { message: 'Secret created successfully.', data };
+  async create(
+    @Auth() auth: AuthContext,
+    @CreateSecretBody() body: CreateSecretDto | MultipartUpload,
+    @Client() client: ClientInfo,
+    @IdempotencyKey() key: KeyHeader,
+    @Res({ passthrough: true }) reply: HeaderSink,
+  ) {
+    const created =
+      body instanceof MultipartUpload
+        ? await this.files.create(auth, body.request, client, key)
+        : await this.secrets.create(auth, body, client, key);
+    if (created.replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+    return { message: 'Secret created successfully.', data: created.data };
   }
 
   /** The team's secrets, metadata only, newest first. */

@@ -12,6 +12,7 @@ import { SecretsService } from './secrets.service';
 import { FileSecretsService } from './files/file-secrets.service';
 import { FileStore } from './files/file-store';
 import { PgFileStore } from './files/pg-file-store';
+import { IdempotentCreates } from './idempotency/idempotent-creates';
 
 @Module({
   imports: [AuthModule, BillingModule, WebhooksModule],
@@ -22,6 +23,7 @@ import { PgFileStore } from './files/pg-file-store';
     SecretRepository,
     LinkReportRepository,
     SecretsService,
+    IdempotentCreates,
     LinksService,
     SecretPurger,
   ],

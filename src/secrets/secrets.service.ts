@@ -28,6 +28,9 @@ import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
 import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service';
 import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
+import { isUniqueViolation } from '../common/database/unique-violation';
+import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
+import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempotent-creates';
 
 /** The create fields every kind of secret has. */
 export type SecretFields = Pick<
@@ -45,6 +48,15 @@ export interface SecretMaterial {
   file: { name: string | null; contentType: string | null; size: number; encryption: FileEncryption } | null;
 }
 
+/** A create's answer, and whether it repeats an earlier create's under the same `Idempotency-Key`. */
+export interface Created {
+  data: SecretResponse;
+  replayed: boolean;
+}
+
+/** The unique index that holds each caller's idempotency keys. */
+const IDEMPOTENCY_INDEX = 'secrets_idempotency_key';
+
 /** Team-scoped management of secrets: every read and write takes the token's team. */
 @Injectable()
 export class SecretsService {
@@ -58,9 +70,11 @@ export class SecretsService {
     private readonly billing: BillingService,
     private readonly webhookUrls: WebhookUrlGuard,
     private readonly webhookDeliveries: WebhookDeliveriesService,
+    private readonly idempotency: IdempotentCreates,
   ) {}
 
-  async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo): Promise<SecretResponse> {
+  async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
+    const key = idempotencyKey(auth, keyHeader);
     const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
     this.billing.assertContentSize(plan, sizeOf(content));
@@ -70,7 +84,8 @@ export class SecretsService {
       content.kind === 'text'
         ? this.keyring.encrypt(id, content.plaintext)
         : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
-    return this.insert(auth, dto, client, id, { kind: content.kind, ...sealed, contentBytes: sizeOf(content), file: null });
+    const material = { kind: content.kind, ...sealed, contentBytes: sizeOf(content), file: null };
+    return this.insert(auth, dto, client, id, material, key === undefined ? undefined : jsonCreate(key, dto));
   }
 
   /** What every kind of secret checks before its content is taken: the plan's features and lifetime, the webhook URL. */
@@ -84,8 +99,19 @@ export class SecretsService {
     this.budgetFor(plan, fields.expire_mode, fields.expire_value);
   }
 
-  /** Writes a secret whose material is ready (and whose fields `checkFields` passed), with its `secret.created` event. */
-  async insert(auth: AuthContext, fields: SecretFields, client: ClientInfo, id: string, material: SecretMaterial): Promise<SecretResponse> {
+  /**
+   * Writes a secret whose material is ready (and whose fields `checkFields` passed), with its
+   * `secret.created` event; or, for a create `keyed` the same as one before it, answers as that
+   * one was answered (`replayed`), writing nothing.
+   */
+  async insert(
+    auth: AuthContext,
+    fields: SecretFields,
+    client: ClientInfo,
+    id: string,
+    material: SecretMaterial,
+    keyed?: KeyedCreate,
+  ): Promise<Created> {
     const token = generateLinkToken();
     const budget = this.budgetFor(this.billing.planOf(auth), fields.expire_mode, fields.expire_value);
     const row = {
@@ -119,11 +145,25 @@ export class SecretsService {
       fileContentType: material.file?.contentType ?? null,
       fileSize: material.file?.size ?? null,
       fileEncryption: material.file?.encryption ?? null,
+      ...this.idempotency.columns(id, token, keyed),
     };
     // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
     const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
-    const secret = await this.secrets.create(row, audit);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { data: this.present(await this.secrets.create(row, audit), token), replayed: false };
+      } catch (error) {
+        if (!keyed || auth.kind !== 'token' || !isUniqueViolation(error, IDEMPOTENCY_INDEX)) throw error;
+        // The key's first create holds it; or held it past 24 hours, and it is freed for one more try.
+        const earlier = await this.idempotency.earlier(auth, keyed);
+        if (earlier) return { data: this.present(earlier.secret, earlier.token), replayed: true };
+        if (attempt > 1) throw error;
+      }
+    }
+  }
+
+  private present(secret: Secret, token: string): SecretResponse {
     return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
   }
 

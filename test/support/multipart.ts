@@ -26,7 +26,13 @@ export function uploadFile(
   pat: string | undefined,
   fields: Record<string, string | string[]>,
   file: FilePart | null,
-  options: { declareLength?: boolean; declaredLength?: number; after?: Record<string, string>; raw?: string } = {},
+  options: {
+    declareLength?: boolean;
+    declaredLength?: number;
+    after?: Record<string, string>;
+    raw?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<UploadResult> {
   const boundary = `----oncelink${randomBytes(8).toString('hex')}`;
   const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
@@ -43,6 +49,7 @@ export function uploadFile(
   const size = Buffer.isBuffer(data) ? data.length : file?.size;
   const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}` };
   if (pat) headers.authorization = `Bearer ${pat}`;
+  Object.assign(headers, options.headers);
   if (options.declaredLength !== undefined) headers['content-length'] = options.declaredLength;
   else if (options.declareLength !== false && size !== undefined) {
     headers['content-length'] = Buffer.byteLength(head) + size + Buffer.byteLength(tail);

@@ -63,8 +63,13 @@ export class DirectRequest {
   }
 }
 
-/** Collects the headers the guard and the rate limiter set, as FastifyReply.header would. */
-export class DirectReply {
+/** What an action may set a header on: FastifyReply, or a direct route's DirectReply. */
+export interface HeaderSink {
+  header(name: string, value: string | number): unknown;
+}
+
+/** Collects the headers the guard, the rate limiter and the action set, as FastifyReply.header would. */
+export class DirectReply implements HeaderSink {
   readonly headers: Record<string, string | number> = {};
 
   header(name: string, value: string | number): this {
@@ -86,7 +91,7 @@ export interface DirectRoute {
    * what `answer` and `body` stand for. An action whose parameters differ is refused at start-up.
    */
   params: Type<PipeTransform>[][];
-  answer: (request: DirectRequest, body: unknown, client: unknown) => Promise<unknown>;
+  answer: (request: DirectRequest, body: unknown, client: unknown, reply: DirectReply) => Promise<unknown>;
 }
 
 /** The app's own pieces the direct routes run, the same instances Nest runs on every other route. */
@@ -289,7 +294,7 @@ export class DirectRoutes {
       // As Nest does with a guard that answers false.
       if (!(await services.guard.canActivate(context))) throw ApiError.forbidden();
       const body: unknown = await services.validation.transform(request.body, { type: 'body', metatype: route.body });
-      payload = await route.answer(request, body, services.client(request));
+      payload = await route.answer(request, body, services.client(request), reply);
     } catch (error) {
       const rendered = renderError(error, request.id);
       // The client hung up, or its body stalled and was answered 408 (body-timeout): nothing is left to answer.

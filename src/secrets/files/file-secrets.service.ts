@@ -2,7 +2,7 @@ import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { createHash, Hash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AuthContext } from '../../auth/auth-context';
 import { BillingService } from '../../billing/billing.service';
@@ -17,13 +17,14 @@ import { APP_CONFIG } from '../../config/config.module';
 import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
-import type { SecretResponse } from '../secret.response';
 import { SecretRepository, SpentView } from '../secret.repository';
-import { SecretMaterial, SecretsService } from '../secrets.service';
+import { Created, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
-import { fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
+import { digested, fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
+import { idempotencyKey, KeyHeader } from '../idempotency/idempotency-key';
+import { fileCreate } from '../idempotency/idempotent-creates';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
 const FORM_BYTES = 64 * 1024;
@@ -71,7 +72,8 @@ export class FileSecretsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo): Promise<SecretResponse> {
+  async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
+    const key = idempotencyKey(auth, keyHeader);
     const plan = this.billing.planOf(auth);
     this.billing.assertAllowed(plan, 'files');
     // A declared size that cannot fit is refused before a byte of the body is read.
@@ -93,7 +95,7 @@ export class FileSecretsService {
       // Also refuses any file, even an empty one, once the team holds more than its plan allows.
       this.assertRoom(room, declared > FORM_BYTES ? declared - FORM_BYTES : 0);
       room.mine.stored = 0;
-      return await this.uploads.run(() => this.receive(auth, request, client, room));
+      return await this.uploads.run(() => this.receive(auth, request, client, room, key));
     } finally {
       clearTimeout(deadline);
       running.delete(room.mine);
@@ -126,11 +128,21 @@ export class FileSecretsService {
     this.billing.assertFileStorage(room.plan, room.held + others, stored);
   }
 
-  /** Fields first, then the one `file` part; the secret is written once every byte is stored. */
-  private async receive(auth: AuthContext, request: FastifyRequest, client: ClientInfo, room: StorageRoom): Promise<SecretResponse> {
+  /**
+   * Fields first, then the one `file` part; the secret is written once every byte is stored. With
+   * an Idempotency-Key the part's bytes are digested as they pass; a retry's copy is removed.
+   */
+  private async receive(
+    auth: AuthContext,
+    request: FastifyRequest,
+    client: ClientInfo,
+    room: StorageRoom,
+    key: string | undefined,
+  ): Promise<Created> {
     const { plan } = room;
     const values: MultipartValue[] = [];
-    let upload: { id: string; dto: CreateFileSecretDto; material?: SecretMaterial } | null = null;
+    const digest = key === undefined ? null : createHash('sha256');
+    let upload: { id: string; dto: CreateFileSecretDto; part: MultipartFile; material?: SecretMaterial } | null = null;
     try {
       for await (const part of formParts(request, { limits: { fileSize: this.storedLimit(plan) + 1 } })) {
         if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
@@ -141,17 +153,21 @@ export class FileSecretsService {
         if (part.fieldname !== 'file') throw ApiError.field(part.fieldname, notAllowed(part.fieldname));
         const dto = await this.fields(values);
         await this.secrets.checkFields(auth, dto);
-        upload = { id: randomUUID(), dto };
-        upload.material = await this.store(upload.id, dto, part, room);
+        upload = { id: randomUUID(), dto, part };
+        upload.material = await this.store(upload.id, dto, part, room, digest);
       }
       if (!upload?.material) throw await this.missingFile(values);
       const { dto, id, material } = upload;
+      const file = { name: upload.part.filename, type: upload.part.mimetype, sha256: digest?.digest('hex') };
+      const keyed = key === undefined ? undefined : fileCreate(key, dto, file);
       // Files that finished meanwhile count now too; one team's uploads finish one at a time here.
-      return await this.inTurn(room.team, async () => {
+      const created = await this.inTurn(room.team, async () => {
         if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
         this.assertRoom(room, material.contentBytes);
-        return this.secrets.insert(auth, dto, client, id, material);
+        return this.secrets.insert(auth, dto, client, id, material, keyed);
       });
+      if (created.replayed) await this.files.remove(id);
+      return created;
     } catch (error) {
       // Whatever of the file was stored goes with the failed request.
       if (upload) await this.files.remove(upload.id);
@@ -160,12 +176,19 @@ export class FileSecretsService {
   }
 
   /** The plan's size and storage rules are checked on the bytes as they arrive (storage on what they will take once sealed). */
-  private async store(id: string, dto: CreateFileSecretDto, part: MultipartFile, room: StorageRoom): Promise<SecretMaterial> {
+  private async store(
+    id: string,
+    dto: CreateFileSecretDto,
+    part: MultipartFile,
+    room: StorageRoom,
+    digest: Hash | null,
+  ): Promise<SecretMaterial> {
     const { plan } = room;
+    const source = digest ? digested(part.file, digest) : part.file;
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
       const limit = this.storedLimit(plan);
-      const bytes = metered(part.file, (total) => {
+      const bytes = metered(source, (total) => {
         if (total > limit) this.billing.assertFileSize(plan, total);
         this.assertRoom(room, total);
       });
@@ -178,7 +201,7 @@ export class FileSecretsService {
       };
     }
     let size = 0;
-    const content = metered(part.file, (total) => {
+    const content = metered(source, (total) => {
       this.billing.assertFileSize(plan, total);
       this.assertRoom(room, sealedSize(total, MAX_METADATA_BYTES));
       size = total;

@@ -1,5 +1,6 @@
 import type { Multipart, MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import type { Hash } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
 import { humanize } from '../../common/validation/messages';
@@ -87,6 +88,14 @@ export async function* metered(source: AsyncIterable<Buffer>, onBytes: (total: n
     }
   } catch (error) {
     throw asRequestError(error);
+  }
+}
+
+/** Passes the bytes on, each through `hash` first. */
+export async function* digested(source: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
   }
 }
 

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import type { TokenAuth } from '../../auth/auth-context';
+import { ApiError } from '../../common/errors/api-error';
+import { Keyring } from '../../crypto/keyring';
+import { SecretRepository } from '../secret.repository';
+import type { Secret } from '../secret.entity';
+import { goneError } from '../secret-gone';
+import { statusOf } from '../secret-status';
+import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency-key';
+
+/** A create sent with an `Idempotency-Key`: the key, and the request as one string that any retry of it repeats. */
+export interface KeyedCreate {
+  key: string;
+  request: string;
+}
+
+/** What a secret keeps of the keyed create that made it, to answer that create's retries. */
+export type IdempotencyColumns = Pick<Secret, 'idempotencyKey' | 'idempotencyDigest' | 'idempotencyLink' | 'idempotencyKeyringId'>;
+
+const UNKEYED: IdempotencyColumns = { idempotencyKey: null, idempotencyDigest: null, idempotencyLink: null, idempotencyKeyringId: null };
+const IV_BYTES = 12;
+
+/** A JSON create's request: its fields, in any order the client sent them. */
+export function jsonCreate(key: string, body: object): KeyedCreate {
+  return { key, request: `json ${JSON.stringify(body, Object.keys(body).sort())}` };
+}
+
+/** A file create's request: its form fields and the file part (name, type, and the SHA-256 of its bytes). */
+export function fileCreate(key: string, fields: object, file: { name?: string; type: string; sha256?: string }): KeyedCreate {
+  return { key, request: `file ${JSON.stringify(fields, Object.keys(fields).sort())} ${JSON.stringify(file)}` };
+}
+
+/** What the sealed link is bound to, so it opens only on its own secret's row. */
+const linkOf = (id: string) => `${id} link`;
+
+/**
+ * Creates under an `Idempotency-Key` (Stripe's semantics): a retry within 24 hours gets the first
+ * create's answer, link included, and makes nothing. The request is kept only as a keyed digest
+ * and the link only sealed, and both are wiped with the secret's material when it ends.
+ */
+@Injectable()
+export class IdempotentCreates {
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly secrets: SecretRepository,
+  ) {}
+
+  columns(id: string, token: string, keyed: KeyedCreate | undefined): IdempotencyColumns {
+    if (!keyed) return UNKEYED;
+    const sealed = this.keyring.encrypt(linkOf(id), Buffer.from(token));
+    return {
+      idempotencyKey: keyed.key,
+      idempotencyDigest: this.keyring.digest(sealed.keyId, keyed.request)!,
+      idempotencyLink: Buffer.concat([sealed.iv, sealed.ciphertext]),
+      idempotencyKeyringId: sealed.keyId,
+    };
+  }
+
+  /**
+   * The secret the key's first create made, with its link; null when the key was older than 24
+   * hours, which frees it for this create. 410 once that secret has ended, 422 for a request other
+   * than the first under the key.
+   */
+  async earlier(auth: TokenAuth, keyed: KeyedCreate): Promise<{ secret: Secret; token: string } | null> {
+    const secret = await this.secrets.findByIdempotencyKey(auth.teamId, auth.userId, keyed.key);
+    if (!secret) {
+      await this.secrets.forgetLapsedIdempotencyKey(auth.teamId, auth.userId, keyed.key);
+      return null;
+    }
+    const { idempotencyDigest: digest, idempotencyLink: link, idempotencyKeyringId: keyId } = secret;
+    if (statusOf(secret) !== 'active' || !digest || !link || !keyId) {
+      const gone = goneError(secret);
+      throw new ApiError(gone.status, gone.message, gone.extra, { [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
+    }
+    const repeated = this.keyring.digest(keyId, keyed.request);
+    if (!repeated) {
+      throw ApiError.unavailable('This server lacks the key this Idempotency-Key was recorded under; try again.', {
+        code: 'key_unavailable',
+      });
+    }
+    if (!timingSafeEqual(repeated, digest)) {
+      throw new ApiError(422, 'This Idempotency-Key was already used for a different request.', { code: 'idempotency_key_reused' });
+    }
+    const token = this.keyring.decrypt(linkOf(secret.id), { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) });
+    return { secret, token: token.toString() };
+  }
+}

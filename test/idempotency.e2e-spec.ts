@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import supertest from 'supertest';
+import { SecretPurger } from '../src/secrets/secret-purger';
+import { bearer, newToken } from './support/factories';
+import { uploadFile } from './support/multipart';
+import { reveal } from './support/secrets';
+import { newMember, newTeamOn } from './support/teams';
+import { useTestApp } from './support/test-app';
+
+/**
+ * POST /secrets takes an Idempotency-Key as Stripe's API does: a retry within 24 hours gets the
+ * first create's answer, link included, and makes nothing; the key is the caller's own.
+ */
+describe('creates under an Idempotency-Key', () => {
+  const t = useTestApp();
+  let pat: string;
+  let teamId: string;
+
+  beforeAll(async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    pat = team.pat;
+    teamId = team.owner.teamId;
+  });
+
+  const text = { content: 'the deploy key', expire_mode: 'views', expire_value: 2 };
+
+  function create(body: object, key: string | undefined, token: string | null = pat, path = '/api/v1/secrets') {
+    const request = supertest(t.baseUrl).post(path);
+    if (token) request.set(bearer(token));
+    if (key !== undefined) request.set('Idempotency-Key', key);
+    return request.send(body);
+  }
+
+  async function made(): Promise<{ secrets: number; events: number; counted: number }> {
+    const [row] = await t.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM secrets WHERE team_id = $1) AS secrets,
+              (SELECT count(*)::int FROM audit_events WHERE team_id = $1 AND type = 'secret.created') AS events,
+              (SELECT coalesce(sum(created), 0)::int FROM team_secret_counts WHERE team_id = $1) AS counted`,
+      [teamId],
+    );
+    return row;
+  }
+
+  it.each([
+    ['answered ahead of Fastify', '/api/v1/secrets'],
+    ['answered by Nest', '/api/v1/secrets?via=nest'],
+  ])('a retry gets the first answer, link included, and makes nothing (%s)', async (_way, path) => {
+    const key = randomUUID();
+    const before = await made();
+    const first = await create(text, key, pat, path).expect(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // The same fields in another order are the same request.
+    const retry = await create({ expire_value: 2, content: 'the deploy key', expire_mode: 'views' }, key, pat, path).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(await made()).toEqual({ secrets: before.secrets + 1, events: before.events + 1, counted: before.counted + 1 });
+    const opened = await reveal(t.baseUrl, retry.body.data.token).expect(200);
+    expect(opened.body.data.content).toBe('the deploy key');
+  });
+
+  it('keeps the link only sealed, and the request only as a keyed digest', async () => {
+    const first = await create(text, randomUUID()).expect(201);
+    const [row] = await t.dataSource.query('SELECT idempotency_digest, idempotency_link FROM secrets WHERE id = $1', [first.body.data.id]);
+    expect(row.idempotency_digest).toHaveLength(32);
+    expect(row.idempotency_link.includes(Buffer.from(first.body.data.token))).toBe(false);
+    expect(row.idempotency_link.includes(Buffer.from('the deploy key'))).toBe(false);
+  });
+
+  it('retries sent at once make one secret, and all get its answer', async () => {
+    const key = randomUUID();
+    const before = await made();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => create(text, key)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+    expect(new Set(answers.map((answer) => answer.body.data.token)).size).toBe(1);
+    expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(7);
+    expect(await made()).toEqual({ secrets: before.secrets + 1, events: before.events + 1, counted: before.counted + 1 });
+  });
+
+  it('a different request under a used key is a 422 and makes nothing', async () => {
+    const key = randomUUID();
+    await create(text, key).expect(201);
+    const before = await made();
+    for (const other of [
+      { ...text, content: 'another key' },
+      { ...text, expire_value: 3 },
+      { ...text, label: 'deploy' },
+    ]) {
+      const res = await create(other, key).expect(422);
+      expect(res.body).toEqual({
+        message: 'This Idempotency-Key was already used for a different request.',
+        code: 'idempotency_key_reused',
+      });
+      expect(res.headers['idempotent-replayed']).toBeUndefined();
+    }
+    expect(await made()).toEqual(before);
+  });
+
+  it('a key is its caller’s: another member, or another team, using it makes a secret of its own', async () => {
+    const key = randomUUID();
+    const first = await create(text, key).expect(201);
+    const member = await newMember(t.baseUrl, pat, teamId, 'member');
+    const theirs = await create(text, key, member.pat).expect(201);
+    expect(theirs.headers['idempotent-replayed']).toBeUndefined();
+    expect(theirs.body.data.id).not.toBe(first.body.data.id);
+    const elsewhere = await newTeamOn('free', t.baseUrl, t.dataSource);
+    const other = await create(text, key, elsewhere.pat).expect(201);
+    expect(other.body.data.id).not.toBe(first.body.data.id);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['too long', 'k'.repeat(256)],
+    ['not ASCII', 'clé-42'],
+    ['a control character', 'key\tkey'],
+  ])('a key that is %s is a 400 and makes nothing', async (_case, key) => {
+    const before = await made();
+    const res = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Idempotency-Key', key).send(text);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'idempotency_key_invalid' });
+    expect(await made()).toEqual(before);
+  });
+
+  it('a 255-character key is taken', async () => {
+    const key = `${randomUUID()}${'k'.repeat(219)}`;
+    const first = await create(text, key).expect(201);
+    const retry = await create(text, key).expect(201);
+    expect(retry.body.data.id).toBe(first.body.data.id);
+  });
+
+  it('an anonymous create with a key is a 400: there is no caller to match its retries to', async () => {
+    const res = await create(text, randomUUID(), null).expect(400);
+    expect(res.body).toMatchObject({ code: 'idempotency_key_invalid' });
+  });
+
+  it('once the secret has ended, its request and link are wiped, and a retry is a 410 that makes nothing', async () => {
+    const key = randomUUID();
+    const first = await create({ ...text, expire_value: 1 }, key).expect(201);
+    await reveal(t.baseUrl, first.body.data.token).expect(200);
+    const [row] = await t.dataSource.query(
+      'SELECT idempotency_key, idempotency_digest, idempotency_link, ciphertext FROM secrets WHERE id = $1',
+      [first.body.data.id],
+    );
+    expect(row).toEqual({ idempotency_key: key, idempotency_digest: null, idempotency_link: null, ciphertext: null });
+    const before = await made();
+    const retry = await create({ ...text, expire_value: 1 }, key).expect(410);
+    expect(retry.body).toEqual({ message: 'This secret has been viewed and destroyed.', code: 'secret_burned' });
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await made()).toEqual(before);
+  });
+
+  it('a deleted secret’s retry is a 410 too', async () => {
+    const key = randomUUID();
+    const first = await create(text, key).expect(201);
+    await supertest(t.baseUrl).delete(`/api/v1/secrets/${first.body.data.id}`).set(bearer(pat)).expect(204);
+    const retry = await create(text, key).expect(410);
+    expect(retry.body.code).toBe('secret_deleted');
+  });
+
+  it('a key older than 24 hours is free again, and the purge clears old keys', async () => {
+    const key = randomUUID();
+    const first = await create(text, key).expect(201);
+    await t.dataSource.query(`UPDATE secrets SET created_at = now() - interval '25 hours' WHERE id = $1`, [first.body.data.id]);
+    const later = await create(text, key).expect(201);
+    expect(later.headers['idempotent-replayed']).toBeUndefined();
+    expect(later.body.data.id).not.toBe(first.body.data.id);
+
+    await t.dataSource.query(`UPDATE secrets SET created_at = now() - interval '25 hours' WHERE id = $1`, [later.body.data.id]);
+    await t.app.get(SecretPurger).purge();
+    const [row] = await t.dataSource.query('SELECT idempotency_key, idempotency_digest, idempotency_link FROM secrets WHERE id = $1', [
+      later.body.data.id,
+    ]);
+    expect(row).toEqual({ idempotency_key: null, idempotency_digest: null, idempotency_link: null });
+  });
+
+  describe('a file create', () => {
+    const file = (data: string) => ({ name: 'id_ed25519', type: 'text/plain', data: Buffer.from(data) });
+    const fields = { expire_mode: 'views', expire_value: '1' };
+
+    async function parts(): Promise<number> {
+      const [row] = await t.dataSource.query(
+        `SELECT count(DISTINCT secret_id)::int AS n FROM secret_file_parts p WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)`,
+      );
+      return row.n;
+    }
+
+    it('a retry of the same upload gets the first answer, and the retry’s bytes are not kept', async () => {
+      const key = randomUUID();
+      const headers = { 'idempotency-key': key };
+      const orphansBefore = await parts();
+      const first = await uploadFile(t.baseUrl, pat, fields, file('-----BEGIN KEY-----'), { headers });
+      expect(first.status).toBe(201);
+      const retry = await uploadFile(t.baseUrl, pat, fields, file('-----BEGIN KEY-----'), { headers });
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(await parts()).toBe(orphansBefore);
+      const opened = await reveal(t.baseUrl, String(first.body.data!.token)).expect(200);
+      expect(opened.text).toBe('-----BEGIN KEY-----');
+    });
+
+    it('other bytes under the same key are a 422', async () => {
+      const key = randomUUID();
+      const headers = { 'idempotency-key': key };
+      expect((await uploadFile(t.baseUrl, pat, fields, file('one key'), { headers })).status).toBe(201);
+      const other = await uploadFile(t.baseUrl, pat, fields, file('two key'), { headers });
+      expect(other.status).toBe(422);
+      expect(other.body.code).toBe('idempotency_key_reused');
+    });
+  });
+});
+
+describe('tokens and the idempotency key', () => {
+  const t = useTestApp();
+
+  it('two tokens of one user share the user’s keys', async () => {
+    const { owner, pat } = await newTeamOn('free', t.baseUrl, t.dataSource);
+    const second = await newToken(t.baseUrl, owner);
+    const key = randomUUID();
+    const body = { content: 'x', expire_mode: 'views', expire_value: 1 };
+    const first = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Idempotency-Key', key).send(body).expect(201);
+    const retry = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(second)).set('Idempotency-Key', key).send(body).expect(201);
+    expect(retry.body.data.id).toBe(first.body.data.id);
+  });
+});
