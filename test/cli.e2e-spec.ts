@@ -440,10 +440,76 @@ describe('the oncelink command', () => {
   it.each([
     ['not a URL', 'localhost:3000'],
     ['credentials', 'http://user:pw@127.0.0.1:3000'],
+    ['plain http to another machine', 'http://192.0.2.1:3000'],
   ])('refuses an ONCELINK_URL with %s before any request, never printing it whole', async (_case, value) => {
     const run = await oncelink(['list'], { ONCELINK_URL: value, ONCELINK_TOKEN: 'olk_test_x' });
     expect(run.code).toBe(2);
     expect(run.stderr).not.toContain('pw@');
+  });
+
+  it('refuses an ONCELINK_URL with a path, which would send the token to the root of its host', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const run = await oncelink(['list'], { ONCELINK_URL: `${origin}/oncelink`, ONCELINK_TOKEN: 'olk_test_x' });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('no path');
+      expect(requests).toEqual([]);
+      // A trailing slash alone is the origin.
+      const slash = await oncelink(['list'], { ONCELINK_URL: `${origin}/`, ONCELINK_TOKEN: 'olk_test_x' });
+      expect(slash.code).toBe(1);
+      expect(requests).toEqual(['GET /api/v1/secrets?page=1&per_page=100']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([
+    ['get with --file (a slip for --output)', (url: string) => ['get', url, '--file', 'out.bin'], 'get does not take --file'],
+    ['get with --views', (url: string) => ['get', url, '--views', '3'], 'get does not take --views'],
+    ['get with an empty --output', (url: string) => ['get', url, '--output', ''], '--output needs a value'],
+    ['get with --json', (url: string) => ['get', url, '--json'], 'get does not take --json'],
+  ])('refuses %s before anything is spent', async (_case, args, message) => {
+    const url = (await oncelink(['send'], env, 'ci deploy token')).stdout.toString().trim();
+    const run = await oncelink(args(url), env);
+    expect([run.code, run.stderr, run.stdout.toString()]).toEqual([2, `oncelink: ${message} (see oncelink --help)\n`, '']);
+    const got = await oncelink(['get', url], env);
+    expect([got.code, got.stdout.toString()]).toEqual([0, 'ci deploy token']);
+  });
+
+  it.each([
+    [['send', '--output', 'x'], 'send does not take --output'],
+    [['list', '--label', 'x'], 'list does not take --label'],
+    [['delete', 'some-id', '--json'], 'delete does not take --json'],
+  ])('refuses %j', async (args, message) => {
+    const run = await oncelink(args, { ...env, ONCELINK_TOKEN: 'olk_test_x' }, 'x');
+    expect([run.code, run.stderr]).toEqual([2, `oncelink: ${message} (see oncelink --help)\n`]);
+  });
+
+  it('send --json gives the id that delete takes, and list --json each secret as JSON lines', async () => {
+    const { pat } = await newTeamOn('free', t.baseUrl, t.dataSource);
+    const team = { ...env, ONCELINK_TOKEN: pat };
+    const sent = await oncelink(['send', '--json', '--label', 'rotation'], team, 'old key');
+    expect(sent.code).toBe(0);
+    const made = JSON.parse(sent.stdout.toString());
+    expect(Object.keys(made).sort()).toEqual(['expires_at', 'id', 'url']);
+    expect(made.url).toMatch(new RegExp(`^${t.baseUrl}/s/[A-Za-z0-9_-]{24}#[A-Za-z0-9_-]{43}$`));
+
+    const listed = await oncelink(['list', '--json'], team);
+    const lines = listed.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([expect.objectContaining({ id: made.id, label: 'rotation', status: 'active', token: null, url: null })]);
+
+    expect((await oncelink(['delete', made.id], team)).code).toBe(0);
+    expect((await oncelink(['get', made.url], env)).code).toBe(3);
   });
 
   describe('a server that answers oddly, or not at all', () => {

@@ -9,29 +9,33 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
-import { OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
+import { isLoopbackHost, OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 import { version } from '../../package.json';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
 Usage:
-  oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH]
+  oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH] [--json]
       Encrypts stdin (or the file, streamed, its name and type inside) on this machine and
       prints the share URL; the key is in the URL's #fragment and never reaches the server.
-      A file needs ONCELINK_TOKEN for a team whose plan has file secrets.
+      A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --json prints
+      {"id", "url", "expires_at"} instead (the id is what delete takes).
   oncelink get URL [--passcode P] [--output PATH]
       Reveals the secret (spends a view) and writes it to stdout, or to PATH (readable by you
       only, and there only once all of it has arrived and checked out); asks for a missing
       passcode when stdin is a terminal. A link on another server than ONCELINK_URL gets no
       token, and only over https (plain http only to this machine).
-  oncelink list                        Lists your team's secrets (needs ONCELINK_TOKEN).
+  oncelink list [--json]               Lists your team's secrets (needs ONCELINK_TOKEN): id, status,
+                                       kind, expiry and label, tab-separated; --json prints each
+                                       secret's metadata as the API gives it, one JSON line each.
   oncelink delete ID                   Destroys a secret now (needs ONCELINK_TOKEN).
   oncelink --version                   Prints the version.
 
 On a terminal, send asks for the secret without echoing it.
 
 Environment:
-  ONCELINK_URL     the server (default http://127.0.0.1:3000)
+  ONCELINK_URL     the server's origin, https (default http://127.0.0.1:3000; plain http
+                   only to this machine)
   ONCELINK_TIMEOUT seconds the server may keep a request waiting (default 30)
   ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
                    It is sent only to ONCELINK_URL, never with a link (get).
@@ -172,26 +176,47 @@ async function openOutput(path: string) {
 
 const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** How many arguments each command takes after its name. */
-const ARGUMENTS: Record<string, { count: number; surplus: string; needsToken?: boolean }> = {
-  send: { count: 0, surplus: 'send reads the secret from stdin (or --file), never from the command line' },
-  get: { count: 1, surplus: 'get takes one share URL' },
-  list: { count: 0, surplus: 'list takes no arguments', needsToken: true },
-  delete: { count: 1, surplus: 'delete takes one secret id', needsToken: true },
+type OptionName = keyof ReturnType<typeof parse>['values'];
+
+/**
+ * What each command takes after its name: how many arguments, and which options. An option
+ * another command takes is refused, not ignored: `get URL --file out` would otherwise print the
+ * secret to stdout (a CI log, say) rather than into a file.
+ */
+const COMMANDS: Record<string, { count: number; surplus: string; options: OptionName[]; needsToken?: boolean }> = {
+  send: {
+    count: 0,
+    surplus: 'send reads the secret from stdin (or --file), never from the command line',
+    options: ['views', 'minutes', 'passcode', 'label', 'file', 'json'],
+  },
+  get: { count: 1, surplus: 'get takes one share URL', options: ['passcode', 'output'] },
+  list: { count: 0, surplus: 'list takes no arguments', options: ['json'], needsToken: true },
+  delete: { count: 1, surplus: 'delete takes one secret id', options: [], needsToken: true },
 };
 
-/** ONCELINK_URL, checked once: an http(s) origin without credentials (they would be printed in messages). */
+/**
+ * ONCELINK_URL, checked once: an origin (the API is at /api/v1 on it; a path would be dropped,
+ * and the token sent to whatever the host serves at its root), without credentials (they would
+ * be printed in messages), and over https unless the server is this machine: the token and
+ * passcodes travel to it.
+ */
 function serverUrl(value: string | undefined): string {
   if (!value) return 'http://127.0.0.1:3000';
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected http(s)://host[:port])`);
+    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected https://host[:port])`);
   }
   if (!['http:', 'https:'].includes(url.protocol)) throw new UsageError('ONCELINK_URL must be an http(s) URL');
   if (url.username || url.password) throw new UsageError('ONCELINK_URL must not carry credentials: the token goes in ONCELINK_TOKEN');
-  return value;
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new UsageError('ONCELINK_URL must be the server’s origin alone (https://host[:port]), with no path: the API is at /api/v1 on it');
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new UsageError('ONCELINK_URL must use https (plain http only to this machine): the token and passcodes go to it');
+  }
+  return url.origin;
 }
 
 /** ONCELINK_TIMEOUT: up to a day (a timer cannot wait much longer than 24 days in any case). */
@@ -202,8 +227,8 @@ function timeoutMs(value: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+const parse = (argv: string[]) =>
+  parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -213,10 +238,17 @@ async function run(argv: string[]): Promise<void> {
       label: { type: 'string' },
       file: { type: 'string' },
       output: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
   });
+
+/** A line of JSON on stdout, for scripts (`--json`). */
+const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv);
   const [command, argument] = positionals;
   if (values.help) {
     process.stdout.write(HELP);
@@ -227,9 +259,13 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (!command) throw new UsageError('a command is needed: send, get, list or delete');
-  const takes = ARGUMENTS[command];
+  const takes = COMMANDS[command];
   if (!takes) throw new UsageError(`unknown command "${printable(command)}"`);
   if (positionals.length - 1 > takes.count) throw new UsageError(takes.surplus);
+  for (const [name, value] of Object.entries(values) as [OptionName, unknown][]) {
+    if (!takes.options.includes(name)) throw new UsageError(`${command} does not take --${name}`);
+    if (value === '') throw new UsageError(`--${name} needs a value`);
+  }
   if (takes.needsToken && !process.env.ONCELINK_TOKEN) throw new UsageError(`${command} needs ONCELINK_TOKEN (a personal access token)`);
   const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
   const client = new OncelinkClient(
@@ -244,8 +280,9 @@ async function run(argv: string[]): Promise<void> {
       const minutes = positiveInt(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const options = { views, minutes, passcode, label: values.label };
-      const { url } = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
-      process.stdout.write(`${printable(url)}\n`);
+      const sent = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
+      if (values.json) printJson(sent);
+      else process.stdout.write(`${printable(sent.url)}\n`);
       return;
     }
     case 'get': {
@@ -263,6 +300,10 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'list': {
       for await (const secret of client.listAll()) {
+        if (values.json) {
+          printJson(secret);
+          continue;
+        }
         const fields = [secret.id, secret.status, secret.kind, secret.expires_at, secret.label];
         process.stdout.write(
           `${fields.map((field) => printable(field === null || field === undefined ? '' : String(field))).join('\t')}\n`,

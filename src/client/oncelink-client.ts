@@ -55,6 +55,13 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
+/** A secret just sent: its id (for delete), its share URL with the key, and when it expires. */
+export interface Sent {
+  id: string;
+  url: string;
+  expires_at: string;
+}
+
 /**
  * A small typed client for the Oncelink API. `send` encrypts on this machine and returns the
  * share URL with the key in its fragment; `get` reveals and decrypts. The server never sees a key.
@@ -70,18 +77,18 @@ export class OncelinkClient {
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {}
 
-  async send(content: Uint8Array, options: SendOptions = {}): Promise<{ id: string; url: string }> {
+  async send(content: Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
     const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', jsonBody(body));
-    return { id: data.id, url: `${shareUrl(data)}#${sealed.key}` };
+    return { id: data.id, url: `${shareUrl(data)}#${sealed.key}`, expires_at: data.expires_at };
   }
 
   /**
    * Sends the file at `path` as a `client` file secret: read from disk, sealed into OLF1 and
    * uploaded chunk by chunk, never whole in memory. Its name and type travel inside the ciphertext.
    */
-  async sendFile(path: string, options: SendOptions = {}): Promise<{ id: string; url: string }> {
+  async sendFile(path: string, options: SendOptions = {}): Promise<Sent> {
     const file = await stat(path);
     if (!file.isFile()) throw new OncelinkError(0, `${path} is not a file.`);
     const key = newKey();
@@ -95,7 +102,7 @@ export class OncelinkClient {
       headers: { 'content-type': form.type, 'content-length': String(form.length) },
       body: form.body,
     });
-    return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}` };
+    return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
   }
 
   /**
