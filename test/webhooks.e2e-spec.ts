@@ -449,20 +449,61 @@ describe('webhooks', () => {
       expect(res.body.errors).toEqual({ events: ['The events field must be an array.'] });
     });
 
+    it.each([
+      ['spaces around it', (url: string) => ` ${url} `],
+      ['a line break and a header after it', (url: string) => `${url}/x\r\nX-Injected: 1`],
+      ['a space inside', (url: string) => `${url}/a b`],
+      ['port 0', () => 'http://127.0.0.1:0/'],
+    ])('refuses a URL with %s, which would be called other than it is shown', async (_case, url) => {
+      const res = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(pat))
+        .send({ url: url(receiver.url) })
+        .expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['url']);
+      const secret = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: url(receiver.url) })
+        .expect(422);
+      expect(Object.keys(secret.body.errors)).toEqual(['webhook_url']);
+    });
+
+    it('refuses a second endpoint for a URL the team already has, however it is spelt', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const url = `${receiver.url}/dup`;
+      await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url }).expect(201);
+      for (const again of [url, url.replace('http://', 'HTTP://')]) {
+        const res = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: again }).expect(422);
+        expect(res.body).toEqual({
+          message: 'The given data was invalid.',
+          errors: { url: ['A webhook endpoint with this URL already exists.'] },
+        });
+      }
+      const list = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
+      expect(list.body.meta.total).toBe(1);
+      // Another team may use the same URL.
+      await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(201);
+    });
+
     it('stop at ten per team, even when asked for in parallel', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const statuses = await Promise.all(
-        Array.from({ length: 14 }, () =>
+        Array.from({ length: 14 }, (_, i) =>
           api()
             .post('/api/v1/team/webhooks')
             .set(bearer(team.pat))
-            .send({ url: receiver.url })
+            .send({ url: `${receiver.url}/${i}` })
             .then((res) => res.status),
         ),
       );
       expect(statuses.filter((status) => status === 201)).toHaveLength(10);
       expect(statuses.filter((status) => status === 422)).toHaveLength(4);
-      const eleventh = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: receiver.url }).expect(422);
+      const eleventh = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(team.pat))
+        .send({ url: `${receiver.url}/x` })
+        .expect(422);
       expect(eleventh.body).toEqual({
         message: 'The given data was invalid.',
         errors: { url: ['A team may have at most 10 webhook endpoints.'] },

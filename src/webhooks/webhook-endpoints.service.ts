@@ -46,7 +46,12 @@ export class WebhookEndpointsService {
     await this.urls.assertAllowed('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
-      if ((await manager.getRepository(WebhookEndpoint).countBy({ teamId: auth.teamId })) >= MAX_ENDPOINTS_PER_TEAM) {
+      const existing = await manager.getRepository(WebhookEndpoint).find({ where: { teamId: auth.teamId }, select: { url: true } });
+      // As GitHub refuses a second hook for one URL: each would get its own copy of every event.
+      if (existing.some((endpoint) => sameUrl(endpoint.url, dto.url))) {
+        throw ApiError.field('url', 'A webhook endpoint with this URL already exists.');
+      }
+      if (existing.length >= MAX_ENDPOINTS_PER_TEAM) {
         throw new ApiError(422, 'The given data was invalid.', {
           errors: { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
           code: 'webhook_endpoint_limit',
@@ -76,3 +81,6 @@ export class WebhookEndpointsService {
     if (!removed) throw ApiError.notFound('Webhook endpoint not found.');
   }
 }
+
+/** Two URLs the sender would call alike (`https://Hooks.example` and `https://hooks.example/`). */
+const sameUrl = (a: string, b: string) => new URL(a).href === new URL(b).href;

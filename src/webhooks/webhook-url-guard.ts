@@ -13,6 +13,8 @@ const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'meta
 const INWARD_SUFFIXES = ['.localhost', '.internal', '.local'];
 
 const LOOKUP_TIMEOUT_MS = 3_000;
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const UNSHOWN = /[\u0000-\u0020\u007f-\u009f]/;
 
 /**
  * Only ordinary public unicast addresses: loopback, private, link-local (and with it the
@@ -42,6 +44,8 @@ export class WebhookUrlGuard {
 
   async assertAllowed(field: string, raw: string): Promise<void> {
     const refuse = (why: string) => ApiError.field(field, `The ${humanize(field)} field ${why}.`);
+    // The URL parser drops or encodes these, so what is called would differ from what is shown.
+    if (UNSHOWN.test(raw)) throw refuse('must not contain spaces or control characters');
     let url: URL;
     try {
       url = new URL(raw);
@@ -52,6 +56,7 @@ export class WebhookUrlGuard {
     if (!(allowPrivate ? ['https:', 'http:'] : ['https:']).includes(url.protocol) || url.username || url.password) {
       throw refuse('must be an https URL without credentials');
     }
+    if (url.port === '0') throw refuse('must not use port 0');
     if (allowPrivate) return;
     const host = url.hostname
       .replace(/^\[|\]$/g, '')
