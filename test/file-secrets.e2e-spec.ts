@@ -69,6 +69,8 @@ describe('file secrets', () => {
   const fields = { expire_mode: 'views', expire_value: '1' };
   const partsOf = async (id: string) =>
     (await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1', [id]))[0].n;
+  const nameAndTypeOf = async (id: string) =>
+    (await t.dataSource.query('SELECT file_name, file_content_type FROM secrets WHERE id = $1', [id]))[0];
   /** Stored bytes that no secret owns: what a refused or failed upload would leave behind. */
   const strayParts = async () =>
     (
@@ -129,6 +131,14 @@ describe('file secrets', () => {
       expect(sha256(res.body)).toBe(sha256(data));
       expect((await download(t.baseUrl, String(secret.token))).status).toBe(410);
       expect(await partsOf(secret.id as string)).toBe(0);
+      // The name is often the secret part: the tombstone keeps neither it nor the type.
+      expect(await nameAndTypeOf(secret.id as string)).toEqual({ file_name: null, file_content_type: null });
+      const tombstone = await t
+        .http()
+        .get(`/api/v1/secrets/${String(secret.id)}`)
+        .set(bearer(pat))
+        .expect(200);
+      expect(tombstone.body.data.file).toEqual({ name: null, size: data.length, content_type: null, encryption: 'server' });
     });
 
     it.each([
@@ -526,6 +536,7 @@ describe('file secrets', () => {
       expect(await partsOf(id)).toBe(1);
       await t.http().delete(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(204);
       expect(await partsOf(id)).toBe(0);
+      expect(await nameAndTypeOf(id)).toEqual({ file_name: null, file_content_type: null });
 
       const expiring = await uploadFile(
         t.baseUrl,
@@ -537,6 +548,7 @@ describe('file secrets', () => {
       await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiringId]);
       await t.app.get(SecretPurger).purge();
       expect(await partsOf(expiringId)).toBe(0);
+      expect(await nameAndTypeOf(expiringId)).toEqual({ file_name: null, file_content_type: null });
     });
 
     it('lets an earlier view’s slow download finish when the last view’s ends first, or the secret is deleted meanwhile', async () => {

@@ -11,8 +11,9 @@ export type ExpireMode = (typeof EXPIRE_MODES)[number];
 export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 
 /**
- * One secret. Its material (`ciphertext`, `iv`, `passcode_hash`) is set to NULL in the same
- * transaction that burns, deletes or expires it; the row stays as a tombstone with metadata.
+ * One secret. Its material (`ciphertext`, `iv`, `passcode_hash`, a file's name and type, what an
+ * idempotent create kept) is set to NULL in the same statement that burns, deletes or expires
+ * it; the row stays as a tombstone with metadata.
  */
 @Entity('secrets')
 @Index('secrets_team_created_idx', ['teamId', 'createdAt'])
@@ -102,7 +103,7 @@ export class Secret {
   @Column({ name: 'content_bytes', type: 'integer' })
   contentBytes!: number;
 
-  /** A `file` secret's name and type as uploaded (`server` files; a `client` file keeps them inside its ciphertext). */
+  /** A `file` secret's name and type as uploaded, while it is active (`server` files; a `client` file keeps them inside its ciphertext). */
   @Column({ name: 'file_name', type: 'varchar', length: 255, nullable: true })
   fileName!: string | null;
 

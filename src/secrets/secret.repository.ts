@@ -67,9 +67,13 @@ const FILE_BYTES_BEING_READ = `(SELECT ${FILE_BYTES_HELD} FROM secrets WHERE tea
 /** What a keyed create kept of its request and link goes with the material; the key stays, so a late retry learns the secret ended. */
 const UNKEYED = 'idempotency_digest = NULL, idempotency_link = NULL';
 
-/** Wipes the material: what a tombstone keeps is metadata only. `destroyed_at` is when it stopped being active. */
+/**
+ * Wipes the material: what a tombstone keeps is metadata only. A server file's name and type go
+ * too: the name is often the secret part. `destroyed_at` is when it stopped being active.
+ */
 const destroy = (endedAt = 'now()') =>
-  `ciphertext = NULL, iv = NULL, passcode_hash = NULL, ${UNKEYED}, destroyed_at = ${endedAt}, updated_at = now()`;
+  `ciphertext = NULL, iv = NULL, passcode_hash = NULL, file_name = NULL, file_content_type = NULL, ${UNKEYED},
+   destroyed_at = ${endedAt}, updated_at = now()`;
 const DESTROY = destroy();
 
 /** What a statement that ends secrets hands to their webhook events. */
@@ -112,7 +116,7 @@ const CREATE = `
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
-  WITH locked AS (SELECT id, ciphertext, iv, key_id FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
+  WITH locked AS (SELECT id, ciphertext, iv, key_id, file_name, file_content_type FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
   spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
@@ -125,6 +129,8 @@ const REVEAL = `
         ciphertext = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.ciphertext END,
         iv = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.iv END,
         passcode_hash = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.passcode_hash END,
+        file_name = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.file_name END,
+        file_content_type = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.file_content_type END,
         destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END,
         idempotency_digest = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_digest END,
         idempotency_link = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_link END
@@ -135,7 +141,7 @@ const REVEAL = `
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
     RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
-              s.file_name, s.file_content_type, s.file_size, s.file_encryption),
+              old.file_name, old.file_content_type, s.file_size, s.file_encryption),
   ${auditCte('spent', 'secret.viewed', linkActorColumns('$4', '$5'))},
   ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}
   SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, status,
