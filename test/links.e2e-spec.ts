@@ -173,7 +173,36 @@ describe('links', () => {
       await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
     });
 
-    it('burns a secret whose fifth wrong guess was recorded by an instance that died before burning it', async () => {
+    it('records the fifth wrong guess and the burn together or not at all', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
+      for (let i = 0; i < 4; i++) await reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` }).expect(401);
+      const state = async () =>
+        (
+          await t.dataSource.query(
+            'SELECT status, failed_attempts, pending_passcode_guesses, ciphertext IS NOT NULL AS sealed FROM secrets WHERE id = $1',
+            [secret.id],
+          )
+        )[0];
+      await t.dataSource.query(
+        `CREATE FUNCTION refuse_burn_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.type = 'secret.burned' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
+      );
+      await t.dataSource.query(
+        'CREATE TRIGGER refuse_burn_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_burn_audit()',
+      );
+      try {
+        await reveal(t.baseUrl, secret.token, { passcode: 'wrong 4' }).expect(500);
+        // The burn failed, so the fifth wrong guess is not recorded either, and its attempt is back.
+        expect(await state()).toEqual({ status: 'active', failed_attempts: 4, pending_passcode_guesses: 0, sealed: true });
+      } finally {
+        await t.dataSource.query('DROP TRIGGER refuse_burn_audit ON audit_events');
+        await t.dataSource.query('DROP FUNCTION refuse_burn_audit()');
+      }
+      expect((await reveal(t.baseUrl, secret.token, { passcode: 'wrong 4' }).expect(401)).body.attempts_remaining).toBe(0);
+      expect(await state()).toEqual({ status: 'burned', failed_attempts: 5, pending_passcode_guesses: 0, sealed: false });
+    });
+
+    it('burns a secret left open with five wrong guesses recorded (by a build before the two were one transaction)', async () => {
       const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
       await t.dataSource.query('UPDATE secrets SET failed_attempts = 5 WHERE id = $1', [secret.id]);
       const res = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);

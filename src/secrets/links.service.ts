@@ -127,7 +127,11 @@ export class LinksService {
       this.logger.log(`Passcode attempt on secret ${secret.id}: right`);
       return 1;
     }
-    const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client);
+    const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client).catch(async (error: unknown) => {
+      // Nothing was recorded: the attempt goes back, or it would stay reserved for good.
+      await this.secrets.returnPasscodeAttempt(secret.id).catch(() => undefined);
+      throw error;
+    });
     this.logger.log(`Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`);
     if (failed >= MAX_PASSCODE_ATTEMPTS) this.webhooks.wake();
     throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft(failed) });
@@ -145,7 +149,7 @@ export class LinksService {
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
       if (await this.secrets.reservePasscodeAttempt(secret.id, MAX_PASSCODE_ATTEMPTS)) return;
       let current = await this.findByToken(secret.tokenHash);
-      // Five wrong guesses recorded but not burned: the instance that recorded the fifth died before burning.
+      // Five wrong guesses recorded but not burned: a row from before the two were one transaction.
       if (statusOf(current) === 'active' && current.failedAttempts >= MAX_PASSCODE_ATTEMPTS) {
         await this.secrets.burnAfterWrongPasscodes(secret.id, MAX_PASSCODE_ATTEMPTS, client);
         this.webhooks.wake();

@@ -332,31 +332,33 @@ export class SecretRepository {
 
   /**
    * A reserved guess judged wrong; answers the wrong guesses so far. The one that reaches
-   * `maxAttempts` burns the secret (`country` is the guesser's), and only wrong guesses count:
-   * one still being judged may be right.
+   * `maxAttempts` burns the secret (`guesser` is on its event) in the same transaction, so no
+   * failure between the two leaves five wrong guesses recorded on a secret still open. Only
+   * wrong guesses count: one still being judged may be right.
    */
   async recordWrongPasscode(id: string, maxAttempts: number, guesser: Viewer): Promise<number> {
-    const [row] = await this.sql.rows<{ failed_attempts: number }>(
-      'secret_passcode_wrong',
-      `WITH wrong AS (
-         UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
-          WHERE id = $1
-          RETURNING id, team_id, failed_attempts),
-       ${auditCte('wrong', 'secret.passcode_failed', LINK_ACTOR)}
-       SELECT failed_attempts FROM wrong`,
-      [id, guesser.ip, guesser.country],
-    );
-    const failed = row?.failed_attempts ?? maxAttempts;
-    if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, guesser);
-    return failed;
+    return this.db.transaction(async (manager) => {
+      const [row]: { failed_attempts: number }[] = await manager.query(
+        `WITH wrong AS (
+           UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
+            WHERE id = $1
+            RETURNING id, team_id, failed_attempts),
+         ${auditCte('wrong', 'secret.passcode_failed', LINK_ACTOR)}
+         SELECT failed_attempts FROM wrong`,
+        [id, guesser.ip, guesser.country],
+      );
+      const failed = row?.failed_attempts ?? maxAttempts;
+      if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, guesser, manager);
+      return failed;
+    });
   }
 
   /**
    * The secret burns once `maxAttempts` wrong guesses are recorded. The event is the guesser's
-   * whose guess burned it, or, where that instance died before burning, the next visitor's.
+   * whose guess burned it, or, for a row recorded before that was one transaction, the next visitor's.
    */
-  async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer): Promise<void> {
-    await this.db.query(
+  async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).query(
       `WITH gone AS (
          UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $4 ${GONE_COLUMNS}),
        ${auditCte('gone', 'secret.burned', LINK_ACTOR)},
