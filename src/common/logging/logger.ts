@@ -4,16 +4,21 @@ import pino, { Logger } from 'pino';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
 // no route took, the segment after an `s` or `links` one (however the path around it is spelled:
-// `//s/`, `/API/v1//links/`) and any segment that could be a token are redacted: 16 or more
-// base64url characters, not all of them lower-case letters and hyphens as a route's name is.
+// `//s/`, `/API/v1//links/`) and any segment holding what could be a token are redacted: a run of
+// 16 or more base64url characters, not all of them lower-case letters and hyphens as a route's
+// name is, wherever it sits in the segment (`<token>.`, `%41<rest of it>`).
 const CAPABILITY_SEGMENT = /^(s|links)$/i;
-const TOKEN_LIKE = /^(?=.*[A-Z0-9_])[A-Za-z0-9_-]{16,}$/;
+const BASE64URL_RUN = /[A-Za-z0-9_-]{16,}/g;
+const NOT_A_NAME = /[A-Z0-9_]/;
 
-function decoded(path: string): string {
+const holdsToken = (segment: string) => (segment.match(BASE64URL_RUN) ?? []).some((run) => NOT_A_NAME.test(run));
+
+/** Each segment decoded on its own, so one that cannot be (`%zz`) leaves the others readable. */
+function decoded(segment: string): string {
   try {
-    return decodeURIComponent(path);
+    return decodeURIComponent(segment);
   } catch {
-    return path;
+    return segment;
   }
 }
 
@@ -30,11 +35,13 @@ export function loggedPath(request: FastifyRequest): string {
 /** The path of a request no route took, as a log may show it. */
 export function unroutedPath(url: string): string {
   let capability = false;
-  return decoded(url.split('?')[0])
+  return url
+    .split('?')[0]
     .split('/')
+    .map(decoded)
     .map((segment) => {
       if (!segment) return segment;
-      const redacted = capability || TOKEN_LIKE.test(segment);
+      const redacted = capability || holdsToken(segment);
       capability = CAPABILITY_SEGMENT.test(segment);
       return redacted ? '[redacted]' : segment;
     })
