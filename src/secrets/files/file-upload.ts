@@ -50,12 +50,15 @@ export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 
 /**
  * The multipart parser's own failures (no boundary, a garbled or truncated body, a JSON-typed
  * field that is not JSON, a client gone mid-file) are the request's fault: 400. Too many files or
- * fields are field errors: the parser's own answers are a 413, which the API keeps for size.
+ * fields, and a field named `__proto__`, are field errors: the parser's own answers are a 413
+ * (which the API keeps for size) and a 400 with no code.
  * Our errors and Fastify's other ones (which carry a status) pass as they are.
  */
 export function asRequestError(error: unknown): unknown {
   const code = (error as { code?: unknown })?.code;
   if (code === 'FST_FILES_LIMIT') return ApiError.field('file', 'Only one file may be sent.');
+  // The parser refuses a field named like an Object.prototype property without saying which.
+  if (code === 'FST_PROTO_VIOLATION') return ApiError.field('body', 'No field may be named __proto__, constructor or toString, say.');
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
     return ApiError.field('body', `The form may have at most ${MULTIPART_LIMITS.fields} fields and one file.`);
   }
