@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { SecretPurger } from '../src/secrets/secret-purger';
@@ -662,5 +663,37 @@ describe('webhooks', () => {
       expect(dump).not.toContain(secret.slice('whsec_'.length));
       expect(dump).not.toContain(Buffer.from(secret).toString('hex'));
     });
+  });
+});
+
+describe('one team’s receivers that never answer', () => {
+  const t = useTestApp({
+    env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_POLL_INTERVAL_MS: '100', WEBHOOK_RETRY_DELAYS: '60' },
+  });
+
+  it('hold at most 4 of an instance’s 16 places: another team’s delivery goes out at once', async () => {
+    const held: ServerResponse[] = [];
+    const hanging = await startWebhookReceiver((res) => held.push(res));
+    const prompt = await startWebhookReceiver();
+    try {
+      const noisy = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      await t.http().post('/api/v1/team/webhooks').set(bearer(noisy.pat)).send({ url: hanging.url }).expect(201);
+      for (let i = 0; i < 20; i++) {
+        const secret = await newSecret(t.baseUrl, {}, noisy.pat);
+        await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(noisy.pat)).expect(204);
+      }
+      expect(await eventually(() => hanging.received.length >= 4, 5)).toBe(true);
+      // Polls come and go; the team's other 16 deliveries wait for one of its four places.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(hanging.received.length).toBe(4);
+
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, { webhook_url: prompt.url }, other.pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(() => prompt.received.length >= 1, 3)).toBe(true);
+    } finally {
+      for (const res of held) res.destroy();
+      await Promise.all([hanging.close(), prompt.close()]);
+    }
   });
 });

@@ -31,6 +31,8 @@ export interface AttemptRecord {
 
 /** The last attempts the log keeps for a delivery. */
 const HISTORY = 50;
+/** Due deliveries a claim looks at, oldest first, to choose among teams. */
+const CANDIDATES = 256;
 
 @Injectable()
 export class WebhookDeliveryRepository {
@@ -41,17 +43,27 @@ export class WebhookDeliveryRepository {
    * lets instances claim side by side without waiting on each other, and the lease keeps any
    * other from taking a row while its attempt may still be running. If this process dies
    * mid-attempt, the lease runs out and another instance (or this one, restarted) sends it again.
+   * No team gets more than `perTeam` attempts under way here (`running` counts each team's), so
+   * one team's receivers that never answer cannot take every place from the others'; the oldest
+   * due go first within that.
    */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  claimDue(limit: number, leaseMs: number, running: Map<string, number>, perTeam: number): Promise<ClaimedDelivery[]> {
     return updateReturning<ClaimedDelivery>(
       this.db.manager,
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
-        WHERE id IN (
-          SELECT id FROM webhook_deliveries
-           WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
-           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      `WITH busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
+       due AS (
+         SELECT id, team_id, next_attempt_at FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
+            AND team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
+          ORDER BY next_attempt_at LIMIT ${CANDIDATES} FOR UPDATE SKIP LOCKED),
+       placed AS (
+         SELECT due.id, due.next_attempt_at,
+                row_number() OVER (PARTITION BY due.team_id ORDER BY due.next_attempt_at) + coalesce(busy.running, 0) AS place
+           FROM due LEFT JOIN busy ON busy.team_id = due.team_id)
+       UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
+        WHERE id IN (SELECT id FROM placed WHERE place <= $5 ORDER BY next_attempt_at LIMIT $1)
         RETURNING id, event_id, team_id, type, url, data, created_at, attempts`,
-      [limit, leaseMs],
+      [limit, leaseMs, [...running.keys()], [...running.values()], perTeam],
     );
   }
 

@@ -12,8 +12,9 @@ const JOB = 'deliver-webhooks';
 const PRUNE_JOB = 'prune-webhook-deliveries';
 /** How long the delivery log keeps finished deliveries. */
 export const DELIVERY_LOG_DAYS = 30;
-/** Deliveries one instance sends at once. */
+/** Deliveries one instance sends at once, and of those one team's (so no team's receivers can hold them all). */
 const CONCURRENCY = 16;
+const PER_TEAM = 4;
 /** How long past the timeout a lease lasts, for the outcome to be written. */
 const LEASE_MARGIN_MS = 5_000;
 /** The longest wait a receiver's Retry-After gets. */
@@ -30,6 +31,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private claiming: Promise<void> | null = null;
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
+  /** Each team's attempts under way here. */
+  private readonly runningByTeam = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -78,14 +81,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
-      const claimed = await this.deliveries.claimDue(room, leaseMs);
+      const claimed = await this.deliveries.claimDue(room, leaseMs, this.runningByTeam, PER_TEAM);
       for (const delivery of claimed) {
+        const team = delivery.team_id;
+        this.runningByTeam.set(team, (this.runningByTeam.get(team) ?? 0) + 1);
         const sent: Promise<void> = this.attempt(delivery)
           .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
           .finally(() => {
             this.sending.delete(sent);
-            // A full claim may have left more due behind it.
-            if (claimed.length === room) this.wake();
+            const left = this.runningByTeam.get(team)! - 1;
+            if (left) this.runningByTeam.set(team, left);
+            else this.runningByTeam.delete(team);
+            // A full claim may have left more due behind it, and a team at its share may have more waiting.
+            if (claimed.length === room || left === PER_TEAM - 1) this.wake();
           });
         this.sending.add(sent);
       }
