@@ -218,6 +218,32 @@ describe('webhooks', () => {
       ]);
     });
 
+    it('judges by the status line: a 200 whose body never finishes is delivered, and not sent again', async () => {
+      const held: ServerResponse[] = [];
+      receiver.respond = (res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        res.write('12345');
+        held.push(res);
+      };
+      try {
+        const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+        await reveal(t.baseUrl, secret.token).expect(200);
+        await waitFor(secret.id, 1);
+        expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.status !== 'pending', 5)).toBe(true);
+        expect((await deliveriesOf(secret.id))[0]).toMatchObject({
+          status: 'delivered',
+          attempts: 1,
+          last_status_code: 200,
+          last_error: null,
+        });
+        // Past WEBHOOK_TIMEOUT_MS (1 s) and a retry delay (0.2 s): nothing more was sent.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(receivedFor(secret.id)).toHaveLength(1);
+      } finally {
+        for (const res of held) res.destroy();
+      }
+    });
+
     it('does not follow a redirect: a 3xx is a failed attempt', async () => {
       receiver.respond = (res) => {
         res.writeHead(302, { Location: '/elsewhere' }).end();

@@ -15,7 +15,7 @@ export interface AttemptOutcome {
   retryAfter: number | null;
 }
 
-/** Receivers answer with anything; only the status matters and the rest is read and dropped up to here. */
+/** Receivers answer with anything; only the status matters, and the body is read and dropped up to here. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
@@ -86,18 +86,20 @@ export class WebhookSender implements OnApplicationShutdown {
         socket.destroy();
         finish({ ok: false, statusCode: response.statusCode ?? 101, error: `HTTP ${response.statusCode ?? 101}`, retryAfter: null });
       });
+      // The status line decides, as Stripe's and GitHub's senders judge: a 200 whose body then
+      // stalls was delivered. The body is read and dropped after, within a size and the same time.
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        const error = ok ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`;
+        finish({ ok, statusCode: status, error, retryAfter: ok ? null : retryAfterSeconds(response.headers['retry-after']) });
+        const drained = setTimeout(() => response.destroy(), timeoutMs);
         let received = 0;
         response.on('data', (chunk: Buffer) => {
           received += chunk.length;
           if (received > MAX_RESPONSE_BYTES) response.destroy();
         });
-        response.on('close', () => {
-          const ok = status >= 200 && status < 300;
-          const error = ok ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`;
-          finish({ ok, statusCode: status, error, retryAfter: ok ? null : retryAfterSeconds(response.headers['retry-after']) });
-        });
+        response.on('close', () => clearTimeout(drained));
       });
       request.end(body);
     });
