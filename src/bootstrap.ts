@@ -170,9 +170,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   const guard = app.get(ApiAuthGuard);
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
-    // A refusal answered before its body was read (an upload without a valid token, say) closes
-    // the connection, rather than have Node read and discard the rest to keep it alive.
-    if (draining || (reply.statusCode >= 400 && !request.raw.complete)) reply.header('connection', 'close');
+    if (draining) reply.header('connection', 'close');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);
   });
