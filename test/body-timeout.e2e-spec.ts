@@ -9,6 +9,7 @@ import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const IDLE_MS = 400;
+const MIB = 1024 * 1024;
 
 /** A raw connection: what it is sent goes as written, and everything that comes back is kept until it closes. */
 class RawClient {
@@ -162,6 +163,41 @@ describe('a request body that stalls', () => {
     client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }, body));
     expect((await client.answer()).status).toBe(201);
     client.socket.destroy();
+  });
+
+  it('cuts an upload that keeps sending, but slower than 1 KiB/s, and frees its place', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const boundary = `----trickle${randomBytes(6).toString('hex')}`;
+    const head =
+      `--${boundary}\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="expire_value"\r\n\r\n1\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const headers = {
+      ...bearer(pat),
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(head.length + MIB),
+    };
+    // A team has four upload places: four trickling uploads take them all.
+    const clients = Array.from({ length: 4 }, () => new RawClient(port()));
+    for (const client of clients) client.write(request('/api/v1/secrets', headers, head));
+    // Never idle for IDLE_MS (a gap of a quarter of it), at 500 bytes a second.
+    const trickle = setInterval(() => clients.forEach((client) => client.write(Buffer.alloc(IDLE_MS / 8))), IDLE_MS / 4);
+    try {
+      const closed = await Promise.race([
+        Promise.all(clients.map((client) => expectTimedOut(client))).then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), IDLE_MS * 10)),
+      ]);
+      expect(closed).toBe(true);
+    } finally {
+      clearInterval(trickle);
+      clients.forEach((client) => client.socket.destroy());
+    }
+    // Their places are free again: the team's next upload goes through.
+    const done = new RawClient(port());
+    const tail = `\r\n--${boundary}--\r\n`;
+    done.write(request('/api/v1/secrets', { ...headers, 'content-length': String(head.length + 3 + tail.length) }, `${head}abc${tail}`));
+    expect((await done.answer()).status).toBe(201);
+    done.socket.destroy();
   });
 
   it('cuts a file upload that stops sending and removes the parts it stored', async () => {

@@ -8,10 +8,14 @@ import { refusal } from './unparsable-request';
 const LINGER_MS = 30_000;
 /** A declared body up to this size needs no lingering limit: it is read and dropped at once (the hot routes' bodies are far smaller). */
 const DRAINS_AT_ONCE_BYTES = 64 * 1024;
+/** The slowest a body may arrive, averaged over each idle window (Apache's mod_reqtimeout takes 500). */
+const MIN_BYTES_PER_SECOND = 1024;
 
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
- * nginx's `client_body_timeout` does. Node times out headers (`headersTimeout`) but not a body
+ * nginx's `client_body_timeout` does; so is a body over 64 KiB (or chunked) that trickles in
+ * slower than MIN_BYTES_PER_SECOND over such a window, as Apache's `MinRate` does: a byte a
+ * minute would otherwise hold one of the few upload slots for the whole transfer limit. Node times out headers (`headersTimeout`) but not a body
  * once Fastify's `requestTimeout` is off (it must be, for long uploads), and a socket's own idle
  * timeout covers only a connection's first request; so one client could hold a connection, and
  * a handler waiting on the body, for as long as it liked by sending half a JSON body.
@@ -39,8 +43,18 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
+    // A small body is timed by its gaps alone; a larger one (an upload) by its pace too.
+    const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
+    let read = socket.bytesRead;
+    const floor = large
+      ? setInterval(() => {
+          if (socket.bytesRead - read < (MIN_BYTES_PER_SECOND * idleMs) / 1000) stalled();
+          read = socket.bytesRead;
+        }, idleMs).unref()
+      : undefined;
+    socket.once('close', () => clearInterval(floor));
     // A small body drains at once whenever it is answered: only a larger (or chunked) one needs a limit.
-    if (!(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES)) {
+    if (large) {
       res.once('finish', () => {
         if (raw.complete) return;
         const lingering = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, idleMs));
@@ -49,6 +63,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
       });
     }
     raw.once('end', () => {
+      clearInterval(floor);
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
       if (timing.get(socket) === raw && !res.writableEnded) socket.setTimeout(0);
