@@ -28,7 +28,12 @@ interface Listener {
  * A real HTTP listener playing "another host": it records every request (method, path, headers)
  * and passes it on to `upstream()` (the real server), so a reveal through it works end to end.
  */
-async function recordingListener(upstream: () => string, host = '127.0.0.1'): Promise<Listener> {
+async function recordingListener(
+  upstream: () => string,
+  host = '127.0.0.1',
+  /** A status to answer instead of the server's, after passing the request on: an answer lost on its way back. */
+  lose: (seen: Seen) => number | undefined = () => undefined,
+): Promise<Listener> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -41,7 +46,13 @@ async function recordingListener(upstream: () => string, host = '127.0.0.1'): Pr
       }
       fetch(new URL(req.url ?? '/', upstream()), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
         .then(async (answer) => {
-          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          const lost = lose(seen[seen.length - 1]);
+          if (lost !== undefined) return void res.writeHead(lost, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
+          const headers = { 'content-type': answer.headers.get('content-type') ?? 'application/json' };
+          res.writeHead(
+            answer.status,
+            answer.headers.has('retry-after') ? { ...headers, 'retry-after': answer.headers.get('retry-after')! } : headers,
+          );
           res.end(Buffer.from(await answer.arrayBuffer()));
         })
         .catch(() => {
@@ -410,6 +421,88 @@ describe('the oncelink command', () => {
         expect((await oncelink(['get', secret.url], env)).stdout.toString()).toBe('correct horse battery staple');
       } finally {
         await remote?.close();
+      }
+    });
+  });
+
+  describe('passing failures', () => {
+    it('retries a create whose answer was lost with its Idempotency-Key: one secret, and its link', async () => {
+      const team = await newTeamOn('free', t.baseUrl, t.dataSource);
+      let creates = 0;
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.url === '/api/v1/secrets' && seen.method === 'POST' && ++creates === 1 ? 502 : undefined),
+      );
+      try {
+        const sent = await oncelink(['send'], { ONCELINK_URL: proxy.origin, ONCELINK_TOKEN: team.pat }, 'made once');
+        expect([sent.code, sent.stderr]).toEqual([0, '']);
+        const keys = proxy.seen.map((seen) => seen.headers['idempotency-key']);
+        expect(keys).toHaveLength(2);
+        expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+        expect(keys[1]).toBe(keys[0]);
+        const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets WHERE team_id = $1', [team.owner.teamId]);
+        expect(n).toBe(1);
+        const url = onOrigin(sent.stdout.toString().trim(), t.baseUrl);
+        expect((await oncelink(['get', url], env)).stdout.toString()).toBe('made once');
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('never retries a reveal a gateway lost: the view may be spent', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2 });
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.url.endsWith('/reveal') ? 502 : undefined),
+      );
+      try {
+        const run = await oncelink(['get', onOrigin(secret.url, proxy.origin)], env);
+        expect(run.code).toBe(1);
+        expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('retries a reveal the server turned away having spent nothing (503 with Retry-After)', async () => {
+      let answers = 0;
+      const server = createServer((req, res) => {
+        answers++;
+        if (req.method === 'GET')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"kind":"text","file":null}}');
+        if (answers === 2) {
+          return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"message":"Busy."}');
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"kind":"text","content":"second time"}}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      try {
+        const run = await oncelink(['get', `${origin}/s/${'A'.repeat(24)}`], { ONCELINK_URL: origin });
+        expect([run.code, run.stdout.toString()]).toEqual([0, 'second time']);
+        expect(answers).toBe(3);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('makes one attempt with ONCELINK_RETRIES=0, and refuses a count that is not one', async () => {
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        () => 502,
+      );
+      try {
+        const team = { ONCELINK_URL: proxy.origin, ONCELINK_TOKEN: 'olk_test_x' };
+        expect((await oncelink(['list'], { ...team, ONCELINK_RETRIES: '0' })).code).toBe(1);
+        expect(proxy.seen).toHaveLength(1);
+        expect((await oncelink(['list'], { ...team, ONCELINK_RETRIES: '1' })).code).toBe(1);
+        expect(proxy.seen).toHaveLength(3);
+        expect((await oncelink(['list'], { ...team, ONCELINK_RETRIES: 'lots' })).code).toBe(2);
+      } finally {
+        await proxy.close();
       }
     });
   });

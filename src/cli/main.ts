@@ -37,6 +37,9 @@ Environment:
   ONCELINK_URL     the server's origin, https (default http://127.0.0.1:3000; plain http
                    only to this machine)
   ONCELINK_TIMEOUT seconds the server may keep a request waiting (default 30)
+  ONCELINK_RETRIES times a passing failure (429, 502-504, unreachable) is tried again
+                   (default 2; waits for Retry-After up to 30 s, else 1 s, 2 s, ...); a reveal
+                   only when the server says nothing was spent, a file upload never
   ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
                    It is sent only to ONCELINK_URL, never with a link (get).
   ONCELINK_PASSCODE  the passcode for send and get, kept out of ps and shell history
@@ -247,6 +250,13 @@ const parse = (argv: string[]) =>
 /** A line of JSON on stdout, for scripts (`--json`). */
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
+/** ONCELINK_RETRIES: how many times a passing failure is tried again, 0 to 10. */
+function retries(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 10) throw new UsageError('ONCELINK_RETRIES must be a whole number from 0 to 10');
+  return Number(value);
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv);
   const [command, argument] = positionals;
@@ -272,6 +282,7 @@ async function run(argv: string[]): Promise<void> {
     serverUrl(process.env.ONCELINK_URL),
     process.env.ONCELINK_TOKEN || undefined,
     timeoutMs(process.env.ONCELINK_TIMEOUT),
+    retries(process.env.ONCELINK_RETRIES),
   );
 
   switch (command) {

@@ -1,5 +1,5 @@
 import { parse as parseDisposition } from 'content-disposition';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -13,6 +13,7 @@ import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
 import { Patience, redirectError, transportError } from './transport';
+import { retryAfterAnswer, retryAfterNoAnswer } from './retry';
 
 /** Who is calling, for the server's logs (as GitHub asks every client to say). */
 const USER_AGENT = `oncelink-client/${version} node/${process.versions.node}`;
@@ -41,6 +42,7 @@ interface Data<T> {
 export { OncelinkError };
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRIES = 2;
 
 /** The public link routes: they never need a token, so none is ever sent on them. */
 const LINK_ROUTES = '/api/v1/links/';
@@ -75,12 +77,17 @@ export class OncelinkClient {
     private readonly token?: string,
     /** How long the server may keep a request waiting (for its answer, or the next piece of an up- or download). */
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    /** How many times a call whose failure is passing is made again (see retry.ts); an upload's is not. */
+    private readonly retries = DEFAULT_RETRIES,
   ) {}
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
-    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', jsonBody(body));
+    const create = jsonBody(body);
+    // Retried with its key, a create whose answer was lost gets that answer, not a second secret (anonymous ones cannot carry one).
+    if (this.token) create.headers = { ...create.headers, 'idempotency-key': randomUUID() };
+    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', create);
     return { id: data.id, url: `${shareUrl(data)}#${sealed.key}`, expires_at: data.expires_at };
   }
 
@@ -169,8 +176,33 @@ export class OncelinkClient {
     return answered(patience, () => parse<T>(response));
   }
 
-  /** The answer's status and headers; its body is the caller's to read, within `patience`. */
+  /**
+   * The answer's status and headers; its body is the caller's to read, within `patience`. A
+   * passing failure is tried again, as retry.ts allows (never for a streamed body, which is gone).
+   */
   private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<{ response: Response; patience: Patience }> {
+    const idempotent = method === 'GET' || method === 'DELETE' || init.headers?.['idempotency-key'] !== undefined;
+    for (let attempt = 0; ; attempt++) {
+      const retrying = typeof init.body !== 'object' && attempt < this.retries;
+      let outcome: { response: Response; patience: Patience };
+      try {
+        outcome = await this.once(method, path, init, base);
+      } catch (error) {
+        if (!(error instanceof Unanswered)) throw error;
+        const wait = retrying ? retryAfterNoAnswer(attempt, error.code, idempotent) : null;
+        if (wait === null) throw error.reason;
+        await sleep(wait);
+        continue;
+      }
+      const { response } = outcome;
+      const wait = retrying ? retryAfterAnswer(attempt, response.status, response.headers.get('retry-after'), idempotent) : null;
+      if (wait === null) return outcome;
+      await response.body?.cancel();
+      await sleep(wait);
+    }
+  }
+
+  private async once(method: string, path: string, init: Body, base: string): Promise<{ response: Response; patience: Patience }> {
     const target = new URL(path, base);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
     if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
@@ -187,7 +219,7 @@ export class OncelinkClient {
       response = await fetch(target, request);
     } catch (error) {
       patience.done();
-      throw transportError(target.origin, error, patience);
+      throw new Unanswered(transportError(target.origin, error, patience), (error as { cause?: { code?: string } }).cause?.code);
     }
     patience.done();
     if (response.status >= 300 && response.status < 400) {
@@ -197,6 +229,18 @@ export class OncelinkClient {
     return { response, patience };
   }
 }
+
+/** A request that got no answer: why, in words, and the connection's error code. */
+class Unanswered extends Error {
+  constructor(
+    readonly reason: OncelinkError,
+    readonly code: string | undefined,
+  ) {
+    super(reason.message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads an answer's body within the server's time, saying so if it runs out. */
 async function answered<T>(patience: Patience, read: () => Promise<T>): Promise<T> {
