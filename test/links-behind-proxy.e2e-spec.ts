@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { addressKey } from '../src/geo/address-key';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -45,6 +47,17 @@ describe('links behind a trusted proxy', () => {
         { type: 'secret.suspended', actor: { type: 'link', id: null, name: null }, ip: null },
         { type: 'secret.created', actor: expect.objectContaining({ type: 'user' }), ip: '127.0.0.1' },
       ]);
+    });
+
+    it('keeps a reporter as a keyed digest, which a plain hash of every network cannot be matched against', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 5 });
+      await report(secret.token, '203.0.113.1').expect(202);
+      const [row] = await t.dataSource.query('SELECT reporter_hash FROM link_reports WHERE secret_id = $1', [secret.id]);
+      const plain = createHash('sha256')
+        .update(`${secret.id}:${addressKey('203.0.113.1', 24)}`)
+        .digest();
+      expect(row.reporter_hash).toHaveLength(32);
+      expect(row.reporter_hash.equals(plain)).toBe(false);
     });
 
     it('answers 404 for an unknown link and 422 without a reason', async () => {

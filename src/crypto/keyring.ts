@@ -54,6 +54,11 @@ export class Keyring {
     return this.fileKeys.get(keyId);
   }
 
+  /** The id of the key new values are sealed (and digested) under. */
+  get activeKeyId(): string {
+    return this.activeId;
+  }
+
   /**
    * HMAC-SHA-256 of `data` under the key `keyId` (undefined when this instance lacks it): tells
    * whether two values are the same without keeping either, and cannot be tested against guesses

@@ -15,7 +15,7 @@ export class LinkReport {
   @JoinColumn({ name: 'secret_id' })
   secret?: Secret;
 
-  /** SHA-256 of the reporter's address and the secret id: distinct per reporter, not a stored IP. */
+  /** HMAC (under the keyring) of the reporter's network and the secret id: distinct per reporter, neither stored nor recoverable. */
   @Column({ name: 'reporter_hash', type: 'bytea' })
   reporterHash!: Buffer;
 
