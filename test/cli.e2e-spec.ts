@@ -307,11 +307,15 @@ describe('the oncelink command', () => {
     const help = await oncelink(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('oncelink send');
+    expect(await oncelink(['help'], env)).toMatchObject({ code: 0, stdout: help.stdout });
+    expect((await oncelink(['version'], env)).stdout.toString()).toMatch(/^oncelink \d+\.\d+\.\d+\n$/);
     for (const args of [
       [],
       ['get', 'not a url'],
       ['get', `${t.baseUrl}/not/a/share/link`],
       ['send', '--views', '0'],
+      ['send', '--views', '1e3'],
+      ['send', '--minutes', '0x10'],
       ['send', '--views', '1', '--minutes', '5'],
       ['get'],
       ['frobnicate'],

@@ -58,10 +58,9 @@ class UsageError extends Error {}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  // The upper bound is the server's (the contract's range and the plan's lifetime); its 422 says so.
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number`);
-  return n;
+  // Digits only: Number() would take `1e3` and `0x10` too. The upper bound is the server's (the contract's range and the plan's lifetime); its 422 says so.
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return Number(value);
 }
 
 /**
@@ -260,11 +259,12 @@ function retries(value: string | undefined): number | undefined {
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv);
   const [command, argument] = positionals;
-  if (values.help) {
+  // `oncelink help` and `oncelink version`, as gh and stripe take them.
+  if (values.help || (command === 'help' && positionals.length === 1)) {
     process.stdout.write(HELP);
     return;
   }
-  if (values.version) {
+  if (values.version || (command === 'version' && positionals.length === 1)) {
     process.stdout.write(`oncelink ${version}\n`);
     return;
   }
