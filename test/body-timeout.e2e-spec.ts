@@ -200,6 +200,29 @@ describe('a request body that stalls', () => {
     done.socket.destroy();
   });
 
+  it('leaves nothing of a large body’s timing on a keep-alive connection once the body has arrived', async () => {
+    const { pat } = await newTeamOn('enterprise', t.baseUrl, t.dataSource);
+    const warnings: string[] = [];
+    const warned = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', warned);
+    const client = new RawClient(port());
+    try {
+      // Over 64 KiB each, so each is paced; more than Node's 10 listeners' warning.
+      const body = JSON.stringify({ content: 'x'.repeat(70 * 1024), expire_mode: 'views', expire_value: 1 });
+      for (let i = 0; i < 15; i++) {
+        client.write(
+          request('/api/v1/secrets', { ...bearer(pat), 'content-type': 'application/json', 'content-length': String(body.length) }, body),
+        );
+        expect((await client.answer()).status).toBe(201);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', warned);
+      client.socket.destroy();
+    }
+  });
+
   it('cuts a file upload that stops sending and removes the parts it stored', async () => {
     const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
     const strayParts = async () =>

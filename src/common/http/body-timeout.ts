@@ -45,14 +45,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     raw.setTimeout(idleMs, stalled);
     // A small body is timed by its gaps alone; a larger one (an upload) by its pace too.
     const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
-    let read = socket.bytesRead;
-    const floor = large
-      ? setInterval(() => {
-          if (socket.bytesRead - read < (MIN_BYTES_PER_SECOND * idleMs) / 1000) stalled();
-          read = socket.bytesRead;
-        }, idleMs).unref()
-      : undefined;
-    socket.once('close', () => clearInterval(floor));
+    const pace = large ? minimumPace(socket, idleMs, stalled) : undefined;
     // A small body drains at once whenever it is answered: only a larger (or chunked) one needs a limit.
     if (large) {
       res.once('finish', () => {
@@ -63,12 +56,31 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
       });
     }
     raw.once('end', () => {
-      clearInterval(floor);
+      pace?.stop();
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
       if (timing.get(socket) === raw && !res.writableEnded) socket.setTimeout(0);
     });
   });
+}
+
+/**
+ * Calls `stalled` once the socket has read less than MIN_BYTES_PER_SECOND over a window of
+ * `idleMs`, until stopped (the body ended) or the socket closes; a keep-alive socket's later
+ * requests find no listener of this one's left on it.
+ */
+function minimumPace(socket: Socket, idleMs: number, stalled: () => void): { stop: () => void } {
+  let read = socket.bytesRead;
+  const timer = setInterval(() => {
+    if (socket.bytesRead - read < (MIN_BYTES_PER_SECOND * idleMs) / 1000) stalled();
+    read = socket.bytesRead;
+  }, idleMs).unref();
+  const stop = () => {
+    clearInterval(timer);
+    socket.off('close', stop);
+  };
+  socket.once('close', stop);
+  return { stop };
 }
 
 function carriesBody(raw: IncomingMessage): boolean {
