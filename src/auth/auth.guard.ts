@@ -33,7 +33,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
    * request too: it is that token's traffic), else from the address's (also when the lookup fails).
    */
   async settle(request: FastifyRequest & { user?: AuthContext }, reply: FastifyReply): Promise<void> {
-    if (!this.config.rateLimit.enabled || !this.limiter.unsettled(request)) return;
+    if (!this.limiter.unsettled(request)) return;
     const caller = request.headers.authorization === undefined ? null : await this.bearer.validate(request).catch(() => null);
     if (caller) request.user = caller;
     await this.limiter.settle(request, reply, caller !== null);

@@ -61,9 +61,16 @@ export class RateLimiter {
 
   private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {
     SPENT.add(request);
-    if (!this.config.rateLimit.enabled) return;
     const budget = rateBudgetFor(request, routeBudget, authenticated, this.config.rateLimit, (plan) => this.rates.tokenRates(plan));
     if (!budget) return;
+    if (!this.config.rateLimit.enabled) {
+      // Nothing is counted, and the headers API.md puts on every answer say so: the whole window is left.
+      const { limit, ttlMs } = budget.shown;
+      reply.header('X-RateLimit-Limit', limit);
+      reply.header('X-RateLimit-Remaining', limit);
+      reply.header('X-RateLimit-Reset', Math.ceil(ttlMs / 1000));
+      return;
+    }
 
     for (const window of budget.windows) {
       // The storage only counts (it never blocks at this limit); the window refuses past its own.
