@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import supertest from 'supertest';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newToken } from './support/factories';
@@ -87,7 +88,8 @@ describe('creates under an Idempotency-Key', () => {
     ]) {
       const res = await create(other, key).expect(422);
       expect(res.body).toEqual({
-        message: 'This Idempotency-Key was already used for a different request.',
+        message: 'The given data was invalid.',
+        errors: { 'Idempotency-Key': ['This key was already used for a different request.'] },
         code: 'idempotency_key_reused',
       });
       expect(res.headers['idempotent-replayed']).toBeUndefined();
@@ -117,6 +119,32 @@ describe('creates under an Idempotency-Key', () => {
     const res = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Idempotency-Key', key).send(text);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'idempotency_key_invalid' });
+    expect(await made()).toEqual(before);
+  });
+
+  it.each([
+    ['ahead of Fastify', '/api/v1/secrets'],
+    ['through Nest', '/api/v1/secrets?via=nest'],
+  ])('two Idempotency-Key headers are a 400, not one key joined from both (%s)', async (_way, path) => {
+    const before = await made();
+    const body = JSON.stringify(text);
+    // Written by hand: an HTTP client library would join or refuse the repeated header itself.
+    const { port } = new URL(t.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${body.length}\r\nAuthorization: Bearer ${pat}\r\nIdempotency-Key: a1\r\nIdempotency-Key: a2\r\n\r\n${body}`,
+        ),
+      );
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    const answer = { status: Number(raw.split(' ')[1]), body: raw.slice(raw.indexOf('\r\n\r\n') + 4) };
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({ message: 'Send one Idempotency-Key header, not several.', code: 'idempotency_key_invalid' });
     expect(await made()).toEqual(before);
   });
 

@@ -7,6 +7,7 @@ import { JsonUnlessMultipart } from './files/create-secret-body';
 import { RevealDto } from './dto/reveal.dto';
 import { LinksController } from './links.controller';
 import { SecretsController } from './secrets.controller';
+import { keyHeaderOf } from './idempotency/idempotency-key';
 
 /**
  * Create and reveal, answered ahead of Fastify (common/http/direct-routes) by the controllers' own
@@ -21,13 +22,7 @@ export function hotRoutes(secrets: SecretsController, links: LinksController): D
       // @Auth(), @CreateSecretBody(), @Client(), @IdempotencyKey(), @Res()
       params: [[], [JsonUnlessMultipart], [ClientInfoPipe], [], []],
       answer: (request, body, client, reply) =>
-        secrets.create(
-          request.user as AuthContext,
-          body as CreateSecretDto,
-          client as ClientInfo,
-          request.headers['idempotency-key'],
-          reply,
-        ),
+        secrets.create(request.user as AuthContext, body as CreateSecretDto, client as ClientInfo, keyHeaderOf(request.raw), reply),
     },
     {
       controller: LinksController,

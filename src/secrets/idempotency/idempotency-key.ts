@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AuthContext } from '../../auth/auth-context';
 import { ApiError } from '../../common/errors/api-error';
 
@@ -23,15 +23,22 @@ export type KeyHeader = string | string[] | undefined;
  */
 export function idempotencyKey(auth: AuthContext, header: KeyHeader): string | undefined {
   if (header === undefined) return undefined;
-  if (typeof header !== 'string' || !KEY.test(header)) {
-    throw invalid('The Idempotency-Key header must be 1 to 255 printable ASCII characters.');
-  }
+  if (typeof header !== 'string') throw invalid('Send one Idempotency-Key header, not several.');
+  if (!KEY.test(header)) throw invalid('The Idempotency-Key header must be 1 to 255 printable ASCII characters.');
   if (auth.kind !== 'token') throw invalid('An Idempotency-Key needs a token: an anonymous create has no caller to match its retries to.');
   return header;
 }
 
+/**
+ * The request's `Idempotency-Key` headers as sent: one value, or each of several (Node would join
+ * them into one `a, b` key).
+ */
+export function keyHeaderOf(raw: IncomingMessage): KeyHeader {
+  const values = raw.rawHeaders.filter((_, i) => i % 2 === 1 && raw.rawHeaders[i - 1].toLowerCase() === 'idempotency-key');
+  return values.length > 1 ? values : values[0];
+}
+
 /** The action parameter holding the request's `Idempotency-Key` header, unchecked. */
-export const IdempotencyKey = createParamDecorator(
-  (_: unknown, context: ExecutionContext): KeyHeader =>
-    context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>().headers['idempotency-key'],
+export const IdempotencyKey = createParamDecorator((_: unknown, context: ExecutionContext): KeyHeader =>
+  keyHeaderOf(context.switchToHttp().getRequest<{ raw: IncomingMessage }>().raw),
 );

@@ -7,7 +7,7 @@ import { SecretRepository } from '../secret.repository';
 import type { Secret } from '../secret.entity';
 import { goneError } from '../secret-gone';
 import { statusOf } from '../secret-status';
-import { IDEMPOTENT_REPLAYED_HEADER } from './idempotency-key';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency-key';
 
 /** A create sent with an `Idempotency-Key`: the key, and the request as one string that any retry of it repeats. */
 export interface KeyedCreate {
@@ -80,7 +80,10 @@ export class IdempotentCreates {
       });
     }
     if (!timingSafeEqual(repeated, digest)) {
-      throw new ApiError(422, 'This Idempotency-Key was already used for a different request.', { code: 'idempotency_key_reused' });
+      throw new ApiError(422, 'The given data was invalid.', {
+        errors: { [IDEMPOTENCY_KEY_HEADER]: ['This key was already used for a different request.'] },
+        code: 'idempotency_key_reused',
+      });
     }
     const token = this.keyring.decrypt(linkOf(secret.id), { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) });
     return { secret, token: token.toString() };
