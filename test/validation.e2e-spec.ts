@@ -25,6 +25,7 @@ const ODD_NAMES = [
   '__lookupSetter__',
   'prototype',
   '__proto__',
+  '',
 ];
 
 /** Fastify's JSON parser may refuse `__proto__` (and `constructor.prototype`) itself, with a 400. */
@@ -248,11 +249,24 @@ describe('validation of hostile input', () => {
           withField(route.body(), name),
           name,
           // Named as sent: only a snake_case name reads as words.
-          MAY_BE_REFUSED_BY_FASTIFY.has(name) ? undefined : `The ${name} field is not allowed.`,
+          MAY_BE_REFUSED_BY_FASTIFY.has(name)
+            ? undefined
+            : name
+              ? `The ${name} field is not allowed.`
+              : 'A field without a name is not allowed.',
         );
       });
     },
   );
+
+  it('names a field in words in every message about it', async () => {
+    const res = await api()
+      .post('/api/v1/secrets')
+      .set(bearer(pat))
+      .send({ content: 'x', expire_mode: 'views', expire_value: 1, allowed_countries: ['XX'] })
+      .expect(422);
+    expect(res.body.errors).toEqual({ allowed_countries: ['The allowed countries field must contain ISO 3166-1 alpha-2 codes.'] });
+  });
 
   /** Every text field of every route, and its lists of text: each gets a lone surrogate (valid JSON, not valid Unicode). */
   const ILL_FORMED: [keyof typeof routes, string, 'text' | 'list'][] = [

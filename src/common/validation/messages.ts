@@ -8,7 +8,8 @@ export function humanize(field: string): string {
 const name = (args: ValidationArguments) => humanize(args.property);
 
 /** A field the route does not take, in a JSON body or a form. */
-export const notAllowed = (field: string) => `The ${humanize(field)} field is not allowed.`;
+export const notAllowed = (field: string) =>
+  field ? `The ${humanize(field)} field is not allowed.` : 'A field without a name is not allowed.';
 
 /** Laravel-style wording, as the BurnLinks seed shows; values are never interpolated. */
 export const msg = {

@@ -3,7 +3,7 @@ import { IsDefined, IsIn, isISO31661Alpha2, IsString, MinLength, ValidateBy } fr
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
 import { ListOf } from '../../common/validation/list-field';
-import { msg } from '../../common/validation/messages';
+import { humanize, msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
@@ -31,7 +31,7 @@ const CountryListRules = () =>
     250,
     ValidateBy(
       { name: 'isCountryCode', validator: { validate: isCountryCode } },
-      { each: true, message: (a) => `The ${a.property} field must contain ISO 3166-1 alpha-2 codes.` },
+      { each: true, message: (a) => `The ${humanize(a.property)} field must contain ISO 3166-1 alpha-2 codes.` },
     ),
     (code) => (typeof code === 'string' ? code.toUpperCase() : code),
   );
