@@ -58,7 +58,8 @@ class UsageError extends Error {}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  // Digits only: Number() would take `1e3` and `0x10` too. The upper bound is the server's (the contract's range and the plan's lifetime); its 422 says so.
+  // Digits only: Number() would take `1e3` and `0x10` too. The upper bound is the server's (the
+  // contract's range and the plan's lifetime); its 422 says so.
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive whole number`);
   return Number(value);
 }

@@ -2,6 +2,7 @@ import { parse as parseDisposition } from 'content-disposition';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -239,8 +240,6 @@ class Unanswered extends Error {
     super(reason.message);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads an answer's body within the server's time, saying so if it runs out. */
 async function answered<T>(patience: Patience, read: () => Promise<T>): Promise<T> {

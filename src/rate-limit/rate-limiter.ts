@@ -66,10 +66,7 @@ export class RateLimiter {
     if (!this.config.rateLimit.enabled) {
       // Nothing is counted, and the headers API.md puts on every answer say so: the whole window is left.
       const { limit, ttlMs } = budget.shown;
-      reply.header('X-RateLimit-Limit', limit);
-      reply.header('X-RateLimit-Remaining', limit);
-      reply.header('X-RateLimit-Reset', Math.ceil(ttlMs / 1000));
-      return;
+      return showBudget(reply, limit, limit, Math.ceil(ttlMs / 1000));
     }
 
     for (const window of budget.windows) {
@@ -79,11 +76,7 @@ export class RateLimiter {
         throw ApiError.unavailable();
       });
       if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
-      if (window === budget.shown) {
-        reply.header('X-RateLimit-Limit', window.limit);
-        reply.header('X-RateLimit-Remaining', window.limit - counted.totalHits);
-        reply.header('X-RateLimit-Reset', counted.timeToExpire);
-      }
+      if (window === budget.shown) showBudget(reply, window.limit, window.limit - counted.totalHits, counted.timeToExpire);
     }
   }
 
@@ -94,4 +87,9 @@ export class RateLimiter {
     reply.header('Retry-After', retryAfterSeconds);
     throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
   }
+}
+
+/** The budget a caller is shown on every /api/v1 answer; `reset` in seconds. */
+function showBudget(reply: FastifyReply, limit: number, remaining: number, reset: number): void {
+  reply.header('X-RateLimit-Limit', limit).header('X-RateLimit-Remaining', remaining).header('X-RateLimit-Reset', reset);
 }

@@ -253,16 +253,7 @@ export class SecretRepository {
       .getOne();
   }
 
-  /** Frees the caller's `key` if it is older than 24 hours (the purge would have freed it soon). */
-  async forgetLapsedIdempotencyKey(teamId: string, userId: string, key: string): Promise<void> {
-    await this.db.query(
-      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
-        WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
-      [teamId, userId, key],
-    );
-  }
-
-  /** Frees every key older than 24 hours, with what its create kept; the partial unique index finds them. */
+  /** Frees every key older than 24 hours, with what its create kept (the purge, and a create meeting one first); the partial unique index finds them. */
   async forgetLapsedIdempotencyKeys(): Promise<void> {
     await this.db.query(
       `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
