@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import type { Pool } from 'pg';
 import supertest from 'supertest';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newToken } from './support/factories';
 import { uploadFile } from './support/multipart';
@@ -57,6 +59,21 @@ describe('creates under an Idempotency-Key', () => {
     expect(await made()).toEqual({ secrets: before.secrets + 1, events: before.events + 1, counted: before.counted + 1 });
     const opened = await reveal(t.baseUrl, retry.body.data.token).expect(200);
     expect(opened.body.data.content).toBe('the deploy key');
+  });
+
+  it('a replay keeps its database connection: the insert its key refused left it as good as before', async () => {
+    const pool = (t.dataSource.driver as PostgresDriver).master as Pool;
+    let dropped = 0;
+    const onRemove = () => dropped++;
+    const key = randomUUID();
+    await create(text, key).expect(201);
+    pool.on('remove', onRemove);
+    try {
+      for (let retry = 0; retry < 3; retry++) expect((await create(text, key).expect(201)).headers['idempotent-replayed']).toBe('true');
+    } finally {
+      pool.off('remove', onRemove);
+    }
+    expect(dropped).toBe(0);
   });
 
   it('keeps the link only sealed, and the request only as a keyed digest', async () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { DatabaseError, type Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
@@ -31,8 +31,10 @@ export class Sql {
     try {
       return (await client.query<T>({ name: `${name}_${this.instance}_${this.idOf(client)}`, text, values })).rows;
     } catch (error) {
-      // As pool.query does: a client that failed is not handed out again.
-      failure = error as Error;
+      // As pool.query does, a connection that failed is not handed out again; except after a
+      // constraint's refusal (an idempotent retry meets its key that way): PostgreSQL refused one
+      // statement, and the connection and its prepared statements are as good as before.
+      if (!isConstraintRefusal(error)) failure = error as Error;
       throw error;
     } finally {
       client.release(failure);
@@ -44,4 +46,9 @@ export class Sql {
     if (id === undefined) this.connectionIds.set(client, (id = ++this.connections));
     return id;
   }
+}
+
+/** SQLSTATE class 23, integrity constraint violation, as the server reported it. */
+function isConstraintRefusal(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code?.startsWith('23') === true;
 }
