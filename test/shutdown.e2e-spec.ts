@@ -45,13 +45,17 @@ function acceptsConnections(port: number): Promise<boolean> {
   });
 }
 
-describe('SIGTERM', () => {
+/** Rate limits on, so the requests held in flight are counted as the server drains. */
+const counters: [string, Record<string, string>][] = [['in process', { RATE_LIMIT_ENABLED: 'true' }]];
+if (process.env.REDIS_URL) counters.push(['in Redis', { RATE_LIMIT_ENABLED: 'true', REDIS_URL: process.env.REDIS_URL }]);
+
+describe.each(counters)('SIGTERM, rate-limit counters %s', (_where, env) => {
   let db: TestDatabase;
   let server: ServerProcess;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess(serverEnvOn(db));
+    server = await startServerProcess(serverEnvOn(db, env));
   });
   afterAll(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');

@@ -7,13 +7,26 @@ import { FixedWindowStorage } from './fixed-window.storage';
 import { RateLimiter } from './rate-limiter';
 
 /**
+ * The storage's own client, closed only once the HTTP server has drained: Nest destroys modules
+ * before it closes the server, and a request still being read when SIGTERM came must still be
+ * counted, not answered 503 by a client already gone.
+ */
+class RedisCounters extends ThrottlerStorageRedisService {
+  override onModuleDestroy(): void {}
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect(false);
+  }
+}
+
+/**
  * The counters in Redis. While Redis cannot be reached a count fails at once (no offline queue,
  * no retries), so the request gets a 503 with Retry-After, as while the database is down, rather
  * than waiting for ever and then a 500; ioredis reconnects by itself. The client's errors are
  * logged once per outage, not as ioredis's unhandled-error traces.
  */
 function redisCounters(url: string): ThrottlerStorageRedisService {
-  const storage = new ThrottlerStorageRedisService(url, {
+  const storage = new RedisCounters(url, {
     keyPrefix: 'oncelink:rate:',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
