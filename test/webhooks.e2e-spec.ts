@@ -61,8 +61,8 @@ describe('webhooks', () => {
     expect(await eventually(() => receivedFor(secretId).length >= count, seconds)).toBe(true);
     return receivedFor(secretId);
   };
-  const deliveriesOf = async (secretId: string) =>
-    (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(pat)).expect(200)).body.data;
+  const deliveriesOf = async (secretId: string, token = pat) =>
+    (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(token)).expect(200)).body.data;
   const webhookSecret = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(pat)).expect(200)).body.data.secret;
 
   describe('a secret’s webhook_url', () => {
@@ -614,6 +614,34 @@ describe('webhooks', () => {
       await waitFor(secret.id, 2);
       await retry().expect(202);
       await waitFor(secret.id, 3);
+    });
+
+    it('sealed under a key this instance lacks (mid-rollout): the secret is a 503 key_unavailable, and its deliveries wait for an instance with the key, spending no attempt', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, team.pat);
+      await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200);
+      const [{ key_id: keyId }] = await t.dataSource.query('SELECT key_id FROM team_webhook_secrets WHERE team_id = $1', [
+        team.owner.teamId,
+      ]);
+      const sealWith = (key: string) =>
+        t.dataSource.query('UPDATE team_webhook_secrets SET key_id = $2 WHERE team_id = $1', [team.owner.teamId, key]);
+      await sealWith('0123456789abcdef');
+      try {
+        const refused = await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(503);
+        expect(refused.body).toEqual({ message: 'This server cannot open the signing secret now.', code: 'key_unavailable' });
+        expect(refused.headers['retry-after']).toBe('5');
+        await reveal(t.baseUrl, secret.token).expect(200);
+        // Ten polls of this instance.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const [waiting] = await deliveriesOf(secret.id, team.pat);
+        expect(waiting).toMatchObject({ status: 'pending', attempts: 0, last_error: null });
+        expect(receivedFor(secret.id)).toEqual([]);
+      } finally {
+        await sealWith(keyId);
+      }
+      await waitFor(secret.id, 1);
+      expect(await eventually(async () => (await deliveriesOf(secret.id, team.pat))[0].status === 'delivered', 5)).toBe(true);
+      expect((await deliveriesOf(secret.id, team.pat))[0].attempts).toBe(1);
     });
 
     it('rotates together with its audit event or not at all', async () => {

@@ -6,6 +6,7 @@ import type { Page } from '../common/http/pagination';
 import type { WebhookEventData } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { teamsUnsignableWith } from './webhook-secrets.service';
 
 /** A delivery a worker has leased for one attempt. */
 export interface ClaimedDelivery {
@@ -45,9 +46,10 @@ export class WebhookDeliveryRepository {
    * mid-attempt, the lease runs out and another instance (or this one, restarted) sends it again.
    * No team gets more than `perTeam` attempts under way here (`running` counts each team's), so
    * one team's receivers that never answer cannot take every place from the others'; the oldest
-   * due go first within that.
+   * due go first within that. A team whose signing secret the master keys `keyIds` cannot open is
+   * left to an instance that holds its key.
    */
-  claimDue(limit: number, leaseMs: number, running: Map<string, number>, perTeam: number): Promise<ClaimedDelivery[]> {
+  claimDue(limit: number, leaseMs: number, running: Map<string, number>, perTeam: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
     return updateReturning<ClaimedDelivery>(
       this.db.manager,
       `WITH busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
@@ -55,6 +57,7 @@ export class WebhookDeliveryRepository {
          SELECT id, team_id, next_attempt_at FROM webhook_deliveries
           WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
             AND team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
+            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
           ORDER BY next_attempt_at LIMIT ${CANDIDATES} FOR UPDATE SKIP LOCKED),
        placed AS (
          SELECT due.id, due.next_attempt_at,
@@ -63,7 +66,7 @@ export class WebhookDeliveryRepository {
        UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
         WHERE id IN (SELECT id FROM placed WHERE place <= $5 ORDER BY next_attempt_at LIMIT $1)
         RETURNING id, event_id, team_id, type, url, data, created_at, attempts`,
-      [limit, leaseMs, [...running.keys()], [...running.values()], perTeam],
+      [limit, leaseMs, [...running.keys()], [...running.values()], perTeam, keyIds],
     );
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Keyring } from '../crypto/keyring';
 import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
 import { WebhookSecretsService } from './webhook-secrets.service';
@@ -41,6 +42,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly secrets: WebhookSecretsService,
     private readonly sender: WebhookSender,
     private readonly scheduler: SchedulerRegistry,
+    private readonly keyring: Keyring,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -81,7 +83,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
-      const claimed = await this.deliveries.claimDue(room, leaseMs, this.runningByTeam, PER_TEAM);
+      const claimed = await this.deliveries.claimDue(room, leaseMs, this.runningByTeam, PER_TEAM, this.keyring.keyIds);
       for (const delivery of claimed) {
         const team = delivery.team_id;
         this.runningByTeam.set(team, (this.runningByTeam.get(team) ?? 0) + 1);

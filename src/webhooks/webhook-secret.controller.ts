@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { ApiData } from '../common/http/api-responses';
+import { ApiData, ApiErrors } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { WebhookSecretResponse } from './webhook-secret.response';
 import { WebhookSecretsService } from './webhook-secrets.service';
@@ -17,6 +17,7 @@ export class WebhookSecretController {
   @Get()
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(200, WebhookSecretResponse)
+  @ApiErrors({ 503: '`key_unavailable`: the secret is sealed under a master key this instance does not hold (mid-rollout); another may.' })
   async show(@Auth() auth: TokenAuth) {
     return { data: await this.secrets.show(auth.teamId) };
   }

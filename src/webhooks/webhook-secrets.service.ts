@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
+import { ApiError } from '../common/errors/api-error';
 import { Keyring } from '../crypto/keyring';
 import type { ClientInfo } from '../geo/client.decorator';
 import { generateWebhookSecret } from './webhook-signature';
@@ -11,6 +12,15 @@ import { TeamWebhookSecret } from './team-webhook-secret.entity';
 
 /** How long the replaced secret keeps signing after a rotation, so receivers can roll over. */
 const ROLLOVER = `interval '24 hours'`;
+
+/**
+ * The teams whose signing secrets an instance holding the master keys `$keys` (a text[]
+ * parameter) cannot open: the current one, or the replaced one while it still signs. Such an
+ * instance leaves their deliveries to one that can (mid-rollout of ENCRYPTION_KEY), rather than
+ * spending their attempts on failing to sign.
+ */
+export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
+  WHERE key_id <> ALL(${keys}) OR (previous_ciphertext IS NOT NULL AND previous_expires_at > now() AND previous_key_id <> ALL(${keys}))`;
 
 /**
  * The teams' signing secrets, kept sealed with the keyring (bound to the team, so a sealed secret
@@ -69,6 +79,10 @@ export class WebhookSecretsService {
   }
 
   private present(row: TeamWebhookSecret): WebhookSecretResponse {
+    if (!this.keyring.keyIds.includes(row.keyId)) {
+      // Sealed by an instance with another ENCRYPTION_KEY: one that holds it can show it.
+      throw ApiError.unavailable('This server cannot open the signing secret now.', { code: 'key_unavailable' });
+    }
     return {
       secret: this.open(row.teamId, row.keyId, row.iv, row.ciphertext),
       rotated_at: row.rotatedAt.toISOString(),
