@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently } from './concurrent-index';
 
 /**
  * A team's live secrets by team: GET /account's active count and the file storage check read
@@ -11,9 +12,7 @@ export class AddTeamActiveSecretsIndex1795620000000 implements MigrationInterfac
   transaction = false;
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "secrets_team_active_idx" ON "secrets" ("team_id") WHERE status = 'active'`,
-    );
+    await createIndexConcurrently(queryRunner, 'secrets_team_active_idx', `"secrets" ("team_id") WHERE status = 'active'`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

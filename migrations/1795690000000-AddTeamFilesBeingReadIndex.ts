@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently } from './concurrent-index';
 
 /**
  * Ended file secrets whose bytes a download is still reading, by team: they count towards the
@@ -11,8 +12,10 @@ export class AddTeamFilesBeingReadIndex1795690000000 implements MigrationInterfa
   transaction = false;
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "secrets_team_being_read_idx" ON "secrets" ("team_id") WHERE status <> 'active' AND file_readers > 0`,
+    await createIndexConcurrently(
+      queryRunner,
+      'secrets_team_being_read_idx',
+      `"secrets" ("team_id") WHERE status <> 'active' AND file_readers > 0`,
     );
   }
 

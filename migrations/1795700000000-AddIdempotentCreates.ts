@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently } from './concurrent-index';
 
 /**
  * What a create under an `Idempotency-Key` keeps to answer its retries: the key, a keyed digest
@@ -15,8 +16,11 @@ export class AddIdempotentCreates1795700000000 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "secrets" ADD COLUMN IF NOT EXISTS "idempotency_key" character varying(255), ADD COLUMN IF NOT EXISTS "idempotency_digest" bytea, ADD COLUMN IF NOT EXISTS "idempotency_link" bytea, ADD COLUMN IF NOT EXISTS "idempotency_keyring_id" character varying(16)`,
     );
-    await queryRunner.query(
-      `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "secrets_idempotency_key" ON "secrets" ("team_id", "created_by", "idempotency_key") WHERE idempotency_key IS NOT NULL`,
+    await createIndexConcurrently(
+      queryRunner,
+      'secrets_idempotency_key',
+      `"secrets" ("team_id", "created_by", "idempotency_key") WHERE idempotency_key IS NOT NULL`,
+      true,
     );
   }
 

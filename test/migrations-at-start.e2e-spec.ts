@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { migrations } from '../migrations';
-import { adminQuery, withDatabase } from './support/database';
-import { ServerProcess, startServerProcess } from './support/server-process';
+import { adminQuery, createTestDatabase, withDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
@@ -18,6 +19,7 @@ onPostgres('migrations at start-up', () => {
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await adminQuery(serverUrl(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await adminQuery(serverUrl(), `DROP DATABASE IF EXISTS "${name}_lock" WITH (FORCE)`);
   });
 
   it('run once when four instances start at once on an empty database: the others wait, none fails', async () => {
@@ -33,5 +35,61 @@ onPostgres('migrations at start-up', () => {
       await client.end();
     }
     for (const server of servers) expect(server.output()).not.toMatch(/Migration .* failed|already exists/);
+  });
+
+  it('an index whose concurrent build was cut short is built again, not taken as done', async () => {
+    const db = await createTestDatabase();
+    try {
+      // What a crash or a cancel mid-build leaves: the index, INVALID, and its migration unrecorded.
+      await adminQuery(db.url, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = '"secrets_idempotency_key"'::regclass`);
+      await adminQuery(db.url, `DELETE FROM migrations WHERE name = 'AddIdempotentCreates1795700000000'`);
+      const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn' }));
+      await server.stop();
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const built = await client.query(`SELECT indisvalid FROM pg_index WHERE indexrelid = '"secrets_idempotency_key"'::regclass`);
+        expect(built.rows).toEqual([{ indisvalid: true }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('an instance waiting for the migrations lock does not deadlock the holder’s CREATE INDEX CONCURRENTLY', async () => {
+    const waitingOn = withDatabase(serverUrl(), `${name}_lock`);
+    await adminQuery(serverUrl(), `CREATE DATABASE "${name}_lock"`);
+    const holder = new Client({ connectionString: waitingOn });
+    await holder.connect();
+    try {
+      // The holder is another instance mid-migration; it has yet to build an index concurrently.
+      await holder.query(`SELECT pg_advisory_lock(hashtextextended('oncelink:migrations', 0))`);
+      await holder.query('CREATE TABLE "lock_probe" ("n" integer)');
+      const starting = startServerProcess({
+        DATABASE_URL: waitingOn,
+        ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'warn',
+      });
+      const waiting = async () =>
+        (
+          await holder.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+            `${name}_lock`,
+          ])
+        ).rows[0].n > 0;
+      expect(await eventually(waiting, 20)).toBe(true);
+      // Past deadlock_timeout (1 s), when PostgreSQL would look for the cycle from the build's side.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await holder.query('CREATE INDEX CONCURRENTLY "lock_probe_n" ON "lock_probe" ("n")');
+      await holder.query(`SELECT pg_advisory_unlock(hashtextextended('oncelink:migrations', 0))`);
+      const server = await starting;
+      servers.push(server);
+      expect(server.output()).not.toMatch(/deadlock/);
+      const built = await holder.query(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'lock_probe_n'::regclass`);
+      expect(built.rows).toEqual([{ indisvalid: true }]);
+    } finally {
+      await holder.end();
+    }
   });
 });

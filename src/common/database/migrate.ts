@@ -1,18 +1,24 @@
-import { DataSource, MigrationExecutor } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
+
+const LOCK = `hashtextextended('oncelink:migrations', 0)`;
 
 /**
  * Runs the pending migrations holding a session advisory lock, on the one connection that runs
  * them, so instances starting together on a fresh database migrate it once: the others wait,
  * then find nothing pending. Without it they raced (duplicate types, a migration recorded twice).
+ * The others poll for the lock rather than wait in pg_advisory_lock: a statement waiting there
+ * is a transaction that the holder's CREATE INDEX CONCURRENTLY waits out in turn, a deadlock
+ * PostgreSQL ends by cancelling one side, which can be the index build (leaving it INVALID).
  */
 export async function migrateUnderLock(dataSource: DataSource): Promise<DataSource> {
   const runner = dataSource.createQueryRunner();
   try {
-    await runner.query(`SELECT pg_advisory_lock(hashtextextended('oncelink:migrations', 0))`);
+    while (!(await tryLock(runner))) await sleep(200);
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
     await executor.executePendingMigrations();
-    await runner.query(`SELECT pg_advisory_unlock(hashtextextended('oncelink:migrations', 0))`);
+    await runner.query(`SELECT pg_advisory_unlock(${LOCK})`);
   } catch (error) {
     await runner.release();
     await dataSource.destroy();
@@ -20,4 +26,9 @@ export async function migrateUnderLock(dataSource: DataSource): Promise<DataSour
   }
   await runner.release();
   return dataSource;
+}
+
+async function tryLock(runner: QueryRunner): Promise<boolean> {
+  const rows = (await runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`)) as { locked: boolean }[];
+  return rows[0].locked;
 }
