@@ -18,7 +18,7 @@ import { refuseEncodedBodies } from './common/http/content-encoding';
 import { documentConventions } from './common/http/openapi-conventions';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
-import { answerUnparsable } from './common/http/unparsable-request';
+import { answerUnparsable, refuseUnknownExpectations } from './common/http/unparsable-request';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
 import { createLogger, logRequest, logRequests, PinoLoggerService, unroutedPath } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
@@ -84,6 +84,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   refuseUnreadMultipart(fastify);
   refuseEncodedBodies(fastify);
   timeOutStalledBodies(app.getHttpServer(), config.bodyIdleTimeoutMs, logger);
+  refuseUnknownExpectations(app.getHttpServer(), logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
   const guard = app.get(ApiAuthGuard);
@@ -171,6 +172,10 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
     if (draining) reply.header('connection', 'close');
+    // Fastify closes the connection on a body it refused unread (over BODY_LIMIT_BYTES), resetting
+    // it under a client still sending, which may then never read the 413. Kept open, Node reads
+    // and drops the rest, for as long as body-timeout's lingering limit allows.
+    else if (reply.statusCode === 413 && !request.raw.complete) reply.removeHeader('connection');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);
   });

@@ -46,7 +46,7 @@ class RawClient {
     if (!(await eventually(complete, 10, 10))) throw new Error(`no complete answer: ${JSON.stringify(this.received)}`);
     const end = this.received.indexOf('\r\n\r\n');
     const headers = this.received.slice(0, end);
-    const length = Number(/content-length: (\d+)/i.exec(headers)![1]);
+    const length = Number(/content-length: (\d+)/i.exec(headers)?.[1] ?? 0);
     const body = this.received.slice(end + 4, end + 4 + length);
     this.received = this.received.slice(end + 4 + length);
     return { status: Number(headers.split(' ')[1]), headers, body };
@@ -260,4 +260,39 @@ describe('a request body that stalls', () => {
     await expectTimedOut(client);
     expect(await eventually(async () => (await strayParts()) === 0, 10)).toBe(true);
   });
+});
+
+describe('a body over BODY_LIMIT_BYTES', () => {
+  const t = useTestApp({ env: { BODY_LIMIT_BYTES: '100000' } });
+
+  it.each([
+    ['sent at once', {}],
+    ['sent after 100 Continue', { expect: '100-continue' }],
+  ])(
+    'is answered 413, then read and dropped: a client still sending is not reset, and the connection serves its next request (%s)',
+    async (_way, expectHeader: Record<string, string>) => {
+      const client = new RawClient(Number(new URL(t.baseUrl).port));
+      const size = MIB;
+      const opening = '{"content":"';
+      client.write(
+        request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(size), ...expectHeader }, opening),
+      );
+      let refused = await client.answer();
+      if (expectHeader.expect) {
+        expect(refused.status).toBe(100);
+        refused = await client.answer();
+      }
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body)).toEqual({ message: 'The request body is too large.' });
+      expect(refused.headers.toLowerCase()).not.toContain('connection: close');
+      // The rest of the body, sent after the answer arrived.
+      await new Promise<void>((resolve, reject) =>
+        client.socket.write(Buffer.alloc(size - opening.length, 'a'), (error) => (error ? reject(error) : resolve())),
+      );
+      const next = JSON.stringify({ content: 'next', expire_mode: 'views', expire_value: 1 });
+      client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(next.length) }, next));
+      expect((await client.answer()).status).toBe(201);
+      client.socket.destroy();
+    },
+  );
 });

@@ -228,6 +228,7 @@ describe('requests Node cannot parse', () => {
   it.each([
     ['headers over 16 KiB', `GET /api/v1/account HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['a garbled request line', 'NOT HTTP AT ALL\r\n\r\n', 400],
+    ['an Expect other than 100-continue', 'POST /api/v1/secrets HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\n\r\n{}', 417],
   ])("%s: the contract's body and the API headers", async (_case, request, status) => {
     const answer = await raw(request);
     const [head, body] = answer.split('\r\n\r\n');

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { logRequest } from '../logging/logger';
+import { logRequest, unroutedPath } from '../logging/logger';
 import { API_SECURITY_HEADERS } from './security-headers';
 
-const MESSAGES: Record<number, string> = {
+type Refused = 400 | 408 | 417 | 431;
+
+const MESSAGES: Record<Refused, string> = {
   400: 'The request could not be parsed.',
   408: 'The request took too long to arrive.',
+  417: 'The Expect header can only be 100-continue.',
   431: 'The request headers are too large.',
 };
 
@@ -30,8 +33,17 @@ export function answerUnparsable(logger: Logger) {
   };
 }
 
+/** An `Expect` Node does not know (anything but 100-continue): the contract's 417, where Node's own would be bare. */
+export function refuseUnknownExpectations(server: Server, logger: Logger): void {
+  server.on('checkExpectation', (raw: IncomingMessage, res: ServerResponse) => {
+    const { id, headers, body } = refusal(417);
+    res.writeHead(417, headers).end(body);
+    logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 417, ms: 0 });
+  });
+}
+
 /** The contract's answer to a request refused before a route took it, with `Connection: close`. */
-export function refusal(status: 400 | 408 | 431): { id: string; headers: Record<string, string | number>; body: string } {
+export function refusal(status: Refused): { id: string; headers: Record<string, string | number>; body: string } {
   const id = randomUUID();
   const body = JSON.stringify({ message: MESSAGES[status] });
   const headers = {
@@ -45,7 +57,7 @@ export function refusal(status: 400 | 408 | 431): { id: string; headers: Record<
 }
 
 /** Writes `refusal(status)` straight onto `socket` and logs it; the caller closes the socket. */
-function refuseOnSocket(logger: Logger, socket: Duplex, status: 400 | 408 | 431): void {
+function refuseOnSocket(logger: Logger, socket: Duplex, status: Refused): void {
   if (!socket.writable) return;
   const { id, headers, body } = refusal(status);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
