@@ -31,6 +31,9 @@ import { LinksController } from './secrets/links.controller';
 import { SecretsController } from './secrets/secrets.controller';
 import type { AppConfig } from './config/app-config';
 
+/** Requests Fastify refused for BODY_LIMIT_BYTES before their body had all arrived. */
+const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
+
 export type ResolvedConfig = AppConfig & { databaseUrl: string };
 
 /** Builds the app exactly as production runs it; main.ts and the tests both come through here. */
@@ -169,13 +172,18 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   });
   const limiter = app.get(RateLimiter);
   const guard = app.get(ApiAuthGuard);
+  // Fastify closes the connection on a body it refused for BODY_LIMIT_BYTES, resetting it under a
+  // client still sending, which may then never read the 413. Kept open, Node reads and drops the
+  // rest, for as long as body-timeout's lingering limit allows. (A plan's 413 on an upload still
+  // closes: up to a GiB is not worth reading.)
+  fastify.addHook('onError', (request, _reply, error, done) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !request.raw.complete) OVER_BODY_LIMIT.add(request);
+    done();
+  });
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
     if (draining) reply.header('connection', 'close');
-    // Fastify closes the connection on a body it refused unread (over BODY_LIMIT_BYTES), resetting
-    // it under a client still sending, which may then never read the 413. Kept open, Node reads
-    // and drops the rest, for as long as body-timeout's lingering limit allows.
-    else if (reply.statusCode === 413 && !request.raw.complete) reply.removeHeader('connection');
+    else if (OVER_BODY_LIMIT.has(request)) reply.removeHeader('connection');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);
   });
