@@ -313,6 +313,23 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    it.each([
+      ['passcode', Buffer.from('p\xe4sswort', 'latin1')],
+      ['label', Buffer.from([0x64, 0x62, 0xed, 0xa0, 0x80])],
+    ])('refuses a %s whose bytes are not UTF-8 with a 422, rather than keeping it with U+FFFD in their place', async (field, bytes) => {
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const res = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1', [field]: bytes },
+        { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') },
+      );
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { [field]: [`The ${field} field is not valid UTF-8.`] } });
+      expect(await strayParts()).toBe(0);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+    });
+
     it('refuses a second file with a 422 on file, keeping nothing', async () => {
       const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
       const res = await t

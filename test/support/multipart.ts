@@ -24,7 +24,8 @@ export interface FilePart {
 export function uploadFile(
   baseUrl: string,
   pat: string | undefined,
-  fields: Record<string, string | string[]>,
+  /** A Buffer value goes as its bytes (to send what is not UTF-8). */
+  fields: Record<string, string | string[] | Buffer>,
   file: FilePart | null,
   options: {
     declareLength?: boolean;
@@ -35,15 +36,25 @@ export function uploadFile(
   } = {},
 ): Promise<UploadResult> {
   const boundary = `----oncelink${randomBytes(8).toString('hex')}`;
-  const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  let head = '';
-  for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) head += field(name, one);
-  if (options.raw) head += `--${boundary}\r\n${options.raw}\r\n`;
+  const field = (name: string, value: string | Buffer) =>
+    Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`),
+      Buffer.from(value),
+      Buffer.from('\r\n'),
+    ]);
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) parts.push(field(name, one));
+  if (options.raw) parts.push(Buffer.from(`--${boundary}\r\n${options.raw}\r\n`));
   if (file) {
-    head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`;
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+      ),
+    );
   }
+  const head = Buffer.concat(parts);
   let tail = file ? '\r\n' : '';
-  for (const [name, value] of Object.entries(options.after ?? {})) tail += field(name, value);
+  for (const [name, value] of Object.entries(options.after ?? {})) tail += field(name, value).toString();
   tail += `--${boundary}--\r\n`;
   const data = file?.data ?? Buffer.alloc(0);
   const size = Buffer.isBuffer(data) ? data.length : file?.size;

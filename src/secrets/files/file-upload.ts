@@ -6,11 +6,18 @@ import { ApiError } from '../../common/errors/api-error';
 import { humanize } from '../../common/validation/messages';
 import { FILE_MAGIC } from '../../crypto/file-stream';
 
-/** The form's text fields as the DTO reads them: numbers from digits, repeated or comma-separated country codes. */
+/**
+ * The form's text fields as the DTO reads them: numbers from digits, repeated or comma-separated
+ * country codes. The parser decodes a field's bytes that are not UTF-8 (nor its declared charset)
+ * as U+FFFD: such a field is refused, as a JSON body's would be, rather than stored changed (a
+ * passcode no one could type).
+ */
 export function formFields(values: MultipartValue[]): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const { fieldname, value } of values) {
-    if (fieldname === 'allowed_countries') {
+    if (String(value).includes('\uFFFD')) {
+      throw ApiError.field(fieldname, `The ${humanize(fieldname)} field is not valid UTF-8.`);
+    } else if (fieldname === 'allowed_countries') {
       const codes = String(value)
         .split(',')
         .map((code) => code.trim());
