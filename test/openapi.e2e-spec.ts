@@ -1,9 +1,11 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv from 'ajv';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
 import { bearer, newTeam, newToken } from './support/factories';
 import { serverEnvOn, startServerProcess } from './support/server-process';
-import { newMember } from './support/teams';
+import { uploadFile } from './support/multipart';
+import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 interface Response {
@@ -214,6 +216,38 @@ describe('/api/openapi.json', () => {
     expect(stripe).toBeDefined();
     expect(Object.keys(stripe.responses)).toEqual(expect.arrayContaining(['200', '400', '503']));
     expect(stripe.parameters?.map((parameter) => `${parameter.in} ${parameter.name}`)).toContain('header stripe-signature');
+  });
+
+  it('answers as it documents: real bodies validate against their schemas, a file that is null too', async () => {
+    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+    ajv.addSchema({ ...doc, $id: 'openapi' });
+    const check = (path: string, method: string, status: number, body: unknown) => {
+      const at = ['paths', path, method, 'responses', String(status), 'content', 'application/json', 'schema'];
+      const validate = ajv.getSchema(`openapi#/${at.map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`)!;
+      expect([method, path, status, validate(body) ? [] : validate.errors]).toEqual([method, path, status, []]);
+    };
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const api = supertest(t.baseUrl);
+    const text = await api
+      .post('/api/v1/secrets')
+      .set(bearer(pat))
+      .send({ content: 'x', expire_mode: 'views', expire_value: 2 })
+      .expect(201);
+    check('/api/v1/secrets', 'post', 201, text.body);
+    check('/api/v1/secrets', 'get', 200, (await api.get('/api/v1/secrets').set(bearer(pat)).expect(200)).body);
+    check('/api/v1/secrets/{id}', 'get', 200, (await api.get(`/api/v1/secrets/${text.body.data.id}`).set(bearer(pat)).expect(200)).body);
+    check('/api/v1/links/{token}', 'get', 200, (await api.get(`/api/v1/links/${text.body.data.token}`).expect(200)).body);
+    const revealed = await api.post(`/api/v1/links/${text.body.data.token}/reveal`).send({}).expect(200);
+    check('/api/v1/links/{token}/reveal', 'post', 200, revealed.body);
+    const file = await uploadFile(
+      t.baseUrl,
+      pat,
+      { expire_mode: 'views', expire_value: '1' },
+      { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') },
+    );
+    check('/api/v1/secrets', 'post', 201, file.body);
+    check('/api/v1/links/{token}', 'get', 200, (await api.get(`/api/v1/links/${String(file.body.data!.token)}`).expect(200)).body);
+    check('/api/v1/account', 'get', 200, (await api.get('/api/v1/account').set(bearer(pat)).expect(200)).body);
   });
 
   it('describes what every route answers', () => {

@@ -1,15 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
+import { nullableModel } from '../common/http/api-responses';
 import { EXPIRE_MODES, ExpireMode, SECRET_KINDS, SecretKind } from './secret.entity';
 import { FileInfoResponse } from './secret.response';
 
 /** What a link leads to, before anything is spent. */
+@ApiExtraModels(FileInfoResponse)
 export class LinkResponse {
   @ApiProperty({ enum: SECRET_KINDS }) kind!: SecretKind;
   @ApiProperty({ enum: EXPIRE_MODES }) expire_mode!: ExpireMode;
   @ApiProperty({ type: 'integer', nullable: true }) views_remaining!: number | null;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
   @ApiProperty() requires_passcode!: boolean;
-  @ApiProperty({ type: FileInfoResponse, nullable: true, description: 'For file secrets; null otherwise' }) file!: FileInfoResponse | null;
+  @ApiProperty(nullableModel(FileInfoResponse, 'For file secrets; null otherwise')) file!: FileInfoResponse | null;
 }
 
 /** A `text` secret, decrypted by the server. */

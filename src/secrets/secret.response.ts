@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
+import { nullableModel } from '../common/http/api-responses';
 import { EXPIRE_MODES, ExpireMode, FILE_ENCRYPTIONS, FileEncryption, SECRET_KINDS, SecretKind } from './secret.entity';
 import { SECRET_STATUSES, SecretStatus } from './secret-status';
 
@@ -14,6 +15,7 @@ export class FileInfoResponse {
 }
 
 /** The API's Secret: metadata only, never content. */
+@ApiExtraModels(FileInfoResponse)
 export class SecretResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, ...nullable, description: 'The link token: in the create response only' }) token!: string | null;
@@ -36,5 +38,5 @@ export class SecretResponse {
   @ApiProperty({ type: String, format: 'date-time', ...nullable }) last_viewed_at!: string | null;
   @ApiProperty({ type: String, format: 'date-time', ...nullable, description: 'When it stopped being active' }) destroyed_at!:
     string | null;
-  @ApiProperty({ type: FileInfoResponse, ...nullable, description: 'For file secrets; null otherwise' }) file!: FileInfoResponse | null;
+  @ApiProperty(nullableModel(FileInfoResponse, 'For file secrets; null otherwise')) file!: FileInfoResponse | null;
 }

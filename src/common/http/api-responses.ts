@@ -35,6 +35,16 @@ type Model = Type<unknown>;
 const refTo = (models: Model[]) =>
   models.length === 1 ? { $ref: getSchemaPath(models[0]) } : { oneOf: models.map((model) => ({ $ref: getSchemaPath(model) })) };
 
+/**
+ * A property that is a `model` or null. OpenAPI 3.0's `nullable` widens only a `type` beside it,
+ * not a `$ref` (nor the `allOf` one is wrapped in), so validators took such a null as invalid:
+ * null is a branch of its own.
+ */
+export const nullableModel = (model: Model, description: string) => ({
+  anyOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null] }],
+  description,
+});
+
 /** The schema of `{message?, data: Model}`: one resource, as API.md's conventions say. Several models mean one of them. */
 export const dataSchema = (...models: Model[]): SchemaObject => ({
   type: 'object',
