@@ -52,12 +52,13 @@ describe('service basics', () => {
       for (const res of [await api().get('/healthz').expect(200), await api().get('/api/docs').redirects(1)]) {
         expect(res.headers).toMatchObject({
           'x-content-type-options': 'nosniff',
-          'x-frame-options': 'SAMEORIGIN',
+          'x-frame-options': 'DENY',
           'cross-origin-opener-policy': 'same-origin',
           'referrer-policy': 'no-referrer',
           'cache-control': 'no-store',
         });
         expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+        expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       }
     });
   });

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
@@ -95,6 +97,40 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('This link does not exist').waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('gone-message');
     await shot('6-not-found');
+  });
+
+  it('opens a link whose # a mail client turned into %23', async () => {
+    const sent = await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, 'through a mail client');
+    await page.goto(sent.stdout.toString().trim().replace('#', '%23'));
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe('through a mail client');
+  });
+
+  it('works under a PUBLIC_URL with a path, behind a proxy that strips it', async () => {
+    const upstream = new URL(t.baseUrl);
+    const proxy = createServer((req, res) => {
+      if (!req.url?.startsWith('/oncelink/')) return void res.writeHead(404).end();
+      const forwarded = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url.slice('/oncelink'.length), headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const secret = await newSecret(t.baseUrl, { content: 'under a prefix' });
+      await page.goto(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/oncelink/s/${secret.token}`);
+      await page.getByRole('button', { name: 'Reveal secret' }).click();
+      await page.getByLabel('The secret').waitFor();
+      expect(await page.getByLabel('The secret').inputValue()).toBe('under a prefix');
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('spends nothing on a key cut short or lengthened, and opens once the whole link is pasted in the same tab', async () => {
@@ -298,6 +334,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
     const headers = response!.headers();
     expect(headers['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-/);
     expect(headers['referrer-policy']).toBe('no-referrer');
+    expect(headers['x-frame-options']).toBe('DENY');
     expect(headers['cache-control']).toBe('no-store');
     await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
     for (const request of requests) expect(request).toContain(t.baseUrl);

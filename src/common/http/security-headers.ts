@@ -22,8 +22,11 @@ export function pageSecurityHeaders(): Record<string, string> {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'", "'unsafe-inline'"],
+        frameAncestors: ["'none'"],
       },
     },
+    // As the CSP's frame-ancestors says, for browsers that read only this header.
+    frameguard: { action: 'deny' },
   });
   middleware({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
   return { ...headers, ...NO_STORE };

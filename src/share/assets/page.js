@@ -3,8 +3,14 @@
   var $ = function (id) {
     return document.getElementById(id);
   };
-  var token = location.pathname.split('/').pop();
-  var api = '/api/v1/links/' + encodeURIComponent(token);
+  // The page is {PUBLIC_URL}/s/{token}, and the API is beside it under PUBLIC_URL's path, if any
+  // (a proxy that strips a prefix). A mail client may have turned the link's # into %23: the
+  // link is put back together rather than its key taken for part of the token.
+  var at = /^(.*)\/s\/([^/]*)$/.exec(location.pathname) || ['', '', ''];
+  var segment = at[2].split(/%23/i);
+  var token = segment[0];
+  if (segment.length > 1 && !location.hash) history.replaceState(null, '', at[1] + '/s/' + token + '#' + segment.slice(1).join('#'));
+  var api = at[1] + '/api/v1/links/' + token;
   // What the link leads to, from the lookup: decides between Reveal and Download.
   var link;
   // Whether a view was asked for from this page: after that, a new fragment changes nothing.
