@@ -144,12 +144,14 @@ describe('billing', () => {
       expect(await planOf(team.teamId)).toBe('free');
     });
 
-    it('follows updated and deleted events, and a non-active status returns the team to free', async () => {
+    it('follows updated and deleted events: past_due keeps the plan while Stripe retries, unpaid returns the team to free', async () => {
       const team = await newUser(t.baseUrl);
       await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO)).expect(200);
       await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE)).expect(200);
       expect(await planOf(team.teamId)).toBe('enterprise');
       await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE, 'past_due')).expect(200);
+      expect(await planOf(team.teamId)).toBe('enterprise');
+      await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE, 'unpaid')).expect(200);
       expect(await planOf(team.teamId)).toBe('free');
       await send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO)).expect(200);
       expect(await planOf(team.teamId)).toBe('pro');

@@ -13,7 +13,12 @@ import type { PlanName } from './plans';
 
 /** In the order Stripe makes them for one subscription, which breaks ties between events of the same second. */
 const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
-const PAYING = ['active', 'trialing'];
+/**
+ * Subscriptions that keep their plan. `past_due` does, as Stripe's dunning expects: its retries
+ * run for days, and dropping to free at the first failed renewal would stop a team's webhooks
+ * (with nothing queued) until the card is fixed; `unpaid`, `canceled` and the rest do not.
+ */
+const PAYING = ['active', 'trialing', 'past_due'];
 
 @Injectable()
 export class StripeWebhookService {
