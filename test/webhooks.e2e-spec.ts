@@ -481,7 +481,17 @@ describe('webhooks', () => {
       ['a line break and a header after it', (url: string) => `${url}/x\r\nX-Injected: 1`],
       ['a space inside', (url: string) => `${url}/a b`],
       ['port 0', () => 'http://127.0.0.1:0/'],
-    ])('refuses a URL with %s, which would be called other than it is shown', async (_case, url) => {
+      ['a right-to-left override', (url: string) => `${url}/\u202e`],
+      ['a zero-width space', (url: string) => `${url}/a\u200bb`],
+      ['a backslash', (url: string) => `${url}\\x`],
+      ['an empty authority', () => 'http:///127.0.0.1/x'],
+      ['no // before its host', () => 'http:127.0.0.1/x'],
+      [
+        'a host name over 253 characters',
+        () => `http://${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(20)}.example/`,
+      ],
+      ['a host label over 63 characters', () => `http://${'a'.repeat(64)}.example/`],
+    ])('refuses a URL with %s, which would be called other than it is shown, or never', async (_case, url) => {
       const res = await api()
         .post('/api/v1/team/webhooks')
         .set(bearer(pat))

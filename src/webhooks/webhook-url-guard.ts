@@ -13,8 +13,12 @@ const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'meta
 const INWARD_SUFFIXES = ['.localhost', '.internal', '.local'];
 
 const LOOKUP_TIMEOUT_MS = 3_000;
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const UNSHOWN = /[\u0000-\u0020\u007f-\u009f]/;
+/** Spaces, control and format characters (a right-to-left override, a zero-width space), and a backslash, which the URL parser reads as a slash. */
+const UNSHOWN = /[\p{Cc}\p{Cf}\p{Z}\\]/u;
+/** A scheme and `//` before the host: `http:///x` and `https:host` are parsed as `http://x/` and `https://host/`. */
+const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]/i;
+/** DNS's limits: 253 characters in all, 63 in a label (RFC 1035). */
+const validHostName = (host: string) => host.length <= 253 && host.split('.').every((label) => label.length <= 63);
 
 /**
  * Only ordinary public unicast addresses: loopback, private, link-local (and with it the
@@ -45,13 +49,14 @@ export class WebhookUrlGuard {
   async assertAllowed(field: string, raw: string): Promise<void> {
     const refuse = (why: string) => ApiError.field(field, `The ${humanize(field)} field ${why}.`);
     // The URL parser drops or encodes these, so what is called would differ from what is shown.
-    if (UNSHOWN.test(raw)) throw refuse('must not contain spaces or control characters');
+    if (UNSHOWN.test(raw)) throw refuse('must not contain spaces, control characters or backslashes');
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
       throw refuse('must be a valid URL');
     }
+    if (!AUTHORITY.test(raw) || !validHostName(url.hostname)) throw refuse('must be a valid URL');
     const allowPrivate = this.config.webhooks.allowPrivate;
     if (!(allowPrivate ? ['https:', 'http:'] : ['https:']).includes(url.protocol) || url.username || url.password) {
       throw refuse('must be an https URL without credentials');
