@@ -422,6 +422,17 @@ describe('validation of hostile input', () => {
     }
   });
 
+  it('shows an unknown field’s name cut at 64 characters, so the 422 is not larger than the request', async () => {
+    const long = 'x'.repeat(200_000);
+    const res = await api()
+      .post(`/api/v1/links/${plainSecret.token}/reveal`)
+      .set('content-type', 'application/json')
+      .send(`{"${long}":1}`)
+      .expect(422);
+    const shown = `${'x'.repeat(64)}…`;
+    expect(res.body.errors).toEqual({ [shown]: [`The ${shown} field is not allowed.`] });
+  });
+
   it('names a query parameter that is not snake_case as it was sent', async () => {
     const res = await api().get('/api/v1/secrets?__proto__=1&per_pag=2').set(bearer(pat)).expect(422);
     expect(res.body.errors).toEqual(

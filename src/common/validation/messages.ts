@@ -7,9 +7,15 @@ export function humanize(field: string): string {
 
 const name = (args: ValidationArguments) => humanize(args.property);
 
+/** The most of a field's name an error shows: a name the route does not take may be any length. */
+const MAX_SHOWN_NAME = 64;
+
+/** A field's name as an error shows it, key and message: cut at 64 characters, so a 422 is never larger than what was sent. */
+export const shownName = (field: string) => (field.length > MAX_SHOWN_NAME ? `${[...field].slice(0, MAX_SHOWN_NAME).join('')}…` : field);
+
 /** A field the route does not take, in a JSON body or a form. */
 export const notAllowed = (field: string) =>
-  field ? `The ${humanize(field)} field is not allowed.` : 'A field without a name is not allowed.';
+  field ? `The ${humanize(shownName(field))} field is not allowed.` : 'A field without a name is not allowed.';
 
 /** Laravel-style wording, as the BurnLinks seed shows; values are never interpolated. */
 export const msg = {

@@ -2,7 +2,7 @@ import { ArgumentMetadata, ValidationError, ValidationPipe, ValidationPipeOption
 import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldErrors } from '../errors/api-error';
 import { Constructor, leanTransformer } from './lean-transformer';
-import { humanize, notAllowed } from './messages';
+import { humanize, notAllowed, shownName } from './messages';
 
 /**
  * A 422 names at most this many fields: a body of 150,000 unknown keys costs a key count, not
@@ -97,7 +97,7 @@ class StrictValidationPipe extends ValidationPipe {
     }
     const unknown = this.undeclaredKeys(value, metadata);
     if (unknown.length === 0) return super.transform(value, metadata);
-    const errors: FieldErrors = Object.fromEntries(reported(unknown).map((key) => [key, [notAllowed(key)]]));
+    const errors: FieldErrors = Object.fromEntries(reported(unknown).map((key) => [shownName(key), [notAllowed(key)]]));
     try {
       // Only the declared fields: class-validator would build an error for every undeclared one.
       await super.transform(declaredPart(value as Record<string, unknown>, new Set(unknown)), metadata);

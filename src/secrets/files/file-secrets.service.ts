@@ -10,7 +10,7 @@ import type { PlanName } from '../../billing/plans';
 import { Semaphore } from '../../common/concurrency/semaphore';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
-import { notAllowed } from '../../common/validation/messages';
+import { notAllowed, shownName } from '../../common/validation/messages';
 import { FileFormatError, MAX_METADATA_BYTES, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -150,7 +150,7 @@ export class FileSecretsService {
           values.push(part);
           continue;
         }
-        if (part.fieldname !== 'file') throw ApiError.field(part.fieldname, notAllowed(part.fieldname));
+        if (part.fieldname !== 'file') throw ApiError.field(shownName(part.fieldname), notAllowed(part.fieldname));
         const dto = await this.fields(values);
         await this.secrets.checkFields(auth, dto);
         upload = { id: randomUUID(), dto, part };

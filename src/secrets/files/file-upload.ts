@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Hash } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
-import { humanize } from '../../common/validation/messages';
+import { humanize, shownName } from '../../common/validation/messages';
 import { FILE_MAGIC } from '../../crypto/file-stream';
 
 /**
@@ -16,7 +16,7 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const { fieldname, value } of values) {
     if (String(value).includes('\uFFFD')) {
-      throw ApiError.field(fieldname, `The ${humanize(fieldname)} field is not valid UTF-8.`);
+      throw ApiError.field(shownName(fieldname), `The ${humanize(shownName(fieldname))} field is not valid UTF-8.`);
     } else if (fieldname === 'allowed_countries') {
       const codes = String(value)
         .split(',')
