@@ -294,6 +294,20 @@ describe('secrets', () => {
       expect(Object.keys(bad.body.errors).sort()).toEqual(['expire_value', 'passcode']);
     });
 
+    it('changes nothing and records nothing for {}, answering the secret as it is', async () => {
+      const secret = await newSecret(t.baseUrl, { label: 'kept' }, pat);
+      const before = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+      const res = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({}).expect(200);
+      expect(res.body.data).toEqual(before.body.data);
+      const events = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND type = 'secret.updated'`,
+        [secret.id],
+      );
+      expect(events).toEqual([{ n: 0 }]);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect((await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({}).expect(410)).body.code).toBe('secret_burned');
+    });
+
     it('answers 410 for a secret no longer active', async () => {
       const secret = await newSecret(t.baseUrl, {}, pat);
       await reveal(t.baseUrl, secret.token).expect(200);

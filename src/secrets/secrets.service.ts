@@ -197,6 +197,10 @@ export class SecretsService {
       const budget = this.budgetFor(auth.teamPlan, mode, value);
       Object.assign(changes, { expireMode: mode, expireValue: value, ...budget });
     }
+    if (Object.keys(changes).length === 0) {
+      // `{}` changes nothing, and is answered as Stripe's and GitHub's updates are: as it is, with no event.
+      return presentSecret(secret);
+    }
     const updated = await this.db.transaction(async (manager) => {
       const row = await this.secrets.updateActive(auth.teamId, id, changes, manager);
       if (!row) return null;
