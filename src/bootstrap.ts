@@ -106,6 +106,12 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
         "Set TRUST_PROXY to your proxies' addresses or CIDRs (e.g. loopback, 10.0.0.0/8) instead.",
     );
   }
+  if (config.geo.countryHeader && !trust) {
+    new NestLogger('Config').warn(
+      'GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts, and TRUST_PROXY trusts none: ' +
+        "countries come from the peer's address (your proxy's). Set TRUST_PROXY to your proxies.",
+    );
+  }
   return app;
 }
 

@@ -104,4 +104,15 @@ describe('configuration at start-up', () => {
     await db.drop();
     expect(server.output().includes('TRUST_PROXY=true believes X-Forwarded-For from any peer')).toBe(warned);
   });
+
+  it.each([
+    ['warns', {}, true],
+    ['does not warn', { TRUST_PROXY: 'loopback' }, false],
+  ])('%s that GEO_COUNTRY_HEADER is never read when TRUST_PROXY trusts no proxy (%j)', async (_verb, env, warned) => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', GEO_COUNTRY_HEADER: 'CF-IPCountry', ...env }));
+    await server.stop();
+    await db.drop();
+    expect(server.output().includes('GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts')).toBe(warned);
+  });
 });

@@ -27,12 +27,23 @@ export function clientAddress(raw: IncomingMessage, trust: ProxyTrust | false): 
 /** As long as an address may be where it is kept (audit_events.ip; INET6_ADDRSTRLEN). */
 const MAX_ADDRESS_LENGTH = 45;
 
+/** `a.b.c.d:port` and `[v6]:port` (as Azure's gateways and IIS write X-Forwarded-For), `[v6]`. */
+const WITH_PORT = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::\d{1,5})?$/;
+const MAPPED = '::ffff:';
+
 /**
  * The client's address for everything that counts or records it (rate limits, audit, country):
- * the one the trusted proxies named (`request.ip`), or the peer's when that is not an address
- * that fits. A forwarded header is the client's to write when a proxy passes it on unchanged.
+ * the one the trusted proxies named (`request.ip`), without a port a proxy added, or the peer's
+ * when that is not an address that fits. A forwarded header is the client's to write when a
+ * proxy passes it on unchanged. An IPv4 address as a dual-stack socket maps it (`::ffff:a.b.c.d`)
+ * is written as itself, so the audit trail shows one client one way.
  */
 export function clientIp(request: { ip: string; socket: { remoteAddress?: string } }): string {
-  const named = request.ip;
+  let named = request.ip;
+  if (!isIP(named)) {
+    const bare = WITH_PORT.exec(named);
+    named = bare ? (bare[1] ?? bare[2]) : '';
+  }
+  if (named.startsWith(MAPPED) && isIP(named.slice(MAPPED.length)) === 4) named = named.slice(MAPPED.length);
   return isIP(named) && named.length <= MAX_ADDRESS_LENGTH ? named : (request.socket.remoteAddress ?? '');
 }
