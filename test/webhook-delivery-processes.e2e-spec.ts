@@ -67,6 +67,23 @@ describe('webhook delivery across processes', () => {
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 200 });
   }, 60_000);
 
+  it('finishes an attempt under way when SIGTERM comes, rather than cutting it and sending it again', async () => {
+    receiver.received.length = 0;
+    receiver.respond = (res) => setTimeout(() => res.end('ok'), 800);
+    const first = await startServerProcess(env());
+    const pat = await proTeam(first.baseUrl);
+    const secret = await newSecret(first.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+    expect((await view(first.baseUrl, secret.token)).status).toBe(200);
+    expect(await eventually(() => receiver.received.length === 1, 10)).toBe(true);
+    expect(await first.stop()).toBe(0);
+
+    servers = [await startServerProcess(env())];
+    const res = await fetch(`${servers[0].baseUrl}/api/v1/secrets/${secret.id}/webhook-deliveries`, { headers: bearer(pat) });
+    const [delivery] = (await res.json()).data;
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200, last_error: null });
+    expect(receiver.received).toHaveLength(1);
+  }, 60_000);
+
   // PGlite serves one process (see src/main.ts), so two instances need PostgreSQL.
   (databaseMode() === 'postgresql' ? it : it.skip)(
     'sends each event once when two instances share the outbox',

@@ -66,7 +66,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.stopped = true;
     for (const job of [JOB, PRUNE_JOB]) if (this.scheduler.doesExist('interval', job)) this.scheduler.deleteInterval(job);
     await this.claiming;
+    // Attempts under way finish (within WEBHOOK_TIMEOUT_MS) before the connections close: cut,
+    // each would be recorded as the receiver's failure and sent again.
     await Promise.allSettled(this.sending);
+    this.sender.close();
   }
 
   /** Claims due deliveries for the free places now, unless a claim is already running. */

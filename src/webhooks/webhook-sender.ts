@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +25,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * WEBHOOK_TIMEOUT_MS.
  */
 @Injectable()
-export class WebhookSender implements OnApplicationShutdown {
+export class WebhookSender {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
@@ -35,7 +35,8 @@ export class WebhookSender implements OnApplicationShutdown {
     this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true, maxSockets: 16 });
   }
 
-  onApplicationShutdown(): void {
+  /** Closes the kept-alive connections; the dispatcher calls it once its attempts have ended. */
+  close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
