@@ -235,4 +235,49 @@ describe('team members', () => {
       await api().get('/api/v1/secrets').set(bearer(other.pat)).expect(200);
     });
   });
+
+  describe('DELETE /api/v1/team/membership', () => {
+    it('lets a member added unasked leave: their tokens for the team fail from the next request, the event is in the trail', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user, pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const personalPat = await newToken(t.baseUrl, user);
+      await api().delete('/api/v1/team/membership').set(bearer(memberPat)).expect(204);
+      await api().get('/api/v1/secrets').set(bearer(memberPat)).expect(401);
+      await api().get('/api/v1/secrets').set(bearer(personalPat)).expect(200);
+      const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
+      expect(members.body.data.map((member: { user_id: string }) => member.user_id)).toEqual([owner.id]);
+      const [event] = await t.dataSource.query(
+        `SELECT actor_id, target_id FROM audit_events WHERE team_id = $1 AND type = 'member.removed'`,
+        [owner.teamId],
+      );
+      expect(event).toEqual({ actor_id: user.id, target_id: user.id });
+    });
+
+    it('lets an owner leave while another owner stays, never the last one', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const refused = await api().delete('/api/v1/team/membership').set(bearer(pat)).expect(422);
+      expect(refused.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { membership: ['The team must keep at least one owner.'] },
+      });
+      const { pat: secondPat } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      await api().delete('/api/v1/team/membership').set(bearer(secondPat)).expect(204);
+      await api().delete('/api/v1/team/membership').set(bearer(pat)).expect(422);
+    });
+
+    it('needs team:write, and is not how a service account goes', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const readOnly = await newToken(t.baseUrl, user, { team_id: owner.teamId, abilities: ['secrets:read', 'team:read'] });
+      await api().delete('/api/v1/team/membership').set(bearer(readOnly)).expect(403);
+      const account = await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(pat))
+        .send({ name: 'ci', abilities: ['team:write', 'team:read'] })
+        .expect(201);
+      await api().delete('/api/v1/team/membership').set(bearer(account.body.data.token)).expect(403);
+      const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
+      expect(members.body.meta.total).toBe(3);
+    });
+  });
 });

@@ -90,12 +90,31 @@ export class MembersService {
         this.assertMayGrant(auth, 'owner');
         if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
       }
-      // A token being minted holds this row until it commits: waiting here lets the revocation see it.
-      await this.teams.lockMember(auth.teamId, userId, manager);
-      await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
-      await this.teams.removeMember(auth.teamId, userId, manager);
-      await this.audit.record(auth, client, 'member.removed', userId, manager);
+      await this.removeLocked(auth, userId, client, manager);
     });
+  }
+
+  /**
+   * The token's user leaves the token's team, whatever their role, as anyone may leave a GitHub
+   * organisation: a user added to a team they did not ask to join is not kept there. The last
+   * owner stays; a service account is removed by an admin.
+   */
+  async leave(auth: TokenAuth, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const { member, user, owners } = await this.lockedMember(auth, auth.userId, manager);
+      if (user.kind === 'service_account')
+        throw ApiError.forbidden('A service account is removed with DELETE /team/service-accounts/{id}.');
+      if (member.role === 'owner' && owners.length === 1) throw ApiError.validation({ membership: [LAST_OWNER] });
+      await this.removeLocked(auth, auth.userId, client, manager);
+    });
+  }
+
+  private async removeLocked(auth: TokenAuth, userId: string, client: ClientInfo, manager: EntityManager): Promise<void> {
+    // A token being minted holds this row until it commits: waiting here lets the revocation see it.
+    await this.teams.lockMember(auth.teamId, userId, manager);
+    await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
+    await this.teams.removeMember(auth.teamId, userId, manager);
+    await this.audit.record(auth, client, 'member.removed', userId, manager);
   }
 
   /** The owner rows are locked first, so concurrent demotions see each other. */

@@ -4,6 +4,7 @@ import { BillingModule } from '../billing/billing.module';
 import { AuditEventsController } from './audit-events.controller';
 import { MemberSeats } from './member-seats';
 import { MembersController } from './members.controller';
+import { MembershipController } from './membership.controller';
 import { MembersService } from './members.service';
 import { ServiceAccountsController } from './service-accounts.controller';
 import { ServiceAccountsService } from './service-accounts.service';
@@ -13,7 +14,7 @@ import { TeamsService } from './teams.service';
 
 @Module({
   imports: [AuthModule, BillingModule],
-  controllers: [TeamsController, MembersController, ServiceAccountsController, AuditEventsController],
+  controllers: [TeamsController, MembersController, MembershipController, ServiceAccountsController, AuditEventsController],
   providers: [TeamRepository, TeamsService, MemberSeats, MembersService, ServiceAccountsService],
   exports: [TeamsService],
 })
