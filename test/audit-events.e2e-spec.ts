@@ -1,3 +1,4 @@
+import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newTeam, newToken } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { newMember } from './support/teams';
@@ -34,6 +35,17 @@ describe('GET /api/v1/team/audit-events', () => {
       expect.objectContaining({ type: 'member.removed', actor, target_id: user.id, ip: '127.0.0.1', country: null }),
       expect.objectContaining({ type: 'member.role_changed', actor, target_id: user.id, ip: '127.0.0.1' }),
       expect.objectContaining({ type: 'member.added', actor, target_id: user.id, ip: '127.0.0.1' }),
+    ]);
+  });
+
+  it('records a secret’s expiry, by the system, when the purge ends it', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const secret = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5 }, pat);
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
+    await t.app.get(SecretPurger).purge();
+    expect((await events(pat)).filter((event) => event.target_id === secret.id).map((event) => [event.type, event.actor])).toEqual([
+      ['secret.expired', { type: 'system', id: null, name: null }],
+      ['secret.created', expect.objectContaining({ type: 'user' })],
     ]);
   });
 

@@ -5,6 +5,7 @@ export const AUDIT_EVENT_TYPES = [
   'secret.viewed',
   'secret.updated',
   'secret.deleted',
+  'secret.expired',
   'secret.passcode_failed',
   'secret.burned',
   'secret.suspended',

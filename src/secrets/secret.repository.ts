@@ -399,7 +399,8 @@ export class SecretRepository {
   /**
    * Turns expired secrets into tombstones, a batch at a time. SKIP LOCKED lets several
    * instances purge at once without waiting on (or double-counting) each other's rows. Each
-   * expiry queues its `secret.expired` webhooks in the same statement.
+   * expiry records its `secret.expired` event (actor `system`) and queues its webhooks in the
+   * same statement.
    */
   async purgeExpired(batchSize: number): Promise<number> {
     const [row]: { purged: number }[] = await this.db.query(
@@ -409,6 +410,7 @@ export class SecretRepository {
             SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
             ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
          ${GONE_COLUMNS}),
+       ${auditCte('gone', 'secret.expired', { actorType: 'system', actorId: 'NULL', actorName: 'NULL', ip: 'NULL', country: 'NULL' })},
        ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')},
        ${fileRemovalCte('gone')}
        SELECT count(*)::int AS purged FROM gone`,
