@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { OncelinkClient } from '../src/client/oncelink-client';
+import { SecretRepository } from '../src/secrets/secret.repository';
 import { oncelink } from './support/cli';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
@@ -192,6 +193,10 @@ withBrowser('GET /s/{token} in a real browser', () => {
     const secret = await newSecret(t.baseUrl, { content: 'a phishing page', expire_value: 2 });
     await page.goto(secret.url);
     await page.getByText('Report this link').click();
+    await page.getByLabel('What is wrong with it').fill('   ');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    // The field's own error, not a "try again" that never helps.
+    await page.getByText('The reason field is required.').waitFor();
     await page.getByLabel('What is wrong with it').fill('It asks for my bank password.');
     await page.getByRole('button', { name: 'Send report' }).click();
     await page.getByText('Thank you: the report was received.').waitFor();
@@ -200,13 +205,24 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await viewsLeft(secret.token)).toBe(2);
   });
 
+  it('tells the viewer of a link taken down for abuse so, without sending them back to its sender', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'a phishing page' });
+    await t.app.get(SecretRepository).suspend(secret.id);
+    await page.goto(secret.url);
+    await page.getByText('This link was suspended after reports of abuse.').waitFor();
+    expect(await page.getByText('Ask the sender').count()).toBe(0);
+  });
+
   it('says without JavaScript why nothing happens', async () => {
     const secret = await newSecret(t.baseUrl);
     const plain = await browser.newPage({ javaScriptEnabled: false });
     try {
       await plain.goto(secret.url);
       // innerText is what is rendered (Playwright's text locators skip <noscript>).
-      expect(await plain.evaluate(() => document.body.innerText)).toContain('This page needs JavaScript');
+      const text = await plain.evaluate(() => document.body.innerText);
+      expect(text).toContain('This page needs JavaScript');
+      // Nothing is loading, so nothing says it is.
+      expect(text).not.toContain('Loading');
     } finally {
       await plain.close();
     }
@@ -341,5 +357,18 @@ withBrowser('GET /s/{token} in a real browser', () => {
     // The browser's own request for /favicon.ico included.
     await page.waitForLoadState('networkidle');
     expect(errors).toEqual([]);
+  });
+
+  // Last: its app closes after its test, and nothing of the outer app's runs after that.
+  describe('with the link budget spent', () => {
+    const limited = useTestApp({ env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LINKS_PER_HOUR: '1' } });
+
+    it('says how long to wait, from Retry-After (up to an hour), not "a few minutes"', async () => {
+      const secret = await newSecret(limited.baseUrl, { content: 'later' });
+      // The page's lookup spends the address's one call of the hour; the reveal is refused.
+      await page.goto(secret.url);
+      await page.getByRole('button', { name: 'Reveal secret' }).click();
+      await page.getByText(/Too many attempts from your network\. Wait about (59|60) minutes, then reload the page\./).waitFor();
+    });
   });
 });

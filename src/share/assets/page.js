@@ -89,15 +89,23 @@
     error.told = true;
     return error;
   }
-  function failure(status, payload) {
+  function failure(status, payload, retryAfter) {
     if (status === 404) return 'This link does not exist. Check that you copied all of it.';
+    // A link taken down for abuse: its sender is the one not to ask.
+    if (payload.code === 'secret_suspended') return payload.message;
     if (status === 410) return (payload.message || 'This secret is gone.') + ' Ask the sender for a new link.';
     if (status === 403) return payload.message || 'This secret cannot be opened from here.';
-    if (status === 429) return 'Too many attempts from your network. Wait a few minutes, then reload the page.';
+    if (status === 429) return 'Too many attempts from your network. ' + waitFor(Number(retryAfter)) + ', then reload the page.';
     if (payload.code === 'decryption_failed') {
       return 'The stored secret failed its integrity check, so it cannot be shown, and this view is spent. Tell the sender.';
     }
     return 'Something went wrong, and this view may be spent. Reload the page to see whether the link still works.';
+  }
+  // Retry-After in words: a link's budget is per hour, so the wait can be most of one.
+  function waitFor(seconds) {
+    if (!(seconds > 0)) return 'Wait a few minutes';
+    if (seconds < 90) return 'Wait a minute';
+    return 'Wait about ' + Math.ceil(seconds / 60) + ' minutes';
   }
   // The API's own refusals that spent nothing: the same click may simply be tried again. (A 503
   // without the API's body is a proxy's, which may have come after the view was spent.)
@@ -304,7 +312,7 @@
           .then(function (payload) {
             // A lookup that answers after Reveal was clicked (the fragment changed meanwhile) changes nothing.
             if (spent) return;
-            if (!res.ok) return gone(failure(res.status, payload));
+            if (!res.ok) return gone(failure(res.status, payload, res.headers.get('retry-after')));
             link = payload.data;
             // Nothing is spent on a link that could not be opened anyway.
             if (keyProblem()) return gone(keyProblem());
@@ -372,7 +380,7 @@
               $('passcode').focus();
               return;
             }
-            if (!res.ok) return gone(failure(res.status, payload));
+            if (!res.ok) return gone(failure(res.status, payload, res.headers.get('retry-after')));
             var data = payload.data;
             if (data.kind !== 'encrypted') return showText(data.content);
             return decrypt(data, key).then(function (plain) {
@@ -411,12 +419,22 @@
       body: JSON.stringify({ reason: $('report-reason').value }),
     })
       .then(function (res) {
-        $('report-send').disabled = res.ok;
-        $('report-status').textContent = res.ok
-          ? 'Thank you: the report was received.'
-          : res.status === 410
-            ? 'This link no longer works, so there is nothing left to report.'
-            : 'The report could not be sent. Try again in a moment.';
+        return res
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (payload) {
+            var invalid = payload.errors && payload.errors.reason;
+            $('report-send').disabled = res.ok;
+            $('report-status').textContent = res.ok
+              ? 'Thank you: the report was received.'
+              : res.status === 410
+                ? 'This link no longer works, so there is nothing left to report.'
+                : invalid
+                  ? invalid[0]
+                  : 'The report could not be sent. Try again in a moment.';
+          });
       })
       .catch(function () {
         $('report-send').disabled = false;
@@ -439,5 +457,7 @@
     }
   });
 
+  // Said by the script, so a browser without JavaScript shows only the <noscript> notice.
+  say('Loading…');
   load();
 })();
