@@ -304,6 +304,19 @@ describe('links', () => {
       expect(res.body.data.content).toBe('correct horse battery staple');
     });
 
+    it('opens with the same passcode typed in another Unicode form (a combining accent, as macOS types é)', async () => {
+      const composed = 'caf\u00e9-pass';
+      const decomposed = 'cafe\u0301-pass';
+      const made = await newSecret(t.baseUrl, { passcode: composed, expire_value: 2 }, pat);
+      await reveal(t.baseUrl, made.token, { passcode: decomposed }).expect(200);
+      const typed = await newSecret(t.baseUrl, { passcode: decomposed }, pat);
+      await reveal(t.baseUrl, typed.token, { passcode: composed }).expect(200);
+      // A hash made before passcodes were normalised, of the decomposed form, still opens as typed.
+      const older = await newSecret(t.baseUrl, { passcode: 'x'.repeat(8) }, pat);
+      await t.dataSource.query('UPDATE secrets SET passcode_hash = $2 WHERE id = $1', [older.id, await argon2.hash(decomposed)]);
+      await reveal(t.baseUrl, older.token, { passcode: decomposed }).expect(200);
+    });
+
     it('stores the passcode only as an argon2id hash', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
       const [row] = await t.dataSource.query('SELECT passcode_hash FROM secrets WHERE id = $1', [secret.id]);

@@ -6,6 +6,11 @@ import { Semaphore } from '../common/concurrency/semaphore';
  * argon2id for account passwords and secret passcodes, with bounded concurrency (64 MiB a hash).
  * Passcodes at reveal have their own gate, so a flood of logins or registrations (which the
  * per-address and per-account login budgets already refuse early) cannot starve them.
+ *
+ * What is hashed is the text in Unicode's NFC, as NIST SP 800-63B asks: a passcode is typed by
+ * someone else on another device (macOS keyboards write `é` as `e` and a combining accent), and
+ * the same characters must open it. A hash made before this, of other than NFC, is still
+ * checked against the text as typed.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
@@ -21,7 +26,7 @@ export class PasswordHasher implements OnModuleInit {
 
   /** Passwords at registration and passcodes at creation. */
   hash(plain: string): Promise<string> {
-    return this.accounts.run(() => argon2.hash(plain, { type: argon2.argon2id }));
+    return this.accounts.run(() => argon2.hash(plain.normalize('NFC'), { type: argon2.argon2id }));
   }
 
   /** A login. With no stored hash, still does the full work, so the answer takes the same time either way. */
@@ -35,7 +40,9 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   private async check(hash: string | null, plain: string): Promise<boolean> {
-    const matches = await argon2.verify(hash ?? this.dummyHash, plain);
+    const normal = plain.normalize('NFC');
+    const matches =
+      (await argon2.verify(hash ?? this.dummyHash, normal)) || (normal !== plain && (await argon2.verify(hash ?? this.dummyHash, plain)));
     return hash !== null && matches;
   }
 }
