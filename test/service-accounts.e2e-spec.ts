@@ -48,6 +48,57 @@ describe('service accounts and the audit trail', () => {
     expect((await api().get('/api/v1/team/service-accounts').set(bearer(ownerPat)).expect(200)).body.meta.total).toBe(0);
   });
 
+  it('gets another token to rotate to, the old one then revoked, keeping its seat and name', async () => {
+    const created = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(ownerPat))
+      .send({ name: 'ci-rotating', abilities: ['secrets:read', 'secrets:write'] })
+      .expect(201);
+    const account = created.body.data;
+    const minted = await api()
+      .post(`/api/v1/team/service-accounts/${account.id}/tokens`)
+      .set(bearer(ownerPat))
+      .send({ abilities: ['secrets:write'], expires_in_days: 30 })
+      .expect(201);
+    expect(minted.body.data).toMatchObject({ name: 'ci-rotating', abilities: ['secrets:write'], team_id: owner.teamId, mode: 'live' });
+    expect(Date.parse(minted.body.data.expires_at) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    const tokens: { id: string }[] = (await api().get('/api/v1/auth/tokens').set(bearer(account.token)).expect(200)).body.data;
+    expect(tokens).toHaveLength(2);
+    const old = tokens.find((token) => token.id !== minted.body.data.id)!;
+    await api().delete(`/api/v1/auth/tokens/${old.id}`).set(bearer(account.token)).expect(204);
+    await api().get('/api/v1/secrets').set(bearer(account.token)).expect(401);
+    const secret = await newSecret(t.baseUrl, { content: 'after the rotation' }, minted.body.data.token);
+    expect(secret.created_by).toBe(account.id);
+    const events = await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200);
+    expect(events.body.data).toContainEqual(expect.objectContaining({ type: 'token.created', target_id: minted.body.data.id }));
+  });
+
+  it('mints no token stronger than the caller’s, nor for a person or another team’s account', async () => {
+    const created = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(ownerPat))
+      .send({ name: 'ci-narrow', abilities: ['secrets:read'] })
+      .expect(201);
+    const readOnly = await newToken(t.baseUrl, owner, { abilities: ['team:write', 'secrets:read'] });
+    await api()
+      .post(`/api/v1/team/service-accounts/${created.body.data.id}/tokens`)
+      .set(bearer(readOnly))
+      .send({ abilities: ['secrets:write'] })
+      .expect(403);
+    const { user } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'member');
+    await api()
+      .post(`/api/v1/team/service-accounts/${user.id}/tokens`)
+      .set(bearer(ownerPat))
+      .send({ abilities: ['secrets:read'] })
+      .expect(404);
+    const other = await newTeam(t.baseUrl);
+    await api()
+      .post(`/api/v1/team/service-accounts/${created.body.data.id}/tokens`)
+      .set(bearer(other.pat))
+      .send({ abilities: ['secrets:read'] })
+      .expect(404);
+  });
+
   it('can never be given abilities the creating token lacks', async () => {
     const limited = await newToken(t.baseUrl, owner, { abilities: ['team:write', 'secrets:read'] });
     const res = await api()

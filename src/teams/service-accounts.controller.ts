@@ -3,10 +3,12 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../geo/client.decorator';
-import { ApiData, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
+import { CreatedTokenResponse } from '../auth/token.response';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
+import { CreateServiceAccountTokenDto } from './dto/create-service-account-token.dto';
 import { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { ServiceAccountsService } from './service-accounts.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
@@ -22,6 +24,20 @@ export class ServiceAccountsController {
   @ApiData(201, CreatedServiceAccountResponse)
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateServiceAccountDto, @Client() client: ClientInfo) {
     return { message: 'Service account created.', data: await this.accounts.create(auth, dto, client) };
+  }
+
+  /** Another token for a service account (to rotate its token: mint, deploy, then revoke the old), shown once. */
+  @Post(':id/tokens')
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(201, CreatedTokenResponse)
+  @ApiErrors({ 403: 'The token lacks `team:write`, the member is not an admin, or the abilities asked for are more than the token holds.' })
+  async mintToken(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @Body() dto: CreateServiceAccountTokenDto,
+    @Client() client: ClientInfo,
+  ) {
+    return { message: 'Token created successfully.', data: await this.accounts.mintToken(auth, id, dto, client) };
   }
 
   @Get()

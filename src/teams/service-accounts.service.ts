@@ -5,11 +5,14 @@ import { AuditService } from '../audit/audit.service';
 import { holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { TokenService } from '../auth/token.service';
+import { presentToken } from '../auth/token.presenter';
+import type { CreatedTokenResponse } from '../auth/token.response';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
+import { CreateServiceAccountTokenDto } from './dto/create-service-account-token.dto';
 import { MemberSeats } from './member-seats';
 import { presentServiceAccount } from './service-account.presenter';
 import type { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
@@ -43,6 +46,34 @@ export class ServiceAccountsService {
       await this.audit.record(auth, client, 'service_account.created', account.id, manager);
       await this.audit.record(auth, client, 'token.created', record.id, manager);
       return { ...presentServiceAccount(account, record.abilities), token };
+    });
+  }
+
+  /**
+   * Another token for the account (to rotate one, before revoking the old), shown once; as at
+   * creation, never stronger than the caller's token. The account keeps its seat and its name on
+   * what it did.
+   */
+  async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
+    if (!holdsAll(auth.abilities, dto.abilities)) {
+      throw ApiError.forbidden('A token cannot grant abilities it does not hold itself.');
+    }
+    return this.db.transaction(async (manager) => {
+      const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
+      if (!account || account.kind !== 'service_account') throw ApiError.notFound('Service account not found.');
+      const { token, record } = await this.tokens.mint(
+        {
+          teamId: auth.teamId,
+          userId: id,
+          name: dto.name ?? account.name,
+          abilities: dto.abilities,
+          mode: auth.mode,
+          expiresInDays: dto.expires_in_days,
+        },
+        manager,
+      );
+      await this.audit.record(auth, client, 'token.created', record.id, manager);
+      return { ...presentToken(record), token };
     });
   }
 
