@@ -46,6 +46,9 @@ function operations(doc: Document) {
   );
 }
 
+/** The operation's path (from its name, `GET /api/v1/…`) with every parameter `value`. */
+const urlWith = (name: string, value: string) => name.split(' ')[1].replace(/\{[^}]+\}/g, value);
+
 const needsToken = (operation: Operation) => (operation.security ?? []).some((requirement) => 'bearer' in requirement);
 const allowsAnonymous = (operation: Operation) => (operation.security ?? []).some((requirement) => Object.keys(requirement).length === 0);
 
@@ -140,9 +143,13 @@ describe('/api/openapi.json', () => {
     for (const op of operations(doc)) {
       // A link that was spent, an id of nothing: each route's "gone" and "not found".
       const url = op.url.replace(/\/links\/[^/]+/, `/links/${spent}`);
+      // A path parameter that does not decode, and one over Fastify's 100 characters.
+      const paramPath = op.name.match(/\{[^}]+\}/)?.[0];
+      const odd = paramPath ? ['%ZZ', 'a'.repeat(101)].map((value) => ({ ...op, url: urlWith(op.name, value) })) : [];
       const answers = [
         await send({ ...op, url }, pat),
         await send({ ...op, url: `${url}?per_page=0` }, pat),
+        ...(await Promise.all(odd.map((oddOp) => send(oddOp, pat)))),
         ...(op.operation.requestBody
           ? [
               await supertest(t.baseUrl)[op.method](url).set(bearer(pat)).set('Content-Type', 'application/json').send('{"'),

@@ -4,12 +4,13 @@ import { API_PREFIX } from './api-paths';
 
 /** API.md's table of failures: what each status means wherever it is answered. */
 const FAILURES: Record<number, string> = {
-  400: 'The body is not parseable JSON or multipart.',
+  400: 'The body is not parseable JSON or multipart, or the path does not decode (a bad %-escape).',
   401: 'Missing, malformed, unknown, expired or revoked token.',
   403: 'The token lacks the ability, or the member the role.',
   404: 'No such resource in the caller’s team (another team’s ids are 404, never 403).',
   408: 'The body stopped arriving for BODY_IDLE_TIMEOUT_MS; the connection is closed.',
   413: 'The body is over BODY_LIMIT_BYTES, or over the size the caller’s plan allows (`code: plan_limit`).',
+  414: 'A path segment is longer than 100 characters.',
   415: 'The body is not JSON (or multipart where files are taken), or is compressed (`Accept-Encoding: identity`).',
   422: 'Validation failed: `errors` names each field. Unknown fields are refused too.',
   429: 'Rate limited: wait `Retry-After` seconds.',
@@ -47,7 +48,7 @@ const ERROR_BODY = { 'application/json': { schema: { $ref: '#/components/schemas
 /**
  * Fills in what every operation of the API answers besides its own successes, from what the
  * document already says of it: a bearer token may be refused (401), an ability or role lacking
- * (403), a path's id unknown (404), a body malformed, too large, of the wrong type, too slow or
+ * (403), a path's id unknown, not decodable or too long (404, 400, 414), a body malformed, too large, of the wrong type, too slow or
  * invalid (400, 413, 415, 408, 422), a query invalid (422); and any call may be rate limited
  * (429), meet an outage (503) or a fault (500). Failures a route documents itself (`@ApiErrors`)
  * keep their own description. Every answer carries the rate-limit headers and X-Request-Id.
@@ -82,7 +83,7 @@ function failuresOf(operation: OperationObject): number[] {
   return [
     ...(takesToken(operation) ? [401] : []),
     ...((ability && ability !== 'any') || admin ? [403] : []),
-    ...(parameters.some((parameter) => parameter.in === 'path') ? [404] : []),
+    ...(parameters.some((parameter) => parameter.in === 'path') ? [400, 404, 414] : []),
     ...(operation.requestBody ? [400, 408, 413, 415, 422] : []),
     ...(parameters.some((parameter) => parameter.in === 'query') ? [422] : []),
     429,
