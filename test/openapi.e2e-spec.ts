@@ -215,6 +215,8 @@ describe('/api/openapi.json', () => {
   it('documents a file’s download as bytes, a body the reveal may omit, and the Stripe webhook', () => {
     const reveal = doc.paths['/api/v1/links/{token}/reveal'].post;
     expect(reveal.responses['200'].content?.['application/octet-stream']?.schema).toEqual({ type: 'string', format: 'binary' });
+    // A server-mode file comes with the type it was uploaded with.
+    expect(reveal.responses['200'].content?.['*/*']?.schema).toEqual({ type: 'string', format: 'binary' });
     expect(Object.keys(reveal.responses['200'].headers ?? {})).toContain('Content-Disposition');
     expect(reveal.requestBody?.required).toBe(false);
     expect(Object.keys(reveal.responses)).toEqual(expect.arrayContaining(['401', '403', '404', '410', '429']));

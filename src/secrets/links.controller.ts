@@ -37,10 +37,12 @@ export class LinksController {
   @ApiExtraModels(RevealedTextResponse, RevealedCiphertextResponse)
   @ApiResponse({
     status: 200,
-    description: 'A text or encrypted secret as JSON; a file secret as its bytes.',
+    description:
+      'A text or encrypted secret as JSON; a file secret as its bytes: a client-mode file as `application/octet-stream`, a server-mode one with the type it was uploaded with (always `attachment`, `nosniff`).',
     content: {
       'application/json': { schema: dataSchema(RevealedTextResponse, RevealedCiphertextResponse) },
       'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+      '*/*': { schema: { type: 'string', format: 'binary' } },
     },
     headers: {
       'Content-Disposition': { description: 'A file’s download: `attachment; filename=…`', schema: { type: 'string' } },
