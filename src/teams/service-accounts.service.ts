@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { holdsAll } from '../auth/ability';
+import { Ability, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { TokenService } from '../auth/token.service';
 import { presentToken } from '../auth/token.presenter';
@@ -32,9 +32,7 @@ export class ServiceAccountsService {
 
   /** A named non-human member with its first token, shown once; never stronger than the caller's token. */
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
-    if (!holdsAll(auth.abilities, dto.abilities)) {
-      throw ApiError.forbidden('A token cannot grant abilities it does not hold itself.');
-    }
+    assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
       await this.seats.reserve(auth, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
@@ -55,9 +53,7 @@ export class ServiceAccountsService {
    * what it did.
    */
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
-    if (!holdsAll(auth.abilities, dto.abilities)) {
-      throw ApiError.forbidden('A token cannot grant abilities it does not hold itself.');
-    }
+    assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
       const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
       if (!account || account.kind !== 'service_account') throw ApiError.notFound('Service account not found.');
@@ -98,4 +94,8 @@ export class ServiceAccountsService {
       await this.audit.record(auth, client, 'service_account.deleted', id, manager);
     });
   }
+}
+
+function assertGrantable(auth: TokenAuth, abilities: Ability[]): void {
+  if (!holdsAll(auth.abilities, abilities)) throw ApiError.forbidden('A token cannot grant abilities it does not hold itself.');
 }
