@@ -48,8 +48,9 @@ const ERROR_BODY = { 'application/json': { schema: { $ref: '#/components/schemas
 /**
  * Fills in what every operation of the API answers besides its own successes, from what the
  * document already says of it: a bearer token may be refused (401), an ability or role lacking
- * (403), a path's id unknown, not decodable or too long (404, 400, 414), a body malformed, too large, of the wrong type, too slow or
- * invalid (400, 413, 415, 408, 422), a query invalid (422); and any call may be rate limited
+ * (403), a path's id unknown, not decodable or too long (404, 400, 414), a body malformed, too
+ * large, of the wrong type, too slow or invalid (400, 413, 415, 408, 422), a query invalid
+ * (422); and any call may be rate limited
  * (429), meet an outage (503) or a fault (500). Failures a route documents itself (`@ApiErrors`)
  * keep their own description. Every answer carries the rate-limit headers and X-Request-Id.
  */

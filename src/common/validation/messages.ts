@@ -11,7 +11,11 @@ const name = (args: ValidationArguments) => humanize(args.property);
 const MAX_SHOWN_NAME = 64;
 
 /** A field's name as an error shows it, key and message: cut at 64 characters, so a 422 is never larger than what was sent. */
-export const shownName = (field: string) => (field.length > MAX_SHOWN_NAME ? `${[...field].slice(0, MAX_SHOWN_NAME).join('')}…` : field);
+export function shownName(field: string): string {
+  if (field.length <= MAX_SHOWN_NAME) return field;
+  const characters = [...field];
+  return characters.length > MAX_SHOWN_NAME ? `${characters.slice(0, MAX_SHOWN_NAME).join('')}…` : field;
+}
 
 /** A field the route does not take, in a JSON body or a form. */
 export const notAllowed = (field: string) =>
