@@ -104,7 +104,7 @@ export class MembersService {
       const { member, user, owners } = await this.lockedMember(auth, auth.userId, manager);
       if (user.kind === 'service_account')
         throw ApiError.forbidden('A service account is removed with DELETE /team/service-accounts/{id}.');
-      if (member.role === 'owner' && owners.length === 1) throw ApiError.validation({ membership: [LAST_OWNER] });
+      if (member.role === 'owner' && owners.length === 1) throw ApiError.field('membership', LAST_OWNER);
       await this.removeLocked(auth, auth.userId, client, manager);
     });
   }
