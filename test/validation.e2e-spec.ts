@@ -519,6 +519,11 @@ describe('validation of hostile input', () => {
         expectRefused(await api().get(`${path}?page=1&page=2`).set(bearer(pat)), 'page');
       });
 
+      it.each(['page', 'per_page'])('says a negative %s must be at least 1', async (name) => {
+        const res = await api().get(`${path}?${name}=-2`).set(bearer(pat)).expect(422);
+        expect(res.body.errors).toEqual({ [name]: [`The ${name.replace('_', ' ')} field must be at least 1.`] });
+      });
+
       it.each(ODD_NAMES)('answers 422 naming %s for a query parameter of that name', async (name) => {
         expectRefused(await api().get(`${path}?${name}=x`).set(bearer(pat)), name);
       });

@@ -10,11 +10,12 @@ export const MAX_PAGE = 100_000;
 export const MAX_PER_PAGE = 100;
 
 /**
- * Only plain decimal digits become a number; anything else (`1e300`, `1.5`, `-1`, `0x10`,
- * `Infinity`, a repeated parameter) stays as it came and fails `IsInt` with a 422.
+ * Only decimal digits, signed or not, become a number (so `-1` reads "must be at least 1");
+ * anything else (`1e300`, `1.5`, `0x10`, `Infinity`, a repeated parameter) stays as it came and
+ * fails `IsInt` with a 422.
  */
 const DecimalInteger = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value));
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?[0-9]+$/.test(value) ? Number(value) : value));
 
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1, description: 'Page number' })
