@@ -139,6 +139,7 @@ describe('links behind a trusted proxy', () => {
       ['an IPv4 address with the port a proxy added', '5.9.0.1:1111', '5.9.0.1'],
       ['an IPv6 address in brackets with a port', '[2a01:4f8::1]:443', '2a01:4f8::1'],
       ['an IPv4 address as a dual-stack socket maps it', '::ffff:5.9.0.1', '5.9.0.1'],
+      ['a mapped IPv4 address written in capitals', '::FFFF:5.9.0.1', '5.9.0.1'],
     ])('takes %s as the address itself', async (_case, forwarded, address) => {
       const { secret } = await proSecret({ allowed_countries: ['DE'] });
       await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', forwarded).expect(200);

@@ -29,7 +29,8 @@ const MAX_ADDRESS_LENGTH = 45;
 
 /** `a.b.c.d:port` and `[v6]:port` (as Azure's gateways and IIS write X-Forwarded-For), `[v6]`. */
 const WITH_PORT = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::\d{1,5})?$/;
-const MAPPED = '::ffff:';
+/** `::ffff:a.b.c.d`, in either case (a forwarded header may write `::FFFF:`). */
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /**
  * The client's address for everything that counts or records it (rate limits, audit, country):
@@ -44,6 +45,7 @@ export function clientIp(request: { ip: string; socket: { remoteAddress?: string
     const bare = WITH_PORT.exec(named);
     named = bare ? (bare[1] ?? bare[2]) : '';
   }
-  if (named.startsWith(MAPPED) && isIP(named.slice(MAPPED.length)) === 4) named = named.slice(MAPPED.length);
+  const mapped = MAPPED_IPV4.exec(named);
+  if (mapped && isIP(mapped[1]) === 4) named = mapped[1];
   return isIP(named) && named.length <= MAX_ADDRESS_LENGTH ? named : (request.socket.remoteAddress ?? '');
 }
