@@ -23,9 +23,22 @@ describe('GET /api/v1/team/audit-events', () => {
     return res.body.data;
   }
 
+  async function tokenIds(pat: string): Promise<string[]> {
+    const res = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(pat)).expect(200);
+    return res.body.data.map((token: { id: string }) => token.id).sort();
+  }
+
+  async function revokedIds(pat: string): Promise<string[]> {
+    return (await events(pat))
+      .filter((event) => event.type === 'token.revoked')
+      .map((event) => event.target_id!)
+      .sort();
+  }
+
   it('names the actor, the target and the client IP of each member change', async () => {
     const { owner, pat } = await newTeam(t.baseUrl, { name: 'Ada' });
-    const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+    const { user, pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+    const memberTokenIds = await tokenIds(memberPat);
     await api().patch(`/api/v1/team/members/${user.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
     await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
 
@@ -36,6 +49,7 @@ describe('GET /api/v1/team/audit-events', () => {
       expect.objectContaining({ type: 'member.role_changed', actor, target_id: user.id, ip: '127.0.0.1' }),
       expect.objectContaining({ type: 'member.added', actor, target_id: user.id, ip: '127.0.0.1' }),
     ]);
+    expect(await revokedIds(pat)).toEqual(memberTokenIds);
   });
 
   it('records a secret’s expiry, by the system, when the purge ends it', async () => {
@@ -72,7 +86,10 @@ describe('GET /api/v1/team/audit-events', () => {
       .expect(201);
     const account = created.body.data;
     const secret = await newSecret(t.baseUrl, {}, account.token);
+    const accountTokenIds = await tokenIds(account.token);
+    expect(accountTokenIds).toHaveLength(1);
     await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat)).expect(204);
+    expect(await revokedIds(pat)).toEqual(accountTokenIds);
 
     const trail = await events(pat);
     expect(trail.find((event) => event.type === 'secret.created')).toMatchObject({

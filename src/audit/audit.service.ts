@@ -56,17 +56,31 @@ export class AuditService {
     targetId: string | null,
     manager?: EntityManager,
   ): Promise<void> {
+    await this.recordEach(by, client, type, [targetId], manager);
+  }
+
+  /** One event of the type for each target, in one statement. */
+  async recordEach(
+    by: TokenAuth | AuditActor,
+    client: ClientInfo | null,
+    type: AuditEventType,
+    targetIds: (string | null)[],
+    manager?: EntityManager,
+  ): Promise<void> {
+    if (targetIds.length === 0) return;
     const actor = auditActorOf(by);
-    await (manager ?? this.db.manager).getRepository(AuditEvent).insert({
-      id: randomUUID(),
-      teamId: actor.teamId,
-      type,
-      actorType: actor.type,
-      actorId: actor.id,
-      actorName: actor.name,
-      targetId,
-      ip: client?.ip ?? null,
-      country: client?.country ?? null,
-    });
+    await (manager ?? this.db.manager).getRepository(AuditEvent).insert(
+      targetIds.map((targetId) => ({
+        id: randomUUID(),
+        teamId: actor.teamId,
+        type,
+        actorType: actor.type,
+        actorId: actor.id,
+        actorName: actor.name,
+        targetId,
+        ip: client?.ip ?? null,
+        country: client?.country ?? null,
+      })),
+    );
   }
 }

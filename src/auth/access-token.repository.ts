@@ -85,9 +85,16 @@ export class AccessTokenRepository {
     return row.active;
   }
 
-  /** Every token a user holds for a team: they stop authenticating on the next request. */
-  async deleteAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId });
+  /** Every token a user holds for a team, whose ids it returns: they stop authenticating on the next request. */
+  async deleteAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<string[]> {
+    const result = await (manager ?? this.db.manager)
+      .createQueryBuilder()
+      .delete()
+      .from(AccessToken)
+      .where({ teamId, userId })
+      .returning('id')
+      .execute();
+    return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
   /** The distinct abilities each user's tokens for the team hold, sorted. */

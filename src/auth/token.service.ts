@@ -67,7 +67,8 @@ export class TokenService {
     return this.tokens.deleteForUser(teamId, userId, id, manager);
   }
 
-  revokeAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<void> {
+  /** The ids of the tokens it revoked. */
+  revokeAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<string[]> {
     return this.tokens.deleteAllForUser(teamId, userId, manager);
   }
 

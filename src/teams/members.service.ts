@@ -112,8 +112,9 @@ export class MembersService {
   private async removeLocked(auth: TokenAuth, userId: string, client: ClientInfo, manager: EntityManager): Promise<void> {
     // A token being minted holds this row until it commits: waiting here lets the revocation see it.
     await this.teams.lockMember(auth.teamId, userId, manager);
-    await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
+    const revoked = await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
     await this.teams.removeMember(auth.teamId, userId, manager);
+    await this.audit.recordEach(auth, client, 'token.revoked', revoked, manager);
     await this.audit.record(auth, client, 'member.removed', userId, manager);
   }
 

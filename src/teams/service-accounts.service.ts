@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Ability, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { TokenService } from '../auth/token.service';
 import { presentToken } from '../auth/token.presenter';
 import type { CreatedTokenResponse } from '../auth/token.response';
+import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -17,6 +18,8 @@ import { MemberSeats } from './member-seats';
 import { presentServiceAccount } from './service-account.presenter';
 import type { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { TeamRepository } from './team.repository';
+
+const NOT_FOUND = 'Service account not found.';
 
 /** Service accounts are users of kind service_account (auth's) with one membership, role member (ours). */
 @Injectable()
@@ -55,8 +58,7 @@ export class ServiceAccountsService {
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
-      if (!account || account.kind !== 'service_account') throw ApiError.notFound('Service account not found.');
+      const account = await this.accountOf(auth, id, manager);
       const { token, record } = await this.tokens.mint(
         {
           teamId: auth.teamId,
@@ -86,13 +88,23 @@ export class ServiceAccountsService {
     );
   }
 
-  /** Deleting the account takes its membership and tokens with it. */
+  /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      const isMember = (await this.teams.findMember(auth.teamId, id, manager)) !== null;
-      if (!isMember || !(await this.users.deleteServiceAccount(id, manager))) throw ApiError.notFound('Service account not found.');
+      await this.accountOf(auth, id, manager);
+      const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
+      // A concurrent delete got there first: its 204 was the one.
+      if (!(await this.users.deleteServiceAccount(id, manager))) throw ApiError.notFound(NOT_FOUND);
+      await this.audit.recordEach(auth, client, 'token.revoked', revoked, manager);
       await this.audit.record(auth, client, 'service_account.deleted', id, manager);
     });
+  }
+
+  /** The team's service account of that id; another team's, or a person's, is not found. */
+  private async accountOf(auth: TokenAuth, id: string, manager: EntityManager): Promise<User> {
+    const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
+    if (!account || account.kind !== 'service_account') throw ApiError.notFound(NOT_FOUND);
+    return account;
   }
 }
 
