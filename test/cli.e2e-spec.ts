@@ -454,6 +454,26 @@ describe('the oncelink command', () => {
       }
     });
 
+    it('counts a delete retried after its answer was lost as done, and a delete of a deleted secret as gone', async () => {
+      const team = await newTeamOn('free', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, {}, team.pat);
+      let deletes = 0;
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.method === 'DELETE' && ++deletes === 1 ? 502 : undefined),
+      );
+      try {
+        const run = await oncelink(['delete', secret.id], { ONCELINK_URL: proxy.origin, ONCELINK_TOKEN: team.pat });
+        expect([run.code, run.stderr]).toEqual([0, '']);
+        expect(deletes).toBe(2);
+        const again = await oncelink(['delete', secret.id], { ONCELINK_URL: t.baseUrl, ONCELINK_TOKEN: team.pat });
+        expect([again.code, again.stderr]).toEqual([3, 'oncelink: This secret was deleted.\n']);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('never retries a reveal a gateway lost: the view may be spent', async () => {
       const secret = await newSecret(t.baseUrl, { expire_value: 2 });
       const proxy = await recordingListener(

@@ -163,8 +163,17 @@ export class OncelinkClient {
     return answer;
   }
 
+  /**
+   * A delete tried again after its answer was lost finds the secret deleted (410): that was the
+   * first attempt's doing, so it is the delete's success, as Stripe's and GitHub's clients count it.
+   */
   async delete(id: string): Promise<void> {
-    await this.request('DELETE', `/api/v1/secrets/${encodeURIComponent(id)}`);
+    const { response, patience, retried } = await this.call('DELETE', `/api/v1/secrets/${encodeURIComponent(id)}`, {});
+    try {
+      await answered(patience, () => parse(response));
+    } catch (error) {
+      if (!(retried && error instanceof OncelinkError && error.code === 'secret_deleted')) throw error;
+    }
   }
 
   private origin(): string {
@@ -181,7 +190,12 @@ export class OncelinkClient {
    * The answer's status and headers; its body is the caller's to read, within `patience`. A
    * passing failure is tried again, as retry.ts allows (never for a streamed body, which is gone).
    */
-  private async call(method: string, path: string, init: Body, base = this.baseUrl): Promise<{ response: Response; patience: Patience }> {
+  private async call(
+    method: string,
+    path: string,
+    init: Body,
+    base = this.baseUrl,
+  ): Promise<{ response: Response; patience: Patience; retried: boolean }> {
     const idempotent = method === 'GET' || method === 'DELETE' || init.headers?.['idempotency-key'] !== undefined;
     for (let attempt = 0; ; attempt++) {
       const retrying = typeof init.body !== 'object' && attempt < this.retries;
@@ -197,7 +211,7 @@ export class OncelinkClient {
       }
       const { response } = outcome;
       const wait = retrying ? retryAfterAnswer(attempt, response.status, response.headers.get('retry-after'), idempotent) : null;
-      if (wait === null) return outcome;
+      if (wait === null) return { ...outcome, retried: attempt > 0 };
       await response.body?.cancel();
       await sleep(wait);
     }
