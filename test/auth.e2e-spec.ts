@@ -310,6 +310,24 @@ describe('auth', () => {
       await api().get('/api/v1/account').set(bearer(otherToken)).expect(200);
     });
 
+    it('lets no token revoke one holding an ability it lacks', async () => {
+      const strong = await newToken(t.baseUrl, user);
+      const narrow = await newToken(t.baseUrl, user, { abilities: ['secrets:write'] });
+      const list = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(strong)).expect(200);
+      const idOf = (pat: string) => list.body.data.find((row: { prefix: string }) => row.prefix === pat.slice(0, 13)).id;
+      const refused = await api()
+        .delete(`/api/v1/auth/tokens/${idOf(strong)}`)
+        .set(bearer(narrow))
+        .expect(403);
+      expect(refused.body).toEqual({ message: 'A token cannot revoke a token with abilities it does not hold itself.' });
+      await api().get('/api/v1/account').set(bearer(strong)).expect(200);
+      await api()
+        .delete(`/api/v1/auth/tokens/${idOf(narrow)}`)
+        .set(bearer(strong))
+        .expect(204);
+      await api().get('/api/v1/account').set(bearer(narrow)).expect(401);
+    });
+
     it('revokes a token so that it fails from the next request on', async () => {
       const doomed = await newToken(t.baseUrl, user);
       const list = await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(doomed)).expect(200);

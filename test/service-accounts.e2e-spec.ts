@@ -73,6 +73,50 @@ describe('service accounts and the audit trail', () => {
     expect(events.body.data).toContainEqual(expect.objectContaining({ type: 'token.created', target_id: minted.body.data.id }));
   });
 
+  it('shows an admin its tokens, and lets one revoke them, and no one else’s', async () => {
+    const { owner: teamOwner, pat: teamPat } = await newTeam(t.baseUrl, { name: 'Rhea' });
+    const created = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(teamPat))
+      .send({ name: 'deploy-bot', abilities: ['secrets:read'] })
+      .expect(201);
+    const account = created.body.data;
+    const minted = await api()
+      .post(`/api/v1/team/service-accounts/${account.id}/tokens`)
+      .set(bearer(teamPat))
+      .send({ abilities: ['secrets:read'] })
+      .expect(201);
+    const listed = await api().get(`/api/v1/team/service-accounts/${account.id}/tokens`).set(bearer(teamPat)).expect(200);
+    expect(listed.body.meta).toMatchObject({ total: 2 });
+    expect(listed.body.data.map((token: { prefix: string }) => token.prefix).sort()).toEqual(
+      [account.token.slice(0, 13), minted.body.data.token.slice(0, 13)].sort(),
+    );
+    expect(JSON.stringify(listed.body)).not.toContain(account.token);
+    const old = listed.body.data.find((token: { id: string }) => token.id !== minted.body.data.id);
+
+    await api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${old.id}`).set(bearer(teamPat)).expect(204);
+    await api().get('/api/v1/secrets').set(bearer(account.token)).expect(401);
+    await api().get('/api/v1/secrets').set(bearer(minted.body.data.token)).expect(200);
+    await api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${old.id}`).set(bearer(teamPat)).expect(404);
+    const events = await api().get('/api/v1/team/audit-events').set(bearer(teamPat)).expect(200);
+    expect(events.body.data).toContainEqual(
+      expect.objectContaining({ type: 'token.revoked', target_id: old.id, actor: expect.objectContaining({ id: teamOwner.id }) }),
+    );
+
+    const ownerTokenId = (await api().get('/api/v1/auth/tokens').set(bearer(teamPat)).expect(200)).body.data[0].id;
+    await api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${ownerTokenId}`).set(bearer(teamPat)).expect(404);
+    await api().delete(`/api/v1/team/service-accounts/${teamOwner.id}/tokens/${ownerTokenId}`).set(bearer(teamPat)).expect(404);
+    await api().get(`/api/v1/team/service-accounts/${teamOwner.id}/tokens`).set(bearer(teamPat)).expect(404);
+    await api().get('/api/v1/account').set(bearer(teamPat)).expect(200);
+    const other = await newTeam(t.baseUrl);
+    await api().get(`/api/v1/team/service-accounts/${account.id}/tokens`).set(bearer(other.pat)).expect(404);
+    const { pat: memberPat } = await newMember(t.baseUrl, teamPat, teamOwner.teamId, 'member');
+    await api().get(`/api/v1/team/service-accounts/${account.id}/tokens`).set(bearer(memberPat)).expect(403);
+    const newId = minted.body.data.id;
+    await api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${newId}`).set(bearer(memberPat)).expect(403);
+    await api().get('/api/v1/secrets').set(bearer(minted.body.data.token)).expect(200);
+  });
+
   it('mints no token stronger than the caller’s, nor for a person or another team’s account', async () => {
     const created = await api()
       .post('/api/v1/team/service-accounts')

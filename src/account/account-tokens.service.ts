@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { presentToken } from '../auth/token.presenter';
 import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
@@ -59,9 +60,17 @@ export class AccountTokensService {
     return paginated(rows.map(presentToken), total, page);
   }
 
+  /**
+   * A token revokes its user's tokens, but none with an ability it lacks: a leaked CI token that
+   * may only write secrets must not lock its user's admin automation out.
+   */
   async revoke(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      if (!(await this.tokens.revoke(auth.teamId, auth.userId, id, manager))) throw ApiError.notFound('Token not found.');
+      const token = await this.tokens.findForUser(auth.teamId, auth.userId, id, manager);
+      if (token && !holdsAll(auth.abilities, token.abilities)) {
+        throw ApiError.forbidden('A token cannot revoke a token with abilities it does not hold itself.');
+      }
+      if (!token || !(await this.tokens.revoke(auth.teamId, auth.userId, id, manager))) throw ApiError.notFound('Token not found.');
       await this.audit.record(auth, client, 'token.revoked', id, manager);
     });
   }

@@ -35,10 +35,12 @@ export class TokensController {
     return this.tokens.list(auth, toPage(query));
   }
 
+  /** Revokes one of the caller's tokens in this team, holding no ability the calling token lacks. */
   @Delete('tokens/:id')
   @HttpCode(204)
   @Authenticated({ ability: 'any' })
   @ApiNoContent()
+  @ApiErrors({ 403: 'The token to revoke holds an ability the calling token lacks.' })
   async revoke(
     @Auth() auth: TokenAuth,
     @Param('id', IdParamPipe) id: string,

@@ -110,6 +110,10 @@ export class AccessTokenRepository {
   }
 
   /** Returns whether a token was deleted: another user's or team's id is simply not found. */
+  findForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<AccessToken | null> {
+    return (manager ?? this.db.manager).getRepository(AccessToken).findOneBy({ teamId, userId, id });
+  }
+
   async deleteForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
     const result = await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId, id });
     return (result.affected ?? 0) > 0;

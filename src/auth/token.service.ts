@@ -62,6 +62,11 @@ export class TokenService {
     return this.tokens.listForUser(teamId, userId, page);
   }
 
+  /** The user's token of that id in the team, or null (another user's or team's is not found). */
+  findForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<AccessToken | null> {
+    return this.tokens.findForUser(teamId, userId, id, manager);
+  }
+
   /** False when the user holds no such token in the team: another user's or team's id is simply not found. */
   revoke(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
     return this.tokens.deleteForUser(teamId, userId, id, manager);

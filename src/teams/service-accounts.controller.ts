@@ -4,7 +4,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { ApiData, ApiErrors, ApiNoContent, ApiPage } from '../common/http/api-responses';
-import { CreatedTokenResponse } from '../auth/token.response';
+import { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
 import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
@@ -45,6 +45,29 @@ export class ServiceAccountsController {
   @ApiPage(ServiceAccountResponse)
   list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
     return this.accounts.list(auth, toPage(query));
+  }
+
+  /** The account's tokens (never their values), for an admin to rotate or revoke them. */
+  @Get(':id/tokens')
+  @Authenticated({ ability: 'team:read', admin: true })
+  @ApiPage(TokenResponse)
+  listTokens(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Query() query: PageQuery) {
+    return this.accounts.listTokens(auth, id, toPage(query));
+  }
+
+  /** Revokes one of the account's tokens: it fails with 401 from the next request on. */
+  @Delete(':id/tokens/:tokenId')
+  @HttpCode(204)
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiNoContent()
+  async revokeToken(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @Param('tokenId', IdParamPipe) tokenId: string,
+    @EmptyBody() _body: NoBody,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    await this.accounts.revokeToken(auth, id, tokenId, client);
   }
 
   /** Deletes the account; its tokens stop working at once. */

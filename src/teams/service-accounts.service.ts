@@ -6,7 +6,7 @@ import { Ability, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { TokenService } from '../auth/token.service';
 import { presentToken } from '../auth/token.presenter';
-import type { CreatedTokenResponse } from '../auth/token.response';
+import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
@@ -86,6 +86,20 @@ export class ServiceAccountsService {
       total,
       page,
     );
+  }
+
+  async listTokens(auth: TokenAuth, id: string, page: Page): Promise<Paginated<TokenResponse>> {
+    await this.accountOf(auth, id, this.db.manager);
+    const [rows, total] = await this.tokens.listForUser(auth.teamId, id, page);
+    return paginated(rows.map(presentToken), total, page);
+  }
+
+  async revokeToken(auth: TokenAuth, id: string, tokenId: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      await this.accountOf(auth, id, manager);
+      if (!(await this.tokens.revoke(auth.teamId, id, tokenId, manager))) throw ApiError.notFound('Token not found.');
+      await this.audit.record(auth, client, 'token.revoked', tokenId, manager);
+    });
   }
 
   /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
