@@ -363,6 +363,29 @@ describe('file secrets', () => {
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
     });
 
+    it.each([
+      ['label', '{"toString":0}', 'The label field must be a string.'],
+      ['webhook_url', '{"toString":0}', 'The webhook url field must be a string.'],
+      ['allowed_countries', '{"toString":0}', 'The allowed countries field must contain ISO 3166-1 alpha-2 codes.'],
+      ['expire_value', '{"valueOf":0}', 'The expire value field must be an integer.'],
+    ])('answers a JSON-typed %s field holding an object with a 422 on it, not a 500', async (name, json, message) => {
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
+      const raw = `Content-Disposition: form-data; name="${name}"\r\nContent-Type: application/json\r\n\r\n${json}`;
+      const form = { expire_mode: 'views', ...(name === 'expire_value' ? {} : { expire_value: '1' }) };
+      const res = await uploadFile(t.baseUrl, pat, form, file, { raw });
+      expect([res.status, res.body.errors]).toEqual([422, { [name]: [message] }]);
+      expect(await strayParts()).toBe(0);
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
+    });
+
+    it('takes a JSON-typed allowed_countries array as the codes', async () => {
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
+      const raw = 'Content-Disposition: form-data; name="allowed_countries"\r\nContent-Type: application/json\r\n\r\n["de","FR"]';
+      const res = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1' }, file, { raw });
+      expect([res.status, res.body.data?.allowed_countries]).toEqual([201, ['DE', 'FR']]);
+    });
+
     it('answers 400 to a body the multipart parser cannot read', async () => {
       const noBoundary = await t
         .http()

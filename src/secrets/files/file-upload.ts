@@ -15,17 +15,18 @@ import { FILE_MAGIC } from '../../crypto/file-stream';
 export function formFields(values: MultipartValue[]): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const { fieldname, value } of values) {
-    if (String(value).includes('\uFFFD')) {
+    // A part typed application/json arrives parsed: any JSON value, left for the DTO to judge.
+    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+    if (text.includes('\uFFFD')) {
       throw ApiError.field(shownName(fieldname), `The ${humanize(shownName(fieldname))} field is not valid UTF-8.`);
     } else if (fieldname === 'allowed_countries') {
-      const codes = String(value)
-        .split(',')
-        .map((code) => code.trim());
-      fields.allowed_countries = [...((fields.allowed_countries as string[] | undefined) ?? []), ...codes];
+      const codes: unknown[] =
+        typeof value === 'string' ? value.split(',').map((code) => code.trim()) : Array.isArray(value) ? value : [value];
+      fields.allowed_countries = [...((fields.allowed_countries as unknown[] | undefined) ?? []), ...codes];
     } else if (fieldname in fields) {
       throw ApiError.field(fieldname, `The ${humanize(fieldname)} field may be given only once.`);
     } else {
-      fields[fieldname] = fieldname === 'expire_value' && /^[0-9]{1,9}$/.test(String(value)) ? Number(value) : value;
+      fields[fieldname] = fieldname === 'expire_value' && /^[0-9]{1,9}$/.test(text) ? Number(text) : value;
     }
   }
   return fields;
