@@ -188,6 +188,20 @@ describe('webhooks', () => {
       await waitFor(secret.id, 2);
     });
 
+    it('keeps to the schedule when the receiver’s Retry-After asks for less', async () => {
+      receiver.respond = (res, n) => {
+        res.statusCode = n === 0 ? 503 : 200;
+        if (n === 0) res.setHeader('Retry-After', '0');
+        res.end();
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 2);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].status === 'delivered', 5)).toBe(true);
+      const [first, second] = (await deliveriesOf(secret.id))[0].history;
+      expect(Date.parse(second.at) - Date.parse(first.at)).toBeGreaterThanOrEqual(200);
+    });
+
     it.each(['-5', '1.5'])('ignores a Retry-After of %s, neither seconds nor a date, and keeps to the schedule', async (value) => {
       receiver.respond = (res, n) => {
         res.statusCode = n === 0 ? 503 : 200;

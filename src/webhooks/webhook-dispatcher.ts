@@ -23,8 +23,8 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 /**
  * Drains the outbox on every instance: claims due deliveries, sends each once, records the
- * outcome and, on failure, when to try again (WEBHOOK_RETRY_DELAYS, or instead the receiver's
- * Retry-After, up to a day). Nothing waits on it: reveals only write the row.
+ * outcome and, on failure, when to try again (WEBHOOK_RETRY_DELAYS, or the receiver's
+ * Retry-After where it asks for longer, up to a day). Nothing waits on it: reveals only write the row.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -141,6 +141,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private retryDelaySeconds(attempt: number, retryAfter: number | null): number | null {
     const delays = this.config.webhooks.retryDelaysSeconds;
     if (attempt > delays.length) return null;
-    return retryAfter === null ? delays[attempt - 1] : Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS);
+    // A receiver may ask for longer than the schedule, never for less: Retry-After: 1 on every
+    // answer would otherwise spend the day's attempts in seconds.
+    return Math.max(delays[attempt - 1], Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS));
   }
 }
