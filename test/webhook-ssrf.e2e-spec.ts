@@ -86,6 +86,20 @@ describe('webhook URLs and SSRF', () => {
     },
   );
 
+  it.each(['https://hooks.example.com/x#second', 'https://hooks.example.com/x#'])(
+    'refuses %s: a fragment is never sent, so it would only make a second endpoint for one receiver',
+    async (url) => {
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
+      expect(res.body.errors).toEqual({ url: ['The url field must not have a fragment (#…), which is never sent.'] });
+      const secret = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: url })
+        .expect(422);
+      expect(Object.keys(secret.body.errors)).toEqual(['webhook_url']);
+    },
+  );
+
   it.each(['https://93.184.216.34/hook', 'https://[2606:4700::1111]/hook', 'https://hooks.example.com/oncelink'])(
     'accepts %s',
     async (url) => {

@@ -62,6 +62,8 @@ export class WebhookUrlGuard {
       throw refuse('must be an https URL without credentials');
     }
     if (url.port === '0') throw refuse('must not use port 0');
+    // A fragment is never sent: `…/hook#a` would be a second endpoint for the same receiver.
+    if (raw.includes('#')) throw refuse('must not have a fragment (#…), which is never sent');
     if (allowPrivate) return;
     const host = url.hostname
       .replace(/^\[|\]$/g, '')
