@@ -751,24 +751,49 @@ describe('one team’s receivers that never answer', () => {
 
   it('hold at most 4 of an instance’s 16 places: another team’s delivery goes out at once', async () => {
     const held: ServerResponse[] = [];
-    const hanging = await startWebhookReceiver((res) => held.push(res));
+    // Three destinations, each allowed two places, so the team's share of four is what binds.
+    const hanging = await Promise.all([0, 1, 2].map(() => startWebhookReceiver((res) => held.push(res))));
     const prompt = await startWebhookReceiver();
+    const heldCount = () => hanging.reduce((sum, receiver) => sum + receiver.received.length, 0);
     try {
       const noisy = await newTeamOn('pro', t.baseUrl, t.dataSource);
-      await t.http().post('/api/v1/team/webhooks').set(bearer(noisy.pat)).send({ url: hanging.url }).expect(201);
+      for (const receiver of hanging) {
+        await t.http().post('/api/v1/team/webhooks').set(bearer(noisy.pat)).send({ url: receiver.url }).expect(201);
+      }
       for (let i = 0; i < 20; i++) {
         const secret = await newSecret(t.baseUrl, {}, noisy.pat);
         await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(noisy.pat)).expect(204);
       }
-      expect(await eventually(() => hanging.received.length >= 4, 5)).toBe(true);
-      // Polls come and go; the team's other 16 deliveries wait for one of its four places.
+      expect(await eventually(() => heldCount() >= 4, 5)).toBe(true);
+      // Polls come and go; the team's other 56 deliveries wait for one of its four places.
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(hanging.received.length).toBe(4);
+      expect(heldCount()).toBe(4);
 
       const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const secret = await newSecret(t.baseUrl, { webhook_url: prompt.url }, other.pat);
       await reveal(t.baseUrl, secret.token).expect(200);
       expect(await eventually(() => prompt.received.length >= 1, 3)).toBe(true);
+    } finally {
+      for (const res of held) res.destroy();
+      await Promise.all([...hanging, prompt].map((receiver) => receiver.close()));
+    }
+  });
+
+  it('hold at most 2 of their team’s places each: the team’s other receivers still get every event', async () => {
+    const held: ServerResponse[] = [];
+    const hanging = await startWebhookReceiver((res) => held.push(res));
+    const prompt = await startWebhookReceiver();
+    try {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      for (const receiver of [hanging, prompt]) {
+        await t.http().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: receiver.url }).expect(201);
+      }
+      for (let i = 0; i < 10; i++) {
+        const secret = await newSecret(t.baseUrl, {}, team.pat);
+        await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(team.pat)).expect(204);
+      }
+      expect(await eventually(() => prompt.received.length >= 10, 5)).toBe(true);
+      expect(hanging.received).toHaveLength(2);
     } finally {
       for (const res of held) res.destroy();
       await Promise.all([hanging.close(), prompt.close()]);

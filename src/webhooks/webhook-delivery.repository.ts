@@ -19,6 +19,17 @@ export interface ClaimedDelivery {
   created_at: Date;
   /** This attempt's number; the lease is this worker's while the row still has it. */
   attempts: number;
+  /** Where it goes, as places are shared out: the URL's host and port, in lower case. */
+  destination: string;
+}
+
+/** What a claim leaves room for: attempts under way here, and how many each team and destination may have. */
+export interface ClaimRoom {
+  limit: number;
+  runningByTeam: Map<string, number>;
+  perTeam: number;
+  runningByDestination: Map<string, number>;
+  perDestination: number;
 }
 
 export interface AttemptRecord {
@@ -34,6 +45,8 @@ export interface AttemptRecord {
 const HISTORY = 50;
 /** Due deliveries a claim looks at, oldest first, to choose among teams. */
 const CANDIDATES = 256;
+/** A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. */
+const DESTINATION = `lower(substring(url from '^[^:/?#]+://([^/?#]*)'))`;
 
 @Injectable()
 export class WebhookDeliveryRepository {
@@ -44,29 +57,43 @@ export class WebhookDeliveryRepository {
    * lets instances claim side by side without waiting on each other, and the lease keeps any
    * other from taking a row while its attempt may still be running. If this process dies
    * mid-attempt, the lease runs out and another instance (or this one, restarted) sends it again.
-   * No team gets more than `perTeam` attempts under way here (`running` counts each team's), so
-   * one team's receivers that never answer cannot take every place from the others'; the oldest
-   * due go first within that. A team whose signing secret the master keys `keyIds` cannot open is
-   * left to an instance that holds its key.
+   * No team gets more than `perTeam` attempts under way here, nor any destination more than
+   * `perDestination`, so receivers that never answer cannot take every place from other teams',
+   * nor from their own team's other receivers; the oldest due go first within that. A team whose
+   * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key.
    */
-  claimDue(limit: number, leaseMs: number, running: Map<string, number>, perTeam: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
+  claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
+    const { runningByTeam: teams, runningByDestination: destinations } = room;
     return updateReturning<ClaimedDelivery>(
       this.db.manager,
       `WITH busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
+       busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(destination, running)),
        due AS (
-         SELECT id, team_id, next_attempt_at FROM webhook_deliveries
+         SELECT id, team_id, next_attempt_at, ${DESTINATION} AS destination FROM webhook_deliveries
           WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
             AND team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
+            AND ${DESTINATION} NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
             AND team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
           ORDER BY next_attempt_at LIMIT ${CANDIDATES} FOR UPDATE SKIP LOCKED),
        placed AS (
          SELECT due.id, due.next_attempt_at,
-                row_number() OVER (PARTITION BY due.team_id ORDER BY due.next_attempt_at) + coalesce(busy.running, 0) AS place
-           FROM due LEFT JOIN busy ON busy.team_id = due.team_id)
+                row_number() OVER (PARTITION BY due.team_id ORDER BY due.next_attempt_at) + coalesce(busy.running, 0) AS place,
+                row_number() OVER (PARTITION BY due.destination ORDER BY due.next_attempt_at) + coalesce(busy_at.running, 0) AS place_at
+           FROM due LEFT JOIN busy ON busy.team_id = due.team_id LEFT JOIN busy_at ON busy_at.destination = due.destination)
        UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
-        WHERE id IN (SELECT id FROM placed WHERE place <= $5 ORDER BY next_attempt_at LIMIT $1)
-        RETURNING id, event_id, team_id, type, url, data, created_at, attempts`,
-      [limit, leaseMs, [...running.keys()], [...running.values()], perTeam, keyIds],
+        WHERE id IN (SELECT id FROM placed WHERE place <= $5 AND place_at <= $9 ORDER BY next_attempt_at LIMIT $1)
+        RETURNING id, event_id, team_id, type, url, data, created_at, attempts, ${DESTINATION} AS destination`,
+      [
+        room.limit,
+        leaseMs,
+        [...teams.keys()],
+        [...teams.values()],
+        room.perTeam,
+        keyIds,
+        [...destinations.keys()],
+        [...destinations.values()],
+        room.perDestination,
+      ],
     );
   }
 

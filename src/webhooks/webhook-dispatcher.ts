@@ -13,9 +13,13 @@ const JOB = 'deliver-webhooks';
 const PRUNE_JOB = 'prune-webhook-deliveries';
 /** How long the delivery log keeps finished deliveries. */
 export const DELIVERY_LOG_DAYS = 30;
-/** Deliveries one instance sends at once, and of those one team's (so no team's receivers can hold them all). */
+/**
+ * Deliveries one instance sends at once; of those, one team's (so no team's receivers can hold
+ * them all), and one destination's (so a receiver that never answers leaves its team room).
+ */
 const CONCURRENCY = 16;
 const PER_TEAM = 4;
+const PER_DESTINATION = 2;
 /** How long past the timeout a lease lasts, for the outcome to be written. */
 const LEASE_MARGIN_MS = 5_000;
 /** The longest wait a receiver's Retry-After gets. */
@@ -32,8 +36,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private claiming: Promise<void> | null = null;
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
-  /** Each team's attempts under way here. */
+  /** Each team's, and each destination's, attempts under way here. */
   private readonly runningByTeam = new Map<string, number>();
+  private readonly runningByDestination = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -86,19 +91,28 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
-      const claimed = await this.deliveries.claimDue(room, leaseMs, this.runningByTeam, PER_TEAM, this.keyring.keyIds);
+      const claimed = await this.deliveries.claimDue(
+        {
+          limit: room,
+          runningByTeam: this.runningByTeam,
+          perTeam: PER_TEAM,
+          runningByDestination: this.runningByDestination,
+          perDestination: PER_DESTINATION,
+        },
+        leaseMs,
+        this.keyring.keyIds,
+      );
       for (const delivery of claimed) {
-        const team = delivery.team_id;
-        this.runningByTeam.set(team, (this.runningByTeam.get(team) ?? 0) + 1);
+        count(this.runningByTeam, delivery.team_id, +1);
+        count(this.runningByDestination, delivery.destination, +1);
         const sent: Promise<void> = this.attempt(delivery)
           .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
           .finally(() => {
             this.sending.delete(sent);
-            const left = this.runningByTeam.get(team)! - 1;
-            if (left) this.runningByTeam.set(team, left);
-            else this.runningByTeam.delete(team);
-            // A full claim may have left more due behind it, and a team at its share may have more waiting.
-            if (claimed.length === room || left === PER_TEAM - 1) this.wake();
+            const teamLeft = count(this.runningByTeam, delivery.team_id, -1);
+            const destinationLeft = count(this.runningByDestination, delivery.destination, -1);
+            // A full claim may have left more due behind it, and a team or destination at its share may have more waiting.
+            if (claimed.length === room || teamLeft === PER_TEAM - 1 || destinationLeft === PER_DESTINATION - 1) this.wake();
           });
         this.sending.add(sent);
       }
@@ -145,4 +159,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     // answer would otherwise spend the day's attempts in seconds.
     return Math.max(delays[attempt - 1], Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS));
   }
+}
+
+/** Adds `by` to the key's count, forgetting it at 0; the new count. */
+function count(counts: Map<string, number>, key: string, by: number): number {
+  const now = (counts.get(key) ?? 0) + by;
+  if (now) counts.set(key, now);
+  else counts.delete(key);
+  return now;
 }
