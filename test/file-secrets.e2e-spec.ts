@@ -1,3 +1,4 @@
+import { parse as parseDisposition } from 'content-disposition';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -429,6 +430,23 @@ describe('file secrets', () => {
         .get(`/api/v1/links/${String(res.body.data!.token)}`)
         .expect(200);
       expect(link.body.data.file.name).toBe('in31mvoicefdp.exe');
+    });
+
+    it.each([
+      ['invisible characters', 'in\u200bvoice\u2060\ufeff\u00ad\u3164.pdf\u2028', 'invoice.pdf'],
+      ['padding that pushes the real extension out of sight', `invoice.pdf${' '.repeat(40)}\u3000\u00a0.exe`, 'invoice.pdf .exe'],
+      ['a name over 255 bytes, cut before its extension', `${'a'.repeat(1000)}.txt`, `${'a'.repeat(251)}.txt`],
+      ['a name over 255 bytes of UTF-8, cut by whole characters', `${'😀'.repeat(300)}.txt`, `${'😀'.repeat(62)}.txt`],
+      ['joiners an emoji needs', 'family 👨‍👩‍👧.png', 'family 👨‍👩‍👧.png'],
+    ])('shows a file name without %s', async (_case, name, shown) => {
+      const res = await uploadFile(t.baseUrl, pat, fields, { name, type: 'text/plain', data: Buffer.from('x') });
+      expect(res.status).toBe(201);
+      expect((res.body.data!.file as { name: string }).name).toBe(shown);
+      const download = await t
+        .http()
+        .post(`/api/v1/links/${String(res.body.data!.token)}/reveal`)
+        .expect(200);
+      expect(parseDisposition(download.headers['content-disposition']).parameters.filename).toBe(shown);
     });
 
     describe("the plan's file storage", () => {

@@ -296,7 +296,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
       expect(sha256(file.data)).toBe(sha256(data));
     });
 
-    it('saves a file only as bytes, never as a page of this origin, under a name without direction controls', async () => {
+    it('saves a file only as bytes, never as a page of this origin, under a name without direction controls or invisible padding', async () => {
       const html = Buffer.from('<img src=x onerror="document.title=\'ran\'">');
       const created = await uploadFile(
         t.baseUrl,
@@ -321,6 +321,10 @@ withBrowser('GET /s/{token} in a real browser', () => {
       const file = await downloaded();
       expect(file.name).toBe('invoicelmth.exe');
       await page.getByText('Downloaded invoicelmth.exe (2 bytes).').waitFor();
+
+      await page.goto(await sendFile(`invoice\u200b.pdf${' '.repeat(40)}\u2060.exe`, Buffer.from('MZ')));
+      expect((await downloaded()).name).toBe('invoice.pdf .exe');
+      expect(await page.locator('#saved-name').textContent()).toBe('invoice.pdf .exe');
     });
 
     it('saves nothing when the key does not decrypt the file, and says so', async () => {

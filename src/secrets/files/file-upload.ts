@@ -1,7 +1,7 @@
 import type { Multipart, MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { Hash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
 import { humanize, shownName } from '../../common/validation/messages';
 import { FILE_MAGIC } from '../../crypto/file-stream';
@@ -33,15 +33,41 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
 }
 
 /**
- * Control characters (C0, DEL and C1, which terminals also obey) and the bidirectional controls
- * that make `txt.exe` read as `exe.txt`: none belongs in a name shown to the person downloading.
+ * What no name shown to the person downloading needs: control characters (C0, DEL and C1, which
+ * terminals also obey), the bidirectional controls that make `txt.exe` read as `exe.txt`, and
+ * invisible ones (zero-width space, word joiner, BOM, soft hyphen, Hangul fillers, line and
+ * paragraph separators) that hide what follows. Joiners that emoji and scripts need stay.
  */
-const UNSHOWABLE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSHOWABLE = /[\p{Cc}\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/gu;
+/** What a name may take in UTF-8, as most file systems allow. */
+const MAX_NAME_BYTES = 255;
+/** An extension longer than this is part of the name, not a type to keep. */
+const MAX_EXTENSION_BYTES = 32;
 
-/** The uploaded name as a plain file name: no directories, no control characters, at most 255 characters. */
+/**
+ * The uploaded name as a plain file name: no directories, nothing unshowable, one space where
+ * there were many (padding that pushes `.exe` out of sight), at most 255 bytes with its extension kept.
+ */
 export function fileName(part: MultipartFile): string | null {
-  const printable = basename((part.filename ?? '').replace(/\\/g, '/')).replace(UNSHOWABLE, '');
-  return [...printable].slice(0, 255).join('') || null;
+  const printable = basename((part.filename ?? '').replace(/\\/g, '/'))
+    .replace(UNSHOWABLE, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  return withinBytes(printable, MAX_NAME_BYTES) || null;
+}
+
+/** The name cut to `max` UTF-8 bytes by whole characters of its stem, so `report.pdf` stays a `.pdf`. */
+function withinBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  const extension = Buffer.byteLength(extname(name)) <= MAX_EXTENSION_BYTES ? extname(name) : '';
+  let stem = '';
+  let bytes = Buffer.byteLength(extension);
+  for (const char of name.slice(0, name.length - extension.length)) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > max) break;
+    stem += char;
+  }
+  return stem + extension;
 }
 
 /** The declared type when it looks like one (`type/subtype`), else a generic one. */

@@ -222,9 +222,16 @@
   // Control characters and the bidirectional controls that make txt.exe read as exe.txt, as the
   // server strips them from the names it keeps (src/secrets/files/file-upload.ts); a client
   // file's name is only ever seen here. No directories either.
+  // As the server cleans an uploaded name (src/secrets/files/file-upload.ts): no controls,
+  // bidirectional or invisible characters, and one space for a run (padding that hides `.exe`).
   function shownName(name) {
-    var plain = (name || '').replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
-    return plain.split(/[\\/]/).pop() || 'file';
+    var plain = (name || '')
+      .replace(
+        /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/g,
+        '',
+      )
+      .replace(/\s+/g, ' ');
+    return plain.split(/[\\/]/).pop().trim() || 'file';
   }
   function openFile(body, key) {
     var input = exactReader(body);
