@@ -332,6 +332,21 @@ describe('secrets', () => {
       expect(shown.body.data).toMatchObject({ status: 'deleted', views_remaining: 0, views_count: 0 });
     });
 
+    it('ends an expired secret the purge has not yet come to, still answering 410 expired', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'past its time', expire_mode: 'minutes', expire_value: 5 }, pat);
+      await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
+      const res = await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(410);
+      expect(res.body).toEqual({ message: 'This secret has expired.', code: 'secret_expired' });
+      const [row] = await t.dataSource.query('SELECT status, ciphertext, iv FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ status: 'expired', ciphertext: null, iv: null });
+      const [{ events }] = await t.dataSource.query(
+        `SELECT count(*)::int AS events FROM audit_events WHERE target_id = $1 AND type = 'secret.expired'`,
+        [secret.id],
+      );
+      expect(events).toBe(1);
+      await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(410);
+    });
+
     it('answers 401 without a token and 403 without secrets:write', async () => {
       const secret = await newSecret(t.baseUrl, {}, pat);
       await api().delete(`/api/v1/secrets/${secret.id}`).expect(401);

@@ -398,25 +398,23 @@ export class SecretRepository {
 
   /**
    * Turns expired secrets into tombstones, a batch at a time. SKIP LOCKED lets several
-   * instances purge at once without waiting on (or double-counting) each other's rows. Each
-   * expiry records its `secret.expired` event (actor `system`) and queues its webhooks in the
-   * same statement.
+   * instances purge at once without waiting on (or double-counting) each other's rows.
    */
   async purgeExpired(batchSize: number): Promise<number> {
     const [row]: { purged: number }[] = await this.db.query(
-      `WITH gone AS (
-         UPDATE secrets SET status = 'expired', ${destroy('expires_at')}
-          WHERE id IN (
-            SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
-            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         ${GONE_COLUMNS}),
-       ${auditCte('gone', 'secret.expired', { actorType: 'system', actorId: 'NULL', actorName: 'NULL', ip: 'NULL', country: 'NULL' })},
-       ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')},
-       ${fileRemovalCte('gone')}
-       SELECT count(*)::int AS purged FROM gone`,
+      expireSql(`SELECT id FROM secrets WHERE status = 'active' AND expires_at <= now()
+                  ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`),
       [batchSize],
     );
     return row.purged;
+  }
+
+  /** Turns the secret into a tombstone now if it has expired and the purge has not yet come by. */
+  async expireIfDue(teamId: string, id: string): Promise<void> {
+    await this.db.query(
+      expireSql(`SELECT id FROM secrets WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at <= now() FOR UPDATE`),
+      [teamId, id],
+    );
   }
 
   /**
@@ -451,4 +449,20 @@ export class SecretRepository {
       fileBytes: Number(row.file_bytes),
     };
   }
+}
+
+/**
+ * The statement that ends the selected expired secrets: material wiped, each expiry's
+ * `secret.expired` event (actor `system`) recorded and its webhooks queued, its file bytes
+ * released; it answers how many it ended.
+ */
+function expireSql(selection: string): string {
+  return `WITH gone AS (
+     UPDATE secrets SET status = 'expired', ${destroy('expires_at')}
+      WHERE id IN (${selection})
+     ${GONE_COLUMNS}),
+   ${auditCte('gone', 'secret.expired', { actorType: 'system', actorId: 'NULL', actorName: 'NULL', ip: 'NULL', country: 'NULL' })},
+   ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')},
+   ${fileRemovalCte('gone')}
+   SELECT count(*)::int AS purged FROM gone`;
 }

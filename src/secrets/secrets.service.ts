@@ -254,7 +254,11 @@ export class SecretsService {
     if (!isAdmin(auth.role) && secret.createdBy !== auth.userId) {
       throw ApiError.forbidden('Members may only change secrets they created.');
     }
-    if (statusOf(secret) !== 'active') throw goneError(secret);
+    if (statusOf(secret) !== 'active') {
+      // Expired, the purge not yet by: ended now, so a Delete pressed to be sure leaves nothing.
+      if (secret.status === 'active') await this.secrets.expireIfDue(auth.teamId, id);
+      throw goneError(secret);
+    }
     return secret;
   }
 }
