@@ -166,7 +166,10 @@ describe('a request body that stalls', () => {
     client.socket.destroy();
   });
 
-  it('cuts an upload that keeps sending, but slower than 1 KiB/s, and frees its place', async () => {
+  it.each([
+    ['over 64 KiB', MIB],
+    ['of 64 KiB or less', 32 * 1024],
+  ])('cuts an upload %s that keeps sending, but slower than 1 KiB/s, and frees its place', async (_size, fileBytes) => {
     const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
     const boundary = `----trickle${randomBytes(6).toString('hex')}`;
     const head =
@@ -176,7 +179,7 @@ describe('a request body that stalls', () => {
     const headers = {
       ...bearer(pat),
       'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': String(head.length + MIB),
+      'content-length': String(head.length + fileBytes),
     };
     // A team has four upload places: four trickling uploads take them all.
     const clients = Array.from({ length: 4 }, () => new RawClient(port()));

@@ -8,14 +8,16 @@ import { refusal } from './unparsable-request';
 const LINGER_MS = 30_000;
 /** A declared body up to this size needs no lingering limit: it is read and dropped at once (the hot routes' bodies are far smaller). */
 const DRAINS_AT_ONCE_BYTES = 64 * 1024;
+const MULTIPART = /^multipart\//i;
 /** The slowest a body may arrive, averaged over each idle window (Apache's mod_reqtimeout takes 500). */
 const MIN_BYTES_PER_SECOND = 1024;
 
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
- * nginx's `client_body_timeout` does; so is a body over 64 KiB (or chunked) that trickles in
- * slower than MIN_BYTES_PER_SECOND over such a window, as Apache's `MinRate` does: a byte a
- * minute would otherwise hold one of the few upload slots for the whole transfer limit. Node
+ * nginx's `client_body_timeout` does; so is a body over 64 KiB (or chunked), or an upload of any
+ * size, that trickles in slower than MIN_BYTES_PER_SECOND over such a window, as Apache's
+ * `MinRate` does: a byte a minute would otherwise hold one of the few upload slots for the whole
+ * transfer limit. Node
  * times out headers (`headersTimeout`) but not a body once Fastify's `requestTimeout` is off (it
  * must be, for long uploads), and a socket's own idle timeout covers only a connection's first
  * request; so one client could hold a connection, and a handler waiting on the body, for as long
@@ -44,9 +46,11 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
-    // A small body is timed by its gaps alone; a larger one (an upload) by its pace too.
+    // A small body is timed by its gaps alone; a larger one by its pace too, and so is an upload
+    // of any size, which holds one of its team's few upload places while it arrives.
     const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
-    const pace = large ? minimumPace(socket, idleMs, stalled) : undefined;
+    const upload = MULTIPART.test(raw.headers['content-type'] ?? '');
+    const pace = large || upload ? minimumPace(socket, idleMs, stalled) : undefined;
     // A small body drains at once whenever it is answered: only a larger (or chunked) one needs a limit.
     if (large) {
       res.once('finish', () => {
