@@ -172,6 +172,33 @@ describe('webhooks', () => {
       });
     });
 
+    it('sends again at once, within the attempt, when a kept-alive connection turns out closed', async () => {
+      const seen = new WeakSet<object>();
+      receiver.respond = (res) => {
+        // A second request on a connection finds it closed, as when the receiver's keep-alive timeout has just run out.
+        if (seen.has(res.socket!)) return void res.socket!.destroy();
+        seen.add(res.socket!);
+        res.end('ok');
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 3, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await waitFor(secret.id, 1);
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.status === 'delivered', 5)).toBe(true);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(
+        await eventually(async () => (await deliveriesOf(secret.id)).every((d: { status: string }) => d.status === 'delivered'), 5),
+      ).toBe(true);
+      const deliveries = await deliveriesOf(secret.id);
+      expect(deliveries).toHaveLength(2);
+      expect(
+        deliveries.map((delivery: { attempts: number; last_error: string | null }) => [delivery.attempts, delivery.last_error]),
+      ).toEqual([
+        [1, null],
+        [1, null],
+      ]);
+      expect(receivedFor(secret.id)).toHaveLength(3);
+    });
+
     it('waits as long as the receiver’s Retry-After asks before trying again', async () => {
       receiver.respond = (res, n) => {
         res.statusCode = n === 0 ? 503 : 200;

@@ -41,17 +41,27 @@ export class WebhookSender {
     this.httpsAgent.destroy();
   }
 
-  send(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> {
+  /**
+   * One attempt. A kept-alive connection the receiver closed just as this request went out on it
+   * (the race every keep-alive client has with a server's idle timeout) is tried again at once,
+   * on another, as Node's documentation advises: the receiver never saw that request.
+   */
+  async send(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const timeoutMs = this.config.webhooks.timeoutMs;
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return { ok: false, statusCode: null, error: 'Invalid URL', durationMs: 0, retryAfter: null };
+    }
+    const first = await this.post(target, body, headers, this.config.webhooks.timeoutMs);
+    const outcome = first.staleConnection ? await this.post(target, body, headers, this.config.webhooks.timeoutMs - elapsed()) : first;
+    return { ok: outcome.ok, statusCode: outcome.statusCode, error: outcome.error, retryAfter: outcome.retryAfter, durationMs: elapsed() };
+  }
+
+  private post(target: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostOutcome> {
     return new Promise((resolve) => {
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch {
-        return resolve({ ok: false, statusCode: null, error: 'Invalid URL', durationMs: 0, retryAfter: null });
-      }
       const secure = target.protocol === 'https:';
       let request: http.ClientRequest;
       try {
@@ -67,21 +77,24 @@ export class WebhookSender {
         });
       } catch (error) {
         // The filtering agent refuses an address literal synchronously.
-        return resolve({ ok: false, statusCode: null, error: attemptError(error as Error), durationMs: elapsed(), retryAfter: null });
+        return resolve({ ok: false, statusCode: null, error: attemptError(error as Error), retryAfter: null });
       }
       let settled = false;
-      const finish = (outcome: Omit<AttemptOutcome, 'durationMs'>) => {
+      const finish = (outcome: PostOutcome) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ ...outcome, durationMs: elapsed() });
+        resolve(outcome);
       };
       // Ends the attempt itself: a request that is already closed (an upgrade, say) emits nothing more when destroyed.
       const timer = setTimeout(() => {
-        finish({ ok: false, statusCode: null, error: `No answer within ${timeoutMs} ms`, retryAfter: null });
+        finish({ ok: false, statusCode: null, error: `No answer within ${this.config.webhooks.timeoutMs} ms`, retryAfter: null });
         request.destroy();
       }, timeoutMs);
-      request.on('error', (error) => finish({ ok: false, statusCode: null, error: attemptError(error), retryAfter: null }));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        const staleConnection = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        finish({ ok: false, statusCode: null, error: attemptError(error), retryAfter: null, staleConnection });
+      });
       // A 101 is not a `response`: Node hands over the socket instead, which nobody here wants.
       request.on('upgrade', (response, socket) => {
         socket.destroy();
@@ -106,6 +119,9 @@ export class WebhookSender {
     });
   }
 }
+
+/** One request's outcome; `staleConnection` when it went out on a kept-alive connection the receiver had closed. */
+type PostOutcome = Omit<AttemptOutcome, 'durationMs'> & { staleConnection?: boolean };
 
 /**
  * `Retry-After` as seconds or an HTTP date; null when absent or unreadable. Date.parse reads
