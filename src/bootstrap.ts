@@ -224,8 +224,15 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
           bearerFormat: 'olk_live_… / olk_test_…',
           description: 'A personal access token (olk_live_… / olk_test_…), not a JWT',
         })
+        .addTag('auth', 'Registering, tokens, and the caller’s account')
+        .addTag('secrets', 'The team’s secrets and their webhook deliveries')
+        .addTag('links', 'What a link’s holder may do, without a token')
+        .addTag('teams', 'Teams, members, service accounts and the audit trail')
+        .addTag('webhooks', 'The team’s webhook endpoints, signing secret and delivery log')
+        .addTag('billing', 'The plan, and Stripe’s webhook')
         .build(),
-      { extraModels: [ErrorResponse] },
+      // Each route names its one tag; a controller's name is not a second one (generators would list the route twice).
+      { extraModels: [ErrorResponse], autoTagControllers: false },
     ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });

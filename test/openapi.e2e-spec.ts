@@ -14,6 +14,7 @@ interface Response {
 }
 
 interface Operation {
+  tags?: string[];
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string }[];
   requestBody?: { required?: boolean; content: Record<string, unknown> };
@@ -85,6 +86,12 @@ describe('/api/openapi.json', () => {
   it('is a valid OpenAPI document', async () => {
     // The parser resolves references in place, so it gets a copy.
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
+  it('files every operation under one declared tag', () => {
+    const declared = (doc as Document & { tags: { name: string }[] }).tags.map((tag) => tag.name);
+    const untidy = operations(doc).filter((op) => op.operation.tags?.length !== 1 || !declared.includes(op.operation.tags[0]));
+    expect(untidy.map((op) => `${op.name} ${JSON.stringify(op.operation.tags)}`)).toEqual([]);
   });
 
   it('documents the routes that need a token, each with the ability it needs', () => {
