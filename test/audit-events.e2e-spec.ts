@@ -50,6 +50,12 @@ describe('GET /api/v1/team/audit-events', () => {
       expect.objectContaining({ type: 'member.added', actor, target_id: user.id, ip: '127.0.0.1' }),
     ]);
     expect(await revokedIds(pat)).toEqual(memberTokenIds);
+
+    const removals = await api().get('/api/v1/team/audit-events?type=member.removed').set(bearer(pat)).expect(200);
+    expect(removals.body.data.map((event: AuditEventBody) => [event.type, event.target_id])).toEqual([['member.removed', user.id]]);
+    expect(removals.body.meta.total).toBe(1);
+    const refused = await api().get('/api/v1/team/audit-events?type=member.vanished').set(bearer(pat)).expect(422);
+    expect(Object.keys(refused.body.errors)).toEqual(['type']);
   });
 
   it('records a secret’s expiry, by the system, when the purge ends it', async () => {

@@ -257,6 +257,21 @@ describe('webhooks', () => {
         expect.stringMatching(/ECONNREFUSED/),
         expect.stringMatching(/ECONNREFUSED/),
       ]);
+
+      const withStatus = async (path: string, status: string) =>
+        (await api().get(`${path}?status=${status}&per_page=100`).set(bearer(pat)).expect(200)).body.data as {
+          id: string;
+          status: string;
+        }[];
+      const failed = await withStatus('/api/v1/team/webhook-deliveries', 'failed');
+      expect(failed.map((d) => d.id)).toContain(delivery.id);
+      expect(new Set(failed.map((d) => d.status))).toEqual(new Set(['failed']));
+      const delivered = await withStatus('/api/v1/team/webhook-deliveries', 'delivered');
+      expect(delivered.length).toBeGreaterThan(0);
+      expect(delivered.map((d) => d.id)).not.toContain(delivery.id);
+      expect(await withStatus(`/api/v1/secrets/${secret.id}/webhook-deliveries`, 'delivered')).toEqual([]);
+      const refused = await api().get('/api/v1/team/webhook-deliveries?status=lost').set(bearer(pat)).expect(422);
+      expect(Object.keys(refused.body.errors)).toEqual(['status']);
     });
 
     it('judges by the status line: a 200 whose body never finishes is delivered, and not sent again', async () => {

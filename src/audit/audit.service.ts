@@ -35,9 +35,9 @@ export function auditActorOf(actor: TokenAuth | AuditActor): AuditActor {
 export class AuditService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async list(teamId: string, page: Page): Promise<Paginated<AuditEventResponse>> {
+  async list(teamId: string, page: Page, type?: AuditEventType): Promise<Paginated<AuditEventResponse>> {
     const [events, total] = await this.db.getRepository(AuditEvent).findAndCount({
-      where: { teamId },
+      where: type ? { teamId, type } : { teamId },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: page.offset,
       take: page.perPage,

@@ -5,7 +5,8 @@ import { Auth, Authenticated } from '../auth/auth.decorators';
 import { GONE_FAILURE } from './secret-gone';
 import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
-import { PageQuery, toPage } from '../common/http/pagination';
+import { toPage } from '../common/http/pagination';
+import { ListWebhookDeliveriesQuery } from '../webhooks/dto/list-webhook-deliveries.query';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateFileSecretForm } from './dto/create-file-secret.dto';
@@ -134,7 +135,7 @@ export class SecretsController {
   @Get(':id/webhook-deliveries')
   @Authenticated({ ability: 'secrets:read', admin: true })
   @ApiPage(WebhookDeliveryResponse)
-  webhookDeliveries(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Query() query: PageQuery) {
-    return this.secrets.webhookDeliveriesOf(auth, id, toPage(query));
+  webhookDeliveries(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @Query() query: ListWebhookDeliveriesQuery) {
+    return this.secrets.webhookDeliveriesOf(auth, id, toPage(query), query.status);
   }
 }

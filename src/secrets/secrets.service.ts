@@ -27,6 +27,7 @@ import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
 import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service';
+import type { DeliveryStatus } from '../webhooks/webhook-delivery.entity';
 import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
@@ -222,9 +223,9 @@ export class SecretsService {
   }
 
   /** The deliveries of one of the team's secrets' events. */
-  async webhookDeliveriesOf(auth: TokenAuth, id: string, page: Page): Promise<Paginated<WebhookDeliveryResponse>> {
+  async webhookDeliveriesOf(auth: TokenAuth, id: string, page: Page, status?: DeliveryStatus): Promise<Paginated<WebhookDeliveryResponse>> {
     await this.find(auth, id);
-    return this.webhookDeliveries.list(auth.teamId, id, page);
+    return this.webhookDeliveries.list(auth.teamId, id, page, status);
   }
 
   /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */

@@ -3,9 +3,10 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiPage } from '../common/http/api-responses';
-import { PageQuery, toPage } from '../common/http/pagination';
+import { toPage } from '../common/http/pagination';
 import { AuditEventResponse } from '../audit/audit-event.response';
 import { AuditService } from '../audit/audit.service';
+import { ListAuditEventsQuery } from './dto/list-audit-events.query';
 
 @ApiTags('teams')
 @Controller('team/audit-events')
@@ -16,7 +17,7 @@ export class AuditEventsController {
   @Get()
   @Authenticated({ ability: 'team:read', admin: true })
   @ApiPage(AuditEventResponse)
-  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
-    return this.audit.list(auth.teamId, toPage(query));
+  list(@Auth() auth: TokenAuth, @Query() query: ListAuditEventsQuery) {
+    return this.audit.list(auth.teamId, toPage(query), query.type);
   }
 }

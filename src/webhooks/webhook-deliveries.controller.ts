@@ -3,8 +3,9 @@ import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiErrors, ApiMessage, ApiPage } from '../common/http/api-responses';
-import { PageQuery, toPage } from '../common/http/pagination';
+import { toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/id-param.pipe';
+import { ListWebhookDeliveriesQuery } from './dto/list-webhook-deliveries.query';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryResponse } from './webhook-delivery.response';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
@@ -18,8 +19,8 @@ export class WebhookDeliveriesController {
   @Get('team/webhook-deliveries')
   @Authenticated({ ability: 'team:read', admin: true })
   @ApiPage(WebhookDeliveryResponse)
-  list(@Auth() auth: TokenAuth, @Query() query: PageQuery) {
-    return this.deliveries.list(auth.teamId, null, toPage(query));
+  list(@Auth() auth: TokenAuth, @Query() query: ListWebhookDeliveriesQuery) {
+    return this.deliveries.list(auth.teamId, null, toPage(query), query.status);
   }
 
   /** Sends the delivery again now, whether it failed, is waiting for its next attempt, or was delivered. */

@@ -3,6 +3,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
+import type { DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { presentWebhookDelivery } from './webhook-delivery.presenter';
 import type { WebhookDeliveryResponse } from './webhook-delivery.response';
@@ -18,8 +19,8 @@ export class WebhookDeliveriesService {
   ) {}
 
   /** The team's deliveries, or one secret's (the caller has checked the secret is the team's). */
-  async list(teamId: string, secretId: string | null, page: Page): Promise<Paginated<WebhookDeliveryResponse>> {
-    const [rows, total] = await this.deliveries.list(teamId, secretId, page);
+  async list(teamId: string, secretId: string | null, page: Page, status?: DeliveryStatus): Promise<Paginated<WebhookDeliveryResponse>> {
+    const [rows, total] = await this.deliveries.list(teamId, secretId, page, status);
     return paginated(rows.map(presentWebhookDelivery), total, page);
   }
 

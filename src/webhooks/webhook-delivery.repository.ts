@@ -133,9 +133,9 @@ export class WebhookDeliveryRepository {
     );
   }
 
-  list(teamId: string, secretId: string | null, page: Page): Promise<[WebhookDelivery[], number]> {
+  list(teamId: string, secretId: string | null, page: Page, status?: DeliveryStatus): Promise<[WebhookDelivery[], number]> {
     return this.db.getRepository(WebhookDelivery).findAndCount({
-      where: secretId ? { teamId, secretId } : { teamId },
+      where: { teamId, ...(secretId && { secretId }), ...(status && { status }) },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: page.offset,
       take: page.perPage,
