@@ -564,6 +564,28 @@ describe('the oncelink command', () => {
     expect(run.stderr).not.toContain('pw@');
   });
 
+  it('refuses a malformed ONCELINK_TOKEN (a header injected) before any request, never printing it', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const token = `olk_live_${'A'.repeat(38)}`;
+    try {
+      for (const args of [['list'], ['send']]) {
+        const run = await oncelink(args, { ONCELINK_URL: origin, ONCELINK_TOKEN: `${token}\r\nX-Evil: 1` }, 'x');
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/^oncelink: ONCELINK_TOKEN .*\n$/);
+        expect(run.stderr).not.toContain('olk_live_');
+      }
+      expect(requests).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('refuses an ONCELINK_URL with a path, which would send the token to the root of its host', async () => {
     const requests: string[] = [];
     const server = createServer((req, res) => {

@@ -250,6 +250,18 @@ const parse = (argv: string[]) =>
 /** A line of JSON on stdout, for scripts (`--json`). */
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
+/**
+ * ONCELINK_TOKEN, checked before it goes into a header: a bearer token is letters, digits and
+ * -._~+/ with = at the end (RFC 6750's b64token). Never printed: a malformed one may still be mostly the token.
+ */
+function bearerToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(value)) {
+    throw new UsageError('ONCELINK_TOKEN is not a token (letters, digits and -._~+/ only): check how it was set');
+  }
+  return value;
+}
+
 /** ONCELINK_RETRIES: how many times a passing failure is tried again, 0 to 10. */
 function retries(value: string | undefined): number | undefined {
   if (!value) return undefined;
@@ -281,7 +293,7 @@ async function run(argv: string[]): Promise<void> {
   const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
   const client = new OncelinkClient(
     serverUrl(process.env.ONCELINK_URL),
-    process.env.ONCELINK_TOKEN || undefined,
+    bearerToken(process.env.ONCELINK_TOKEN),
     timeoutMs(process.env.ONCELINK_TIMEOUT),
     retries(process.env.ONCELINK_RETRIES),
   );

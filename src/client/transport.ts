@@ -61,7 +61,10 @@ export class Patience {
   }
 }
 
-/** Why a request got no answer, in words (never the URL's credentials: only its origin is named). */
+/**
+ * Why a request got no answer, in words: only its origin and an error code are named, never an
+ * error's own message, which can carry the URL's credentials or a header's value (the token).
+ */
 const REASONS: Record<string, string> = {
   ENOTFOUND: 'no such host',
   EAI_AGAIN: 'its name could not be resolved just now',
@@ -77,14 +80,13 @@ const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
 
 export function transportError(origin: string, error: unknown, patience: Patience): OncelinkError {
   if (patience.ranOut) return patience.timeout();
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const cause = (error as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? '';
   const why =
     REASONS[code] ??
     (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
     (CERTIFICATE_CODES.test(code) ? `its TLS certificate was not accepted (${code})` : undefined) ??
-    cause?.message ??
-    (error as Error).message;
+    (code ? `the request failed (${code})` : 'the request failed');
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
 }
 
