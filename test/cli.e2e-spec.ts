@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders } from 'node:http';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
@@ -630,6 +630,48 @@ describe('the oncelink command', () => {
     expect([run.code, run.stderr]).toEqual([2, `oncelink: ${message} (see oncelink --help)\n`]);
   });
 
+  describe('get --output', () => {
+    let dir: string;
+    const sent = async (text: string) => (await oncelink(['send', '--views', '2'], env, text)).stdout.toString().trim();
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'oncelink-output-'));
+    });
+
+    it('writes into a FIFO as it is, where a file would replace it', async () => {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const reader = spawn('cat', [fifo]);
+      let read = '';
+      reader.stdout.on('data', (chunk: Buffer) => (read += chunk.toString()));
+      const closed = new Promise((resolve) => reader.once('close', resolve));
+      const got = await oncelink(['get', await sent('into a pipe'), '--output', fifo], env);
+      // A reader left waiting on a FIFO that was replaced would wait for ever.
+      const stuck = setTimeout(() => reader.kill(), 2000);
+      await closed;
+      clearTimeout(stuck);
+      expect([got.code, got.stderr, read]).toEqual([0, '', 'into a pipe']);
+      expect(statSync(fifo).isFIFO()).toBe(true);
+    });
+
+    it('keeps a symlink a symlink, replacing the file it points to', async () => {
+      const real = join(dir, 'real.txt');
+      const link = join(dir, 'link.txt');
+      writeFileSync(real, 'before');
+      symlinkSync(real, link);
+      const got = await oncelink(['get', await sent('through the link'), '--output', link], env);
+      expect([got.code, got.stderr]).toEqual([0, '']);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readFileSync(real, 'utf8')).toBe('through the link');
+      expect(readdirSync(dir).sort()).toEqual(['link.txt', 'real.txt']);
+    });
+
+    it('takes - for stdout', async () => {
+      const got = await oncelink(['get', await sent('to stdout'), '--output', '-'], env);
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'to stdout']);
+    });
+  });
+
   it('send --json gives the id that delete takes, and list --json each secret as JSON lines', async () => {
     const { pat } = await newTeamOn('free', t.baseUrl, t.dataSource);
     const team = { ...env, ONCELINK_TOKEN: pat };
@@ -708,24 +750,25 @@ describe('the oncelink command', () => {
       }
     });
 
+    /** A lookup's answer for a 4 MiB server-mode file. */
+    const fileLink = (res: ServerResponse) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          data: {
+            kind: 'file',
+            expire_mode: 'views',
+            views_remaining: 1,
+            expires_at: new Date(Date.now() + 3600_000).toISOString(),
+            requires_passcode: false,
+            file: { name: 'x.bin', size: 4 * 1024 * 1024, content_type: 'application/octet-stream', encryption: 'server' },
+          },
+        }),
+      );
+
     it('removes the partial --output file when interrupted mid-download', async () => {
       const token = 'A'.repeat(24);
       const server = await serve((req, res) => {
-        if (req.method === 'GET') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              data: {
-                kind: 'file',
-                expire_mode: 'views',
-                views_remaining: 1,
-                expires_at: new Date(Date.now() + 3600_000).toISOString(),
-                requires_passcode: false,
-                file: { name: 'x.bin', size: 4 * 1024 * 1024, content_type: 'application/octet-stream', encryption: 'server' },
-              },
-            }),
-          );
-          return;
-        }
+        if (req.method === 'GET') return void fileLink(res);
         // Half the file, then nothing more: the download is under way.
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(4 * 1024 * 1024) });
         res.write(Buffer.alloc(2 * 1024 * 1024, 's'));

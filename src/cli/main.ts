@@ -1,8 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +6,8 @@ import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isLoopbackHost, OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 import { version } from '../../package.json';
+import { openOutput } from './output';
+import { UsageError } from './usage-error';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
@@ -53,8 +50,6 @@ Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };
 /** The client's own refusals that are the command line's fault. */
 const USAGE_CODES = new Set(['insecure_link', 'not_a_share_url']);
-
-class UsageError extends Error {}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -144,40 +139,6 @@ async function reveal(client: OncelinkClient, url: string, passcode: string | un
     return client.get(url, await askHidden('Passcode: '));
   }
 }
-
-/**
- * `--output PATH`, opened before anything is spent, so a path that cannot be written fails first.
- * It is written under a temporary name beside PATH and renamed over it once complete: a failed
- * or cut download leaves no partial file, and an earlier PATH as it was.
- */
-async function openOutput(path: string) {
-  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`--output ${path} is a directory`);
-  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
-  const stream = (await open(partial, 'wx', 0o600)).createWriteStream();
-  // Interrupted (Ctrl-C, a CI job cancelled): the partial file holds revealed bytes, so it goes first.
-  const interrupted = (signal: NodeJS.Signals) => {
-    rmSync(partial, { force: true });
-    process.exit(128 + osConstants.signals[signal]);
-  };
-  for (const signal of INTERRUPTIONS) process.once(signal, interrupted);
-  const settled = () => {
-    for (const signal of INTERRUPTIONS) process.off(signal, interrupted);
-  };
-  return {
-    stream,
-    keep: async () => {
-      await rename(partial, path);
-      settled();
-    },
-    discard: async () => {
-      stream.destroy();
-      await rm(partial, { force: true });
-      settled();
-    },
-  };
-}
-
-const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 type OptionName = keyof ReturnType<typeof parse>['values'];
 
@@ -311,7 +272,8 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'get': {
       if (!argument) throw new UsageError('get needs the share URL');
-      const output = values.output ? await openOutput(values.output) : undefined;
+      // `-` is stdout, as curl and wget take it.
+      const output = values.output && values.output !== '-' ? await openOutput(values.output) : undefined;
       try {
         const revealed = await reveal(client, argument, passcode);
         await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
