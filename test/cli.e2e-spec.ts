@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -670,6 +670,26 @@ describe('the oncelink command', () => {
       const got = await oncelink(['get', await sent('to stdout'), '--output', '-'], env);
       expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'to stdout']);
     });
+
+    it('refuses a path ending with / that names no directory, before anything is spent', async () => {
+      const url = await sent('kept for later');
+      const run = await oncelink(['get', url, '--output', join(dir, 'new') + '/'], env);
+      expect([run.code, run.stderr]).toEqual([
+        2,
+        expect.stringMatching(/^oncelink: --output .*new\/ ends with \/ but no such directory exists/),
+      ]);
+      expect(readdirSync(dir)).toEqual([]);
+      const views = (await t.http().get(`/api/v1/links/${new URL(url).pathname.slice(3)}`)).body.data.views_remaining;
+      expect(views).toBe(2);
+    });
+
+    it('writes to a file whose name is too long for a temporary name beside it', async () => {
+      const name = 'n'.repeat(250);
+      const got = await oncelink(['get', await sent('a long name'), '--output', join(dir, name)], env);
+      expect([got.code, got.stderr]).toEqual([0, '']);
+      expect(readdirSync(dir)).toEqual([name]);
+      expect(readFileSync(join(dir, name), 'utf8')).toBe('a long name');
+    });
   });
 
   it('send --json gives the id that delete takes, and list --json each secret as JSON lines', async () => {
@@ -764,6 +784,31 @@ describe('the oncelink command', () => {
           },
         }),
       );
+
+    it('keeps the download, and says where, when it cannot be moved into place once the view is spent', async () => {
+      let finish = () => undefined as unknown;
+      const server = await serve((req, res) => {
+        if (req.method === 'GET') return void fileLink(res);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(4 * 1024 * 1024) });
+        res.write(Buffer.alloc(2 * 1024 * 1024, 's'));
+        finish = () => res.end(Buffer.alloc(2 * 1024 * 1024, 's'));
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-unmoved-'));
+      const out = join(dir, 'out.bin');
+      try {
+        const run = oncelink(['get', `${server.origin}/s/${'A'.repeat(24)}`, '--output', out], { ONCELINK_URL: server.origin });
+        expect(await eventually(() => readdirSync(dir).some((name) => statSync(join(dir, name)).size > 0), 10)).toBe(true);
+        // A directory, not empty, took the path meanwhile: the rename fails.
+        mkdirSync(join(out, 'in the way'), { recursive: true });
+        finish();
+        const { code, stderr } = await run;
+        const partial = join(dir, readdirSync(dir).find((name) => name.endsWith('.part')) ?? 'none');
+        expect([code, stderr]).toEqual([1, `oncelink: The secret is in ${partial}: it could not be moved to ${out} (EISDIR).\n`]);
+        expect(statSync(partial).size).toBe(4 * 1024 * 1024);
+      } finally {
+        await server.close();
+      }
+    });
 
     it('removes the partial --output file when interrupted mid-download', async () => {
       const token = 'A'.repeat(24);

@@ -277,11 +277,11 @@ async function run(argv: string[]): Promise<void> {
       try {
         const revealed = await reveal(client, argument, passcode);
         await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
-        await output?.keep();
       } catch (error) {
         await output?.discard();
         throw error;
       }
+      await output?.keep();
       return;
     }
     case 'list': {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UsageError } from './usage-error';
 
@@ -23,6 +23,7 @@ export interface Output {
 export async function openOutput(path: string): Promise<Output> {
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new UsageError(`--output ${path} is a directory`);
+  if (!existing && path.endsWith(sep)) throw new UsageError(`--output ${path} ends with ${sep} but no such directory exists`);
   if (existing && !existing.isFile()) return direct(path);
   // A symlink stays one: what it points to is replaced.
   return replacing(existing ? await realpath(path) : path);
@@ -39,10 +40,11 @@ async function direct(path: string): Promise<Output> {
 
 /**
  * Written under a temporary name beside `path` and renamed over it once complete: a failed or cut
- * download leaves no partial file, and an earlier file as it was.
+ * download leaves no partial file, and an earlier file as it was. Once the view is spent, a rename
+ * that fails leaves the temporary file, and says where: it holds the only copy.
  */
 async function replacing(path: string): Promise<Output> {
-  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+  const partial = join(dirname(path), partialName(basename(path)));
   const stream = (await open(partial, 'wx', 0o600)).createWriteStream();
   // Interrupted (Ctrl-C, a CI job cancelled): the partial file holds revealed bytes, so it goes first.
   const interrupted = (signal: NodeJS.Signals) => {
@@ -56,8 +58,10 @@ async function replacing(path: string): Promise<Output> {
   return {
     stream,
     keep: async () => {
-      await rename(partial, path);
       settled();
+      await rename(partial, path).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`The secret is in ${partial}: it could not be moved to ${path} (${error.code}).`);
+      });
     },
     discard: async () => {
       stream.destroy();
@@ -68,3 +72,14 @@ async function replacing(path: string): Promise<Output> {
 }
 
 const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** The longest file name (in bytes) that Linux and macOS file systems take. */
+const NAME_MAX = 255;
+
+/** `.NAME.<random>.part`, NAME cut short where the whole would be longer than a file name may be. */
+function partialName(name: string): string {
+  const suffix = `.${randomBytes(6).toString('hex')}.part`;
+  const characters = Array.from(`.${name}`);
+  while (Buffer.byteLength(characters.join('') + suffix) > NAME_MAX) characters.pop();
+  return characters.join('') + suffix;
+}
