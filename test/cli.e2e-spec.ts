@@ -16,6 +16,7 @@ interface Seen {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  body: string;
 }
 
 interface Listener {
@@ -39,7 +40,7 @@ async function recordingListener(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
@@ -406,6 +407,14 @@ describe('the oncelink command', () => {
         expect.stringMatching(/\/reveal$/),
       ]);
       expect(other.seen.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
+    });
+
+    it('sends a passcode only to a link that asks for one', async () => {
+      const url = (await oncelink(['send'], env, 'no passcode here')).stdout.toString().trim();
+      const got = await oncelink(['get', onOrigin(url, other.origin)], { ...env, ONCELINK_PASSCODE: 'team-wide' });
+      expect([got.code, got.stdout.toString()]).toEqual([0, 'no passcode here']);
+      expect(other.seen.map((r) => r.body)).toEqual(['', '{}']);
+      expect(JSON.stringify(other.seen)).not.toContain('team-wide');
     });
 
     it('refuses a plain-http link to a host that is not loopback, before any request', async () => {

@@ -116,7 +116,7 @@ export class OncelinkClient {
   /**
    * Looks the link up (which spends nothing) to learn what it holds, then reveals it. A link
    * that needs a key and has none, or has something that cannot be one, is refused before the
-   * view is spent.
+   * view is spent; `passcode` is sent only if the link needs one.
    */
   async get(url: string, passcode?: string): Promise<Revealed> {
     const { origin, token, key } = parseShareUrl(url);
@@ -124,7 +124,8 @@ export class OncelinkClient {
     const path = `/api/v1/links/${encodeURIComponent(token)}`;
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, origin);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
-    const body = jsonBody(passcode === undefined ? {} : { passcode });
+    // Only to a link that asks for one: a passcode set for every get (ONCELINK_PASSCODE) is no other link's business.
+    const body = jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode });
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, origin);
       return { kind: data.kind, content: await contentOf(data, key) };
