@@ -417,6 +417,14 @@ describe('the oncelink command', () => {
       expect(JSON.stringify(other.seen)).not.toContain('team-wide');
     });
 
+    it('opens a link whose # a mail client turned into %23, never sending the key', async () => {
+      const url = (await oncelink(['send'], env, 'mailed')).stdout.toString().trim();
+      const got = await oncelink(['get', onOrigin(url, other.origin).replace('#', '%23')], env);
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'mailed']);
+      const link = `/api/v1/links/${new URL(url).pathname.slice(3)}`;
+      expect(other.seen.map((r) => r.url)).toEqual([link, `${link}/reveal`]);
+    });
+
     it('refuses a plain-http link to a host that is not loopback, before any request', async () => {
       const address = Object.values(networkInterfaces())
         .flat()

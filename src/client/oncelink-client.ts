@@ -434,7 +434,11 @@ function assertKey(key: string | undefined): asserts key is string {
 
 const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).', 'not_a_share_url');
 
-/** `…/s/{token}#{key}` → its parts; the key never leaves this process. */
+/**
+ * `…/s/{token}#{key}` → its parts; the key never leaves this process. A link whose `#` a mail
+ * client turned into `%23` is put back together, as the share page does, rather than its key
+ * taken for part of the token (and sent to the server).
+ */
 export function parseShareUrl(url: string): { origin: string; token: string; key?: string } {
   let parsed: URL;
   try {
@@ -442,9 +446,10 @@ export function parseShareUrl(url: string): { origin: string; token: string; key
   } catch {
     throw notAShareUrl();
   }
-  const token = /\/s\/([^/]+)$/.exec(parsed.pathname)?.[1];
+  const [token, ...escaped] = (/\/s\/([^/]+)$/.exec(parsed.pathname)?.[1] ?? '').split(/%23/i);
   if (!token) throw notAShareUrl();
-  return { origin: parsed.origin, token, key: parsed.hash ? parsed.hash.slice(1) : undefined };
+  const key = parsed.hash ? parsed.hash.slice(1) : escaped.join('#') || undefined;
+  return { origin: parsed.origin, token, key };
 }
 
 function downloadName(disposition: string | null): string | null {
