@@ -1,6 +1,22 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +95,20 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 /** Every C0 and C1 control character and DEL. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const MIB = 1024 * 1024;
+/**
+ * The command peaks near 85 MiB sending a 128 MiB file; one that kept what it sent in memory
+ * passed 200 MiB (fetch's streamed body, nodejs/undici#4058).
+ */
+const LARGE_FILE_MIB = 128;
+const LARGE_FILE_BOUND = 128 * MIB;
+
+/** A process's peak resident memory so far (VmHWM), in bytes. */
+function peakMemory(pid: number): number {
+  const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kib) * 1024;
+}
 
 const hasScript = (() => {
   try {
@@ -773,6 +803,69 @@ describe('the oncelink command', () => {
       await server.close();
       const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
       expect([run.code, run.stderr]).toEqual([1, `oncelink: Cannot reach ${server.origin}: the connection was refused.\n`]);
+    });
+
+    it('sends a large file in bounded memory', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-large-'));
+      const path = join(dir, 'large.bin');
+      const fd = openSync(path, 'w');
+      for (let mib = 0; mib < LARGE_FILE_MIB; mib++) writeSync(fd, randomBytes(MIB));
+      closeSync(fd);
+      let pid = 0;
+      let peak = 0;
+      let received = 0;
+      // A server that takes the upload and reads the command's peak memory once all of it is in.
+      const server = await serve((req, res) => {
+        req.on('data', (chunk: Buffer) => (received += chunk.length));
+        req.on('end', () => {
+          peak = peakMemory(pid);
+          const data = { id: 'x', url: `http://127.0.0.1/s/${'A'.repeat(24)}`, expires_at: new Date().toISOString() };
+          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+        });
+      });
+      try {
+        const child = spawn(process.execPath, [CLI, 'send', '--file', path], {
+          env: { PATH: process.env.PATH ?? '', ONCELINK_URL: server.origin },
+          stdio: 'ignore',
+        });
+        pid = child.pid!;
+        expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+        expect(received).toBeGreaterThan(LARGE_FILE_MIB * MIB);
+        expect(peak).toBeLessThan(LARGE_FILE_BOUND);
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true });
+      }
+    }, 60_000);
+
+    it.each([
+      ['grows', (path: string) => appendFileSync(path, randomBytes(MIB))],
+      ['shrinks', (path: string) => truncateSync(path, MIB)],
+    ])('says at once that a file that %s while it is sent changed', async (_case, change) => {
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-changing-'));
+      const path = join(dir, 'changing.bin');
+      writeFileSync(path, randomBytes(32 * MIB));
+      let changed = false;
+      // A server that takes the first piece, then waits while the file changes, then takes the rest.
+      const server = await serve((req, res) => {
+        req.once('data', () => {
+          req.pause();
+          change(path);
+          changed = true;
+          req.resume();
+        });
+        req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"Unexpected end of form."}'));
+      });
+      try {
+        const started = Date.now();
+        const run = await oncelink(['send', '--file', path], { ONCELINK_URL: server.origin, ONCELINK_TIMEOUT: '10' });
+        expect(changed).toBe(true);
+        expect([run.code, run.stderr]).toEqual([1, `oncelink: Cannot reach ${server.origin}: the file changed while it was being sent.\n`]);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true });
+      }
     });
 
     it('prints no link when the answer to send has none', async () => {

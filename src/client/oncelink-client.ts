@@ -15,6 +15,7 @@ import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
 import { Patience, redirectError, transportError } from './transport';
 import { retryAfterAnswer, retryAfterNoAnswer } from './retry';
+import { upload } from './upload';
 
 /** Who is calling, for the server's logs (as GitHub asks every client to say). */
 const USER_AGENT = `oncelink-client/${version} node/${process.versions.node}`;
@@ -225,14 +226,15 @@ export class OncelinkClient {
       headers.authorization = `Bearer ${this.token}`;
     }
     const patience = new Patience(this.timeoutMs);
-    const body = typeof init.body === 'object' ? patience.sending(init.body) : init.body;
-    // Node's fetch streams an async iterable body with duplex 'half'; the DOM types know neither.
-    // No redirects: one could carry the request (and its token) to another origin, or to plain http.
-    const request = { method, headers, body, duplex: 'half', redirect: 'manual', signal: patience.signal } as unknown as RequestInit;
+    const signal = patience.signal;
     patience.wait();
     let response: Response;
     try {
-      response = await fetch(target, request);
+      // No redirects: one could carry the request (and its token) to another origin, or to plain http.
+      response =
+        typeof init.body === 'object'
+          ? await upload(target, { method, headers, body: patience.sending(init.body), signal })
+          : await fetch(target, { method, headers, body: init.body, redirect: 'manual', signal });
     } catch (error) {
       patience.done();
       throw new Unanswered(transportError(target.origin, error, patience), (error as { cause?: { code?: string } }).cause?.code);

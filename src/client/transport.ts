@@ -73,7 +73,7 @@ const REASONS: Record<string, string> = {
   EHOSTUNREACH: 'the host is unreachable',
   ENETUNREACH: 'the network is unreachable',
   UND_ERR_SOCKET: 'the connection closed',
-  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'the file changed while it was being sent',
+  ERR_HTTP_CONTENT_LENGTH_MISMATCH: 'the file changed while it was being sent',
 };
 
 const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
