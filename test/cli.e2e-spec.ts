@@ -362,6 +362,35 @@ describe('the oncelink command', () => {
     }
   });
 
+  it.each([
+    [
+      ['send', '--views', '-1'],
+      "Option '--views' argument is ambiguous. Did you forget to specify the option argument for '--views'? To specify an option argument starting with a dash use '--views=-XYZ'.",
+    ],
+    [['send', '--colour'], 'unknown option --colour'],
+    [['send', '--minutes', '99999999'], '--minutes must be at most 10080'],
+    [['send', '--minutes', '9999999999'], '--minutes must be at most 10080'],
+  ])('says what is wrong with %j in one line, exit 2', async (args, message) => {
+    const run = await oncelink(args, env, 'x');
+    expect([run.code, run.stderr]).toEqual([2, `oncelink: ${message} (see oncelink --help)\n`]);
+  });
+
+  it('says stdin is a directory, not that it is empty', async () => {
+    const stdin = openSync(tmpdir(), 'r');
+    try {
+      const child = spawn(process.execPath, [CLI, 'send'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: [stdin, 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise((resolve) => child.once('close', resolve));
+      expect([code, stderr]).toEqual([2, 'oncelink: nothing to send: stdin is a directory (see oncelink --help)\n']);
+    } finally {
+      closeSync(stdin);
+    }
+  });
+
   it('stops quietly when its reader goes away (list | head), with the status of a command killed by SIGPIPE', async () => {
     const withToken = { ...env, ONCELINK_TOKEN: await newToken(t.baseUrl, await newUser(t.baseUrl)) };
     await oncelink(['send', '--label', 'one'], withToken, 'x');

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,11 +52,15 @@ const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6,
 /** The client's own refusals that are the command line's fault. */
 const USAGE_CODES = new Set(['insecure_link', 'not_a_share_url']);
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+/** The contract's range for `expire_value` (API.md); a plan's shorter lifetime is the server's to refuse. */
+const MAX_EXPIRE_VALUE = 10_080;
+
+/** `--views N` or `--minutes N`. */
+function expireValue(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  // Digits only: Number() would take `1e3` and `0x10` too. The upper bound is the server's (the
-  // contract's range and the plan's lifetime); its 422 says so.
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  // Digits only: Number() would take `1e3` and `0x10` too.
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  if (Number(value) > MAX_EXPIRE_VALUE) throw new UsageError(`${flag} must be at most ${MAX_EXPIRE_VALUE}`);
   return Number(value);
 }
 
@@ -119,6 +124,7 @@ async function readSecret(): Promise<Uint8Array> {
     if (typed === '') throw new UsageError('nothing to send');
     return Buffer.from(typed);
   }
+  if (fstatSync(process.stdin.fd).isDirectory()) throw new UsageError('nothing to send: stdin is a directory');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {
@@ -191,22 +197,36 @@ function timeoutMs(value: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-const parse = (argv: string[]) =>
-  parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      views: { type: 'string' },
-      minutes: { type: 'string' },
-      passcode: { type: 'string' },
-      label: { type: 'string' },
-      file: { type: 'string' },
-      output: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-  });
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        views: { type: 'string' },
+        minutes: { type: 'string' },
+        passcode: { type: 'string' },
+        label: { type: 'string' },
+        file: { type: 'string' },
+        output: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(parseArgsMessage(error as NodeJS.ErrnoException));
+  }
+}
+
+/**
+ * parseArgs's refusal in one line: an unknown option by its name (its advice about `--` has an
+ * unbalanced quote, and no command takes an argument starting with -), anything else its lines joined.
+ */
+function parseArgsMessage(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${/'([^']*)'/.exec(error.message)?.[1]}`;
+  return error.message.replace(/\n/g, ' ');
+}
 
 /** A line of JSON on stdout, for scripts (`--json`). */
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -261,8 +281,8 @@ async function run(argv: string[]): Promise<void> {
 
   switch (command) {
     case 'send': {
-      const views = positiveInt(values.views, '--views');
-      const minutes = positiveInt(values.minutes, '--minutes');
+      const views = expireValue(values.views, '--views');
+      const minutes = expireValue(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const options = { views, minutes, passcode, label: values.label };
       const sent = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
@@ -319,8 +339,8 @@ process.stdout.on('error', (error: Error) => {
 
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (readerGone(error)) process.exit(READER_GONE_STATUS);
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`oncelink: ${(error as Error).message} (see oncelink --help)\n`);
+  if (error instanceof UsageError) {
+    process.stderr.write(`oncelink: ${printable(error.message)} (see oncelink --help)\n`);
     process.exit(2);
   }
   if (error instanceof Interrupted) process.exit(130);
