@@ -50,6 +50,8 @@ async function recordingListener(
   host = '127.0.0.1',
   /** A status to answer instead of the server's, after passing the request on: an answer lost on its way back. */
   lose: (seen: Seen) => number | undefined = () => undefined,
+  /** What happens before the request is passed on. */
+  meanwhile: (seen: Seen) => Promise<unknown> = () => Promise.resolve(),
 ): Promise<Listener> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
@@ -61,7 +63,14 @@ async function recordingListener(
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
       }
-      fetch(new URL(req.url ?? '/', upstream()), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
+      meanwhile(seen[seen.length - 1])
+        .then(() =>
+          fetch(new URL(req.url ?? '/', upstream()), {
+            method: req.method,
+            headers,
+            body: chunks.length ? Buffer.concat(chunks) : undefined,
+          }),
+        )
         .then(async (answer) => {
           const lost = lose(seen[seen.length - 1]);
           if (lost !== undefined) return void res.writeHead(lost, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
@@ -619,6 +628,30 @@ describe('the oncelink command', () => {
       .split('\n')
       .map((line) => line.split('\t')[0]);
     expect(ids.sort()).toEqual(made.sort());
+  });
+
+  it('lists each secret once though one is created between two pages', async () => {
+    const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+    const made = [];
+    for (let i = 0; i < 101; i++) made.push((await newSecret(t.baseUrl, { label: `secret ${i}` }, pat)).id);
+    const proxy = await recordingListener(
+      () => t.baseUrl,
+      '127.0.0.1',
+      undefined,
+      (seen) => (seen.url.includes('page=2') ? newSecret(t.baseUrl, { label: 'meanwhile' }, pat) : Promise.resolve()),
+    );
+    try {
+      const listed = await oncelink(['list'], { ONCELINK_URL: proxy.origin, ONCELINK_TOKEN: pat });
+      expect([listed.code, listed.stderr]).toEqual([0, '']);
+      const ids = listed.stdout
+        .toString()
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')[0]);
+      expect(ids.sort()).toEqual(made.sort());
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reads no more of stdin than a text secret may hold, and points to --file', async () => {

@@ -148,11 +148,18 @@ export class OncelinkClient {
     return (await this.listPage(page)).data;
   }
 
-  /** Every secret of the token's team, newest first, fetched a page at a time. */
+  /**
+   * Every secret of the token's team, newest first, fetched a page at a time, each once: pages
+   * are by offset, so a secret created meanwhile pushes the next page's first one back onto it.
+   */
   async *listAll(): AsyncGenerator<SecretResponse> {
+    const listed = new Set<string>();
     for (let page = 1, last = 1; page <= last; page++) {
       const answer = await this.listPage(page);
-      yield* answer.data;
+      for (const secret of answer.data.filter(({ id }) => !listed.has(id))) {
+        listed.add(secret.id);
+        yield secret;
+      }
       last = answer.meta.last_page;
     }
   }
