@@ -19,10 +19,11 @@ Usage:
       A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --json prints
       {"id", "url", "expires_at"} instead (the id is what delete takes).
   oncelink get URL [--passcode P] [--output PATH]
-      Reveals the secret (spends a view) and writes it to stdout, or to PATH (readable by you
-      only, and there only once all of it has arrived and checked out); asks for a missing
-      passcode when stdin is a terminal. A link on another server than ONCELINK_URL gets no
-      token, and only over https (plain http only to this machine).
+      Reveals the secret (spends a view) and writes it to stdout (or PATH -), or to PATH: a file
+      there is readable by you only, and there only once all of it has arrived and checked out
+      (a FIFO or a device is written as it is); asks for a missing passcode when stdin is a
+      terminal. A link on another server than ONCELINK_URL gets no token, and only over https
+      (plain http only to this machine).
   oncelink list [--json]               Lists your team's secrets (needs ONCELINK_TOKEN): id, status,
                                        kind, expiry and label, tab-separated; --json prints each
                                        secret's metadata as the API gives it, one JSON line each.
