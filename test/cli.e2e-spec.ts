@@ -514,6 +514,16 @@ describe('the oncelink command', () => {
     });
   });
 
+  it('reads the link from stdin for get -, so it is on no command line', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'kept off ps' });
+    const got = await oncelink(['get', '-'], env, `${secret.url}\n`);
+    expect([got.code, got.stdout.toString(), got.stderr]).toEqual([0, 'kept off ps', '']);
+    const empty = await oncelink(['get', '-'], env, '');
+    expect(empty.code).toBe(2);
+    const flood = await oncelink(['get', '-'], env, 'x'.repeat(10_000));
+    expect([flood.code, flood.stderr]).toEqual([2, 'oncelink: stdin holds more than a share URL (see oncelink --help)\n']);
+  });
+
   describe('passing failures', () => {
     it('retries a create whose answer was lost with its Idempotency-Key: one secret, and its link', async () => {
       const team = await newTeamOn('free', t.baseUrl, t.dataSource);

@@ -22,8 +22,9 @@ Usage:
       Reveals the secret (spends a view) and writes it to stdout (or PATH -), or to PATH: a file
       there is readable by you only, and there only once all of it has arrived and checked out
       (a FIFO or a device is written as it is); asks for a missing passcode when stdin is a
-      terminal. A link on another server than ONCELINK_URL gets no token, and only over https
-      (plain http only to this machine).
+      terminal. URL - reads the link from stdin, out of sight of ps and shell history. A link
+      on another server than ONCELINK_URL gets no token, and only over https (plain http only
+      to this machine).
   oncelink list [--json]               Lists your team's secrets (needs ONCELINK_TOKEN): id, status,
                                        kind, expiry and label, tab-separated; --json prints each
                                        secret's metadata as the API gives it, one JSON line each.
@@ -135,6 +136,23 @@ async function readSecret(): Promise<Uint8Array> {
   }
   if (size === 0) throw new UsageError('nothing to send: stdin is empty');
   return Buffer.concat(chunks);
+}
+
+/** A share URL is far shorter; more on stdin is not one. */
+const MAX_LINK_CHARS = 4096;
+
+/**
+ * `get -`: the share URL, key and all, from stdin (or a prompt that does not echo), so it is in no
+ * process list (`ps` shows every user a command line) and no shell history or CI trace.
+ */
+async function readLink(): Promise<string> {
+  if (process.stdin.isTTY) return (await askHidden('Share URL: ')).trim();
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.length > MAX_LINK_CHARS) throw new UsageError('stdin holds more than a share URL');
+  }
+  return text.trim();
 }
 
 async function reveal(client: OncelinkClient, url: string, passcode: string | undefined): Promise<Revealed> {
@@ -296,7 +314,7 @@ async function run(argv: string[]): Promise<void> {
       // `-` is stdout, as curl and wget take it.
       const output = values.output && values.output !== '-' ? await openOutput(values.output) : undefined;
       try {
-        const revealed = await reveal(client, argument, passcode);
+        const revealed = await reveal(client, argument === '-' ? await readLink() : argument, passcode);
         await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
       } catch (error) {
         await output?.discard();
