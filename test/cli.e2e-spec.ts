@@ -96,6 +96,17 @@ async function recordingListener(
   };
 }
 
+/** A server that answers every request 404 and records it: what a refused command line must never reach. */
+async function refusingServer(): Promise<{ requests: string[]; origin: string; server: ReturnType<typeof createServer> }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { requests, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
 /** The same share URL on another origin. */
 const onOrigin = (url: string, origin: string) => `${origin}${new URL(url).pathname}${new URL(url).hash}`;
 
@@ -684,13 +695,7 @@ describe('the oncelink command', () => {
   });
 
   it('refuses a malformed ONCELINK_TOKEN (a header injected) before any request, never printing it', async () => {
-    const requests: string[] = [];
-    const server = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { requests, origin, server } = await refusingServer();
     const token = `olk_live_${'A'.repeat(38)}`;
     try {
       for (const args of [['list'], ['send']]) {
@@ -706,13 +711,7 @@ describe('the oncelink command', () => {
   });
 
   it('refuses an ONCELINK_URL with a path, which would send the token to the root of its host', async () => {
-    const requests: string[] = [];
-    const server = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { requests, origin, server } = await refusingServer();
     try {
       const run = await oncelink(['list'], { ONCELINK_URL: `${origin}/oncelink`, ONCELINK_TOKEN: 'olk_test_x' });
       expect(run.code).toBe(2);

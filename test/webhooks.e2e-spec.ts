@@ -144,6 +144,15 @@ describe('webhooks', () => {
   });
 
   describe('retries', () => {
+    /** The receiver answers its first request 503 with this Retry-After, then 200. */
+    const unavailableOnce = (retryAfter: string) => {
+      receiver.respond = (res, n) => {
+        res.statusCode = n === 0 ? 503 : 200;
+        if (n === 0) res.setHeader('Retry-After', retryAfter);
+        res.end();
+      };
+    };
+
     it('delivers on the third attempt to a receiver that fails twice, and logs every attempt', async () => {
       receiver.respond = (res, n) => {
         res.statusCode = n < 2 ? 500 : 204;
@@ -200,11 +209,7 @@ describe('webhooks', () => {
     });
 
     it('waits as long as the receiver’s Retry-After asks before trying again', async () => {
-      receiver.respond = (res, n) => {
-        res.statusCode = n === 0 ? 503 : 200;
-        if (n === 0) res.setHeader('Retry-After', '2');
-        res.end();
-      };
+      unavailableOnce('2');
       const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
       await waitFor(secret.id, 1);
@@ -216,11 +221,7 @@ describe('webhooks', () => {
     });
 
     it('keeps to the schedule when the receiver’s Retry-After asks for less', async () => {
-      receiver.respond = (res, n) => {
-        res.statusCode = n === 0 ? 503 : 200;
-        if (n === 0) res.setHeader('Retry-After', '0');
-        res.end();
-      };
+      unavailableOnce('0');
       const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
       await waitFor(secret.id, 2);
@@ -230,11 +231,7 @@ describe('webhooks', () => {
     });
 
     it.each(['-5', '1.5'])('ignores a Retry-After of %s, neither seconds nor a date, and keeps to the schedule', async (value) => {
-      receiver.respond = (res, n) => {
-        res.statusCode = n === 0 ? 503 : 200;
-        if (n === 0) res.setHeader('Retry-After', value);
-        res.end();
-      };
+      unavailableOnce(value);
       const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
       await waitFor(secret.id, 2);
