@@ -107,6 +107,14 @@ async function refusingServer(): Promise<{ requests: string[]; origin: string; s
   return { requests, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
+/** The ids `oncelink list` printed, one a line, first of its tab-separated fields. */
+const listedIds = (stdout: Buffer) =>
+  stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => line.split('\t')[0]);
+
 /** The same share URL on another origin. */
 const onOrigin = (url: string, origin: string) => `${origin}${new URL(url).pathname}${new URL(url).hash}`;
 
@@ -643,12 +651,7 @@ describe('the oncelink command', () => {
     for (let i = 0; i < 105; i++) made.push((await newSecret(t.baseUrl, { label: `secret ${i}` }, pat)).id);
     const listed = await oncelink(['list'], { ...env, ONCELINK_TOKEN: pat });
     expect(listed.code).toBe(0);
-    const ids = listed.stdout
-      .toString()
-      .trim()
-      .split('\n')
-      .map((line) => line.split('\t')[0]);
-    expect(ids.sort()).toEqual(made.sort());
+    expect(listedIds(listed.stdout).sort()).toEqual(made.sort());
   });
 
   it('lists each secret once though one is created between two pages', async () => {
@@ -664,12 +667,7 @@ describe('the oncelink command', () => {
     try {
       const listed = await oncelink(['list'], { ONCELINK_URL: proxy.origin, ONCELINK_TOKEN: pat });
       expect([listed.code, listed.stderr]).toEqual([0, '']);
-      const ids = listed.stdout
-        .toString()
-        .trim()
-        .split('\n')
-        .map((line) => line.split('\t')[0]);
-      expect(ids.sort()).toEqual(made.sort());
+      expect(listedIds(listed.stdout).sort()).toEqual(made.sort());
     } finally {
       await proxy.close();
     }
