@@ -46,7 +46,7 @@ const HISTORY = 50;
 /** Due deliveries a claim looks at, oldest first, to choose among teams. */
 const CANDIDATES = 256;
 /** A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. */
-const DESTINATION = `lower(substring(url from '^[^:/?#]+://([^/?#]*)'))`;
+const DESTINATION = `coalesce(lower(substring(url from '^[^:/?#]+://([^/?#]*)')), '')`;
 
 @Injectable()
 export class WebhookDeliveryRepository {
