@@ -37,7 +37,7 @@ export class AuditService {
 
   async list(teamId: string, page: Page, type?: AuditEventType): Promise<Paginated<AuditEventResponse>> {
     const [events, total] = await this.db.getRepository(AuditEvent).findAndCount({
-      where: type ? { teamId, type } : { teamId },
+      where: { teamId, ...(type && { type }) },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: page.offset,
       take: page.perPage,

@@ -109,11 +109,11 @@ export class AccessTokenRepository {
     return new Map(rows.map((row) => [row.user_id, row.abilities]));
   }
 
-  /** Returns whether a token was deleted: another user's or team's id is simply not found. */
   findForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<AccessToken | null> {
     return (manager ?? this.db.manager).getRepository(AccessToken).findOneBy({ teamId, userId, id });
   }
 
+  /** Returns whether a token was deleted: another user's or team's id is simply not found. */
   async deleteForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
     const result = await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId, id });
     return (result.affected ?? 0) > 0;

@@ -17,11 +17,10 @@ const MIN_BYTES_PER_SECOND = 1024;
  * nginx's `client_body_timeout` does; so is a body over 64 KiB (or chunked), or an upload of any
  * size, that trickles in slower than MIN_BYTES_PER_SECOND over such a window, as Apache's
  * `MinRate` does: a byte a minute would otherwise hold one of the few upload slots for the whole
- * transfer limit. Node
- * times out headers (`headersTimeout`) but not a body once Fastify's `requestTimeout` is off (it
- * must be, for long uploads), and a socket's own idle timeout covers only a connection's first
- * request; so one client could hold a connection, and a handler waiting on the body, for as long
- * as it liked by sending half a JSON body.
+ * transfer limit. Node times out headers (`headersTimeout`) but not a body once Fastify's
+ * `requestTimeout` is off (it must be, for long uploads), and a socket's own idle timeout covers
+ * only a connection's first request; so one client could hold a connection, and a handler
+ * waiting on the body, for as long as it liked by sending half a JSON body.
  *
  * A body answered before it was read (an upload refused for its token or plan) is read and
  * dropped, so the client, still sending, gets to read the answer (closing at once would reset

@@ -219,11 +219,9 @@
     chunks[0] = first.subarray(4 + length);
     return { name: typeof metadata.name === 'string' ? metadata.name : null, blob: new Blob(chunks) };
   }
-  // Control characters and the bidirectional controls that make txt.exe read as exe.txt, as the
-  // server strips them from the names it keeps (src/secrets/files/file-upload.ts); a client
-  // file's name is only ever seen here. No directories either.
-  // As the server cleans an uploaded name (src/secrets/files/file-upload.ts): no controls,
-  // bidirectional or invisible characters, and one space for a run (padding that hides `.exe`).
+  // A name as the server keeps one (src/secrets/files/file-upload.ts): no control, bidirectional
+  // or invisible characters, one space for a run (padding that hides `.exe`), no directories; a
+  // client file's name is only ever seen here.
   function shownName(name) {
     var plain = (name || '')
       .replace(
