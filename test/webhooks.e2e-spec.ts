@@ -570,6 +570,81 @@ describe('webhooks', () => {
       await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(201);
     });
 
+    it('change their URL or events with PATCH: what is still due goes to the new URL, and the change is audited', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const busy = await startWebhookReceiver((res) => res.writeHead(503, { 'Retry-After': '3600' }).end());
+      const moved = await startWebhookReceiver();
+      try {
+        const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: busy.url }).expect(201)).body.data;
+        const path = `/api/v1/team/webhooks/${endpoint.id}`;
+        const deleted = await newSecret(t.baseUrl, {}, team.pat);
+        await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
+        expect(await eventually(() => busy.received.length === 1, 5)).toBe(true);
+
+        const changed = await api().patch(path).set(bearer(team.pat)).send({ url: moved.url }).expect(200);
+        expect(changed.body).toEqual({ message: 'Webhook endpoint updated.', data: { ...endpoint, url: moved.url } });
+        const [due] = (await api().get('/api/v1/team/webhook-deliveries').set(bearer(team.pat)).expect(200)).body.data;
+        expect(due).toMatchObject({ status: 'pending', url: moved.url, attempts: 1 });
+        await api().post(`/api/v1/webhook-deliveries/${due.id}/retry`).set(bearer(team.pat)).expect(202);
+        expect(await eventually(() => moved.received.length === 1, 5)).toBe(true);
+        expect(moved.received[0].json).toMatchObject({ type: 'secret.deleted', data: { secret_id: deleted.id } });
+
+        const narrowed = await api().patch(path).set(bearer(team.pat)).send({ events: ['secret.viewed'] }).expect(200);
+        expect(narrowed.body.data).toEqual({ ...endpoint, url: moved.url, events: ['secret.viewed'] });
+        const viewed = await newSecret(t.baseUrl, { expire_value: 2 }, team.pat);
+        const another = await newSecret(t.baseUrl, {}, team.pat);
+        await api().delete(`/api/v1/secrets/${another.id}`).set(bearer(team.pat)).expect(204);
+        await reveal(t.baseUrl, viewed.token).expect(200);
+        expect(await eventually(() => moved.received.length === 2, 5)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(moved.received.map((hook) => [hook.json.type, hook.json.data.secret_id])).toEqual([
+          ['secret.deleted', deleted.id],
+          ['secret.viewed', viewed.id],
+        ]);
+        expect(busy.received).toHaveLength(1);
+
+        // Nothing given changes nothing, and is not an event.
+        expect((await api().patch(path).set(bearer(team.pat)).send({}).expect(200)).body.data).toEqual(narrowed.body.data);
+        const audit = await api().get('/api/v1/team/audit-events?type=webhook.updated').set(bearer(team.pat)).expect(200);
+        expect(audit.body.data.map((event: { target_id: string }) => event.target_id)).toEqual([endpoint.id, endpoint.id]);
+      } finally {
+        await Promise.all([busy.close(), moved.close()]);
+      }
+    });
+
+    it('refuse a PATCH that is not the team admin’s to make, or not valid, changing nothing', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const url = `${receiver.url}/first`;
+      const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url }).expect(201)).body.data;
+      await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: `${receiver.url}/second` }).expect(201);
+      const path = `/api/v1/team/webhooks/${endpoint.id}`;
+      for (const [body, field] of [
+        [{ url: null }, 'url'],
+        [{ url: 'ftp://example.com/x' }, 'url'],
+        [{ url: `${receiver.url}/second` }, 'url'],
+        [{ url: `${receiver.url}/second#x` }, 'url'],
+        [{ events: [] }, 'events'],
+        [{ events: null }, 'events'],
+        [{ events: ['secret.read'] }, 'events'],
+      ] as const) {
+        const res = await api().patch(path).set(bearer(team.pat)).send(body).expect(422);
+        expect(Object.keys(res.body.errors)).toEqual([field]);
+      }
+      // Its own URL, however it is spelt, is no duplicate.
+      await api().patch(path).set(bearer(team.pat)).send({ url: url.replace('http://', 'HTTP://') }).expect(200);
+
+      const { pat: memberPat } = await newMember(t.baseUrl, team.pat, team.owner.teamId, 'member');
+      await api().patch(path).set(bearer(memberPat)).send({ events: ['secret.viewed'] }).expect(403);
+      await api().patch(path).set(bearer(pat)).send({ events: ['secret.viewed'] }).expect(404);
+      await api().patch('/api/v1/team/webhooks/00000000-0000-4000-8000-000000000000').set(bearer(team.pat)).send({}).expect(404);
+      await setPlan(t.dataSource, team.owner.teamId, 'free');
+      const free = await api().patch(path).set(bearer(team.pat)).send({ events: ['secret.viewed'] }).expect(403);
+      expect(free.body).toMatchObject({ code: 'plan_limit' });
+
+      const list = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
+      expect(list.body.data[0]).toEqual({ ...endpoint, url: url.replace('http://', 'HTTP://') });
+    });
+
     it('stop at ten per team, even when asked for in parallel', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const statuses = await Promise.all(

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'service_account.deleted',
   'plan.changed',
   'webhook.created',
+  'webhook.updated',
   'webhook.deleted',
   'webhook_secret.rotated',
 ] as const;

@@ -176,6 +176,15 @@ export class WebhookDeliveryRepository {
     return row.removed;
   }
 
+  /** An endpoint given a new URL gets what was still due to it there. */
+  async redirectPendingForEndpoint(teamId: string, endpointId: string, url: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE webhook_deliveries SET url = $3 WHERE team_id = $1 AND endpoint_id = $2 AND status = 'pending'`, [
+      teamId,
+      endpointId,
+      url,
+    ]);
+  }
+
   /** A deleted endpoint gets nothing more: what was still due to it fails, visibly. */
   async failPendingForEndpoint(teamId: string, endpointId: string, manager: EntityManager): Promise<void> {
     await manager.query(

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
@@ -7,6 +7,7 @@ import { PageQuery, toPage } from '../common/http/pagination';
 import { IdParamPipe } from '../common/http/id-param.pipe';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
+import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
 import { WebhookEndpointResponse } from './webhook-endpoint.response';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
@@ -31,6 +32,20 @@ export class WebhookEndpointsController {
   @ApiErrors({ 403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).' })
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateWebhookEndpointDto, @Client() client: ClientInfo) {
     return { message: 'Webhook endpoint created.', data: await this.endpoints.create(auth, dto, client) };
+  }
+
+  /** Changes an endpoint's URL or events (Pro); deliveries still due to it go to the new URL. */
+  @Patch(':id')
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, WebhookEndpointResponse)
+  @ApiErrors({ 403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).' })
+  async update(
+    @Auth() auth: TokenAuth,
+    @Param('id', IdParamPipe) id: string,
+    @Body() dto: UpdateWebhookEndpointDto,
+    @Client() client: ClientInfo,
+  ) {
+    return { message: 'Webhook endpoint updated.', data: await this.endpoints.update(auth, id, dto, client) };
   }
 
   /** Removes an endpoint; what was still due to it fails. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager, Not } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
@@ -9,6 +9,7 @@ import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
+import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { presentWebhookEndpoint } from './webhook-endpoint.presenter';
@@ -46,11 +47,7 @@ export class WebhookEndpointsService {
     await this.urls.assertAllowed('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
-      const existing = await manager.getRepository(WebhookEndpoint).find({ where: { teamId: auth.teamId }, select: { url: true } });
-      // As GitHub refuses a second hook for one URL: each would get its own copy of every event.
-      if (existing.some((endpoint) => sameUrl(endpoint.url, dto.url))) {
-        throw ApiError.field('url', 'A webhook endpoint with this URL already exists.');
-      }
+      const existing = await this.othersOfTeam(manager, auth.teamId, dto.url);
       if (existing.length >= MAX_ENDPOINTS_PER_TEAM) {
         throw new ApiError(422, 'The given data was invalid.', {
           errors: { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
@@ -70,6 +67,27 @@ export class WebhookEndpointsService {
     return presentWebhookEndpoint(endpoint);
   }
 
+  /** Changes what is given; deliveries still due to the endpoint go to its new URL. */
+  async update(auth: TokenAuth, id: string, dto: UpdateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
+    this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
+    if (dto.url !== undefined) await this.urls.assertAllowed('url', dto.url);
+    const endpoint = await this.db.transaction(async (manager) => {
+      await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
+      const endpoints = manager.getRepository(WebhookEndpoint);
+      const endpoint = await endpoints.findOneBy({ teamId: auth.teamId, id });
+      if (!endpoint) throw ApiError.notFound('Webhook endpoint not found.');
+      if (dto.url === undefined && dto.events === undefined) return endpoint;
+      if (dto.url !== undefined) {
+        await this.othersOfTeam(manager, auth.teamId, dto.url, id);
+        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, dto.url, manager);
+      }
+      await endpoints.update({ teamId: auth.teamId, id }, { url: dto.url, events: dto.events });
+      await this.audit.record(auth, client, 'webhook.updated', id, manager);
+      return endpoints.findOneByOrFail({ id });
+    });
+    return presentWebhookEndpoint(endpoint);
+  }
+
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     const removed = await this.db.transaction(async (manager) => {
       const result = await manager.getRepository(WebhookEndpoint).delete({ teamId: auth.teamId, id });
@@ -79,6 +97,21 @@ export class WebhookEndpointsService {
       return true;
     });
     if (!removed) throw ApiError.notFound('Webhook endpoint not found.');
+  }
+
+  /**
+   * The URLs of the team's endpoints other than `exceptId`; refuses `url` when one of them has it,
+   * as GitHub refuses a second hook for one URL: each would get its own copy of every event.
+   */
+  private async othersOfTeam(manager: EntityManager, teamId: string, url: string, exceptId?: string): Promise<{ url: string }[]> {
+    const others = await manager.getRepository(WebhookEndpoint).find({
+      where: { teamId, ...(exceptId && { id: Not(exceptId) }) },
+      select: { url: true },
+    });
+    if (others.some((endpoint) => sameUrl(endpoint.url, url))) {
+      throw ApiError.field('url', 'A webhook endpoint with this URL already exists.');
+    }
+    return others;
   }
 }
 

@@ -4,16 +4,21 @@ import { Optional } from '../../common/validation/optional';
 import { RequiredText } from '../../common/validation/text-field';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from '../webhook-event';
 
+export const EndpointUrlRules = () => RequiredText(2048);
+
+export const EndpointEventsRules = () =>
+  ListOf(
+    WEBHOOK_EVENT_TYPES.length,
+    IsIn(WEBHOOK_EVENT_TYPES, { each: true, message: `The events field may only contain ${WEBHOOK_EVENT_TYPES.join(', ')}.` }),
+  );
+
 export class CreateWebhookEndpointDto {
   /** https; its host must not be, or resolve to, a private or metadata address. */
-  @RequiredText(2048)
+  @EndpointUrlRules()
   url!: string;
 
   /** The event types it receives; all of them when left out. */
   @Optional()
-  @ListOf(
-    WEBHOOK_EVENT_TYPES.length,
-    IsIn(WEBHOOK_EVENT_TYPES, { each: true, message: `The events field may only contain ${WEBHOOK_EVENT_TYPES.join(', ')}.` }),
-  )
+  @EndpointEventsRules()
   events?: WebhookEventType[];
 }
