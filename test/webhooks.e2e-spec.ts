@@ -589,7 +589,11 @@ describe('webhooks', () => {
         expect(await eventually(() => moved.received.length === 1, 5)).toBe(true);
         expect(moved.received[0].json).toMatchObject({ type: 'secret.deleted', data: { secret_id: deleted.id } });
 
-        const narrowed = await api().patch(path).set(bearer(team.pat)).send({ events: ['secret.viewed'] }).expect(200);
+        const narrowed = await api()
+          .patch(path)
+          .set(bearer(team.pat))
+          .send({ events: ['secret.viewed'] })
+          .expect(200);
         expect(narrowed.body.data).toEqual({ ...endpoint, url: moved.url, events: ['secret.viewed'] });
         const viewed = await newSecret(t.baseUrl, { expire_value: 2 }, team.pat);
         const another = await newSecret(t.baseUrl, {}, team.pat);
@@ -616,7 +620,11 @@ describe('webhooks', () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const url = `${receiver.url}/first`;
       const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url }).expect(201)).body.data;
-      await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: `${receiver.url}/second` }).expect(201);
+      await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(team.pat))
+        .send({ url: `${receiver.url}/second` })
+        .expect(201);
       const path = `/api/v1/team/webhooks/${endpoint.id}`;
       for (const [body, field] of [
         [{ url: null }, 'url'],
@@ -631,14 +639,30 @@ describe('webhooks', () => {
         expect(Object.keys(res.body.errors)).toEqual([field]);
       }
       // Its own URL, however it is spelt, is no duplicate.
-      await api().patch(path).set(bearer(team.pat)).send({ url: url.replace('http://', 'HTTP://') }).expect(200);
+      await api()
+        .patch(path)
+        .set(bearer(team.pat))
+        .send({ url: url.replace('http://', 'HTTP://') })
+        .expect(200);
 
       const { pat: memberPat } = await newMember(t.baseUrl, team.pat, team.owner.teamId, 'member');
-      await api().patch(path).set(bearer(memberPat)).send({ events: ['secret.viewed'] }).expect(403);
-      await api().patch(path).set(bearer(pat)).send({ events: ['secret.viewed'] }).expect(404);
+      await api()
+        .patch(path)
+        .set(bearer(memberPat))
+        .send({ events: ['secret.viewed'] })
+        .expect(403);
+      await api()
+        .patch(path)
+        .set(bearer(pat))
+        .send({ events: ['secret.viewed'] })
+        .expect(404);
       await api().patch('/api/v1/team/webhooks/00000000-0000-4000-8000-000000000000').set(bearer(team.pat)).send({}).expect(404);
       await setPlan(t.dataSource, team.owner.teamId, 'free');
-      const free = await api().patch(path).set(bearer(team.pat)).send({ events: ['secret.viewed'] }).expect(403);
+      const free = await api()
+        .patch(path)
+        .set(bearer(team.pat))
+        .send({ events: ['secret.viewed'] })
+        .expect(403);
       expect(free.body).toMatchObject({ code: 'plan_limit' });
 
       const list = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
