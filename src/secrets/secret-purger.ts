@@ -23,10 +23,12 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
+  /** Purges once at start, then every interval: an instance that was down has a backlog at once, not after an interval. */
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.tick(), this.config.purgeIntervalSeconds * 1000);
+    const timer = setInterval(() => this.tick(), this.config.purgeIntervalSeconds * 1000);
     timer.unref();
     this.scheduler.addInterval(JOB, timer);
+    this.tick();
   }
 
   async onApplicationShutdown(): Promise<void> {
