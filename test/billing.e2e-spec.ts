@@ -199,6 +199,31 @@ describe('billing', () => {
       expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
     });
 
+    it('moves subscriptions between two teams in opposite directions at once without a deadlock (a 500)', async () => {
+      const [a, b] = [await newUser(t.baseUrl), await newUser(t.baseUrl)];
+      const start = Math.floor(Date.now() / 1000) - 1000;
+      const event = (team: string, sub: string, at: number) =>
+        subscriptionEvent('customer.subscription.updated', team, PRICE_PRO, 'active', at, sub);
+      await send(event(a.teamId, 'sub_swap_p', start)).expect(200);
+      await send(event(b.teamId, 'sub_swap_q', start)).expect(200);
+      for (let round = 1; round <= 10; round++) {
+        const [to, from] = round % 2 ? [b, a] : [a, b];
+        const answers = await Promise.all([
+          send(event(to.teamId, 'sub_swap_p', start + round)),
+          send(event(from.teamId, 'sub_swap_q', start + round)),
+        ]);
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+      }
+      expect([await planOf(a.teamId), await planOf(b.teamId)]).toEqual(['pro', 'pro']);
+      const subscriptions = await t.dataSource.query(
+        `SELECT subscription_id, team_id FROM team_subscriptions WHERE subscription_id LIKE 'sub_swap_%' ORDER BY subscription_id`,
+      );
+      expect(subscriptions).toEqual([
+        { subscription_id: 'sub_swap_p', team_id: a.teamId },
+        { subscription_id: 'sub_swap_q', team_id: b.teamId },
+      ]);
+    });
+
     it('orders events of the same second as Stripe makes them: created, then updated, then deleted', async () => {
       const team = await newUser(t.baseUrl);
       const now = Math.floor(Date.now() / 1000);

@@ -39,9 +39,16 @@ export class TeamPlansService {
    * unknown team, or an event older than the subscription's last.
    */
   async applySubscription(teamId: string, subscription: SubscriptionState, actor: AuditActor, manager: EntityManager): Promise<boolean> {
-    // Events of one team wait for each other here, so each recomputes from the others' rows.
-    const [team] = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);
-    if (!team) return false;
+    // Events of one team wait for each other here, so each recomputes from the others' rows. The
+    // team the subscription paid for until now is locked too, in id order with this one: two
+    // events moving subscriptions between two teams in opposite directions then wait, not deadlock.
+    const [known] = await manager.query<{ team_id: string }[]>('SELECT team_id FROM team_subscriptions WHERE subscription_id = $1', [
+      subscription.id,
+    ]);
+    const locked = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
+      [teamId, known?.team_id ?? teamId],
+    ]);
+    if (!locked.some((team) => team.id === teamId)) return false;
     const [previous] = await manager.query<{ team_id: string }[]>(
       'SELECT team_id FROM team_subscriptions WHERE subscription_id = $1 FOR UPDATE',
       [subscription.id],
