@@ -57,8 +57,14 @@ describe('the plan assertions', () => {
 describe('withRateOverrides', () => {
   it('applies the operator’s RATE_LIMIT_* overrides and keeps the plan’s rates otherwise', () => {
     const plans = withRateOverrides({ free: { perMinute: 7, perSecond: undefined }, pro: {} });
-    expect(plans.free.rates).toEqual({ ...PLANS.free.rates, perMinute: 7 });
+    expect(plans.free.rates).toEqual({ ...PLANS.free.rates, perMinute: 7, teamPerMinute: 18 });
     expect(plans.pro.rates).toEqual(PLANS.pro.rates);
     expect(PLANS.free.rates.perMinute).not.toBe(7);
+  });
+
+  it('moves a team’s budget with its tokens’, so a raised token budget is not held at the plan’s team budget', () => {
+    const plans = withRateOverrides({ free: { perMinute: 1000 }, pro: { perMinute: 8000 } });
+    expect(plans.free.rates).toEqual({ perMinute: 1000, teamPerMinute: 2500, perSecond: 40 });
+    expect(plans.pro.rates).toEqual({ perMinute: 8000, teamPerMinute: 40_000 });
   });
 });

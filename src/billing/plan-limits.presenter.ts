@@ -9,6 +9,7 @@ export function presentLimits(plan: Plan): PlanLimitsResponse {
     file_bytes: plan.fileBytes,
     file_storage_bytes: plan.fileStorageBytes,
     requests_per_minute: plan.rates.perMinute,
+    team_requests_per_minute: plan.rates.teamPerMinute,
     features: { ...plan.features },
   };
 }

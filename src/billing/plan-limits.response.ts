@@ -15,5 +15,6 @@ export class PlanLimitsResponse {
   @ApiProperty({ type: 'integer', description: "What the team's unopened file secrets may hold at once, in bytes" })
   file_storage_bytes!: number;
   @ApiProperty({ type: 'integer', description: "A token's request budget" }) requests_per_minute!: number;
+  @ApiProperty({ type: 'integer', description: "What all of the team's tokens together may send" }) team_requests_per_minute!: number;
   @ApiProperty() features!: PlanFeaturesResponse;
 }

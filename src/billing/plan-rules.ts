@@ -76,11 +76,18 @@ export function lifetimeMinutes(plan: Plan, requestedMinutes?: number): number {
   return requestedMinutes;
 }
 
-/** The plan table with the operator's RATE_LIMIT_* overrides applied. */
+/**
+ * The plan table with the operator's RATE_LIMIT_* overrides applied. A token's minute budget set
+ * moves its team's with it, in the plan's proportion: held at the plan's, a raised token budget
+ * would stop at the team's all the same.
+ */
 export function withRateOverrides(overrides: Partial<Record<Plan['name'], Partial<TokenRates>>>): Record<Plan['name'], Plan> {
   const entries = PLAN_NAMES.map((name) => {
+    const plan = PLANS[name].rates;
     const set = Object.entries(overrides[name] ?? {}).filter(([, value]) => value !== undefined);
-    return [name, { ...PLANS[name], rates: { ...PLANS[name].rates, ...Object.fromEntries(set) } }] as const;
+    const rates: TokenRates = { ...plan, ...Object.fromEntries(set) };
+    rates.teamPerMinute = Math.round((rates.perMinute * plan.teamPerMinute) / plan.perMinute);
+    return [name, { ...PLANS[name], rates }] as const;
   });
   return Object.fromEntries(entries) as Record<Plan['name'], Plan>;
 }
