@@ -14,6 +14,7 @@ import { AddPendingPasscodeGuesses1795670000000 } from './1795670000000-AddPendi
 import { AddTeamCreatorIndex1795680000000 } from './1795680000000-AddTeamCreatorIndex';
 import { AddTeamFilesBeingReadIndex1795690000000 } from './1795690000000-AddTeamFilesBeingReadIndex';
 import { AddIdempotentCreates1795700000000 } from './1795700000000-AddIdempotentCreates';
+import { AddMonthlyContentBytes1795710000000 } from './1795710000000-AddMonthlyContentBytes';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   AddTeamCreatorIndex1795680000000,
   AddTeamFilesBeingReadIndex1795690000000,
   AddIdempotentCreates1795700000000,
+  AddMonthlyContentBytes1795710000000,
 ];

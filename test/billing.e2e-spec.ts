@@ -8,6 +8,10 @@ import { bearer, newTeam, newToken, newUser, TestUser } from './support/factorie
 import { newSecret } from './support/secrets';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
 import { AddTeamSecretCounts1795630000000 } from '../migrations/1795630000000-AddTeamSecretCounts';
+import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000-AddMonthlyContentBytes';
+import { uploadFile } from './support/multipart';
+import { clientEncrypt } from './support/secrets';
+import { newTeamOn } from './support/teams';
 
 const SECRET = 'whsec_test_oncelink_billing';
 const PRICE_PRO = 'price_pro_monthly';
@@ -315,6 +319,86 @@ describe('billing', () => {
       expect(await createdThisPeriod(teamPat)).toBe(1);
     });
 
+    describe('the month’s content', () => {
+      const MIB = 1024 * 1024;
+      const usage = async (pat: string) => (await api().get('/api/v1/billing').set(bearer(pat)).expect(200)).body.data.usage;
+      /** Leaves the team `left` bytes of its plan's month, as if it had created the rest. */
+      const leave = async (teamId: string, budget: number, left: number) =>
+        t.dataSource.query(
+          `INSERT INTO team_secret_counts (team_id, period, shard, created, content_bytes)
+           VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 99, 0, $2::bigint - $3::bigint -
+                   (SELECT coalesce(sum(content_bytes), 0) FROM team_secret_counts WHERE team_id = $1 AND period = date_trunc('month', now() AT TIME ZONE 'UTC')::date))`,
+          [teamId, budget, left],
+        );
+
+      it('holds a team’s text and encrypted secrets of a month to the plan’s bytes, writing nothing past them', async () => {
+        const team = await newUser(t.baseUrl);
+        const teamPat = await newToken(t.baseUrl, team);
+        await newSecret(t.baseUrl, { content: 'x'.repeat(1000) }, teamPat);
+        const before = await usage(teamPat);
+        expect(before).toMatchObject({ secrets_created_this_period: 1, content_bytes_this_period: 1000 });
+        const limits = (await api().get('/api/v1/billing').set(bearer(teamPat)).expect(200)).body.data.limits;
+        expect(limits.content_bytes_per_month).toBe(256 * MIB);
+
+        await leave(team.teamId, limits.content_bytes_per_month, 100);
+        await newSecret(t.baseUrl, { content: 'y'.repeat(60) }, teamPat);
+        const refused = await api()
+          .post('/api/v1/secrets')
+          .set(bearer(teamPat))
+          .send({ content: 'z'.repeat(41), expire_mode: 'views', expire_value: 1 })
+          .expect(413);
+        expect(refused.body).toEqual({
+          message: `The team's secrets this month would hold more than the free plan's ${256 * MIB} bytes; the count starts again on the first of next month (UTC).`,
+          code: 'plan_limit',
+        });
+        const sealed = clientEncrypt('z'.repeat(41));
+        await api()
+          .post('/api/v1/secrets')
+          .set(bearer(teamPat))
+          .send({ ciphertext: sealed.ciphertext, iv: sealed.iv, expire_mode: 'views', expire_value: 1 })
+          .expect(413);
+        await newSecret(t.baseUrl, { content: 'w'.repeat(40) }, teamPat);
+        expect(await usage(teamPat)).toMatchObject({ secrets_created_this_period: 3, content_bytes_this_period: 256 * MIB });
+        const created = await t.dataSource.query(`SELECT count(*)::int AS n FROM secrets WHERE team_id = $1`, [team.teamId]);
+        expect(created[0].n).toBe(3);
+        const events = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND type = 'secret.created'`,
+          [team.teamId],
+        );
+        expect(events[0].n).toBe(3);
+        // Anonymous secrets have no team's month: the address's rate limit bounds them.
+        await newSecret(t.baseUrl, { content: 'z'.repeat(41) });
+      });
+
+      it('answers a retried keyed create as it was answered, though the month is spent since', async () => {
+        const team = await newUser(t.baseUrl);
+        const teamPat = await newToken(t.baseUrl, team);
+        const body = { content: 'keyed', expire_mode: 'views', expire_value: 1 };
+        const first = await api().post('/api/v1/secrets').set(bearer(teamPat)).set('Idempotency-Key', 'month-spent').send(body).expect(201);
+        await leave(team.teamId, 256 * MIB, 0);
+        const again = await api().post('/api/v1/secrets').set(bearer(teamPat)).set('Idempotency-Key', 'month-spent').send(body).expect(201);
+        expect(again.body.data.id).toBe(first.body.data.id);
+        await api().post('/api/v1/secrets').set(bearer(teamPat)).set('Idempotency-Key', 'another').send(body).expect(413);
+      });
+
+      it('leaves files to the file store’s own bound', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        await leave(team.owner.teamId, 16 * 1024 * MIB, 0);
+        const data = randomBytes(4096);
+        const upload = await uploadFile(
+          t.baseUrl,
+          team.pat,
+          { expire_mode: 'views', expire_value: '1' },
+          { name: 'a.bin', type: 'application/octet-stream', data },
+        );
+        expect(upload.status).toBe(201);
+        const after = await usage(team.pat);
+        expect(after.content_bytes_this_period).toBe(16 * 1024 * MIB);
+        expect(after.file_bytes_held).toBeGreaterThanOrEqual(data.length);
+        await api().post('/api/v1/secrets').set(bearer(team.pat)).send({ content: 'x', expire_mode: 'views', expire_value: 1 }).expect(413);
+      });
+    });
+
     it('counts the months before the count existed once, as the migration runs', async () => {
       const team = await newUser(t.baseUrl);
       const teamPat = await newToken(t.baseUrl, team);
@@ -326,6 +410,7 @@ describe('billing', () => {
       try {
         await runner.query('DROP TABLE team_secret_counts');
         await new AddTeamSecretCounts1795630000000().up(runner);
+        await new AddMonthlyContentBytes1795710000000().up(runner);
       } finally {
         await runner.release();
       }

@@ -32,6 +32,11 @@ export class AccountTokenResponse {
 export class UsageResponse {
   @ApiProperty({ type: 'integer' }) members!: number;
   @ApiProperty({ type: 'integer' }) secrets_created_this_period!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: "Bytes the period's text and encrypted secrets hold; the plan's content_bytes_per_month bounds it",
+  })
+  content_bytes_this_period!: number;
   @ApiProperty({ type: 'integer' }) active_secrets!: number;
   @ApiProperty({ type: 'integer', description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it" })
   file_bytes_held!: number;

@@ -16,6 +16,7 @@ export class UsageReader {
     return {
       members,
       secrets_created_this_period: secrets.created,
+      content_bytes_this_period: secrets.contentBytes,
       active_secrets: secrets.active,
       file_bytes_held: secrets.fileBytes,
       period_start: secrets.periodStart,

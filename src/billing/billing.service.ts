@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth-context';
+import type { ApiError } from '../common/errors/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TokenRatesSource } from '../rate-limit/token-rates.source';
@@ -10,6 +11,7 @@ import {
   assertFeature,
   assertMemberRoom,
   lifetimeMinutes,
+  monthlyContentSpent,
   withRateOverrides,
 } from './plan-rules';
 import { presentLimits } from './plan-limits.presenter';
@@ -60,6 +62,15 @@ export class BillingService implements TokenRatesSource {
   /** 413 when `addingBytes` more would take the team's unopened files (`heldBytes`) past the plan's storage. */
   assertFileStorage(plan: PlanName, heldBytes: number, addingBytes: number): void {
     assertFileStorage(this.plans[plan], heldBytes, addingBytes);
+  }
+
+  /** What the team's text and encrypted secrets of a month may hold together, in bytes. */
+  contentBytesPerMonth(plan: PlanName): number {
+    return this.plans[plan].contentBytesPerMonth;
+  }
+
+  monthlyContentSpent(plan: PlanName): ApiError {
+    return monthlyContentSpent(this.plans[plan]);
   }
 
   assertMemberRoom(plan: PlanName, members: number): void {

@@ -8,6 +8,7 @@ export function presentLimits(plan: Plan): PlanLimitsResponse {
     members: plan.members,
     file_bytes: plan.fileBytes,
     file_storage_bytes: plan.fileStorageBytes,
+    content_bytes_per_month: plan.contentBytesPerMonth,
     requests_per_minute: plan.rates.perMinute,
     team_requests_per_minute: plan.rates.teamPerMinute,
     features: { ...plan.features },

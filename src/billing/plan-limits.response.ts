@@ -14,6 +14,11 @@ export class PlanLimitsResponse {
   @ApiProperty({ type: 'integer', description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
   @ApiProperty({ type: 'integer', description: "What the team's unopened file secrets may hold at once, in bytes" })
   file_storage_bytes!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: "What the team's text and encrypted secrets created in a month (UTC) may hold together, in bytes",
+  })
+  content_bytes_per_month!: number;
   @ApiProperty({ type: 'integer', description: "A token's request budget" }) requests_per_minute!: number;
   @ApiProperty({ type: 'integer', description: "What all of the team's tokens together may send" }) team_requests_per_minute!: number;
   @ApiProperty() features!: PlanFeaturesResponse;

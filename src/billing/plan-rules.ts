@@ -23,6 +23,15 @@ export function assertContentSize(plan: Plan, bytes: number): void {
   }
 }
 
+/** 413 `plan_limit` for a secret that would take the team's month past its plan's content, as a full file store is. */
+export function monthlyContentSpent(plan: Plan): ApiError {
+  return new ApiError(
+    413,
+    `The team's secrets this month would hold more than the ${plan.name} plan's ${plan.contentBytesPerMonth} bytes; the count starts again on the first of next month (UTC).`,
+    { code: 'plan_limit' },
+  );
+}
+
 /**
  * 413 `plan_limit` for a file larger than the plan allows. The connection closes with the answer,
  * so the rest of an upload is never read.

@@ -12,8 +12,13 @@ export interface Plan {
   members: number;
   /** Largest file secret, in bytes (0 where the plan has none). */
   fileBytes: number;
-  /** What all of a team's unopened file secrets may hold at once, in bytes: the bound on the disk a team can take. */
+  /** What all of a team's unopened file secrets may hold at once, in bytes: the bound on the disk a team's files can take. */
   fileStorageBytes: number;
+  /**
+   * What a team's text and encrypted secrets created in a calendar month (UTC) may hold together,
+   * in bytes: with the lifetime, the bound on the disk they can take.
+   */
+  contentBytesPerMonth: number;
   features: Record<PlanFeature, boolean>;
   /** A token's request budget: per minute, and a per-second burst where the plan has one. RATE_LIMIT_* override them. */
   rates: TokenRates;
@@ -39,6 +44,7 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 5,
     fileBytes: 0,
     fileStorageBytes: 0,
+    contentBytesPerMonth: 256 * MIB,
     features: { webhooks: false, geo_blocking: false, files: false },
     rates: { perMinute: 240, teamPerMinute: 600, perSecond: 40 },
   },
@@ -49,6 +55,7 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 50,
     fileBytes: 100 * MIB,
     fileStorageBytes: 10 * GIB,
+    contentBytesPerMonth: 16 * GIB,
     features: { webhooks: true, geo_blocking: true, files: true },
     rates: { perMinute: 1000, teamPerMinute: 5000 },
   },
@@ -59,6 +66,7 @@ export const PLANS: Record<PlanName, Plan> = {
     members: 1000,
     fileBytes: GIB,
     fileStorageBytes: 200 * GIB,
+    contentBytesPerMonth: 512 * GIB,
     features: { webhooks: true, geo_blocking: true, files: true },
     rates: { perMinute: 10_000, teamPerMinute: 50_000 },
   },

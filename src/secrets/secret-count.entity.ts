@@ -2,7 +2,8 @@ import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Team } from '../teams/team.entity';
 
 /**
- * How many secrets a team created in a calendar month (UTC), for GET /account's usage: counted as
+ * How many secrets a team created in a calendar month (UTC), and how many bytes its text and
+ * encrypted ones hold (the plan's monthly content), for GET /account's usage: counted as
  * they are made, so reading it never walks the month's secrets. A create adds to the shard of its
  * database connection (backend pid modulo 64), so concurrent creates of one team seldom wait on
  * one row; the count is the sum of the shards.
@@ -21,6 +22,9 @@ export class SecretCount {
 
   @Column({ type: 'bigint' })
   created!: string;
+
+  @Column({ name: 'content_bytes', type: 'bigint', default: 0 })
+  contentBytes!: string;
 
   @ManyToOne(() => Team, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'team_id' })

@@ -52,6 +52,8 @@ export interface TeamSecretsUsage {
   /** The month the count is of (UTC), as an ISO timestamp of its first instant. */
   periodStart: string;
   created: number;
+  /** What the month's text and encrypted secrets hold, as the plan's monthly content counts it. */
+  contentBytes: number;
   active: number;
   fileBytes: number;
 }
@@ -82,11 +84,16 @@ const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url
 /** The month (UTC) a secret counts towards, as SecretCount keys it. */
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
+/** What a create adds to its month's content ($6 the kind, $17 the bytes): files are held to the file store's own bound. */
+const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer END`;
+
 /**
  * The secret and, for a team's secret, its `secret.created` event and one more in the month's
  * count: one statement, one round trip. The count is spread over 64 rows a team and month by
  * the connection's backend pid, so concurrent creates seldom wait on one another's row (a
- * connection runs one statement at a time; two that share a row wait only for a commit).
+ * connection runs one statement at a time; two that share a row wait only for a commit). A
+ * team's secret that would take the month's content past $33 bytes is not written (no row):
+ * creates running at once may each pass, by a secret's size at most each.
  */
 const CREATE = `
   WITH secret AS (
@@ -94,14 +101,16 @@ const CREATE = `
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption,
                          idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
-            $29, $30, $31, $32)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
+           $29, $30, $31, $32
+     WHERE $2::uuid IS NULL OR ${COUNTED_BYTES} = 0
+        OR (SELECT coalesce(sum(content_bytes), 0) FROM team_secret_counts WHERE team_id = $2 AND period = ${THIS_PERIOD}) + $17 <= $33::bigint
     RETURNING id, team_id, created_at, updated_at, expires_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
   counted AS (
-    INSERT INTO team_secret_counts AS c (team_id, period, shard, created)
-    SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, 1 FROM secret WHERE team_id IS NOT NULL
-    ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + 1)
+    INSERT INTO team_secret_counts AS c (team_id, period, shard, created, content_bytes)
+    SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, 1, ${COUNTED_BYTES} FROM secret WHERE team_id IS NOT NULL
+    ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + 1, content_bytes = c.content_bytes + EXCLUDED.content_bytes)
   SELECT created_at, updated_at, expires_at FROM secret`;
 
 /**
@@ -159,8 +168,12 @@ export class SecretRepository {
     return manager ?? this.db.manager;
   }
 
-  /** Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event. */
-  async create(secret: NewSecret, audit: AuditFields | null): Promise<Secret> {
+  /**
+   * Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event;
+   * null, writing nothing, when a team's text or encrypted secret would take its month's content
+   * past `monthlyContentBytes`.
+   */
+  async create(secret: NewSecret, audit: AuditFields | null, monthlyContentBytes: number): Promise<Secret | null> {
     const { lifetimeMinutes, ...fields } = secret;
     const [row] = await this.sql.rows<{ created_at: Date; updated_at: Date; expires_at: Date }>('secret_create', CREATE, [
       secret.id,
@@ -195,7 +208,9 @@ export class SecretRepository {
       secret.idempotencyDigest,
       secret.idempotencyLink,
       secret.idempotencyKeyringId,
+      monthlyContentBytes,
     ]);
+    if (!row) return null;
     return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });
   }
 
@@ -434,17 +449,19 @@ export class SecretRepository {
    * rows), the live secrets and the bytes files hold (see fileBytesHeld) from the secrets themselves.
    */
   async usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
-    const [row]: { period: string; created: string; active: number; file_bytes: string }[] = await this.db.query(
-      `SELECT to_char(${THIS_PERIOD}, 'YYYY-MM-DD') AS period,
-              (SELECT coalesce(sum(created), 0) FROM team_secret_counts WHERE team_id = $1 AND period = ${THIS_PERIOD}) AS created,
+    const [row]: { period: string; created: string; content_bytes: string; active: number; file_bytes: string }[] = await this.db.query(
+      `SELECT to_char(${THIS_PERIOD}, 'YYYY-MM-DD') AS period, month.created, month.content_bytes,
               live.active, live.file_bytes + ${FILE_BYTES_BEING_READ} AS file_bytes
          FROM (SELECT count(*) FILTER (WHERE expires_at > now())::int AS active, ${FILE_BYTES_HELD} AS file_bytes
-                 FROM secrets WHERE team_id = $1 AND status = 'active') live`,
+                 FROM secrets WHERE team_id = $1 AND status = 'active') live,
+              (SELECT coalesce(sum(created), 0) AS created, coalesce(sum(content_bytes), 0) AS content_bytes
+                 FROM team_secret_counts WHERE team_id = $1 AND period = ${THIS_PERIOD}) month`,
       [teamId],
     );
     return {
       periodStart: new Date(`${row.period}T00:00:00Z`).toISOString(),
       created: Number(row.created),
+      contentBytes: Number(row.content_bytes),
       active: row.active,
       fileBytes: Number(row.file_bytes),
     };

@@ -114,7 +114,8 @@ export class SecretsService {
     keyed?: KeyedCreate,
   ): Promise<Created> {
     const token = generateLinkToken();
-    const budget = this.budgetFor(this.billing.planOf(auth), fields.expire_mode, fields.expire_value);
+    const plan = this.billing.planOf(auth);
+    const budget = this.budgetFor(plan, fields.expire_mode, fields.expire_value);
     const row = {
       id,
       teamId: auth.kind === 'token' ? auth.teamId : null,
@@ -151,16 +152,24 @@ export class SecretsService {
     // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
     const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
+    const replay = (earlier: { secret: Secret; token: string }) => ({ data: this.present(earlier.secret, earlier.token), replayed: true });
     for (let attempt = 1; ; attempt++) {
+      let created: Secret | null;
       try {
-        return { data: this.present(await this.secrets.create(row, audit), token), replayed: false };
+        created = await this.secrets.create(row, audit, this.billing.contentBytesPerMonth(plan));
       } catch (error) {
         if (!keyed || auth.kind !== 'token' || !isUniqueViolation(error, IDEMPOTENCY_INDEX)) throw error;
         // The key's first create holds it; or held it past 24 hours, and it is freed for one more try.
         const earlier = await this.idempotency.earlier(auth, keyed);
-        if (earlier) return { data: this.present(earlier.secret, earlier.token), replayed: true };
+        if (earlier) return replay(earlier);
         if (attempt > 1) throw error;
+        continue;
       }
+      if (created) return { data: this.present(created, token), replayed: false };
+      // Nothing written, as the month's content is spent; a retry of a keyed create made before is answered as it was.
+      const earlier = keyed && auth.kind === 'token' ? await this.idempotency.earlier(auth, keyed) : null;
+      if (earlier) return replay(earlier);
+      throw this.billing.monthlyContentSpent(plan);
     }
   }
 
