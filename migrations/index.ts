@@ -15,6 +15,7 @@ import { AddTeamCreatorIndex1795680000000 } from './1795680000000-AddTeamCreator
 import { AddTeamFilesBeingReadIndex1795690000000 } from './1795690000000-AddTeamFilesBeingReadIndex';
 import { AddIdempotentCreates1795700000000 } from './1795700000000-AddIdempotentCreates';
 import { AddMonthlyContentBytes1795710000000 } from './1795710000000-AddMonthlyContentBytes';
+import { AddOperatorPlans1795720000000 } from './1795720000000-AddOperatorPlans';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   AddTeamFilesBeingReadIndex1795690000000,
   AddIdempotentCreates1795700000000,
   AddMonthlyContentBytes1795710000000,
+  AddOperatorPlans1795720000000,
 ];

@@ -34,10 +34,11 @@ async function main(): Promise<void> {
 
   const app = await NestFactory.createApplicationContext(SetPlanModule, { logger: false });
   try {
-    // The Stripe subscription's status stays: the subscription is still what it was.
-    const changed = await app.get(TeamPlansService).setPlan(teamId, { plan: plan as PlanName, actor: systemActor(teamId, 'operator') });
-    process.stdout.write(changed ? `team ${teamId} is now on ${plan}\n` : `no team ${teamId}\n`);
-    process.exitCode = changed ? 0 : 1;
+    // A grant: the team's plan is never below it; a Stripe subscription paying for more still wins.
+    const now = await app.get(TeamPlansService).grant(teamId, plan as PlanName, systemActor(teamId, 'operator'));
+    const paid = now && now !== plan ? ` (its Stripe subscription pays for ${now})` : '';
+    process.stdout.write(now ? `team ${teamId} is now on ${now}${paid}\n` : `no team ${teamId}\n`);
+    process.exitCode = now ? 0 : 1;
   } finally {
     await app.close();
     await embedded?.stop();

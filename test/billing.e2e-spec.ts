@@ -12,6 +12,8 @@ import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000
 import { uploadFile } from './support/multipart';
 import { clientEncrypt } from './support/secrets';
 import { newTeamOn } from './support/teams';
+import { TeamPlansService } from '../src/billing/team-plans.service';
+import { systemActor } from '../src/audit/audit.service';
 
 const SECRET = 'whsec_test_oncelink_billing';
 const PRICE_PRO = 'price_pro_monthly';
@@ -226,6 +228,29 @@ describe('billing', () => {
         { subscription_id: 'sub_swap_p', team_id: a.teamId },
         { subscription_id: 'sub_swap_q', team_id: b.teamId },
       ]);
+    });
+
+    it('keeps a plan the operator granted when a subscription pays for less, and gives the more a subscription pays for', async () => {
+      const team = await newUser(t.baseUrl);
+      const plans = t.app.get(TeamPlansService);
+      expect(await plans.grant(team.teamId, 'pro', systemActor(team.teamId, 'operator'))).toBe('pro');
+      // A checkout started and abandoned: the grant stays, and the status shows the subscription's.
+      await send(
+        subscriptionEvent('customer.subscription.created', team.teamId, PRICE_ENTERPRISE, 'incomplete', undefined, 'sub_abandoned'),
+      ).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'incomplete' });
+      await send(
+        subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_ENTERPRISE, 'active', undefined, 'sub_abandoned'),
+      ).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'enterprise', status: 'active' });
+      await send(
+        subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_ENTERPRISE, 'canceled', undefined, 'sub_abandoned'),
+      ).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'canceled' });
+      // Free takes the grant away.
+      expect(await plans.grant(team.teamId, 'free', systemActor(team.teamId, 'operator'))).toBe('free');
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
+      expect(await plans.grant('00000000-0000-4000-8000-000000000000', 'pro', systemActor(team.teamId, 'operator'))).toBeNull();
     });
 
     it('orders events of the same second as Stripe makes them: created, then updated, then deleted', async () => {
@@ -445,6 +470,10 @@ describe('the plan:set operator command', () => {
   it('sets a team’s plan without Stripe and records it, keeping the Stripe subscription’s status', async () => {
     const owner = await newUser(t.baseUrl);
     await t.dataSource.query(`UPDATE teams SET plan = 'pro', billing_status = 'active' WHERE id = $1`, [owner.teamId]);
+    await t.dataSource.query(
+      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ('sub_granted', $1, 'pro', 'active', now(), 0)`,
+      [owner.teamId],
+    );
     // As an operator would on the embedded database: with the server stopped.
     await t.close();
     // Asynchronously: in embedded mode the database is served from this very process.
@@ -457,6 +486,12 @@ describe('the plan:set operator command', () => {
       owner.teamId,
     ]);
     expect(event.actor_name).toBe('operator');
+
+    // Granted less than the subscription pays for: the subscription's plan, and the command says so.
+    await t.close();
+    const { stdout: less } = await setPlan([owner.teamId, 'free']);
+    expect(less).toBe(`team ${owner.teamId} is now on pro (its Stripe subscription pays for pro)\n`);
+    t = await startTestApp({ db });
   });
 
   it('answers a team id that is not one with its usage line (exit 64), not a stack trace', async () => {

@@ -7,8 +7,8 @@ import { PLAN_NAMES, type PlanName } from './plans';
 
 export interface PlanChange {
   plan: PlanName;
-  /** The Stripe subscription status to show; left as it is when undefined (the operator's change). */
-  status?: string | null;
+  /** The Stripe subscription status to show. */
+  status: string | null;
   actor: AuditActor;
 }
 
@@ -68,36 +68,56 @@ export class TeamPlansService {
     return true;
   }
 
-  /** The team's plan becomes the best its subscriptions pay for (free with none), with that subscription's status. */
-  private async followSubscriptions(teamId: string, actor: AuditActor, manager: EntityManager): Promise<void> {
+  /**
+   * The operator's grant (`plan:set`): the team's plan is never below `plan` from now on, whatever
+   * its subscriptions pay for (free takes the grant away). Answers the plan the team is on then,
+   * or null for an unknown team.
+   */
+  async grant(teamId: string, plan: PlanName, actor: AuditActor): Promise<PlanName | null> {
+    return this.db.transaction(async (manager) => {
+      const granted = await updateReturning<{ id: string }>(manager, 'UPDATE teams SET operator_plan = $2 WHERE id = $1 RETURNING id', [
+        teamId,
+        plan === 'free' ? null : plan,
+      ]);
+      if (!granted.length) return null;
+      return this.followSubscriptions(teamId, actor, manager);
+    });
+  }
+
+  /**
+   * The team's plan becomes the best its subscriptions pay for (free with none), or the operator's
+   * grant where that is better; the status shown is that subscription's either way.
+   */
+  private async followSubscriptions(teamId: string, actor: AuditActor, manager: EntityManager): Promise<PlanName> {
     const rows = await manager.query<{ plan: PlanName; status: string }[]>(
       'SELECT plan, status FROM team_subscriptions WHERE team_id = $1 ORDER BY event_at DESC, event_rank DESC',
       [teamId],
     );
+    const [team] = await manager.query<{ operator_plan: PlanName | null }[]>('SELECT operator_plan FROM teams WHERE id = $1', [teamId]);
     // PLAN_NAMES runs from least to most. The newest among the best: among free ones, the latest status (canceled, past_due…) is shown.
+    const rank = (plan: PlanName) => PLAN_NAMES.indexOf(plan);
     const best = rows.reduce<{ plan: PlanName; status: string | null }>(
-      (chosen, row) => (PLAN_NAMES.indexOf(row.plan) > PLAN_NAMES.indexOf(chosen.plan) ? row : chosen),
+      (chosen, row) => (rank(row.plan) > rank(chosen.plan) ? row : chosen),
       rows[0] ?? { plan: 'free', status: null },
     );
-    await this.setPlan(teamId, { plan: best.plan, status: best.status, actor }, manager);
+    const granted = team?.operator_plan;
+    const plan = granted && rank(granted) > rank(best.plan) ? granted : best.plan;
+    await this.setPlan(teamId, { plan, status: best.status, actor }, manager);
+    return plan;
   }
 
-  /** Sets the plan (and, unless undefined, the billing status); records `plan.changed` when the plan really changes. Returns false for an unknown team. */
-  async setPlan(teamId: string, change: PlanChange, manager?: EntityManager): Promise<boolean> {
-    const run = async (m: EntityManager) => {
-      const rows = await updateReturning<{ old_plan: PlanName }>(
-        m,
-        `UPDATE teams t SET plan = $2, billing_status = CASE WHEN $4 THEN $3 ELSE t.billing_status END, updated_at = now()
-           FROM (SELECT id, plan AS old_plan FROM teams WHERE id = $1 FOR UPDATE) old
-          WHERE t.id = old.id
-          RETURNING old.old_plan`,
-        [teamId, change.plan, change.status ?? null, change.status !== undefined],
-      );
-      if (rows.length && rows[0].old_plan !== change.plan) {
-        await this.audit.record(change.actor, null, 'plan.changed', teamId, m);
-      }
-      return rows.length > 0;
-    };
-    return manager ? run(manager) : this.db.transaction(run);
+  /** Sets the plan and the billing status; records `plan.changed` when the plan really changes. */
+  private async setPlan(teamId: string, change: PlanChange, manager: EntityManager): Promise<void> {
+    const rows = await updateReturning<{ old_plan: PlanName }>(
+      manager,
+      `UPDATE teams t SET plan = $2, billing_status = $3, updated_at = now()
+         FROM (SELECT id, plan AS old_plan FROM teams WHERE id = $1 FOR UPDATE) old
+        WHERE t.id = old.id
+        RETURNING old.old_plan`,
+      [teamId, change.plan, change.status],
+    );
+    if (rows.length && rows[0].old_plan !== change.plan) {
+      await this.audit.record(change.actor, null, 'plan.changed', teamId, manager);
+    }
   }
 }

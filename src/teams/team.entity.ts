@@ -20,6 +20,10 @@ export class Team {
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy!: string | null;
 
+  /** The plan an operator granted (`plan:set`): the team's plan is never below it, whatever Stripe says. NULL: none. */
+  @Column({ name: 'operator_plan', type: 'varchar', length: 20, nullable: true })
+  operatorPlan!: PlanName | null;
+
   /** The Stripe subscription's status as last reported (`active`, `past_due`, `canceled`…); NULL without one. */
   @Column({ name: 'billing_status', type: 'varchar', length: 32, nullable: true })
   billingStatus!: string | null;
