@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
-import { isLoopbackHost, OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
+import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
 import { version } from '../../package.json';
 import { openOutput } from './output';
 import { UsageError } from './usage-error';
@@ -250,13 +250,10 @@ function parseArgsMessage(error: NodeJS.ErrnoException): string {
 /** A line of JSON on stdout, for scripts (`--json`). */
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
-/**
- * ONCELINK_TOKEN, checked before it goes into a header: a bearer token is letters, digits and
- * -._~+/ with = at the end (RFC 6750's b64token). Never printed: a malformed one may still be mostly the token.
- */
+/** ONCELINK_TOKEN, checked as the client checks a token, and refused as bad usage (never printed). */
 function bearerToken(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(value)) {
+  if (!isBearerToken(value)) {
     throw new UsageError('ONCELINK_TOKEN is not a token (letters, digits and -._~+/ only): check how it was set');
   }
   return value;

@@ -67,6 +67,12 @@ export interface Sent {
 }
 
 /**
+ * Whether `value` can go in an Authorization header as a bearer token: letters, digits and
+ * -._~+/ with = at the end (RFC 6750's b64token). A newline, say, would end the header early.
+ */
+export const isBearerToken = (value: string): boolean => /^[A-Za-z0-9._~+/-]+=*$/.test(value);
+
+/**
  * A small typed client for the Oncelink API. `send` encrypts on this machine and returns the
  * share URL with the key in its fragment; `get` reveals and decrypts. The server never sees a key.
  *
@@ -81,7 +87,11 @@ export class OncelinkClient {
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
     /** How many times a call whose failure is passing is made again (see retry.ts); an upload's is not. */
     private readonly retries = DEFAULT_RETRIES,
-  ) {}
+  ) {
+    // Never echoed: a malformed token may still be mostly the token.
+    if (token !== undefined && !isBearerToken(token))
+      throw new OncelinkError(0, 'The token is not a token (letters, digits and -._~+/ only).');
+  }
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);

@@ -73,7 +73,6 @@ const REASONS: Record<string, string> = {
   EHOSTUNREACH: 'the host is unreachable',
   ENETUNREACH: 'the network is unreachable',
   UND_ERR_SOCKET: 'the connection closed',
-  ERR_HTTP_CONTENT_LENGTH_MISMATCH: 'the file changed while it was being sent',
 };
 
 const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
@@ -82,6 +81,9 @@ export function transportError(origin: string, error: unknown, patience: Patienc
   if (patience.ranOut) return patience.timeout();
   const cause = (error as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? '';
+  // The server was reached; what was sent is what went wrong.
+  if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH')
+    return new OncelinkError(0, 'The file changed while it was being sent; send it again once it is still.');
   const why =
     REASONS[code] ??
     (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
