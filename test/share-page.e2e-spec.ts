@@ -45,6 +45,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
 
   const viewsLeft = async (token: string) => (await (await fetch(`${t.baseUrl}/api/v1/links/${token}`)).json()).data?.views_remaining;
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const focused = () => page.evaluate(() => document.activeElement?.id);
 
   it('spends nothing on load, reveals on a click, and says it is gone on reload', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'correct horse battery staple' });
@@ -226,6 +227,23 @@ withBrowser('GET /s/{token} in a real browser', () => {
     } finally {
       await plain.close();
     }
+  });
+
+  it('takes a passcode as long as the API does, counted in characters, and says when one is longer without spending a try', async () => {
+    // 70 characters, 140 UTF-16 units: a maxlength of 128 would cut it and spend an attempt on what is left.
+    const passcode = '🔑'.repeat(70);
+    const secret = await newSecret(t.baseUrl, { content: 'behind emoji', passcode });
+    await page.goto(secret.url);
+    await page.getByLabel('Passcode').focus();
+    await page.keyboard.insertText('🔑'.repeat(129));
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByText('The passcode field must not be greater than 128 characters.').waitFor();
+    expect(await focused()).toBe('passcode');
+    await page.getByLabel('Passcode').fill('');
+    await page.keyboard.insertText(passcode);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe('behind emoji');
   });
 
   describe('file secrets', () => {

@@ -372,6 +372,15 @@
               );
               return;
             }
+            // A passcode longer than the API takes, refused before it was judged. (The API counts
+            // characters, not the UTF-16 units a maxlength would.)
+            if (res.status === 422 && payload.errors && payload.errors.passcode) {
+              spent = false;
+              $('passcode-error').textContent = payload.errors.passcode[0];
+              say('');
+              $('passcode').focus();
+              return;
+            }
             if (res.status === 401) {
               spent = false;
               var left = payload.attempts_remaining;
