@@ -30,7 +30,14 @@ withBrowser('GET /s/{token} in a real browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        // A name other than localhost for the same server: a page on plain http there is no secure context.
+        '--host-resolver-rules=MAP oncelink.test 127.0.0.1',
+      ],
     });
   });
   // Hooks run in the order they are registered: the browser closes before the app does.
@@ -244,6 +251,15 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.getByLabel('The secret').waitFor();
     expect(await page.getByLabel('The secret').inputValue()).toBe('behind emoji');
+  });
+
+  it('spends nothing on a sealed secret opened over plain http away from localhost, where the browser cannot decrypt', async () => {
+    const url = (await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, 'needs https')).stdout.toString().trim();
+    await page.goto(url.replace('127.0.0.1', 'oncelink.test'));
+    await page.getByText('This link must be opened over https').waitFor();
+    await page.getByText('Nothing was spent').waitFor();
+    expect(await page.getByRole('button', { name: 'Reveal secret' }).isVisible()).toBe(false);
+    expect(await viewsLeft(new URL(url).pathname.slice(3))).toBe(1);
   });
 
   describe('file secrets', () => {

@@ -32,6 +32,10 @@
   function keyProblem() {
     var sealed = link.kind === 'encrypted' || (link.file && link.file.encryption === 'client');
     if (!sealed) return null;
+    // Browsers give WebCrypto only to secure contexts (https, or localhost): on plain http the view
+    // would be spent on a secret that cannot be decrypted here.
+    if (!window.isSecureContext || !window.crypto || !crypto.subtle)
+      return 'This link must be opened over https: on plain http this browser cannot decrypt the secret. Nothing was spent. Open it with https:// or ask the sender for an https link.';
     if (!linkKey()) return 'This link is missing its key (the part after #). Ask the sender for the full link.';
     if (!isKey(linkKey()))
       return 'The key in this link (the part after #) is cut short or changed. Copy the whole link again, or ask the sender for it.';
