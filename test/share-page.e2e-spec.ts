@@ -262,6 +262,26 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await viewsLeft(new URL(url).pathname.slice(3))).toBe(1);
   });
 
+  it('says a wrong key spent the view, and that the secret is gone when it was the last', async () => {
+    const [base] = (await oncelink(['send', '--views', '2'], { ONCELINK_URL: t.baseUrl }, 'for the right key only')).stdout
+      .toString()
+      .trim()
+      .split('#');
+    const wrong = `${base}#${Buffer.alloc(32, 7).toString('base64url')}`;
+    await page.goto(wrong);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page
+      .getByText('The key in this link does not open this secret, and a view was spent on it. Ask the sender for the full link.')
+      .waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page
+      .getByText(
+        'The key in this link does not open this secret, and that was its last view: the secret is gone. Ask the sender for a new link.',
+      )
+      .waitFor();
+  });
+
   describe('file secrets', () => {
     let client: OncelinkClient;
     let pat: string;

@@ -127,7 +127,11 @@
           return new Uint8Array(plain);
         },
         function () {
-          throw told('The key in this link does not open this secret. Ask the sender for the full link.');
+          throw told(
+            link.expire_mode === 'views' && link.views_remaining <= 1
+              ? 'The key in this link does not open this secret, and that was its last view: the secret is gone. Ask the sender for a new link.'
+              : 'The key in this link does not open this secret, and a view was spent on it. Ask the sender for the full link.',
+          );
         },
       );
   }
