@@ -208,6 +208,8 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByLabel('What is wrong with it').fill('It asks for my bank password.');
     await page.getByRole('button', { name: 'Send report' }).click();
     await page.getByText('Thank you: the report was received.').waitFor();
+    // The button it was sent with is disabled now: the focus goes to what it says, not to <body>.
+    expect(await focused()).toBe('report-status');
     const reports = await t.dataSource.query('SELECT reason FROM link_reports WHERE secret_id = $1', [secret.id]);
     expect(reports).toEqual([{ reason: 'It asks for my bank password.' }]);
     expect(await viewsLeft(secret.token)).toBe(2);
@@ -280,6 +282,22 @@ withBrowser('GET /s/{token} in a real browser', () => {
         'The key in this link does not open this secret, and that was its last view: the secret is gone. Ask the sender for a new link.',
       )
       .waitFor();
+  });
+
+  it('gives the focus back to Reveal after a refusal that spent nothing', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'later' });
+    await page.route('**/reveal', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ message: 'This server cannot open this secret now; nothing was spent.', code: 'key_unavailable' }),
+      }),
+    );
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByText('This server cannot open this secret right now.').waitFor();
+    expect(await focused()).toBe('reveal');
   });
 
   describe('file secrets', () => {

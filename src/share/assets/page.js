@@ -378,6 +378,8 @@
                     ? 'This server cannot open this secret right now. Nothing was spent: try again later.'
                     : 'The service is busy. Nothing was spent: try again in a moment.',
               );
+              // Disabled while it was pending, the button lost the focus: it gets it back for the retry.
+              $('reveal').focus();
               return;
             }
             // A passcode longer than the API takes, refused before it was judged. (The API counts
@@ -456,11 +458,14 @@
                 : invalid
                   ? invalid[0]
                   : 'The report could not be sent. Try again in a moment.';
+            // The button was disabled while sending (and stays so once sent): the focus goes to the answer.
+            $('report-status').focus();
           });
       })
       .catch(function () {
         $('report-send').disabled = false;
         $('report-status').textContent = 'The report could not be sent. Try again in a moment.';
+        $('report-status').focus();
       });
   });
 
