@@ -15,6 +15,22 @@ import { useTestApp } from './support/test-app';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** WCAG 2's contrast ratio of two computed `rgb(…)` colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const [red, green, blue] = colour
+      .match(/[\d.]+/g)!
+      .slice(0, 3)
+      .map((c) => {
+        const v = Number(c) / 255;
+        return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      });
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../test-artifacts/share-page');
 // .ci/run installs Debian's chromium; on a machine without it these specs say so and skip.
@@ -298,6 +314,30 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.keyboard.press('Enter');
     await page.getByText('This server cannot open this secret right now.').waitFor();
     expect(await focused()).toBe('reveal');
+  });
+
+  it('draws a focus ring of at least 3:1 against the page and the card, and an edge on buttons in forced colours', async () => {
+    const secret = await newSecret(t.baseUrl);
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    // Focus from the keyboard, so :focus-visible applies.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const colours = await page.evaluate(() => ({
+      ring: getComputedStyle(document.activeElement!).outlineColor,
+      card: getComputedStyle(document.querySelector('section')!).backgroundColor,
+      page: getComputedStyle(document.body).backgroundColor,
+    }));
+    expect(contrast(colours.ring, colours.card)).toBeGreaterThanOrEqual(3);
+    expect(contrast(colours.ring, colours.page)).toBeGreaterThanOrEqual(3);
+
+    await page.emulateMedia({ forcedColors: 'active' });
+    const border = await page.locator('#reveal').evaluate((button) => {
+      const style = getComputedStyle(button);
+      return { style: style.borderTopStyle, width: parseFloat(style.borderTopWidth) };
+    });
+    expect(border.style).toBe('solid');
+    expect(border.width).toBeGreaterThan(0);
   });
 
   describe('file secrets', () => {
