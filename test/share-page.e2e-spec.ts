@@ -340,6 +340,19 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(border.width).toBeGreaterThan(0);
   });
 
+  it('lays each line of a revealed secret out in its own direction, and copies it as sent', async () => {
+    const content = 'סיסמה: abc123! (לא לשתף)\nuser: admin';
+    const secret = await newSecret(t.baseUrl, { content });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    const layout = await page
+      .locator('#secret')
+      .evaluate((box) => ({ rtl: box.matches(':dir(rtl)'), bidi: getComputedStyle(box).unicodeBidi }));
+    expect(layout).toEqual({ rtl: true, bidi: 'plaintext' });
+    expect(await page.getByLabel('The secret').inputValue()).toBe(content);
+  });
+
   describe('file secrets', () => {
     let client: OncelinkClient;
     let pat: string;
