@@ -29,6 +29,7 @@ import { MULTIPART_LIMITS } from './secrets/files/file-upload';
 import { hotRoutes } from './secrets/hot-routes';
 import { LinksController } from './secrets/links.controller';
 import { SecretsController } from './secrets/secrets.controller';
+import { isSecureOrigin } from './share/share-page';
 import type { AppConfig } from './config/app-config';
 
 /** Requests Fastify refused for BODY_LIMIT_BYTES before their body had all arrived. */
@@ -104,6 +105,12 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     new NestLogger('Config').warn(
       'TRUST_PROXY=true believes X-Forwarded-For from any peer: a client can forge its address and country. ' +
         "Set TRUST_PROXY to your proxies' addresses or CIDRs (e.g. loopback, 10.0.0.0/8) instead.",
+    );
+  }
+  if (!isSecureOrigin(config.publicUrl)) {
+    new NestLogger('Config').warn(
+      'PUBLIC_URL is plain http on a host other than localhost: browsers give the share page no WebCrypto there, ' +
+        'so encrypted secrets and client files cannot be opened from its links. Serve PUBLIC_URL over https.',
     );
   }
   if (config.geo.countryHeader && !trust) {

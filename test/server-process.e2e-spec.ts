@@ -106,6 +106,18 @@ describe('configuration at start-up', () => {
   });
 
   it.each([
+    ['warns', 'http://oncelink.corp:3000', true],
+    ['does not warn', 'https://oncelink.corp', false],
+    ['does not warn', 'http://localhost:3000', false],
+  ])('%s that sealed secrets cannot be opened when PUBLIC_URL is %s', async (_verb, publicUrl, warned) => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', PUBLIC_URL: publicUrl }));
+    await server.stop();
+    await db.drop();
+    expect(server.output().includes('PUBLIC_URL is plain http on a host other than localhost')).toBe(warned);
+  });
+
+  it.each([
     ['warns', {}, true],
     ['does not warn', { TRUST_PROXY: 'loopback' }, false],
   ])('%s that GEO_COUNTRY_HEADER is never read when TRUST_PROXY trusts no proxy (%j)', async (_verb, env, warned) => {

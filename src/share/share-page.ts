@@ -32,3 +32,13 @@ export function buildSharePage(dir = join(__dirname, 'assets')): SharePage {
   ].join('; ');
   return { html, csp };
 }
+
+/**
+ * Whether browsers take pages under `publicUrl` for a secure context (https, or a loopback host):
+ * only there do they give the share page the WebCrypto it opens sealed secrets with.
+ */
+export function isSecureOrigin(publicUrl: string): boolean {
+  const { protocol, hostname } = new URL(publicUrl);
+  if (protocol === 'https:') return true;
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
