@@ -81,7 +81,10 @@ export function logRequest(logger: Logger, line: { id: string; method: string; p
     res: { status: line.status },
     responseTime: Math.round(line.ms * 10) / 10,
   };
-  if (line.status >= 500) logger.error(entry, 'request errored');
+  // A 503 is a refusal the service chose (busy, a key or a database unavailable: it says when to
+  // come back), not a fault: a warning, so alerts on errors are not woken by load.
+  if (line.status === 503) logger.warn(entry, 'request refused for now');
+  else if (line.status >= 500) logger.error(entry, 'request errored');
   else logger.info(entry, 'request completed');
 }
 
