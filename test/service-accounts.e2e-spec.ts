@@ -1,6 +1,6 @@
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { newMember } from './support/teams';
+import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 describe('service accounts and the audit trail', () => {
@@ -232,5 +232,51 @@ describe('service accounts and the audit trail', () => {
     expect(page.body.meta).toMatchObject({ current_page: 2, per_page: 2, total: res.body.meta.total });
     const foreign = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(ownerPat)).expect(200);
     expect(foreign.body.data.map((e: { target_id: string }) => e.target_id)).not.toContain(secret.id);
+  });
+  // The races below show on PostgreSQL (TEST_DATABASE_URL): the embedded database's one connection runs transactions one at a time.
+  describe('its tokens', () => {
+    const createAccount = async (pat: string, name = 'bot') =>
+      (
+        await api()
+          .post('/api/v1/team/service-accounts')
+          .set(bearer(pat))
+          .send({ name, abilities: ['secrets:read'] })
+          .expect(201)
+      ).body.data as { id: string; token: string };
+    const mint = (pat: string, id: string, body: object = {}) =>
+      api()
+        .post(`/api/v1/team/service-accounts/${id}/tokens`)
+        .set(bearer(pat))
+        .send({ abilities: ['secrets:read'], ...body });
+
+    it('are at most 50 active ones, even when 55 are asked for at once', async () => {
+      const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const account = await createAccount(pat);
+      const answers = await Promise.all(Array.from({ length: 55 }, () => mint(pat, account.id)));
+      expect(answers.filter((res) => res.status === 201)).toHaveLength(49);
+      expect(answers.filter((res) => res.status === 422)).toHaveLength(6);
+      const listed = await api().get(`/api/v1/team/service-accounts/${account.id}/tokens`).set(bearer(pat)).expect(200);
+      expect(listed.body.meta.total).toBe(50);
+    }, 120_000);
+
+    it('answer a mint racing the account’s deletion 201 or 404, never 500', async () => {
+      const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      for (let round = 0; round < 15; round++) {
+        const account = await createAccount(pat, `doomed-${round}`);
+        const remove = () => api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat));
+        const answers = await Promise.all([
+          mint(pat, account.id),
+          remove(),
+          mint(pat, account.id),
+          mint(pat, account.id),
+          remove(),
+          mint(pat, account.id),
+        ]);
+        const mints = answers.filter((_, i) => i !== 1 && i !== 4);
+        for (const res of mints) expect([201, 404]).toContain(res.status);
+        for (const res of mints.filter((res) => res.status === 404)) expect(res.body).toEqual({ message: 'Service account not found.' });
+        expect([answers[1].status, answers[4].status].sort()).toEqual([204, 404]);
+      }
+    }, 120_000);
   });
 });

@@ -58,7 +58,7 @@ export class ServiceAccountsService {
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      const account = await this.accountOf(auth, id, manager);
+      const account = await this.lockedAccountOf(auth, id, manager);
       const { token, record } = await this.tokens.mint(
         {
           teamId: auth.teamId,
@@ -105,7 +105,7 @@ export class ServiceAccountsService {
   /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      await this.accountOf(auth, id, manager);
+      await this.lockedAccountOf(auth, id, manager);
       const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
       // A concurrent delete got there first: its 204 was the one.
       if (!(await this.users.deleteServiceAccount(id, manager))) throw ApiError.notFound(NOT_FOUND);
@@ -119,6 +119,15 @@ export class ServiceAccountsService {
     const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
     if (!account || account.kind !== 'service_account') throw ApiError.notFound(NOT_FOUND);
     return account;
+  }
+
+  /**
+   * The account, its membership row locked until the transaction ends: concurrent mints count its
+   * tokens one after another, and a mint and a delete take turns (the later finds it gone).
+   */
+  private async lockedAccountOf(auth: TokenAuth, id: string, manager: EntityManager): Promise<User> {
+    if (!(await this.teams.lockMember(auth.teamId, id, manager))) throw ApiError.notFound(NOT_FOUND);
+    return this.accountOf(auth, id, manager);
   }
 }
 
