@@ -6,7 +6,7 @@ import { holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { presentToken } from '../auth/token.presenter';
 import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
-import { TokenService } from '../auth/token.service';
+import { MAX_ACTIVE_TOKENS, TokenService } from '../auth/token.service';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -46,6 +46,7 @@ export class AccountTokensService {
           abilities: dto.abilities,
           mode: dto.mode ?? 'live',
           expiresInDays: dto.expires_in_days,
+          overLimit: { field: 'team_id', message: `You already hold ${MAX_ACTIVE_TOKENS} active tokens in this team; revoke one first.` },
         },
         manager,
       );

@@ -15,6 +15,8 @@ export interface MintTokenInput {
   abilities: Ability[];
   mode: TokenMode;
   expiresInDays?: number;
+  /** The 422's field and message at MAX_ACTIVE_TOKENS: whose tokens they are reads differently per route. */
+  overLimit: { field: string; message: string };
 }
 
 export interface MintedToken {
@@ -38,7 +40,7 @@ export class TokenService {
    */
   async mint(input: MintTokenInput, manager?: EntityManager): Promise<MintedToken> {
     if ((await this.tokens.countActive(input.teamId, input.userId, manager)) >= MAX_ACTIVE_TOKENS) {
-      throw ApiError.field('team_id', `You already hold ${MAX_ACTIVE_TOKENS} active tokens in this team; revoke one first.`);
+      throw ApiError.field(input.overLimit.field, input.overLimit.message);
     }
     const token = generatePat(input.mode);
     const record = await this.tokens.insert(

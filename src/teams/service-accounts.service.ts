@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Ability, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
-import { TokenService } from '../auth/token.service';
+import { MAX_ACTIVE_TOKENS, TokenService } from '../auth/token.service';
 import { presentToken } from '../auth/token.presenter';
 import type { CreatedTokenResponse, TokenResponse } from '../auth/token.response';
 import type { User } from '../auth/user.entity';
@@ -20,6 +20,10 @@ import type { CreatedServiceAccountResponse, ServiceAccountResponse } from './se
 import { TeamRepository } from './team.repository';
 
 const NOT_FOUND = 'Service account not found.';
+const OVER_LIMIT = {
+  field: 'abilities',
+  message: `This service account already holds ${MAX_ACTIVE_TOKENS} active tokens; revoke one first.`,
+};
 
 /** Service accounts are users of kind service_account (auth's) with one membership, role member (ours). */
 @Injectable()
@@ -41,7 +45,7 @@ export class ServiceAccountsService {
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
       const { token, record } = await this.tokens.mint(
-        { teamId: auth.teamId, userId: account.id, name: dto.name, abilities: dto.abilities, mode: auth.mode },
+        { teamId: auth.teamId, userId: account.id, name: dto.name, abilities: dto.abilities, mode: auth.mode, overLimit: OVER_LIMIT },
         manager,
       );
       await this.audit.record(auth, client, 'service_account.created', account.id, manager);
@@ -67,6 +71,7 @@ export class ServiceAccountsService {
           abilities: dto.abilities,
           mode: auth.mode,
           expiresInDays: dto.expires_in_days,
+          overLimit: OVER_LIMIT,
         },
         manager,
       );
