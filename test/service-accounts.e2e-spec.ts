@@ -249,6 +249,17 @@ describe('service accounts and the audit trail', () => {
         .set(bearer(pat))
         .send({ abilities: ['secrets:read'], ...body });
 
+    it('show in the account list only while they have not expired', async () => {
+      const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const account = await createAccount(pat);
+      const minted = await mint(pat, account.id, { abilities: ['team:read'], expires_in_days: 1 }).expect(201);
+      const listed = async () =>
+        (await api().get('/api/v1/team/service-accounts').set(bearer(pat)).expect(200)).body.data[0].abilities as string[];
+      expect(await listed()).toEqual(['secrets:read', 'team:read']);
+      await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [minted.body.data.id]);
+      expect(await listed()).toEqual(['secrets:read']);
+    });
+
     it('are at most 50 active ones, even when 55 are asked for at once, the rest refused in the account’s words', async () => {
       const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const account = await createAccount(pat);

@@ -97,12 +97,12 @@ export class AccessTokenRepository {
     return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
-  /** The distinct abilities each user's tokens for the team hold, sorted. */
+  /** The distinct abilities each user's unexpired tokens for the team hold, sorted (revoked ones are deleted). */
   async abilitiesByUser(teamId: string, userIds: string[]): Promise<Map<string, Ability[]>> {
     const rows: { user_id: string; abilities: Ability[] }[] = await this.db.query(
       `SELECT t.user_id, array_agg(DISTINCT a ORDER BY a) AS abilities
          FROM access_tokens t, unnest(t.abilities) a
-        WHERE t.team_id = $1 AND t.user_id = ANY($2::uuid[])
+        WHERE t.team_id = $1 AND t.user_id = ANY($2::uuid[]) AND (t.expires_at IS NULL OR t.expires_at > now())
         GROUP BY t.user_id`,
       [teamId, userIds],
     );
