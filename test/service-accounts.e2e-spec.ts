@@ -249,6 +249,26 @@ describe('service accounts and the audit trail', () => {
         .set(bearer(pat))
         .send({ abilities: ['secrets:read'], ...body });
 
+    it('never outlive the token that made them, the account’s first included', async () => {
+      const { owner: teamOwner, pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const shortLived = await newToken(t.baseUrl, teamOwner, { expires_in_days: 1 });
+      const account = await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(shortLived))
+        .send({ name: 'long-lived', abilities: ['secrets:read'], expires_in_days: 3650 })
+        .expect(201);
+      const callerExpiry = new Date(account.headers['oncelink-token-expiration']).toISOString();
+      const id = account.body.data.id;
+      const forever = await mint(shortLived, id).expect(201);
+      const decade = await mint(shortLived, id, { expires_in_days: 3650 }).expect(201);
+      expect([forever.body.data.expires_at, decade.body.data.expires_at]).toEqual([callerExpiry, callerExpiry]);
+      const tokens = await api().get(`/api/v1/team/service-accounts/${id}/tokens`).set(bearer(pat)).expect(200);
+      expect(tokens.body.data.map((token: { expires_at: string }) => token.expires_at)).toEqual([callerExpiry, callerExpiry, callerExpiry]);
+      // A token that does not expire still gives what was asked.
+      const asked = await mint(pat, id, { expires_in_days: 3650 }).expect(201);
+      expect(Date.parse(asked.body.data.expires_at) - Date.now()).toBeGreaterThan(3649 * 86_400_000);
+    });
+
     it('show in the account list only while they have not expired', async () => {
       const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const account = await createAccount(pat);

@@ -15,6 +15,8 @@ export interface MintTokenInput {
   abilities: Ability[];
   mode: TokenMode;
   expiresInDays?: number;
+  /** The latest the token may expire: a token minting another never makes one that outlives it. */
+  notAfter?: Date | null;
   /** The 422's field and message at MAX_ACTIVE_TOKENS: whose tokens they are reads differently per route. */
   overLimit: { field: string; message: string };
 }
@@ -53,7 +55,7 @@ export class TokenService {
         prefix: patDisplayPrefix(token),
         abilities: input.abilities,
         mode: input.mode,
-        expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * DAY_MS) : null,
+        expiresAt: expiry(input.expiresInDays, input.notAfter),
       },
       manager,
     );
@@ -82,4 +84,9 @@ export class TokenService {
   abilitiesByUser(teamId: string, userIds: string[]): Promise<Map<string, Ability[]>> {
     return userIds.length ? this.tokens.abilitiesByUser(teamId, userIds) : Promise.resolve(new Map<string, Ability[]>());
   }
+}
+
+function expiry(days: number | undefined, notAfter: Date | null | undefined): Date | null {
+  const asked = days ? new Date(Date.now() + days * DAY_MS) : null;
+  return notAfter && (!asked || asked > notAfter) ? notAfter : asked;
 }

@@ -37,7 +37,10 @@ export class ServiceAccountsService {
     private readonly seats: MemberSeats,
   ) {}
 
-  /** A named non-human member with its first token, shown once; never stronger than the caller's token. */
+  /**
+   * A named non-human member with its first token, shown once; never stronger than the caller's
+   * token: no ability it lacks, and expiring no later than it does.
+   */
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
@@ -45,7 +48,16 @@ export class ServiceAccountsService {
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
       const { token, record } = await this.tokens.mint(
-        { teamId: auth.teamId, userId: account.id, name: dto.name, abilities: dto.abilities, mode: auth.mode, overLimit: OVER_LIMIT },
+        {
+          teamId: auth.teamId,
+          userId: account.id,
+          name: dto.name,
+          abilities: dto.abilities,
+          mode: auth.mode,
+          expiresInDays: dto.expires_in_days,
+          notAfter: auth.expiresAt,
+          overLimit: OVER_LIMIT,
+        },
         manager,
       );
       await this.audit.record(auth, client, 'service_account.created', account.id, manager);
@@ -56,8 +68,8 @@ export class ServiceAccountsService {
 
   /**
    * Another token for the account (to rotate one, before revoking the old), shown once; as at
-   * creation, never stronger than the caller's token. The account keeps its seat and its name on
-   * what it did.
+   * creation, never stronger than the caller's token nor outliving it. The account keeps its seat
+   * and its name on what it did.
    */
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
@@ -71,6 +83,7 @@ export class ServiceAccountsService {
           abilities: dto.abilities,
           mode: auth.mode,
           expiresInDays: dto.expires_in_days,
+          notAfter: auth.expiresAt,
           overLimit: OVER_LIMIT,
         },
         manager,

@@ -1,5 +1,7 @@
 import { AbilitiesField } from '../../auth/abilities-field';
 import type { Ability } from '../../auth/ability';
+import { IntegerBetween } from '../../common/validation/integer-field';
+import { Optional } from '../../common/validation/optional';
 import { RequiredName } from '../../common/validation/text-field';
 
 export class CreateServiceAccountDto {
@@ -9,4 +11,9 @@ export class CreateServiceAccountDto {
 
   @AbilitiesField()
   abilities!: Ability[];
+
+  /** When its first token expires; never, by default. */
+  @Optional()
+  @IntegerBetween(1, 3650)
+  expires_in_days?: number;
 }
