@@ -233,6 +233,35 @@ describe('service accounts and the audit trail', () => {
     const foreign = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(ownerPat)).expect(200);
     expect(foreign.body.data.map((e: { target_id: string }) => e.target_id)).not.toContain(secret.id);
   });
+  it('is not made by an admin removed while the request was under way', async () => {
+    const { owner: teamOwner, pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const { user: admin, pat: adminPat } = await newMember(t.baseUrl, pat, teamOwner.teamId, 'admin');
+    const create = (i: number) =>
+      api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(adminPat))
+        .send({ name: `late-${i}`, abilities: ['secrets:read'] });
+    // Creates on both sides of the removal, so some pass the guard before it and reach their transaction after it.
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => create(i)),
+      api().delete(`/api/v1/team/members/${admin.id}`).set(bearer(pat)),
+      ...Array.from({ length: 10 }, (_, i) => create(10 + i)),
+    ]);
+    expect(answers[10].status).toBe(204);
+    const creates = answers.filter((_, i) => i !== 10);
+    for (const res of creates) expect([201, 401]).toContain(res.status);
+    const events: { type: string; target_id: string; actor: { id: string } }[] = (
+      await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200)
+    ).body.data;
+    const removed = events.findIndex((e) => e.type === 'member.removed' && e.target_id === admin.id);
+    const made = events.filter((e) => e.type === 'service_account.created' && e.actor.id === admin.id);
+    expect(made).toHaveLength(creates.filter((res) => res.status === 201).length);
+    // Newest first: every account the admin made was made before they were removed. The trail's
+    // times are transaction starts, which only the embedded database (one transaction at a time)
+    // keeps in commit order: on PostgreSQL a create that began later may still commit first.
+    if (t.db.embedded) for (const event of made) expect(events.indexOf(event)).toBeGreaterThan(removed);
+  });
+
   // The races below show on PostgreSQL (TEST_DATABASE_URL): the embedded database's one connection runs transactions one at a time.
   describe('its tokens', () => {
     const createAccount = async (pat: string, name = 'bot') =>

@@ -44,6 +44,9 @@ export class ServiceAccountsService {
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
+      // Answered as the guard answers a removed member's token: a removal of the caller either
+      // waits for this account (and finds it made) or has already happened.
+      if (!(await this.teams.lockMember(auth.teamId, auth.userId, manager))) throw ApiError.unauthenticated(true);
       await this.seats.reserve(auth, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
