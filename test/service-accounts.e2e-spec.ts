@@ -309,13 +309,15 @@ describe('service accounts and the audit trail', () => {
       expect(await listed()).toEqual(['secrets:read']);
     });
 
-    it('are at most 50 active ones, even when 55 are asked for at once, the rest refused in the account’s words', async () => {
+    it('are at most 50 active ones, even when the last are asked for at once, the rest refused in the account’s words', async () => {
       const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const account = await createAccount(pat);
-      const answers = await Promise.all(Array.from({ length: 55 }, () => mint(pat, account.id)));
-      expect(answers.filter((res) => res.status === 201)).toHaveLength(49);
+      // One at a time up to 45, so the burst stays short enough for a loaded machine's connection wait.
+      for (let i = 1; i < 45; i++) await mint(pat, account.id).expect(201);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => mint(pat, account.id)));
+      expect(answers.filter((res) => res.status === 201)).toHaveLength(5);
       const refused = answers.filter((res) => res.status === 422);
-      expect(refused).toHaveLength(6);
+      expect(refused).toHaveLength(15);
       // The account's limit, not the admin's, and on a field the body has.
       expect(refused[0].body.errors).toEqual({ abilities: ['This service account already holds 50 active tokens; revoke one first.'] });
       const listed = await api().get(`/api/v1/team/service-accounts/${account.id}/tokens`).set(bearer(pat)).expect(200);
