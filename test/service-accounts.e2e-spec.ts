@@ -233,12 +233,25 @@ describe('service accounts and the audit trail', () => {
     const foreign = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(ownerPat)).expect(200);
     expect(foreign.body.data.map((e: { target_id: string }) => e.target_id)).not.toContain(secret.id);
   });
-  it('is not made by an admin removed while the request was under way', async () => {
+  it.each([
+    ['an account', 'service_account.created', () => '/api/v1/team/service-accounts'],
+    ['a token of one', 'token.created', (accountId: string) => `/api/v1/team/service-accounts/${accountId}/tokens`],
+  ])('does not make %s for an admin removed while the request was under way', async (_what, recorded, path) => {
     const { owner: teamOwner, pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
     const { user: admin, pat: adminPat } = await newMember(t.baseUrl, pat, teamOwner.teamId, 'admin');
+    const account = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'kept', abilities: ['secrets:read'] })
+      .expect(201);
+    type Event = { id: string; type: string; target_id: string; actor: { id: string } };
+    const trail = async (): Promise<Event[]> =>
+      (await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200)).body.data;
+    // The admin's own token was recorded as theirs too.
+    const earlier = new Set((await trail()).map((e) => e.id));
     const create = (i: number) =>
       api()
-        .post('/api/v1/team/service-accounts')
+        .post(path(account.body.data.id))
         .set(bearer(adminPat))
         .send({ name: `late-${i}`, abilities: ['secrets:read'] });
     // Creates on both sides of the removal, so some pass the guard before it and reach their transaction after it.
@@ -250,13 +263,11 @@ describe('service accounts and the audit trail', () => {
     expect(answers[10].status).toBe(204);
     const creates = answers.filter((_, i) => i !== 10);
     for (const res of creates) expect([201, 401]).toContain(res.status);
-    const events: { type: string; target_id: string; actor: { id: string } }[] = (
-      await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200)
-    ).body.data;
+    const events = await trail();
     const removed = events.findIndex((e) => e.type === 'member.removed' && e.target_id === admin.id);
-    const made = events.filter((e) => e.type === 'service_account.created' && e.actor.id === admin.id);
+    const made = events.filter((e) => e.type === recorded && e.actor.id === admin.id && !earlier.has(e.id));
     expect(made).toHaveLength(creates.filter((res) => res.status === 201).length);
-    // Newest first: every account the admin made was made before they were removed. The trail's
+    // Newest first: everything the admin made was made before they were removed. The trail's
     // times are transaction starts, which only the embedded database (one transaction at a time)
     // keeps in commit order: on PostgreSQL a create that began later may still commit first.
     if (t.db.embedded) for (const event of made) expect(events.indexOf(event)).toBeGreaterThan(removed);

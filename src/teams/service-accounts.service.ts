@@ -44,9 +44,7 @@ export class ServiceAccountsService {
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      // Answered as the guard answers a removed member's token: a removal of the caller either
-      // waits for this account (and finds it made) or has already happened.
-      if (!(await this.teams.lockMember(auth.teamId, auth.userId, manager))) throw ApiError.unauthenticated(true);
+      await this.lockCaller(auth, manager);
       await this.seats.reserve(auth, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
@@ -77,6 +75,7 @@ export class ServiceAccountsService {
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
+      await this.lockCaller(auth, manager);
       const account = await this.lockedAccountOf(auth, id, manager);
       const { token, record } = await this.tokens.mint(
         {
@@ -140,6 +139,16 @@ export class ServiceAccountsService {
     const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
     if (!account || account.kind !== 'service_account') throw ApiError.notFound(NOT_FOUND);
     return account;
+  }
+
+  /**
+   * Holds the caller's membership until the transaction ends, answered as the guard answers a
+   * removed member's token: a removal of the caller either waits for what this makes (and takes
+   * it with the caller's other doings) or has already happened. A removed admin makes no account
+   * or token to keep the team's access by.
+   */
+  private async lockCaller(auth: TokenAuth, manager: EntityManager): Promise<void> {
+    if (!(await this.teams.lockMember(auth.teamId, auth.userId, manager))) throw ApiError.unauthenticated(true);
   }
 
   /**
