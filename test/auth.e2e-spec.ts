@@ -345,11 +345,21 @@ describe('auth', () => {
       expect(res.body.data).toMatchObject({
         user: { id: user.id, email: user.email, name: 'Acct' },
         team: { id: user.teamId, plan: 'free', role: 'owner' },
-        token: { abilities: ['secrets:read', 'team:read'], mode: 'test' },
+        token: { abilities: ['secrets:read', 'team:read'], mode: 'test', expires_at: null },
         usage: expect.any(Object),
         limits: expect.any(Object),
       });
       expect(JSON.stringify(res.body)).not.toContain(token);
+    });
+
+    it('says when the token stops working, so a script can renew it in time', async () => {
+      const user = await newUser(t.baseUrl);
+      const token = await newToken(t.baseUrl, user, { expires_in_days: 2 });
+      const tokens = (await api().get('/api/v1/auth/tokens?per_page=100').set(bearer(token)).expect(200)).body.data;
+      const listed = tokens.find((row: { prefix: string }) => row.prefix === token.slice(0, 13));
+      const res = await api().get('/api/v1/account').set(bearer(token)).expect(200);
+      expect(res.body.data.token.expires_at).toBe(listed.expires_at);
+      expect(Date.parse(res.body.data.token.expires_at) - Date.now()).toBeGreaterThan(47 * 3600 * 1000);
     });
   });
 });

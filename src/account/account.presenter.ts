@@ -24,7 +24,7 @@ export function presentAccount(
   return {
     user: { id: user.id, kind: user.kind, email: user.email, name: user.name, created_at: user.createdAt.toISOString() },
     team: { id: team.id, name: team.name, plan: team.plan, role },
-    token: { id: auth.tokenId, abilities: auth.abilities, mode: auth.mode },
+    token: { id: auth.tokenId, abilities: auth.abilities, mode: auth.mode, expires_at: auth.expiresAt?.toISOString() ?? null },
     usage,
     limits,
   };

@@ -26,6 +26,8 @@ export class AccountTokenResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ABILITIES, isArray: true }) abilities!: Ability[];
   @ApiProperty({ enum: TOKEN_MODES }) mode!: TokenMode;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When this token stops working; null: never' })
+  expires_at!: string | null;
 }
 
 /** This billing period (the calendar month, UTC) and what is live now. */
