@@ -43,6 +43,7 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'https://u:p@example.com'],
     ['PUBLIC_URL', 'https://example.com/base?x=1'],
     ['PUBLIC_URL', 'https://example.com/#frag'],
+    ['PUBLIC_URL', 'https://share.example/one link'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -81,6 +82,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '0.2, 5' }).webhooks.retryDelaysSeconds).toEqual([0.2, 5]);
     expect(loadConfig({ PUBLIC_URL: 'https://example.com/oncelink/' }).publicUrl).toBe('https://example.com/oncelink');
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/32, ::1/128' }).trustProxy).toBe('10.0.0.0/32,::1/128');
+  });
+
+  it('takes PUBLIC_URL without the spaces around it, so links do not carry them', () => {
+    expect(loadConfig({ PUBLIC_URL: ' https://share.example/ ' }).publicUrl).toBe('https://share.example');
+    expect(loadConfig({ PUBLIC_URL: '\thttps://share.example/base//\n' }).publicUrl).toBe('https://share.example/base');
   });
 
   it('reads TRUST_PROXY as a switch, a hop count or a list of addresses', () => {

@@ -108,7 +108,7 @@ function webhooks(env: Env): WebhookConfig {
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = env[name];
+  const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
   let parsed: URL;
   try {
@@ -141,7 +141,9 @@ function shareBase(env: Env): string | undefined {
   if (parsed.username || parsed.password || parsed.search || parsed.hash || raw.includes('#') || raw.includes('?')) {
     throw new ConfigError('PUBLIC_URL must be an origin and an optional path, without credentials, query or fragment');
   }
-  return raw;
+  // URL would encode a space inside as %20: a link with one is surely a typo, not a path.
+  if (/\s/.test(raw)) throw new ConfigError('PUBLIC_URL must not contain whitespace');
+  return parsed.href.replace(/\/+$/, '');
 }
 
 function masterKey(env: Env, name: string): string | undefined {
@@ -192,7 +194,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
-  const publicUrl = (shareBase(env) ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = shareBase(env) ?? `http://${host}:${port}`;
   const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
     .split(',')
     .map((key) => key.trim())
