@@ -1,8 +1,9 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { DataDirInUse, DataDirUnusable } from './common/database/data-dir';
 import { startEmbeddedDatabase } from './common/database/embedded-database';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { AppConfig, ConfigError, loadConfig, serverOrigin } from './config/app-config';
 import { checkDevelopmentKeyFile } from './config/encryption-key';
 import { CountryLookup } from './geo/country-lookup';
 
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const started = app;
+  const origin = serverOrigin(config.host, config.port);
+  new Logger('Oncelink').log(`listening on ${origin}${config.publicUrl === origin ? '' : `, links on ${config.publicUrl}`}`);
 
   // app.close() stops accepting, lets in-flight requests finish and closes the pool; the
   // embedded database can only stop after that. A second SIGTERM while draining changes nothing

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './support/eventually';
 import { runServerToExit, ServerProcess, startServerProcess } from './support/server-process';
 
 /** The server as an operator starts it on the embedded database, in `dataDir`. */
@@ -38,6 +39,12 @@ describe('starting the server', () => {
     writeFileSync(join(dataDir, 'oncelink.pid'), `${gone}\n`);
     running = await startServerProcess(embeddedOn(dataDir));
     expect(readFileSync(join(dataDir, 'oncelink.pid'), 'utf8').trim()).toBe(String(running.child.pid));
+  });
+
+  it('says in one info line where it listens, and where its links point when PUBLIC_URL differs', async () => {
+    running = await startServerProcess({ ...embeddedOn(dataDir), LOG_LEVEL: 'info', PUBLIC_URL: ' https://share.example/ ' });
+    const said = `listening on ${running.baseUrl}, links on https://share.example"`;
+    expect(await eventually(() => running!.output().includes(said), 5)).toBe(true);
   });
 
   it('keeps DATA_DIR, and so the embedded database’s files, to the user running it (0700)', async () => {
