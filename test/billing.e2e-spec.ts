@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { createTestDatabase, TestDatabase } from './support/database';
+import { freePort } from './support/free-port';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
@@ -461,11 +464,16 @@ describe('the plan:set operator command', () => {
     await db.drop();
   });
 
-  const setPlan = (args: string[]) =>
+  const setPlan = (args: string[], env: Record<string, string> = { DATABASE_URL: db.url }) =>
     promisify(execFile)(process.execPath, [join(__dirname, '../dist/scripts/set-plan.js'), ...args], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+      env: { PATH: process.env.PATH ?? '', ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...env },
       timeout: 30_000,
     });
+  const setPlanFailure = (args: string[], env?: Record<string, string>) =>
+    setPlan(args, env).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
 
   it('sets a team’s plan without Stripe and records it, keeping the Stripe subscription’s status', async () => {
     const owner = await newUser(t.baseUrl);
@@ -495,11 +503,38 @@ describe('the plan:set operator command', () => {
   });
 
   it('answers a team id that is not one with its usage line (exit 64), not a stack trace', async () => {
-    const failed = await setPlan(['not-a-uuid', 'pro']).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failed = await setPlanFailure(['not-a-uuid', 'pro']);
     expect(failed?.code).toBe(64);
     expect(failed?.stderr).toBe('usage: npm run plan:set -- <team_id> <free|pro|enterprise>\n');
+  });
+
+  it('answers an argument too many with its usage line (exit 64)', async () => {
+    const failed = await setPlanFailure([randomUUID(), 'pro', 'enterprise']);
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toBe('usage: npm run plan:set -- <team_id> <free|pro|enterprise>\n');
+  });
+
+  it('says in one line, at once, that the database cannot be reached', async () => {
+    const started = Date.now();
+    const failed = await setPlanFailure([randomUUID(), 'pro'], {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/oncelink`,
+    });
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^plan:set failed: .*ECONNREFUSED.*\n$/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('refuses a DATA_DIR that holds no database, and leaves nothing there', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oncelink-plan-'));
+    try {
+      const failed = await setPlanFailure([randomUUID(), 'pro'], { DATA_DIR: dataDir });
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toBe(
+        `plan:set failed: DATA_DIR ${dataDir} holds no database: set DATA_DIR to the server's, or DATABASE_URL\n`,
+      );
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
