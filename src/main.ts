@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
-import { DataDirInUse, DataDirUnusable } from './common/database/data-dir';
 import { startEmbeddedDatabase } from './common/database/embedded-database';
+import { startFailure } from './common/errors/start-failure';
 import { AppConfig, ConfigError, loadConfig, serverOrigin } from './config/app-config';
 import { checkDevelopmentKeyFile } from './config/encryption-key';
 import { CountryLookup } from './geo/country-lookup';
@@ -23,20 +23,11 @@ function readConfig(): AppConfig {
   return config;
 }
 
-/** Errors the operator can act on from one line: where it could not listen, what it could not open. */
-const OPERATIONAL = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EPERM']);
-
 function failedToStart(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DataDirUnusable) {
-    process.stderr.write(`Invalid configuration: ${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (error instanceof DataDirInUse || (code && OPERATIONAL.has(code))) {
-    process.stderr.write(`Oncelink could not start: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
-  throw error;
+  const failure = startFailure(error);
+  if (!failure) throw error;
+  process.stderr.write(`${failure.line}\n`);
+  process.exit(failure.status);
 }
 
 async function main(): Promise<void> {
@@ -69,15 +60,20 @@ async function main(): Promise<void> {
   // stuck on a hung database would hold the drain until the supervisor's SIGKILL: after
   // SHUTDOWN_TIMEOUT_MS (under Kubernetes' 30 s grace) the process says so and exits 1.
   let stopping = false;
+  // What the drain is waiting on, for the line SHUTDOWN_TIMEOUT_MS ends with: the HTTP server
+  // closes once its last request is answered, and the workers and the pool close after it.
+  let waitingOn = 'requests still in flight';
+  started.getHttpServer().once('close', () => (waitingOn = 'the workers or the database pool still closing'));
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping && signal === 'SIGINT') process.exit(130);
     if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
     stopping = true;
     setTimeout(() => {
-      process.stderr.write(`${signal}: requests still in flight after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms); exiting\n`);
+      process.stderr.write(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms); exiting\n`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     await started.close();
+    waitingOn = 'the embedded database still stopping';
     await embedded?.stop();
     process.exit(0);
   };

@@ -100,4 +100,18 @@ onPostgres('a database that hangs rather than refusing', () => {
       proxy.freeze(false);
     }
   }, 30_000);
+
+  it('says it waited on the database pool, not on requests, when closing the pool is what hangs', async () => {
+    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });
+    try {
+      proxy.freeze(true);
+      expect(await stuck.stop()).toBe(1);
+      expect(stuck.output()).toContain(
+        'SIGTERM: the workers or the database pool still closing after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting',
+      );
+    } finally {
+      stuck.child.kill('SIGKILL');
+      proxy.freeze(false);
+    }
+  }, 30_000);
 });

@@ -5,6 +5,7 @@ import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
+import { freePort } from './support/free-port';
 import { runServerToExit, ServerProcess, startServerProcess } from './support/server-process';
 
 /** The server as an operator starts it on the embedded database, in `dataDir`. */
@@ -62,6 +63,24 @@ describe('starting the server', () => {
     const result = await runServerToExit({ DATA_DIR: dataDir, ...env });
     expect(result.code).toBe(78);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`Invalid configuration: ${message}`)]);
+  });
+
+  it('says in one line that nothing answers at DATABASE_URL, without its password', async () => {
+    const databaseUrl = `postgres://oncelink:hunter2@127.0.0.1:${await freePort()}/oncelink`;
+    const result = await runServerToExit({ DATABASE_URL: databaseUrl, ENCRYPTION_KEY: randomBytes(32).toString('base64') });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Oncelink could not start: connect ECONNREFUSED 127\.0\.0\.1:\d+$/),
+    ]);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('says in one line that DATA_DIR/pgdata is not a directory', async () => {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'pgdata'), '');
+    const result = await runServerToExit(embeddedOn(dataDir));
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Oncelink could not start: EEXIST: .*pgdata/)]);
   });
 
   it('says in one line that its port is taken, and releases DATA_DIR', async () => {

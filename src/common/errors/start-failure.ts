@@ -1,0 +1,56 @@
+import { DatabaseError } from 'pg';
+import { DataDirInUse, DataDirUnusable } from '../database/data-dir';
+import { ConfigError } from '../../config/app-config';
+
+export interface StartFailure {
+  /** 78 (EX_CONFIG) for the configuration, 1 for anything else the operator can act on. */
+  status: 1 | 78;
+  line: string;
+}
+
+/**
+ * Errors the operator can act on from one line: where it could not listen, what it could not open
+ * (DATA_DIR or a file in it being something else: EEXIST, ENOTDIR), and a database it could not reach.
+ */
+const OPERATIONAL = new Set([
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'EACCES',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'EPERM',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * PostgreSQL's answers that are about the setup, not the code, by SQLSTATE class: connection
+ * (08), authorization (28: a wrong password or user), no such database (3D), out of connections
+ * or memory (53), and a server shutting down or starting up (57P).
+ */
+const SETUP_SQLSTATE = /^(08|28|3D|53|57P)/;
+
+/** What a start that failed with `error` says and exits with; undefined for a bug, whose stack is the report. */
+export function startFailure(error: unknown): StartFailure | undefined {
+  if (error instanceof ConfigError || error instanceof DataDirUnusable) {
+    return { status: 78, line: `Invalid configuration: ${error.message}` };
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const operational =
+    error instanceof DataDirInUse ||
+    (code !== undefined && (OPERATIONAL.has(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
+  // pg's and Node's messages name the host and port, never the URL (so never its password).
+  return operational ? { status: 1, line: `Oncelink could not start: ${messageOf(error as Error)}` } : undefined;
+}
+
+/** An AggregateError (each of a name's addresses refused) has no message of its own. */
+function messageOf(error: Error): string {
+  return error.message || (error as AggregateError).errors?.map((each: Error) => each.message).join('; ') || String(error);
+}

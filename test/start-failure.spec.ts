@@ -1,0 +1,49 @@
+import { DatabaseError } from 'pg';
+import { DataDirUnusable } from '../src/common/database/data-dir';
+import { startFailure } from '../src/common/errors/start-failure';
+import { ConfigError } from '../src/config/app-config';
+
+const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+const answered = (code: string, message: string) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
+
+describe('what a failed start says', () => {
+  it.each([
+    ['nothing listens at DATABASE_URL', errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5999')],
+    ['the database host does not answer', errno('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.9:5432')],
+    ['DATABASE_URL names no database there', answered('3D000', 'database "oncelnk" does not exist')],
+    ['its password is wrong', answered('28P01', 'password authentication failed for user "oncelink"')],
+    ['the server is out of connections', answered('53300', 'sorry, too many clients already')],
+    ['DATA_DIR/pgdata is a file', errno('EEXIST', "EEXIST: file already exists, mkdir '/srv/oncelink/pgdata'")],
+    ['the port is taken', errno('EADDRINUSE', 'listen EADDRINUSE: address already in use 127.0.0.1:3000')],
+  ])('one line and exit 1 when %s', (_when, error) => {
+    expect(startFailure(error)).toEqual({ status: 1, line: `Oncelink could not start: ${error.message}` });
+  });
+
+  it('names each address a host name refused on', () => {
+    const refused = Object.assign(
+      new AggregateError([
+        errno('ECONNREFUSED', 'connect ECONNREFUSED ::1:5432'),
+        errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'),
+      ]),
+      {
+        code: 'ECONNREFUSED',
+      },
+    );
+    expect(startFailure(refused)?.line).toBe(
+      'Oncelink could not start: connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432',
+    );
+  });
+
+  it('exits 78 for the configuration', () => {
+    expect(startFailure(new ConfigError('PORT must be an integer from 1 to 65535'))).toEqual({
+      status: 78,
+      line: 'Invalid configuration: PORT must be an integer from 1 to 65535',
+    });
+    expect(startFailure(new DataDirUnusable('DATA_DIR ./data is not a directory'))?.status).toBe(78);
+  });
+
+  it('leaves a bug to its stack trace, even one the database reported', () => {
+    expect(startFailure(answered('42P01', 'relation "teams" does not exist'))).toBeUndefined();
+    expect(startFailure(new TypeError("Cannot read properties of undefined (reading 'get')"))).toBeUndefined();
+  });
+});
