@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, Server } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
@@ -46,6 +46,31 @@ describe('starting the server', () => {
     running = await startServerProcess({ ...embeddedOn(dataDir), LOG_LEVEL: 'info', PUBLIC_URL: ' https://share.example/ ' });
     const said = `listening on ${running.baseUrl}, links on https://share.example"`;
     expect(await eventually(() => running!.output().includes(said), 5)).toBe(true);
+  });
+
+  it('takes over a lock naming its parent process, as a pid reused after a container restart may', async () => {
+    mkdirSync(dataDir, { recursive: true });
+    // This test process is the server's parent.
+    writeFileSync(join(dataDir, 'oncelink.pid'), `${process.pid}\n`);
+    running = await startServerProcess(embeddedOn(dataDir));
+    expect(readFileSync(join(dataDir, 'oncelink.pid'), 'utf8').trim()).toBe(String(running.child.pid));
+  });
+
+  it('releases DATA_DIR when a second Ctrl-C stops it at once (exit 130)', async () => {
+    running = await startServerProcess(embeddedOn(dataDir));
+    const exited = new Promise<number | null>((resolve) => running!.child.once('exit', resolve));
+    // A request whose body never ends holds the drain the first Ctrl-C starts.
+    const { port } = new URL(running.baseUrl);
+    const held = connect(Number(port), '127.0.0.1');
+    held.on('error', () => undefined);
+    held.write('POST /api/v1/secrets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running.child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    held.destroy();
+    expect(existsSync(join(dataDir, 'oncelink.pid'))).toBe(false);
   });
 
   it('keeps DATA_DIR, and so the embedded database’s files, to the user running it (0700)', async () => {

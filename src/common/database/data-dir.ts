@@ -74,7 +74,9 @@ function removeStaleLock(file: string, holder: number): void {
  * other users' reach, whatever their own modes), and `oncelink.pid` names the process that holds
  * it, like postmaster.pid. A second server, or `npm run plan:set` while one runs, is refused:
  * PGlite would open the same files as a second, separate database. A lock left by a process that
- * is gone (killed, crashed) is taken over. Answers the release.
+ * is gone (killed, crashed) is taken over, and so is one naming our parent: after a container
+ * restart the dead server's pid may now be npm's (PostgreSQL's postmaster.pid check does the
+ * same). Answers the release, which also happens as the process exits, however it exits.
  */
 export function claimDataDir(dataDir: string): () => void {
   const dir = resolve(dataDir);
@@ -93,14 +95,24 @@ export function claimDataDir(dataDir: string): () => void {
   }
   const file = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (createLock(file)) return () => releaseDataDir(file);
+    if (createLock(file)) return releasedOnExit(file);
     const holder = holderOf(file);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && holder !== process.ppid && isRunning(holder)) {
       throw new DataDirInUse(`DATA_DIR ${dir} is in use by process ${holder}; stop it first (${file})`);
     }
     removeStaleLock(file, holder);
   }
   throw new DataDirInUse(`DATA_DIR ${dir} is being claimed by another process`);
+}
+
+/** The release; a process.exit() (a second Ctrl-C, the shutdown timeout) runs it too, synchronously. */
+function releasedOnExit(file: string): () => void {
+  const release = () => releaseDataDir(file);
+  process.once('exit', release);
+  return () => {
+    process.off('exit', release);
+    release();
+  };
 }
 
 function releaseDataDir(file: string): void {
