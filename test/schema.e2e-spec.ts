@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { useTestApp } from './support/test-app';
 
 describe('migrations', () => {
@@ -11,4 +14,20 @@ describe('migrations', () => {
   it('have all run', async () => {
     expect(await t.dataSource.showMigrations()).toBe(false);
   });
+
+  it('revert one at a time with npm run migration:revert, an index dropped CONCURRENTLY included, and run again', async () => {
+    const revert = () =>
+      promisify(execFile)('npm', ['run', '--silent', 'migration:revert'], {
+        cwd: join(__dirname, '..'),
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.db.url },
+      });
+    // The newest, then AddIdempotentCreates, whose down drops its index CONCURRENTLY.
+    await revert();
+    await revert();
+    const index = `SELECT 1 FROM pg_indexes WHERE indexname = 'secrets_idempotency_key'`;
+    expect(await t.dataSource.query(index)).toEqual([]);
+    await t.dataSource.runMigrations({ transaction: 'each' });
+    expect(await t.dataSource.query(index)).toHaveLength(1);
+    expect(await t.dataSource.showMigrations()).toBe(false);
+  }, 60_000);
 });
