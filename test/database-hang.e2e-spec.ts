@@ -105,6 +105,8 @@ onPostgres('a database that hangs rather than refusing', () => {
     const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });
     try {
       proxy.freeze(true);
+      // Answered 503 in 2 s, its query still waits on a pooled connection that the pool's close waits for.
+      expect((await fetch(`${stuck.baseUrl}/readyz`)).status).toBe(503);
       expect(await stuck.stop()).toBe(1);
       expect(stuck.output()).toContain(
         'SIGTERM: the workers or the database pool still closing after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting',

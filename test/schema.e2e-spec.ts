@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { migrations } from '../migrations';
+import { AddIdempotentCreates1795700000000 } from '../migrations/1795700000000-AddIdempotentCreates';
 import { useTestApp } from './support/test-app';
 
 describe('migrations', () => {
@@ -21,9 +23,8 @@ describe('migrations', () => {
         cwd: join(__dirname, '..'),
         env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.db.url },
       });
-    // The newest, then AddIdempotentCreates, whose down drops its index CONCURRENTLY.
-    await revert();
-    await revert();
+    // The newest, down to AddIdempotentCreates, whose down drops its index CONCURRENTLY.
+    for (let i = migrations.indexOf(AddIdempotentCreates1795700000000); i < migrations.length; i++) await revert();
     const index = `SELECT 1 FROM pg_indexes WHERE indexname = 'secrets_idempotency_key'`;
     expect(await t.dataSource.query(index)).toEqual([]);
     await t.dataSource.runMigrations({ transaction: 'each' });
