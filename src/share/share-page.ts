@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../client/oncelink-client';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,5 @@ export function buildSharePage(dir = join(__dirname, 'assets')): SharePage {
  */
 export function isSecureOrigin(publicUrl: string): boolean {
   const { protocol, hostname } = new URL(publicUrl);
-  if (protocol === 'https:') return true;
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+  return protocol === 'https:' || isLoopbackHost(hostname) || hostname.endsWith('.localhost');
 }
