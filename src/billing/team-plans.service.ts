@@ -39,20 +39,18 @@ export class TeamPlansService {
    * unknown team, or an event older than the subscription's last.
    */
   async applySubscription(teamId: string, subscription: SubscriptionState, actor: AuditActor, manager: EntityManager): Promise<boolean> {
-    // Events of one team wait for each other here, so each recomputes from the others' rows. The
-    // team the subscription paid for until now is locked too, in id order with this one: two
-    // events moving subscriptions between two teams in opposite directions then wait, not deadlock.
-    const [known] = await manager.query<{ team_id: string }[]>('SELECT team_id FROM team_subscriptions WHERE subscription_id = $1', [
-      subscription.id,
-    ]);
-    const locked = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
-      [teamId, known?.team_id ?? teamId],
-    ]);
-    if (!locked.some((team) => team.id === teamId)) return false;
+    // Events of one subscription wait for each other on its row, so the team it paid for stays
+    // that; then events of one team wait on the team's row, so each recomputes from the others'
+    // rows. Both teams are locked in id order: two events moving subscriptions between two teams
+    // in opposite directions wait for each other instead of deadlocking.
     const [previous] = await manager.query<{ team_id: string }[]>(
       'SELECT team_id FROM team_subscriptions WHERE subscription_id = $1 FOR UPDATE',
       [subscription.id],
     );
+    const locked = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
+      [teamId, previous?.team_id ?? teamId],
+    ]);
+    if (!locked.some((team) => team.id === teamId)) return false;
     const applied = await manager.query<unknown[]>(
       `INSERT INTO team_subscriptions AS s (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (subscription_id) DO UPDATE
