@@ -16,6 +16,7 @@ import { AddTeamFilesBeingReadIndex1795690000000 } from './1795690000000-AddTeam
 import { AddIdempotentCreates1795700000000 } from './1795700000000-AddIdempotentCreates';
 import { AddMonthlyContentBytes1795710000000 } from './1795710000000-AddMonthlyContentBytes';
 import { AddOperatorPlans1795720000000 } from './1795720000000-AddOperatorPlans';
+import { RecordEarlierOperatorGrants1795730000000 } from './1795730000000-RecordEarlierOperatorGrants';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   AddIdempotentCreates1795700000000,
   AddMonthlyContentBytes1795710000000,
   AddOperatorPlans1795720000000,
+  RecordEarlierOperatorGrants1795730000000,
 ];

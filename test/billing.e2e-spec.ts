@@ -12,6 +12,7 @@ import { newSecret } from './support/secrets';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
 import { AddTeamSecretCounts1795630000000 } from '../migrations/1795630000000-AddTeamSecretCounts';
 import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000-AddMonthlyContentBytes';
+import { RecordEarlierOperatorGrants1795730000000 } from '../migrations/1795730000000-RecordEarlierOperatorGrants';
 import { uploadFile } from './support/multipart';
 import { clientEncrypt } from './support/secrets';
 import { newTeamOn } from './support/teams';
@@ -254,6 +255,42 @@ describe('billing', () => {
       expect(await plans.grant(team.teamId, 'free', systemActor(team.teamId, 'operator'))).toBe('free');
       expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
       expect(await plans.grant('00000000-0000-4000-8000-000000000000', 'pro', systemActor(team.teamId, 'operator'))).toBeNull();
+    });
+
+    it('records as grants the plans plan:set gave before grants were kept, and only those', async () => {
+      const comped = await newUser(t.baseUrl);
+      const paid = await newUser(t.baseUrl);
+      // As plan:set and a Stripe event left teams before operator_plan: the plan, and who changed it last.
+      for (const [team, by] of [
+        [comped, 'operator'],
+        [paid, 'billing'],
+      ] as const) {
+        await t.dataSource.query(`UPDATE teams SET plan = 'pro', operator_plan = NULL WHERE id = $1`, [team.teamId]);
+        await t.dataSource.query(
+          `INSERT INTO audit_events (id, team_id, type, actor_type, actor_name, target_id) VALUES (gen_random_uuid(), $1, 'plan.changed', 'system', $2, $1)`,
+          [team.teamId, by],
+        );
+      }
+      const runner = t.dataSource.createQueryRunner();
+      try {
+        await new RecordEarlierOperatorGrants1795730000000().up(runner);
+      } finally {
+        await runner.release();
+      }
+      const grants = await t.dataSource.query('SELECT id, operator_plan FROM teams WHERE id = ANY($1::uuid[])', [
+        [comped.teamId, paid.teamId],
+      ]);
+      expect(Object.fromEntries(grants.map((team: { id: string; operator_plan: string | null }) => [team.id, team.operator_plan]))).toEqual(
+        {
+          [comped.teamId]: 'pro',
+          [paid.teamId]: null,
+        },
+      );
+      // An abandoned checkout no longer takes the comped team's plan away.
+      await send(
+        subscriptionEvent('customer.subscription.created', comped.teamId, PRICE_ENTERPRISE, 'incomplete', undefined, 'sub_old_grant'),
+      ).expect(200);
+      expect(await billingOf(comped.teamId)).toEqual({ plan: 'pro', status: 'incomplete' });
     });
 
     it('orders events of the same second as Stripe makes them: created, then updated, then deleted', async () => {
