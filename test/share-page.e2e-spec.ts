@@ -226,6 +226,10 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('Thank you: the report was received.').waitFor();
     // The button it was sent with is disabled now: the focus goes to what it says, not to <body>.
     expect(await focused()).toBe('report-status');
+    // Read once, as the focus lands on it: not announced a second time as a live region.
+    expect(
+      await page.locator('#report-status').evaluate((answer) => [answer.getAttribute('role'), answer.getAttribute('aria-live')]),
+    ).toEqual([null, null]);
     const reports = await t.dataSource.query('SELECT reason FROM link_reports WHERE secret_id = $1', [secret.id]);
     expect(reports).toEqual([{ reason: 'It asks for my bank password.' }]);
     expect(await viewsLeft(secret.token)).toBe(2);

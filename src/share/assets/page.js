@@ -458,7 +458,8 @@
                 : invalid
                   ? invalid[0]
                   : 'The report could not be sent. Try again in a moment.';
-            // The button was disabled while sending (and stays so once sent): the focus goes to the answer.
+            // The button was disabled while sending (and stays so once sent): the focus goes to the
+            // answer, which a screen reader then reads once (so it is not a live region as well).
             $('report-status').focus();
           });
       })
