@@ -55,6 +55,8 @@ describe('service accounts and the audit trail', () => {
       .send({ name: 'ci-rotating', abilities: ['secrets:read', 'secrets:write'] })
       .expect(201);
     const account = created.body.data;
+    // Made by a token that does not expire, without expires_in_days: neither does its first.
+    expect(account.token_expires_at).toBeNull();
     const minted = await api()
       .post(`/api/v1/team/service-accounts/${account.id}/tokens`)
       .set(bearer(ownerPat))
@@ -298,6 +300,7 @@ describe('service accounts and the audit trail', () => {
         .send({ name: 'long-lived', abilities: ['secrets:read'], expires_in_days: 3650 })
         .expect(201);
       const callerExpiry = new Date(account.headers['oncelink-token-expiration']).toISOString();
+      expect(account.body.data.token_expires_at).toBe(callerExpiry);
       const id = account.body.data.id;
       const forever = await mint(shortLived, id).expect(201);
       const decade = await mint(shortLived, id, { expires_in_days: 3650 }).expect(201);

@@ -10,4 +10,6 @@ export class ServiceAccountResponse {
 
 export class CreatedServiceAccountResponse extends ServiceAccountResponse {
   @ApiProperty({ description: 'Its first token, shown once' }) token!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When that token expires (null: never)' })
+  token_expires_at!: string | null;
 }

@@ -63,7 +63,7 @@ export class ServiceAccountsService {
       );
       await this.audit.record(auth, client, 'service_account.created', account.id, manager);
       await this.audit.record(auth, client, 'token.created', record.id, manager);
-      return { ...presentServiceAccount(account, record.abilities), token };
+      return { ...presentServiceAccount(account, record.abilities), token, token_expires_at: record.expiresAt?.toISOString() ?? null };
     });
   }
 
