@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { migrations } from '../migrations';
-import { adminQuery, createTestDatabase, withDatabase } from './support/database';
+import { adminQuery, createTestDatabase, TEST_DATABASE_PREFIX, withDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
@@ -11,7 +11,7 @@ const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 onPostgres('migrations at start-up', () => {
   // Read in the hooks: a skipped describe still runs its body, without TEST_DATABASE_URL.
   const serverUrl = () => process.env.TEST_DATABASE_URL!;
-  const name = `oncelink_test_fresh_${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DATABASE_PREFIX}fresh_${randomBytes(6).toString('hex')}`;
   const url = () => withDatabase(serverUrl(), name);
   let servers: ServerProcess[] = [];
 

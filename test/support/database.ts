@@ -1,9 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { startEmbeddedDatabase } from '../../src/common/database/embedded-database';
 
-export const TEMPLATE_DATABASE = 'oncelink_test_template';
+/**
+ * Every test database of this checkout starts so: a run in another checkout (CI's clone, a
+ * second worktree) on the same server neither clones this one's template nor drops its databases.
+ */
+export const TEST_DATABASE_PREFIX = `oncelink_t_${createHash('sha256').update(__dirname).digest('hex').slice(0, 8)}_`;
+export const TEMPLATE_DATABASE = `${TEST_DATABASE_PREFIX}template`;
 
 export interface TestDatabase {
   url: string;
@@ -45,7 +50,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const embedded = await startEmbeddedDatabase();
     return { url: embedded.url, name: 'postgres', embedded: true, drop: () => embedded.stop() };
   }
-  const name = `oncelink_test_${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
   return {
     url: withDatabase(serverUrl, name),

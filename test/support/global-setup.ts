@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { typeormOptions } from '../../src/typeorm-options';
-import { adminQuery, databaseMode, TEMPLATE_DATABASE, withDatabase } from './database';
+import { adminQuery, databaseMode, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, withDatabase } from './database';
 
 /** Says which database the suite runs on and, on PostgreSQL, migrates the template each spec clones. */
 export default async function globalSetup(): Promise<void> {
@@ -15,7 +15,8 @@ export default async function globalSetup(): Promise<void> {
 
   const client = new Client({ connectionString: serverUrl });
   await client.connect();
-  const stale = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'oncelink_test_%'`);
+  // Left by an earlier run of this checkout that was killed: its template may predate a migration.
+  const stale = await client.query(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [TEST_DATABASE_PREFIX]);
   await client.end();
   for (const { datname } of stale.rows) {
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
