@@ -17,6 +17,7 @@ import { AddIdempotentCreates1795700000000 } from './1795700000000-AddIdempotent
 import { AddMonthlyContentBytes1795710000000 } from './1795710000000-AddMonthlyContentBytes';
 import { AddOperatorPlans1795720000000 } from './1795720000000-AddOperatorPlans';
 import { RecordEarlierOperatorGrants1795730000000 } from './1795730000000-RecordEarlierOperatorGrants';
+import { AddPasscodeGuessLeases1795740000000 } from './1795740000000-AddPasscodeGuessLeases';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   AddMonthlyContentBytes1795710000000,
   AddOperatorPlans1795720000000,
   RecordEarlierOperatorGrants1795730000000,
+  AddPasscodeGuessLeases1795740000000,
 ];

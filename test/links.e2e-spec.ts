@@ -173,6 +173,26 @@ describe('links', () => {
       await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
     });
 
+    it('frees the attempts of guesses an instance died judging once their minute is up, and only then', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
+      // As an instance killed while it judged five guesses leaves the row: every attempt held.
+      const repository = t.app.get(SecretRepository);
+      for (let i = 0; i < 5; i++) expect(await repository.reservePasscodeAttempt(secret.id, 5)).toBe(true);
+      expect(await repository.reservePasscodeAttempt(secret.id, 5)).toBe(false);
+      // The minute they hold their attempts for runs out (moved back here rather than waited for).
+      await t.dataSource.query(`UPDATE secrets SET passcode_guesses_until = passcode_guesses_until - interval '61 seconds' WHERE id = $1`, [
+        secret.id,
+      ]);
+      const opened = await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(200);
+      expect(opened.body).toEqual({ data: { kind: 'text', content: 'guarded' } });
+      const wrong = await reveal(t.baseUrl, secret.token, { passcode: 'not it' }).expect(401);
+      expect(wrong.body.attempts_remaining).toBe(4);
+      const [row] = await t.dataSource.query('SELECT status, failed_attempts, pending_passcode_guesses FROM secrets WHERE id = $1', [
+        secret.id,
+      ]);
+      expect(row).toEqual({ status: 'active', failed_attempts: 1, pending_passcode_guesses: 0 });
+    });
+
     it('records the fifth wrong guess and the burn together or not at all', async () => {
       const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 2 }, pat);
       for (let i = 0; i < 4; i++) await reveal(t.baseUrl, secret.token, { passcode: `wrong ${i}` }).expect(401);

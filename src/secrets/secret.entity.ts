@@ -89,6 +89,10 @@ export class Secret {
   @Column({ name: 'pending_passcode_guesses', type: 'integer', default: 0 })
   pendingPasscodeGuesses!: number;
 
+  /** Until when those guesses hold their attempts: past it, they are a dead instance's, and count no more. */
+  @Column({ name: 'passcode_guesses_until', type: 'timestamptz', nullable: true })
+  passcodeGuessesUntil!: Date | null;
+
   /** Server-encrypted content (text) or the client's ciphertext verbatim (encrypted). */
   @Column({ type: 'bytea', nullable: true })
   ciphertext!: Buffer | null;

@@ -59,7 +59,9 @@ export interface TeamSecretsUsage {
 }
 
 /** A secret to write; `expires_at` is `lifetimeMinutes` from the insert's `now()`, as `created_at` is. */
-export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'fileReaders' | 'team'> & { lifetimeMinutes: number };
+export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'fileReaders' | 'passcodeGuessesUntil' | 'team'> & {
+  lifetimeMinutes: number;
+};
 
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
@@ -80,6 +82,9 @@ const DESTROY = destroy();
 
 /** What a statement that ends secrets hands to their webhook events. */
 const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url, file_readers`;
+
+/** How long a reservation holds the passcode guesses' attempts (see reservePasscodeAttempt). */
+const PASSCODE_GUESS_LEASE = '60 seconds';
 
 /** The month (UTC) a secret counts towards, as SecretCount keys it. */
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
@@ -130,7 +135,7 @@ const REVEAL = `
     UPDATE secrets s SET
         views_count = s.views_count + 1,
         file_readers = s.file_readers + CASE WHEN s.kind = 'file' THEN 1 ELSE 0 END,
-        pending_passcode_guesses = s.pending_passcode_guesses - $6,
+        pending_passcode_guesses = GREATEST(s.pending_passcode_guesses - $6, 0),
         views_remaining = CASE WHEN s.expire_mode = 'views' THEN s.views_remaining - 1 END,
         last_viewed_at = now(),
         updated_at = now(),
@@ -315,12 +320,15 @@ export class SecretRepository {
    * statement, so however many guesses arrive at once (on however many instances) at most
    * `maxAttempts` are ever judged. False when every attempt is spent or being judged (or the
    * secret is no longer active). A right guess gives its reservation back in the reveal statement.
+   * Each reservation holds the guesses' attempts for PASSCODE_GUESS_LEASE more: guesses older than
+   * that were an instance's that died judging them (a guess waits at most seconds for the gate).
    */
   async reservePasscodeAttempt(id: string, maxAttempts: number): Promise<boolean> {
+    const held = `CASE WHEN passcode_guesses_until > now() THEN pending_passcode_guesses ELSE 0 END`;
     const rows = await this.sql.rows(
       'secret_passcode_reserve',
-      `UPDATE secrets SET pending_passcode_guesses = pending_passcode_guesses + 1
-        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts + pending_passcode_guesses < $2
+      `UPDATE secrets SET pending_passcode_guesses = ${held} + 1, passcode_guesses_until = now() + interval '${PASSCODE_GUESS_LEASE}'
+        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts + ${held} < $2
         RETURNING 1`,
       [id, maxAttempts],
     );
