@@ -18,6 +18,7 @@ import { AddMonthlyContentBytes1795710000000 } from './1795710000000-AddMonthlyC
 import { AddOperatorPlans1795720000000 } from './1795720000000-AddOperatorPlans';
 import { RecordEarlierOperatorGrants1795730000000 } from './1795730000000-RecordEarlierOperatorGrants';
 import { AddPasscodeGuessLeases1795740000000 } from './1795740000000-AddPasscodeGuessLeases';
+import { AddAuditEventsTimeIndex1795750000000 } from './1795750000000-AddAuditEventsTimeIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   AddOperatorPlans1795720000000,
   RecordEarlierOperatorGrants1795730000000,
   AddPasscodeGuessLeases1795740000000,
+  AddAuditEventsTimeIndex1795750000000,
 ];

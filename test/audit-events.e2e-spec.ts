@@ -2,7 +2,10 @@ import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newTeam, newToken } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { newMember } from './support/teams';
-import { useTestApp } from './support/test-app';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { AuditRetention } from '../src/audit/audit-retention';
 
 interface AuditEventBody {
   id: string;
@@ -169,5 +172,52 @@ describe('GET /api/v1/team/audit-events', () => {
     expect(first.body.data).toEqual([all.body.data[0]]);
     const bad = await api().get('/api/v1/team/audit-events?per_page=101').set(bearer(adminPat)).expect(422);
     expect(Object.keys(bad.body.errors)).toEqual(['per_page']);
+  });
+});
+
+describe('audit retention', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db });
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  const ages = async (teamId: string) =>
+    (
+      await t.dataSource.query<{ days: number; n: number }[]>(
+        `SELECT round(extract(epoch FROM now() - created_at) / 86400)::int AS days, count(*)::int AS n
+           FROM audit_events WHERE team_id = $1 AND type = 'secret.viewed' GROUP BY 1 ORDER BY 1`,
+        [teamId],
+      )
+    ).map(({ days, n }) => [days, n]);
+
+  it('removes the events older than AUDIT_RETENTION_DAYS at start-up, and keeps the rest', async () => {
+    const { owner } = await newTeam(t.baseUrl);
+    await t.dataSource.query(
+      `INSERT INTO audit_events (id, team_id, type, actor_type, ip, created_at)
+       SELECT gen_random_uuid(), $1, 'secret.viewed', 'link', '203.0.113.7', now() - make_interval(days => age)
+         FROM unnest(ARRAY[10, 100]) AS age, generate_series(1, 30)`,
+      [owner.teamId],
+    );
+    // The default keeps 180 days: both ages stay.
+    await t.close();
+    t = await startTestApp({ db });
+    expect(await ages(owner.teamId)).toEqual([
+      [10, 30],
+      [100, 30],
+    ]);
+    await t.close();
+    t = await startTestApp({ db, env: { AUDIT_RETENTION_DAYS: '30' } });
+    expect(await eventually(async () => (await ages(owner.teamId)).length === 1, 10)).toBe(true);
+    expect(await ages(owner.teamId)).toEqual([[10, 30]]);
+    // 0 keeps them for good.
+    await t.close();
+    t = await startTestApp({ db, env: { AUDIT_RETENTION_DAYS: '0' } });
+    expect(await t.app.get(AuditRetention).prune()).toBe(0);
   });
 });

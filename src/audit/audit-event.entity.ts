@@ -30,6 +30,8 @@ export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 /** Who did what to which target, from where: never secret content, never a token. */
 @Entity('audit_events')
 @Index('audit_events_team_created_idx', ['teamId', 'createdAt'])
+// BRIN, which TypeORM cannot declare: the migration owns it (AddAuditEventsTimeIndex).
+@Index('audit_events_created_brin', { synchronize: false })
 export class AuditEvent {
   @PrimaryColumn('uuid')
   id!: string;

@@ -59,6 +59,8 @@ export interface AppConfig {
   /** How long SIGTERM waits for in-flight requests before the process exits anyway (1). */
   shutdownTimeoutMs: number;
   purgeIntervalSeconds: number;
+  /** Days an audit event is kept (0: for good). */
+  auditRetentionDays: number;
   reportSuspendThreshold: number;
   rateLimit: RateLimitConfig;
   stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
@@ -247,6 +249,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 180, 0, 36_500),
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
       tokenRateOverrides: {
