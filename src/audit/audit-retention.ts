@@ -41,12 +41,12 @@ export class AuditRetention implements OnApplicationBootstrap, OnApplicationShut
     if (!this.config.auditRetentionDays) return 0;
     let total = 0;
     for (let count = BATCH; count === BATCH; total += count) {
-      const [, deleted] = (await this.db.query(
+      const [, deleted]: [unknown, number] = await this.db.query(
         // By row address (events are never updated): the batch's rows are fetched, not the table scanned to match them.
         `DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
            SELECT ctid FROM audit_events WHERE created_at < now() - make_interval(days => $1) LIMIT ${BATCH}))`,
         [this.config.auditRetentionDays],
-      )) as [unknown, number];
+      );
       count = deleted;
     }
     return total;
