@@ -17,7 +17,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createServer, IncomingHttpHeaders, request as httpRequest, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
@@ -93,6 +93,35 @@ async function recordingListener(
     origin: `http://${host}:${port}`,
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A proxy serving the server under `prefix`, as a deployment with a PUBLIC_URL path has one: it
+ * strips the prefix and passes the request on, answers 404 to anything outside it, and records
+ * each request (method, path, Authorization).
+ */
+async function prefixProxy(upstream: () => string, prefix: string): Promise<{ origin: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+    if (!req.url?.startsWith(`${prefix}/`)) return void res.writeHead(404).end();
+    const { hostname, port } = new URL(upstream());
+    const path = req.url.slice(prefix.length);
+    const forwarded = httpRequest({ host: hostname, port, method: req.method, path, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    seen,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -708,20 +737,58 @@ describe('the oncelink command', () => {
     }
   });
 
-  it('refuses an ONCELINK_URL with a path, which would send the token to the root of its host', async () => {
+  it('calls the API under ONCELINK_URL’s path, and refuses a query or a fragment there', async () => {
     const { requests, origin, server } = await refusingServer();
     try {
-      const run = await oncelink(['list'], { ONCELINK_URL: `${origin}/oncelink`, ONCELINK_TOKEN: 'olk_test_x' });
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('no path');
+      for (const value of [`${origin}/oncelink?tenant=1`, `${origin}/oncelink#top`]) {
+        const run = await oncelink(['list'], { ONCELINK_URL: value, ONCELINK_TOKEN: 'olk_test_x' });
+        expect([run.code, run.stderr]).toEqual([2, expect.stringContaining('no query or fragment')]);
+      }
       expect(requests).toEqual([]);
-      // A trailing slash alone is the origin.
-      const slash = await oncelink(['list'], { ONCELINK_URL: `${origin}/`, ONCELINK_TOKEN: 'olk_test_x' });
-      expect(slash.code).toBe(1);
-      expect(requests).toEqual(['GET /api/v1/secrets?page=1&per_page=100']);
+      for (const value of [`${origin}/oncelink`, `${origin}/oncelink/`, `${origin}/`]) {
+        expect((await oncelink(['list'], { ONCELINK_URL: value, ONCELINK_TOKEN: 'olk_test_x' })).code).toBe(1);
+      }
+      expect(requests).toEqual([
+        'GET /oncelink/api/v1/secrets?page=1&per_page=100',
+        'GET /oncelink/api/v1/secrets?page=1&per_page=100',
+        'GET /api/v1/secrets?page=1&per_page=100',
+      ]);
     } finally {
       server.close();
     }
+  });
+
+  describe('a server under a path prefix, behind a proxy that strips it', () => {
+    let proxy: Awaited<ReturnType<typeof prefixProxy>>;
+
+    beforeAll(async () => {
+      proxy = await prefixProxy(() => t.baseUrl, '/oncelink');
+    });
+    afterAll(() => proxy.close());
+    beforeEach(() => proxy.seen.splice(0));
+
+    /** A share link as the proxy serves it: the same path and key, under the prefix. */
+    const prefixed = (url: string) => onOrigin(url, `${proxy.origin}/oncelink`);
+
+    it('sends and gets through the prefix, the token only with the secrets call', async () => {
+      const pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      const team = { ONCELINK_URL: `${proxy.origin}/oncelink`, ONCELINK_TOKEN: pat };
+      const sent = await oncelink(['send'], team, 'under a prefix');
+      expect([sent.code, sent.stderr]).toEqual([0, '']);
+      const url = prefixed(sent.stdout.toString().trim());
+      const got = await oncelink(['get', url], team);
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'under a prefix']);
+      const link = `/oncelink/api/v1/links/${new URL(url).pathname.split('/s/')[1]}`;
+      expect(proxy.seen).toEqual([`POST /oncelink/api/v1/secrets Bearer ${pat}`, `GET ${link} -`, `POST ${link}/reveal -`]);
+    });
+
+    it('gets a link under a prefix on another server, with ONCELINK_URL elsewhere', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'found under its prefix' });
+      const got = await oncelink(['get', prefixed(secret.url)], { ...env, ONCELINK_TOKEN: 'olk_test_x' });
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'found under its prefix']);
+      const link = `/oncelink/api/v1/links/${secret.token}`;
+      expect(proxy.seen).toEqual([`GET ${link} -`, `POST ${link}/reveal -`]);
+    });
   });
 
   it.each([

@@ -34,8 +34,8 @@ Usage:
 On a terminal, send asks for the secret without echoing it.
 
 Environment:
-  ONCELINK_URL     the server's origin, https (default http://127.0.0.1:3000; plain http
-                   only to this machine)
+  ONCELINK_URL     the server's address, https, with its path if it is served under one
+                   (default http://127.0.0.1:3000; plain http only to this machine)
   ONCELINK_TIMEOUT seconds the server may keep a request waiting (default 30)
   ONCELINK_RETRIES times a passing failure (429, 502-504, unreachable) is tried again
                    (default 2; waits for Retry-After up to 30 s, else 1 s, 2 s, ...); a reveal
@@ -184,10 +184,9 @@ const COMMANDS: Record<string, { count: number; surplus: string; options: Option
 };
 
 /**
- * ONCELINK_URL, checked once: an origin (the API is at /api/v1 on it; a path would be dropped,
- * and the token sent to whatever the host serves at its root), without credentials (they would
- * be printed in messages), and over https unless the server is this machine: the token and
- * passcodes travel to it.
+ * ONCELINK_URL, checked once: an origin and the path the server is served under, if any (the API
+ * is at <ONCELINK_URL>/api/v1), without credentials (they would be printed in messages), and over
+ * https unless the server is this machine: the token and passcodes travel to it.
  */
 function serverUrl(value: string | undefined): string {
   if (!value) return 'http://127.0.0.1:3000';
@@ -195,17 +194,17 @@ function serverUrl(value: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected https://host[:port])`);
+    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected https://host[:port][/path])`);
   }
   if (!['http:', 'https:'].includes(url.protocol)) throw new UsageError('ONCELINK_URL must be an http(s) URL');
   if (url.username || url.password) throw new UsageError('ONCELINK_URL must not carry credentials: the token goes in ONCELINK_TOKEN');
-  if (url.pathname !== '/' || url.search || url.hash) {
-    throw new UsageError('ONCELINK_URL must be the server’s origin alone (https://host[:port]), with no path: the API is at /api/v1 on it');
+  if (url.search || url.hash) {
+    throw new UsageError('ONCELINK_URL must be the server’s address (https://host[:port][/path]), with no query or fragment');
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new UsageError('ONCELINK_URL must use https (plain http only to this machine): the token and passcodes go to it');
   }
-  return url.origin;
+  return url.href;
 }
 
 /** ONCELINK_TIMEOUT: up to a day (a timer cannot wait much longer than 24 days in any case). */

@@ -46,8 +46,10 @@ export { OncelinkError };
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 2;
 
+/** The API, under a server's base URL. */
+const API = '/api/v1';
 /** The public link routes: they never need a token, so none is ever sent on them. */
-const LINK_ROUTES = '/api/v1/links/';
+const LINK_ROUTES = `${API}/links/`;
 
 /** `localhost`, 127.0.0.0/8, ::1 and 127.0.0.0/8 mapped into IPv6 (as `URL` spells hostnames). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -76,12 +78,16 @@ export const isBearerToken = (value: string): boolean => /^[A-Za-z0-9._~+/-]+=*$
  * A small typed client for the Oncelink API. `send` encrypts on this machine and returns the
  * share URL with the key in its fragment; `get` reveals and decrypts. The server never sees a key.
  *
- * The token goes only to `baseUrl`'s origin, and never on a link route: `get` of a link on
- * another origin sends no credential at all, and refuses plain http unless the host is loopback.
+ * `baseUrl` is the server's address: an origin, and a path if it is served under one (the API is
+ * at `<baseUrl>/api/v1`). The token goes only there, and never on a link route: `get` of a link
+ * elsewhere sends no credential at all, and refuses plain http unless the host is loopback.
  */
 export class OncelinkClient {
+  /** `baseUrl` without a trailing slash. */
+  private readonly base: string;
+
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly token?: string,
     /** How long the server may keep a request waiting (for its answer, or the next piece of an up- or download). */
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
@@ -91,6 +97,7 @@ export class OncelinkClient {
     // Never echoed: a malformed token may still be mostly the token.
     if (token !== undefined && !isBearerToken(token))
       throw new OncelinkError(0, 'The token is not a token (letters, digits and -._~+/ only).');
+    this.base = serverBase(baseUrl);
   }
 
   async send(content: Uint8Array, options: SendOptions = {}): Promise<Sent> {
@@ -99,7 +106,7 @@ export class OncelinkClient {
     const create = jsonBody(body);
     // Retried with its key, a create whose answer was lost gets that answer, not a second secret (anonymous ones cannot carry one).
     if (this.token) create.headers = { ...create.headers, 'idempotency-key': randomUUID() };
-    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', create);
+    const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, create);
     return { id: data.id, url: `${shareUrl(data)}#${sealed.key}`, expires_at: data.expires_at };
   }
 
@@ -130,18 +137,18 @@ export class OncelinkClient {
    * view is spent; `passcode` is sent only if the link needs one.
    */
   async get(url: string, passcode?: string): Promise<Revealed> {
-    const { origin, token, key } = parseShareUrl(url);
-    if (origin !== this.origin()) assertSafeLinkOrigin(url);
-    const path = `/api/v1/links/${encodeURIComponent(token)}`;
-    const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, origin);
+    const { base, token, key } = parseShareUrl(url);
+    if (new URL(base).origin !== this.origin()) assertSafeLinkOrigin(url);
+    const path = `${LINK_ROUTES}${encodeURIComponent(token)}`;
+    const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, base);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
     // Only to a link that asks for one: a passcode set for every get (ONCELINK_PASSCODE) is no other link's business.
     const body = jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode });
     if (!link.file) {
-      const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, origin);
+      const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, base);
       return { kind: data.kind, content: await contentOf(data, key) };
     }
-    const { response, patience } = await this.call('POST', `${path}/reveal`, body, origin);
+    const { response, patience } = await this.call('POST', `${path}/reveal`, body, base);
     if (!response.ok) throw await answered(patience, () => apiError(response));
     const bytes = patience.receiving(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
     if (link.file.encryption === 'client') return { kind: 'file', ...(await openClientFile(decodeKey(key!), bytes)) };
@@ -175,7 +182,7 @@ export class OncelinkClient {
   }
 
   private async listPage(page: number): Promise<Paginated<SecretResponse>> {
-    const answer = await this.request<Paginated<SecretResponse>>('GET', `/api/v1/secrets?page=${page}&per_page=100`);
+    const answer = await this.request<Paginated<SecretResponse>>('GET', `${API}/secrets?page=${page}&per_page=100`);
     if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page)) {
       throw new OncelinkError(0, notOncelinkMessage(this.origin(), ''));
     }
@@ -187,7 +194,7 @@ export class OncelinkClient {
    * first attempt's doing, so it is the delete's success, as Stripe's and GitHub's clients count it.
    */
   async delete(id: string): Promise<void> {
-    const { response, patience, retried } = await this.call('DELETE', `/api/v1/secrets/${encodeURIComponent(id)}`, {});
+    const { response, patience, retried } = await this.call('DELETE', `${API}/secrets/${encodeURIComponent(id)}`, {});
     try {
       await answered(patience, () => parse(response));
     } catch (error) {
@@ -196,11 +203,16 @@ export class OncelinkClient {
   }
 
   private origin(): string {
-    return new URL(this.baseUrl).origin;
+    return new URL(this.base).origin;
+  }
+
+  /** The token goes to this client's own API, and never on a link route, even there. */
+  private authorizes(target: URL): boolean {
+    return target.href.startsWith(`${this.base}${API}/`) && !target.href.startsWith(`${this.base}${LINK_ROUTES}`);
   }
 
   /** A JSON answer; an error answer is thrown as an OncelinkError. */
-  private async request<T>(method: string, path: string, init: Body = {}, base = this.baseUrl): Promise<T> {
+  private async request<T>(method: string, path: string, init: Body = {}, base = this.base): Promise<T> {
     const { response, patience } = await this.call(method, path, init, base);
     return answered(patience, () => parse<T>(response));
   }
@@ -213,7 +225,7 @@ export class OncelinkClient {
     method: string,
     path: string,
     init: Body,
-    base = this.baseUrl,
+    base = this.base,
   ): Promise<{ response: Response; patience: Patience; retried: boolean }> {
     const idempotent = method === 'GET' || method === 'DELETE' || init.headers?.['idempotency-key'] !== undefined;
     for (let attempt = 0; ; attempt++) {
@@ -237,11 +249,9 @@ export class OncelinkClient {
   }
 
   private async once(method: string, path: string, init: Body, base: string): Promise<{ response: Response; patience: Patience }> {
-    const target = new URL(path, base);
+    const target = new URL(`${base}${path}`);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
-    if (this.token && target.origin === this.origin() && !target.pathname.startsWith(LINK_ROUTES)) {
-      headers.authorization = `Bearer ${this.token}`;
-    }
+    if (this.token && this.authorizes(target)) headers.authorization = `Bearer ${this.token}`;
     const patience = new Patience(this.timeoutMs);
     const signal = patience.signal;
     patience.wait();
@@ -454,21 +464,33 @@ function assertKey(key: string | undefined): asserts key is string {
 const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expected …/s/{token}#{key}).', 'not_a_share_url');
 
 /**
- * `…/s/{token}#{key}` → its parts; the key never leaves this process. A link whose `#` a mail
- * client turned into `%23` is put back together, as the share page does, rather than its key
- * taken for part of the token (and sent to the server).
+ * `…/s/{token}#{key}` → its parts, `base` being the server's address (its origin, and the path a
+ * deployment under a prefix serves from, as the share page calls the API beside itself); the key
+ * never leaves this process. A link whose `#` a mail client turned into `%23` is put back
+ * together, as the share page does, rather than its key taken for part of the token (and sent to
+ * the server).
  */
-export function parseShareUrl(url: string): { origin: string; token: string; key?: string } {
+export function parseShareUrl(url: string): { base: string; token: string; key?: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw notAShareUrl();
   }
-  const [token, ...escaped] = (/\/s\/([^/]+)$/.exec(parsed.pathname)?.[1] ?? '').split(/%23/i);
+  const [, prefix = '', path = ''] = /^(.*)\/s\/([^/]+)$/.exec(parsed.pathname) ?? [];
+  const [token, ...escaped] = path.split(/%23/i);
   if (!token) throw notAShareUrl();
   const key = parsed.hash ? parsed.hash.slice(1) : escaped.join('#') || undefined;
-  return { origin: parsed.origin, token, key };
+  return { base: `${parsed.origin}${prefix}`, token, key };
+}
+
+/** The server's address as a base for the API: an absolute http(s) URL, without a trailing slash. */
+function serverBase(baseUrl: string): string {
+  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new OncelinkError(0, 'The base URL is not an absolute http(s) URL (such as https://oncelink.example).', 'invalid_base_url');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 function downloadName(disposition: string | null): string | null {
