@@ -533,6 +533,33 @@ describe('the oncelink command', () => {
       expect(JSON.stringify(other.seen)).not.toContain('team-wide');
     });
 
+    it('sends ONCELINK_PASSCODE only to links on ONCELINK_URL’s server, --passcode wherever it points', async () => {
+      const bodies: string[] = [];
+      // A link server of its own claiming every link needs a passcode, and refusing whatever it gets.
+      const claiming = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          bodies.push(body);
+          const json = { 'content-type': 'application/json' };
+          if (req.method === 'GET')
+            return void res.writeHead(200, json).end('{"data":{"kind":"text","requires_passcode":true,"file":null}}');
+          res.writeHead(401, json).end('{"message":"The passcode is incorrect.","code":"passcode_incorrect","attempts_remaining":4}');
+        });
+      });
+      await new Promise<void>((resolve) => claiming.listen(0, '127.0.0.1', resolve));
+      const link = `http://127.0.0.1:${(claiming.address() as { port: number }).port}/s/${'A'.repeat(24)}`;
+      try {
+        const teamWide = await oncelink(['get', link], { ...env, ONCELINK_PASSCODE: 'team-wide' });
+        expect([teamWide.code, bodies]).toEqual([5, ['', '{}']]);
+        bodies.splice(0);
+        const pointed = await oncelink(['get', link, '--passcode', 'for this link'], { ...env, ONCELINK_PASSCODE: 'team-wide' });
+        expect([pointed.code, bodies]).toEqual([5, ['', '{"passcode":"for this link"}']]);
+      } finally {
+        claiming.close();
+      }
+    });
+
     it('opens a link whose # a mail client turned into %23, never sending the key', async () => {
       const url = (await oncelink(['send'], env, 'mailed')).stdout.toString().trim();
       const got = await oncelink(['get', onOrigin(url, other.origin).replace('#', '%23')], env);

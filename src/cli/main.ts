@@ -43,7 +43,7 @@ Environment:
   ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
                    It is sent only to ONCELINK_URL, never with a link (get).
   ONCELINK_PASSCODE  the passcode for send and get, kept out of ps and shell history
-                   (--passcode wins over it)
+                   (--passcode wins over it); get sends it only to ONCELINK_URL's links
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired or deleted), 4 not found, 5 unauthorized or wrong passcode,
@@ -286,7 +286,7 @@ async function run(argv: string[]): Promise<void> {
     if (value === '') throw new UsageError(`--${name} needs a value`);
   }
   if (takes.needsToken && !process.env.ONCELINK_TOKEN) throw new UsageError(`${command} needs ONCELINK_TOKEN (a personal access token)`);
-  const passcode = values.passcode ?? (process.env.ONCELINK_PASSCODE || undefined);
+  const teamPasscode = process.env.ONCELINK_PASSCODE || undefined;
   const client = new OncelinkClient(
     serverUrl(process.env.ONCELINK_URL),
     bearerToken(process.env.ONCELINK_TOKEN),
@@ -299,7 +299,7 @@ async function run(argv: string[]): Promise<void> {
       const views = expireValue(values.views, '--views');
       const minutes = expireValue(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
-      const options = { views, minutes, passcode, label: values.label };
+      const options = { views, minutes, passcode: values.passcode ?? teamPasscode, label: values.label };
       const sent = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
       if (values.json) printJson(sent);
       else process.stdout.write(`${printable(sent.url)}\n`);
@@ -310,7 +310,10 @@ async function run(argv: string[]): Promise<void> {
       // `-` is stdout, as curl and wget take it.
       const output = values.output && values.output !== '-' ? await openOutput(values.output) : undefined;
       try {
-        const revealed = await reveal(client, argument === '-' ? await readLink() : argument, passcode);
+        const link = argument === '-' ? await readLink() : argument;
+        // ONCELINK_PASSCODE is for its own server's links; --passcode goes where the user points it.
+        const passcode = values.passcode ?? (client.isOwnLink(link) ? teamPasscode : undefined);
+        const revealed = await reveal(client, link, passcode);
         await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
       } catch (error) {
         await output?.discard();

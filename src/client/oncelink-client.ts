@@ -142,7 +142,7 @@ export class OncelinkClient {
     const path = `${LINK_ROUTES}${encodeURIComponent(token)}`;
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, base);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
-    // Only to a link that asks for one: a passcode set for every get (ONCELINK_PASSCODE) is no other link's business.
+    // Only to a link that asks for one: a passcode the caller keeps for every link is no other link's business.
     const body = jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode });
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, base);
@@ -158,6 +158,11 @@ export class OncelinkClient {
         ? { name: downloadName(response.headers.get('content-disposition')), type: response.headers.get('content-type') }
         : { name: link.file.name, type: link.file.content_type };
     return { kind: 'file', file, content: checked(bytes) };
+  }
+
+  /** Whether a share URL is on this client's server: its origin and path, as `baseUrl` gives them. */
+  isOwnLink(url: string): boolean {
+    return parseShareUrl(url).base === this.base;
   }
 
   /** One page (of 100) of the token's team's secrets, newest first. */
