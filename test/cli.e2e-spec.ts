@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   appendFileSync,
+  chmodSync,
   closeSync,
   existsSync,
   lstatSync,
@@ -312,6 +313,23 @@ describe('the oncelink command', () => {
         ONCELINK_TOKEN: await newToken(t.baseUrl, await newUser(t.baseUrl)),
       });
       expect([free.code, free.stderr]).toEqual([6, expect.stringContaining('plan')]);
+    });
+
+    it('says a file it cannot read is unreadable, and sends nothing', async () => {
+      // Root reads a file whatever its mode: run as nobody then.
+      const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      chmodSync(dir, 0o755);
+      const path = join(dir, 'locked.txt');
+      writeFileSync(path, 'not for you');
+      chmodSync(path, 0o000);
+      const { requests, origin, server } = await refusingServer();
+      try {
+        const run = await oncelink(['send', '--file', path], { ONCELINK_URL: origin }, undefined, user);
+        expect([run.code, run.stderr]).toEqual([1, `oncelink: Cannot read ${path}: permission denied (EACCES).\n`]);
+        expect(requests).toEqual([]);
+      } finally {
+        server.close();
+      }
     });
   });
 
@@ -889,6 +907,18 @@ describe('the oncelink command', () => {
         expect.stringMatching(/^oncelink: --output .*new\/ ends with \/ but no such directory exists/),
       ]);
       expect(readdirSync(dir)).toEqual([]);
+      const views = (await t.http().get(`/api/v1/links/${new URL(url).pathname.slice(3)}`)).body.data.views_remaining;
+      expect(views).toBe(2);
+    });
+
+    it('names the path it was given, not a temporary one, when its directory does not exist', async () => {
+      const url = await sent('kept for later');
+      const out = join(dir, 'no-such-dir', 'out.txt');
+      const run = await oncelink(['get', url, '--output', out], env);
+      expect([run.code, run.stderr]).toEqual([
+        2,
+        `oncelink: --output ${out} cannot be written: no such file or directory (ENOENT) (see oncelink --help)\n`,
+      ]);
       const views = (await t.http().get(`/api/v1/links/${new URL(url).pathname.slice(3)}`)).body.data.views_remaining;
       expect(views).toBe(2);
     });

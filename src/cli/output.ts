@@ -4,6 +4,7 @@ import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
+import { fileProblem } from '../client/file-problem';
 import { UsageError } from './usage-error';
 
 /** Where `get --output PATH` writes. */
@@ -26,11 +27,11 @@ export async function openOutput(path: string): Promise<Output> {
   if (!existing && path.endsWith(sep)) throw new UsageError(`--output ${path} ends with ${sep} but no such directory exists`);
   if (existing && !existing.isFile()) return direct(path);
   // A symlink stays one: what it points to is replaced.
-  return replacing(existing ? await realpath(path) : path);
+  return replacing(existing ? await realpath(path) : path, path);
 }
 
 async function direct(path: string): Promise<Output> {
-  const stream = (await open(path, 'w')).createWriteStream();
+  const stream = (await opened(path, path, 'w')).createWriteStream();
   const discard = () => {
     stream.destroy();
     return Promise.resolve();
@@ -41,11 +42,12 @@ async function direct(path: string): Promise<Output> {
 /**
  * Written under a temporary name beside `path` and renamed over it once complete: a failed or cut
  * download leaves no partial file, and an earlier file as it was. Once the view is spent, a rename
- * that fails leaves the temporary file, and says where: it holds the only copy.
+ * that fails leaves the temporary file, and says where: it holds the only copy. `given` is `path`
+ * as the user wrote it (a symlink, say).
  */
-async function replacing(path: string): Promise<Output> {
+async function replacing(path: string, given: string): Promise<Output> {
   const partial = join(dirname(path), partialName(basename(path)));
-  const stream = (await open(partial, 'wx', 0o600)).createWriteStream();
+  const stream = (await opened(partial, given, 'wx', 0o600)).createWriteStream();
   // Interrupted (Ctrl-C, a CI job cancelled): the partial file holds revealed bytes, so it goes first.
   const interrupted = (signal: NodeJS.Signals) => {
     rmSync(partial, { force: true });
@@ -69,6 +71,13 @@ async function replacing(path: string): Promise<Output> {
       settled();
     },
   };
+}
+
+/** `file` opened, or refused by the name the user gave (`given`), never a temporary one. */
+function opened(file: string, given: string, flags: string, mode?: number) {
+  return open(file, flags, mode).catch((error: unknown) => {
+    throw new UsageError(`--output ${given} cannot be written: ${fileProblem(error)}`);
+  });
 }
 
 const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

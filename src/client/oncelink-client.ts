@@ -1,7 +1,6 @@
 import { parse as parseDisposition } from 'content-disposition';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open as openPath, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +10,7 @@ import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '.
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
 import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
+import { fileProblem } from './file-problem';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
 import { Patience, redirectError, transportError } from './transport';
@@ -115,20 +115,31 @@ export class OncelinkClient {
    * uploaded chunk by chunk, never whole in memory. Its name and type travel inside the ciphertext.
    */
   async sendFile(path: string, options: SendOptions = {}): Promise<Sent> {
-    const file = await stat(path);
+    const unreadable = (error: unknown) => {
+      throw new OncelinkError(0, `Cannot read ${path}: ${fileProblem(error)}.`);
+    };
+    const file = await stat(path).catch(unreadable);
+    // Checked before it is opened: opening a FIFO to read waits for a writer.
     if (!file.isFile()) throw new OncelinkError(0, `${path} is not a file.`);
-    const key = newKey();
-    const metadata = { name: basename(path), type: guessType(path) };
-    const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, createReadStream(path));
-    // Declared up front, so the server can refuse a file over the plan before any of it is sent.
-    const sealedBytes = sealedSize(file.size, Buffer.byteLength(JSON.stringify(metadata)));
-    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
-    const form = multipartForm(fields, sealed, sealedBytes);
-    const { data } = await this.request<Data<SecretResponse>>('POST', '/api/v1/secrets', {
-      headers: { 'content-type': form.type, 'content-length': String(form.length) },
-      body: form.body,
-    });
-    return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
+    // Opened before anything is sent, so a file that cannot be read says so, not the upload.
+    const handle = await openPath(path, 'r').catch(unreadable);
+    try {
+      const key = newKey();
+      const metadata = { name: basename(path), type: guessType(path) };
+      const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, handle.createReadStream());
+      // Declared up front, so the server can refuse a file over the plan before any of it is sent.
+      const sealedBytes = sealedSize(file.size, Buffer.byteLength(JSON.stringify(metadata)));
+      const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
+      const form = multipartForm(fields, sealed, sealedBytes);
+      const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, {
+        headers: { 'content-type': form.type, 'content-length': String(form.length) },
+        body: form.body,
+      });
+      return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
+    } finally {
+      // A file the server refused before reading all of it is still open.
+      await handle.close();
+    }
   }
 
   /**

@@ -10,13 +10,19 @@ export interface Run {
 /** The command, as `npm link` or `npx oncelink` run it. */
 export const CLI = join(__dirname, '../../bin/oncelink.js');
 
+/** Another user to run the command as (a spec running as root reads any file, whatever its mode). */
+export interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
 /** Runs the built `oncelink` command as a user would, with `input` on stdin. */
-export function oncelink(args: string[], env: Record<string, string>, input?: Buffer | string): Promise<Run> {
+export function oncelink(args: string[], env: Record<string, string>, input?: Buffer | string, user: RunAs = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'buffer', timeout: 20_000 },
+      { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'buffer', timeout: 20_000, ...user },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
     );
     child.stdin!.end(input ?? '');
