@@ -49,8 +49,8 @@ interface Listener {
 async function recordingListener(
   upstream: () => string,
   host = '127.0.0.1',
-  /** A status to answer instead of the server's, after passing the request on: an answer lost on its way back. */
-  lose: (seen: Seen) => number | undefined = () => undefined,
+  /** A status to answer instead of the server's, or `'closed'` for none, after passing the request on: an answer lost on its way back. */
+  lose: (seen: Seen) => number | 'closed' | undefined = () => undefined,
   /** What happens before the request is passed on. */
   meanwhile: (seen: Seen) => Promise<unknown> = () => Promise.resolve(),
 ): Promise<Listener> {
@@ -74,6 +74,7 @@ async function recordingListener(
         )
         .then(async (answer) => {
           const lost = lose(seen[seen.length - 1]);
+          if (lost === 'closed') return void res.socket?.destroy();
           if (lost !== undefined) return void res.writeHead(lost, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
           const headers = { 'content-type': answer.headers.get('content-type') ?? 'application/json' };
           res.writeHead(
@@ -671,8 +672,31 @@ describe('the oncelink command', () => {
       );
       try {
         const run = await oncelink(['get', onOrigin(secret.url, proxy.origin)], env);
-        expect(run.code).toBe(1);
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          `oncelink: The answer to the reveal from ${proxy.origin} was lost (HTTP 502): the view may have been spent.\n`,
+        ]);
         expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('says a reveal whose connection closed before its answer may have spent the view, and does not retry it', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2 });
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.url.endsWith('/reveal') ? 'closed' : undefined),
+      );
+      try {
+        const run = await oncelink(['get', onOrigin(secret.url, proxy.origin)], env);
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          `oncelink: The answer to the reveal from ${proxy.origin} was lost (the connection closed): the view may have been spent.\n`,
+        ]);
+        expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
+        expect((await t.http().get(`/api/v1/links/${secret.token}`)).body.data.views_remaining).toBe(1);
       } finally {
         await proxy.close();
       }

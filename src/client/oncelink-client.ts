@@ -13,7 +13,7 @@ import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
 import { fileProblem } from './file-problem';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
-import { Patience, redirectError, transportError } from './transport';
+import { lostReveal, Patience, redirectError, transportError } from './transport';
 import { retryAfterAnswer, retryAfterNoAnswer } from './retry';
 import { upload } from './upload';
 
@@ -154,7 +154,7 @@ export class OncelinkClient {
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, base);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
     // Only to a link that asks for one: a passcode the caller keeps for every link is no other link's business.
-    const body = jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode });
+    const body = { ...jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode }), spends: true };
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, base);
       return { kind: data.kind, content: await contentOf(data, key) };
@@ -280,12 +280,19 @@ export class OncelinkClient {
           : await fetch(target, { method, headers, body: init.body, redirect: 'manual', signal });
     } catch (error) {
       patience.done();
-      throw new Unanswered(transportError(target.origin, error, patience), (error as { cause?: { code?: string } }).cause?.code);
+      throw new Unanswered(
+        transportError(target.origin, error, patience, init.spends),
+        (error as { cause?: { code?: string } }).cause?.code,
+      );
     }
     patience.done();
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
       throw redirectError(target.origin, response.headers.get('location'), target.origin === this.origin());
+    }
+    if (init.spends && LOST_BY_GATEWAY.has(response.status)) {
+      await response.body?.cancel();
+      throw lostReveal(target.origin, `HTTP ${response.status}`);
     }
     return { response, patience };
   }
@@ -316,7 +323,12 @@ async function answered<T>(patience: Patience, read: () => Promise<T>): Promise<
 interface Body {
   headers?: Record<string, string>;
   body?: string | AsyncIterable<Buffer>;
+  /** A reveal: an answer lost on its way back may mean the view was spent. */
+  spends?: boolean;
 }
+
+/** A gateway's answer that the server's was lost (502) or never came (504): what the server did is unknown. */
+const LOST_BY_GATEWAY = new Set([502, 504]);
 
 const jsonBody = (body: unknown): Body => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -77,7 +77,8 @@ const REASONS: Record<string, string> = {
 
 const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
 
-export function transportError(origin: string, error: unknown, patience: Patience): OncelinkError {
+/** `spends`: the request was a reveal, which a failure after it was sent may have spent. */
+export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
   if (patience.ranOut) return patience.timeout();
   const cause = (error as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? '';
@@ -89,7 +90,14 @@ export function transportError(origin: string, error: unknown, patience: Patienc
     (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
     (CERTIFICATE_CODES.test(code) ? `its TLS certificate was not accepted (${code})` : undefined) ??
     (code ? `the request failed (${code})` : 'the request failed');
+  // A refused connection sent nothing; after any other failure, the server may have had the request.
+  if (spends && code !== 'ECONNREFUSED') return lostReveal(origin, why);
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
+}
+
+/** A reveal whose answer never came back: not tried again, since the view may be spent already. */
+export function lostReveal(origin: string, why: string): OncelinkError {
+  return new OncelinkError(0, `The answer to the reveal from ${origin} was lost (${why}): the view may have been spent.`);
 }
 
 /** A 3xx: never followed, since it could carry the request (and its token) elsewhere. */
