@@ -1,3 +1,4 @@
+import { createServer, RequestListener } from 'node:http';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 
 /** What `run` threw. */
@@ -8,6 +9,18 @@ async function thrownBy(run: () => unknown): Promise<unknown> {
     return error;
   }
   return undefined;
+}
+
+/** A real HTTP server answering as `handler` says, for the length of `use`. */
+async function serving(handler: RequestListener, use: (origin: string) => Promise<void>): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 describe('OncelinkClient', () => {
@@ -36,5 +49,32 @@ describe('OncelinkClient', () => {
       code: 'invalid_base_url',
       message: 'The base URL is not an absolute http(s) URL (such as https://oncelink.example).',
     });
+  });
+
+  it('gives a wrong passcode’s attempts left as a field, not only in the message', async () => {
+    await serving(
+      (req, res) => {
+        const json = { 'content-type': 'application/json' };
+        if (req.method === 'GET') return void res.writeHead(200, json).end('{"data":{"kind":"text","requires_passcode":true,"file":null}}');
+        res.writeHead(401, json).end('{"message":"The passcode is incorrect.","code":"passcode_incorrect","attempts_remaining":3}');
+      },
+      async (origin) => {
+        const thrown = await thrownBy(() => new OncelinkClient(origin).get(`${origin}/s/${'A'.repeat(24)}`, 'a guess'));
+        expect(thrown).toBeInstanceOf(OncelinkError);
+        expect(thrown).toMatchObject({ status: 401, code: 'passcode_incorrect', attemptsRemaining: 3, retryAfter: undefined });
+      },
+    );
+  });
+
+  it('gives a 429’s Retry-After in seconds as a field', async () => {
+    await serving(
+      (_req, res) =>
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' }).end('{"message":"Too Many Attempts."}'),
+      async (origin) => {
+        const thrown = await thrownBy(() => new OncelinkClient(origin, 'olk_test_x').list());
+        expect(thrown).toMatchObject({ status: 429, retryAfter: 3600, attemptsRemaining: undefined });
+        expect((thrown as Error).message).toBe('Too Many Attempts. Try again in 60 minutes.');
+      },
+    );
   });
 });

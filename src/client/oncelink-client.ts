@@ -373,19 +373,26 @@ async function apiError(response: Response): Promise<OncelinkError> {
     return notOncelink(response, ` (HTTP ${response.status})`);
   }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
-  const wait = retryAfter(response);
-  const left = payload.attempts_remaining;
-  const attempts =
-    typeof left === 'number'
-      ? ` ${left === 0 ? 'No attempts are' : left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`
-      : '';
-  return new OncelinkError(response.status, `${payload.message}${detail}${attempts}${wait}`, payload.code);
+  const retryAfter = retryAfterSeconds(response);
+  const attemptsRemaining = typeof payload.attempts_remaining === 'number' ? payload.attempts_remaining : undefined;
+  const message = `${payload.message}${detail}${attemptsLeft(attemptsRemaining)}${tryAgainIn(retryAfter)}`;
+  return new OncelinkError(response.status, message, payload.code, { attemptsRemaining, retryAfter });
 }
 
-/** A refusal to come back later (429, 503) says when, as its Retry-After does. */
-function retryAfter(response: Response): string {
+/** A wrong passcode's guesses left before the secret is destroyed. */
+function attemptsLeft(left: number | undefined): string {
+  if (left === undefined) return '';
+  return ` ${left === 0 ? 'No attempts are' : left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`;
+}
+
+/** A refusal to come back later (429, 503): the seconds its Retry-After asks for. */
+function retryAfterSeconds(response: Response): number | undefined {
   const seconds = Number(response.headers.get('retry-after') ?? NaN);
-  if (!Number.isInteger(seconds) || seconds < 0 || ![429, 503].includes(response.status)) return '';
+  return Number.isInteger(seconds) && seconds >= 0 && [429, 503].includes(response.status) ? seconds : undefined;
+}
+
+function tryAgainIn(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
   if (seconds < 120) return ` Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`;
   return ` Try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
