@@ -348,6 +348,18 @@ describe('the oncelink command', () => {
     expect(ok.stdout.toString()).toBe('guarded');
   });
 
+  it('says the fifth wrong passcode destroyed the secret, exit 3 (gone)', async () => {
+    const url = (await oncelink(['send', '--passcode', 'open sesame'], env, 'five guesses')).stdout.toString().trim();
+    for (let guess = 1; guess <= 4; guess++) expect((await oncelink(['get', url, '--passcode', `wrong ${guess}`], env)).code).toBe(5);
+    const last = await oncelink(['get', url, '--passcode', 'wrong 5'], env);
+    expect([last.code, last.stderr]).toEqual([
+      3,
+      'oncelink: The passcode is incorrect. It was the last attempt: the secret was destroyed after too many wrong passcodes.\n',
+    ]);
+    const after = await oncelink(['get', url, '--passcode', 'open sesame'], env);
+    expect([after.code, after.stderr]).toEqual([3, 'oncelink: This secret was destroyed after too many wrong passcodes.\n']);
+  });
+
   it('cannot decrypt without the key in the link, and spends nothing on a key that was cut short', async () => {
     const url = (await oncelink(['send'], env, 'needs the key')).stdout.toString().trim();
     const keyless = await oncelink(['get', url.split('#')[0]], env);

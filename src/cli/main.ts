@@ -46,13 +46,21 @@ Environment:
                    (--passcode wins over it); get sends it only to ONCELINK_URL's links
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
-3 secret gone (viewed, expired or deleted), 4 not found, 5 unauthorized or wrong passcode,
-6 forbidden, 7 rate limited, 141 the output's reader went away.
+3 secret gone (viewed, expired, deleted, or destroyed by the last wrong passcode),
+4 not found, 5 unauthorized or wrong passcode, 6 forbidden, 7 rate limited,
+141 the output's reader went away.
 `;
 
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };
 /** The client's own refusals that are the command line's fault. */
 const USAGE_CODES = new Set(['insecure_link', 'not_a_share_url']);
+
+function exitStatus(error: OncelinkError): number {
+  if (USAGE_CODES.has(error.code ?? '')) return 2;
+  // The last wrong passcode destroyed the secret: it is gone, whatever the 401 that said so.
+  if (error.attemptsRemaining === 0) return EXIT_BY_STATUS[410];
+  return EXIT_BY_STATUS[error.status] ?? 1;
+}
 
 /** The contract's range for `expire_value` (API.md); a plan's shorter lifetime is the server's to refuse. */
 const MAX_EXPIRE_VALUE = 10_080;
@@ -364,7 +372,7 @@ run(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof Interrupted) process.exit(130);
   if (error instanceof OncelinkError) {
     process.stderr.write(`oncelink: ${printable(error.message)}\n`);
-    process.exit(USAGE_CODES.has(error.code ?? '') ? 2 : (EXIT_BY_STATUS[error.status] ?? 1));
+    process.exit(exitStatus(error));
   }
   process.stderr.write(`oncelink: ${printable((error as Error).message ?? String(error))}\n`);
   process.exit(1);

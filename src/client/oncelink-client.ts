@@ -379,10 +379,11 @@ async function apiError(response: Response): Promise<OncelinkError> {
   return new OncelinkError(response.status, message, payload.code, { attemptsRemaining, retryAfter });
 }
 
-/** A wrong passcode's guesses left before the secret is destroyed. */
+/** A wrong passcode's guesses left; none left means the guess just made destroyed the secret. */
 function attemptsLeft(left: number | undefined): string {
   if (left === undefined) return '';
-  return ` ${left === 0 ? 'No attempts are' : left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`;
+  if (left === 0) return ' It was the last attempt: the secret was destroyed after too many wrong passcodes.';
+  return ` ${left === 1 ? '1 attempt is' : `${left} attempts are`} left before the secret is destroyed.`;
 }
 
 /** A refusal to come back later (429, 503): the seconds its Retry-After asks for. */
