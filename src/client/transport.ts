@@ -76,6 +76,7 @@ const REASONS: Record<string, string> = {
 };
 
 const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
+const NOT_CONNECTED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** `spends`: the request was a reveal, which a failure after it was sent may have spent. */
 export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
@@ -90,8 +91,10 @@ export function transportError(origin: string, error: unknown, patience: Patienc
     (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
     (CERTIFICATE_CODES.test(code) ? `its TLS certificate was not accepted (${code})` : undefined) ??
     (code ? `the request failed (${code})` : 'the request failed');
-  // A refused connection sent nothing; after any other failure, the server may have had the request.
-  if (spends && code !== 'ECONNREFUSED') return lostReveal(origin, why);
+  // No connection (refused, no such host, no route, a TLS handshake or certificate refused) sent
+  // nothing; after any other failure, the server may have had the request.
+  const neverSent = NOT_CONNECTED.has(code) || code.startsWith('ERR_SSL') || CERTIFICATE_CODES.test(code);
+  if (spends && !neverSent) return lostReveal(origin, why);
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
 }
 
