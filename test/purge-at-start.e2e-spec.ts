@@ -32,3 +32,33 @@ describe('an instance that starts with expired secrets waiting', () => {
     expect(await row()).toEqual({ status: 'expired', wiped: true });
   });
 });
+
+describe('an instance that starts with an old delivery log', () => {
+  let db: TestDatabase;
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db.drop();
+  });
+
+  it('prunes it at once, not an hour later', async () => {
+    const first = await startTestApp({ db });
+    const { owner } = await newTeam(first.baseUrl);
+    // Delivered 31 days ago, past the log's 30 days, while no instance ran for long enough to prune.
+    const [old] = await first.dataSource.query(
+      `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, status, created_at)
+       VALUES (gen_random_uuid(), 'evt_old', $1, gen_random_uuid(), 'secret.viewed', 'https://hooks.example.com/', '{}', 'delivered',
+               now() - interval '31 days') RETURNING id`,
+      [owner.teamId],
+    );
+    await first.close();
+
+    app = await startTestApp({ db });
+    const { dataSource } = app;
+    const kept = async () => (await dataSource.query(`SELECT 1 FROM webhook_deliveries WHERE id = $1`, [old.id])).length > 0;
+    expect(await eventually(async () => !(await kept()), 5)).toBe(true);
+  });
+});

@@ -34,6 +34,7 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private claiming: Promise<void> | null = null;
+  private pruning: Promise<void> = Promise.resolve();
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
   /** Each team's, and each destination's, attempts under way here. */
@@ -50,16 +51,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly keyring: Keyring,
   ) {}
 
+  /** Prunes once at start, then hourly: an instance restarted more often than hourly still prunes. */
   onApplicationBootstrap(): void {
     const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
     timer.unref();
     this.scheduler.addInterval(JOB, timer);
-    const prune = setInterval(
-      () => void this.pruneLog().catch((error: Error) => this.logger.warn(`Pruning failed: ${error.message}`)),
-      3_600_000,
-    );
+    const prune = setInterval(() => this.pruneInBackground(), 3_600_000);
     prune.unref();
     this.scheduler.addInterval(PRUNE_JOB, prune);
+    this.pruneInBackground();
   }
 
   /** Keeps the delivery log to its last DELIVERY_LOG_DAYS days (pending deliveries stay, however old). */
@@ -67,10 +67,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     return this.deliveries.removeFinished(DELIVERY_LOG_DAYS);
   }
 
+  private pruneInBackground(): void {
+    this.pruning = this.pruneLog().then(
+      () => undefined,
+      (error: Error) => this.logger.warn(`Pruning failed: ${error.message}`),
+    );
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const job of [JOB, PRUNE_JOB]) if (this.scheduler.doesExist('interval', job)) this.scheduler.deleteInterval(job);
-    await this.claiming;
+    await Promise.all([this.claiming, this.pruning]);
     // Attempts under way finish (within WEBHOOK_TIMEOUT_MS) before the connections close: cut,
     // each would be recorded as the receiver's failure and sent again.
     await Promise.allSettled(this.sending);
