@@ -86,7 +86,10 @@ export class LinksService {
     const secret = await this.findActive(token);
     const reporter = this.keyring.digest(this.keyring.activeKeyId, `${secret.id}:${addressKey(client.ip, 24)}`)!;
     const reporters = await this.reports.add(secret.id, reporter, dto.reason);
-    if (reporters >= this.config.reportSuspendThreshold) await this.secrets.suspend(secret.id);
+    if (reporters >= this.config.reportSuspendThreshold) {
+      await this.secrets.suspend(secret.id);
+      this.webhooks.wake();
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { SecretRepository } from './secret.repository';
 import { FileStore } from './files/file-store';
 
@@ -21,6 +22,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly secrets: SecretRepository,
     private readonly files: FileStore,
     private readonly scheduler: SchedulerRegistry,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   /** Purges once at start, then every interval: an instance that was down has a backlog at once, not after an interval. */
@@ -36,10 +38,14 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     await this.running;
   }
 
-  /** Purges until nothing expired is left, then file bytes no active secret owns, then lapsed idempotency keys; overlapping ticks are skipped. */
+  /**
+   * Purges until nothing expired is left (their secret.expired webhooks go out at once), then file
+   * bytes no active secret owns, then lapsed idempotency keys; overlapping ticks are skipped.
+   */
   async purge(): Promise<number> {
     let total = 0;
     for (let count = BATCH; count === BATCH; total += count) count = await this.secrets.purgeExpired(BATCH);
+    if (total) this.webhooks.wake();
     await this.files.removeOrphans(ORPHAN_MINUTES);
     await this.secrets.releaseStaleReaders(ORPHAN_MINUTES);
     await this.secrets.forgetLapsedIdempotencyKeys();

@@ -27,6 +27,7 @@ import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
 import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import type { DeliveryStatus } from '../webhooks/webhook-delivery.entity';
 import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { isUniqueViolation } from '../common/database/unique-violation';
@@ -71,6 +72,7 @@ export class SecretsService {
     private readonly billing: BillingService,
     private readonly webhookUrls: WebhookUrlGuard,
     private readonly webhookDeliveries: WebhookDeliveriesService,
+    private readonly webhooks: WebhookDispatcher,
     private readonly idempotency: IdempotentCreates,
   ) {}
 
@@ -229,6 +231,7 @@ export class SecretsService {
       return true;
     });
     if (!deleted) throw goneError(await this.find(auth, id));
+    this.webhooks.wake();
   }
 
   /** The deliveries of one of the team's secrets' events. */
@@ -266,7 +269,10 @@ export class SecretsService {
     }
     if (statusOf(secret) !== 'active') {
       // Expired, the purge not yet by: ended now, so a Delete pressed to be sure leaves nothing.
-      if (secret.status === 'active') await this.secrets.expireIfDue(auth.teamId, id);
+      if (secret.status === 'active') {
+        await this.secrets.expireIfDue(auth.teamId, id);
+        this.webhooks.wake();
+      }
       throw goneError(secret);
     }
     return secret;

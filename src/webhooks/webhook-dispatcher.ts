@@ -34,6 +34,8 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private claiming: Promise<void> | null = null;
+  /** Woken while a claim ran: what woke it (a delivery queued, a place freed) may have come after the claim looked. */
+  private wokenWhileClaiming = false;
   private pruning: Promise<void> = Promise.resolve();
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
@@ -51,7 +53,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly keyring: Keyring,
   ) {}
 
-  /** Prunes once at start, then hourly: an instance restarted more often than hourly still prunes. */
+  /**
+   * Claims and prunes once at start, then on their intervals: a backlog left while no instance ran
+   * goes out at once, and an instance restarted more often than hourly still prunes.
+   */
   onApplicationBootstrap(): void {
     const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
     timer.unref();
@@ -59,6 +64,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const prune = setInterval(() => this.pruneInBackground(), 3_600_000);
     prune.unref();
     this.scheduler.addInterval(PRUNE_JOB, prune);
+    this.wake();
     this.pruneInBackground();
   }
 
@@ -84,14 +90,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.sender.close();
   }
 
-  /** Claims due deliveries for the free places now, unless a claim is already running. */
+  /** Claims due deliveries for the free places now, or, while a claim is running, once more after it. */
   wake(): void {
-    if (this.claiming || this.stopped) return;
-    this.claiming = this.claim()
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.wokenWhileClaiming = true;
+      return;
+    }
+    this.claiming = this.claimWhileWoken()
       .catch((error: Error) => this.logger.warn(`Webhook delivery paused: ${error.message}`))
       .finally(() => {
         this.claiming = null;
       });
+  }
+
+  private async claimWhileWoken(): Promise<void> {
+    do {
+      this.wokenWhileClaiming = false;
+      await this.claim();
+    } while (this.wokenWhileClaiming && !this.stopped);
   }
 
   private async claim(): Promise<void> {
@@ -116,10 +133,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
           .finally(() => {
             this.sending.delete(sent);
-            const teamLeft = count(this.runningByTeam, delivery.team_id, -1);
-            const destinationLeft = count(this.runningByDestination, delivery.destination, -1);
-            // A full claim may have left more due behind it, and a team or destination at its share may have more waiting.
-            if (claimed.length === room || teamLeft === PER_TEAM - 1 || destinationLeft === PER_DESTINATION - 1) this.wake();
+            count(this.runningByTeam, delivery.team_id, -1);
+            count(this.runningByDestination, delivery.destination, -1);
+            // The freed place may be the one a due delivery waits for (its team's, its destination's):
+            // a backlog drains at the receiver's pace, not the poll's.
+            this.wake();
           });
         this.sending.add(sent);
       }
@@ -168,10 +186,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
-/** Adds `by` to the key's count, forgetting it at 0; the new count. */
-function count(counts: Map<string, number>, key: string, by: number): number {
+/** Adds `by` to the key's count, forgetting it at 0. */
+function count(counts: Map<string, number>, key: string, by: number): void {
   const now = (counts.get(key) ?? 0) + by;
   if (now) counts.set(key, now);
   else counts.delete(key);
-  return now;
 }

@@ -1,0 +1,80 @@
+import { Client } from 'pg';
+import { SecretPurger } from '../src/secrets/secret-purger';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { bearer } from './support/factories';
+import { newSecret } from './support/secrets';
+import { newTeamOn } from './support/teams';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
+import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
+
+describe('a backlog of deliveries for one receiver', () => {
+  // The poll as deployed (once a second), so a drain paced by it shows.
+  const t = useTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', PURGE_INTERVAL_SECONDS: '3600' } });
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it('drains as fast as the receiver answers, not a poll at a time: 60 deletes are all delivered within 8 s (3 a poll would take 20)', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    await t.http().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: receiver.url }).expect(201);
+    const secrets = [];
+    for (let i = 0; i < 60; i++) secrets.push(await newSecret(t.baseUrl, {}, team.pat));
+    for (const secret of secrets) await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(team.pat)).expect(204);
+    expect(await eventually(() => receiver.received.length >= 60, 8)).toBe(true);
+    expect(new Set(receiver.received.map((hook) => hook.json.data.secret_id))).toEqual(new Set(secrets.map((secret) => secret.id)));
+  }, 60_000);
+});
+
+describe('an instance that polls rarely', () => {
+  const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '60000', PURGE_INTERVAL_SECONDS: '3600' };
+  let db: TestDatabase;
+  let app: TestApp | undefined;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await startWebhookReceiver();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    receiver.received.length = 0;
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await db.drop();
+  });
+
+  it('sends a delete’s and an expiry’s webhooks at once, without waiting for a poll', async () => {
+    app = await startTestApp({ db, env });
+    const team = await newTeamOn('pro', app.baseUrl, app.dataSource);
+    const deleted = await newSecret(app.baseUrl, { webhook_url: receiver.url }, team.pat);
+    await app.http().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
+    expect(await eventually(() => receiver.received.length === 1, 5)).toBe(true);
+
+    const expired = await newSecret(app.baseUrl, { expire_mode: 'minutes', expire_value: 5, webhook_url: receiver.url }, team.pat);
+    await app.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    await app.app.get(SecretPurger).purge();
+    expect(await eventually(() => receiver.received.length === 2, 5)).toBe(true);
+    expect(receiver.received.map((hook) => hook.json.type)).toEqual(['secret.deleted', 'secret.expired']);
+  });
+
+  it('sends what was queued while no instance ran as soon as it starts', async () => {
+    const first = await startTestApp({ db, env });
+    const team = await newTeamOn('pro', first.baseUrl, first.dataSource);
+    await first.close();
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    await client.query(
+      `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, next_attempt_at)
+       VALUES (gen_random_uuid(), 'evt_waiting', $1, gen_random_uuid(), 'secret.expired', $2, '{}', now())`,
+      [team.owner.teamId, receiver.url],
+    );
+    await client.end();
+
+    app = await startTestApp({ db, env });
+    expect(await eventually(() => receiver.received.length === 1, 5)).toBe(true);
+  });
+});
