@@ -19,6 +19,7 @@ import { AddOperatorPlans1795720000000 } from './1795720000000-AddOperatorPlans'
 import { RecordEarlierOperatorGrants1795730000000 } from './1795730000000-RecordEarlierOperatorGrants';
 import { AddPasscodeGuessLeases1795740000000 } from './1795740000000-AddPasscodeGuessLeases';
 import { AddAuditEventsTimeIndex1795750000000 } from './1795750000000-AddAuditEventsTimeIndex';
+import { AddPendingDestinationIndex1795760000000 } from './1795760000000-AddPendingDestinationIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   RecordEarlierOperatorGrants1795730000000,
   AddPasscodeGuessLeases1795740000000,
   AddAuditEventsTimeIndex1795750000000,
+  AddPendingDestinationIndex1795760000000,
 ];

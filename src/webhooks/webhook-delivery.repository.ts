@@ -43,9 +43,12 @@ export interface AttemptRecord {
 
 /** The last attempts the log keeps for a delivery. */
 const HISTORY = 50;
-/** Due deliveries a claim looks at, oldest first, to choose among teams. */
-const CANDIDATES = 256;
-/** A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. */
+/** Destinations a claim takes due deliveries from, those waiting longest first. */
+const CANDIDATE_DESTINATIONS = 128;
+/**
+ * A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. Written
+ * exactly as webhook_deliveries_pending_idx has it, or the claim cannot use that index.
+ */
 const DESTINATION = `coalesce(lower(substring(url from '^[^:/?#]+://([^/?#]*)')), '')`;
 
 @Injectable()
@@ -61,20 +64,41 @@ export class WebhookDeliveryRepository {
    * `perDestination`, so receivers that never answer cannot take every place from other teams',
    * nor from their own team's other receivers; the oldest due go first within that. A team whose
    * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key.
+   *
+   * It walks the team and destination pairs that have deliveries pending (skipping through
+   * webhook_deliveries_pending_idx, one probe a pair), leaves out those it may not send to now,
+   * and reads at most `perDestination` rows from each of the rest: a backlog waiting on a busy
+   * destination or team costs nothing, however long it is.
    */
   claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
     const { runningByTeam: teams, runningByDestination: destinations } = room;
+    const pendingTo = (pair: string) => `status = 'pending' AND team_id = ${pair}.team_id AND ${DESTINATION} = ${pair}.destination`;
+    const unleased = `(leased_until IS NULL OR leased_until <= now())`;
     return updateReturning<ClaimedDelivery>(
       this.db.manager,
-      `WITH busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
+      `WITH RECURSIVE busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
        busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(destination, running)),
+       pending AS (
+         (SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
+           WHERE status = 'pending' ORDER BY team_id, ${DESTINATION} LIMIT 1)
+         UNION ALL
+         SELECT later.* FROM pending p CROSS JOIN LATERAL (
+           SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
+            WHERE status = 'pending' AND (team_id, ${DESTINATION}) > (p.team_id, p.destination)
+            ORDER BY team_id, ${DESTINATION} LIMIT 1) later),
+       waiting AS (
+         SELECT p.team_id, p.destination, oldest.next_attempt_at FROM pending p CROSS JOIN LATERAL (
+           SELECT next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('p')} AND ${unleased}
+            ORDER BY next_attempt_at LIMIT 1) oldest
+          WHERE oldest.next_attempt_at <= now()
+            AND p.team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
+            AND p.destination NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
+            AND p.team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
+          ORDER BY oldest.next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
        due AS (
-         SELECT id, team_id, next_attempt_at, ${DESTINATION} AS destination FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
-            AND team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
-            AND ${DESTINATION} NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
-            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
-          ORDER BY next_attempt_at LIMIT ${CANDIDATES} FOR UPDATE SKIP LOCKED),
+         SELECT d.id, w.team_id, d.next_attempt_at, w.destination FROM waiting w CROSS JOIN LATERAL (
+           SELECT id, next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('w')} AND next_attempt_at <= now() AND ${unleased}
+            ORDER BY next_attempt_at LIMIT $9 FOR UPDATE SKIP LOCKED) d),
        placed AS (
          SELECT due.id, due.next_attempt_at,
                 row_number() OVER (PARTITION BY due.team_id ORDER BY due.next_attempt_at) + coalesce(busy.running, 0) AS place,
