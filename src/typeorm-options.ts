@@ -5,6 +5,7 @@ import { StripeEvent } from './billing/stripe-event.entity';
 import { TeamSubscription } from './billing/team-subscription.entity';
 import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
+import { ListenedClient } from './common/database/listened-client';
 import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
 import { SecretCount } from './secrets/secret-count.entity';
@@ -47,6 +48,7 @@ export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOp
     installExtensions: false,
     logging: false,
     extra: {
+      Client: ListenedClient,
       max: poolSize,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
