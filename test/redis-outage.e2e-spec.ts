@@ -61,4 +61,25 @@ withRedisServer('when Redis, which holds the rate-limit counters, goes away', ()
     expect((await linkLookup()).status).toBe(404);
     expect(server.output()).not.toContain('Unhandled error event');
   });
+
+  it('answers 503 within seconds while Redis hangs, connected but silent, says it is not ready, and recovers when it resumes', async () => {
+    expect((await linkLookup()).status).toBe(404);
+
+    redis.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      const hung = await fetch(`${server.baseUrl}/api/v1/links/AAAAAAAAAAAAAAAAAAAAAAAA`, { signal: AbortSignal.timeout(15_000) });
+      expect([hung.status, await hung.json(), hung.headers.get('retry-after')]).toEqual([
+        503,
+        { message: 'Service temporarily unavailable.' },
+        '5',
+      ]);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect((await fetch(`${server.baseUrl}/readyz`, { signal: AbortSignal.timeout(15_000) })).status).toBe(503);
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);
+    expect((await linkLookup()).status).toBe(404);
+  });
 });

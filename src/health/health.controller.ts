@@ -41,7 +41,7 @@ export class HealthController {
     } catch {
       throw ApiError.unavailable('Database unavailable.', { status: 'unavailable' });
     }
-    if (!this.limiter.countersReachable()) {
+    if (!(await this.limiter.countersReachable())) {
       throw ApiError.unavailable('Redis unavailable.', { status: 'unavailable' });
     }
     return { status: 'ok' };

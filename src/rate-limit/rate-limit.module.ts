@@ -19,17 +19,22 @@ class RedisCounters extends ThrottlerStorageRedisService {
   }
 }
 
+/** How long a count (or readiness's ping) waits for Redis: a count takes it well under a millisecond. */
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
 /**
  * The counters in Redis. While Redis cannot be reached a count fails at once (no offline queue,
- * no retries), so the request gets a 503 with Retry-After, as while the database is down, rather
- * than waiting for ever and then a 500; ioredis reconnects by itself. The client's errors are
- * logged once per outage, not as ioredis's unhandled-error traces.
+ * no retries), and while it is connected but does not answer (a hung server) within
+ * REDIS_COMMAND_TIMEOUT_MS; so the request gets a 503 with Retry-After, as while the database is
+ * down, rather than waiting for ever and then a 500; ioredis reconnects by itself. The client's
+ * errors are logged once per outage, not as ioredis's unhandled-error traces.
  */
 function redisCounters(url: string): ThrottlerStorageRedisService {
   const storage = new RedisCounters(url, {
     keyPrefix: 'oncelink:rate:',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
   });
   const logger = new Logger('RateLimit');
   let down = false;

@@ -49,9 +49,13 @@ export class RateLimiter {
     });
   }
 
-  /** Whether the counters can be reached (always, in process); readiness reports it. */
-  countersReachable(): boolean {
-    return !(this.storage instanceof ThrottlerStorageRedisService) || this.storage.redis.status === 'ready';
+  /** Whether the counters answer (always, in process): Redis is asked, as a hung one is connected but silent; readiness reports it. */
+  countersReachable(): Promise<boolean> {
+    if (!(this.storage instanceof ThrottlerStorageRedisService)) return Promise.resolve(true);
+    return this.storage.redis.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Whether `settle` has anything to do: the request is an /api/v1 one that has not spent yet. */
