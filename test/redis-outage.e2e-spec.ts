@@ -82,4 +82,18 @@ withRedisServer('when Redis, which holds the rate-limit counters, goes away', ()
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);
     expect((await linkLookup()).status).toBe(404);
   });
+
+  it("shows the budget's limit, none of it left and its window's length on those 503s, as API.md puts X-RateLimit-* on every answer", async () => {
+    redis.kill('SIGTERM');
+    await once(redis, 'exit');
+    try {
+      const down = await linkLookup();
+      expect(down.status).toBe(503);
+      // The link routes' budget: 300 an hour per address.
+      expect(['limit', 'remaining', 'reset'].map((name) => down.headers.get(`x-ratelimit-${name}`))).toEqual(['300', '0', '3600']);
+    } finally {
+      redis = await startRedis(redisPort);
+    }
+    expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);
+  });
 });

@@ -76,7 +76,10 @@ export class RateLimiter {
     for (const window of budget.windows) {
       // The storage only counts (it never blocks at this limit); the window refuses past its own.
       const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window').catch(() => {
-        // Redis is down: as while the database is, a 503 to retry.
+        // Redis is down: as while the database is, a 503 to retry. Its count is unknown, but nothing
+        // can be spent until Redis is back, and the window open in it ends within its length.
+        const { limit, ttlMs } = budget.shown;
+        showBudget(reply, limit, 0, Math.ceil(ttlMs / 1000));
         throw ApiError.unavailable();
       });
       if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
