@@ -9,7 +9,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const { code, message, syscall } = current as { code?: unknown; message?: unknown; syscall?: unknown };
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATE.test(code))) return true;
+    if (typeof code === 'string' && SQLSTATE.test(code)) return true;
+    // A system call on the database's socket failed (a request's only connection out is to the
+    // database); Node's own ECONNRESET for a request whose client hung up comes from none.
+    if (typeof code === 'string' && NETWORK_CODES.has(code) && typeof syscall === 'string') return true;
     // A Unix socket (the embedded database's) whose server is gone has no file to connect to.
     if (code === 'ENOENT' && syscall === 'connect') return true;
     if (
@@ -20,7 +23,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     ) {
       return true;
     }
-    current = (current as { driverError?: unknown; cause?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
+    // TypeORM's wrapper, a cause, or the first of the addresses net tried (an AggregateError, whose own code has no syscall).
+    const { driverError, cause, errors } = current as { driverError?: unknown; cause?: unknown; errors?: unknown };
+    current = driverError ?? cause ?? (Array.isArray(errors) ? errors[0] : undefined);
   }
   return false;
 }

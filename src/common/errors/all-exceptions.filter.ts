@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { isAbortedRequest } from '../http/aborted-request';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
 
@@ -38,6 +39,11 @@ export function renderError(error: unknown, requestId: string): RenderedError {
     const rendered = fromFrameworkStatus(error.getStatus());
     if (rendered.status === 401) rendered.headers['WWW-Authenticate'] = 'Bearer realm="oncelink"';
     return rendered;
+  }
+  if (isAbortedRequest(error)) {
+    // Nobody is left to answer; the request has no access log line, so this is its one.
+    logger.debug(`request ${requestId}: the connection closed before its body had arrived`);
+    return fromFrameworkStatus(400);
   }
   if (isDatabaseUnavailable(error)) {
     log('warn', `Database unavailable: ${(error as Error).message}`);

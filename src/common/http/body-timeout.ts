@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { logRequest, unroutedPath } from '../logging/logger';
+import { abortedRequest } from './aborted-request';
 import { refusal } from './unparsable-request';
 
 /** How long the rest of a body answered before it was read is read and dropped (nginx's `lingering_time`). */
@@ -39,8 +40,8 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
       const { id, headers, body } = refusal(408);
       // Through the response, so an answer still owed to an earlier pipelined request goes first; then Node closes.
       res.writeHead(408, headers).end(body);
-      // Node forgets an answered request, so closing no longer aborts it: whatever still reads its body must hear.
-      socket.once('close', () => raw.destroy(Object.assign(new Error('The request body stopped arriving.'), { code: 'ECONNRESET' })));
+      // Node forgets an answered request, so closing no longer aborts it: whatever still reads its body must hear, as Node would say it.
+      socket.once('close', () => raw.destroy(abortedRequest()));
       logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 408, ms: 0 });
     };
     timing.set(socket, raw);

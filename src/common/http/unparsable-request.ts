@@ -24,6 +24,9 @@ const MESSAGES: Record<Refused, string> = {
 export function answerUnparsable(logger: Logger) {
   return (error: NodeJS.ErrnoException, socket: Duplex): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // The client closed its side before its request had all arrived: there is no one to answer
+    // (a request under way hears that it was aborted, and says so).
+    if (error.code === 'HPE_INVALID_EOF_STATE') return void socket.destroy();
     // Node's own name for the answer in progress on this connection.
     const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
     if (!answering) {

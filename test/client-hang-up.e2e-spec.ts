@@ -1,0 +1,88 @@
+import { connect } from 'node:net';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+
+const IDLE_MS = 400;
+
+interface LogLine {
+  level: number;
+  msg: string;
+  req?: { id: string };
+}
+
+/** Sends the head of a JSON request and a third of its body, then hangs up as `how` says. */
+async function hangUpMidBody(port: number, path: string, id: string, how: 'end' | 'reset' | 'stall'): Promise<void> {
+  const body = JSON.stringify({ content: 'half of it', expire_mode: 'views', expire_value: 1 });
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  // Whatever comes back is read and dropped, so the server's closing is seen.
+  socket.resume();
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: ${id}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  if (how === 'end') socket.end();
+  if (how === 'reset') socket.resetAndDestroy();
+  await closed;
+}
+
+describe('a client that hangs up before its body has arrived', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'debug', BODY_IDLE_TIMEOUT_MS: String(IDLE_MS) }));
+  });
+  afterAll(async () => {
+    await server.stop();
+    await db.drop();
+  });
+
+  const lines = () =>
+    server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  /** The lines about request `id` (its access line, or a line naming it), once its debug line is out. */
+  const linesOf = async (id: string) => {
+    const about = () => lines().filter((line) => line.req?.id === id || line.msg.includes(id));
+    await eventually(() => about().some((line) => line.level === 20), 10);
+    return about().map(({ level, msg }) => ({ level, msg }));
+  };
+
+  it.each([
+    ['closes its side of a create (answered ahead of Fastify)', '/api/v1/secrets', 'end'],
+    ['resets a create', '/api/v1/secrets', 'reset'],
+    ['closes its side on a route Fastify answers', '/api/v1/auth/register', 'end'],
+    ['resets on a route Fastify answers', '/api/v1/auth/register', 'reset'],
+  ] as const)('%s: one debug line that says so, no database outage and no 400', async (_case, path, how) => {
+    const id = `hang-up-${how}-${path.split('/').pop()}`;
+    const before = lines().length;
+    await hangUpMidBody(Number(new URL(server.baseUrl).port), path, id, how);
+    expect(await linesOf(id)).toEqual([{ level: 20, msg: `request ${id}: the connection closed before its body had arrived` }]);
+    expect(
+      lines()
+        .slice(before)
+        .filter((line) => line.level >= 40 || line.msg.includes('Database')),
+    ).toEqual([]);
+    expect(
+      lines()
+        .slice(before)
+        .filter((line) => (line as { res?: { status: number } }).res?.status === 400),
+    ).toEqual([]);
+  });
+
+  it('lets a body that stalls and is answered 408 be no database outage', async () => {
+    const before = lines().length;
+    await hangUpMidBody(Number(new URL(server.baseUrl).port), '/api/v1/secrets', 'stalled-create', 'stall');
+    await linesOf('stalled-create');
+    const since = lines().slice(before);
+    expect(since.some((line) => (line as { res?: { status: number } }).res?.status === 408)).toBe(true);
+    expect(since.filter((line) => line.level >= 40 || line.msg.includes('Database'))).toEqual([]);
+  });
+});
