@@ -87,6 +87,16 @@ describe('a request body that stalls', () => {
     expect(await secretCount()).toBe(before);
   });
 
+  it("keeps the caller's X-Request-Id on the 408", async () => {
+    const client = new RawClient(port());
+    client.write(
+      request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': '100', 'x-request-id': 'ci-run.42:abc' }, '{"con'),
+    );
+    const [head] = (await client.untilClosed()).split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(head).toContain('\r\nx-request-id: ci-run.42:abc\r\n');
+  });
+
   it('cuts a chunked body that stops sending chunks', async () => {
     const client = new RawClient(port());
     client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, '5\r\n{"con\r\n'));

@@ -238,6 +238,15 @@ describe('requests Node cannot parse', () => {
     expect(head).toContain('connection: close');
     expect(JSON.parse(body)).toEqual({ message: expect.any(String) });
   });
+
+  it("keeps the caller's X-Request-Id on a 417, whose headers Node did parse", async () => {
+    const answer = await raw(
+      'POST /api/v1/secrets HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nX-Request-Id: ci-run.42:abc\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    const [head] = answer.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 417 Expectation Failed');
+    expect(head).toContain('\r\nx-request-id: ci-run.42:abc\r\n');
+  });
 });
 
 describe('a file revealed ahead of Fastify', () => {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { logRequest, unroutedPath } from '../logging/logger';
 import { abortedRequest } from './aborted-request';
+import { requestId } from './request-id';
 import { refusal } from './unparsable-request';
 
 /** How long the rest of a body answered before it was read is read and dropped (nginx's `lingering_time`). */
@@ -37,7 +38,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     // Node emits a request's 'timeout' only while its body is incomplete.
     const stalled = () => {
       if (res.headersSent) return void socket.destroy();
-      const { id, headers, body } = refusal(408);
+      const { id, headers, body } = refusal(408, requestId(raw));
       // Through the response, so an answer still owed to an earlier pipelined request goes first; then Node closes.
       res.writeHead(408, headers).end(body);
       // Node forgets an answered request, so closing no longer aborts it: whatever still reads its body must hear, as Node would say it.

@@ -3,6 +3,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { logRequest, unroutedPath } from '../logging/logger';
+import { requestId } from './request-id';
 import { API_SECURITY_HEADERS } from './security-headers';
 
 type Refused = 400 | 408 | 417 | 431;
@@ -39,15 +40,20 @@ export function answerUnparsable(logger: Logger) {
 /** An `Expect` Node does not know (anything but 100-continue): the contract's 417, where Node's own would be bare. */
 export function refuseUnknownExpectations(server: Server, logger: Logger): void {
   server.on('checkExpectation', (raw: IncomingMessage, res: ServerResponse) => {
-    const { id, headers, body } = refusal(417);
+    const { id, headers, body } = refusal(417, requestId(raw));
     res.writeHead(417, headers).end(body);
     logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 417, ms: 0 });
   });
 }
 
-/** The contract's answer to a request refused before a route took it, with `Connection: close`. */
-export function refusal(status: Refused): { id: string; headers: Record<string, string | number>; body: string } {
-  const id = randomUUID();
+/**
+ * The contract's answer to a request refused before a route took it, with `Connection: close`;
+ * `id` is the request's, when it has headers to take one from.
+ */
+export function refusal(
+  status: Refused,
+  id: string = randomUUID(),
+): { id: string; headers: Record<string, string | number>; body: string } {
   const body = JSON.stringify({ message: MESSAGES[status] });
   const headers = {
     ...API_SECURITY_HEADERS,
