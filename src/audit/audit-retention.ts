@@ -4,8 +4,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { PeriodicJob } from '../common/concurrency/periodic-job';
 
-const JOB = 'prune-audit-events';
 const BATCH = 5000;
 
 /**
@@ -15,25 +15,22 @@ const BATCH = 5000;
 @Injectable()
 export class AuditRetention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AuditRetention.name);
-  private running: Promise<void> | null = null;
+  private readonly job: PeriodicJob;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly scheduler: SchedulerRegistry,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.auditRetentionDays) return;
-    const timer = setInterval(() => this.tick(), 3_600_000);
-    timer.unref();
-    this.scheduler.addInterval(JOB, timer);
-    this.tick();
+    scheduler: SchedulerRegistry,
+  ) {
+    this.job = new PeriodicJob(scheduler, 'prune-audit-events', () => this.pruneAndSay());
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
-    await this.running;
+  onApplicationBootstrap(): void {
+    if (this.config.auditRetentionDays) this.job.start(3_600_000);
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Deletes the events older than the retention, in batches so no statement holds the table long; answers how many. */
@@ -52,15 +49,12 @@ export class AuditRetention implements OnApplicationBootstrap, OnApplicationShut
     return total;
   }
 
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.prune()
-      .then((count) => {
+  private pruneAndSay(): Promise<void> {
+    return this.prune().then(
+      (count) => {
         if (count) this.logger.log(`Removed ${count} audit events older than ${this.config.auditRetentionDays} days`);
-      })
-      .catch((error: Error) => this.logger.warn(`Audit retention failed: ${error.message}`))
-      .finally(() => {
-        this.running = null;
-      });
+      },
+      (error: Error) => this.logger.warn(`Audit retention failed: ${error.message}`),
+    );
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { PeriodicJob } from '../common/concurrency/periodic-job';
 import { Keyring } from '../crypto/keyring';
 import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
@@ -10,7 +11,6 @@ import { AttemptOutcome, WebhookSender } from './webhook-sender';
 import { signatureHeaders } from './webhook-signature';
 
 const JOB = 'deliver-webhooks';
-const PRUNE_JOB = 'prune-webhook-deliveries';
 /** How long the delivery log keeps finished deliveries. */
 export const DELIVERY_LOG_DAYS = 30;
 /**
@@ -36,7 +36,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private claiming: Promise<void> | null = null;
   /** Woken while a claim ran: what woke it (a delivery queued, a place freed) may have come after the claim looked. */
   private wokenWhileClaiming = false;
-  private pruning: Promise<void> = Promise.resolve();
+  private readonly pruning: PeriodicJob;
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
   /** Each team's, and each destination's, attempts under way here. */
@@ -51,7 +51,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly sender: WebhookSender,
     private readonly scheduler: SchedulerRegistry,
     private readonly keyring: Keyring,
-  ) {}
+  ) {
+    this.pruning = new PeriodicJob(scheduler, 'prune-webhook-deliveries', () =>
+      this.pruneLog().then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Pruning failed: ${error.message}`),
+      ),
+    );
+  }
 
   /**
    * Claims and prunes once at start, then on their intervals: a backlog left while no instance ran
@@ -61,11 +68,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
     timer.unref();
     this.scheduler.addInterval(JOB, timer);
-    const prune = setInterval(() => this.pruneInBackground(), 3_600_000);
-    prune.unref();
-    this.scheduler.addInterval(PRUNE_JOB, prune);
     this.wake();
-    this.pruneInBackground();
+    this.pruning.start(3_600_000);
   }
 
   /** Keeps the delivery log to its last DELIVERY_LOG_DAYS days (pending deliveries stay, however old). */
@@ -73,17 +77,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     return this.deliveries.removeFinished(DELIVERY_LOG_DAYS);
   }
 
-  private pruneInBackground(): void {
-    this.pruning = this.pruneLog().then(
-      () => undefined,
-      (error: Error) => this.logger.warn(`Pruning failed: ${error.message}`),
-    );
-  }
-
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    for (const job of [JOB, PRUNE_JOB]) if (this.scheduler.doesExist('interval', job)) this.scheduler.deleteInterval(job);
-    await Promise.all([this.claiming, this.pruning]);
+    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    await Promise.all([this.claiming, this.pruning.stop()]);
     // Attempts under way finish (within WEBHOOK_TIMEOUT_MS) before the connections close: cut,
     // each would be recorded as the receiver's failure and sent again.
     await Promise.allSettled(this.sending);
