@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
+import { AuditRetentionModule } from './audit/audit-retention.module';
 import { BillingModule } from './billing/billing.module';
 import { AuthModule } from './auth/auth.module';
 import { DatabaseModule } from './common/database/database.module';
@@ -38,6 +39,7 @@ export class AppModule {
         DatabaseModule,
         CryptoModule,
         AuditModule,
+        AuditRetentionModule,
         GeoModule,
         AuthModule,
         TeamsModule,
