@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/auth-context';
 import type { PlanName, TokenRates } from '../billing/plans';
 import type { RateLimitConfig } from '../config/app-config';
+import { API_PREFIX } from '../common/http/api-paths';
 import { clientIp } from '../common/http/proxy-trust';
 import { addressKey } from '../geo/address-key';
 import type { PublicBudget } from './rate-limit.decorator';
@@ -59,22 +60,29 @@ export function rateBudgetFor(
   if (routeBudget === 'links') return only({ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR });
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
-    const account = digest(typeof email === 'string' ? email.toLowerCase() : '');
     // The route pattern, never the raw URL: /api/v1/auth/%74oken is the same route with the same budget.
-    // Per route too, so registering an address does not use up its owner's login attempts.
-    const route = request.routeOptions.url ?? 'unrouted';
-    const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
-    return {
-      windows: [
-        pair,
-        // Many accounts from one address, and one account from many addresses: an address the
-        // pair has refused spends none of the account's, so one address cannot lock an account out.
-        { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
-        { tracker: `login-account:${route}:${account}`, limit: limits.loginPerAccountPerMinute, ttlMs: MINUTE },
-      ],
-      shown: pair,
-    };
+    return loginBudget(request.routeOptions.url ?? 'unrouted', typeof email === 'string' ? email : '', address, limits);
   }
   if (user?.kind === 'anonymous') return only({ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR });
   return only({ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE });
+}
+
+/** The login route's pattern, whose budget a password confirmed with a token (PATCH and DELETE /account) spends too. */
+export const LOGIN_ROUTE = `/${API_PREFIX}/auth/token`;
+
+/** Attempts at an account's password through `route` from `address`, against brute force. */
+export function loginBudget(route: string, email: string, address: string, limits: RateLimitConfig): RateBudget {
+  const account = digest(email.toLowerCase());
+  // Per route too, so registering an address does not use up its owner's login attempts.
+  const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
+  return {
+    windows: [
+      pair,
+      // Many accounts from one address, and one account from many addresses: an address the
+      // pair has refused spends none of the account's, so one address cannot lock an account out.
+      { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
+      { tracker: `login-account:${route}:${account}`, limit: limits.loginPerAccountPerMinute, ttlMs: MINUTE },
+    ],
+    shown: pair,
+  };
 }

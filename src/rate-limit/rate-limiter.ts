@@ -8,7 +8,8 @@ import { isApiRequest } from '../common/http/api-paths';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
-import { rateBudgetFor } from './rate-limit.policy';
+import { addressKey } from '../geo/address-key';
+import { LOGIN_ROUTE, loginBudget, rateBudgetFor, RateWindow } from './rate-limit.policy';
 import { TokenRatesSource } from './token-rates.source';
 
 /** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
@@ -49,6 +50,21 @@ export class RateLimiter {
     });
   }
 
+  /**
+   * A password confirmed with a token (PATCH and DELETE /account) spends from POST /auth/token's
+   * budget for the account, so a stolen token is no faster a way to guess its user's password.
+   * The answer's X-RateLimit-* stay the token's; a refusal is a 429 with Retry-After.
+   */
+  async spendPasswordAttempt(email: string, ip: string): Promise<void> {
+    if (!this.config.rateLimit.enabled) return;
+    for (const window of loginBudget(LOGIN_ROUTE, email, addressKey(ip), this.config.rateLimit).windows) {
+      const counted = await this.count(window).catch(() => {
+        throw ApiError.unavailable();
+      });
+      if (counted.totalHits > window.limit) throw tooManyAttempts(counted.timeToExpire);
+    }
+  }
+
   /** Whether the counters answer (always, in process): Redis is asked, as a hung one is connected but silent; readiness reports it. */
   countersReachable(): Promise<boolean> {
     if (!(this.storage instanceof ThrottlerStorageRedisService)) return Promise.resolve(true);
@@ -74,8 +90,7 @@ export class RateLimiter {
     }
 
     for (const window of budget.windows) {
-      // The storage only counts (it never blocks at this limit); the window refuses past its own.
-      const counted = await this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window').catch(() => {
+      const counted = await this.count(window).catch(() => {
         // Redis is down: as while the database is, a 503 to retry. Its count is unknown, but nothing
         // can be spent until Redis is back, and the window open in it ends within its length.
         const { limit, ttlMs } = budget.shown;
@@ -87,13 +102,22 @@ export class RateLimiter {
     }
   }
 
+  /** The storage only counts (it never blocks at this limit); the window refuses past its own. */
+  private count(window: RateWindow): ReturnType<ThrottlerStorage['increment']> {
+    return this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window');
+  }
+
   private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {
     reply.header('X-RateLimit-Limit', limit);
     reply.header('X-RateLimit-Remaining', 0);
     reply.header('X-RateLimit-Reset', retryAfterSeconds);
     reply.header('Retry-After', retryAfterSeconds);
-    throw new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
+    throw tooManyAttempts(retryAfterSeconds);
   }
+}
+
+function tooManyAttempts(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
 }
 
 /** The budget a caller is shown on every /api/v1 answer; `reset` in seconds. */
