@@ -6,12 +6,13 @@ import { IntegerBetween } from '../../common/validation/integer-field';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { RequiredName, RequiredText } from '../../common/validation/text-field';
+import { GivenPassword } from './account-fields';
 
 export class CreateTokenDto {
   @RequiredText(254)
   email!: string;
 
-  @RequiredText(1024)
+  @GivenPassword()
   password!: string;
 
   /** What the token is for, e.g. "ci-runner". */

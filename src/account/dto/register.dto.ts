@@ -1,14 +1,14 @@
 import { EmailField } from '../../common/validation/email-field';
-import { RequiredName, RequiredText } from '../../common/validation/text-field';
+import { NewPassword, PersonName } from './account-fields';
 
 export class RegisterDto {
   @EmailField()
   email!: string;
 
   /** At least 12 characters. */
-  @RequiredText(1024, 12)
+  @NewPassword()
   password!: string;
 
-  @RequiredName(100)
+  @PersonName()
   name!: string;
 }
