@@ -1,14 +1,23 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { ApiData } from '../common/http/api-responses';
-import { AccountResponse, BillingResponse } from './account.response';
+import { ApiData, ApiErrors, ApiNoContent } from '../common/http/api-responses';
+import { Client, ClientInfo } from '../geo/client.decorator';
+import { AccountDeletionService } from './account-deletion.service';
+import { AccountSettingsService } from './account-settings.service';
+import { AccountResponse, AccountUserResponse, BillingResponse } from './account.response';
 import { AccountService } from './account.service';
+import { DeleteAccountDto } from './dto/delete-account.dto';
+import { UpdateAccountDto } from './dto/update-account.dto';
 
 @Controller()
 export class AccountController {
-  constructor(private readonly account: AccountService) {}
+  constructor(
+    private readonly account: AccountService,
+    private readonly settings: AccountSettingsService,
+    private readonly deletion: AccountDeletionService,
+  ) {}
 
   /** The caller, the token's team and role, the token's abilities, this period's usage and the plan's limits. */
   @Get('account')
@@ -17,6 +26,34 @@ export class AccountController {
   @ApiData(200, AccountResponse)
   async show(@Auth() auth: TokenAuth) {
     return { data: await this.account.describe(auth) };
+  }
+
+  /** Changes the caller's name or password (`current_password` confirms a new one); answers GET /account's `user`. */
+  @Patch('account')
+  @ApiTags('auth')
+  @Authenticated({ ability: 'any' })
+  @ApiData(200, AccountUserResponse)
+  @ApiErrors({
+    401: '`current_password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
+    422: 'Validation failed; or `password` for a service account, which has none.',
+  })
+  async update(@Auth() auth: TokenAuth, @Body() dto: UpdateAccountDto, @Client() client: ClientInfo) {
+    return { message: 'Account updated.', data: await this.settings.update(auth, dto, client) };
+  }
+
+  /** Deletes the caller's user for good, with their personal team and its secrets; every token of theirs stops working. */
+  @Delete('account')
+  @HttpCode(204)
+  @ApiTags('auth')
+  @Authenticated({ ability: 'any' })
+  @ApiNoContent()
+  @ApiErrors({
+    401: '`password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
+    403: 'A service account’s token: an admin deletes service accounts.',
+    422: 'Validation failed; or `last_owner`: the user is the last owner of other teams, named in `team_ids`.',
+  })
+  async delete(@Auth() auth: TokenAuth, @Body() dto: DeleteAccountDto, @Client() client: ClientInfo): Promise<void> {
+    await this.deletion.delete(auth, dto, client);
   }
 
   /** The team's plan, billing status, limits and this period's usage. */

@@ -2,7 +2,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import type { User } from '../auth/user.entity';
 import type { PlanLimitsResponse } from '../billing/plan-limits.response';
 import type { MembershipView } from '../teams/team.repository';
-import type { AccountResponse, RegisteredResponse, UsageResponse } from './account.response';
+import type { AccountResponse, AccountUserResponse, RegisteredResponse, UsageResponse } from './account.response';
 
 export function presentRegistered(user: User, team: MembershipView['team']): RegisteredResponse {
   return {
@@ -22,10 +22,14 @@ export function presentAccount(
   limits: PlanLimitsResponse,
 ): AccountResponse {
   return {
-    user: { id: user.id, kind: user.kind, email: user.email, name: user.name, created_at: user.createdAt.toISOString() },
+    user: presentAccountUser(user),
     team: { id: team.id, name: team.name, plan: team.plan, role },
     token: { id: auth.tokenId, abilities: auth.abilities, mode: auth.mode, expires_at: auth.expiresAt?.toISOString() ?? null },
     usage,
     limits,
   };
+}
+
+export function presentAccountUser(user: User): AccountUserResponse {
+  return { id: user.id, kind: user.kind, email: user.email, name: user.name, created_at: user.createdAt.toISOString() };
 }

@@ -9,6 +9,7 @@ export const AUDIT_EVENT_TYPES = [
   'secret.passcode_failed',
   'secret.burned',
   'secret.suspended',
+  'account.updated',
   'token.created',
   'token.revoked',
   'member.added',

@@ -45,6 +45,11 @@ export class AuditService {
     return paginated(events.map(presentAuditEvent), total, page);
   }
 
+  /** A deleted team's trail goes with it: it names its members and their addresses. */
+  async forgetTeam(teamId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(AuditEvent).delete({ teamId });
+  }
+
   /**
    * How an event is written (hot statements use auditCte). Pass the transaction's manager so the event commits (or
    * not) with the change it describes; `client` is null where no request is behind it.

@@ -42,6 +42,22 @@ export class UserRepository {
     return repository.findOneByOrFail({ id: user.id });
   }
 
+  /** Locks the user's row until the transaction ends; null when there is none (any more). Needs the transaction's manager. */
+  lock(id: string, manager: EntityManager): Promise<User | null> {
+    return manager.getRepository(User).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async update(id: string, changes: Partial<Pick<User, 'name' | 'passwordHash'>>, manager?: EntityManager): Promise<User> {
+    const repository = this.manager(manager).getRepository(User);
+    await repository.update({ id }, changes);
+    return repository.findOneByOrFail({ id });
+  }
+
+  /** A person's memberships and tokens go with them (ON DELETE CASCADE); what they made elsewhere is no longer theirs (SET NULL). */
+  async deletePerson(id: string, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).getRepository(User).delete({ id, kind: 'user' });
+  }
+
   /** Its memberships and tokens go with it (ON DELETE CASCADE). */
   async deleteServiceAccount(id: string, manager?: EntityManager): Promise<boolean> {
     const result = await this.manager(manager).getRepository(User).delete({ id, kind: 'service_account' });

@@ -45,6 +45,23 @@ export class UsersService {
     return user;
   }
 
+  /** Whether `password` is the person's: a password confirming a change to their own account. */
+  checkPassword(user: User, password: string, gone?: () => boolean): Promise<boolean> {
+    return this.hasher.verify(user.passwordHash, password, gone);
+  }
+
+  lock(id: string, manager: EntityManager): Promise<User | null> {
+    return this.users.lock(id, manager);
+  }
+
+  update(id: string, changes: Partial<Pick<User, 'name' | 'passwordHash'>>, manager?: EntityManager): Promise<User> {
+    return this.users.update(id, changes, manager);
+  }
+
+  deletePerson(id: string, manager?: EntityManager): Promise<void> {
+    return this.users.deletePerson(id, manager);
+  }
+
   /** A non-human member: no email, no password; it authenticates only with its tokens. */
   createServiceAccount(name: string, manager?: EntityManager): Promise<User> {
     return this.users.insert({ id: randomUUID(), kind: 'service_account', email: null, name, passwordHash: null }, manager);

@@ -420,6 +420,18 @@ export class SecretRepository {
   }
 
   /**
+   * Erases every secret of the team, rows and file bytes, in one statement: its team is being
+   * deleted with its owner (DELETE /account). A download still reading a file ends short.
+   */
+  async eraseTeam(teamId: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `WITH gone AS (DELETE FROM secrets WHERE team_id = $1 RETURNING id)
+       DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM gone)`,
+      [teamId],
+    );
+  }
+
+  /**
    * Turns expired secrets into tombstones, a batch at a time. SKIP LOCKED lets several
    * instances purge at once without waiting on (or double-counting) each other's rows.
    */

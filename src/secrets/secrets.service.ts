@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService, auditActorOf } from '../audit/audit.service';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { PasswordHasher } from '../auth/password-hasher';
@@ -238,6 +238,11 @@ export class SecretsService {
   async webhookDeliveriesOf(auth: TokenAuth, id: string, page: Page, status?: DeliveryStatus): Promise<Paginated<WebhookDeliveryResponse>> {
     await this.find(auth, id);
     return this.webhookDeliveries.list(auth.teamId, id, page, status);
+  }
+
+  /** Every secret of a team being deleted, with its content and file bytes, in the caller's transaction. */
+  eraseTeamSecrets(teamId: string, manager: EntityManager): Promise<void> {
+    return this.secrets.eraseTeam(teamId, manager);
   }
 
   /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */

@@ -52,8 +52,8 @@ export class TeamRepository {
    * The personal team made at registration, while the user is still in it: others' personal teams
    * may have added this user, and are never theirs, even after the user has left their own.
    */
-  async findPersonalTeamId(userId: string): Promise<string | null> {
-    const rows: { team_id: string }[] = await this.db.query(
+  async findPersonalTeamId(userId: string, manager?: EntityManager): Promise<string | null> {
+    const rows: { team_id: string }[] = await this.manager(manager).query(
       `SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
         WHERE m.user_id = $1 AND t.personal AND t.created_by = $1`,
       [userId],
@@ -113,6 +113,31 @@ export class TeamRepository {
       [teamId],
     );
     return rows.map((row) => row.user_id);
+  }
+
+  /**
+   * Locks the user's memberships, and the owner rows of every team they own (in one order, as
+   * `lockOwners` does for one team), until the transaction ends; answers the teams the user is
+   * the only owner of. A token being minted for one of those teams holds its membership row until
+   * it commits, so waiting here lets a deletion see (and delete) it. Needs the transaction's manager.
+   */
+  async lockMembershipsAndSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
+    const rows: { team_id: string; user_id: string; role: Role }[] = await manager.query(
+      `SELECT team_id, user_id, role FROM team_members
+        WHERE user_id = $1
+           OR (role = 'owner' AND team_id IN (SELECT team_id FROM team_members WHERE user_id = $1 AND role = 'owner'))
+        ORDER BY team_id, user_id
+          FOR UPDATE`,
+      [userId],
+    );
+    const owners = new Map<string, string[]>();
+    for (const row of rows) if (row.role === 'owner') owners.set(row.team_id, [...(owners.get(row.team_id) ?? []), row.user_id]);
+    return [...owners].filter(([, ids]) => ids.length === 1 && ids[0] === userId).map(([teamId]) => teamId);
+  }
+
+  /** The team and all it holds (ON DELETE CASCADE): members, tokens, secrets' rows, webhooks, subscription. */
+  async delete(teamId: string, manager?: EntityManager): Promise<void> {
+    await this.manager(manager).getRepository(Team).delete({ id: teamId });
   }
 
   async setRole(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {

@@ -66,8 +66,18 @@ export class TeamsService {
     return this.teams.findMembership(teamId, userId);
   }
 
-  personalTeamId(userId: string): Promise<string | null> {
-    return this.teams.findPersonalTeamId(userId);
+  personalTeamId(userId: string, manager?: EntityManager): Promise<string | null> {
+    return this.teams.findPersonalTeamId(userId, manager);
+  }
+
+  /** See TeamRepository.lockMembershipsAndSoleOwnerships: the teams only this user owns, with the user's memberships locked. */
+  lockMembershipsAndSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
+    return this.teams.lockMembershipsAndSoleOwnerships(userId, manager);
+  }
+
+  /** Deletes the team with all it holds; its secrets' content goes first, by the secrets module (see SecretsService.destroyTeamSecrets). */
+  delete(teamId: string, manager: EntityManager): Promise<void> {
+    return this.teams.delete(teamId, manager);
   }
 
   /** Locks the user's membership row until the transaction ends (the token cap counts under it). */

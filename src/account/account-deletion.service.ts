@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
+import { UsersService } from '../auth/users.service';
+import { ApiError } from '../common/errors/api-error';
+import type { ClientInfo } from '../geo/client.decorator';
+import { SecretsService } from '../secrets/secrets.service';
+import { TeamsService } from '../teams/teams.service';
+import { DeleteAccountDto } from './dto/delete-account.dto';
+import { PasswordConfirmation } from './password-confirmation';
+
+/**
+ * DELETE /account: the caller's user is erased for good, with their personal team and all it
+ * holds. Their tokens and memberships go with the user's row; secrets they made in other teams
+ * stay with those teams, without a creator, and those teams' audit trails keep their name.
+ */
+@Injectable()
+export class AccountDeletionService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly teams: TeamsService,
+    private readonly secrets: SecretsService,
+    private readonly audit: AuditService,
+    private readonly confirmation: PasswordConfirmation,
+  ) {}
+
+  async delete(auth: TokenAuth, dto: DeleteAccountDto, client: ClientInfo): Promise<void> {
+    if (auth.userKind === 'service_account') {
+      throw ApiError.forbidden('A service account is deleted by an admin of its team: DELETE /team/service-accounts/{id}.');
+    }
+    const user = await this.users.findById(auth.userId);
+    if (!user) throw ApiError.unauthenticated(true);
+    await this.confirmation.confirm(user, dto.password, 'password', client);
+
+    await this.db.transaction(async (manager) => {
+      // Memberships first, as a token being minted locks its membership and then the user: a
+      // concurrent deletion of the same user waits here, then finds nothing left (401).
+      const soleOwned = await this.teams.lockMembershipsAndSoleOwnerships(user.id, manager);
+      if (!(await this.users.lock(user.id, manager))) throw ApiError.unauthenticated(true);
+      const personalTeamId = await this.teams.personalTeamId(user.id, manager);
+      const blocking = soleOwned.filter((teamId) => teamId !== personalTeamId);
+      if (blocking.length) throw lastOwnerOf(blocking);
+      if (personalTeamId) {
+        await this.secrets.eraseTeamSecrets(personalTeamId, manager);
+        await this.audit.forgetTeam(personalTeamId, manager);
+        await this.teams.delete(personalTeamId, manager);
+      }
+      await this.users.deletePerson(user.id, manager);
+    });
+  }
+}
+
+/** As GitHub asks, ownership is handed on (or the team left to its other owners) before the account goes. */
+function lastOwnerOf(teamIds: string[]): ApiError {
+  return new ApiError(422, 'You are the last owner of other teams: make another member an owner of each first.', {
+    errors: { account: teamIds.map((teamId) => `You are the last owner of team ${teamId}.`) },
+    code: 'last_owner',
+    team_ids: teamIds,
+  });
+}

@@ -1,0 +1,19 @@
+import { ValidateIf } from 'class-validator';
+import { Optional } from '../../common/validation/optional';
+import { GivenPassword, NewPassword, PersonName } from './account-fields';
+
+export class UpdateAccountDto {
+  @Optional()
+  @PersonName()
+  name?: string;
+
+  /** The new password: at least 12 characters. */
+  @Optional()
+  @NewPassword()
+  password?: string;
+
+  /** Required with `password`. */
+  @ValidateIf((dto: UpdateAccountDto) => dto.password !== undefined || dto.current_password !== undefined)
+  @GivenPassword()
+  current_password?: string;
+}

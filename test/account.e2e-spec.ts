@@ -1,0 +1,253 @@
+import { Client } from 'pg';
+import supertest from 'supertest';
+import { databaseMode, dumpDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
+import { uploadFile } from './support/multipart';
+import { newSecret } from './support/secrets';
+import { newMember, setPlan } from './support/teams';
+import { useTestApp } from './support/test-app';
+
+const login = (baseUrl: string, email: string, password: string) =>
+  supertest(baseUrl)
+    .post('/api/v1/auth/token')
+    .send({ email, password, device_name: 'x', abilities: ['secrets:read'] });
+
+describe('account', () => {
+  const t = useTestApp();
+  const api = t.http;
+
+  const newServiceAccount = async (pat: string): Promise<string> => {
+    const res = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name: 'ci', abilities: ['secrets:read'] })
+      .expect(201);
+    return res.body.data.token;
+  };
+
+  describe('PATCH /api/v1/account', () => {
+    let user: TestUser;
+    let pat: string;
+    beforeEach(async () => {
+      ({ owner: user, pat } = await newTeam(t.baseUrl));
+    });
+
+    it('answers 401 without a token', async () => {
+      await api().patch('/api/v1/account').send({ name: 'New' }).expect(401);
+    });
+
+    it('renames the user with a token of any ability, answering GET /account’s user, recorded as account.updated', async () => {
+      const weak = await newToken(t.baseUrl, user, { abilities: ['secrets:read'] });
+      const res = await api().patch('/api/v1/account').set(bearer(weak)).send({ name: 'Ada Lovelace' }).expect(200);
+      const shown = await api().get('/api/v1/account').set(bearer(pat)).expect(200);
+      expect(res.body.data).toEqual(shown.body.data.user);
+      expect(res.body.data).toMatchObject({ id: user.id, name: 'Ada Lovelace', email: user.email, kind: 'user' });
+
+      const events = await api().get('/api/v1/team/audit-events?type=account.updated').set(bearer(pat)).expect(200);
+      expect(events.body.data).toEqual([
+        expect.objectContaining({ type: 'account.updated', target_id: user.id, actor: { type: 'user', id: user.id, name: 'Test User' } }),
+      ]);
+    });
+
+    it.each([
+      ['a blank name', { name: '   ' }, 'name'],
+      ['a name over 100 characters', { name: 'x'.repeat(101) }, 'name'],
+      ['a new password under 12 characters', { password: 'short', current_password: 'whatever' }, 'password'],
+      ['a new password without the current one', { password: 'a long enough password' }, 'current_password'],
+      ['an email, which is not changed here', { email: 'new@example.test' }, 'email'],
+    ])('answers 422 for %s, changing nothing', async (_case, body, field) => {
+      const res = await api().patch('/api/v1/account').set(bearer(pat)).send(body).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual([field]);
+      expect((await api().get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.user.name).toBe('Test User');
+    });
+
+    it('changes the password when the current one confirms it: the old one no longer signs in, the new one does', async () => {
+      const password = 'a brand new password';
+      await api().patch('/api/v1/account').set(bearer(pat)).send({ password, current_password: user.password }).expect(200);
+      await login(t.baseUrl, user.email, user.password).expect(401);
+      await login(t.baseUrl, user.email, password).expect(201);
+
+      const [event] = await t.dataSource.query(
+        `SELECT e::text AS row FROM audit_events e WHERE type = 'account.updated' AND team_id = $1`,
+        [user.teamId],
+      );
+      expect(event.row).not.toContain(password);
+      expect(event.row).not.toContain(user.password);
+    });
+
+    it('answers 401 in the contract’s shape for a wrong current password, and keeps the password', async () => {
+      const res = await api()
+        .patch('/api/v1/account')
+        .set(bearer(pat))
+        .send({ name: 'Changed', password: 'a brand new password', current_password: 'not the password' })
+        .expect(401);
+      expect(res.body).toEqual({ message: 'The password is incorrect.', errors: { current_password: ['The password is incorrect.'] } });
+      await login(t.baseUrl, user.email, user.password).expect(201);
+      expect((await api().get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.user.name).toBe('Test User');
+    });
+
+    it('answers 422 to a service account’s password (it has none) and lets it change its name', async () => {
+      const machine = await newServiceAccount(pat);
+      const res = await api()
+        .patch('/api/v1/account')
+        .set(bearer(machine))
+        .send({ password: 'a brand new password', current_password: 'anything at all' })
+        .expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['password']);
+      const renamed = await api().patch('/api/v1/account').set(bearer(machine)).send({ name: 'deployer' }).expect(200);
+      expect(renamed.body.data).toMatchObject({ kind: 'service_account', name: 'deployer', email: null });
+    });
+  });
+
+  describe('DELETE /api/v1/account', () => {
+    it('answers 401 without a token', async () => {
+      await api().delete('/api/v1/account').send({ password: 'whatever' }).expect(401);
+    });
+
+    it('answers 401 for a wrong password and 422 for none, deleting nothing', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const res = await api().delete('/api/v1/account').set(bearer(pat)).send({ password: 'not the password' }).expect(401);
+      expect(res.body).toEqual({ message: 'The password is incorrect.', errors: { password: ['The password is incorrect.'] } });
+      await api().delete('/api/v1/account').set(bearer(pat)).send({}).expect(422);
+      await api().get('/api/v1/account').set(bearer(pat)).expect(200);
+      await login(t.baseUrl, owner.email, owner.password).expect(201);
+    });
+
+    it('answers 403 to a service account: an admin deletes those', async () => {
+      const { pat } = await newTeam(t.baseUrl);
+      const machine = await newServiceAccount(pat);
+      await api().delete('/api/v1/account').set(bearer(machine)).send({ password: 'anything at all' }).expect(403);
+      await api().get('/api/v1/account').set(bearer(machine)).expect(200);
+    });
+
+    it('answers 422 naming the teams the user is the last owner of, until another member owns them', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const created = await api().post('/api/v1/teams').set(bearer(pat)).send({ name: 'Acme' }).expect(201);
+      const acmeId: string = created.body.data.id;
+      const acmePat = await newToken(t.baseUrl, owner, { team_id: acmeId });
+      const { user: colleague } = await newMember(t.baseUrl, acmePat, acmeId, 'admin');
+
+      const refused = await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(422);
+      expect(refused.body).toMatchObject({ code: 'last_owner', team_ids: [acmeId] });
+      expect(refused.body.errors.account).toEqual([`You are the last owner of team ${acmeId}.`]);
+      await api().get('/api/v1/account').set(bearer(pat)).expect(200);
+
+      await api().patch(`/api/v1/team/members/${colleague.id}`).set(bearer(acmePat)).send({ role: 'owner' }).expect(200);
+      await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(204);
+    });
+
+    it('erases the user and their personal team, keeps what they made in other teams, and frees the email', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl, { name: 'Grace Hopper' });
+      const other = await newTeam(t.baseUrl);
+      // The owner joins another team and makes a secret there.
+      await api().post('/api/v1/team/members').set(bearer(other.pat)).send({ email: owner.email, role: 'member' }).expect(201);
+      const patInOther = await newToken(t.baseUrl, owner, { team_id: other.owner.teamId });
+      const kept = await newSecret(t.baseUrl, { content: 'kept by the other team' }, patInOther);
+      // And in their personal team, a text secret and a file secret (files take a paid plan).
+      await setPlan(t.dataSource, owner.teamId, 'pro');
+      const personal = await newSecret(t.baseUrl, { content: 'personal material 7f3a' }, pat);
+      const file = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'notes.txt', type: 'text/plain', data: Buffer.from('personal file bytes 9c1e') },
+      );
+      expect(file.status).toBe(201);
+
+      await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(204);
+
+      // Every token of the user stops working, in every team.
+      await api().get('/api/v1/account').set(bearer(pat)).expect(401);
+      await api().get('/api/v1/account').set(bearer(patInOther)).expect(401);
+      await login(t.baseUrl, owner.email, owner.password).expect(401);
+
+      const members = await api().get('/api/v1/team/members').set(bearer(other.pat)).expect(200);
+      expect(members.body.data.map((m: { user_id: string }) => m.user_id)).not.toContain(owner.id);
+      const secret = await api().get(`/api/v1/secrets/${kept.id}`).set(bearer(other.pat)).expect(200);
+      expect(secret.body.data).toMatchObject({ id: kept.id, created_by: null });
+      const events = await api().get('/api/v1/team/audit-events?type=secret.created').set(bearer(other.pat)).expect(200);
+      expect(events.body.data).toEqual([
+        expect.objectContaining({ target_id: kept.id, actor: expect.objectContaining({ name: 'Grace Hopper' }) }),
+      ]);
+
+      const dump = await dumpDatabase(t.db);
+      expect(dump).not.toContain(owner.email);
+      expect(dump).not.toContain(owner.teamId);
+      expect(dump).not.toContain(personal.id);
+      expect(dump).not.toContain(file.body.data!.id as string);
+      expect(dump).toContain(kept.id);
+      const [parts] = await t.dataSource.query(`SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1`, [
+        file.body.data!.id,
+      ]);
+      expect(parts.n).toBe(0);
+
+      const again = await newUser(t.baseUrl, { email: owner.email });
+      await login(t.baseUrl, owner.email, again.password).expect(201);
+    });
+
+    // Two deletions need two connections, which PGlite does not serve.
+    (databaseMode() === 'postgresql' ? it : it.skip)('lets one of two deletions at once through, answering the other 401', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const second = await newToken(t.baseUrl, owner);
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        // Both deletions queue behind this lock on the user's membership, then go one after the other.
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM team_members WHERE user_id = $1 FOR UPDATE', [owner.id]);
+        const deletions = [pat, second].map((token) =>
+          api()
+            .delete('/api/v1/account')
+            .set(bearer(token))
+            .send({ password: owner.password })
+            .then((res) => res.status),
+        );
+        await eventually(async () => {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n >= 2;
+        }, 10);
+        await holder.query('COMMIT');
+        expect((await Promise.all(deletions)).sort()).toEqual([204, 401]);
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+      const [left] = await t.dataSource.query(`SELECT count(*)::int AS n FROM users WHERE id = $1`, [owner.id]);
+      expect(left.n).toBe(0);
+    });
+  });
+});
+
+describe('account passwords and the login budget', () => {
+  const t = useTestApp({
+    env: {
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+      RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE: '100',
+      RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '100',
+    },
+  });
+
+  it.each([
+    [
+      'PATCH',
+      (pat: string) =>
+        supertest(t.baseUrl)
+          .patch('/api/v1/account')
+          .set(bearer(pat))
+          .send({ password: 'a brand new password', current_password: 'wrong guess!' }),
+    ],
+    ['DELETE', (pat: string) => supertest(t.baseUrl).delete('/api/v1/account').set(bearer(pat)).send({ password: 'wrong guess!' })],
+  ])('counts %s /account’s password guesses against POST /auth/token’s budget for the account', async (_method, guess) => {
+    const user = await newUser(t.baseUrl);
+    const pat = await newToken(t.baseUrl, user);
+    const statuses = [];
+    // The login that made the token spent one of the three.
+    for (let i = 0; i < 3; i++) statuses.push((await guess(pat)).status);
+    expect(statuses).toEqual([401, 401, 429]);
+    await login(t.baseUrl, user.email, user.password).expect(429);
+  });
+});
