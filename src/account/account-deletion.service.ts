@@ -48,6 +48,7 @@ export class AccountDeletionService {
         await this.audit.forgetTeam(personalTeamId, manager);
         await this.teams.delete(personalTeamId, manager);
       }
+      await this.secrets.forgetCreator(user.id, manager);
       await this.users.deletePerson(user.id, manager);
     });
   }

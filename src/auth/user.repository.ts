@@ -53,7 +53,7 @@ export class UserRepository {
     return repository.findOneByOrFail({ id });
   }
 
-  /** A person's memberships and tokens go with them (ON DELETE CASCADE); what they made elsewhere is no longer theirs (SET NULL). */
+  /** A person's memberships and tokens go with them (ON DELETE CASCADE). */
   async deletePerson(id: string, manager?: EntityManager): Promise<void> {
     await this.manager(manager).getRepository(User).delete({ id, kind: 'user' });
   }

@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { User } from '../auth/user.entity';
 import { Team } from '../teams/team.entity';
 
 export const SECRET_KINDS = ['text', 'encrypted', 'file'] as const;
@@ -34,13 +33,12 @@ export class Secret {
   @JoinColumn({ name: 'team_id' })
   team?: Team;
 
-  /** NULL for anonymous secrets, and once the user who made it is deleted: the secret stays with its team. */
+  /**
+   * NULL for anonymous secrets, and once the person who made it deletes their account: the secret
+   * stays with its team. No foreign key, so a create checks no users row (the hot path).
+   */
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy!: string | null;
-
-  @ManyToOne(() => User, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'created_by' })
-  creator?: User;
 
   @Index('secrets_token_hash_key', { unique: true })
   @Column({ name: 'token_hash', type: 'bytea' })

@@ -419,6 +419,11 @@ export class SecretRepository {
     return rows.length > 0;
   }
 
+  /** Unsets the creator of every secret the user made; a walk of the table, for an account's deletion alone. */
+  async forgetCreator(userId: string, manager: EntityManager): Promise<void> {
+    await manager.query('UPDATE secrets SET created_by = NULL WHERE created_by = $1', [userId]);
+  }
+
   /**
    * Erases every secret of the team, rows and file bytes, in one statement: its team is being
    * deleted with its owner (DELETE /account). A download still reading a file ends short.

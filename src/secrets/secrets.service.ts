@@ -240,6 +240,11 @@ export class SecretsService {
     return this.webhookDeliveries.list(auth.teamId, id, page, status);
   }
 
+  /** Secrets the user made are no longer theirs (their account is being deleted), in the caller's transaction. */
+  forgetCreator(userId: string, manager: EntityManager): Promise<void> {
+    return this.secrets.forgetCreator(userId, manager);
+  }
+
   /** Every secret of a team being deleted, with its content and file bytes, in the caller's transaction. */
   eraseTeamSecrets(teamId: string, manager: EntityManager): Promise<void> {
     return this.secrets.eraseTeam(teamId, manager);
