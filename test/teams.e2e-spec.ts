@@ -18,6 +18,7 @@ describe('teams', () => {
     ['get', '/api/v1/teams'],
     ['post', '/api/v1/teams'],
     ['get', '/api/v1/team'],
+    ['patch', '/api/v1/team'],
     ['get', '/api/v1/team/members'],
     ['post', '/api/v1/team/members'],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000'],
@@ -35,6 +36,7 @@ describe('teams', () => {
   it.each([
     ['post', '/api/v1/teams', 'team:write', { name: 'x' }],
     ['get', '/api/v1/team', 'team:read', undefined],
+    ['patch', '/api/v1/team', 'team:write', { name: 'x' }],
     ['get', '/api/v1/team/members', 'team:read', undefined],
     ['post', '/api/v1/team/members', 'team:write', { email: 'x@example.test', role: 'member' }],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', 'team:write', { role: 'member' }],
@@ -52,6 +54,7 @@ describe('teams', () => {
   });
 
   it.each([
+    ['patch', '/api/v1/team', { name: 'x' }],
     ['post', '/api/v1/team/members', { email: 'x@example.test', role: 'member' }],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', { role: 'member' }],
     ['delete', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', undefined],
@@ -105,6 +108,47 @@ describe('teams', () => {
       // Being added to another team is not making one.
       const { pat: otherPat } = await newTeam(t.baseUrl);
       await api().post('/api/v1/team/members').set(bearer(otherPat)).send({ email: maker.email, role: 'member' }).expect(201);
+    });
+  });
+
+  describe('PATCH /api/v1/team', () => {
+    it('renames the team for an admin, answers it as GET /team does, and records team.updated', async () => {
+      const created = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: 'Before' }).expect(201);
+      const teamPat = await newToken(t.baseUrl, owner, { team_id: created.body.data.id });
+      const admin = await newMember(t.baseUrl, teamPat, created.body.data.id, 'admin');
+      const renamed = await api().patch('/api/v1/team').set(bearer(admin.pat)).send({ name: 'After' }).expect(200);
+      const shown = await api().get('/api/v1/team').set(bearer(admin.pat)).expect(200);
+      expect(renamed.body.data).toEqual(shown.body.data);
+      expect(shown.body.data).toMatchObject({ id: created.body.data.id, name: 'After', role: 'admin', members: 2 });
+      const events = await api().get('/api/v1/team/audit-events?type=team.updated').set(bearer(teamPat)).expect(200);
+      expect(events.body.data).toEqual([
+        expect.objectContaining({
+          type: 'team.updated',
+          target_id: created.body.data.id,
+          actor: expect.objectContaining({ id: admin.user.id }),
+        }),
+      ]);
+    });
+
+    it('renames a personal team too, and records nothing when the name is the same', async () => {
+      const { owner: someone, pat } = await newTeam(t.baseUrl);
+      await api().patch('/api/v1/team').set(bearer(pat)).send({ name: 'Mine' }).expect(200);
+      const again = await api().patch('/api/v1/team').set(bearer(pat)).send({ name: 'Mine' }).expect(200);
+      expect(again.body.data).toMatchObject({ id: someone.teamId, name: 'Mine', personal: true });
+      const events = await api().get('/api/v1/team/audit-events?type=team.updated').set(bearer(pat)).expect(200);
+      expect(events.body.meta.total).toBe(1);
+    });
+
+    it.each([
+      ['empty', { name: '' }],
+      ['white space', { name: '   ' }],
+      ['too long', { name: 'x'.repeat(101) }],
+      ['missing', {}],
+    ])('validates the name as POST /teams does (%s)', async (_case, body) => {
+      const res = await api().patch('/api/v1/team').set(bearer(ownerPat)).send(body).expect(422);
+      expect(Object.keys(res.body.errors)).toEqual(['name']);
+      const created = await api().post('/api/v1/teams').set(bearer(ownerPat)).send(body).expect(422);
+      expect(created.body.errors).toEqual(res.body.errors);
     });
   });
 });

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'service_account.created',
   'service_account.deleted',
   'plan.changed',
+  'team.updated',
   'webhook.created',
   'webhook.updated',
   'webhook.deleted',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, Not } from 'typeorm';
 import type { Role } from '../auth/role';
 import type { Page } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
@@ -24,6 +24,12 @@ export class TeamRepository {
     const repository = this.manager(manager).getRepository(Team);
     await repository.insert(team);
     return repository.findOneByOrFail({ id: team.id });
+  }
+
+  /** False when the team already has that name, or is gone. */
+  async rename(teamId: string, name: string, manager: EntityManager): Promise<boolean> {
+    const result = await manager.getRepository(Team).update({ id: teamId, name: Not(name) }, { name });
+    return (result.affected ?? 0) > 0;
   }
 
   /** The teams `userId` has made, counted under a lock on that user's count until the transaction ends. */

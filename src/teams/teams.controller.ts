@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiPage } from '../common/http/api-responses';
 import { PageQuery, toPage } from '../common/http/pagination';
-import { CreateTeamDto } from './dto/create-team.dto';
+import { Client, ClientInfo } from '../geo/client.decorator';
+import { CreateTeamDto, UpdateTeamDto } from './dto/create-team.dto';
 import { CurrentTeamResponse, TeamResponse } from './team.response';
 import { TeamsService } from './teams.service';
 
@@ -35,5 +36,13 @@ export class TeamsController {
   @ApiData(200, CurrentTeamResponse)
   async show(@Auth() auth: TokenAuth) {
     return { data: await this.teams.current(auth) };
+  }
+
+  /** Renames the token's team (a personal one too); recorded as `team.updated`. */
+  @Patch('team')
+  @Authenticated({ ability: 'team:write', admin: true })
+  @ApiData(200, CurrentTeamResponse)
+  async rename(@Auth() auth: TokenAuth, @Body() dto: UpdateTeamDto, @Client() client: ClientInfo) {
+    return { message: 'Team updated.', data: await this.teams.rename(auth, dto.name, client) };
   }
 }

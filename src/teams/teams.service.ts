@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
+import type { ClientInfo } from '../geo/client.decorator';
 import { presentTeam } from './team.presenter';
 import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
@@ -17,6 +19,7 @@ export class TeamsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly teams: TeamRepository,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates a team with `ownerId` as its owner; pass the caller's manager to commit with its transaction. */
@@ -30,8 +33,8 @@ export class TeamsService {
   }
 
   /**
-   * A user makes at most MAX_TEAMS_PER_USER teams (their personal one included, for good: teams
-   * are not deleted), since each team brings its own request budget and token allowance.
+   * A user makes at most MAX_TEAMS_PER_USER teams at a time (their personal one included), since
+   * each team brings its own request budget and token allowance.
    */
   async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
@@ -60,6 +63,14 @@ export class TeamsService {
     const membership = await this.teams.findMembership(auth.teamId, auth.userId);
     if (!membership) throw ApiError.unauthenticated(true);
     return { ...presentTeam(membership.team, membership.role), members: await this.teams.countMembers(auth.teamId) };
+  }
+
+  /** Renames the token's team; its own name again changes nothing and records nothing. */
+  async rename(auth: TokenAuth, name: string, client: ClientInfo): Promise<CurrentTeamResponse> {
+    await this.db.transaction(async (manager) => {
+      if (await this.teams.rename(auth.teamId, name, manager)) await this.audit.record(auth, client, 'team.updated', auth.teamId, manager);
+    });
+    return this.current(auth);
   }
 
   membership(teamId: string, userId: string): Promise<MembershipView | null> {
