@@ -137,6 +137,19 @@ describe('account', () => {
       await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(204);
     });
 
+    it('answers 422 subscription_active while Stripe still bills the personal team, as DELETE /team does', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      await t.dataSource.query(
+        `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'pro', 'active', now(), 0)`,
+        [`sub_${owner.teamId}`, owner.teamId],
+      );
+      const refused = await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(422);
+      expect(refused.body).toMatchObject({ code: 'subscription_active', errors: { subscription: [expect.any(String)] } });
+      await api().get('/api/v1/account').set(bearer(pat)).expect(200);
+      await t.dataSource.query(`UPDATE team_subscriptions SET status = 'canceled' WHERE team_id = $1`, [owner.teamId]);
+      await api().delete('/api/v1/account').set(bearer(pat)).send({ password: owner.password }).expect(204);
+    });
+
     it('erases the user and their personal team, keeps what they made in other teams, and frees the email', async () => {
       const { owner, pat } = await newTeam(t.baseUrl, { name: 'Grace Hopper' });
       const other = await newTeam(t.baseUrl);

@@ -19,6 +19,7 @@ describe('teams', () => {
     ['post', '/api/v1/teams'],
     ['get', '/api/v1/team'],
     ['patch', '/api/v1/team'],
+    ['delete', '/api/v1/team'],
     ['get', '/api/v1/team/members'],
     ['post', '/api/v1/team/members'],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000'],
@@ -37,6 +38,7 @@ describe('teams', () => {
     ['post', '/api/v1/teams', 'team:write', { name: 'x' }],
     ['get', '/api/v1/team', 'team:read', undefined],
     ['patch', '/api/v1/team', 'team:write', { name: 'x' }],
+    ['delete', '/api/v1/team', 'team:write', undefined],
     ['get', '/api/v1/team/members', 'team:read', undefined],
     ['post', '/api/v1/team/members', 'team:write', { email: 'x@example.test', role: 'member' }],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', 'team:write', { role: 'member' }],
@@ -55,6 +57,7 @@ describe('teams', () => {
 
   it.each([
     ['patch', '/api/v1/team', { name: 'x' }],
+    ['delete', '/api/v1/team', undefined],
     ['post', '/api/v1/team/members', { email: 'x@example.test', role: 'member' }],
     ['patch', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', { role: 'member' }],
     ['delete', '/api/v1/team/members/00000000-0000-4000-8000-000000000000', undefined],

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
@@ -10,6 +9,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import { TeamsService } from '../teams/teams.service';
 import { DeleteAccountDto } from './dto/delete-account.dto';
 import { PasswordConfirmation } from './password-confirmation';
+import { TeamDeletionService } from './team-deletion.service';
 
 /**
  * DELETE /account: the caller's user is erased for good, with their personal team and all it
@@ -23,7 +23,7 @@ export class AccountDeletionService {
     private readonly users: UsersService,
     private readonly teams: TeamsService,
     private readonly secrets: SecretsService,
-    private readonly audit: AuditService,
+    private readonly teamDeletion: TeamDeletionService,
     private readonly confirmation: PasswordConfirmation,
   ) {}
 
@@ -43,11 +43,7 @@ export class AccountDeletionService {
       const personalTeamId = await this.teams.personalTeamId(user.id, manager);
       const blocking = soleOwned.filter((teamId) => teamId !== personalTeamId);
       if (blocking.length) throw lastOwnerOf(blocking);
-      if (personalTeamId) {
-        await this.secrets.eraseTeamSecrets(personalTeamId, manager);
-        await this.audit.forgetTeam(personalTeamId, manager);
-        await this.teams.delete(personalTeamId, manager);
-      }
+      if (personalTeamId) await this.teamDeletion.erase(personalTeamId, manager);
       await this.secrets.forgetCreator(user.id, manager);
       await this.users.deletePerson(user.id, manager);
     });

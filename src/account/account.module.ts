@@ -12,16 +12,19 @@ import { AccountService } from './account.service';
 import { PasswordConfirmation } from './password-confirmation';
 import { RegistrationController } from './registration.controller';
 import { RegistrationService } from './registration.service';
+import { TeamDeletionController } from './team-deletion.controller';
+import { TeamDeletionService } from './team-deletion.service';
 import { TokensController } from './tokens.controller';
 import { UsageReader } from './usage.reader';
 
 /**
- * The caller's own account: registration, tokens, GET, PATCH and DELETE /account, and GET /billing. It is where
- * auth, teams, secrets and billing meet, so that none of them has to import the others.
+ * The caller's own account: registration, tokens, GET, PATCH and DELETE /account, GET /billing,
+ * and the deletion of a team, which takes its secrets and trail with it. It is where auth, teams,
+ * secrets and billing meet, so that none of them has to import the others.
  */
 @Module({
   imports: [AuthModule, TeamsModule, SecretsModule, BillingModule, RateLimitModule],
-  controllers: [RegistrationController, TokensController, AccountController],
+  controllers: [RegistrationController, TokensController, AccountController, TeamDeletionController],
   providers: [
     RegistrationService,
     AccountTokensService,
@@ -30,6 +33,7 @@ import { UsageReader } from './usage.reader';
     AccountDeletionService,
     PasswordConfirmation,
     UsageReader,
+    TeamDeletionService,
   ],
 })
 export class AccountModule {}

@@ -63,4 +63,9 @@ export class UserRepository {
     const result = await this.manager(manager).getRepository(User).delete({ id, kind: 'service_account' });
     return (result.affected ?? 0) > 0;
   }
+
+  /** The service accounts among `ids`, with their memberships and tokens; people are left as they are. */
+  async deleteServiceAccounts(ids: string[], manager: EntityManager): Promise<void> {
+    await manager.getRepository(User).delete({ id: In(ids), kind: 'service_account' });
+  }
 }

@@ -74,4 +74,9 @@ export class UsersService {
   deleteServiceAccount(id: string, manager?: EntityManager): Promise<boolean> {
     return this.users.deleteServiceAccount(id, manager);
   }
+
+  /** The service accounts among `ids` (a deleted team's members: each account belongs to one team). */
+  async deleteServiceAccounts(ids: string[], manager: EntityManager): Promise<void> {
+    if (ids.length) await this.users.deleteServiceAccounts(ids, manager);
+  }
 }

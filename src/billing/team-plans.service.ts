@@ -66,6 +66,15 @@ export class TeamPlansService {
     return true;
   }
 
+  /** Whether a Stripe subscription still bills the team (active or trialing): it must be cancelled before the team goes. */
+  async isBilled(teamId: string, manager: EntityManager): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM team_subscriptions WHERE team_id = $1 AND status IN ('active', 'trialing') LIMIT 1`,
+      [teamId],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * The operator's grant (`plan:set`): the team's plan is never below `plan` from now on, whatever
    * its subscriptions pay for (free takes the grant away). Answers the plan the team is on then,

@@ -259,6 +259,19 @@ export class SecretRepository {
     );
   }
 
+  /**
+   * Every secret of the team, its file's bytes and the team's monthly counts, for good (DELETE
+   * /team): a download still reading the bytes is cut short, as nothing of the team may remain.
+   */
+  async deleteAllOfTeam(teamId: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `WITH counts AS (DELETE FROM team_secret_counts WHERE team_id = $1),
+       gone AS (DELETE FROM secrets WHERE team_id = $1 RETURNING id)
+       DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM gone)`,
+      [teamId],
+    );
+  }
+
   findById(teamId: string, id: string): Promise<Secret | null> {
     return this.db.getRepository(Secret).findOneBy({ teamId, id });
   }
@@ -422,18 +435,6 @@ export class SecretRepository {
   /** Unsets the creator of every secret the user made; a walk of the table, for an account's deletion alone. */
   async forgetCreator(userId: string, manager: EntityManager): Promise<void> {
     await manager.query('UPDATE secrets SET created_by = NULL WHERE created_by = $1', [userId]);
-  }
-
-  /**
-   * Erases every secret of the team, rows and file bytes, in one statement: its team is being
-   * deleted with its owner (DELETE /account). A download still reading a file ends short.
-   */
-  async eraseTeam(teamId: string, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `WITH gone AS (DELETE FROM secrets WHERE team_id = $1 RETURNING id)
-       DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM gone)`,
-      [teamId],
-    );
   }
 
   /**

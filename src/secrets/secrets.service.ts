@@ -245,14 +245,14 @@ export class SecretsService {
     return this.secrets.forgetCreator(userId, manager);
   }
 
-  /** Every secret of a team being deleted, with its content and file bytes, in the caller's transaction. */
-  eraseTeamSecrets(teamId: string, manager: EntityManager): Promise<void> {
-    return this.secrets.eraseTeam(teamId, manager);
-  }
-
   /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */
   fileBytesHeld(teamId: string): Promise<number> {
     return this.secrets.fileBytesHeld(teamId);
+  }
+
+  /** Destroys every secret of the team being deleted, with its file's bytes and its counts, in the deletion's transaction. */
+  deleteAllOfTeam(teamId: string, manager: EntityManager): Promise<void> {
+    return this.secrets.deleteAllOfTeam(teamId, manager);
   }
 
   /** Secrets the team created this month (UTC), those active now, and the bytes its unopened files hold. */

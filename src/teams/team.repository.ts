@@ -26,6 +26,21 @@ export class TeamRepository {
     return repository.findOneByOrFail({ id: team.id });
   }
 
+  findById(teamId: string, manager?: EntityManager): Promise<Team | null> {
+    return this.manager(manager).getRepository(Team).findOneBy({ id: teamId });
+  }
+
+  /** FOR UPDATE, for the team's deletion (TeamsService.lockForDeletion); false when it is gone. */
+  async lockForDeletion(teamId: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM teams WHERE id = $1 FOR UPDATE`, [teamId]);
+    return rows.length > 0;
+  }
+
+  /** What refers to the team goes with it (ON DELETE CASCADE): members, tokens, counts, subscriptions, webhooks. */
+  async delete(teamId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(Team).delete({ id: teamId });
+  }
+
   /** False when the team already has that name, or is gone. */
   async rename(teamId: string, name: string, manager: EntityManager): Promise<boolean> {
     const result = await manager.getRepository(Team).update({ id: teamId, name: Not(name) }, { name });
@@ -94,8 +109,10 @@ export class TeamRepository {
   }
 
   /** Every member's id: a team has at most its plan's member limit of them. */
-  async memberIds(teamId: string): Promise<string[]> {
-    const rows = await this.db.getRepository(TeamMember).find({ select: { userId: true }, where: { teamId } });
+  async memberIds(teamId: string, manager?: EntityManager): Promise<string[]> {
+    const rows = await this.manager(manager)
+      .getRepository(TeamMember)
+      .find({ select: { userId: true }, where: { teamId } });
     return rows.map((row) => row.userId);
   }
 
@@ -139,11 +156,6 @@ export class TeamRepository {
     const owners = new Map<string, string[]>();
     for (const row of rows) if (row.role === 'owner') owners.set(row.team_id, [...(owners.get(row.team_id) ?? []), row.user_id]);
     return [...owners].filter(([, ids]) => ids.length === 1 && ids[0] === userId).map(([teamId]) => teamId);
-  }
-
-  /** The team and all it holds (ON DELETE CASCADE): members, tokens, secrets' rows, webhooks, subscription. */
-  async delete(teamId: string, manager?: EntityManager): Promise<void> {
-    await this.manager(manager).getRepository(Team).delete({ id: teamId });
   }
 
   async setRole(teamId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {

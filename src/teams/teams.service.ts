@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
+import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -20,6 +21,7 @@ export class TeamsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly teams: TeamRepository,
     private readonly audit: AuditService,
+    private readonly users: UsersService,
   ) {}
 
   /** Creates a team with `ownerId` as its owner; pass the caller's manager to commit with its transaction. */
@@ -73,6 +75,42 @@ export class TeamsService {
     return this.current(auth);
   }
 
+  /**
+   * The token's team, if its user may delete it: an owner (as of now, under the owner rows' lock:
+   * the token's role may predate a demotion), of a team that is not personal. 401 when it is gone.
+   */
+  async assertDeletable(auth: TokenAuth, manager: EntityManager): Promise<Team> {
+    const team = await this.teams.findById(auth.teamId, manager);
+    if (!team) throw ApiError.unauthenticated(true);
+    if (!(await this.teams.lockOwners(team.id, manager)).includes(auth.userId)) {
+      throw ApiError.forbidden('Only owners of the team may delete it.');
+    }
+    if (team.personal) throw ApiError.field('team', 'A personal team cannot be deleted: it is part of its user’s account.');
+    return team;
+  }
+
+  /**
+   * Locks the team's row until the transaction ends, as its deletion needs: FOR UPDATE waits for
+   * every write in the team under way (each holds KEY SHARE for its foreign key) and makes later
+   * ones wait, then find the team gone. 401 when it is gone already.
+   */
+  async lockForDeletion(teamId: string, manager: EntityManager): Promise<void> {
+    if (!(await this.teams.lockForDeletion(teamId, manager))) throw ApiError.unauthenticated(true);
+  }
+
+  /**
+   * Deletes the locked team, and with it (ON DELETE CASCADE) its memberships, tokens, counts,
+   * subscriptions and webhooks; its service accounts go too, as each belongs to this team alone.
+   */
+  async delete(teamId: string, manager: EntityManager): Promise<void> {
+    const members = await this.users.findByIds(await this.teams.memberIds(teamId, manager), manager);
+    await this.teams.delete(teamId, manager);
+    await this.users.deleteServiceAccounts(
+      members.filter((user) => user.kind === 'service_account').map((account) => account.id),
+      manager,
+    );
+  }
+
   membership(teamId: string, userId: string): Promise<MembershipView | null> {
     return this.teams.findMembership(teamId, userId);
   }
@@ -84,11 +122,6 @@ export class TeamsService {
   /** See TeamRepository.lockMembershipsAndSoleOwnerships: the teams only this user owns, with the user's memberships locked. */
   lockMembershipsAndSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
     return this.teams.lockMembershipsAndSoleOwnerships(userId, manager);
-  }
-
-  /** Deletes the team with all it holds; its secrets' content goes first, by the secrets module (see SecretsService.destroyTeamSecrets). */
-  delete(teamId: string, manager: EntityManager): Promise<void> {
-    return this.teams.delete(teamId, manager);
   }
 
   /** Locks the user's membership row until the transaction ends (the token cap counts under it). */

@@ -1,0 +1,76 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { TokenAuth } from '../auth/auth-context';
+import { TeamPlansService } from '../billing/team-plans.service';
+import { boundLockWaits, isLockTimeout } from '../common/database/lock-timeout';
+import { ApiError } from '../common/errors/api-error';
+import { SecretsService } from '../secrets/secrets.service';
+import { TeamsService } from '../teams/teams.service';
+
+const LOCK_WAIT_MS = 200;
+const ATTEMPTS = 5;
+
+/**
+ * Deletes a team for good, as GitHub deletes an organisation: its secrets and their bytes, its
+ * members' access and tokens, its service accounts, webhooks, counts and audit trail, in one
+ * transaction. Only an owner may, never of a personal team (part of its user's account), and
+ * not while Stripe still bills the team.
+ */
+@Injectable()
+export class TeamDeletionService {
+  private readonly logger = new Logger(TeamDeletionService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly teams: TeamsService,
+    private readonly secrets: SecretsService,
+    private readonly plans: TeamPlansService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async delete(auth: TokenAuth): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction((manager) => this.deleteInTurn(auth, manager));
+        break;
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        if (attempt === ATTEMPTS) throw ApiError.unavailable();
+      }
+    }
+    this.logger.log(`Team ${auth.teamId} deleted`);
+  }
+
+  /**
+   * A write in the team locks its rows first (a secret, the month's count) and the team's row
+   * last (its foreign key's KEY SHARE, at the end of its statement). The deletion takes them in
+   * that order too: the team's secrets and counts go before it locks the team, and again under
+   * the lock for those made meanwhile. Its waits are bounded, so in what deadlock remains it
+   * gives way and tries again, rather than PostgreSQL failing the write.
+   */
+  private async deleteInTurn(auth: TokenAuth, manager: EntityManager): Promise<void> {
+    await boundLockWaits(manager, LOCK_WAIT_MS);
+    const team = await this.teams.assertDeletable(auth, manager);
+    await this.erase(team.id, manager);
+  }
+
+  /**
+   * The team and all it holds, in the caller's transaction (DELETE /team, or DELETE /account for
+   * its user's personal team): refused while Stripe still bills it.
+   */
+  async erase(teamId: string, manager: EntityManager): Promise<void> {
+    if (await this.plans.isBilled(teamId, manager)) {
+      throw new ApiError(422, 'The given data was invalid.', {
+        errors: { subscription: ['Cancel the team’s subscription before deleting the team.'] },
+        code: 'subscription_active',
+      });
+    }
+    await this.secrets.deleteAllOfTeam(teamId, manager);
+    await this.teams.lockForDeletion(teamId, manager);
+    await this.secrets.deleteAllOfTeam(teamId, manager);
+    await this.teams.delete(teamId, manager);
+    await this.audit.forgetTeam(teamId, manager);
+  }
+}

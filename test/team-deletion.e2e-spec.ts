@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import supertest from 'supertest';
+import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase } from './support/database';
+import { eventually } from './support/eventually';
+import { bearer, newTeam, newToken, TestUser } from './support/factories';
+import { uploadFile } from './support/multipart';
+import { newSecret, reveal } from './support/secrets';
+import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { newMember, setPlan, setPlanAt } from './support/teams';
+import { useTestApp } from './support/test-app';
+
+/** A new team (not personal) that `owner` made, with an owner's token for it. */
+async function newTeamOf(baseUrl: string, owner: TestUser, name = 'Doomed'): Promise<{ teamId: string; pat: string }> {
+  const personalPat = await newToken(baseUrl, owner);
+  const created = await supertest(baseUrl).post('/api/v1/teams').set(bearer(personalPat)).send({ name }).expect(201);
+  return { teamId: created.body.data.id, pat: await newToken(baseUrl, owner, { team_id: created.body.data.id }) };
+}
+
+describe('DELETE /api/v1/team', () => {
+  const t = useTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_DELAYS: '3600' } });
+  const api = t.http;
+  let owner: TestUser;
+
+  beforeAll(async () => {
+    ({ owner } = await newTeam(t.baseUrl, { name: 'Olivia' }));
+  });
+
+  /** Rows that name the team, in every table with a team_id column. */
+  async function rowsOfTeam(teamId: string): Promise<Record<string, number>> {
+    const tables: { table_name: string }[] = await t.dataSource.query(
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'team_id' ORDER BY table_name`,
+    );
+    const counts: Record<string, number> = {};
+    for (const { table_name } of tables) {
+      const [row] = await t.dataSource.query(`SELECT count(*)::int AS n FROM "${table_name}" WHERE team_id = $1`, [teamId]);
+      counts[table_name] = row.n;
+    }
+    return counts;
+  }
+
+  it('refuses an admin and a member: only owners delete a team', async () => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    const admin = await newMember(t.baseUrl, team.pat, team.teamId, 'admin');
+    const member = await newMember(t.baseUrl, team.pat, team.teamId, 'member');
+    const byAdmin = await api().delete('/api/v1/team').set(bearer(admin.pat)).expect(403);
+    expect(byAdmin.body).toEqual({ message: 'Only owners of the team may delete it.' });
+    const byMember = await api().delete('/api/v1/team').set(bearer(member.pat)).expect(403);
+    expect(byMember.body.message).toBe('Only owners and admins of the team may do this.');
+    await api().get('/api/v1/team').set(bearer(admin.pat)).expect(200);
+  });
+
+  it('refuses an owner whose role was taken away after the token was made', async () => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    const demoted = await newMember(t.baseUrl, team.pat, team.teamId, 'owner');
+    await api().patch(`/api/v1/team/members/${demoted.user.id}`).set(bearer(team.pat)).send({ role: 'admin' }).expect(200);
+    await api().delete('/api/v1/team').set(bearer(demoted.pat)).expect(403);
+  });
+
+  it('refuses a personal team with 422 on team', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const res = await api().delete('/api/v1/team').set(bearer(pat)).expect(422);
+    expect(res.body).toEqual({
+      message: 'The given data was invalid.',
+      errors: { team: ['A personal team cannot be deleted: it is part of its user’s account.'] },
+    });
+    await api().get('/api/v1/team').set(bearer(pat)).expect(200);
+  });
+
+  it.each(['active', 'trialing'])('refuses a team whose Stripe subscription is %s with 422 subscription_active', async (status) => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    await t.dataSource.query(
+      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'pro', $3, now(), 0)`,
+      [`sub_${randomBytes(6).toString('hex')}`, team.teamId, status],
+    );
+    const res = await api().delete('/api/v1/team').set(bearer(team.pat)).expect(422);
+    expect(res.body).toEqual({
+      message: 'The given data was invalid.',
+      errors: { subscription: ['Cancel the team’s subscription before deleting the team.'] },
+      code: 'subscription_active',
+    });
+    await api().get('/api/v1/team').set(bearer(team.pat)).expect(200);
+  });
+
+  it('deletes a team whose subscription was cancelled', async () => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    await t.dataSource.query(
+      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'free', 'canceled', now(), 0)`,
+      [`sub_${randomBytes(6).toString('hex')}`, team.teamId],
+    );
+    await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+    expect(Object.values(await rowsOfTeam(team.teamId)).every((n) => n === 0)).toBe(true);
+  });
+
+  it('takes a body as no other route without one does: 422', async () => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    await api().delete('/api/v1/team').set(bearer(team.pat)).send({ confirm: true }).expect(422);
+    await api().get('/api/v1/team').set(bearer(team.pat)).expect(200);
+  });
+
+  it('destroys the team and everything of it: secrets, files, access, tokens, service accounts, webhooks, trail', async () => {
+    const team = await newTeamOf(t.baseUrl, owner, 'Project Nightjar');
+    await setPlan(t.dataSource, team.teamId, 'pro');
+    const admin = await newMember(t.baseUrl, team.pat, team.teamId, 'admin');
+    const account = (
+      await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(team.pat))
+        .send({ name: 'nightjar-deployer', abilities: ['secrets:read', 'secrets:write'] })
+        .expect(201)
+    ).body.data;
+    await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200);
+    // Nothing listens there and a retry waits an hour: deliveries stay pending.
+    await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: 'http://127.0.0.1:9/hooks' }).expect(201);
+    const text = await newSecret(t.baseUrl, { content: 'nightjar launch codes', expire_value: 2 }, team.pat);
+    await reveal(t.baseUrl, text.token).expect(200);
+    await api().post(`/api/v1/links/${text.token}/report`).send({ reason: 'looks like phishing' }).expect(202);
+    const file = await uploadFile(
+      t.baseUrl,
+      admin.pat,
+      { expire_mode: 'views', expire_value: '1' },
+      { name: 'nightjar.pem', type: 'application/x-pem-file', data: randomBytes(64 * 1024) },
+    );
+    expect(file.status).toBe(201);
+    const fileSecret = file.body.data as { id: string; token: string };
+    const [stored] = await t.dataSource.query(`SELECT encode(substr(ciphertext, 1, 24), 'hex') AS hex FROM secrets WHERE id = $1`, [
+      text.id,
+    ]);
+    const [part] = await t.dataSource.query(
+      `SELECT encode(substr(data, 100, 24), 'hex') AS hex FROM secret_file_parts WHERE secret_id = $1 AND seq = 0`,
+      [fileSecret.id],
+    );
+    expect(await rowsOfTeam(team.teamId)).toMatchObject({ webhook_deliveries: expect.any(Number), audit_events: expect.any(Number) });
+    expect((await rowsOfTeam(team.teamId)).webhook_deliveries).toBeGreaterThan(0);
+
+    await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+
+    for (const pat of [team.pat, admin.pat, account.token]) {
+      const res = await api().get('/api/v1/team').set(bearer(pat)).expect(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="oncelink", error="invalid_token"');
+    }
+    for (const { token } of [text, fileSecret]) {
+      await api().get(`/api/v1/links/${token}`).expect(404);
+      await reveal(t.baseUrl, token).expect(404);
+    }
+    // People keep their accounts and other teams; the team's service account goes with it.
+    const teams = await api()
+      .get('/api/v1/teams')
+      .set(bearer(await newToken(t.baseUrl, owner)))
+      .expect(200);
+    expect(teams.body.data.map((one: { id: string }) => one.id)).not.toContain(team.teamId);
+    await api()
+      .get('/api/v1/team')
+      .set(bearer(await newToken(t.baseUrl, admin.user)))
+      .expect(200);
+
+    expect(Object.values(await rowsOfTeam(team.teamId)).every((n) => n === 0)).toBe(true);
+    const dump = await dumpDatabase(t.db);
+    for (const trace of [team.teamId, 'Project Nightjar', account.id, 'nightjar-deployer', text.id, fileSecret.id, stored.hex, part.hex]) {
+      expect(dump).not.toContain(trace);
+    }
+    expect(dump).not.toContain('looks like phishing');
+  });
+});
+
+/**
+ * Creates racing the deletion, on server processes (PostgreSQL: two of them, so requests run on
+ * their own connections). PGlite serves one connection, which orders every statement anyway.
+ */
+describe('DELETE /api/v1/team under concurrency', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
+  });
+  afterAll(async () => {
+    await server.stop();
+    await db.drop();
+  });
+
+  it('logs one line naming the team id, never its name', async () => {
+    const { owner } = await newTeam(server.baseUrl);
+    const team = await newTeamOf(server.baseUrl, owner, 'Secret Codename Heron');
+    await supertest(server.baseUrl).delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+    await eventually(() => server.output().includes(`Team ${team.teamId} deleted`), 5);
+    expect(server.output().match(new RegExp(team.teamId, 'g'))).toHaveLength(1);
+    expect(server.output()).not.toContain('Heron');
+  });
+
+  (databaseMode() === 'postgresql' ? it : it.skip)(
+    'answers creates racing the deletion 201 until they get 401, never 500, and leaves none of their rows behind',
+    async () => {
+      const { owner } = await newTeam(server.baseUrl);
+      const team = await newTeamOf(server.baseUrl, owner);
+      await setPlanAt(db.url, team.teamId, 'pro');
+      const create = () =>
+        fetch(`${server.baseUrl}/api/v1/secrets`, {
+          method: 'POST',
+          headers: { ...bearer(team.pat), 'content-type': 'application/json' },
+          body: JSON.stringify({ content: 'racing the deletion', expire_mode: 'views', expire_value: 1 }),
+        }).then((res) => res.status);
+      // Eight clients create until they are refused: some creates run as the deletion does.
+      let started = 0;
+      const clients = Array.from({ length: 8 }, async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 500 && statuses.at(-1) !== 401 && statuses.at(-1) !== 500; i++) {
+          statuses.push(await create());
+          started++;
+        }
+        return statuses;
+      });
+      await eventually(() => started >= 16, 10);
+      const deleted = await fetch(`${server.baseUrl}/api/v1/team`, { method: 'DELETE', headers: bearer(team.pat) });
+      expect(deleted.status).toBe(204);
+      for (const statuses of await Promise.all(clients)) {
+        expect(statuses.filter((status) => status !== 201)).toEqual([401]);
+      }
+      const dump = await dumpDatabase(db);
+      expect(dump).not.toContain(team.teamId);
+    },
+  );
+});
