@@ -66,7 +66,7 @@ describe('DELETE /api/v1/team', () => {
     await api().get('/api/v1/team').set(bearer(pat)).expect(200);
   });
 
-  it.each(['active', 'trialing'])('refuses a team whose Stripe subscription is %s with 422 subscription_active', async (status) => {
+  it.each(['active', 'trialing', 'past_due'])('refuses a team whose Stripe subscription is %s with 422 subscription_active', async (status) => {
     const team = await newTeamOf(t.baseUrl, owner);
     await t.dataSource.query(
       `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'pro', $3, now(), 0)`,

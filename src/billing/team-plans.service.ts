@@ -66,10 +66,10 @@ export class TeamPlansService {
     return true;
   }
 
-  /** Whether a Stripe subscription still bills the team (active or trialing): it must be cancelled before the team goes. */
+  /** Whether a Stripe subscription still bills the team (active, trialing, or past_due while Stripe retries the payment): it must be cancelled before the team goes. */
   async isBilled(teamId: string, manager: EntityManager): Promise<boolean> {
     const rows = await manager.query<unknown[]>(
-      `SELECT 1 FROM team_subscriptions WHERE team_id = $1 AND status IN ('active', 'trialing') LIMIT 1`,
+      `SELECT 1 FROM team_subscriptions WHERE team_id = $1 AND status IN ('active', 'trialing', 'past_due') LIMIT 1`,
       [teamId],
     );
     return rows.length > 0;
