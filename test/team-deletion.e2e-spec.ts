@@ -66,20 +66,23 @@ describe('DELETE /api/v1/team', () => {
     await api().get('/api/v1/team').set(bearer(pat)).expect(200);
   });
 
-  it.each(['active', 'trialing', 'past_due'])('refuses a team whose Stripe subscription is %s with 422 subscription_active', async (status) => {
-    const team = await newTeamOf(t.baseUrl, owner);
-    await t.dataSource.query(
-      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'pro', $3, now(), 0)`,
-      [`sub_${randomBytes(6).toString('hex')}`, team.teamId, status],
-    );
-    const res = await api().delete('/api/v1/team').set(bearer(team.pat)).expect(422);
-    expect(res.body).toEqual({
-      message: 'The given data was invalid.',
-      errors: { subscription: ['Cancel the team’s subscription before deleting the team.'] },
-      code: 'subscription_active',
-    });
-    await api().get('/api/v1/team').set(bearer(team.pat)).expect(200);
-  });
+  it.each(['active', 'trialing', 'past_due'])(
+    'refuses a team whose Stripe subscription is %s with 422 subscription_active',
+    async (status) => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      await t.dataSource.query(
+        `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'pro', $3, now(), 0)`,
+        [`sub_${randomBytes(6).toString('hex')}`, team.teamId, status],
+      );
+      const res = await api().delete('/api/v1/team').set(bearer(team.pat)).expect(422);
+      expect(res.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { subscription: ['Cancel the team’s subscription before deleting the team.'] },
+        code: 'subscription_active',
+      });
+      await api().get('/api/v1/team').set(bearer(team.pat)).expect(200);
+    },
+  );
 
   it('deletes a team whose subscription was cancelled', async () => {
     const team = await newTeamOf(t.baseUrl, owner);
