@@ -55,6 +55,5 @@ function lastOwnerOf(teamIds: string[]): ApiError {
   return new ApiError(422, 'You are the last owner of other teams: make another member an owner of each first.', {
     errors: { account: teamIds.map((teamId) => `You are the last owner of team ${teamId}.`) },
     code: 'last_owner',
-    team_ids: teamIds,
   });
 }

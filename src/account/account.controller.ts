@@ -50,7 +50,7 @@ export class AccountController {
   @ApiErrors({
     401: '`password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
     403: 'A service account’s token: an admin deletes service accounts.',
-    422: 'Validation failed; or `last_owner`: the user is the last owner of other teams, named in `team_ids`.',
+    422: 'Validation failed; or `last_owner`: the user is the last owner of other teams, each named in `errors.account`.',
   })
   async delete(@Auth() auth: TokenAuth, @Body() dto: DeleteAccountDto, @Client() client: ClientInfo): Promise<void> {
     await this.deletion.delete(auth, dto, client);
