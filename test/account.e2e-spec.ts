@@ -235,6 +235,38 @@ describe('account', () => {
       const [left] = await t.dataSource.query(`SELECT count(*)::int AS n FROM users WHERE id = $1`, [owner.id]);
       expect(left.n).toBe(0);
     });
+
+    (databaseMode() === 'postgresql' ? it : it.skip)(
+      'answers an admin adding a user whose deletion commits meanwhile 422 on email, not 500',
+      async () => {
+        const { pat } = await newTeam(t.baseUrl);
+        const leaving = await newUser(t.baseUrl);
+        const holder = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([holder.connect(), watcher.connect()]);
+        try {
+          // The account's deletion, uncommitted: the add still finds the user, and its membership insert waits on the row.
+          await holder.query('BEGIN');
+          await holder.query('DELETE FROM users WHERE id = $1', [leaving.id]);
+          const added = api().post('/api/v1/team/members').set(bearer(pat)).send({ email: leaving.email, role: 'member' });
+          const answer = added.then((res) => res);
+          await eventually(async () => {
+            const { rows } = await watcher.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return rows[0].n >= 1;
+          }, 10);
+          await holder.query('COMMIT');
+          const res = await answer;
+          expect({ status: res.status, body: res.body }).toEqual({
+            status: 422,
+            body: { message: expect.any(String), errors: { email: ['No registered user has this email.'] } },
+          });
+        } finally {
+          await Promise.all([holder.end(), watcher.end()]);
+        }
+      },
+    );
   });
 });
 

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { Client } from 'pg';
 import { addressKey } from '../src/geo/address-key';
+import { databaseMode } from './support/database';
+import { eventually } from './support/eventually';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -66,6 +69,39 @@ describe('links behind a trusted proxy', () => {
       const res = await api().post(`/api/v1/links/${secret.token}/report`).send({}).expect(422);
       expect(Object.keys(res.body.errors)).toEqual(['reason']);
     });
+
+    // The purge needs a connection of its own while the report waits, which PGlite does not serve.
+    (databaseMode() === 'postgresql' ? it : it.skip)(
+      'answers 409 resource_deleted to a report whose secret is purged meanwhile, recording nothing',
+      async () => {
+        const secret = await newSecret(t.baseUrl);
+        const purge = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([purge.connect(), watcher.connect()]);
+        try {
+          // The purge's delete, uncommitted: the report still finds the secret, and its insert waits on the row.
+          await purge.query('BEGIN');
+          await purge.query('DELETE FROM secrets WHERE id = $1', [secret.id]);
+          const answer = report(secret.token, '203.0.113.9').then((res) => res);
+          await eventually(async () => {
+            const { rows } = await watcher.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return rows[0].n >= 1;
+          }, 10);
+          await purge.query('COMMIT');
+          const res = await answer;
+          expect({ status: res.status, body: res.body }).toEqual({
+            status: 409,
+            body: { message: 'Something this request refers to was deleted while it ran.', code: 'resource_deleted' },
+          });
+        } finally {
+          await Promise.all([purge.end(), watcher.end()]);
+        }
+        const [left] = await t.dataSource.query('SELECT count(*)::int AS n FROM link_reports WHERE secret_id = $1', [secret.id]);
+        expect(left.n).toBe(0);
+      },
+    );
   });
 
   describe('a forwarded address that is not an address', () => {

@@ -30,7 +30,6 @@ import { WebhookDeliveriesService } from '../webhooks/webhook-deliveries.service
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import type { DeliveryStatus } from '../webhooks/webhook-delivery.entity';
 import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
-import { isForeignKeyViolation } from '../common/database/foreign-key-violation';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
 import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempotent-creates';
@@ -161,8 +160,6 @@ export class SecretsService {
       try {
         created = await this.secrets.create(row, audit, this.billing.contentBytesPerMonth(plan));
       } catch (error) {
-        // The team was deleted after the guard let the token in (its insert waited on the team's row): the token is no more.
-        if (isForeignKeyViolation(error)) throw ApiError.unauthenticated(true);
         if (!keyed || auth.kind !== 'token' || !isUniqueViolation(error, IDEMPOTENCY_INDEX)) throw error;
         // The key's first create holds it; or held it past 24 hours, and it is freed for one more try.
         const earlier = await this.idempotency.earlier(auth, keyed);

@@ -8,6 +8,7 @@ import { outranks, Role } from '../auth/role';
 import { TokenService } from '../auth/token.service';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
+import { violatedForeignKey } from '../common/database/foreign-key-violation';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -21,6 +22,7 @@ import { TeamRepository } from './team.repository';
 
 const LAST_OWNER = 'The team must keep at least one owner.';
 const ALREADY_MEMBER = { email: ['This user is already a member of the team.'] };
+const NO_SUCH_USER = 'No registered user has this email.';
 
 /** Adding, re-roling and removing members; owner changes are for owners only. */
 @Injectable()
@@ -49,7 +51,7 @@ export class MembersService {
     this.assertMayEmpower(auth);
     this.assertMayGrant(auth, dto.role);
     const user = await this.users.findByEmail(dto.email);
-    if (!user) throw ApiError.field('email', 'No registered user has this email.');
+    if (!user) throw ApiError.field('email', NO_SUCH_USER);
     try {
       return await this.db.transaction(async (manager) => {
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
@@ -60,6 +62,8 @@ export class MembersService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.validation(ALREADY_MEMBER);
+      // The user deleted their account after the look-up.
+      if (violatedForeignKey(error) === 'user_id') throw ApiError.field('email', NO_SUCH_USER);
       throw error;
     }
   }

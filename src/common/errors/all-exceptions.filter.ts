@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { violatedForeignKey } from '../database/foreign-key-violation';
 import { isAbortedRequest } from '../http/aborted-request';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
@@ -26,6 +27,16 @@ function fromFrameworkStatus(status: number, message?: string): RenderedError {
 const logger = new Logger('Exceptions');
 
 /**
+ * A write that refers to a row deleted while the request ran (its transaction rolled back, so
+ * nothing changed). Every team-scoped write is to the token's own team: its team_id gone means the
+ * team was deleted, and the token with it.
+ */
+function referenceDeleted(column: string): ApiError {
+  if (column === 'team_id') return ApiError.unauthenticated(true);
+  return new ApiError(409, 'Something this request refers to was deleted while it ran.', { code: 'resource_deleted' });
+}
+
+/**
  * Maps any thrown value to the contract's error body; nothing internal ever leaves the process.
  * What is worth a log line is logged with the request id, which ties it to the access log and
  * to the client's X-Request-Id.
@@ -49,6 +60,8 @@ export function renderError(error: unknown, requestId: string): RenderedError {
     log('warn', `Database unavailable: ${(error as Error).message}`);
     return renderError(ApiError.unavailable(), requestId);
   }
+  const reference = violatedForeignKey(error);
+  if (reference) return renderError(referenceDeleted(reference), requestId);
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   const code = (error as { code?: unknown })?.code;
   if (typeof statusCode === 'number' && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
