@@ -21,6 +21,7 @@ import {
 import { createServer, IncomingHttpHeaders, request as httpRequest, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OncelinkClient } from '../src/client/oncelink-client';
 import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
 import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
@@ -257,6 +258,38 @@ describe('the oncelink command', () => {
       expect(statSync(out).mode & 0o777).toBe(0o600);
       expect(readdirSync(dir).sort()).toEqual([name, 'received.pdf'].sort());
       expect((await oncelink(['get', url], env)).code).toBe(3);
+    });
+
+    it('sends stdin as a file with --file -, streamed chunked whatever its length, named by --name', async () => {
+      const data = randomBytes(3 * 1024 * 1024 + 777);
+      const sent = await oncelink(['send', '--file', '-', '--name', 'backup.tar'], pro, data);
+      expect(sent.stderr).toBe('');
+      expect(sent.code).toBe(0);
+      const url = sent.stdout.toString().trim();
+      const [secret] = await t.dataSource.query(`SELECT kind, file_encryption FROM secrets ORDER BY created_at DESC LIMIT 1`);
+      expect(secret).toEqual({ kind: 'file', file_encryption: 'client' });
+      const revealed = await new OncelinkClient(t.baseUrl).get(url);
+      if (revealed.kind !== 'file') throw new Error(`a ${revealed.kind} secret`);
+      expect(revealed.file).toEqual({ name: 'backup.tar', type: 'application/x-tar' });
+      const chunks: Buffer[] = [];
+      for await (const chunk of revealed.content) chunks.push(chunk);
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
+    });
+
+    it('names a file sent from stdin "stdin", and a file from disk as --name says', async () => {
+      const piped = (await oncelink(['send', '--file', '-'], pro, 'piped')).stdout.toString().trim();
+      const renamed = await sendFile('report-draft.txt', Buffer.from('on disk'), ['--name', 'report.csv']);
+      const fileOf = async (url: string) => {
+        const revealed = await new OncelinkClient(t.baseUrl).get(url);
+        return revealed.kind === 'file' ? revealed.file : revealed.kind;
+      };
+      expect(await fileOf(piped)).toEqual({ name: 'stdin', type: 'application/octet-stream' });
+      expect(await fileOf(renamed)).toEqual({ name: 'report.csv', type: 'text/csv' });
+    });
+
+    it('refuses --name without --file as bad usage', async () => {
+      const misplaced = await oncelink(['send', '--name', 'x.txt'], pro, 'text');
+      expect([misplaced.code, misplaced.stderr]).toEqual([2, 'oncelink: --name names a file: give it with --file (see oncelink --help)\n']);
     });
 
     it('honours --views and --passcode, and writes to stdout without --output', async () => {
@@ -788,7 +821,7 @@ describe('the oncelink command', () => {
     const run = await oncelink(['send'], env, Buffer.alloc(1024 * 1024 - 15, 'a'));
     expect([run.code, run.stderr]).toEqual([
       2,
-      'oncelink: stdin holds more than a text secret may: send it with --file (see oncelink --help)\n',
+      'oncelink: stdin holds more than a text secret may: send it as a file with --file - (see oncelink --help)\n',
     ]);
   });
 

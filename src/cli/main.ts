@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
-import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed } from '../client/oncelink-client';
+import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
 import { openOutput } from './output';
 import { UsageError } from './usage-error';
@@ -13,10 +13,12 @@ import { UsageError } from './usage-error';
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
 Usage:
-  oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH] [--json]
+  oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH [--name N]] [--json]
       Encrypts stdin (or the file, streamed, its name and type inside) on this machine and
       prints the share URL; the key is in the URL's #fragment and never reaches the server.
-      A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --json prints
+      A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --file - sends stdin
+      as a file, of any size the plan takes (tar c dir | oncelink send --file - --name dir.tar);
+      --name is the name the recipient gets (default: the file's, or "stdin"). --json prints
       {"id", "url", "expires_at"} instead (the id is what delete takes).
   oncelink get URL [--passcode P] [--output PATH]
       Reveals the secret (spends a view) and writes it to stdout (or PATH -), or to PATH: a file
@@ -140,10 +142,18 @@ async function readSecret(): Promise<Uint8Array> {
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than a text secret may: send it with --file');
+    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than a text secret may: send it as a file with --file -');
   }
   if (size === 0) throw new UsageError('nothing to send: stdin is empty');
   return Buffer.concat(chunks);
+}
+
+/** `--file PATH`, or `--file -`: stdin, streamed as it arrives, whatever its length. */
+async function sendFile(client: OncelinkClient, path: string, name: string | undefined, options: SendOptions): Promise<Sent> {
+  if (path !== '-') return client.sendFile(path, { ...options, name });
+  if (process.stdin.isTTY) throw new UsageError('--file - reads the file from stdin, which is a terminal: pipe it in');
+  if (fstatSync(process.stdin.fd).isDirectory()) throw new UsageError('nothing to send: stdin is a directory');
+  return client.sendStream(process.stdin, name ?? 'stdin', options);
 }
 
 /** A share URL is far shorter; more on stdin is not one. */
@@ -184,7 +194,7 @@ const COMMANDS: Record<string, { count: number; surplus: string; options: Option
   send: {
     count: 0,
     surplus: 'send reads the secret from stdin (or --file), never from the command line',
-    options: ['views', 'minutes', 'passcode', 'label', 'file', 'json'],
+    options: ['views', 'minutes', 'passcode', 'label', 'file', 'name', 'json'],
   },
   get: { count: 1, surplus: 'get takes one share URL', options: ['passcode', 'output'] },
   list: { count: 0, surplus: 'list takes no arguments', options: ['json'], needsToken: true },
@@ -234,6 +244,7 @@ function parse(argv: string[]) {
         passcode: { type: 'string' },
         label: { type: 'string' },
         file: { type: 'string' },
+        name: { type: 'string' },
         output: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -308,7 +319,8 @@ async function run(argv: string[]): Promise<void> {
       const minutes = expireValue(values.minutes, '--minutes');
       if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const options = { views, minutes, passcode: values.passcode ?? teamPasscode, label: values.label };
-      const sent = values.file ? await client.sendFile(values.file, options) : await client.send(await readSecret(), options);
+      if (values.name !== undefined && !values.file) throw new UsageError('--name names a file: give it with --file');
+      const sent = values.file ? await sendFile(client, values.file, values.name, options) : await client.send(await readSecret(), options);
       if (values.json) printJson(sent);
       else process.stdout.write(`${printable(sent.url)}\n`);
       return;

@@ -27,6 +27,11 @@ export interface SendOptions {
   label?: string;
 }
 
+export interface FileOptions extends SendOptions {
+  /** The name the recipient gets (and its type is guessed from); the file's own by default. */
+  name?: string;
+}
+
 /** The server's own response types: the SDK and the API cannot drift apart. */
 export type { RevealedContent, SecretResponse };
 
@@ -114,7 +119,7 @@ export class OncelinkClient {
    * Sends the file at `path` as a `client` file secret: read from disk, sealed into OLF1 and
    * uploaded chunk by chunk, never whole in memory. Its name and type travel inside the ciphertext.
    */
-  async sendFile(path: string, options: SendOptions = {}): Promise<Sent> {
+  async sendFile(path: string, options: FileOptions = {}): Promise<Sent> {
     const unreadable = (error: unknown) => {
       throw new OncelinkError(0, `Cannot read ${path}: ${fileProblem(error)}.`);
     };
@@ -124,22 +129,39 @@ export class OncelinkClient {
     // Opened before anything is sent, so a file that cannot be read says so, not the upload.
     const handle = await openPath(path, 'r').catch(unreadable);
     try {
-      const key = newKey();
-      const metadata = { name: basename(path), type: guessType(path) };
-      const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, handle.createReadStream());
-      // Declared up front, so the server can refuse a file over the plan before any of it is sent.
-      const sealedBytes = sealedSize(file.size, Buffer.byteLength(JSON.stringify(metadata)));
-      const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
-      const form = multipartForm(fields, sealed, sealedBytes);
-      const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, {
-        headers: { 'content-type': form.type, 'content-length': String(form.length) },
-        body: form.body,
-      });
-      return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
+      const name = options.name ?? basename(path);
+      return await this.sendSealed({ name, type: guessType(name) }, handle.createReadStream(), file.size, options);
     } finally {
       // A file the server refused before reading all of it is still open.
       await handle.close();
     }
+  }
+
+  /**
+   * Sends `content` (a pipe, say, whose length is unknown until it ends) as a `client` file secret
+   * named `name`: sealed as it is read and uploaded in chunks, never whole in memory. A stream
+   * over the plan's limit is refused (413) once the server has read that much of it.
+   */
+  async sendStream(content: AsyncIterable<Buffer>, name: string, options: SendOptions = {}): Promise<Sent> {
+    return this.sendSealed({ name, type: guessType(name) }, content, undefined, options);
+  }
+
+  /** Seals `content` with a new key and uploads it; `size` (when known) is declared up front, so the server can refuse a file over the plan before any of it is sent. */
+  private async sendSealed(
+    metadata: FileMetadata,
+    content: AsyncIterable<Buffer>,
+    size: number | undefined,
+    options: SendOptions,
+  ): Promise<Sent> {
+    const key = newKey();
+    const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, content);
+    const sealedBytes = size === undefined ? undefined : sealedSize(size, Buffer.byteLength(JSON.stringify(metadata)));
+    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
+    const form = multipartForm(fields, sealed, sealedBytes);
+    const headers: Record<string, string> = { 'content-type': form.type };
+    if (form.length !== undefined) headers['content-length'] = String(form.length);
+    const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, { headers, body: form.body });
+    return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
   }
 
   /**
@@ -439,7 +461,7 @@ function downloadError(error: unknown, damaged: string): OncelinkError {
  * A multipart/form-data body, streamed: the fields, then the file part, last as the API wants it.
  * The part's own file name is a neutral one, as the real name travels inside the ciphertext.
  */
-function multipartForm(fields: Record<string, string | number | undefined>, content: AsyncIterable<Buffer>, size: number) {
+function multipartForm(fields: Record<string, string | number | undefined>, content: AsyncIterable<Buffer>, size: number | undefined) {
   const boundary = `oncelink-${randomBytes(16).toString('hex')}`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) {
@@ -455,7 +477,8 @@ function multipartForm(fields: Record<string, string | number | undefined>, cont
   }
   return {
     type: `multipart/form-data; boundary=${boundary}`,
-    length: Buffer.byteLength(head) + size + Buffer.byteLength(tail),
+    // Unknown, the body goes chunked.
+    length: size === undefined ? undefined : Buffer.byteLength(head) + size + Buffer.byteLength(tail),
     body: body(),
   };
 }
@@ -468,6 +491,7 @@ const TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
   '.zip': 'application/zip',
   '.gz': 'application/gzip',
+  '.tar': 'application/x-tar',
   '.pem': 'application/x-pem-file',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
