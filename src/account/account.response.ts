@@ -36,11 +36,16 @@ export class UsageResponse {
   @ApiProperty({ type: 'integer' }) secrets_created_this_period!: number;
   @ApiProperty({
     type: 'integer',
+    format: 'int64',
     description: "Bytes the period's text and encrypted secrets hold; the plan's content_bytes_per_month bounds it",
   })
   content_bytes_this_period!: number;
   @ApiProperty({ type: 'integer' }) active_secrets!: number;
-  @ApiProperty({ type: 'integer', description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it" })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    description: "Bytes the team's unopened file secrets hold; the plan's file_storage_bytes bounds it",
+  })
   file_bytes_held!: number;
   @ApiProperty({ format: 'date-time' }) period_start!: string;
 }

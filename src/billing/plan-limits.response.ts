@@ -8,14 +8,16 @@ export class PlanFeaturesResponse {
 
 /** What the team's plan allows. */
 export class PlanLimitsResponse {
-  @ApiProperty({ type: 'integer', description: 'Largest text or client-encrypted secret, in bytes' }) content_bytes!: number;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Largest text or client-encrypted secret, in bytes' })
+  content_bytes!: number;
   @ApiProperty({ type: 'integer', description: 'Longest a secret lives; views secrets expire then too' }) max_lifetime_minutes!: number;
   @ApiProperty({ type: 'integer', description: 'People and service accounts' }) members!: number;
-  @ApiProperty({ type: 'integer', description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
-  @ApiProperty({ type: 'integer', description: "What the team's unopened file secrets may hold at once, in bytes" })
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Largest file secret, in bytes (0: no files)' }) file_bytes!: number;
+  @ApiProperty({ type: 'integer', format: 'int64', description: "What the team's unopened file secrets may hold at once, in bytes" })
   file_storage_bytes!: number;
   @ApiProperty({
     type: 'integer',
+    format: 'int64',
     description: "What the team's text and encrypted secrets created in a month (UTC) may hold together, in bytes",
   })
   content_bytes_per_month!: number;

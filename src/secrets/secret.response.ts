@@ -7,10 +7,21 @@ const nullable = { nullable: true } as const;
 
 /** A file secret's file, as far as the server knows it. */
 export class FileInfoResponse {
-  @ApiProperty({ type: String, nullable: true, description: 'null in client mode: the name travels inside the ciphertext' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'null in client mode (the name travels inside the ciphertext), and in a link’s lookup while a passcode or a country rule guards the link',
+  })
   name!: string | null;
-  @ApiProperty({ type: 'integer', description: 'Bytes: the file in server mode, the stored ciphertext in client mode' }) size!: number;
-  @ApiProperty({ type: String, nullable: true, description: 'null in client mode' }) content_type!: string | null;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Bytes: the file in server mode, the stored ciphertext in client mode' })
+  size!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'null in client mode, and in a link’s lookup while a passcode or a country rule guards the link',
+  })
+  content_type!: string | null;
   @ApiProperty({ enum: FILE_ENCRYPTIONS }) encryption!: FileEncryption;
 }
 
