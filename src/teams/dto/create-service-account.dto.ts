@@ -12,7 +12,7 @@ export class CreateServiceAccountDto {
   @AbilitiesField()
   abilities!: Ability[];
 
-  /** When its first token expires; never, by default. */
+  /** Days until its first token expires: never by default, but never after the calling token does (see `token_expires_at`). */
   @Optional()
   @IntegerBetween(1, 3650)
   expires_in_days?: number;
