@@ -56,14 +56,14 @@ export class ServiceAccountsController {
   }
 
   /** Revokes one of the account's tokens: it fails with 401 from the next request on. */
-  @Delete(':id/tokens/:tokenId')
+  @Delete(':id/tokens/:token_id')
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiNoContent()
   async revokeToken(
     @Auth() auth: TokenAuth,
     @Param('id', IdParamPipe) id: string,
-    @Param('tokenId', IdParamPipe) tokenId: string,
+    @Param('token_id', IdParamPipe) tokenId: string,
     @EmptyBody() _body: NoBody,
     @Client() client: ClientInfo,
   ): Promise<void> {
