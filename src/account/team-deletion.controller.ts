@@ -14,7 +14,7 @@ export class TeamDeletionController {
   /** Deletes the token's team for good: its secrets, members' access, tokens, service accounts, webhooks and audit trail. */
   @Delete()
   @HttpCode(204)
-  @Authenticated({ ability: 'team:write', admin: true })
+  @Authenticated({ ability: 'team:write', owner: true })
   @ApiNoContent()
   @ApiErrors({
     403: 'The token lacks `team:write`, or its user is not an owner of the team.',

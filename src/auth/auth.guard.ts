@@ -72,7 +72,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     if (rule.ability !== 'any' && !auth.abilities.includes(rule.ability)) {
       throw ApiError.forbidden(`This token does not have the ${rule.ability} ability.`);
     }
-    if (rule.admin && !isAdmin(auth.role)) {
+    if ((rule.admin || rule.owner) && !isAdmin(auth.role)) {
       throw ApiError.forbidden('Only owners and admins of the team may do this.');
     }
     return true;
