@@ -15,7 +15,7 @@ import { jsonBodyText } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { refuseEncodedBodies } from './common/http/content-encoding';
-import { documentConventions } from './common/http/openapi-conventions';
+import { documentConventions, operationIdOf } from './common/http/openapi-conventions';
 import { proxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { answerUnparsable, refuseUnknownExpectations } from './common/http/unparsable-request';
@@ -239,7 +239,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
         .addTag('billing', 'The plan, and Stripe’s webhook')
         .build(),
       // Each route names its one tag; a controller's name is not a second one (generators would list the route twice).
-      { extraModels: [ErrorResponse], autoTagControllers: false },
+      { extraModels: [ErrorResponse], autoTagControllers: false, operationIdFactory: operationIdOf },
     ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });

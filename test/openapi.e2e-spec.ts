@@ -1,5 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
+import { IncomingMessage, request } from 'node:http';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
 import { bearer, newTeam, newToken } from './support/factories';
@@ -21,10 +22,17 @@ interface Operation {
   responses: Record<string, Response>;
   'x-ability'?: Ability | 'any';
   'x-admin'?: boolean;
+  'x-owner'?: boolean;
+  operationId?: string;
 }
 
 interface SchemaRef {
   $ref?: string;
+  type?: string;
+  format?: string;
+  allOf?: SchemaRef[];
+  anyOf?: SchemaRef[];
+  nullable?: boolean;
   properties?: Record<string, SchemaRef>;
   items?: SchemaRef;
   oneOf?: SchemaRef[];
@@ -61,6 +69,31 @@ function refsIn(schema: SchemaRef | undefined): string[] {
     ...refsIn(schema.items),
     ...(schema.oneOf ?? []).flatMap(refsIn),
   ];
+}
+
+/** Every schema in the document with the name it has there (a property's, or where it sits). */
+function schemasIn(node: unknown, name = '', into: [string, SchemaRef][] = []): [string, SchemaRef][] {
+  if (Array.isArray(node)) node.forEach((item) => schemasIn(item, name, into));
+  else if (node && typeof node === 'object') {
+    const schema = node as SchemaRef;
+    if (typeof schema.type === 'string') into.push([name, schema]);
+    for (const [key, value] of Object.entries(node)) schemasIn(value, key === 'properties' ? name : key, into);
+    for (const [key, value] of Object.entries(schema.properties ?? {})) schemasIn(value, key, into);
+  }
+  return into;
+}
+
+/**
+ * The document as JSON Schema for Ajv: OpenAPI 3.0's nullable `allOf` (a `$ref` takes no
+ * siblings) is `null` or the model, which Ajv's `nullable` (beside a `type` only) cannot say.
+ */
+function asJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(asJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { allOf, nullable, ...rest } = node as SchemaRef & Record<string, unknown>;
+  const converted = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, asJsonSchema(value)]));
+  if (nullable && allOf && rest.type === undefined) return { ...converted, anyOf: [{ type: 'null' }, ...(asJsonSchema(allOf) as [])] };
+  return { ...converted, ...(allOf ? { allOf: asJsonSchema(allOf) } : {}), ...(nullable !== undefined ? { nullable } : {}) };
 }
 
 describe('/api/openapi.json', () => {
@@ -105,17 +138,22 @@ describe('/api/openapi.json', () => {
     }
   });
 
-  it('answers 401 without a token on every route that needs one', async () => {
+  it('answers 401 without a token on every route that needs one, with the challenge it documents', async () => {
     const guarded = operations(doc).filter(({ operation }) => needsToken(operation) && !allowsAnonymous(operation));
     for (const op of guarded) {
       const res = await send(op);
-      expect([op.name, res.status]).toEqual([op.name, 401]);
+      expect([op.name, res.status, res.headers['www-authenticate']]).toEqual([op.name, 401, 'Bearer realm="oncelink"']);
+      expect([op.name, Object.keys(op.operation.responses['401'].headers ?? {})]).toEqual([
+        op.name,
+        expect.arrayContaining(['WWW-Authenticate']),
+      ]);
     }
   });
 
-  it('answers 403 to a token without the route’s ability, and to a member on admin routes', async () => {
+  it('answers 403 to a token without the route’s ability, to a member on admin routes, and to an admin on owner routes', async () => {
     const { owner, pat: ownerPat } = await newTeam(t.baseUrl);
     const { pat: memberPat } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'member', [...ABILITIES]);
+    const { pat: adminPat } = await newMember(t.baseUrl, ownerPat, owner.teamId, 'admin', [...ABILITIES]);
     const lacking = new Map<Ability, string>();
     for (const ability of ABILITIES) {
       lacking.set(ability, await newToken(t.baseUrl, owner, { abilities: ABILITIES.filter((held) => held !== ability) }));
@@ -128,12 +166,19 @@ describe('/api/openapi.json', () => {
         expect([op.name, res.status]).toEqual([op.name, 403]);
         checked.push(op.name);
       }
-      if (op.operation['x-admin']) {
+      if (op.operation['x-admin'] || op.operation['x-owner']) {
         const res = await send(op, memberPat);
         expect([op.name, 'member', res.status]).toEqual([op.name, 'member', 403]);
       }
+      if (op.operation['x-owner']) {
+        const res = await send(op, adminPat);
+        expect([op.name, 'admin', res.status]).toEqual([op.name, 'admin', 403]);
+        // An owner's route does not also say an admin may call it.
+        expect([op.name, op.operation['x-admin']]).toEqual([op.name, undefined]);
+      }
     }
     expect(checked.length).toBeGreaterThan(15);
+    expect(doc.paths['/api/v1/team'].delete['x-owner']).toBe(true);
   });
 
   it('documents every failure a route answers, each as the contract’s error body', async () => {
@@ -184,14 +229,123 @@ describe('/api/openapi.json', () => {
     );
   });
 
-  it('documents the rate-limit headers and X-Request-Id on every answer, and Retry-After where it is sent', () => {
+  it('documents X-Request-Id on every answer, the rate-limit headers on all but 408 and 417, and Retry-After where it is sent', () => {
+    const rateLimit = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
     for (const { name, operation } of operations(doc)) {
+      expect([name, Object.keys(operation.responses)]).toEqual([name, expect.arrayContaining(['417'])]);
       for (const [status, response] of Object.entries(operation.responses)) {
-        const expected = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'];
+        const headers = Object.keys(response.headers ?? {});
+        const unrouted = status === '408' || status === '417';
+        const expected = ['X-Request-Id', ...(unrouted ? [] : rateLimit)];
         if (status === '429' || status === '503') expected.push('Retry-After');
-        expect([name, status, Object.keys(response.headers ?? {})]).toEqual([name, status, expect.arrayContaining(expected)]);
+        expect([name, status, headers]).toEqual([name, status, expect.arrayContaining(expected)]);
+        if (unrouted) expect([name, status, headers.filter((header) => rateLimit.includes(header))]).toEqual([name, status, []]);
       }
     }
+  });
+
+  it('answers an unknown Expect with the 417 it documents, without the rate-limit headers', async () => {
+    const { statusCode, headers } = await new Promise<IncomingMessage>((resolve, reject) => {
+      const url = new URL('/api/v1/secrets', t.baseUrl);
+      request(url, { method: 'GET', headers: { Expect: 'something-else' } }, resolve)
+        .on('error', reject)
+        .end();
+    });
+    expect(statusCode).toBe(417);
+    expect(headers['x-request-id']).toBeDefined();
+    expect(Object.keys(headers).filter((header) => header.startsWith('x-ratelimit-'))).toEqual([]);
+    expect(doc.paths['/api/v1/secrets'].get.responses['417']).toBeDefined();
+  });
+
+  it('documents Accept-Encoding on the 415 for a compressed body, as it is sent', async () => {
+    const res = await supertest(t.baseUrl)
+      .post('/api/v1/auth/register')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send('{}');
+    expect(res.status).toBe(415);
+    expect(res.headers['accept-encoding']).toBe('identity');
+    for (const { name, operation } of operations(doc).filter((op) => op.operation.requestBody)) {
+      expect([name, Object.keys(operation.responses['415'].headers ?? {})]).toEqual([name, expect.arrayContaining(['Accept-Encoding'])]);
+    }
+  });
+
+  it('documents Idempotent-Replayed on the 410 a create’s replay answers once its secret has ended', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const key = crypto.randomUUID();
+    const body = { content: 'x', expire_mode: 'views', expire_value: 1 };
+    const created = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Idempotency-Key', key).send(body).expect(201);
+    await supertest(t.baseUrl).delete(`/api/v1/secrets/${created.body.data.id}`).set(bearer(pat)).expect(204);
+    const replay = await supertest(t.baseUrl).post('/api/v1/secrets').set(bearer(pat)).set('Idempotency-Key', key).send(body);
+    expect([replay.status, replay.headers['idempotent-replayed']]).toEqual([410, 'true']);
+    expect(Object.keys(doc.paths['/api/v1/secrets'].post.responses['410'].headers ?? {})).toContain('Idempotent-Replayed');
+  });
+
+  it('types every byte count as int64: a pro team’s storage is over 2^31', () => {
+    const byteCounts = schemasIn(doc).filter(([name, schema]) => schema.type === 'integer' && /bytes|(^|_)size$/.test(name));
+    expect(byteCounts.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'file_storage_bytes',
+        'content_bytes_per_month',
+        'file_bytes',
+        'content_bytes_this_period',
+        'file_bytes_held',
+        'size',
+      ]),
+    );
+    expect(byteCounts.filter(([, schema]) => schema.format !== 'int64').map(([name]) => name)).toEqual([]);
+  });
+
+  it('names every operation for generated clients, and every path parameter in snake case', () => {
+    const ids = operations(doc).map(({ operation }) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z]+(_[a-z]+)+$/);
+    expect(doc.paths['/api/v1/secrets'].post.operationId).toBe('secrets_create');
+    const parameters = Object.keys(doc.paths).flatMap((path) => path.match(/\{[^}]+\}/g) ?? []);
+    expect(parameters.filter((parameter) => !/^\{[a-z]+(_[a-z]+)*\}$/.test(parameter))).toEqual([]);
+  });
+
+  it('spells a nullable model as OpenAPI 3.0 does: a nullable allOf of its $ref', () => {
+    const file = (doc.components.schemas.LinkResponse as SchemaRef).properties!.file;
+    expect(file).toMatchObject({ allOf: [{ $ref: '#/components/schemas/FileInfoResponse' }], nullable: true });
+    expect(file.anyOf).toBeUndefined();
+  });
+
+  it('marks a body optional where the server takes none', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const created = await supertest(t.baseUrl)
+      .post('/api/v1/secrets')
+      .set(bearer(pat))
+      .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+      .expect(201);
+    await supertest(t.baseUrl).put(`/api/v1/secrets/${created.body.data.id}`).set(bearer(pat)).expect(200);
+    await supertest(t.baseUrl).patch('/api/v1/account').set(bearer(pat)).expect(200);
+    expect(doc.paths['/api/v1/secrets/{id}'].put.requestBody?.required).toBe(false);
+    expect(doc.paths['/api/v1/account'].patch.requestBody?.required).toBe(false);
+    // One with a required field is still required.
+    expect(doc.paths['/api/v1/teams'].post.requestBody?.required).toBe(true);
+  });
+
+  it('describes when a file’s name and type are null', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const file = await uploadFile(
+      t.baseUrl,
+      pat,
+      { expire_mode: 'views', expire_value: '1', passcode: 'open sesame' },
+      { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') },
+    );
+    const lookup = await supertest(t.baseUrl)
+      .get(`/api/v1/links/${String(file.body.data!.token)}`)
+      .expect(200);
+    expect(lookup.body.data.file).toMatchObject({ name: null, content_type: null, encryption: 'server' });
+    const info = doc.components.schemas.FileInfoResponse.properties as Record<string, { description: string }>;
+    expect(info.name.description).toMatch(/passcode or a country rule/);
+    expect(info.content_type.description).toMatch(/passcode or a country rule/);
+  });
+
+  it('describes how long a service account’s first token lives', () => {
+    const account = doc.components.schemas.CreateServiceAccountDto.properties as Record<string, { description: string }>;
+    expect(account.expires_in_days.description).toMatch(/never after the calling token does/);
   });
 
   it('documents every list’s paging, and the filter of the secrets list', () => {
@@ -236,7 +390,7 @@ describe('/api/openapi.json', () => {
 
   it('answers as it documents: real bodies validate against their schemas, a file that is null too', async () => {
     const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-    ajv.addSchema({ ...doc, $id: 'openapi' });
+    ajv.addSchema({ ...(asJsonSchema(doc) as object), $id: 'openapi' });
     const check = (path: string, method: string, status: number, body: unknown) => {
       const at = ['paths', path, method, 'responses', String(status), 'content', 'application/json', 'schema'];
       const validate = ajv.getSchema(`openapi#/${at.map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`)!;

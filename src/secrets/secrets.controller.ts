@@ -3,7 +3,7 @@ import { ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchem
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { GONE_FAILURE } from './secret-gone';
-import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema } from '../common/http/api-responses';
+import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema, ErrorResponse } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { toPage } from '../common/http/pagination';
 import { ListWebhookDeliveriesQuery } from '../webhooks/dto/list-webhook-deliveries.query';
@@ -19,8 +19,22 @@ import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
 import { ReadsMultipart } from '../common/http/multipart';
 import { FileSecretsService } from './files/file-secrets.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
-import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, IDEMPOTENT_REPLAYED_HEADER, KeyHeader } from './idempotency/idempotency-key';
+import {
+  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyKey,
+  IDEMPOTENT_REPLAYED_HEADER,
+  KeyHeader,
+} from './idempotency/idempotency-key';
 import type { HeaderSink } from '../common/http/direct-routes';
+
+/** On an answer that repeats an earlier create's: its 201, or the 410 once that secret has ended. */
+const REPLAYED = {
+  [IDEMPOTENT_REPLAYED_HEADER]: {
+    description: '`true` when this answer repeats an earlier create’s under the same `Idempotency-Key`.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
 
 @ApiTags('secrets')
 @Controller('secrets')
@@ -50,25 +64,23 @@ export class SecretsController {
   @ApiHeader({
     name: IDEMPOTENCY_KEY_HEADER,
     required: false,
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY.source },
     description:
       'Makes retrying safe: for 24 hours, a create with the same key from the same user and team gets the first one’s answer (with `Idempotent-Replayed: true`) and makes nothing. 1 to 255 printable ASCII characters; needs a token.',
   })
   @ApiExtraModels(SecretResponse)
+  @ApiResponse({ status: 201, schema: dataSchema(SecretResponse), headers: REPLAYED })
   @ApiResponse({
-    status: 201,
-    schema: dataSchema(SecretResponse),
-    headers: {
-      [IDEMPOTENT_REPLAYED_HEADER]: {
-        description: '`true` when this answer repeats an earlier create’s under the same `Idempotency-Key`.',
-        schema: { type: 'string', enum: ['true'] },
-      },
-    },
+    status: 410,
+    description:
+      'The secret an earlier create under this `Idempotency-Key` made has ended (`code`: secret_burned, secret_expired, secret_deleted, secret_suspended).',
+    type: ErrorResponse,
+    headers: REPLAYED,
   })
   @ApiErrors({
     400: 'The body is not parseable JSON or multipart, or the `Idempotency-Key` is malformed or sent without a token (`code: idempotency_key_invalid`).',
     401: 'The token is malformed, unknown, expired or revoked (no `Authorization` at all makes an anonymous secret, when allowed).',
     403: 'The token lacks `secrets:write`, or the plan lacks files, webhooks or geo-blocking (`code: plan_limit`).',
-    410: 'The secret an earlier create under this `Idempotency-Key` made has ended (`code`: secret_burned, secret_expired, secret_deleted, secret_suspended).',
     422: 'Validation failed (`errors` names each field; unknown fields are refused too), or this `Idempotency-Key` was used for a different request (`code: idempotency_key_reused`).',
   })
   async create(

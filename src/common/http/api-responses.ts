@@ -36,12 +36,12 @@ const refTo = (models: Model[]) =>
   models.length === 1 ? { $ref: getSchemaPath(models[0]) } : { oneOf: models.map((model) => ({ $ref: getSchemaPath(model) })) };
 
 /**
- * A property that is a `model` or null. OpenAPI 3.0's `nullable` widens only a `type` beside it,
- * not a `$ref` (nor the `allOf` one is wrapped in), so validators took such a null as invalid:
- * null is a branch of its own.
+ * A property that is a `model` or null, as OpenAPI 3.0 spells it (a `$ref` takes no siblings, so
+ * it is wrapped in an `allOf`), which client generators read as a nullable field of the model's type.
  */
 export const nullableModel = (model: Model, description: string) => ({
-  anyOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null] }],
+  allOf: [{ $ref: getSchemaPath(model) }],
+  nullable: true,
   description,
 });
 

@@ -10,7 +10,7 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 export const IDEMPOTENCY_WINDOW = '24 hours';
 
 /** Printable ASCII (a UUID, a job id and attempt), as Stripe takes them. */
-const KEY = /^[\x20-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
 const invalid = (message: string) => new ApiError(400, message, { code: 'idempotency_key_invalid' });
 
@@ -24,7 +24,7 @@ export type KeyHeader = string | string[] | undefined;
 export function idempotencyKey(auth: AuthContext, header: KeyHeader): string | undefined {
   if (header === undefined) return undefined;
   if (typeof header !== 'string') throw invalid('Send one Idempotency-Key header, not several.');
-  if (!KEY.test(header)) throw invalid('The Idempotency-Key header must be 1 to 255 printable ASCII characters.');
+  if (!IDEMPOTENCY_KEY.test(header)) throw invalid('The Idempotency-Key header must be 1 to 255 printable ASCII characters.');
   if (auth.kind !== 'token') throw invalid('An Idempotency-Key needs a token: an anonymous create has no caller to match its retries to.');
   return header;
 }
