@@ -6,4 +6,7 @@ import { ABILITIES } from './ability';
 
 /** A required, non-empty list of distinct abilities. */
 export const AbilitiesField = () =>
-  applyDecorators(IsDefined({ message: msg.required }), ListOf(ABILITIES.length, IsIn(ABILITIES, { each: true, message: msg.selected })));
+  applyDecorators(
+    IsDefined({ message: msg.required }),
+    ListOf(ABILITIES.length, IsIn(ABILITIES, { each: true, message: msg.selected }), { type: 'string', enum: [...ABILITIES] }),
+  );

@@ -5,9 +5,9 @@ export const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not b
 
 export type SubmittedContent = { kind: 'text'; plaintext: Buffer } | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
 
-const IV_BYTES = 12;
+export const IV_BYTES = 12;
 // The smallest AES-GCM ciphertext is its 16-byte tag.
-const MIN_CIPHERTEXT_BYTES = 16;
+export const MIN_CIPHERTEXT_BYTES = 16;
 
 /** Exactly one of `content` or `ciphertext` + `iv`, as API.md says. */
 export function submittedContent(dto: { content?: string; ciphertext?: string; iv?: string }): SubmittedContent {

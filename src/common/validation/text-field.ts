@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, ValidateBy, ValidationArguments } from 'class-validator';
 import { humanize, msg } from './messages';
 import { Nullable, Optional } from './optional';
@@ -39,9 +40,13 @@ const MinChars = (min: number, message = msg.minLength(min)) => chars('minChars'
 export const MaxChars = (max: number, stored?: (text: string) => string) =>
   chars('maxChars', (count) => count <= max, msg.maxLength(max), stored);
 
+/** The document says what the rules check (JSON Schema counts characters as code points too). */
+const documented = (max: number, min: number) => ApiProperty({ type: 'string', maxLength: max, ...(min > 0 ? { minLength: min } : {}) });
+
 /** A required string of `min` (default 1: not empty) to `max` characters. */
 export const RequiredText = (max: number, min = 1) =>
   applyDecorators(
+    documented(max, min),
     IsDefined({ message: msg.required }),
     IsString({ message: msg.string }),
     MinChars(min, min === 1 ? msg.required : msg.minLength(min)),
@@ -63,6 +68,7 @@ export const RequiredName = (max: number) =>
   );
 
 const textRules = (max: number, min: number) => [
+  documented(max, min),
   IsString({ message: msg.string }),
   ...(min > 0 ? [MinChars(min)] : []),
   MaxChars(max),

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsIn, isISO31661Alpha2, IsString, MinLength, ValidateBy } from 'class-validator';
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
@@ -7,6 +8,7 @@ import { humanize, msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
+import { IV_BYTES, MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
 
 /** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */
@@ -17,7 +19,12 @@ export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], 
 export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
 
 /** The size limit is the plan's, checked on the bytes (BillingService). */
-export const ContentRules = () => applyDecorators(IsString({ message: msg.string }), MinLength(1, { message: msg.required }));
+export const ContentRules = () =>
+  applyDecorators(
+    ApiProperty({ type: 'string', minLength: 1 }),
+    IsString({ message: msg.string }),
+    MinLength(1, { message: msg.required }),
+  );
 
 /**
  * ISO 3166-1 alpha-2, and XK: Kosovo's code is user-assigned, but it is what country databases
@@ -33,6 +40,7 @@ const CountryListRules = () =>
       { name: 'isCountryCode', validator: { validate: isCountryCode } },
       { each: true, message: (a) => `The ${humanize(a.property)} field must contain ISO 3166-1 alpha-2 codes.` },
     ),
+    { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'An ISO 3166-1 alpha-2 code, or XK, in either case' },
     (code) => (typeof code === 'string' ? code.toUpperCase() : code),
   );
 
@@ -53,11 +61,11 @@ export class CreateSecretDto {
   content?: string;
 
   /** Base64 AES-256-GCM ciphertext made by the client (zero-knowledge). */
-  @OptionalBase64()
+  @OptionalBase64({ minBytes: MIN_CIPHERTEXT_BYTES })
   ciphertext?: string;
 
   /** Base64 of the 12-byte IV the client used. */
-  @OptionalBase64()
+  @OptionalBase64({ bytes: IV_BYTES })
   iv?: string;
 
   /** 4 to 128 characters, hashed with argon2id; asked for before the secret is revealed. */

@@ -10,6 +10,7 @@ export const EndpointEventsRules = () =>
   ListOf(
     WEBHOOK_EVENT_TYPES.length,
     IsIn(WEBHOOK_EVENT_TYPES, { each: true, message: `The events field may only contain ${WEBHOOK_EVENT_TYPES.join(', ')}.` }),
+    { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] },
   );
 
 export class CreateWebhookEndpointDto {
