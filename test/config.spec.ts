@@ -114,6 +114,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/32, ::1/128' }).trustProxy).toBe('10.0.0.0/32,::1/128');
   });
 
+  it.each(['not a host', '256.1.1.1', 'example.123', 'a..b', 'http://example.com', '[::1]'])('refuses HOST=%s, naming HOST', (value) => {
+    expect(() => loadConfig({ HOST: value })).toThrow(new ConfigError('HOST must be a hostname, an IPv4 address or an IPv6 address'));
+  });
+
+  it('takes as HOST a name, an IPv4 or an IPv6 address, and one with a zone when PUBLIC_URL is set', () => {
+    for (const value of ['localhost', 'oncelink_app', 'db-1.internal.', '0.0.0.0', '::', 'fe80::1']) {
+      expect(loadConfig({ HOST: value }).host).toBe(value);
+    }
+    expect(() => loadConfig({ HOST: 'fe80::1%eth0' })).toThrow('HOST with an IPv6 zone (%) needs PUBLIC_URL set');
+    expect(loadConfig({ HOST: 'fe80::1%eth0', PUBLIC_URL: 'https://share.example' }).host).toBe('fe80::1%eth0');
+  });
+
   it('puts an IPv6 HOST in brackets in the default PUBLIC_URL', () => {
     expect(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
   });

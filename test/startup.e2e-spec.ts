@@ -84,6 +84,7 @@ describe('starting the server', () => {
     ['GEOIP_DATABASE names a file that is not a country database', { GEOIP_DATABASE: '/etc/passwd' }, 'GEOIP_DATABASE /etc/passwd'],
     ['DATA_DIR is a file', { DATA_DIR: '/etc/hostname' }, 'DATA_DIR /etc/hostname is not a directory'],
     ['TRUST_PROXY has a prefix past 32 bits', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    ['HOST is not a name or an address', { HOST: '256.1.1.1' }, 'HOST must be'],
   ])('stops with 78 and one line when %s', async (_what, env, message) => {
     const result = await runServerToExit({ DATA_DIR: dataDir, ...env });
     expect(result.code).toBe(78);

@@ -194,6 +194,22 @@ function geo(env: Env): GeoConfig {
   return { database, countryHeader: header ? header.toLowerCase() : undefined };
 }
 
+/**
+ * A DNS name (letters, digits, hyphens and, as container names have them, underscores, in labels
+ * of up to 63) whose last label is not all digits: URLs read a name like `256.1.1.1` or `10.1` as
+ * an IPv4 address, and refuse it or turn it into another.
+ */
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_-]{1,63}\.)*(?![0-9]+\.?$)[A-Za-z0-9_-]{1,63}\.?$/;
+
+/** HOST: what listen() takes, a name or an IPv4 or IPv6 address, and what the default PUBLIC_URL can be made of. */
+function listenHost(env: Env, publicUrlSet: boolean): string {
+  const raw = text(env, 'HOST') ?? '127.0.0.1';
+  if (!isIP(raw) && !HOSTNAME.test(raw)) throw new ConfigError('HOST must be a hostname, an IPv4 address or an IPv6 address');
+  // A URL cannot carry an IPv6 zone (`fe80::1%eth0`), so links need an origin of their own.
+  if (raw.includes('%') && !publicUrlSet) throw new ConfigError('HOST with an IPv6 zone (%) needs PUBLIC_URL set');
+  return raw;
+}
+
 /** Where a server on `host` and `port` answers, as a URL (an IPv6 address in brackets). */
 export function serverOrigin(host: string, port: number): string {
   return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
@@ -206,8 +222,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('NODE_ENV must be development, production or test');
   }
   const port = int(env, 'PORT', 3000, 1, 65535);
-  const host = text(env, 'HOST') ?? '127.0.0.1';
-  const publicUrl = shareBase(env) ?? serverOrigin(host, port);
+  const share = shareBase(env);
+  const host = listenHost(env, share !== undefined);
+  const publicUrl = share ?? serverOrigin(host, port);
   const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
     .split(',')
     .map((key) => key.trim())
