@@ -173,6 +173,15 @@ export class SecretRepository {
     return manager ?? this.db.manager;
   }
 
+  /** How many active secrets each key id outside `held` sealed (for MissingKeys; a scan of the active ones). */
+  async countSealedWithout(held: string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ key_id: string; count: number }[]>(
+      `SELECT key_id, count(*)::int AS count FROM secrets WHERE status = 'active' AND key_id <> ALL($1) GROUP BY key_id`,
+      [held],
+    );
+    return new Map(rows.map((row) => [row.key_id, row.count]));
+  }
+
   /**
    * Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event;
    * null, writing nothing, when a team's text or encrypted secret would take its month's content

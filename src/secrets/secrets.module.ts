@@ -5,6 +5,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
 import { LinkReportRepository } from './link-report.repository';
 import { LinksController } from './links.controller';
 import { LinksService } from './links.service';
+import { MissingKeys } from './missing-keys';
 import { SecretPurger } from './secret-purger';
 import { SecretRepository } from './secret.repository';
 import { SecretsController } from './secrets.controller';
@@ -26,6 +27,7 @@ import { IdempotentCreates } from './idempotency/idempotent-creates';
     IdempotentCreates,
     LinksService,
     SecretPurger,
+    MissingKeys,
   ],
   exports: [SecretsService],
 })

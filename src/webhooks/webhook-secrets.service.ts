@@ -57,6 +57,15 @@ export class WebhookSecretsService {
   }
 
   /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
+  /** How many teams' signing secrets each key id outside `held` sealed (for MissingKeys). */
+  async countSealedWithout(held: string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ key_id: string; count: number }[]>(
+      `SELECT key_id, count(*)::int AS count FROM team_webhook_secrets WHERE key_id <> ALL($1) GROUP BY key_id`,
+      [held],
+    );
+    return new Map(rows.map((row) => [row.key_id, row.count]));
+  }
+
   async signingSecrets(teamId: string): Promise<string[]> {
     const row = await this.ensure(teamId);
     const secrets = [this.open(teamId, row.keyId, row.iv, row.ciphertext)];

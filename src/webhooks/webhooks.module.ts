@@ -24,6 +24,6 @@ import { WebhookUrlGuard } from './webhook-url-guard';
     WebhookEndpointsService,
     WebhookDeliveriesService,
   ],
-  exports: [WebhookUrlGuard, WebhookDeliveriesService, WebhookDispatcher],
+  exports: [WebhookUrlGuard, WebhookDeliveriesService, WebhookDispatcher, WebhookSecretsService],
 })
 export class WebhooksModule {}
