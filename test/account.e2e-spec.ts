@@ -267,6 +267,101 @@ describe('account', () => {
         }
       },
     );
+
+    describe('racing the changes that make a team its user’s', () => {
+      // Two transactions at once need two connections, which PGlite does not serve.
+      const pgIt = databaseMode() === 'postgresql' ? it : it.skip;
+      let holder: Client;
+      let watcher: Client;
+      beforeEach(async () => {
+        holder = new Client({ connectionString: t.db.url });
+        watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([holder.connect(), watcher.connect()]);
+      });
+      afterEach(async () => {
+        await Promise.all([holder.end(), watcher.end()]);
+      });
+      const waitingOnLocks = (n: number) =>
+        eventually(async () => {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n >= n;
+        }, 10);
+      // Of the teams `userId` made (another test here deletes a user's row alone, leaving theirs).
+      const teamsWithoutMembers = async (userId: string) =>
+        (
+          await t.dataSource.query(
+            `SELECT count(*)::int AS n FROM teams t
+              WHERE t.created_by = $1 AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id)`,
+            [userId],
+          )
+        )[0].n;
+
+      pgIt(
+        'counts a team its user created while the deletion waited for the user: 422 last_owner, never a team without members',
+        async () => {
+          const { owner, pat } = await newTeam(t.baseUrl);
+          // Holds the deletion between locking the memberships and locking the user; a create passes it (KEY SHARE).
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE', [owner.id]);
+          const deletion = api()
+            .delete('/api/v1/account')
+            .set(bearer(pat))
+            .send({ password: owner.password })
+            .then((res) => res);
+          expect(await waitingOnLocks(1)).toBe(true);
+          const created = await api().post('/api/v1/teams').set(bearer(pat)).send({ name: 'Meanwhile' }).expect(201);
+          await holder.query('COMMIT');
+          const res = await deletion;
+          expect({ status: res.status, code: res.body.code, errors: res.body.errors }).toEqual({
+            status: 422,
+            code: 'last_owner',
+            errors: { account: [`You are the last owner of team ${created.body.data.id}.`] },
+          });
+          expect(await teamsWithoutMembers(owner.id)).toBe(0);
+        },
+      );
+
+      pgIt('answers a team created while its user’s deletion commits 401, leaving no team behind', async () => {
+        const { owner, pat } = await newTeam(t.baseUrl);
+        await holder.query('BEGIN');
+        await holder.query('DELETE FROM team_members WHERE user_id = $1', [owner.id]);
+        await holder.query('DELETE FROM teams WHERE id = $1', [owner.teamId]);
+        await holder.query('DELETE FROM users WHERE id = $1', [owner.id]);
+        const create = api()
+          .post('/api/v1/teams')
+          .set(bearer(pat))
+          .send({ name: 'Meanwhile' })
+          .then((res) => res);
+        // The create, and the guard's record of the token's use.
+        expect(await waitingOnLocks(2)).toBe(true);
+        await holder.query('COMMIT');
+        expect((await create).status).toBe(401);
+        expect(await t.dataSource.query(`SELECT 1 FROM teams WHERE created_by = $1`, [owner.id])).toEqual([]);
+      });
+
+      pgIt('sees an ownership granted while it waited, deleting the account rather than answering a false 422 last_owner', async () => {
+        const { owner: other, pat: otherPat } = await newTeam(t.baseUrl);
+        const teamId: string = (await api().post('/api/v1/teams').set(bearer(otherPat)).send({ name: 'Shared' }).expect(201)).body.data.id;
+        const teamPat = await newToken(t.baseUrl, other, { team_id: teamId });
+        const { user } = await newMember(t.baseUrl, teamPat, teamId, 'admin');
+        const userPat = await newToken(t.baseUrl, user);
+        // The other owner's promotion of the user, not yet committed when the deletion starts.
+        await holder.query('BEGIN');
+        await holder.query(`UPDATE team_members SET role = 'owner' WHERE team_id = $1 AND user_id = $2`, [teamId, user.id]);
+        const deletion = api()
+          .delete('/api/v1/account')
+          .set(bearer(userPat))
+          .send({ password: user.password })
+          .then((res) => res);
+        expect(await waitingOnLocks(1)).toBe(true);
+        await holder.query('COMMIT');
+        expect((await deletion).status).toBe(204);
+        const owners = await t.dataSource.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner'`, [teamId]);
+        expect(owners).toEqual([{ user_id: other.id }]);
+      });
+    });
   });
 });
 

@@ -38,8 +38,11 @@ export class AccountDeletionService {
     await this.db.transaction(async (manager) => {
       // Memberships first, as a token being minted locks its membership and then the user: a
       // concurrent deletion of the same user waits here, then finds nothing left (401).
-      const soleOwned = await this.teams.lockMembershipsAndSoleOwnerships(user.id, manager);
+      await this.teams.lockMemberships(user.id, manager);
       if (!(await this.users.lock(user.id, manager))) throw ApiError.unauthenticated(true);
+      // Read now, in a statement of its own (READ COMMITTED reads afresh), not from before those
+      // waits: a team the user was creating, or an ownership being granted them, has committed.
+      const soleOwned = await this.teams.lockSoleOwnerships(user.id, manager);
       const personalTeamId = await this.teams.personalTeamId(user.id, manager);
       const blocking = soleOwned.filter((teamId) => teamId !== personalTeamId);
       if (blocking.length) throw lastOwnerOf(blocking);

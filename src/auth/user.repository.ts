@@ -47,6 +47,15 @@ export class UserRepository {
     return manager.getRepository(User).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
   }
 
+  /**
+   * FOR KEY SHARE on the user's row until the transaction ends: the user's deletion (FOR UPDATE)
+   * waits for this transaction, or this waits for the deletion and finds the row gone (false).
+   */
+  async lockAgainstDeletion(id: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE`, [id]);
+    return rows.length > 0;
+  }
+
   async update(id: string, changes: Partial<Pick<User, 'name' | 'passwordHash'>>, manager?: EntityManager): Promise<User> {
     const repository = this.manager(manager).getRepository(User);
     await repository.update({ id }, changes);

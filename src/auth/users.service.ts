@@ -54,6 +54,11 @@ export class UsersService {
     return this.users.lock(id, manager);
   }
 
+  /** See UserRepository.lockAgainstDeletion: false when the user is gone. */
+  lockAgainstDeletion(id: string, manager: EntityManager): Promise<boolean> {
+    return this.users.lockAgainstDeletion(id, manager);
+  }
+
   update(id: string, changes: Partial<Pick<User, 'name' | 'passwordHash'>>, manager?: EntityManager): Promise<User> {
     return this.users.update(id, changes, manager);
   }

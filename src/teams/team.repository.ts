@@ -139,12 +139,21 @@ export class TeamRepository {
   }
 
   /**
+   * Locks the user's memberships until the transaction ends. A token being minted holds its
+   * membership row until it commits, and a change of the user's role holds it too, so waiting
+   * here lets a deletion see (and delete) the token, and see the role. Needs the transaction's manager.
+   */
+  async lockMemberships(userId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT 1 FROM team_members WHERE user_id = $1 ORDER BY team_id FOR UPDATE`, [userId]);
+  }
+
+  /**
    * Locks the user's memberships, and the owner rows of every team they own (in one order, as
    * `lockOwners` does for one team), until the transaction ends; answers the teams the user is
-   * the only owner of. A token being minted for one of those teams holds its membership row until
-   * it commits, so waiting here lets a deletion see (and delete) it. Needs the transaction's manager.
+   * the only owner of. Its snapshot is taken before any lock wait: run it once the user's rows
+   * are locked (`lockMemberships`), or a role granted meanwhile goes unseen. Needs the transaction's manager.
    */
-  async lockMembershipsAndSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
+  async lockSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
     const rows: { team_id: string; user_id: string; role: Role }[] = await manager.query(
       `SELECT team_id, user_id, role FROM team_members
         WHERE user_id = $1

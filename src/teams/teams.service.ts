@@ -41,6 +41,8 @@ export class TeamsService {
   async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
     const team = await this.db.transaction(async (manager) => {
+      // The creator's deletion waits for this team, to count it among theirs; or this waits for it, and is 401.
+      if (!(await this.users.lockAgainstDeletion(auth.userId, manager))) throw ApiError.unauthenticated(true);
       if ((await this.teams.lockAndCountCreatedBy(auth.userId, manager)) >= MAX_TEAMS_PER_USER) {
         throw new ApiError(422, 'The given data was invalid.', {
           errors: { name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] },
@@ -119,9 +121,14 @@ export class TeamsService {
     return this.teams.findPersonalTeamId(userId, manager);
   }
 
-  /** See TeamRepository.lockMembershipsAndSoleOwnerships: the teams only this user owns, with the user's memberships locked. */
-  lockMembershipsAndSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
-    return this.teams.lockMembershipsAndSoleOwnerships(userId, manager);
+  /** See TeamRepository.lockMemberships. */
+  lockMemberships(userId: string, manager: EntityManager): Promise<void> {
+    return this.teams.lockMemberships(userId, manager);
+  }
+
+  /** See TeamRepository.lockSoleOwnerships: the teams only this user owns, their owner rows locked. */
+  lockSoleOwnerships(userId: string, manager: EntityManager): Promise<string[]> {
+    return this.teams.lockSoleOwnerships(userId, manager);
   }
 
   /** Locks the user's membership row until the transaction ends (the token cap counts under it). */
