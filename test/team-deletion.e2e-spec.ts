@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import supertest from 'supertest';
 import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
@@ -162,6 +163,61 @@ describe('DELETE /api/v1/team', () => {
       expect(dump).not.toContain(trace);
     }
     expect(dump).not.toContain('looks like phishing');
+  });
+
+  // Two transactions at once need two connections, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? describe : describe.skip)('answering requests that waited on the deletion 401', () => {
+    /** Starts `request` while the team's deletion holds its rows, commits the deletion once the request waits, and answers its status. */
+    async function racingTheDeletion(teamId: string, request: () => supertest.Test): Promise<number> {
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        await holder.query('BEGIN');
+        await holder.query('DELETE FROM teams WHERE id = $1', [teamId]);
+        const answer = request().then((res) => res.status);
+        const waiting = eventually(async () => {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n >= 1;
+        }, 10);
+        await Promise.race([answer, waiting]);
+        await holder.query('COMMIT');
+        return await answer;
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+    }
+
+    it('answers a second DELETE /team by its owner 401 once the first commits, not 403', async () => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      expect(await racingTheDeletion(team.teamId, () => api().delete('/api/v1/team').set(bearer(team.pat)))).toBe(401);
+    });
+
+    it('answers a member leaving the team as it is deleted 401, not 404', async () => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      const { pat } = await newMember(t.baseUrl, team.pat, team.teamId, 'member');
+      expect(await racingTheDeletion(team.teamId, () => api().delete('/api/v1/team/membership').set(bearer(pat)))).toBe(401);
+    });
+
+    it.each([
+      ['showing the webhook secret for the first time', 'get', '/api/v1/team/webhook-secret'],
+      ['rotating the webhook secret before it was ever shown', 'post', '/api/v1/team/webhook-secret/rotate'],
+    ] as const)('answers %s 401, not 500', async (_case, method, path) => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      expect(await racingTheDeletion(team.teamId, () => api()[method](path).set(bearer(team.pat)))).toBe(401);
+    });
+
+    it('answers rotating an existing webhook secret 401, not 500, and records nothing for the team', async () => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200);
+      expect(await racingTheDeletion(team.teamId, () => api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)))).toBe(401);
+      const events = await t.dataSource.query(`SELECT 1 FROM audit_events WHERE team_id = $1 AND type = 'webhook_secret.rotated'`, [
+        team.teamId,
+      ]);
+      expect(events).toEqual([]);
+    });
   });
 });
 

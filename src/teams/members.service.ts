@@ -19,6 +19,7 @@ import { presentMember } from './member.presenter';
 import type { MemberResponse } from './member.response';
 import type { TeamMember } from './team-member.entity';
 import { TeamRepository } from './team.repository';
+import { TeamsService } from './teams.service';
 
 const LAST_OWNER = 'The team must keep at least one owner.';
 const ALREADY_MEMBER = { email: ['This user is already a member of the team.'] };
@@ -30,6 +31,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly teams: TeamRepository,
+    private readonly teamsService: TeamsService,
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
@@ -128,7 +130,7 @@ export class MembersService {
     userId: string,
     manager: EntityManager,
   ): Promise<{ member: TeamMember; user: User; owners: string[] }> {
-    const owners = await this.teams.lockOwners(auth.teamId, manager);
+    const owners = await this.teamsService.lockOwners(auth.teamId, manager);
     const member = await this.teams.findMember(auth.teamId, userId, manager);
     const user = member && (await this.users.findById(userId, manager));
     if (!member || !user) throw ApiError.notFound('Member not found.');

@@ -84,11 +84,21 @@ export class TeamsService {
   async assertDeletable(auth: TokenAuth, manager: EntityManager): Promise<Team> {
     const team = await this.teams.findById(auth.teamId, manager);
     if (!team) throw ApiError.unauthenticated(true);
-    if (!(await this.teams.lockOwners(team.id, manager)).includes(auth.userId)) {
+    if (!(await this.lockOwners(team.id, manager)).includes(auth.userId)) {
       throw ApiError.forbidden('Only owners of the team may delete it.');
     }
     if (team.personal) throw ApiError.field('team', 'A personal team cannot be deleted: it is part of its user’s account.');
     return team;
+  }
+
+  /**
+   * The team's owners, their rows locked until the transaction ends (see TeamRepository.lockOwners).
+   * A team always keeps an owner: none means it was deleted while this waited, a 401 as its tokens went with it.
+   */
+  async lockOwners(teamId: string, manager: EntityManager): Promise<string[]> {
+    const owners = await this.teams.lockOwners(teamId, manager);
+    if (!owners.length) throw ApiError.unauthenticated(true);
+    return owners;
   }
 
   /**

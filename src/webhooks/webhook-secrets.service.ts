@@ -51,8 +51,11 @@ export class WebhookSecretsService {
           WHERE team_id = $1`,
         [auth.teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
       );
+      const rotated = await manager.getRepository(TeamWebhookSecret).findOneBy({ teamId: auth.teamId });
+      // Gone with its team, deleted while the update waited on the row: the token went with it too.
+      if (!rotated) throw ApiError.unauthenticated(true);
       await this.audit.record(auth, client, 'webhook_secret.rotated', null, manager);
-      return this.present(await manager.getRepository(TeamWebhookSecret).findOneByOrFail({ teamId: auth.teamId }));
+      return this.present(rotated);
     });
   }
 
