@@ -1,3 +1,4 @@
+import supertest from 'supertest';
 import { Client } from 'pg';
 import { databaseMode } from './support/database';
 import { eventually } from './support/eventually';
@@ -278,6 +279,55 @@ describe('team members', () => {
       await api().delete('/api/v1/team/membership').set(bearer(account.body.data.token)).expect(403);
       const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
       expect(members.body.meta.total).toBe(3);
+    });
+  });
+
+  // Two transactions at once need two connections, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? describe : describe.skip)('an owner demoted while their request runs', () => {
+    const requests: [string, (pat: string, target: { id: string }, newcomer: { email: string }) => supertest.Test][] = [
+      [
+        'demoting another owner',
+        (pat, target) => api().patch(`/api/v1/team/members/${target.id}`).set(bearer(pat)).send({ role: 'member' }),
+      ],
+      ['removing another owner', (pat, target) => api().delete(`/api/v1/team/members/${target.id}`).set(bearer(pat))],
+      [
+        'adding an owner',
+        (pat, _target, newcomer) => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: newcomer.email, role: 'owner' }),
+      ],
+    ];
+
+    it.each(requests)('is refused %s with 403, as an owner no longer', async (_case, request) => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user: demoted, pat: demotedPat } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      const { user: target } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      const newcomer = await newUser(t.baseUrl);
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        // Another owner's demotion of `demoted`, committing once their request (its token read as an owner's) waits on it.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [owner.teamId]);
+        await holder.query(`UPDATE team_members SET role = 'admin' WHERE team_id = $1 AND user_id = $2`, [owner.teamId, demoted.id]);
+        const answer = request(demotedPat, target, newcomer).then((res) => res);
+        const waiting = eventually(async () => {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n >= 1;
+        }, 10);
+        await Promise.race([answer, waiting]);
+        await holder.query('COMMIT');
+        expect((await answer).status).toBe(403);
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+      const members: { user_id: string; role: string }[] = await t.dataSource.query(
+        `SELECT user_id, role FROM team_members WHERE team_id = $1`,
+        [owner.teamId],
+      );
+      expect(members.find((member) => member.user_id === target.id)?.role).toBe('owner');
+      expect(members.some((member) => member.user_id === newcomer.id)).toBe(false);
     });
   });
 });

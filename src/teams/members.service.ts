@@ -24,6 +24,7 @@ import { TeamsService } from './teams.service';
 const LAST_OWNER = 'The team must keep at least one owner.';
 const ALREADY_MEMBER = { email: ['This user is already a member of the team.'] };
 const NO_SUCH_USER = 'No registered user has this email.';
+const OWNERS_ONLY = 'Only owners may grant or take away the owner role.';
 
 /** Adding, re-roling and removing members; owner changes are for owners only. */
 @Injectable()
@@ -56,6 +57,7 @@ export class MembersService {
     if (!user) throw ApiError.field('email', NO_SUCH_USER);
     try {
       return await this.db.transaction(async (manager) => {
+        if (dto.role === 'owner') this.assertOwnerNow(auth, await this.teamsService.lockOwners(auth.teamId, manager));
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
         await this.seats.reserve(auth, manager);
         await this.teams.addMember(auth.teamId, user.id, dto.role, manager);
@@ -74,7 +76,7 @@ export class MembersService {
     return this.db.transaction(async (manager) => {
       const { member, user, owners } = await this.lockedMember(auth, userId, manager);
       if (user.kind === 'service_account') throw ApiError.field('role', 'Service accounts are always members.');
-      if (member.role === 'owner' || dto.role === 'owner') this.assertMayGrant(auth, 'owner');
+      if (member.role === 'owner' || dto.role === 'owner') this.assertOwnerNow(auth, owners);
       // The same role again changes nothing, and records nothing.
       if (member.role === dto.role) return presentMember(member, user);
       if (outranks(dto.role, member.role)) this.assertMayEmpower(auth);
@@ -93,7 +95,7 @@ export class MembersService {
         throw ApiError.field('user_id', 'Service accounts are removed with DELETE /team/service-accounts/{id}.');
       }
       if (member.role === 'owner') {
-        this.assertMayGrant(auth, 'owner');
+        this.assertOwnerNow(auth, owners);
         if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
       }
       await this.removeLocked(auth, userId, client, manager);
@@ -148,7 +150,13 @@ export class MembersService {
     }
   }
 
+  /** From the token's role, read at authentication: refuses early, before anything is looked up. */
   private assertMayGrant(auth: TokenAuth, role: Role): void {
-    if (role === 'owner' && auth.role !== 'owner') throw ApiError.forbidden('Only owners may grant or take away the owner role.');
+    if (role === 'owner' && auth.role !== 'owner') throw ApiError.forbidden(OWNERS_ONLY);
+  }
+
+  /** From the owner rows, locked: an owner demoted since the token's role was read is one no longer. */
+  private assertOwnerNow(auth: TokenAuth, owners: string[]): void {
+    if (!owners.includes(auth.userId)) throw ApiError.forbidden(OWNERS_ONLY);
   }
 }
