@@ -55,6 +55,7 @@ describe('account', () => {
       ['a name over 100 characters', { name: 'x'.repeat(101) }, 'name'],
       ['a new password under 12 characters', { password: 'short', current_password: 'whatever' }, 'password'],
       ['a new password without the current one', { password: 'a long enough password' }, 'current_password'],
+      ['a current password without a new one, which it would not check', { name: 'Other', current_password: 'wrong' }, 'current_password'],
       ['an email, which is not changed here', { email: 'new@example.test' }, 'email'],
     ])('answers 422 for %s, changing nothing', async (_case, body, field) => {
       const res = await api().patch('/api/v1/account').set(bearer(pat)).send(body).expect(422);

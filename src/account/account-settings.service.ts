@@ -23,6 +23,10 @@ export class AccountSettingsService {
   ) {}
 
   async update(auth: TokenAuth, dto: UpdateAccountDto, client: ClientInfo): Promise<AccountUserResponse> {
+    // It would be checked against nothing: a field that does nothing must not look accepted.
+    if (dto.current_password !== undefined && dto.password === undefined) {
+      throw ApiError.field('current_password', 'The current password is only needed, and checked, with a new password.');
+    }
     // A service account has no password to change, nor one to confirm a change with.
     if (dto.password !== undefined && auth.userKind === 'service_account') {
       throw ApiError.field('password', 'A service account has no password: it signs in with its tokens only.');

@@ -35,7 +35,7 @@ export class AccountController {
   @ApiData(200, AccountUserResponse)
   @ApiErrors({
     401: '`current_password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
-    422: 'Validation failed; or `password` for a service account, which has none.',
+    422: 'Validation failed, `current_password` without `password` included; or `password` for a service account, which has none.',
   })
   async update(@Auth() auth: TokenAuth, @Body() dto: UpdateAccountDto, @Client() client: ClientInfo) {
     return { message: 'Account updated.', data: await this.settings.update(auth, dto, client) };

@@ -12,7 +12,7 @@ export class UpdateAccountDto {
   @NewPassword()
   password?: string;
 
-  /** Required with `password`. */
+  /** Required with `password`, and refused without it (422): it confirms a new password only. */
   @ValidateIf((dto: UpdateAccountDto) => dto.password !== undefined || dto.current_password !== undefined)
   @GivenPassword()
   current_password?: string;
