@@ -1,7 +1,6 @@
 import { Client } from 'pg';
 import supertest from 'supertest';
-import { databaseMode, dumpDatabase } from './support/database';
-import { eventually } from './support/eventually';
+import { databaseMode, dumpDatabase, waitingOnLocks } from './support/database';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
@@ -222,12 +221,7 @@ describe('account', () => {
             .send({ password: owner.password })
             .then((res) => res.status),
         );
-        await eventually(async () => {
-          const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= 2;
-        }, 10);
+        await waitingOnLocks(watcher, 2);
         await holder.query('COMMIT');
         expect((await Promise.all(deletions)).sort()).toEqual([204, 401]);
       } finally {
@@ -251,12 +245,7 @@ describe('account', () => {
           await holder.query('DELETE FROM users WHERE id = $1', [leaving.id]);
           const added = api().post('/api/v1/team/members').set(bearer(pat)).send({ email: leaving.email, role: 'member' });
           const answer = added.then((res) => res);
-          await eventually(async () => {
-            const { rows } = await watcher.query(
-              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            );
-            return rows[0].n >= 1;
-          }, 10);
+          await waitingOnLocks(watcher);
           await holder.query('COMMIT');
           const res = await answer;
           expect({ status: res.status, body: res.body }).toEqual({
@@ -282,13 +271,6 @@ describe('account', () => {
       afterEach(async () => {
         await Promise.all([holder.end(), watcher.end()]);
       });
-      const waitingOnLocks = (n: number) =>
-        eventually(async () => {
-          const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= n;
-        }, 10);
       // Of the teams `userId` made (another test here deletes a user's row alone, leaving theirs).
       const teamsWithoutMembers = async (userId: string) =>
         (
@@ -311,7 +293,7 @@ describe('account', () => {
             .set(bearer(pat))
             .send({ password: owner.password })
             .then((res) => res);
-          expect(await waitingOnLocks(1)).toBe(true);
+          expect(await waitingOnLocks(watcher, 1)).toBe(true);
           const created = await api().post('/api/v1/teams').set(bearer(pat)).send({ name: 'Meanwhile' }).expect(201);
           await holder.query('COMMIT');
           const res = await deletion;
@@ -336,7 +318,7 @@ describe('account', () => {
           .send({ name: 'Meanwhile' })
           .then((res) => res);
         // The create, and the guard's record of the token's use.
-        expect(await waitingOnLocks(2)).toBe(true);
+        expect(await waitingOnLocks(watcher, 2)).toBe(true);
         await holder.query('COMMIT');
         expect((await create).status).toBe(401);
         expect(await t.dataSource.query(`SELECT 1 FROM teams WHERE created_by = $1`, [owner.id])).toEqual([]);
@@ -356,7 +338,7 @@ describe('account', () => {
           .set(bearer(userPat))
           .send({ password: user.password })
           .then((res) => res);
-        expect(await waitingOnLocks(1)).toBe(true);
+        expect(await waitingOnLocks(watcher, 1)).toBe(true);
         await holder.query('COMMIT');
         expect((await deletion).status).toBe(204);
         const owners = await t.dataSource.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner'`, [teamId]);

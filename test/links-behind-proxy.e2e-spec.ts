@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { addressKey } from '../src/geo/address-key';
-import { databaseMode } from './support/database';
-import { eventually } from './support/eventually';
+import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -83,12 +82,7 @@ describe('links behind a trusted proxy', () => {
           await purge.query('BEGIN');
           await purge.query('DELETE FROM secrets WHERE id = $1', [secret.id]);
           const answer = report(secret.token, '203.0.113.9').then((res) => res);
-          await eventually(async () => {
-            const { rows } = await watcher.query(
-              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            );
-            return rows[0].n >= 1;
-          }, 10);
+          await waitingOnLocks(watcher);
           await purge.query('COMMIT');
           const res = await answer;
           expect({ status: res.status, body: res.body }).toEqual({

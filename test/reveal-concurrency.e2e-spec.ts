@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
+import { createTestDatabase, databaseMode, TestDatabase, waitingOnLocks } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { newSecret } from './support/secrets';
@@ -74,13 +74,6 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
     const watcher = new Client({ connectionString: db.url });
     await Promise.all([holder.connect(), watcher.connect()]);
     try {
-      const waitingOnLocks = async (count: number) =>
-        eventually(async () => {
-          const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= count;
-        }, 10);
       // Lines the PUT up ahead of the reveal on the secret's row.
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE', [secret.id]);
@@ -89,9 +82,9 @@ describe('POST /api/v1/links/{token}/reveal under concurrency', () => {
         headers: { ...bearer(pat), 'content-type': 'application/json' },
         body: JSON.stringify({ content: 'the new content', expire_value: 1 }),
       });
-      expect(await waitingOnLocks(1)).toBe(true);
+      expect(await waitingOnLocks(watcher, 1)).toBe(true);
       const revealed = fetch(`${second.baseUrl}/api/v1/links/${secret.token}/reveal`, { method: 'POST' });
-      expect(await waitingOnLocks(2)).toBe(true);
+      expect(await waitingOnLocks(watcher, 2)).toBe(true);
       await holder.query('COMMIT');
       expect((await put).status).toBe(200);
       const answer = await revealed;

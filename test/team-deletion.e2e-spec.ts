@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import supertest from 'supertest';
-import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase, waitingOnLocks } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { uploadFile } from './support/multipart';
@@ -176,12 +176,7 @@ describe('DELETE /api/v1/team', () => {
         await holder.query('BEGIN');
         await holder.query('DELETE FROM teams WHERE id = $1', [teamId]);
         const answer = request().then((res) => res.status);
-        const waiting = eventually(async () => {
-          const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= 1;
-        }, 10);
+        const waiting = waitingOnLocks(watcher);
         await Promise.race([answer, waiting]);
         await holder.query('COMMIT');
         return await answer;

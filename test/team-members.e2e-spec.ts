@@ -1,7 +1,6 @@
 import supertest from 'supertest';
 import { Client } from 'pg';
-import { databaseMode } from './support/database';
-import { eventually } from './support/eventually';
+import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { newMember } from './support/teams';
@@ -170,13 +169,6 @@ describe('team members', () => {
         const holder = new Client({ connectionString: t.db.url });
         const watcher = new Client({ connectionString: t.db.url });
         await Promise.all([holder.connect(), watcher.connect()]);
-        const waitingOnLocks = (count: number) =>
-          eventually(async () => {
-            const { rows } = await watcher.query(
-              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            );
-            return rows[0].n >= count;
-          }, 10);
         try {
           await holder.query('BEGIN');
           await holder.query('SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 FOR UPDATE', [owner.teamId, user.id]);
@@ -199,7 +191,7 @@ describe('team members', () => {
           const queued = [];
           for (const send of first === 'the token' ? [mint, remove] : [remove, mint]) {
             queued.push(send());
-            expect(await waitingOnLocks(queued.length)).toBe(true);
+            expect(await waitingOnLocks(watcher, queued.length)).toBe(true);
           }
           await holder.query('ROLLBACK');
           const answers = await Promise.all(queued);
@@ -310,12 +302,7 @@ describe('team members', () => {
         await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [owner.teamId]);
         await holder.query(`UPDATE team_members SET role = 'admin' WHERE team_id = $1 AND user_id = $2`, [owner.teamId, demoted.id]);
         const answer = request(demotedPat, target, newcomer).then((res) => res);
-        const waiting = eventually(async () => {
-          const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= 1;
-        }, 10);
+        const waiting = waitingOnLocks(watcher);
         await Promise.race([answer, waiting]);
         await holder.query('COMMIT');
         expect((await answer).status).toBe(403);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { startEmbeddedDatabase } from '../../src/common/database/embedded-database';
+import { eventually } from './eventually';
 
 /**
  * Every test database of this checkout starts so: a run in another checkout (CI's clone, a
@@ -77,4 +78,17 @@ export async function dumpDatabase(db: TestDatabase): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Whether, within 10 s, at least `count` sessions of the watcher's database wait on a lock: a
+ * spec holding a row with a transaction of its own knows its request has reached it.
+ */
+export function waitingOnLocks(watcher: Client, count = 1): Promise<boolean> {
+  return eventually(async () => {
+    const { rows } = await watcher.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows[0].n >= count;
+  }, 10);
 }
