@@ -59,7 +59,6 @@ export class WebhookSecretsService {
     });
   }
 
-  /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
   /** How many teams' signing secrets each key id outside `held` sealed (for MissingKeys). */
   async countSealedWithout(held: string[]): Promise<Map<string, number>> {
     const rows = await this.db.query<{ key_id: string; count: number }[]>(
@@ -69,6 +68,7 @@ export class WebhookSecretsService {
     return new Map(rows.map((row) => [row.key_id, row.count]));
   }
 
+  /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
   async signingSecrets(teamId: string): Promise<string[]> {
     const row = await this.ensure(teamId);
     const secrets = [this.open(teamId, row.keyId, row.iv, row.ciphertext)];
