@@ -3,7 +3,7 @@ import { isISO31661Alpha2 } from 'class-validator';
 import supertest from 'supertest';
 import { ABILITIES } from '../src/auth/ability';
 import { bearer, newTeam, TestUser } from './support/factories';
-import { serverEnvOn, startServerProcess } from './support/server-process';
+import { servedOpenApi } from './support/server-process';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -81,12 +81,7 @@ describe('request rules: the document’s limits are the server’s', () => {
   let pro: { owner: TestUser; pat: string };
   let free: { owner: TestUser; pat: string };
   beforeAll(async () => {
-    const server = await startServerProcess(serverEnvOn(t.db));
-    try {
-      doc = (await supertest(server.baseUrl).get('/api/openapi.json').expect(200)).body as Document;
-    } finally {
-      await server.stop();
-    }
+    doc = (await servedOpenApi(t.db)) as Document;
     pro = await newTeamOn('pro', t.baseUrl, t.dataSource);
     free = await newTeam(t.baseUrl);
   });

@@ -4,7 +4,8 @@ import { IncomingMessage, request } from 'node:http';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
 import { bearer, newTeam, newToken } from './support/factories';
-import { serverEnvOn, startServerProcess } from './support/server-process';
+import { servedOpenApi } from './support/server-process';
+import { newSecret } from './support/secrets';
 import { uploadFile } from './support/multipart';
 import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
@@ -100,14 +101,7 @@ describe('/api/openapi.json', () => {
   const t = useTestApp();
   let doc: Document;
   beforeAll(async () => {
-    // The document the built server serves: `nest build` applies the Swagger plugin (DTO fields
-    // from their types and comments), which ts-jest, compiling each file alone, cannot.
-    const server = await startServerProcess(serverEnvOn(t.db));
-    try {
-      doc = (await supertest(server.baseUrl).get('/api/openapi.json').expect(200)).body as Document;
-    } finally {
-      await server.stop();
-    }
+    doc = (await servedOpenApi(t.db)) as Document;
   });
 
   const send = (op: ReturnType<typeof operations>[number], token?: string) => {
@@ -183,12 +177,7 @@ describe('/api/openapi.json', () => {
 
   it('documents every failure a route answers, each as the contract’s error body', async () => {
     const { pat } = await newTeam(t.baseUrl);
-    const created = await supertest(t.baseUrl)
-      .post('/api/v1/secrets')
-      .set(bearer(pat))
-      .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
-      .expect(201);
-    const spent: string = created.body.data.token;
+    const spent = (await newSecret(t.baseUrl, {}, pat)).token;
     await supertest(t.baseUrl).post(`/api/v1/links/${spent}/reveal`).expect(200);
 
     const undocumented: string[] = [];
@@ -313,12 +302,8 @@ describe('/api/openapi.json', () => {
 
   it('marks a body optional where the server takes none', async () => {
     const { pat } = await newTeam(t.baseUrl);
-    const created = await supertest(t.baseUrl)
-      .post('/api/v1/secrets')
-      .set(bearer(pat))
-      .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
-      .expect(201);
-    await supertest(t.baseUrl).put(`/api/v1/secrets/${created.body.data.id}`).set(bearer(pat)).expect(200);
+    const created = await newSecret(t.baseUrl, {}, pat);
+    await supertest(t.baseUrl).put(`/api/v1/secrets/${created.id}`).set(bearer(pat)).expect(200);
     await supertest(t.baseUrl).patch('/api/v1/account').set(bearer(pat)).expect(200);
     expect(doc.paths['/api/v1/secrets/{id}'].put.requestBody?.required).toBe(false);
     expect(doc.paths['/api/v1/account'].patch.requestBody?.required).toBe(false);

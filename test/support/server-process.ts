@@ -62,6 +62,21 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   };
 }
 
+/**
+ * The OpenAPI document the built server serves: `nest build` applies the Swagger plugin (DTO
+ * fields from their types and comments), which ts-jest, compiling each file alone, cannot.
+ */
+export async function servedOpenApi(db: TestDatabase): Promise<unknown> {
+  const server = await startServerProcess(serverEnvOn(db));
+  try {
+    const res = await fetch(`${server.baseUrl}/api/openapi.json`);
+    if (res.status !== 200) throw new Error(`/api/openapi.json answered ${res.status}`);
+    return await res.json();
+  } finally {
+    await server.stop();
+  }
+}
+
 export interface Exit {
   code: number | null;
   stderr: string;
