@@ -45,4 +45,28 @@ describe('an instance whose keyring lacks the key the data was sealed with', () 
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(server.output()).not.toContain(WARNING);
   }, 90_000);
+
+  it('names the key of a rotated webhook secret that still signs during its day of grace', async () => {
+    const firstEnv = serverEnvOn(db, { LOG_LEVEL: 'warn' });
+    const first = await startServerProcess(firstEnv);
+    const { pat } = await newTeam(first.baseUrl);
+    const auth = { authorization: `Bearer ${pat}` };
+    expect((await fetch(`${first.baseUrl}/api/v1/team/webhook-secret`, { headers: auth })).status).toBe(200);
+    await first.stop();
+    const [firstKeyId] = new Keyring(Buffer.from(firstEnv.ENCRYPTION_KEY, 'base64'), []).keyIds;
+
+    const rotatingEnv = serverEnvOn(db, { LOG_LEVEL: 'warn', ENCRYPTION_KEYS_OLD: firstEnv.ENCRYPTION_KEY });
+    const rotating = await startServerProcess(rotatingEnv);
+    expect((await fetch(`${rotating.baseUrl}/api/v1/team/webhook-secret/rotate`, { method: 'POST', headers: auth })).status).toBe(200);
+    await rotating.stop();
+
+    await server?.stop();
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', ENCRYPTION_KEY: rotatingEnv.ENCRYPTION_KEY }));
+    expect(await eventually(() => Promise.resolve(server!.output().includes(WARNING)), 10)).toBe(true);
+    const line = server
+      .output()
+      .split('\n')
+      .find((line) => line.includes(WARNING));
+    expect(line).toContain(`${firstKeyId} (0 secrets, 1 webhook secret)`);
+  }, 90_000);
 });

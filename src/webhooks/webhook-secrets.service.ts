@@ -13,6 +13,9 @@ import { TeamWebhookSecret } from './team-webhook-secret.entity';
 /** How long the replaced secret keeps signing after a rotation, so receivers can roll over. */
 const ROLLOVER = `interval '24 hours'`;
 
+/** Within its day of grace after a rotation, the replaced secret signs too (previousStillSigns, in SQL). */
+const PREVIOUS_SIGNS = `previous_ciphertext IS NOT NULL AND previous_expires_at > now()`;
+
 /**
  * The teams whose signing secrets an instance holding the master keys `$keys` (a text[]
  * parameter) cannot open: the current one, or the replaced one while it still signs. Such an
@@ -20,7 +23,7 @@ const ROLLOVER = `interval '24 hours'`;
  * spending their attempts on failing to sign.
  */
 export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
-  WHERE key_id <> ALL(${keys}) OR (previous_ciphertext IS NOT NULL AND previous_expires_at > now() AND previous_key_id <> ALL(${keys}))`;
+  WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys}))`;
 
 /**
  * The teams' signing secrets, kept sealed with the keyring (bound to the team, so a sealed secret
@@ -59,10 +62,14 @@ export class WebhookSecretsService {
     });
   }
 
-  /** How many teams' signing secrets each key id outside `held` sealed (for MissingKeys). */
+  /** How many signing secrets, current or still signing, each key id outside `held` sealed (for MissingKeys). */
   async countSealedWithout(held: string[]): Promise<Map<string, number>> {
     const rows = await this.db.query<{ key_id: string; count: number }[]>(
-      `SELECT key_id, count(*)::int AS count FROM team_webhook_secrets WHERE key_id <> ALL($1) GROUP BY key_id`,
+      `SELECT key_id, count(*)::int AS count FROM (
+         SELECT key_id FROM team_webhook_secrets WHERE key_id <> ALL($1)
+         UNION ALL
+         SELECT previous_key_id FROM team_webhook_secrets WHERE ${PREVIOUS_SIGNS} AND previous_key_id <> ALL($1)
+       ) sealed GROUP BY key_id`,
       [held],
     );
     return new Map(rows.map((row) => [row.key_id, row.count]));
