@@ -21,6 +21,21 @@ describe('the path a log line shows for a request no route took', () => {
     expect(unroutedPath(url)).not.toContain(token.slice(1, 17));
   });
 
+  // A standard-base64 key holds `/`s: after a `#` turned into `%23`, its pieces are path segments too short to look like tokens.
+  it.each([
+    ['after an s segment', `/s/${token}%23Oi3wsKx3jF/WLufVyDP0nCY=`, '/s/[redacted]'],
+    ['after a links segment, in several pieces', `/api/v1/links/${token}%23ab/cd+KEYPART+ef/gh=`, '/api/v1/links/[redacted]'],
+    ['under a path no capability segment names', `/share/abc%23KEYPART/more/x`, '/share/[redacted]'],
+    ['with the hash sign percent-encoded twice over', `/x/y%2523KEYPART/z`, '/x/[redacted]'],
+  ])('redacts the whole rest of the path %s', (_case, url, logged) => {
+    expect(unroutedPath(url)).toBe(logged);
+  });
+
+  it('shows an s or links segment with nothing after it as it is', () => {
+    expect(unroutedPath('/s/')).toBe('/s/');
+    expect(unroutedPath('/api/v1/links')).toBe('/api/v1/links');
+  });
+
   it('keeps a route’s own long name, and never the query string', () => {
     expect(unroutedPath('/api/v1/webhook-deliveries-and-more/x')).toBe('/api/v1/webhook-deliveries-and-more/x');
     expect(unroutedPath(`/nothing?token=${token}`)).toBe('/nothing');

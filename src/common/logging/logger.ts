@@ -3,13 +3,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { Logger } from 'pino';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
-// no route took, the segment after an `s` or `links` one (however the path around it is spelled:
-// `//s/`, `/API/v1//links/`) and any segment holding what could be a token are redacted: a run of
-// 16 or more base64url characters, not all of them lower-case letters and hyphens as a route's
-// name is, wherever it sits in the segment (`<token>.`, `%41<rest of it>`).
+// no route took, everything after an `s` or `links` segment (however the path around it is
+// spelled: `//s/`, `/API/v1//links/`) is redacted, as is everything from a segment holding a `#`
+// (a link whose `#` became `%23`, or `%2523`: its key follows, and a standard-base64 key holds `/`s), and any
+// segment holding what could be a token: a run of 16 or more base64url characters, not all of
+// them lower-case letters and hyphens as a route's name is, wherever it sits in the segment
+// (`<token>.`, `%41<rest of it>`).
 const CAPABILITY_SEGMENT = /^(s|links)$/i;
 const BASE64URL_RUN = /[A-Za-z0-9_-]{16,}/g;
 const NOT_A_NAME = /[A-Z0-9_]/;
+const HASH_SIGN = /#|%23/i;
 
 const holdsToken = (segment: string) => (segment.match(BASE64URL_RUN) ?? []).some((run) => NOT_A_NAME.test(run));
 
@@ -34,18 +37,14 @@ export function loggedPath(request: FastifyRequest): string {
 
 /** The path of a request no route took, as a log may show it. */
 export function unroutedPath(url: string): string {
-  let capability = false;
-  return url
-    .split('?')[0]
-    .split('/')
-    .map(decoded)
-    .map((segment) => {
-      if (!segment) return segment;
-      const redacted = capability || holdsToken(segment);
-      capability = CAPABILITY_SEGMENT.test(segment);
-      return redacted ? '[redacted]' : segment;
-    })
-    .join('/');
+  const segments = url.split('?')[0].split('/').map(decoded);
+  const shown: string[] = [];
+  for (const [at, segment] of segments.entries()) {
+    if (HASH_SIGN.test(segment)) return [...shown, '[redacted]'].join('/');
+    shown.push(holdsToken(segment) ? '[redacted]' : segment);
+    if (CAPABILITY_SEGMENT.test(segment) && segments.slice(at + 1).some(Boolean)) return [...shown, '[redacted]'].join('/');
+  }
+  return shown.join('/');
 }
 
 /**
