@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { freePort } from './support/free-port';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
-import { newSecret } from './support/secrets';
+import { newSecret, reveal } from './support/secrets';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
 import { AddTeamSecretCounts1795630000000 } from '../migrations/1795630000000-AddTeamSecretCounts';
 import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000-AddMonthlyContentBytes';
@@ -444,6 +444,49 @@ describe('billing', () => {
         const again = await api().post('/api/v1/secrets').set(bearer(teamPat)).set('Idempotency-Key', 'month-spent').send(body).expect(201);
         expect(again.body.data.id).toBe(first.body.data.id);
         await api().post('/api/v1/secrets').set(bearer(teamPat)).set('Idempotency-Key', 'another').send(body).expect(413);
+      });
+
+      it('counts the content a PUT stores as a create’s, and refuses one past the month, changing nothing', async () => {
+        const team = await newUser(t.baseUrl);
+        const teamPat = await newToken(t.baseUrl, team);
+        const secret = await newSecret(t.baseUrl, { content: 'a', expire_mode: 'views', expire_value: 3 }, teamPat);
+        const put = (content: string) => api().put(`/api/v1/secrets/${secret.id}`).set(bearer(teamPat)).send({ content });
+        await put('b'.repeat(1000)).expect(200);
+        await put('c'.repeat(2000)).expect(200);
+        // The replaced content stays counted: the month counts what was stored, as a create's bytes stay counted after its last view.
+        expect(await usage(teamPat)).toMatchObject({ secrets_created_this_period: 1, content_bytes_this_period: 3001 });
+
+        await leave(team.teamId, 256 * MIB, 100);
+        await put('d'.repeat(60)).expect(200);
+        const refused = await put('e'.repeat(41)).expect(413);
+        expect(refused.body).toEqual({
+          message: `The team's secrets this month would hold more than the free plan's ${256 * MIB} bytes; the count starts again on the first of next month (UTC).`,
+          code: 'plan_limit',
+        });
+        expect(await usage(teamPat)).toMatchObject({ secrets_created_this_period: 1, content_bytes_this_period: 256 * MIB - 40 });
+        const updates = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND type = 'secret.updated'`,
+          [team.teamId],
+        );
+        expect(updates[0].n).toBe(3);
+        expect((await reveal(t.baseUrl, secret.token).expect(200)).body.data.content).toBe('d'.repeat(60));
+      });
+
+      it('lets PUTs made at once pass the month’s last bytes one at a time', async () => {
+        const team = await newUser(t.baseUrl);
+        const teamPat = await newToken(t.baseUrl, team);
+        const secrets = await Promise.all(Array.from({ length: 6 }, () => newSecret(t.baseUrl, { content: 'a' }, teamPat)));
+        await leave(team.teamId, 256 * MIB, 100);
+        const answers = await Promise.all(
+          secrets.map((secret) =>
+            api()
+              .put(`/api/v1/secrets/${secret.id}`)
+              .set(bearer(teamPat))
+              .send({ content: 'f'.repeat(40) }),
+          ),
+        );
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 413, 413, 413, 413]);
+        expect((await usage(teamPat)).content_bytes_this_period).toBe(256 * MIB - 20);
       });
 
       it('leaves files to the file store’s own bound', async () => {

@@ -2,8 +2,9 @@ import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Team } from '../teams/team.entity';
 
 /**
- * How many secrets a team created in a calendar month (UTC), and how many bytes its text and
- * encrypted ones hold (the plan's monthly content), for GET /account's usage: counted as
+ * How many secrets a team created in a calendar month (UTC), and how many bytes of content its
+ * text and encrypted ones stored, as created or replaced by a PUT (the plan's monthly content),
+ * for GET /account's usage: counted as
  * they are made, so reading it never walks the month's secrets. A create adds to the shard of its
  * database connection (backend pid modulo 64), so concurrent creates of one team seldom wait on
  * one row; the count is the sum of the shards.

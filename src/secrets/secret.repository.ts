@@ -6,6 +6,7 @@ import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
 import type { ClientInfo } from '../geo/client.decorator';
+import { lockUntilCommit } from '../common/database/advisory-lock';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
@@ -89,6 +90,19 @@ const PASSCODE_GUESS_LEASE = '60 seconds';
 /** The month (UTC) a secret counts towards, as SecretCount keys it. */
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
+/** Whether `bytes` more keep the team's month's content within `limit` bytes (the plan's `content_bytes_per_month`). */
+const withinMonthlyContent = (teamId: string, bytes: string, limit: string) =>
+  `(SELECT coalesce(sum(content_bytes), 0) FROM team_secret_counts WHERE team_id = ${teamId} AND period = ${THIS_PERIOD}) + ${bytes} <= ${limit}::bigint`;
+
+/**
+ * Adds `created` secrets and `bytes` of content to the month of each team in `source` (a CTE with
+ * `team_id`), on the shard of the statement's connection (see CREATE).
+ */
+const countInMonth = (source: string, created: string, bytes: string) => `
+    INSERT INTO team_secret_counts AS c (team_id, period, shard, created, content_bytes)
+    SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, ${created}, ${bytes} FROM ${source} WHERE team_id IS NOT NULL
+    ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + ${created}, content_bytes = c.content_bytes + EXCLUDED.content_bytes`;
+
 /** What a create adds to its month's content ($6 the kind, $17 the bytes): files are held to the file store's own bound. */
 const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer END`;
 
@@ -109,13 +123,10 @@ const CREATE = `
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
            $29, $30, $31, $32
      WHERE $2::uuid IS NULL OR ${COUNTED_BYTES} = 0
-        OR (SELECT coalesce(sum(content_bytes), 0) FROM team_secret_counts WHERE team_id = $2 AND period = ${THIS_PERIOD}) + $17 <= $33::bigint
+        OR ${withinMonthlyContent('$2', '$17', '$33')}
     RETURNING id, team_id, created_at, updated_at, expires_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
-  counted AS (
-    INSERT INTO team_secret_counts AS c (team_id, period, shard, created, content_bytes)
-    SELECT team_id, ${THIS_PERIOD}, pg_backend_pid() % 64, 1, ${COUNTED_BYTES} FROM secret WHERE team_id IS NOT NULL
-    ON CONFLICT (team_id, period, shard) DO UPDATE SET created = c.created + 1, content_bytes = c.content_bytes + EXCLUDED.content_bytes)
+  counted AS (${countInMonth('secret', '1', COUNTED_BYTES)})
   SELECT created_at, updated_at, expires_at FROM secret`;
 
 /**
@@ -426,6 +437,24 @@ export class SecretRepository {
       .execute();
     if (!result.affected) return null;
     return this.manager(manager).getRepository(Secret).findOneByOrFail({ teamId, id });
+  }
+
+  /**
+   * Counts `bytes` of content a PUT stored against the team's month as a create counts its own
+   * (the replaced content's bytes stay counted: the month counts what was stored, not what is
+   * kept); false, counting nothing, when they would take it past `monthlyContentBytes`. The
+   * team's lock, held to the commit, makes PUTs running at once take their turns, so two never
+   * both pass the month's last bytes.
+   */
+  async countReplacedContent(teamId: string, bytes: number, monthlyContentBytes: number, manager: EntityManager): Promise<boolean> {
+    await lockUntilCommit(manager, 'team_secret_counts', teamId);
+    const rows: unknown[] = await manager.query(
+      `WITH allowed AS (SELECT $1::uuid AS team_id WHERE ${withinMonthlyContent('$1', '$2::integer', '$3')}),
+       counted AS (${countInMonth('allowed', '0', '$2::integer')})
+       SELECT 1 FROM allowed`,
+      [teamId, bytes, monthlyContentBytes],
+    );
+    return rows.length > 0;
   }
 
   async deleteActive(teamId: string, id: string, manager?: EntityManager): Promise<boolean> {

@@ -216,6 +216,14 @@ export class SecretsService {
     const updated = await this.db.transaction(async (manager) => {
       const row = await this.secrets.updateActive(auth.teamId, id, changes, manager);
       if (!row) return null;
+      // New content is stored as a create's is, so it counts against the month as one does; refused, the update rolls back.
+      const monthly = this.billing.contentBytesPerMonth(auth.teamPlan);
+      if (
+        changes.contentBytes !== undefined &&
+        !(await this.secrets.countReplacedContent(auth.teamId, changes.contentBytes, monthly, manager))
+      ) {
+        throw this.billing.monthlyContentSpent(auth.teamPlan);
+      }
       await this.audit.record(auth, client, 'secret.updated', id, manager);
       return row;
     });
