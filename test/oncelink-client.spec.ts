@@ -1,4 +1,5 @@
 import { createServer, RequestListener } from 'node:http';
+import { open } from '../src/client/link-crypto';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 
 /** What `run` threw. */
@@ -49,6 +50,46 @@ describe('OncelinkClient', () => {
       code: 'invalid_base_url',
       message: 'The base URL is not an absolute http(s) URL (such as https://oncelink.example).',
     });
+  });
+
+  it.each([
+    [42, 'a number'],
+    [null, 'null'],
+    [undefined, 'undefined'],
+    [['a'], 'an object (Array)'],
+    [new ArrayBuffer(4), 'an object (ArrayBuffer)'],
+  ])('refuses %j as a secret with a TypeError that says what it takes, sending nothing', async (content, given) => {
+    let requests = 0;
+    await serving(
+      (_req, res) => void (requests++, res.writeHead(500).end()),
+      async (origin) => {
+        const thrown = await thrownBy(() => new OncelinkClient(origin).send(content as never));
+        expect(thrown).toBeInstanceOf(TypeError);
+        expect((thrown as Error).message).toBe(`The secret must be a string (sent as UTF-8) or a Uint8Array, not ${given}.`);
+      },
+    );
+    expect(requests).toBe(0);
+  });
+
+  it('sends a string as its UTF-8 bytes, sealed here', async () => {
+    let sent: { ciphertext: string; iv: string } | undefined;
+    await serving(
+      (req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          sent = JSON.parse(body) as { ciphertext: string; iv: string };
+          const data = { id: 'id', token: 'A'.repeat(24), url: `http://127.0.0.1/s/${'A'.repeat(24)}`, expires_at: '2030-01-01T00:00:00Z' };
+          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+        });
+      },
+      async (origin) => {
+        const { url } = await new OncelinkClient(origin).send('pässwörd 🔑');
+        const key = url.slice(url.indexOf('#') + 1);
+        const opened = await open({ ciphertext: sent!.ciphertext, iv: sent!.iv, key });
+        expect(Buffer.from(opened).toString('utf8')).toBe('pässwörd 🔑');
+      },
+    );
   });
 
   it('gives a wrong passcode’s attempts left as a field, not only in the message', async () => {

@@ -49,6 +49,22 @@ const { OncelinkClient, OncelinkError } = require('oncelink');
 })();
 `;
 
+/** Sends text as a string, as the Seecret seed's Node example does, and then a number by mistake. */
+const STRING_CONSUMER_JS = `
+const { OncelinkClient } = require('oncelink');
+
+(async () => {
+  const client = new OncelinkClient(process.env.ONCELINK_URL);
+  const sent = await client.send('pässwörd 🔑', { views: 1 });
+  const revealed = await client.get(sent.url);
+  const wrong = await client.send(42).catch((error) => error);
+  process.stdout.write(JSON.stringify({
+    content: Buffer.from(revealed.content).toString('utf8'),
+    wrong: { isTypeError: wrong instanceof TypeError, message: wrong.message },
+  }));
+})();
+`;
+
 /** The same from TypeScript: it type-checks only against the package's declarations. */
 const CONSUMER_TS = `
 import { OncelinkClient, OncelinkError, type Revealed, type SendOptions, type Sent } from 'oncelink';
@@ -56,6 +72,9 @@ import { OncelinkClient, OncelinkError, type Revealed, type SendOptions, type Se
 export async function share(client: OncelinkClient, secret: string): Promise<string> {
   const options: SendOptions = { views: 2, passcode: 'open sesame' };
   const sent: Sent = await client.send(new TextEncoder().encode(secret), options);
+  await client.send(secret, options);
+  // @ts-expect-error a secret is a string or bytes
+  await client.send(42);
   try {
     const revealed: Revealed = await client.get(sent.url, 'open sesame');
     return revealed.kind;
@@ -92,6 +111,19 @@ describe('the oncelink package', () => {
       content: 'from the package',
       wrong: { isOncelinkError: true, status: 401, attemptsRemaining: 4 },
       refused: { isOncelinkError: true, message: 'The base URL is not an absolute http(s) URL (such as https://oncelink.example).' },
+    });
+  });
+
+  it('sends a string as UTF-8 and refuses anything but a string or bytes with a TypeError that says so', async () => {
+    writeFileSync(join(project, 'string-consumer.js'), STRING_CONSUMER_JS);
+    const { stdout } = await promisify(execFile)(process.execPath, ['string-consumer.js'], {
+      cwd: project,
+      env: { PATH: process.env.PATH ?? '', ONCELINK_URL: t.baseUrl },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      content: 'pässwörd 🔑',
+      wrong: { isTypeError: true, message: 'The secret must be a string (sent as UTF-8) or a Uint8Array, not a number.' },
     });
   });
 

@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { types } from 'node:util';
 
 /**
  * The zero-knowledge format shared by the CLI, the SDK and the share page: AES-256-GCM through
@@ -29,11 +30,29 @@ export const decodeKey = (fragment: string): Buffer => Buffer.from(fragment, 'ba
  */
 export const isKey = (fragment: string): boolean => /^[A-Za-z0-9+/_-]{43}=?$/.test(fragment);
 
-export async function seal(plaintext: Uint8Array): Promise<Sealed> {
+/**
+ * A secret's bytes: a string as UTF-8, a Uint8Array (a Buffer too) as it is. Anything else is a
+ * TypeError that says so, rather than WebCrypto's complaint about its third argument.
+ */
+function plaintextBytes(plaintext: string | Uint8Array): Uint8Array {
+  if (typeof plaintext === 'string') return Buffer.from(plaintext, 'utf8');
+  if (types.isUint8Array(plaintext)) return plaintext;
+  throw new TypeError(`The secret must be a string (sent as UTF-8) or a Uint8Array, not ${described(plaintext)}.`);
+}
+
+/** What was given instead: `a number`, `undefined`, `an object (ArrayBuffer)`. */
+function described(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return `a ${typeof value}`;
+}
+
+export async function seal(plaintext: string | Uint8Array): Promise<Sealed> {
+  const bytes = plaintextBytes(plaintext);
   const rawKey = newKey();
   const iv = webcrypto.getRandomValues(new Uint8Array(12));
   const key = await subtle.importKey('raw', rawKey, 'AES-GCM', false, ['encrypt']);
-  const ciphertext = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv }, key, plaintext));
+  const ciphertext = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv }, key, bytes));
   return {
     ciphertext: Buffer.from(ciphertext).toString('base64'),
     iv: Buffer.from(iv).toString('base64'),

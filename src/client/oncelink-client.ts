@@ -105,7 +105,8 @@ export class OncelinkClient {
     this.base = serverBase(baseUrl);
   }
 
-  async send(content: Uint8Array, options: SendOptions = {}): Promise<Sent> {
+  /** Encrypts `content` (a string is sent as UTF-8) here and stores the ciphertext; a TypeError for anything else. */
+  async send(content: string | Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
     const create = jsonBody(body);
