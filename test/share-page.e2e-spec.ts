@@ -89,6 +89,37 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await shot('3-gone');
   });
 
+  it.each([
+    ['the last view', { expire_mode: 'views', expire_value: 1 }, () => 'Save it somewhere safe now: this page cannot show it again.'],
+    [
+      'a view with views left',
+      { expire_mode: 'views', expire_value: 3 },
+      (until: string) => `Save it somewhere safe: this link can show it 2 more times at most, until ${until}.`,
+    ],
+    [
+      'a view with one view left',
+      { expire_mode: 'views', expire_value: 2 },
+      (until: string) => `Save it somewhere safe: this link can show it once more at most, until ${until}.`,
+    ],
+    [
+      'a view of a minutes secret',
+      { expire_mode: 'minutes', expire_value: 60 },
+      (until: string) => `Save it somewhere safe: this link can show it again until ${until}, and then it is destroyed.`,
+    ],
+  ])('says after %s what the link still allows, beside the secret', async (_case, expiry, hint) => {
+    const secret = await newSecret(t.baseUrl, { content: 'said once or more', ...expiry });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    const until = await page.evaluate((at) => new Date(at).toLocaleString(), secret.expires_at as string);
+    expect(await page.locator('[data-state="revealed"] .hint').textContent()).toBe(hint(until));
+    // A screen reader reads it with the secret, where the focus is.
+    expect(await focused()).toBe('secret');
+    expect(await page.getByLabel('The secret').getAttribute('aria-describedby')).toBe(
+      await page.locator('[data-state="revealed"] .hint').getAttribute('id'),
+    );
+  });
+
   it('decrypts a link made by the oncelink command in the browser, and no request carries the key', async () => {
     const sent = await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, 'sealed on the client: ключ');
     const url = sent.stdout.toString().trim();

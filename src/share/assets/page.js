@@ -73,6 +73,22 @@
     }
     return 'It can be ' + verb + ' until ' + until + '.';
   }
+  // What the link still allows once this view is spent, from the lookup (the reveal answers only
+  // the secret). Views others spent since the page loaded are not known here, hence "at most".
+  function afterView(data) {
+    var until = new Date(data.expires_at).toLocaleString();
+    if (data.expire_mode === 'minutes')
+      return 'Save it somewhere safe: this link can show it again until ' + until + ', and then it is destroyed.';
+    var left = data.views_remaining - 1;
+    if (!(left > 0)) return 'Save it somewhere safe now: this page cannot show it again.';
+    return (
+      'Save it somewhere safe: this link can show it ' +
+      (left === 1 ? 'once more' : left + ' more times') +
+      ' at most, until ' +
+      until +
+      '.'
+    );
+  }
   function formatSize(size) {
     var units = ['bytes', 'KB', 'MB', 'GB'];
     var unit = 0;
@@ -422,6 +438,7 @@
   function showText(text) {
     revealed = text;
     $('secret').value = text;
+    $('revealed-hint').textContent = afterView(link);
     say('');
     show('revealed');
     // Take the key out of the address bar and history now that it has served.
