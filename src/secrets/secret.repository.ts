@@ -69,16 +69,22 @@ const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'
 /** The bytes of the team's ($1) ended file secrets that a download is still reading: they stay in the store until it ends. */
 const FILE_BYTES_BEING_READ = `(SELECT ${FILE_BYTES_HELD} FROM secrets WHERE team_id = $1 AND status <> 'active' AND file_readers > 0)`;
 
+/** `SET` items that empty the columns. */
+const nulled = (columns: readonly string[]) => columns.map((column) => `${column} = NULL`).join(', ');
+
 /** What a keyed create kept of its request and link goes with the material; the key stays, so a late retry learns the secret ended. */
-const UNKEYED = 'idempotency_digest = NULL, idempotency_link = NULL';
+const UNKEYED_COLUMNS = ['idempotency_digest', 'idempotency_link'];
+const UNKEYED = nulled(UNKEYED_COLUMNS);
 
 /**
- * Wipes the material: what a tombstone keeps is metadata only. A server file's name and type go
- * too: the name is often the secret part. `destroyed_at` is when it stopped being active.
+ * What a tombstone loses, the one list that destroy() and REVEAL's last view both wipe: a
+ * tombstone keeps metadata only. A server file's name and type go too: the name is often the
+ * secret part.
  */
-const destroy = (endedAt = 'now()') =>
-  `ciphertext = NULL, iv = NULL, passcode_hash = NULL, file_name = NULL, file_content_type = NULL, ${UNKEYED},
-   destroyed_at = ${endedAt}, updated_at = now()`;
+const WIPED_COLUMNS = ['ciphertext', 'iv', 'passcode_hash', 'file_name', 'file_content_type', ...UNKEYED_COLUMNS];
+
+/** Wipes the material; `destroyed_at` is when the secret stopped being active. */
+const destroy = (endedAt = 'now()') => `${nulled(WIPED_COLUMNS)}, destroyed_at = ${endedAt}, updated_at = now()`;
 const DESTROY = destroy();
 
 /** What a statement that ends secrets hands to their webhook events. */
@@ -151,14 +157,8 @@ const REVEAL = `
         last_viewed_at = now(),
         updated_at = now(),
         status = CASE WHEN s.views_remaining = 1 THEN 'burned' ELSE s.status END,
-        ciphertext = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.ciphertext END,
-        iv = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.iv END,
-        passcode_hash = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.passcode_hash END,
-        file_name = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.file_name END,
-        file_content_type = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.file_content_type END,
         destroyed_at = CASE WHEN s.views_remaining = 1 THEN now() ELSE s.destroyed_at END,
-        idempotency_digest = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_digest END,
-        idempotency_link = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.idempotency_link END
+        ${WIPED_COLUMNS.map((column) => `${column} = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.${column} END`).join(',\n        ')}
       FROM locked old
      WHERE s.token_hash = $1 AND old.id = s.id
        AND s.status = 'active' AND s.expires_at > now()
