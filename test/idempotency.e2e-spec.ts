@@ -217,6 +217,23 @@ describe('creates under an Idempotency-Key', () => {
     expect(row).toEqual({ idempotency_key: null, idempotency_digest: null, idempotency_link: null });
   });
 
+  it('a create meeting its own lapsed key frees that key only: another team’s stays for the purge', async () => {
+    const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const key = randomUUID();
+    const mine = await create(text, key).expect(201);
+    const theirs = await create(text, randomUUID(), other.pat).expect(201);
+    const ids = [mine.body.data.id, theirs.body.data.id];
+    await t.dataSource.query(`UPDATE secrets SET created_at = now() - interval '25 hours' WHERE id = ANY($1)`, [ids]);
+    // The key's lapsed row refuses the insert; the create frees it and tries once more.
+    const later = await create(text, key).expect(201);
+    expect(later.body.data.id).not.toBe(ids[0]);
+    const rows = await t.dataSource.query('SELECT id, idempotency_key IS NOT NULL AS keyed FROM secrets WHERE id = ANY($1)', [ids]);
+    expect(Object.fromEntries(rows.map((row: { id: string; keyed: boolean }) => [row.id, row.keyed]))).toEqual({
+      [ids[0]]: false,
+      [ids[1]]: true,
+    });
+  });
+
   describe('a file create', () => {
     const file = (data: string) => ({ name: 'id_ed25519', type: 'text/plain', data: Buffer.from(data) });
     const fields = { expire_mode: 'views', expire_value: '1' };

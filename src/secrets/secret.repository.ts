@@ -306,7 +306,20 @@ export class SecretRepository {
       .getOne();
   }
 
-  /** Frees every key older than 24 hours, with what its create kept (the purge, and a create meeting one first); the partial unique index finds them. */
+  /**
+   * Frees the caller's `key` if it is older than 24 hours, with what its create kept: a create
+   * meeting it frees it for itself, and leaves every other lapsed key to the purge.
+   */
+  async forgetLapsedIdempotencyKey(teamId: string, userId: string, key: string): Promise<void> {
+    await this.sql.rows(
+      'secret_idempotency_forget',
+      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
+        WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
+      [teamId, userId, key],
+    );
+  }
+
+  /** Frees every key older than 24 hours, with what its create kept (the purge); the partial unique index finds them. */
   async forgetLapsedIdempotencyKeys(): Promise<void> {
     await this.db.query(
       `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}

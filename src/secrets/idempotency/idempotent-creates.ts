@@ -65,7 +65,7 @@ export class IdempotentCreates {
   async earlier(auth: TokenAuth, keyed: KeyedCreate): Promise<{ secret: Secret; token: string } | null> {
     const secret = await this.secrets.findByIdempotencyKey(auth.teamId, auth.userId, keyed.key);
     if (!secret) {
-      await this.secrets.forgetLapsedIdempotencyKeys();
+      await this.secrets.forgetLapsedIdempotencyKey(auth.teamId, auth.userId, keyed.key);
       return null;
     }
     const { idempotencyDigest: digest, idempotencyLink: link, idempotencyKeyringId: keyId } = secret;
