@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { pgErrorOf } from './pg-error';
 
 /**
  * Bounds each lock the transaction waits for to `ms` from now until it ends. Below PostgreSQL's
@@ -11,6 +12,5 @@ export async function boundLockWaits(manager: EntityManager, ms: number): Promis
 
 /** PostgreSQL's lock_not_available: a bounded lock wait ran out. */
 export function isLockTimeout(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string } })?.driverError;
-  return (driverError ?? (error as { code?: string }))?.code === '55P03';
+  return pgErrorOf(error)?.code === '55P03';
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DatabaseError, type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { pgErrorOf } from './pg-error';
 
 /**
  * Explicit SQL for the hot paths, straight on the pool TypeORM opened. Every statement has a
@@ -50,5 +51,5 @@ export class Sql {
 
 /** SQLSTATE class 23, integrity constraint violation, as the server reported it. */
 function isConstraintRefusal(error: unknown): boolean {
-  return error instanceof DatabaseError && error.code?.startsWith('23') === true;
+  return pgErrorOf(error)?.code?.startsWith('23') === true;
 }
