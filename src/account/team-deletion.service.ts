@@ -62,10 +62,7 @@ export class TeamDeletionService {
    */
   async erase(teamId: string, manager: EntityManager): Promise<void> {
     if (await this.plans.isBilled(teamId, manager)) {
-      throw new ApiError(422, 'The given data was invalid.', {
-        errors: { subscription: ['Cancel the team’s subscription before deleting the team.'] },
-        code: 'subscription_active',
-      });
+      throw ApiError.validation({ subscription: ['Cancel the team’s subscription before deleting the team.'] }, 'subscription_active');
     }
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.lockForDeletion(teamId, manager);

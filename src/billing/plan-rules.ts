@@ -77,10 +77,10 @@ export function assertMemberRoom(plan: Plan, members: number): void {
 export function lifetimeMinutes(plan: Plan, requestedMinutes?: number): number {
   if (requestedMinutes === undefined) return plan.maxLifetimeMinutes;
   if (requestedMinutes > plan.maxLifetimeMinutes) {
-    throw new ApiError(422, 'The given data was invalid.', {
-      errors: { expire_value: [`The ${plan.name} plan keeps secrets for at most ${plan.maxLifetimeMinutes} minutes.`] },
-      code: 'plan_limit',
-    });
+    throw ApiError.validation(
+      { expire_value: [`The ${plan.name} plan keeps secrets for at most ${plan.maxLifetimeMinutes} minutes.`] },
+      'plan_limit',
+    );
   }
   return requestedMinutes;
 }

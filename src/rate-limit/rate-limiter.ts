@@ -61,7 +61,7 @@ export class RateLimiter {
       const counted = await this.count(window).catch(() => {
         throw ApiError.unavailable();
       });
-      if (counted.totalHits > window.limit) throw tooManyAttempts(counted.timeToExpire);
+      if (counted.totalHits > window.limit) throw ApiError.tooManyAttempts(counted.timeToExpire);
     }
   }
 
@@ -112,12 +112,8 @@ export class RateLimiter {
     reply.header('X-RateLimit-Remaining', 0);
     reply.header('X-RateLimit-Reset', retryAfterSeconds);
     reply.header('Retry-After', retryAfterSeconds);
-    throw tooManyAttempts(retryAfterSeconds);
+    throw ApiError.tooManyAttempts(retryAfterSeconds);
   }
-}
-
-function tooManyAttempts(retryAfterSeconds: number): ApiError {
-  return new ApiError(429, 'Too Many Attempts.', {}, { 'Retry-After': String(retryAfterSeconds) });
 }
 
 /** The budget a caller is shown on every /api/v1 answer; `reset` in seconds. */

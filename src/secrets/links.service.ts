@@ -159,7 +159,7 @@ export class LinksService {
       if (statusOf(current) !== 'active') throw goneError(current);
       if (client.gone()) throw new ApiError(499, 'The client closed the request.');
       if (Date.now() + pause > giveUpAt) {
-        throw new ApiError(429, 'Too Many Attempts.', { code: 'passcode_attempts_pending' }, { 'Retry-After': '1' });
+        throw ApiError.tooManyAttempts(1, 'passcode_attempts_pending');
       }
       await sleep(pause);
     }

@@ -44,10 +44,7 @@ export class TeamsService {
       // The creator's deletion waits for this team, to count it among theirs; or this waits for it, and is 401.
       if (!(await this.users.lockAgainstDeletion(auth.userId, manager))) throw ApiError.unauthenticated(true);
       if ((await this.teams.lockAndCountCreatedBy(auth.userId, manager)) >= MAX_TEAMS_PER_USER) {
-        throw new ApiError(422, 'The given data was invalid.', {
-          errors: { name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] },
-          code: 'team_limit',
-        });
+        throw ApiError.validation({ name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] }, 'team_limit');
       }
       return this.createWithOwner(auth.userId, name, false, manager);
     });

@@ -49,10 +49,10 @@ export class WebhookEndpointsService {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
       const existing = await this.othersOfTeam(manager, auth.teamId, dto.url);
       if (existing.length >= MAX_ENDPOINTS_PER_TEAM) {
-        throw new ApiError(422, 'The given data was invalid.', {
-          errors: { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
-          code: 'webhook_endpoint_limit',
-        });
+        throw ApiError.validation(
+          { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
+          'webhook_endpoint_limit',
+        );
       }
       const row = manager.getRepository(WebhookEndpoint).create({
         id: randomUUID(),

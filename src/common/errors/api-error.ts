@@ -24,8 +24,9 @@ export class ApiError extends Error {
     return { message: this.message, ...this.extra };
   }
 
-  static validation(errors: FieldErrors): ApiError {
-    return new ApiError(422, 'The given data was invalid.', { errors });
+  /** A 422 with the fields at fault; `code` when a client may act on the reason (a plan's or a team's limit). */
+  static validation(errors: FieldErrors, code?: string): ApiError {
+    return new ApiError(422, 'The given data was invalid.', code ? { errors, code } : { errors });
   }
 
   static field(field: string, message: string): ApiError {
@@ -47,6 +48,11 @@ export class ApiError extends Error {
 
   static notFound(message = 'Not found.'): ApiError {
     return new ApiError(404, message);
+  }
+
+  /** A 429: try again in `retryAfterSeconds`. */
+  static tooManyAttempts(retryAfterSeconds: number, code?: string): ApiError {
+    return new ApiError(429, STATUS_MESSAGES[429], code ? { code } : {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 
   /** Something the request needs cannot be reached right now (the database, Redis): a 503 to retry. */

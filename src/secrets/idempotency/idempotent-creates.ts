@@ -80,10 +80,10 @@ export class IdempotentCreates {
       });
     }
     if (!timingSafeEqual(repeated, digest)) {
-      throw new ApiError(422, 'The given data was invalid.', {
-        errors: { [IDEMPOTENCY_KEY_HEADER]: ['This key was already used for a different request.'] },
-        code: 'idempotency_key_reused',
-      });
+      throw ApiError.validation(
+        { [IDEMPOTENCY_KEY_HEADER]: ['This key was already used for a different request.'] },
+        'idempotency_key_reused',
+      );
     }
     const token = this.keyring.decrypt(linkOf(secret.id), { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) });
     return { secret, token: token.toString() };
