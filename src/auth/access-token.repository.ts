@@ -10,6 +10,9 @@ import { AccessToken } from './access-token.entity';
 import type { TokenMode } from './pat';
 import type { UserKind } from './user.entity';
 
+/** How often a token's `last_used_at` is written, at most: once a minute, however many requests it makes. */
+export const TOUCH_INTERVAL_SECONDS = 60;
+
 export interface TokenAuthRow {
   id: string;
   user_id: string;
@@ -50,12 +53,12 @@ export class AccessTokenRepository {
     return rows[0] ?? null;
   }
 
-  /** Writes at most once a minute per token, however many requests it makes. */
+  /** Writes at most once per TOUCH_INTERVAL_SECONDS per token, however many requests it makes. */
   async touch(id: string): Promise<void> {
     await this.sql.rows(
       'auth_token_touch',
       `UPDATE access_tokens SET last_used_at = now()
-        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '${TOUCH_INTERVAL_SECONDS} seconds')`,
       [id],
     );
   }

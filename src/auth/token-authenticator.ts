@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AccessTokenRepository } from './access-token.repository';
+import { AccessTokenRepository, TOUCH_INTERVAL_SECONDS } from './access-token.repository';
 import type { TokenAuth } from './auth-context';
 import { hashPat, isWellFormedPat } from './pat';
 
-const TOUCH_INTERVAL_MS = 60_000;
+const TOUCH_INTERVAL_MS = TOUCH_INTERVAL_SECONDS * 1000;
 
 /** Turns a bearer token into the caller's identity: one SHA-256 and one indexed query. */
 @Injectable()
