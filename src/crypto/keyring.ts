@@ -9,6 +9,8 @@ export interface SealedContent {
 
 export class DecryptionError extends Error {}
 
+/** AES-GCM's 96-bit nonce, the length GCM is built for: the keyring's, and a browser's sealing a secret (WebCrypto). */
+export const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 function keyId(master: Buffer): string {
@@ -70,7 +72,7 @@ export class Keyring {
   }
 
   encrypt(boundTo: string, plaintext: Buffer): SealedContent {
-    const iv = randomBytes(12);
+    const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeId)!, iv);
     cipher.setAAD(Buffer.from(boundTo));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);

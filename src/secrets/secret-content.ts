@@ -1,11 +1,11 @@
 import { ApiError, FieldErrors } from '../common/errors/api-error';
+import { IV_BYTES } from '../crypto/keyring';
 
 /** A ciphertext failed authentication (tampering), or this instance lacks its key. */
 export const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
 
 export type SubmittedContent = { kind: 'text'; plaintext: Buffer } | { kind: 'encrypted'; ciphertext: Buffer; iv: Buffer };
 
-export const IV_BYTES = 12;
 // The smallest AES-GCM ciphertext is its 16-byte tag.
 export const MIN_CIPHERTEXT_BYTES = 16;
 
@@ -18,7 +18,7 @@ export function submittedContent(dto: { content?: string; ciphertext?: string; i
     errors.content = ['The content field is required when ciphertext is not present.'];
   } else if (dto.content === undefined) {
     if (dto.iv === undefined) errors.iv = ['The iv field is required when ciphertext is present.'];
-    else if (Buffer.from(dto.iv, 'base64').length !== IV_BYTES) errors.iv = ['The iv field must be 12 bytes.'];
+    else if (Buffer.from(dto.iv, 'base64').length !== IV_BYTES) errors.iv = [`The iv field must be ${IV_BYTES} bytes.`];
     if (dto.ciphertext === undefined) errors.ciphertext = ['The ciphertext field is required when iv is present.'];
     else if (Buffer.from(dto.ciphertext, 'base64').length < MIN_CIPHERTEXT_BYTES) {
       errors.ciphertext = ['The ciphertext field must be at least 16 bytes.'];

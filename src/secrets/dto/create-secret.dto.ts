@@ -7,8 +7,9 @@ import { ListOf } from '../../common/validation/list-field';
 import { humanize, msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
+import { IV_BYTES } from '../../crypto/keyring';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
-import { IV_BYTES, MIN_CIPHERTEXT_BYTES } from '../secret-content';
+import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
 
 /** API.md's range for expire_value (7 days in minutes); the plan may allow less (BillingService). */

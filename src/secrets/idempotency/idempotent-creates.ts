@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { TokenAuth } from '../../auth/auth-context';
 import { ApiError } from '../../common/errors/api-error';
-import { Keyring } from '../../crypto/keyring';
+import { IV_BYTES, Keyring } from '../../crypto/keyring';
 import { SecretRepository } from '../secret.repository';
 import type { Secret } from '../secret.entity';
 import { goneError } from '../secret-gone';
@@ -19,7 +19,6 @@ export interface KeyedCreate {
 export type IdempotencyColumns = Pick<Secret, 'idempotencyKey' | 'idempotencyDigest' | 'idempotencyLink' | 'idempotencyKeyringId'>;
 
 const UNKEYED: IdempotencyColumns = { idempotencyKey: null, idempotencyDigest: null, idempotencyLink: null, idempotencyKeyringId: null };
-const IV_BYTES = 12;
 
 /** A JSON create's request: its fields, in any order the client sent them. */
 export function jsonCreate(key: string, body: object): KeyedCreate {
