@@ -36,6 +36,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private claiming: Promise<void> | null = null;
   /** Woken while a claim ran: what woke it (a delivery queued, a place freed) may have come after the claim looked. */
   private wokenWhileClaiming = false;
+  /** Wakes the claim on WEBHOOK_POLL_INTERVAL_MS; wake() itself runs one claim at a time. */
+  private readonly polling: PeriodicJob;
   private readonly pruning: PeriodicJob;
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
@@ -49,9 +51,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: WebhookSender,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly keyring: Keyring,
   ) {
+    this.polling = new PeriodicJob(scheduler, JOB, () => Promise.resolve(this.wake()));
     this.pruning = new PeriodicJob(scheduler, 'prune-webhook-deliveries', () =>
       this.pruneLog().then(
         () => undefined,
@@ -65,10 +68,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * goes out at once, and an instance restarted more often than hourly still prunes.
    */
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
-    timer.unref();
-    this.scheduler.addInterval(JOB, timer);
-    this.wake();
+    this.polling.start(this.config.webhooks.pollIntervalMs);
     this.pruning.start(3_600_000);
   }
 
@@ -79,8 +79,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
-    await Promise.all([this.claiming, this.pruning.stop()]);
+    await Promise.all([this.polling.stop(), this.claiming, this.pruning.stop()]);
     // Attempts under way finish (within WEBHOOK_TIMEOUT_MS) before the connections close: cut,
     // each would be recorded as the receiver's failure and sent again.
     await Promise.allSettled(this.sending);
