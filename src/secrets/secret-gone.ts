@@ -13,10 +13,13 @@ const MESSAGES = {
 /** A burn by wrong passcodes is no view: the viewer should not be told someone saw it. */
 const GUESSED = 'This secret was destroyed after too many wrong passcodes.';
 
-const REASONS = Object.keys(MESSAGES).map((reason) => `secret_${reason}`);
+/** The codes a 410 gives, as OpenAPI lists them. */
+export const GONE_CODES = Object.keys(MESSAGES)
+  .map((reason) => `secret_${reason}`)
+  .join(', ');
 
 /** The 410 as OpenAPI describes it (`@ApiErrors`). */
-export const GONE_FAILURE = { 410: `The secret existed but is no longer active (\`code\`: ${REASONS.join(', ')}).` };
+export const GONE_FAILURE = { 410: `The secret existed but is no longer active (\`code\`: ${GONE_CODES}).` };
 
 /** The 410 for a secret that existed but is no longer active, with a code saying why. */
 export function goneError(secret: Pick<Secret, 'status' | 'expiresAt' | 'suspendedAt' | 'failedAttempts'>): ApiError {

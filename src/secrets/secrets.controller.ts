@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res }
 import { ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { AuthContext, TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
-import { GONE_FAILURE } from './secret-gone';
+import { GONE_CODES, GONE_FAILURE } from './secret-gone';
 import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema, ErrorResponse } from '../common/http/api-responses';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { toPage } from '../common/http/pagination';
@@ -72,8 +72,7 @@ export class SecretsController {
   @ApiResponse({ status: 201, schema: dataSchema(SecretResponse), headers: REPLAYED })
   @ApiResponse({
     status: 410,
-    description:
-      'The secret an earlier create under this `Idempotency-Key` made has ended (`code`: secret_burned, secret_expired, secret_deleted, secret_suspended).',
+    description: `The secret an earlier create under this \`Idempotency-Key\` made has ended (\`code\`: ${GONE_CODES}).`,
     type: ErrorResponse,
     headers: REPLAYED,
   })
