@@ -12,7 +12,7 @@ import { DatabaseModule } from './common/database/database.module';
 import { migrateUnderLock } from './common/database/migrate';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { typeormOptions } from './typeorm-options';
-import type { AppConfig } from './config/app-config';
+import type { ResolvedConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { GeoModule } from './geo/geo.module';
@@ -26,7 +26,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 @Module({})
 export class AppModule {
   /** `config.databaseUrl` must be set: main.ts starts the embedded database first when it is not. */
-  static forRoot(config: AppConfig & { databaseUrl: string }): DynamicModule {
+  static forRoot(config: ResolvedConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [

@@ -30,12 +30,10 @@ import { hotRoutes } from './secrets/hot-routes';
 import { LinksController } from './secrets/links.controller';
 import { SecretsController } from './secrets/secrets.controller';
 import { isSecureOrigin } from './share/share-page';
-import type { AppConfig } from './config/app-config';
+import type { ResolvedConfig } from './config/app-config';
 
 /** Requests Fastify refused for BODY_LIMIT_BYTES before their body had all arrived. */
 const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
-
-export type ResolvedConfig = AppConfig & { databaseUrl: string };
 
 /** Builds the app exactly as production runs it; main.ts and the tests both come through here. */
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {

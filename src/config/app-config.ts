@@ -66,6 +66,9 @@ export interface AppConfig {
   stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
 }
 
+/** The config an app is built from: its database known, main.ts having started the embedded one when DATABASE_URL is unset. */
+export type ResolvedConfig = AppConfig & { databaseUrl: string };
+
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
