@@ -46,8 +46,7 @@ export class TeamDeletionService {
   /**
    * A write in the team locks its rows first (a secret, the month's count) and the team's row
    * last (its foreign key's KEY SHARE, at the end of its statement). The deletion takes them in
-   * that order too: the team's secrets and counts go before it locks the team, and again under
-   * the lock for those made meanwhile. Its waits are bounded, so in what deadlock remains it
+   * that order too (see erase). Its waits are bounded, so in what deadlock remains it
    * gives way and tries again, rather than PostgreSQL failing the write.
    */
   private async deleteInTurn(auth: TokenAuth, manager: EntityManager): Promise<void> {
@@ -64,6 +63,8 @@ export class TeamDeletionService {
     if (await this.plans.isBilled(teamId, manager)) {
       throw ApiError.validation({ subscription: ['Cancel the team’s subscription before deleting the team.'] }, 'subscription_active');
     }
+    // The secrets and counts go before the team's row is locked, as a write in the team takes its
+    // locks in that order (see deleteInTurn); and again under the lock, for those made meanwhile.
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.lockForDeletion(teamId, manager);
     await this.secrets.deleteAllOfTeam(teamId, manager);

@@ -59,7 +59,7 @@ export class BillingService implements TokenRatesSource {
     assertFileSize(this.plans[plan], bytes);
   }
 
-  /** 413 when `addingBytes` more would take the team's unopened files (`heldBytes`) past the plan's storage. */
+  /** 413 when `addingBytes` more would take what the team's files hold (`heldBytes`: unopened ones, and ended ones still being read) past the plan's storage. */
   assertFileStorage(plan: PlanName, heldBytes: number, addingBytes: number): void {
     assertFileStorage(this.plans[plan], heldBytes, addingBytes);
   }

@@ -10,12 +10,12 @@ import { RevealDto } from './dto/reveal.dto';
 import { LinkResponse, RevealedCiphertextResponse, RevealedTextResponse } from './link.response';
 import { LinksService } from './links.service';
 
-/** No bearer token here: the link token in the path is the capability. */
 const NO_SUCH_LINK = { 404: 'No secret has this link.' };
 
 @ApiTags('links')
 @RateLimit('links')
 @Controller('links')
+// No bearer token here: the link token in the path is the capability.
 @Public()
 export class LinksController {
   constructor(private readonly links: LinksService) {}

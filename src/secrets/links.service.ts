@@ -168,11 +168,15 @@ export class LinksService {
   /** The view is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
   private open(spent: SpentView): RevealedContent | Promise<StreamableFile> {
     if (spent.kind === 'file') return this.files.download(spent);
-    if (spent.kind === 'encrypted') {
-      return { kind: 'encrypted', ciphertext: spent.ciphertext.toString('base64'), iv: spent.iv.toString('base64') };
+    const { ciphertext, iv } = spent;
+    // Only a file keeps its material elsewhere: a text or sealed secret without its own is a broken row.
+    if (!ciphertext || !iv) {
+      this.logger.error(`Secret ${spent.id} was revealed without its ciphertext`);
+      throw DECRYPTION_FAILED();
     }
+    if (spent.kind === 'encrypted') return { kind: 'encrypted', ciphertext: ciphertext.toString('base64'), iv: iv.toString('base64') };
     try {
-      const plaintext = this.keyring.decrypt(spent.id, { keyId: spent.key_id!, iv: spent.iv, ciphertext: spent.ciphertext });
+      const plaintext = this.keyring.decrypt(spent.id, { keyId: spent.key_id!, iv, ciphertext });
       return { kind: 'text', content: plaintext.toString('utf8') };
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;

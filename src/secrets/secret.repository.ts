@@ -20,8 +20,8 @@ export interface SpentView {
   kind: SecretKind;
   label: string | null;
   /** NULL for files, whose bytes are in the file store. */
-  ciphertext: Buffer;
-  iv: Buffer;
+  ciphertext: Buffer | null;
+  iv: Buffer | null;
   key_id: string | null;
   views_remaining: number | null;
   /** `burned` when this was the last view. */

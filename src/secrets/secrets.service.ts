@@ -253,7 +253,7 @@ export class SecretsService {
     return this.secrets.forgetCreator(userId, manager);
   }
 
-  /** Bytes the team's unopened file secrets hold (the plan's file storage counts them). */
+  /** Bytes the team's files hold in the store: its unopened file secrets', and ended ones' still being read (the plan's file storage counts them). */
   fileBytesHeld(teamId: string): Promise<number> {
     return this.secrets.fileBytesHeld(teamId);
   }
@@ -263,7 +263,7 @@ export class SecretsService {
     return this.secrets.deleteAllOfTeam(teamId, manager);
   }
 
-  /** Secrets the team created this month (UTC), those active now, and the bytes its unopened files hold. */
+  /** Secrets the team created this month (UTC), those active now, and the bytes its files hold (see fileBytesHeld). */
   usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
     return this.secrets.usageThisPeriod(teamId);
   }
