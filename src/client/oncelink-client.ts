@@ -531,7 +531,7 @@ const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expe
  * together, as the share page does, rather than its key taken for part of the token (and sent to
  * the server).
  */
-export function parseShareUrl(url: string): { base: string; token: string; key?: string } {
+function parseShareUrl(url: string): { base: string; token: string; key?: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -8,7 +8,7 @@
  */
 
 /** The longest wait taken for a retry; a server asking for longer is not retried (its message says when). */
-export const MAX_RETRY_WAIT_MS = 30_000;
+const MAX_RETRY_WAIT_MS = 30_000;
 /** Without a Retry-After: 1 s, then 2 s, then 4 s… */
 const FIRST_BACKOFF_MS = 1_000;
 

@@ -3,7 +3,7 @@ import { compile } from '@fastify/proxy-addr';
 import { isIP } from 'node:net';
 import type { PlanName, TokenRates } from '../billing/plans';
 
-export type NodeEnv = 'development' | 'production' | 'test';
+type NodeEnv = 'development' | 'production' | 'test';
 /** What Fastify's `trustProxy` accepts: off, on, a hop count, or a list of addresses/CIDRs. */
 export type TrustProxy = boolean | number | string;
 
@@ -20,14 +20,14 @@ export interface RateLimitConfig {
   stripePerMinute: number;
 }
 
-export interface GeoConfig {
+interface GeoConfig {
   /** A country `.mmdb` file: DB-IP Lite's, shipped with the package, unless GEOIP_DATABASE names another. */
   database: string;
   /** An edge proxy's country header, lower case; believed only from a peer TRUST_PROXY trusts. */
   countryHeader?: string;
 }
 
-export interface WebhookConfig {
+interface WebhookConfig {
   /** Let webhook URLs be plain http and reach private addresses (development, tests). */
   allowPrivate: boolean;
   /** Seconds to wait after each failed attempt; one attempt more than there are delays. */
@@ -38,7 +38,6 @@ export interface WebhookConfig {
 }
 
 export interface AppConfig {
-  nodeEnv: NodeEnv;
   port: number;
   host: string;
   publicUrl: string;
@@ -249,7 +248,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   return {
-    nodeEnv,
     port,
     host,
     publicUrl,

@@ -16,7 +16,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  * appended chunk, or a stream cut short, fails.
  */
 export const FILE_MAGIC = Buffer.from('OLF1');
-export const SALT_BYTES = 16;
+const SALT_BYTES = 16;
 export const HEADER_BYTES = FILE_MAGIC.length + SALT_BYTES;
 export const CHUNK_BYTES = 64 * 1024;
 export const TAG_BYTES = 16;

@@ -13,7 +13,7 @@ import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
 import type { CurrentTeamResponse, TeamResponse } from './team.response';
 
-export const MAX_TEAMS_PER_USER = 20;
+const MAX_TEAMS_PER_USER = 20;
 
 @Injectable()
 export class TeamsService {

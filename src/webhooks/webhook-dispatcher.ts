@@ -12,7 +12,7 @@ import { signatureHeaders } from './webhook-signature';
 
 const JOB = 'deliver-webhooks';
 /** How long the delivery log keeps finished deliveries. */
-export const DELIVERY_LOG_DAYS = 30;
+const DELIVERY_LOG_DAYS = 30;
 /**
  * Deliveries one instance sends at once; of those, one team's (so no team's receivers can hold
  * them all), and one destination's (so a receiver that never answers leaves its team room).

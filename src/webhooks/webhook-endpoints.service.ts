@@ -19,7 +19,7 @@ import { WebhookUrlGuard } from './webhook-url-guard';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 
 /** Endpoints a team may have: each is another delivery of every event. */
-export const MAX_ENDPOINTS_PER_TEAM = 10;
+const MAX_ENDPOINTS_PER_TEAM = 10;
 
 /** A team's own endpoints, which receive its events (a Pro feature). */
 @Injectable()

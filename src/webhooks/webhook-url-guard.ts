@@ -28,7 +28,7 @@ const validHostName = (host: string) => host.length <= 253 && host.split('.').ev
  * here is not refused for its address when a delivery connects; this one also refuses the
  * deprecated IPv4-compatible form (::/96, `::127.0.0.1`), which ipaddr.js calls unicast.
  */
-export function isPublicAddress(address: string): boolean {
+function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return false;

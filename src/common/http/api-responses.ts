@@ -3,14 +3,14 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchem
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { PageLinksInterceptor } from './page-links.interceptor';
 
-export class PageMetaResponse {
+class PageMetaResponse {
   @ApiProperty({ type: 'integer' }) current_page!: number;
   @ApiProperty({ type: 'integer' }) per_page!: number;
   @ApiProperty({ type: 'integer' }) total!: number;
   @ApiProperty({ type: 'integer' }) last_page!: number;
 }
 
-export class MessageResponse {
+class MessageResponse {
   @ApiProperty() message!: string;
 }
 

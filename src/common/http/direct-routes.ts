@@ -31,7 +31,7 @@ import { requestId } from './request-id';
  * What the guard, the pipes and the rate limiter read of a request answered ahead of Fastify:
  * the same names as on FastifyRequest, so the same code serves both.
  */
-export class DirectRequest {
+class DirectRequest {
   body: unknown;
   user?: unknown;
   readonly routeOptions: { url: string };
@@ -69,7 +69,7 @@ export interface HeaderSink {
 }
 
 /** Collects the headers the guard, the rate limiter and the action set, as FastifyReply.header would. */
-export class DirectReply implements HeaderSink {
+class DirectReply implements HeaderSink {
   readonly headers: Record<string, string | number> = {};
 
   header(name: string, value: string | number): this {

@@ -4,10 +4,10 @@ import { IntegerBetween } from '../validation/integer-field';
 import { Optional } from '../validation/optional';
 
 /** The highest page a list serves: the offset goes into SQL, so it stays a small integer. */
-export const MAX_PAGE = 100_000;
+const MAX_PAGE = 100_000;
 
 /** The highest `per_page`. */
-export const MAX_PER_PAGE = 100;
+const MAX_PER_PAGE = 100;
 
 /**
  * Only decimal digits, signed or not, become a number (so `-1` reads "must be at least 1");

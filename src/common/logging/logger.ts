@@ -30,7 +30,7 @@ function decoded(segment: string): string {
  * redacted (the pattern, never the raw URL: `/api/v1/%6Cinks/…` is the links route too); an
  * unrouted one its decoded path, with anything in a link's place redacted. Never a query string.
  */
-export function loggedPath(request: FastifyRequest): string {
+function loggedPath(request: FastifyRequest): string {
   const route = request.routeOptions.url;
   return route ? route.replace(':token', '[redacted]') : unroutedPath(request.url);
 }

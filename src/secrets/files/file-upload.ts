@@ -88,7 +88,7 @@ export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 
  * (which the API keeps for size) and a 400 with no code.
  * Our errors and Fastify's other ones (which carry a status) pass as they are.
  */
-export function asRequestError(error: unknown): unknown {
+function asRequestError(error: unknown): unknown {
   const code = (error as { code?: unknown })?.code;
   if (code === 'FST_FILES_LIMIT') return ApiError.field('file', 'Only one file may be sent.');
   // The parser refuses a field named like an Object.prototype property without saying which.
