@@ -130,7 +130,11 @@ export class LinksService {
     }
     const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client).catch(async (error: unknown) => {
       // Nothing was recorded: the attempt goes back, or it would stay reserved for good.
-      await this.secrets.returnPasscodeAttempt(secret.id).catch(() => undefined);
+      await this.secrets
+        .returnPasscodeAttempt(secret.id)
+        .catch((failure: Error) =>
+          this.logger.warn(`Passcode attempt on secret ${secret.id} not given back (held until its lease ends): ${failure.message}`),
+        );
       throw error;
     });
     this.logger.log(`Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`);

@@ -1,5 +1,5 @@
 import type { CanActivate, PipeTransform, Type } from '@nestjs/common';
-import { RequestMethod, StreamableFile } from '@nestjs/common';
+import { Logger as NestLogger, RequestMethod, StreamableFile } from '@nestjs/common';
 import {
   EXCEPTION_FILTERS_METADATA,
   GUARDS_METADATA,
@@ -153,6 +153,7 @@ const RESPONSE_SHAPERS = {
  * answers with the same headers, error bodies and access log line.
  */
 export class DirectRoutes {
+  private readonly logger = new NestLogger(DirectRoutes.name);
   private readonly routes: Compiled[] = [];
   private services?: DirectRouteServices;
   private open = true;
@@ -299,7 +300,10 @@ export class DirectRoutes {
       const rendered = renderError(error, request.id);
       // The client hung up, or its body stalled and was answered 408 (body-timeout): nothing is left to answer.
       if (raw.socket.destroyed || res.headersSent) return;
-      await services.settle(request, reply).catch(() => undefined);
+      // The failure is answered whatever happens here; a budget left unspent is worth a line, not a 500.
+      await services
+        .settle(request, reply)
+        .catch((error: Error) => this.logger.warn(`Request ${request.id} left its budget unspent: ${error.message}`));
       status = rendered.status;
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
       payload = rendered.body;
