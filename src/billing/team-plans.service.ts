@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditActor, AuditService } from '../audit/audit.service';
-import { updateReturning } from '../common/database/sql';
+import { updateReturning } from '../common/database/update-returning';
 import { PLAN_NAMES, type PlanName } from './plans';
 
 export interface PlanChange {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { updateReturning } from '../common/database/sql';
+import { updateReturning } from '../common/database/update-returning';
 import type { Page } from '../common/http/pagination';
 import type { WebhookEventData } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
