@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       publicUrl: 'http://127.0.0.1:3000',
-      nodeEnv: 'development',
+      logLevel: 'info', // NODE_ENV development: not test's silence
       dataDir: './data',
     });
     expect(blank.stripe.webhookSecret).toBeUndefined();
