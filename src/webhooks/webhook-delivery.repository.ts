@@ -6,7 +6,7 @@ import type { Page } from '../common/http/pagination';
 import type { WebhookEventData } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
-import { teamsUnsignableWith } from './webhook-secrets.service';
+import { teamsUnsignableWith } from './team-webhook-secret.repository';
 
 /** A delivery a worker has leased for one attempt. */
 export interface ClaimedDelivery {

@@ -8,22 +8,8 @@ import { Keyring } from '../crypto/keyring';
 import type { ClientInfo } from '../geo/client.decorator';
 import { generateWebhookSecret } from './webhook-signature';
 import type { WebhookSecretResponse } from './webhook-secret.response';
-import { TeamWebhookSecret } from './team-webhook-secret.entity';
-
-/** How long the replaced secret keeps signing after a rotation, so receivers can roll over. */
-const ROLLOVER = `interval '24 hours'`;
-
-/** Within its day of grace after a rotation, the replaced secret signs too (previousStillSigns, in SQL). */
-const PREVIOUS_SIGNS = `previous_ciphertext IS NOT NULL AND previous_expires_at > now()`;
-
-/**
- * The teams whose signing secrets an instance holding the master keys `$keys` (a text[]
- * parameter) cannot open: the current one, or the replaced one while it still signs. Such an
- * instance leaves their deliveries to one that can (mid-rollout of ENCRYPTION_KEY), rather than
- * spending their attempts on failing to sign.
- */
-export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
-  WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys}))`;
+import type { TeamWebhookSecret } from './team-webhook-secret.entity';
+import { TeamWebhookSecretRepository } from './team-webhook-secret.repository';
 
 /**
  * The teams' signing secrets, kept sealed with the keyring (bound to the team, so a sealed secret
@@ -33,6 +19,7 @@ export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_w
 export class WebhookSecretsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly stored: TeamWebhookSecretRepository,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
   ) {}
@@ -46,15 +33,7 @@ export class WebhookSecretsService {
     await this.ensure(auth.teamId);
     const sealed = this.seal(auth.teamId, generateWebhookSecret());
     return this.db.transaction(async (manager) => {
-      await manager.query(
-        `UPDATE team_webhook_secrets
-            SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
-                previous_expires_at = now() + ${ROLLOVER},
-                key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
-          WHERE team_id = $1`,
-        [auth.teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
-      );
-      const rotated = await manager.getRepository(TeamWebhookSecret).findOneBy({ teamId: auth.teamId });
+      const rotated = await this.stored.rotate(auth.teamId, sealed, manager);
       // Gone with its team, deleted while the update waited on the row: the token went with it too.
       if (!rotated) throw ApiError.unauthenticated(true);
       await this.audit.record(auth, client, 'webhook_secret.rotated', null, manager);
@@ -63,16 +42,8 @@ export class WebhookSecretsService {
   }
 
   /** How many signing secrets, current or still signing, each key id outside `held` sealed (for MissingKeys). */
-  async countSealedWithout(held: string[]): Promise<Map<string, number>> {
-    const rows = await this.db.query<{ key_id: string; count: number }[]>(
-      `SELECT key_id, count(*)::int AS count FROM (
-         SELECT key_id FROM team_webhook_secrets WHERE key_id <> ALL($1)
-         UNION ALL
-         SELECT previous_key_id FROM team_webhook_secrets WHERE ${PREVIOUS_SIGNS} AND previous_key_id <> ALL($1)
-       ) sealed GROUP BY key_id`,
-      [held],
-    );
-    return new Map(rows.map((row) => [row.key_id, row.count]));
+  countSealedWithout(held: string[]): Promise<Map<string, number>> {
+    return this.stored.countSealedWithout(held);
   }
 
   /** The secrets that sign a delivery now: the current one, and the replaced one during its day of grace. */
@@ -86,15 +57,7 @@ export class WebhookSecretsService {
   }
 
   private async ensure(teamId: string): Promise<TeamWebhookSecret> {
-    const existing = await this.repository().findOneBy({ teamId });
-    if (existing) return existing;
-    const sealed = this.seal(teamId, generateWebhookSecret());
-    // Two first uses at once: one insert wins and both read it.
-    await this.db.query(
-      `INSERT INTO team_webhook_secrets (team_id, key_id, iv, ciphertext) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id) DO NOTHING`,
-      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
-    );
-    return this.repository().findOneByOrFail({ teamId });
+    return (await this.stored.findByTeam(teamId)) ?? this.stored.findOrInsert(teamId, this.seal(teamId, generateWebhookSecret()));
   }
 
   private present(row: TeamWebhookSecret): WebhookSecretResponse {
@@ -115,10 +78,6 @@ export class WebhookSecretsService {
 
   private open(teamId: string, keyId: string, iv: Buffer, ciphertext: Buffer): string {
     return this.keyring.decrypt(boundTo(teamId), { keyId, iv, ciphertext }).toString();
-  }
-
-  private repository() {
-    return this.db.getRepository(TeamWebhookSecret);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
+import { TeamWebhookSecretRepository } from './team-webhook-secret.repository';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -17,6 +18,7 @@ import { WebhookUrlGuard } from './webhook-url-guard';
   controllers: [WebhookEndpointsController, WebhookDeliveriesController, WebhookSecretController],
   providers: [
     WebhookUrlGuard,
+    TeamWebhookSecretRepository,
     WebhookSecretsService,
     WebhookSender,
     WebhookDeliveryRepository,

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { SealedContent } from '../crypto/keyring';
+import { TeamWebhookSecret } from './team-webhook-secret.entity';
+
+/** How long the replaced secret keeps signing after a rotation, so receivers can roll over. */
+const ROLLOVER = `interval '24 hours'`;
+
+/** Within its day of grace after a rotation, the replaced secret signs too (previousStillSigns, in SQL). */
+const PREVIOUS_SIGNS = `previous_ciphertext IS NOT NULL AND previous_expires_at > now()`;
+
+/**
+ * The teams whose signing secrets an instance holding the master keys `$keys` (a text[]
+ * parameter) cannot open: the current one, or the replaced one while it still signs. Such an
+ * instance leaves their deliveries to one that can (mid-rollout of ENCRYPTION_KEY), rather than
+ * spending their attempts on failing to sign.
+ */
+export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
+  WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys}))`;
+
+/** The teams' signing secrets as stored: sealed, one row a team. */
+@Injectable()
+export class TeamWebhookSecretRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  findByTeam(teamId: string): Promise<TeamWebhookSecret | null> {
+    return this.db.getRepository(TeamWebhookSecret).findOneBy({ teamId });
+  }
+
+  /** The team's secret: `sealed` when it had none; of two first uses at once, one insert wins and both read it. */
+  async findOrInsert(teamId: string, sealed: SealedContent): Promise<TeamWebhookSecret> {
+    await this.db.query(
+      `INSERT INTO team_webhook_secrets (team_id, key_id, iv, ciphertext) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id) DO NOTHING`,
+      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+    );
+    return this.db.getRepository(TeamWebhookSecret).findOneByOrFail({ teamId });
+  }
+
+  /** `sealed` signs from now on, the one it replaces for ROLLOVER more; null when the team's row is gone. */
+  async rotate(teamId: string, sealed: SealedContent, manager: EntityManager): Promise<TeamWebhookSecret | null> {
+    await manager.query(
+      `UPDATE team_webhook_secrets
+          SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
+              previous_expires_at = now() + ${ROLLOVER},
+              key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
+        WHERE team_id = $1`,
+      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+    );
+    return manager.getRepository(TeamWebhookSecret).findOneBy({ teamId });
+  }
+
+  /** How many signing secrets, current or still signing, each key id outside `held` sealed. */
+  async countSealedWithout(held: string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ key_id: string; count: number }[]>(
+      `SELECT key_id, count(*)::int AS count FROM (
+         SELECT key_id FROM team_webhook_secrets WHERE key_id <> ALL($1)
+         UNION ALL
+         SELECT previous_key_id FROM team_webhook_secrets WHERE ${PREVIOUS_SIGNS} AND previous_key_id <> ALL($1)
+       ) sealed GROUP BY key_id`,
+      [held],
+    );
+    return new Map(rows.map((row) => [row.key_id, row.count]));
+  }
+}
