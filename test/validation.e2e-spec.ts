@@ -176,6 +176,22 @@ describe('validation of hostile input', () => {
       body: () => ({ name: 'hostile', abilities: ['secrets:read'] }),
       state: () => count('users'),
     },
+    renameTeam: {
+      name: 'PATCH /api/v1/team',
+      method: 'patch',
+      path: () => '/api/v1/team',
+      auth: true,
+      body: () => ({ name: 'Renamed' }),
+      state: async () => (await t.dataSource.query('SELECT name FROM teams WHERE id = $1', [owner.teamId]))[0],
+    },
+    renameAccount: {
+      name: 'PATCH /api/v1/account',
+      method: 'patch',
+      path: () => '/api/v1/account',
+      auth: true,
+      body: () => ({ name: 'Renamed' }),
+      state: async () => (await t.dataSource.query('SELECT name FROM users WHERE id = $1', [owner.id]))[0],
+    },
     report: {
       name: 'POST /api/v1/links/{token}/report',
       method: 'post',
@@ -336,6 +352,39 @@ describe('validation of hostile input', () => {
       const message = `The ${field.replace(/_/g, ' ')} field is required.`;
       await expectNothingWritten(route, JSON.stringify({ ...route.body(), [field]: ' \t\n\u00a0' }), field, message);
     });
+  });
+
+  // Characters that show as nothing: zero-width space, word joiner, Hangul filler, braille blank,
+  // soft hyphen, the direction marks, a right-to-left override.
+  const INVISIBLE = ['\u200b', '\u2060', '\u3164', '\u2800', '\u00ad', '\u200e\u200f', '\u202e'];
+  const INVISIBLE_NAMES = [
+    ...NAMES.map(([key, field]) => [key, field] as const),
+    ['renameTeam', 'name'] as const,
+    ['renameAccount', 'name'] as const,
+  ];
+  describe.each(INVISIBLE_NAMES.flatMap(([key, field]) => INVISIBLE.map((chars) => [key, field, chars] as const)))(
+    '%s with %s of nothing but %j',
+    (routeKey, field, chars) => {
+      it('answers 422 saying the field is required, alone and among spaces, and writes nothing', async () => {
+        const route = routes[routeKey];
+        const message = `The ${field.replace(/_/g, ' ')} field is required.`;
+        for (const value of [chars, ` ${chars} `, `${chars}\t${chars}`]) {
+          await expectNothingWritten(route, JSON.stringify({ ...route.body(), [field]: value }), field, message);
+        }
+      });
+    },
+  );
+
+  it('keeps a name with a visible character and an emoji joined by ZWJ as sent', async () => {
+    const name = 'a \u{1f469}\u200d\u{1f4bb}';
+    const res = await api()
+      .post('/api/v1/team/service-accounts')
+      .set(bearer(pat))
+      .send({ name, abilities: ['secrets:read'] })
+      .expect(201);
+    expect((await t.dataSource.query('SELECT name FROM users WHERE id = $1', [res.body.data.id]))[0].name).toBe(name);
+    await api().patch('/api/v1/team').set(bearer(pat)).send({ name }).expect(200);
+    expect((await t.dataSource.query('SELECT name FROM teams WHERE id = $1', [owner.teamId]))[0].name).toBe(name);
   });
 
   it('keeps a label of exactly 100 characters, selectors included, as sent', async () => {

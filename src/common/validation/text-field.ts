@@ -3,6 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, ValidateBy, ValidationArguments } from 'class-validator';
 import { humanize, msg } from './messages';
 import { Nullable, Optional } from './optional';
+import { showsAsNothing } from './unshowable';
 
 // PostgreSQL text cannot hold NUL; refused here, it is a 422 on the field rather than a 500.
 const noNul = () =>
@@ -56,13 +57,14 @@ export const RequiredText = (max: number, min = 1) =>
 
 /**
  * A required name (of a team, a member, a token, a service account) or reason: as `RequiredText`,
- * and more than white space, which would show as nothing in lists and the audit trail.
+ * and more than white space and invisible characters (a zero-width space, a Hangul filler), which
+ * would show as nothing in lists and the audit trail. A name that shows something is kept as sent.
  */
 export const RequiredName = (max: number) =>
   applyDecorators(
     RequiredText(max),
     ValidateBy(
-      { name: 'notBlank', validator: { validate: (value: unknown) => typeof value !== 'string' || value.trim() !== '' } },
+      { name: 'notBlank', validator: { validate: (value: unknown) => typeof value !== 'string' || !showsAsNothing(value) } },
       { message: msg.required },
     ),
   );

@@ -4,6 +4,7 @@ import type { Hash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
 import { humanize, shownName } from '../../common/validation/messages';
+import { showsAsNothing, UNSHOWABLE } from '../../common/validation/unshowable';
 import { FILE_MAGIC } from '../../crypto/file-stream';
 
 /**
@@ -32,13 +33,6 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
   return fields;
 }
 
-/**
- * What no name shown to the person downloading needs: control characters (C0, DEL and C1, which
- * terminals also obey), the bidirectional controls that make `txt.exe` read as `exe.txt`, and
- * invisible ones (zero-width space, word joiner, BOM, soft hyphen, Hangul fillers, line and
- * paragraph separators) that hide what follows. Joiners that emoji and scripts need stay.
- */
-const UNSHOWABLE = /[\p{Cc}\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/gu;
 /** What a name may take in UTF-8, as most file systems allow. */
 const MAX_NAME_BYTES = 255;
 /** An extension longer than this is part of the name, not a type to keep. */
@@ -53,7 +47,7 @@ export function fileName(part: MultipartFile): string | null {
     .replace(UNSHOWABLE, '')
     .replace(/\s+/gu, ' ')
     .trim();
-  return withinBytes(printable, MAX_NAME_BYTES) || null;
+  return showsAsNothing(printable) ? null : withinBytes(printable, MAX_NAME_BYTES);
 }
 
 /** The name cut to `max` UTF-8 bytes by whole characters of its stem, so `report.pdf` stays a `.pdf`. */
