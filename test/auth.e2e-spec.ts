@@ -24,6 +24,22 @@ describe('auth', () => {
       expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { email: ['The email has already been taken.'] } });
     });
 
+    it('rejects an email that differs only in its Unicode composition (ó as one code point or as o and an accent)', async () => {
+      const composed = await newUser(t.baseUrl, { email: '\u00f3wner@compose.test' });
+      const res = await api()
+        .post('/api/v1/auth/register')
+        .send({ email: 'O\u0301wner@compose.test', password: 'another long password', name: 'Twin' })
+        .expect(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { email: ['The email has already been taken.'] } });
+      // Logging in with the decomposed form reaches the one account.
+      const login = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: 'o\u0301wner@compose.test', password: composed.password, device_name: 'nfd', abilities: ['secrets:read'] })
+        .expect(201);
+      const account = await api().get('/api/v1/account').set(bearer(login.body.data.token)).expect(200);
+      expect(account.body.data.user).toMatchObject({ id: composed.id, email: '\u00f3wner@compose.test' });
+    });
+
     it('takes a name of the full 100 characters, its personal team named within its own 100', async () => {
       const name = `${'ñ'.repeat(99)}é`;
       const res = await api()

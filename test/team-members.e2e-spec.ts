@@ -24,6 +24,17 @@ describe('team members', () => {
       expect(members.body.meta.total).toBe(2);
     });
 
+    it('finds a user by their email in either Unicode composition (ó as one code point or as o and an accent)', async () => {
+      const { pat } = await newTeam(t.baseUrl);
+      const user = await newUser(t.baseUrl, { email: 'j\u00f3n-members@compose.test' });
+      const res = await api()
+        .post('/api/v1/team/members')
+        .set(bearer(pat))
+        .send({ email: 'jo\u0301n-members@compose.test', role: 'member' })
+        .expect(201);
+      expect(res.body.data).toMatchObject({ user_id: user.id, email: user.email });
+    });
+
     it('refuses unknown emails, existing members and bad roles with 422', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
       const unknown = await api()

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { Page } from '../common/http/pagination';
+import { emailKey } from '../common/validation/email-field';
 import { User } from './user.entity';
 
 @Injectable()
@@ -13,7 +14,7 @@ export class UserRepository {
   }
 
   findByEmail(email: string): Promise<User | null> {
-    return this.db.getRepository(User).findOneBy({ email: email.toLowerCase(), kind: 'user' });
+    return this.db.getRepository(User).findOneBy({ email: emailKey(email), kind: 'user' });
   }
 
   findById(id: string, manager?: EntityManager): Promise<User | null> {

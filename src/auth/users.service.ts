@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import type { Page } from '../common/http/pagination';
+import { emailKey } from '../common/validation/email-field';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
@@ -34,7 +35,7 @@ export class UsersService {
   }
 
   createPerson(email: string, name: string, passwordHash: string, manager?: EntityManager): Promise<User> {
-    return this.users.insert({ id: randomUUID(), kind: 'user', email: email.toLowerCase(), name, passwordHash }, manager);
+    return this.users.insert({ id: randomUUID(), kind: 'user', email: emailKey(email), name, passwordHash }, manager);
   }
 
   /** The user these credentials name, or a 401; argon2 runs either way, so timing does not reveal accounts. */

@@ -5,6 +5,7 @@ import type { PlanName, TokenRates } from '../billing/plans';
 import type { RateLimitConfig } from '../config/app-config';
 import { API_PREFIX } from '../common/http/api-paths';
 import { clientIp } from '../common/http/proxy-trust';
+import { emailKey } from '../common/validation/email-field';
 import { addressKey } from '../geo/address-key';
 import type { PublicBudget } from './rate-limit.decorator';
 
@@ -72,7 +73,7 @@ export const LOGIN_ROUTE = `/${API_PREFIX}/auth/token`;
 
 /** Attempts at an account's password through `route` from `address`, against brute force. */
 export function loginBudget(route: string, email: string, address: string, limits: RateLimitConfig): RateBudget {
-  const account = digest(email.toLowerCase());
+  const account = digest(emailKey(email));
   // Per route too, so registering an address does not use up its owner's login attempts.
   const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
   return {

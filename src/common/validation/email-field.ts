@@ -6,12 +6,19 @@ import { MaxChars } from './text-field';
 
 const MAX_EMAIL_LENGTH = 254;
 
-/** A required email address of at most 254 characters (RFC 5321), counted as it is stored: lowercased, which can lengthen it (İ). */
+/**
+ * An email as it is stored and compared: lowercased, and in Unicode NFC, so `ó` typed as one code
+ * point or as `o` and a combining accent is one address, not two accounts that look the same.
+ * Registration, login, the login rate limit and adding a member all go through it.
+ */
+export const emailKey = (email: string): string => email.toLowerCase().normalize('NFC');
+
+/** A required email address of at most 254 characters (RFC 5321), counted as it is stored (`emailKey`): lowercasing can lengthen it (İ). */
 export const EmailField = () =>
   applyDecorators(
     ApiProperty({ type: 'string', format: 'email', maxLength: MAX_EMAIL_LENGTH }),
     IsDefined({ message: msg.required }),
     IsString({ message: msg.string }),
-    MaxChars(MAX_EMAIL_LENGTH, (email) => email.toLowerCase()),
+    MaxChars(MAX_EMAIL_LENGTH, emailKey),
     IsEmail({}, { message: msg.email }),
   );
