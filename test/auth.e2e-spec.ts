@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { useTestApp } from './support/test-app';
 
@@ -220,6 +221,37 @@ describe('auth', () => {
       const res = await api().get('/api/v1/account').set(headers).expect(401);
       expect(res.headers['www-authenticate']).toBe(challenge);
       expect(res.body).toEqual({ message: 'Unauthenticated.' });
+    });
+
+    it('answers 400 to two Authorization headers, the same token or two, rather than acting as the first', async () => {
+      const pat = await newToken(t.baseUrl, user);
+      const other = await newToken(t.baseUrl, await newUser(t.baseUrl));
+      // supertest would keep one header; node:http sends a flat list of names and values as it is (adding no Host).
+      const get = (authorization: string[]) =>
+        new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+          const req = httpRequest(
+            `${t.baseUrl}/api/v1/account`,
+            { headers: ['Host', new URL(t.baseUrl).host, ...authorization.flatMap((value) => ['Authorization', value])] },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      for (const tokens of [
+        [pat, pat],
+        [pat, other],
+        [other, pat],
+      ]) {
+        expect(await get(tokens.map((token) => `Bearer ${token}`))).toEqual({
+          status: 400,
+          body: { message: 'Send one Authorization header, not several.' },
+        });
+      }
+      expect((await get([`Bearer ${pat}`])).status).toBe(200);
     });
 
     it('takes a token only from the Authorization header, never from the query string or the body', async () => {

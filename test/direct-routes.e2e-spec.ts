@@ -39,10 +39,12 @@ function masked(value: unknown, key = ''): unknown {
  * One raw request (supertest would fix up a body or a header that a hostile client sends as it
  * is): JSON unless `headers` say otherwise; a body that is not JSON comes back as a Buffer.
  */
-function send(baseUrl: string, path: string, body: string, headers: Record<string, string | undefined>): Promise<Answer> {
-  const sent = Object.entries({ ...JSON_HEADERS(body), ...headers }).filter((entry): entry is [string, string] => entry[1] !== undefined);
+function send(baseUrl: string, path: string, body: string, headers: Record<string, string | string[] | undefined>): Promise<Answer> {
+  const all: Record<string, string | string[] | undefined> = { host: new URL(baseUrl).host, ...JSON_HEADERS(body), ...headers };
+  // A flat list of names and values, sent as it is: a header given several values goes out once per value (and Host is not added).
+  const sent = Object.entries(all).flatMap(([name, value]) => [value ?? []].flat().flatMap((one) => [name, one]));
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', headers: Object.fromEntries(sent) }, (res) => {
+    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', headers: sent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -77,7 +79,7 @@ describe.each([
   afterEach(() => served.mockRestore());
 
   /** The direct answer and Nest's answer to the same request, after checking each came the way it should. */
-  async function bothWays(path: string, body: string, headers: Record<string, string> = {}): Promise<[Answer, Answer]> {
+  async function bothWays(path: string, body: string, headers: Record<string, string | string[]> = {}): Promise<[Answer, Answer]> {
     served.mockClear();
     const direct = await send(t.baseUrl, path, body, headers);
     expect(served).toHaveBeenCalledTimes(1);
@@ -114,6 +116,23 @@ describe.each([
     const [direct, nest] = await bothWays('/api/v1/secrets', valid, headers);
     expect(direct.status).toBe(status);
     expect(direct).toEqual(nest);
+  });
+
+  it.each([
+    ['the same token twice', () => [`Bearer ${pat}`, `Bearer ${pat}`]],
+    ['a weak token, then a strong one', () => [`Bearer ${readOnlyPat}`, `Bearer ${pat}`]],
+    ['a strong token, then a weak one', () => [`Bearer ${pat}`, `Bearer ${readOnlyPat}`]],
+  ])('create with two Authorization headers (%s) is a 400 that makes nothing, not the first one acted on', async (_case, tokens) => {
+    const count = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n as number;
+    const before = await count();
+    // An array sends the header once per value, as a hostile client would.
+    const [direct, nest] = await bothWays('/api/v1/secrets', valid, { authorization: tokens() });
+    expect(direct.status).toBe(400);
+    expect(direct.body).toEqual({ message: 'Send one Authorization header, not several.' });
+    expect(direct).toEqual(nest);
+    expect(await count()).toBe(before);
+    // One header still works.
+    expect((await send(t.baseUrl, '/api/v1/secrets', valid, bearer(pat))).status).toBe(201);
   });
 
   it('create with a token that lacks secrets:write', async () => {

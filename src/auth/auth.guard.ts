@@ -9,7 +9,7 @@ import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from './role';
 import { ANONYMOUS, AuthContext, TokenAuth } from './auth-context';
 import { AUTH_RULE, AuthRule, IS_PUBLIC } from './auth.decorators';
-import { PatStrategy } from './pat.strategy';
+import { assertOneAuthorization, PatStrategy } from './pat.strategy';
 
 /**
  * The one global guard: every route needs a valid token unless it says `@Public()`, and a route
@@ -56,6 +56,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     }
     try {
       if (request.headers.authorization === undefined) throw ApiError.unauthenticated();
+      assertOneAuthorization(request.raw.rawHeaders);
       await super.canActivate(context);
     } catch (error) {
       // Failed attempts spend the caller's address budget, which also slows down token guessing.
