@@ -315,6 +315,25 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    it.each(['-1', '0', '-123'])('refuses expire_value %s with the message a JSON body gets for the same number', async (value) => {
+      const form = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: value },
+        { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') },
+      );
+      const json = await t
+        .http()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'hello', expire_mode: 'views', expire_value: Number(value) });
+      expect(json.status).toBe(422);
+      expect(form.status).toBe(422);
+      expect(form.body).toEqual(json.body);
+      expect(form.body.errors).toEqual({ expire_value: ['The expire value field must be at least 1.'] });
+      expect(await strayParts()).toBe(0);
+    });
+
     it.each([
       ['passcode', Buffer.from('p\xe4sswort', 'latin1')],
       ['label', Buffer.from([0x64, 0x62, 0xed, 0xa0, 0x80])],

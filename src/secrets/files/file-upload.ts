@@ -8,7 +8,8 @@ import { showsAsNothing, UNSHOWABLE } from '../../common/validation/unshowable';
 import { FILE_MAGIC } from '../../crypto/file-stream';
 
 /**
- * The form's text fields as the DTO reads them: numbers from digits, repeated or comma-separated
+ * The form's text fields as the DTO reads them: numbers from digits (a minus sign too, so -1 is
+ * "at least 1" as in JSON, not "an integer"), repeated or comma-separated
  * country codes. The parser decodes a field's bytes that are not UTF-8 (nor its declared charset)
  * as U+FFFD: such a field is refused, as a JSON body's would be, rather than stored changed (a
  * passcode no one could type).
@@ -27,7 +28,7 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
     } else if (fieldname in fields) {
       throw ApiError.field(fieldname, `The ${humanize(fieldname)} field may be given only once.`);
     } else {
-      fields[fieldname] = fieldname === 'expire_value' && /^[0-9]{1,9}$/.test(text) ? Number(text) : value;
+      fields[fieldname] = fieldname === 'expire_value' && /^-?[0-9]{1,9}$/.test(text) ? Number(text) : value;
     }
   }
   return fields;
