@@ -262,6 +262,66 @@ describe('file secrets', () => {
     });
   });
 
+  describe('client mode: the length of sealed chunks', () => {
+    const header = () => Buffer.concat([Buffer.from('OLF1'), randomBytes(16)]);
+    const sealedChunk = 65536 + 16;
+    /** What an upload leaves behind: secrets, stored parts, and the storage the team's account shows. */
+    const kept = async () => ({
+      secrets: (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n,
+      parts: (await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts'))[0].n,
+      held: (await t.http().get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.usage.file_bytes_held,
+    });
+
+    it.each([
+      ['only the header, no chunk', () => header()],
+      ['a 10-byte chunk, shorter than its tag', () => Buffer.concat([header(), randomBytes(10)])],
+      ['a full chunk, then a last chunk of 3 bytes', () => Buffer.concat([header(), randomBytes(sealedChunk + 3)])],
+      ['a full chunk, then a last chunk of only a tag', () => Buffer.concat([header(), randomBytes(sealedChunk + 16)])],
+    ])('refuses %s with a 422 on file, keeping nothing', async (_case, body) => {
+      const before = await kept();
+      const res = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'blob', type: 'application/octet-stream', data: body() },
+      );
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({
+        message: 'The given data was invalid.',
+        errors: { file: ['The file field must be whole OLF1 ciphertext when encryption is client: its last chunk is cut short.'] },
+      });
+      expect(await kept()).toEqual(before);
+    });
+
+    // The plaintext is a 4-byte length, the metadata's JSON, then the file: sizes that end a chunk exactly, or one byte past it.
+    const metadata = { name: 'f.bin', type: 'application/octet-stream' };
+    const framing = 4 + Buffer.byteLength(JSON.stringify(metadata));
+    it.each([
+      ['an empty file', 0],
+      ['a 1-byte file', 1],
+      ['a file that fills the one chunk exactly', 65536 - framing],
+      ['a file one byte past one chunk', 65536 - framing + 1],
+      ['a file of exactly 64 KiB', 65536],
+      ['a file that fills two chunks exactly', 2 * 65536 - framing],
+    ])('takes %s sealed as the CLI seals it, and it opens', async (_case, size) => {
+      const key = randomBytes(32);
+      const data = randomBytes(size);
+      const sealed = await collect(sealFile(key, Buffer.alloc(0), metadata, [data]));
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'blob', type: 'application/octet-stream', data: sealed },
+      );
+      expect(created.status).toBe(201);
+      const res = await download(t.baseUrl, String(created.body.data!.token));
+      expect(res.status).toBe(200);
+      const opened = await openFile(key, Buffer.alloc(0), [res.body]);
+      expect(opened.metadata).toEqual(metadata);
+      expect((await collect(opened.content)).equals(data)).toBe(true);
+    });
+  });
+
   describe('limits and errors', () => {
     it('is a Pro feature: a free team gets 403 plan_limit', async () => {
       const free = await newTeam(t.baseUrl);

@@ -5,7 +5,7 @@ import { basename, extname } from 'node:path';
 import { ApiError } from '../../common/errors/api-error';
 import { humanize, shownName } from '../../common/validation/messages';
 import { showsAsNothing, UNSHOWABLE } from '../../common/validation/unshowable';
-import { FILE_MAGIC } from '../../crypto/file-stream';
+import { FILE_MAGIC, isSealedLength } from '../../crypto/file-stream';
 
 /**
  * The form's text fields as the DTO reads them: numbers from digits (a minus sign too, so -1 is
@@ -131,11 +131,17 @@ export async function* digested(source: AsyncIterable<Buffer>, hash: Hash): Asyn
   }
 }
 
-/** A `client` file must at least start like OLF1; the rest only its reader can check. */
+/**
+ * A `client` file must start like OLF1 and end where a sealed chunk can (`isSealedLength`), else
+ * its link could never open; what the chunks hold only its reader, with the key, can check. The
+ * error comes at the end of the bytes, so the store's write fails and the upload keeps nothing.
+ */
 export async function* olf1Only(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let head = Buffer.alloc(0);
   let checked = false;
+  let total = 0;
   for await (const chunk of source) {
+    total += chunk.length;
     if (!checked) {
       head = Buffer.concat([head, chunk]);
       if (head.length < FILE_MAGIC.length) continue;
@@ -147,6 +153,9 @@ export async function* olf1Only(source: AsyncIterable<Buffer>): AsyncGenerator<B
     yield chunk;
   }
   if (!checked) throw notOlf1();
+  if (!isSealedLength(total)) throw notWholeOlf1();
 }
 
 const notOlf1 = () => ApiError.field('file', 'The file field must be OLF1 ciphertext when encryption is client.');
+const notWholeOlf1 = () =>
+  ApiError.field('file', 'The file field must be whole OLF1 ciphertext when encryption is client: its last chunk is cut short.');
