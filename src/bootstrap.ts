@@ -72,7 +72,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   const fastify = app.getHttpAdapter().getInstance();
   const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
-    if (wantsRawBodyOnly(request)) return done(null, undefined);
+    // A path no route takes is a 404 whatever its body: Fastify parses it before the not-found handler runs.
+    if (request.is404 || wantsRawBodyOnly(request)) return done(null, undefined);
     let text: string | undefined;
     try {
       text = jsonBodyText(request.headers['content-type'], body);

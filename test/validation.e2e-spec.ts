@@ -619,6 +619,24 @@ describe('validation of hostile input', () => {
       expect(await count('secrets')).toBe(before);
     });
 
+    it.each([
+      ['truncated JSON', 'application/json', '{"content":'],
+      ['JSON declared in latin1', 'application/json; charset=latin1', '{}'],
+      [
+        'a multipart body',
+        'multipart/form-data; boundary=XyZ',
+        '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--XyZ--\r\n',
+      ],
+      ['a truncated multipart body', 'multipart/form-data; boundary=XyZ', '--XyZ\r\nContent-Disp'],
+      ['an octet stream', 'application/octet-stream', 'bytes'],
+    ])('answers 404 to %s sent to a path no route takes, as to no body', async (_case, type, body) => {
+      const expected = await api().get('/api/v1/nope').expect(404);
+      for (const path of ['/api/v1/nope', '/api/v1/secrets/nope/deeper']) {
+        const res = await api().post(path).set('Content-Type', type).send(body);
+        expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 404, body: expected.body });
+      }
+    });
+
     it.each(['iso-8859-1', 'utf-16', '"latin1"'])('answers 415 to a JSON body declared in charset %s, storing nothing', async (charset) => {
       const before = await count('secrets');
       const res = await api()

@@ -16,7 +16,8 @@ export const ReadsMultipart = () => RouteConfig({ readsMultipart: true } satisfi
  */
 export function refuseUnreadMultipart(fastify: FastifyInstance): void {
   fastify.addHook('preValidation', (request, _reply, done) => {
-    if (!request.isMultipart() || (request.routeOptions.config as MultipartRouteConfig).readsMultipart) return done();
+    // A path no route takes answers 404 (its body read and dropped), not this.
+    if (!request.isMultipart() || request.is404 || (request.routeOptions.config as MultipartRouteConfig).readsMultipart) return done();
     done(new ApiError(415, 'This endpoint takes application/json.', {}, { Connection: 'close' }));
   });
 }
