@@ -20,6 +20,7 @@ import { RecordEarlierOperatorGrants1795730000000 } from './1795730000000-Record
 import { AddPasscodeGuessLeases1795740000000 } from './1795740000000-AddPasscodeGuessLeases';
 import { AddAuditEventsTimeIndex1795750000000 } from './1795750000000-AddAuditEventsTimeIndex';
 import { AddPendingDestinationIndex1795760000000 } from './1795760000000-AddPendingDestinationIndex';
+import { NormalizeEmails1795770000000 } from './1795770000000-NormalizeEmails';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   AddPasscodeGuessLeases1795740000000,
   AddAuditEventsTimeIndex1795750000000,
   AddPendingDestinationIndex1795760000000,
+  NormalizeEmails1795770000000,
 ];

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { NormalizeEmails1795770000000 } from '../migrations/1795770000000-NormalizeEmails';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { useTestApp } from './support/test-app';
 
@@ -39,6 +40,33 @@ describe('auth', () => {
         .expect(201);
       const account = await api().get('/api/v1/account').set(bearer(login.body.data.token)).expect(200);
       expect(account.body.data.user).toMatchObject({ id: composed.id, email: '\u00f3wner@compose.test' });
+    });
+
+    it('moves an account registered with a decomposed email to NFC, so it can still log in, and leaves one whose composed twin exists', async () => {
+      const earlier = await newUser(t.baseUrl, { email: 'earlier@nfd.test' });
+      const twin = await newUser(t.baseUrl, { email: '\u00e9twin@nfd.test' });
+      const stranded = await newUser(t.baseUrl, { email: 'stranded@nfd.test' });
+      // As registrations before emails were normalised left them.
+      await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [earlier.id, 'e\u0301arlier@nfd.test']);
+      await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [stranded.id, 'e\u0301twin@nfd.test']);
+      const runner = t.dataSource.createQueryRunner();
+      try {
+        await new NormalizeEmails1795770000000().up(runner);
+      } finally {
+        await runner.release();
+      }
+      const emails = await t.dataSource.query('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [
+        [earlier.id, twin.id, stranded.id],
+      ]);
+      expect(Object.fromEntries(emails.map((user: { id: string; email: string }) => [user.id, user.email]))).toEqual({
+        [earlier.id]: '\u00e9arlier@nfd.test',
+        [twin.id]: '\u00e9twin@nfd.test',
+        [stranded.id]: 'e\u0301twin@nfd.test',
+      });
+      await api()
+        .post('/api/v1/auth/token')
+        .send({ email: 'e\u0301arlier@nfd.test', password: earlier.password, device_name: 'nfd', abilities: ['secrets:read'] })
+        .expect(201);
     });
 
     it('takes a name of the full 100 characters, its personal team named within its own 100', async () => {

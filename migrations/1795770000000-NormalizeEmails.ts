@@ -1,0 +1,26 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Emails are now kept in Unicode NFC (`emailKey`), and logins look them up in that form: an
+ * account registered before with a decomposed address (`o` and a combining accent) is moved to
+ * it, so its owner can still log in. One whose composed twin already exists (the duplicate this
+ * closes) is left as it is, for an operator to settle: two accounts cannot hold one address.
+ * Only a UTF-8 database can hold such addresses, and only there does normalize() run.
+ */
+export class NormalizeEmails1795770000000 implements MigrationInterface {
+  name = 'NormalizeEmails1795770000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    const [{ server_encoding: encoding }] = await queryRunner.query<{ server_encoding: string }[]>('SHOW server_encoding');
+    if (encoding !== 'UTF8') return;
+    await queryRunner.query(
+      `UPDATE users u SET email = normalize(u.email, NFC)
+        WHERE u.email IS NOT NULL AND u.email <> normalize(u.email, NFC)
+          AND NOT EXISTS (SELECT 1 FROM users twin WHERE twin.email = normalize(u.email, NFC))`,
+    );
+  }
+
+  public async down(): Promise<void> {
+    // The decomposed forms are not kept: NFC is the same address.
+  }
+}
