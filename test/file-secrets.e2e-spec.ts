@@ -1,5 +1,5 @@
 import { parse as parseDisposition } from 'content-disposition';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OncelinkClient } from '../src/client/oncelink-client';
@@ -276,7 +276,7 @@ describe('file secrets', () => {
       ['only the header, no chunk', () => header()],
       ['a 10-byte chunk, shorter than its tag', () => Buffer.concat([header(), randomBytes(10)])],
       ['a full chunk, then a last chunk of 3 bytes', () => Buffer.concat([header(), randomBytes(sealedChunk + 3)])],
-      ['a full chunk, then a last chunk of only a tag', () => Buffer.concat([header(), randomBytes(sealedChunk + 16)])],
+      ['one chunk too short to hold the metadata’s 4-byte length', () => Buffer.concat([header(), randomBytes(16 + 3)])],
     ])('refuses %s with a 422 on file, keeping nothing', async (_case, body) => {
       const before = await kept();
       const res = await uploadFile(
@@ -316,6 +316,43 @@ describe('file secrets', () => {
       expect(created.status).toBe(201);
       const res = await download(t.baseUrl, String(created.body.data!.token));
       expect(res.status).toBe(200);
+      const opened = await openFile(key, Buffer.alloc(0), [res.body]);
+      expect(opened.metadata).toEqual(metadata);
+      expect((await collect(opened.content)).equals(data)).toBe(true);
+    });
+
+    // The format lets the last chunk be empty (README: "the last is 0..65536 bytes"), as a writer
+    // that always closes with a last chunk makes it; sealFile never does, so it is sealed here by hand.
+    it('takes a file whose last chunk is empty, after full ones, and it opens', async () => {
+      const key = randomBytes(32);
+      const salt = randomBytes(16);
+      const fileKey = Buffer.from(hkdfSync('sha256', key, salt, 'oncelink file v1', 32));
+      const seal = (index: number, last: boolean, piece: Buffer) => {
+        const nonce = Buffer.alloc(12);
+        nonce.writeUInt32BE(index, 7);
+        nonce[11] = last ? 1 : 0;
+        const cipher = createCipheriv('aes-256-gcm', fileKey, nonce);
+        return Buffer.concat([cipher.update(piece), cipher.final(), cipher.getAuthTag()]);
+      };
+      const json = Buffer.from(JSON.stringify(metadata));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(json.length);
+      const data = randomBytes(65536 - framing);
+      const sealed = Buffer.concat([
+        Buffer.from('OLF1'),
+        salt,
+        seal(0, false, Buffer.concat([length, json, data])),
+        seal(1, true, Buffer.alloc(0)),
+      ]);
+      expect(sealed.length).toBe(20 + sealedChunk + 16);
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'blob', type: 'application/octet-stream', data: sealed },
+      );
+      expect(created.status).toBe(201);
+      const res = await download(t.baseUrl, String(created.body.data!.token));
       const opened = await openFile(key, Buffer.alloc(0), [res.body]);
       expect(opened.metadata).toEqual(metadata);
       expect((await collect(opened.content)).equals(data)).toBe(true);

@@ -51,14 +51,14 @@ export function sealedSize(contentBytes: number, metadataBytes: number): number 
 
 /**
  * Whether `bytes` is a length OLF1 can have, which a server without the key can check: the header,
- * then whole sealed chunks, then the last one, which carries at least a byte (`sealFile` seals a
- * full chunk as the last when nothing follows, so never an empty one after it) or is exactly
- * full; the first chunk holds at least the metadata's 4-byte length, which `openFile` reads.
+ * then whole sealed chunks, then the last one, at least its tag (the format lets it be empty after
+ * full ones, though `sealFile` seals a full chunk as the last instead) or exactly full; the first
+ * chunk holds at least the metadata's 4-byte length, which `openFile` reads.
  */
 export function isSealedLength(bytes: number): boolean {
   const chunks = bytes - HEADER_BYTES;
   const last = chunks % SEALED_CHUNK_BYTES;
-  return chunks >= TAG_BYTES + 4 && (last === 0 || last > TAG_BYTES);
+  return chunks >= TAG_BYTES + 4 && (last === 0 || last >= TAG_BYTES);
 }
 
 /** Seals `source` (the file's bytes) into OLF1, chunk by chunk, holding at most one chunk. */
