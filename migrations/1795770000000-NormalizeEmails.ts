@@ -11,7 +11,7 @@ export class NormalizeEmails1795770000000 implements MigrationInterface {
   name = 'NormalizeEmails1795770000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    const [{ server_encoding: encoding }] = await queryRunner.query<{ server_encoding: string }[]>('SHOW server_encoding');
+    const [{ server_encoding: encoding }] = (await queryRunner.query('SHOW server_encoding')) as { server_encoding: string }[];
     if (encoding !== 'UTF8') return;
     await queryRunner.query(
       `UPDATE users u SET email = normalize(u.email, NFC)
