@@ -93,6 +93,9 @@ const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url
 /** How long a reservation holds the passcode guesses' attempts (see reservePasscodeAttempt). */
 const PASSCODE_GUESS_LEASE = '60 seconds';
 
+/** A create's Idempotency-Key has lapsed: its window is over, and the key may be used again (and is freed). */
+const KEY_LAPSED = `created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`;
+
 /** The month (UTC) a secret counts towards, as SecretCount keys it. */
 const THIS_PERIOD = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
@@ -302,19 +305,19 @@ export class SecretRepository {
       .getRepository(Secret)
       .createQueryBuilder('s')
       .where('s.team_id = :teamId AND s.created_by = :userId AND s.idempotency_key = :key', { teamId, userId, key })
-      .andWhere(`s.created_at > now() - interval '${IDEMPOTENCY_WINDOW}'`)
+      .andWhere(`NOT (${KEY_LAPSED})`)
       .getOne();
   }
 
   /**
-   * Frees the caller's `key` if it is older than 24 hours, with what its create kept: a create
+   * Frees the caller's `key` if it has lapsed, with what its create kept: a create
    * meeting it frees it for itself, and leaves every other lapsed key to the purge.
    */
   async forgetLapsedIdempotencyKey(teamId: string, userId: string, key: string): Promise<void> {
     await this.sql.rows(
       'secret_idempotency_forget',
       `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
-        WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
+        WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND ${KEY_LAPSED}`,
       [teamId, userId, key],
     );
   }
@@ -323,7 +326,7 @@ export class SecretRepository {
   async forgetLapsedIdempotencyKeys(): Promise<void> {
     await this.db.query(
       `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
-        WHERE idempotency_key IS NOT NULL AND created_at <= now() - interval '${IDEMPOTENCY_WINDOW}'`,
+        WHERE idempotency_key IS NOT NULL AND ${KEY_LAPSED}`,
     );
   }
 
