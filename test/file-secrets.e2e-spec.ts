@@ -265,6 +265,8 @@ describe('file secrets', () => {
   describe('client mode: the length of sealed chunks', () => {
     const header = () => Buffer.concat([Buffer.from('OLF1'), randomBytes(16)]);
     const sealedChunk = 65536 + 16;
+    const uploadSealed = (data: Buffer) =>
+      uploadFile(t.baseUrl, pat, { ...fields, encryption: 'client' }, { name: 'blob', type: 'application/octet-stream', data });
     /** What an upload leaves behind: secrets, stored parts, and the storage the team's account shows. */
     const kept = async () => ({
       secrets: (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n,
@@ -279,12 +281,7 @@ describe('file secrets', () => {
       ['one chunk too short to hold the metadata’s 4-byte length', () => Buffer.concat([header(), randomBytes(16 + 3)])],
     ])('refuses %s with a 422 on file, keeping nothing', async (_case, body) => {
       const before = await kept();
-      const res = await uploadFile(
-        t.baseUrl,
-        pat,
-        { ...fields, encryption: 'client' },
-        { name: 'blob', type: 'application/octet-stream', data: body() },
-      );
+      const res = await uploadSealed(body());
       expect(res.status).toBe(422);
       expect(res.body).toEqual({
         message: 'The given data was invalid.',
@@ -307,12 +304,7 @@ describe('file secrets', () => {
       const key = randomBytes(32);
       const data = randomBytes(size);
       const sealed = await collect(sealFile(key, Buffer.alloc(0), metadata, [data]));
-      const created = await uploadFile(
-        t.baseUrl,
-        pat,
-        { ...fields, encryption: 'client' },
-        { name: 'blob', type: 'application/octet-stream', data: sealed },
-      );
+      const created = await uploadSealed(sealed);
       expect(created.status).toBe(201);
       const res = await download(t.baseUrl, String(created.body.data!.token));
       expect(res.status).toBe(200);
@@ -345,12 +337,7 @@ describe('file secrets', () => {
         seal(1, true, Buffer.alloc(0)),
       ]);
       expect(sealed.length).toBe(20 + sealedChunk + 16);
-      const created = await uploadFile(
-        t.baseUrl,
-        pat,
-        { ...fields, encryption: 'client' },
-        { name: 'blob', type: 'application/octet-stream', data: sealed },
-      );
+      const created = await uploadSealed(sealed);
       expect(created.status).toBe(201);
       const res = await download(t.baseUrl, String(created.body.data!.token));
       const opened = await openFile(key, Buffer.alloc(0), [res.body]);
