@@ -234,6 +234,40 @@ describe('billing', () => {
       ]);
     });
 
+    it('takes the burst Stripe sends for a new subscription (created, then updated twice) at once without a deadlock (a 500)', async () => {
+      const start = Math.floor(Date.now() / 1000) - 1000;
+      for (let round = 0; round < 20; round++) {
+        const team = await newUser(t.baseUrl);
+        const sub = `sub_burst_${randomBytes(6).toString('hex')}`;
+        const answers = await Promise.all([
+          send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO, 'incomplete', start, sub)),
+          send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', start + 1, sub)),
+          send(subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO, 'active', start + 2, sub)),
+        ]);
+        expect([round, answers.map((answer) => answer.status)]).toEqual([round, [200, 200, 200]]);
+        expect([round, await billingOf(team.teamId)]).toEqual([round, { plan: 'pro', status: 'active' }]);
+      }
+    });
+
+    it('leaves no team a plan nothing pays for when new subscriptions move between two teams at once', async () => {
+      const start = Math.floor(Date.now() / 1000) - 1000;
+      for (let round = 0; round < 8; round++) {
+        const [a, b] = [await newUser(t.baseUrl), await newUser(t.baseUrl)];
+        const [x, y] = [`sub_new_x_${randomBytes(6).toString('hex')}`, `sub_new_y_${randomBytes(6).toString('hex')}`];
+        const events = [0, 1, 2].flatMap((i) => {
+          const [first, second] = i % 2 ? [a, b] : [b, a];
+          return [
+            subscriptionEvent('customer.subscription.updated', first.teamId, PRICE_PRO, 'active', start + i, x),
+            subscriptionEvent('customer.subscription.updated', second.teamId, PRICE_ENTERPRISE, 'active', start + i, y),
+          ];
+        });
+        const answers = await Promise.all(events.map((event) => send(event)));
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+        // The newest events put x on b and y on a.
+        expect([round, await planOf(a.teamId), await planOf(b.teamId)]).toEqual([round, 'enterprise', 'pro']);
+      }
+    });
+
     it('keeps a plan the operator granted when a subscription pays for less, and gives the more a subscription pays for', async () => {
       const team = await newUser(t.baseUrl);
       const plans = t.app.get(TeamPlansService);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditActor, AuditService } from '../audit/audit.service';
+import { lockUntilCommit } from '../common/database/advisory-lock';
 import { updateReturning } from '../common/database/update-returning';
 import { PLAN_NAMES, type PlanName } from './plans';
 
@@ -39,14 +40,14 @@ export class TeamPlansService {
    * unknown team, or an event older than the subscription's last.
    */
   async applySubscription(teamId: string, subscription: SubscriptionState, actor: AuditActor, manager: EntityManager): Promise<boolean> {
-    // Events of one subscription wait for each other on its row, so the team it paid for stays
-    // that; then events of one team wait on the team's row, so each recomputes from the others'
-    // rows. Both teams are locked in id order: two events moving subscriptions between two teams
-    // in opposite directions wait for each other instead of deadlocking.
-    const [previous] = await manager.query<{ team_id: string }[]>(
-      'SELECT team_id FROM team_subscriptions WHERE subscription_id = $1 FOR UPDATE',
-      [subscription.id],
-    );
+    // Every event takes its subscription's lock, then its teams' rows in id order: one order for all,
+    // so none deadlocks. Under the first, an event sees the row the one before it left (even one it
+    // inserted), so the team a subscription leaves is recomputed; under the second, events of one
+    // team recompute from each other's rows.
+    await lockUntilCommit(manager, 'team_subscriptions', subscription.id);
+    const [previous] = await manager.query<{ team_id: string }[]>('SELECT team_id FROM team_subscriptions WHERE subscription_id = $1', [
+      subscription.id,
+    ]);
     const locked = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
       [teamId, previous?.team_id ?? teamId],
     ]);
