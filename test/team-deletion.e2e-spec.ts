@@ -7,15 +7,8 @@ import { bearer, newTeam, newToken, newUser, TestUser } from './support/factorie
 import { uploadFile } from './support/multipart';
 import { newSecret, reveal } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
-import { newMember, setPlan, setPlanAt } from './support/teams';
+import { newMember, newTeamOf, setPlan, setPlanAt } from './support/teams';
 import { useTestApp } from './support/test-app';
-
-/** A new team (not personal) that `owner` made, with an owner's token for it. */
-async function newTeamOf(baseUrl: string, owner: TestUser, name = 'Doomed'): Promise<{ teamId: string; pat: string }> {
-  const personalPat = await newToken(baseUrl, owner);
-  const created = await supertest(baseUrl).post('/api/v1/teams').set(bearer(personalPat)).send({ name }).expect(201);
-  return { teamId: created.body.data.id, pat: await newToken(baseUrl, owner, { team_id: created.body.data.id }) };
-}
 
 describe('DELETE /api/v1/team', () => {
   const t = useTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_DELAYS: '3600' } });

@@ -40,3 +40,10 @@ export async function setPlanAt(databaseUrl: string, teamId: string, plan: PlanN
     await client.end();
   }
 }
+
+/** A new team (not personal) that `owner` made, with an owner's token for it. */
+export async function newTeamOf(baseUrl: string, owner: TestUser, name = 'Doomed'): Promise<{ teamId: string; pat: string }> {
+  const personalPat = await newToken(baseUrl, owner);
+  const created = await supertest(baseUrl).post('/api/v1/teams').set(bearer(personalPat)).send({ name }).expect(201);
+  return { teamId: created.body.data.id, pat: await newToken(baseUrl, owner, { team_id: created.body.data.id }) };
+}
