@@ -15,7 +15,7 @@ import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000
 import { RecordEarlierOperatorGrants1795730000000 } from '../migrations/1795730000000-RecordEarlierOperatorGrants';
 import { uploadFile } from './support/multipart';
 import { clientEncrypt } from './support/secrets';
-import { newTeamOn } from './support/teams';
+import { newTeamOf, newTeamOn } from './support/teams';
 import { TeamPlansService } from '../src/billing/team-plans.service';
 import { systemActor } from '../src/audit/audit.service';
 
@@ -266,6 +266,47 @@ describe('billing', () => {
         // The newest events put x on b and y on a.
         expect([round, await planOf(a.teamId), await planOf(b.teamId)]).toEqual([round, 'enterprise', 'pro']);
       }
+    });
+
+    it('keeps a known subscription with its team when an event’s metadata names no team: none, a deleted team, not a team id', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const withMetadata = (event: ReturnType<typeof subscriptionEvent>, metadata?: object) => ({
+        ...event,
+        data: { object: { ...event.data.object, metadata } },
+      });
+      const deleted = await newTeamOf(t.baseUrl, owner, 'Deleted');
+      await api().delete('/api/v1/team').set(bearer(deleted.pat)).expect(204);
+      for (const metadata of [undefined, {}, { team_id: deleted.teamId }, { team_id: 'not-a-team' }]) {
+        const team = await newTeamOf(t.baseUrl, owner);
+        const sub = `sub_metadata_${randomBytes(6).toString('hex')}`;
+        const event = (type: string, price: string, status: string, at: number) =>
+          withMetadata(subscriptionEvent(type, team.teamId, price, status, at, sub), metadata);
+        await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO, 'active', now - 30, sub)).expect(200);
+        await send(event('customer.subscription.updated', PRICE_ENTERPRISE, 'active', now - 20)).expect(200);
+        expect([metadata, await billingOf(team.teamId)]).toEqual([metadata, { plan: 'enterprise', status: 'active' }]);
+        await send(event('customer.subscription.deleted', PRICE_ENTERPRISE, 'canceled', now - 10)).expect(200);
+        expect([metadata, await billingOf(team.teamId)]).toEqual([metadata, { plan: 'free', status: 'canceled' }]);
+        // Nothing bills the team any more: it may go.
+        await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+      }
+      // An unknown subscription whose metadata names no team is acknowledged and kept nowhere.
+      const unknown = withMetadata(
+        subscriptionEvent('customer.subscription.created', owner.teamId, PRICE_PRO, 'active', now, 'sub_nowhere'),
+        {},
+      );
+      expect((await send(unknown).expect(200)).body).toEqual({ received: true });
+      expect(await t.dataSource.query(`SELECT 1 FROM team_subscriptions WHERE subscription_id = 'sub_nowhere'`)).toEqual([]);
+    });
+
+    it('reads the team id in metadata whatever its case', async () => {
+      const team = await newUser(t.baseUrl);
+      const now = Math.floor(Date.now() / 1000);
+      const upper = team.teamId.toUpperCase();
+      const sub = `sub_upper_${randomBytes(6).toString('hex')}`;
+      await send(subscriptionEvent('customer.subscription.created', upper, PRICE_PRO, 'active', now - 20, sub)).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'active' });
+      await send(subscriptionEvent('customer.subscription.deleted', upper, PRICE_PRO, 'canceled', now - 10, sub)).expect(200);
+      expect(await billingOf(team.teamId)).toEqual({ plan: 'free', status: 'canceled' });
     });
 
     it('keeps a plan the operator granted when a subscription pays for less, and gives the more a subscription pays for', async () => {

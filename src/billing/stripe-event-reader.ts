@@ -51,5 +51,6 @@ export function readSubscription(object: Record<string, unknown>): SubscriptionF
     .map((item: unknown) => (isRecord(item) && isRecord(item.price) ? item.price.id : undefined))
     .filter((price): price is string => typeof price === 'string');
   const teamId = metadata?.team_id;
-  return { id, status, teamId: typeof teamId === 'string' ? teamId : undefined, prices };
+  // PostgreSQL writes a uuid in lower case, and the team it names is compared with it.
+  return { id, status, teamId: typeof teamId === 'string' ? teamId.toLowerCase() : undefined, prices };
 }

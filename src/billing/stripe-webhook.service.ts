@@ -6,7 +6,6 @@ import { DataSource } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { systemActor } from '../audit/audit.service';
 import { TeamPlansService } from './team-plans.service';
 import { readEvent, readSubscription, SIGNATURE_TOLERANCE_SECONDS, SubscriptionFields } from './stripe-event-reader';
 import type { PlanName } from './plans';
@@ -49,14 +48,14 @@ export class StripeWebhookService {
       // The first delivery of an event id is the only one that counts.
       if (!fresh.length || !SUBSCRIPTION_EVENTS.includes(event.type)) return;
       const subscription = readSubscription(event.object);
-      const teamId = subscription?.teamId;
-      if (!subscription || !teamId || !isUUID(teamId)) {
-        this.logger.warn(`Stripe event ${event.id} names no team or no readable subscription`);
+      if (!subscription) {
+        this.logger.warn(`Stripe event ${event.id} names no readable subscription`);
         return;
       }
+      const named = subscription.teamId && isUUID(subscription.teamId) ? subscription.teamId : undefined;
       const deleted = event.type === 'customer.subscription.deleted';
       const applied = await this.teamPlans.applySubscription(
-        teamId,
+        named,
         {
           id: subscription.id,
           plan: deleted ? 'free' : this.planOf(subscription),
@@ -64,10 +63,13 @@ export class StripeWebhookService {
           at: new Date(event.created * 1000),
           rank: SUBSCRIPTION_EVENTS.indexOf(event.type),
         },
-        systemActor(teamId, 'billing'),
         manager,
       );
-      if (!applied) this.logger.warn(`Stripe event ${event.id} changed nothing (unknown team, or older than its subscription's last)`);
+      if (!applied) {
+        this.logger.warn(
+          `Stripe event ${event.id} changed nothing (no team: an unknown subscription whose metadata names none; or older than its subscription's last)`,
+        );
+      }
     });
     return { received: true };
   }

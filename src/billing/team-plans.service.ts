@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditActor, AuditService } from '../audit/audit.service';
+import { AuditActor, AuditService, systemActor } from '../audit/audit.service';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 import { updateReturning } from '../common/database/update-returning';
 import { PLAN_NAMES, type PlanName } from './plans';
@@ -36,10 +36,11 @@ export class TeamPlansService {
   /**
    * Records what one event says of a subscription, unless the subscription has already had a
    * later event (by `created`, then by `rank`), and sets the team's plan to the best that its
-   * subscriptions pay for, with that subscription's status. False when nothing changed: an
-   * unknown team, or an event older than the subscription's last.
+   * subscriptions pay for, with that subscription's status. The team is the one the event's
+   * metadata names (`named`) where that is a team, else the one the subscription paid for so far.
+   * False when nothing changed: no such team, or an event older than the subscription's last.
    */
-  async applySubscription(teamId: string, subscription: SubscriptionState, actor: AuditActor, manager: EntityManager): Promise<boolean> {
+  async applySubscription(named: string | undefined, subscription: SubscriptionState, manager: EntityManager): Promise<boolean> {
     // Every event takes its subscription's lock, then its teams' rows in id order: one order for all,
     // so none deadlocks. Under the first, an event sees the row the one before it left (even one it
     // inserted), so the team a subscription leaves is recomputed; under the second, events of one
@@ -48,10 +49,12 @@ export class TeamPlansService {
     const [previous] = await manager.query<{ team_id: string }[]>('SELECT team_id FROM team_subscriptions WHERE subscription_id = $1', [
       subscription.id,
     ]);
+    const candidates = [named, previous?.team_id].filter((id): id is string => id !== undefined);
     const locked = await manager.query<{ id: string }[]>('SELECT id FROM teams WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
-      [teamId, previous?.team_id ?? teamId],
+      candidates,
     ]);
-    if (!locked.some((team) => team.id === teamId)) return false;
+    const teamId = candidates.find((id) => locked.some((team) => team.id === id));
+    if (!teamId) return false;
     const applied = await manager.query<unknown[]>(
       `INSERT INTO team_subscriptions AS s (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (subscription_id) DO UPDATE
@@ -62,8 +65,10 @@ export class TeamPlansService {
     );
     if (!applied.length) return false;
     // A subscription whose metadata now names another team no longer pays for the one it did.
-    if (previous && previous.team_id !== teamId) await this.followSubscriptions(previous.team_id, actor, manager);
-    await this.followSubscriptions(teamId, actor, manager);
+    if (previous && previous.team_id !== teamId) {
+      await this.followSubscriptions(previous.team_id, systemActor(previous.team_id, 'billing'), manager);
+    }
+    await this.followSubscriptions(teamId, systemActor(teamId, 'billing'), manager);
     return true;
   }
 
