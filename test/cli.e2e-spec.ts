@@ -276,6 +276,20 @@ describe('the oncelink command', () => {
       expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
     });
 
+    it('keeps no time while a streamed source pauses (pg_dump | oncelink send --file -): only the server is timed', async () => {
+      async function* pausing() {
+        yield Buffer.from('-- dump, part 1\n');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        yield Buffer.from('-- part 2\n');
+      }
+      const sent = await new OncelinkClient(t.baseUrl, pat, 300).sendStream(pausing(), 'dump.sql');
+      const revealed = await new OncelinkClient(t.baseUrl).get(sent.url);
+      if (revealed.kind !== 'file') throw new Error(`a ${revealed.kind} secret`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of revealed.content) chunks.push(chunk);
+      expect(Buffer.concat(chunks).toString()).toBe('-- dump, part 1\n-- part 2\n');
+    });
+
     it('names a file sent from stdin "stdin", and a file from disk as --name says', async () => {
       const piped = (await oncelink(['send', '--file', '-'], pro, 'piped')).stdout.toString().trim();
       const renamed = await sendFile('report-draft.txt', Buffer.from('on disk'), ['--name', 'report.csv']);

@@ -29,12 +29,18 @@ export class Patience {
     clearTimeout(this.timer);
   }
 
-  /** An upload's pieces: each one the server takes restarts the wait. */
+  /**
+   * An upload's pieces: the wait runs while the server takes each one, and for its answer after
+   * the last, never while the next is read from the source (a producer such as pg_dump may pause).
+   */
   async *sending(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    this.done();
     for await (const chunk of chunks) {
       this.wait();
       yield chunk;
+      this.done();
     }
+    this.wait();
   }
 
   /** A download's pieces: the wait runs only while the next one is awaited from the server. */
