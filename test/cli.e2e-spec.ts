@@ -21,7 +21,7 @@ import {
 import { createServer, IncomingHttpHeaders, request as httpRequest, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OncelinkClient } from '../src/client/oncelink-client';
+import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
 import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
@@ -665,6 +665,12 @@ describe('the oncelink command', () => {
         await remote?.close();
       }
     });
+  });
+
+  it('sends minutes: 0 as it is, for the API’s 422, not as one view', async () => {
+    const thrown = await new OncelinkClient(t.baseUrl).send('x', { minutes: 0 }).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(OncelinkError);
+    expect(thrown).toMatchObject({ status: 422 });
   });
 
   it('reads the link from stdin for get -, so it is on no command line', async () => {

@@ -1,4 +1,5 @@
 import { createServer, RequestListener } from 'node:http';
+import { Readable } from 'node:stream';
 import { open } from '../src/client/link-crypto';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 
@@ -117,5 +118,26 @@ describe('OncelinkClient', () => {
         expect((thrown as Error).message).toBe('Too Many Attempts. Try again in 60 minutes.');
       },
     );
+  });
+
+  it('refuses views and minutes together with a TypeError, for send, sendFile and sendStream, sending nothing', async () => {
+    let requests = 0;
+    await serving(
+      (_req, res) => void (requests++, res.writeHead(500).end()),
+      async (origin) => {
+        const client = new OncelinkClient(origin, 'olk_test_x');
+        const both = { views: 2, minutes: 3 };
+        for (const send of [
+          () => client.send('x', both),
+          () => client.sendFile(__filename, both),
+          () => client.sendStream(Readable.from([Buffer.from('x')]), 'x', both),
+        ]) {
+          const thrown = await thrownBy(send);
+          expect(thrown).toBeInstanceOf(TypeError);
+          expect((thrown as Error).message).toBe('A secret expires after views or after minutes, not both: give one of them.');
+        }
+      },
+    );
+    expect(requests).toBe(0);
   });
 });

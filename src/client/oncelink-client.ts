@@ -154,10 +154,10 @@ export class OncelinkClient {
     size: number | undefined,
     options: SendOptions,
   ): Promise<Sent> {
+    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
     const key = newKey();
     const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, content);
     const sealedBytes = size === undefined ? undefined : sealedSize(size, Buffer.byteLength(JSON.stringify(metadata)));
-    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
     const form = multipartForm(fields, sealed, sealedBytes);
     const headers: Record<string, string> = { 'content-type': form.type };
     if (form.length !== undefined) headers['content-length'] = String(form.length);
@@ -421,10 +421,11 @@ function tryAgainIn(seconds: number | undefined): string {
   return ` Try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
 
-function expiry(options: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
-  return options.minutes
-    ? { expire_mode: 'minutes', expire_value: options.minutes }
-    : { expire_mode: 'views', expire_value: options.views ?? 1 };
+/** `views` (1 by default) or `minutes`, never both; a value the API refuses (0, say) is sent, for its 422. */
+function expiry({ views, minutes }: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
+  if (views !== undefined && minutes !== undefined)
+    throw new TypeError('A secret expires after views or after minutes, not both: give one of them.');
+  return minutes !== undefined ? { expire_mode: 'minutes', expire_value: minutes } : { expire_mode: 'views', expire_value: views ?? 1 };
 }
 
 async function contentOf(data: RevealedContent, key: string | undefined): Promise<Uint8Array> {
