@@ -140,4 +140,23 @@ describe('OncelinkClient', () => {
     );
     expect(requests).toBe(0);
   });
+
+  it('sends no token on a link call, even for a link whose path has /api/v1/ before /s/', async () => {
+    const token = 'A'.repeat(24);
+    const seen: string[] = [];
+    await serving(
+      (req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+        const json = { 'content-type': 'application/json' };
+        if (req.method === 'GET')
+          return void res.writeHead(200, json).end('{"data":{"kind":"text","requires_passcode":false,"file":null}}');
+        res.writeHead(200, json).end('{"data":{"kind":"text","content":"revealed"}}');
+      },
+      async (origin) => {
+        const revealed = await new OncelinkClient(origin, 'olk_test_x').get(`${origin}/api/v1/s/${token}`);
+        expect(revealed.kind === 'text' && Buffer.from(revealed.content).toString()).toBe('revealed');
+      },
+    );
+    expect(seen).toEqual([`GET /api/v1/api/v1/links/${token} -`, `POST /api/v1/api/v1/links/${token}/reveal -`]);
+  });
 });

@@ -245,9 +245,12 @@ export class OncelinkClient {
     return new URL(this.base).origin;
   }
 
-  /** The token goes to this client's own API, and never on a link route, even there. */
-  private authorizes(target: URL): boolean {
-    return target.href.startsWith(`${this.base}${API}/`) && !target.href.startsWith(`${this.base}${LINK_ROUTES}`);
+  /**
+   * The token goes to this client's own API, and never on a link route, even there: decided by the
+   * call's base and route, not by the URL's text (a link at `<base>/api/v1/s/…` has its own base).
+   */
+  private authorizes(base: string, path: string): boolean {
+    return base === this.base && !path.startsWith(LINK_ROUTES);
   }
 
   /** A JSON answer; an error answer is thrown as an OncelinkError. */
@@ -290,7 +293,7 @@ export class OncelinkClient {
   private async once(method: string, path: string, init: Body, base: string): Promise<{ response: Response; patience: Patience }> {
     const target = new URL(`${base}${path}`);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
-    if (this.token && this.authorizes(target)) headers.authorization = `Bearer ${this.token}`;
+    if (this.token && this.authorizes(base, path)) headers.authorization = `Bearer ${this.token}`;
     const patience = new Patience(this.timeoutMs);
     const signal = patience.signal;
     patience.wait();
