@@ -120,6 +120,28 @@ describe('OncelinkClient', () => {
     );
   });
 
+  it('reads a Retry-After given as an HTTP-date: reported at once with its wait, never retried after 1 s and 2 s', async () => {
+    let requests = 0;
+    const twoHoursOn = new Date(Date.now() + 2 * 3600_000).toUTCString();
+    await serving(
+      (_req, res) =>
+        void (
+          requests++,
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': twoHoursOn }).end('{"message":"Too Many Attempts."}')
+        ),
+      async (origin) => {
+        const started = Date.now();
+        const thrown = await thrownBy(() => new OncelinkClient(origin, 'olk_test_x').list());
+        expect(Date.now() - started).toBeLessThan(900);
+        expect(thrown).toMatchObject({ status: 429, retryAfter: expect.any(Number) });
+        expect((thrown as OncelinkError).retryAfter).toBeGreaterThan(7190);
+        expect((thrown as OncelinkError).retryAfter).toBeLessThanOrEqual(7200);
+        expect((thrown as Error).message).toBe('Too Many Attempts. Try again in 120 minutes.');
+      },
+    );
+    expect(requests).toBe(1);
+  });
+
   it('refuses views and minutes together with a TypeError, for send, sendFile and sendStream, sending nothing', async () => {
     let requests = 0;
     await serving(

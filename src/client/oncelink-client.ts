@@ -6,6 +6,7 @@ import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Paginated } from '../common/http/pagination';
+import { retryAfterSeconds } from '../common/http/retry-after';
 import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '../crypto/file-stream';
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
@@ -399,7 +400,7 @@ async function apiError(response: Response): Promise<OncelinkError> {
     return notOncelink(response, ` (HTTP ${response.status})`);
   }
   const detail = payload.errors ? ` ${Object.values(payload.errors).flat().join(' ')}` : '';
-  const retryAfter = retryAfterSeconds(response);
+  const retryAfter = comeBackIn(response);
   const attemptsRemaining = typeof payload.attempts_remaining === 'number' ? payload.attempts_remaining : undefined;
   const message = `${payload.message}${detail}${attemptsLeft(attemptsRemaining)}${tryAgainIn(retryAfter)}`;
   return new OncelinkError(response.status, message, payload.code, { attemptsRemaining, retryAfter });
@@ -413,9 +414,9 @@ function attemptsLeft(left: number | undefined): string {
 }
 
 /** A refusal to come back later (429, 503): the seconds its Retry-After asks for. */
-function retryAfterSeconds(response: Response): number | undefined {
-  const seconds = Number(response.headers.get('retry-after') ?? NaN);
-  return Number.isInteger(seconds) && seconds >= 0 && [429, 503].includes(response.status) ? seconds : undefined;
+function comeBackIn(response: Response): number | undefined {
+  if (![429, 503].includes(response.status)) return undefined;
+  return retryAfterSeconds(response.headers.get('retry-after')) ?? undefined;
 }
 
 function tryAgainIn(seconds: number | undefined): string {

@@ -1,3 +1,5 @@
+import { retryAfterSeconds } from '../common/http/retry-after';
+
 /**
  * When a call that failed is made again, and after how long. Only failures that are passing are
  * retried (429 and 5xx gateways, a server that is busy or unreachable; never a 4xx that would fail
@@ -18,9 +20,8 @@ const PASSING = new Set([429, 502, 503, 504]);
 /** After failed attempt `attempt` (0-based) answered `status`: the wait before the next, or null for none. */
 export function retryAfterAnswer(attempt: number, status: number, retryAfter: string | null, idempotent: boolean): number | null {
   if (!(idempotent ? PASSING : NOTHING_DONE).has(status)) return null;
-  if (retryAfter === null) return backoff(attempt);
-  const seconds = Number(retryAfter);
-  if (!Number.isInteger(seconds) || seconds < 0) return backoff(attempt);
+  const seconds = retryAfterSeconds(retryAfter);
+  if (seconds === null) return backoff(attempt);
   return seconds * 1000 <= MAX_RETRY_WAIT_MS ? seconds * 1000 : null;
 }
 

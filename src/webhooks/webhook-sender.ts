@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { retryAfterSeconds } from '../common/http/retry-after';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -122,18 +123,6 @@ export class WebhookSender {
 
 /** One request's outcome; `staleConnection` when it went out on a kept-alive connection the receiver had closed. */
 type PostOutcome = Omit<AttemptOutcome, 'durationMs'> & { staleConnection?: boolean };
-
-/**
- * `Retry-After` as seconds or an HTTP date; null when absent or unreadable. Date.parse reads
- * "-5" or "1.5" as dates long past (a retry at once), so a date must name its day or month.
- */
-function retryAfterSeconds(value: string | undefined): number | null {
-  const text = value?.trim();
-  if (!text) return null;
-  if (/^\d+$/.test(text)) return Number(text);
-  const date = /[A-Za-z]{3}/.test(text) ? Date.parse(text) : NaN;
-  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
 
 /**
  * What the delivery log says of a failed send. The filtering agent's refusal names the address a
