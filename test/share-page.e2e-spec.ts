@@ -351,6 +351,33 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await focused()).toBe('reveal');
   });
 
+  it.each([
+    [
+      'the API during a database outage',
+      { status: 503, json: { message: 'Service temporarily unavailable.' }, headers: { 'retry-after': '5' } },
+      'reload the page in a moment to try again.',
+    ],
+    ['a proxy', { status: 502, body: '<html>Bad Gateway</html>' }, 'reload the page in a moment to try again.'],
+    [
+      'a proxy that asks for minutes',
+      { status: 503, body: '', headers: { 'retry-after': '300' } },
+      'wait about 5 minutes, then reload the page.',
+    ],
+  ])('says nothing was spent when the lookup fails (a 5xx from %s)', async (_from, answer, advice) => {
+    const secret = await newSecret(t.baseUrl, { content: 'not yet' });
+    await page.route(`**/api/v1/links/${secret.token}`, (route) => route.fulfill(answer));
+    await page.goto(secret.url);
+    await page.getByText(`This link could not be loaded just now. Nothing was spent: ${advice}`).waitFor();
+    expect(await viewsLeft(secret.token)).toBe(1);
+  });
+
+  it('says nothing was spent when the lookup gets no answer', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'not yet' });
+    await page.route(`**/api/v1/links/${secret.token}`, (route) => route.abort('connectionrefused'));
+    await page.goto(secret.url);
+    await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
+  });
+
   it('draws a focus ring of at least 3:1 against the page and the card, and an edge on buttons in forced colours', async () => {
     const secret = await newSecret(t.baseUrl);
     await page.goto(secret.url);

@@ -103,13 +103,15 @@
         ? file.name + ' (' + formatSize(file.size) + ')'
         : 'A file of ' + formatSize(file.size) + '. Its name shows once it is downloaded.';
   }
-  // An error whose message is for the viewer; any other (a network failure, say) gets failure()'s.
+  // An error whose message is for the viewer; any other (a network failure, say) gets REVEAL_FAILED.
   function told(message) {
     var error = new Error(message);
     error.told = true;
     return error;
   }
-  function failure(status, payload, retryAfter) {
+  // The API's refusals, as the viewer should read them; null for any other answer, which the
+  // lookup and the reveal each word for themselves (only a reveal can have spent a view).
+  function refusal(status, payload, retryAfter) {
     if (status === 404) return 'This link does not exist. Check that you copied all of it.';
     // A link taken down for abuse: its sender is the one not to ask.
     if (payload.code === 'secret_suspended') return payload.message;
@@ -119,7 +121,16 @@
     if (payload.code === 'decryption_failed') {
       return 'The stored secret failed its integrity check, so it cannot be shown, and this view is spent. Tell the sender.';
     }
-    return 'Something went wrong, and this view may be spent. Reload the page to see whether the link still works.';
+    return null;
+  }
+  var REVEAL_FAILED = 'Something went wrong, and this view may be spent. Reload the page to see whether the link still works.';
+  // A lookup spends nothing, whatever answered it (the API during a database outage, a proxy's 502).
+  function lookupFailed(retryAfter) {
+    var seconds = Number(retryAfter);
+    return (
+      'This link could not be loaded just now. Nothing was spent: ' +
+      (seconds > 30 ? waitFor(seconds).toLowerCase() + ', then reload the page.' : 'reload the page in a moment to try again.')
+    );
   }
   // Retry-After in words: a link's budget is per hour, so the wait can be most of one.
   function waitFor(seconds) {
@@ -341,7 +352,8 @@
           .then(function (payload) {
             // A lookup that answers after Reveal was clicked (the fragment changed meanwhile) changes nothing.
             if (spent) return;
-            if (!res.ok) return gone(failure(res.status, payload, res.headers.get('retry-after')));
+            var retryAfter = res.headers.get('retry-after');
+            if (!res.ok) return gone(refusal(res.status, payload, retryAfter) || lookupFailed(retryAfter));
             link = payload.data;
             // Nothing is spent on a link that could not be opened anyway.
             if (keyProblem()) return gone(keyProblem());
@@ -355,7 +367,7 @@
           });
       },
       function () {
-        gone('Oncelink could not be reached. Check your connection, then reload the page.');
+        gone('Oncelink could not be reached, and nothing was spent. Check your connection, then reload the page.');
       },
     );
   }
@@ -420,7 +432,7 @@
               $('passcode').focus();
               return;
             }
-            if (!res.ok) return gone(failure(res.status, payload, res.headers.get('retry-after')));
+            if (!res.ok) return gone(refusal(res.status, payload, res.headers.get('retry-after')) || REVEAL_FAILED);
             var data = payload.data;
             if (data.kind !== 'encrypted') return showText(data.content);
             return decrypt(data, key).then(function (plain) {
@@ -431,7 +443,7 @@
           });
       })
       .catch(function (error) {
-        gone(error && error.told ? error.message : failure(0, {}));
+        gone(error && error.told ? error.message : REVEAL_FAILED);
       });
   });
 
