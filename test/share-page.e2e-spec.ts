@@ -378,6 +378,21 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
   });
 
+  it('says whether Copy worked when the browser refuses the clipboard API', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'copy me' });
+    // A context granted no permission at all: writeText is refused (a default one allows it).
+    const context = await browser.newContext({ permissions: [] });
+    try {
+      const refused = await context.newPage();
+      await refused.goto(secret.url);
+      await refused.getByRole('button', { name: 'Reveal secret' }).click();
+      await refused.getByRole('button', { name: 'Copy' }).click();
+      await refused.getByText(/^(Copied to the clipboard\.|Select the text and copy it\.)$/).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   it('draws a focus ring of at least 3:1 against the page and the card, and an edge on buttons in forced colours', async () => {
     const secret = await newSecret(t.baseUrl);
     await page.goto(secret.url);

@@ -499,19 +499,29 @@
       });
   });
 
-  $('copy').addEventListener('click', function () {
-    var done = function () {
-      say('Copied to the clipboard.');
+  // Where the Clipboard API is missing or refused, the older copy command, given the text as sent
+  // (the selection is the textarea's, with \r\n turned into \n).
+  function copySelected() {
+    var exact = function (event) {
+      event.clipboardData.setData('text/plain', revealed);
+      event.preventDefault();
     };
-    if (navigator.clipboard)
-      navigator.clipboard.writeText(revealed).then(done, function () {
-        $('secret').select();
-      });
-    else {
-      $('secret').select();
-      document.execCommand('copy');
-      done();
+    $('secret').select();
+    document.addEventListener('copy', exact);
+    var copied = false;
+    try {
+      copied = document.execCommand('copy');
+    } catch (e) {
+      // Refused as well: the viewer is asked to copy the selection.
     }
+    document.removeEventListener('copy', exact);
+    say(copied ? 'Copied to the clipboard.' : 'Select the text and copy it.');
+  }
+  $('copy').addEventListener('click', function () {
+    if (!navigator.clipboard) return copySelected();
+    navigator.clipboard.writeText(revealed).then(function () {
+      say('Copied to the clipboard.');
+    }, copySelected);
   });
 
   // Said by the script, so a browser without JavaScript shows only the <noscript> notice.
