@@ -378,6 +378,29 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
   });
 
+  it('says on a reload that it removed the key itself, in this tab only, and keeps no key', async () => {
+    const url = (await oncelink(['send', '--views', '3'], { ONCELINK_URL: t.baseUrl }, 'seen more than once')).stdout.toString().trim();
+    const [base, key] = url.split('#');
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(page.url()).toBe(base);
+
+    await page.reload();
+    await page.getByText('This page removed the key after showing the secret: open the original link again to see it.').waitFor();
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(key);
+    expect(await viewsLeft(new URL(base).pathname.slice(3))).toBe(2);
+
+    // Another tab never had the key: there the link is missing it.
+    const other = await browser.newPage();
+    try {
+      await other.goto(base);
+      await other.getByText('This link is missing its key (the part after #).').waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says whether Copy worked when the browser refuses the clipboard API', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'copy me' });
     // A context granted no permission at all: writeText is refused (a default one allows it).

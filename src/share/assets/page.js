@@ -36,10 +36,33 @@
     // would be spent on a secret that cannot be decrypted here.
     if (!window.isSecureContext || !window.crypto || !crypto.subtle)
       return 'This link must be opened over https: on plain http this browser cannot decrypt the secret. Nothing was spent. Open it with https:// or ask the sender for an https link.';
+    if (!linkKey() && keyRemovedHere())
+      return link.file
+        ? 'This page removed the key after the download: open the original link again to download the file again.'
+        : 'This page removed the key after showing the secret: open the original link again to see it.';
     if (!linkKey()) return 'This link is missing its key (the part after #). Ask the sender for the full link.';
     if (!isKey(linkKey()))
       return 'The key in this link (the part after #) is cut short or changed. Copy the whole link again, or ask the sender for it.';
     return null;
+  }
+
+  // Once it has served, the key is taken out of the address bar and history. This tab remembers
+  // that it did (for this token; never the key), so a reload does not blame the sender's link.
+  var KEY_REMOVED = 'key-removed:' + token;
+  function removeKey() {
+    try {
+      if (linkKey()) sessionStorage.setItem(KEY_REMOVED, '1');
+    } catch (e) {
+      // Storage refused (a privacy setting): a reload then says only that the key is missing.
+    }
+    history.replaceState(null, '', location.pathname);
+  }
+  function keyRemovedHere() {
+    try {
+      return sessionStorage.getItem(KEY_REMOVED) !== null;
+    } catch (e) {
+      return false;
+    }
   }
 
   function show(state) {
@@ -307,7 +330,7 @@
     $('saved-size').textContent = formatSize(blob.size);
     say('');
     show('saved');
-    history.replaceState(null, '', location.pathname);
+    removeKey();
     $('save').click();
     $('save').focus();
   }
@@ -453,8 +476,7 @@
     $('revealed-hint').textContent = afterView(link);
     say('');
     show('revealed');
-    // Take the key out of the address bar and history now that it has served.
-    history.replaceState(null, '', location.pathname);
+    removeKey();
     $('secret').focus();
   }
 
