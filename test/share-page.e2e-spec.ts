@@ -378,6 +378,21 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
   });
 
+  it('shows a secret longer than its box from its first line', async () => {
+    const content = Array.from({ length: 20 }, (_, line) => `line ${line + 1}`).join('\n');
+    const secret = await newSecret(t.baseUrl, { content });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    const box = await page.locator('#secret').evaluate((secret: HTMLTextAreaElement) => ({
+      overflows: secret.scrollHeight > secret.clientHeight,
+      scrollTop: secret.scrollTop,
+      caret: secret.selectionStart,
+    }));
+    expect(box).toEqual({ overflows: true, scrollTop: 0, caret: 0 });
+    expect(await focused()).toBe('secret');
+  });
+
   it('says on a reload that it removed the key itself, in this tab only, and keeps no key', async () => {
     const url = (await oncelink(['send', '--views', '3'], { ONCELINK_URL: t.baseUrl }, 'seen more than once')).stdout.toString().trim();
     const [base, key] = url.split('#');

@@ -477,7 +477,10 @@
     say('');
     show('revealed');
     removeKey();
+    // A value puts the caret at its end, and focus scrolls there: a long secret is shown from its start.
+    $('secret').setSelectionRange(0, 0);
     $('secret').focus();
+    $('secret').scrollTop = 0;
   }
 
   // A new fragment (the whole link pasted again) is looked at afresh, until a view is asked for.
