@@ -32,7 +32,11 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...typeormOptions(config.databaseUrl, config.databasePoolSize), retryAttempts: 3, retryDelay: 1000 }),
+          useFactory: () => ({
+            ...typeormOptions(config.databaseUrl, config.databasePoolSize, config.databaseQueryTimeoutMs),
+            retryAttempts: 3,
+            retryDelay: 1000,
+          }),
           dataSourceFactory: async (options) => migrateUnderLock(await new DataSource(options!).initialize()),
         }),
         ScheduleModule.forRoot(),

@@ -34,8 +34,12 @@ const entities = [
   FilePart,
 ];
 
-/** One definition of the connection, used by the app, the CLI scripts and the test harness. */
-export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+/**
+ * One definition of the connection, used by the app, the CLI scripts and the test harness. A
+ * query unanswered for `queryTimeoutMs` ends its connection (ListenedClient); unset, as the
+ * scripts and the harness leave it, queries wait as long as they take.
+ */
+export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -52,6 +56,10 @@ export function typeormOptions(databaseUrl: string, poolSize = 10): DataSourceOp
       max: poolSize,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      queryTimeoutMillis: queryTimeoutMs,
+      // So a peer that vanished (a firewall that forgot the connection) is noticed on idle connections too.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: 'oncelink',
     },
   };

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_QUERY_TIMEOUT_MS', '0'],
     // A key with junk Buffer.from would skip, as the key file's rule refuses it.
     ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64')}!!!!`],
     ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64').slice(0, 20)} ${randomBytes(32).toString('base64').slice(20)}`],

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, Server, Socket } from 'node:net';
+import { ABILITIES } from '../src/auth/ability';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
+import { bearer, newToken, newUser } from './support/factories';
+import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
@@ -10,8 +13,9 @@ const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 async function freezableProxy(target: {
   host: string;
   port: number;
-}): Promise<{ port: number; freeze(frozen: boolean): void; close(): void }> {
-  const pairs: [Socket, Socket][] = [];
+}): Promise<{ port: number; freeze(frozen: boolean): void; loseConnections(): void; close(): void }> {
+  let pairs: [Socket, Socket][] = [];
+  const lost: [Socket, Socket][] = [];
   let frozen = false;
   const server: Server = createServer((client) => {
     const upstream = new Socket().connect(target.port, target.host);
@@ -35,8 +39,14 @@ async function freezableProxy(target: {
       frozen = value;
       for (const pair of pairs) pair.forEach((socket) => (value ? socket.pause() : socket.resume()));
     },
+    // The connections open now stay open and frozen for good, as after a failover behind the same
+    // address or a firewall that forgot them; only new ones pass once thawed.
+    loseConnections: () => {
+      lost.push(...pairs);
+      pairs = [];
+    },
     close: () => {
-      for (const pair of pairs) pair.forEach((socket) => socket.destroy());
+      for (const pair of [...pairs, ...lost]) pair.forEach((socket) => socket.destroy());
       server.close();
     },
   };
@@ -78,6 +88,56 @@ onPostgres('a database that hangs rather than refusing', () => {
     proxy.freeze(false);
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
   });
+
+  it('fails queries it leaves unanswered after DATABASE_QUERY_TIMEOUT_MS with a 503, and recovers by itself once it answers', async () => {
+    const app = await startServerProcess({
+      ...serverEnvOn(db),
+      DATABASE_URL: proxied,
+      DATABASE_QUERY_TIMEOUT_MS: '1000',
+      DATABASE_POOL_SIZE: '2',
+    });
+    try {
+      const user = await newUser(app.baseUrl);
+      const pat = await newToken(app.baseUrl, user);
+      const secret = await newSecret(app.baseUrl, { expire_value: 10 });
+      const send = (path: string, body?: object, headers: Record<string, string> = {}) =>
+        fetch(`${app.baseUrl}${path}`, {
+          method: body ? 'POST' : 'GET',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: body && JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        }).then(
+          async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() }),
+          (error: Error) => ({ status: error.name, retryAfter: null, body: '' }),
+        );
+      const create = () => send('/api/v1/secrets', { content: 'x', expire_mode: 'views', expire_value: 1 });
+      const reveal = () => send(`/api/v1/links/${secret.token}/reveal`, {});
+      const account = () => send('/api/v1/account', undefined, bearer(pat));
+      const login = () =>
+        send('/api/v1/auth/token', { email: user.email, password: user.password, device_name: 'test', abilities: [...ABILITIES] });
+      expect([(await create()).status, (await account()).status]).toEqual([201, 200]);
+
+      proxy.freeze(true);
+      const started = Date.now();
+      // More than the pool holds: the hot path's statements (Sql) and TypeORM's (the login's, readiness's) each hold a connection.
+      const during = await Promise.all([create(), reveal(), login(), account(), create(), login(), send('/readyz')]);
+      expect(during.map(({ status, retryAfter }) => [status, retryAfter])).toEqual(Array(during.length).fill([503, '5']));
+      expect(Date.now() - started).toBeLessThan(10_000);
+
+      proxy.loseConnections();
+      proxy.freeze(false);
+      // The same process, not restarted: the connections it gave up on no longer hold the pool.
+      for (const request of [create, reveal, account, login]) {
+        expect(await eventually(async () => (await request()).status !== 503, 20, 250)).toBe(true);
+      }
+      expect([(await create()).status, (await reveal()).status, (await account()).status, (await login()).status]).toEqual([
+        201, 200, 200, 201,
+      ]);
+    } finally {
+      app.child.kill('SIGKILL');
+      proxy.freeze(false);
+    }
+  }, 60_000);
 
   it('stops waiting for a request stuck on it after SHUTDOWN_TIMEOUT_MS: exit 1, saying why', async () => {
     const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });

@@ -43,6 +43,8 @@ export interface AppConfig {
   publicUrl: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** A query the database leaves unanswered this long fails (a 503) and its connection is dropped. */
+  databaseQueryTimeoutMs: number;
   dataDir: string;
   redisUrl?: string;
   encryptionKey?: string;
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl,
     databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dataDir: text(env, 'DATA_DIR') ?? './data',
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     encryptionKey,

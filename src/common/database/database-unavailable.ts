@@ -18,7 +18,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (code === 'ENOENT' && syscall === 'connect') return true;
     if (
       typeof message === 'string' &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|not currently accepting connections|the database system is (starting up|shutting down)/i.test(
+      /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|not currently accepting connections|the database system is (starting up|shutting down)/i.test(
         message,
       )
     ) {
