@@ -58,6 +58,26 @@ onPostgres('migrations at start-up', () => {
     }
   });
 
+  it('a migration statement that runs longer than DATABASE_QUERY_TIMEOUT_MS is not cut off', async () => {
+    const db = await createTestDatabase();
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      // A statement of the migrations that takes its time, as an index build on a large table does.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE migrations IN ACCESS EXCLUSIVE MODE');
+      const starting = startServerProcess(serverEnvOn(db, { DATABASE_QUERY_TIMEOUT_MS: '200', LOG_LEVEL: 'warn' }));
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      await holder.query('COMMIT');
+      const server = await starting;
+      await server.stop();
+      expect(server.output()).not.toMatch(/Query read timeout/);
+    } finally {
+      await holder.end();
+      await db.drop();
+    }
+  }, 30_000);
+
   it('an instance waiting for the migrations lock does not deadlock the holder’s CREATE INDEX CONCURRENTLY', async () => {
     const waitingOn = withDatabase(serverUrl(), `${name}_lock`);
     await adminQuery(serverUrl(), `CREATE DATABASE "${name}_lock"`);

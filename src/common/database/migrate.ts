@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
+import type { ListenedClient } from './listened-client';
 
 const LOCK = `hashtextextended('oncelink:migrations', 0)`;
 
@@ -10,10 +11,15 @@ const LOCK = `hashtextextended('oncelink:migrations', 0)`;
  * The others poll for the lock rather than wait in pg_advisory_lock: a statement waiting there
  * is a transaction that the holder's CREATE INDEX CONCURRENTLY waits out in turn, a deadlock
  * PostgreSQL ends by cancelling one side, which can be the index build (leaving it INVALID).
+ * Its connection is exempt from the query timeout: an index build on a large table may rightly
+ * run longer, and the poll waits between statements, not in one.
  */
 export async function migrateUnderLock(dataSource: DataSource): Promise<DataSource> {
   const runner = dataSource.createQueryRunner();
+  let client: ListenedClient;
   try {
+    client = (await runner.connect()) as ListenedClient;
+    client.unbounded = true;
     while (!(await tryLock(runner))) await sleep(200);
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
@@ -24,6 +30,7 @@ export async function migrateUnderLock(dataSource: DataSource): Promise<DataSour
     await dataSource.destroy();
     throw error;
   }
+  client.unbounded = false;
   await runner.release();
   return dataSource;
 }
