@@ -5,7 +5,6 @@ import { AuditService } from '../audit/audit.service';
 import { ABILITIES, holdsAll } from '../auth/ability';
 import type { TokenAuth } from '../auth/auth-context';
 import { outranks, Role } from '../auth/role';
-import { TokenService } from '../auth/token.service';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { violatedForeignKey } from '../common/database/foreign-key-violation';
@@ -14,6 +13,7 @@ import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
+import { MemberRemoval } from './member-removal';
 import { MemberSeats } from './member-seats';
 import { presentMember } from './member.presenter';
 import type { MemberResponse } from './member.response';
@@ -34,9 +34,9 @@ export class MembersService {
     private readonly teams: TeamRepository,
     private readonly teamsService: TeamsService,
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly seats: MemberSeats,
+    private readonly removal: MemberRemoval,
   ) {}
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<MemberResponse>> {
@@ -98,7 +98,7 @@ export class MembersService {
         this.assertOwnerNow(auth, owners);
         if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
       }
-      await this.removeLocked(auth, userId, client, manager);
+      await this.removal.remove(auth, userId, client, manager);
     });
   }
 
@@ -113,17 +113,8 @@ export class MembersService {
       if (user.kind === 'service_account')
         throw ApiError.forbidden('A service account is removed with DELETE /team/service-accounts/{id}.');
       if (member.role === 'owner' && owners.length === 1) throw ApiError.field('membership', LAST_OWNER);
-      await this.removeLocked(auth, auth.userId, client, manager);
+      await this.removal.remove(auth, auth.userId, client, manager);
     });
-  }
-
-  private async removeLocked(auth: TokenAuth, userId: string, client: ClientInfo, manager: EntityManager): Promise<void> {
-    // A token being minted holds this row until it commits: waiting here lets the revocation see it.
-    await this.teams.lockMember(auth.teamId, userId, manager);
-    const revoked = await this.tokens.revokeAllForUser(auth.teamId, userId, manager);
-    await this.teams.removeMember(auth.teamId, userId, manager);
-    await this.audit.recordEach(auth, client, 'token.revoked', revoked, manager);
-    await this.audit.record(auth, client, 'member.removed', userId, manager);
   }
 
   /** The owner rows are locked first, so concurrent demotions see each other. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { BillingModule } from '../billing/billing.module';
 import { AuditEventsController } from './audit-events.controller';
+import { MemberRemoval } from './member-removal';
 import { MemberSeats } from './member-seats';
 import { MembersController } from './members.controller';
 import { MembershipController } from './membership.controller';
@@ -15,7 +16,7 @@ import { TeamsService } from './teams.service';
 @Module({
   imports: [AuthModule, BillingModule],
   controllers: [TeamsController, MembersController, MembershipController, ServiceAccountsController, AuditEventsController],
-  providers: [TeamRepository, TeamsService, MemberSeats, MembersService, ServiceAccountsService],
-  exports: [TeamsService],
+  providers: [TeamRepository, TeamsService, MemberSeats, MemberRemoval, MembersService, ServiceAccountsService],
+  exports: [TeamsService, MemberRemoval],
 })
 export class TeamsModule {}
