@@ -203,6 +203,28 @@ describe('account', () => {
       await login(t.baseUrl, owner.email, again.password).expect(201);
     });
 
+    it('records in each other team the user leaving, and their tokens there revoked, as leaving would', async () => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user: grace, pat: gracePat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const graceToken = await api().get('/api/v1/auth/tokens').set(bearer(gracePat)).expect(200);
+      const graceTokenIds: string[] = graceToken.body.data.map((token: { id: string }) => token.id);
+      expect(graceTokenIds).toHaveLength(1);
+      const gracePersonalPat = await newToken(t.baseUrl, grace);
+
+      await api().delete('/api/v1/account').set(bearer(gracePersonalPat)).send({ password: grace.password }).expect(204);
+
+      const res = await api().get('/api/v1/team/audit-events?per_page=100').set(bearer(pat)).expect(200);
+      // One transaction writes them, at one time: sorted by type, not by the trail's order.
+      const left = res.body.data
+        .filter((event: { type: string }) => ['member.removed', 'token.revoked'].includes(event.type))
+        .sort((a: { type: string }, b: { type: string }) => a.type.localeCompare(b.type));
+      const actor = { type: 'user', id: grace.id, name: grace.name };
+      expect(left).toEqual([
+        expect.objectContaining({ type: 'member.removed', actor, target_id: grace.id, ip: '127.0.0.1' }),
+        expect.objectContaining({ type: 'token.revoked', actor, target_id: graceTokenIds[0], ip: '127.0.0.1' }),
+      ]);
+    });
+
     // Two deletions need two connections, which PGlite does not serve.
     (databaseMode() === 'postgresql' ? it : it.skip)('lets one of two deletions at once through, answering the other 401', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { auditActorOf } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
 import { SecretsService } from '../secrets/secrets.service';
+import { MemberRemoval } from '../teams/member-removal';
 import { TeamsService } from '../teams/teams.service';
 import { DeleteAccountDto } from './dto/delete-account.dto';
 import { PasswordConfirmation } from './password-confirmation';
@@ -13,8 +15,9 @@ import { TeamDeletionService } from './team-deletion.service';
 
 /**
  * DELETE /account: the caller's user is erased for good, with their personal team and all it
- * holds. Their tokens and memberships go with the user's row; secrets they made in other teams
- * stay with those teams, without a creator, and those teams' audit trails keep their name.
+ * holds. They leave every other team as by DELETE /team/membership, their tokens there revoked,
+ * each team's trail recording it; secrets they made in other teams stay with those teams, without
+ * a creator, and those teams' audit trails keep their name.
  */
 @Injectable()
 export class AccountDeletionService {
@@ -22,6 +25,7 @@ export class AccountDeletionService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly users: UsersService,
     private readonly teams: TeamsService,
+    private readonly removal: MemberRemoval,
     private readonly secrets: SecretsService,
     private readonly teamDeletion: TeamDeletionService,
     private readonly confirmation: PasswordConfirmation,
@@ -46,6 +50,10 @@ export class AccountDeletionService {
       const personalTeamId = await this.teams.personalTeamId(user.id, manager);
       const blocking = soleOwned.filter((teamId) => teamId !== personalTeamId);
       if (blocking.length) throw lastOwnerOf(blocking);
+      // Read now too: with the user's row locked, no membership can be added any more.
+      for (const teamId of await this.teams.teamIdsOf(user.id, manager)) {
+        if (teamId !== personalTeamId) await this.removal.remove({ ...auditActorOf(auth), teamId }, user.id, client, manager);
+      }
       if (personalTeamId) await this.teamDeletion.erase(personalTeamId, manager);
       await this.secrets.forgetCreator(user.id, manager);
       await this.users.deletePerson(user.id, manager);

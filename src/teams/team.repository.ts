@@ -116,6 +116,14 @@ export class TeamRepository {
     return rows.map((row) => row.userId);
   }
 
+  /** The teams `userId` is a member of, in one order. */
+  async teamIdsOf(userId: string, manager?: EntityManager): Promise<string[]> {
+    const rows = await this.manager(manager)
+      .getRepository(TeamMember)
+      .find({ select: { teamId: true }, where: { userId }, order: { teamId: 'ASC' } });
+    return rows.map((row) => row.teamId);
+  }
+
   findMember(teamId: string, userId: string, manager?: EntityManager): Promise<TeamMember | null> {
     return this.manager(manager).getRepository(TeamMember).findOneBy({ teamId, userId });
   }

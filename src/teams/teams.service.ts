@@ -128,6 +128,10 @@ export class TeamsService {
     return this.teams.findPersonalTeamId(userId, manager);
   }
 
+  teamIdsOf(userId: string, manager?: EntityManager): Promise<string[]> {
+    return this.teams.teamIdsOf(userId, manager);
+  }
+
   /** See TeamRepository.lockMemberships. */
   lockMemberships(userId: string, manager: EntityManager): Promise<void> {
     return this.teams.lockMemberships(userId, manager);
