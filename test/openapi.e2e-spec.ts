@@ -358,6 +358,31 @@ describe('/api/openapi.json', () => {
     expect(scheme.securitySchemes.bearer.bearerFormat).toMatch(/^olk_live_/);
   });
 
+  it('lists the file last in the form, as the server takes no field after it, so a form sent in the document’s order is created', async () => {
+    const create = doc.paths['/api/v1/secrets'].post.requestBody!.content as Record<string, { schema: SchemaRef }>;
+    const form = doc.components.schemas[create['multipart/form-data'].schema.$ref!.split('/').pop()!].properties as Record<
+      string,
+      SchemaRef & { description?: string }
+    >;
+    const order = Object.keys(form);
+    expect(order.at(-1)).toBe('file');
+    expect(form.file.description).toMatch(/last part/);
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const values: Record<string, string> = {
+      expire_mode: 'views',
+      expire_value: '1',
+      passcode: 'open sesame',
+      label: 'form order',
+      webhook_url: 'https://hooks.example.test/viewed',
+      allowed_countries: 'US',
+      encryption: 'server',
+    };
+    const fields = Object.fromEntries(order.filter((name) => name !== 'file').map((name) => [name, values[name]]));
+    expect(Object.values(fields)).not.toContain(undefined);
+    const res = await uploadFile(t.baseUrl, pat, fields, { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') });
+    expect([res.status, res.body.errors]).toEqual([201, undefined]);
+  });
+
   it('documents a file’s download as bytes, a body the reveal may omit, and the Stripe webhook', () => {
     const reveal = doc.paths['/api/v1/links/{token}/reveal'].post;
     expect(reveal.responses['200'].content?.['application/octet-stream']?.schema).toEqual({ type: 'string', format: 'binary' });

@@ -1,4 +1,4 @@
-import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
@@ -8,6 +8,8 @@ import { CreateSecretDto } from './create-secret.dto';
 /** The form fields of a `multipart/form-data` create, before its one `file` part. */
 export class CreateFileSecretDto extends OmitType(CreateSecretDto, ['content', 'ciphertext', 'iv'] as const) {
   /** `server` (default): the server encrypts the file; `client`: the part is already OLF1 ciphertext. */
+  // Decorated rather than left to the plugin, whose fields the schema lists after `file`: a form sent in that order is a 422.
+  @ApiPropertyOptional()
   @Optional()
   @IsIn(FILE_ENCRYPTIONS, { message: msg.selected })
   encryption?: FileEncryption;
@@ -15,6 +17,10 @@ export class CreateFileSecretDto extends OmitType(CreateSecretDto, ['content', '
 
 /** The whole form as OpenAPI shows it: the fields, then the file (read as a stream, never validated as a field). */
 export class CreateFileSecretForm extends CreateFileSecretDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The file (last part); in client mode, its OLF1 ciphertext' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'The file, as the last part: a field after it is refused (422). In client mode, its OLF1 ciphertext.',
+  })
   file!: unknown;
 }
