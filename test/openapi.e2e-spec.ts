@@ -398,6 +398,30 @@ describe('/api/openapi.json', () => {
     expect(stripe.parameters?.map((parameter) => `${parameter.in} ${parameter.name}`)).toContain('header stripe-signature');
   });
 
+  it('says a file is told from the JSON answer by Content-Disposition: a JSON file is revealed as application/json', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const file = await uploadFile(
+      t.baseUrl,
+      pat,
+      { expire_mode: 'views', expire_value: '1' },
+      { name: 'a.json', type: 'application/json', data: Buffer.from('{"a":1}') },
+    );
+    const revealed = await supertest(t.baseUrl)
+      .post(`/api/v1/links/${String(file.body.data!.token)}/reveal`)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(revealed.headers['content-type']).toMatch(/^application\/json/);
+    expect(revealed.headers['content-disposition']).toMatch(/^attachment/);
+    expect((revealed.body as Buffer).toString()).toBe('{"a":1}');
+    const reveal = doc.paths['/api/v1/links/{token}/reveal'].post.responses['200'] as Response & { description: string };
+    expect(reveal.description).toMatch(/by `Content-Disposition`, not by `Content-Type`/);
+  });
+
   it('answers as it documents: real bodies validate against their schemas, a file that is null too', async () => {
     const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
     ajv.addSchema({ ...(asJsonSchema(doc) as object), $id: 'openapi' });

@@ -38,14 +38,17 @@ export class LinksController {
   @ApiResponse({
     status: 200,
     description:
-      'A text or encrypted secret as JSON; a file secret as its bytes: a client-mode file as `application/octet-stream`, a server-mode one with the type it was uploaded with (always `attachment`, `nosniff`).',
+      'A text or encrypted secret as JSON; a file secret as its bytes, always with `Content-Disposition: attachment` (and `nosniff`): a client-mode file as `application/octet-stream`, a server-mode one with its own Content-Type, the type it was uploaded with, which may be `application/json`. So a client tells a file from the JSON answer by `Content-Disposition`, not by `Content-Type`.',
     content: {
       'application/json': { schema: dataSchema(RevealedTextResponse, RevealedCiphertextResponse) },
       'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
       '*/*': { schema: { type: 'string', format: 'binary' } },
     },
     headers: {
-      'Content-Disposition': { description: 'A file’s download: `attachment; filename=…`', schema: { type: 'string' } },
+      'Content-Disposition': {
+        description: 'A file’s download, and only a file’s: `attachment; filename=…`',
+        schema: { type: 'string' },
+      },
       'Content-Length': { description: 'A file’s size in bytes', schema: { type: 'integer' } },
     },
   })
