@@ -236,6 +236,8 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
         .addTag('teams', 'Teams, members, service accounts and the audit trail')
         .addTag('webhooks', 'The team’s webhook endpoints, signing secret and delivery log')
         .addTag('billing', 'The plan, and Stripe’s webhook')
+        .addTag('share', 'The page a link opens, outside /api/v1')
+        .addTag('health', 'Liveness and readiness, outside /api/v1')
         .build(),
       // Each route names its one tag; a controller's name is not a second one (generators would list the route twice).
       { extraModels: [ErrorResponse], autoTagControllers: false, operationIdFactory: operationIdOf },

@@ -44,9 +44,13 @@ interface Document {
   components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
 }
 
-/** Every documented operation, with a concrete path (any id is a fresh UUID: no route may look before it checks). */
+/**
+ * Every documented operation of the API, with a concrete path (any id is a fresh UUID: no route may
+ * look before it checks). The share page and health checks, outside /api/v1, keep none of its conventions.
+ */
 function operations(doc: Document) {
-  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+  const api = Object.entries(doc.paths).filter(([path]) => path.startsWith('/api/v1/'));
+  return api.flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({
       name: `${method.toUpperCase()} ${path}`,
       method: method as 'get' | 'post' | 'put' | 'patch' | 'delete',
@@ -420,6 +424,24 @@ describe('/api/openapi.json', () => {
     expect((revealed.body as Buffer).toString()).toBe('{"a":1}');
     const reveal = doc.paths['/api/v1/links/{token}/reveal'].post.responses['200'] as Response & { description: string };
     expect(reveal.description).toMatch(/by `Content-Disposition`, not by `Content-Type`/);
+  });
+
+  it('documents the share page and the health checks the contract names, outside /api/v1', async () => {
+    const page = doc.paths['/s/{token}']?.get;
+    expect(Object.keys(page?.responses['200']?.content ?? {})).toEqual(['text/html']);
+    expect(doc.paths['/healthz']?.get.responses['200']).toBeDefined();
+    expect(Object.keys(doc.paths['/readyz']?.get.responses ?? {}).sort()).toEqual(['200', '503']);
+    const ajv = new Ajv({ strict: false, validateFormats: false });
+    ajv.addSchema({ ...(asJsonSchema(doc) as object), $id: 'openapi' });
+    for (const path of ['/healthz', '/readyz']) {
+      const validate = ajv.getSchema(`openapi#/paths/${path.replace(/\//g, '~1')}/get/responses/200/content/application~1json/schema`)!;
+      const res = await supertest(t.baseUrl).get(path).expect(200);
+      expect([path, validate(res.body) ? [] : validate.errors]).toEqual([path, []]);
+    }
+    await supertest(t.baseUrl)
+      .get('/s/anything')
+      .expect(200)
+      .expect('Content-Type', /^text\/html/);
   });
 
   it('answers as it documents: real bodies validate against their schemas, a file that is null too', async () => {

@@ -1,17 +1,18 @@
 import { Controller, Get } from '@nestjs/common';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { within } from '../common/concurrency/within';
 import { ApiError } from '../common/errors/api-error';
+import { HealthResponse, UnavailableResponse } from './health.response';
 
 /** How long readiness waits for the database: a connection that hangs (a frozen peer) is a 503, not an answer never sent. */
 const DATABASE_CHECK_MS = 2_000;
 
-@ApiExcludeController()
+@ApiTags('health')
 @RateLimit('none')
 @Controller()
 @Public()
@@ -25,12 +26,19 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('healthz')
+  @ApiOkResponse({ description: 'The process answers.', type: HealthResponse })
   live() {
     return { status: 'ok' };
   }
 
   /** Readiness: the database answers too, and the rate-limit counters (Redis, when shared) can be reached. */
   @Get('readyz')
+  @ApiOkResponse({ description: 'The database answers, and Redis does when `REDIS_URL` is set.', type: HealthResponse })
+  @ApiServiceUnavailableResponse({
+    description: 'The database did not answer within 2 s, or Redis within 1 s.',
+    type: UnavailableResponse,
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
+  })
   async ready() {
     try {
       // One probe at a time: behind a hung database each would hold a pool connection.
