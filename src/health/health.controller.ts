@@ -35,7 +35,7 @@ export class HealthController {
   @Get('readyz')
   @ApiOkResponse({ description: 'The database answers, and Redis does when `REDIS_URL` is set.', type: HealthResponse })
   @ApiServiceUnavailableResponse({
-    description: 'The database did not answer within 2 s, or Redis within 1 s.',
+    description: `The database did not answer within ${DATABASE_CHECK_MS / 1000} s, or Redis (with \`REDIS_URL\`) did not answer.`,
     type: UnavailableResponse,
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
   })
