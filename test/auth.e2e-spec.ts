@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { NormalizeEmails1795770000000 } from '../migrations/1795770000000-NormalizeEmails';
+import { runUp } from './support/database';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { useTestApp } from './support/test-app';
 
@@ -49,12 +50,7 @@ describe('auth', () => {
       // As registrations before emails were normalised left them.
       await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [earlier.id, 'e\u0301arlier@nfd.test']);
       await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [stranded.id, 'e\u0301twin@nfd.test']);
-      const runner = t.dataSource.createQueryRunner();
-      try {
-        await new NormalizeEmails1795770000000().up(runner);
-      } finally {
-        await runner.release();
-      }
+      await runUp(t.dataSource, new NormalizeEmails1795770000000());
       const emails = await t.dataSource.query('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [
         [earlier.id, twin.id, stranded.id],
       ]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import Stripe from 'stripe';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, runUp, TestDatabase } from './support/database';
 import { freePort } from './support/free-port';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
@@ -346,12 +346,7 @@ describe('billing', () => {
           [team.teamId, by],
         );
       }
-      const runner = t.dataSource.createQueryRunner();
-      try {
-        await new RecordEarlierOperatorGrants1795730000000().up(runner);
-      } finally {
-        await runner.release();
-      }
+      await runUp(t.dataSource, new RecordEarlierOperatorGrants1795730000000());
       const grants = await t.dataSource.query('SELECT id, operator_plan FROM teams WHERE id = ANY($1::uuid[])', [
         [comped.teamId, paid.teamId],
       ]);
@@ -589,14 +584,8 @@ describe('billing', () => {
       await newSecret(t.baseUrl, {}, teamPat);
       await newSecret(t.baseUrl, {}, teamPat);
       await t.dataSource.query(`UPDATE secrets SET created_at = created_at - interval '1 month' WHERE id = $1`, [old.id]);
-      const runner = t.dataSource.createQueryRunner();
-      try {
-        await runner.query('DROP TABLE team_secret_counts');
-        await new AddTeamSecretCounts1795630000000().up(runner);
-        await new AddMonthlyContentBytes1795710000000().up(runner);
-      } finally {
-        await runner.release();
-      }
+      await t.dataSource.query('DROP TABLE team_secret_counts');
+      await runUp(t.dataSource, new AddTeamSecretCounts1795630000000(), new AddMonthlyContentBytes1795710000000());
       const months: { period: string; created: string }[] = await t.dataSource.query(
         `SELECT period::text, sum(created)::text AS created FROM team_secret_counts WHERE team_id = $1 GROUP BY period ORDER BY period`,
         [team.teamId],

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import type { DataSource, MigrationInterface } from 'typeorm';
 import { startEmbeddedDatabase } from '../../src/common/database/embedded-database';
 import { eventually } from './eventually';
 
@@ -91,4 +92,14 @@ export function waitingOnLocks(watcher: Client, count = 1): Promise<boolean> {
     );
     return rows[0].n >= count;
   }, 10);
+}
+
+/** Runs each migration's `up`, in order, on one connection: a migration's spec replays it over rows as an earlier build left them. */
+export async function runUp(dataSource: DataSource, ...migrations: MigrationInterface[]): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    for (const migration of migrations) await migration.up(runner);
+  } finally {
+    await runner.release();
+  }
 }
