@@ -1,5 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import type { TestDatabase } from './database';
@@ -24,10 +26,25 @@ export function serverEnvOn(db: TestDatabase, env: Record<string, string> = {}):
   };
 }
 
-/** Runs the built server (`dist/`, made by `pretest`) as its own process, as production does. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Whether this process may give a child a private mount namespace (`unshare -m`, root: CI runs as
+ * root), as `startServerProcess`'s `nameserver` does.
+ */
+export function canChooseNameserver(): boolean {
+  const bindOverItself = ['-m', '--propagation', 'private', 'mount', '--bind', '/etc/resolv.conf', '/etc/resolv.conf'];
+  return process.getuid?.() === 0 && spawnSync('unshare', bindOverItself).status === 0;
+}
+
+/**
+ * Runs the built server (`dist/`, made by `pretest`) as its own process, as production does;
+ * with `nameserver`, in a mount namespace of its own whose /etc/resolv.conf names that server
+ * alone (getaddrinfo and c-ares both read it), waiting up to 30 s for an answer.
+ */
+export async function startServerProcess(env: Record<string, string>, options: { nameserver?: string } = {}): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(__dirname, '../../dist/src/main.js')], {
+  const main = [process.execPath, join(__dirname, '../../dist/src/main.js')];
+  const [command, ...args] = options.nameserver ? ownResolvConf(options.nameserver, main) : main;
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', ...testEnv({ PORT: String(port), ...env }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,6 +77,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       return exited;
     },
   };
+}
+
+/** `command` run with /etc/resolv.conf naming only `nameserver`, for it alone (`unshare` execs it: the pid is the command's). */
+function ownResolvConf(nameserver: string, command: string[]): string[] {
+  const conf = join(mkdtempSync(join(tmpdir(), 'oncelink-resolv-')), 'resolv.conf');
+  writeFileSync(conf, `nameserver ${nameserver}\noptions timeout:30 attempts:1\n`);
+  const script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
+  return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, conf, ...command];
 }
 
 /**
