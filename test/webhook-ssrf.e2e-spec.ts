@@ -1,7 +1,11 @@
+import supertest from 'supertest';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { DnsServer, startDnsServer } from './support/dns-server';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { setPlan } from './support/teams';
+import { canChooseNameserver, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { setPlan, setPlanAt } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -140,4 +144,63 @@ describe('webhook URLs and SSRF', () => {
     expect(delivery.history).toHaveLength(2);
     expect(receiver.received).toEqual([]);
   });
+});
+
+const withOwnNameserver = canChooseNameserver() ? describe : describe.skip;
+
+/** As production sees them, on a server whose nameserver drops the queries for some names, as any domain's owner can make it do. */
+withOwnNameserver('webhook URLs while another team’s names never resolve', () => {
+  let db: TestDatabase;
+  let nameserver: DnsServer;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    nameserver = await startDnsServer({ 'hooks.inward.test': '10.1.2.3' }, (name) => name.endsWith('.silent.test'));
+    server = await startServerProcess(serverEnvOn(db), { nameserver: nameserver.address });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    nameserver?.close();
+    await db?.drop();
+  });
+
+  const proTeam = async () => {
+    const { owner, pat } = await newTeam(server.baseUrl);
+    await setPlanAt(db.url, owner.teamId, 'pro');
+    return pat;
+  };
+
+  it('refuses a name that resolves inward at once while they hang, and refuses theirs (422) when their DNS does not answer', async () => {
+    const [victim, attacker] = [await proTeam(), await proTeam()];
+    const answered: string[] = [];
+    const creates = Array.from({ length: 8 }, (_, i) =>
+      supertest(server.baseUrl)
+        .post('/api/v1/secrets')
+        .set(bearer(attacker))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: `https://h${i}.silent.test/hook` })
+        .then((res) => {
+          answered.push('attacker');
+          return res;
+        }),
+    );
+    // Their lookups are under way: the nameserver has had queries (an A and an AAAA a lookup) for a few.
+    expect(await eventually(() => nameserver.asked.filter((name) => name.endsWith('.silent.test')).length >= 4, 10)).toBe(true);
+
+    const res = await supertest(server.baseUrl)
+      .post('/api/v1/team/webhooks')
+      .set(bearer(victim))
+      .send({ url: 'https://hooks.inward.test/hook' });
+    answered.push('victim');
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual({ url: [expect.stringMatching(/private, loopback, link-local or metadata/)] });
+    expect(answered).toEqual(['victim']);
+
+    for (const created of await Promise.all(creates)) {
+      expect(created.status).toBe(422);
+      expect(created.body.errors).toEqual({ webhook_url: [expect.stringMatching(/has a host whose DNS did not answer within 3 s\.$/)] });
+    }
+    const stored = await supertest(server.baseUrl).get('/api/v1/secrets').set(bearer(attacker)).expect(200);
+    expect(stored.body.data).toEqual([]);
+  }, 30_000);
 });

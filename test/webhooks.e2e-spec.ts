@@ -4,11 +4,14 @@ import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
-import { dumpDatabase } from './support/database';
+import supertest from 'supertest';
+import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
+import { DnsServer, startDnsServer } from './support/dns-server';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { newMember, newTeamOn, setPlan } from './support/teams';
+import { canChooseNameserver, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { newMember, newTeamOn, setPlan, setPlanAt } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { ReceivedWebhook, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -931,4 +934,63 @@ describe('one team’s receivers that never answer', () => {
       await Promise.all([hanging.close(), prompt.close()]);
     }
   });
+});
+
+const withOwnNameserver = canChooseNameserver() ? describe : describe.skip;
+
+/** A server whose nameserver drops the queries for some names, as any domain's owner can make it do. */
+withOwnNameserver('webhook deliveries while another team’s names never resolve', () => {
+  let db: TestDatabase;
+  let nameserver: DnsServer;
+  let server: ServerProcess;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    nameserver = await startDnsServer({}, (name) => name.endsWith('.silent.test'));
+    receiver = await startWebhookReceiver();
+    const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '100', WEBHOOK_RETRY_DELAYS: '600' };
+    server = await startServerProcess(serverEnvOn(db, env), { nameserver: nameserver.address });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await receiver?.close();
+    nameserver?.close();
+    await db?.drop();
+  });
+
+  const proTeam = async () => {
+    const { owner, pat } = await newTeam(server.baseUrl);
+    await setPlanAt(db.url, owner.teamId, 'pro');
+    return pat;
+  };
+  const deliveriesOf = async (pat: string) =>
+    (await supertest(server.baseUrl).get('/api/v1/team/webhook-deliveries').set(bearer(pat)).expect(200)).body.data;
+
+  it('go out to other teams while that team’s lookups hang, and fail those as DNS not answering', async () => {
+    const [victim, attacker] = [await proTeam(), await proTeam()];
+    // A name, not an address, so its connection needs a lookup too (getaddrinfo's would wait for a thread).
+    const watched = await newSecret(server.baseUrl, { webhook_url: `http://localhost:${receiver.port}/hook` }, victim);
+    for (let i = 0; i < 4; i++) {
+      const secret = await newSecret(server.baseUrl, { webhook_url: `http://a${i}.silent.test/hook` }, attacker);
+      await reveal(server.baseUrl, secret.token).expect(200);
+    }
+    // Their lookups are under way: the nameserver has had queries (an A and an AAAA a lookup) for a few.
+    expect(await eventually(() => nameserver.asked.filter((name) => name.endsWith('.silent.test')).length >= 4, 10)).toBe(true);
+
+    await reveal(server.baseUrl, watched.token).expect(200);
+    expect(await eventually(() => receiver.received.length >= 1, 10)).toBe(true);
+    // Delivered while the attacker's lookups were still unanswered: none of its attempts has ended.
+    const inFlight = await deliveriesOf(attacker);
+    expect(inFlight).toHaveLength(8);
+    expect(inFlight.filter((delivery: { attempts: number }) => delivery.attempts === 1)).toHaveLength(4);
+    expect(inFlight.flatMap((delivery: { history: unknown[] }) => delivery.history)).toEqual([]);
+
+    const ended = async () => (await deliveriesOf(attacker)).filter((delivery: { last_error: string | null }) => delivery.last_error);
+    expect(await eventually(async () => (await ended()).length >= 4, 10)).toBe(true);
+    for (const delivery of await ended()) {
+      expect(delivery).toMatchObject({ status: 'pending', last_status_code: null });
+      expect(delivery.last_error).toMatch(/^DNS did not answer for a\d\.silent\.test within 3000 ms$/);
+    }
+  }, 60_000);
 });

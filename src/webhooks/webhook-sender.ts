@@ -6,6 +6,7 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
 import { retryAfterSeconds } from '../common/http/retry-after';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
 
 export interface AttemptOutcome {
   ok: boolean;
@@ -23,7 +24,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * POSTs one signed body. The agents check the address each connection actually goes to (after
  * DNS), so a name that has come to resolve inward since the URL was accepted is refused here;
  * redirects are never followed (a 3xx is a failed attempt), and the whole exchange has
- * WEBHOOK_TIMEOUT_MS.
+ * WEBHOOK_TIMEOUT_MS. DNS gets half of it at most, so a name whose DNS never answers fails the
+ * attempt as that, not as the receiver's silence.
  */
 @Injectable()
 export class WebhookSender {
@@ -31,7 +33,9 @@ export class WebhookSender {
   private readonly httpsAgent: https.Agent;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    const filter = { allowPrivateIPAddress: config.webhooks.allowPrivate, allowMetaIPAddress: config.webhooks.allowPrivate };
+    const { lookup } = new WebhookHostResolver(Math.min(WEBHOOK_DNS_WAIT_MS, Math.floor(config.webhooks.timeoutMs / 2)));
+    // The agents call `lookup` and then check each address it gives before connecting to it.
+    const filter = { allowPrivateIPAddress: config.webhooks.allowPrivate, allowMetaIPAddress: config.webhooks.allowPrivate, lookup };
     this.httpAgent = new RequestFilteringHttpAgent({ ...filter, keepAlive: true, maxSockets: 16 });
     this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true, maxSockets: 16 });
   }

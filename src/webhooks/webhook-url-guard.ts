@@ -1,18 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { within } from '../common/concurrency/within';
 import { ApiError } from '../common/errors/api-error';
 import { humanize } from '../common/validation/messages';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { DnsNoAnswerError, WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
 
 /** Names that reach a cloud's instance metadata service, or this machine, whatever DNS says. */
 const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data'];
 const INWARD_SUFFIXES = ['.localhost', '.internal', '.local'];
 
-const LOOKUP_TIMEOUT_MS = 3_000;
 /** Spaces, control and format characters (a right-to-left override, a zero-width space), and a backslash, which the URL parser reads as a slash. */
 const UNSHOWN = /[\p{Cc}\p{Cf}\p{Z}\\]/u;
 /** A scheme and `//` before the host: `http:///x` and `https:host` are parsed as `http://x/` and `https://host/`. */
@@ -40,10 +38,13 @@ function isPublicAddress(address: string): boolean {
  * credentials, and a host that is not, and does not resolve to, an inward address. WHATWG URL
  * parsing has already turned `127.1`, `0x7f.0.0.1` and `2130706433` into `127.0.0.1`. A name that
  * does not resolve now is let through: the check that counts runs on the address each delivery
- * connects to (see WebhookSender), since DNS can change between the two.
+ * connects to (see WebhookSender), since DNS can change between the two. A name whose DNS does not
+ * answer in time is refused: it might have named anything.
  */
 @Injectable()
 export class WebhookUrlGuard {
+  private readonly hosts = new WebhookHostResolver(WEBHOOK_DNS_WAIT_MS);
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   async assertAllowed(field: string, raw: string): Promise<void> {
@@ -76,15 +77,10 @@ export class WebhookUrlGuard {
       return;
     }
     if (INWARD_NAMES.includes(host) || INWARD_SUFFIXES.some((suffix) => host.endsWith(suffix))) throw inward();
-    const addresses = await resolve(host);
+    const addresses = await this.hosts.addresses(host).catch((error: Error) => {
+      if (error instanceof DnsNoAnswerError) throw refuse(`has a host whose DNS did not answer within ${WEBHOOK_DNS_WAIT_MS / 1000} s`);
+      return [];
+    });
     if (addresses.some((address) => !isPublicAddress(address))) throw inward();
   }
-}
-
-async function resolve(host: string): Promise<string[]> {
-  const found = lookup(host, { all: true, verbatim: true }).then(
-    (entries) => entries.map((entry) => entry.address),
-    () => [],
-  );
-  return within(found, LOOKUP_TIMEOUT_MS, () => []);
 }
