@@ -51,6 +51,6 @@ export class AccountSettingsService {
   /** The current password is confirmed before the new one is hashed: a wrong guess costs one hash, not two. */
   private async newPasswordHash(user: User, dto: UpdateAccountDto, client: ClientInfo): Promise<string> {
     await this.confirmation.confirm(user, dto.current_password!, 'current_password', client);
-    return this.users.hashPassword(dto.password!);
+    return this.users.hashPassword(dto.password!, client.gone);
   }
 }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { UsersService } from '../auth/users.service';
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { ApiError } from '../common/errors/api-error';
+import type { ClientInfo } from '../geo/client.decorator';
 import { TeamsService } from '../teams/teams.service';
 import { presentRegistered } from './account.presenter';
 import type { RegisteredResponse } from './account.response';
@@ -20,9 +21,9 @@ export class RegistrationService {
     private readonly teams: TeamsService,
   ) {}
 
-  async register(dto: RegisterDto): Promise<RegisteredResponse> {
+  async register(dto: RegisterDto, client: ClientInfo): Promise<RegisteredResponse> {
     if (await this.users.findByEmail(dto.email)) throw ApiError.validation(EMAIL_TAKEN);
-    const passwordHash = await this.users.hashPassword(dto.password);
+    const passwordHash = await this.users.hashPassword(dto.password, client.gone);
     try {
       return await this.db.transaction(async (manager) => {
         const user = await this.users.createPerson(dto.email, dto.name, passwordHash, manager);

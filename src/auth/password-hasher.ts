@@ -1,11 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { Semaphore } from '../common/concurrency/semaphore';
+import { ApiError } from '../common/errors/api-error';
 
 /**
  * argon2id for account passwords and secret passcodes, with bounded concurrency (64 MiB a hash).
- * Passcodes at reveal have their own gate, so a flood of logins or registrations (which the
- * per-address and per-account login budgets already refuse early) cannot starve them.
+ * Passcodes at creation and at reveal each have their own gate, so neither a flood of logins or
+ * registrations (which the per-address and per-account login budgets already refuse early) nor
+ * one of passcode creates (one team's token budget allows hundreds a minute) can starve the others.
  *
  * What is hashed is the text in Unicode's NFC, as NIST SP 800-63B asks: a passcode is typed by
  * someone else on another device (macOS keyboards write `é` as `e` and a combining accent), and
@@ -14,9 +16,10 @@ import { Semaphore } from '../common/concurrency/semaphore';
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
-  // Together no more than libuv's four threads, where argon2 runs: a reveal's hash never queues
-  // behind the logins' in the thread pool either.
-  private readonly accounts = new Semaphore(3, 256);
+  // Together no more than libuv's four threads, where argon2 runs: no gate's hash queues behind
+  // another's in the thread pool either.
+  private readonly accounts = new Semaphore(2, 256);
+  private readonly creates = new Semaphore(1, 64);
   private readonly reveals = new Semaphore(1, 64);
   private dummyHash = '';
 
@@ -24,9 +27,14 @@ export class PasswordHasher implements OnModuleInit {
     this.dummyHash = await argon2.hash('oncelink-timing-equaliser', { type: argon2.argon2id });
   }
 
-  /** Passwords at registration and passcodes at creation. */
-  hash(plain: string): Promise<string> {
-    return this.accounts.run(() => argon2.hash(plain.normalize('NFC'), { type: argon2.argon2id }));
+  /** A password, at registration or when changed; through the logins' gate. */
+  hash(plain: string, gone?: () => boolean): Promise<string> {
+    return this.hashThrough(this.accounts, plain, gone);
+  }
+
+  /** A passcode at creation, through its own gate. */
+  hashPasscode(plain: string, gone?: () => boolean): Promise<string> {
+    return this.hashThrough(this.creates, plain, gone);
   }
 
   /** A login. With no stored hash, still does the full work, so the answer takes the same time either way. */
@@ -37,6 +45,13 @@ export class PasswordHasher implements OnModuleInit {
   /** A passcode at reveal, through its own gate. */
   verifyPasscode(hash: string | null, plain: string, gone?: () => boolean): Promise<boolean> {
     return this.reveals.run(() => this.check(hash, plain), gone);
+  }
+
+  /** A hash for something to be written: not for a client that left while it waited or while it was made. */
+  private async hashThrough(gate: Semaphore, plain: string, gone: () => boolean = () => false): Promise<string> {
+    const hashed = await gate.run(() => argon2.hash(plain.normalize('NFC'), { type: argon2.argon2id }), gone);
+    if (gone()) throw ApiError.clientGone();
+    return hashed;
   }
 
   private async check(hash: string | null, plain: string): Promise<boolean> {

@@ -29,9 +29,9 @@ export class UsersService {
     return ids.length ? this.users.findByIds(ids, manager) : Promise.resolve([]);
   }
 
-  /** The password is hashed before the transaction, so no connection waits on argon2. */
-  async hashPassword(password: string): Promise<string> {
-    return this.hasher.hash(password);
+  /** The password is hashed before the transaction, so no connection waits on argon2; not for a client that has `gone`. */
+  async hashPassword(password: string, gone?: () => boolean): Promise<string> {
+    return this.hasher.hash(password, gone);
   }
 
   createPerson(email: string, name: string, passwordHash: string, manager?: EntityManager): Promise<User> {

@@ -161,7 +161,7 @@ export class LinksService {
         current = await this.findByToken(secret.tokenHash);
       }
       if (statusOf(current) !== 'active') throw goneError(current);
-      if (client.gone()) throw new ApiError(499, 'The client closed the request.');
+      if (client.gone()) throw ApiError.clientGone();
       if (Date.now() + pause > giveUpAt) {
         throw ApiError.tooManyAttempts(1, 'passcode_attempts_pending');
       }

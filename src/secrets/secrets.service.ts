@@ -135,7 +135,7 @@ export class SecretsService {
       destroyedAt: null,
       suspendedAt: null,
       hasPasscode: fields.passcode !== undefined,
-      passcodeHash: fields.passcode !== undefined ? await this.hasher.hash(fields.passcode) : null,
+      passcodeHash: fields.passcode !== undefined ? await this.hasher.hashPasscode(fields.passcode, client.gone) : null,
       failedAttempts: 0,
       pendingPasscodeGuesses: 0,
       ciphertext: material.ciphertext,

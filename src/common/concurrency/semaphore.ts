@@ -29,7 +29,7 @@ export class Semaphore {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     try {
-      if (gone()) throw new ApiError(499, 'The client closed the request.');
+      if (gone()) throw ApiError.clientGone();
       return await job();
     } finally {
       const next = this.waiting.shift();

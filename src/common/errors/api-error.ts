@@ -55,6 +55,11 @@ export class ApiError extends Error {
     return new ApiError(429, STATUS_MESSAGES[429], code ? { code } : {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 
+  /** The client hung up before its answer (nginx's 499): whatever it would have made is not made. */
+  static clientGone(): ApiError {
+    return new ApiError(499, 'The client closed the request.');
+  }
+
   /** Something the request needs cannot be reached right now (the database, Redis): a 503 to retry. */
   static unavailable(message = STATUS_MESSAGES[503], extra: Omit<ApiErrorBody, 'message'> = {}): ApiError {
     return new ApiError(503, message, extra, { 'Retry-After': '5' });
