@@ -2,7 +2,7 @@ import type { TokenAuth } from '../src/auth/auth-context';
 import { withRateOverrides } from '../src/billing/plan-rules';
 import { loadConfig } from '../src/config/app-config';
 import { addressKey } from '../src/geo/address-key';
-import { rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
+import { knownAddressMark, rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
 
 type Request = Parameters<typeof rateBudgetFor>[0];
 
@@ -92,7 +92,15 @@ describe('rateBudgetFor', () => {
       expect(login('ada@example.test', { url: '/api/v1/auth/%74oken' })).toEqual(login('ada@example.test'));
       expect(login('ada@example.test')[0]).not.toEqual(login('bob@example.test')[0]);
       expect(login('ada@example.test')[1]).toEqual(login('bob@example.test')[1]);
-      expect(login('ada@example.test', { ip: '198.51.100.1' })[2]).toEqual(login('ada@example.test')[2]);
+      expect(login('ada@example.test', { ip: '198.51.100.1' })[2].tracker).toBe(login('ada@example.test')[2].tracker);
+    });
+
+    it('spares from the account’s window only the addresses that logged in to that account', () => {
+      const [, , account] = login('ada@example.test', { ip: '198.51.100.1' });
+      expect(account.unlessMarked).toBe(knownAddressMark('Ada@Example.test', '198.51.100.1'));
+      expect(account.unlessMarked).not.toBe(knownAddressMark('ada@example.test', '198.51.100.2'));
+      expect(account.unlessMarked).not.toBe(knownAddressMark('bob@example.test', '198.51.100.1'));
+      expect(login('ada@example.test').filter((window) => window.unlessMarked)).toHaveLength(1);
     });
   });
 });

@@ -283,6 +283,28 @@ describe('rate limits', () => {
       expect(statuses).toEqual([401, 401, 401, ...Array(7).fill(429)]);
       await login(user.password, '203.0.113.9').expect(201);
     });
+
+    it('does not let addresses guessing at an account lock out an address its owner logged in from', async () => {
+      const user = await newUser(t.baseUrl);
+      const login = (password: string, from: string) =>
+        supertest(t.baseUrl)
+          .post('/api/v1/auth/token')
+          .set('X-Forwarded-For', from)
+          .send({ email: user.email, password, device_name: 'x', abilities: ['secrets:read'] });
+      await login(user.password, '203.0.113.9').expect(201);
+      // Two addresses, each within its own 3, spend the rest of the account's 5.
+      const guesses = [];
+      for (const from of ['198.51.100.1', '198.51.100.2']) {
+        for (let i = 0; i < 3; i++) guesses.push((await login('wrong password!', from)).status);
+      }
+      expect(guesses).toEqual([401, 401, 401, 401, 429, 429]);
+      // An address the owner has not logged in from meets the account's stop, right password or not.
+      await login(user.password, '192.0.2.7').expect(429);
+      await login(user.password, '203.0.113.9').expect(201);
+      // The known address still has only its own 3 a minute.
+      await login('wrong password!', '203.0.113.9').expect(401);
+      await login(user.password, '203.0.113.9').expect(429);
+    });
   });
 
   describe('logins from many addresses, and for many accounts', () => {
@@ -331,7 +353,14 @@ withRedis('rate limits across instances sharing Redis', () => {
     db = await createTestDatabase();
     const env = serverEnvOn(db, {
       REDIS_URL: process.env.REDIS_URL!,
-      ...limited({ RATE_LIMIT_FREE_PER_MINUTE: '6', RATE_LIMIT_FREE_PER_SECOND: '100' }),
+      ...limited({
+        RATE_LIMIT_FREE_PER_MINUTE: '6',
+        RATE_LIMIT_FREE_PER_SECOND: '100',
+        TRUST_PROXY: 'loopback',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+        RATE_LIMIT_LOGIN_PER_ADDRESS_PER_MINUTE: '100',
+        RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '5',
+      }),
     });
     servers = [await startServerProcess(env), await startServerProcess(env)];
   });
@@ -354,5 +383,22 @@ withRedis('rate limits across instances sharing Redis', () => {
       );
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429]);
+  });
+
+  it('knows an address its owner logged in from on every instance', async () => {
+    const user = await newUser(servers[0].baseUrl);
+    const login = (server: ServerProcess, password: string, from: string) =>
+      supertest(server.baseUrl)
+        .post('/api/v1/auth/token')
+        .set('X-Forwarded-For', from)
+        .send({ email: user.email, password, device_name: 'x', abilities: ['secrets:read'] });
+    await login(servers[0], user.password, '203.0.113.9').expect(201);
+    const guesses = [];
+    for (const from of ['198.51.100.1', '198.51.100.2']) {
+      for (let i = 0; i < 3; i++) guesses.push((await login(servers[i % 2], 'wrong password!', from)).status);
+    }
+    expect(guesses).toEqual([401, 401, 401, 401, 429, 429]);
+    await login(servers[1], user.password, '192.0.2.7').expect(429);
+    await login(servers[1], user.password, '203.0.113.9').expect(201);
   });
 });

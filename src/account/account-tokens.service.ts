@@ -11,6 +11,7 @@ import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { TeamsService } from '../teams/teams.service';
 import { CreateTokenDto } from './dto/create-token.dto';
 
@@ -25,10 +26,12 @@ export class AccountTokensService {
     private readonly tokens: TokenService,
     private readonly teams: TeamsService,
     private readonly audit: AuditService,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async issue(dto: CreateTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     const user = await this.users.verifyCredentials(dto.email, dto.password, client.gone);
+    await this.limiter.rememberLogin(dto.email, client.ip);
     const teamId = dto.team_id ?? (await this.teams.personalTeamId(user.id));
     const membership = teamId ? await this.teams.membership(teamId, user.id) : null;
     if (!membership) throw ApiError.forbidden(NOT_A_MEMBER);

@@ -1,5 +1,6 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { CounterStorage } from './marks';
 
 /**
  * In-process counters that count as the Redis storage's script does: a window opens with its
@@ -8,9 +9,11 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
  * a fixed expiry instead, and then blocks for a further `blockDuration`: a client that waited
  * the Reset it was told still found the budget spent. Blocking is the caller's to decide here
  * (RateLimiter compares `totalHits` with the limit), so `limit` and `blockDuration` are unused.
+ * Marks, like windows, are forgotten once they have ended.
  */
-export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class FixedWindowStorage implements CounterStorage, OnApplicationShutdown {
   private readonly windows = new Map<string, { hits: number; endsAt: number }>();
+  private readonly marks = new Map<string, number>();
   private readonly sweep = setInterval(() => this.dropEnded(), 60_000).unref();
 
   increment(key: string, ttl: number): ReturnType<ThrottlerStorage['increment']> {
@@ -25,6 +28,15 @@ export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdo
     return Promise.resolve({ totalHits: window.hits, timeToExpire, isBlocked: false, timeToBlockExpire: 0 });
   }
 
+  mark(key: string, ttlMs: number): Promise<void> {
+    this.marks.set(key, Date.now() + ttlMs);
+    return Promise.resolve();
+  }
+
+  isMarked(key: string): Promise<boolean> {
+    return Promise.resolve((this.marks.get(key) ?? 0) > Date.now());
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.sweep);
   }
@@ -32,5 +44,6 @@ export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdo
   private dropEnded(): void {
     const now = Date.now();
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    for (const [key, endsAt] of this.marks) if (endsAt <= now) this.marks.delete(key);
   }
 }

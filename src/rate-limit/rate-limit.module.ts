@@ -4,6 +4,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FixedWindowStorage } from './fixed-window.storage';
+import type { CounterStorage } from './marks';
 import { RateLimiter } from './rate-limiter';
 
 /**
@@ -11,8 +12,16 @@ import { RateLimiter } from './rate-limiter';
  * before it closes the server, and a request still being read when SIGTERM came must still be
  * counted, not answered 503 by a client already gone.
  */
-class RedisCounters extends ThrottlerStorageRedisService {
+class RedisCounters extends ThrottlerStorageRedisService implements CounterStorage {
   override onModuleDestroy(): void {}
+
+  async mark(key: string, ttlMs: number): Promise<void> {
+    await this.redis.set(key, '1', 'PX', ttlMs);
+  }
+
+  async isMarked(key: string): Promise<boolean> {
+    return (await this.redis.exists(key)) === 1;
+  }
 
   onApplicationShutdown(): void {
     this.redis.disconnect(false);
@@ -29,7 +38,7 @@ const REDIS_COMMAND_TIMEOUT_MS = 1_000;
  * down, rather than waiting for ever and then a 500; ioredis reconnects by itself. The client's
  * errors are logged once per outage, not as ioredis's unhandled-error traces.
  */
-function redisCounters(url: string): ThrottlerStorageRedisService {
+function redisCounters(url: string): RedisCounters {
   const storage = new RedisCounters(url, {
     keyPrefix: 'oncelink:rate:',
     enableOfflineQueue: false,

@@ -14,6 +14,8 @@ export interface RateWindow {
   tracker: string;
   limit: number;
   ttlMs: number;
+  /** A mark (in the counters' storage) whose holder this window counts but does not refuse. */
+  unlessMarked?: string;
 }
 
 /**
@@ -32,6 +34,9 @@ const only = (window: RateWindow): RateBudget => ({ windows: [window], shown: wi
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
+
+/** How long an address that logged in to an account stays known to it (see loginBudget). */
+export const KNOWN_ADDRESS_TTL_MS = 30 * 24 * HOUR;
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -71,6 +76,11 @@ export function rateBudgetFor(
 /** The login route's pattern, whose budget a password confirmed with a token (PATCH and DELETE /account) spends too. */
 export const LOGIN_ROUTE = `/${API_PREFIX}/auth/token`;
 
+/** The mark of an address that logged in to the account `email` (RateLimiter.rememberLogin): the pair, digested. */
+export function knownAddressMark(email: string, address: string): string {
+  return `login-known:${digest(`${digest(emailKey(email))}:${address}`)}`;
+}
+
 /** Attempts at an account's password through `route` from `address`, against brute force. */
 export function loginBudget(route: string, email: string, address: string, limits: RateLimitConfig): RateBudget {
   const account = digest(emailKey(email));
@@ -79,10 +89,17 @@ export function loginBudget(route: string, email: string, address: string, limit
   return {
     windows: [
       pair,
-      // Many accounts from one address, and one account from many addresses: an address the
-      // pair has refused spends none of the account's, so one address cannot lock an account out.
+      // Many accounts from one address, and one account from many addresses: an address the pair
+      // has refused spends none of the account's, and the account's does not refuse an address
+      // that logged in to it within KNOWN_ADDRESS_TTL_MS, so addresses guessing at an account
+      // cannot lock its owner out (only the addresses it has not logged in from, for the minute).
       { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
-      { tracker: `login-account:${route}:${account}`, limit: limits.loginPerAccountPerMinute, ttlMs: MINUTE },
+      {
+        tracker: `login-account:${route}:${account}`,
+        limit: limits.loginPerAccountPerMinute,
+        ttlMs: MINUTE,
+        unlessMarked: knownAddressMark(email, address),
+      },
     ],
     shown: pair,
   };

@@ -1,6 +1,6 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -9,7 +9,8 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
 import { addressKey } from '../geo/address-key';
-import { LOGIN_ROUTE, loginBudget, rateBudgetFor, RateWindow } from './rate-limit.policy';
+import type { CounterStorage } from './marks';
+import { KNOWN_ADDRESS_TTL_MS, knownAddressMark, LOGIN_ROUTE, loginBudget, rateBudgetFor, RateWindow } from './rate-limit.policy';
 import { TokenRatesSource } from './token-rates.source';
 
 /** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
@@ -26,7 +27,7 @@ const SPENT = new WeakSet<FastifyRequest>();
 @Injectable()
 export class RateLimiter {
   constructor(
-    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    @InjectThrottlerStorage() private readonly storage: CounterStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reflector: Reflector,
     private readonly rates: TokenRatesSource,
@@ -58,11 +59,19 @@ export class RateLimiter {
   async spendPasswordAttempt(email: string, ip: string): Promise<void> {
     if (!this.config.rateLimit.enabled) return;
     for (const window of loginBudget(LOGIN_ROUTE, email, addressKey(ip), this.config.rateLimit).windows) {
-      const counted = await this.count(window).catch(() => {
+      const counted = await this.spendIn(window).catch(() => {
         throw ApiError.unavailable();
       });
-      if (counted.totalHits > window.limit) throw ApiError.tooManyAttempts(counted.timeToExpire);
+      if (counted.refused) throw ApiError.tooManyAttempts(counted.timeToExpire);
     }
+  }
+
+  /** A login succeeded from `ip`: that address is known to the account from now on (see loginBudget). */
+  async rememberLogin(email: string, ip: string): Promise<void> {
+    if (!this.config.rateLimit.enabled) return;
+    await this.storage.mark(`mark:${knownAddressMark(email, addressKey(ip))}`, KNOWN_ADDRESS_TTL_MS).catch(() => {
+      throw ApiError.unavailable();
+    });
   }
 
   /** Whether the counters answer (always, in process): Redis is asked, as a hung one is connected but silent; readiness reports it. */
@@ -90,21 +99,32 @@ export class RateLimiter {
     }
 
     for (const window of budget.windows) {
-      const counted = await this.count(window).catch(() => {
+      const counted = await this.spendIn(window).catch(() => {
         // Redis is down: as while the database is, a 503 to retry. Its count is unknown, but nothing
         // can be spent until Redis is back, and the window open in it ends within its length.
         const { limit, ttlMs } = budget.shown;
         showBudget(reply, limit, 0, Math.ceil(ttlMs / 1000));
         throw ApiError.unavailable();
       });
-      if (counted.totalHits > window.limit) this.refuse(reply, window.limit, counted.timeToExpire);
+      if (counted.refused) this.refuse(reply, window.limit, counted.timeToExpire);
       if (window === budget.shown) showBudget(reply, window.limit, window.limit - counted.totalHits, counted.timeToExpire);
     }
   }
 
-  /** The storage only counts (it never blocks at this limit); the window refuses past its own. */
-  private count(window: RateWindow): ReturnType<ThrottlerStorage['increment']> {
-    return this.storage.increment(`window:${window.tracker}`, window.ttlMs, UNCAPPED, window.ttlMs, 'window');
+  /**
+   * Counts the request in `window`. The storage only counts (it never blocks at this limit); the
+   * window refuses past its own, unless the request holds the window's mark (asked only then).
+   */
+  private async spendIn(window: RateWindow): Promise<{ totalHits: number; timeToExpire: number; refused: boolean }> {
+    const { totalHits, timeToExpire } = await this.storage.increment(
+      `window:${window.tracker}`,
+      window.ttlMs,
+      UNCAPPED,
+      window.ttlMs,
+      'window',
+    );
+    const refused = totalHits > window.limit && !(window.unlessMarked && (await this.storage.isMarked(`mark:${window.unlessMarked}`)));
+    return { totalHits, timeToExpire, refused };
   }
 
   private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {
