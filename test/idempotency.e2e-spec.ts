@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import type { Pool } from 'pg';
 import supertest from 'supertest';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Keyring } from '../src/crypto/keyring';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newToken } from './support/factories';
 import { uploadFile } from './support/multipart';
@@ -59,6 +60,36 @@ describe('creates under an Idempotency-Key', () => {
     expect(await made()).toEqual({ secrets: before.secrets + 1, events: before.events + 1, counted: before.counted + 1 });
     const opened = await reveal(t.baseUrl, retry.body.data.token).expect(200);
     expect(opened.body.data.content).toBe('the deploy key');
+  });
+
+  it('a retry gets the first answer as it was, not the secret as a view and a change have left it', async () => {
+    const key = randomUUID();
+    const first = await create({ ...text, label: 'deploy' }, key).expect(201);
+    await reveal(t.baseUrl, first.body.data.token).expect(200);
+    await supertest(t.baseUrl)
+      .put(`/api/v1/secrets/${first.body.data.id}`)
+      .set(bearer(pat))
+      .send({ label: 'renamed', expire_mode: 'minutes', expire_value: 5 })
+      .expect(200);
+    const retry = await create({ ...text, label: 'deploy' }, key).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+  });
+
+  it('a key recorded with its bare link (before answers were kept) still answers its retries, with the secret as it is', async () => {
+    const key = randomUUID();
+    const first = await create(text, key).expect(201);
+    const { id, token } = first.body.data;
+    const sealed = t.app.get(Keyring).encrypt(`${id} link`, Buffer.from(token));
+    await t.dataSource.query('UPDATE secrets SET idempotency_link = $2, idempotency_keyring_id = $3 WHERE id = $1', [
+      id,
+      Buffer.concat([sealed.iv, sealed.ciphertext]),
+      sealed.keyId,
+    ]);
+    await reveal(t.baseUrl, token).expect(200);
+    const retry = await create(text, key).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body.data).toMatchObject({ id, token, url: first.body.data.url, views_remaining: 1, views_count: 1 });
   });
 
   it('a replay keeps its database connection: the insert its key refused left it as good as before', async () => {

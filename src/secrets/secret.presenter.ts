@@ -6,10 +6,11 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /**
  * The API's Secret. `token` and `url` are filled only in the create response: the link is a
- * capability, and no list or lookup ever shows it again (only `token_prefix`).
+ * capability, and no list or lookup ever shows it again (only `token_prefix`). Its status is as
+ * of `at` (now, unless an earlier answer is being repeated).
  */
-export function presentSecret(secret: Secret, link?: { token: string; url: string }): SecretResponse {
-  const status = statusOf(secret);
+export function presentSecret(secret: Secret, link?: { token: string; url: string }, at = Date.now()): SecretResponse {
+  const status = statusOf(secret, at);
   return {
     id: secret.id,
     token: link?.token ?? null,

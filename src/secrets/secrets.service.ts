@@ -149,12 +149,16 @@ export class SecretsService {
       fileContentType: material.file?.contentType ?? null,
       fileSize: material.file?.size ?? null,
       fileEncryption: material.file?.encryption ?? null,
-      ...this.idempotency.columns(id, token, keyed),
+      ...this.idempotency.columns(id, token, keyed, fields, budget),
     };
     // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
     const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
-    const replay = (earlier: { secret: Secret; token: string }) => ({ data: this.present(earlier.secret, earlier.token), replayed: true });
+    // As it was answered then: presented as at its creation, when it was active.
+    const replay = (earlier: { secret: Secret; token: string }) => ({
+      data: this.present(earlier.secret, earlier.token, earlier.secret.createdAt.getTime()),
+      replayed: true,
+    });
     for (let attempt = 1; ; attempt++) {
       let created: Secret | null;
       try {
@@ -175,8 +179,8 @@ export class SecretsService {
     }
   }
 
-  private present(secret: Secret, token: string): SecretResponse {
-    return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` });
+  private present(secret: Secret, token: string, at?: number): SecretResponse {
+    return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` }, at);
   }
 
   async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {

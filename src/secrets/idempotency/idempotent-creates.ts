@@ -3,8 +3,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { TokenAuth } from '../../auth/auth-context';
 import { ApiError } from '../../common/errors/api-error';
 import { IV_BYTES, Keyring } from '../../crypto/keyring';
+import type { CreateSecretDto } from '../dto/create-secret.dto';
+import type { ViewBudget } from '../expiry';
 import { SecretRepository } from '../secret.repository';
-import type { Secret } from '../secret.entity';
+import { Secret } from '../secret.entity';
 import { goneError } from '../secret-gone';
 import { statusOf } from '../secret-status';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency-key';
@@ -33,10 +35,30 @@ export function fileCreate(key: string, fields: object, file: { name?: string; t
 /** What the sealed link is bound to, so it opens only on its own secret's row. */
 const linkOf = (id: string) => `${id} link`;
 
+/** What the first answer said that a change (PUT) or a view may alter since; the rest stays as the row has it. */
+type FirstAnswer = Pick<Secret, 'label' | 'expireMode' | 'expireValue'> & ViewBudget;
+
+/** The sealed link: the token, and the first answer's changeable fields (not kept by keys recorded before they were). */
+interface SealedLink {
+  token: string;
+  first?: FirstAnswer;
+}
+
+/** The secret as its create answered it: what has changed since put back, no view spent. */
+function asCreated(secret: Secret, { lifetimeMinutes, ...first }: FirstAnswer): Secret {
+  return Object.assign(new Secret(), secret, first, {
+    viewsCount: 0,
+    lastViewedAt: null,
+    updatedAt: secret.createdAt,
+    expiresAt: new Date(secret.createdAt.getTime() + lifetimeMinutes * 60_000),
+  });
+}
+
 /**
  * Creates under an `Idempotency-Key` (Stripe's semantics): a retry within 24 hours gets the first
  * create's answer, link included, and makes nothing. The request is kept only as a keyed digest
- * and the link only sealed, and both are wiped with the secret's material when it ends.
+ * and the link only sealed (with what of the answer a PUT or a view may change), and both are
+ * wiped with the secret's material when it ends.
  */
 @Injectable()
 export class IdempotentCreates {
@@ -45,9 +67,21 @@ export class IdempotentCreates {
     private readonly secrets: SecretRepository,
   ) {}
 
-  columns(id: string, token: string, keyed: KeyedCreate | undefined): IdempotencyColumns {
+  columns(
+    id: string,
+    token: string,
+    keyed: KeyedCreate | undefined,
+    fields: Pick<CreateSecretDto, 'label' | 'expire_mode' | 'expire_value'>,
+    budget: ViewBudget,
+  ): IdempotencyColumns {
     if (!keyed) return UNKEYED;
-    const sealed = this.keyring.encrypt(linkOf(id), Buffer.from(token));
+    const first: FirstAnswer = {
+      label: fields.label ?? null,
+      expireMode: fields.expire_mode,
+      expireValue: fields.expire_value,
+      ...budget,
+    };
+    const sealed = this.keyring.encrypt(linkOf(id), Buffer.from(JSON.stringify({ token, first } satisfies SealedLink)));
     return {
       idempotencyKey: keyed.key,
       idempotencyDigest: this.keyring.digest(sealed.keyId, keyed.request)!,
@@ -57,9 +91,9 @@ export class IdempotentCreates {
   }
 
   /**
-   * The secret the key's first create made, with its link; null when the key was older than 24
-   * hours, which frees it for this create. 410 once that secret has ended, 422 for a request other
-   * than the first under the key.
+   * The secret the key's first create made, as that create answered it, with its link; null when
+   * the key was older than 24 hours, which frees it for this create. 410 once that secret has
+   * ended, 422 for a request other than the first under the key.
    */
   async earlier(auth: TokenAuth, keyed: KeyedCreate): Promise<{ secret: Secret; token: string } | null> {
     const secret = await this.secrets.findByIdempotencyKey(auth.teamId, auth.userId, keyed.key);
@@ -84,7 +118,10 @@ export class IdempotentCreates {
         'idempotency_key_reused',
       );
     }
-    const token = this.keyring.decrypt(linkOf(secret.id), { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) });
-    return { secret, token: token.toString() };
+    const sealed = { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) };
+    const opened = this.keyring.decrypt(linkOf(secret.id), sealed).toString();
+    // A key recorded before the answer was kept sealed its bare link: its retries get the secret as it is.
+    const { token, first } = opened.startsWith('{') ? (JSON.parse(opened) as SealedLink) : { token: opened, first: undefined };
+    return { secret: first ? asCreated(secret, first) : secret, token };
   }
 }
