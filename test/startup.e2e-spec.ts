@@ -6,14 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
 import { freePort } from './support/free-port';
+import { damagedCopy, writeMmdb } from './support/mmdb';
 import { runServerToExit, ServerProcess, startServerProcess } from './support/server-process';
 
 /** The server as an operator starts it on the embedded database, in `dataDir`. */
 const embeddedOn = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
 
+/** Country databases that open (their metadata is intact) but cannot be used, written in `beforeAll`. */
+const mmdbs = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
+const damagedTree = join(mmdbs, 'damaged-tree.mmdb');
+const asn = join(mmdbs, 'asn.mmdb');
+
 describe('starting the server', () => {
   let dataDir: string;
   let running: ServerProcess | undefined;
+  beforeAll(() => {
+    damagedCopy(damagedTree, (db) => db.fill(0xff, 0, 6));
+    writeMmdb(asn, 'GeoLite2-ASN', [['5.9.0.0/16', { autonomous_system_number: 24940, autonomous_system_organization: 'Hetzner' }]]);
+  });
+  afterAll(() => rmSync(mmdbs, { recursive: true, force: true }));
   beforeEach(() => {
     dataDir = join(mkdtempSync(join(tmpdir(), 'oncelink-start-')), 'data');
   });
@@ -82,6 +93,16 @@ describe('starting the server', () => {
 
   it.each([
     ['GEOIP_DATABASE names a file that is not a country database', { GEOIP_DATABASE: '/etc/passwd' }, 'GEOIP_DATABASE /etc/passwd'],
+    [
+      'GEOIP_DATABASE has a damaged search tree',
+      { GEOIP_DATABASE: damagedTree },
+      `GEOIP_DATABASE ${damagedTree} is not a readable country database (.mmdb): looking up 8.8.8.8 failed (Unknown type NaN`,
+    ],
+    [
+      'GEOIP_DATABASE is a database of another kind (ASN)',
+      { GEOIP_DATABASE: asn },
+      `GEOIP_DATABASE ${asn} is not a readable country database (.mmdb): it places neither 8.8.8.8 nor 2001:4860:4860::8888 in a country (its type: GeoLite2-ASN)`,
+    ],
     ['DATA_DIR is a file', { DATA_DIR: '/etc/hostname' }, 'DATA_DIR /etc/hostname is not a directory'],
     ['TRUST_PROXY has a prefix past 32 bits', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
     ['HOST is not a name or an address', { HOST: '256.1.1.1' }, 'HOST must be'],

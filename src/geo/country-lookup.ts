@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { CountryResponse, Reader } from 'mmdb-lib';
 
@@ -7,16 +8,44 @@ type CountryRecord = CountryResponse & { readonly country_code?: string };
 
 const COUNTRY = /^[A-Z]{2}$/;
 
+/**
+ * Addresses every country database places somewhere (Google's public resolvers): one of them
+ * must have a country, so a database of another kind (ASN) or whose tree or data cannot be
+ * read stops the start rather than refusing every viewer of a country-ruled secret.
+ */
+const PROBES = ['8.8.8.8', '2001:4860:4860::8888'];
+
 /** A country `.mmdb` file loaded once into memory; a look-up is a walk of its search tree. */
 export class CountryLookup {
+  private readonly logger = new Logger(CountryLookup.name);
+  private failed = false;
+
   private constructor(private readonly reader: Reader<CountryRecord>) {}
 
+  /** Throws when the file is no MaxMind DB, or not a readable country one. */
   static open(path: string): CountryLookup {
-    return new CountryLookup(new Reader<CountryRecord>(readFileSync(path)));
+    const lookup = new CountryLookup(new Reader<CountryRecord>(readFileSync(path)));
+    lookup.check();
+    return lookup;
   }
 
-  /** The ISO 3166-1 alpha-2 code of the address's country; null for private, reserved or unknown addresses. */
+  /**
+   * The ISO 3166-1 alpha-2 code of the address's country; null for private, reserved or unknown
+   * addresses, and for those the file cannot be read for (a damaged part), which fail closed.
+   */
   find(address: string | undefined): string | null {
+    try {
+      return this.read(address);
+    } catch (error) {
+      if (!this.failed) {
+        this.failed = true;
+        this.logger.error(`GEOIP_DATABASE is damaged (${(error as Error).message}): addresses in its damaged part have no country`);
+      }
+      return null;
+    }
+  }
+
+  private read(address: string | undefined): string | null {
     if (!address || !ipaddr.isValid(address)) return null;
     // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
     const ip = ipaddr.process(address);
@@ -26,5 +55,18 @@ export class CountryLookup {
     const record = this.reader.get(ip.toString());
     const code = record?.country_code ?? record?.country?.iso_code;
     return code && COUNTRY.test(code) ? code : null;
+  }
+
+  private check(): void {
+    const found = PROBES.map((probe) => {
+      try {
+        return this.read(probe);
+      } catch (error) {
+        throw new Error(`looking up ${probe} failed (${(error as Error).message})`);
+      }
+    });
+    if (found.every((country) => country === null)) {
+      throw new Error(`it places neither ${PROBES.join(' nor ')} in a country (its type: ${this.reader.metadata.databaseType})`);
+    }
   }
 }
