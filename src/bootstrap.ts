@@ -105,6 +105,14 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
       'TRUST_PROXY=true believes X-Forwarded-For from any peer: a client can forge its address and country. ' +
         "Set TRUST_PROXY to your proxies' addresses or CIDRs (e.g. loopback, 10.0.0.0/8) instead.",
     );
+  } else if (typeof config.trustProxy === 'number' && config.trustProxy > 0) {
+    // A hop count trusts whoever is at hop 0, the peer, for its address and for GEO_COUNTRY_HEADER:
+    // behind the proxy that is the proxy, but a client that reaches the port directly is a peer too.
+    const country = config.geo.countryHeader ? ` and its country (GEO_COUNTRY_HEADER ${config.geo.countryHeader})` : '';
+    new NestLogger('Config').warn(
+      `TRUST_PROXY=${config.trustProxy} believes X-Forwarded-For from any peer: a client that reaches this port directly can forge its address${country}. ` +
+        "Let only your proxy reach the port, or set TRUST_PROXY to your proxies' addresses or CIDRs instead.",
+    );
   }
   if (!isSecureOrigin(config.publicUrl)) {
     new NestLogger('Config').warn(

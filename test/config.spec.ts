@@ -45,6 +45,9 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/8/16'],
     ['TRUST_PROXY', '0.0.0.0/0'],
     ['TRUST_PROXY', '::/0'],
+    // More hops than any chain of proxies has; the last one was read as 1e21.
+    ['TRUST_PROXY', '11'],
+    ['TRUST_PROXY', '999999999999999999999'],
     ['WEBHOOK_RETRY_DELAYS', '5,,300'],
     ['WEBHOOK_RETRY_DELAYS', '0x10'],
     ['PUBLIC_URL', 'https://u:p@example.com'],
@@ -54,6 +57,10 @@ describe('loadConfig', () => {
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('says which hop counts TRUST_PROXY takes', () => {
+    expect(() => loadConfig({ TRUST_PROXY: '1000' })).toThrow('TRUST_PROXY as a hop count must be from 0 to 10');
   });
 
   it('requires ENCRYPTION_KEY in production', () => {
@@ -140,6 +147,7 @@ describe('loadConfig', () => {
   it('reads TRUST_PROXY as a switch, a hop count or a list of addresses', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10' }).trustProxy).toBe(10);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toBe('10.0.0.0/8,loopback');
   });
 });

@@ -106,6 +106,25 @@ describe('configuration at start-up', () => {
   });
 
   it.each([
+    [
+      'its address',
+      {},
+      'TRUST_PROXY=1 believes X-Forwarded-For from any peer: a client that reaches this port directly can forge its address. ',
+    ],
+    [
+      'its address and country',
+      { GEO_COUNTRY_HEADER: 'CF-IPCountry' },
+      'TRUST_PROXY=1 believes X-Forwarded-For from any peer: a client that reaches this port directly can forge its address and its country (GEO_COUNTRY_HEADER cf-ipcountry). ',
+    ],
+  ])('warns that a client reaching the port can forge %s when TRUST_PROXY is a hop count', async (_what, env, warning) => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', TRUST_PROXY: '1', ...env }));
+    await server.stop();
+    await db.drop();
+    expect(server.output()).toContain(warning);
+  });
+
+  it.each([
     ['warns', 'http://oncelink.corp:3000', true],
     ['does not warn', 'https://oncelink.corp', false],
     ['does not warn', 'http://localhost:3000', false],

@@ -165,11 +165,18 @@ function masterKey(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** Hops in front of a server: a CDN, a load balancer and an ingress are three. */
+const MAX_PROXY_HOPS = 10;
+
 function trustProxy(env: Env): TrustProxy {
   const raw = text(env, 'TRUST_PROXY');
   if (raw === undefined || /^false$/i.test(raw)) return false;
   if (/^true$/i.test(raw)) return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > MAX_PROXY_HOPS) throw new ConfigError(`TRUST_PROXY as a hop count must be from 0 to ${MAX_PROXY_HOPS}`);
+    return hops;
+  }
   const entries = raw.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     const [address, bits] = entry.split('/');
