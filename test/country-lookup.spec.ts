@@ -16,16 +16,28 @@ describe('CountryLookup over the bundled DB-IP Lite database', () => {
     ['1.1.1.1', 'AU'],
     ['2a01:4f8::1', 'DE'],
     ['::ffff:5.9.0.1', 'DE'],
+    // The database places all of 6to4 and Teredo in the US; the IPv4 address inside is the client's.
+    ['2002:509:1::1', 'DE'],
+    ['2001:0:4136:e378:8000:63bf:faf6:fffe', 'DE'],
   ])('finds the country of %s: %s', (address, country) => {
     expect(countries.find(address)).toBe(country);
   });
 
-  it.each(['127.0.0.1', '10.0.0.1', '192.168.1.1', '::1', 'fd00::1', 'not an address', '', undefined])(
-    'knows no country for %p',
-    (address) => {
-      expect(countries.find(address)).toBeNull();
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '10.0.0.1',
+    '192.168.1.1',
+    '::1',
+    'fd00::1',
+    // 10.0.0.1 in 6to4, and as a Teredo client.
+    '2002:a00:1::1',
+    '2001:0:4136:e378:8000:63bf:f5ff:fffe',
+    'not an address',
+    '',
+    undefined,
+  ])('knows no country for %p', (address) => {
+    expect(countries.find(address)).toBeNull();
+  });
 });
 
 describe('CountryLookup over a database of IPv4 addresses only', () => {
@@ -35,6 +47,7 @@ describe('CountryLookup over a database of IPv4 addresses only', () => {
     expect(countries.find('2a00:1450:4001::1')).toBeNull();
     expect(countries.find('8.8.8.8')).toBe('US');
     expect(countries.find('::ffff:8.8.8.8')).toBe('US');
+    expect(countries.find('2002:808:808::1')).toBe('US');
   });
 });
 

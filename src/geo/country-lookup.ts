@@ -15,6 +15,19 @@ const COUNTRY = /^[A-Z]{2}$/;
  */
 const PROBES = ['8.8.8.8', '2001:4860:4860::8888'];
 
+/**
+ * The IPv4 address a tunnel's IPv6 one carries, which is where its client is: a 6to4 address
+ * (2002::/16) holds its router's in bits 16-47 (RFC 3056), a Teredo one (2001::/32) its client's,
+ * inverted, in the last 32 (RFC 4380). Databases place both prefixes whole in one country.
+ */
+function tunnelledIpv4({ parts }: ipaddr.IPv6): ipaddr.IPv4 | null {
+  if (parts[0] === 0x2002) return ipv4(parts[1], parts[2]);
+  if (parts[0] === 0x2001 && parts[1] === 0) return ipv4(parts[6] ^ 0xffff, parts[7] ^ 0xffff);
+  return null;
+}
+
+const ipv4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+
 /** A country `.mmdb` file loaded once into memory; a look-up is a walk of its search tree. */
 export class CountryLookup {
   private readonly logger = new Logger(CountryLookup.name);
@@ -48,7 +61,8 @@ export class CountryLookup {
   private read(address: string | undefined): string | null {
     if (!address || !ipaddr.isValid(address)) return null;
     // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
-    const ip = ipaddr.process(address);
+    const processed = ipaddr.process(address);
+    const ip = processed.kind() === 'ipv6' ? (tunnelledIpv4(processed as ipaddr.IPv6) ?? processed) : processed;
     // An IPv4-only database read with an IPv6 address walks its first 32 bits as if they were
     // one: 2a00:1450:: would be 42.0.20.80's country. It has no answer for IPv6, so none is given.
     if (ip.kind() === 'ipv6' && this.reader.metadata.ipVersion === 4) return null;
