@@ -106,7 +106,7 @@ describe('links behind a trusted proxy', () => {
     it.each([
       ['text that is no address', 'x'.repeat(60)],
       ['what some proxies send when they do not know', 'unknown'],
-      ['an IPv6 address with a zone too long to keep', `fe80::1%${'eth'.repeat(20)}`],
+      ['an IPv4 address in a form only ipaddr.js reads (octal)', '05.9.0.1'],
     ])('is replaced by the peer’s address in the audit trail: %s', async (_case, forwarded) => {
       const user = await newUser(t.baseUrl);
       const login = await api()
@@ -174,6 +174,13 @@ describe('links behind a trusted proxy', () => {
       ['an IPv6 address in brackets with a port', '[2a01:4f8::1]:443', '2a01:4f8::1'],
       ['an IPv4 address as a dual-stack socket maps it', '::ffff:5.9.0.1', '5.9.0.1'],
       ['a mapped IPv4 address written in capitals', '::FFFF:5.9.0.1', '5.9.0.1'],
+      ['a mapped IPv4 address written in hexadecimal', '::ffff:0509:0001', '5.9.0.1'],
+      ['a mapped IPv4 address in brackets with a port', '[::ffff:5.9.0.1]:443', '5.9.0.1'],
+      ['an IPv4-compatible address (::a.b.c.d), which ipaddr.js reads as a mapped one', '::5.9.0.1', '5.9.0.1'],
+      ['an IPv6 address written out in full', '2a01:04f8:0000:0000:0000:0000:0000:0001', '2a01:4f8::1'],
+      ['an IPv6 address in capitals', '2A01:4F8::1', '2a01:4f8::1'],
+      ['an IPv6 address with the zone of the proxy’s interface', '2a01:4f8::1%eth0', '2a01:4f8::1'],
+      ['an IPv6 address with a zone longer than the address may be kept', `2a01:4f8::1%${'eth'.repeat(20)}`, '2a01:4f8::1'],
     ])('takes %s as the address itself', async (_case, forwarded, address) => {
       const { secret } = await proSecret({ allowed_countries: ['DE'] });
       await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', forwarded).expect(200);

@@ -27,6 +27,7 @@ const token = (teamPlan: TokenAuth['teamPlan'], tokenId = 'tok-1'): TokenAuth =>
 const request = (fields: { ip?: string; url?: string; route?: string; user?: Request['user']; body?: unknown }): Request =>
   ({
     ip: '203.0.113.7',
+    socket: { remoteAddress: '203.0.113.7' },
     url: fields.url ?? '/api/v1/secrets',
     routeOptions: { url: fields.route ?? fields.url },
     ...fields,

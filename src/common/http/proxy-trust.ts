@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { all, compile } from '@fastify/proxy-addr';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { TrustProxy } from '../../config/app-config';
 
 /** Whether the address `hop` proxies away from the server may say who the client is. */
@@ -24,28 +25,35 @@ export function clientAddress(raw: IncomingMessage, trust: ProxyTrust | false): 
   return addresses[addresses.length - 1];
 }
 
-/** As long as an address may be where it is kept (audit_events.ip; INET6_ADDRSTRLEN). */
-const MAX_ADDRESS_LENGTH = 45;
-
 /** `a.b.c.d:port` and `[v6]:port` (as Azure's gateways and IIS write X-Forwarded-For), `[v6]`. */
 const WITH_PORT = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::\d{1,5})?$/;
-/** `::ffff:a.b.c.d`, in either case (a forwarded header may write `::FFFF:`). */
-const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /**
  * The client's address for everything that counts or records it (rate limits, audit, country):
- * the one the trusted proxies named (`request.ip`), without a port a proxy added, or the peer's
- * when that is not an address that fits. A forwarded header is the client's to write when a
- * proxy passes it on unchanged. An IPv4 address as a dual-stack socket maps it (`::ffff:a.b.c.d`)
- * is written as itself, so the audit trail shows one client one way.
+ * the one the trusted proxies named (`request.ip`), or the peer's when that is not an address.
+ * A forwarded header is the client's to write when a proxy passes it on unchanged, so one client
+ * is written one way whatever the spelling: without a port a proxy added or a zone (`%eth0`,
+ * an interface), an IPv4 address mapped into IPv6 (`::ffff:a.b.c.d`, `::ffff:509:1`,
+ * as a dual-stack socket sees an IPv4 client) as itself, IPv6 compressed in lower case.
  */
 export function clientIp(request: { ip: string; socket: { remoteAddress?: string } }): string {
-  let named = request.ip;
-  if (!isIP(named)) {
-    const bare = WITH_PORT.exec(named);
-    named = bare ? (bare[1] ?? bare[2]) : '';
+  const peer = request.socket.remoteAddress ?? '';
+  // Node writes the socket's own address canonically, but for a dual-stack socket's IPv4 client
+  // and a link-local one's zone: only those, and forwarded addresses, take the work below.
+  if (request.ip === peer && !peer.startsWith('::ffff:') && !peer.includes('%')) return peer;
+  return canonical(request.ip) ?? canonical(peer) ?? peer;
+}
+
+/** `text` as RFC 5952 writes it (at most 39 characters: it fits audit_events.ip); undefined for no address. */
+function canonical(text: string): string | undefined {
+  let address = text;
+  if (!isIP(address)) {
+    const bare = WITH_PORT.exec(address);
+    if (!bare) return undefined;
+    address = bare[1] ?? bare[2];
   }
-  const mapped = MAPPED_IPV4.exec(named);
-  if (mapped && isIP(mapped[1]) === 4) named = mapped[1];
-  return isIP(named) && named.length <= MAX_ADDRESS_LENGTH ? named : (request.socket.remoteAddress ?? '');
+  const zone = address.indexOf('%');
+  if (zone !== -1) address = address.slice(0, zone);
+  // Node's test first: ipaddr.js also takes forms no proxy writes (`0x7f.1`, octal `010.0.0.1`).
+  return isIP(address) ? ipaddr.process(address).toString() : undefined;
 }
