@@ -195,10 +195,14 @@ describe('links behind a trusted proxy', () => {
       expect(await viewsLeft(secret.id, pat)).toBe(1);
     });
 
-    it('fails closed for a private address and for loopback without a forwarded address', async () => {
+    it('fails closed for a private address and for loopback without a forwarded address, saying the country is unknown', async () => {
       const { pat, secret } = await proSecret({ allowed_countries: ['DE', 'US'] });
-      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '10.1.2.3').expect(403);
-      await reveal(t.baseUrl, secret.token).expect(403);
+      const unknown = {
+        message: 'This secret cannot be opened from where you are: your country could not be determined.',
+        code: 'geo_blocked',
+      };
+      expect((await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '10.1.2.3').expect(403)).body).toEqual(unknown);
+      expect((await reveal(t.baseUrl, secret.token).expect(403)).body).toEqual(unknown);
       expect(await viewsLeft(secret.id, pat)).toBe(1);
     });
 
@@ -230,9 +234,16 @@ describe('an edge country header named by GEO_COUNTRY_HEADER, from a trusted pro
     expect(viewed).toEqual({ country: 'DE' });
   });
 
-  it('falls back to the address when the edge says XX (unknown)', async () => {
+  it.each([
+    ['XX', 'Cloudflare’s unknown'],
+    ['T1', 'Cloudflare’s Tor'],
+    ['EU', 'a region'],
+    ['AP', 'a region'],
+    ['A1', 'an anonymous proxy'],
+    ['ZZ', 'a code no country has'],
+  ])('falls back to the address when the edge says %s (%s), which no secret could allow', async (header) => {
     const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'] });
-    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').set('CF-IPCountry', 'XX').expect(200);
+    await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').set('CF-IPCountry', header).expect(200);
   });
 });
 

@@ -4,9 +4,8 @@ import { clientIp, proxyTrust } from '../common/http/proxy-trust';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { ClientInfo } from './client.decorator';
+import { isCountryCode } from './country-code';
 import { CountryLookup } from './country-lookup';
-
-const COUNTRY = /^[A-Z]{2}$/;
 
 /** What the pipe reads of a request: Fastify's, or one answered ahead of Fastify (common/http/direct-routes). */
 type AddressedRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
@@ -45,7 +44,8 @@ export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInf
     if (!this.header || !this.trustsPeer(request.socket.remoteAddress ?? '')) return null;
     const value = request.headers[this.header];
     const code = typeof value === 'string' ? value.trim().toUpperCase() : '';
-    // Cloudflare's XX (unknown) and T1 (Tor) are not countries.
-    return COUNTRY.test(code) && code !== 'XX' ? code : null;
+    // Only a code a secret could allow: Cloudflare's XX (unknown) and T1 (Tor), or EU, AP, A1,
+    // which other edges send for a region or a proxy, are not countries, and the address decides.
+    return isCountryCode(code) ? code : null;
   }
 }

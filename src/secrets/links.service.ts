@@ -66,8 +66,11 @@ export class LinksService {
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
       throw ApiError.unavailable('This server cannot open this secret now; nothing was spent.', { code: 'key_unavailable' });
     }
-    if (secret.allowedCountries && (!client.country || !secret.allowedCountries.includes(client.country))) {
-      throw ApiError.forbidden('This secret cannot be opened from your country.', 'geo_blocked');
+    if (secret.allowedCountries && !(client.country && secret.allowedCountries.includes(client.country))) {
+      const message = client.country
+        ? 'This secret cannot be opened from your country.'
+        : 'This secret cannot be opened from where you are: your country could not be determined.';
+      throw ApiError.forbidden(message, 'geo_blocked');
     }
     const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client) : 0;
     const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client, refund);

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDefined, IsIn, isISO31661Alpha2, IsString, MinLength, ValidateBy } from 'class-validator';
+import { IsDefined, IsIn, IsString, MinLength, ValidateBy } from 'class-validator';
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
 import { ListOf } from '../../common/validation/list-field';
@@ -8,6 +8,7 @@ import { humanize, msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 import { OptionalText } from '../../common/validation/text-field';
 import { IV_BYTES } from '../../crypto/keyring';
+import { isCountryCode } from '../../geo/country-code';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
 import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
@@ -26,12 +27,6 @@ export const ContentRules = () =>
     IsString({ message: msg.string }),
     MinLength(1, { message: msg.required }),
   );
-
-/**
- * ISO 3166-1 alpha-2, and XK: Kosovo's code is user-assigned, but it is what country databases
- * and edge headers give its viewers, who could otherwise never be allowed.
- */
-const isCountryCode = (code: unknown) => typeof code === 'string' && (isISO31661Alpha2(code) || code.toUpperCase() === 'XK');
 
 /** Country codes, of which `de` and `DE` are the same one. */
 const CountryListRules = () =>
