@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { newMember } from './support/teams';
+import { newMember, newTeamOf } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 describe('team members', () => {
@@ -111,12 +111,13 @@ describe('team members', () => {
     });
 
     it('never demotes the last owner, and lets a second owner step down', async () => {
-      const { owner, pat } = await newTeam(t.baseUrl);
+      const owner = await newUser(t.baseUrl);
+      const { teamId, pat } = await newTeamOf(t.baseUrl, owner);
       const res = await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(422);
       expect(res.body.errors).toEqual({ role: ['The team must keep at least one owner.'] });
-      const { user: second } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      const { user: second } = await newMember(t.baseUrl, pat, teamId, 'owner');
       await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(pat)).send({ role: 'admin' }).expect(200);
-      const again = await newToken(t.baseUrl, second, { team_id: owner.teamId });
+      const again = await newToken(t.baseUrl, second, { team_id: teamId });
       await api().patch(`/api/v1/team/members/${second.id}`).set(bearer(again)).send({ role: 'member' }).expect(422);
     });
 
@@ -282,6 +283,51 @@ describe('team members', () => {
       await api().delete('/api/v1/team/membership').set(bearer(account.body.data.token)).expect(403);
       const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
       expect(members.body.meta.total).toBe(3);
+    });
+  });
+
+  describe('the user whose personal team it is', () => {
+    const KEPT = 'A personal team keeps its user as its owner: it is part of their account.';
+
+    /** A's personal team, where A made B an owner too: B's token for it. */
+    async function sharedPersonalTeam() {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user: other, pat: otherPat } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
+      return { owner, pat, other, otherPat };
+    }
+
+    it('is never removed, even by another owner, and still gets tokens for it', async () => {
+      const { owner, otherPat } = await sharedPersonalTeam();
+      const res = await api().delete(`/api/v1/team/members/${owner.id}`).set(bearer(otherPat)).expect(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { user_id: [KEPT] } });
+      const token = await api()
+        .post('/api/v1/auth/token')
+        .send({ email: owner.email, password: owner.password, device_name: 'x', abilities: ['secrets:read'] })
+        .expect(201);
+      expect(token.body.data.team_id).toBe(owner.teamId);
+    });
+
+    it('cannot leave it, while the other owner may', async () => {
+      const { pat, otherPat } = await sharedPersonalTeam();
+      const res = await api().delete('/api/v1/team/membership').set(bearer(pat)).expect(422);
+      expect(res.body.errors).toEqual({ membership: [KEPT] });
+      await api().delete('/api/v1/team/membership').set(bearer(otherPat)).expect(204);
+    });
+
+    it('is demoted neither by themself nor by another owner, who may be', async () => {
+      const { owner, pat, other, otherPat } = await sharedPersonalTeam();
+      for (const by of [pat, otherPat]) {
+        for (const role of ['admin', 'member']) {
+          const res = await api().patch(`/api/v1/team/members/${owner.id}`).set(bearer(by)).send({ role }).expect(422);
+          expect(res.body.errors).toEqual({ role: [KEPT] });
+        }
+      }
+      await api().patch(`/api/v1/team/members/${other.id}`).set(bearer(pat)).send({ role: 'member' }).expect(200);
+      const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
+      expect(members.body.data.map((member: { user_id: string; role: string }) => [member.user_id, member.role])).toEqual([
+        [owner.id, 'owner'],
+        [other.id, 'member'],
+      ]);
     });
   });
 

@@ -34,7 +34,7 @@ export class MembersController {
     return { message: 'Member added.', data: await this.members.add(auth, dto, client) };
   }
 
-  /** Changes a member's role; the last owner cannot be demoted. */
+  /** Changes a member's role; neither the last owner nor the user whose personal team it is can be demoted. */
   @Patch(':user_id')
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(200, MemberResponse)
@@ -50,7 +50,7 @@ export class MembersController {
     return { message: 'Role changed.', data: await this.members.changeRole(auth, userId, dto, client) };
   }
 
-  /** Removes a member; their tokens for this team stop working at once. */
+  /** Removes a member (never the last owner, nor the user whose personal team it is); their tokens for this team stop working at once. */
   @Delete(':user_id')
   @HttpCode(204)
   @Authenticated({ ability: 'team:write', admin: true })

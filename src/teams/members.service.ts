@@ -22,6 +22,7 @@ import { TeamRepository } from './team.repository';
 import { TeamsService } from './teams.service';
 
 const LAST_OWNER = 'The team must keep at least one owner.';
+const PERSONAL_TEAM_OWNER = 'A personal team keeps its user as its owner: it is part of their account.';
 const ALREADY_MEMBER = { email: ['This user is already a member of the team.'] };
 const NO_SUCH_USER = 'No registered user has this email.';
 const OWNERS_ONLY = 'Only owners may grant or take away the owner role.';
@@ -80,7 +81,7 @@ export class MembersService {
       // The same role again changes nothing, and records nothing.
       if (member.role === dto.role) return presentMember(member, user);
       if (outranks(dto.role, member.role)) this.assertMayEmpower(auth);
-      if (member.role === 'owner' && dto.role !== 'owner' && owners.length === 1) throw ApiError.field('role', LAST_OWNER);
+      if (member.role === 'owner') await this.assertMayStopOwning(auth, member, owners, 'role', manager);
       await this.teams.setRole(auth.teamId, userId, dto.role, manager);
       await this.audit.record(auth, client, 'member.role_changed', userId, manager);
       return presentMember({ ...member, role: dto.role }, user);
@@ -94,10 +95,8 @@ export class MembersService {
       if (user.kind === 'service_account') {
         throw ApiError.field('user_id', 'Service accounts are removed with DELETE /team/service-accounts/{id}.');
       }
-      if (member.role === 'owner') {
-        this.assertOwnerNow(auth, owners);
-        if (owners.length === 1) throw ApiError.field('user_id', LAST_OWNER);
-      }
+      if (member.role === 'owner') this.assertOwnerNow(auth, owners);
+      await this.assertMayStopOwning(auth, member, owners, 'user_id', manager);
       await this.removal.remove(auth, userId, client, manager);
     });
   }
@@ -105,16 +104,33 @@ export class MembersService {
   /**
    * The token's user leaves the token's team, whatever their role, as anyone may leave a GitHub
    * organisation: a user added to a team they did not ask to join is not kept there. The last
-   * owner stays; a service account is removed by an admin.
+   * owner stays, and so does the user whose personal team it is; a service account is removed by an admin.
    */
   async leave(auth: TokenAuth, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
       const { member, user, owners } = await this.lockedMember(auth, auth.userId, manager);
       if (user.kind === 'service_account')
         throw ApiError.forbidden('A service account is removed with DELETE /team/service-accounts/{id}.');
-      if (member.role === 'owner' && owners.length === 1) throw ApiError.field('membership', LAST_OWNER);
+      await this.assertMayStopOwning(auth, member, owners, 'membership', manager);
       await this.removal.remove(auth, auth.userId, client, manager);
     });
+  }
+
+  /**
+   * Whether `member` may stop owning the token's team, demoted, removed or leaving (a 422 on
+   * `field` if not): never its last owner, nor the user whose personal team it is, as GitHub's
+   * personal account never loses its owner. That user's account stands for the team: without it
+   * they could get no token and delete nothing, while their account's deletion erases the team.
+   */
+  private async assertMayStopOwning(
+    auth: TokenAuth,
+    member: TeamMember,
+    owners: string[],
+    field: string,
+    manager: EntityManager,
+  ): Promise<void> {
+    if (member.role === 'owner' && owners.length === 1) throw ApiError.field(field, LAST_OWNER);
+    if ((await this.teamsService.personalTeamId(member.userId, manager)) === auth.teamId) throw ApiError.field(field, PERSONAL_TEAM_OWNER);
   }
 
   /** The owner rows are locked first, so concurrent demotions see each other. */

@@ -12,7 +12,7 @@ import { MembersService } from './members.service';
 export class MembershipController {
   constructor(private readonly members: MembersService) {}
 
-  /** The token's user leaves the token's team (any role; the last owner cannot); their tokens for it stop working at once. */
+  /** The token's user leaves the token's team (any role; not the last owner, nor the user whose personal team it is); their tokens for it stop working at once. */
   @Delete()
   @HttpCode(204)
   @Authenticated({ ability: 'team:write' })
