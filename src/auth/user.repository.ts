@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { Page } from '../common/http/pagination';
 import { emailKey } from '../common/validation/email-field';
 import { User } from './user.entity';
 
@@ -19,22 +18,6 @@ export class UserRepository {
 
   findById(id: string, manager?: EntityManager): Promise<User | null> {
     return this.manager(manager).getRepository(User).findOneBy({ id });
-  }
-
-  findByIds(ids: string[], manager?: EntityManager): Promise<User[]> {
-    return this.manager(manager)
-      .getRepository(User)
-      .findBy({ id: In(ids) });
-  }
-
-  /** The service accounts among `ids`, newest first. */
-  listServiceAccounts(ids: string[], page: Page): Promise<[User[], number]> {
-    return this.db.getRepository(User).findAndCount({
-      where: { id: In(ids), kind: 'service_account' },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      skip: page.offset,
-      take: page.perPage,
-    });
   }
 
   async insert(user: Pick<User, 'id' | 'kind' | 'email' | 'name' | 'passwordHash'>, manager?: EntityManager): Promise<User> {

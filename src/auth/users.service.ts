@@ -2,13 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
-import type { Page } from '../common/http/pagination';
 import { emailKey } from '../common/validation/email-field';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
 
-/** People and service accounts: the one owner of the users table. */
+/** People and service accounts: the one owner of the users table (which teams reads joined to its members, in one statement). */
 @Injectable()
 export class UsersService {
   constructor(
@@ -22,11 +21,6 @@ export class UsersService {
 
   findByEmail(email: string): Promise<User | null> {
     return this.users.findByEmail(email);
-  }
-
-  /** Users by id, in no particular order; ids that name nobody are left out. */
-  findByIds(ids: string[], manager?: EntityManager): Promise<User[]> {
-    return ids.length ? this.users.findByIds(ids, manager) : Promise.resolve([]);
   }
 
   /** The password is hashed before the transaction, so no connection waits on argon2; not for a client that has `gone`. */
@@ -71,10 +65,6 @@ export class UsersService {
   /** A non-human member: no email, no password; it authenticates only with its tokens. */
   createServiceAccount(name: string, manager?: EntityManager): Promise<User> {
     return this.users.insert({ id: randomUUID(), kind: 'service_account', email: null, name, passwordHash: null }, manager);
-  }
-
-  listServiceAccounts(ids: string[], page: Page): Promise<[User[], number]> {
-    return ids.length ? this.users.listServiceAccounts(ids, page) : Promise.resolve([[], 0]);
   }
 
   deleteServiceAccount(id: string, manager?: EntityManager): Promise<boolean> {

@@ -42,9 +42,8 @@ export class MembersService {
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<MemberResponse>> {
     const [members, total] = await this.teams.listMembers(auth.teamId, page);
-    const users = new Map((await this.users.findByIds(members.map((member) => member.userId))).map((user) => [user.id, user]));
     return paginated(
-      members.map((member) => presentMember(member, users.get(member.userId)!)),
+      members.map((member) => presentMember(member, member.user!)),
       total,
       page,
     );

@@ -96,7 +96,7 @@ export class ServiceAccountsService {
   }
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<ServiceAccountResponse>> {
-    const [accounts, total] = await this.users.listServiceAccounts(await this.teams.memberIds(auth.teamId), page);
+    const [accounts, total] = await this.teams.listServiceAccounts(auth.teamId, page);
     const abilities = await this.tokens.abilitiesByUser(
       auth.teamId,
       accounts.map((account) => account.id),

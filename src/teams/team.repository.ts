@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Not } from 'typeorm';
+import { DataSource, EntityManager, Not, SelectQueryBuilder } from 'typeorm';
 import type { Role } from '../auth/role';
+import type { User } from '../auth/user.entity';
 import type { Page } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
@@ -100,21 +101,54 @@ export class TeamRepository {
     return this.manager(manager).getRepository(TeamMember).countBy({ teamId });
   }
 
+  /** A page of the team's members, each with its user (see `pageOf`). */
   listMembers(teamId: string, page: Page): Promise<[TeamMember[], number]> {
-    return this.db.getRepository(TeamMember).findAndCount({
-      where: { teamId },
-      order: { createdAt: 'ASC', userId: 'ASC' },
-      skip: page.offset,
-      take: page.perPage,
-    });
+    return this.pageOf(this.withUsers(teamId).orderBy('member.created_at', 'ASC').addOrderBy('member.user_id', 'ASC'), page);
   }
 
-  /** Every member's id: a team has at most its plan's member limit of them. */
-  async memberIds(teamId: string, manager?: EntityManager): Promise<string[]> {
-    const rows = await this.manager(manager)
+  /** A page of the team's service accounts, newest first (see `pageOf`). */
+  async listServiceAccounts(teamId: string, page: Page): Promise<[User[], number]> {
+    const [members, total] = await this.pageOf(
+      this.withUsers(teamId)
+        .andWhere(`account.kind = 'service_account'`)
+        .orderBy('account.created_at', 'DESC')
+        .addOrderBy('account.id', 'ASC'),
+      page,
+    );
+    return [members.map((member) => member.user!), total];
+  }
+
+  /** The ids of the team's service accounts (each belongs to this team alone). */
+  async serviceAccountIds(teamId: string, manager: EntityManager): Promise<string[]> {
+    const rows: { id: string }[] = await this.withUsers(teamId, manager)
+      .select('member.user_id', 'id')
+      .andWhere(`account.kind = 'service_account'`)
+      .getRawMany();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * The page and its total in one statement (the count is over every row, taken before OFFSET and
+   * LIMIT), so a member whose account is deleted meanwhile is in both, whole, or in neither. Not
+   * skip/take: beside a join they read the page's keys in a statement of their own. A page past
+   * the end has no row to carry the total, and counts on its own.
+   */
+  private async pageOf(query: SelectQueryBuilder<TeamMember>, page: Page): Promise<[TeamMember[], number]> {
+    const { entities, raw } = await query
+      .addSelect('COUNT(*) OVER ()', 'total')
+      .offset(page.offset)
+      .limit(page.perPage)
+      .getRawAndEntities<{ total: string }>();
+    if (raw.length) return [entities, Number(raw[0].total)];
+    return [entities, page.offset ? await query.getCount() : 0];
+  }
+
+  private withUsers(teamId: string, manager?: EntityManager): SelectQueryBuilder<TeamMember> {
+    return this.manager(manager)
       .getRepository(TeamMember)
-      .find({ select: { userId: true }, where: { teamId } });
-    return rows.map((row) => row.userId);
+      .createQueryBuilder('member')
+      .innerJoinAndSelect('member.user', 'account')
+      .where('member.team_id = :teamId', { teamId });
   }
 
   /** The teams `userId` is a member of, in one order. */

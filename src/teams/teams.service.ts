@@ -112,12 +112,9 @@ export class TeamsService {
    * subscriptions and webhooks; its service accounts go too, as each belongs to this team alone.
    */
   async delete(teamId: string, manager: EntityManager): Promise<void> {
-    const members = await this.users.findByIds(await this.teams.memberIds(teamId, manager), manager);
+    const serviceAccounts = await this.teams.serviceAccountIds(teamId, manager);
     await this.teams.delete(teamId, manager);
-    await this.users.deleteServiceAccounts(
-      members.filter((user) => user.kind === 'service_account').map((account) => account.id),
-      manager,
-    );
+    await this.users.deleteServiceAccounts(serviceAccounts, manager);
   }
 
   membership(teamId: string, userId: string): Promise<MembershipView | null> {
