@@ -375,6 +375,46 @@ describe('validation of hostile input', () => {
     },
   );
 
+  // Characters that make an email read as another: the zero-width ones and joiners, word joiner,
+  // soft hyphen, BOM, direction marks and overrides, Hangul filler, a variation selector, a tag,
+  // and spaces other than the ASCII one.
+  const HIDDEN_IN_EMAIL = {
+    zwsp: '\u200b',
+    zwnj: '\u200c',
+    zwj: '\u200d',
+    wj: '\u2060',
+    shy: '\u00ad',
+    bom: '\ufeff',
+    lrm: '\u200e',
+    rlo: '\u202e',
+    hangul: '\u3164',
+    vs16: '\ufe0f',
+    tag: '\u{e0041}',
+    nbsp: '\u00a0',
+    lineSeparator: '\u2028',
+    ideographicSpace: '\u3000',
+  };
+  describe.each(
+    (['register', 'addMember'] as const).flatMap((routeKey) =>
+      Object.entries(HIDDEN_IN_EMAIL).map(([name, char]) => [routeKey, name, char]),
+    ),
+  )('%s with %s in the email', (routeKey, _name, char) => {
+    it('answers 422 on email, in the local part and in the domain, and writes nothing', async () => {
+      const route = routes[routeKey as keyof typeof routes];
+      const [local, domain] = (route.body() as { email: string }).email.split('@');
+      for (const email of [`${local}${char}@${domain}`, `${local}@${char}${domain}`, `${local}@${domain.replace('.', `${char}.`)}`]) {
+        const body = JSON.stringify({ ...route.body(), email });
+        await expectNothingWritten(route, body, 'email', 'The email field must be a valid email address.');
+      }
+    });
+  });
+
+  it('registers an email whose combining mark NFC cannot compose, as a distinct visible address', async () => {
+    const email = `x\u0301-${randomBytes(4).toString('hex')}@example.test`;
+    const res = await api().post('/api/v1/auth/register').send({ email, password: 'long enough password', name: 'Mark' }).expect(201);
+    expect(res.body.data.email).toBe(email);
+  });
+
   it('keeps a name with a visible character and an emoji joined by ZWJ as sent', async () => {
     const name = 'a \u{1f469}\u200d\u{1f4bb}';
     const res = await api()

@@ -19,3 +19,16 @@ const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_P
 export function showsAsNothing(text: string): boolean {
   return INVISIBLE_ONLY.test(text);
 }
+
+/**
+ * A control, a format character (bidi controls and marks, zero-width space and joiners, soft
+ * hyphen, BOM, tags), a code point Unicode says to show as nothing (word joiner, variation
+ * selectors, Hangul fillers), or white space other than the ASCII space (NBSP, U+2028, U+3000).
+ * Stricter than `UNSHOWABLE`, which keeps the joiners and selectors a name's emoji and scripts need.
+ */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]|[^\S ]/u;
+
+/** Whether `text` holds a character that hides or reorders what is shown, so that it reads the same as text without it. */
+export function hidesCharacters(text: string): boolean {
+  return HIDDEN.test(text);
+}
