@@ -26,6 +26,7 @@ import { logRequest } from '../logging/logger';
 import { jsonBodyText } from './json-body';
 import { clientAddress, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
+import { refusedWithoutHost } from './unparsable-request';
 
 /**
  * What the guard, the pipes and the rate limiter read of a request answered ahead of Fastify:
@@ -182,8 +183,8 @@ export class DirectRoutes {
         connectionTimeout: number;
         maxRequestsPerSocket: number;
       };
-      const server = createServer(settings.http ?? {}, (raw, res) => {
-        if (!this.take(raw, res)) handler(raw, res);
+      const server = createServer({ ...settings.http, requireHostHeader: false }, (raw, res) => {
+        if (!refusedWithoutHost(raw, res, this.options.logger) && !this.take(raw, res)) handler(raw, res);
       });
       server.keepAliveTimeout = settings.keepAliveTimeout;
       server.requestTimeout = settings.requestTimeout;

@@ -47,14 +47,28 @@ export function refuseUnknownExpectations(server: Server, logger: Logger): void 
 }
 
 /**
+ * An HTTP/1.1 request without a Host (RFC 9112 §3.2 makes it a 400): the contract's 400, where
+ * Node's own (`requireHostHeader`, off in the server factory) would be bare. Nothing reads Host
+ * after this: links are built on PUBLIC_URL.
+ */
+export function refusedWithoutHost(raw: IncomingMessage, res: ServerResponse, logger: Logger): boolean {
+  if (raw.headers.host || raw.httpVersion !== '1.1') return false;
+  const { id, headers, body } = refusal(400, requestId(raw), 'The Host header is required.');
+  res.writeHead(400, headers).end(body);
+  logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 400, ms: 0 });
+  return true;
+}
+
+/**
  * The contract's answer to a request refused before a route took it, with `Connection: close`;
  * `id` is the request's, when it has headers to take one from.
  */
 export function refusal(
   status: Refused,
   id: string = randomUUID(),
+  message = MESSAGES[status],
 ): { id: string; headers: Record<string, string | number>; body: string } {
-  const body = JSON.stringify({ message: MESSAGES[status] });
+  const body = JSON.stringify({ message });
   const headers = {
     ...API_SECURITY_HEADERS,
     'x-request-id': id,
