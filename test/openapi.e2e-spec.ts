@@ -222,6 +222,32 @@ describe('/api/openapi.json', () => {
     );
   });
 
+  /** The operation's answer to headers as node:http sends a flat list of them (two of a name too), and `body`. */
+  const sendRaw = (op: ReturnType<typeof operations>[number], headers: string[], body = '') =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL(op.url, t.baseUrl);
+      const req = request(url, { method: op.method.toUpperCase(), headers: ['Host', url.host, ...headers] }, (res) => {
+        res.resume().on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('documents the 400 for two Authorization headers on every route that takes a token, and the 415 for a compressed body on every route', async () => {
+    const { pat } = await newTeam(t.baseUrl);
+    const undocumented: string[] = [];
+    for (const op of operations(doc)) {
+      const answers = [
+        ...(needsToken(op.operation) ? [await sendRaw(op, ['Authorization', `Bearer ${pat}`, 'Authorization', `Bearer ${pat}`])] : []),
+        await sendRaw(op, ['Content-Type', 'application/json', 'Content-Encoding', 'gzip', 'Content-Length', '2'], '{}'),
+      ];
+      for (const status of answers) if (!(String(status) in op.operation.responses)) undocumented.push(`${op.name} ${status}`);
+    }
+    expect(undocumented).toEqual([]);
+    // A token route with neither a body nor a path parameter.
+    expect(doc.paths['/api/v1/account'].get.responses['400']).toBeDefined();
+  });
+
   it('documents X-Request-Id on every answer, the rate-limit headers on all but 408 and 417, and Retry-After where it is sent', () => {
     const rateLimit = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
     for (const { name, operation } of operations(doc)) {

@@ -11,7 +11,7 @@ import { API_PREFIX } from './api-paths';
 
 /** API.md's table of failures: what each status means wherever it is answered. */
 const FAILURES: Record<number, string> = {
-  400: 'The body is not parseable JSON or multipart, or the path does not decode (a bad %-escape).',
+  400: 'The body is not parseable JSON or multipart, the path does not decode (a bad %-escape), or several Authorization headers were sent.',
   401: 'Missing, malformed, unknown, expired or revoked token.',
   403: 'The token lacks the ability, or the member the role.',
   404: 'No such resource in the caller’s team (another team’s ids are 404, never 403).',
@@ -84,13 +84,13 @@ const ERROR_BODY = { 'application/json': { schema: { $ref: '#/components/schemas
 
 /**
  * Fills in what every operation of the API answers besides its own successes, from what the
- * document already says of it: a bearer token may be refused (401), an ability or role lacking
- * (403), a path's id unknown, not decodable or too long (404, 400, 414), a body malformed, too
- * large, of the wrong type, too slow or invalid (400, 413, 415, 408, 422), a query invalid
- * (422); and any call may be rate limited
- * (429), meet an outage (503) or a fault (500), or send an `Expect` the server does not know
- * (417). Failures a route documents itself (`@ApiErrors`) keep their own description. Every
- * answer carries X-Request-Id, and all but a 408 or 417 the rate-limit headers.
+ * document already says of it: a bearer token may be refused or sent twice (401, 400), an
+ * ability or role lacking (403), a path's id unknown, not decodable or too long (404, 400, 414), a
+ * body malformed, too large, of the wrong type, too slow or invalid (400, 413, 415, 408, 422), a
+ * query invalid (422); and any call may be rate limited (429), meet an outage (503) or a fault
+ * (500), send a compressed body (415) or an `Expect` the server does not know (417). Failures a
+ * route documents itself (`@ApiErrors`) keep their own description. Every answer carries
+ * X-Request-Id, and all but a 408 or 417 the rate-limit headers.
  */
 export function documentConventions(document: OpenAPIObject): OpenAPIObject {
   document.components = {
@@ -159,12 +159,15 @@ function failuresOf(operation: OperationObject): number[] {
   const ability = (operation as { 'x-ability'?: string })['x-ability'];
   const role = operation as { 'x-admin'?: boolean; 'x-owner'?: boolean };
   return [
-    ...(takesToken(operation) ? [401] : []),
+    // Several Authorization headers are refused before any token is read (`assertOneAuthorization`).
+    ...(takesToken(operation) ? [400, 401] : []),
     ...((ability && ability !== 'any') || role['x-admin'] || role['x-owner'] ? [403] : []),
     ...(parameters.some((parameter) => parameter.in === 'path') ? [400, 404, 414] : []),
-    ...(operation.requestBody ? [400, 408, 413, 415, 422] : []),
+    ...(operation.requestBody ? [400, 408, 413, 422] : []),
     ...(parameters.some((parameter) => parameter.in === 'query') ? [422] : []),
-    // Any request may carry an `Expect` Node does not know.
+    // Any request may send a compressed body (a GET too: it is refused before a route reads it),
+    // or an `Expect` Node does not know.
+    415,
     417,
     429,
     500,
