@@ -271,13 +271,16 @@ describe('rate limits', () => {
       }),
     });
 
+    /** Logins to the account `email` as sent from the address `from` (the trusted proxy's X-Forwarded-For). */
+    const loginAs = (email: string) => (password: string, from: string) =>
+      supertest(t.baseUrl)
+        .post('/api/v1/auth/token')
+        .set('X-Forwarded-For', from)
+        .send({ email, password, device_name: 'x', abilities: ['secrets:read'] });
+
     it('does not let one address spend more of an account’s budget than its own share', async () => {
       const user = await newUser(t.baseUrl);
-      const login = (password: string, from: string) =>
-        supertest(t.baseUrl)
-          .post('/api/v1/auth/token')
-          .set('X-Forwarded-For', from)
-          .send({ email: user.email, password, device_name: 'x', abilities: ['secrets:read'] });
+      const login = loginAs(user.email);
       const statuses = [];
       for (let i = 0; i < 10; i++) statuses.push((await login('wrong password!', '198.51.100.1')).status);
       expect(statuses).toEqual([401, 401, 401, ...Array(7).fill(429)]);
@@ -286,11 +289,7 @@ describe('rate limits', () => {
 
     it('does not let addresses guessing at an account lock out an address its owner logged in from', async () => {
       const user = await newUser(t.baseUrl);
-      const login = (password: string, from: string) =>
-        supertest(t.baseUrl)
-          .post('/api/v1/auth/token')
-          .set('X-Forwarded-For', from)
-          .send({ email: user.email, password, device_name: 'x', abilities: ['secrets:read'] });
+      const login = loginAs(user.email);
       await login(user.password, '203.0.113.9').expect(201);
       // Two addresses, each within its own 3, spend the rest of the account's 5.
       const guesses = [];

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
-import { bearer, newTeam } from './support/factories';
+import { bearer } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
-import { setPlanAt } from './support/teams';
+import { newTeamAt } from './support/teams';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
 /** The outbox across processes: the built server, killed outright, and run twice on one database. */
@@ -36,11 +36,7 @@ describe('webhook delivery across processes', () => {
     await db.drop();
   });
 
-  async function proTeam(baseUrl: string): Promise<string> {
-    const { owner, pat } = await newTeam(baseUrl);
-    await setPlanAt(db.url, owner.teamId, 'pro');
-    return pat;
-  }
+  const proTeam = (baseUrl: string) => newTeamAt('pro', baseUrl, db.url);
 
   const view = (baseUrl: string, token: string) => fetch(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' });
 

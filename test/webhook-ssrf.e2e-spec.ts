@@ -5,7 +5,7 @@ import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { canChooseNameserver, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
-import { setPlan, setPlanAt } from './support/teams';
+import { newTeamAt, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -165,11 +165,7 @@ withOwnNameserver('webhook URLs while another team’s names never resolve', () 
     await db?.drop();
   });
 
-  const proTeam = async () => {
-    const { owner, pat } = await newTeam(server.baseUrl);
-    await setPlanAt(db.url, owner.teamId, 'pro');
-    return pat;
-  };
+  const proTeam = () => newTeamAt('pro', server.baseUrl, db.url);
 
   it('refuses a name that resolves inward at once while they hang, and refuses theirs (422) when their DNS does not answer', async () => {
     const [victim, attacker] = [await proTeam(), await proTeam()];

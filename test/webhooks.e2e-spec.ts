@@ -11,7 +11,7 @@ import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { canChooseNameserver, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
-import { newMember, newTeamOn, setPlan, setPlanAt } from './support/teams';
+import { newMember, newTeamAt, newTeamOn, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { ReceivedWebhook, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
@@ -959,11 +959,7 @@ withOwnNameserver('webhook deliveries while another team’s names never resolve
     await db?.drop();
   });
 
-  const proTeam = async () => {
-    const { owner, pat } = await newTeam(server.baseUrl);
-    await setPlanAt(db.url, owner.teamId, 'pro');
-    return pat;
-  };
+  const proTeam = () => newTeamAt('pro', server.baseUrl, db.url);
   const deliveriesOf = async (pat: string) =>
     (await supertest(server.baseUrl).get('/api/v1/team/webhook-deliveries').set(bearer(pat)).expect(200)).body.data;
 

@@ -41,6 +41,13 @@ export async function setPlanAt(databaseUrl: string, teamId: string, plan: PlanN
   }
 }
 
+/** `newTeamOn` for a server process on `databaseUrl`: the token of a new team's owner, the team on `plan`. */
+export async function newTeamAt(plan: PlanName, baseUrl: string, databaseUrl: string): Promise<string> {
+  const { owner, pat } = await newTeam(baseUrl);
+  await setPlanAt(databaseUrl, owner.teamId, plan);
+  return pat;
+}
+
 /** A new team (not personal) that `owner` made, with an owner's token for it. */
 export async function newTeamOf(baseUrl: string, owner: TestUser, name = 'Doomed'): Promise<{ teamId: string; pat: string }> {
   const personalPat = await newToken(baseUrl, owner);
