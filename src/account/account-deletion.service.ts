@@ -16,9 +16,10 @@ import { TeamDeletionService } from './team-deletion.service';
 /**
  * DELETE /account: the caller's user is erased for good, with their personal team and all it
  * holds, other owners' memberships included: its user is always its owner (MembersService keeps
- * them one), so the team is theirs to take. They leave every other team as by DELETE /team/membership, their tokens there revoked,
- * each team's trail recording it; secrets they made in other teams stay with those teams, without
- * a creator, and those teams' audit trails keep their name.
+ * them one), so the team is theirs to take. They leave every other team as by DELETE
+ * /team/membership, their tokens there revoked, each team's trail recording it; secrets they made
+ * in other teams stay with those teams, without a creator, and those teams' audit trails keep
+ * their name.
  */
 @Injectable()
 export class AccountDeletionService {
