@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       embedded
         ? // pglite-socket's multiplexer can cross replies between connections that interleave
           // transactions, so the embedded database gets exactly one connection.
-          { ...config, databaseUrl: embedded.url, databasePoolSize: 1 }
+          { ...config, databaseUrl: embedded.url, embeddedDatabase: true, databasePoolSize: 1 }
         : { ...config, databaseUrl: config.databaseUrl! },
     );
     await app.listen({ port: config.port, host: config.host });

@@ -42,6 +42,8 @@ export interface AppConfig {
   host: string;
   publicUrl: string;
   databaseUrl?: string;
+  /** Set by main.ts when it serves the database itself (PGlite), never from the environment. */
+  embeddedDatabase?: boolean;
   databasePoolSize: number;
   /** A query the database leaves unanswered this long fails (a 503) and its connection is dropped. */
   databaseQueryTimeoutMs: number;

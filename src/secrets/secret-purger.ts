@@ -10,12 +10,18 @@ import { FileStore } from './files/file-store';
 const BATCH = 500;
 /** How long file bytes without an active secret wait: an upload or a last download may still be running. */
 const ORPHAN_MINUTES = 60;
+/**
+ * How often at most the purge VACUUMs removed files' space on the embedded database (no
+ * autovacuum there): on its one connection a VACUUM holds up every other query while it runs.
+ */
+const VACUUM_INTERVAL_MS = 60_000;
 
 /** Destroys the material of expired secrets within PURGE_INTERVAL_SECONDS (30 by default) of expiry. */
 @Injectable()
 export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SecretPurger.name);
   private readonly job: PeriodicJob;
+  private lastVacuum = -Infinity;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,7 +43,8 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
 
   /**
    * Purges until nothing expired is left (their secret.expired webhooks go out at once), then file
-   * bytes no active secret owns, then lapsed idempotency keys.
+   * bytes no active secret owns, then lapsed idempotency keys; on the embedded database, makes the
+   * space of removed file bytes reusable.
    */
   async purge(): Promise<number> {
     let total = 0;
@@ -46,6 +53,9 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     await this.files.removeOrphans(ORPHAN_MINUTES);
     await this.secrets.releaseStaleReaders(ORPHAN_MINUTES);
     await this.secrets.forgetLapsedIdempotencyKeys();
+    if (this.config.embeddedDatabase && Date.now() - this.lastVacuum >= VACUUM_INTERVAL_MS && (await this.files.reclaimSpace())) {
+      this.lastVacuum = Date.now();
+    }
     return total;
   }
 

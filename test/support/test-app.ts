@@ -48,7 +48,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // A known port, so PUBLIC_URL (and the share links the app makes) point at this app.
   const port = await freePort();
   const config = loadConfig(testEnv({ PORT: String(port), ...(db.embedded ? { DATABASE_POOL_SIZE: '1' } : {}), ...options.env }));
-  const app = await createApp({ ...config, databaseUrl: db.url });
+  const app = await createApp({ ...config, databaseUrl: db.url, embeddedDatabase: db.embedded });
   await app.listen({ port, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${port}`;
   return {

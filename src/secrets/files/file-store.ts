@@ -1,6 +1,6 @@
 /**
  * Where file secrets' bytes live. PostgreSQL by default (PgFileStore), so every instance sees
- * them; an object store would implement the same four methods, and `fileRemovalCte` (which
+ * them; an object store would implement the same five methods, and `fileRemovalCte` (which
  * removes the bytes in the same statement that makes a secret a tombstone) would queue the
  * removal in an outbox instead.
  */
@@ -18,4 +18,7 @@ export abstract class FileStore {
    * crashed, and files whose secret ended while its last download was under way (or failed).
    */
   abstract removeOrphans(minutes: number): Promise<number>;
+
+  /** Makes the space of removed bytes reusable where the store does not do so itself; answers whether there was any. */
+  abstract reclaimSpace(): Promise<boolean>;
 }
