@@ -1,8 +1,13 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
+import { freePort } from './support/free-port';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { testEnv } from './support/test-app';
 
 interface HeldRequest {
   /** Sends the rest of the body. */
@@ -91,5 +96,42 @@ describe.each(counters)('SIGTERM, rate-limit counters %s', (_where, env) => {
     expect(direct.status).toBe(201);
     expect(JSON.parse(direct.body).data.url).toContain('/s/');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('SIGTERM to the quick start’s `npm start`', () => {
+  it('reaches the server, and npm exits only once the server has', async () => {
+    const port = await freePort();
+    // The embedded database, as the quick start runs; `--ignore-scripts` skips prestart's build (dist is built).
+    const env = testEnv({ PORT: String(port) });
+    const npm = spawn('npm', ['start', '--ignore-scripts'], {
+      cwd: join(__dirname, '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    const ready = () =>
+      fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      );
+    expect(await eventually(ready, 60, 100)).toBe(true);
+    // The process that holds DATA_DIR: the server itself, not npm or a shell between them.
+    const server = Number(readFileSync(join(env.DATA_DIR, 'oncelink.pid'), 'utf8'));
+    const running = () => {
+      try {
+        process.kill(server, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      npm.kill('SIGTERM');
+      await exited;
+      expect(running()).toBe(false);
+    } finally {
+      if (running()) process.kill(server, 'SIGKILL');
+    }
   });
 });
