@@ -1,0 +1,15 @@
+import { DatabaseError } from 'pg';
+import { renderError } from '../src/common/errors/all-exceptions.filter';
+
+const answered = (code: string, message: string) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
+
+describe('a database that cannot take the request now', () => {
+  it.each([
+    ['out of connections', answered('53300', 'sorry, too many clients already')],
+    ['out of disk for its data files', answered('53100', 'could not extend file "base/5/16384": No space left on device')],
+  ])('is a 503 to retry when it is %s', (_when, error) => {
+    const rendered = renderError(error, 'req-1');
+    expect(rendered.status).toBe(503);
+    expect(rendered.headers['Retry-After']).toBeDefined();
+  });
+});
