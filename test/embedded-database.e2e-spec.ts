@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { EmbeddedDatabase, startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { freePort } from './support/free-port';
+import { runServerToExit } from './support/server-process';
 
 /** Where the `pg` driver connects for `url`: a Unix socket path, or a TCP host and port. */
 function endpoint(url: string): { path: string } | { host: string; port: number } {
@@ -88,4 +89,18 @@ describe('the embedded database', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('stops the start with one line and exit 1 when DATA_DIR/pgdata cannot be opened', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oncelink-embedded-'));
+    try {
+      // A pgdata PGlite takes for a database (it has a PG_VERSION) but cannot open.
+      mkdirSync(join(dataDir, 'pgdata'));
+      writeFileSync(join(dataDir, 'pgdata', 'PG_VERSION'), '15\n');
+      const { code, stderr } = await runServerToExit({ DATA_DIR: dataDir });
+      expect(code).toBe(1);
+      expect(stderr).toBe('Oncelink could not start: DATA_DIR/pgdata cannot be opened: PGlite failed to initialize properly\n');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

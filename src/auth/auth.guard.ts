@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { diskNearlyFull } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from './role';
@@ -40,6 +41,8 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Ahead of everything that could write, token checks included (a reveal writes too).
+    if (diskNearlyFull()) refuseWrites(context.switchToHttp().getRequest<FastifyRequest>().raw.method);
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
       await this.limiter.spend(context, false);
@@ -88,4 +91,10 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     }
     return user;
   }
+}
+
+/** Below DISK_FLOOR_BYTES the embedded database takes reads only: a write could fill the disk and wedge it. */
+function refuseWrites(method: string | undefined): void {
+  if (method === 'GET' || method === 'HEAD') return;
+  throw ApiError.unavailable("The server's disk is nearly full; nothing was changed.", { code: 'disk_full' });
 }

@@ -6,6 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { within } from '../common/concurrency/within';
+import { diskNearlyFull } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { HealthResponse, UnavailableResponse } from './health.response';
 
@@ -35,11 +36,12 @@ export class HealthController {
   @Get('readyz')
   @ApiOkResponse({ description: 'The database answers, and Redis does when `REDIS_URL` is set.', type: HealthResponse })
   @ApiServiceUnavailableResponse({
-    description: `The database did not answer within ${DATABASE_CHECK_MS / 1000} s, or Redis (with \`REDIS_URL\`) did not answer.`,
+    description: `The database did not answer within ${DATABASE_CHECK_MS / 1000} s, the embedded database's disk is nearly full, or Redis (with \`REDIS_URL\`) did not answer.`,
     type: UnavailableResponse,
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
   })
   async ready() {
+    if (diskNearlyFull()) throw ApiError.unavailable('Disk nearly full.', { status: 'unavailable' });
     try {
       // One probe at a time: behind a hung database each would hold a pool connection.
       this.probe ??= this.db.query('SELECT 1').finally(() => (this.probe = undefined));

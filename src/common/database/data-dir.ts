@@ -7,6 +7,9 @@ export class DataDirInUse extends Error {}
 /** The data directory is unusable as one (not a directory, not ours); a configuration error. */
 export class DataDirUnusable extends Error {}
 
+/** PGlite could not open or create its database in DATA_DIR/pgdata (a full disk, a damaged or foreign pgdata). */
+export class PgdataUnopenable extends Error {}
+
 const LOCK_FILE = 'oncelink.pid';
 
 /** Whether a process with this id is running (as any user: EPERM still means it exists). */

@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { claimDataDir } from './data-dir';
+import { claimDataDir, PgdataUnopenable } from './data-dir';
+import { watchFreeSpace } from './disk-space';
+
+/**
+ * PGlite's failures are Emscripten's ErrnoError (no message; ENOSPC is errno 51 in WASI's
+ * numbering) or its own "failed to initialize properly".
+ */
+function pgliteMessage(error: unknown): string {
+  const { message, errno } = (error ?? {}) as { message?: unknown; errno?: unknown };
+  if (typeof message === 'string' && message) return message;
+  if (errno === 51) return 'no space left on device';
+  return typeof errno === 'number' ? `file system error ${errno}` : String(error);
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -66,7 +78,13 @@ async function serve(dataDir: string | undefined, port: number, release: () => v
   const removeDir = () => {
     if (temporary) rmSync(dir, { recursive: true, force: true });
   };
-  const db = await PGlite.create(location);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(location);
+  } catch (error) {
+    removeDir();
+    throw new PgdataUnopenable(`DATA_DIR/pgdata cannot be opened: ${pgliteMessage(error)}`, { cause: error });
+  }
   const server = new PGLiteSocketServer({ db, path: join(dir, socketName), maxConnections: 32 });
   try {
     await server.start();
@@ -76,10 +94,12 @@ async function serve(dataDir: string | undefined, port: number, release: () => v
     removeDir();
     throw error;
   }
+  const unwatch = dataDir ? await watchFreeSpace(location) : () => undefined;
   return {
     // An encoded absolute path as the host is how `pg` (and so TypeORM) take a socket directory.
     url: `postgres://postgres@${encodeURIComponent(dir)}:${socketPort}/postgres`,
     async stop() {
+      unwatch();
       await server.stop();
       await db.close();
       removeDir();

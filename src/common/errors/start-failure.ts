@@ -1,5 +1,5 @@
 import { DatabaseError } from 'pg';
-import { DataDirInUse, DataDirUnusable } from '../database/data-dir';
+import { DataDirInUse, DataDirUnusable, PgdataUnopenable } from '../database/data-dir';
 import { ConfigError } from '../../config/app-config';
 
 export interface StartFailure {
@@ -45,6 +45,7 @@ export function startFailure(error: unknown): StartFailure | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const operational =
     error instanceof DataDirInUse ||
+    error instanceof PgdataUnopenable ||
     (code !== undefined && (OPERATIONAL.has(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
   // pg's and Node's messages name the host and port, never the URL (so never its password).
   return operational ? { status: 1, line: `Oncelink could not start: ${messageOf(error as Error)}` } : undefined;
