@@ -65,6 +65,26 @@ describe('auth', () => {
         .expect(201);
     });
 
+    it('moves only the oldest of two decomposed spellings of one address (marks in either order) to NFC, and leaves the other as typed', async () => {
+      const older = await newUser(t.baseUrl, { email: 'older@order.test' });
+      const newer = await newUser(t.baseUrl, { email: 'newer@order.test' });
+      // Both accepted by builds before emails were normalised; no account holds their NFC form.
+      await t.dataSource.query(`UPDATE users SET email = $2, created_at = now() - interval '2 days' WHERE id = $1`, [
+        older.id,
+        'e\u0301\u0323x@order.test',
+      ]);
+      await t.dataSource.query(`UPDATE users SET email = $2, created_at = now() - interval '1 day' WHERE id = $1`, [
+        newer.id,
+        'e\u0323\u0301x@order.test',
+      ]);
+      await runUp(t.dataSource, new NormalizeEmails1795770000000());
+      const emails = await t.dataSource.query('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [[older.id, newer.id]]);
+      expect(Object.fromEntries(emails.map((user: { id: string; email: string }) => [user.id, user.email]))).toEqual({
+        [older.id]: 'e\u0301\u0323x@order.test'.normalize('NFC'),
+        [newer.id]: 'e\u0323\u0301x@order.test',
+      });
+    });
+
     it('takes a name of the full 100 characters, its personal team named within its own 100', async () => {
       const name = `${'ñ'.repeat(99)}é`;
       const res = await api()
