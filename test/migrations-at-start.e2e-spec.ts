@@ -78,6 +78,38 @@ onPostgres('migrations at start-up', () => {
     }
   }, 30_000);
 
+  it('an instance waiting for the migrations lock says every few seconds which session holds it, then starts once it is let go', async () => {
+    const db = await createTestDatabase();
+    const holder = new Client({ connectionString: db.url, application_name: 'lock-holder-spec' });
+    const watcher = new Client({ connectionString: db.url });
+    await holder.connect();
+    await watcher.connect();
+    try {
+      const lock = `SELECT pg_advisory_lock(hashtextextended('oncelink:migrations', 0)), pg_backend_pid() AS pid`;
+      const [{ pid }] = (await holder.query<{ pid: number }>(lock)).rows;
+      const starting = startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn' }));
+      const polling = async () =>
+        (
+          await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'oncelink'`, [
+            db.name,
+          ])
+        ).rows[0].n > 0;
+      expect(await eventually(polling, 20)).toBe(true);
+      // Past the first report, 5 s into the wait.
+      await new Promise((resolve) => setTimeout(resolve, 6500));
+      await holder.query(`SELECT pg_advisory_unlock(hashtextextended('oncelink:migrations', 0))`);
+      const server = await starting;
+      await server.stop();
+      expect(server.output()).toContain(
+        `Waiting for the migration lock, held by pid ${pid} (lock-holder-spec, idle): SELECT pg_advisory_lock(hashtextextended('oncelink:migrations', 0)), pg_backend_pid() AS`,
+      );
+    } finally {
+      await holder.end();
+      await watcher.end();
+      await db.drop();
+    }
+  }, 30_000);
+
   it('an instance waiting for the migrations lock does not deadlock the holder’s CREATE INDEX CONCURRENTLY', async () => {
     const waitingOn = withDatabase(serverUrl(), `${name}_lock`);
     await adminQuery(serverUrl(), `CREATE DATABASE "${name}_lock"`);

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import type { ListenedClient } from './listened-client';
 
 const LOCK = `hashtextextended('oncelink:migrations', 0)`;
+/** How often an instance waiting for the lock says who holds it. */
+const WAIT_REPORT_MS = 5000;
 
 /**
  * Runs the pending migrations holding a session advisory lock, on the one connection that runs
@@ -13,6 +16,8 @@ const LOCK = `hashtextextended('oncelink:migrations', 0)`;
  * PostgreSQL ends by cancelling one side, which can be the index build (leaving it INVALID).
  * Its connection is exempt from the query timeout: an index build on a large table may rightly
  * run longer, and the poll waits between statements, not in one.
+ * While it waits, it says every few seconds which session holds the lock: a long migration, or
+ * a session left holding it, otherwise holds up every start in silence.
  */
 export async function migrateUnderLock(dataSource: DataSource): Promise<DataSource> {
   const runner = dataSource.createQueryRunner();
@@ -20,7 +25,14 @@ export async function migrateUnderLock(dataSource: DataSource): Promise<DataSour
   try {
     client = (await runner.connect()) as ListenedClient;
     client.unbounded = true;
-    while (!(await tryLock(runner))) await sleep(200);
+    let reported = Date.now();
+    while (!(await tryLock(runner))) {
+      if (Date.now() - reported >= WAIT_REPORT_MS) {
+        await reportHolder(runner);
+        reported = Date.now();
+      }
+      await sleep(200);
+    }
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
     await executor.executePendingMigrations();
@@ -38,4 +50,18 @@ export async function migrateUnderLock(dataSource: DataSource): Promise<DataSour
 async function tryLock(runner: QueryRunner): Promise<boolean> {
   const rows = (await runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`)) as { locked: boolean }[];
   return rows[0].locked;
+}
+
+/** Names the session holding the lock: its pid, application_name, state and the start of its statement's text (never its parameters), on one line. */
+async function reportHolder(runner: QueryRunner): Promise<void> {
+  const rows = (await runner.query(
+    `SELECT a.pid, a.application_name, a.state, regexp_replace(left(a.query, 100), '\\s+', ' ', 'g') AS query
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = ${LOCK}`,
+  )) as { pid: number; application_name: string; state: string | null; query: string }[];
+  const holder = rows.length
+    ? `pid ${rows[0].pid} (${rows[0].application_name || 'no application_name'}, ${rows[0].state}): ${rows[0].query}`
+    : 'a session that has just let it go';
+  new Logger('Migrations').warn(`Waiting for the migration lock, held by ${holder}`);
 }
