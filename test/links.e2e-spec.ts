@@ -98,6 +98,23 @@ describe('links', () => {
       expect((await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(200)).body.data.content).toBeDefined();
     });
 
+    it('refuses at create a passcode with a line break or another control character, which a password field cannot take', async () => {
+      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM secrets');
+      for (const passcode of ['abcd1234\n', 'ab\r\ncd12', '\u0085', 'open\u0085sesame', 'open\u007fsesame']) {
+        const res = await api()
+          .post('/api/v1/secrets')
+          .set(bearer(pat))
+          .send({ content: 'never stored', expire_mode: 'views', expire_value: 1, passcode })
+          .expect(422);
+        expect(res.body.errors.passcode).toContain('The passcode field must not contain line breaks or other control characters.');
+        expect(Object.keys(res.body.errors)).toEqual(['passcode']);
+      }
+      expect((await t.dataSource.query('SELECT count(*)::int AS count FROM secrets'))[0].count).toBe(count);
+      // A tab is typed into a password field as it is.
+      const secret = await newSecret(t.baseUrl, { content: 'behind a tab', passcode: 'open\tsesame' }, pat);
+      expect((await reveal(t.baseUrl, secret.token, { passcode: 'open\tsesame' }).expect(200)).body.data.content).toBe('behind a tab');
+    });
+
     it('refuses a wrong passcode with the attempts left and spends no view', async () => {
       const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame' }, pat);
       const res = await reveal(t.baseUrl, secret.token, { passcode: 'open barley' }).expect(401);

@@ -12,6 +12,22 @@ const noNul = () =>
     { message: (a) => `The ${humanize(a.property)} field must not contain NUL characters.` },
   );
 
+const CONTROL_BUT_TAB_OR_NUL = /(?![\t\0])\p{Cc}/u;
+
+/**
+ * No control characters but TAB (C0, DEL and C1; NUL is `noNul`'s): a browser's password field
+ * cannot take a line break, so a passcode holding one could never be typed, and each try at it
+ * would spend one of the secret's attempts.
+ */
+export const Typable = () =>
+  ValidateBy(
+    {
+      name: 'typable',
+      validator: { validate: (value: unknown) => typeof value !== 'string' || !CONTROL_BUT_TAB_OR_NUL.test(value) },
+    },
+    { message: (a) => `The ${humanize(a.property)} field must not contain line breaks or other control characters.` },
+  );
+
 /** Characters as PostgreSQL counts them, code points: class-validator's lengths leave out U+FE0E and U+FE0F. */
 export function codePoints(text: string): number {
   let count = text.length;

@@ -6,7 +6,7 @@ import { IntegerBetween } from '../../common/validation/integer-field';
 import { ListOf } from '../../common/validation/list-field';
 import { humanize, msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
-import { OptionalText } from '../../common/validation/text-field';
+import { OptionalText, Typable } from '../../common/validation/text-field';
 import { IV_BYTES } from '../../crypto/keyring';
 import { isCountryCode } from '../../geo/country-code';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
@@ -64,8 +64,9 @@ export class CreateSecretDto {
   @OptionalBase64({ bytes: IV_BYTES })
   iv?: string;
 
-  /** 4 to 128 characters, hashed with argon2id; asked for before the secret is revealed. */
+  /** 4 to 128 characters, no control character but TAB, hashed with argon2id; asked for before the secret is revealed. */
   @OptionalText(MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH)
+  @Typable()
   passcode?: string;
 
   @OptionalText(100)
