@@ -30,6 +30,7 @@ import { hotRoutes } from './secrets/hot-routes';
 import { LinksController } from './secrets/links.controller';
 import { SecretsController } from './secrets/secrets.controller';
 import { isSecureOrigin } from './share/share-page';
+import { SharePageController } from './share/share-page.controller';
 import type { ResolvedConfig } from './config/app-config';
 
 /** Requests Fastify refused for BODY_LIMIT_BYTES before their body had all arrived. */
@@ -90,6 +91,9 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   refuseUnknownExpectations(app.getHttpServer(), logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
+  // A link pasted with a slash after its token gets the page too (Nest takes `s/:token/` for `s/:token`).
+  const sharePage = app.get(SharePageController);
+  fastify.get('/s/:token/', (_request, reply) => sharePage.show(reply));
   const guard = app.get(ApiAuthGuard);
   settleUnroutable = (request, reply) => guard.settle(request, reply);
   const clientInfo = app.get(ClientInfoPipe);

@@ -31,6 +31,7 @@ describe('the server process', () => {
     await reveal(server.baseUrl, secret.token, { passcode: 'passcode-in-logs?' }).expect(200);
     await fetch(`${server.baseUrl}/api/v1/links/${secret.token}?access_token=${pat}`);
     await fetch(`${server.baseUrl}/s/${secret.token}`);
+    await fetch(`${server.baseUrl}/s/${secret.token}/`);
     // Percent-encoded spellings of the same routes, and of unrouted paths.
     await fetch(`${server.baseUrl}/api/v1/%6Cinks/${secret.token}`);
     await fetch(`${server.baseUrl}/%73/${secret.token}`);

@@ -89,30 +89,34 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await shot('3-gone');
   });
 
+  // While the link can open the secret again, the browser's history (which no page can edit) holds it.
+  const inHistory = " This browser's history still holds the link: on a shared computer, delete it there.";
   it.each([
     ['the last view', { expire_mode: 'views', expire_value: 1 }, () => 'Save it somewhere safe now: this page cannot show it again.'],
     [
       'a view with views left',
       { expire_mode: 'views', expire_value: 3 },
-      (until: string) => `Save it somewhere safe: this link can show it 2 more times at most, until ${until}.`,
+      (until: string) => `Save it somewhere safe: this link can show it 2 more times at most, until ${until}.${inHistory}`,
     ],
     [
       'a view with one view left',
       { expire_mode: 'views', expire_value: 2 },
-      (until: string) => `Save it somewhere safe: this link can show it once more at most, until ${until}.`,
+      (until: string) => `Save it somewhere safe: this link can show it once more at most, until ${until}.${inHistory}`,
     ],
     [
       'a view of a minutes secret',
       { expire_mode: 'minutes', expire_value: 60 },
-      (until: string) => `Save it somewhere safe: this link can show it again until ${until}, and then it is destroyed.`,
+      (until: string) => `Save it somewhere safe: this link can show it again until ${until}, and then it is destroyed.${inHistory}`,
     ],
   ])('says after %s what the link still allows, beside the secret', async (_case, expiry, hint) => {
     const secret = await newSecret(t.baseUrl, { content: 'said once or more', ...expiry });
     await page.goto(secret.url);
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.getByLabel('The secret').waitFor();
-    const until = await page.evaluate((at) => new Date(at).toLocaleString(), secret.expires_at as string);
-    expect(await page.locator('[data-state="revealed"] .hint').textContent()).toBe(hint(until));
+    const time = page.locator('[data-state="revealed"] .hint time');
+    const until = (await time.count()) ? await time.textContent() : '';
+    if (until) expect(new Date((await time.getAttribute('datetime'))!)).toEqual(new Date(secret.expires_at as string));
+    expect(await page.locator('[data-state="revealed"] .hint').textContent()).toBe(hint(until!));
     // A screen reader reads it with the secret, where the focus is.
     expect(await focused()).toBe('secret');
     expect(await page.getByLabel('The secret').getAttribute('aria-describedby')).toBe(
@@ -146,6 +150,81 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.getByLabel('The secret').waitFor();
     expect(await page.getByLabel('The secret').inputValue()).toBe('behind a passcode');
+  });
+
+  it('writes the expiry in English with its time zone, whatever the browser’s locale', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'read anywhere', expire_value: 2 });
+    const context = await browser.newContext({ locale: 'ar-EG', timezoneId: 'Asia/Dubai' });
+    try {
+      const arabic = await context.newPage();
+      await arabic.goto(secret.url);
+      await arabic.getByRole('button', { name: 'Reveal secret' }).waitFor();
+      expect(await arabic.locator('#meta').textContent()).toMatch(
+        /^It can be viewed 2 more times, until [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M GMT\+4\.$/,
+      );
+      expect(new Date((await arabic.locator('#meta time').getAttribute('datetime'))!)).toEqual(new Date(secret.expires_at as string));
+    } finally {
+      await context.close();
+    }
+  });
+
+  /** The accessible description Chromium computes for the element `selector` finds. */
+  const description = async (selector: string) => {
+    const cdp = await page.context().newCDPSession(page);
+    const { root } = await cdp.send('DOM.getDocument');
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+    await cdp.detach();
+    return String(nodes[0].description?.value ?? '');
+  };
+
+  it('describes Reveal and the passcode field with what was shared and how often it opens', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'described', passcode: 'open sesame' });
+    await page.goto(secret.url);
+    await page.getByLabel('Passcode').waitFor();
+    for (const control of ['#reveal', '#passcode']) {
+      const said = await description(control);
+      expect(said).toContain('Someone shared a secret with you.');
+      expect(said).toContain('It can be viewed once, until ');
+    }
+  });
+
+  it('says the same status again when Copy is pressed twice, emptied in between so it is announced again', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'copy me twice' });
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    await page.evaluate(() => {
+      const status = document.getElementById('status')!;
+      const seen: (string | null)[] = [];
+      (window as unknown as { seen: (string | null)[] }).seen = seen;
+      new MutationObserver(() => seen.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('Copied to the clipboard.'));
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['', 'Copied to the clipboard.']);
+  });
+
+  it.each(['/', '.', ')', '>', '%20'])('opens a link pasted with %s after its token, and cleans its address', async (suffix) => {
+    const url = (await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, `pasted with ${suffix}`)).stdout.toString().trim();
+    const [base, key] = url.split('#');
+    await page.goto(`${base}${suffix}#${key}`);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    expect(page.url()).toBe(url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe(`pasted with ${suffix}`);
+  });
+
+  it('serves the page with a slash after the token, with the same policy', async () => {
+    const secret = await newSecret(t.baseUrl);
+    const plain = await fetch(secret.url);
+    const slashed = await fetch(`${secret.url}/`);
+    expect(slashed.status).toBe(200);
+    expect(slashed.headers.get('content-security-policy')).toBe(plain.headers.get('content-security-policy'));
+    expect(await slashed.text()).toBe(await plain.text());
   });
 
   it('says plainly when a link never existed, where a screen reader is', async () => {
@@ -534,6 +613,24 @@ withBrowser('GET /s/{token} in a real browser', () => {
       const file = await downloaded();
       expect(file.name).toBe('Contrat signé.pdf');
       expect(sha256(file.data)).toBe(sha256(data));
+      // The focus moves to "save it again", which says what was downloaded.
+      expect(await focused()).toBe('save');
+      expect(await description('#save')).toMatch(/^Downloaded Contrat signé\.pdf \(500\.0 KB\)\.$/);
+    });
+
+    it('takes the name from Content-Disposition’s parameters, not from text inside a quoted name', async () => {
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1', passcode: 'open sesame' },
+        { name: "x filename*=UTF-8''evil.exe;.pdf", type: 'application/pdf', data: Buffer.from('%PDF-1.4') },
+      );
+      await page.goto(String(created.body.data!.url));
+      await page.getByLabel('Passcode').fill('open sesame');
+      const file = await downloaded();
+      // Chromium saves `*` as `_`; the page shows the name as it came.
+      expect(file.name).toMatch(/\.pdf$/);
+      expect(await page.locator('#saved-name').textContent()).toBe("x filename*=UTF-8''evil.exe;.pdf");
     });
 
     it('saves a file only as bytes, never as a page of this origin, under a name without direction controls or invisible padding', async () => {

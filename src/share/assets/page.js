@@ -5,11 +5,14 @@
   };
   // The page is {PUBLIC_URL}/s/{token}, and the API is beside it under PUBLIC_URL's path, if any
   // (a proxy that strips a prefix). A mail client may have turned the link's # into %23: the
-  // link is put back together rather than its key taken for part of the token.
-  var at = /^(.*)\/s\/([^/]*)$/.exec(location.pathname) || ['', '', ''];
+  // link is put back together rather than its key taken for part of the token. What a chat tool or
+  // a paste left after the token (a slash, a full stop, a bracket, a space) is cut off.
+  var at = /^(.*)\/s\/([^/]*)\/?$/.exec(location.pathname) || ['', '', ''];
   var segment = at[2].split(/%23/i);
-  var token = segment[0];
-  if (segment.length > 1 && !location.hash) history.replaceState(null, '', at[1] + '/s/' + token + '#' + segment.slice(1).join('#'));
+  var token = /^[A-Za-z0-9_-]*/.exec(segment[0])[0];
+  var fragment = location.hash || (segment.length > 1 ? '#' + segment.slice(1).join('#') : '');
+  if (at[1] + '/s/' + token + fragment !== location.pathname + location.hash)
+    history.replaceState(null, '', at[1] + '/s/' + token + fragment);
   var api = at[1] + '/api/v1/links/' + token;
   // What the link leads to, from the lookup: decides between Reveal and Download.
   var link;
@@ -46,8 +49,9 @@
     return null;
   }
 
-  // Once it has served, the key is taken out of the address bar and history. This tab remembers
-  // that it did (for this token; never the key), so a reload does not blame the sender's link.
+  // Once it has served, the key is taken out of the address bar and this tab's back/forward list
+  // (no page can take it out of the browser's history). This tab remembers that it did (for this
+  // token; never the key), so a reload does not blame the sender's link.
   var KEY_REMOVED = 'key-removed:' + token;
   function removeKey() {
     try {
@@ -70,8 +74,16 @@
       el.hidden = el.getAttribute('data-state') !== state;
     });
   }
+  var saying;
   function say(text) {
-    $('status').textContent = text;
+    clearTimeout(saying);
+    $('status').textContent = '';
+    // Set a moment after it was emptied, so the same words again (Copy pressed twice) are a change
+    // a screen reader announces.
+    if (text)
+      saying = setTimeout(function () {
+        $('status').textContent = text;
+      }, 50);
   }
   function gone(text) {
     $('gone-message').textContent = text;
@@ -86,31 +98,50 @@
     for (var i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
     return out;
   }
+  // Sets `el` to `parts`: text, and the link's expiry as a <time> in English with its zone (the
+  // browser's locale would put its own digits and order inside these English sentences).
+  function write(el, parts) {
+    el.textContent = '';
+    parts.forEach(function (part) {
+      if (typeof part === 'string') return el.append(part);
+      var time = document.createElement('time');
+      time.dateTime = part.toISOString();
+      time.textContent = part.toLocaleString('en', {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      });
+      el.append(time);
+    });
+  }
   function describe(data) {
-    var until = new Date(data.expires_at).toLocaleString();
+    var until = new Date(data.expires_at);
     var verb = data.kind === 'file' ? 'downloaded' : 'viewed';
     if (data.expire_mode === 'views') {
       return data.views_remaining === 1
-        ? 'It can be ' + verb + ' once, until ' + until + '.'
-        : 'It can be ' + verb + ' ' + data.views_remaining + ' more times, until ' + until + '.';
+        ? ['It can be ' + verb + ' once, until ', until, '.']
+        : ['It can be ' + verb + ' ' + data.views_remaining + ' more times, until ', until, '.'];
     }
-    return 'It can be ' + verb + ' until ' + until + '.';
+    return ['It can be ' + verb + ' until ', until, '.'];
   }
   // What the link still allows once this view is spent, from the lookup (the reveal answers only
   // the secret). Views others spent since the page loaded are not known here, hence "at most".
+  // While it allows more, the browser's history (which no page can edit) can open it again.
+  var IN_HISTORY = " This browser's history still holds the link: on a shared computer, delete it there.";
   function afterView(data) {
-    var until = new Date(data.expires_at).toLocaleString();
+    var until = new Date(data.expires_at);
     if (data.expire_mode === 'minutes')
-      return 'Save it somewhere safe: this link can show it again until ' + until + ', and then it is destroyed.';
+      return ['Save it somewhere safe: this link can show it again until ', until, ', and then it is destroyed.' + IN_HISTORY];
     var left = data.views_remaining - 1;
-    if (!(left > 0)) return 'Save it somewhere safe now: this page cannot show it again.';
-    return (
-      'Save it somewhere safe: this link can show it ' +
-      (left === 1 ? 'once more' : left + ' more times') +
-      ' at most, until ' +
-      until +
-      '.'
-    );
+    if (!(left > 0)) return ['Save it somewhere safe now: this page cannot show it again.'];
+    return [
+      'Save it somewhere safe: this link can show it ' + (left === 1 ? 'once more' : left + ' more times') + ' at most, until ',
+      until,
+      '.' + IN_HISTORY,
+    ];
   }
   function formatSize(size) {
     var units = ['bytes', 'KB', 'MB', 'GB'];
@@ -303,10 +334,19 @@
       .then(fileOf);
   }
 
-  // The name the server gave the download (RFC 6266: filename*, else filename), for a file whose link hid it.
+  // The name the server gave the download (RFC 6266: filename*, else filename), for a file whose
+  // link hid it. The header is read parameter by parameter, so a quoted name that holds
+  // `filename*=` is a name, not a parameter.
   function dispositionName(res) {
-    var value = res.headers.get('content-disposition') || '';
-    var encoded = /filename\*=UTF-8''([^;]+)/i.exec(value);
+    var rest = (res.headers.get('content-disposition') || '').replace(/^[^;]*/, '');
+    var parameter = /^\s*;\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/;
+    var params = {};
+    for (var found; (found = parameter.exec(rest)); rest = rest.slice(found[0].length)) {
+      var name = found[1].toLowerCase();
+      var value = found[2].charAt(0) === '"' ? found[2].slice(1, -1).replace(/\\(.)/g, '$1') : found[2].trim();
+      if (!(name in params)) params[name] = value;
+    }
+    var encoded = /^UTF-8'[^']*'(.*)$/i.exec(params['filename*'] || '');
     if (encoded) {
       try {
         return decodeURIComponent(encoded[1]);
@@ -314,10 +354,7 @@
         // Not percent-encoding after all: the plain name follows.
       }
     }
-    var quoted = /filename="((?:[^"\\]|\\.)*)"/i.exec(value);
-    if (quoted) return quoted[1].replace(/\\(.)/g, '$1');
-    var token = /filename=([^;\s]+)/i.exec(value);
-    return token ? token[1] : null;
+    return params.filename || null;
   }
 
   // Offers bytes to be saved, never opened: as octet-stream, a blob: URL opened in a tab cannot
@@ -382,7 +419,7 @@
             if (keyProblem()) return gone(keyProblem());
             $('report').hidden = false;
             if (link.file) showFile(link.file);
-            $('meta').textContent = describe(link);
+            write($('meta'), describe(link));
             $('passcode-field').hidden = !link.requires_passcode;
             say('');
             show('ready');
@@ -473,7 +510,7 @@
   function showText(text) {
     revealed = text;
     $('secret').value = text;
-    $('revealed-hint').textContent = afterView(link);
+    write($('revealed-hint'), afterView(link));
     say('');
     show('revealed');
     removeKey();
