@@ -542,6 +542,26 @@ describe('billing', () => {
         expect((await reveal(t.baseUrl, secret.token).expect(200)).body.data.content).toBe('d'.repeat(60));
       });
 
+      it('holds an encrypted secret’s PUT to the plan’s content size and counts its ciphertext against the month as a text PUT’s', async () => {
+        const team = await newUser(t.baseUrl);
+        const teamPat = await newToken(t.baseUrl, team);
+        const first = clientEncrypt('a');
+        const secret = await newSecret(t.baseUrl, { content: undefined, ciphertext: first.ciphertext, iv: first.iv }, teamPat);
+        const put = (plaintext: string) => {
+          const sealed = clientEncrypt(plaintext, first.key);
+          return api().put(`/api/v1/secrets/${secret.id}`).set(bearer(teamPat)).send({ ciphertext: sealed.ciphertext, iv: sealed.iv });
+        };
+        // The free plan's 64 KiB counts the ciphertext, whose 16-byte tag takes the plaintext past it.
+        expect((await put('x'.repeat(64 * 1024 - 16 + 1)).expect(413)).body.code).toBe('plan_limit');
+        await put('b'.repeat(1000)).expect(200);
+        expect(await usage(teamPat)).toMatchObject({ secrets_created_this_period: 1, content_bytes_this_period: 17 + 1016 });
+
+        await leave(team.teamId, 256 * MIB, 100);
+        await put('c'.repeat(44)).expect(200);
+        expect((await put('d'.repeat(25)).expect(413)).body.code).toBe('plan_limit');
+        expect(await usage(teamPat)).toMatchObject({ content_bytes_this_period: 256 * MIB - 40 });
+      });
+
       it('lets PUTs made at once pass the month’s last bytes one at a time', async () => {
         const team = await newUser(t.baseUrl);
         const teamPat = await newToken(t.baseUrl, team);

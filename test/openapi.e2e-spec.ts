@@ -341,6 +341,13 @@ describe('/api/openapi.json', () => {
     expect(doc.paths['/api/v1/teams'].post.requestBody?.required).toBe(true);
   });
 
+  it('lets a PUT replace an encrypted secret’s ciphertext and iv, as create takes them', () => {
+    const schemas = doc.components.schemas as Record<string, SchemaRef>;
+    const rules = (schema: string, field: string) => ({ ...schemas[schema].properties![field], description: undefined });
+    for (const field of ['ciphertext', 'iv']) expect(rules('UpdateSecretDto', field)).toEqual(rules('CreateSecretDto', field));
+    expect(rules('UpdateSecretDto', 'iv')).toMatchObject({ format: 'byte', minLength: 16, maxLength: 16 });
+  });
+
   it('describes when a file’s name and type are null', async () => {
     const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
     const file = await uploadFile(

@@ -294,6 +294,58 @@ describe('secrets', () => {
       expect(Object.keys(bad.body.errors).sort()).toEqual(['expire_value', 'passcode']);
     });
 
+    it('replaces an encrypted secret’s ciphertext and iv, which the link’s key then opens, recording secret.updated', async () => {
+      const first = clientEncrypt('zk v1');
+      const secret = await newSecret(t.baseUrl, { content: undefined, ciphertext: first.ciphertext, iv: first.iv, expire_value: 2 }, pat);
+      const second = clientEncrypt('zk v2', first.key);
+      const res = await api()
+        .put(`/api/v1/secrets/${secret.id}`)
+        .set(bearer(pat))
+        .send({ ciphertext: second.ciphertext, iv: second.iv })
+        .expect(200);
+      expect(res.body.data).toMatchObject({ kind: 'encrypted', views_remaining: 2 });
+      const [row] = await t.dataSource.query('SELECT ciphertext, iv, key_id FROM secrets WHERE id = $1', [secret.id]);
+      expect(row).toEqual({ ciphertext: Buffer.from(second.ciphertext, 'base64'), iv: Buffer.from(second.iv, 'base64'), key_id: null });
+      const events = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND type = 'secret.updated'`,
+        [secret.id],
+      );
+      expect(events).toEqual([{ n: 1 }]);
+      expect((await reveal(t.baseUrl, secret.token).expect(200)).body.data).toEqual({
+        kind: 'encrypted',
+        ciphertext: second.ciphertext,
+        iv: second.iv,
+      });
+    });
+
+    it('refuses each content field on the other kind, and ciphertext or iv alone, naming the field', async () => {
+      const text = await newSecret(t.baseUrl, { content: 'plain' }, pat);
+      const sealed = clientEncrypt('zk');
+      const encrypted = await newSecret(t.baseUrl, { content: undefined, ciphertext: sealed.ciphertext, iv: sealed.iv }, pat);
+      const fieldsOf = async (id: string, body: Record<string, unknown>) =>
+        (await api().put(`/api/v1/secrets/${id}`).set(bearer(pat)).send(body).expect(422)).body.errors;
+      expect(await fieldsOf(text.id, { ciphertext: sealed.ciphertext, iv: sealed.iv })).toEqual({
+        ciphertext: ['The ciphertext field can only replace the content of encrypted secrets.'],
+        iv: ['The iv field can only replace the content of encrypted secrets.'],
+      });
+      expect(await fieldsOf(encrypted.id, { content: 'plain' })).toEqual({
+        content: ['The content field can only replace the content of text secrets.'],
+      });
+      expect(await fieldsOf(encrypted.id, { ciphertext: sealed.ciphertext })).toEqual({
+        iv: ['The iv field is required when ciphertext is present.'],
+      });
+      expect(await fieldsOf(encrypted.id, { iv: sealed.iv })).toEqual({
+        ciphertext: ['The ciphertext field is required when iv is present.'],
+      });
+      expect(await fieldsOf(encrypted.id, { ciphertext: 'not base64!', iv: sealed.iv })).toEqual({
+        ciphertext: ['The ciphertext field must be base64.'],
+      });
+      expect(await fieldsOf(encrypted.id, { ciphertext: sealed.ciphertext, iv: 'AAAA' })).toEqual({
+        iv: ['The iv field must be 12 bytes.'],
+      });
+      expect((await reveal(t.baseUrl, encrypted.token).expect(200)).body.data.ciphertext).toBe(sealed.ciphertext);
+    });
+
     it('changes nothing and records nothing for {}, answering the secret as it is', async () => {
       const secret = await newSecret(t.baseUrl, { label: 'kept' }, pat);
       const before = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);

@@ -1,5 +1,6 @@
 import { ApiError, FieldErrors } from '../common/errors/api-error';
 import { IV_BYTES } from '../crypto/keyring';
+import type { SecretKind } from './secret.entity';
 
 /** A ciphertext failed authentication (tampering), or this instance lacks its key. */
 export const DECRYPTION_FAILED = () => new ApiError(500, 'The secret could not be decrypted.', { code: 'decryption_failed' });
@@ -27,6 +28,33 @@ export function submittedContent(dto: { content?: string; ciphertext?: string; i
   if (Object.keys(errors).length) throw ApiError.validation(errors);
   if (dto.content !== undefined) return { kind: 'text', plaintext: Buffer.from(dto.content, 'utf8') };
   return { kind: 'encrypted', ciphertext: Buffer.from(dto.ciphertext!, 'base64'), iv: Buffer.from(dto.iv!, 'base64') };
+}
+
+/** The fields that carry each kind's content; a file's bytes are never replaced. */
+const CONTENT_FIELDS = { text: ['content'], encrypted: ['ciphertext', 'iv'], file: [] } as const satisfies Record<
+  SecretKind,
+  readonly string[]
+>;
+
+/**
+ * The content a PUT puts in place of a `kind` secret's (undefined when it replaces none): `content`
+ * for a text secret, `ciphertext` and `iv` together, checked as a create's, for an encrypted one.
+ */
+export function replacementContent(
+  kind: SecretKind,
+  dto: { content?: string; ciphertext?: string; iv?: string },
+): SubmittedContent | undefined {
+  const errors: FieldErrors = {};
+  for (const field of ['content', 'ciphertext', 'iv'] as const) {
+    if (dto[field] === undefined || (CONTENT_FIELDS[kind] as readonly string[]).includes(field)) continue;
+    errors[field] = [`The ${field} field can only replace the content of ${field === 'content' ? 'text' : 'encrypted'} secrets.`];
+  }
+  if (Object.keys(errors).length) throw ApiError.validation(errors);
+  if (dto.content === undefined && dto.ciphertext === undefined && dto.iv === undefined) return undefined;
+  if (dto.ciphertext === undefined && dto.iv !== undefined) {
+    throw ApiError.validation({ ciphertext: ['The ciphertext field is required when iv is present.'] });
+  }
+  return submittedContent(dto);
 }
 
 export function sizeOf(content: SubmittedContent): number {

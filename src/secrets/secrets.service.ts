@@ -18,7 +18,7 @@ import { CreateSecretDto } from './dto/create-secret.dto';
 import { UpdateSecretDto } from './dto/update-secret.dto';
 import { viewBudgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
-import { sizeOf, submittedContent } from './secret-content';
+import { replacementContent, sizeOf, submittedContent } from './secret-content';
 import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
 import { presentSecret } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
@@ -200,12 +200,15 @@ export class SecretsService {
     const secret = await this.findManageable(auth, id);
     const changes: Parameters<SecretRepository['updateActive']>[2] = {};
     if (dto.label !== undefined) changes.label = dto.label;
-    if (dto.content !== undefined) {
-      if (secret.kind !== 'text') throw ApiError.field('content', 'The content field can only replace the content of text secrets.');
-      const plaintext = Buffer.from(dto.content, 'utf8');
-      this.billing.assertContentSize(auth.teamPlan, plaintext.length);
-      const sealed = this.keyring.encrypt(secret.id, plaintext);
-      Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: plaintext.length });
+    const content = replacementContent(secret.kind, dto);
+    if (content) {
+      this.billing.assertContentSize(auth.teamPlan, sizeOf(content));
+      // Stored as create stores it: text sealed with the keyring, the client's ciphertext as it came.
+      const sealed =
+        content.kind === 'text'
+          ? this.keyring.encrypt(secret.id, content.plaintext)
+          : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
+      Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: sizeOf(content) });
     }
     if (dto.expire_mode !== undefined || dto.expire_value !== undefined) {
       const mode = dto.expire_mode ?? secret.expireMode;

@@ -22,9 +22,8 @@ export function reveal(baseUrl: string, token: string, body: Record<string, unkn
   return supertest(baseUrl).post(`/api/v1/links/${token}/reveal`).send(body);
 }
 
-/** What a zero-knowledge client does: AES-256-GCM with a key that never leaves it. */
-export function clientEncrypt(plaintext: string) {
-  const key = randomBytes(32);
+/** What a zero-knowledge client does: AES-256-GCM with a key that never leaves it (a new one unless given). */
+export function clientEncrypt(plaintext: string, key = randomBytes(32)) {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);

@@ -1,5 +1,8 @@
+import { OptionalBase64 } from '../../common/validation/base64-field';
 import { Optional } from '../../common/validation/optional';
 import { NullableText } from '../../common/validation/text-field';
+import { IV_BYTES } from '../../crypto/keyring';
+import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
 import { ContentRules, ExpireModeRules, ExpireValueRules } from './create-secret.dto';
 
@@ -13,9 +16,18 @@ export class UpdateSecretDto {
   @ExpireValueRules()
   expire_value?: number;
 
+  /** A text secret's new content. */
   @Optional()
   @ContentRules()
   content?: string;
+
+  /** An encrypted secret's new base64 ciphertext, with its `iv`; the link's key must be the one that made it. */
+  @OptionalBase64({ minBytes: MIN_CIPHERTEXT_BYTES })
+  ciphertext?: string;
+
+  /** Base64 of the 12-byte IV of the new `ciphertext`. */
+  @OptionalBase64({ bytes: IV_BYTES })
+  iv?: string;
 
   /** `null` clears the label. */
   @NullableText(100)
