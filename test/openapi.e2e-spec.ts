@@ -1,8 +1,11 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
 import { IncomingMessage, request } from 'node:http';
+import { join } from 'node:path';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
+import { ERROR_CODES } from '../src/common/errors/error-codes';
 import { bearer, newTeam, newToken } from './support/factories';
 import { servedOpenApi } from './support/server-process';
 import { newSecret } from './support/secrets';
@@ -37,6 +40,7 @@ interface SchemaRef {
   properties?: Record<string, SchemaRef>;
   items?: SchemaRef;
   oneOf?: SchemaRef[];
+  enum?: unknown[];
 }
 
 interface Document {
@@ -339,6 +343,14 @@ describe('/api/openapi.json', () => {
     expect(doc.paths['/api/v1/account'].patch.requestBody?.required).toBe(false);
     // One with a required field is still required.
     expect(doc.paths['/api/v1/teams'].post.requestBody?.required).toBe(true);
+  });
+
+  it('enumerates every error code the server sends as ErrorResponse.code, each one a row of README’s table of codes', () => {
+    const codes = (doc.components.schemas.ErrorResponse as SchemaRef).properties!.code.enum;
+    expect(codes).toEqual([...ERROR_CODES]);
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z_]+)` \| [0-9, ]+ \|/gm)].map((row) => row[1]);
+    expect(rows.sort()).toEqual([...ERROR_CODES].sort());
   });
 
   it('lets a PUT replace an encrypted secret’s ciphertext and iv, as create takes them', () => {

@@ -1,12 +1,17 @@
+import type { ErrorCode } from './error-codes';
 import { STATUS_MESSAGES } from './status-messages';
 
 export type FieldErrors = Record<string, string[]>;
 
-export interface ApiErrorBody {
-  message: string;
+/** What an error body carries beside its message. */
+export interface ApiErrorExtra {
   errors?: FieldErrors;
-  code?: string;
+  code?: ErrorCode;
   [extra: string]: unknown;
+}
+
+export interface ApiErrorBody extends ApiErrorExtra {
+  message: string;
 }
 
 /** A failure the client caused or may act on; the exception filter renders it as the contract's error body. */
@@ -14,7 +19,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: Omit<ApiErrorBody, 'message'> = {},
+    readonly extra: ApiErrorExtra = {},
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
@@ -25,7 +30,7 @@ export class ApiError extends Error {
   }
 
   /** A 422 with the fields at fault; `code` when a client may act on the reason (a plan's or a team's limit). */
-  static validation(errors: FieldErrors, code?: string): ApiError {
+  static validation(errors: FieldErrors, code?: ErrorCode): ApiError {
     return new ApiError(422, 'The given data was invalid.', code ? { errors, code } : { errors });
   }
 
@@ -42,7 +47,7 @@ export class ApiError extends Error {
     return new ApiError(401, 'Unauthenticated.', {}, { 'WWW-Authenticate': challenge });
   }
 
-  static forbidden(message = 'This action is unauthorized.', code?: string): ApiError {
+  static forbidden(message = 'This action is unauthorized.', code?: ErrorCode): ApiError {
     return new ApiError(403, message, code ? { code } : {});
   }
 
@@ -51,7 +56,7 @@ export class ApiError extends Error {
   }
 
   /** A 429: try again in `retryAfterSeconds`. */
-  static tooManyAttempts(retryAfterSeconds: number, code?: string): ApiError {
+  static tooManyAttempts(retryAfterSeconds: number, code?: ErrorCode): ApiError {
     return new ApiError(429, STATUS_MESSAGES[429], code ? { code } : {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 
@@ -61,7 +66,7 @@ export class ApiError extends Error {
   }
 
   /** Something the request needs cannot be reached right now (the database, Redis): a 503 to retry. */
-  static unavailable(message = STATUS_MESSAGES[503], extra: Omit<ApiErrorBody, 'message'> = {}): ApiError {
+  static unavailable(message = STATUS_MESSAGES[503], extra: ApiErrorExtra = {}): ApiError {
     return new ApiError(503, message, extra, { 'Retry-After': '5' });
   }
 }

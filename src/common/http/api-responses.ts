@@ -1,6 +1,7 @@
 import { applyDecorators, Type, UseInterceptors } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 import { PageLinksInterceptor } from './page-links.interceptor';
 
 class PageMetaResponse {
@@ -24,8 +25,8 @@ export class ErrorResponse {
     example: { expire_mode: ['The selected expire mode is invalid.'] },
   })
   errors?: Record<string, string[]>;
-  @ApiPropertyOptional({ description: 'Why, for a program: plan_limit, geo_blocked, secret_burned, passcode_incorrect, …' })
-  code?: string;
+  @ApiPropertyOptional({ type: 'string', enum: ERROR_CODES, description: 'Why, for a program (README lists each code with its status)' })
+  code?: ErrorCode;
   @ApiPropertyOptional({ type: 'integer', description: 'A wrong or missing passcode (401): guesses left before the secret burns' })
   attempts_remaining?: number;
 }
