@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { generatePat, hashPat, isWellFormedPat, patDisplayPrefix } from '../src/auth/pat';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checksum, generatePat, hashPat, isWellFormedPat, patDisplayPrefix } from '../src/auth/pat';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -56,6 +58,44 @@ describe('isWellFormedPat', () => {
     ]) {
       expect(isWellFormedPat(malformed)).toBe(false);
     }
+  });
+});
+
+describe('checksum', () => {
+  // What README's Tokens paragraph tells secret scanners, read from it so the two cannot drift.
+  const tokens = readFileSync(join(__dirname, '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const vector = /Test vector: the body `(\w+)` has CRC-32 `(\d+)` \(`0x([0-9a-f]+)`\), checksum `(\w+)`, token `(\w+)`/.exec(tokens);
+  const pattern = /A token matches `([^`]+)`/.exec(tokens);
+
+  it('is computed as README’s test vector says', () => {
+    expect(vector).not.toBeNull();
+    const [, body, crc, crcHex, sum, token] = vector!;
+    expect(Number(crc)).toBe(parseInt(crcHex, 16));
+    expect(checksum(`olk_live_${body}`)).toBe(sum);
+    expect(token).toBe(`olk_live_${body}${sum}`);
+    expect(isWellFormedPat(token)).toBe(true);
+  });
+
+  it('is the CRC-32 written as README says: base 62 in 0-9A-Za-z, most significant first, padded to 6 with 0', () => {
+    const [, body, crc, , sum] = vector!;
+    let value = Number(crc);
+    let digits = '';
+    for (let digit = 0; digit < sum.length; digit++) {
+      digits = BASE62[value % 62] + digits;
+      value = Math.floor(value / 62);
+    }
+    expect(value).toBe(0);
+    expect(checksum(`olk_live_${body}`)).toBe(digits);
+  });
+
+  it('makes tokens that README’s regular expression matches, and only those', () => {
+    expect(pattern).not.toBeNull();
+    const regex = new RegExp(pattern![1]);
+    for (let i = 0; i < 20; i++) {
+      expect(generatePat('live')).toMatch(regex);
+      expect(generatePat('test')).toMatch(regex);
+    }
+    expect(regex.test(`${generatePat('live')}x`)).toBe(false);
   });
 });
 

@@ -18,7 +18,8 @@ function base62(value: number, length: number): string {
   return out;
 }
 
-function checksum(prefixAndBody: string): string {
+/** The last 6 characters of a token made of `prefixAndBody` (README, Tokens, spells it out for secret scanners). */
+export function checksum(prefixAndBody: string): string {
   return base62(crc32(prefixAndBody), CHECKSUM_LENGTH);
 }
 
