@@ -21,6 +21,7 @@ import { AddPasscodeGuessLeases1795740000000 } from './1795740000000-AddPasscode
 import { AddAuditEventsTimeIndex1795750000000 } from './1795750000000-AddAuditEventsTimeIndex';
 import { AddPendingDestinationIndex1795760000000 } from './1795760000000-AddPendingDestinationIndex';
 import { NormalizeEmails1795770000000 } from './1795770000000-NormalizeEmails';
+import { AddViewWindows1795780000000 } from './1795780000000-AddViewWindows';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   AddAuditEventsTimeIndex1795750000000,
   AddPendingDestinationIndex1795760000000,
   NormalizeEmails1795770000000,
+  AddViewWindows1795780000000,
 ];

@@ -484,6 +484,21 @@ describe('file secrets', () => {
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(rows);
     });
 
+    it('takes a views file’s expires_in_minutes window from the form, and refuses it on a minutes file', async () => {
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
+      const res = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1', expires_in_minutes: '45' }, file);
+      expect(res.status).toBe(201);
+      const { created_at: createdAt, expires_at: expiresAt } = res.body.data as { created_at: string; expires_at: string };
+      expect(new Date(expiresAt).getTime() - new Date(createdAt).getTime()).toBe(45 * 60_000);
+      const minutes = await uploadFile(t.baseUrl, pat, { expire_mode: 'minutes', expire_value: '5', expires_in_minutes: '5' }, file);
+      expect([minutes.status, Object.keys(minutes.body.errors ?? {})]).toEqual([422, ['expires_in_minutes']]);
+      const fraction = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: '1', expires_in_minutes: '1.5' }, file);
+      expect([fraction.status, fraction.body.errors]).toEqual([
+        422,
+        { expires_in_minutes: ['The expires in minutes field must be an integer.'] },
+      ]);
+    });
+
     it('takes a JSON-typed allowed_countries array as the codes', async () => {
       const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
       const raw = 'Content-Disposition: form-data; name="allowed_countries"\r\nContent-Type: application/json\r\n\r\n["de","FR"]';

@@ -76,6 +76,17 @@ describe('creates under an Idempotency-Key', () => {
     expect(retry.body).toEqual(first.body);
   });
 
+  it('a retry of a create with an expires_in_minutes window answers its window, after a PUT changed it; another window is another request', async () => {
+    const key = randomUUID();
+    const windowed = { ...text, expires_in_minutes: 30 };
+    const first = await create(windowed, key).expect(201);
+    await supertest(t.baseUrl).put(`/api/v1/secrets/${first.body.data.id}`).set(bearer(pat)).send({ expires_in_minutes: 5 }).expect(200);
+    const retry = await create(windowed, key).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    await create({ ...text, expires_in_minutes: 31 }, key).expect(422);
+  });
+
   it('a key recorded with its bare link (before answers were kept) still answers its retries, with the secret as it is', async () => {
     const key = randomUUID();
     const first = await create(text, key).expect(201);

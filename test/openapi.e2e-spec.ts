@@ -377,6 +377,19 @@ describe('/api/openapi.json', () => {
     expect(info.content_type.description).toMatch(/passcode or a country rule/);
   });
 
+  it('declares expires_in_minutes, optional, with its limits, on the JSON create, the file form and the update', () => {
+    const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
+    const create = doc.paths['/api/v1/secrets'].post.requestBody!.content as Record<string, { schema: SchemaRef }>;
+    const form = create['multipart/form-data'].schema.$ref!.split('/').pop()!;
+    for (const name of ['CreateSecretDto', form, 'UpdateSecretDto']) {
+      expect([name, schemas[name].properties.expires_in_minutes]).toEqual([
+        name,
+        expect.objectContaining({ type: 'integer', minimum: 1, maximum: 10080, description: expect.stringMatching(/views/) }),
+      ]);
+      expect(schemas[name].required ?? []).not.toContain('expires_in_minutes');
+    }
+  });
+
   it('describes how long a service account’s first token lives', () => {
     const account = doc.components.schemas.CreateServiceAccountDto.properties as Record<string, { description: string }>;
     expect(account.expires_in_days.description).toMatch(/never after the calling token does/);
@@ -420,6 +433,7 @@ describe('/api/openapi.json', () => {
     const values: Record<string, string> = {
       expire_mode: 'views',
       expire_value: '1',
+      expires_in_minutes: '60',
       passcode: 'open sesame',
       label: 'form order',
       webhook_url: 'https://hooks.example.test/viewed',

@@ -33,6 +33,19 @@ describe('lifetimeMinutes', () => {
       code: 'plan_limit',
     });
   });
+
+  it('names the field that asked for too long: a views secret’s expires_in_minutes', () => {
+    expect(lifetimeMinutes(hourLongPlan, 30, 'expires_in_minutes')).toBe(30);
+    const error = thrown(() => lifetimeMinutes(hourLongPlan, 61, 'expires_in_minutes'));
+    expect([error.status, error.body]).toEqual([
+      422,
+      {
+        message: 'The given data was invalid.',
+        errors: { expires_in_minutes: ['The free plan keeps secrets for at most 60 minutes.'] },
+        code: 'plan_limit',
+      },
+    ]);
+  });
 });
 
 describe('the plan assertions', () => {

@@ -64,6 +64,26 @@ describe('secrets', () => {
       }
     });
 
+    it('ends a views secret after its expires_in_minutes window, views left, while one without a window still opens', async () => {
+      const windowed = await newSecret(t.baseUrl, { content: 'one view within a minute', expire_value: 2, expires_in_minutes: 1 }, pat);
+      const plain = await newSecret(t.baseUrl, { content: 'one view within the plan', expire_value: 1 }, pat);
+      expect(windowed).toMatchObject({ expire_mode: 'views', expire_value: 2, views_remaining: 2 });
+      // Exactly the window from the statement's clock, as a minutes secret's lifetime is; no new field in the Secret.
+      expect(new Date(windowed.expires_at as string).getTime() - new Date(windowed.created_at as string).getTime()).toBe(60_000);
+      expect(Object.keys(windowed).sort()).toEqual(Object.keys(plain).sort());
+      await reveal(t.baseUrl, windowed.token).expect(200);
+      // A minute and a second later, on the database's clock: both secrets aged alike.
+      await t.dataSource.query(
+        `UPDATE secrets SET created_at = created_at - interval '61 seconds', expires_at = expires_at - interval '61 seconds' WHERE id = ANY($1)`,
+        [[windowed.id, plain.id]],
+      );
+      expect((await reveal(t.baseUrl, windowed.token).expect(410)).body).toEqual({
+        message: 'This secret has expired.',
+        code: 'secret_expired',
+      });
+      expect((await reveal(t.baseUrl, plain.token).expect(200)).body.data.content).toBe('one view within the plan');
+    });
+
     it('stores a zero-knowledge secret verbatim and hands it back on reveal', async () => {
       const sealed = clientEncrypt('only the client can read this');
       const data = await newSecret(t.baseUrl, { content: undefined, ciphertext: sealed.ciphertext, iv: sealed.iv }, pat);
@@ -114,6 +134,16 @@ describe('secrets', () => {
       ['allowed_countries', { allowed_countries: [] }, 'The allowed countries field must have at least 1 item.'],
       ['allowed_countries', { allowed_countries: Array.from({ length: 251 }, (_, i) => `C${i}`) }, undefined],
       ['token', { token: 'mine' }, 'The token field is not allowed.'],
+      [
+        'expires_in_minutes',
+        { expire_mode: 'minutes', expire_value: 5, expires_in_minutes: 5 },
+        'The expires in minutes field is for views secrets only: a minutes secret lasts its expire_value.',
+      ],
+      ['expires_in_minutes', { expires_in_minutes: 10081 }, 'The expires in minutes field must not be greater than 10080.'],
+      ['expires_in_minutes', { expires_in_minutes: 0 }, 'The expires in minutes field must be at least 1.'],
+      ['expires_in_minutes', { expires_in_minutes: null }, 'The expires in minutes field must be an integer.'],
+      ['expires_in_minutes', { expires_in_minutes: '60' }, 'The expires in minutes field must be an integer.'],
+      ['expires_in_minutes', { expires_in_minutes: 1.5 }, 'The expires in minutes field must be an integer.'],
     ])('answers 422 naming %s', async (field, patch, message) => {
       const before = (await t.dataSource.query('SELECT count(*)::int AS n FROM secrets'))[0].n;
       const res = await api()
@@ -283,6 +313,39 @@ describe('secrets', () => {
       expect(row.lifetime).toMatchObject({ minutes: 10 });
       expect(row.lifetime.seconds ?? 0).toBe(0);
       expect(row.lifetime.milliseconds ?? 0).toBe(0);
+    });
+
+    it('keeps a views secret’s window on a new expire_value, takes a new one from now, and drops it for minutes', async () => {
+      const lifetimeOf = async (id: string) => {
+        const [row] = await t.dataSource.query(
+          `SELECT extract(epoch FROM expires_at - updated_at)::int AS seconds, views_remaining FROM secrets WHERE id = $1`,
+          [id],
+        );
+        return row as { seconds: number; views_remaining: number | null };
+      };
+      const secret = await newSecret(t.baseUrl, { expire_value: 3, expires_in_minutes: 30 }, pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const renewed = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_value: 5 }).expect(200);
+      expect(renewed.body.data).toMatchObject({ expire_mode: 'views', expire_value: 5, views_remaining: 5 });
+      expect(await lifetimeOf(secret.id)).toEqual({ seconds: 30 * 60, views_remaining: 5 });
+      // A new window alone: from now, on the views left.
+      await reveal(t.baseUrl, secret.token).expect(200);
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expires_in_minutes: 10 }).expect(200);
+      expect(await lifetimeOf(secret.id)).toEqual({ seconds: 10 * 60, views_remaining: 4 });
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_value: 2 }).expect(200);
+      expect(await lifetimeOf(secret.id)).toEqual({ seconds: 10 * 60, views_remaining: 2 });
+      const minutes = await api()
+        .put(`/api/v1/secrets/${secret.id}`)
+        .set(bearer(pat))
+        .send({ expire_mode: 'minutes', expire_value: 20 })
+        .expect(200);
+      expect(minutes.body.data.views_remaining).toBeNull();
+      expect(await lifetimeOf(secret.id)).toEqual({ seconds: 20 * 60, views_remaining: null });
+      const refused = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expires_in_minutes: 5 }).expect(422);
+      expect(Object.keys(refused.body.errors)).toEqual(['expires_in_minutes']);
+      // Back to views: the window went with the switch to minutes, so the plan's lifetime.
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ expire_mode: 'views', expire_value: 1 }).expect(200);
+      expect(await lifetimeOf(secret.id)).toEqual({ seconds: 7 * 24 * 3600, views_remaining: 1 });
     });
 
     it('refuses content for a zero-knowledge secret and bad fields with 422', async () => {

@@ -77,8 +77,8 @@ export class BillingService implements TokenRatesSource {
     assertMemberRoom(this.plans[plan], members);
   }
 
-  /** Minutes a secret may live: `requestedMinutes` for a `minutes` secret, the plan's longest for a `views` one. */
-  lifetimeMinutes(plan: PlanName, requestedMinutes?: number): number {
-    return lifetimeMinutes(this.plans[plan], requestedMinutes);
+  /** Minutes a secret may live: what `field` asked for, within the plan's longest; the plan's longest when nothing was asked. */
+  lifetimeMinutes(plan: PlanName, requestedMinutes?: number, field?: string): number {
+    return lifetimeMinutes(this.plans[plan], requestedMinutes, field);
   }
 }

@@ -70,15 +70,16 @@ export function assertMemberRoom(plan: Plan, members: number): void {
 }
 
 /**
- * How long a secret may live, in minutes: what was asked for (`minutes` secrets), or the plan's
- * longest lifetime (`views` secrets, which expire then even with views left). Asking for longer
- * than the plan allows is a 422 on `expire_value` with code `plan_limit`.
+ * How long a secret may live, in minutes: what was asked for (a `minutes` secret's `expire_value`,
+ * a `views` secret's `expires_in_minutes`), or the plan's longest lifetime (`views` secrets, which
+ * expire then even with views left). Asking for longer than the plan allows is a 422 on the
+ * `field` that asked, with code `plan_limit`.
  */
-export function lifetimeMinutes(plan: Plan, requestedMinutes?: number): number {
+export function lifetimeMinutes(plan: Plan, requestedMinutes?: number, field = 'expire_value'): number {
   if (requestedMinutes === undefined) return plan.maxLifetimeMinutes;
   if (requestedMinutes > plan.maxLifetimeMinutes) {
     throw ApiError.validation(
-      { expire_value: [`The ${plan.name} plan keeps secrets for at most ${plan.maxLifetimeMinutes} minutes.`] },
+      { [field]: [`The ${plan.name} plan keeps secrets for at most ${plan.maxLifetimeMinutes} minutes.`] },
       'plan_limit',
     );
   }

@@ -8,11 +8,16 @@ import type { ExpireMode } from './secret.entity';
 export interface ViewBudget {
   viewsRemaining: number | null;
   lifetimeMinutes: number;
+  /** A `views` secret's own window (`expires_in_minutes`), kept so a new view budget gets it again; null for the plan's lifetime. */
+  windowMinutes: number | null;
 }
 
-/** The budget a secret gets at creation, and again when its expiry is changed; the lifetime comes from the plan. */
-export function viewBudgetFor(mode: ExpireMode, value: number, lifetimeMinutes: number): ViewBudget {
-  return { viewsRemaining: mode === 'views' ? value : null, lifetimeMinutes };
+/**
+ * The budget a secret gets at creation, and again when its expiry is changed: `lifetimeMinutes`
+ * is the plan's (checked against what was asked for), or the window when one was asked for.
+ */
+export function viewBudgetFor(mode: ExpireMode, value: number, lifetimeMinutes: number, windowMinutes: number | null): ViewBudget {
+  return { viewsRemaining: mode === 'views' ? value : null, lifetimeMinutes, windowMinutes };
 }
 
 /** `expires_at` as SQL: the lifetime (a parameter reference) from the statement's `now()`. */

@@ -65,6 +65,13 @@ export class Secret {
   @Column({ name: 'views_count', type: 'integer', default: 0 })
   viewsCount!: number;
 
+  /**
+   * A `views` secret's window (`expires_in_minutes`): it ends that long after its budget began,
+   * views left or not. NULL for the plan's lifetime, and for `minutes` secrets.
+   */
+  @Column({ name: 'window_minutes', type: 'integer', nullable: true })
+  windowMinutes!: number | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 

@@ -128,9 +128,9 @@ const CREATE = `
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption,
-                         idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id)
+                         idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id, window_minutes)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
-           $29, $30, $31, $32
+           $29, $30, $31, $32, $34
      WHERE $2::uuid IS NULL OR ${COUNTED_BYTES} = 0
         OR ${withinMonthlyContent('$2', '$17', '$33')}
     RETURNING id, team_id, created_at, updated_at, expires_at),
@@ -237,6 +237,7 @@ export class SecretRepository {
       secret.idempotencyLink,
       secret.idempotencyKeyringId,
       monthlyContentBytes,
+      secret.windowMinutes,
     ]);
     if (!row) return null;
     return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });
@@ -437,7 +438,10 @@ export class SecretRepository {
     teamId: string,
     id: string,
     changes: Partial<
-      Pick<Secret, 'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining'> & {
+      Pick<
+        Secret,
+        'label' | 'ciphertext' | 'iv' | 'keyId' | 'contentBytes' | 'expireMode' | 'expireValue' | 'viewsRemaining' | 'windowMinutes'
+      > & {
         /** A new lifetime, from now. */
         lifetimeMinutes: number;
       }

@@ -37,7 +37,7 @@ import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempo
 /** The create fields every kind of secret has. */
 export type SecretFields = Pick<
   CreateSecretDto,
-  'expire_mode' | 'expire_value' | 'passcode' | 'label' | 'webhook_url' | 'allowed_countries'
+  'expire_mode' | 'expire_value' | 'expires_in_minutes' | 'passcode' | 'label' | 'webhook_url' | 'allowed_countries'
 >;
 
 /** A secret's content as stored: sealed text, the client's ciphertext, or a file whose bytes are in the file store. */
@@ -99,7 +99,7 @@ export class SecretsService {
       await this.webhookUrls.assertAllowed('webhook_url', fields.webhook_url);
     }
     if (fields.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
-    this.budgetFor(plan, fields.expire_mode, fields.expire_value);
+    this.budgetFor(plan, fields.expire_mode, fields.expire_value, fields.expires_in_minutes ?? null);
   }
 
   /**
@@ -117,7 +117,7 @@ export class SecretsService {
   ): Promise<Created> {
     const token = generateLinkToken();
     const plan = this.billing.planOf(auth);
-    const budget = this.budgetFor(plan, fields.expire_mode, fields.expire_value);
+    const budget = this.budgetFor(plan, fields.expire_mode, fields.expire_value, fields.expires_in_minutes ?? null);
     const row = {
       id,
       teamId: auth.kind === 'token' ? auth.teamId : null,
@@ -131,6 +131,7 @@ export class SecretsService {
       viewsRemaining: budget.viewsRemaining,
       viewsCount: 0,
       lifetimeMinutes: budget.lifetimeMinutes,
+      windowMinutes: budget.windowMinutes,
       status: 'active' as const,
       destroyedAt: null,
       suspendedAt: null,
@@ -210,11 +211,15 @@ export class SecretsService {
           : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
       Object.assign(changes, { ciphertext: sealed.ciphertext, iv: sealed.iv, keyId: sealed.keyId, contentBytes: sizeOf(content) });
     }
-    if (dto.expire_mode !== undefined || dto.expire_value !== undefined) {
+    const newBudget = dto.expire_mode !== undefined || dto.expire_value !== undefined;
+    if (newBudget || dto.expires_in_minutes !== undefined) {
       const mode = dto.expire_mode ?? secret.expireMode;
       const value = dto.expire_value ?? secret.expireValue;
-      const budget = this.budgetFor(auth.teamPlan, mode, value);
-      Object.assign(changes, { expireMode: mode, expireValue: value, ...budget });
+      // A new budget without a window of its own keeps the secret's window length (a `minutes` secret has none).
+      const window = dto.expires_in_minutes ?? (mode === 'views' ? secret.windowMinutes : null);
+      const { viewsRemaining, ...lifetime } = this.budgetFor(auth.teamPlan, mode, value, window);
+      // A new window alone runs from now on the views left.
+      Object.assign(changes, newBudget ? { expireMode: mode, expireValue: value, viewsRemaining, ...lifetime } : lifetime);
     }
     if (Object.keys(changes).length === 0) {
       // `{}` changes nothing, and is answered as Stripe's and GitHub's updates are: as it is, with no event.
@@ -275,9 +280,22 @@ export class SecretsService {
     return this.secrets.usageThisPeriod(teamId);
   }
 
-  /** A `minutes` secret lives as long as asked, within the plan; a `views` secret as long as the plan allows. */
-  private budgetFor(plan: PlanName, mode: ExpireMode, value: number) {
-    return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, mode === 'minutes' ? value : undefined));
+  /**
+   * A `minutes` secret lives as long as asked, within the plan; a `views` secret for its window
+   * (`expires_in_minutes`) if it has one, else as long as the plan allows. A `minutes` secret
+   * takes no window: its `expire_value` is one.
+   */
+  private budgetFor(plan: PlanName, mode: ExpireMode, value: number, window: number | null) {
+    if (mode === 'minutes') {
+      if (window !== null) {
+        throw ApiError.field(
+          'expires_in_minutes',
+          'The expires in minutes field is for views secrets only: a minutes secret lasts its expire_value.',
+        );
+      }
+      return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, value), null);
+    }
+    return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, window ?? undefined, 'expires_in_minutes'), window);
   }
 
   private async find(auth: TokenAuth, id: string): Promise<Secret> {

@@ -20,6 +20,9 @@ export const ExpireModeRules = () => applyDecorators(IsIn(['views', 'minutes'], 
 
 export const ExpireValueRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
 
+/** A `views` secret's window, in minutes, as long as a `minutes` secret may live (an extension of API.md). */
+export const ExpiresInMinutesRules = () => IntegerBetween(1, MAX_EXPIRE_VALUE);
+
 /** The size limit is the plan's, checked on the bytes (BillingService). */
 export const ContentRules = () =>
   applyDecorators(
@@ -41,7 +44,7 @@ const CountryListRules = () =>
   );
 
 export class CreateSecretDto {
-  /** `views`: the link works for `expire_value` views (and at most 7 days); `minutes`: for that many minutes. */
+  /** `views`: the link works for `expire_value` views (and at most 7 days, or `expires_in_minutes`); `minutes`: for that many minutes. */
   @IsDefined({ message: msg.required })
   @ExpireModeRules()
   expire_mode!: ExpireMode;
@@ -50,6 +53,14 @@ export class CreateSecretDto {
   @IsDefined({ message: msg.required })
   @ExpireValueRules()
   expire_value!: number;
+
+  /**
+   * `views` secrets only: the link also ends this many minutes after its creation (1 to 10080,
+   * within the plan's lifetime), views left or not, instead of after the plan's lifetime.
+   */
+  @Optional()
+  @ExpiresInMinutesRules()
+  expires_in_minutes?: number;
 
   /** Plain text; the server encrypts it at rest. Exactly one of `content` or `ciphertext`+`iv`. */
   @Optional()

@@ -4,7 +4,7 @@ import { NullableText } from '../../common/validation/text-field';
 import { IV_BYTES } from '../../crypto/keyring';
 import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
-import { ContentRules, ExpireModeRules, ExpireValueRules } from './create-secret.dto';
+import { ContentRules, ExpireModeRules, ExpiresInMinutesRules, ExpireValueRules } from './create-secret.dto';
 
 /** Every field optional; a new `expire_value` (or mode) starts a new budget from now. */
 export class UpdateSecretDto {
@@ -15,6 +15,14 @@ export class UpdateSecretDto {
   @Optional()
   @ExpireValueRules()
   expire_value?: number;
+
+  /**
+   * `views` secrets only: a new window from now (its views left stay). A new `expire_value`
+   * without it keeps the secret's window length; a switch to `minutes` drops the window.
+   */
+  @Optional()
+  @ExpiresInMinutesRules()
+  expires_in_minutes?: number;
 
   /** A text secret's new content. */
   @Optional()

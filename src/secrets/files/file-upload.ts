@@ -7,6 +7,9 @@ import { humanize, shownName } from '../../common/validation/messages';
 import { showsAsNothing, UNSHOWABLE } from '../../common/validation/unshowable';
 import { FILE_MAGIC, isSealedLength } from '../../crypto/file-stream';
 
+/** The form's fields that take a whole number. */
+const NUMBER_FIELDS = new Set(['expire_value', 'expires_in_minutes']);
+
 /**
  * The form's text fields as the DTO reads them: numbers from digits (a minus sign too, so -1 is
  * "at least 1" as in JSON, not "an integer"), repeated or comma-separated
@@ -28,7 +31,7 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
     } else if (fieldname in fields) {
       throw ApiError.field(fieldname, `The ${humanize(fieldname)} field may be given only once.`);
     } else {
-      fields[fieldname] = fieldname === 'expire_value' && /^-?[0-9]{1,9}$/.test(text) ? Number(text) : value;
+      fields[fieldname] = NUMBER_FIELDS.has(fieldname) && /^-?[0-9]{1,9}$/.test(text) ? Number(text) : value;
     }
   }
   return fields;
