@@ -445,6 +445,41 @@ describe('the oncelink command', () => {
     expect(await oncelink(['delete', id], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('delete needs ONCELINK_TOKEN') });
   });
 
+  it('sends --views 1 --minutes 60 as a one-view secret that also ends after an hour; --minutes alone stays a minutes secret', async () => {
+    const user = await newUser(t.baseUrl);
+    const withToken = { ...env, ONCELINK_TOKEN: await newToken(t.baseUrl, user) };
+    const send = async (args: string[], secret: string) => {
+      const run = await oncelink(['send', ...args, '--json'], withToken, secret);
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      return JSON.parse(run.stdout.toString()) as { id: string; url: string };
+    };
+    const listed = async (id: string) => {
+      const lines = (await oncelink(['list', '--json'], withToken)).stdout.toString().trim().split('\n');
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((secret) => secret.id === id)!;
+    };
+    const lifetime = (secret: Record<string, unknown>) =>
+      new Date(secret.expires_at as string).getTime() - new Date(secret.created_at as string).getTime();
+
+    const once = await send(['--views', '1', '--minutes', '60'], 'within the hour');
+    const shown = await listed(once.id);
+    expect(shown).toMatchObject({ expire_mode: 'views', expire_value: 1, views_remaining: 1 });
+    expect(lifetime(shown)).toBe(60 * 60_000);
+    expect(await oncelink(['get', once.url], withToken)).toMatchObject({ code: 0, stdout: Buffer.from('within the hour') });
+    expect((await oncelink(['get', once.url], withToken)).code).toBe(3);
+
+    // Its hour over (on the database's clock), a link with its view unspent is gone: exit 3.
+    const late = await send(['--views', '1', '--minutes', '60'], 'too late');
+    await t.dataSource.query(
+      `UPDATE secrets SET created_at = created_at - interval '61 minutes', expires_at = expires_at - interval '61 minutes' WHERE id = $1`,
+      [late.id],
+    );
+    expect(await oncelink(['get', late.url], withToken)).toMatchObject({ code: 3, stderr: 'oncelink: This secret has expired.\n' });
+
+    const minutes = await listed((await send(['--minutes', '30'], 'any number of times')).id);
+    expect(minutes).toMatchObject({ expire_mode: 'minutes', expire_value: 30, views_remaining: null });
+    expect(lifetime(minutes)).toBe(30 * 60_000);
+  });
+
   it('prints its version, and names itself and its version to the server', async () => {
     const { version } = JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string };
     expect(await oncelink(['--version'], env)).toMatchObject({ code: 0, stdout: Buffer.from(`oncelink ${version}\n`) });
@@ -473,6 +508,7 @@ describe('the oncelink command', () => {
     const help = await oncelink(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('oncelink send');
+    expect(help.stdout.toString()).toContain('both: N times, and for M minutes at most');
     expect(await oncelink(['help'], env)).toMatchObject({ code: 0, stdout: help.stdout });
     expect((await oncelink(['version'], env)).stdout.toString()).toMatch(/^oncelink \d+\.\d+\.\d+\n$/);
     for (const args of [
@@ -482,7 +518,6 @@ describe('the oncelink command', () => {
       ['send', '--views', '0'],
       ['send', '--views', '1e3'],
       ['send', '--minutes', '0x10'],
-      ['send', '--views', '1', '--minutes', '5'],
       ['get'],
       ['frobnicate'],
       ['send', '--colour'],

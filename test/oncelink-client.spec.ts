@@ -142,25 +142,35 @@ describe('OncelinkClient', () => {
     expect(requests).toBe(1);
   });
 
-  it('refuses views and minutes together with a TypeError, for send, sendFile and sendStream, sending nothing', async () => {
-    let requests = 0;
+  it('sends views and minutes together as a views secret ending after the minutes, for send, sendFile and sendStream', async () => {
+    const bodies: string[] = [];
     await serving(
-      (_req, res) => void (requests++, res.writeHead(500).end()),
+      (req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString('latin1')));
+        req.on('end', () => {
+          bodies.push(body);
+          const data = { id: 'id', token: 'A'.repeat(24), url: `http://127.0.0.1/s/${'A'.repeat(24)}`, expires_at: '2030-01-01T00:00:00Z' };
+          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+        });
+      },
       async (origin) => {
         const client = new OncelinkClient(origin, 'olk_test_x');
         const both = { views: 2, minutes: 3 };
-        for (const send of [
-          () => client.send('x', both),
-          () => client.sendFile(__filename, both),
-          () => client.sendStream(Readable.from([Buffer.from('x')]), 'x', both),
-        ]) {
-          const thrown = await thrownBy(send);
-          expect(thrown).toBeInstanceOf(TypeError);
-          expect((thrown as Error).message).toBe('A secret expires after views or after minutes, not both: give one of them.');
-        }
+        await client.send('x', both);
+        await client.send('x', { minutes: 3 });
+        await client.sendFile(__filename, both);
+        await client.sendStream(Readable.from([Buffer.from('x')]), 'x', both);
       },
     );
-    expect(requests).toBe(0);
+    const [windowed, minutes, ...forms] = bodies;
+    expect(JSON.parse(windowed)).toMatchObject({ expire_mode: 'views', expire_value: 2, expires_in_minutes: 3 });
+    expect(JSON.parse(minutes)).toMatchObject({ expire_mode: 'minutes', expire_value: 3 });
+    expect(JSON.parse(minutes)).not.toHaveProperty('expires_in_minutes');
+    for (const form of forms) {
+      const field = (name: string) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(form)?.[1];
+      expect([field('expire_mode'), field('expire_value'), field('expires_in_minutes')]).toEqual(['views', '2', '3']);
+    }
   });
 
   it('sends no token on a link call, even for a link whose path has /api/v1/ before /s/', async () => {

@@ -13,9 +13,11 @@ import { UsageError } from './usage-error';
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
 Usage:
-  oncelink send [--views N | --minutes N] [--passcode P] [--label L] [--file PATH [--name N]] [--json]
+  oncelink send [--views N] [--minutes M] [--passcode P] [--label L] [--file PATH [--name N]] [--json]
       Encrypts stdin (or the file, streamed, its name and type inside) on this machine and
       prints the share URL; the key is in the URL's #fragment and never reaches the server.
+      The link works N times (1 by default) for at most 7 days; --minutes M alone makes it work
+      any number of times for M minutes; both: N times, and for M minutes at most.
       A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --file - sends stdin
       as a file, of any size the plan takes (tar c dir | oncelink send --file - --name dir.tar);
       --name is the name the recipient gets (default: the file's, or "stdin"). --json prints
@@ -67,7 +69,7 @@ function exitStatus(error: OncelinkError): number {
 /** The contract's range for `expire_value` (API.md); a plan's shorter lifetime is the server's to refuse. */
 const MAX_EXPIRE_VALUE = 10_080;
 
-/** `--views N` or `--minutes N`. */
+/** `--views N`, `--minutes N`. */
 function expireValue(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   // Digits only: Number() would take `1e3` and `0x10` too.
@@ -317,7 +319,6 @@ async function run(argv: string[]): Promise<void> {
     case 'send': {
       const views = expireValue(values.views, '--views');
       const minutes = expireValue(values.minutes, '--minutes');
-      if (views && minutes) throw new UsageError('give --views or --minutes, not both');
       const options = { views, minutes, passcode: values.passcode ?? teamPasscode, label: values.label };
       if (values.name !== undefined && !values.file) throw new UsageError('--name names a file: give it with --file');
       const sent = values.file ? await sendFile(client, values.file, values.name, options) : await client.send(await readSecret(), options);

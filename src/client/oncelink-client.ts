@@ -22,7 +22,9 @@ import { upload } from './upload';
 const USER_AGENT = `oncelink-client/${version} node/${process.versions.node}`;
 
 export interface SendOptions {
+  /** The link works this many times (1 by default). */
   views?: number;
+  /** Alone: the link works any number of times for this many minutes. With `views`: it also ends after this many minutes. */
   minutes?: number;
   passcode?: string;
   label?: string;
@@ -425,11 +427,13 @@ function tryAgainIn(seconds: number | undefined): string {
   return ` Try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
 
-/** `views` (1 by default) or `minutes`, never both; a value the API refuses (0, say) is sent, for its 422. */
-function expiry({ views, minutes }: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number } {
-  if (views !== undefined && minutes !== undefined)
-    throw new TypeError('A secret expires after views or after minutes, not both: give one of them.');
-  return minutes !== undefined ? { expire_mode: 'minutes', expire_value: minutes } : { expire_mode: 'views', expire_value: views ?? 1 };
+/**
+ * `views` (1 by default), `minutes`, or both: `views` that also end after `minutes` (the
+ * server's `expires_in_minutes`). A value the API refuses (0, say) is sent, for its 422.
+ */
+function expiry({ views, minutes }: SendOptions): { expire_mode: 'minutes' | 'views'; expire_value: number; expires_in_minutes?: number } {
+  if (views === undefined && minutes !== undefined) return { expire_mode: 'minutes', expire_value: minutes };
+  return { expire_mode: 'views', expire_value: views ?? 1, expires_in_minutes: minutes };
 }
 
 async function contentOf(data: RevealedContent, key: string | undefined): Promise<Uint8Array> {
