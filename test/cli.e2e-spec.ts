@@ -884,10 +884,14 @@ describe('the oncelink command', () => {
     ['not a URL', 'localhost:3000'],
     ['credentials', 'http://user:pw@127.0.0.1:3000'],
     ['plain http to another machine', 'http://192.0.2.1:3000'],
+    ['credentials that do not parse (a / in the password)', 'https://ci:MRKZ/pw@oncelink.example'],
+    ['credentials that do not parse (a port out of range)', 'https://ci:MRKZpw@oncelink.example:99999'],
+    ['credentials that do not parse (a # in the password)', 'https://ci:MRKZ#pw@oncelink.example'],
   ])('refuses an ONCELINK_URL with %s before any request, never printing it whole', async (_case, value) => {
     const run = await oncelink(['list'], { ONCELINK_URL: value, ONCELINK_TOKEN: 'olk_test_x' });
     expect(run.code).toBe(2);
     expect(run.stderr).not.toContain('pw@');
+    expect(run.stderr).not.toContain('MRKZ');
   });
 
   it('refuses a malformed ONCELINK_TOKEN (a header injected) before any request, never printing it', async () => {

@@ -214,7 +214,8 @@ function serverUrl(value: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`ONCELINK_URL "${printable(value)}" is not a URL (expected https://host[:port][/path])`);
+    // Not echoed: a value that does not parse may still hold a password (https://ci:pa/ss@host).
+    throw new UsageError('ONCELINK_URL is not a URL (expected https://host[:port][/path])');
   }
   if (!['http:', 'https:'].includes(url.protocol)) throw new UsageError('ONCELINK_URL must be an http(s) URL');
   if (url.username || url.password) throw new UsageError('ONCELINK_URL must not carry credentials: the token goes in ONCELINK_TOKEN');
