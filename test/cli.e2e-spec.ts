@@ -509,6 +509,9 @@ describe('the oncelink command', () => {
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('oncelink send');
     expect(help.stdout.toString()).toContain('both: N times, and for M minutes at most');
+    // The environment keeps a passcode out of ps, not out of shell history when typed inline.
+    expect(help.stdout.toString()).toContain('read -rs ONCELINK_PASSCODE; export ONCELINK_PASSCODE');
+    expect(help.stdout.toString()).not.toMatch(/ONCELINK_PASSCODE[^\n]*shell history/);
     expect(await oncelink(['help'], env)).toMatchObject({ code: 0, stdout: help.stdout });
     expect((await oncelink(['version'], env)).stdout.toString()).toMatch(/^oncelink \d+\.\d+\.\d+\n$/);
     for (const args of [

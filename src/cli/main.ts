@@ -46,8 +46,10 @@ Environment:
                    only when the server says nothing was spent, a file upload never
   ONCELINK_TOKEN   a personal access token; without one, send creates an anonymous secret.
                    It is sent only to ONCELINK_URL, never with a link (get).
-  ONCELINK_PASSCODE  the passcode for send and get, kept out of ps and shell history
-                   (--passcode wins over it); get sends it only to ONCELINK_URL's links
+  ONCELINK_PASSCODE  the passcode for send and get, out of ps (--passcode wins over it);
+                   set it without typing it on a command line, which shell history keeps:
+                   read -rs ONCELINK_PASSCODE; export ONCELINK_PASSCODE
+                   get sends it only to ONCELINK_URL's links
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired, deleted, or destroyed by the last wrong passcode),
