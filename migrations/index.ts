@@ -22,6 +22,7 @@ import { AddAuditEventsTimeIndex1795750000000 } from './1795750000000-AddAuditEv
 import { AddPendingDestinationIndex1795760000000 } from './1795760000000-AddPendingDestinationIndex';
 import { NormalizeEmails1795770000000 } from './1795770000000-NormalizeEmails';
 import { AddViewWindows1795780000000 } from './1795780000000-AddViewWindows';
+import { SealFileInfo1795790000000 } from './1795790000000-SealFileInfo';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   AddPendingDestinationIndex1795760000000,
   NormalizeEmails1795770000000,
   AddViewWindows1795780000000,
+  SealFileInfo1795790000000,
 ];

@@ -121,6 +121,9 @@ describe('file secrets', () => {
       const dump = await dumpDatabase(t.db);
       expect(dump).not.toContain('PLAINTEXT-MARKER');
       expect(dump).not.toContain(Buffer.from('PLAINTEXT-MARKER').toString('hex'));
+      // The name is often the secret part: the row keeps it and the type sealed, as the content is.
+      expect(await nameAndTypeOf(secret.id as string)).toEqual({ file_name: null, file_content_type: null });
+      expect(dump).not.toContain('Contrat sign');
 
       const res = await download(t.baseUrl, String(secret.token));
       expect(res.status).toBe(200);
@@ -172,6 +175,29 @@ describe('file secrets', () => {
         expect(got.kind === 'file' && got.file).toEqual({ name: 'layoffs-2027.xlsx', type: 'application/vnd.ms-excel' });
         if (got.kind === 'file') expect((await collect(got.content)).length).toBe(1000);
       }
+    });
+
+    it('still shows and downloads a file whose row keeps its name and type in clear, as rows written before they were sealed do', async () => {
+      const data = randomBytes(1000);
+      const created = await uploadFile(t.baseUrl, pat, fields, { name: 'MRKZ-legacy.txt', type: 'text/plain', data });
+      const { id, token } = created.body.data! as { id: string; token: string };
+      await t.dataSource.query(
+        `UPDATE secrets SET file_name = 'MRKZ-legacy.txt', file_content_type = 'text/plain', sealed_file_info = NULL WHERE id = $1`,
+        [id],
+      );
+      const file = { name: 'MRKZ-legacy.txt', size: 1000, content_type: 'text/plain', encryption: 'server' };
+      expect((await t.http().get(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(200)).body.data.file).toEqual(file);
+      const listed = await t.http().get('/api/v1/secrets').set(bearer(pat)).expect(200);
+      expect(listed.body.data.find((secret: { id: string }) => secret.id === id).file).toEqual(file);
+      expect((await t.http().get(`/api/v1/links/${token}`).expect(200)).body.data.file).toEqual(file);
+      const res = await download(t.baseUrl, token);
+      expect([res.status, res.headers['content-type'], res.headers['content-disposition']]).toEqual([
+        200,
+        'text/plain',
+        'attachment; filename=MRKZ-legacy.txt',
+      ]);
+      expect(sha256(res.body)).toBe(sha256(data));
+      expect(await nameAndTypeOf(id)).toEqual({ file_name: null, file_content_type: null });
     });
 
     it('hands one of 20 concurrent downloads of a 1-view file the file, and 410 to the rest', async () => {

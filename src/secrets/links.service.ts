@@ -20,6 +20,7 @@ import { statusOf } from './secret-status';
 import { goneError } from './secret-gone';
 import { MAX_PASSCODE_ATTEMPTS, MIN_PASSCODE_LENGTH } from './passcode';
 import { FileSecretsService } from './files/file-secrets.service';
+import { withFileInfoOpened } from './files/file-info';
 import { DECRYPTION_FAILED } from './secret-content';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
@@ -42,7 +43,7 @@ export class LinksService {
   ) {}
 
   async lookup(token: string): Promise<LinkResponse> {
-    return presentLink(await this.findActive(token));
+    return presentLink(withFileInfoOpened(this.keyring, await this.findActive(token)));
   }
 
   /**

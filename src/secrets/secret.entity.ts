@@ -118,12 +118,22 @@ export class Secret {
   @Column({ name: 'content_bytes', type: 'integer' })
   contentBytes!: number;
 
-  /** A `file` secret's name and type as uploaded, while it is active (`server` files; a `client` file keeps them inside its ciphertext). */
+  /**
+   * A `server` file's name and type in clear, as rows written before `sealed_file_info` kept them
+   * (read still, never written now), while the secret is active.
+   */
   @Column({ name: 'file_name', type: 'varchar', length: 255, nullable: true })
   fileName!: string | null;
 
   @Column({ name: 'file_content_type', type: 'varchar', length: 255, nullable: true })
   fileContentType!: string | null;
+
+  /**
+   * A `server` file's name and type as uploaded, sealed under `key_id` (see sealFileInfo), while
+   * the secret is active; a `client` file keeps them inside its ciphertext.
+   */
+  @Column({ name: 'sealed_file_info', type: 'bytea', nullable: true })
+  sealedFileInfo!: Buffer | null;
 
   /** The file's size: its plaintext for `server` files, the stored ciphertext for `client` ones. */
   @Column({ name: 'file_size', type: 'integer', nullable: true })

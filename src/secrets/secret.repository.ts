@@ -26,8 +26,6 @@ export interface SpentView {
   views_remaining: number | null;
   /** `burned` when this was the last view. */
   status: StoredStatus;
-  file_name: string | null;
-  file_content_type: string | null;
   file_size: number | null;
   file_encryption: FileEncryption | null;
   /** Webhook deliveries the view queued. */
@@ -81,7 +79,7 @@ const UNKEYED = nulled(UNKEYED_COLUMNS);
  * tombstone keeps metadata only. A server file's name and type go too: the name is often the
  * secret part.
  */
-const WIPED_COLUMNS = ['ciphertext', 'iv', 'passcode_hash', 'file_name', 'file_content_type', ...UNKEYED_COLUMNS];
+const WIPED_COLUMNS = ['ciphertext', 'iv', 'passcode_hash', 'file_name', 'file_content_type', 'sealed_file_info', ...UNKEYED_COLUMNS];
 
 /** Wipes the material; `destroyed_at` is when the secret stopped being active. */
 const destroy = (endedAt = 'now()') => `${nulled(WIPED_COLUMNS)}, destroyed_at = ${endedAt}, updated_at = now()`;
@@ -128,9 +126,10 @@ const CREATE = `
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption,
-                         idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id, window_minutes)
+                         idempotency_key, idempotency_digest, idempotency_link, idempotency_keyring_id, window_minutes,
+                         sealed_file_info)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
-           $29, $30, $31, $32, $34
+           $29, $30, $31, $32, $34, $35
      WHERE $2::uuid IS NULL OR ${COUNTED_BYTES} = 0
         OR ${withinMonthlyContent('$2', '$17', '$33')}
     RETURNING id, team_id, created_at, updated_at, expires_at),
@@ -150,7 +149,7 @@ const CREATE = `
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
-  WITH locked AS (SELECT id, ciphertext, iv, key_id, file_name, file_content_type FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
+  WITH locked AS (SELECT id, ciphertext, iv, key_id FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
   spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
@@ -169,11 +168,11 @@ const REVEAL = `
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
     RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
-              old.file_name, old.file_content_type, s.file_size, s.file_encryption),
+              s.file_size, s.file_encryption),
   ${auditCte('spent', 'secret.viewed', linkActorColumns('$4', '$5'))},
   ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}
   SELECT id, team_id, kind, label, ciphertext, iv, key_id, views_remaining, status,
-         file_name, file_content_type, file_size, file_encryption, (SELECT count(*)::int FROM webhook_outbox) AS webhooks
+         file_size, file_encryption, (SELECT count(*)::int FROM webhook_outbox) AS webhooks
     FROM spent`;
 
 @Injectable()
@@ -238,6 +237,7 @@ export class SecretRepository {
       secret.idempotencyKeyringId,
       monthlyContentBytes,
       secret.windowMinutes,
+      secret.sealedFileInfo,
     ]);
     if (!row) return null;
     return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });

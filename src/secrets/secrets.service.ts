@@ -33,6 +33,7 @@ import type { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.respo
 import { isUniqueViolation } from '../common/database/unique-violation';
 import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
 import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempotent-creates';
+import { withFileInfoOpened } from './files/file-info';
 
 /** The create fields every kind of secret has. */
 export type SecretFields = Pick<
@@ -47,7 +48,8 @@ export interface SecretMaterial {
   iv: Buffer | null;
   keyId: string | null;
   contentBytes: number;
-  file: { name: string | null; contentType: string | null; size: number; encryption: FileEncryption } | null;
+  /** `sealedInfo`: a `server` file's name and type, sealed (see sealFileInfo). */
+  file: { sealedInfo: Buffer | null; size: number; encryption: FileEncryption } | null;
 }
 
 /** A create's answer, and whether it repeats an earlier create's under the same `Idempotency-Key`. */
@@ -146,8 +148,9 @@ export class SecretsService {
       allowedCountries: fields.allowed_countries?.map((code) => code.toUpperCase()) ?? null,
       webhookUrl: fields.webhook_url ?? null,
       lastViewedAt: null,
-      fileName: material.file?.name ?? null,
-      fileContentType: material.file?.contentType ?? null,
+      fileName: null,
+      fileContentType: null,
+      sealedFileInfo: material.file?.sealedInfo ?? null,
       fileSize: material.file?.size ?? null,
       fileEncryption: material.file?.encryption ?? null,
       ...this.idempotency.columns(id, token, keyed, fields, budget),
@@ -181,20 +184,25 @@ export class SecretsService {
   }
 
   private present(secret: Secret, token: string, at?: number): SecretResponse {
-    return presentSecret(secret, { token, url: `${this.config.publicUrl}/s/${token}` }, at);
+    return this.presented(secret, { token, url: `${this.config.publicUrl}/s/${token}` }, at);
+  }
+
+  /** The API's Secret, its file's name and type opened (the rows of one page at most). */
+  private presented(secret: Secret, link?: { token: string; url: string }, at?: number): SecretResponse {
+    return presentSecret(withFileInfoOpened(this.keyring, secret), link, at);
   }
 
   async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {
     const [rows, total] = await this.secrets.list(auth.teamId, status, page);
     return paginated(
-      rows.map((row) => presentSecret(row)),
+      rows.map((row) => this.presented(row)),
       total,
       page,
     );
   }
 
   async show(auth: TokenAuth, id: string): Promise<SecretResponse> {
-    return presentSecret(await this.find(auth, id));
+    return this.presented(await this.find(auth, id));
   }
 
   async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo): Promise<SecretResponse> {
@@ -223,7 +231,7 @@ export class SecretsService {
     }
     if (Object.keys(changes).length === 0) {
       // `{}` changes nothing, and is answered as Stripe's and GitHub's updates are: as it is, with no event.
-      return presentSecret(secret);
+      return this.presented(secret);
     }
     const updated = await this.db.transaction(async (manager) => {
       const row = await this.secrets.updateActive(auth.teamId, id, changes, manager);
@@ -240,7 +248,7 @@ export class SecretsService {
       return row;
     });
     if (!updated) throw goneError(await this.find(auth, id));
-    return presentSecret(updated);
+    return this.presented(updated);
   }
 
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {

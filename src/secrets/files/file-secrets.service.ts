@@ -25,6 +25,7 @@ import { FileStore } from './file-store';
 import { digested, fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
 import { idempotencyKey, KeyHeader } from '../idempotency/idempotency-key';
 import { fileCreate } from '../idempotency/idempotent-creates';
+import { sealFileInfo } from './file-info';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
 const FORM_BYTES = 64 * 1024;
@@ -197,7 +198,7 @@ export class FileSecretsService {
         ...material,
         keyId: null,
         contentBytes: stored,
-        file: { name: null, contentType: null, size: stored, encryption: 'client' },
+        file: { sealedInfo: null, size: stored, encryption: 'client' },
       };
     }
     let size = 0;
@@ -206,11 +207,11 @@ export class FileSecretsService {
       this.assertRoom(room, sealedSize(total, MAX_METADATA_BYTES));
       size = total;
     });
-    const name = fileName(part);
-    const contentType = fileContentType(part);
+    const info = { name: fileName(part), type: fileContentType(part) };
     const { keyId, key } = this.keyring.activeFileKey();
-    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), { name, type: contentType }, content));
-    return { ...material, keyId, contentBytes: stored, file: { name, contentType, size, encryption: 'server' } };
+    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), info, content));
+    const sealedInfo = sealFileInfo(this.keyring, id, info);
+    return { ...material, keyId, contentBytes: stored, file: { sealedInfo, size, encryption: 'server' } };
   }
 
   /**
@@ -235,17 +236,18 @@ export class FileSecretsService {
       try {
         const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
         stream = this.downloadStream(opened.content);
+        // Named and typed from inside the file, sealed there as on the row, whichever way the row keeps them.
+        headers = {
+          type: opened.metadata.type ?? 'application/octet-stream',
+          disposition: contentDisposition(opened.metadata.name ?? 'file'),
+          length: spent.file_size!,
+        };
       } catch (error) {
         release();
         if (!(error instanceof FileFormatError)) throw error;
         this.logger.error(`File secret ${spent.id} failed decryption: ${error.message}`);
         throw DECRYPTION_FAILED();
       }
-      headers = {
-        type: spent.file_content_type ?? 'application/octet-stream',
-        disposition: contentDisposition(spent.file_name ?? 'file'),
-        length: spent.file_size!,
-      };
     }
     stream.once('close', release);
     stream.on('error', (error: Error) => this.logger.error(`Download of file secret ${spent.id} stopped: ${error.message}`));
