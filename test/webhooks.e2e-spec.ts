@@ -66,6 +66,10 @@ describe('webhooks', () => {
   };
   const deliveriesOf = async (secretId: string, token = pat) =>
     (await api().get(`/api/v1/secrets/${secretId}/webhook-deliveries`).set(bearer(token)).expect(200)).body.data;
+  const webhookUrlsOf = async (...ids: string[]) =>
+    (await t.dataSource.query('SELECT webhook_url FROM secrets WHERE id = ANY($1) ORDER BY array_position($1, id)', [ids])).map(
+      (row: { webhook_url: string | null }) => row.webhook_url,
+    );
   const webhookSecret = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(pat)).expect(200)).body.data.secret;
 
   describe('a secret’s webhook_url', () => {
@@ -143,6 +147,32 @@ describe('webhooks', () => {
       await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
       await t.app.get(SecretPurger).purge();
       expect((await waitFor(expired.id, 1))[0].json).toMatchObject({ type: 'secret.expired', data: { views_remaining: null } });
+      // The tombstones keep no webhook URL: each delivery has its own.
+      expect(await webhookUrlsOf(deleted.id, expired.id)).toEqual([null, null]);
+    });
+
+    it('shows a member the URL of a secret they did not make without its query, its creator and admins all of it; the tombstone keeps none', async () => {
+      const url = `${receiver.url}?token=MRKZwhq1`;
+      const { pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member', ['secrets:read', 'secrets:write']);
+      const { pat: adminPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+      const ownersSecret = await newSecret(t.baseUrl, { webhook_url: url }, pat);
+      const membersSecret = await newSecret(t.baseUrl, { webhook_url: url }, memberPat);
+      const shown = async (id: string, token: string) => {
+        const one = (await api().get(`/api/v1/secrets/${id}`).set(bearer(token)).expect(200)).body.data.webhook_url;
+        const listed = (await api().get('/api/v1/secrets?per_page=100').set(bearer(token)).expect(200)).body.data;
+        expect(listed.find((secret: { id: string }) => secret.id === id).webhook_url).toBe(one);
+        return one as string;
+      };
+      expect(await shown(ownersSecret.id, memberPat)).toBe(`${receiver.url}?…`);
+      expect(await shown(ownersSecret.id, pat)).toBe(url);
+      expect(await shown(ownersSecret.id, adminPat)).toBe(url);
+      expect(await shown(membersSecret.id, memberPat)).toBe(url);
+
+      await reveal(t.baseUrl, ownersSecret.token).expect(200);
+      const hooks = await waitFor(ownersSecret.id, 2);
+      expect(hooks.map((hook) => hook.path)).toEqual(['/hook?token=MRKZwhq1', '/hook?token=MRKZwhq1']);
+      expect(await webhookUrlsOf(ownersSecret.id)).toEqual([null]);
+      expect((await deliveriesOf(ownersSecret.id)).map((delivery: { url: string }) => delivery.url)).toEqual([url, url]);
     });
   });
 

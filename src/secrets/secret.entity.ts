@@ -11,8 +11,8 @@ export type ExpireMode = (typeof EXPIRE_MODES)[number];
 export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 
 /**
- * One secret. Its material (`ciphertext`, `iv`, `passcode_hash`, a file's name and type, what an
- * idempotent create kept) is set to NULL in the same statement that burns, deletes or expires
+ * One secret. Its material (`ciphertext`, `iv`, `passcode_hash`, a file's name and type, its
+ * webhook URL, what an idempotent create kept) is set to NULL in the same statement that burns, deletes or expires
  * it; the row stays as a tombstone with metadata.
  */
 @Entity('secrets')

@@ -5,6 +5,16 @@ import { statusOf } from './secret-status';
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /**
+ * A secret's webhook URL as a member who neither made the secret nor manages the team sees it:
+ * without its query, where receivers take a credential (`https://host/hook?…`), as team endpoints
+ * are for admins only. The guard refuses credentials before the host and a fragment.
+ */
+export function withoutQuery(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : `${url.slice(0, query)}?…`;
+}
+
+/**
  * The API's Secret. `token` and `url` are filled only in the create response: the link is a
  * capability, and no list or lookup ever shows it again (only `token_prefix`). Its status is as
  * of `at` (now, unless an earlier answer is being repeated).

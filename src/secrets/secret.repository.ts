@@ -77,16 +77,31 @@ const UNKEYED = nulled(UNKEYED_COLUMNS);
 /**
  * What a tombstone loses, the one list that destroy() and REVEAL's last view both wipe: a
  * tombstone keeps metadata only. A server file's name and type go too: the name is often the
- * secret part.
+ * secret part. So does the webhook URL (it may carry a receiver's credential): the statement that
+ * ends a secret queues its last events, and each delivery keeps its own copy of the URL.
  */
-const WIPED_COLUMNS = ['ciphertext', 'iv', 'passcode_hash', 'file_name', 'file_content_type', 'sealed_file_info', ...UNKEYED_COLUMNS];
+const WIPED_COLUMNS = [
+  'ciphertext',
+  'iv',
+  'passcode_hash',
+  'file_name',
+  'file_content_type',
+  'sealed_file_info',
+  'webhook_url',
+  ...UNKEYED_COLUMNS,
+];
 
 /** Wipes the material; `destroyed_at` is when the secret stopped being active. */
 const destroy = (endedAt = 'now()') => `${nulled(WIPED_COLUMNS)}, destroyed_at = ${endedAt}, updated_at = now()`;
 const DESTROY = destroy();
 
-/** What a statement that ends secrets hands to their webhook events. */
-const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining, webhook_url, file_readers`;
+/**
+ * What a statement that ends secrets hands to their webhook events. The webhook URL it wipes is
+ * read from the statement's snapshot, which still holds the row as it was (the URL never changes
+ * while a secret is active).
+ */
+const GONE_COLUMNS = `RETURNING id, team_id, label, views_remaining,
+    (SELECT was.webhook_url FROM secrets was WHERE was.id = secrets.id) AS webhook_url, file_readers`;
 
 /** How long a reservation holds the passcode guesses' attempts (see reservePasscodeAttempt). */
 const PASSCODE_GUESS_LEASE = '60 seconds';
@@ -149,7 +164,7 @@ const CREATE = `
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
-  WITH locked AS (SELECT id, ciphertext, iv, key_id FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
+  WITH locked AS (SELECT id, ciphertext, iv, key_id, webhook_url FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
   spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
@@ -167,7 +182,7 @@ const REVEAL = `
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
-    RETURNING s.id, s.team_id, s.kind, s.label, s.status, s.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
+    RETURNING s.id, s.team_id, s.kind, s.label, s.status, old.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
               s.file_size, s.file_encryption),
   ${auditCte('spent', 'secret.viewed', linkActorColumns('$4', '$5'))},
   ${webhookOutboxCte('spent', `CASE WHEN src.status = 'burned' THEN ARRAY['secret.viewed', 'secret.burned'] ELSE ARRAY['secret.viewed'] END`, '$5')}

@@ -20,7 +20,7 @@ import { viewBudgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
 import { replacementContent, sizeOf, submittedContent } from './secret-content';
 import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
-import { presentSecret } from './secret.presenter';
+import { presentSecret, withoutQuery } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
 import { SecretRepository, TeamSecretsUsage } from './secret.repository';
 import { goneError } from './secret-gone';
@@ -184,25 +184,35 @@ export class SecretsService {
   }
 
   private present(secret: Secret, token: string, at?: number): SecretResponse {
-    return this.presented(secret, { token, url: `${this.config.publicUrl}/s/${token}` }, at);
+    return this.presented(secret, { link: { token, url: `${this.config.publicUrl}/s/${token}` }, at });
   }
 
-  /** The API's Secret, its file's name and type opened (the rows of one page at most). */
-  private presented(secret: Secret, link?: { token: string; url: string }, at?: number): SecretResponse {
-    return presentSecret(withFileInfoOpened(this.keyring, secret), link, at);
+  /**
+   * The API's Secret, its file's name and type opened (the rows of one page at most); its webhook
+   * URL without the query for a `reader` who is neither its creator nor an owner or admin.
+   */
+  private presented(
+    secret: Secret,
+    { link, at, reader }: { link?: { token: string; url: string }; at?: number; reader?: TokenAuth } = {},
+  ): SecretResponse {
+    const shown = withFileInfoOpened(this.keyring, secret);
+    if (reader && shown.webhookUrl && !isAdmin(reader.role) && shown.createdBy !== reader.userId) {
+      return presentSecret(Object.assign(new Secret(), shown, { webhookUrl: withoutQuery(shown.webhookUrl) }), link, at);
+    }
+    return presentSecret(shown, link, at);
   }
 
   async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {
     const [rows, total] = await this.secrets.list(auth.teamId, status, page);
     return paginated(
-      rows.map((row) => this.presented(row)),
+      rows.map((row) => this.presented(row, { reader: auth })),
       total,
       page,
     );
   }
 
   async show(auth: TokenAuth, id: string): Promise<SecretResponse> {
-    return this.presented(await this.find(auth, id));
+    return this.presented(await this.find(auth, id), { reader: auth });
   }
 
   async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo): Promise<SecretResponse> {
