@@ -23,6 +23,7 @@ import { AddPendingDestinationIndex1795760000000 } from './1795760000000-AddPend
 import { NormalizeEmails1795770000000 } from './1795770000000-NormalizeEmails';
 import { AddViewWindows1795780000000 } from './1795780000000-AddViewWindows';
 import { SealFileInfo1795790000000 } from './1795790000000-SealFileInfo';
+import { AddDueDeliveryIndex1795800000000 } from './1795800000000-AddDueDeliveryIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   NormalizeEmails1795770000000,
   AddViewWindows1795780000000,
   SealFileInfo1795790000000,
+  AddDueDeliveryIndex1795800000000,
 ];

@@ -23,6 +23,7 @@ export interface DeliveryAttempt {
 // (team_id, the URL's authority, next_attempt_at) of pending rows, for the claim: an expression
 // index, which TypeORM cannot declare, so it is left to its migration (AddPendingDestinationIndex).
 @Index('webhook_deliveries_pending_idx', { synchronize: false })
+@Index('webhook_deliveries_due_idx', ['nextAttemptAt'], { where: `status = 'pending'` })
 @Index('webhook_deliveries_team_created_idx', ['teamId', 'createdAt'])
 @Index('webhook_deliveries_secret_created_idx', ['secretId', 'createdAt'])
 export class WebhookDelivery {

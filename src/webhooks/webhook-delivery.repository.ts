@@ -45,6 +45,8 @@ export interface AttemptRecord {
 const HISTORY = 50;
 /** Destinations a claim takes due deliveries from, those waiting longest first. */
 const CANDIDATE_DESTINATIONS = 128;
+/** Due deliveries a claim reads, oldest first, to find where to send; more than this is a backlog. */
+const DUE_LOOKAHEAD = 64;
 /**
  * A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. Written
  * exactly as webhook_deliveries_pending_idx has it, or the claim cannot use that index.
@@ -65,10 +67,13 @@ export class WebhookDeliveryRepository {
    * nor from their own team's other receivers; the oldest due go first within that. A team whose
    * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key.
    *
-   * It walks the team and destination pairs that have deliveries pending (skipping through
-   * webhook_deliveries_pending_idx, one probe a pair), leaves out those it may not send to now,
-   * and reads at most `perDestination` rows from each of the rest: a backlog waiting on a busy
-   * destination or team costs nothing, however long it is.
+   * It finds the team and destination pairs with deliveries due among the first DUE_LOOKAHEAD due
+   * rows (webhook_deliveries_due_idx), so deliveries waiting out their retries cost it nothing,
+   * however many destinations they go to. When more are due than that (a backlog), it walks the
+   * pairs that have deliveries pending instead (skipping through webhook_deliveries_pending_idx,
+   * one probe a pair), so a backlog waiting on a busy destination or team is not read either.
+   * Either way it leaves out the pairs it may not send to now, and reads at most `perDestination`
+   * rows from each of the rest.
    */
   claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
     const { runningByTeam: teams, runningByDestination: destinations } = room;
@@ -78,23 +83,33 @@ export class WebhookDeliveryRepository {
       this.db.manager,
       `WITH RECURSIVE busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
        busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(destination, running)),
+       first_due AS (
+         SELECT team_id, ${DESTINATION} AS destination, next_attempt_at FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND ${unleased}
+          ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}),
+       backlog AS (SELECT count(*) = ${DUE_LOOKAHEAD} AS found FROM first_due),
        pending AS (
          (SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
-           WHERE status = 'pending' ORDER BY team_id, ${DESTINATION} LIMIT 1)
+           WHERE status = 'pending' AND (SELECT found FROM backlog) ORDER BY team_id, ${DESTINATION} LIMIT 1)
          UNION ALL
          SELECT later.* FROM pending p CROSS JOIN LATERAL (
            SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
             WHERE status = 'pending' AND (team_id, ${DESTINATION}) > (p.team_id, p.destination)
             ORDER BY team_id, ${DESTINATION} LIMIT 1) later),
-       waiting AS (
+       due_pairs AS (
+         SELECT team_id, destination, min(next_attempt_at) AS next_attempt_at FROM first_due
+          WHERE NOT (SELECT found FROM backlog) GROUP BY team_id, destination
+         UNION ALL
          SELECT p.team_id, p.destination, oldest.next_attempt_at FROM pending p CROSS JOIN LATERAL (
            SELECT next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('p')} AND ${unleased}
             ORDER BY next_attempt_at LIMIT 1) oldest
-          WHERE oldest.next_attempt_at <= now()
-            AND p.team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
-            AND p.destination NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
-            AND p.team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
-          ORDER BY oldest.next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
+          WHERE oldest.next_attempt_at <= now()),
+       waiting AS (
+         SELECT team_id, destination, next_attempt_at FROM due_pairs
+          WHERE team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
+            AND destination NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
+            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
+          ORDER BY next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
        due AS (
          SELECT d.id, w.team_id, d.next_attempt_at, w.destination FROM waiting w CROSS JOIN LATERAL (
            SELECT id, next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('w')} AND next_attempt_at <= now() AND ${unleased}
