@@ -24,6 +24,7 @@ import { NormalizeEmails1795770000000 } from './1795770000000-NormalizeEmails';
 import { AddViewWindows1795780000000 } from './1795780000000-AddViewWindows';
 import { SealFileInfo1795790000000 } from './1795790000000-SealFileInfo';
 import { AddDueDeliveryIndex1795800000000 } from './1795800000000-AddDueDeliveryIndex';
+import { AddFilePartOwnerSeen1795810000000 } from './1795810000000-AddFilePartOwnerSeen';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   AddViewWindows1795780000000,
   SealFileInfo1795790000000,
   AddDueDeliveryIndex1795800000000,
+  AddFilePartOwnerSeen1795810000000,
 ];

@@ -1,14 +1,16 @@
 import { parse as parseDisposition } from 'content-disposition';
-import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { openFile, sealFile } from '../src/crypto/file-stream';
+import { FileStore } from '../src/secrets/files/file-store';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { databaseMode, dumpDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
+import { rowsRead, withStatementsSent } from './support/query-plans';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -900,6 +902,55 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
     expect(await eventually(async () => (await parts()) === 0, 5)).toBe(true);
     expect(await held()).toBe(0);
   });
+});
+
+(databaseMode() === 'postgresql' ? describe : describe.skip)('the purge of stored bytes among many files', () => {
+  // The purge on no timer: the sweeps are the ones this spec runs.
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
+  const partsOf = async (id: string) =>
+    (await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1', [id]))[0].n;
+
+  it('reads only the uploads it has not yet found a secret for, not every stored file, and still removes what no secret owns', async () => {
+    const { owner } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    // 20,000 live files of 5 parts each, uploaded two hours ago.
+    await t.dataSource.query(
+      `INSERT INTO secrets (id, team_id, token_hash, token_prefix, kind, expire_mode, expire_value, views_remaining, expires_at, content_bytes, file_size)
+       SELECT gen_random_uuid(), $1, sha256(int4send(i)), 'abcdefgh', 'file', 'views', 1, 1, now() + interval '1 day', 5, 5
+         FROM generate_series(1, 20000) i`,
+      [owner.teamId],
+    );
+    await t.dataSource.query(
+      `INSERT INTO secret_file_parts (secret_id, seq, data, created_at)
+       SELECT s.id, seq, '\\x01', now() - interval '2 hours' FROM secrets s CROSS JOIN generate_series(0, 4) seq WHERE s.team_id = $1`,
+      [owner.teamId],
+    );
+    await t.dataSource.query('ANALYZE secret_file_parts');
+    await t.app.get(SecretPurger).purge();
+    // An upload aborted two hours ago, and a file whose last view's download was cut off with its instance.
+    const aborted = randomUUID();
+    await t.dataSource.query(
+      `INSERT INTO secret_file_parts (secret_id, seq, data, created_at) SELECT $1, seq, '\\x01', now() - interval '2 hours' FROM generate_series(0, 1) seq`,
+      [aborted],
+    );
+    const [[{ id: cutOff }]] = await t.dataSource.query(
+      `UPDATE secrets SET status = 'burned', file_readers = 1, destroyed_at = now() - interval '2 hours'
+        WHERE id = (SELECT id FROM secrets WHERE team_id = $1 LIMIT 1) RETURNING id`,
+      [owner.teamId],
+    );
+
+    const [sweep] = await withStatementsSent(
+      (text) => text.includes('secret_file_parts'),
+      async (sent) => {
+        await t.app.get(FileStore).removeOrphans(60);
+        return sent;
+      },
+    );
+    expect(await partsOf(aborted)).toBe(0);
+    await t.app.get(SecretPurger).purge();
+    expect(await partsOf(cutOff)).toBe(0);
+    expect((await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts'))[0].n).toBe(100_000 - 5);
+    expect(await rowsRead(t.dataSource, 'secret_file_parts', sweep)).toBeLessThan(1_000);
+  }, 60_000);
 });
 
 (databaseMode() === 'embedded' ? describe : describe.skip)('on the embedded database, which runs no autovacuum', () => {

@@ -42,9 +42,9 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * Purges until nothing expired is left (their secret.expired webhooks go out at once), then file
-   * bytes no active secret owns, then lapsed idempotency keys; on the embedded database, makes the
-   * space of removed file bytes reusable.
+   * Purges until nothing expired is left (their secret.expired webhooks go out at once), then the
+   * bytes of uploads whose secret never came and of downloads whose instance died, then lapsed
+   * idempotency keys; on the embedded database, makes the space of removed file bytes reusable.
    */
   async purge(): Promise<number> {
     let total = 0;

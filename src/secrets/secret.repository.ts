@@ -287,13 +287,16 @@ export class SecretRepository {
 
   /**
    * Readers still counted on secrets that ended more than `minutes` ago: their instance died
-   * mid-download (the orphan purge has removed the bytes by then), so they count no more, and
-   * neither do their bytes towards the team's storage.
+   * mid-download, so they count no more, and their bytes go (secrets_team_being_read_idx finds them).
    */
   async releaseStaleReaders(minutes: number): Promise<void> {
     await this.db.query(
-      `UPDATE secrets SET file_readers = 0
-        WHERE status <> 'active' AND file_readers > 0 AND destroyed_at < now() - $1 * interval '1 minute'`,
+      `WITH released AS (
+         UPDATE secrets SET file_readers = 0
+          WHERE status <> 'active' AND file_readers > 0 AND destroyed_at < now() - $1 * interval '1 minute'
+          RETURNING id, file_readers),
+       ${fileRemovalCte('released')}
+       SELECT 1`,
       [minutes],
     );
   }

@@ -1,11 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * A file secret's stored bytes (OLF1), in parts of up to 1 MiB written in order. Parts exist
  * before their secret does (the secret row is written last, when the upload is complete), so
- * there is no foreign key; the purge removes parts that no active secret owns.
+ * there is no foreign key; the purge removes those of uploads whose secret never came.
  */
 @Entity('secret_file_parts')
+@Index('secret_file_parts_unowned_idx', ['createdAt'], { where: `seq = 0 AND NOT owner_seen` })
 export class FilePart {
   @PrimaryColumn({ name: 'secret_id', type: 'uuid' })
   secretId!: string;
@@ -18,4 +19,8 @@ export class FilePart {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** On the first part: the orphan purge has found the file's secret, so it need not look again. */
+  @Column({ name: 'owner_seen', type: 'boolean', default: false })
+  ownerSeen!: boolean;
 }

@@ -14,8 +14,9 @@ export abstract class FileStore {
   abstract remove(secretId: string): Promise<void>;
 
   /**
-   * Removes bytes no active secret owns, once `minutes` have passed: uploads that were aborted or
-   * crashed, and files whose secret ended while its last download was under way (or failed).
+   * Removes the bytes of uploads whose secret never came (aborted, crashed, or refused after the
+   * bytes were stored), once `minutes` have passed since their last part. Bytes of secrets that
+   * ended go with them (fileRemovalCte), or once their stale readers are released.
    */
   abstract removeOrphans(minutes: number): Promise<number>;
 

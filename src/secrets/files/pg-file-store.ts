@@ -11,7 +11,8 @@ const PART_BYTES = 1024 * 1024;
  * The removal of a file's bytes as one CTE of a statement that ends secrets, so they go in the
  * same transaction as the tombstone. `source` names the CTE of ended secrets (`id`,
  * `file_readers`): bytes a download is still reading stay until the last one ends
- * (SecretRepository.endDownload), or for the orphan purge if its instance died meanwhile.
+ * (SecretRepository.endDownload), or, if its instance died meanwhile, until the purge releases
+ * its stale readers (SecretRepository.releaseStaleReaders).
  */
 export function fileRemovalCte(source: string): string {
   return `file_parts_gone AS (DELETE FROM secret_file_parts WHERE secret_id IN (SELECT id FROM ${source} WHERE file_readers = 0))`;
@@ -73,16 +74,24 @@ export class PgFileStore extends FileStore {
   }
 
   async removeOrphans(minutes: number): Promise<number> {
-    // Judged per file, by its latest part: an upload still writing parts is never cut short.
+    // It looks only at files whose secret it has not found yet (their first part, by its time),
+    // and marks those whose secret it finds: every live file's parts are read once, not each purge.
+    // An orphan is judged by its latest part: an upload still writing parts is never cut short.
     const [row]: { removed: number }[] = await this.db.query(
-      `WITH quiet AS (
-         SELECT secret_id FROM secret_file_parts GROUP BY secret_id HAVING max(created_at) < now() - $1 * interval '1 minute'),
-       gone AS (
-         DELETE FROM secret_file_parts p
-          WHERE p.secret_id IN (SELECT secret_id FROM quiet)
-            AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id
+      `WITH unseen AS (
+         SELECT secret_id FROM secret_file_parts
+          WHERE seq = 0 AND NOT owner_seen AND created_at < now() - $1 * interval '1 minute'),
+       seen AS (
+         UPDATE secret_file_parts p SET owner_seen = true
+          WHERE p.seq = 0 AND p.secret_id IN (SELECT secret_id FROM unseen)
+            AND EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id AND s.status = 'active')),
+       orphaned AS (
+         SELECT u.secret_id FROM unseen u
+          WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = u.secret_id
                                AND (s.status = 'active' OR s.destroyed_at >= now() - $1 * interval '1 minute'))
-          RETURNING 1)
+            AND NOT EXISTS (SELECT 1 FROM secret_file_parts p WHERE p.secret_id = u.secret_id
+                               AND p.created_at >= now() - $1 * interval '1 minute')),
+       gone AS (DELETE FROM secret_file_parts WHERE secret_id IN (SELECT secret_id FROM orphaned) RETURNING 1)
        SELECT count(*)::int AS removed FROM gone`,
       [minutes],
     );
