@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServerToExit as runServer } from './support/server-process';
@@ -31,5 +31,13 @@ describe('the encryption key at start-up', () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain(file);
     expect(result.stderr).toContain('32 bytes');
+  });
+
+  it('stops with 78 naming the key file when DATA_DIR/encryption.key is a directory', async () => {
+    const file = join(dataDir, 'encryption.key');
+    mkdirSync(file);
+    const result = await runServer({ DATA_DIR: dataDir });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(`Invalid configuration: ${file} cannot be read`);
   });
 });

@@ -9,9 +9,17 @@ function keyFile(dataDir: string): string {
   return join(dataDir, 'encryption.key');
 }
 
-/** The key in `file`, or a ConfigError naming the file when it is not exactly 32 bytes in base64. */
+/** The key in `file`, or a ConfigError naming the file when it cannot be read or is not exactly 32 bytes in base64. */
 function readKeyFile(file: string): Buffer {
-  const text = readFileSync(file, 'utf8').trim();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    // A directory or an unreadable file: Node's EISDIR/EACCES line does not say which file.
+    throw new ConfigError(
+      `${file} cannot be read as the key file (${(error as NodeJS.ErrnoException).code}): fix or remove it, or set ENCRYPTION_KEY`,
+    );
+  }
   if (!isMasterKey(text)) {
     throw new ConfigError(
       `${file} must hold a key of exactly ${KEY_BYTES} bytes encoded in base64: fix or remove it, or set ENCRYPTION_KEY`,
