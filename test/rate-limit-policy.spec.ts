@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type { TokenAuth } from '../src/auth/auth-context';
 import { withRateOverrides } from '../src/billing/plan-rules';
 import { loadConfig } from '../src/config/app-config';
 import { addressKey } from '../src/geo/address-key';
-import { knownAddressMark, rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
+import { Keyring } from '../src/crypto/keyring';
+import { accountKeyWith, knownAddressMark, rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
 
 type Request = Parameters<typeof rateBudgetFor>[0];
 
 const limits = loadConfig({ NODE_ENV: 'test' }).rateLimit;
 const plans = withRateOverrides({});
 const ratesOf = (plan: keyof typeof plans) => plans[plan].rates;
+const accountKey = accountKeyWith(new Keyring(randomBytes(32)));
 
 const token = (teamPlan: TokenAuth['teamPlan'], tokenId = 'tok-1'): TokenAuth => ({
   kind: 'token',
@@ -34,7 +37,7 @@ const request = (fields: { ip?: string; url?: string; route?: string; user?: Req
   }) as unknown as Request;
 
 const budget = (fields: Parameters<typeof request>[0], route: Parameters<typeof rateBudgetFor>[1], authenticated = false) =>
-  rateBudgetFor(request(fields), route, authenticated, limits, ratesOf);
+  rateBudgetFor(request(fields), route, authenticated, limits, ratesOf, accountKey);
 
 describe('rateBudgetFor', () => {
   it('spends nothing on routes that say none', () => {
@@ -98,9 +101,9 @@ describe('rateBudgetFor', () => {
 
     it('spares from the account’s window only the addresses that logged in to that account', () => {
       const [, , account] = login('ada@example.test', { ip: '198.51.100.1' });
-      expect(account.unlessMarked).toBe(knownAddressMark('Ada@Example.test', '198.51.100.1'));
-      expect(account.unlessMarked).not.toBe(knownAddressMark('ada@example.test', '198.51.100.2'));
-      expect(account.unlessMarked).not.toBe(knownAddressMark('bob@example.test', '198.51.100.1'));
+      expect(account.unlessMarked).toBe(knownAddressMark(accountKey('Ada@Example.test'), '198.51.100.1'));
+      expect(account.unlessMarked).not.toBe(knownAddressMark(accountKey('ada@example.test'), '198.51.100.2'));
+      expect(account.unlessMarked).not.toBe(knownAddressMark(accountKey('bob@example.test'), '198.51.100.1'));
       expect(login('ada@example.test').filter((window) => window.unlessMarked)).toHaveLength(1);
     });
   });

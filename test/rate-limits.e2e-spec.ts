@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import supertest from 'supertest';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -399,5 +400,26 @@ withRedis('rate limits across instances sharing Redis', () => {
     expect(guesses).toEqual([401, 401, 401, 401, 429, 429]);
     await login(servers[1], user.password, '192.0.2.7').expect(429);
     await login(servers[1], user.password, '203.0.113.9').expect(201);
+  });
+
+  it('keeps no key in Redis that an email, alone or with an address, can be tested against', async () => {
+    const user = await newUser(servers[0].baseUrl);
+    await supertest(servers[0].baseUrl)
+      .post('/api/v1/auth/token')
+      .set('X-Forwarded-For', '203.0.113.10')
+      .send({ email: user.email, password: user.password, device_name: 'x', abilities: ['secrets:read'] })
+      .expect(201);
+    // What a plain SHA-256 of the account (and of the account and the address) would be.
+    const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+    const plainAccount = sha256(user.email.toLowerCase());
+    const plainMark = sha256(`${plainAccount}:203.0.113.10`);
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const keys = await redis.keys('oncelink:rate:*');
+      expect(keys.filter((key) => key.startsWith('oncelink:rate:mark:login-known:')).length).toBeGreaterThan(0);
+      expect(keys.filter((key) => key.includes(plainAccount) || key.includes(plainMark))).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

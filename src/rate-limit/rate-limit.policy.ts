@@ -6,6 +6,7 @@ import type { RateLimitConfig } from '../config/app-config';
 import { API_PREFIX } from '../common/http/api-paths';
 import { clientIp } from '../common/http/proxy-trust';
 import { emailKey } from '../common/validation/email-field';
+import type { Keyring } from '../crypto/keyring';
 import { addressKey } from '../geo/address-key';
 import type { PublicBudget } from './rate-limit.decorator';
 
@@ -40,6 +41,20 @@ export const KNOWN_ADDRESS_TTL_MS = 30 * 24 * HOUR;
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
+/** How the login budgets name an account (see accountKeyWith). */
+export type AccountKey = (email: string) => string;
+
+/**
+ * An account as the login budgets name it: an HMAC of its email under the active master key, so
+ * whoever reads the counters (Redis keeps an address's mark for 30 days) cannot test an email, or
+ * an email and every IPv4 address, against them as against a plain hash. A new ENCRYPTION_KEY
+ * starts the accounts' windows and marks afresh.
+ */
+export const accountKeyWith =
+  (keyring: Keyring): AccountKey =>
+  (email) =>
+    keyring.digest(keyring.activeKeyId, `login account:${emailKey(email)}`)!.toString('base64url');
+
 /** Decides which budgets a request spends, from who is calling and what the route says. */
 export function rateBudgetFor(
   request: FastifyRequest & { user?: AuthContext; body?: unknown },
@@ -47,6 +62,7 @@ export function rateBudgetFor(
   authenticated: boolean,
   limits: RateLimitConfig,
   tokenRates: (plan: PlanName) => TokenRates,
+  accountKey: AccountKey,
 ): RateBudget | null {
   if (routeBudget === 'none') return null;
   // Whatever it carries: Stripe's requests are signed, not authenticated by a token.
@@ -67,7 +83,7 @@ export function rateBudgetFor(
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
     // The route pattern, never the raw URL: /api/v1/auth/%74oken is the same route with the same budget.
-    return loginBudget(request.routeOptions.url ?? 'unrouted', typeof email === 'string' ? email : '', address, limits);
+    return loginBudget(request.routeOptions.url ?? 'unrouted', accountKey(typeof email === 'string' ? email : ''), address, limits);
   }
   if (user?.kind === 'anonymous') return only({ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR });
   return only({ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE });
@@ -76,14 +92,13 @@ export function rateBudgetFor(
 /** The login route's pattern, whose budget a password confirmed with a token (PATCH and DELETE /account) spends too. */
 export const LOGIN_ROUTE = `/${API_PREFIX}/auth/token`;
 
-/** The mark of an address that logged in to the account `email` (RateLimiter.rememberLogin): the pair, digested. */
-export function knownAddressMark(email: string, address: string): string {
-  return `login-known:${digest(`${digest(emailKey(email))}:${address}`)}`;
+/** The mark of an address that logged in to `account` (an AccountKey; RateLimiter.rememberLogin): the pair, digested. */
+export function knownAddressMark(account: string, address: string): string {
+  return `login-known:${digest(`${account}:${address}`)}`;
 }
 
-/** Attempts at an account's password through `route` from `address`, against brute force. */
-export function loginBudget(route: string, email: string, address: string, limits: RateLimitConfig): RateBudget {
-  const account = digest(emailKey(email));
+/** Attempts at the password of `account` (an AccountKey) through `route` from `address`, against brute force. */
+export function loginBudget(route: string, account: string, address: string, limits: RateLimitConfig): RateBudget {
   // Per route too, so registering an address does not use up its owner's login attempts.
   const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
   return {
@@ -98,7 +113,7 @@ export function loginBudget(route: string, email: string, address: string, limit
         tracker: `login-account:${route}:${account}`,
         limit: limits.loginPerAccountPerMinute,
         ttlMs: MINUTE,
-        unlessMarked: knownAddressMark(email, address),
+        unlessMarked: knownAddressMark(account, address),
       },
     ],
     shown: pair,

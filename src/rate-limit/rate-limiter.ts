@@ -10,7 +10,17 @@ import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
 import { addressKey } from '../geo/address-key';
 import type { CounterStorage } from './marks';
-import { KNOWN_ADDRESS_TTL_MS, knownAddressMark, LOGIN_ROUTE, loginBudget, rateBudgetFor, RateWindow } from './rate-limit.policy';
+import { Keyring } from '../crypto/keyring';
+import {
+  AccountKey,
+  accountKeyWith,
+  KNOWN_ADDRESS_TTL_MS,
+  knownAddressMark,
+  LOGIN_ROUTE,
+  loginBudget,
+  rateBudgetFor,
+  RateWindow,
+} from './rate-limit.policy';
 import { TokenRatesSource } from './token-rates.source';
 
 /** What the storage is told a window's limit is: it only counts, and RateLimiter judges. */
@@ -26,12 +36,17 @@ const SPENT = new WeakSet<FastifyRequest>();
  */
 @Injectable()
 export class RateLimiter {
+  private readonly accountKey: AccountKey;
+
   constructor(
     @InjectThrottlerStorage() private readonly storage: CounterStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reflector: Reflector,
     private readonly rates: TokenRatesSource,
-  ) {}
+    keyring: Keyring,
+  ) {
+    this.accountKey = accountKeyWith(keyring);
+  }
 
   async spend(context: ExecutionContext, authenticated: boolean): Promise<void> {
     const http = context.switchToHttp();
@@ -58,7 +73,7 @@ export class RateLimiter {
    */
   async spendPasswordAttempt(email: string, ip: string): Promise<void> {
     if (!this.config.rateLimit.enabled) return;
-    for (const window of loginBudget(LOGIN_ROUTE, email, addressKey(ip), this.config.rateLimit).windows) {
+    for (const window of loginBudget(LOGIN_ROUTE, this.accountKey(email), addressKey(ip), this.config.rateLimit).windows) {
       const counted = await this.spendIn(window).catch(() => {
         throw ApiError.unavailable();
       });
@@ -69,7 +84,7 @@ export class RateLimiter {
   /** A login succeeded from `ip`: that address is known to the account from now on (see loginBudget). */
   async rememberLogin(email: string, ip: string): Promise<void> {
     if (!this.config.rateLimit.enabled) return;
-    await this.storage.mark(`mark:${knownAddressMark(email, addressKey(ip))}`, KNOWN_ADDRESS_TTL_MS).catch(() => {
+    await this.storage.mark(`mark:${knownAddressMark(this.accountKey(email), addressKey(ip))}`, KNOWN_ADDRESS_TTL_MS).catch(() => {
       throw ApiError.unavailable();
     });
   }
@@ -90,7 +105,14 @@ export class RateLimiter {
 
   private async spendFor(request: FastifyRequest, reply: FastifyReply, routeBudget: PublicBudget | undefined, authenticated: boolean) {
     SPENT.add(request);
-    const budget = rateBudgetFor(request, routeBudget, authenticated, this.config.rateLimit, (plan) => this.rates.tokenRates(plan));
+    const budget = rateBudgetFor(
+      request,
+      routeBudget,
+      authenticated,
+      this.config.rateLimit,
+      (plan) => this.rates.tokenRates(plan),
+      this.accountKey,
+    );
     if (!budget) return;
     if (!this.config.rateLimit.enabled) {
       // Nothing is counted, and the headers API.md puts on every answer say so: the whole window is left.
