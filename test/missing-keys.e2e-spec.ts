@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { Keyring } from '../src/crypto/keyring';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { newTeam } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { setPlanAt } from './support/teams';
+import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 
 const WARNING = 'Data is sealed with keys neither ENCRYPTION_KEY nor ENCRYPTION_KEYS_OLD holds';
 
@@ -46,27 +51,78 @@ describe('an instance whose keyring lacks the key the data was sealed with', () 
     expect(server.output()).not.toContain(WARNING);
   }, 90_000);
 
-  it('names the key of a rotated webhook secret that still signs during its day of grace', async () => {
+  it('counts a rotated webhook secret that still signs during its day of grace, besides the one that replaced it', async () => {
     const firstEnv = serverEnvOn(db, { LOG_LEVEL: 'warn' });
     const first = await startServerProcess(firstEnv);
     const { pat } = await newTeam(first.baseUrl);
     const auth = { authorization: `Bearer ${pat}` };
-    expect((await fetch(`${first.baseUrl}/api/v1/team/webhook-secret`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${first.baseUrl}/api/v1/team/webhook-secret/rotate`, { method: 'POST', headers: auth })).status).toBe(200);
     await first.stop();
     const [firstKeyId] = new Keyring(Buffer.from(firstEnv.ENCRYPTION_KEY, 'base64'), []).keyIds;
 
-    const rotatingEnv = serverEnvOn(db, { LOG_LEVEL: 'warn', ENCRYPTION_KEYS_OLD: firstEnv.ENCRYPTION_KEY });
-    const rotating = await startServerProcess(rotatingEnv);
-    expect((await fetch(`${rotating.baseUrl}/api/v1/team/webhook-secret/rotate`, { method: 'POST', headers: auth })).status).toBe(200);
-    await rotating.stop();
-
     await server?.stop();
-    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', ENCRYPTION_KEY: rotatingEnv.ENCRYPTION_KEY }));
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn' }));
     expect(await eventually(() => Promise.resolve(server!.output().includes(WARNING)), 10)).toBe(true);
     const line = server
       .output()
       .split('\n')
       .find((line) => line.includes(WARNING));
-    expect(line).toContain(`${firstKeyId} (0 secrets, 1 webhook secret)`);
+    expect(line).toContain(`${firstKeyId} (0 secrets, 2 webhook secrets)`);
+  }, 90_000);
+});
+
+describe('an old master key, once every instance has started with the new one', () => {
+  let db: TestDatabase;
+  let receiver: WebhookReceiver;
+  let server: ServerProcess | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await receiver.close();
+    await db.drop();
+  });
+
+  const keyIdOf = (key: string) => new Keyring(Buffer.from(key, 'base64'), []).keyIds[0];
+  const sealedWith = async (teamId: string) => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT key_id, previous_key_id FROM team_webhook_secrets WHERE team_id = $1', [teamId]);
+      return rows[0] as { key_id: string; previous_key_id: string };
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('can be dropped: the webhook signing secrets, current and replaced, are re-sealed under the new key at start, and still sign', async () => {
+    const [oldKey, newKey] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const env = (keys: Record<string, string>) =>
+      serverEnvOn(db, { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '100', WEBHOOK_RETRY_DELAYS: '0.2', ...keys });
+
+    server = await startServerProcess(env({ ENCRYPTION_KEY: oldKey }));
+    const { owner, pat } = await newTeam(server.baseUrl);
+    await setPlanAt(db.url, owner.teamId, 'pro');
+    const auth = { authorization: `Bearer ${pat}` };
+    const replaced = (await (await fetch(`${server.baseUrl}/api/v1/team/webhook-secret`, { headers: auth })).json()).data.secret;
+    const rotated = await fetch(`${server.baseUrl}/api/v1/team/webhook-secret/rotate`, { method: 'POST', headers: auth });
+    const current = (await rotated.json()).data.secret;
+    await server.stop();
+
+    server = await startServerProcess(env({ ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_OLD: oldKey }));
+    const resealed = { key_id: keyIdOf(newKey), previous_key_id: keyIdOf(newKey) };
+    expect(await eventually(async () => JSON.stringify(await sealedWith(owner.teamId)) === JSON.stringify(resealed), 10)).toBe(true);
+    await server.stop();
+
+    server = await startServerProcess(env({ ENCRYPTION_KEY: newKey }));
+    const secret = await newSecret(server.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+    expect((await fetch(`${server.baseUrl}/api/v1/links/${secret.token}/reveal`, { method: 'POST' })).status).toBe(200);
+    expect(await eventually(() => receiver.received.length === 1, 10)).toBe(true);
+    const [hook] = receiver.received;
+    for (const key of [current, replaced]) new Webhook(key).verify(hook.body, hook.headers as Record<string, string>);
+    const shown = await fetch(`${server.baseUrl}/api/v1/team/webhook-secret`, { headers: auth });
+    expect([shown.status, (await shown.json()).data.secret]).toEqual([200, current]);
   }, 90_000);
 });

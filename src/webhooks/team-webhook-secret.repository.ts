@@ -19,6 +19,15 @@ const PREVIOUS_SIGNS = `previous_ciphertext IS NOT NULL AND previous_expires_at 
 export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
   WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys}))`;
 
+/** A team's current signing secret, or the one it replaced. */
+export type SealedPart = 'current' | 'previous';
+
+/** The columns a part is sealed in. */
+const PART_COLUMNS: Record<SealedPart, { keyId: string; iv: string; ciphertext: string }> = {
+  current: { keyId: 'key_id', iv: 'iv', ciphertext: 'ciphertext' },
+  previous: { keyId: 'previous_key_id', iv: 'previous_iv', ciphertext: 'previous_ciphertext' },
+};
+
 /** The teams' signing secrets as stored: sealed, one row a team. */
 @Injectable()
 export class TeamWebhookSecretRepository {
@@ -48,6 +57,30 @@ export class TeamWebhookSecretRepository {
       [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
     );
     return manager.getRepository(TeamWebhookSecret).findOneBy({ teamId });
+  }
+
+  /** Up to `limit` rows, in team order after the team `after`, with a signing secret (current or still signing) sealed under one of `keyIds`. */
+  sealedUnder(keyIds: string[], limit: number, after = '00000000-0000-0000-0000-000000000000'): Promise<TeamWebhookSecret[]> {
+    return this.db
+      .getRepository(TeamWebhookSecret)
+      .createQueryBuilder()
+      .where(`(key_id = ANY(:keyIds) OR (${PREVIOUS_SIGNS} AND previous_key_id = ANY(:keyIds))) AND team_id > :after`, { keyIds, after })
+      .orderBy('team_id')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * Replaces the team's `part`, sealed with the IV `was`, by `sealed`: only if it is still that
+   * sealed value, so instances re-sealing at once, or a rotation meanwhile, lose nothing.
+   */
+  async reseal(teamId: string, part: SealedPart, was: Buffer, sealed: SealedContent): Promise<void> {
+    const column = PART_COLUMNS[part];
+    await this.db.query(
+      `UPDATE team_webhook_secrets SET ${column.keyId} = $3, ${column.iv} = $4, ${column.ciphertext} = $5
+        WHERE team_id = $1 AND ${column.iv} = $2`,
+      [teamId, was, sealed.keyId, sealed.iv, sealed.ciphertext],
+    );
   }
 
   /** How many signing secrets, current or still signing, each key id outside `held` sealed. */
