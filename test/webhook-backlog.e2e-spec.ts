@@ -109,7 +109,7 @@ describe('an instance that polls rarely', () => {
       ];
       for (const [i, room] of rooms.entries()) {
         await queueBacklog(app!.dataSource, quiet.owner.teamId, `http://quiet-${i}.example/hook`, 1);
-        const claimed = await claims.claimDue(room, 15_000, keyIds);
+        const claimed = await claims.claimDue(room, 15_000, keyIds, []);
         // The quiet team's one delivery goes, queued after all 5,000 as it was; none of the busy ones.
         expect(claimed.map((delivery) => delivery.destination)).toEqual([`quiet-${i}.example`]);
         expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(100);
@@ -133,7 +133,7 @@ describe('an instance that polls rarely', () => {
     await app.dataSource.query('ANALYZE webhook_deliveries');
     const room: ClaimRoom = { limit: 16, runningByTeam: new Map(), perTeam: 4, runningByDestination: new Map(), perDestination: 2 };
     await withStatementsSent(isClaim, async (statements) => {
-      const claimed = await app!.app.get(WebhookDeliveryRepository).claimDue(room, 15_000, app!.app.get(Keyring).keyIds);
+      const claimed = await app!.app.get(WebhookDeliveryRepository).claimDue(room, 15_000, app!.app.get(Keyring).keyIds, []);
       expect(claimed.map((delivery) => delivery.destination)).toEqual(['quiet.example']);
       expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(1_000);
     });

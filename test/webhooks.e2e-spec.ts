@@ -833,6 +833,32 @@ describe('webhooks', () => {
       expect((await deliveriesOf(secret.id, team.pat))[0].attempts).toBe(1);
     });
 
+    it('damaged (a byte flipped): the secret is a 500 decryption_failed, its deliveries wait spending no attempt, and a rotation replaces it without keeping it', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, team.pat);
+      await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200);
+      await t.dataSource.query(
+        'UPDATE team_webhook_secrets SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE team_id = $1',
+        [team.owner.teamId],
+      );
+      const refused = await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(500);
+      expect(refused.body).toEqual({ message: 'The signing secret could not be decrypted: rotate it.', code: 'decryption_failed' });
+      await reveal(t.baseUrl, secret.token).expect(200);
+      // Ten polls of this instance.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const [waiting] = await deliveriesOf(secret.id, team.pat);
+      expect(waiting).toMatchObject({ status: 'pending', attempts: 0, last_error: null });
+      expect(receivedFor(secret.id)).toEqual([]);
+
+      const rotated = await api().post('/api/v1/team/webhook-secret/rotate').set(bearer(team.pat)).expect(200);
+      expect(rotated.body.data.previous_expires_at).toBeNull();
+      const [hook] = await waitFor(secret.id, 1);
+      expect(String(hook.headers['oncelink-signature']).match(/v1=/g)).toHaveLength(1);
+      expect(standardSignatureValid(hook, rotated.body.data.secret)).toBe(true);
+      expect(await eventually(async () => (await deliveriesOf(secret.id, team.pat))[0].status === 'delivered', 5)).toBe(true);
+      expect((await deliveriesOf(secret.id, team.pat))[0].attempts).toBe(1);
+    });
+
     it('rotates together with its audit event or not at all', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const secretNow = async () => (await api().get('/api/v1/team/webhook-secret').set(bearer(team.pat)).expect(200)).body.data;

@@ -11,13 +11,15 @@ const ROLLOVER = `interval '24 hours'`;
 const PREVIOUS_SIGNS = `previous_ciphertext IS NOT NULL AND previous_expires_at > now()`;
 
 /**
- * The teams whose signing secrets an instance holding the master keys `$keys` (a text[]
- * parameter) cannot open: the current one, or the replaced one while it still signs. Such an
- * instance leaves their deliveries to one that can (mid-rollout of ENCRYPTION_KEY), rather than
- * spending their attempts on failing to sign.
+ * The teams whose signing secrets an instance holding the master keys `keys` (a text[]
+ * parameter) cannot open: the current one, or the replaced one while it still signs; and those
+ * whose current secret has one of the IVs `damaged` (a bytea[] parameter: secrets this instance
+ * found failing authentication, held until a rotation replaces them). Such an instance leaves
+ * their deliveries to one that can (mid-rollout of ENCRYPTION_KEY), or to the rotation, rather
+ * than spending their attempts on failing to sign.
  */
-export const teamsUnsignableWith = (keys: string) => `SELECT team_id FROM team_webhook_secrets
-  WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys}))`;
+export const teamsUnsignableWith = (keys: string, damaged: string) => `SELECT team_id FROM team_webhook_secrets
+  WHERE key_id <> ALL(${keys}) OR (${PREVIOUS_SIGNS} AND previous_key_id <> ALL(${keys})) OR iv = ANY(${damaged})`;
 
 /** A team's current signing secret, or the one it replaced. */
 export type SealedPart = 'current' | 'previous';
@@ -46,15 +48,21 @@ export class TeamWebhookSecretRepository {
     return this.db.getRepository(TeamWebhookSecret).findOneByOrFail({ teamId });
   }
 
-  /** `sealed` signs from now on, the one it replaces for ROLLOVER more; null when the team's row is gone. */
-  async rotate(teamId: string, sealed: SealedContent, manager: EntityManager): Promise<TeamWebhookSecret | null> {
+  /**
+   * `sealed` signs from now on, the one it replaces for ROLLOVER more, unless that one is still
+   * the secret with the IV `dropping` (one the caller cannot open): then none does. Null when the
+   * team's row is gone.
+   */
+  async rotate(teamId: string, sealed: SealedContent, dropping: Buffer | null, manager: EntityManager): Promise<TeamWebhookSecret | null> {
+    const kept = `iv IS DISTINCT FROM $5`;
     await manager.query(
       `UPDATE team_webhook_secrets
-          SET previous_key_id = key_id, previous_iv = iv, previous_ciphertext = ciphertext,
-              previous_expires_at = now() + ${ROLLOVER},
+          SET previous_key_id = CASE WHEN ${kept} THEN key_id END, previous_iv = CASE WHEN ${kept} THEN iv END,
+              previous_ciphertext = CASE WHEN ${kept} THEN ciphertext END,
+              previous_expires_at = CASE WHEN ${kept} THEN now() + ${ROLLOVER} END,
               key_id = $2, iv = $3, ciphertext = $4, rotated_at = now()
         WHERE team_id = $1`,
-      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext],
+      [teamId, sealed.keyId, sealed.iv, sealed.ciphertext, dropping],
     );
     return manager.getRepository(TeamWebhookSecret).findOneBy({ teamId });
   }

@@ -65,7 +65,8 @@ export class WebhookDeliveryRepository {
    * No team gets more than `perTeam` attempts under way here, nor any destination more than
    * `perDestination`, so receivers that never answer cannot take every place from other teams',
    * nor from their own team's other receivers; the oldest due go first within that. A team whose
-   * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key.
+   * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key,
+   * and one whose current secret has an IV in `damaged` to the rotation that replaces it.
    *
    * It finds the team and destination pairs with deliveries due among the first DUE_LOOKAHEAD due
    * rows (webhook_deliveries_due_idx), so deliveries waiting out their retries cost it nothing,
@@ -75,7 +76,7 @@ export class WebhookDeliveryRepository {
    * Either way it leaves out the pairs it may not send to now, and reads at most `perDestination`
    * rows from each of the rest.
    */
-  claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[]): Promise<ClaimedDelivery[]> {
+  claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[], damaged: Buffer[]): Promise<ClaimedDelivery[]> {
     const { runningByTeam: teams, runningByDestination: destinations } = room;
     const pendingTo = (pair: string) => `status = 'pending' AND team_id = ${pair}.team_id AND ${DESTINATION} = ${pair}.destination`;
     const unleased = `(leased_until IS NULL OR leased_until <= now())`;
@@ -108,7 +109,7 @@ export class WebhookDeliveryRepository {
          SELECT team_id, destination, next_attempt_at FROM due_pairs
           WHERE team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
             AND destination NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
-            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]')})
+            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]', '$10::bytea[]')})
           ORDER BY next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
        due AS (
          SELECT d.id, w.team_id, d.next_attempt_at, w.destination FROM waiting w CROSS JOIN LATERAL (
@@ -132,8 +133,17 @@ export class WebhookDeliveryRepository {
         [...destinations.keys()],
         [...destinations.values()],
         room.perDestination,
+        damaged,
       ],
     );
+  }
+
+  /** Gives back a claimed attempt that was never made: the delivery is due again, its attempts as before. */
+  async giveBack(claim: ClaimedDelivery): Promise<void> {
+    await this.db.query(`UPDATE webhook_deliveries SET attempts = attempts - 1, leased_until = NULL WHERE id = $1 AND attempts = $2`, [
+      claim.id,
+      claim.attempts,
+    ]);
   }
 
   /**

@@ -6,7 +6,7 @@ import { PeriodicJob } from '../common/concurrency/periodic-job';
 import { Keyring } from '../crypto/keyring';
 import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
-import { WebhookSecretsService } from './webhook-secrets.service';
+import { SigningSecretDamaged, WebhookSecretsService } from './webhook-secrets.service';
 import { AttemptOutcome, WebhookSender } from './webhook-sender';
 import { signatureHeaders } from './webhook-signature';
 
@@ -44,6 +44,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   /** Each team's, and each destination's, attempts under way here. */
   private readonly runningByTeam = new Map<string, number>();
   private readonly runningByDestination = new Map<string, number>();
+  /** The IVs (by hex) of the teams' current signing secrets found damaged here: claims pass those teams over. One a damaged team, kept for the process's life. */
+  private readonly damagedSecrets = new Map<string, Buffer>();
   private stopped = false;
 
   constructor(
@@ -121,6 +123,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         },
         leaseMs,
         this.keyring.keyIds,
+        [...this.damagedSecrets.values()],
       );
       for (const delivery of claimed) {
         count(this.runningByTeam, delivery.team_id, +1);
@@ -141,16 +144,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  /** One attempt, its outcome always recorded (a failure to sign counts as a failed attempt). */
+  /**
+   * One attempt, its outcome always recorded (a failure to sign counts as a failed attempt), except
+   * when the team's signing secret is damaged: nothing it signs would verify, so the attempt is
+   * given back and the team's deliveries wait, as for a key this instance lacks, until a rotation.
+   */
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const startedAt = new Date();
-    const outcome = await this.send(delivery, startedAt).catch((error: Error): AttemptOutcome => ({
-      ok: false,
-      statusCode: null,
-      error: `Not sent: ${error.message}`.slice(0, 500),
-      durationMs: 0,
-      retryAfter: null,
-    }));
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await this.send(delivery, startedAt);
+    } catch (error) {
+      if (error instanceof SigningSecretDamaged) return this.holdTeam(delivery, error);
+      outcome = {
+        ok: false,
+        statusCode: null,
+        error: `Not sent: ${(error as Error).message}`.slice(0, 500),
+        durationMs: 0,
+        retryAfter: null,
+      };
+    }
     const retryIn = outcome.ok ? null : this.retryDelaySeconds(delivery.attempts, outcome.retryAfter);
     await this.deliveries.recordAttempt(delivery, {
       status: outcome.ok ? 'delivered' : retryIn === null ? 'failed' : 'pending',
@@ -170,6 +183,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     const headers = signatureHeaders(await this.secrets.signingSecrets(delivery.team_id), delivery.event_id, timestamp, body);
     return this.sender.send(delivery.url, body, headers);
+  }
+
+  private async holdTeam(delivery: ClaimedDelivery, damaged: SigningSecretDamaged): Promise<void> {
+    const key = damaged.iv.toString('hex');
+    if (!this.damagedSecrets.has(key)) {
+      this.damagedSecrets.set(key, damaged.iv);
+      this.logger.error(`${damaged.message}: its deliveries wait, spending no attempt, until an admin rotates it`);
+    }
+    await this.deliveries.giveBack(delivery);
   }
 
   /** Seconds until the next attempt after failed attempt `attempt` (1-based); null when none is left. */

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
-import { Keyring, SealedContent } from '../crypto/keyring';
+import { DecryptionError, Keyring, SealedContent } from '../crypto/keyring';
 import type { ClientInfo } from '../geo/client.decorator';
 import { generateWebhookSecret } from './webhook-signature';
 import type { WebhookSecretResponse } from './webhook-secret.response';
@@ -13,6 +13,17 @@ import { SealedPart, TeamWebhookSecretRepository } from './team-webhook-secret.r
 
 /** How many teams' signing secrets the start-up re-seal reads at a time. */
 const RESEAL_BATCH = 100;
+
+/** A team's signing secret failed authentication under a key this instance holds: damaged, or tampered with. */
+export class SigningSecretDamaged extends Error {
+  constructor(
+    readonly teamId: string,
+    /** The IV of the team's current secret: it names this state of the row until a rotation replaces it. */
+    readonly iv: Buffer,
+  ) {
+    super(`The webhook signing secret of team ${teamId} failed authentication (damaged or tampered with)`);
+  }
+}
 
 /**
  * The teams' signing secrets, kept sealed with the keyring (bound to the team, so a sealed secret
@@ -56,8 +67,13 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
         for (const part of ['current', 'previous'] as const) {
           const sealed = sealedPart(row, part);
           if (!sealed || !oldKeys.includes(sealed.keyId)) continue;
-          await this.open(row.teamId, part, sealed);
-          resealed += 1;
+          try {
+            await this.open(row, part, sealed);
+            resealed += 1;
+          } catch (error) {
+            if (!(error instanceof SigningSecretDamaged)) throw error;
+            this.logger.warn(`${error.message}: not re-sealed; rotate it`);
+          }
         }
       }
     } while (rows.length === RESEAL_BATCH);
@@ -65,15 +81,26 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
   }
 
   async show(teamId: string): Promise<WebhookSecretResponse> {
-    return this.present(await this.ensure(teamId));
+    try {
+      return await this.present(await this.ensure(teamId));
+    } catch (error) {
+      if (!(error instanceof SigningSecretDamaged)) throw error;
+      this.logger.error(`${error.message}: rotating it replaces it`);
+      throw new ApiError(500, 'The signing secret could not be decrypted: rotate it.', { code: 'decryption_failed' });
+    }
   }
 
-  /** A new secret signs from now on; the old one keeps signing alongside it for 24 hours. Audited in the same transaction. */
+  /**
+   * A new secret signs from now on; the old one keeps signing alongside it for 24 hours, unless
+   * this instance cannot open it (damaged, or under a key it lacks): kept, it would only hold the
+   * team's deliveries for that day. Audited in the same transaction.
+   */
   async rotate(auth: TokenAuth, client: ClientInfo): Promise<WebhookSecretResponse> {
-    await this.ensure(auth.teamId);
+    const row = await this.ensure(auth.teamId);
+    const dropping = (await this.opens(row)) ? null : row.iv;
     const sealed = this.seal(auth.teamId, generateWebhookSecret());
     return this.db.transaction(async (manager) => {
-      const rotated = await this.stored.rotate(auth.teamId, sealed, manager);
+      const rotated = await this.stored.rotate(auth.teamId, sealed, dropping, manager);
       // Gone with its team, deleted while the update waited on the row: the token went with it too.
       if (!rotated) throw ApiError.unauthenticated(true);
       await this.audit.record(auth, client, 'webhook_secret.rotated', null, manager);
@@ -90,9 +117,21 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
   async signingSecrets(teamId: string): Promise<string[]> {
     const row = await this.ensure(teamId);
     const previous = sealedPart(row, 'previous');
-    const secrets = [await this.open(teamId, 'current', sealedPart(row, 'current')!)];
-    if (previous) secrets.push(await this.open(teamId, 'previous', previous));
+    const secrets = [await this.open(row, 'current', sealedPart(row, 'current')!)];
+    if (previous) secrets.push(await this.open(row, 'previous', previous));
     return secrets;
+  }
+
+  /** Whether this instance can open the row's current secret. */
+  private async opens(row: TeamWebhookSecret): Promise<boolean> {
+    if (!this.keyring.keyIds.includes(row.keyId)) return false;
+    return this.open(row, 'current', sealedPart(row, 'current')!).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof SigningSecretDamaged) return false;
+        throw error;
+      },
+    );
   }
 
   private async ensure(teamId: string): Promise<TeamWebhookSecret> {
@@ -105,7 +144,7 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
       throw ApiError.unavailable('This server cannot open the signing secret now.', { code: 'key_unavailable' });
     }
     return {
-      secret: await this.open(row.teamId, 'current', sealedPart(row, 'current')!),
+      secret: await this.open(row, 'current', sealedPart(row, 'current')!),
       rotated_at: row.rotatedAt.toISOString(),
       previous_expires_at: previousStillSigns(row) ? row.previousExpiresAt!.toISOString() : null,
     };
@@ -116,13 +155,19 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
   }
 
   /**
-   * The secret sealed as the team's `part`; one sealed under an old key is re-sealed under the
+   * The secret sealed as the row's `part`; one sealed under an old key is re-sealed under the
    * active key as it is opened (as at start), so one sealed by an instance still on the old key
-   * mid-rollout does not keep that key needed.
+   * mid-rollout does not keep that key needed. SigningSecretDamaged when it fails authentication.
    */
-  private async open(teamId: string, part: SealedPart, sealed: SealedContent): Promise<string> {
-    const secret = this.keyring.decrypt(boundTo(teamId), sealed).toString();
-    if (sealed.keyId !== this.keyring.activeKeyId) await this.stored.reseal(teamId, part, sealed.iv, this.seal(teamId, secret));
+  private async open(row: TeamWebhookSecret, part: SealedPart, sealed: SealedContent): Promise<string> {
+    let secret: string;
+    try {
+      secret = this.keyring.decrypt(boundTo(row.teamId), sealed).toString();
+    } catch (error) {
+      const keyHeld = this.keyring.keyIds.includes(sealed.keyId);
+      throw error instanceof DecryptionError && keyHeld ? new SigningSecretDamaged(row.teamId, row.iv) : error;
+    }
+    if (sealed.keyId !== this.keyring.activeKeyId) await this.stored.reseal(row.teamId, part, sealed.iv, this.seal(row.teamId, secret));
     return secret;
   }
 }
