@@ -684,6 +684,12 @@ describe('the oncelink command', () => {
       expect(other.seen.map((r) => r.url)).toEqual([link, `${link}/reveal`]);
     });
 
+    it.each(['/', '.', ')', '>'])('opens a link pasted with %s after its token, as the share page does', async (tail) => {
+      const secret = await newSecret(t.baseUrl, { content: 'pasted', expire_value: 2 });
+      const got = await oncelink(['get', `${t.baseUrl}/s/${secret.token}${tail}`], env);
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'pasted']);
+    });
+
     it('refuses a plain-http link to a host that is not loopback, before any request', async () => {
       const address = Object.values(networkInterfaces())
         .flat()

@@ -538,7 +538,7 @@ const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expe
  * deployment under a prefix serves from, as the share page calls the API beside itself); the key
  * never leaves this process. A link whose `#` a mail client turned into `%23` is put back
  * together, as the share page does, rather than its key taken for part of the token (and sent to
- * the server).
+ * the server). A slash or punctuation pasted after the token is left out, as the page leaves it.
  */
 function parseShareUrl(url: string): { base: string; token: string; key?: string } {
   let parsed: URL;
@@ -547,8 +547,10 @@ function parseShareUrl(url: string): { base: string; token: string; key?: string
   } catch {
     throw notAShareUrl();
   }
-  const [, prefix = '', path = ''] = /^(.*)\/s\/([^/]+)$/.exec(parsed.pathname) ?? [];
-  const [token, ...escaped] = path.split(/%23/i);
+  const [, prefix = '', path = ''] = /^(.*)\/s\/([^/]+)\/?$/.exec(parsed.pathname) ?? [];
+  const [pasted, ...escaped] = path.split(/%23/i);
+  // A chat tool leaves a `.` or `)` after a link it shows; as the share page, read the token's own characters only.
+  const token = /^[A-Za-z0-9_-]*/.exec(pasted)![0];
   if (!token) throw notAShareUrl();
   const key = parsed.hash ? parsed.hash.slice(1) : escaped.join('#') || undefined;
   return { base: `${parsed.origin}${prefix}`, token, key };
