@@ -3,7 +3,7 @@ import { createCipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'n
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OncelinkClient } from '../src/client/oncelink-client';
-import { openFile, sealFile } from '../src/crypto/file-stream';
+import { metadataBytes, openFile, sealedSize, sealFile } from '../src/crypto/file-stream';
 import { FileStore } from '../src/secrets/files/file-store';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { databaseMode, dumpDatabase } from './support/database';
@@ -676,6 +676,26 @@ describe('file secrets', () => {
         const held = (await account(team.pat)).usage.file_bytes_held;
         expect((await download(t.baseUrl, String(first.body.data!.token))).status).toBe(200);
         expect((await account(team.pat)).usage.file_bytes_held).toBe(held - (await storedSize(String(first.body.data!.id))));
+      });
+
+      it('takes a file that exactly fills the room left, counting its own name and type, and refuses one byte less room', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const file = { name: 'q.bin', type: 'application/octet-stream', data: randomBytes(1000) };
+        const sealed = sealedSize(file.data.length, metadataBytes({ name: file.name, type: file.type }));
+        const limit = (await account(team.pat)).limits.file_storage_bytes;
+        await holdMore(team.owner.teamId, limit - sealed + 1);
+        const short = await uploadFile(t.baseUrl, team.pat, fields, file);
+        expect(short.status).toBe(413);
+        expect(short.body.code).toBe('plan_limit');
+
+        await t.dataSource.query(
+          `UPDATE secrets SET content_bytes = content_bytes - 1 WHERE id = (SELECT id FROM secrets WHERE team_id = $1 LIMIT 1)`,
+          [team.owner.teamId],
+        );
+        const fits = await uploadFile(t.baseUrl, team.pat, fields, file);
+        expect(fits.status).toBe(201);
+        expect(await storedSize(String(fits.body.data!.id))).toBe(sealed);
+        expect((await account(team.pat)).usage.file_bytes_held).toBe(limit);
       });
 
       it('does not count another team’s files', async () => {

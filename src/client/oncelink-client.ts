@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Paginated } from '../common/http/pagination';
 import { retryAfterSeconds } from '../common/http/retry-after';
-import { FileFormatError, FileMetadata, openFile, sealedSize, sealFile } from '../crypto/file-stream';
+import { FileFormatError, FileMetadata, metadataBytes, openFile, sealedSize, sealFile } from '../crypto/file-stream';
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
 import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
@@ -160,7 +160,7 @@ export class OncelinkClient {
     const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
     const key = newKey();
     const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, content);
-    const sealedBytes = size === undefined ? undefined : sealedSize(size, Buffer.byteLength(JSON.stringify(metadata)));
+    const sealedBytes = size === undefined ? undefined : sealedSize(size, metadataBytes(metadata));
     const form = multipartForm(fields, sealed, sealedBytes);
     const headers: Record<string, string> = { 'content-type': form.type };
     if (form.length !== undefined) headers['content-length'] = String(form.length);

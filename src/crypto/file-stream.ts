@@ -42,6 +42,16 @@ function nonce(index: number, last: boolean): Buffer {
   return bytes;
 }
 
+/** The metadata as sealed: its name and type as JSON. */
+function metadataJson(metadata: FileMetadata): Buffer {
+  return Buffer.from(JSON.stringify({ name: metadata.name, type: metadata.type }));
+}
+
+/** The length of `metadata` as sealed, for `sealedSize`. */
+export function metadataBytes(metadata: FileMetadata): number {
+  return metadataJson(metadata).length;
+}
+
 /** The sealed size of a file of `contentBytes` with `metadataBytes` of JSON. */
 export function sealedSize(contentBytes: number, metadataBytes: number): number {
   const plaintext = 4 + metadataBytes + contentBytes;
@@ -77,7 +87,7 @@ export async function* sealFile(
     return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   };
   yield Buffer.concat([FILE_MAGIC, salt]);
-  const json = Buffer.from(JSON.stringify({ name: metadata.name, type: metadata.type }));
+  const json = metadataJson(metadata);
   if (json.length > MAX_METADATA_BYTES) throw new FileFormatError('File metadata too large');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);

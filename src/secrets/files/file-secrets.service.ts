@@ -11,7 +11,7 @@ import { Semaphore } from '../../common/concurrency/semaphore';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { notAllowed, shownName } from '../../common/validation/messages';
-import { FileFormatError, MAX_METADATA_BYTES, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
+import { FileFormatError, MAX_METADATA_BYTES, metadataBytes, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { Keyring } from '../../crypto/keyring';
@@ -201,16 +201,17 @@ export class FileSecretsService {
         file: { sealedInfo: null, size: stored, encryption: 'client' },
       };
     }
+    const metadata = { name: fileName(part), type: fileContentType(part) };
+    const sealedMetadata = metadataBytes(metadata);
     let size = 0;
     const content = metered(source, (total) => {
       this.billing.assertFileSize(plan, total);
-      this.assertRoom(room, sealedSize(total, MAX_METADATA_BYTES));
+      this.assertRoom(room, sealedSize(total, sealedMetadata));
       size = total;
     });
-    const info = { name: fileName(part), type: fileContentType(part) };
     const { keyId, key } = this.keyring.activeFileKey();
-    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), info, content));
-    const sealedInfo = sealFileInfo(this.keyring, id, info);
+    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), metadata, content));
+    const sealedInfo = sealFileInfo(this.keyring, id, metadata);
     return { ...material, keyId, contentBytes: stored, file: { sealedInfo, size, encryption: 'server' } };
   }
 
