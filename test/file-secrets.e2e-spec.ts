@@ -11,6 +11,7 @@ import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { rowsRead, withStatementsSent } from './support/query-plans';
+import { newSecret, reveal } from './support/secrets';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -971,6 +972,56 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
     expect((await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts'))[0].n).toBe(100_000 - 5);
     expect(await rowsRead(t.dataSource, 'secret_file_parts', sweep)).toBeLessThan(1_000);
   }, 60_000);
+});
+
+describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
+  const t = useTestApp({ env: { MAX_DOWNLOADS: '2' } });
+
+  it('answers a reveal of a file past them 503 with Retry-After, spending no view, and takes it once one ends; texts still open', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const fileOf = async (data: Buffer) => {
+      const created = await uploadFile(
+        t.baseUrl,
+        team.pat,
+        { expire_mode: 'views', expire_value: '1' },
+        {
+          name: 'f.bin',
+          type: 'application/octet-stream',
+          data,
+        },
+      );
+      expect(created.status).toBe(201);
+      return String(created.body.data!.token);
+    };
+    // Far more than the loopback socket buffers take, so each download stays open while its reader waits.
+    const held = [await fileOf(randomBytes(24 * MIB)), await fileOf(randomBytes(24 * MIB))];
+    const third = randomBytes(1000);
+    const thirdToken = await fileOf(third);
+    const text = await newSecret(t.baseUrl, {}, team.pat);
+
+    const stalled = await Promise.all(held.map((token) => stalledDownload(t.baseUrl, token)));
+    try {
+      expect(stalled.map((download) => download.status)).toEqual([200, 200]);
+      const refused = await reveal(t.baseUrl, thirdToken);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect((await t.http().get(`/api/v1/links/${thirdToken}`).expect(200)).body.data.views_remaining).toBe(1);
+      expect((await reveal(t.baseUrl, text.token)).status).toBe(200);
+
+      expect((await stalled[0].finish()).length).toBe(24 * MIB);
+      let taken: Buffer | undefined;
+      const opened = async () => {
+        const answer = await download(t.baseUrl, thirdToken);
+        taken = answer.body;
+        return answer.status === 200;
+      };
+      // The slot is given back as the server's side of the download closes, just after the reader has the last byte.
+      expect(await eventually(opened, 5)).toBe(true);
+      expect(sha256(taken!)).toBe(sha256(third));
+    } finally {
+      for (const download of stalled) download.abort();
+    }
+  });
 });
 
 (databaseMode() === 'embedded' ? describe : describe.skip)('on the embedded database, which runs no autovacuum', () => {

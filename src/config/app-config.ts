@@ -59,6 +59,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** A request body that sends nothing for this long is answered 408 and its connection closed. */
   bodyIdleTimeoutMs: number;
+  /** File downloads one instance serves at once; a reveal of a file past them is a 503, its view not spent. */
+  maxDownloads: number;
   /** How long SIGTERM waits for in-flight requests before the process exits anyway (1). */
   shutdownTimeoutMs: number;
   purgeIntervalSeconds: number;
@@ -276,6 +278,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    maxDownloads: int(env, 'MAX_DOWNLOADS', 16, 1, 10_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),

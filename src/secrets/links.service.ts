@@ -54,14 +54,27 @@ export class LinksService {
   async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent | StreamableFile> {
     if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
     const tokenHash = hashLinkToken(token);
-    const spent =
-      (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client)) ?? (await this.revealChecked(tokenHash, dto, client));
-    if (spent.webhooks > 0) this.webhooks.wake();
-    return this.open(spent);
+    // Taken before any view is spent, as only then is a file's view never spent on a download this
+    // instance has no room for; the kind is known once spent, so a text's slot is given back then.
+    const downloadSlot = this.files.takeDownloadSlot();
+    try {
+      const files = downloadSlot !== null;
+      const spent =
+        (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, files)) ??
+        (await this.revealChecked(tokenHash, dto, client, files));
+      if (spent.webhooks > 0) this.webhooks.wake();
+      if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!);
+      downloadSlot?.();
+      return this.open(spent);
+    } catch (error) {
+      downloadSlot?.();
+      throw error;
+    }
   }
 
-  private async revealChecked(tokenHash: Buffer, dto: RevealDto, client: ClientInfo): Promise<SpentView> {
+  private async revealChecked(tokenHash: Buffer, dto: RevealDto, client: ClientInfo, files: boolean): Promise<SpentView> {
     const secret = await this.findActive(tokenHash);
+    if (secret.kind === 'file' && !files) throw this.files.noDownloadSlot();
     if (secret.keyId && !this.keyring.keyIds.includes(secret.keyId)) {
       this.logger.error(`Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`);
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
@@ -173,9 +186,8 @@ export class LinksService {
     }
   }
 
-  /** The view is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
-  private open(spent: SpentView): RevealedContent | Promise<StreamableFile> {
-    if (spent.kind === 'file') return this.files.download(spent);
+  /** The view of a text or sealed secret is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
+  private open(spent: SpentView): RevealedContent {
     const { ciphertext, iv } = spent;
     // Only a file keeps its material elsewhere: a text or sealed secret without its own is a broken row.
     if (!ciphertext || !iv) {

@@ -182,6 +182,7 @@ const REVEAL = `
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
+       AND ($7::boolean OR s.kind <> 'file')
     RETURNING s.id, s.team_id, s.kind, s.label, s.status, old.webhook_url, old.ciphertext, old.iv, old.key_id, s.views_remaining,
               s.file_size, s.file_encryption),
   ${auditCte('spent', 'secret.viewed', linkActorColumns('$4', '$5'))},
@@ -260,11 +261,18 @@ export class SecretRepository {
 
   /**
    * Spends a view of the secret behind `tokenHash` (see REVEAL); null when nothing was spent:
-   * no such secret, no longer active, a passcode or country rule not yet checked, or a key this
-   * instance does not hold. The caller then looks at the secret to say which.
+   * no such secret, no longer active, a passcode or country rule not yet checked, a key this
+   * instance does not hold, or a file while `files` is false. The caller then looks at the secret to say which.
    */
-  async reveal(tokenHash: Buffer, keyIds: string[], checked: boolean, viewer: Viewer, refundedAttempts = 0): Promise<SpentView | null> {
-    const values = [tokenHash, keyIds, checked, viewer.ip, viewer.country, refundedAttempts];
+  async reveal(
+    tokenHash: Buffer,
+    keyIds: string[],
+    checked: boolean,
+    viewer: Viewer,
+    refundedAttempts = 0,
+    files = true,
+  ): Promise<SpentView | null> {
+    const values = [tokenHash, keyIds, checked, viewer.ip, viewer.country, refundedAttempts, files];
     const rows = await this.sql.rows<SpentView>('secret_reveal', REVEAL, values);
     return rows[0] ?? null;
   }

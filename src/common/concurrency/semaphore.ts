@@ -32,9 +32,24 @@ export class Semaphore {
       if (gone()) throw ApiError.clientGone();
       return await job();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      this.release();
     }
+  }
+
+  /** A slot now, never waiting: answers the function that gives it back (once, however often called), or null when none is free. */
+  tryTake(): (() => void) | null {
+    if (this.running >= this.limit) return null;
+    this.running++;
+    let held = true;
+    return () => {
+      if (held) this.release();
+      held = false;
+    };
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
   }
 }

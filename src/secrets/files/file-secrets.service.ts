@@ -58,6 +58,8 @@ interface UploadProgress {
 export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
+  /** Downloads running on this instance (MAX_DOWNLOADS), so stalled ones cannot pile up without bound either. */
+  private readonly downloads: Semaphore;
   /** Each team's uploads running on this instance, with the bytes each has stored so far. */
   private readonly uploadsByTeam = new Map<string, Set<UploadProgress>>();
   /** Each team's last upload to finish (its storage check and insert), for the next to wait on. */
@@ -71,7 +73,9 @@ export class FileSecretsService {
     private readonly files: FileStore,
     private readonly keyring: Keyring,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.downloads = new Semaphore(config.maxDownloads, 0);
+  }
 
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
     const key = idempotencyKey(auth, keyHeader);
@@ -221,9 +225,11 @@ export class FileSecretsService {
    * are sent (a damaged chunk cuts the connection, never passes unauthenticated plaintext). Every
    * download says when it ends, however it ends; the last to end of a secret no longer active
    * removes the bytes, so a slow earlier view is not cut short by the last view's quicker one.
+   * It gives back its download slot (`takeDownloadSlot`) as it ends.
    */
-  async download(spent: SpentView): Promise<StreamableFile> {
+  async download(spent: SpentView, downloadSlot: () => void): Promise<StreamableFile> {
     const release = () => {
+      downloadSlot();
       this.secretRows
         .endDownload(spent.id)
         .catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
@@ -253,6 +259,15 @@ export class FileSecretsService {
     stream.once('close', release);
     stream.on('error', (error: Error) => this.logger.error(`Download of file secret ${spent.id} stopped: ${error.message}`));
     return new StreamableFile(stream, headers);
+  }
+
+  /** One of this instance's download slots, for a reveal to take before it spends a view; null when all are taken. */
+  takeDownloadSlot(): (() => void) | null {
+    return this.downloads.tryTake();
+  }
+
+  noDownloadSlot(): ApiError {
+    return new ApiError(503, 'Too many downloads in progress; try again shortly. The view was not spent.', {}, { 'Retry-After': '5' });
   }
 
   private downloadStream(chunks: AsyncIterable<Buffer>): Readable {
