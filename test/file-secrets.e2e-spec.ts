@@ -61,6 +61,46 @@ function stalledDownload(baseUrl: string, token: string): Promise<{ status: numb
   });
 }
 
+/**
+ * A reveal read over a raw socket at most one read (up to 64 KiB) every `tickMs`, as a slow but
+ * steady client does; after `stop.at` bytes of the body it stops reading for `stop.ms`, then
+ * reads the rest at once (to see how the answer ended).
+ */
+function slowDownload(
+  baseUrl: string,
+  token: string,
+  tickMs: number,
+  stop = { at: Infinity, ms: 0 },
+): Promise<{ body: Buffer; complete: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    socket.write(`POST /api/v1/links/${token}/reveal HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n`);
+    let received = Buffer.alloc(0);
+    const answer = () => {
+      const end = received.indexOf('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(received.subarray(0, end).toString('latin1'))?.[1]);
+      const body = received.subarray(end + 4);
+      return { body, complete: end >= 0 && body.length === length };
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      socket.pause();
+      if (answer().complete) socket.end();
+    });
+    const reading = setInterval(() => {
+      if (answer().body.length < stop.at) return void socket.resume();
+      clearInterval(reading);
+      socket.on('data', () => socket.resume());
+      setTimeout(() => socket.resume(), stop.ms);
+    }, tickMs);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(reading);
+      resolve(answer());
+    });
+  });
+}
+
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source) parts.push(part);
@@ -972,6 +1012,37 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
     expect((await t.dataSource.query('SELECT count(*)::int AS n FROM secret_file_parts'))[0].n).toBe(100_000 - 5);
     expect(await rowsRead(t.dataSource, 'secret_file_parts', sweep)).toBeLessThan(1_000);
   }, 60_000);
+});
+
+describe('a download read slowly (BODY_IDLE_TIMEOUT_MS 1.5 s)', () => {
+  const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '1500' } });
+
+  it('goes on while its client reads steadily, however long the kernel takes to ask for more, and is cut off once it stops', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const upload = async (data: Buffer) =>
+      String(
+        (
+          await uploadFile(
+            t.baseUrl,
+            team.pat,
+            { expire_mode: 'views', expire_value: '1' },
+            {
+              name: 'f.bin',
+              type: 'application/octet-stream',
+              data,
+            },
+          )
+        ).body.data!.token,
+      );
+    // Several times what the loopback socket buffers take, so the server waits on its client.
+    const data = randomBytes(8 * MIB);
+    const steady = await slowDownload(t.baseUrl, await upload(data), 150);
+    expect(steady.complete).toBe(true);
+    expect(sha256(steady.body)).toBe(sha256(data));
+
+    const stopped = await slowDownload(t.baseUrl, await upload(data), 150, { at: MIB, ms: 4000 });
+    expect(stopped.complete).toBe(false);
+  }, 120_000);
 });
 
 describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {

@@ -37,6 +37,7 @@ export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInf
       ip,
       country: this.edgeCountry(request) ?? this.countries.find(ip),
       gone: () => socket.destroyed,
+      socket,
     };
   }
 

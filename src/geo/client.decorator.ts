@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { ClientInfoPipe } from './client-info.pipe';
 
 export interface ClientInfo {
@@ -9,6 +10,8 @@ export interface ClientInfo {
   country: string | null;
   /** True once the client has hung up: queued work for it (an argon2 hash) can be dropped. */
   gone: () => boolean;
+  /** The connection, which a download watches for progress. */
+  socket: Socket;
 }
 
 const ClientRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>());

@@ -63,7 +63,7 @@ export class LinksService {
         (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, files)) ??
         (await this.revealChecked(tokenHash, dto, client, files));
       if (spent.webhooks > 0) this.webhooks.wake();
-      if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!);
+      if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!, client.socket);
       downloadSlot?.();
       return this.open(spent);
     } catch (error) {

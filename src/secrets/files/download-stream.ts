@@ -1,26 +1,59 @@
 import { Readable } from 'node:stream';
 
+/** What is handed to the socket at a time: it asks for more as it drains, not once a whole stored part (1 MiB) has gone. */
+const PIECE_BYTES = 64 * 1024;
+/** How often, within the idle window, a download that has not asked for more is looked at. */
+const LOOKS_PER_WINDOW = 4;
+
 /**
- * A download's bytes as a stream that is cut off when its client stops reading for `idleMs`
- * (nginx's `send_timeout`) or is still reading after `maxMs`, with at most one chunk read ahead.
- * A client that never reads would otherwise hold the download's buffers, and its file's bytes in
- * the store, for as long as it kept the connection open. Time spent reading the store does not count.
+ * A download's bytes as a stream that is cut off when its client makes no progress for `idleMs`
+ * (nginx's `send_timeout`) or is still reading after `maxMs`, with at most one piece read ahead.
+ * Progress is the socket asking for the next piece, or else the kernel's queue of bytes sent
+ * but not acknowledged shrinking (`unacknowledged`, null where unknown): a slow, steady reader
+ * drains a large send queue for long before the socket asks for more. A client that never reads
+ * would otherwise hold the download's buffers, and its file's bytes in the store, for as long as
+ * it kept the connection open. Time spent reading the store does not count.
  */
-export function downloadStream(chunks: AsyncIterable<Buffer>, idleMs: number, maxMs: number): Readable {
-  let idle: NodeJS.Timeout | undefined;
+export function downloadStream(
+  chunks: AsyncIterable<Buffer>,
+  idleMs: number,
+  maxMs: number,
+  unacknowledged: () => Promise<number | null>,
+): Readable {
+  /** A piece is handed out and the next not yet asked for. */
+  let waiting = false;
+  let asked = false;
+  let progressAt = Date.now();
+  let queued: number | null = null;
   const cutOff = (why: string) => stream.destroy(new Error(why));
   async function* readWhenAsked() {
     for await (const chunk of chunks) {
-      idle = setTimeout(() => cutOff(`Not read for ${idleMs} ms`), idleMs);
-      // Resumes when the stream asks for the next chunk: the client has taken this one.
-      yield chunk;
-      clearTimeout(idle);
+      for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+        waiting = true;
+        // Resumes when the stream asks for the next piece: the client has taken this one.
+        yield chunk.subarray(at, at + PIECE_BYTES);
+        waiting = false;
+        asked = true;
+      }
     }
   }
+  const look = async () => {
+    if (!waiting || asked) {
+      asked = false;
+      queued = null;
+      progressAt = Date.now();
+      return;
+    }
+    const now = await unacknowledged();
+    if (now !== null && queued !== null && now < queued) progressAt = Date.now();
+    queued = now;
+    if (Date.now() - progressAt >= idleMs) cutOff(`Not read for ${idleMs} ms`);
+  };
   const stream = Readable.from(readWhenAsked(), { highWaterMark: 1 });
+  const looks = setInterval(() => void look(), idleMs / LOOKS_PER_WINDOW);
   const deadline = setTimeout(() => cutOff(`Still being read after ${maxMs} ms`), maxMs);
   stream.once('close', () => {
-    clearTimeout(idle);
+    clearInterval(looks);
     clearTimeout(deadline);
   });
   return stream;

@@ -3,11 +3,13 @@ import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
 import { createHash, Hash, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AuthContext } from '../../auth/auth-context';
 import { BillingService } from '../../billing/billing.service';
 import type { PlanName } from '../../billing/plans';
 import { Semaphore } from '../../common/concurrency/semaphore';
+import { unacknowledgedBytes } from '../../common/http/unacknowledged-bytes';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { notAllowed, shownName } from '../../common/validation/messages';
@@ -227,7 +229,7 @@ export class FileSecretsService {
    * removes the bytes, so a slow earlier view is not cut short by the last view's quicker one.
    * It gives back its download slot (`takeDownloadSlot`) as it ends.
    */
-  async download(spent: SpentView, downloadSlot: () => void): Promise<StreamableFile> {
+  async download(spent: SpentView, downloadSlot: () => void, socket: Socket): Promise<StreamableFile> {
     const release = () => {
       downloadSlot();
       this.secretRows
@@ -237,12 +239,12 @@ export class FileSecretsService {
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
     if (spent.file_encryption === 'client') {
-      stream = this.downloadStream(this.files.read(spent.id));
+      stream = this.downloadStream(this.files.read(spent.id), socket);
       headers = { type: 'application/octet-stream', disposition: contentDisposition('oncelink-file.olf1'), length: spent.file_size! };
     } else {
       try {
         const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
-        stream = this.downloadStream(opened.content);
+        stream = this.downloadStream(opened.content, socket);
         // Named and typed from inside the file, sealed there as on the row, whichever way the row keeps them.
         headers = {
           type: opened.metadata.type ?? 'application/octet-stream',
@@ -270,8 +272,8 @@ export class FileSecretsService {
     return new ApiError(503, 'Too many downloads in progress; try again shortly. The view was not spent.', {}, { 'Retry-After': '5' });
   }
 
-  private downloadStream(chunks: AsyncIterable<Buffer>): Readable {
-    return downloadStream(chunks, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS);
+  private downloadStream(chunks: AsyncIterable<Buffer>, socket: Socket): Readable {
+    return downloadStream(chunks, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS, () => unacknowledgedBytes(socket));
   }
 
   /** The largest stored form of the plan's largest file. */
