@@ -1014,26 +1014,24 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
   }, 60_000);
 });
 
+/** A one-view server-mode file of `data`; answers its link token. */
+async function oneViewFile(baseUrl: string, pat: string, data: Buffer): Promise<string> {
+  const created = await uploadFile(
+    baseUrl,
+    pat,
+    { expire_mode: 'views', expire_value: '1' },
+    { name: 'f.bin', type: 'application/octet-stream', data },
+  );
+  expect(created.status).toBe(201);
+  return String(created.body.data!.token);
+}
+
 describe('a download read slowly (BODY_IDLE_TIMEOUT_MS 1.5 s)', () => {
   const t = useTestApp({ env: { BODY_IDLE_TIMEOUT_MS: '1500' } });
 
   it('goes on while its client reads steadily, however long the kernel takes to ask for more, and is cut off once it stops', async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
-    const upload = async (data: Buffer) =>
-      String(
-        (
-          await uploadFile(
-            t.baseUrl,
-            team.pat,
-            { expire_mode: 'views', expire_value: '1' },
-            {
-              name: 'f.bin',
-              type: 'application/octet-stream',
-              data,
-            },
-          )
-        ).body.data!.token,
-      );
+    const upload = (data: Buffer) => oneViewFile(t.baseUrl, team.pat, data);
     // Several times what the loopback socket buffers take, so the server waits on its client.
     const data = randomBytes(8 * MIB);
     const steady = await slowDownload(t.baseUrl, await upload(data), 150);
@@ -1050,20 +1048,7 @@ describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
 
   it('answers a reveal of a file past them 503 with Retry-After, spending no view, and takes it once one ends; texts still open', async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
-    const fileOf = async (data: Buffer) => {
-      const created = await uploadFile(
-        t.baseUrl,
-        team.pat,
-        { expire_mode: 'views', expire_value: '1' },
-        {
-          name: 'f.bin',
-          type: 'application/octet-stream',
-          data,
-        },
-      );
-      expect(created.status).toBe(201);
-      return String(created.body.data!.token);
-    };
+    const fileOf = (data: Buffer) => oneViewFile(t.baseUrl, team.pat, data);
     // Far more than the loopback socket buffers take, so each download stays open while its reader waits.
     const held = [await fileOf(randomBytes(24 * MIB)), await fileOf(randomBytes(24 * MIB))];
     const third = randomBytes(1000);
