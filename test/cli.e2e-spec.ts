@@ -690,6 +690,12 @@ describe('the oncelink command', () => {
       expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'pasted']);
     });
 
+    it.each(['.', ')', '>', ','])('opens a link pasted with %s after its key, as the share page does', async (tail) => {
+      const url = (await oncelink(['send'], env, 'key then tail')).stdout.toString().trim();
+      const got = await oncelink(['get', `${url}${tail}`], env);
+      expect([got.code, got.stderr, got.stdout.toString()]).toEqual([0, '', 'key then tail']);
+    });
+
     it('refuses a plain-http link to a host that is not loopback, before any request', async () => {
       const address = Object.values(networkInterfaces())
         .flat()

@@ -218,6 +218,16 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await page.getByLabel('The secret').inputValue()).toBe(`pasted with ${suffix}`);
   });
 
+  it.each(['.', ')', '>', ','])('opens a link pasted with %s after its key, and cleans its address', async (suffix) => {
+    const url = (await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, `key then ${suffix}`)).stdout.toString().trim();
+    await page.goto(`${url}${suffix}`);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    expect(page.url()).toBe(url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe(`key then ${suffix}`);
+  });
+
   it('serves the page with a slash after the token, with the same policy', async () => {
     const secret = await newSecret(t.baseUrl);
     const plain = await fetch(secret.url);

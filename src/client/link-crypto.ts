@@ -30,6 +30,10 @@ export const decodeKey = (fragment: string): Buffer => Buffer.from(fragment, 'ba
  */
 export const isKey = (fragment: string): boolean => /^[A-Za-z0-9+/_-]{43}=?$/.test(fragment);
 
+/** A key with what a sentence or a chat tool left after it (`KEY.`, `(KEY)`, `<KEY>`, the `>` as a URL parser writes it, `%3E`) cut off; anything else as it is. */
+export const withoutTail = (fragment: string): string =>
+  /^([A-Za-z0-9+/_-]{43}=?)(?:[.,;:!?)\]>'"]|%3E|%22)+$/i.exec(fragment)?.[1] ?? fragment;
+
 /**
  * A secret's bytes: a string as UTF-8, a Uint8Array (a Buffer too) as it is. Anything else is a
  * TypeError that says so, rather than WebCrypto's complaint about its third argument.

@@ -10,7 +10,7 @@ import { retryAfterSeconds } from '../common/http/retry-after';
 import { FileFormatError, FileMetadata, metadataBytes, openFile, sealedSize, sealFile } from '../crypto/file-stream';
 import type { LinkResponse, RevealedContent } from '../secrets/link.response';
 import type { SecretResponse } from '../secrets/secret.response';
-import { decodeKey, encodeKey, isKey, newKey, open, seal } from './link-crypto';
+import { decodeKey, encodeKey, isKey, newKey, open, seal, withoutTail } from './link-crypto';
 import { fileProblem } from './file-problem';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
@@ -538,7 +538,7 @@ const notAShareUrl = () => new OncelinkError(0, 'Not an Oncelink share URL (expe
  * deployment under a prefix serves from, as the share page calls the API beside itself); the key
  * never leaves this process. A link whose `#` a mail client turned into `%23` is put back
  * together, as the share page does, rather than its key taken for part of the token (and sent to
- * the server). A slash or punctuation pasted after the token is left out, as the page leaves it.
+ * the server). A slash or punctuation pasted after the token or the key is left out, as the page leaves it.
  */
 function parseShareUrl(url: string): { base: string; token: string; key?: string } {
   let parsed: URL;
@@ -553,7 +553,7 @@ function parseShareUrl(url: string): { base: string; token: string; key?: string
   const token = /^[A-Za-z0-9_-]*/.exec(pasted)![0];
   if (!token) throw notAShareUrl();
   const key = parsed.hash ? parsed.hash.slice(1) : escaped.join('#') || undefined;
-  return { base: `${parsed.origin}${prefix}`, token, key };
+  return { base: `${parsed.origin}${prefix}`, token, key: key && withoutTail(key) };
 }
 
 /** The server's address as a base for the API: an absolute http(s) URL, without a trailing slash. */

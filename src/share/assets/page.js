@@ -6,11 +6,12 @@
   // The page is {PUBLIC_URL}/s/{token}, and the API is beside it under PUBLIC_URL's path, if any
   // (a proxy that strips a prefix). A mail client may have turned the link's # into %23: the
   // link is put back together rather than its key taken for part of the token. What a chat tool or
-  // a paste left after the token (a slash, a full stop, a bracket, a space) is cut off.
+  // a paste left after the token or the key (a slash, a full stop, a bracket, a space) is cut off.
   var at = /^(.*)\/s\/([^/]*)\/?$/.exec(location.pathname) || ['', '', ''];
   var segment = at[2].split(/%23/i);
   var token = /^[A-Za-z0-9_-]*/.exec(segment[0])[0];
   var fragment = location.hash || (segment.length > 1 ? '#' + segment.slice(1).join('#') : '');
+  fragment = fragment && '#' + withoutTail(fragment.slice(1));
   if (at[1] + '/s/' + token + fragment !== location.pathname + location.hash)
     history.replaceState(null, '', at[1] + '/s/' + token + fragment);
   var api = at[1] + '/api/v1/links/' + token;
@@ -24,12 +25,17 @@
   // The key lives in the fragment, which browsers never send. It is read when it is needed, so a
   // link pasted again in the same tab (only its fragment changed) is the one used.
   function linkKey() {
-    return location.hash.slice(1);
+    return withoutTail(location.hash.slice(1));
   }
   // 32 bytes in base64url, as the oncelink command writes it (or standard base64), as
   // src/client/link-crypto.ts's isKey: anything else was cut short or changed on its way.
   function isKey(fragment) {
     return /^[A-Za-z0-9+/_-]{43}=?$/.test(fragment);
+  }
+  // As link-crypto.ts's withoutTail: what a sentence or a chat tool left after the key is cut off.
+  function withoutTail(fragment) {
+    var keyed = /^([A-Za-z0-9+/_-]{43}=?)(?:[.,;:!?)\]>'"]|%3E|%22)+$/i.exec(fragment);
+    return keyed ? keyed[1] : fragment;
   }
   // Why the link's key cannot open the secret, before anything is spent; null when it may.
   function keyProblem() {
