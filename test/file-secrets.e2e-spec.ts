@@ -767,6 +767,7 @@ describe('file secrets', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const fifth = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
       expect(fifth.status).toBe(503);
+      expect(fifth.body.code).toBe('server_busy');
       expect(fifth.headers['retry-after']).toBe('5');
       const otherTeam = await uploadFile(t.baseUrl, pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
       expect(otherTeam.status).toBe(201);
@@ -1060,6 +1061,7 @@ describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
       expect(stalled.map((download) => download.status)).toEqual([200, 200]);
       const refused = await reveal(t.baseUrl, thirdToken);
       expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('server_busy');
       expect(refused.headers['retry-after']).toBe('5');
       expect((await t.http().get(`/api/v1/links/${thirdToken}`).expect(200)).body.data.views_remaining).toBe(1);
       expect((await reveal(t.baseUrl, text.token)).status).toBe(200);

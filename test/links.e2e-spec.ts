@@ -290,13 +290,15 @@ describe('links', () => {
       const secrets = await Promise.all(Array.from({ length: 20 }, () => newSecret(t.baseUrl, { passcode: 'open sesame' }, pat)));
       const answers = await Promise.all(
         secrets.flatMap((secret) =>
-          Array.from({ length: 5 }, async (_, i) => ({
-            id: secret.id,
-            status: (await reveal(t.baseUrl, secret.token, { passcode: `wrong guess ${i}` })).status,
-          })),
+          Array.from({ length: 5 }, async (_, i) => {
+            const answer = await reveal(t.baseUrl, secret.token, { passcode: `wrong guess ${i}` });
+            return { id: secret.id, status: answer.status, code: answer.body.code };
+          }),
         ),
       );
-      expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+      const busy = answers.filter((answer) => answer.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(busy.every((answer) => answer.code === 'server_busy')).toBe(true);
       expect(answers.every((answer) => [401, 503].includes(answer.status))).toBe(true);
       const rows: Array<{ id: string; failed_attempts: number; status: string }> = await t.dataSource.query(
         'SELECT id, failed_attempts, status FROM secrets WHERE id = ANY($1)',

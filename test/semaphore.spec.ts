@@ -22,7 +22,7 @@ describe('Semaphore (bounds argon2 work)', () => {
     let release!: () => void;
     const blocker = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
     const queued = [gate.run(() => Promise.resolve(1)), gate.run(() => Promise.resolve(2))];
-    await expect(gate.run(() => Promise.resolve(3))).rejects.toMatchObject({ status: 503 });
+    await expect(gate.run(() => Promise.resolve(3))).rejects.toMatchObject({ status: 503, extra: { code: 'server_busy' } });
     release();
     await blocker;
     expect(await Promise.all(queued)).toEqual([1, 2]);

@@ -23,7 +23,7 @@ export class Semaphore {
       this.running++;
     } else {
       if (this.waiting.length >= this.maxWaiting) {
-        throw new ApiError(503, 'The server is busy; try again shortly.', {}, { 'Retry-After': '1' });
+        throw new ApiError(503, 'The server is busy; try again shortly.', { code: 'server_busy' }, { 'Retry-After': '1' });
       }
       // The finishing job hands its slot straight to us, so `running` never overshoots.
       await new Promise<void>((resolve) => this.waiting.push(resolve));

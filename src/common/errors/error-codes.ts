@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'decryption_failed',
   'key_unavailable',
   'disk_full',
+  'server_busy',
   'billing_not_configured',
 ] as const;
 

@@ -89,7 +89,7 @@ export class FileSecretsService {
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
     const running = this.uploadsByTeam.get(team) ?? new Set();
     if (running.size >= MAX_UPLOADS_PER_TEAM) {
-      throw new ApiError(503, 'Too many uploads in progress for this team; try again shortly.', {}, { 'Retry-After': '5' });
+      throw ApiError.unavailable('Too many uploads in progress for this team; try again shortly.', { code: 'server_busy' });
     }
     // The slot is taken before anything is awaited, so a burst of uploads cannot all pass the count.
     const room: StorageRoom = { plan, team, held: 0, running, mine: { stored: 0 } };
@@ -269,7 +269,7 @@ export class FileSecretsService {
   }
 
   noDownloadSlot(): ApiError {
-    return new ApiError(503, 'Too many downloads in progress; try again shortly. The view was not spent.', {}, { 'Retry-After': '5' });
+    return ApiError.unavailable('Too many downloads in progress; try again shortly. The view was not spent.', { code: 'server_busy' });
   }
 
   private downloadStream(chunks: AsyncIterable<Buffer>, socket: Socket): Readable {
