@@ -1059,6 +1059,7 @@ describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
     const stalled = await Promise.all(held.map((token) => stalledDownload(t.baseUrl, token)));
     try {
       expect(stalled.map((download) => download.status)).toEqual([200, 200]);
+      // Both stay held past the wait for a slot.
       const refused = await reveal(t.baseUrl, thirdToken);
       expect(refused.status).toBe(503);
       expect(refused.body.code).toBe('server_busy');
@@ -1078,6 +1079,32 @@ describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
       expect(sha256(taken!)).toBe(sha256(third));
     } finally {
       for (const download of stalled) download.abort();
+    }
+  });
+});
+
+describe('a reveal of a file that finds every download slot taken (MAX_DOWNLOADS 1)', () => {
+  const t = useTestApp({ env: { MAX_DOWNLOADS: '1' } });
+
+  it('waits for one to be given back shortly, then opens the whole file', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const held = await oneViewFile(t.baseUrl, team.pat, randomBytes(24 * MIB));
+    const data = randomBytes(1000);
+    const token = await oneViewFile(t.baseUrl, team.pat, data);
+
+    const stalled = await stalledDownload(t.baseUrl, held);
+    try {
+      expect(stalled.status).toBe(200);
+      let answered = false;
+      const waiting = download(t.baseUrl, token).finally(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(answered).toBe(false);
+      stalled.abort();
+      const opened = await waiting;
+      expect(opened.status).toBe(200);
+      expect(sha256(opened.body)).toBe(sha256(data));
+    } finally {
+      stalled.abort();
     }
   });
 });

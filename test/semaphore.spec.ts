@@ -43,4 +43,58 @@ describe('Semaphore (bounds argon2 work)', () => {
     expect(job).not.toHaveBeenCalled();
     expect(await gate.run(() => Promise.resolve('next'))).toBe('next');
   });
+
+  describe('take(ms), a slot waited for at most ms', () => {
+    it('hands given-back slots to its waiters in the order they came, never running more than its limit', async () => {
+      const gate = new Semaphore(1, 10);
+      const first = gate.tryTake()!;
+      const order: number[] = [];
+      const waiters = [1, 2, 3].map(async (n) => {
+        const give = await gate.take(10_000);
+        order.push(n);
+        return give!;
+      });
+      await tick();
+      expect(gate.tryTake()).toBeNull();
+      first();
+      first(); // a second give-back of the same slot gives nothing more
+      const second = await waiters[0];
+      await tick();
+      expect(order).toEqual([1]);
+      expect(gate.tryTake()).toBeNull();
+      second();
+      (await waiters[1])();
+      (await waiters[2])();
+      expect(order).toEqual([1, 2, 3]);
+      const again = gate.tryTake();
+      expect(again).not.toBeNull();
+      expect(gate.tryTake()).toBeNull();
+    });
+
+    it('answers null once ms pass without a slot, and leaves the queue, so the next slot goes to the next waiter', async () => {
+      const gate = new Semaphore(1, 10);
+      const held = gate.tryTake()!;
+      const late = gate.take(20);
+      const patient = gate.take(10_000);
+      expect(await late).toBeNull();
+      held();
+      const handed = await patient;
+      expect(handed).not.toBeNull();
+      expect(gate.tryTake()).toBeNull();
+      handed!();
+      expect(gate.tryTake()).not.toBeNull();
+    });
+
+    it('takes a free slot at once, and answers null at once when its queue is full', async () => {
+      const gate = new Semaphore(1, 1);
+      const held = await gate.take(10_000);
+      expect(held).not.toBeNull();
+      const queued = gate.take(10_000);
+      const started = Date.now();
+      expect(await gate.take(10_000)).toBeNull();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      held!();
+      (await queued)!();
+    });
+  });
 });

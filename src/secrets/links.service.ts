@@ -49,19 +49,26 @@ export class LinksService {
   /**
    * The common path is one statement: spend, wipe on the last view, audit. A secret with a
    * passcode or a country rule (or one this instance cannot open) falls to the slower path,
-   * which looks at it first and says why it will not open, spending nothing.
+   * which looks at it first and says why it will not open, spending nothing; so does a file
+   * that found no download slot free, which waits briefly for one.
    */
   async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent | StreamableFile> {
     if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
     const tokenHash = hashLinkToken(token);
     // Taken before any view is spent, as only then is a file's view never spent on a download this
     // instance has no room for; the kind is known once spent, so a text's slot is given back then.
-    const downloadSlot = this.files.takeDownloadSlot();
+    let downloadSlot = this.files.takeDownloadSlot();
     try {
-      const files = downloadSlot !== null;
-      const spent =
-        (await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, files)) ??
-        (await this.revealChecked(tokenHash, dto, client, files));
+      let spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, downloadSlot !== null);
+      if (!spent) {
+        const secret = await this.findActive(tokenHash);
+        // The fast statement left a file alone for want of a download slot; one may come back soon.
+        if (secret.kind === 'file' && !downloadSlot) {
+          downloadSlot = await this.files.waitForDownloadSlot();
+          if (client.gone()) throw ApiError.clientGone();
+        }
+        spent = await this.revealChecked(secret, tokenHash, dto, client);
+      }
       if (spent.webhooks > 0) this.webhooks.wake();
       if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!, client.socket);
       downloadSlot?.();
@@ -72,9 +79,7 @@ export class LinksService {
     }
   }
 
-  private async revealChecked(tokenHash: Buffer, dto: RevealDto, client: ClientInfo, files: boolean): Promise<SpentView> {
-    const secret = await this.findActive(tokenHash);
-    if (secret.kind === 'file' && !files) throw this.files.noDownloadSlot();
+  private async revealChecked(secret: Secret, tokenHash: Buffer, dto: RevealDto, client: ClientInfo): Promise<SpentView> {
     if (secret.keyId && !this.keyring.keyIds.includes(secret.keyId)) {
       this.logger.error(`Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`);
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.

@@ -1,9 +1,9 @@
 import { ApiError } from '../errors/api-error';
 
 /**
- * Bounds how many expensive jobs (argon2 hashes, 64 MiB each) run at once and how many may wait,
- * so a flood of password or passcode guesses queues briefly and is then refused instead of
- * exhausting memory or starving libuv's thread pool.
+ * Bounds how many expensive jobs (argon2 hashes, 64 MiB each; uploads, downloads) run at once and
+ * how many may wait, so a flood of password or passcode guesses queues briefly and is then refused
+ * instead of exhausting memory or starving libuv's thread pool.
  */
 export class Semaphore {
   private running = 0;
@@ -40,6 +40,32 @@ export class Semaphore {
   tryTake(): (() => void) | null {
     if (this.running >= this.limit) return null;
     this.running++;
+    return this.held();
+  }
+
+  /**
+   * A slot now or once one is handed on within `ms`, as `tryTake` answers it; null when none came
+   * in time or the queue is full. A waiter that times out leaves the queue, so no slot goes to it.
+   */
+  async take(ms: number): Promise<(() => void) | null> {
+    const now = this.tryTake();
+    if (now || this.waiting.length >= this.maxWaiting) return now;
+    const handed = await new Promise<boolean>((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        resolve(false);
+      }, ms);
+      this.waiting.push(waiter);
+    });
+    return handed ? this.held() : null;
+  }
+
+  /** The give-back of a slot this caller holds (`running` already counts it). */
+  private held(): () => void {
     let held = true;
     return () => {
       if (held) this.release();

@@ -34,6 +34,11 @@ const FORM_BYTES = 64 * 1024;
 /** Uploads one instance receives at once, and of those one team; more get 503, so slow uploads cannot pile up without bound. */
 const MAX_UPLOADS = 16;
 const MAX_UPLOADS_PER_TEAM = 4;
+/**
+ * How long a reveal of a file waits for a download slot when all are taken: a text's reveal holds
+ * one for its one statement, so a busy instance's slots are often all taken for a moment.
+ */
+const DOWNLOAD_SLOT_WAIT_MS = 2_000;
 /** An upload or a download may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
 const TRANSFER_MAX_MS = 30 * 60_000;
 
@@ -60,7 +65,10 @@ interface UploadProgress {
 export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
-  /** Downloads running on this instance (MAX_DOWNLOADS), so stalled ones cannot pile up without bound either. */
+  /**
+   * Downloads running on this instance (MAX_DOWNLOADS), so stalled ones cannot pile up without
+   * bound either; as many reveals of a file may wait for one.
+   */
   private readonly downloads: Semaphore;
   /** Each team's uploads running on this instance, with the bytes each has stored so far. */
   private readonly uploadsByTeam = new Map<string, Set<UploadProgress>>();
@@ -76,7 +84,7 @@ export class FileSecretsService {
     private readonly keyring: Keyring,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.downloads = new Semaphore(config.maxDownloads, 0);
+    this.downloads = new Semaphore(config.maxDownloads, config.maxDownloads);
   }
 
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
@@ -268,8 +276,16 @@ export class FileSecretsService {
     return this.downloads.tryTake();
   }
 
-  noDownloadSlot(): ApiError {
-    return ApiError.unavailable('Too many downloads in progress; try again shortly. The view was not spent.', { code: 'server_busy' });
+  /**
+   * A download slot for a reveal of a file that found none free, once one is given back within
+   * DOWNLOAD_SLOT_WAIT_MS; past that (downloads hold them all), a 503 before any view is spent.
+   */
+  async waitForDownloadSlot(): Promise<() => void> {
+    const slot = await this.downloads.take(DOWNLOAD_SLOT_WAIT_MS);
+    if (!slot) {
+      throw ApiError.unavailable('Too many downloads in progress; try again shortly. The view was not spent.', { code: 'server_busy' });
+    }
+    return slot;
   }
 
   private downloadStream(chunks: AsyncIterable<Buffer>, socket: Socket): Readable {
