@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { Keyring } from '../src/crypto/keyring';
-import { ClaimRoom, WebhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
+import { ClaimRoom, teamDestination, WebhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
@@ -92,6 +92,15 @@ describe('an instance that polls rarely', () => {
   });
 
   const isClaim = (text: string) => text.includes('UPDATE webhook_deliveries SET attempts');
+  /** An instance with nothing under way. */
+  const idle: ClaimRoom = {
+    limit: 16,
+    shared: 12,
+    runningByTeam: new Map(),
+    perTeam: 4,
+    runningByDestination: new Map(),
+    perDestination: 2,
+  };
   const deliveriesRead = (statement: SentStatement) => rowsRead(app!.dataSource, 'webhook_deliveries', statement);
 
   it('claims without reading a backlog it may not send now, however long: a busy destination’s, a busy team’s', async () => {
@@ -104,8 +113,8 @@ describe('an instance that polls rarely', () => {
     const keyIds = app.app.get(Keyring).keyIds;
     await withStatementsSent(isClaim, async (statements) => {
       const rooms: ClaimRoom[] = [
-        { limit: 16, runningByTeam: new Map(), perTeam: 4, runningByDestination: new Map([['busy.example', 2]]), perDestination: 2 },
-        { limit: 16, runningByTeam: new Map([[noisy.owner.teamId, 4]]), perTeam: 4, runningByDestination: new Map(), perDestination: 2 },
+        { ...idle, runningByDestination: new Map([[teamDestination(noisy.owner.teamId, 'busy.example'), 2]]) },
+        { ...idle, runningByTeam: new Map([[noisy.owner.teamId, 4]]) },
       ];
       for (const [i, room] of rooms.entries()) {
         await queueBacklog(app!.dataSource, quiet.owner.teamId, `http://quiet-${i}.example/hook`, 1);
@@ -131,11 +140,21 @@ describe('an instance that polls rarely', () => {
     );
     await queueBacklog(app.dataSource, quiet.owner.teamId, 'http://quiet.example/hook', 1);
     await app.dataSource.query('ANALYZE webhook_deliveries');
-    const room: ClaimRoom = { limit: 16, runningByTeam: new Map(), perTeam: 4, runningByDestination: new Map(), perDestination: 2 };
     await withStatementsSent(isClaim, async (statements) => {
-      const claimed = await app!.app.get(WebhookDeliveryRepository).claimDue(room, 15_000, app!.app.get(Keyring).keyIds, []);
+      const claimed = await app!.app.get(WebhookDeliveryRepository).claimDue(idle, 15_000, app!.app.get(Keyring).keyIds, []);
       expect(claimed.map((delivery) => delivery.destination)).toEqual(['quiet.example']);
       expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(1_000);
     });
+  });
+
+  it('claims for a team only the destinations it has places for: one with the 128 oldest due leaves the others theirs', async () => {
+    app = await startTestApp({ env });
+    const noisy = await newTeamOn('pro', app.baseUrl, app.dataSource);
+    const quiet = await newTeamOn('pro', app.baseUrl, app.dataSource);
+    for (let i = 0; i < 200; i++) await queueBacklog(app.dataSource, noisy.owner.teamId, `http://h${i}.example/hook`, 1);
+    await queueBacklog(app.dataSource, quiet.owner.teamId, 'http://quiet.example/hook', 1);
+    const claimed = await app.app.get(WebhookDeliveryRepository).claimDue(idle, 15_000, app.app.get(Keyring).keyIds, []);
+    expect(claimed.filter((delivery) => delivery.team_id === noisy.owner.teamId)).toHaveLength(4);
+    expect(claimed.filter((delivery) => delivery.team_id === quiet.owner.teamId)).toHaveLength(1);
   });
 });

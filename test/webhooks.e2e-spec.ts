@@ -990,6 +990,61 @@ describe('one team’s receivers that never answer', () => {
       await Promise.all([hanging.close(), prompt.close()]);
     }
   });
+
+  it('hold only their own team’s places on a host: another team’s delivery to the same host goes out at once', async () => {
+    const held: ServerResponse[] = [];
+    // One host, as hooks.slack.com is to many teams: this team's receiver there never answers.
+    const shared = await startWebhookReceiver((res) => held.push(res));
+    try {
+      const slow = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      await t.http().post('/api/v1/team/webhooks').set(bearer(slow.pat)).send({ url: shared.url }).expect(201);
+      for (let i = 0; i < 5; i++) {
+        const secret = await newSecret(t.baseUrl, {}, slow.pat);
+        await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(slow.pat)).expect(204);
+      }
+      expect(await eventually(() => shared.received.length >= 2, 5)).toBe(true);
+
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, { webhook_url: shared.url }, other.pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(() => shared.received.some((hook) => hook.json.data.secret_id === secret.id), 1)).toBe(true);
+    } finally {
+      for (const res of held) res.destroy();
+      await shared.close();
+    }
+  });
+
+  it('of four teams cannot hold all 16 places: a fifth team’s delivery goes out at once', async () => {
+    const held: ServerResponse[] = [];
+    // Two receivers a team, each allowed two places: each team's share of four is what binds.
+    const hanging = await Promise.all([...Array(8).keys()].map(() => startWebhookReceiver((res) => held.push(res))));
+    const prompt = await startWebhookReceiver();
+    const heldCount = () => hanging.reduce((sum, receiver) => sum + receiver.received.length, 0);
+    try {
+      for (let team = 0; team < 4; team++) {
+        const slow = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        for (const receiver of hanging.slice(team * 2, team * 2 + 2)) {
+          await t.http().post('/api/v1/team/webhooks').set(bearer(slow.pat)).send({ url: receiver.url }).expect(201);
+        }
+        for (let i = 0; i < 5; i++) {
+          const secret = await newSecret(t.baseUrl, {}, slow.pat);
+          await t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(slow.pat)).expect(204);
+        }
+      }
+      expect(await eventually(() => heldCount() >= 12, 5)).toBe(true);
+      // Polls come and go; the places left are kept for a team with nothing under way.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(heldCount()).toBeLessThan(16);
+
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const secret = await newSecret(t.baseUrl, { webhook_url: prompt.url }, other.pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(() => prompt.received.length >= 1, 1)).toBe(true);
+    } finally {
+      for (const res of held) res.destroy();
+      await Promise.all([...hanging, prompt].map((receiver) => receiver.close()));
+    }
+  });
 });
 
 const withOwnNameserver = canChooseNameserver() ? describe : describe.skip;

@@ -23,14 +23,23 @@ export interface ClaimedDelivery {
   destination: string;
 }
 
-/** What a claim leaves room for: attempts under way here, and how many each team and destination may have. */
+/**
+ * What a claim leaves room for: attempts under way here, and how many each team and each of a
+ * team's destinations may have. Of the `limit` free places, teams with attempts under way (or
+ * given one by this claim) may take only `shared`: the rest are kept for teams with none.
+ */
 export interface ClaimRoom {
   limit: number;
+  shared: number;
   runningByTeam: Map<string, number>;
   perTeam: number;
+  /** Keyed by teamDestination(). */
   runningByDestination: Map<string, number>;
   perDestination: number;
 }
+
+/** A team's destination, as ClaimRoom.runningByDestination keys it. */
+export const teamDestination = (teamId: string, destination: string): string => `${teamId} ${destination}`;
 
 export interface AttemptRecord {
   status: DeliveryStatus;
@@ -52,6 +61,8 @@ const DUE_LOOKAHEAD = 64;
  * exactly as webhook_deliveries_pending_idx has it, or the claim cannot use that index.
  */
 const DESTINATION = `coalesce(lower(substring(url from '^[^:/?#]+://([^/?#]*)')), '')`;
+/** teamDestination() in SQL, of a row with team_id and destination. */
+const PAIR = (row: string) => `${row}.team_id || ' ' || ${row}.destination`;
 
 @Injectable()
 export class WebhookDeliveryRepository {
@@ -62,9 +73,12 @@ export class WebhookDeliveryRepository {
    * lets instances claim side by side without waiting on each other, and the lease keeps any
    * other from taking a row while its attempt may still be running. If this process dies
    * mid-attempt, the lease runs out and another instance (or this one, restarted) sends it again.
-   * No team gets more than `perTeam` attempts under way here, nor any destination more than
-   * `perDestination`, so receivers that never answer cannot take every place from other teams',
-   * nor from their own team's other receivers; the oldest due go first within that. A team whose
+   * No team gets more than `perTeam` attempts under way here, nor any of its destinations more
+   * than `perDestination` (another team's receivers on the same host are not held up by its), so
+   * receivers that never answer cannot take every place from other teams', nor from their own
+   * team's other receivers. Teams with fewer attempts under way go first, then the oldest due;
+   * and only teams with none may take the places beyond `shared`, so however many places a few
+   * slow teams hold, a team with nothing under way finds one. A team whose
    * signing secret the master keys `keyIds` cannot open is left to an instance that holds its key,
    * and one whose current secret has an IV in `damaged` to the rotation that replaces it.
    *
@@ -83,7 +97,7 @@ export class WebhookDeliveryRepository {
     return updateReturning<ClaimedDelivery>(
       this.db.manager,
       `WITH RECURSIVE busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
-       busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(destination, running)),
+       busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(pair, running)),
        first_due AS (
          SELECT team_id, ${DESTINATION} AS destination, next_attempt_at FROM webhook_deliveries
           WHERE status = 'pending' AND next_attempt_at <= now() AND ${unleased}
@@ -106,11 +120,12 @@ export class WebhookDeliveryRepository {
             ORDER BY next_attempt_at LIMIT 1) oldest
           WHERE oldest.next_attempt_at <= now()),
        waiting AS (
-         SELECT team_id, destination, next_attempt_at FROM due_pairs
-          WHERE team_id NOT IN (SELECT team_id FROM busy WHERE running >= $5)
-            AND destination NOT IN (SELECT destination FROM busy_at WHERE running >= $9)
-            AND team_id NOT IN (${teamsUnsignableWith('$6::text[]', '$10::bytea[]')})
-          ORDER BY next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
+         SELECT team_id, destination, next_attempt_at, place FROM (
+           SELECT p.*, row_number() OVER (PARTITION BY p.team_id ORDER BY p.next_attempt_at) + coalesce(busy.running, 0) AS place
+             FROM due_pairs p LEFT JOIN busy ON busy.team_id = p.team_id
+            WHERE ${PAIR('p')} NOT IN (SELECT pair FROM busy_at WHERE running >= $9)
+              AND p.team_id NOT IN (${teamsUnsignableWith('$6::text[]', '$10::bytea[]')})) pairs
+          WHERE place <= $5 ORDER BY place, next_attempt_at LIMIT ${CANDIDATE_DESTINATIONS}),
        due AS (
          SELECT d.id, w.team_id, d.next_attempt_at, w.destination FROM waiting w CROSS JOIN LATERAL (
            SELECT id, next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('w')} AND next_attempt_at <= now() AND ${unleased}
@@ -118,10 +133,12 @@ export class WebhookDeliveryRepository {
        placed AS (
          SELECT due.id, due.next_attempt_at,
                 row_number() OVER (PARTITION BY due.team_id ORDER BY due.next_attempt_at) + coalesce(busy.running, 0) AS place,
-                row_number() OVER (PARTITION BY due.destination ORDER BY due.next_attempt_at) + coalesce(busy_at.running, 0) AS place_at
-           FROM due LEFT JOIN busy ON busy.team_id = due.team_id LEFT JOIN busy_at ON busy_at.destination = due.destination)
+                row_number() OVER (PARTITION BY due.team_id, due.destination ORDER BY due.next_attempt_at) + coalesce(busy_at.running, 0) AS place_at
+           FROM due LEFT JOIN busy ON busy.team_id = due.team_id LEFT JOIN busy_at ON busy_at.pair = ${PAIR('due')}),
+       allowed AS (
+         SELECT id, place, row_number() OVER (ORDER BY place, next_attempt_at) AS nth FROM placed WHERE place <= $5 AND place_at <= $9)
        UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
-        WHERE id IN (SELECT id FROM placed WHERE place <= $5 AND place_at <= $9 ORDER BY next_attempt_at LIMIT $1)
+        WHERE id IN (SELECT id FROM allowed WHERE place = 1 OR nth <= $11 ORDER BY nth LIMIT $1)
         RETURNING id, event_id, team_id, type, url, data, created_at, attempts, ${DESTINATION} AS destination`,
       [
         room.limit,
@@ -134,6 +151,7 @@ export class WebhookDeliveryRepository {
         [...destinations.values()],
         room.perDestination,
         damaged,
+        room.shared,
       ],
     );
   }

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PeriodicJob } from '../common/concurrency/periodic-job';
 import { Keyring } from '../crypto/keyring';
-import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { ClaimedDelivery, teamDestination, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
 import { SigningSecretDamaged, WebhookSecretsService } from './webhook-secrets.service';
 import { AttemptOutcome, WebhookSender } from './webhook-sender';
@@ -15,11 +15,14 @@ const JOB = 'deliver-webhooks';
 const DELIVERY_LOG_DAYS = 30;
 /**
  * Deliveries one instance sends at once; of those, one team's (so no team's receivers can hold
- * them all), and one destination's (so a receiver that never answers leaves its team room).
+ * them all), one of a team's destinations' (so a receiver that never answers leaves its team
+ * room), and the places only a team with none under way may take (so a few teams whose receivers
+ * never answer cannot hold them all either).
  */
 const CONCURRENCY = 16;
 const PER_TEAM = 4;
 const PER_DESTINATION = 2;
+const FOR_IDLE_TEAMS = 4;
 /** How long past the timeout a lease lasts, for the outcome to be written. */
 const LEASE_MARGIN_MS = 5_000;
 /** The longest wait a receiver's Retry-After gets. */
@@ -41,7 +44,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly pruning: PeriodicJob;
   /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
   private readonly sending = new Set<Promise<void>>();
-  /** Each team's, and each destination's, attempts under way here. */
+  /** Each team's, and each of a team's destinations' (by teamDestination()), attempts under way here. */
   private readonly runningByTeam = new Map<string, number>();
   private readonly runningByDestination = new Map<string, number>();
   /** The IVs (by hex) of the teams' current signing secrets found damaged here: claims pass those teams over. One a damaged team, kept for the process's life. */
@@ -116,6 +119,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       const claimed = await this.deliveries.claimDue(
         {
           limit: room,
+          shared: CONCURRENCY - FOR_IDLE_TEAMS - this.sending.size,
           runningByTeam: this.runningByTeam,
           perTeam: PER_TEAM,
           runningByDestination: this.runningByDestination,
@@ -126,14 +130,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         [...this.damagedSecrets.values()],
       );
       for (const delivery of claimed) {
+        const destination = teamDestination(delivery.team_id, delivery.destination);
         count(this.runningByTeam, delivery.team_id, +1);
-        count(this.runningByDestination, delivery.destination, +1);
+        count(this.runningByDestination, destination, +1);
         const sent: Promise<void> = this.attempt(delivery)
           .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
           .finally(() => {
             this.sending.delete(sent);
             count(this.runningByTeam, delivery.team_id, -1);
-            count(this.runningByDestination, delivery.destination, -1);
+            count(this.runningByDestination, destination, -1);
             // The freed place may be the one a due delivery waits for (its team's, its destination's):
             // a backlog drains at the receiver's pace, not the poll's.
             this.wake();
