@@ -120,7 +120,7 @@ export class WebhookDeliveryRepository {
             ORDER BY next_attempt_at LIMIT 1) oldest
           WHERE oldest.next_attempt_at <= now()),
        waiting AS (
-         SELECT team_id, destination, next_attempt_at, place FROM (
+         SELECT team_id, destination, next_attempt_at FROM (
            SELECT p.*, row_number() OVER (PARTITION BY p.team_id ORDER BY p.next_attempt_at) + coalesce(busy.running, 0) AS place
              FROM due_pairs p LEFT JOIN busy ON busy.team_id = p.team_id
             WHERE ${PAIR('p')} NOT IN (SELECT pair FROM busy_at WHERE running >= $9)
