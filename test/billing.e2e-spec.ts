@@ -4,8 +4,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import Stripe from 'stripe';
-import { createTestDatabase, runUp, TestDatabase } from './support/database';
+import { createTestDatabase, databaseMode, runUp, TestDatabase, waitingOnLocks } from './support/database';
 import { freePort } from './support/free-port';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
@@ -410,6 +411,37 @@ describe('billing', () => {
         target_id: team.teamId,
       });
     });
+    // The deletion and the event need two connections, which PGlite does not serve.
+    (databaseMode() === 'postgresql' ? it : it.skip)(
+      'refuses DELETE /team with 422 subscription_active when a subscription starts while the deletion runs, keeping both',
+      async () => {
+        const team = await newTeamOf(t.baseUrl, owner);
+        await newSecret(t.baseUrl, {}, team.pat);
+        const sub = `sub_deleting_${randomBytes(6).toString('hex')}`;
+        const holder = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([holder.connect(), watcher.connect()]);
+        try {
+          // The deletion has found nothing billing the team and waits on this secret, before it locks the team's row.
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1 FROM secrets WHERE team_id = $1 FOR UPDATE', [team.teamId]);
+          const deletion = api()
+            .delete('/api/v1/team')
+            .set(bearer(team.pat))
+            .then((res) => [res.status, res.body.code]);
+          expect(await waitingOnLocks(watcher)).toBe(true);
+          await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO, 'active', undefined, sub)).expect(200);
+          await holder.query('COMMIT');
+          expect(await deletion).toEqual([422, 'subscription_active']);
+        } finally {
+          await Promise.all([holder.end(), watcher.end()]);
+        }
+        expect(await billingOf(team.teamId)).toEqual({ plan: 'pro', status: 'active' });
+        expect(await t.dataSource.query('SELECT team_id FROM team_subscriptions WHERE subscription_id = $1', [sub])).toEqual([
+          { team_id: team.teamId },
+        ]);
+      },
+    );
   });
 
   describe('GET /api/v1/billing', () => {

@@ -60,15 +60,21 @@ export class TeamDeletionService {
    * its user's personal team): refused while Stripe still bills it.
    */
   async erase(teamId: string, manager: EntityManager): Promise<void> {
-    if (await this.plans.isBilled(teamId, manager)) {
-      throw ApiError.validation({ subscription: ['Cancel the team’s subscription before deleting the team.'] }, 'subscription_active');
-    }
+    await this.assertNotBilled(teamId, manager);
     // The secrets and counts go before the team's row is locked, as a write in the team takes its
     // locks in that order (see deleteInTurn); and again under the lock, for those made meanwhile.
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.lockForDeletion(teamId, manager);
+    // Again under the lock too: a subscription event (which takes the team's row) may have committed meanwhile.
+    await this.assertNotBilled(teamId, manager);
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.delete(teamId, manager);
     await this.audit.forgetTeam(teamId, manager);
+  }
+
+  private async assertNotBilled(teamId: string, manager: EntityManager): Promise<void> {
+    if (await this.plans.isBilled(teamId, manager)) {
+      throw ApiError.validation({ subscription: ['Cancel the team’s subscription before deleting the team.'] }, 'subscription_active');
+    }
   }
 }
