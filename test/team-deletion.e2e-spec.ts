@@ -60,7 +60,8 @@ describe('DELETE /api/v1/team', () => {
     await api().get('/api/v1/team').set(bearer(pat)).expect(200);
   });
 
-  it.each(['active', 'trialing', 'past_due'])(
+  // Stripe can still collect on an unpaid, incomplete or paused subscription: it bills until it has ended.
+  it.each(['active', 'trialing', 'past_due', 'unpaid', 'incomplete', 'paused'])(
     'refuses a team whose Stripe subscription is %s with 422 subscription_active',
     async (status) => {
       const team = await newTeamOf(t.baseUrl, owner);
@@ -78,11 +79,11 @@ describe('DELETE /api/v1/team', () => {
     },
   );
 
-  it('deletes a team whose subscription was cancelled', async () => {
+  it.each(['canceled', 'incomplete_expired'])('deletes a team whose subscription has ended as %s', async (status) => {
     const team = await newTeamOf(t.baseUrl, owner);
     await t.dataSource.query(
-      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'free', 'canceled', now(), 0)`,
-      [`sub_${randomBytes(6).toString('hex')}`, team.teamId],
+      `INSERT INTO team_subscriptions (subscription_id, team_id, plan, status, event_at, event_rank) VALUES ($1, $2, 'free', $3, now(), 0)`,
+      [`sub_${randomBytes(6).toString('hex')}`, team.teamId, status],
     );
     await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
     expect(Object.values(await rowsOfTeam(team.teamId)).every((n) => n === 0)).toBe(true);

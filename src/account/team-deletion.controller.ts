@@ -18,7 +18,7 @@ export class TeamDeletionController {
   @ApiNoContent()
   @ApiErrors({
     403: 'The token lacks `team:write`, or its user is not an owner of the team.',
-    422: 'A personal team (`errors.team`), or one a Stripe subscription still bills, active, trialing or past_due (`errors.subscription`, `code: subscription_active`).',
+    422: 'A personal team (`errors.team`), or one a Stripe subscription may still bill, any not yet ended (canceled or incomplete_expired) (`errors.subscription`, `code: subscription_active`).',
   })
   async delete(@Auth() auth: TokenAuth, @EmptyBody() _body: NoBody): Promise<void> {
     await this.deletion.delete(auth);

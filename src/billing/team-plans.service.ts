@@ -72,10 +72,14 @@ export class TeamPlansService {
     return true;
   }
 
-  /** Whether a Stripe subscription still bills the team (active, trialing, or past_due while Stripe retries the payment): it must be cancelled before the team goes. */
+  /**
+   * Whether a Stripe subscription may still bill the team: any that has not ended (canceled or
+   * incomplete_expired), as an unpaid, incomplete or paused one can still be paid and become
+   * active. It must be cancelled before the team goes.
+   */
   async isBilled(teamId: string, manager: EntityManager): Promise<boolean> {
     const rows = await manager.query<unknown[]>(
-      `SELECT 1 FROM team_subscriptions WHERE team_id = $1 AND status IN ('active', 'trialing', 'past_due') LIMIT 1`,
+      `SELECT 1 FROM team_subscriptions WHERE team_id = $1 AND status NOT IN ('canceled', 'incomplete_expired') LIMIT 1`,
       [teamId],
     );
     return rows.length > 0;
