@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Pool } from 'pg';
+import Stripe from 'stripe';
 import supertest from 'supertest';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Keyring } from '../src/crypto/keyring';
 import { SecretPurger } from '../src/secrets/secret-purger';
-import { bearer, newToken } from './support/factories';
+import { bearer, newTeam, newToken, TestUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { reveal } from './support/secrets';
 import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
+
+const STRIPE_SECRET = 'whsec_test_oncelink_idempotency';
+const PRICE_PRO = 'price_pro_monthly';
+const stripe = new Stripe('sk_unused_in_tests');
 
 /**
  * POST /secrets takes an Idempotency-Key as Stripe's API does: a retry within 24 hours gets the
  * first create's answer, link included, and makes nothing; the key is the caller's own.
  */
 describe('creates under an Idempotency-Key', () => {
-  const t = useTestApp();
+  const t = useTestApp({ env: { STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, STRIPE_PRICE_PRO: PRICE_PRO } });
   let pat: string;
   let teamId: string;
 
@@ -273,6 +278,82 @@ describe('creates under an Idempotency-Key', () => {
     expect(Object.fromEntries(rows.map((row: { id: string; keyed: boolean }) => [row.id, row.keyed]))).toEqual({
       [ids[0]]: false,
       [ids[1]]: true,
+    });
+  });
+
+  describe('after the team’s subscription has ended', () => {
+    let owner: TestUser;
+    let ownerPat: string;
+
+    /** Signs and posts a Stripe event for the team's subscription `sub`. */
+    function subscriptionEvent(type: string, sub: string, status: string) {
+      const payload = JSON.stringify({
+        id: `evt_${randomUUID()}`,
+        object: 'event',
+        type,
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: sub,
+            object: 'subscription',
+            status,
+            metadata: { team_id: owner.teamId },
+            items: { data: [{ price: { id: PRICE_PRO } }] },
+          },
+        },
+      });
+      const header = stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET });
+      return supertest(t.baseUrl)
+        .post('/api/v1/billing/stripe/webhook')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', header)
+        .send(payload)
+        .expect(200);
+    }
+
+    /** Runs `made` on pro, then has Stripe cancel the subscription: the team is on free after. */
+    async function onProThenFree<T>(made: () => Promise<T>): Promise<T> {
+      const sub = `sub_${randomUUID()}`;
+      await subscriptionEvent('customer.subscription.created', sub, 'active');
+      const result = await made();
+      await subscriptionEvent('customer.subscription.deleted', sub, 'canceled');
+      const [team] = await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [owner.teamId]);
+      expect(team.plan).toBe('free');
+      return result;
+    }
+
+    beforeAll(async () => {
+      ({ owner, pat: ownerPat } = await newTeam(t.baseUrl));
+    });
+
+    it('a retry gets the first answer, not the plan’s refusal of content and features it no longer has', async () => {
+      const key = randomUUID();
+      const body = { content: 'A'.repeat(100 * 1024), expire_mode: 'views', expire_value: 1, allowed_countries: ['US'] };
+      const first = await onProThenFree(() => create(body, key, ownerPat).expect(201));
+      // As a new create, free refuses it.
+      expect((await create(body, randomUUID(), ownerPat)).body.code).toBe('plan_limit');
+      const retry = await create(body, key, ownerPat).expect(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+    });
+
+    it('a file create’s retry gets the first answer, though free takes no files; other bytes are a 422', async () => {
+      const key = randomUUID();
+      const headers = { 'idempotency-key': key };
+      const fields = { expire_mode: 'views', expire_value: '1' };
+      const file = (data: string) => ({ name: 'id_ed25519', type: 'text/plain', data: Buffer.from(data) });
+      const first = await onProThenFree(() => uploadFile(t.baseUrl, ownerPat, fields, file('-----BEGIN KEY-----'), { headers }));
+      expect(first.status).toBe(201);
+      expect((await uploadFile(t.baseUrl, ownerPat, fields, file('-----BEGIN KEY-----'))).body.code).toBe('plan_limit');
+      const retry = await uploadFile(t.baseUrl, ownerPat, fields, file('-----BEGIN KEY-----'), { headers });
+      expect([retry.status, retry.headers['idempotent-replayed']]).toEqual([201, 'true']);
+      expect(retry.body).toEqual(first.body);
+      for (const other of ['-----BEGIN KEY-----!', '-----BEGIN KEY----=']) {
+        const refused = await uploadFile(t.baseUrl, ownerPat, fields, file(other), { headers });
+        expect([refused.status, refused.body.code]).toEqual([422, 'idempotency_key_reused']);
+      }
+      const opened = await reveal(t.baseUrl, String(first.body.data!.token)).expect(200);
+      expect(opened.text).toBe('-----BEGIN KEY-----');
     });
   });
 

@@ -80,6 +80,12 @@ export class SecretsService {
 
   async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
     const key = idempotencyKey(auth, keyHeader);
+    const keyed = key === undefined ? undefined : jsonCreate(key, dto);
+    // A retry of a keyed create made before is answered as that create was, whatever the plan allows now.
+    if (keyed && auth.kind === 'token') {
+      const earlier = await this.idempotency.made(auth, keyed.key);
+      if (earlier) return this.replay(earlier, keyed);
+    }
     const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
     this.billing.assertContentSize(plan, sizeOf(content));
@@ -90,7 +96,15 @@ export class SecretsService {
         ? this.keyring.encrypt(id, content.plaintext)
         : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
     const material = { kind: content.kind, ...sealed, contentBytes: sizeOf(content), file: null };
-    return this.insert(auth, dto, client, id, material, key === undefined ? undefined : jsonCreate(key, dto));
+    return this.insert(auth, dto, client, id, material, keyed);
+  }
+
+  /**
+   * A retry of the keyed create that made `earlier`, answered as that create was, before any rule
+   * of the plan (which may have changed since) is checked; 410 once it ended, 422 for another request.
+   */
+  replay(earlier: Secret, keyed: KeyedCreate): Created {
+    return this.replayed(this.idempotency.answer(earlier, keyed));
   }
 
   /** What every kind of secret checks before its content is taken: the plan's features and lifetime, the webhook URL. */
@@ -158,11 +172,6 @@ export class SecretsService {
     // The event of a team's secret commits in the same statement; anonymous secrets have no team to record it.
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
     const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
-    // As it was answered then: presented as at its creation, when it was active.
-    const replay = (earlier: { secret: Secret; token: string }) => ({
-      data: this.present(earlier.secret, earlier.token, earlier.secret.createdAt.getTime()),
-      replayed: true,
-    });
     for (let attempt = 1; ; attempt++) {
       let created: Secret | null;
       try {
@@ -171,16 +180,21 @@ export class SecretsService {
         if (!keyed || auth.kind !== 'token' || !isUniqueViolation(error, IDEMPOTENCY_INDEX)) throw error;
         // The key's first create holds it; or held it past 24 hours, and it is freed for one more try.
         const earlier = await this.idempotency.earlier(auth, keyed);
-        if (earlier) return replay(earlier);
+        if (earlier) return this.replayed(earlier);
         if (attempt > 1) throw error;
         continue;
       }
       if (created) return { data: this.present(created, token), replayed: false };
       // Nothing written, as the month's content is spent; a retry of a keyed create made before is answered as it was.
       const earlier = keyed && auth.kind === 'token' ? await this.idempotency.earlier(auth, keyed) : null;
-      if (earlier) return replay(earlier);
+      if (earlier) return this.replayed(earlier);
       throw this.billing.monthlyContentSpent(plan);
     }
+  }
+
+  /** As it was answered then: presented as at its creation, when it was active. */
+  private replayed(earlier: { secret: Secret; token: string }): Created {
+    return { data: this.present(earlier.secret, earlier.token, earlier.secret.createdAt.getTime()), replayed: true };
   }
 
   private present(secret: Secret, token: string, at?: number): SecretResponse {

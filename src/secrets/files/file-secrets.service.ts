@@ -20,13 +20,14 @@ import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
 import { SecretRepository, SpentView } from '../secret.repository';
+import type { Secret } from '../secret.entity';
 import { Created, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
 import { digested, fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
 import { idempotencyKey, KeyHeader } from '../idempotency/idempotency-key';
-import { fileCreate } from '../idempotency/idempotent-creates';
+import { fileCreate, IdempotentCreates, keyReused } from '../idempotency/idempotent-creates';
 import { sealFileInfo } from './file-info';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
@@ -82,6 +83,7 @@ export class FileSecretsService {
     private readonly secretRows: SecretRepository,
     private readonly files: FileStore,
     private readonly keyring: Keyring,
+    private readonly idempotency: IdempotentCreates,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.downloads = new Semaphore(config.maxDownloads, config.maxDownloads);
@@ -89,6 +91,11 @@ export class FileSecretsService {
 
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
     const key = idempotencyKey(auth, keyHeader);
+    // A retry of a keyed create made before is answered as that create was, whatever the plan allows now.
+    if (key !== undefined && auth.kind === 'token') {
+      const earlier = await this.idempotency.made(auth, key);
+      if (earlier) return this.uploads.run(() => this.withDeadline(request, () => this.replay(request, key, earlier)));
+    }
     const plan = this.billing.planOf(auth);
     this.billing.assertAllowed(plan, 'files');
     // A declared size that cannot fit is refused before a byte of the body is read.
@@ -103,19 +110,57 @@ export class FileSecretsService {
     const room: StorageRoom = { plan, team, held: 0, running, mine: { stored: 0 } };
     running.add(room.mine);
     this.uploadsByTeam.set(team, running);
-    const socket = request.raw.socket;
-    const deadline = setTimeout(() => socket.destroy(), TRANSFER_MAX_MS);
     try {
-      if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
-      // Also refuses any file, even an empty one, once the team holds more than its plan allows.
-      this.assertRoom(room, declared > FORM_BYTES ? declared - FORM_BYTES : 0);
-      room.mine.stored = 0;
-      return await this.uploads.run(() => this.receive(auth, request, client, room, key));
+      return await this.withDeadline(request, async () => {
+        if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
+        // Also refuses any file, even an empty one, once the team holds more than its plan allows.
+        this.assertRoom(room, declared > FORM_BYTES ? declared - FORM_BYTES : 0);
+        room.mine.stored = 0;
+        return this.uploads.run(() => this.receive(auth, request, client, room, key));
+      });
     } finally {
-      clearTimeout(deadline);
       running.delete(room.mine);
       if (running.size === 0) this.uploadsByTeam.delete(team);
     }
+  }
+
+  /** Runs `task`, cutting the request's connection if it takes longer than a transfer may. */
+  private async withDeadline<T>(request: FastifyRequest, task: () => Promise<T>): Promise<T> {
+    const socket = request.raw.socket;
+    const deadline = setTimeout(() => socket.destroy(), TRANSFER_MAX_MS);
+    try {
+      return await task();
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  /**
+   * A retry of the keyed create that made `earlier`: the form read as `receive` reads it, the
+   * file's bytes digested and kept nowhere (no more of them than the first create's file had),
+   * then answered as that create was.
+   */
+  private async replay(request: FastifyRequest, key: string, earlier: Secret): Promise<Created> {
+    const values: MultipartValue[] = [];
+    const digest = createHash('sha256');
+    const size = earlier.fileSize ?? 0;
+    let file: { name?: string; type: string } | null = null;
+    for await (const part of formParts(request, { limits: { fileSize: size + 1 } })) {
+      if (file) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
+      if (part.type === 'field') {
+        values.push(part);
+        continue;
+      }
+      if (part.fieldname !== 'file') throw ApiError.field(shownName(part.fieldname), notAllowed(part.fieldname));
+      const bytes = metered(digested(part.file, digest), (total) => {
+        if (total > size) throw keyReused();
+      });
+      for await (const _ of bytes);
+      file = { name: part.filename, type: part.mimetype };
+    }
+    if (!file) throw await this.missingFile(values);
+    const dto = await this.fields(values);
+    return this.secrets.replay(earlier, fileCreate(key, dto, { ...file, sha256: digest.digest('hex') }));
   }
 
   /** Runs `task` once the team's previous one has settled, so a storage check and its insert are never interleaved with another's. */

@@ -32,6 +32,10 @@ export function fileCreate(key: string, fields: object, file: { name?: string; t
   return { key, request: `file ${JSON.stringify(fields, Object.keys(fields).sort())} ${JSON.stringify(file)}` };
 }
 
+/** A request other than the first under its key. */
+export const keyReused = () =>
+  ApiError.validation({ [IDEMPOTENCY_KEY_HEADER]: ['This key was already used for a different request.'] }, 'idempotency_key_reused');
+
 /** What the sealed link is bound to, so it opens only on its own secret's row. */
 const linkOf = (id: string) => `${id} link`;
 
@@ -96,11 +100,21 @@ export class IdempotentCreates {
    * ended, 422 for a request other than the first under the key.
    */
   async earlier(auth: TokenAuth, keyed: KeyedCreate): Promise<{ secret: Secret; token: string } | null> {
-    const secret = await this.secrets.findByIdempotencyKey(auth.teamId, auth.userId, keyed.key);
+    const secret = await this.made(auth, keyed.key);
     if (!secret) {
       await this.secrets.forgetLapsedIdempotencyKey(auth.teamId, auth.userId, keyed.key);
       return null;
     }
+    return this.answer(secret, keyed);
+  }
+
+  /** The secret the caller's create under `key` made in the last 24 hours, if any. */
+  made(auth: TokenAuth, key: string): Promise<Secret | null> {
+    return this.secrets.findByIdempotencyKey(auth.teamId, auth.userId, key);
+  }
+
+  /** `secret` (made under the key) as its create answered it, for a retry of that create; 410 and 422 as `earlier`. */
+  answer(secret: Secret, keyed: KeyedCreate): { secret: Secret; token: string } {
     const { idempotencyDigest: digest, idempotencyLink: link, idempotencyKeyringId: keyId } = secret;
     if (statusOf(secret) !== 'active' || !digest || !link || !keyId) {
       const gone = goneError(secret);
@@ -112,12 +126,7 @@ export class IdempotentCreates {
         code: 'key_unavailable',
       });
     }
-    if (!timingSafeEqual(repeated, digest)) {
-      throw ApiError.validation(
-        { [IDEMPOTENCY_KEY_HEADER]: ['This key was already used for a different request.'] },
-        'idempotency_key_reused',
-      );
-    }
+    if (!timingSafeEqual(repeated, digest)) throw keyReused();
     const sealed = { keyId, iv: link.subarray(0, IV_BYTES), ciphertext: link.subarray(IV_BYTES) };
     const opened = this.keyring.decrypt(linkOf(secret.id), sealed).toString();
     // A key recorded before the answer was kept sealed its bare link: its retries get the secret as it is.
