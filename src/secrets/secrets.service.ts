@@ -81,15 +81,19 @@ export class SecretsService {
   async create(auth: AuthContext, dto: CreateSecretDto, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
     const key = idempotencyKey(auth, keyHeader);
     const keyed = key === undefined ? undefined : jsonCreate(key, dto);
-    // A retry of a keyed create made before is answered as that create was, whatever the plan allows now.
-    if (keyed && auth.kind === 'token') {
-      const earlier = await this.idempotency.made(auth, keyed.key);
-      if (earlier) return this.replay(earlier, keyed);
-    }
     const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
-    this.billing.assertContentSize(plan, sizeOf(content));
-    await this.checkFields(auth, dto);
+    try {
+      this.billing.assertContentSize(plan, sizeOf(content));
+      await this.checkFields(auth, dto);
+    } catch (error) {
+      // A retry of a keyed create made before the plan changed is answered as that create was. Looked
+      // for only here, so a keyed create the plan allows (every `oncelink send`) makes no extra query.
+      const planLimit = error instanceof ApiError && error.extra.code === 'plan_limit';
+      const earlier = keyed && planLimit && auth.kind === 'token' ? await this.idempotency.made(auth, keyed.key) : null;
+      if (earlier) return this.replay(earlier, keyed!);
+      throw error;
+    }
     const id = randomUUID();
     const sealed =
       content.kind === 'text'
