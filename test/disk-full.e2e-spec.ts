@@ -2,11 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { DISK_FLOOR_BYTES } from '../src/common/database/disk-space';
 import { databaseMode } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
+import { generatedBytes, uploadFile } from './support/multipart';
 import { ServerProcess, startServerProcess } from './support/server-process';
+import { newTeamAt } from './support/teams';
+
+const MIB = 1024 * 1024;
 
 /** A small filesystem of its own for DATA_DIR, so the spec can fill it: a tmpfs, which needs root (CI runs as root). */
 function mountSmallDisk(): string | undefined {
@@ -27,13 +32,29 @@ if (!disk) {
 /** Short client timeouts: a wedged server must fail the spec, not hang it. */
 const call = (url: string, init: RequestInit = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
 
+/** Fills the filesystem with a plain file until `left` bytes of it are free; answers the file. */
+function fillDisk(left: number): string {
+  const filler = join(disk!, 'filler');
+  const fd = openSync(filler, 'w');
+  const { bavail, bsize } = statfsSync(disk!);
+  const chunk = Buffer.alloc(MIB);
+  for (let rest = bavail * bsize - left; rest > 0; rest -= chunk.length) writeSync(fd, chunk, 0, Math.min(rest, chunk.length));
+  closeSync(fd);
+  return filler;
+}
+
 onSmallDisk('an embedded database whose disk is nearly full', () => {
   let server: ServerProcess;
   let pat: string;
+  let proPat: string;
+  /** The server's own embedded database, on its socket in DATA_DIR. */
+  let databaseUrl: string;
 
   beforeAll(async () => {
     server = await startServerProcess({ DATA_DIR: join(disk!, 'data') });
+    databaseUrl = `postgres://postgres@${encodeURIComponent(join(disk!, 'data', 'pgsocket'))}:5432/postgres`;
     ({ pat } = await newTeam(server.baseUrl));
+    proPat = await newTeamAt('pro', server.baseUrl, databaseUrl);
   }, 60_000);
 
   afterAll(async () => {
@@ -53,14 +74,7 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     });
 
   it('refuses writes with a 503 to retry, says so on /readyz, and takes writes again once space is back', async () => {
-    // Fill the filesystem with a plain file until half the floor is left.
-    const filler = join(disk!, 'filler');
-    const { bavail, bsize } = statfsSync(disk!);
-    const fd = openSync(filler, 'w');
-    const chunk = Buffer.alloc(1024 * 1024);
-    for (let left = bavail * bsize - DISK_FLOOR_BYTES / 2; left > 0; left -= chunk.length)
-      writeSync(fd, chunk, 0, Math.min(left, chunk.length));
-    closeSync(fd);
+    const filler = fillDisk(DISK_FLOOR_BYTES / 2);
 
     expect(await eventually(async () => (await call(`${server.baseUrl}/readyz`)).status === 503, 10)).toBe(true);
     const refused = await create();
@@ -71,5 +85,61 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     rmSync(filler);
     expect(await eventually(async () => (await create()).status === 201, 10, 500)).toBe(true);
     expect((await call(`${server.baseUrl}/readyz`)).status).toBe(200);
+  }, 60_000);
+
+  /** What the database holds of secrets and of files' bytes, read on a connection of the spec's own. */
+  async function stored(): Promise<{ secrets: number; parts: number }> {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        'SELECT (SELECT count(*)::int FROM secrets) AS secrets, (SELECT count(*)::int FROM secret_file_parts) AS parts',
+      );
+      return rows[0];
+    } finally {
+      await client.end();
+    }
+  }
+
+  const fields = { expire_mode: 'views', expire_value: '1' };
+
+  it('stops an upload with a 503 once the disk nears the floor as its parts are written, keeping nothing', async () => {
+    const before = await stored();
+    let filler = '';
+    // The upload begins with room to spare; then the disk fills to 1 MiB above the floor, far less than the rest of the file.
+    async function* file(): AsyncGenerator<Buffer> {
+      yield* generatedBytes(4 * MIB, 'head');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      filler = fillDisk(DISK_FLOOR_BYTES + MIB);
+      yield* generatedBytes(80 * MIB, 'rest');
+    }
+    const res = await uploadFile(server.baseUrl, proPat, fields, { name: 'big.bin', type: 'application/octet-stream', data: file() });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('disk_full');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await call(`${server.baseUrl}/healthz`)).status).toBe(200);
+    expect(await stored()).toEqual(before);
+
+    rmSync(filler);
+    expect(await eventually(async () => (await create()).status === 201, 10, 500)).toBe(true);
+  }, 60_000);
+
+  it('refuses an upload whose declared size the free space cannot take before reading its body', async () => {
+    const before = await stored();
+    // Above the floor, so the request is let in, but with room for 16 MiB (twice that in WAL) at most.
+    const filler = fillDisk(DISK_FLOOR_BYTES + 32 * MIB);
+    expect(await eventually(async () => (await call(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
+    const res = await uploadFile(
+      server.baseUrl,
+      proPat,
+      fields,
+      { name: 'big.bin', type: 'application/octet-stream', data: generatedBytes(MIB), size: MIB },
+      { declaredLength: 40 * MIB },
+    );
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('disk_full');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(await stored()).toEqual(before);
+    rmSync(filler);
   }, 60_000);
 });

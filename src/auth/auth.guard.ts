@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { diskNearlyFull } from '../common/database/disk-space';
+import { diskFull, diskNearlyFull } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from './role';
@@ -96,5 +96,5 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
 /** Below DISK_FLOOR_BYTES the embedded database takes reads only: a write could fill the disk and wedge it. */
 function refuseWrites(method: string | undefined): void {
   if (method === 'GET' || method === 'HEAD') return;
-  throw ApiError.unavailable("The server's disk is nearly full; nothing was changed.", { code: 'disk_full' });
+  throw diskFull();
 }

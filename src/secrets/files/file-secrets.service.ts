@@ -9,6 +9,7 @@ import type { AuthContext } from '../../auth/auth-context';
 import { BillingService } from '../../billing/billing.service';
 import type { PlanName } from '../../billing/plans';
 import { Semaphore } from '../../common/concurrency/semaphore';
+import { assertDiskRoom } from '../../common/database/disk-space';
 import { unacknowledgedBytes } from '../../common/http/unacknowledged-bytes';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
@@ -101,6 +102,7 @@ export class FileSecretsService {
     // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
     if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
+    if (declared > 0) await assertDiskRoom(declared);
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
     const running = this.uploadsByTeam.get(team) ?? new Set();
     if (running.size >= MAX_UPLOADS_PER_TEAM) {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { assertDiskRoom } from '../../common/database/disk-space';
 import { Sql } from '../../common/database/sql.service';
 import { FileStore } from './file-store';
 
@@ -36,6 +37,8 @@ export class PgFileStore extends FileStore {
       const data = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
+      // Checked at each part, not only as the request began: one file can outgrow the floor.
+      await assertDiskRoom(data.length);
       await this.sql.rows('file_part_insert', 'INSERT INTO secret_file_parts (secret_id, seq, data) VALUES ($1, $2, $3)', [
         secretId,
         seq++,
