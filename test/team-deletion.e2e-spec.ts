@@ -227,11 +227,15 @@ describe('DELETE /api/v1/team under concurrency', () => {
     await db.drop();
   });
 
-  it('logs one line naming the team id, never its name', async () => {
+  it('logs one line naming the team id, who deleted it with which token and from where, never its name', async () => {
     const { owner } = await newTeam(server.baseUrl);
     const team = await newTeamOf(server.baseUrl, owner, 'Secret Codename Heron');
+    const tokens = await supertest(server.baseUrl).get('/api/v1/auth/tokens').set(bearer(team.pat)).expect(200);
     await supertest(server.baseUrl).delete('/api/v1/team').set(bearer(team.pat)).expect(204);
     await eventually(() => server.output().includes(`Team ${team.teamId} deleted`), 5);
+    expect(server.output()).toContain(
+      `Team ${team.teamId} deleted by user ${owner.id} with token ${tokens.body.data[0].id} from 127.0.0.1 (country unknown)`,
+    );
     expect(server.output().match(new RegExp(team.teamId, 'g'))).toHaveLength(1);
     expect(server.output()).not.toContain('Heron');
   });

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
+import type { ClientInfo } from '../geo/client.decorator';
 import { TeamPlansService } from '../billing/team-plans.service';
 import { boundLockWaits, isLockTimeout } from '../common/database/lock-timeout';
 import { ApiError } from '../common/errors/api-error';
@@ -30,7 +31,7 @@ export class TeamDeletionService {
     private readonly audit: AuditService,
   ) {}
 
-  async delete(auth: TokenAuth): Promise<void> {
+  async delete(auth: TokenAuth, client: ClientInfo): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.transaction((manager) => this.deleteInTurn(auth, manager));
@@ -40,7 +41,10 @@ export class TeamDeletionService {
         if (attempt === ATTEMPTS) throw ApiError.unavailable();
       }
     }
-    this.logger.log(`Team ${auth.teamId} deleted`);
+    // The team's trail goes with it: this line is all that says who deleted it, and from where.
+    this.logger.log(
+      `Team ${auth.teamId} deleted by user ${auth.userId} with token ${auth.tokenId} from ${client.ip} (country ${client.country ?? 'unknown'})`,
+    );
   }
 
   /**
