@@ -333,6 +333,26 @@ describe('billing', () => {
       expect(await plans.grant('00000000-0000-4000-8000-000000000000', 'pro', systemActor(team.teamId, 'operator'))).toBeNull();
     });
 
+    it('records each change of the operator’s grant, even where a subscription keeps the plan, and nothing for the same grant', async () => {
+      const team = await newUser(t.baseUrl);
+      const plans = t.app.get(TeamPlansService);
+      const operator = systemActor(team.teamId, 'operator');
+      const changes = async () =>
+        (
+          await t.dataSource.query(`SELECT actor_name FROM audit_events WHERE team_id = $1 AND type = 'plan.changed' ORDER BY created_at`, [
+            team.teamId,
+          ])
+        ).map((event: { actor_name: string }) => event.actor_name);
+      await send(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_ENTERPRISE)).expect(200);
+      expect(await changes()).toEqual(['billing']);
+      expect(await plans.grant(team.teamId, 'pro', operator)).toBe('enterprise');
+      expect(await changes()).toEqual(['billing', 'operator']);
+      expect(await plans.grant(team.teamId, 'pro', operator)).toBe('enterprise');
+      expect(await changes()).toEqual(['billing', 'operator']);
+      expect(await plans.grant(team.teamId, 'free', operator)).toBe('enterprise');
+      expect(await changes()).toEqual(['billing', 'operator', 'operator']);
+    });
+
     it('records as grants the plans plan:set gave before grants were kept, and only those', async () => {
       const comped = await newUser(t.baseUrl);
       const paid = await newUser(t.baseUrl);

@@ -11,6 +11,8 @@ export interface PlanChange {
   /** The Stripe subscription status to show. */
   status: string | null;
   actor: AuditActor;
+  /** The operator's grant changed: recorded even where the plan stays. */
+  grantChanged?: boolean;
 }
 
 /** A Stripe subscription as one event describes it. */
@@ -92,12 +94,17 @@ export class TeamPlansService {
    */
   async grant(teamId: string, plan: PlanName, actor: AuditActor): Promise<PlanName | null> {
     return this.db.transaction(async (manager) => {
-      const granted = await updateReturning<{ id: string }>(manager, 'UPDATE teams SET operator_plan = $2 WHERE id = $1 RETURNING id', [
-        teamId,
-        plan === 'free' ? null : plan,
-      ]);
+      const grant = plan === 'free' ? null : plan;
+      const granted = await updateReturning<{ old_grant: PlanName | null }>(
+        manager,
+        `UPDATE teams t SET operator_plan = $2
+           FROM (SELECT id, operator_plan AS old_grant FROM teams WHERE id = $1 FOR UPDATE) old
+          WHERE t.id = old.id
+          RETURNING old.old_grant`,
+        [teamId, grant],
+      );
       if (!granted.length) return null;
-      return this.followSubscriptions(teamId, actor, manager);
+      return this.followSubscriptions(teamId, actor, manager, granted[0].old_grant !== grant);
     });
   }
 
@@ -105,7 +112,7 @@ export class TeamPlansService {
    * The team's plan becomes the best its subscriptions pay for (free with none), or the operator's
    * grant where that is better; the status shown is that subscription's either way.
    */
-  private async followSubscriptions(teamId: string, actor: AuditActor, manager: EntityManager): Promise<PlanName> {
+  private async followSubscriptions(teamId: string, actor: AuditActor, manager: EntityManager, grantChanged = false): Promise<PlanName> {
     const rows = await manager.query<{ plan: PlanName; status: string }[]>(
       'SELECT plan, status FROM team_subscriptions WHERE team_id = $1 ORDER BY event_at DESC, event_rank DESC',
       [teamId],
@@ -119,11 +126,11 @@ export class TeamPlansService {
     );
     const granted = team?.operator_plan;
     const plan = granted && rank(granted) > rank(best.plan) ? granted : best.plan;
-    await this.setPlan(teamId, { plan, status: best.status, actor }, manager);
+    await this.setPlan(teamId, { plan, status: best.status, actor, grantChanged }, manager);
     return plan;
   }
 
-  /** Sets the plan and the billing status; records `plan.changed` when the plan really changes. */
+  /** Sets the plan and the billing status; records `plan.changed` when the plan or the operator's grant really changes. */
   private async setPlan(teamId: string, change: PlanChange, manager: EntityManager): Promise<void> {
     const rows = await updateReturning<{ old_plan: PlanName }>(
       manager,
@@ -133,7 +140,7 @@ export class TeamPlansService {
         RETURNING old.old_plan`,
       [teamId, change.plan, change.status],
     );
-    if (rows.length && rows[0].old_plan !== change.plan) {
+    if (rows.length && (rows[0].old_plan !== change.plan || change.grantChanged)) {
       await this.audit.record(change.actor, null, 'plan.changed', teamId, manager);
     }
   }
