@@ -423,6 +423,22 @@ describe('secrets', () => {
       expect((await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({}).expect(410)).body.code).toBe('secret_burned');
     });
 
+    it('records nothing for the label the secret already has, and secret.updated for another', async () => {
+      const secret = await newSecret(t.baseUrl, { label: 'kept' }, pat);
+      const updates = async () =>
+        (
+          await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND type = 'secret.updated'`, [
+            secret.id,
+          ])
+        )[0].n;
+      const before = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+      const same = await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'kept' }).expect(200);
+      expect(same.body.data).toEqual(before.body.data);
+      expect(await updates()).toBe(0);
+      await api().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'renamed' }).expect(200);
+      expect(await updates()).toBe(1);
+    });
+
     it('answers 410 for a secret no longer active', async () => {
       const secret = await newSecret(t.baseUrl, {}, pat);
       await reveal(t.baseUrl, secret.token).expect(200);

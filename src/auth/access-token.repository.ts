@@ -88,16 +88,19 @@ export class AccessTokenRepository {
     return row.active;
   }
 
-  /** Every token a user holds for a team, whose ids it returns: they stop authenticating on the next request. */
+  /**
+   * Deletes every token a user holds for a team; answers the ids of the unexpired ones, which stop
+   * authenticating on the next request (an expired one already had: revoking it is no event).
+   */
   async deleteAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<string[]> {
     const result = await (manager ?? this.db.manager)
       .createQueryBuilder()
       .delete()
       .from(AccessToken)
       .where({ teamId, userId })
-      .returning('id')
+      .returning('id, (expires_at IS NULL OR expires_at > now()) AS active')
       .execute();
-    return (result.raw as { id: string }[]).map((row) => row.id);
+    return (result.raw as { id: string; active: boolean }[]).filter((row) => row.active).map((row) => row.id);
   }
 
   /** The distinct abilities each user's unexpired tokens for the team hold, sorted (revoked ones are deleted). */

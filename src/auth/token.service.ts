@@ -76,7 +76,7 @@ export class TokenService {
     return this.tokens.deleteForUser(teamId, userId, id, manager);
   }
 
-  /** The ids of the tokens it revoked. */
+  /** The ids of the unexpired tokens it revoked (the expired ones go too, as no event). */
   revokeAllForUser(teamId: string, userId: string, manager?: EntityManager): Promise<string[]> {
     return this.tokens.deleteAllForUser(teamId, userId, manager);
   }

@@ -236,7 +236,7 @@ export class SecretsService {
   async update(auth: TokenAuth, id: string, dto: UpdateSecretDto, client: ClientInfo): Promise<SecretResponse> {
     const secret = await this.findManageable(auth, id);
     const changes: Parameters<SecretRepository['updateActive']>[2] = {};
-    if (dto.label !== undefined) changes.label = dto.label;
+    if (dto.label !== undefined && dto.label !== secret.label) changes.label = dto.label;
     const content = replacementContent(secret.kind, dto);
     if (content) {
       this.billing.assertContentSize(auth.teamPlan, sizeOf(content));
