@@ -25,6 +25,7 @@ import { AddViewWindows1795780000000 } from './1795780000000-AddViewWindows';
 import { SealFileInfo1795790000000 } from './1795790000000-SealFileInfo';
 import { AddDueDeliveryIndex1795800000000 } from './1795800000000-AddDueDeliveryIndex';
 import { AddFilePartOwnerSeen1795810000000 } from './1795810000000-AddFilePartOwnerSeen';
+import { StampAuditEventsWhenWritten1795820000000 } from './1795820000000-StampAuditEventsWhenWritten';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   SealFileInfo1795790000000,
   AddDueDeliveryIndex1795800000000,
   AddFilePartOwnerSeen1795810000000,
+  StampAuditEventsWhenWritten1795820000000,
 ];

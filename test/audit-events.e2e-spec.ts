@@ -1,9 +1,10 @@
+import { Client } from 'pg';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { bearer, newTeam, newToken } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { newMember } from './support/teams';
+import { newMember, setPlan } from './support/teams';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
-import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
+import { createTestDatabase, databaseMode, TestDatabase, waitingOnLocks } from './support/database';
 import { eventually } from './support/eventually';
 import { AuditRetention } from '../src/audit/audit-retention';
 
@@ -61,15 +62,120 @@ describe('GET /api/v1/team/audit-events', () => {
     expect(Object.keys(refused.body.errors)).toEqual(['type']);
   });
 
-  it('records a secret’s expiry, by the system, when the purge ends it', async () => {
+  it('records a secret’s expiry, by the system, when the purge ends it, stamped when it expired', async () => {
     const { pat } = await newTeam(t.baseUrl);
     const secret = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5 }, pat);
-    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [secret.id]);
+    // Made two hours ago, and the purge comes by an hour late (no instance was up): the event still says when it expired.
+    await t.dataSource.query(`UPDATE audit_events SET created_at = created_at - interval '2 hours' WHERE target_id = $1`, [secret.id]);
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 hour' WHERE id = $1`, [secret.id]);
     await t.app.get(SecretPurger).purge();
     expect((await events(pat)).filter((event) => event.target_id === secret.id).map((event) => [event.type, event.actor])).toEqual([
       ['secret.expired', { type: 'system', id: null, name: null }],
       ['secret.created', expect.objectContaining({ type: 'user' })],
     ]);
+    const [stamp] = await t.dataSource.query(
+      `SELECT e.created_at = s.expires_at AS at_expiry FROM audit_events e JOIN secrets s ON s.id = e.target_id
+        WHERE e.target_id = $1 AND e.type = 'secret.expired'`,
+      [secret.id],
+    );
+    expect(stamp).toEqual({ at_expiry: true });
+  });
+
+  // Two transactions at once need two connections, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? it : it.skip)(
+    'stamps a delete that waited on a lock after the events committed during the wait',
+    async () => {
+      const { pat } = await newTeam(t.baseUrl);
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE', [secret.id]);
+        const deleted = api()
+          .delete(`/api/v1/secrets/${secret.id}`)
+          .set(bearer(pat))
+          .then((res) => res.status);
+        expect(await waitingOnLocks(watcher)).toBe(true);
+        const during = await newSecret(t.baseUrl, {}, pat);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await holder.query('COMMIT');
+        expect(await deleted).toBe(204);
+        const trail = await events(pat);
+        const at = (type: string, id: string) => trail.find((event) => event.type === type && event.target_id === id)!.created_at;
+        expect(at('secret.deleted', secret.id) > at('secret.created', during.id)).toBe(true);
+        expect(trail.slice(0, 2).map((event) => event.type)).toEqual(['secret.deleted', 'secret.created']);
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+    },
+  );
+
+  it('lists the events from `since` (inclusive) to `until` (exclusive) and of one `actor_id`, of the team alone', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Gil' });
+    const other = await newTeam(t.baseUrl);
+    // Whole hours of yesterday, within the retention; the other team's event has the same time and actor.
+    const hour = (n: number) => new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 86_400_000 + n * 3_600_000);
+    const rows: [string, string | null, number][] = [
+      [owner.teamId, owner.id, 0],
+      [owner.teamId, owner.id, 1],
+      [owner.teamId, null, 1],
+      [owner.teamId, owner.id, 2],
+      [other.owner.teamId, owner.id, 1],
+    ];
+    for (const [teamId, actorId, n] of rows) {
+      await t.dataSource.query(
+        `INSERT INTO audit_events (id, team_id, type, actor_type, actor_id, target_id, created_at)
+         VALUES (gen_random_uuid(), $1, 'team.updated', $2, $3, $1, $4)`,
+        [teamId, actorId ? 'user' : 'link', actorId, hour(n)],
+      );
+    }
+    const listed = async (query: string) => {
+      const res = await api().get(`/api/v1/team/audit-events?per_page=100&${query}`).set(bearer(pat)).expect(200);
+      expect(res.body.meta.total).toBe(res.body.data.length);
+      for (const event of res.body.data) expect(event.target_id).not.toBe(other.owner.teamId);
+      return res.body.data.map((event: AuditEventBody) => [event.created_at, event.actor.id]);
+    };
+    const iso = (n: number) => hour(n).toISOString();
+    expect(await listed(`since=${iso(1)}&until=${iso(2)}`)).toEqual(
+      expect.arrayContaining([
+        [iso(1), owner.id],
+        [iso(1), null],
+      ]),
+    );
+    expect(await listed(`since=${iso(1)}&until=${iso(2)}`)).toHaveLength(2);
+    expect(await listed(`since=${iso(0)}&until=${iso(1)}`)).toEqual([[iso(0), owner.id]]);
+    // A millisecond on either side of an event's time, and the same instant at another offset.
+    expect(await listed(`since=${encodeURIComponent(new Date(hour(2).getTime() + 1).toISOString())}&until=${iso(3)}`)).toEqual([]);
+    expect(await listed(`since=${iso(0)}&until=${encodeURIComponent(new Date(hour(0).getTime() + 1).toISOString())}`)).toEqual([
+      [iso(0), owner.id],
+    ]);
+    const plusTwo = new Date(hour(2).getTime() + 7_200_000).toISOString().replace('Z', '+02:00');
+    expect(await listed(`since=${encodeURIComponent(plusTwo)}&until=${iso(3)}`)).toEqual([[iso(2), owner.id]]);
+    expect(await listed(`actor_id=${owner.id}&until=${iso(3)}`)).toEqual([
+      [iso(2), owner.id],
+      [iso(1), owner.id],
+      [iso(0), owner.id],
+    ]);
+    // A date alone is midnight UTC; since after until is no event, not an error.
+    expect(await listed(`until=${iso(3).slice(0, 10)}&since=${iso(0)}`)).toEqual(
+      (await listed(`since=${iso(0)}&until=${iso(3)}`)).filter(([at]: [string]) => at < `${iso(3).slice(0, 10)}T`),
+    );
+    expect(await listed(`since=${iso(3)}&until=${iso(0)}`)).toEqual([]);
+    expect((await listed(`actor_id=${owner.id}`)).length).toBeGreaterThan(3);
+
+    for (const [query, field, message] of [
+      ['since=yesterday', 'since', 'The since field must be a valid date.'],
+      ['since=2026-02-30', 'since', 'The since field must be a valid date.'],
+      [`until=${iso(0).slice(0, 19)}`, 'until', 'The until field must be a valid date.'],
+      [`until=${iso(0)}&until=${iso(1)}`, 'until', 'The until field must be a valid date.'],
+      ['since=', 'since', 'The since field must be a valid date.'],
+      ['actor_id=not-an-id', 'actor_id', 'The actor id field must be a valid id.'],
+    ]) {
+      const res = await api().get(`/api/v1/team/audit-events?${query}`).set(bearer(pat)).expect(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { [field]: [message] } });
+    }
   });
 
   it('records a token created for another team in that team’s trail only', async () => {
@@ -109,6 +215,32 @@ describe('GET /api/v1/team/audit-events', () => {
       'service_account.deleted',
       'service_account.created',
     ]);
+  });
+
+  it('records the revocation of a removed member’s unexpired tokens only: an expired one had already ended', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Hal' });
+    const { user, pat: memberPat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+    const [live] = await tokenIds(memberPat);
+    await newToken(t.baseUrl, user, { team_id: owner.teamId, expires_in_days: 1 });
+    const [{ id: lapsed }] = await t.dataSource.query(
+      `UPDATE access_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = $1 AND team_id = $2 AND id <> $3 RETURNING id`,
+      [user.id, owner.teamId, live],
+    );
+    await api().delete(`/api/v1/team/members/${user.id}`).set(bearer(pat)).expect(204);
+    expect(await revokedIds(pat)).toEqual([live]);
+    const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE id = ANY($1::uuid[])', [[live, lapsed]]);
+    expect(n).toBe(0);
+  });
+
+  it('records a reveal refused for its country as the link holder’s secret.access_denied, spending nothing', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl);
+    await setPlan(t.dataSource, owner.teamId, 'pro');
+    const secret = await newSecret(t.baseUrl, { allowed_countries: ['FR'] }, pat);
+    expect((await reveal(t.baseUrl, secret.token).expect(403)).body.code).toBe('geo_blocked');
+    const denied = (await events(pat)).filter((event) => event.target_id === secret.id && event.type === 'secret.access_denied');
+    expect(denied).toEqual([expect.objectContaining({ actor: { type: 'link', id: null, name: null }, ip: '127.0.0.1', country: null })]);
+    const shown = await api().get(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(200);
+    expect(shown.body.data).toMatchObject({ status: 'active', views_count: 0 });
   });
 
   it('records nothing for a change that was refused', async () => {

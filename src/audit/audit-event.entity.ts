@@ -7,6 +7,7 @@ export const AUDIT_EVENT_TYPES = [
   'secret.deleted',
   'secret.expired',
   'secret.passcode_failed',
+  'secret.access_denied',
   'secret.burned',
   'secret.suspended',
   'account.updated',
@@ -62,6 +63,8 @@ export class AuditEvent {
   @Column({ type: 'char', length: 2, nullable: true })
   country!: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  // When the row is written, not when its transaction began (now()): a change that waited on a
+  // lock is stamped after the events committed during the wait.
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
   createdAt!: Date;
 }

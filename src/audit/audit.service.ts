@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { And, DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
@@ -20,6 +20,9 @@ export interface AuditActor {
 /** A change made by the system itself (`billing`) or by an operator on the command line (`operator`). */
 export const systemActor = (teamId: string, name: 'billing' | 'operator'): AuditActor => ({ teamId, type: 'system', id: null, name });
 
+/** Whoever holds a link to one of the team's secrets: no identity, only the client the event records. */
+export const linkActor = (teamId: string): AuditActor => ({ teamId, type: 'link', id: null, name: null });
+
 /** The actor as an event records it: a token's caller is its user or service account. */
 export function auditActorOf(actor: TokenAuth | AuditActor): AuditActor {
   if (!('kind' in actor)) return actor;
@@ -31,13 +34,29 @@ export function auditActorOf(actor: TokenAuth | AuditActor): AuditActor {
   };
 }
 
+/** What a listing narrows the trail to; each left out keeps all. */
+export interface AuditEventFilter {
+  type?: AuditEventType;
+  since?: Date;
+  until?: Date;
+  actorId?: string;
+}
+
 @Injectable()
 export class AuditService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async list(teamId: string, page: Page, type?: AuditEventType): Promise<Paginated<AuditEventResponse>> {
+  /** The team's events, newest first; `since` is inclusive, `until` exclusive, both read by the (team_id, created_at) index. */
+  async list(teamId: string, page: Page, filter: AuditEventFilter = {}): Promise<Paginated<AuditEventResponse>> {
+    const { type, since, until, actorId } = filter;
+    const createdAt = [since && MoreThanOrEqual(since), until && LessThan(until)].filter((bound) => bound !== undefined);
     const [events, total] = await this.db.getRepository(AuditEvent).findAndCount({
-      where: { teamId, ...(type && { type }) },
+      where: {
+        teamId,
+        ...(type && { type }),
+        ...(actorId && { actorId }),
+        ...(createdAt.length && { createdAt: And(...createdAt) }),
+      },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: page.offset,
       take: page.perPage,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditService, linkActor } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import { codePoints } from '../common/validation/text-field';
@@ -39,6 +40,7 @@ export class LinksService {
     private readonly reports: LinkReportRepository,
     private readonly webhooks: WebhookDispatcher,
     private readonly files: FileSecretsService,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -89,6 +91,7 @@ export class LinksService {
       const message = client.country
         ? 'This secret cannot be opened from your country.'
         : 'This secret cannot be opened from where you are: your country could not be determined.';
+      if (secret.teamId) await this.audit.record(linkActor(secret.teamId), client, 'secret.access_denied', secret.id);
       throw ApiError.forbidden(message, 'geo_blocked');
     }
     const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client) : 0;

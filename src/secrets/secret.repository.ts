@@ -580,15 +580,15 @@ export class SecretRepository {
 
 /**
  * The statement that ends the selected expired secrets: material wiped, each expiry's
- * `secret.expired` event (actor `system`) recorded and its webhooks queued, its file bytes
+ * `secret.expired` event (actor `system`, stamped when the secret expired) recorded and its webhooks queued, its file bytes
  * released; it answers how many it ended.
  */
 function expireSql(selection: string): string {
   return `WITH gone AS (
      UPDATE secrets SET status = 'expired', ${destroy('expires_at')}
       WHERE id IN (${selection})
-     ${GONE_COLUMNS}),
-   ${auditCte('gone', 'secret.expired', { actorType: 'system', actorId: 'NULL', actorName: 'NULL', ip: 'NULL', country: 'NULL' })},
+     ${GONE_COLUMNS}, expires_at),
+   ${auditCte('gone', 'secret.expired', { actorType: 'system', actorId: 'NULL', actorName: 'NULL', ip: 'NULL', country: 'NULL', at: 'expires_at' })},
    ${webhookOutboxCte('gone', `ARRAY['secret.expired']`, 'NULL')},
    ${fileRemovalCte('gone')}
    SELECT count(*)::int AS purged FROM gone`;

@@ -18,6 +18,7 @@ export class AuditEventsController {
   @Authenticated({ ability: 'team:read', admin: true })
   @ApiPage(AuditEventResponse)
   list(@Auth() auth: TokenAuth, @Query() query: ListAuditEventsQuery) {
-    return this.audit.list(auth.teamId, toPage(query), query.type);
+    const { type, since, until, actor_id: actorId } = query;
+    return this.audit.list(auth.teamId, toPage(query), { type, since, until, actorId });
   }
 }

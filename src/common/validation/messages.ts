@@ -28,6 +28,7 @@ export const msg = {
   integer: (args: ValidationArguments) => `The ${name(args)} field must be an integer.`,
   email: (args: ValidationArguments) => `The ${name(args)} field must be a valid email address.`,
   uuid: (args: ValidationArguments) => `The ${name(args)} field must be a valid id.`,
+  date: (args: ValidationArguments) => `The ${name(args)} field must be a valid date.`,
   array: (args: ValidationArguments) => `The ${name(args)} field must be an array.`,
   selected: (args: ValidationArguments) => `The selected ${name(args)} is invalid.`,
   min: (n: number) => (args: ValidationArguments) => `The ${name(args)} field must be at least ${n}.`,
