@@ -17,18 +17,23 @@ describe('migrations', () => {
     expect(await t.dataSource.showMigrations()).toBe(false);
   });
 
-  it('revert one at a time with npm run migration:revert, an index dropped CONCURRENTLY included, and run again', async () => {
-    const revert = () =>
-      promisify(execFile)('npm', ['run', '--silent', 'migration:revert'], {
-        cwd: join(__dirname, '..'),
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.db.url },
-      });
-    // The newest, down to AddIdempotentCreates, whose down drops its index CONCURRENTLY.
-    for (let i = migrations.indexOf(AddIdempotentCreates1795700000000); i < migrations.length; i++) await revert();
-    const index = `SELECT 1 FROM pg_indexes WHERE indexname = 'secrets_idempotency_key'`;
-    expect(await t.dataSource.query(index)).toEqual([]);
-    await t.dataSource.runMigrations({ transaction: 'each' });
-    expect(await t.dataSource.query(index)).toHaveLength(1);
-    expect(await t.dataSource.showMigrations()).toBe(false);
-  }, 60_000);
+  // The newest, down to AddIdempotentCreates, whose down drops its index CONCURRENTLY: each revert is an npm run of its own.
+  const reverts = migrations.length - migrations.indexOf(AddIdempotentCreates1795700000000);
+  it(
+    'revert one at a time with npm run migration:revert, an index dropped CONCURRENTLY included, and run again',
+    async () => {
+      const revert = () =>
+        promisify(execFile)('npm', ['run', '--silent', 'migration:revert'], {
+          cwd: join(__dirname, '..'),
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.db.url },
+        });
+      for (let i = 0; i < reverts; i++) await revert();
+      const index = `SELECT 1 FROM pg_indexes WHERE indexname = 'secrets_idempotency_key'`;
+      expect(await t.dataSource.query(index)).toEqual([]);
+      await t.dataSource.runMigrations({ transaction: 'each' });
+      expect(await t.dataSource.query(index)).toHaveLength(1);
+      expect(await t.dataSource.showMigrations()).toBe(false);
+    },
+    20_000 + reverts * 10_000,
+  );
 });
