@@ -290,6 +290,18 @@ describe('the oncelink command', () => {
       expect(Buffer.concat(chunks).toString()).toBe('-- dump, part 1\n-- part 2\n');
     });
 
+    it('refuses an empty stdin with --file - (a producer that failed without pipefail), creating nothing', async () => {
+      const [{ n: before }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const sent = await oncelink(['send', '--file', '-'], pro, '');
+      expect([sent.code, sent.stderr, sent.stdout.toString()]).toEqual([
+        2,
+        'oncelink: nothing to send: stdin is empty (see oncelink --help)\n',
+        '',
+      ]);
+      const [{ n: after }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      expect(after).toBe(before);
+    });
+
     it('names a file sent from stdin "stdin", and a file from disk as --name says', async () => {
       const piped = (await oncelink(['send', '--file', '-'], pro, 'piped')).stdout.toString().trim();
       const renamed = await sendFile('report-draft.txt', Buffer.from('on disk'), ['--name', 'report.csv']);
@@ -548,6 +560,11 @@ describe('the oncelink command', () => {
     expect([run.code, run.stderr]).toEqual([2, `oncelink: ${message} (see oncelink --help)\n`]);
   });
 
+  it('never echoes an unknown command, which may be a secret put where a command goes (oncelink "$SECRET")', async () => {
+    const run = await oncelink(['hunter2-db-password'], env);
+    expect([run.code, run.stderr]).toEqual([2, 'oncelink: unknown command: send, get, list or delete (see oncelink --help)\n']);
+  });
+
   it('says stdin is a directory, not that it is empty', async () => {
     const stdin = openSync(tmpdir(), 'r');
     try {
@@ -790,6 +807,64 @@ describe('the oncelink command', () => {
         expect([run.code, run.stderr]).toEqual([
           1,
           `oncelink: The answer to the reveal from ${proxy.origin} was lost (HTTP 502): the view may have been spent.\n`,
+        ]);
+        expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('never retries a reveal a gateway answered 503 after passing it on: the view may be spent', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2 });
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.url.endsWith('/reveal') ? 503 : undefined),
+      );
+      try {
+        const run = await oncelink(['get', onOrigin(secret.url, proxy.origin)], env);
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          `oncelink: The answer to the reveal from ${proxy.origin} was lost (HTTP 503): the view may have been spent.\n`,
+        ]);
+        expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
+        expect((await t.http().get(`/api/v1/links/${secret.token}`)).body.data.views_remaining).toBe(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('never retries an anonymous send a gateway answered 503 after passing it on: one secret, not two', async () => {
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.method === 'POST' ? 503 : undefined),
+      );
+      try {
+        const [{ n: before }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+        const sent = await oncelink(['send'], { ONCELINK_URL: proxy.origin }, 'made once');
+        expect([sent.code, sent.stderr]).toEqual([1, `oncelink: ${proxy.origin} did not answer as an Oncelink server does (HTTP 503).\n`]);
+        expect(proxy.seen).toHaveLength(1);
+        const [{ n: after }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+        expect(after).toBe(before + 1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('says a reveal not answered within ONCELINK_TIMEOUT may have spent the view', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 2 });
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        undefined,
+        (seen) => (seen.url.endsWith('/reveal') ? new Promise((resolve) => setTimeout(resolve, 1_500)) : Promise.resolve()),
+      );
+      try {
+        const run = await oncelink(['get', onOrigin(secret.url, proxy.origin)], { ...env, ONCELINK_TIMEOUT: '1' });
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          `oncelink: The answer to the reveal from ${proxy.origin} was lost (none came within 1 s, ONCELINK_TIMEOUT): the view may have been spent.\n`,
         ]);
         expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
       } finally {
@@ -1062,6 +1137,18 @@ describe('the oncelink command', () => {
         2,
         `oncelink: --output ${out} cannot be written: no such file or directory (ENOENT) (see oncelink --help)\n`,
       ]);
+      const views = (await t.http().get(`/api/v1/links/${new URL(url).pathname.slice(3)}`)).body.data.views_remaining;
+      expect(views).toBe(2);
+    });
+
+    it('refuses an --output name that was not UTF-8 (Node read it with U+FFFD), before anything is spent', async () => {
+      const url = await sent('kept for later');
+      const run = await oncelink(['get', url, '--output', join(dir, 'caf\uFFFD.txt')], env);
+      expect([run.code, run.stderr]).toEqual([
+        2,
+        'oncelink: --output names a file that is not valid UTF-8: redirect stdout to it instead (see oncelink --help)\n',
+      ]);
+      expect(readdirSync(dir)).toEqual([]);
       const views = (await t.http().get(`/api/v1/links/${new URL(url).pathname.slice(3)}`)).body.data.views_remaining;
       expect(views).toBe(2);
     });

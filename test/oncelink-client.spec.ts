@@ -26,7 +26,7 @@ async function serving(handler: RequestListener, use: (origin: string) => Promis
 }
 
 describe('OncelinkClient', () => {
-  it.each(['olk_abc\n', 'olk_abc\r\nX-Injected: 1', 'olk abc', 'olk_ä', ''])(
+  it.each(['olk_abc\n', 'olk_abc\r\nX-Injected: 1', 'olk abc', 'olk_ä'])(
     'refuses %j as a token before any request, never echoing it',
     (token) => {
       let thrown: unknown;
@@ -42,6 +42,21 @@ describe('OncelinkClient', () => {
 
   it.each([undefined, 'olk_AbC-1.2~3+4/5==', 'a'])('takes %j', (token) => {
     expect(() => new OncelinkClient('http://127.0.0.1:1', token)).not.toThrow();
+  });
+
+  it('takes an empty token as none, as the command line takes an empty ONCELINK_TOKEN', async () => {
+    const authorizations: (string | undefined)[] = [];
+    await serving(
+      (req, res) => {
+        authorizations.push(req.headers.authorization);
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: { id: 'x', url: 'http://127.0.0.1/s/abc', expires_at: '2030-01-01T00:00:00Z' } }));
+      },
+      async (origin) => {
+        await new OncelinkClient(origin, '').send('anonymous');
+      },
+    );
+    expect(authorizations).toEqual([undefined]);
   });
 
   it.each(['not a url', '/api/v1', 'ftp://oncelink.example', ''])('refuses %j as a base URL, saying what it takes', async (baseUrl) => {

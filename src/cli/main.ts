@@ -157,7 +157,15 @@ async function sendFile(client: OncelinkClient, path: string, name: string | und
   if (path !== '-') return client.sendFile(path, { ...options, name });
   if (process.stdin.isTTY) throw new UsageError('--file - reads the file from stdin, which is a terminal: pipe it in');
   if (fstatSync(process.stdin.fd).isDirectory()) throw new UsageError('nothing to send: stdin is a directory');
-  return client.sendStream(process.stdin, name ?? 'stdin', options);
+  // A producer that failed before writing anything (pg_dump | oncelink send --file -, without pipefail) gets no link to nothing.
+  const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await chunks.next();
+  if (first.done) throw new UsageError('nothing to send: stdin is empty');
+  async function* content(): AsyncGenerator<Buffer> {
+    yield first.value;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  return client.sendStream(content(), name ?? 'stdin', options);
 }
 
 /** A share URL is far shorter; more on stdin is not one. */
@@ -303,7 +311,8 @@ async function run(argv: string[]): Promise<void> {
   }
   if (!command) throw new UsageError('a command is needed: send, get, list or delete');
   const takes = COMMANDS[command];
-  if (!takes) throw new UsageError(`unknown command "${printable(command)}"`);
+  // Not echoed: `oncelink "$SECRET"` would print the secret.
+  if (!takes) throw new UsageError('unknown command: send, get, list or delete');
   if (positionals.length - 1 > takes.count) throw new UsageError(takes.surplus);
   for (const [name, value] of Object.entries(values) as [OptionName, unknown][]) {
     if (!takes.options.includes(name)) throw new UsageError(`${command} does not take --${name}`);
@@ -331,6 +340,9 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'get': {
       if (!argument) throw new UsageError('get needs the share URL');
+      // Node decodes an argument that is not UTF-8 with U+FFFD in place of its bytes: the file would get another name.
+      if (values.output?.includes('\uFFFD'))
+        throw new UsageError('--output names a file that is not valid UTF-8: redirect stdout to it instead');
       // `-` is stdout, as curl and wget take it.
       const output = values.output && values.output !== '-' ? await openOutput(values.output) : undefined;
       try {

@@ -15,7 +15,7 @@ import { fileProblem } from './file-problem';
 import { OncelinkError } from './oncelink-error';
 import { version } from '../../package.json';
 import { lostReveal, Patience, redirectError, transportError } from './transport';
-import { retryAfterAnswer, retryAfterNoAnswer } from './retry';
+import { NOTHING_DONE, retryAfterAnswer, retryAfterNoAnswer } from './retry';
 import { upload } from './upload';
 
 /** Who is calling, for the server's logs (as GitHub asks every client to say). */
@@ -103,8 +103,8 @@ export class OncelinkClient {
     private readonly retries = DEFAULT_RETRIES,
   ) {
     // Never echoed: a malformed token may still be mostly the token.
-    if (token !== undefined && !isBearerToken(token))
-      throw new OncelinkError(0, 'The token is not a token (letters, digits and -._~+/ only).');
+    // Empty is none, as the command line takes an empty ONCELINK_TOKEN.
+    if (token && !isBearerToken(token)) throw new OncelinkError(0, 'The token is not a token (letters, digits and -._~+/ only).');
     this.base = serverBase(baseUrl);
   }
 
@@ -285,8 +285,14 @@ export class OncelinkClient {
         await sleep(wait);
         continue;
       }
-      const { response } = outcome;
-      const wait = retrying ? retryAfterAnswer(attempt, response.status, response.headers.get('retry-after'), idempotent) : null;
+      const { response, patience } = outcome;
+      const fromApi = !idempotent && NOTHING_DONE.has(response.status) && (await isApiError(response, patience));
+      // A gateway's 503 to a reveal may come after it passed the reveal on, as its 502 does.
+      if (init.spends && response.status === 503 && !fromApi) {
+        await response.body?.cancel();
+        throw lostReveal(new URL(base).origin, `HTTP ${response.status}`);
+      }
+      const wait = retrying ? retryAfterAnswer(attempt, response.status, response.headers.get('retry-after'), idempotent, fromApi) : null;
       if (wait === null) return { ...outcome, retried: attempt > 0 };
       await response.body?.cancel();
       await sleep(wait);
@@ -358,6 +364,11 @@ interface Body {
 
 /** A gateway's answer that the server's was lost (502) or never came (504): what the server did is unknown. */
 const LOST_BY_GATEWAY = new Set([502, 504]);
+/** Whether an answer is the API's own error (a JSON `message`, as apiError reads it), read from a copy: its body stays the caller's. */
+async function isApiError(response: Response, patience: Patience): Promise<boolean> {
+  const payload = (await answered(patience, () => response.clone().json()).catch(() => undefined)) as { message?: unknown } | undefined;
+  return typeof payload?.message === 'string';
+}
 
 const jsonBody = (body: unknown): Body => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

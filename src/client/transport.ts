@@ -86,7 +86,8 @@ const NOT_CONNECTED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTU
 
 /** `spends`: the request was a reveal, which a failure after it was sent may have spent. */
 export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
-  if (patience.ranOut) return patience.timeout();
+  if (patience.ranOut)
+    return spends ? lostReveal(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`) : patience.timeout();
   const cause = (error as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? '';
   // The server was reached; what was sent is what went wrong.
