@@ -1,8 +1,12 @@
 import { fstatSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { ProxyAgent } from 'proxy-agent';
+import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 import { LARGEST_CONTENT_BYTES } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
@@ -50,6 +54,8 @@ Environment:
                    set it without typing it on a command line, which shell history keeps:
                    read -rs ONCELINK_PASSCODE; export ONCELINK_PASSCODE
                    get sends it only to ONCELINK_URL's links
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY  the proxy every request goes through (uploads too),
+                   and the hosts that are reached directly
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired, deleted, or destroyed by the last wrong passcode),
@@ -391,6 +397,18 @@ process.stdout.on('error', (error: Error) => {
   process.exit(1);
 });
 
+/**
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lower-case spellings), which Node 20 ignores, for
+ * every request: fetch's, and an upload's through node:http(s). The SDK leaves its caller's to it.
+ */
+function proxyFromEnvironment(): void {
+  setGlobalDispatcher(new EnvHttpProxyAgent());
+  const agent = new ProxyAgent();
+  http.globalAgent = agent;
+  https.globalAgent = agent;
+}
+
+proxyFromEnvironment();
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (readerGone(error)) process.exit(READER_GONE_STATUS);
   if (error instanceof UsageError) {

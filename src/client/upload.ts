@@ -32,7 +32,9 @@ export function upload(url: URL, { method, headers, body, signal }: Upload): Pro
         failed(error);
       }
     });
-    pipeline(body, req).catch(failed);
+    // Written once the request has its socket: a proxy's agent (the CLI's) rewrites the request line
+    // as it connects, and one written before that would go out twice, the second time mid-body.
+    req.once('socket', () => void pipeline(body, req).catch(failed));
   });
 }
 
