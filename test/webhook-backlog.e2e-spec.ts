@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { Keyring } from '../src/crypto/keyring';
-import { ClaimRoom, teamDestination, WebhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
+import { ClaimRoom, teamDestination, WalkPlace, WebhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
@@ -118,7 +118,7 @@ describe('an instance that polls rarely', () => {
       ];
       for (const [i, room] of rooms.entries()) {
         await queueBacklog(app!.dataSource, quiet.owner.teamId, `http://quiet-${i}.example/hook`, 1);
-        const claimed = await claims.claimDue(room, 15_000, keyIds, []);
+        const { deliveries: claimed } = await claims.claimDue(room, 15_000, keyIds, [], null);
         // The quiet team's one delivery goes, queued after all 5,000 as it was; none of the busy ones.
         expect(claimed.map((delivery) => delivery.destination)).toEqual([`quiet-${i}.example`]);
         expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(100);
@@ -141,11 +141,48 @@ describe('an instance that polls rarely', () => {
     await queueBacklog(app.dataSource, quiet.owner.teamId, 'http://quiet.example/hook', 1);
     await app.dataSource.query('ANALYZE webhook_deliveries');
     await withStatementsSent(isClaim, async (statements) => {
-      const claimed = await app!.app.get(WebhookDeliveryRepository).claimDue(idle, 15_000, app!.app.get(Keyring).keyIds, []);
+      const { deliveries: claimed } = await app!.app
+        .get(WebhookDeliveryRepository)
+        .claimDue(idle, 15_000, app!.app.get(Keyring).keyIds, [], null);
       expect(claimed.map((delivery) => delivery.destination)).toEqual(['quiet.example']);
       expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(1_000);
     });
   });
+
+  it('in a backlog, walks 256 destinations a claim, on from where the last stopped: not all of them, yet each within ceil(pairs / 256) + 1 claims', async () => {
+    app = await startTestApp({ env });
+    // The walk goes by team, then destination: the late team's pairs come after all the noisy team's.
+    const [noisy, late] = [await newTeamOn('pro', app.baseUrl, app.dataSource), await newTeamOn('pro', app.baseUrl, app.dataSource)].sort(
+      (a, b) => (a.owner.teamId < b.owner.teamId ? -1 : 1),
+    );
+    // 20,000 secrets' webhook_url that do not answer, due again in an hour, and 100 due behind a busy destination: a backlog.
+    await app.dataSource.query(
+      `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, attempts, next_attempt_at)
+       SELECT gen_random_uuid(), 'evt_' || i, $1, gen_random_uuid(), 'secret.viewed', 'https://h' || i || '.example/hook', '{}', 3,
+              now() + interval '1 hour'
+         FROM generate_series(1, 20000) i`,
+      [noisy.owner.teamId],
+    );
+    await queueBacklog(app.dataSource, noisy.owner.teamId, 'http://busy.example/hook', 100);
+    await queueBacklog(app.dataSource, late.owner.teamId, 'http://late.example/hook', 1);
+    await app.dataSource.query('ANALYZE webhook_deliveries');
+    const room: ClaimRoom = { ...idle, runningByDestination: new Map([[teamDestination(noisy.owner.teamId, 'busy.example'), 2]]) };
+    const claims = app.app.get(WebhookDeliveryRepository);
+    const keyIds = app.app.get(Keyring).keyIds;
+    await withStatementsSent(isClaim, async (statements) => {
+      let walkedTo: WalkPlace | null = null;
+      for (let i = 1; i <= Math.ceil(20_000 / 256) + 1; i++) {
+        const claim = await claims.claimDue(room, 15_000, keyIds, [], walkedTo);
+        expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(1_000);
+        if (claim.deliveries.length) {
+          expect(claim.deliveries.map((delivery) => delivery.destination)).toEqual(['late.example']);
+          return;
+        }
+        walkedTo = claim.walkedTo;
+      }
+      throw new Error('the late team’s delivery was never claimed');
+    });
+  }, 120_000);
 
   it('claims for a team only the destinations it has places for: one with the 128 oldest due leaves the others theirs', async () => {
     app = await startTestApp({ env });
@@ -153,7 +190,9 @@ describe('an instance that polls rarely', () => {
     const quiet = await newTeamOn('pro', app.baseUrl, app.dataSource);
     for (let i = 0; i < 200; i++) await queueBacklog(app.dataSource, noisy.owner.teamId, `http://h${i}.example/hook`, 1);
     await queueBacklog(app.dataSource, quiet.owner.teamId, 'http://quiet.example/hook', 1);
-    const claimed = await app.app.get(WebhookDeliveryRepository).claimDue(idle, 15_000, app.app.get(Keyring).keyIds, []);
+    const { deliveries: claimed } = await app.app
+      .get(WebhookDeliveryRepository)
+      .claimDue(idle, 15_000, app.app.get(Keyring).keyIds, [], null);
     expect(claimed.filter((delivery) => delivery.team_id === noisy.owner.teamId)).toHaveLength(4);
     expect(claimed.filter((delivery) => delivery.team_id === quiet.owner.teamId)).toHaveLength(1);
   });

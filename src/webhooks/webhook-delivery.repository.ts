@@ -38,6 +38,18 @@ export interface ClaimRoom {
   perDestination: number;
 }
 
+/** A pair with deliveries pending, where a claim's walk of them stopped: the next walks on after it. */
+export interface WalkPlace {
+  team_id: string;
+  destination: string;
+}
+
+/** A claim's leases, and where its walk stopped (null: at the end, so the next starts over). */
+export interface Claim {
+  deliveries: ClaimedDelivery[];
+  walkedTo: WalkPlace | null;
+}
+
 /** A team's destination, as ClaimRoom.runningByDestination keys it. */
 export const teamDestination = (teamId: string, destination: string): string => `${teamId} ${destination}`;
 
@@ -56,6 +68,8 @@ const HISTORY = 50;
 const CANDIDATE_DESTINATIONS = 128;
 /** Due deliveries a claim reads, oldest first, to find where to send; more than this is a backlog. */
 const DUE_LOOKAHEAD = 64;
+/** Pairs with deliveries pending that a claim walks, in a backlog, after where the last one stopped. */
+const WALK = 256;
 /**
  * A delivery's destination (ClaimedDelivery.destination) in SQL: the authority of its URL. Written
  * exactly as webhook_deliveries_pending_idx has it, or the claim cannot use that index.
@@ -85,17 +99,19 @@ export class WebhookDeliveryRepository {
    * It finds the team and destination pairs with deliveries due among the first DUE_LOOKAHEAD due
    * rows (webhook_deliveries_due_idx), so deliveries waiting out their retries cost it nothing,
    * however many destinations they go to. When more are due than that (a backlog), it walks the
-   * pairs that have deliveries pending instead (skipping through webhook_deliveries_pending_idx,
-   * one probe a pair), so a backlog waiting on a busy destination or team is not read either.
-   * Either way it leaves out the pairs it may not send to now, and reads at most `perDestination`
-   * rows from each of the rest.
+   * next WALK pairs that have deliveries pending after `walkFrom` instead (skipping through
+   * webhook_deliveries_pending_idx, one probe a pair), so a backlog waiting on a busy destination
+   * or team is not read either, nor are more pairs than that, however many wait out their
+   * retries; each claim walks on from where the last stopped, back to the start after the last
+   * pair, so every pair is reached within ceil(pairs / WALK) + 1 claims. Either way it leaves out
+   * the pairs it may not send to now, and reads at most `perDestination` rows from each of the rest.
    */
-  claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[], damaged: Buffer[]): Promise<ClaimedDelivery[]> {
+  async claimDue(room: ClaimRoom, leaseMs: number, keyIds: string[], damaged: Buffer[], walkFrom: WalkPlace | null): Promise<Claim> {
     const { runningByTeam: teams, runningByDestination: destinations } = room;
     const pendingTo = (pair: string) => `status = 'pending' AND team_id = ${pair}.team_id AND ${DESTINATION} = ${pair}.destination`;
     const unleased = `(leased_until IS NULL OR leased_until <= now())`;
-    return updateReturning<ClaimedDelivery>(
-      this.db.manager,
+    // The walk's end comes back on every row, and on one row of nulls when nothing is claimed.
+    const rows: (ClaimedDelivery & { walked_team_id: string | null; walked_destination: string | null })[] = await this.db.query(
       `WITH RECURSIVE busy AS (SELECT * FROM unnest($3::uuid[], $4::int[]) AS b(team_id, running)),
        busy_at AS (SELECT * FROM unnest($7::text[], $8::int[]) AS b(pair, running)),
        first_due AS (
@@ -104,13 +120,20 @@ export class WebhookDeliveryRepository {
           ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}),
        backlog AS (SELECT count(*) = ${DUE_LOOKAHEAD} AS found FROM first_due),
        pending AS (
-         (SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
-           WHERE status = 'pending' AND (SELECT found FROM backlog) ORDER BY team_id, ${DESTINATION} LIMIT 1)
+         (SELECT team_id, ${DESTINATION} AS destination, 1 AS n FROM webhook_deliveries
+           WHERE status = 'pending' AND (SELECT found FROM backlog)
+             AND ($12::uuid IS NULL OR (team_id, ${DESTINATION}) > ($12::uuid, $13::text))
+           ORDER BY team_id, ${DESTINATION} LIMIT 1)
          UNION ALL
-         SELECT later.* FROM pending p CROSS JOIN LATERAL (
+         SELECT later.team_id, later.destination, p.n + 1 FROM pending p CROSS JOIN LATERAL (
            SELECT team_id, ${DESTINATION} AS destination FROM webhook_deliveries
             WHERE status = 'pending' AND (team_id, ${DESTINATION}) > (p.team_id, p.destination)
-            ORDER BY team_id, ${DESTINATION} LIMIT 1) later),
+            ORDER BY team_id, ${DESTINATION} LIMIT 1) later
+          WHERE p.n < ${WALK}),
+       walked_to AS (
+         SELECT team_id, destination FROM pending WHERE n = ${WALK}
+         UNION ALL
+         SELECT $12::uuid, $13::text WHERE NOT (SELECT found FROM backlog)),
        due_pairs AS (
          SELECT team_id, destination, min(next_attempt_at) AS next_attempt_at FROM first_due
           WHERE NOT (SELECT found FROM backlog) GROUP BY team_id, destination
@@ -136,10 +159,13 @@ export class WebhookDeliveryRepository {
                 row_number() OVER (PARTITION BY due.team_id, due.destination ORDER BY due.next_attempt_at) + coalesce(busy_at.running, 0) AS place_at
            FROM due LEFT JOIN busy ON busy.team_id = due.team_id LEFT JOIN busy_at ON busy_at.pair = ${PAIR('due')}),
        allowed AS (
-         SELECT id, place, row_number() OVER (ORDER BY place, next_attempt_at) AS nth FROM placed WHERE place <= $5 AND place_at <= $9)
-       UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
-        WHERE id IN (SELECT id FROM allowed WHERE place = 1 OR nth <= $11 ORDER BY nth LIMIT $1)
-        RETURNING id, event_id, team_id, type, url, data, created_at, attempts, ${DESTINATION} AS destination`,
+         SELECT id, place, row_number() OVER (ORDER BY place, next_attempt_at) AS nth FROM placed WHERE place <= $5 AND place_at <= $9),
+       claimed AS (
+         UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
+          WHERE id IN (SELECT id FROM allowed WHERE place = 1 OR nth <= $11 ORDER BY nth LIMIT $1)
+          RETURNING id, event_id, team_id, type, url, data, created_at, attempts, ${DESTINATION} AS destination)
+       SELECT claimed.*, walked_to.team_id AS walked_team_id, walked_to.destination AS walked_destination
+         FROM (SELECT) one LEFT JOIN walked_to ON true LEFT JOIN claimed ON true`,
       [
         room.limit,
         leaseMs,
@@ -152,8 +178,15 @@ export class WebhookDeliveryRepository {
         room.perDestination,
         damaged,
         room.shared,
+        walkFrom?.team_id ?? null,
+        walkFrom?.destination ?? null,
       ],
     );
+    const [{ walked_team_id, walked_destination }] = rows;
+    return {
+      deliveries: rows.filter((row) => row.id !== null),
+      walkedTo: walked_team_id === null ? null : { team_id: walked_team_id, destination: walked_destination! },
+    };
   }
 
   /** Gives back a claimed attempt that was never made: the delivery is due again, its attempts as before. */

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PeriodicJob } from '../common/concurrency/periodic-job';
 import { Keyring } from '../crypto/keyring';
-import { ClaimedDelivery, teamDestination, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { ClaimedDelivery, teamDestination, WalkPlace, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
 import { SigningSecretDamaged, WebhookSecretsService } from './webhook-secrets.service';
 import { AttemptOutcome, WebhookSender } from './webhook-sender';
@@ -49,6 +49,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly runningByDestination = new Map<string, number>();
   /** The IVs (by hex) of the teams' current signing secrets found damaged here: claims pass those teams over. One a damaged team, kept for the process's life. */
   private readonly damagedSecrets = new Map<string, Buffer>();
+  /** Where the last claim's walk of the pending pairs stopped: the next walks on from there. */
+  private walkedTo: WalkPlace | null = null;
   private stopped = false;
 
   constructor(
@@ -116,7 +118,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
-      const claimed = await this.deliveries.claimDue(
+      const { deliveries: claimed, walkedTo } = await this.deliveries.claimDue(
         {
           limit: room,
           shared: CONCURRENCY - FOR_IDLE_TEAMS - this.sending.size,
@@ -128,7 +130,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         leaseMs,
         this.keyring.keyIds,
         [...this.damagedSecrets.values()],
+        this.walkedTo,
       );
+      this.walkedTo = walkedTo;
       for (const delivery of claimed) {
         const destination = teamDestination(delivery.team_id, delivery.destination);
         count(this.runningByTeam, delivery.team_id, +1);
