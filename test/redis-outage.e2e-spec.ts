@@ -4,6 +4,8 @@ import { createTestDatabase, TestDatabase } from './support/database';
 import { freePort } from './support/free-port';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { eventually } from './support/eventually';
+import { newUser } from './support/factories';
+import { ABILITIES } from '../src/auth/ability';
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 const withRedisServer = hasRedisServer ? describe : describe.skip;
@@ -81,6 +83,31 @@ withRedisServer('when Redis, which holds the rate-limit counters, goes away', ()
     }
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);
     expect((await linkLookup()).status).toBe(404);
+  });
+
+  it('spends nothing for the counts it answered 503 while Redis hung, so its owner logs in at once when it resumes', async () => {
+    const user = await newUser(server.baseUrl);
+    const login = (password: string) =>
+      fetch(`${server.baseUrl}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: user.email, password, device_name: 'test', abilities: [...ABILITIES] }),
+        signal: AbortSignal.timeout(15_000),
+      });
+    const wrong = await login('not the password');
+    // The pair's budget: 10 logins a minute, one spent.
+    expect([wrong.status, wrong.headers.get('x-ratelimit-remaining')]).toEqual([401, '9']);
+
+    redis.kill('SIGSTOP');
+    try {
+      // As many as the budget holds: each count is sent to Redis, which runs it once it resumes.
+      const hung = await Promise.all(Array.from({ length: 10 }, () => login(user.password)));
+      expect(hung.map((res) => res.status)).toEqual(Array(10).fill(503));
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    const after = await login(user.password);
+    expect([after.status, after.headers.get('x-ratelimit-remaining')]).toEqual([201, '8']);
   });
 
   it("shows the budget's limit, none of it left and its window's length on those 503s, as API.md puts X-RateLimit-* on every answer", async () => {
