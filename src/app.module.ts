@@ -17,6 +17,7 @@ import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { GeoModule } from './geo/geo.module';
 import { HealthController } from './health/health.controller';
+import { ShutdownNotice } from './health/shutdown-notice';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { ShareModule } from './share/share.module';
@@ -56,7 +57,7 @@ export class AppModule {
         RateLimitModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }, ShutdownNotice],
     };
   }
 }

@@ -25,6 +25,7 @@ import { createValidationPipe } from './common/validation/validation.pipe';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { ApiAuthGuard } from './auth/auth.guard';
 import { ClientInfoPipe } from './geo/client-info.pipe';
+import { ShutdownNotice } from './health/shutdown-notice';
 import { MULTIPART_LIMITS } from './secrets/files/file-upload';
 import { hotRoutes } from './secrets/hot-routes';
 import { LinksController } from './secrets/links.controller';
@@ -97,12 +98,14 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   const guard = app.get(ApiAuthGuard);
   settleUnroutable = (request, reply) => guard.settle(request, reply);
   const clientInfo = app.get(ClientInfoPipe);
+  const shutdown = app.get(ShutdownNotice);
   direct.bind(hotRoutes(app.get(SecretsController), app.get(LinksController)), {
     guard,
     validation,
     client: (request) => clientInfo.transform(request),
     settle: (request, reply) => guard.settle(request as never, reply as never),
     jsonParser: jsonParser as never,
+    shuttingDown: () => shutdown.given,
   });
   if (config.trustProxy === true) {
     new NestLogger('Config').warn(
@@ -186,11 +189,11 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
     flush();
     done();
   });
-  // While shutting down, answers that are still in flight close their connection, so a
-  // keep-alive client cannot hold the server open after its last response.
-  let draining = false;
+  // While shutting down, answers close their connection, so a keep-alive client cannot hold the
+  // server open after its last response, nor send on a connection the close is about to reset.
+  const shutdown = app.get(ShutdownNotice);
   fastify.addHook('preClose', (done) => {
-    draining = true;
+    shutdown.given = true;
     direct.close();
     done();
   });
@@ -206,7 +209,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   });
   // Synchronous unless there is a budget to settle: on the routed majority this hook costs no promise.
   fastify.addHook('onSend', (request, reply, _payload, done) => {
-    if (draining) reply.header('connection', 'close');
+    if (shutdown.given) reply.header('connection', 'close');
     else if (OVER_BODY_LIMIT.has(request)) reply.removeHeader('connection');
     if (!limiter.unsettled(request)) return done();
     guard.settle(request, reply).then(() => done(), done);

@@ -6,6 +6,7 @@ import { startFailure } from './common/errors/start-failure';
 import { AppConfig, ConfigError, loadConfig, serverOrigin } from './config/app-config';
 import { checkDevelopmentKeyFile } from './config/encryption-key';
 import { CountryLookup } from './geo/country-lookup';
+import { ShutdownNotice } from './health/shutdown-notice';
 
 /**
  * The configuration, checked before anything starts: files it names are opened here too, so a
@@ -72,6 +73,12 @@ async function main(): Promise<void> {
       process.stderr.write(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms); exiting\n`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
+    // SIGTERM is an orchestrator's (a rolling restart): first the load balancer is told, by
+    // readiness and by every answer closing its connection, and stops sending here.
+    if (signal === 'SIGTERM' && config.shutdownDelayMs > 0) {
+      started.get(ShutdownNotice).given = true;
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    }
     await started.close();
     waitingOn = 'the embedded database still stopping';
     await embedded?.stop();

@@ -54,6 +54,9 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'https://example.com/base?x=1'],
     ['PUBLIC_URL', 'https://example.com/#frag'],
     ['PUBLIC_URL', 'https://share.example/one link'],
+    ['SHUTDOWN_DELAY_MS', '-1'],
+    // The timeout counts from the signal: a delay as long would leave the drain no time.
+    ['SHUTDOWN_DELAY_MS', '25000'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

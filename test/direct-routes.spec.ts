@@ -50,6 +50,7 @@ const services: DirectRouteServices = {
   validation: { transform: (value: unknown) => value },
   client: () => ({}),
   settle: () => Promise.resolve(),
+  shuttingDown: () => false,
   jsonParser: (_request, body, done) => {
     try {
       done(null, JSON.parse(body));

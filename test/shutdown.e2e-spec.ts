@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -96,6 +96,66 @@ describe.each(counters)('SIGTERM, rate-limit counters %s', (_where, env) => {
     expect(direct.status).toBe(201);
     expect(JSON.parse(direct.body).data.url).toContain('/s/');
     expect(await exited).toBe(0);
+  });
+});
+
+/** GET over `agent` (keep-alive, as a load balancer's upstream connections are): the status and the Connection header. */
+function keptAliveGet(url: string, agent: Agent): Promise<{ status: number; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { agent }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+    }).once('error', reject);
+  });
+}
+
+describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
+  const delayMs = 2_000;
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_DELAY_MS: String(delayMs) }));
+  });
+  afterAll(async () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await db.drop();
+  });
+
+  it('keeps answering for the delay, not ready and closing every connection, so no keep-alive client is reset', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    let signalledAt = Infinity;
+    // Until halfway through the delay: the load balancer has seen readiness fail by then and stopped sending.
+    const sending = () => Date.now() < signalledAt + delayMs / 2;
+    const failures: string[] = [];
+    const afterSignal: (string | undefined)[] = [];
+    const client = async () => {
+      while (sending()) {
+        const sentAt = Date.now();
+        try {
+          const res = await keptAliveGet(`${server.baseUrl}/healthz`, agent);
+          if (sentAt > signalledAt) afterSignal.push(`${res.status} ${res.connection}`);
+        } catch (error) {
+          failures.push((error as NodeJS.ErrnoException).code ?? String(error));
+        }
+      }
+    };
+    const clients = Promise.all(Array.from({ length: 4 }, client));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = server.stop();
+    signalledAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ready = await fetch(`${server.baseUrl}/readyz`).catch((error: Error) => error);
+    expect(ready instanceof Response && [ready.status, ready.headers.get('connection')]).toEqual([503, 'close']);
+    await clients;
+    agent.destroy();
+
+    expect(failures).toEqual([]);
+    expect(afterSignal.length).toBeGreaterThan(0);
+    expect(new Set(afterSignal)).toEqual(new Set(['200 close']));
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(delayMs);
   });
 });
 

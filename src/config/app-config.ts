@@ -61,8 +61,10 @@ export interface AppConfig {
   bodyIdleTimeoutMs: number;
   /** File downloads one instance serves at once; a reveal of a file past them is a 503, its view not spent. */
   maxDownloads: number;
-  /** How long SIGTERM waits for in-flight requests before the process exits anyway (1). */
+  /** How long SIGTERM waits, from the signal, for in-flight requests before the process exits anyway (1). */
   shutdownTimeoutMs: number;
+  /** How long after SIGTERM the instance still serves, not ready and closing every connection, before it stops listening (0: at once). */
+  shutdownDelayMs: number;
   purgeIntervalSeconds: number;
   /** Days an audit event is kept (0: for good). */
   auditRetentionDays: number;
@@ -259,6 +261,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }
+  const shutdownTimeoutMs = int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000);
+  const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', 5_000, 0, 3_600_000);
+  // The timeout counts from the signal, so that the whole shutdown stays within it (and the orchestrator's grace).
+  if (shutdownDelayMs >= shutdownTimeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS');
 
   return {
     port,
@@ -279,7 +285,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxDownloads: int(env, 'MAX_DOWNLOADS', 16, 1, 10_000),
-    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
+    shutdownTimeoutMs,
+    shutdownDelayMs,
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),
     purgeIntervalSeconds: int(env, 'PURGE_INTERVAL_SECONDS', 30, 1, 3600),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 180, 0, 36_500),

@@ -9,6 +9,7 @@ import { within } from '../common/concurrency/within';
 import { diskNearlyFull } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { HealthResponse, UnavailableResponse } from './health.response';
+import { ShutdownNotice } from './shutdown-notice';
 
 /** How long readiness waits for the database: a connection that hangs (a frozen peer) is a 503, not an answer never sent. */
 const DATABASE_CHECK_MS = 2_000;
@@ -23,6 +24,7 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly limiter: RateLimiter,
+    private readonly shutdown: ShutdownNotice,
   ) {}
 
   /** Liveness: the process answers. */
@@ -36,11 +38,12 @@ export class HealthController {
   @Get('readyz')
   @ApiOkResponse({ description: 'The database answers, and Redis does when `REDIS_URL` is set.', type: HealthResponse })
   @ApiServiceUnavailableResponse({
-    description: `The database did not answer within ${DATABASE_CHECK_MS / 1000} s, the embedded database's disk is nearly full, or Redis (with \`REDIS_URL\`) did not answer.`,
+    description: `The instance is shutting down, the database did not answer within ${DATABASE_CHECK_MS / 1000} s, the embedded database's disk is nearly full, or Redis (with \`REDIS_URL\`) did not answer.`,
     type: UnavailableResponse,
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
   })
   async ready() {
+    if (this.shutdown.given) throw ApiError.unavailable('Shutting down.', { status: 'unavailable' });
     if (diskNearlyFull()) throw ApiError.unavailable('Disk nearly full.', { status: 'unavailable' });
     try {
       // One probe at a time: behind a hung database each would hold a pool connection.

@@ -33,6 +33,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     RATE_LIMIT_ENABLED: 'false',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'oncelink-test-')),
     LOG_LEVEL: 'silent',
+    // The suite stops its servers with SIGTERM: no load balancer to tell first.
+    SHUTDOWN_DELAY_MS: '0',
     ...overrides,
   };
 }

@@ -104,6 +104,8 @@ export interface DirectRouteServices {
   settle: (request: DirectRequest, reply: DirectReply) => Promise<void>;
   /** Fastify's own JSON parser (prototype poisoning refused), so a body fails here as it would there. */
   jsonParser: JsonParser;
+  /** Whether the instance is shutting down (SHUTDOWN_DELAY_MS), so answers close their connection. */
+  shuttingDown: () => boolean;
 }
 
 export interface DirectRouteOptions {
@@ -314,8 +316,8 @@ export class DirectRoutes {
       logRequest(this.options.logger, { id: request.id, method: 'POST', path: route.logged, status, ms: performance.now() - started }),
     );
     const headers: OutgoingHttpHeaders = { ...this.options.headers, 'x-request-id': request.id, ...reply.headers };
-    // While the app closes, keep-alive clients are told to go, as Fastify's answers tell them.
-    if (!this.open || unreadable) headers.connection = 'close';
+    // While the app shuts down, keep-alive clients are told to go, as Fastify's answers tell them.
+    if (!this.open || services.shuttingDown() || unreadable) headers.connection = 'close';
     try {
       if (payload instanceof StreamableFile) status = await this.stream(res, status, headers, payload, request.id);
       else this.sendJson(res, status, headers, payload);
