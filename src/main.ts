@@ -7,6 +7,7 @@ import { AppConfig, ConfigError, loadConfig, serverOrigin } from './config/app-c
 import { checkDevelopmentKeyFile } from './config/encryption-key';
 import { CountryLookup } from './geo/country-lookup';
 import { ShutdownNotice } from './health/shutdown-notice';
+import { FileSecretsService } from './secrets/files/file-secrets.service';
 
 /**
  * The configuration, checked before anything starts: files it names are opened here too, so a
@@ -70,7 +71,10 @@ async function main(): Promise<void> {
     if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
     stopping = true;
     setTimeout(() => {
-      process.stderr.write(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms); exiting\n`);
+      // A file download slower than the timeout is cut off, its view spent: say whose.
+      const downloads = started.get(FileSecretsService).downloadsUnderWay();
+      const abandoned = downloads.length ? `, abandoning ${downloads.length} file download(s) (secrets ${downloads.join(', ')})` : '';
+      process.stderr.write(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms)${abandoned}; exiting\n`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     // SIGTERM is an orchestrator's (a rolling restart): first the load balancer is told, by

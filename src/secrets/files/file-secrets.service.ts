@@ -72,6 +72,8 @@ export class FileSecretsService {
    * bound either; as many reveals of a file may wait for one.
    */
   private readonly downloads: Semaphore;
+  /** The secret of each download under way, for the line SHUTDOWN_TIMEOUT_MS ends with (main.ts). */
+  private readonly downloading = new Set<{ secretId: string }>();
   /** Each team's uploads running on this instance, with the bytes each has stored so far. */
   private readonly uploadsByTeam = new Map<string, Set<UploadProgress>>();
   /** Each team's last upload to finish (its storage check and insert), for the next to wait on. */
@@ -285,7 +287,10 @@ export class FileSecretsService {
    * It gives back its download slot (`takeDownloadSlot`) as it ends.
    */
   async download(spent: SpentView, downloadSlot: () => void, socket: Socket): Promise<StreamableFile> {
+    const under = { secretId: spent.id };
+    this.downloading.add(under);
     const release = () => {
+      this.downloading.delete(under);
       downloadSlot();
       this.secretRows
         .endDownload(spent.id)
@@ -333,6 +338,11 @@ export class FileSecretsService {
       throw ApiError.unavailable('Too many downloads in progress; try again shortly. The view was not spent.', { code: 'server_busy' });
     }
     return slot;
+  }
+
+  /** The secret ids of the downloads under way on this instance (one per download). */
+  downloadsUnderWay(): string[] {
+    return [...this.downloading].map((download) => download.secretId);
   }
 
   private downloadStream(chunks: AsyncIterable<Buffer>, socket: Socket): Readable {
