@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { freePort } from './support/free-port';
+import { newTeam } from './support/factories';
+import { generatedBytes, uploadFile } from './support/multipart';
+import { setPlanAt } from './support/teams';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
 
@@ -157,6 +160,41 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(delayMs);
   });
+});
+
+describe('SIGTERM during a file download slower than SHUTDOWN_TIMEOUT_MS', () => {
+  it('exits 1 saying it abandons the download, naming its secret', async () => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_TIMEOUT_MS: '1500' }));
+    try {
+      const team = await newTeam(server.baseUrl);
+      await setPlanAt(db.url, team.owner.teamId, 'enterprise');
+      const size = 16 * 1024 * 1024;
+      const created = await uploadFile(
+        server.baseUrl,
+        team.pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'big.bin', type: 'application/octet-stream', data: generatedBytes(size, 'big'), size },
+      );
+      expect(created.status).toBe(201);
+      // A recipient that reads nothing: the download outlasts any timeout.
+      const downloading = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${server.baseUrl}/api/v1/links/${String(created.body.data!.token)}/reveal`, { method: 'POST' }, (res) =>
+          resolve(res.statusCode ?? 0),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(await downloading).toBe(200);
+      expect(await server.stop()).toBe(1);
+      expect(server.output()).toContain(
+        `SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (1500 ms), abandoning 1 file download(s) (secrets ${String(created.body.data!.id)}); exiting`,
+      );
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await db.drop();
+    }
+  }, 60_000);
 });
 
 describe('SIGTERM to the quick start’s `npm start`', () => {
