@@ -27,6 +27,9 @@ describe('loadConfig', () => {
     ['BODY_LIMIT_BYTES', '2e6'],
     ['DATABASE_URL', 'mysql://db/oncelink'],
     ['REDIS_URL', 'http://cache'],
+    // ioredis would send `SELECT NaN` for a path that is not a database number.
+    ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],
+    ['REDIS_URL', 'redis://127.0.0.1:6379/0/x'],
     ['PUBLIC_URL', 'not a url'],
     ['ENCRYPTION_KEY', 'c2hvcnQ='],
     ['TRUST_PROXY', 'everyone'],
@@ -60,6 +63,12 @@ describe('loadConfig', () => {
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('takes a REDIS_URL with a database number, or none', () => {
+    for (const redisUrl of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'rediss://u:p@cache:6380/15']) {
+      expect(loadConfig({ REDIS_URL: redisUrl }).redisUrl).toBe(redisUrl);
+    }
   });
 
   it('says which hop counts TRUST_PROXY takes', () => {

@@ -232,6 +232,15 @@ export function serverOrigin(host: string, port: number): string {
   return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
+/** ioredis reads the path as the database number: anything but digits would be sent as `SELECT NaN`. */
+function redisUrl(env: Env): string | undefined {
+  const raw = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  if (raw !== undefined && !/^\/?\d*$/.test(new URL(raw).pathname)) {
+    throw new ConfigError('REDIS_URL must name a database by its number (redis://host:6379/0), or none');
+  }
+  return raw;
+}
+
 /** Reads and validates the environment once; a bad variable stops the start with its name. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = (text(env, 'NODE_ENV') ?? 'development') as NodeEnv;
@@ -274,7 +283,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dataDir: text(env, 'DATA_DIR') ?? './data',
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env),
     encryptionKey,
     encryptionKeysOld: oldKeys,
     trustProxy: trustProxy(env),

@@ -2,8 +2,8 @@ import { Logger, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
-import type { RedisOptions } from 'ioredis';
-import type { AppConfig } from '../config/app-config';
+import { ReplyError, type RedisOptions } from 'ioredis';
+import { AppConfig, ConfigError } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FixedWindowStorage } from './fixed-window.storage';
 import type { CounterStorage } from './marks';
@@ -76,26 +76,49 @@ class RedisCounters extends ThrottlerStorageRedisService implements CounterStora
   }
 }
 
+/** How the client's first connection went: undefined once it is ready, else its first error. */
+function firstConnection(redis: RedisCounters['redis']): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const settle = (error?: Error) => {
+      redis.off('ready', settle);
+      redis.off('error', settle);
+      resolve(error);
+    };
+    redis.once('ready', settle);
+    redis.once('error', settle);
+  });
+}
+
 /**
  * The counters in Redis. While Redis cannot be reached a count fails at once (no offline queue,
  * no retries), and while it is connected but does not answer (a hung server) within
  * REDIS_COMMAND_TIMEOUT_MS; so the request gets a 503 with Retry-After, as while the database is
  * down, rather than waiting for ever and then a 500; ioredis reconnects by itself. The client's
- * errors are logged once per outage, not as ioredis's unhandled-error traces.
+ * errors are logged once per outage, not as ioredis's unhandled-error traces. Redis refusing the
+ * first connection (a wrong password or user, a database number past its `databases`) is the
+ * configuration: the start stops (exit 78) rather than answering 503 for ever; a Redis not
+ * reachable yet is an outage, and the server starts.
  */
-function redisCounters(url: string): RedisCounters {
+async function redisCounters(url: string): Promise<RedisCounters> {
   const storage = new RedisCounters(url, {
     keyPrefix: 'oncelink:rate:',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
   });
+  const first = await firstConnection(storage.redis);
+  if (first instanceof ReplyError) {
+    storage.redis.disconnect(false);
+    throw new ConfigError(`REDIS_URL was refused by Redis: ${(first as Error).message}`);
+  }
   const logger = new Logger('RateLimit');
   let down = false;
-  storage.redis.on('error', (error: Error) => {
+  const unreachable = (error: Error) => {
     if (!down) logger.warn(`Redis unreachable, requests answer 503 until it is back: ${error.message}`);
     down = true;
-  });
+  };
+  if (first) unreachable(first);
+  storage.redis.on('error', unreachable);
   storage.redis.on('ready', () => {
     if (down) logger.log('Redis reachable again');
     down = false;
@@ -108,10 +131,10 @@ function redisCounters(url: string): RedisCounters {
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
       // Budgets are decided per request by RateLimiter; the module only provides the storage.
-      useFactory: (config: AppConfig) => ({
+      useFactory: async (config: AppConfig) => ({
         throttlers: [],
         // With rate limits off nothing counts, so Redis is not needed (nor waited for by readiness).
-        storage: config.redisUrl && config.rateLimit.enabled ? redisCounters(config.redisUrl) : new FixedWindowStorage(),
+        storage: config.redisUrl && config.rateLimit.enabled ? await redisCounters(config.redisUrl) : new FixedWindowStorage(),
       }),
     }),
   ],
