@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -24,6 +25,21 @@ import { ShareModule } from './share/share.module';
 import { TeamsModule } from './teams/teams.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
+const CONNECT_ATTEMPTS = 3;
+const CONNECT_RETRY_DELAY_MS = 1_000;
+
+/** The data source connected, tried CONNECT_ATTEMPTS times (a database still starting); the last failure is the start's. */
+async function initialized(dataSource: DataSource): Promise<DataSource> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.initialize();
+    } catch (error) {
+      if (attempt === CONNECT_ATTEMPTS) throw error;
+      await sleep(CONNECT_RETRY_DELAY_MS);
+    }
+  }
+}
+
 @Module({})
 export class AppModule {
   /** `config.databaseUrl` must be set: main.ts starts the embedded database first when it is not. */
@@ -35,10 +51,11 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...typeormOptions(config.databaseUrl, config.databasePoolSize, config.databaseQueryTimeoutMs),
-            retryAttempts: 3,
-            retryDelay: 1000,
+            // TypeOrmModule logs each of its retries at error with a stack: a failed start would
+            // say its cause four times before main.ts's one line. initialized() retries quietly.
+            toRetry: () => false,
           }),
-          dataSourceFactory: async (options) => migrateUnderLock(await new DataSource(options!).initialize()),
+          dataSourceFactory: async (options) => migrateUnderLock(await initialized(new DataSource(options!))),
         }),
         ScheduleModule.forRoot(),
         DatabaseModule,

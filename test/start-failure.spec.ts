@@ -15,6 +15,10 @@ describe('what a failed start says', () => {
     ['the server is out of connections', answered('53300', 'sorry, too many clients already')],
     ['DATA_DIR/pgdata is a file', errno('EEXIST', "EEXIST: file already exists, mkdir '/srv/oncelink/pgdata'")],
     ['the port is taken', errno('EADDRINUSE', 'listen EADDRINUSE: address already in use 127.0.0.1:3000')],
+    ['sslmode asks a server without TLS for it', new Error('The server does not support SSL connections')],
+    ['the database’s certificate is from a private CA', errno('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain')],
+    ['its certificate has no known issuer', errno('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')],
+    ['its certificate names another host', errno('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames")],
   ])('one line and exit 1 when %s', (_when, error) => {
     expect(startFailure(error)).toEqual({ status: 1, line: `Oncelink could not start: ${error.message}` });
   });

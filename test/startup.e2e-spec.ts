@@ -4,13 +4,18 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { connect, createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase, withDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { freePort } from './support/free-port';
 import { damagedCopy, writeMmdb } from './support/mmdb';
-import { runServerToExit, ServerProcess, startServerProcess } from './support/server-process';
+import { runServerToExit, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 /** The server as an operator starts it on the embedded database, in `dataDir`. */
 const embeddedOn = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+
+const onPostgres = process.env.TEST_DATABASE_URL ? it : it.skip;
+/** The Redis of REDIS_URL, whose refusals the cases that need one provoke. */
+const redisServer = process.env.REDIS_URL ? new URL(process.env.REDIS_URL) : undefined;
 
 /** Country databases that open (their metadata is intact) but cannot be used, written in `beforeAll`. */
 const mmdbs = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
@@ -120,6 +125,42 @@ describe('starting the server', () => {
       expect.stringMatching(/^Oncelink could not start: connect ECONNREFUSED 127\.0\.0\.1:\d+$/),
     ]);
     expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['names a database that is not a number', '/abc', 'REDIS_URL must name a database by its number'],
+    ['names a database past Redis’s `databases`', '/99', 'REDIS_URL was refused by Redis: ERR DB index is out of range'],
+    ['has a user Redis refuses', '/0', 'REDIS_URL was refused by Redis: WRONGPASS', 'nosuchuser:hunter2@'],
+  ])('stops with 78 and one line when REDIS_URL %s', async (_what, path, message, credentials = '') => {
+    if (!redisServer) return;
+    const redisUrl = `${redisServer.protocol}//${credentials}${redisServer.host}${path}`;
+    // A database of its own: the embedded one may take longer to create than runServerToExit waits.
+    const db = await createTestDatabase();
+    const result = await runServerToExit(serverEnvOn(db, { REDIS_URL: redisUrl })).finally(() => db.drop());
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`Invalid configuration: ${message}`)]);
+    expect(result.stderr + result.stdout).not.toContain('hunter2');
+  });
+
+  onPostgres('says in one line, once, that the database at DATABASE_URL does not exist', async () => {
+    const result = await runServerToExit({
+      DATABASE_URL: withDatabase(process.env.TEST_DATABASE_URL!, 'oncelink_no_such_db'),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
+    });
+    expect(result.code).toBe(1);
+    const told = `${result.stderr}${result.stdout}`.split('\n').filter((line) => line.includes('oncelink_no_such_db'));
+    expect(told).toEqual(['Oncelink could not start: database "oncelink_no_such_db" does not exist']);
+  });
+
+  // The test server has no TLS. (sslmode=verify-full: pg warns, over several lines, that it reads `require` as that.)
+  onPostgres('says in one line that the database at DATABASE_URL does not speak TLS when sslmode asks for it', async () => {
+    const result = await runServerToExit({
+      DATABASE_URL: `${process.env.TEST_DATABASE_URL}?sslmode=verify-full`,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual(['Oncelink could not start: The server does not support SSL connections']);
   });
 
   it('says in one line that DATA_DIR/pgdata is not a directory', async () => {

@@ -105,6 +105,8 @@ export async function servedOpenApi(db: TestDatabase): Promise<unknown> {
 export interface Exit {
   code: number | null;
   stderr: string;
+  /** The log lines (at LOG_LEVEL). */
+  stdout: string;
 }
 
 /**
@@ -114,12 +116,14 @@ export interface Exit {
 export async function runServerToExit(env: Record<string, string>): Promise<Exit> {
   const child = spawn(process.execPath, [join(__dirname, '../../dist/src/main.js')], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PORT: String(await freePort()), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
-  return { code, stderr };
+  return { code, stderr, stdout };
 }

@@ -28,7 +28,20 @@ const OPERATIONAL = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // TLS to the database (sslmode in DATABASE_URL): a certificate it cannot verify (a private CA
+  // not in NODE_EXTRA_CA_CERTS), or a handshake that failed.
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
 ]);
+
+/** Node's TLS and OpenSSL handshake errors (ERR_TLS_CERT_ALTNAME_INVALID, ERR_SSL_WRONG_VERSION_NUMBER, …). */
+const TLS_CODE = /^ERR_(TLS|SSL)_/;
+
+/** pg's error for sslmode against a server without TLS, which has no code. */
+const NO_SSL = 'The server does not support SSL connections';
 
 /**
  * PostgreSQL's answers that are about the setup, not the code, by SQLSTATE class: connection
@@ -46,7 +59,8 @@ export function startFailure(error: unknown): StartFailure | undefined {
   const operational =
     error instanceof DataDirInUse ||
     error instanceof PgdataUnopenable ||
-    (code !== undefined && (OPERATIONAL.has(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
+    (error instanceof Error && error.message === NO_SSL) ||
+    (code !== undefined && (OPERATIONAL.has(code) || TLS_CODE.test(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
   // pg's and Node's messages name the host and port, never the URL (so never its password).
   return operational ? { status: 1, line: `Oncelink could not start: ${messageOf(error as Error)}` } : undefined;
 }

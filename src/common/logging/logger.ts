@@ -96,6 +96,9 @@ export class PinoLoggerService implements LoggerService {
   }
 
   error(message: unknown, trace?: string, context?: string): void {
+    // With abortOnError off (bootstrap.ts) Nest's ExceptionHandler logs a failed start it then
+    // rethrows to main.ts, which reports it: in one line, or as a bug's stack trace.
+    if (context === 'ExceptionHandler' || trace === 'ExceptionHandler') return;
     this.logger.error({ context, trace }, String(message));
   }
 
