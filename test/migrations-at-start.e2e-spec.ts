@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrations } from '../migrations';
 import { adminQuery, createTestDatabase, TEST_DATABASE_PREFIX, withDatabase } from './support/database';
@@ -143,5 +145,24 @@ onPostgres('migrations at start-up', () => {
     } finally {
       await holder.end();
     }
+  });
+});
+
+describe('npm run migration:revert', () => {
+  it('refuses to run without DATABASE_URL, rather than guess a local database', () => {
+    const revert = spawnSync(
+      process.execPath,
+      [
+        join(__dirname, '../node_modules/typeorm/cli.js'),
+        'migration:revert',
+        '-t',
+        'none',
+        '-d',
+        join(__dirname, '../dist/scripts/data-source.js'),
+      ],
+      { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' },
+    );
+    expect(revert.status).not.toBe(0);
+    expect(revert.stdout + revert.stderr).toContain('DATABASE_URL is required');
   });
 });
