@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));
+  // A closing terminal (or a supervisor's reload) sends SIGHUP, whose default is to die undrained.
+  process.on('SIGHUP', (signal) => void stop(signal));
 }
 
 main().catch(failedToStart);

@@ -197,6 +197,20 @@ describe('SIGTERM during a file download slower than SHUTDOWN_TIMEOUT_MS', () =>
   }, 60_000);
 });
 
+describe('SIGHUP (a closing terminal)', () => {
+  it('drains and exits 0, as SIGTERM does', async () => {
+    const db = await createTestDatabase();
+    try {
+      const server = await startServerProcess(serverEnvOn(db));
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGHUP');
+      expect(await exited).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('SIGTERM to the quick start’s `npm start`', () => {
   it('reaches the server, and npm exits only once the server has', async () => {
     const port = await freePort();
