@@ -65,6 +65,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
+  it('gives SHUTDOWN_DELAY_MS, unset, a fifth of SHUTDOWN_TIMEOUT_MS at most, so a short timeout set before the delay existed still starts', () => {
+    expect(loadConfig({}).shutdownDelayMs).toBe(5_000);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000' }).shutdownDelayMs).toBe(1_000);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_DELAY_MS: '4000' }).shutdownDelayMs).toBe(4_000);
+  });
+
   it('takes a REDIS_URL with a database number, or none', () => {
     for (const redisUrl of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'rediss://u:p@cache:6380/15']) {
       expect(loadConfig({ REDIS_URL: redisUrl }).redisUrl).toBe(redisUrl);

@@ -271,8 +271,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }
   const shutdownTimeoutMs = int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000);
-  const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', 5_000, 0, 3_600_000);
-  // The timeout counts from the signal, so that the whole shutdown stays within it (and the orchestrator's grace).
+  // The timeout counts from the signal, so that the whole shutdown stays within it (and the orchestrator's
+  // grace); unset, the delay takes at most a fifth of it, so a short SHUTDOWN_TIMEOUT_MS set before the delay existed still starts.
+  const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', Math.min(5_000, Math.floor(shutdownTimeoutMs / 5)), 0, 3_600_000);
   if (shutdownDelayMs >= shutdownTimeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS');
 
   return {
