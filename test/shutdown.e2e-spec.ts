@@ -113,7 +113,7 @@ function keptAliveGet(url: string, agent: Agent): Promise<{ status: number; conn
 }
 
 describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
-  const delayMs = 2_000;
+  const delayMs = 3_000;
   let db: TestDatabase;
   let server: ServerProcess;
 
@@ -128,17 +128,17 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
 
   it('keeps answering for the delay, not ready and closing every connection, so no keep-alive client is reset', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-    let signalledAt = Infinity;
-    // Until halfway through the delay: the load balancer has seen readiness fail by then and stopped sending.
-    const sending = () => Date.now() < signalledAt + delayMs / 2;
+    let noticedAt = Infinity;
+    // Until a while after readiness was seen failing: a load balancer has stopped sending by then.
+    const sending = () => Date.now() < noticedAt + delayMs / 4;
     const failures: string[] = [];
-    const afterSignal: (string | undefined)[] = [];
+    const afterNotice: (string | undefined)[] = [];
     const client = async () => {
       while (sending()) {
         const sentAt = Date.now();
         try {
           const res = await keptAliveGet(`${server.baseUrl}/healthz`, agent);
-          if (sentAt > signalledAt) afterSignal.push(`${res.status} ${res.connection}`);
+          if (sentAt > noticedAt) afterNotice.push(`${res.status} ${res.connection}`);
         } catch (error) {
           failures.push((error as NodeJS.ErrnoException).code ?? String(error));
         }
@@ -146,17 +146,21 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
     };
     const clients = Promise.all(Array.from({ length: 4 }, client));
     await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalledAt = Date.now();
     const exited = server.stop();
-    signalledAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const ready = await fetch(`${server.baseUrl}/readyz`).catch((error: Error) => error);
-    expect(ready instanceof Response && [ready.status, ready.headers.get('connection')]).toEqual([503, 'close']);
+    // As a load balancer sees it: the signal is handled a moment after it is sent, sooner or later as the machine is busy.
+    const notReady = async () => {
+      const res = await fetch(`${server.baseUrl}/readyz`).catch(() => null);
+      return res?.status === 503 && res.headers.get('connection') === 'close';
+    };
+    expect(await eventually(notReady, 2, 25)).toBe(true);
+    noticedAt = Date.now();
     await clients;
     agent.destroy();
 
     expect(failures).toEqual([]);
-    expect(afterSignal.length).toBeGreaterThan(0);
-    expect(new Set(afterSignal)).toEqual(new Set(['200 close']));
+    expect(afterNotice.length).toBeGreaterThan(0);
+    expect(new Set(afterNotice)).toEqual(new Set(['200 close']));
     expect(await exited).toBe(0);
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(delayMs);
   });
