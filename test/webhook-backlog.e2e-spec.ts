@@ -21,6 +21,17 @@ async function queueBacklog(dataSource: TestApp['dataSource'], teamId: string, u
   );
 }
 
+/** `count` deliveries to as many secrets' webhook_url, each a host of its own that does not answer: due again in an hour. */
+async function queueWaiting(dataSource: TestApp['dataSource'], teamId: string, count: number): Promise<void> {
+  await dataSource.query(
+    `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, attempts, next_attempt_at)
+     SELECT gen_random_uuid(), 'evt_' || i, $1, gen_random_uuid(), 'secret.viewed', 'https://h' || i || '.example/hook', '{}', 3,
+            now() + interval '1 hour'
+       FROM generate_series(1, $2::int) i`,
+    [teamId, count],
+  );
+}
+
 describe('a backlog of deliveries for one receiver', () => {
   // The poll as deployed (once a second), so a drain paced by it shows.
   const t = useTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', PURGE_INTERVAL_SECONDS: '3600' } });
@@ -130,14 +141,7 @@ describe('an instance that polls rarely', () => {
     app = await startTestApp({ env });
     const noisy = await newTeamOn('pro', app.baseUrl, app.dataSource);
     const quiet = await newTeamOn('pro', app.baseUrl, app.dataSource);
-    // 20,000 secrets' webhook_url, each a host of its own that does not answer: due again in an hour.
-    await app.dataSource.query(
-      `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, attempts, next_attempt_at)
-       SELECT gen_random_uuid(), 'evt_' || i, $1, gen_random_uuid(), 'secret.viewed', 'https://h' || i || '.example/hook', '{}', 3,
-              now() + interval '1 hour'
-         FROM generate_series(1, 20000) i`,
-      [noisy.owner.teamId],
-    );
+    await queueWaiting(app.dataSource, noisy.owner.teamId, 20_000);
     await queueBacklog(app.dataSource, quiet.owner.teamId, 'http://quiet.example/hook', 1);
     await app.dataSource.query('ANALYZE webhook_deliveries');
     await withStatementsSent(isClaim, async (statements) => {
@@ -155,14 +159,8 @@ describe('an instance that polls rarely', () => {
     const [noisy, late] = [await newTeamOn('pro', app.baseUrl, app.dataSource), await newTeamOn('pro', app.baseUrl, app.dataSource)].sort(
       (a, b) => (a.owner.teamId < b.owner.teamId ? -1 : 1),
     );
-    // 20,000 secrets' webhook_url that do not answer, due again in an hour, and 100 due behind a busy destination: a backlog.
-    await app.dataSource.query(
-      `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, attempts, next_attempt_at)
-       SELECT gen_random_uuid(), 'evt_' || i, $1, gen_random_uuid(), 'secret.viewed', 'https://h' || i || '.example/hook', '{}', 3,
-              now() + interval '1 hour'
-         FROM generate_series(1, 20000) i`,
-      [noisy.owner.teamId],
-    );
+    // And 100 due behind a busy destination: a backlog.
+    await queueWaiting(app.dataSource, noisy.owner.teamId, 20_000);
     await queueBacklog(app.dataSource, noisy.owner.teamId, 'http://busy.example/hook', 100);
     await queueBacklog(app.dataSource, late.owner.teamId, 'http://late.example/hook', 1);
     await app.dataSource.query('ANALYZE webhook_deliveries');
