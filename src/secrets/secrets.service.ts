@@ -104,8 +104,8 @@ export class SecretsService {
   }
 
   /**
-   * A retry of the keyed create that made `earlier`, answered as that create was, before any rule
-   * of the plan (which may have changed since) is checked; 410 once it ended, 422 for another request.
+   * A retry of the keyed create that made `earlier`, answered as that create was, whatever the plan
+   * (which may have changed since) allows now; 410 once it ended, 422 for another request.
    */
   replay(earlier: Secret, keyed: KeyedCreate): Created {
     return this.replayed(this.idempotency.answer(earlier, keyed));
