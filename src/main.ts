@@ -32,8 +32,21 @@ function failedToStart(error: unknown): never {
   process.exit(failure.status);
 }
 
+/** The signals that stop the server: an orchestrator's, Ctrl-C, and a closing terminal's. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 async function main(): Promise<void> {
   const config = readConfig();
+
+  // A signal during start-up (migrations may take a while) is kept and answered once the server is
+  // up, by the same drain: its default, death, would leave the embedded database stopped mid-write.
+  // A second Ctrl-C means now, as it does while draining.
+  let early: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals) => {
+    if (early === 'SIGINT' && signal === 'SIGINT') process.exit(130);
+    early ??= signal;
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, keep);
 
   const embedded = config.databaseUrl ? undefined : await startEmbeddedDatabase(config.dataDir);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
@@ -88,10 +101,11 @@ async function main(): Promise<void> {
     await embedded?.stop();
     process.exit(0);
   };
-  process.on('SIGTERM', (signal) => void stop(signal));
-  process.on('SIGINT', (signal) => void stop(signal));
-  // A closing terminal (or a supervisor's reload) sends SIGHUP, whose default is to die undrained.
-  process.on('SIGHUP', (signal) => void stop(signal));
+  for (const signal of STOP_SIGNALS) {
+    process.off(signal, keep);
+    process.on(signal, (received) => void stop(received));
+  }
+  if (early) void stop(early);
 }
 
 main().catch(failedToStart);

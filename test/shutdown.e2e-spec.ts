@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -199,6 +199,28 @@ describe('SIGTERM during a file download slower than SHUTDOWN_TIMEOUT_MS', () =>
       await db.drop();
     }
   }, 60_000);
+});
+
+describe('a signal during start-up', () => {
+  it('is answered once the server is up, by the same drain: exit 0, the embedded database stopped, DATA_DIR released', async () => {
+    // The embedded database, whose migrations make a start that takes seconds.
+    const env = testEnv({ PORT: String(await freePort()) });
+    const lock = join(env.DATA_DIR, 'oncelink.pid');
+    try {
+      const child = spawn(process.execPath, [join(__dirname, '../dist/src/main.js')], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+      // DATA_DIR's lock is taken as the embedded database starts, before it and the app are up.
+      expect(await eventually(() => existsSync(lock), 30, 10)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([0, null]);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      rmSync(env.DATA_DIR, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('SIGHUP (a closing terminal)', () => {
