@@ -19,17 +19,22 @@ export interface Upload {
 export function upload(url: URL, { method, headers, body, signal }: Upload): Promise<Response> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const failed = (error: unknown) => reject(new Error('The upload failed.', { cause: error }));
+    // A server that answers before it has read the body (a refusal) closes on the rest, and the
+    // write fails (EPIPE): its answer, if one came, is what the upload says, so a failure is thrown
+    // only once the request has closed without one.
+    let failure: unknown;
+    const failed = (error: unknown) => (failure ??= error);
     const req = send(url, { method, headers, signal });
     // Neither more nor fewer bytes than the declared length: a file that changes as it is read fails
     // then (Node has had the setting since 18.10; @types/node does not know it).
     (req as ClientRequest & { strictContentLength: boolean }).strictContentLength = true;
     req.once('error', failed);
+    req.once('close', () => failure !== undefined && reject(new Error('The upload failed.', { cause: failure })));
     req.once('response', (res) => {
       try {
         resolve(asResponse(url, res));
       } catch (error) {
-        failed(error);
+        reject(new Error('The upload failed.', { cause: error }));
       }
     });
     // Written once the request has its socket: a proxy's agent (the CLI's) rewrites the request line
