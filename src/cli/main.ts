@@ -403,6 +403,10 @@ process.stdout.on('error', (error: Error) => {
  */
 function proxyFromEnvironment(): void {
   setGlobalDispatcher(new EnvHttpProxyAgent());
+  // Only when a proxy is named: proxy-agent's sockets come a tick late, and a refusal the server
+  // sends before reading an upload's body was then lost to the write's EPIPE.
+  const named = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => process.env[name]);
+  if (!named) return;
   const agent = new ProxyAgent();
   http.globalAgent = agent;
   https.globalAgent = agent;
