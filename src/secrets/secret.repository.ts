@@ -10,7 +10,7 @@ import { lockUntilCommit } from '../common/database/advisory-lock';
 import { Sql } from '../common/database/sql.service';
 import type { Page } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
-import { STATUS_SQL, SecretStatus } from './secret-status';
+import { STATUS_SQL, SecretStatus, activeRow } from './secret-status';
 import { expiresAfter } from './expiry';
 import { IDEMPOTENCY_WINDOW } from './idempotency/idempotency-key';
 
@@ -159,7 +159,8 @@ const CREATE = `
  * the audit row commits with it. The joined row is read under the row lock: a row a reveal
  * waited on (a PUT replacing the content) is re-checked in its new version, but a joined one is
  * not re-read, so without the lock the reveal would spend the new budget on the old content.
- * token_hash = $1 stays in the UPDATE's own WHERE so the planner takes the unique index. A secret whose key this instance does not hold is never
+ * token_hash = $1 stays in the UPDATE's own WHERE, and its status test is activeRow's, so the planner
+ * takes the unique index, never a walk of the active rows. A secret whose key this instance does not hold is never
  * spent ($2), nor one with a passcode or a country rule unless those were checked ($3). The
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
@@ -178,7 +179,7 @@ const REVEAL = `
         ${WIPED_COLUMNS.map((column) => `${column} = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.${column} END`).join(',\n        ')}
       FROM locked old
      WHERE s.token_hash = $1 AND old.id = s.id
-       AND s.status = 'active' AND s.expires_at > now()
+       AND ${activeRow('s.status')} AND s.expires_at > now()
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
@@ -382,7 +383,7 @@ export class SecretRepository {
   async suspend(id: string): Promise<void> {
     await this.db.query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND status = 'active' ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'deleted', suspended_at = now(), ${DESTROY} WHERE id = $1 AND ${activeRow()} ${GONE_COLUMNS}),
        ${auditCte('gone', 'secret.suspended', linkActorColumns('NULL', 'NULL'))},
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
@@ -404,7 +405,7 @@ export class SecretRepository {
     const rows = await this.sql.rows(
       'secret_passcode_reserve',
       `UPDATE secrets SET pending_passcode_guesses = ${held} + 1, passcode_guesses_until = now() + interval '${PASSCODE_GUESS_LEASE}'
-        WHERE id = $1 AND status = 'active' AND expires_at > now() AND failed_attempts + ${held} < $2
+        WHERE id = $1 AND ${activeRow()} AND expires_at > now() AND failed_attempts + ${held} < $2
         RETURNING 1`,
       [id, maxAttempts],
     );
@@ -450,7 +451,7 @@ export class SecretRepository {
   async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer, manager?: EntityManager): Promise<void> {
     await this.manager(manager).query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND status = 'active' AND failed_attempts >= $4 ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND ${activeRow()} AND failed_attempts >= $4 ${GONE_COLUMNS}),
        ${auditCte('gone', 'secret.burned', LINK_ACTOR)},
        ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')},
        ${fileRemovalCte('gone')}
@@ -479,7 +480,7 @@ export class SecretRepository {
       .createQueryBuilder()
       .update(Secret)
       .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes') })
-      .where(`team_id = :teamId AND id = :id AND status = 'active' AND expires_at > now()`, { teamId, id, lifetimeMinutes })
+      .where(`team_id = :teamId AND id = :id AND ${activeRow()} AND expires_at > now()`, { teamId, id, lifetimeMinutes })
       .execute();
     if (!result.affected) return null;
     return this.manager(manager).getRepository(Secret).findOneByOrFail({ teamId, id });
@@ -507,7 +508,7 @@ export class SecretRepository {
     const rows: unknown[] = await this.manager(manager).query(
       `WITH gone AS (
          UPDATE secrets SET status = 'deleted', ${DESTROY}
-          WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at > now() ${GONE_COLUMNS}),
+          WHERE team_id = $1 AND id = $2 AND ${activeRow()} AND expires_at > now() ${GONE_COLUMNS}),
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
        SELECT id FROM gone`,
@@ -537,7 +538,7 @@ export class SecretRepository {
   /** Turns the secret into a tombstone now if it has expired and the purge has not yet come by. */
   async expireIfDue(teamId: string, id: string): Promise<void> {
     await this.db.query(
-      expireSql(`SELECT id FROM secrets WHERE team_id = $1 AND id = $2 AND status = 'active' AND expires_at <= now() FOR UPDATE`),
+      expireSql(`SELECT id FROM secrets WHERE team_id = $1 AND id = $2 AND ${activeRow()} AND expires_at <= now() FOR UPDATE`),
       [teamId, id],
     );
   }

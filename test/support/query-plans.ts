@@ -11,7 +11,12 @@ export async function withStatementsSent<T>(matches: (text: string) => boolean, 
   const sent: SentStatement[] = [];
   const original = Client.prototype.query;
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (typeof args[0] === 'string' && matches(args[0])) sent.push({ text: args[0], values: (args[1] as unknown[]) ?? [] });
+    // A statement is sent as its text and values, or as one object (the named statements of Sql.rows).
+    const [text, values] =
+      typeof args[0] === 'string'
+        ? [args[0], args[1] as unknown[]]
+        : [(args[0] as Partial<SentStatement>)?.text, (args[0] as Partial<SentStatement>)?.values];
+    if (typeof text === 'string' && matches(text)) sent.push({ text, values: values ?? [] });
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as Client['query'];
   try {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { assertDiskRoom } from '../../common/database/disk-space';
 import { Sql } from '../../common/database/sql.service';
+import { activeRow } from '../secret-status';
 import { FileStore } from './file-store';
 
 /** Bytes per stored part: large enough for few statements, small enough to keep memory flat. */
@@ -87,7 +88,7 @@ export class PgFileStore extends FileStore {
        seen AS (
          UPDATE secret_file_parts p SET owner_seen = true
           WHERE p.seq = 0 AND p.secret_id IN (SELECT secret_id FROM unseen)
-            AND EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id AND s.status = 'active')),
+            AND EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id AND ${activeRow('s.status')})),
        orphaned AS (
          SELECT u.secret_id FROM unseen u
           WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = u.secret_id
