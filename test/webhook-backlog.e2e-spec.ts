@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import { Client } from 'pg';
 import { Keyring } from '../src/crypto/keyring';
 import { ClaimRoom, teamDestination, WalkPlace, WebhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
 import { SecretPurger } from '../src/secrets/secret-purger';
+import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer } from './support/factories';
@@ -181,6 +183,34 @@ describe('an instance that polls rarely', () => {
       throw new Error('the late team’s delivery was never claimed');
     });
   }, 120_000);
+
+  it('in a backlog, walks on at once while a claim finds nothing it may send: another team’s event behind 6,000 pairs goes out before the next poll (256 pairs a poll would take 24 polls)', async () => {
+    // Held attempts run out only after the test.
+    app = await startTestApp({ env: { ...env, WEBHOOK_TIMEOUT_MS: '60000' } });
+    const [noisy, late] = [await newTeamOn('pro', app.baseUrl, app.dataSource), await newTeamOn('pro', app.baseUrl, app.dataSource)].sort(
+      (a, b) => (a.owner.teamId < b.owner.teamId ? -1 : 1),
+    );
+    const held: ServerResponse[] = [];
+    const holding = await startWebhookReceiver((res) => held.push(res));
+    try {
+      // The noisy team's pairs come first in the walk: 6,000 waiting out their retries, and 100 due
+      // to a receiver that never answers (a backlog, left waiting once its destination's two places are taken).
+      await queueWaiting(app.dataSource, noisy.owner.teamId, 6_000);
+      await queueBacklog(app.dataSource, noisy.owner.teamId, holding.url, 100);
+      await app.dataSource.query('ANALYZE webhook_deliveries');
+      app.app.get(WebhookDispatcher).wake();
+      expect(await eventually(() => held.length === 2, 10)).toBe(true);
+
+      const secret = await newSecret(app.baseUrl, { webhook_url: receiver.url }, late.pat);
+      await app.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(late.pat)).expect(204);
+      // A poll comes once a minute: only the delete's own wake can send it within a third of one.
+      expect(await eventually(() => receiver.received.length === 1, 20)).toBe(true);
+      expect(receiver.received[0].json.data.secret_id).toBe(secret.id);
+    } finally {
+      for (const res of held) res.destroy();
+      await holding.close();
+    }
+  }, 60_000);
 
   it('claims for a team only the destinations it has places for: one with the 128 oldest due leaves the others theirs', async () => {
     app = await startTestApp({ env });

@@ -49,7 +49,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly runningByDestination = new Map<string, number>();
   /** The IVs (by hex) of the teams' current signing secrets found damaged here: claims pass those teams over. One a damaged team, kept for the process's life. */
   private readonly damagedSecrets = new Map<string, Buffer>();
-  /** Where the last claim's walk of the pending pairs stopped: the next walks on from there. */
+  /** Where the last claim's walk of the pending pairs stopped: the next walks on from there (null: from the first). */
   private walkedTo: WalkPlace | null = null;
   private stopped = false;
 
@@ -118,6 +118,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
+      const walkedFrom = this.walkedTo;
       const { deliveries: claimed, walkedTo } = await this.deliveries.claimDue(
         {
           limit: room,
@@ -149,7 +150,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           });
         this.sending.add(sent);
       }
-      if (claimed.length < room) return;
+      if (claimed.length === room) continue;
+      // A walk that found nothing it may send walks on at once, to the last pair at most: left to
+      // the next poll, a backlog of P pairs would keep a fresh event waiting about P / 256 polls.
+      if (claimed.length > 0 || !walkedOn(walkedFrom, walkedTo)) return;
     }
   }
 
@@ -211,6 +215,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     // answer would otherwise spend the day's attempts in seconds.
     return Math.max(delays[attempt - 1], Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS));
   }
+}
+
+/** Whether a claim walked the pending pairs and stopped short of the last (a claim with no backlog leaves the place as it was). */
+function walkedOn(from: WalkPlace | null, to: WalkPlace | null): boolean {
+  return to !== null && (from === null || to.team_id !== from.team_id || to.destination !== from.destination);
 }
 
 /** Adds `by` to the key's count, forgetting it at 0. */
