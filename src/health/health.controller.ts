@@ -9,6 +9,7 @@ import { within } from '../common/concurrency/within';
 import { diskNearlyFull } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { HealthResponse, UnavailableResponse } from './health.response';
+import { ReadinessLog } from './readiness-log';
 import { ShutdownNotice } from './shutdown-notice';
 
 /** How long readiness waits for the database: a connection that hangs (a frozen peer) is a 503, not an answer never sent. */
@@ -20,6 +21,7 @@ const DATABASE_CHECK_MS = 2_000;
 @Public()
 export class HealthController {
   private probe?: Promise<unknown>;
+  private readonly readiness = new ReadinessLog();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -43,20 +45,29 @@ export class HealthController {
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
   })
   async ready() {
-    if (this.shutdown.given) throw ApiError.unavailable('Shutting down.', { status: 'unavailable' });
-    if (diskNearlyFull()) throw ApiError.unavailable('Disk nearly full.', { status: 'unavailable' });
+    const [reason, detail] = await this.notReadyBecause();
+    if (reason) {
+      this.readiness.notReady(reason, detail);
+      throw ApiError.unavailable(reason, { status: 'unavailable' });
+    }
+    this.readiness.ready();
+    return { status: 'ok' };
+  }
+
+  /** What keeps the instance from taking requests (the 503's message, and for the log what lay behind it), or nothing. */
+  private async notReadyBecause(): Promise<[reason?: string, detail?: string]> {
+    if (this.shutdown.given) return ['Shutting down.'];
+    if (diskNearlyFull()) return ['Disk nearly full.'];
     try {
       // One probe at a time: behind a hung database each would hold a pool connection.
       this.probe ??= this.db.query('SELECT 1').finally(() => (this.probe = undefined));
       await within(this.probe, DATABASE_CHECK_MS, () => {
-        throw new Error('timed out');
+        throw new Error(`no answer within ${DATABASE_CHECK_MS / 1000} s`);
       });
-    } catch {
-      throw ApiError.unavailable('Database unavailable.', { status: 'unavailable' });
+    } catch (error) {
+      return ['Database unavailable.', (error as Error).message];
     }
-    if (!(await this.limiter.countersReachable())) {
-      throw ApiError.unavailable('Redis unavailable.', { status: 'unavailable' });
-    }
-    return { status: 'ok' };
+    if (!(await this.limiter.countersReachable())) return ['Redis unavailable.'];
+    return [];
   }
 }
