@@ -74,31 +74,39 @@ async function main(): Promise<void> {
   // (a supervisor's retry); a second Ctrl-C means now (exit 130, as a shell expects). A request
   // stuck on a hung database would hold the drain until the supervisor's SIGKILL: after
   // SHUTDOWN_TIMEOUT_MS (under Kubernetes' 30 s grace) the process says so and exits 1.
+  // What the drain says goes through the app's logger, as JSON lines like every other.
+  const log = new Logger('Shutdown');
   let stopping = false;
   // What the drain is waiting on, for the line SHUTDOWN_TIMEOUT_MS ends with: the HTTP server
   // closes once its last request is answered, and the workers and the pool close after it.
   let waitingOn = 'requests still in flight';
   started.getHttpServer().once('close', () => (waitingOn = 'the workers or the database pool still closing'));
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping && signal === 'SIGINT') process.exit(130);
-    if (stopping) return void process.stderr.write(`${signal}: already stopping, waiting for in-flight requests\n`);
+    if (stopping && signal === 'SIGINT') {
+      log.warn(`${signal} again: exiting at once`);
+      process.exit(130);
+    }
+    if (stopping) return log.log(`${signal}: already stopping, waiting for in-flight requests`);
     stopping = true;
     setTimeout(() => {
       // A file download slower than the timeout is cut off, its view spent: say whose.
       const downloads = started.get(FileSecretsService).downloadsUnderWay();
       const abandoned = downloads.length ? `, abandoning ${downloads.length} file download(s) (secrets ${downloads.join(', ')})` : '';
-      process.stderr.write(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms)${abandoned}; exiting\n`);
+      log.warn(`${signal}: ${waitingOn} after SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms)${abandoned}; exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     // SIGTERM is an orchestrator's (a rolling restart): first the load balancer is told, by
     // readiness and by every answer closing its connection, and stops sending here.
     if (signal === 'SIGTERM' && config.shutdownDelayMs > 0) {
+      log.log(`${signal}: not ready, still serving for SHUTDOWN_DELAY_MS (${config.shutdownDelayMs} ms) before draining`);
       started.get(ShutdownNotice).given = true;
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     }
+    log.log(`${signal}: draining: no new connections, finishing the requests in flight`);
     await started.close();
     waitingOn = 'the embedded database still stopping';
     await embedded?.stop();
+    log.log(`${signal}: drained; exiting`);
     process.exit(0);
   };
   for (const signal of STOP_SIGNALS) {

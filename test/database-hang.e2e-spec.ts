@@ -5,7 +5,7 @@ import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
@@ -69,6 +69,7 @@ onPostgres('a database that hangs rather than refusing', () => {
       ...serverEnvOn(db),
       DATABASE_URL: proxied,
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'warn',
     });
   });
   afterAll(async () => {
@@ -78,15 +79,24 @@ onPostgres('a database that hangs rather than refusing', () => {
     await db.drop();
   });
 
-  it('makes /readyz answer 503 within seconds, and 200 again once it answers', async () => {
+  it('makes /readyz answer 503 within seconds, and 200 again once it answers, logging why when it changes', async () => {
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
     proxy.freeze(true);
     const started = Date.now();
     const frozen = await fetch(`${server.baseUrl}/readyz`, { signal: AbortSignal.timeout(15_000) });
     expect([frozen.status, frozen.headers.get('retry-after')]).toEqual([503, '5']);
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await frozen.json()).message).toBe('Database unavailable.');
+    expect((await fetch(`${server.baseUrl}/readyz`, { signal: AbortSignal.timeout(15_000) })).status).toBe(503);
     proxy.freeze(false);
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+    // Once as it stopped, with why, and once as it came back; not with each probe.
+    expect(await eventually(() => server.output().includes('ready again'), 5)).toBe(true);
+    expect(logged(server.output(), 'Readiness')).toEqual([
+      [40, 'not ready: Database unavailable. (no answer within 2 s)'],
+      [40, 'ready again'],
+    ]);
   });
 
   it('fails queries it leaves unanswered after DATABASE_QUERY_TIMEOUT_MS with a 503, and recovers by itself once it answers', async () => {
@@ -140,7 +150,7 @@ onPostgres('a database that hangs rather than refusing', () => {
   }, 60_000);
 
   it('stops waiting for a request stuck on it after SHUTDOWN_TIMEOUT_MS: exit 1, saying why', async () => {
-    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });
+    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000', LOG_LEVEL: 'warn' });
     proxy.freeze(true);
     try {
       const create = { content: 'x', expire_mode: 'views', expire_value: 1 };
@@ -153,7 +163,10 @@ onPostgres('a database that hangs rather than refusing', () => {
       const started = Date.now();
       expect(await stuck.stop()).toBe(1);
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(stuck.output()).toContain('SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting');
+      expect(await eventually(() => stuck.output().includes('; exiting'), 5)).toBe(true);
+      expect(logged(stuck.output(), 'Shutdown')).toEqual([
+        [40, 'SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting'],
+      ]);
       await pending;
     } finally {
       stuck.child.kill('SIGKILL');
@@ -162,15 +175,16 @@ onPostgres('a database that hangs rather than refusing', () => {
   }, 30_000);
 
   it('says it waited on the database pool, not on requests, when closing the pool is what hangs', async () => {
-    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000' });
+    const stuck = await startServerProcess({ ...serverEnvOn(db), DATABASE_URL: proxied, SHUTDOWN_TIMEOUT_MS: '2000', LOG_LEVEL: 'warn' });
     try {
       proxy.freeze(true);
       // Answered 503 in 2 s, its query still waits on a pooled connection that the pool's close waits for.
       expect((await fetch(`${stuck.baseUrl}/readyz`)).status).toBe(503);
       expect(await stuck.stop()).toBe(1);
-      expect(stuck.output()).toContain(
-        'SIGTERM: the workers or the database pool still closing after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting',
-      );
+      expect(await eventually(() => stuck.output().includes('; exiting'), 5)).toBe(true);
+      expect(logged(stuck.output(), 'Shutdown')).toEqual([
+        [40, 'SIGTERM: the workers or the database pool still closing after SHUTDOWN_TIMEOUT_MS (2000 ms); exiting'],
+      ]);
     } finally {
       stuck.child.kill('SIGKILL');
       proxy.freeze(false);

@@ -5,7 +5,7 @@ import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
-import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
 
 /** The built server as production runs it: its logs (its shutdown: shutdown.e2e-spec.ts). */
@@ -81,6 +81,15 @@ describe('the server process', () => {
     ]) {
       expect(output).not.toContain(leak);
     }
+  });
+
+  it('says how it stops in JSON lines like every other, so a log pipeline reads them too', async () => {
+    expect(await server.stop()).toBe(0);
+    expect(await eventually(() => server.output().includes('drained; exiting'), 5)).toBe(true);
+    expect(logged(server.output(), 'Shutdown')).toEqual([
+      [30, 'SIGTERM: draining: no new connections, finishing the requests in flight'],
+      [30, 'SIGTERM: drained; exiting'],
+    ]);
   });
 });
 

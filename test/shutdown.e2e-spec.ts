@@ -9,7 +9,7 @@ import { freePort } from './support/free-port';
 import { newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { setPlanAt } from './support/teams';
-import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
 
 interface HeldRequest {
@@ -63,7 +63,7 @@ describe.each(counters)('SIGTERM, rate-limit counters %s', (_where, env) => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess(serverEnvOn(db, env));
+    server = await startServerProcess(serverEnvOn(db, { ...env, LOG_LEVEL: 'info' }));
   });
   afterAll(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -99,6 +99,13 @@ describe.each(counters)('SIGTERM, rate-limit counters %s', (_where, env) => {
     expect(direct.status).toBe(201);
     expect(JSON.parse(direct.body).data.url).toContain('/s/');
     expect(await exited).toBe(0);
+    // Said as JSON log lines, as everything else is, so a log pipeline reads them too.
+    expect(await eventually(() => server.output().includes('drained; exiting'), 5)).toBe(true);
+    expect(logged(server.output(), 'Shutdown')).toEqual([
+      [30, 'SIGTERM: draining: no new connections, finishing the requests in flight'],
+      [30, 'SIGTERM: already stopping, waiting for in-flight requests'],
+      [30, 'SIGTERM: drained; exiting'],
+    ]);
   });
 });
 
@@ -119,7 +126,7 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_DELAY_MS: String(delayMs) }));
+    server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_DELAY_MS: String(delayMs), LOG_LEVEL: 'info' }));
   });
   afterAll(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -155,6 +162,9 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
     };
     expect(await eventually(notReady, 2, 25)).toBe(true);
     noticedAt = Date.now();
+    // Probes go on (a load balancer's, every few seconds): the reason is logged once, not with each.
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(503);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(503);
     await clients;
     agent.destroy();
 
@@ -163,13 +173,20 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
     expect(new Set(afterNotice)).toEqual(new Set(['200 close']));
     expect(await exited).toBe(0);
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(delayMs);
+    expect(await eventually(() => server.output().includes('drained; exiting'), 5)).toBe(true);
+    expect(logged(server.output(), 'Shutdown')).toEqual([
+      [30, `SIGTERM: not ready, still serving for SHUTDOWN_DELAY_MS (${delayMs} ms) before draining`],
+      [30, 'SIGTERM: draining: no new connections, finishing the requests in flight'],
+      [30, 'SIGTERM: drained; exiting'],
+    ]);
+    expect(logged(server.output(), 'Readiness')).toEqual([[40, 'not ready: Shutting down.']]);
   });
 });
 
 describe('SIGTERM during a file download slower than SHUTDOWN_TIMEOUT_MS', () => {
   it('exits 1 saying it abandons the download, naming its secret', async () => {
     const db = await createTestDatabase();
-    const server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_TIMEOUT_MS: '1500' }));
+    const server = await startServerProcess(serverEnvOn(db, { SHUTDOWN_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' }));
     try {
       const team = await newTeam(server.baseUrl);
       await setPlanAt(db.url, team.owner.teamId, 'enterprise');
@@ -191,9 +208,13 @@ describe('SIGTERM during a file download slower than SHUTDOWN_TIMEOUT_MS', () =>
       });
       expect(await downloading).toBe(200);
       expect(await server.stop()).toBe(1);
-      expect(server.output()).toContain(
-        `SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (1500 ms), abandoning 1 file download(s) (secrets ${String(created.body.data!.id)}); exiting`,
-      );
+      expect(await eventually(() => server.output().includes('; exiting'), 5)).toBe(true);
+      expect(logged(server.output(), 'Shutdown')).toEqual([
+        [
+          40,
+          `SIGTERM: requests still in flight after SHUTDOWN_TIMEOUT_MS (1500 ms), abandoning 1 file download(s) (secrets ${String(created.body.data!.id)}); exiting`,
+        ],
+      ]);
     } finally {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
       await db.drop();

@@ -8,7 +8,7 @@ import { createTestDatabase, withDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { freePort } from './support/free-port';
 import { damagedCopy, writeMmdb } from './support/mmdb';
-import { runServerToExit, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logged, runServerToExit, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 /** The server as an operator starts it on the embedded database, in `dataDir`. */
 const embeddedOn = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
@@ -87,6 +87,9 @@ describe('starting the server', () => {
     expect(await exited).toBe(130);
     held.destroy();
     expect(existsSync(join(dataDir, 'oncelink.pid'))).toBe(false);
+    // At LOG_LEVEL warn, the drain's info lines are left out; its cutting short is not.
+    expect(await eventually(() => running!.output().includes('exiting at once'), 5)).toBe(true);
+    expect(logged(running.output(), 'Shutdown')).toEqual([[40, 'SIGINT again: exiting at once']]);
   });
 
   it('keeps DATA_DIR, and so the embedded database’s files, to the user running it (0700)', async () => {

@@ -16,6 +16,35 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+/** One of a server's JSON log lines (pino's level: 30 info, 40 warn). */
+export interface LogEntry {
+  level: number;
+  msg: string;
+  context?: string;
+  [field: string]: unknown;
+}
+
+/** The JSON log lines in a server's output; a line that is not one fails the spec, as it would a log pipeline. */
+export function logEntries(output: string): LogEntry[] {
+  return output
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return JSON.parse(line) as LogEntry;
+      } catch {
+        throw new Error(`not a JSON log line: ${line}`);
+      }
+    });
+}
+
+/** The level and message of each of the lines logged under `context`, in order. */
+export function logged(output: string, context: string): [number, string][] {
+  return logEntries(output)
+    .filter((entry) => entry.context === context)
+    .map((entry) => [entry.level, entry.msg]);
+}
+
 /** A server process's environment on `db`: its URL, a fresh master key and, on the embedded database, its one connection (see src/main.ts); `env` on top. */
 export function serverEnvOn(db: TestDatabase, env: Record<string, string> = {}): Record<string, string> {
   return {
