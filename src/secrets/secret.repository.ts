@@ -8,7 +8,7 @@ import type { AuditActorType } from '../audit/audit-event.entity';
 import type { ClientInfo } from '../geo/client.decorator';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 import { Sql } from '../common/database/sql.service';
-import type { Page } from '../common/http/pagination';
+import { Page, readPage } from '../common/http/pagination';
 import { FileEncryption, Secret, SecretKind, StoredStatus } from './secret.entity';
 import { STATUS_SQL, SecretStatus, activeRow } from './secret-status';
 import { expiresAfter } from './expiry';
@@ -362,17 +362,14 @@ export class SecretRepository {
     return this.db.getRepository(Secret).findOneBy({ tokenHash });
   }
 
-  async list(teamId: string, status: SecretStatus | undefined, page: Page): Promise<[Secret[], number]> {
-    const query = this.db
-      .getRepository(Secret)
-      .createQueryBuilder('s')
-      .where('s.team_id = :teamId', { teamId })
-      .orderBy('s.created_at', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .skip(page.offset)
-      .take(page.perPage);
+  list(teamId: string, status: SecretStatus | undefined, page: Page): Promise<[Secret[], number]> {
+    const query = this.db.getRepository(Secret).createQueryBuilder('s').where('s.team_id = :teamId', { teamId });
     if (status) query.andWhere(STATUS_SQL[status]);
-    return query.getManyAndCount();
+    return readPage(
+      page,
+      () => query.getCount(),
+      () => query.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').skip(page.offset).take(page.perPage).getMany(),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not, SelectQueryBuilder } from 'typeorm';
 import type { Role } from '../auth/role';
 import type { User } from '../auth/user.entity';
-import type { Page } from '../common/http/pagination';
+import { Page, readPage } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 import { lockUntilCommit } from '../common/database/advisory-lock';
@@ -55,13 +55,19 @@ export class TeamRepository {
   }
 
   async listForUser(userId: string, page: Page): Promise<[MembershipView[], number]> {
-    const [members, total] = await this.db.getRepository(TeamMember).findAndCount({
-      where: { userId },
-      relations: { team: true },
-      order: { createdAt: 'ASC', teamId: 'ASC' },
-      skip: page.offset,
-      take: page.perPage,
-    });
+    const memberships = this.db.getRepository(TeamMember);
+    const [members, total] = await readPage(
+      page,
+      () => memberships.countBy({ userId }),
+      () =>
+        memberships.find({
+          where: { userId },
+          relations: { team: true },
+          order: { createdAt: 'ASC', teamId: 'ASC' },
+          skip: page.offset,
+          take: page.perPage,
+        }),
+    );
     return [members.map((member) => ({ team: member.team!, role: member.role })), total];
   }
 
@@ -128,19 +134,24 @@ export class TeamRepository {
   }
 
   /**
-   * The page and its total in one statement (the count is over every row, taken before OFFSET and
+   * The page with its total counted in the same statement (over every row, before OFFSET and
    * LIMIT), so a member whose account is deleted meanwhile is in both, whole, or in neither. Not
-   * skip/take: beside a join they read the page's keys in a statement of their own. A page past
-   * the end has no row to carry the total, and counts on its own.
+   * skip/take: beside a join they read the page's keys in a statement of their own. `readPage`
+   * counts first, so a page past the end reads no rows.
    */
-  private async pageOf(query: SelectQueryBuilder<TeamMember>, page: Page): Promise<[TeamMember[], number]> {
-    const { entities, raw } = await query
-      .addSelect('COUNT(*) OVER ()', 'total')
-      .offset(page.offset)
-      .limit(page.perPage)
-      .getRawAndEntities<{ total: string }>();
-    if (raw.length) return [entities, Number(raw[0].total)];
-    return [entities, page.offset ? await query.getCount() : 0];
+  private pageOf(query: SelectQueryBuilder<TeamMember>, page: Page): Promise<[TeamMember[], number]> {
+    return readPage(
+      page,
+      () => query.getCount(),
+      async () => {
+        const { entities, raw } = await query
+          .addSelect('COUNT(*) OVER ()', 'total')
+          .offset(page.offset)
+          .limit(page.perPage)
+          .getRawAndEntities<{ total: string }>();
+        return { rows: entities, total: Number(raw[0]?.total ?? 0) };
+      },
+    );
   }
 
   private withUsers(teamId: string, manager?: EntityManager): SelectQueryBuilder<TeamMember> {

@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
-import { Page, paginated, Paginated } from '../common/http/pagination';
+import { Page, paginated, Paginated, readPage } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
@@ -33,12 +33,13 @@ export class WebhookEndpointsService {
   ) {}
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<WebhookEndpointResponse>> {
-    const [endpoints, total] = await this.db.getRepository(WebhookEndpoint).findAndCount({
-      where: { teamId: auth.teamId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: page.offset,
-      take: page.perPage,
-    });
+    const repository = this.db.getRepository(WebhookEndpoint);
+    const where = { teamId: auth.teamId };
+    const [endpoints, total] = await readPage(
+      page,
+      () => repository.count({ where }),
+      () => repository.find({ where, order: { createdAt: 'ASC', id: 'ASC' }, skip: page.offset, take: page.perPage }),
+    );
     return paginated(endpoints.map(presentWebhookEndpoint), total, page);
   }
 

@@ -43,6 +43,30 @@ export function toPage(query: PageQuery): Page {
   return { page, perPage, offset: (page - 1) * perPage };
 }
 
+/** A page's rows with the total, when the statement that read them counted it too (a window count). */
+export interface CountedRows<T> {
+  rows: T[];
+  total: number;
+}
+
+/**
+ * A page and the total it is out of, for every offset-paged list. The count comes first, and a
+ * page whose offset is at or past it reads no rows: OFFSET walks and sorts every row it skips, so
+ * a far page would cost a walk of the whole list to return none. The total is the count's, or the
+ * rows' own where their statement counted them (consistent with them when rows change meanwhile).
+ */
+export async function readPage<T>(
+  page: Page,
+  count: () => Promise<number>,
+  rows: () => Promise<T[] | CountedRows<T>>,
+): Promise<[T[], number]> {
+  const total = await count();
+  if (page.offset >= total) return [[], total];
+  const read = await rows();
+  if (Array.isArray(read)) return [read, total];
+  return read.rows.length ? [read.rows, read.total] : [[], total];
+}
+
 export interface Paginated<T> {
   data: T[];
   meta: { current_page: number; per_page: number; total: number; last_page: number };
