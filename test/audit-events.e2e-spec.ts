@@ -232,6 +232,34 @@ describe('GET /api/v1/team/audit-events', () => {
     expect(n).toBe(0);
   });
 
+  it('records the revocation of one token only while it worked: an expired one is deleted, 204, and no event', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Ida' });
+    const [current] = await tokenIds(pat);
+    await newToken(t.baseUrl, owner, { expires_in_days: 1 });
+    await newToken(t.baseUrl, owner, { expires_in_days: 1 });
+    const [lapsedOwn, liveOwn] = (await tokenIds(pat)).filter((id) => id !== current);
+    const account = (
+      await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(pat))
+        .send({ name: 'deployer', abilities: ['secrets:write'] })
+        .expect(201)
+    ).body.data;
+    const [lapsedAccount] = await tokenIds(account.token);
+    await t.dataSource.query(`UPDATE access_tokens SET expires_at = now() - interval '1 minute' WHERE id = ANY($1::uuid[])`, [
+      [lapsedOwn, lapsedAccount],
+    ]);
+
+    await api().delete(`/api/v1/auth/tokens/${lapsedOwn}`).set(bearer(pat)).expect(204);
+    await api().delete(`/api/v1/auth/tokens/${liveOwn}`).set(bearer(pat)).expect(204);
+    await api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${lapsedAccount}`).set(bearer(pat)).expect(204);
+    expect(await revokedIds(pat)).toEqual([liveOwn]);
+    const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM access_tokens WHERE id = ANY($1::uuid[])', [
+      [lapsedOwn, lapsedAccount],
+    ]);
+    expect(n).toBe(0);
+  });
+
   it('records a reveal refused for its country as the link holder’s secret.access_denied, spending nothing', async () => {
     const { owner, pat } = await newTeam(t.baseUrl);
     await setPlan(t.dataSource, owner.teamId, 'pro');

@@ -74,8 +74,9 @@ export class AccountTokensService {
       if (token && !holdsAll(auth.abilities, token.abilities)) {
         throw ApiError.forbidden('A token cannot revoke a token with abilities it does not hold itself.');
       }
-      if (!token || !(await this.tokens.revoke(auth.teamId, auth.userId, id, manager))) throw ApiError.notFound('Token not found.');
-      await this.audit.record(auth, client, 'token.revoked', id, manager);
+      const deleted = token && (await this.tokens.revoke(auth.teamId, auth.userId, id, manager));
+      if (!deleted) throw ApiError.notFound('Token not found.');
+      if (deleted.active) await this.audit.record(auth, client, 'token.revoked', id, manager);
     });
   }
 }

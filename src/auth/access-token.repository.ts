@@ -27,6 +27,11 @@ export interface TokenAuthRow {
   user_kind: UserKind;
 }
 
+/** A deleted token; `active` false when it had already expired, so deleting it ended nothing. */
+export interface TokenDeletion {
+  active: boolean;
+}
+
 @Injectable()
 export class AccessTokenRepository {
   constructor(
@@ -120,9 +125,19 @@ export class AccessTokenRepository {
     return (manager ?? this.db.manager).getRepository(AccessToken).findOneBy({ teamId, userId, id });
   }
 
-  /** Returns whether a token was deleted: another user's or team's id is simply not found. */
-  async deleteForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
-    const result = await (manager ?? this.db.manager).getRepository(AccessToken).delete({ teamId, userId, id });
-    return (result.affected ?? 0) > 0;
+  /**
+   * Deletes one token; answers whether it had not expired (on the database's clock, as
+   * deleteAllForUser), or null when there was none: another user's or team's id is simply not found.
+   */
+  async deleteForUser(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<TokenDeletion | null> {
+    const result = await (manager ?? this.db.manager)
+      .createQueryBuilder()
+      .delete()
+      .from(AccessToken)
+      .where({ teamId, userId, id })
+      .returning('(expires_at IS NULL OR expires_at > now()) AS active')
+      .execute();
+    const [row] = result.raw as TokenDeletion[];
+    return row ?? null;
   }
 }

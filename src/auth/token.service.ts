@@ -5,7 +5,7 @@ import { ApiError } from '../common/errors/api-error';
 import type { Page } from '../common/http/pagination';
 import type { Ability } from './ability';
 import { AccessToken } from './access-token.entity';
-import { AccessTokenRepository } from './access-token.repository';
+import { AccessTokenRepository, TokenDeletion } from './access-token.repository';
 import { generatePat, hashPat, patDisplayPrefix, TokenMode } from './pat';
 
 export interface MintTokenInput {
@@ -71,8 +71,11 @@ export class TokenService {
     return this.tokens.findForUser(teamId, userId, id, manager);
   }
 
-  /** False when the user holds no such token in the team: another user's or team's id is simply not found. */
-  revoke(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<boolean> {
+  /**
+   * Null when the user holds no such token in the team: another user's or team's id is simply not
+   * found. An expired token is deleted too, answered with `active` false: it is no event.
+   */
+  revoke(teamId: string, userId: string, id: string, manager?: EntityManager): Promise<TokenDeletion | null> {
     return this.tokens.deleteForUser(teamId, userId, id, manager);
   }
 

@@ -117,8 +117,9 @@ export class ServiceAccountsService {
   async revokeToken(auth: TokenAuth, id: string, tokenId: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
       await this.accountOf(auth, id, manager);
-      if (!(await this.tokens.revoke(auth.teamId, id, tokenId, manager))) throw ApiError.notFound('Token not found.');
-      await this.audit.record(auth, client, 'token.revoked', tokenId, manager);
+      const deleted = await this.tokens.revoke(auth.teamId, id, tokenId, manager);
+      if (!deleted) throw ApiError.notFound('Token not found.');
+      if (deleted.active) await this.audit.record(auth, client, 'token.revoked', tokenId, manager);
     });
   }
 
