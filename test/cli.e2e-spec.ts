@@ -1425,6 +1425,30 @@ describe('the oncelink command', () => {
         await server.close();
       }
     });
+    it('says a download cut short is incomplete and, written to stdout, that --output FILE is for a reader that pauses', async () => {
+      // Half the file, then the connection closes, as the server closes it on a reader paused for BODY_IDLE_TIMEOUT_MS.
+      const server = await serve((req, res) => {
+        if (req.method === 'GET') return void fileLink(res);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(4 * 1024 * 1024) });
+        res.write(Buffer.alloc(256 * 1024, 's'), () => res.destroy());
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-cut-'));
+      const link = `${server.origin}/s/${'A'.repeat(24)}`;
+      const cut = 'oncelink: The download was cut short: the file is incomplete.';
+      try {
+        const piped = await oncelink(['get', link], { ONCELINK_URL: server.origin });
+        expect([piped.code, piped.stderr]).toEqual([
+          1,
+          `${cut} If what reads stdout pauses (a prompt), the server stops sending: use --output FILE and read the file afterwards.\n`,
+        ]);
+        const intoFile = await oncelink(['get', link, '--output', join(dir, 'out.bin')], { ONCELINK_URL: server.origin });
+        expect([intoFile.code, intoFile.stderr]).toEqual([1, `${cut}\n`]);
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true });
+      }
+    });
   });
 
   it('takes the passcode from ONCELINK_PASSCODE, for send and for get', async () => {

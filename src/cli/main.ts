@@ -356,7 +356,8 @@ async function run(argv: string[]): Promise<void> {
         // ONCELINK_PASSCODE is for its own server's links; --passcode goes where the user points it.
         const passcode = values.passcode ?? (client.isOwnLink(link) ? teamPasscode : undefined);
         const revealed = await reveal(client, link, passcode);
-        await pipeline(revealed.kind === 'file' ? revealed.content : [revealed.content], output?.stream ?? process.stdout);
+        const content = revealed.kind === 'file' ? revealed.content : [revealed.content];
+        await pipeline(output ? content : namingOutputWhenCut(content), output?.stream ?? process.stdout);
       } catch (error) {
         await output?.discard();
         throw error;
@@ -382,6 +383,21 @@ async function run(argv: string[]): Promise<void> {
       await client.delete(argument);
       return;
     }
+  }
+}
+
+/**
+ * What goes to stdout, a download cut short saying what avoids it: stdout's reader may have paused
+ * past the server's patience (gpg at a pinentry prompt), which writing to a file does not. The
+ * error is stdout's own once the pipeline passes it on, so it is said here, before.
+ */
+async function* namingOutputWhenCut(content: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* content;
+  } catch (error) {
+    if (!(error instanceof OncelinkError) || error.code !== 'download_cut_short') throw error;
+    const hint = 'If what reads stdout pauses (a prompt), the server stops sending: use --output FILE and read the file afterwards.';
+    throw new OncelinkError(error.status, `${error.message} ${hint}`, error.code);
   }
 }
 

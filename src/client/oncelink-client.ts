@@ -475,7 +475,8 @@ async function* checked(content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
 }
 
 function downloadError(error: unknown, damaged: string): OncelinkError {
-  return new OncelinkError(0, error instanceof FileFormatError ? damaged : 'The download was cut short: the file is incomplete.');
+  if (error instanceof FileFormatError) return new OncelinkError(0, damaged);
+  return new OncelinkError(0, 'The download was cut short: the file is incomplete.', 'download_cut_short');
 }
 
 /**
