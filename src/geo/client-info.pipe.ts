@@ -8,7 +8,7 @@ import { isCountryCode } from './country-code';
 import { CountryLookup } from './country-lookup';
 
 /** What the pipe reads of a request: Fastify's, or one answered ahead of Fastify (common/http/direct-routes). */
-type AddressedRequest = Pick<FastifyRequest, 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
+type AddressedRequest = Pick<FastifyRequest, 'id' | 'ip' | 'headers' | 'socket'> & { raw: Pick<FastifyRequest['raw'], 'socket'> };
 
 /**
  * Turns the request into ClientInfo. The country is the edge's header only when the operator
@@ -38,6 +38,7 @@ export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInf
       country: this.edgeCountry(request) ?? this.countries.find(ip),
       gone: () => socket.destroyed,
       socket,
+      requestId: request.id,
     };
   }
 

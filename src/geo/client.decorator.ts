@@ -12,6 +12,8 @@ export interface ClientInfo {
   gone: () => boolean;
   /** The connection, which a download watches for progress. */
   socket: Socket;
+  /** The request's id, as its access log line and X-Request-Id show it: a log line about it names it too. */
+  requestId: string;
 }
 
 const ClientRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>());

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditService, linkActor } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
+import { aboutRequest } from '../common/logging/logger';
 import { codePoints } from '../common/validation/text-field';
 import { addressKey } from '../geo/address-key';
 import type { ClientInfo } from '../geo/client.decorator';
@@ -72,9 +73,9 @@ export class LinksService {
         spent = await this.revealChecked(secret, tokenHash, dto, client);
       }
       if (spent.webhooks > 0) this.webhooks.wake();
-      if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!, client.socket);
+      if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!, client);
       downloadSlot?.();
-      return this.open(spent);
+      return this.open(spent, client.requestId);
     } catch (error) {
       downloadSlot?.();
       throw error;
@@ -83,7 +84,9 @@ export class LinksService {
 
   private async revealChecked(secret: Secret, tokenHash: Buffer, dto: RevealDto, client: ClientInfo): Promise<SpentView> {
     if (secret.keyId && !this.keyring.keyIds.includes(secret.keyId)) {
-      this.logger.error(`Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`);
+      this.logger.error(
+        aboutRequest(client.requestId, `Secret ${secret.id} is sealed with key ${secret.keyId}, which this instance does not hold`),
+      );
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
       throw ApiError.unavailable('This server cannot open this secret now; nothing was spent.', { code: 'key_unavailable' });
     }
@@ -150,7 +153,7 @@ export class LinksService {
     }
     if (right) {
       // A security event operators want to see (never the guess itself).
-      this.logger.log(`Passcode attempt on secret ${secret.id}: right`);
+      this.logger.log(aboutRequest(client.requestId, `Passcode attempt on secret ${secret.id}: right`));
       return 1;
     }
     const failed = await this.secrets.recordWrongPasscode(secret.id, MAX_PASSCODE_ATTEMPTS, client).catch(async (error: unknown) => {
@@ -158,11 +161,16 @@ export class LinksService {
       await this.secrets
         .returnPasscodeAttempt(secret.id)
         .catch((failure: Error) =>
-          this.logger.warn(`Passcode attempt on secret ${secret.id} not given back (held until its lease ends): ${failure.message}`),
+          this.logger.warn(
+            aboutRequest(
+              client.requestId,
+              `Passcode attempt on secret ${secret.id} not given back (held until its lease ends): ${failure.message}`,
+            ),
+          ),
         );
       throw error;
     });
-    this.logger.log(`Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`);
+    this.logger.log(aboutRequest(client.requestId, `Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`));
     if (failed >= MAX_PASSCODE_ATTEMPTS) this.webhooks.wake();
     throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft(failed) });
   }
@@ -195,11 +203,11 @@ export class LinksService {
   }
 
   /** The view of a text or sealed secret is already spent: a ciphertext that fails authentication (tampering) is a 500, and that view is gone. */
-  private open(spent: SpentView): RevealedContent {
+  private open(spent: SpentView, requestId: string): RevealedContent {
     const { ciphertext, iv } = spent;
     // Only a file keeps its material elsewhere: a text or sealed secret without its own is a broken row.
     if (!ciphertext || !iv) {
-      this.logger.error(`Secret ${spent.id} was revealed without its ciphertext`);
+      this.logger.error(aboutRequest(requestId, `Secret ${spent.id} was revealed without its ciphertext`));
       throw DECRYPTION_FAILED();
     }
     if (spent.kind === 'encrypted') return { kind: 'encrypted', ciphertext: ciphertext.toString('base64'), iv: iv.toString('base64') };
@@ -208,7 +216,7 @@ export class LinksService {
       return { kind: 'text', content: plaintext.toString('utf8') };
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;
-      this.logger.error(`Secret ${spent.id} failed decryption: ${error.message}`);
+      this.logger.error(aboutRequest(requestId, `Secret ${spent.id} failed decryption: ${error.message}`));
       throw DECRYPTION_FAILED();
     }
   }

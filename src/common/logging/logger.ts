@@ -87,34 +87,54 @@ export function logRequest(logger: Logger, line: { id: string; method: string; p
   else logger.info(entry, 'request completed');
 }
 
+/**
+ * A message whose JSON line carries fields besides it: `req.id`, say, which ties it to its
+ * request's access log line. Nest's Logger passes it through; it prints as its text elsewhere.
+ */
+export class LogLine {
+  constructor(
+    readonly msg: string,
+    readonly fields: Record<string, unknown>,
+  ) {}
+
+  toString(): string {
+    return this.msg;
+  }
+}
+
+/** A line about one request, under the id its access log line shows as `req.id`. */
+export const aboutRequest = (requestId: string, msg: string) => new LogLine(msg, { req: { id: requestId } });
+
+const fieldsOf = (message: unknown) => (message instanceof LogLine ? message.fields : {});
+
 /** Nest's own messages (start-up, warnings, errors) as the same JSON lines. */
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.logger.info({ context, ...fieldsOf(message) }, String(message));
   }
 
   error(message: unknown, trace?: string, context?: string): void {
     // With abortOnError off (bootstrap.ts) Nest's ExceptionHandler logs a failed start it then
     // rethrows to main.ts, which reports it: in one line, or as a bug's stack trace.
     if (context === 'ExceptionHandler' || trace === 'ExceptionHandler') return;
-    this.logger.error({ context, trace }, String(message));
+    this.logger.error({ context, trace, ...fieldsOf(message) }, String(message));
   }
 
   warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+    this.logger.warn({ context, ...fieldsOf(message) }, String(message));
   }
 
   debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+    this.logger.debug({ context, ...fieldsOf(message) }, String(message));
   }
 
   verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+    this.logger.trace({ context, ...fieldsOf(message) }, String(message));
   }
 
   fatal(message: unknown, context?: string): void {
-    this.logger.fatal({ context }, String(message));
+    this.logger.fatal({ context, ...fieldsOf(message) }, String(message));
   }
 }

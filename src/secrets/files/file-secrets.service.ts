@@ -12,6 +12,7 @@ import { Semaphore } from '../../common/concurrency/semaphore';
 import { assertDiskRoom } from '../../common/database/disk-space';
 import { unacknowledgedBytes } from '../../common/http/unacknowledged-bytes';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
+import { aboutRequest } from '../../common/logging/logger';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { notAllowed, shownName } from '../../common/validation/messages';
 import { FileFormatError, MAX_METADATA_BYTES, metadataBytes, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
@@ -286,7 +287,7 @@ export class FileSecretsService {
    * removes the bytes, so a slow earlier view is not cut short by the last view's quicker one.
    * It gives back its download slot (`takeDownloadSlot`) as it ends.
    */
-  async download(spent: SpentView, downloadSlot: () => void, socket: Socket): Promise<StreamableFile> {
+  async download(spent: SpentView, downloadSlot: () => void, client: Pick<ClientInfo, 'socket' | 'requestId'>): Promise<StreamableFile> {
     const under = { secretId: spent.id };
     this.downloading.add(under);
     const release = () => {
@@ -299,12 +300,12 @@ export class FileSecretsService {
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
     if (spent.file_encryption === 'client') {
-      stream = this.downloadStream(this.files.read(spent.id), socket);
+      stream = this.downloadStream(this.files.read(spent.id), client.socket);
       headers = { type: 'application/octet-stream', disposition: contentDisposition('oncelink-file.olf1'), length: spent.file_size! };
     } else {
       try {
         const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
-        stream = this.downloadStream(opened.content, socket);
+        stream = this.downloadStream(opened.content, client.socket);
         // Named and typed from inside the file, sealed there as on the row, whichever way the row keeps them.
         headers = {
           type: opened.metadata.type ?? 'application/octet-stream',
@@ -314,12 +315,14 @@ export class FileSecretsService {
       } catch (error) {
         release();
         if (!(error instanceof FileFormatError)) throw error;
-        this.logger.error(`File secret ${spent.id} failed decryption: ${error.message}`);
+        this.logger.error(aboutRequest(client.requestId, `File secret ${spent.id} failed decryption: ${error.message}`));
         throw DECRYPTION_FAILED();
       }
     }
     stream.once('close', release);
-    stream.on('error', (error: Error) => this.logger.error(`Download of file secret ${spent.id} stopped: ${error.message}`));
+    stream.on('error', (error: Error) =>
+      this.logger.error(aboutRequest(client.requestId, `Download of file secret ${spent.id} stopped: ${error.message}`)),
+    );
     return new StreamableFile(stream, headers);
   }
 
