@@ -152,6 +152,19 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await page.getByLabel('The secret').inputValue()).toBe('behind a passcode');
   });
 
+  it('selects a wrong passcode, so the right one typed next replaces it', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'typed again', passcode: 'abcd' });
+    await page.goto(secret.url);
+    await page.getByLabel('Passcode').waitFor();
+    await page.keyboard.type('abce');
+    await page.keyboard.press('Enter');
+    await page.getByText('That passcode is wrong. 4 attempts left').waitFor();
+    await page.keyboard.type('abcd');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe('typed again');
+  });
+
   it('writes the expiry in English with its time zone, whatever the browser’s locale', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'read anywhere', expire_value: 2 });
     const context = await browser.newContext({ locale: 'ar-EG', timezoneId: 'Asia/Dubai' });

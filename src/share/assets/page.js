@@ -482,7 +482,7 @@
               spent = false;
               $('passcode-error').textContent = payload.errors.passcode[0];
               say('');
-              $('passcode').focus();
+              retypePasscode();
               return;
             }
             if (res.status === 401) {
@@ -495,7 +495,7 @@
                 (left === 1 ? ' attempt' : ' attempts') +
                 ' left before the secret is destroyed.';
               say('');
-              $('passcode').focus();
+              retypePasscode();
               return;
             }
             if (!res.ok) return gone(refusal(res.status, payload, res.headers.get('retry-after')) || REVEAL_FAILED);
@@ -512,6 +512,13 @@
         gone(error && error.told ? error.message : REVEAL_FAILED);
       });
   });
+
+  // The field is a password field, whose wrong passcode cannot be seen: selected, it is replaced by
+  // what is typed next rather than added to (which would spend another attempt).
+  function retypePasscode() {
+    $('passcode').focus();
+    $('passcode').select();
+  }
 
   function showText(text) {
     revealed = text;
