@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createConnection, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
@@ -696,6 +696,75 @@ withBrowser('GET /s/{token} in a real browser', () => {
       await page.getByText('This file could not be decrypted with the key in this link, so nothing was saved.').waitFor();
       await shot('9-client-file-wrong-key');
       expect(downloads).toEqual([]);
+    });
+
+    /** A proxy in front of the app that drops the connection once `cutAfter` bytes of a reveal's answer have passed. */
+    const cuttingProxy = async (cutAfter: number) => {
+      const upstream = new URL(t.baseUrl);
+      const sockets = new Set<Socket>();
+      const proxy = createTcpServer((client) => {
+        const app = createConnection(Number(upstream.port), upstream.hostname);
+        sockets.add(client).add(app);
+        let revealing = false;
+        let passed = 0;
+        client.on('data', (data) => {
+          if (data.toString('latin1').startsWith('POST ') && data.includes('/reveal ')) revealing = true;
+          app.write(data);
+        });
+        app.on('data', (data) => {
+          passed += revealing ? data.length : 0;
+          if (passed > cutAfter) return void (client.destroy(), app.destroy());
+          client.write(data);
+        });
+        for (const [socket, other] of [
+          [client, app],
+          [app, client],
+        ]) {
+          socket.on('error', () => other.destroy());
+          socket.on('close', () => other.destroy());
+        }
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      return {
+        /** `url` with the app's address swapped for the proxy's. */
+        url: (url: string) => url.replace(upstream.host, `127.0.0.1:${(proxy.address() as AddressInfo).port}`),
+        async close() {
+          // The browser keeps its connections open: the proxy closes only once they are gone.
+          for (const socket of sockets) socket.destroy();
+          await new Promise((resolve) => proxy.close(resolve));
+        },
+      };
+    };
+
+    it.each([
+      ['a client file', () => client.sendFile(join(dir, 'big.bin'), { views: 2 }).then((sent) => sent.url)],
+      [
+        'a server file',
+        async () => {
+          const data = readFileSync(join(dir, 'big.bin'));
+          const created = await uploadFile(
+            t.baseUrl,
+            pat,
+            { expire_mode: 'views', expire_value: '2' },
+            { name: 'big.bin', type: 'application/octet-stream', data },
+          );
+          return String(created.body.data!.url);
+        },
+      ],
+    ])('says a download cut mid-way was interrupted, not a bad key, and to reload while views are left (%s)', async (_, send) => {
+      writeFileSync(join(dir, 'big.bin'), randomBytes(3 * 1024 * 1024));
+      const proxy = await cuttingProxy(1024 * 1024);
+      try {
+        await page.goto(proxy.url(await send()));
+        await page.getByRole('button', { name: 'Download file' }).click();
+        const message = page.locator('#gone-message');
+        await message.waitFor();
+        expect(await message.textContent()).toBe(
+          'The download was interrupted, so nothing was saved. Reload the page to try again (this used one download).',
+        );
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('spends nothing on a client file link without its key', async () => {

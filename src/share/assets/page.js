@@ -291,7 +291,7 @@
     var chunks = [];
     function next(index) {
       return input.read(OLF1_SEALED_CHUNK_BYTES).then(function (sealed) {
-        if (sealed.length < 16) throw new Error('The file is cut short.');
+        if (sealed.length < 16) throw cutShort();
         // A short chunk is the last; a full one is, only if nothing follows it.
         var last = sealed.length < OLF1_SEALED_CHUNK_BYTES ? Promise.resolve(true) : input.atEnd();
         return last.then(function (isLast) {
@@ -378,21 +378,60 @@
     $('save').focus();
   }
 
+  // A download that stopped before its end (the connection dropped, a proxy cut it), as opposed
+  // to bytes that arrived whole but do not decrypt.
+  function cutShort() {
+    var error = new Error('The download stopped before its end.');
+    error.cutShort = true;
+    return error;
+  }
+  // The response's body, failing with cutShort when the connection fails or ends before
+  // Content-Length's bytes came: a truncated last chunk would otherwise fail its tag like a wrong key.
+  function wholeBody(res) {
+    var expected = Number(res.headers.get('content-length'));
+    var received = 0;
+    var reader = res.body.getReader();
+    return new ReadableStream({
+      pull: function (controller) {
+        return reader.read().then(
+          function (next) {
+            if (next.done) {
+              if (received < expected) throw cutShort();
+              return controller.close();
+            }
+            received += next.value.length;
+            controller.enqueue(next.value);
+          },
+          function () {
+            throw cutShort();
+          },
+        );
+      },
+    });
+  }
+  // After a cut, what the link still allows, as afterView words it: the view it spent is gone.
+  function interrupted() {
+    var more = link.expire_mode === 'minutes' || link.views_remaining > 1;
+    return told(
+      'The download was interrupted, so nothing was saved. ' +
+        (more ? 'Reload the page to try again (this used one download).' : 'That was its last download: ask the sender for a new link.'),
+    );
+  }
+
   // Only a whole file, decrypted and checked to its last chunk, is ever offered to be saved.
   function download(res, key) {
+    var body = wholeBody(res);
     var file =
       link.file.encryption === 'client'
-        ? openFile(res.body, key).catch(function () {
-            throw told('This file could not be decrypted with the key in this link, so nothing was saved. Ask the sender for a new link.');
-          })
-        : res.blob().then(
-            function (blob) {
-              return { name: link.file.name || dispositionName(res), blob: blob };
-            },
-            function () {
-              throw told('The download was cut short, so nothing was saved. Ask the sender for a new link.');
-            },
-          );
+        ? openFile(body, key)
+        : new Response(body).blob().then(function (blob) {
+            return { name: link.file.name || dispositionName(res), blob: blob };
+          });
+    file = file.catch(function (error) {
+      // A server file is not decrypted here: whatever failed, its bytes did not all come.
+      if ((error && error.cutShort) || link.file.encryption !== 'client') throw interrupted();
+      throw told('This file could not be decrypted with the key in this link, so nothing was saved. Ask the sender for a new link.');
+    });
     return file.then(function (opened) {
       // A download of a blob: URL is neither a fetch nor a subresource: the page's CSP stays as it is.
       offer(opened.name, opened.blob);
