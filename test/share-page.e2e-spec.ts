@@ -698,23 +698,37 @@ withBrowser('GET /s/{token} in a real browser', () => {
       expect(downloads).toEqual([]);
     });
 
-    /** A proxy in front of the app that drops the connection once `cutAfter` bytes of a reveal's answer have passed. */
-    const cuttingProxy = async (cutAfter: number) => {
+    /**
+     * A proxy in front of the app that, once `after` bytes of a reveal's answer have passed, drops
+     * the connection (`cut`) or holds the rest until `release` is called.
+     */
+    const revealProxy = async (after: number, then: 'cut' | 'hold') => {
       const upstream = new URL(t.baseUrl);
       const sockets = new Set<Socket>();
+      const releases: (() => void)[] = [];
       const proxy = createTcpServer((client) => {
         const app = createConnection(Number(upstream.port), upstream.hostname);
         sockets.add(client).add(app);
         let revealing = false;
         let passed = 0;
+        let held: Buffer[] | null = null;
+        releases.push(() => {
+          if (held) client.write(Buffer.concat(held));
+          held = null;
+          passed = -Infinity;
+        });
         client.on('data', (data) => {
           if (data.toString('latin1').startsWith('POST ') && data.includes('/reveal ')) revealing = true;
           app.write(data);
         });
-        app.on('data', (data) => {
+        app.on('data', (data: Buffer) => {
+          if (held) return void held.push(data);
+          const before = passed;
           passed += revealing ? data.length : 0;
-          if (passed > cutAfter) return void (client.destroy(), app.destroy());
-          client.write(data);
+          if (passed <= after) return void client.write(data);
+          client.write(data.subarray(0, after - before));
+          if (then === 'cut') return void (client.destroy(), app.destroy());
+          held = [data.subarray(after - before)];
         });
         for (const [socket, other] of [
           [client, app],
@@ -728,6 +742,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
       return {
         /** `url` with the app's address swapped for the proxy's. */
         url: (url: string) => url.replace(upstream.host, `127.0.0.1:${(proxy.address() as AddressInfo).port}`),
+        release: () => releases.forEach((release) => release()),
         async close() {
           // The browser keeps its connections open: the proxy closes only once they are gone.
           for (const socket of sockets) socket.destroy();
@@ -753,7 +768,7 @@ withBrowser('GET /s/{token} in a real browser', () => {
       ],
     ])('says a download cut mid-way was interrupted, not a bad key, and to reload while views are left (%s)', async (_, send) => {
       writeFileSync(join(dir, 'big.bin'), randomBytes(3 * 1024 * 1024));
-      const proxy = await cuttingProxy(1024 * 1024);
+      const proxy = await revealProxy(1024 * 1024, 'cut');
       try {
         await page.goto(proxy.url(await send()));
         await page.getByRole('button', { name: 'Download file' }).click();
@@ -762,6 +777,36 @@ withBrowser('GET /s/{token} in a real browser', () => {
         expect(await message.textContent()).toBe(
           'The download was interrupted, so nothing was saved. Reload the page to try again (this used one download).',
         );
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('shows how much of a file came while it downloads, and asks before the page is left meanwhile', async () => {
+      const data = randomBytes(3 * 1024 * 1024);
+      writeFileSync(join(dir, 'big.bin'), data);
+      const proxy = await revealProxy(1.5 * 1024 * 1024, 'hold');
+      const leaving = () =>
+        page.evaluate(() => {
+          const event = new Event('beforeunload', { cancelable: true });
+          window.dispatchEvent(event);
+          return event.defaultPrevented;
+        });
+      try {
+        await page.goto(proxy.url((await client.sendFile(join(dir, 'big.bin'))).url));
+        expect(await leaving()).toBe(false);
+        const download = page.waitForEvent('download');
+        await page.getByRole('button', { name: 'Download file' }).click();
+        await page
+          .locator('#status')
+          .getByText(/^Downloading… 1\.\d MB of 3\.0 MB$/)
+          .waitFor();
+        expect(await leaving()).toBe(true);
+        proxy.release();
+        expect(sha256(readFileSync(await (await download).path()))).toBe(sha256(data));
+        await page.getByText('Downloaded big.bin').waitFor();
+        expect(await page.locator('#status').textContent()).toBe('');
+        expect(await leaving()).toBe(false);
       } finally {
         await proxy.close();
       }

@@ -91,6 +91,11 @@
         $('status').textContent = text;
       }, 50);
   }
+  // A change of the status as it happens, and only when it is one: for progress, which repeats.
+  function sayNow(text) {
+    clearTimeout(saying);
+    if ($('status').textContent !== text) $('status').textContent = text;
+  }
   function gone(text) {
     $('gone-message').textContent = text;
     say('');
@@ -387,19 +392,18 @@
   }
   // The response's body, failing with cutShort when the connection fails or ends before
   // Content-Length's bytes came: a truncated last chunk would otherwise fail its tag like a wrong key.
-  function wholeBody(res) {
-    var expected = Number(res.headers.get('content-length'));
-    var received = 0;
+  // It counts what came into `progress`.
+  function wholeBody(res, progress) {
     var reader = res.body.getReader();
     return new ReadableStream({
       pull: function (controller) {
         return reader.read().then(
           function (next) {
             if (next.done) {
-              if (received < expected) throw cutShort();
+              if (progress.received < progress.expected) throw cutShort();
               return controller.close();
             }
-            received += next.value.length;
+            progress.received += next.value.length;
             controller.enqueue(next.value);
           },
           function () {
@@ -420,7 +424,12 @@
 
   // Only a whole file, decrypted and checked to its last chunk, is ever offered to be saved.
   function download(res, key) {
-    var body = wholeBody(res);
+    var progress = { received: 0, expected: Number(res.headers.get('content-length')) };
+    // Once a second at most, so a screen reader is not flooded with the status.
+    var ticking = setInterval(function () {
+      sayNow('Downloading… ' + formatSize(progress.received) + (progress.expected ? ' of ' + formatSize(progress.expected) : ''));
+    }, 1000);
+    var body = wholeBody(res, progress);
     var file =
       link.file.encryption === 'client'
         ? openFile(body, key)
@@ -432,10 +441,17 @@
       if ((error && error.cutShort) || link.file.encryption !== 'client') throw interrupted();
       throw told('This file could not be decrypted with the key in this link, so nothing was saved. Ask the sender for a new link.');
     });
-    return file.then(function (opened) {
-      // A download of a blob: URL is neither a fetch nor a subresource: the page's CSP stays as it is.
-      offer(opened.name, opened.blob);
-    });
+    return file.then(
+      function (opened) {
+        clearInterval(ticking);
+        // A download of a blob: URL is neither a fetch nor a subresource: the page's CSP stays as it is.
+        offer(opened.name, opened.blob);
+      },
+      function (error) {
+        clearInterval(ticking);
+        throw error;
+      },
+    );
   }
 
   function showFile(file) {
@@ -485,6 +501,7 @@
     var body = $('passcode-field').hidden ? {} : { passcode: $('passcode').value };
     $('reveal').disabled = true;
     spent = true;
+    window.addEventListener('beforeunload', holdWhileSpending);
     say(link.file ? 'Downloading…' : 'Revealing…');
     fetch(api + '/reveal', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (res) {
@@ -549,8 +566,17 @@
       })
       .catch(function (error) {
         gone(error && error.told ? error.message : REVEAL_FAILED);
+      })
+      .then(function () {
+        window.removeEventListener('beforeunload', holdWhileSpending);
       });
   });
+  // A reload or a closed tab while a view is being spent (a long download, say) would waste it:
+  // the browser asks first.
+  function holdWhileSpending(event) {
+    event.preventDefault();
+    event.returnValue = '';
+  }
 
   // The field is a password field, whose wrong passcode cannot be seen: selected, it is replaced by
   // what is typed next rather than added to (which would spend another attempt).
