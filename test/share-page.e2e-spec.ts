@@ -376,6 +376,18 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await page.getByText('Ask the sender').count()).toBe(0);
   });
 
+  it('says a viewer refused for their country that nothing was spent, and whom to tell', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const secret = await newSecret(t.baseUrl, { content: 'for Germany only', allowed_countries: ['DE'] }, pat);
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByText('This secret cannot be opened from where you are').waitFor();
+    expect(await page.locator('#gone-message').textContent()).toContain(
+      'Nothing was spent. If you should be able to open it, tell the sender.',
+    );
+    expect(await viewsLeft(secret.token)).toBe(1);
+  });
+
   it('says without JavaScript why nothing happens', async () => {
     const secret = await newSecret(t.baseUrl);
     const plain = await browser.newPage({ javaScriptEnabled: false });

@@ -181,6 +181,7 @@
     // A link taken down for abuse: its sender is the one not to ask.
     if (payload.code === 'secret_suspended') return payload.message;
     if (status === 410) return (payload.message || 'This secret is gone.') + ' Ask the sender for a new link.';
+    if (payload.code === 'geo_blocked') return payload.message + ' Nothing was spent. If you should be able to open it, tell the sender.';
     if (status === 403) return payload.message || 'This secret cannot be opened from here.';
     if (status === 429) return 'Too many attempts from your network. ' + waitFor(Number(retryAfter)) + ', then reload the page.';
     if (payload.code === 'decryption_failed') {
