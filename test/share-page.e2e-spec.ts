@@ -569,6 +569,38 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(border.width).toBeGreaterThan(0);
   });
 
+  it('gives the footer link a target 24 px tall on a narrow screen', async () => {
+    const secret = await newSecret(t.baseUrl);
+    await page.setViewportSize({ width: 360, height: 640 });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    expect((await page.locator('footer a').boundingBox())!.height).toBeGreaterThanOrEqual(24);
+  });
+
+  it('follows a dark colour scheme, its text and focus ring as legible as in the light one', async () => {
+    const secret = await newSecret(t.baseUrl);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const colours = await page.evaluate(() => ({
+      scheme: getComputedStyle(document.documentElement).colorScheme,
+      text: getComputedStyle(document.body).color,
+      ring: getComputedStyle(document.activeElement!).outlineColor,
+      card: getComputedStyle(document.querySelector('section')!).backgroundColor,
+      page: getComputedStyle(document.body).backgroundColor,
+      muted: getComputedStyle(document.querySelector('footer a')!).color,
+    }));
+    expect(colours.scheme).toBe('light dark');
+    // Dark: the page is darker than its text.
+    expect(contrast(colours.page, 'rgb(0, 0, 0)')).toBeLessThan(contrast(colours.text, 'rgb(0, 0, 0)'));
+    expect(contrast(colours.text, colours.card)).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(colours.muted, colours.page)).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(colours.ring, colours.card)).toBeGreaterThanOrEqual(3);
+    expect(contrast(colours.ring, colours.page)).toBeGreaterThanOrEqual(3);
+  });
+
   it('lays each line of a revealed secret out in its own direction, and copies it as sent', async () => {
     const content = 'סיסמה: abc123! (לא לשתף)\nuser: admin';
     const secret = await newSecret(t.baseUrl, { content });
