@@ -428,4 +428,93 @@ describe('team members', () => {
       expect(members.some((member) => member.user_id === newcomer.id)).toBe(false);
     });
   });
+
+  // Two transactions at once need two connections, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? describe : describe.skip)('an admin demoted while their request runs', () => {
+    interface Targets {
+      member: { id: string };
+      newcomer: { email: string };
+      account: { id: string; tokenId: string };
+      endpointId: string;
+    }
+    const requests: [string, (pat: string, targets: Targets) => supertest.Test][] = [
+      [
+        'raising a member to admin',
+        (pat, { member }) => api().patch(`/api/v1/team/members/${member.id}`).set(bearer(pat)).send({ role: 'admin' }),
+      ],
+      [
+        'adding a member',
+        (pat, { newcomer }) => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: newcomer.email, role: 'member' }),
+      ],
+      ['removing a member', (pat, { member }) => api().delete(`/api/v1/team/members/${member.id}`).set(bearer(pat))],
+      [
+        'creating a service account',
+        (pat) =>
+          api()
+            .post('/api/v1/team/service-accounts')
+            .set(bearer(pat))
+            .send({ name: 'lasting', abilities: ['secrets:write'] }),
+      ],
+      [
+        'minting a service account token',
+        (pat, { account }) =>
+          api()
+            .post(`/api/v1/team/service-accounts/${account.id}/tokens`)
+            .set(bearer(pat))
+            .send({ abilities: ['secrets:write'] }),
+      ],
+      [
+        'revoking a service account token',
+        (pat, { account }) => api().delete(`/api/v1/team/service-accounts/${account.id}/tokens/${account.tokenId}`).set(bearer(pat)),
+      ],
+      ['deleting a service account', (pat, { account }) => api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat))],
+      ['renaming the team', (pat) => api().patch('/api/v1/team').set(bearer(pat)).send({ name: 'Renamed' })],
+      ['rotating the webhook secret', (pat) => api().post('/api/v1/team/webhook-secret/rotate').set(bearer(pat))],
+      ['deleting a webhook endpoint', (pat, { endpointId }) => api().delete(`/api/v1/team/webhooks/${endpointId}`).set(bearer(pat))],
+    ];
+    const eventsBy = async (actorId: string): Promise<number> =>
+      (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1`, [actorId]))[0].n;
+
+    it.each(requests)('is refused %s with 403, as an admin no longer', async (_case, request) => {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      const { user: demoted, pat: demotedPat } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');
+      const { user: member } = await newMember(t.baseUrl, pat, owner.teamId, 'member');
+      const newcomer = await newUser(t.baseUrl);
+      const created = await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(pat))
+        .send({ name: 'deploys', abilities: ['secrets:write'] })
+        .expect(201);
+      const tokens = await api().get(`/api/v1/team/service-accounts/${created.body.data.id}/tokens`).set(bearer(pat)).expect(200);
+      const account = { id: created.body.data.id, tokenId: tokens.body.data[0].id };
+      const [endpoint] = await t.dataSource.query(
+        `INSERT INTO webhook_endpoints (id, team_id, url, events) VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '{secret.created}') RETURNING id`,
+        [owner.teamId],
+      );
+      const eventsBefore = await eventsBy(demoted.id);
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        // An owner's demotion of `demoted`, committing once their request (its token read as an admin's) waits on it.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [owner.teamId]);
+        await holder.query(`UPDATE team_members SET role = 'member' WHERE team_id = $1 AND user_id = $2`, [owner.teamId, demoted.id]);
+        const answer = request(demotedPat, { member, newcomer, account, endpointId: endpoint.id }).then((res) => res);
+        const waiting = waitingOnLocks(watcher);
+        await Promise.race([answer, waiting]);
+        await holder.query('COMMIT');
+        expect((await answer).status).toBe(403);
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+      // Each of these writes records its event in its own transaction: none more means nothing was written.
+      expect(await eventsBy(demoted.id)).toBe(eventsBefore);
+      const [role] = await t.dataSource.query(`SELECT role FROM team_members WHERE team_id = $1 AND user_id = $2`, [
+        owner.teamId,
+        member.id,
+      ]);
+      expect(role).toEqual({ role: 'member' });
+    });
+  });
 });

@@ -15,6 +15,7 @@ import { Page, paginated, Paginated } from '../common/http/pagination';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
 import { CreateServiceAccountTokenDto } from './dto/create-service-account-token.dto';
 import { MemberSeats } from './member-seats';
+import { assertAdminNow } from './admin-now';
 import { presentServiceAccount } from './service-account.presenter';
 import type { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
 import { TeamRepository } from './team.repository';
@@ -44,7 +45,7 @@ export class ServiceAccountsService {
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      await this.lockCaller(auth, manager);
+      await assertAdminNow(auth, manager);
       await this.seats.reserve(auth, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
@@ -75,7 +76,7 @@ export class ServiceAccountsService {
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      await this.lockCaller(auth, manager);
+      await assertAdminNow(auth, manager);
       const account = await this.lockedAccountOf(auth, id, manager);
       const { token, record } = await this.tokens.mint(
         {
@@ -116,6 +117,7 @@ export class ServiceAccountsService {
 
   async revokeToken(auth: TokenAuth, id: string, tokenId: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
+      await assertAdminNow(auth, manager);
       await this.accountOf(auth, id, manager);
       const deleted = await this.tokens.revoke(auth.teamId, id, tokenId, manager);
       if (!deleted) throw ApiError.notFound('Token not found.');
@@ -126,6 +128,7 @@ export class ServiceAccountsService {
   /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
+      await assertAdminNow(auth, manager);
       await this.lockedAccountOf(auth, id, manager);
       const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
       // A concurrent delete got there first: its 204 was the one.
@@ -140,16 +143,6 @@ export class ServiceAccountsService {
     const account = (await this.teams.findMember(auth.teamId, id, manager)) && (await this.users.findById(id, manager));
     if (!account || account.kind !== 'service_account') throw ApiError.notFound(NOT_FOUND);
     return account;
-  }
-
-  /**
-   * Holds the caller's membership until the transaction ends, answered as the guard answers a
-   * removed member's token: a removal of the caller either waits for what this makes (and takes
-   * it with the caller's other doings) or has already happened. A removed admin makes no account
-   * or token to keep the team's access by.
-   */
-  private async lockCaller(auth: TokenAuth, manager: EntityManager): Promise<void> {
-    if (!(await this.teams.lockMember(auth.teamId, auth.userId, manager))) throw ApiError.unauthenticated(true);
   }
 
   /**

@@ -8,6 +8,7 @@ import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
+import { assertAdminNow } from './admin-now';
 import { presentTeam } from './team.presenter';
 import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
@@ -69,6 +70,7 @@ export class TeamsService {
   /** Renames the token's team; its own name again changes nothing and records nothing. */
   async rename(auth: TokenAuth, name: string, client: ClientInfo): Promise<CurrentTeamResponse> {
     await this.db.transaction(async (manager) => {
+      await assertAdminNow(auth, manager);
       if (await this.teams.rename(auth.teamId, name, manager)) await this.audit.record(auth, client, 'team.updated', auth.teamId, manager);
     });
     return this.current(auth);
