@@ -120,6 +120,12 @@ describe('auth', () => {
       expect(JSON.stringify(res.body.errors)).not.toContain('not-an-email');
     });
 
+    it('counts a password’s characters as it is hashed, in NFC: six decomposed é are six, too few', async () => {
+      const body = { email: 'nfd-password@example.test', password: 'e\u0301'.repeat(6), name: 'N' };
+      const res = await api().post('/api/v1/auth/register').send(body).expect(422);
+      expect(res.body.errors).toEqual({ password: ['The password field must be at least 12 characters.'] });
+    });
+
     it('answers 400 in the error shape for unparseable JSON', async () => {
       const res = await api().post('/api/v1/auth/register').set('Content-Type', 'application/json').send('{"email":').expect(400);
       expect(res.body).toEqual({ message: expect.any(String) });

@@ -3,8 +3,11 @@ import { RequiredName, RequiredText } from '../../common/validation/text-field';
 /** A person's name, at registration and in PATCH /account alike. */
 export const PersonName = () => RequiredName(100);
 
-/** An account password, at registration and when changed: at least 12 characters. */
-export const NewPassword = () => RequiredText(1024, 12);
+/**
+ * An account password, at registration and when changed: at least 12 characters of what is hashed,
+ * its NFC form (PasswordHasher), so six `é` typed as `e` and a combining accent are six, not twelve.
+ */
+export const NewPassword = () => RequiredText(1024, 12, (text) => text.normalize('NFC'));
 
 /** A password given to confirm a change: what POST /auth/token takes. */
 export const GivenPassword = () => RequiredText(1024);

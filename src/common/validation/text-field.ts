@@ -50,8 +50,9 @@ const chars = (
     { message },
   );
 
-/** At least `min` characters, as a `varchar` counts them. */
-const MinChars = (min: number, message = msg.minLength(min)) => chars('minChars', (count) => count >= min, message);
+/** At least `min` characters, as a `varchar` counts them, of the text as it is `stored`. */
+const MinChars = (min: number, message = msg.minLength(min), stored?: (text: string) => string) =>
+  chars('minChars', (count) => count >= min, message, stored);
 
 /** At most `max` characters, as a `varchar(max)` counts them, of the text as it is `stored`. */
 export const MaxChars = (max: number, stored?: (text: string) => string) =>
@@ -60,14 +61,14 @@ export const MaxChars = (max: number, stored?: (text: string) => string) =>
 /** The document says what the rules check (JSON Schema counts characters as code points too). */
 const documented = (max: number, min: number) => ApiProperty({ type: 'string', maxLength: max, ...(min > 0 ? { minLength: min } : {}) });
 
-/** A required string of `min` (default 1: not empty) to `max` characters. */
-export const RequiredText = (max: number, min = 1) =>
+/** A required string of `min` (default 1: not empty) to `max` characters, of the text as it is `stored`. */
+export const RequiredText = (max: number, min = 1, stored?: (text: string) => string) =>
   applyDecorators(
     documented(max, min),
     IsDefined({ message: msg.required }),
     IsString({ message: msg.string }),
-    MinChars(min, min === 1 ? msg.required : msg.minLength(min)),
-    MaxChars(max),
+    MinChars(min, min === 1 ? msg.required : msg.minLength(min), stored),
+    MaxChars(max, stored),
     noNul(),
   );
 
