@@ -314,6 +314,23 @@ describe('auth', () => {
         .expect(200);
     });
 
+    it('takes more than one space after Bearer (RFC 6750: 1*SP), on the direct create route too, but not a tab', async () => {
+      const pat = await newToken(t.baseUrl, user);
+      await api()
+        .get('/api/v1/account')
+        .set({ Authorization: `Bearer  ${pat}` })
+        .expect(200);
+      await api()
+        .post('/api/v1/secrets')
+        .set({ Authorization: `Bearer  ${pat}` })
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1 })
+        .expect(201);
+      await api()
+        .get('/api/v1/account')
+        .set({ Authorization: `Bearer\t${pat}` })
+        .expect(401);
+    });
+
     it('answers 401 for a well-formed token that was never issued', async () => {
       const forged = await newToken(t.baseUrl, user);
       await t.dataSource.query('DELETE FROM access_tokens WHERE prefix = $1', [forged.slice(0, 13)]);

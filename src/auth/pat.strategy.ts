@@ -6,7 +6,8 @@ import { ApiError } from '../common/errors/api-error';
 import type { TokenAuth } from './auth-context';
 import { TokenAuthenticator } from './token-authenticator';
 
-const BEARER = /^Bearer ([^\s]+)$/i;
+// RFC 6750 and 9110 allow one or more spaces after the scheme (1*SP); a tab is not one.
+const BEARER = /^Bearer +([^\s]+)$/i;
 const AUTHORIZATION = 'authorization';
 
 /** `name` is `Authorization` in any case, compared without making a lowercased copy. */
