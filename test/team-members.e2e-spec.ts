@@ -385,6 +385,27 @@ describe('team members', () => {
     });
   });
 
+  /**
+   * Another owner demotes `userId` to `role` in a transaction that commits once `request` (sent
+   * with the token of the user as they were) waits on its locks; answers the request's response.
+   */
+  const demotedWhileWaiting = async (teamId: string, userId: string, role: string, request: () => supertest.Test) => {
+    const holder = new Client({ connectionString: t.db.url });
+    const watcher = new Client({ connectionString: t.db.url });
+    await Promise.all([holder.connect(), watcher.connect()]);
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [teamId]);
+      await holder.query(`UPDATE team_members SET role = $3 WHERE team_id = $1 AND user_id = $2`, [teamId, userId, role]);
+      const answer = request().then((res) => res);
+      await Promise.race([answer, waitingOnLocks(watcher)]);
+      await holder.query('COMMIT');
+      return await answer;
+    } finally {
+      await Promise.all([holder.end(), watcher.end()]);
+    }
+  };
+
   // Two transactions at once need two connections, which PGlite does not serve.
   (databaseMode() === 'postgresql' ? describe : describe.skip)('an owner demoted while their request runs', () => {
     const requests: [string, (pat: string, target: { id: string }, newcomer: { email: string }) => supertest.Test][] = [
@@ -404,22 +425,8 @@ describe('team members', () => {
       const { user: demoted, pat: demotedPat } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
       const { user: target } = await newMember(t.baseUrl, pat, owner.teamId, 'owner');
       const newcomer = await newUser(t.baseUrl);
-      const holder = new Client({ connectionString: t.db.url });
-      const watcher = new Client({ connectionString: t.db.url });
-      await Promise.all([holder.connect(), watcher.connect()]);
-      try {
-        // Another owner's demotion of `demoted`, committing once their request (its token read as an owner's) waits on it.
-        await holder.query('BEGIN');
-        await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [owner.teamId]);
-        await holder.query(`UPDATE team_members SET role = 'admin' WHERE team_id = $1 AND user_id = $2`, [owner.teamId, demoted.id]);
-        const answer = request(demotedPat, target, newcomer).then((res) => res);
-        const waiting = waitingOnLocks(watcher);
-        await Promise.race([answer, waiting]);
-        await holder.query('COMMIT');
-        expect((await answer).status).toBe(403);
-      } finally {
-        await Promise.all([holder.end(), watcher.end()]);
-      }
+      const answer = await demotedWhileWaiting(owner.teamId, demoted.id, 'admin', () => request(demotedPat, target, newcomer));
+      expect(answer.status).toBe(403);
       const members: { user_id: string; role: string }[] = await t.dataSource.query(
         `SELECT user_id, role FROM team_members WHERE team_id = $1`,
         [owner.teamId],
@@ -492,22 +499,10 @@ describe('team members', () => {
         [owner.teamId],
       );
       const eventsBefore = await eventsBy(demoted.id);
-      const holder = new Client({ connectionString: t.db.url });
-      const watcher = new Client({ connectionString: t.db.url });
-      await Promise.all([holder.connect(), watcher.connect()]);
-      try {
-        // An owner's demotion of `demoted`, committing once their request (its token read as an admin's) waits on it.
-        await holder.query('BEGIN');
-        await holder.query(`SELECT user_id FROM team_members WHERE team_id = $1 AND role = 'owner' FOR UPDATE`, [owner.teamId]);
-        await holder.query(`UPDATE team_members SET role = 'member' WHERE team_id = $1 AND user_id = $2`, [owner.teamId, demoted.id]);
-        const answer = request(demotedPat, { member, newcomer, account, endpointId: endpoint.id }).then((res) => res);
-        const waiting = waitingOnLocks(watcher);
-        await Promise.race([answer, waiting]);
-        await holder.query('COMMIT');
-        expect((await answer).status).toBe(403);
-      } finally {
-        await Promise.all([holder.end(), watcher.end()]);
-      }
+      const answer = await demotedWhileWaiting(owner.teamId, demoted.id, 'member', () =>
+        request(demotedPat, { member, newcomer, account, endpointId: endpoint.id }),
+      );
+      expect(answer.status).toBe(403);
       // Each of these writes records its event in its own transaction: none more means nothing was written.
       expect(await eventsBy(demoted.id)).toBe(eventsBefore);
       const [role] = await t.dataSource.query(`SELECT role FROM team_members WHERE team_id = $1 AND user_id = $2`, [
