@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { And, DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import type { ClientInfo } from '../geo/client.decorator';
-import { Page, paginated, Paginated, readPage } from '../common/http/pagination';
+import { findPage, Page, paginated, Paginated } from '../common/http/pagination';
 import { AuditActorType, AuditEvent, AuditEventType } from './audit-event.entity';
 import { presentAuditEvent } from './audit-event.presenter';
 import type { AuditEventResponse } from './audit-event.response';
@@ -50,18 +50,15 @@ export class AuditService {
   async list(teamId: string, page: Page, filter: AuditEventFilter = {}): Promise<Paginated<AuditEventResponse>> {
     const { type, since, until, actorId } = filter;
     const createdAt = [since && MoreThanOrEqual(since), until && LessThan(until)].filter((bound) => bound !== undefined);
-    const events = this.db.getRepository(AuditEvent);
-    const where = {
-      teamId,
-      ...(type && { type }),
-      ...(actorId && { actorId }),
-      ...(createdAt.length && { createdAt: And(...createdAt) }),
-    };
-    const [rows, total] = await readPage(
-      page,
-      () => events.count({ where }),
-      () => events.find({ where, order: { createdAt: 'DESC', id: 'DESC' }, skip: page.offset, take: page.perPage }),
-    );
+    const [rows, total] = await findPage(this.db.getRepository(AuditEvent), page, {
+      where: {
+        teamId,
+        ...(type && { type }),
+        ...(actorId && { actorId }),
+        ...(createdAt.length && { createdAt: And(...createdAt) }),
+      },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
     return paginated(rows.map(presentAuditEvent), total, page);
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Sql } from '../common/database/sql.service';
-import { Page, readPage } from '../common/http/pagination';
+import { findPage, Page } from '../common/http/pagination';
 import type { PlanName } from '../billing/plans';
 import type { Role } from './role';
 import type { Ability } from './ability';
@@ -75,13 +75,7 @@ export class AccessTokenRepository {
   }
 
   listForUser(teamId: string, userId: string, page: Page): Promise<[AccessToken[], number]> {
-    const tokens = this.db.getRepository(AccessToken);
-    const where = { teamId, userId };
-    return readPage(
-      page,
-      () => tokens.count({ where }),
-      () => tokens.find({ where, order: { createdAt: 'DESC', id: 'DESC' }, skip: page.offset, take: page.perPage }),
-    );
+    return findPage(this.db.getRepository(AccessToken), page, { where: { teamId, userId }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
   /** Tokens of the user in the team that have not expired. */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not, SelectQueryBuilder } from 'typeorm';
 import type { Role } from '../auth/role';
 import type { User } from '../auth/user.entity';
-import { Page, readPage } from '../common/http/pagination';
+import { findPage, Page, readPage } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 import { lockUntilCommit } from '../common/database/advisory-lock';
@@ -55,19 +55,11 @@ export class TeamRepository {
   }
 
   async listForUser(userId: string, page: Page): Promise<[MembershipView[], number]> {
-    const memberships = this.db.getRepository(TeamMember);
-    const [members, total] = await readPage(
-      page,
-      () => memberships.countBy({ userId }),
-      () =>
-        memberships.find({
-          where: { userId },
-          relations: { team: true },
-          order: { createdAt: 'ASC', teamId: 'ASC' },
-          skip: page.offset,
-          take: page.perPage,
-        }),
-    );
+    const [members, total] = await findPage(this.db.getRepository(TeamMember), page, {
+      where: { userId },
+      relations: { team: true },
+      order: { createdAt: 'ASC', teamId: 'ASC' },
+    });
     return [members.map((member) => ({ team: member.team!, role: member.role })), total];
   }
 

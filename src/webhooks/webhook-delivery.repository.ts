@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { updateReturning } from '../common/database/update-returning';
-import { Page, readPage } from '../common/http/pagination';
+import { findPage, Page } from '../common/http/pagination';
 import type { WebhookEventData } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
@@ -234,13 +234,10 @@ export class WebhookDeliveryRepository {
   }
 
   list(teamId: string, secretId: string | null, page: Page, status?: DeliveryStatus): Promise<[WebhookDelivery[], number]> {
-    const deliveries = this.db.getRepository(WebhookDelivery);
-    const where = { teamId, ...(secretId && { secretId }), ...(status && { status }) };
-    return readPage(
-      page,
-      () => deliveries.count({ where }),
-      () => deliveries.find({ where, order: { createdAt: 'DESC', id: 'DESC' }, skip: page.offset, take: page.perPage }),
-    );
+    return findPage(this.db.getRepository(WebhookDelivery), page, {
+      where: { teamId, ...(secretId && { secretId }), ...(status && { status }) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
   }
 
   findById(teamId: string, id: string): Promise<WebhookDelivery | null> {

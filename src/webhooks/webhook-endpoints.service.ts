@@ -7,7 +7,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { assertAdminNow } from '../teams/admin-now';
-import { Page, paginated, Paginated, readPage } from '../common/http/pagination';
+import { findPage, Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
@@ -34,13 +34,10 @@ export class WebhookEndpointsService {
   ) {}
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<WebhookEndpointResponse>> {
-    const repository = this.db.getRepository(WebhookEndpoint);
-    const where = { teamId: auth.teamId };
-    const [endpoints, total] = await readPage(
-      page,
-      () => repository.count({ where }),
-      () => repository.find({ where, order: { createdAt: 'ASC', id: 'ASC' }, skip: page.offset, take: page.perPage }),
-    );
+    const [endpoints, total] = await findPage(this.db.getRepository(WebhookEndpoint), page, {
+      where: { teamId: auth.teamId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
     return paginated(endpoints.map(presentWebhookEndpoint), total, page);
   }
 

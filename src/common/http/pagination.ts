@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import type { FindManyOptions, ObjectLiteral, Repository } from 'typeorm';
 import { IntegerBetween } from '../validation/integer-field';
 import { Optional } from '../validation/optional';
 
@@ -65,6 +66,19 @@ export async function readPage<T>(
   const read = await rows();
   if (Array.isArray(read)) return [read, total];
   return read.rows.length ? [read.rows, read.total] : [[], total];
+}
+
+/** `readPage` over a repository: the rows `where` finds are counted, then the page of them in `order`. */
+export function findPage<T extends ObjectLiteral>(
+  repository: Repository<T>,
+  page: Page,
+  options: Pick<FindManyOptions<T>, 'where' | 'order' | 'relations'>,
+): Promise<[T[], number]> {
+  return readPage(
+    page,
+    () => repository.count({ where: options.where }),
+    () => repository.find({ ...options, skip: page.offset, take: page.perPage }),
+  );
 }
 
 export interface Paginated<T> {
