@@ -12,7 +12,6 @@ import { isUniqueViolation } from '../common/database/unique-violation';
 import { ApiError } from '../common/errors/api-error';
 import type { ClientInfo } from '../geo/client.decorator';
 import { Page, paginated, Paginated } from '../common/http/pagination';
-import { assertAdminNow } from './admin-now';
 import { AddMemberDto, ChangeRoleDto } from './dto/member.dto';
 import { MemberRemoval } from './member-removal';
 import { MemberSeats } from './member-seats';
@@ -59,7 +58,7 @@ export class MembersService {
     try {
       return await this.db.transaction(async (manager) => {
         if (dto.role === 'owner') this.assertOwnerNow(auth, await this.teamsService.lockOwners(auth.teamId, manager));
-        await assertAdminNow(auth, manager);
+        await this.teamsService.assertAdminNow(auth, manager);
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
         await this.seats.reserve(auth, manager);
         await this.teams.addMember(auth.teamId, user.id, dto.role, manager);
@@ -77,7 +76,7 @@ export class MembersService {
   async changeRole(auth: TokenAuth, userId: string, dto: ChangeRoleDto, client: ClientInfo): Promise<MemberResponse> {
     return this.db.transaction(async (manager) => {
       const { member, user, owners } = await this.lockedMember(auth, userId, manager);
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       if (user.kind === 'service_account') throw ApiError.field('role', 'Service accounts are always members.');
       if (member.role === 'owner' || dto.role === 'owner') this.assertOwnerNow(auth, owners);
       // The same role again changes nothing, and records nothing.
@@ -94,7 +93,7 @@ export class MembersService {
   async remove(auth: TokenAuth, userId: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
       const { member, user, owners } = await this.lockedMember(auth, userId, manager);
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       if (user.kind === 'service_account') {
         throw ApiError.field('user_id', 'Service accounts are removed with DELETE /team/service-accounts/{id}.');
       }

@@ -15,9 +15,9 @@ import { Page, paginated, Paginated } from '../common/http/pagination';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto';
 import { CreateServiceAccountTokenDto } from './dto/create-service-account-token.dto';
 import { MemberSeats } from './member-seats';
-import { assertAdminNow } from './admin-now';
 import { presentServiceAccount } from './service-account.presenter';
 import type { CreatedServiceAccountResponse, ServiceAccountResponse } from './service-account.response';
+import { TeamsService } from './teams.service';
 import { TeamRepository } from './team.repository';
 
 const NOT_FOUND = 'Service account not found.';
@@ -32,6 +32,7 @@ export class ServiceAccountsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly teams: TeamRepository,
+    private readonly teamsService: TeamsService,
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
@@ -45,7 +46,7 @@ export class ServiceAccountsService {
   async create(auth: TokenAuth, dto: CreateServiceAccountDto, client: ClientInfo): Promise<CreatedServiceAccountResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       await this.seats.reserve(auth, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
@@ -76,7 +77,7 @@ export class ServiceAccountsService {
   async mintToken(auth: TokenAuth, id: string, dto: CreateServiceAccountTokenDto, client: ClientInfo): Promise<CreatedTokenResponse> {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       const account = await this.lockedAccountOf(auth, id, manager);
       const { token, record } = await this.tokens.mint(
         {
@@ -117,7 +118,7 @@ export class ServiceAccountsService {
 
   async revokeToken(auth: TokenAuth, id: string, tokenId: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       await this.accountOf(auth, id, manager);
       const deleted = await this.tokens.revoke(auth.teamId, id, tokenId, manager);
       if (!deleted) throw ApiError.notFound('Token not found.');
@@ -128,7 +129,7 @@ export class ServiceAccountsService {
   /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       await this.lockedAccountOf(auth, id, manager);
       const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
       // A concurrent delete got there first: its 204 was the one.

@@ -175,6 +175,15 @@ export class TeamRepository {
     return rows.length > 0;
   }
 
+  /** The member's role, read under a share lock held until the transaction ends; null when not a member (any more). Needs the transaction's manager. */
+  async shareRole(teamId: string, userId: string, manager: EntityManager): Promise<Role | null> {
+    const rows: { role: Role }[] = await manager.query(`SELECT role FROM team_members WHERE team_id = $1 AND user_id = $2 FOR SHARE`, [
+      teamId,
+      userId,
+    ]);
+    return rows[0]?.role ?? null;
+  }
+
   /** Locks the team's owner rows so two concurrent demotions cannot leave it without one. Needs the transaction's manager. */
   async lockOwners(teamId: string, manager: EntityManager): Promise<string[]> {
     const rows: { user_id: string }[] = await manager.query(

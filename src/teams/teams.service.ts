@@ -5,10 +5,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { UsersService } from '../auth/users.service';
+import { isAdmin } from '../auth/role';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
-import { assertAdminNow } from './admin-now';
 import { presentTeam } from './team.presenter';
 import { MembershipView, TeamRepository } from './team.repository';
 import { Team } from './team.entity';
@@ -70,7 +70,7 @@ export class TeamsService {
   /** Renames the token's team; its own name again changes nothing and records nothing. */
   async rename(auth: TokenAuth, name: string, client: ClientInfo): Promise<CurrentTeamResponse> {
     await this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.assertAdminNow(auth, manager);
       if (await this.teams.rename(auth.teamId, name, manager)) await this.audit.record(auth, client, 'team.updated', auth.teamId, manager);
     });
     return this.current(auth);
@@ -129,6 +129,19 @@ export class TeamsService {
 
   teamIdsOf(userId: string, manager?: EntityManager): Promise<string[]> {
     return this.teams.teamIdsOf(userId, manager);
+  }
+
+  /**
+   * The guard read the caller's role when the request came in; a demotion may have committed while
+   * the request waited on its locks. Call after the transaction's other locks are taken: re-reads the
+   * caller's role and holds the row until the transaction ends, so a demotion or removal of the
+   * caller either waits for what this writes or has already been seen. 401 as the guard answers a
+   * removed member's token; 403 for a member no longer an admin or owner.
+   */
+  async assertAdminNow(auth: TokenAuth, manager: EntityManager): Promise<void> {
+    const role = await this.teams.shareRole(auth.teamId, auth.userId, manager);
+    if (role === null) throw ApiError.unauthenticated(true);
+    if (!isAdmin(role)) throw ApiError.forbidden('Only owners and admins of the team may do this.');
   }
 
   /** See TeamRepository.lockMemberships. */

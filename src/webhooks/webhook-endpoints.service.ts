@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, Not } from 'typeorm';
+import { TeamsService } from '../teams/teams.service';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
-import { assertAdminNow } from '../teams/admin-now';
 import { findPage, Page, paginated, Paginated } from '../common/http/pagination';
 import type { ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
@@ -31,6 +31,7 @@ export class WebhookEndpointsService {
     private readonly billing: BillingService,
     private readonly audit: AuditService,
     private readonly deliveries: WebhookDeliveryRepository,
+    private readonly teamsService: TeamsService,
   ) {}
 
   async list(auth: TokenAuth, page: Page): Promise<Paginated<WebhookEndpointResponse>> {
@@ -46,7 +47,7 @@ export class WebhookEndpointsService {
     await this.urls.assertAllowed('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       const existing = await this.othersOfTeam(manager, auth.teamId, dto.url);
       if (existing.length >= MAX_ENDPOINTS_PER_TEAM) {
         throw ApiError.validation(
@@ -73,7 +74,7 @@ export class WebhookEndpointsService {
     if (dto.url !== undefined) await this.urls.assertAllowed('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       const endpoints = manager.getRepository(WebhookEndpoint);
       const endpoint = await endpoints.findOneBy({ teamId: auth.teamId, id });
       if (!endpoint) throw ApiError.notFound('Webhook endpoint not found.');
@@ -91,7 +92,7 @@ export class WebhookEndpointsService {
 
   async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     const removed = await this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       const result = await manager.getRepository(WebhookEndpoint).delete({ teamId: auth.teamId, id });
       if (!result.affected) return false;
       await this.deliveries.failPendingForEndpoint(auth.teamId, id, manager);

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { TeamsService } from '../teams/teams.service';
 import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
-import { assertAdminNow } from '../teams/admin-now';
 import { DecryptionError, Keyring, SealedContent } from '../crypto/keyring';
 import type { ClientInfo } from '../geo/client.decorator';
 import { generateWebhookSecret } from './webhook-signature';
@@ -39,6 +39,7 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
     private readonly stored: TeamWebhookSecretRepository,
     private readonly keyring: Keyring,
     private readonly audit: AuditService,
+    private readonly teamsService: TeamsService,
   ) {}
 
   /** In the background, as MissingKeys' count is: meanwhile the instance opens them under the old keys. */
@@ -101,7 +102,7 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
     const dropping = (await this.opens(row)) ? null : row.iv;
     const sealed = this.seal(auth.teamId, generateWebhookSecret());
     return this.db.transaction(async (manager) => {
-      await assertAdminNow(auth, manager);
+      await this.teamsService.assertAdminNow(auth, manager);
       const rotated = await this.stored.rotate(auth.teamId, sealed, dropping, manager);
       // Gone with its team, deleted while the update waited on the row: the token went with it too.
       if (!rotated) throw ApiError.unauthenticated(true);

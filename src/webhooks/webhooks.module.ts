@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
+import { TeamsModule } from '../teams/teams.module';
 import { TeamWebhookSecretRepository } from './team-webhook-secret.repository';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
@@ -14,7 +15,7 @@ import { WebhookUrlGuard } from './webhook-url-guard';
 
 /** Consultation webhooks: the outbox the secrets' statements write, its worker, signing, endpoints and the log. */
 @Module({
-  imports: [BillingModule],
+  imports: [BillingModule, TeamsModule],
   controllers: [WebhookEndpointsController, WebhookDeliveriesController, WebhookSecretController],
   providers: [
     WebhookUrlGuard,
