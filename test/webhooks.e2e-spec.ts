@@ -245,7 +245,8 @@ describe('webhooks', () => {
       unavailableOnce('2');
       const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
-      await waitFor(secret.id, 1);
+      // Recorded once the receiver's answer has been read, a moment after it was received.
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0].history.length === 1, 5)).toBe(true);
       const [waiting] = await deliveriesOf(secret.id);
       expect(waiting).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 503 });
       // The schedule says 0.2 s; the receiver asked for 2.

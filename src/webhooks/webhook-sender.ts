@@ -17,15 +17,22 @@ export interface AttemptOutcome {
   retryAfter: number | null;
 }
 
-/** Receivers answer with anything; only the status matters, and the body is read and dropped up to here. */
+/**
+ * Receivers answer with anything; only the status matters. The body is read and dropped up to
+ * this size and for this long after the status line, then the connection is cut (a body read to
+ * its end leaves the connection kept alive).
+ */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+const MAX_RESPONSE_BODY_MS = 1_000;
 
 /**
  * POSTs one signed body. The agents check the address each connection actually goes to (after
  * DNS), so a name that has come to resolve inward since the URL was accepted is refused here;
  * redirects are never followed (a 3xx is a failed attempt), and the whole exchange has
  * WEBHOOK_TIMEOUT_MS. DNS gets half of it at most, so a name whose DNS never answers fails the
- * attempt as that, not as the receiver's silence.
+ * attempt as that, not as the receiver's silence. An attempt ends only once its connection is
+ * free again or cut, so the dispatcher's places bound the connections open, and the agents,
+ * shared by every team, never make one wait for a socket another holds.
  */
 @Injectable()
 export class WebhookSender {
@@ -36,8 +43,8 @@ export class WebhookSender {
     const { lookup } = new WebhookHostResolver(Math.min(WEBHOOK_DNS_WAIT_MS, Math.floor(config.webhooks.timeoutMs / 2)));
     // The agents call `lookup` and then check each address it gives before connecting to it.
     const filter = { allowPrivateIPAddress: config.webhooks.allowPrivate, allowMetaIPAddress: config.webhooks.allowPrivate, lookup };
-    this.httpAgent = new RequestFilteringHttpAgent({ ...filter, keepAlive: true, maxSockets: 16 });
-    this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true, maxSockets: 16 });
+    this.httpAgent = new RequestFilteringHttpAgent({ ...filter, keepAlive: true });
+    this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true });
   }
 
   /** Closes the kept-alive connections; the dispatcher calls it once its attempts have ended. */
@@ -85,6 +92,8 @@ export class WebhookSender {
         return resolve({ ok: false, statusCode: null, error: attemptError(error as Error), retryAfter: null });
       }
       let settled = false;
+      /** What the status line said, once it came: the outcome, however the body then goes. */
+      let answered: PostOutcome | null = null;
       const finish = (outcome: PostOutcome) => {
         if (settled) return;
         settled = true;
@@ -93,12 +102,14 @@ export class WebhookSender {
       };
       // Ends the attempt itself: a request that is already closed (an upgrade, say) emits nothing more when destroyed.
       const timer = setTimeout(() => {
-        finish({ ok: false, statusCode: null, error: `No answer within ${this.config.webhooks.timeoutMs} ms`, retryAfter: null });
+        finish(
+          answered ?? { ok: false, statusCode: null, error: `No answer within ${this.config.webhooks.timeoutMs} ms`, retryAfter: null },
+        );
         request.destroy();
       }, timeoutMs);
       request.on('error', (error: NodeJS.ErrnoException) => {
         const staleConnection = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-        finish({ ok: false, statusCode: null, error: attemptError(error), retryAfter: null, staleConnection });
+        finish(answered ?? { ok: false, statusCode: null, error: attemptError(error), retryAfter: null, staleConnection });
       });
       // A 101 is not a `response`: Node hands over the socket instead, which nobody here wants.
       request.on('upgrade', (response, socket) => {
@@ -106,19 +117,23 @@ export class WebhookSender {
         finish({ ok: false, statusCode: response.statusCode ?? 101, error: `HTTP ${response.statusCode ?? 101}`, retryAfter: null });
       });
       // The status line decides, as Stripe's and GitHub's senders judge: a 200 whose body then
-      // stalls was delivered. The body is read and dropped after, within a size and the same time.
+      // stalls was delivered. The attempt ends when the body has been read and dropped, or cut.
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
         const ok = status >= 200 && status < 300;
         const error = ok ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`;
-        finish({ ok, statusCode: status, error, retryAfter: ok ? null : retryAfterSeconds(response.headers['retry-after']) });
-        const drained = setTimeout(() => response.destroy(), timeoutMs);
+        const outcome = { ok, statusCode: status, error, retryAfter: ok ? null : retryAfterSeconds(response.headers['retry-after']) };
+        answered = outcome;
+        const cut = setTimeout(() => response.destroy(), MAX_RESPONSE_BODY_MS);
         let received = 0;
         response.on('data', (chunk: Buffer) => {
           received += chunk.length;
           if (received > MAX_RESPONSE_BYTES) response.destroy();
         });
-        response.on('close', () => clearTimeout(drained));
+        response.on('close', () => {
+          clearTimeout(cut);
+          finish(outcome);
+        });
       });
       request.end(body);
     });

@@ -17,6 +17,8 @@ export interface WebhookReceiver {
   port: number;
   received: ReceivedWebhook[];
   respond: Responder;
+  /** The most connections it has had open at once. */
+  mostConnections: number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startWebhookReceiver(respond: Responder = (res) => res.end
     port: 0,
     received: [],
     respond,
+    mostConnections: 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer((req, res) => {
@@ -44,6 +47,11 @@ export async function startWebhookReceiver(respond: Responder = (res) => res.end
       receiver.received.push(received);
       receiver.respond(res, receiver.received.length - 1, received);
     });
+  });
+  let open = 0;
+  server.on('connection', (socket) => {
+    receiver.mostConnections = Math.max(receiver.mostConnections, ++open);
+    socket.on('close', () => open--);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.port = (server.address() as AddressInfo).port;
