@@ -203,6 +203,30 @@ describe('account', () => {
       await login(t.baseUrl, owner.email, again.password).expect(201);
     });
 
+    it('forgets what the user’s Idempotency-Keys kept on secrets they made in other teams, as no one can replay them now', async () => {
+      const bob = await newTeam(t.baseUrl);
+      const alice = await newTeam(t.baseUrl);
+      await api().post('/api/v1/team/members').set(bearer(alice.pat)).send({ email: bob.owner.email, role: 'member' }).expect(201);
+      const patInAlices = await newToken(t.baseUrl, bob.owner, { team_id: alice.owner.teamId });
+      const created = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(patInAlices))
+        .set('Idempotency-Key', 'BOBIDEM')
+        .send({ content: 'made under a key', expire_mode: 'views', expire_value: 1 })
+        .expect(201);
+      const keptOf = async () =>
+        (
+          await t.dataSource.query('SELECT created_by, idempotency_key, idempotency_digest, idempotency_link FROM secrets WHERE id = $1', [
+            created.body.data.id,
+          ])
+        )[0];
+      expect(await keptOf()).toMatchObject({ created_by: bob.owner.id, idempotency_key: 'BOBIDEM' });
+
+      await api().delete('/api/v1/account').set(bearer(bob.pat)).send({ password: bob.owner.password }).expect(204);
+
+      expect(await keptOf()).toEqual({ created_by: null, idempotency_key: null, idempotency_digest: null, idempotency_link: null });
+    });
+
     it('records in each other team the user leaving, and their tokens there revoked, as leaving would', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
       const { user: grace, pat: gracePat } = await newMember(t.baseUrl, pat, owner.teamId, 'member');

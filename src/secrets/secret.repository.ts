@@ -514,9 +514,13 @@ export class SecretRepository {
     return rows.length > 0;
   }
 
-  /** Unsets the creator of every secret the user made; a walk of the table, for an account's deletion alone. */
+  /**
+   * Unsets the creator of every secret the user made, with what their Idempotency-Keys kept: a
+   * key is replayed for its creator alone, so no one could use it again. A walk of the table, for
+   * an account's deletion alone.
+   */
   async forgetCreator(userId: string, manager: EntityManager): Promise<void> {
-    await manager.query('UPDATE secrets SET created_by = NULL WHERE created_by = $1', [userId]);
+    await manager.query(`UPDATE secrets SET created_by = NULL, idempotency_key = NULL, ${UNKEYED} WHERE created_by = $1`, [userId]);
   }
 
   /**
