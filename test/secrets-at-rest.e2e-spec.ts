@@ -6,6 +6,8 @@ import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
 import { clientEncrypt, newSecret, reveal } from './support/secrets';
 import { eventually } from './support/eventually';
+import { uploadFile } from './support/multipart';
+import { newTeamOn } from './support/teams';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
 
 const key = () => randomBytes(32).toString('base64');
@@ -138,8 +140,8 @@ describe('the purge', () => {
 });
 
 describe('concurrent purges', () => {
-  // No scheduled tick during the test: only the three calls below purge.
-  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600' } });
+  // No scheduled tick during the test: only the calls below purge.
+  const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600', WEBHOOK_ALLOW_PRIVATE: 'true' } });
 
   it('splits the work when several instances purge at once, each row exactly once', async () => {
     const { SecretPurger } = await import('../src/secrets/secret-purger');
@@ -167,5 +169,30 @@ describe('concurrent purges', () => {
     await t.app.get(SecretPurger).purge();
     expect((await t.dataSource.query('SELECT status FROM secrets WHERE id = $1', [secret.id]))[0].status).toBe('expired');
     expect(await shown()).toMatchObject(expected);
+  });
+
+  it('shows an expired secret the purge has not reached as its tombstone: no webhook URL, file name or type', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const webhookUrl = 'http://127.0.0.1:4101/per?cred=EXPFCRED';
+    const created = await uploadFile(
+      t.baseUrl,
+      pat,
+      { expire_mode: 'minutes', expire_value: '1', webhook_url: webhookUrl },
+      { name: 'EXPFILENAME.txt', type: 'text/plain', data: Buffer.from('expiring') },
+    );
+    expect(created.body.data).toMatchObject({ webhook_url: webhookUrl, file: { name: 'EXPFILENAME.txt', content_type: 'text/plain' } });
+    const id = created.body.data!.id as string;
+    await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    const shown = (await t.http().get(`/api/v1/secrets/${id}`).set(bearer(pat)).expect(200)).body.data;
+    const listed = (await t.http().get('/api/v1/secrets?status=expired').set(bearer(pat)).expect(200)).body.data;
+    const tombstone = { status: 'expired', webhook_url: null, file: { name: null, size: 8, content_type: null, encryption: 'server' } };
+    expect(shown).toMatchObject(tombstone);
+    expect(listed).toEqual([expect.objectContaining(tombstone)]);
+    // The row still holds them: the purge has not come by.
+    const [row] = await t.dataSource.query(
+      'SELECT status, webhook_url, sealed_file_info IS NOT NULL AS sealed FROM secrets WHERE id = $1',
+      [id],
+    );
+    expect(row).toEqual({ status: 'active', webhook_url: webhookUrl, sealed: true });
   });
 });

@@ -14,13 +14,24 @@ export function withoutQuery(url: string): string {
   return query === -1 ? url : `${url.slice(0, query)}?…`;
 }
 
+export interface Presenting {
+  /** `token` and `url`, filled only in the create response: the link is a capability, shown once (after that, `token_prefix`). */
+  link?: { token: string; url: string };
+  /** When the status is taken: now, unless an earlier answer is being repeated. */
+  at?: number;
+  /** What an active secret shows its reader (its file's sealed name and type opened, say); a secret no longer active is not handed to it. */
+  shown?: (active: Secret) => Secret;
+}
+
 /**
- * The API's Secret. `token` and `url` are filled only in the create response: the link is a
- * capability, and no list or lookup ever shows it again (only `token_prefix`). Its status is as
- * of `at` (now, unless an earlier answer is being repeated).
+ * The API's Secret. One no longer active shows what its tombstone keeps, whether or not the purge
+ * has wiped its row yet: no webhook URL, and no file name or type (their seal is not opened).
  */
-export function presentSecret(secret: Secret, link?: { token: string; url: string }, at = Date.now()): SecretResponse {
-  const status = statusOf(secret, at);
+export function presentSecret(row: Secret, { link, at = Date.now(), shown = (active) => active }: Presenting = {}): SecretResponse {
+  const status = statusOf(row, at);
+  const ended = status !== 'active';
+  const secret = ended ? row : shown(row);
+  const file = presentFileInfo(secret);
   return {
     id: secret.id,
     token: link?.token ?? null,
@@ -36,7 +47,7 @@ export function presentSecret(secret: Secret, link?: { token: string; url: strin
     expires_at: secret.expiresAt.toISOString(),
     has_passcode: secret.hasPasscode,
     allowed_countries: secret.allowedCountries,
-    webhook_url: secret.webhookUrl,
+    webhook_url: ended ? null : secret.webhookUrl,
     status,
     created_by: secret.createdBy,
     created_at: secret.createdAt.toISOString(),
@@ -44,7 +55,7 @@ export function presentSecret(secret: Secret, link?: { token: string; url: strin
     last_viewed_at: iso(secret.lastViewedAt),
     // An expired secret stopped at its expiry, whether or not the purge has reached it yet.
     destroyed_at: iso(status === 'expired' ? secret.expiresAt : secret.destroyedAt),
-    file: presentFileInfo(secret),
+    file: file && ended ? { ...file, name: null, content_type: null } : file,
   };
 }
 

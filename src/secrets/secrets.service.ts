@@ -20,7 +20,7 @@ import { viewBudgetFor } from './expiry';
 import { generateLinkToken, hashLinkToken, linkTokenPrefix } from './link-token';
 import { replacementContent, sizeOf, submittedContent } from './secret-content';
 import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
-import { presentSecret, withoutQuery } from './secret.presenter';
+import { Presenting, presentSecret, withoutQuery } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
 import { SecretRepository, TeamSecretsUsage } from './secret.repository';
 import { goneError } from './secret-gone';
@@ -206,18 +206,16 @@ export class SecretsService {
   }
 
   /**
-   * The API's Secret, its file's name and type opened (the rows of one page at most); its webhook
-   * URL without the query for a `reader` who is neither its creator nor an owner or admin.
+   * The API's Secret; an active one's file name and type opened (the rows of one page at most), and its
+   * webhook URL without the query for a `reader` who is neither its creator nor an owner or admin.
    */
-  private presented(
-    secret: Secret,
-    { link, at, reader }: { link?: { token: string; url: string }; at?: number; reader?: TokenAuth } = {},
-  ): SecretResponse {
-    const shown = withFileInfoOpened(this.keyring, secret);
-    if (reader && shown.webhookUrl && !isAdmin(reader.role) && shown.createdBy !== reader.userId) {
-      return presentSecret(Object.assign(new Secret(), shown, { webhookUrl: withoutQuery(shown.webhookUrl) }), link, at);
-    }
-    return presentSecret(shown, link, at);
+  private presented(secret: Secret, { link, at, reader }: Omit<Presenting, 'shown'> & { reader?: TokenAuth } = {}): SecretResponse {
+    const shown = (active: Secret) => {
+      const opened = withFileInfoOpened(this.keyring, active);
+      if (!reader || !opened.webhookUrl || isAdmin(reader.role) || opened.createdBy === reader.userId) return opened;
+      return Object.assign(new Secret(), opened, { webhookUrl: withoutQuery(opened.webhookUrl) });
+    };
+    return presentSecret(secret, { link, at, shown });
   }
 
   async list(auth: TokenAuth, status: SecretStatus | undefined, page: Page): Promise<Paginated<SecretResponse>> {
