@@ -604,6 +604,45 @@ describe('webhooks', () => {
       await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(201);
     });
 
+    it('store one spelling of a URL, so a second endpoint spelt otherwise is refused too', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: 'https://example.com/hook' }).expect(201);
+      for (const again of [
+        'https://Example.COM.:443/%68ook?',
+        'https://example.com./hook',
+        'https://example.com../hook',
+        'https://example.com/hook?',
+        'https://example.com/%68ook',
+        'https://example.com:443/hook',
+      ]) {
+        const res = await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: again }).expect(422);
+        expect(res.body.errors).toEqual({ url: ['A webhook endpoint with this URL already exists.'] });
+      }
+      // Only unreserved characters' encodings mean the characters themselves; `%2F` is not `/`.
+      const other = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(team.pat))
+        .send({ url: 'https://Example.COM.:443/a%2fb?q=%7e%3d' })
+        .expect(201);
+      expect(other.body.data.url).toBe('https://example.com/a%2Fb?q=~%3D');
+      const secret = await newSecret(t.baseUrl, { webhook_url: 'https://HOOKS.example.com.:443/x?' }, team.pat);
+      expect(secret.webhook_url).toBe('https://hooks.example.com/x');
+      // A row stored before URLs were stored in one spelling is judged by that spelling too.
+      await t.dataSource.query(
+        `UPDATE webhook_endpoints SET url = 'https://example.com.:443/%68ook?' WHERE url = 'https://example.com/hook' AND team_id = $1`,
+        [team.owner.teamId],
+      );
+      await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: 'https://example.com/hook' }).expect(422);
+    });
+
+    it.each(['https://:@example.com/hook', 'https://@example.com/hook', 'https://user@example.com/hook'])(
+      'refuses %s: an @ in the host is credentials, even empty ones',
+      async (url) => {
+        const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
+        expect(res.body.errors).toEqual({ url: ['The url field must be an https URL without credentials.'] });
+      },
+    );
+
     it('change their URL or events with PATCH: what is still due goes to the new URL, and the change is audited', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const busy = await startWebhookReceiver((res) => res.writeHead(503, { 'Retry-After': '3600' }).end());
@@ -700,7 +739,8 @@ describe('webhooks', () => {
       expect(free.body).toMatchObject({ code: 'plan_limit' });
 
       const list = await api().get('/api/v1/team/webhooks').set(bearer(team.pat)).expect(200);
-      expect(list.body.data[0]).toEqual({ ...endpoint, url: url.replace('http://', 'HTTP://') });
+      // Stored as it was: the one spelling of its URL.
+      expect(list.body.data[0]).toEqual(endpoint);
     });
 
     it('stop at ten per team, even when asked for in parallel', async () => {
@@ -986,6 +1026,36 @@ describe('one team’s receivers that never answer', () => {
       }
       expect(await eventually(() => prompt.received.length >= 10, 5)).toBe(true);
       expect(hanging.received).toHaveLength(2);
+    } finally {
+      for (const res of held) res.destroy();
+      await Promise.all([hanging.close(), prompt.close()]);
+    }
+  });
+
+  it('hold at most 2 of their team’s places however their URL is spelt: the team’s endpoint on another port still gets every event', async () => {
+    const held: ServerResponse[] = [];
+    const hanging = await startWebhookReceiver((res) => held.push(res));
+    const prompt = await startWebhookReceiver();
+    const port = hanging.port;
+    try {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      await t.http().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: prompt.url }).expect(201);
+      const spellings = [
+        `http://127.0.0.1:${port}/a`,
+        `http://127.0.0.1.:${port}/b`,
+        `http://127.1:${port}/c`,
+        `http://127.0.0.1..:${port}/d`,
+      ];
+      const secrets = [];
+      for (const url of spellings) secrets.push(await newSecret(t.baseUrl, { expire_value: 5, webhook_url: url }, team.pat));
+      for (let view = 0; view < 5; view++) for (const secret of secrets) await reveal(t.baseUrl, secret.token).expect(200);
+      expect(await eventually(() => hanging.received.length >= 2, 5)).toBe(true);
+      // Polls come and go; the receiver's other deliveries wait for one of its two places.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(hanging.received).toHaveLength(2);
+      expect(await eventually(() => prompt.received.length >= 20, 1)).toBe(true);
+      // Each is stored as the one spelling of its receiver, which is what the dispatcher counts by.
+      expect(secrets.map((secret) => secret.webhook_url)).toEqual(['a', 'b', 'c', 'd'].map((path) => `http://127.0.0.1:${port}/${path}`));
     } finally {
       for (const res of held) res.destroy();
       await Promise.all([hanging.close(), prompt.close()]);

@@ -83,9 +83,10 @@ export class SecretsService {
     const keyed = key === undefined ? undefined : jsonCreate(key, dto);
     const plan = this.billing.planOf(auth);
     const content = submittedContent(dto);
+    let fields: SecretFields;
     try {
       this.billing.assertContentSize(plan, sizeOf(content));
-      await this.checkFields(auth, dto);
+      fields = await this.checkFields(auth, dto);
     } catch (error) {
       // A retry of a keyed create made before the plan changed is answered as that create was. Looked
       // for only here, so a keyed create the plan allows (every `oncelink send`) makes no extra query.
@@ -100,7 +101,7 @@ export class SecretsService {
         ? this.keyring.encrypt(id, content.plaintext)
         : { keyId: null, iv: content.iv, ciphertext: content.ciphertext };
     const material = { kind: content.kind, ...sealed, contentBytes: sizeOf(content), file: null };
-    return this.insert(auth, dto, client, id, material, keyed);
+    return this.insert(auth, fields, client, id, material, keyed);
   }
 
   /**
@@ -111,15 +112,20 @@ export class SecretsService {
     return this.replayed(this.idempotency.answer(earlier, keyed));
   }
 
-  /** What every kind of secret checks before its content is taken: the plan's features and lifetime, the webhook URL. */
-  async checkFields(auth: AuthContext, fields: SecretFields): Promise<void> {
+  /**
+   * What every kind of secret checks before its content is taken: the plan's features and lifetime,
+   * the webhook URL; answers the fields as they are stored (the webhook URL in its canonical form).
+   */
+  async checkFields(auth: AuthContext, fields: SecretFields): Promise<SecretFields> {
     const plan = this.billing.planOf(auth);
+    let webhookUrl: string | undefined;
     if (fields.webhook_url !== undefined) {
       this.billing.assertAllowed(plan, 'webhooks');
-      await this.webhookUrls.assertAllowed('webhook_url', fields.webhook_url);
+      webhookUrl = await this.webhookUrls.accepted('webhook_url', fields.webhook_url);
     }
     if (fields.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
     this.budgetFor(plan, fields.expire_mode, fields.expire_value, fields.expires_in_minutes ?? null);
+    return { ...fields, webhook_url: webhookUrl };
   }
 
   /**

@@ -16,7 +16,7 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { presentWebhookEndpoint } from './webhook-endpoint.presenter';
 import type { WebhookEndpointResponse } from './webhook-endpoint.response';
 import { WEBHOOK_EVENT_TYPES } from './webhook-event';
-import { WebhookUrlGuard } from './webhook-url-guard';
+import { canonicalWebhookUrl, WebhookUrlGuard } from './webhook-url-guard';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 
 /** Endpoints a team may have: each is another delivery of every event. */
@@ -44,11 +44,11 @@ export class WebhookEndpointsService {
 
   async create(auth: TokenAuth, dto: CreateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
-    await this.urls.assertAllowed('url', dto.url);
+    const url = await this.urls.accepted('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
       await this.teamsService.assertAdminNow(auth, manager);
-      const existing = await this.othersOfTeam(manager, auth.teamId, dto.url);
+      const existing = await this.othersOfTeam(manager, auth.teamId, url);
       if (existing.length >= MAX_ENDPOINTS_PER_TEAM) {
         throw ApiError.validation(
           { url: [`A team may have at most ${MAX_ENDPOINTS_PER_TEAM} webhook endpoints.`] },
@@ -58,7 +58,7 @@ export class WebhookEndpointsService {
       const row = manager.getRepository(WebhookEndpoint).create({
         id: randomUUID(),
         teamId: auth.teamId,
-        url: dto.url,
+        url,
         events: dto.events ?? [...WEBHOOK_EVENT_TYPES],
       });
       await manager.getRepository(WebhookEndpoint).insert(row);
@@ -71,19 +71,19 @@ export class WebhookEndpointsService {
   /** Changes what is given; deliveries still due to the endpoint go to its new URL. */
   async update(auth: TokenAuth, id: string, dto: UpdateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
-    if (dto.url !== undefined) await this.urls.assertAllowed('url', dto.url);
+    const url = dto.url === undefined ? undefined : await this.urls.accepted('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
       await lockUntilCommit(manager, 'webhook_endpoints', auth.teamId);
       await this.teamsService.assertAdminNow(auth, manager);
       const endpoints = manager.getRepository(WebhookEndpoint);
       const endpoint = await endpoints.findOneBy({ teamId: auth.teamId, id });
       if (!endpoint) throw ApiError.notFound('Webhook endpoint not found.');
-      if (dto.url === undefined && dto.events === undefined) return endpoint;
-      if (dto.url !== undefined) {
-        await this.othersOfTeam(manager, auth.teamId, dto.url, id);
-        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, dto.url, manager);
+      if (url === undefined && dto.events === undefined) return endpoint;
+      if (url !== undefined) {
+        await this.othersOfTeam(manager, auth.teamId, url, id);
+        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, url, manager);
       }
-      await endpoints.update({ teamId: auth.teamId, id }, { url: dto.url, events: dto.events });
+      await endpoints.update({ teamId: auth.teamId, id }, { url, events: dto.events });
       await this.audit.record(auth, client, 'webhook.updated', id, manager);
       return endpoints.findOneByOrFail({ id });
     });
@@ -118,5 +118,5 @@ export class WebhookEndpointsService {
   }
 }
 
-/** Two URLs the sender would call alike (`https://Hooks.example` and `https://hooks.example/`). */
-const sameUrl = (a: string, b: string) => new URL(a).href === new URL(b).href;
+/** Two URLs of one receiver (`https://Hooks.example.` and `https://hooks.example/`), as a row stored before canonicalWebhookUrl may be spelt otherwise. */
+const sameUrl = (a: string, b: string) => canonicalWebhookUrl(a).href === canonicalWebhookUrl(b).href;

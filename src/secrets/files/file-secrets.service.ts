@@ -23,7 +23,7 @@ import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
 import { SecretRepository, SpentView } from '../secret.repository';
 import type { Secret } from '../secret.entity';
-import { Created, SecretMaterial, SecretsService } from '../secrets.service';
+import { Created, SecretFields, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
@@ -207,7 +207,8 @@ export class FileSecretsService {
     const { plan } = room;
     const values: MultipartValue[] = [];
     const digest = key === undefined ? null : createHash('sha256');
-    let upload: { id: string; dto: CreateFileSecretDto; part: MultipartFile; material?: SecretMaterial } | null = null;
+    let upload: { id: string; dto: CreateFileSecretDto; checked: SecretFields; part: MultipartFile; material?: SecretMaterial } | null =
+      null;
     try {
       for await (const part of formParts(request, { limits: { fileSize: this.storedLimit(plan) + 1 } })) {
         if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
@@ -217,19 +218,18 @@ export class FileSecretsService {
         }
         if (part.fieldname !== 'file') throw ApiError.field(shownName(part.fieldname), notAllowed(part.fieldname));
         const dto = await this.fields(values);
-        await this.secrets.checkFields(auth, dto);
-        upload = { id: randomUUID(), dto, part };
+        upload = { id: randomUUID(), dto, checked: await this.secrets.checkFields(auth, dto), part };
         upload.material = await this.store(upload.id, dto, part, room, digest);
       }
       if (!upload?.material) throw await this.missingFile(values);
-      const { dto, id, material } = upload;
+      const { dto, checked, id, material } = upload;
       const file = { name: upload.part.filename, type: upload.part.mimetype, sha256: digest?.digest('hex') };
       const keyed = key === undefined ? undefined : fileCreate(key, dto, file);
       // Files that finished meanwhile count now too; one team's uploads finish one at a time here.
       const created = await this.inTurn(room.team, async () => {
         if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
         this.assertRoom(room, material.contentBytes);
-        return this.secrets.insert(auth, dto, client, id, material, keyed);
+        return this.secrets.insert(auth, checked, client, id, material, keyed);
       });
       if (created.replayed) await this.files.remove(id);
       return created;
