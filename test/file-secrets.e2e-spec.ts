@@ -599,6 +599,50 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    describe('a part sent with no name, as one with an empty name', () => {
+      const part = (disposition: string, value: string) => `--XyZ\r\nContent-Disposition: form-data${disposition}\r\n\r\n${value}\r\n`;
+      const form = part('; name="expire_mode"', 'views') + part('; name="expire_value"', '1');
+      const NAMELESS = 'A field without a name is not allowed.';
+      const rows = async () =>
+        (
+          await t.dataSource.query(
+            'SELECT (SELECT count(*)::int FROM secrets) AS secrets, (SELECT count(*)::int FROM secret_file_parts) AS parts',
+          )
+        )[0];
+      const post = (body: string, key?: string) => {
+        const request = t.http().post('/api/v1/secrets').set(bearer(pat)).set('content-type', 'multipart/form-data; boundary=XyZ');
+        if (key) request.set('idempotency-key', key);
+        return request.send(`${body}--XyZ--\r\n`);
+      };
+
+      describe.each([
+        ['unkeyed', false],
+        ['as a keyed retry of a create that succeeded', true],
+      ])('%s', (_how, keyed) => {
+        let key: string | undefined;
+        beforeAll(async () => {
+          if (!keyed) return;
+          key = randomUUID();
+          await post(form + part('; name="file"; filename="a.txt"', 'hello'), key).expect(201);
+        });
+
+        it.each([
+          ['the file part', form + part('; filename="a.txt"', 'hello'), NAMELESS],
+          ['a field part', part('', 'x') + form + part('; name="file"; filename="a.txt"', 'hello'), NAMELESS],
+          [
+            'a field part after the file',
+            form + part('; name="file"; filename="a.txt"', 'hello') + part('', 'x'),
+            'Nothing may follow the file part.',
+          ],
+        ])('refuses %s with a 422 on the empty name, making nothing', async (_part, body, message) => {
+          const before = await rows();
+          const res = await post(body, key).expect(422);
+          expect(res.body).toEqual({ message: expect.any(String), errors: { '': [message] } });
+          expect(await rows()).toEqual(before);
+        });
+      });
+    });
+
     it('takes a file part sent without a filename, with no name', async () => {
       const res = await uploadFile(t.baseUrl, pat, fields, null, {
         after: {},

@@ -100,10 +100,17 @@ function asRequestError(error: unknown): unknown {
   return malformed;
 }
 
-/** The request's parts, with the parser's failures as 400s. */
+/**
+ * The request's parts, with the parser's failures as 400s. A part sent with no name is named `''`,
+ * so it meets the rule an empty name does ("A field without a name is not allowed.").
+ */
 export async function* formParts(request: FastifyRequest, options: Parameters<FastifyRequest['parts']>[0]): AsyncGenerator<Multipart> {
   try {
-    yield* request.parts(options);
+    for await (const part of request.parts(options)) {
+      // busboy leaves such a part's `fieldname` undefined, though its type says string.
+      part.fieldname ??= '';
+      yield part;
+    }
   } catch (error) {
     throw asRequestError(error);
   }
