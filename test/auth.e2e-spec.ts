@@ -4,6 +4,9 @@ import { runUp } from './support/database';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { useTestApp } from './support/test-app';
 
+const PLAIN_CHARACTERS =
+  'The email field must be typed in plain characters, not fullwidth letters, ligatures or other compatibility forms.';
+
 describe('auth', () => {
   const t = useTestApp();
   const api = t.http;
@@ -41,6 +44,27 @@ describe('auth', () => {
         .expect(201);
       const account = await api().get('/api/v1/account').set(bearer(login.body.data.token)).expect(200);
       expect(account.body.data.user).toMatchObject({ id: composed.id, email: '\u00f3wner@compose.test' });
+    });
+
+    it.each([
+      ['a fullwidth letter', '\uff41@fullwidth.test'],
+      ['a ligature', '\ufb01le@ligature.test'],
+      ['a superscript digit', 'a\u00b2@superscript.test'],
+    ])('refuses an email with %s, which NFKC folds: it would be an account apart from one that reads the same', async (_form, email) => {
+      await newUser(t.baseUrl, { email: email.normalize('NFKC') });
+      const [before] = await t.dataSource.query('SELECT count(*)::int AS n FROM users');
+      const res = await api().post('/api/v1/auth/register').send({ email, password: 'another long password', name: 'Twin' }).expect(422);
+      expect(res.body).toEqual({ message: 'The given data was invalid.', errors: { email: [PLAIN_CHARACTERS] } });
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([before]);
+    });
+
+    it('still logs in an account that holds such an address from before', async () => {
+      const user = await newUser(t.baseUrl, { email: 'legacy@compat.test' });
+      await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [user.id, '\uff4cegacy@compat.test']);
+      await api()
+        .post('/api/v1/auth/token')
+        .send({ email: '\uff2cegacy@compat.test', password: user.password, device_name: 'old', abilities: ['secrets:read'] })
+        .expect(201);
     });
 
     it('moves an account registered with a decomposed email to NFC, so it can still log in, and leaves one whose composed twin exists', async () => {

@@ -37,6 +37,22 @@ describe('team members', () => {
       expect(res.body.data).toMatchObject({ user_id: user.id, email: user.email });
     });
 
+    it('refuses an address with a compatibility form (fullwidth ａ) with 422 on email, even one an account holds from before', async () => {
+      const { pat } = await newTeam(t.baseUrl);
+      const user = await newUser(t.baseUrl, { email: 'a-member@compat.test' });
+      await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [user.id, '\uff41-member@compat.test']);
+      const [before] = await t.dataSource.query('SELECT count(*)::int AS n FROM team_members');
+      const res = await api()
+        .post('/api/v1/team/members')
+        .set(bearer(pat))
+        .send({ email: '\uff41-member@compat.test', role: 'member' })
+        .expect(422);
+      expect(res.body.errors).toEqual({
+        email: ['The email field must be typed in plain characters, not fullwidth letters, ligatures or other compatibility forms.'],
+      });
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM team_members')).toEqual([before]);
+    });
+
     it('refuses unknown emails, existing members and bad roles with 422', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
       const unknown = await api()

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsEmail, IsString, ValidateBy } from 'class-validator';
-import { msg } from './messages';
+import { humanize, msg } from './messages';
 import { MaxChars } from './text-field';
 import { hidesCharacters } from './unshowable';
 
@@ -15,10 +15,22 @@ const MAX_EMAIL_LENGTH = 254;
 export const emailKey = (email: string): string => email.toLowerCase().normalize('NFC');
 
 /**
+ * Whether the address, as stored, holds a compatibility form that NFKC would fold: a fullwidth
+ * letter (`ａ`), a ligature (`ﬁ`), a superscript or circled digit. `ａ@example.com` would be an
+ * account apart from `a@example.com` that reads the same; folding it instead would move addresses
+ * stored before (a migration), so a new one is refused and `emailKey` stays NFC.
+ */
+const hasCompatibilityForms = (email: string): boolean => {
+  const key = emailKey(email);
+  return key.normalize('NFKC') !== key;
+};
+
+/**
  * A required email address of at most 254 characters (RFC 5321), counted as it is stored (`emailKey`): lowercasing can lengthen it (İ).
  * Nothing invisible (`hidesCharacters`): `alice\u200b@example.com` and `alice@\u202emoc.elpmaxe` would be
- * accounts that read as `alice@example.com`. A combining mark stays: NFC composes the ones it can, and
- * the rest are drawn on their letter (scripts such as Devanagari need them).
+ * accounts that read as `alice@example.com`; no compatibility form (`hasCompatibilityForms`). A combining
+ * mark stays: NFC composes the ones it can, and the rest are drawn on their letter (scripts such as
+ * Devanagari need them). For addresses given as new (registration, adding a member); login takes any.
  */
 export const EmailField = () =>
   applyDecorators(
@@ -30,5 +42,15 @@ export const EmailField = () =>
     ValidateBy(
       { name: 'noHiddenCharacters', validator: { validate: (value: unknown) => typeof value !== 'string' || !hidesCharacters(value) } },
       { message: msg.email },
+    ),
+    ValidateBy(
+      {
+        name: 'noCompatibilityForms',
+        validator: { validate: (value: unknown) => typeof value !== 'string' || !hasCompatibilityForms(value) },
+      },
+      {
+        message: ({ property }) =>
+          `The ${humanize(property)} field must be typed in plain characters, not fullwidth letters, ligatures or other compatibility forms.`,
+      },
     ),
   );
