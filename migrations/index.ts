@@ -26,6 +26,7 @@ import { SealFileInfo1795790000000 } from './1795790000000-SealFileInfo';
 import { AddDueDeliveryIndex1795800000000 } from './1795800000000-AddDueDeliveryIndex';
 import { AddFilePartOwnerSeen1795810000000 } from './1795810000000-AddFilePartOwnerSeen';
 import { StampAuditEventsWhenWritten1795820000000 } from './1795820000000-StampAuditEventsWhenWritten';
+import { AddFilePartTeams1795830000000 } from './1795830000000-AddFilePartTeams';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   AddDueDeliveryIndex1795800000000,
   AddFilePartOwnerSeen1795810000000,
   StampAuditEventsWhenWritten1795820000000,
+  AddFilePartTeams1795830000000,
 ];

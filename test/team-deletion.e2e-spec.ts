@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase, waitingOnLocks } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
-import { uploadFile } from './support/multipart';
+import { generatedBytes, uploadFile } from './support/multipart';
 import { newSecret, reveal } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { newMember, newTeamOf, setPlan, setPlanAt } from './support/teams';
@@ -157,6 +157,57 @@ describe('DELETE /api/v1/team', () => {
       expect(dump).not.toContain(trace);
     }
     expect(dump).not.toContain('looks like phishing');
+  });
+
+  it('takes what an upload under way has stored, and refuses the rest of it 401: none of its parts stay', async () => {
+    const team = await newTeamOf(t.baseUrl, owner);
+    await setPlan(t.dataSource, team.teamId, 'pro');
+    const mib = 1024 * 1024;
+    // A client sending 20 MiB at about 1.6 MiB/s, until told to stop.
+    let sending = true;
+    async function* paced() {
+      for (const chunk of generatedBytes(20 * mib, 'deleted mid-upload')) {
+        if (!sending) return;
+        yield chunk;
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+    }
+    const upload = uploadFile(
+      t.baseUrl,
+      team.pat,
+      { expire_mode: 'views', expire_value: '1' },
+      { name: 'big.bin', type: 'application/octet-stream', data: paced() },
+      { declareLength: false },
+    );
+    try {
+      // The upload, once it has stored two parts: the only parts no secret owns.
+      let uploading: string | undefined;
+      const stored = await eventually(async () => {
+        const rows: { secret_id: string }[] = await t.dataSource.query(
+          `SELECT secret_id FROM secret_file_parts p WHERE seq = 1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = p.secret_id)`,
+        );
+        uploading = rows[0]?.secret_id;
+        return uploading !== undefined;
+      }, 10);
+      expect(stored).toBe(true);
+      const parts = async () =>
+        (await t.dataSource.query(`SELECT count(*)::int AS n FROM secret_file_parts WHERE secret_id = $1`, [uploading]))[0].n as number;
+
+      await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+
+      expect(await eventually(async () => (await parts()) === 0, 2)).toBe(true);
+      // Its next part finds the team gone: answered while the client is still sending.
+      const answered = await Promise.race([upload, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
+      expect(sending).toBe(true);
+      expect(answered?.status).toBe(401);
+      expect(answered?.headers['www-authenticate']).toBe('Bearer realm="oncelink", error="invalid_token"');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await parts()).toBe(0);
+      expect(await rowsOfTeam(team.teamId)).toMatchObject({ secret_file_parts: 0 });
+    } finally {
+      sending = false;
+      await upload;
+    }
   });
 
   // Two transactions at once need two connections, which PGlite does not serve.

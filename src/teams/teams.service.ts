@@ -111,7 +111,8 @@ export class TeamsService {
 
   /**
    * Deletes the locked team, and with it (ON DELETE CASCADE) its memberships, tokens, counts,
-   * subscriptions and webhooks; its service accounts go too, as each belongs to this team alone.
+   * subscriptions, webhooks and the file parts of its uploads under way; its service accounts go
+   * too, as each belongs to this team alone.
    */
   async delete(teamId: string, manager: EntityManager): Promise<void> {
     const serviceAccounts = await this.teams.serviceAccountIds(teamId, manager);

@@ -219,7 +219,7 @@ export class FileSecretsService {
         if (part.fieldname !== 'file') throw ApiError.field(shownName(part.fieldname), notAllowed(part.fieldname));
         const dto = await this.fields(values);
         upload = { id: randomUUID(), dto, checked: await this.secrets.checkFields(auth, dto), part };
-        upload.material = await this.store(upload.id, dto, part, room, digest);
+        upload.material = await this.store(auth, upload.id, dto, part, room, digest);
       }
       if (!upload?.material) throw await this.missingFile(values);
       const { dto, checked, id, material } = upload;
@@ -242,6 +242,7 @@ export class FileSecretsService {
 
   /** The plan's size and storage rules are checked on the bytes as they arrive (storage on what they will take once sealed). */
   private async store(
+    auth: AuthContext,
     id: string,
     dto: CreateFileSecretDto,
     part: MultipartFile,
@@ -249,6 +250,7 @@ export class FileSecretsService {
     digest: Hash | null,
   ): Promise<SecretMaterial> {
     const { plan } = room;
+    const teamId = auth.kind === 'token' ? auth.teamId : null;
     const source = digest ? digested(part.file, digest) : part.file;
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
@@ -257,7 +259,7 @@ export class FileSecretsService {
         if (total > limit) this.billing.assertFileSize(plan, total);
         this.assertRoom(room, total);
       });
-      const stored = await this.files.write(id, olf1Only(bytes));
+      const stored = await this.files.write(id, teamId, olf1Only(bytes));
       return {
         ...material,
         keyId: null,
@@ -274,7 +276,7 @@ export class FileSecretsService {
       size = total;
     });
     const { keyId, key } = this.keyring.activeFileKey();
-    const stored = await this.files.write(id, sealFile(key, Buffer.from(id), metadata, content));
+    const stored = await this.files.write(id, teamId, sealFile(key, Buffer.from(id), metadata, content));
     const sealedInfo = sealFileInfo(this.keyring, id, metadata);
     return { ...material, keyId, contentBytes: stored, file: { sealedInfo, size, encryption: 'server' } };
   }

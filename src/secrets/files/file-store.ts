@@ -5,8 +5,12 @@
  * removal in an outbox instead.
  */
 export abstract class FileStore {
-  /** Stores `source` for the secret, in short statements (never one transaction for the whole stream); answers the bytes stored. */
-  abstract write(secretId: string, source: AsyncIterable<Buffer>): Promise<number>;
+  /**
+   * Stores `source` for the secret, in short statements (never one transaction for the whole
+   * stream); answers the bytes stored. The bytes are the team's: its deletion removes them, and
+   * refuses the rest of an upload still under way.
+   */
+  abstract write(secretId: string, teamId: string | null, source: AsyncIterable<Buffer>): Promise<number>;
 
   /** The stored bytes, in order, read a part at a time. */
   abstract read(secretId: string): AsyncIterable<Buffer>;

@@ -29,7 +29,7 @@ export class PgFileStore extends FileStore {
     super();
   }
 
-  async write(secretId: string, source: AsyncIterable<Buffer>): Promise<number> {
+  async write(secretId: string, teamId: string | null, source: AsyncIterable<Buffer>): Promise<number> {
     let seq = 0;
     let total = 0;
     let pending: Buffer[] = [];
@@ -40,9 +40,12 @@ export class PgFileStore extends FileStore {
       pendingBytes = 0;
       // Checked at each part, not only as the request began: one file can outgrow the floor.
       await assertDiskRoom(data.length);
-      await this.sql.rows('file_part_insert', 'INSERT INTO secret_file_parts (secret_id, seq, data) VALUES ($1, $2, $3)', [
+      // A team deleted meanwhile took the parts before this one (ON DELETE CASCADE); this one fails
+      // its foreign key, which the error renderer answers 401, as the token went with the team.
+      await this.sql.rows('file_part_insert', 'INSERT INTO secret_file_parts (secret_id, seq, team_id, data) VALUES ($1, $2, $3, $4)', [
         secretId,
         seq++,
+        teamId,
         data,
       ]);
     };
