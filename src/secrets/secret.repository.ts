@@ -5,6 +5,7 @@ import { auditCte, linkActorColumns } from '../audit/audit-cte';
 import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
+import type { PlanName } from '../billing/plans';
 import type { ClientInfo } from '../geo/client.decorator';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 import { Sql } from '../common/database/sql.service';
@@ -61,6 +62,17 @@ export interface TeamSecretsUsage {
 export type NewSecret = Omit<Secret, 'createdAt' | 'updatedAt' | 'expiresAt' | 'fileReaders' | 'passcodeGuessesUntil' | 'team'> & {
   lifetimeMinutes: number;
 };
+
+/** Why a create wrote nothing: its token was revoked (or went with its member) meanwhile, or the month's content is spent. */
+export type CreateRefusal = 'caller_gone' | 'monthly_content_spent';
+
+/** CREATE's one row: the times are null when nothing was written. */
+interface CreatedRow {
+  caller_held: boolean;
+  created_at: Date | null;
+  updated_at: Date | null;
+  expires_at: Date | null;
+}
 
 /** What a team's active secrets hold in the file store, over `FROM secrets WHERE team_id = … AND status = 'active'`. */
 const FILE_BYTES_HELD = `coalesce(sum(content_bytes) FILTER (WHERE kind = 'file'), 0)::bigint`;
@@ -133,11 +145,15 @@ const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer E
  * count: one statement, one round trip. The count is spread over 64 rows a team and month by
  * the connection's backend pid, so concurrent creates seldom wait on one another's row (a
  * connection runs one statement at a time; two that share a row wait only for a commit). A
- * team's secret that would take the month's content past $33 bytes is not written (no row):
- * creates running at once may each pass, by a secret's size at most each.
+ * team's secret that would take the month's content past $33 bytes is not written: creates
+ * running at once may each pass, by a secret's size at most each. Nor is one whose token ($36,
+ * null for an anonymous create) is gone: revoked, or deleted with its member's membership, while
+ * the create waited (a passcode's hash, a file's upload); one probe of the token's primary key,
+ * no lock taken. The one row answered says which (`caller_held`), and the times of a secret written.
  */
 const CREATE = `
-  WITH secret AS (
+  WITH caller AS (SELECT $36::uuid IS NULL OR EXISTS (SELECT 1 FROM access_tokens WHERE id = $36) AS held),
+  secret AS (
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
                          content_bytes, allowed_countries, webhook_url, file_name, file_content_type, file_size, file_encryption,
@@ -145,12 +161,14 @@ const CREATE = `
                          sealed_file_info)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${expiresAfter('$11')}, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28,
            $29, $30, $31, $32, $34, $35
-     WHERE $2::uuid IS NULL OR ${COUNTED_BYTES} = 0
-        OR ${withinMonthlyContent('$2', '$17', '$33')}
+      FROM caller
+     WHERE caller.held
+       AND ($2::uuid IS NULL OR ${COUNTED_BYTES} = 0
+            OR ${withinMonthlyContent('$2', '$17', '$33')})
     RETURNING id, team_id, created_at, updated_at, expires_at),
   ${auditCte('secret', 'secret.created', { actorType: '$20', actorId: '$21', actorName: '$22', ip: '$23', country: '$24' })},
   counted AS (${countInMonth('secret', '1', COUNTED_BYTES)})
-  SELECT created_at, updated_at, expires_at FROM secret`;
+  SELECT caller.held AS caller_held, secret.created_at, secret.updated_at, secret.expires_at FROM caller LEFT JOIN secret ON true`;
 
 /**
  * Spends one view of the secret behind a link, in one statement: the conditional UPDATE is the
@@ -214,12 +232,18 @@ export class SecretRepository {
 
   /**
    * Inserts the secret and, when `audit` is given (a team's secret), its `secret.created` event;
-   * null, writing nothing, when a team's text or encrypted secret would take its month's content
-   * past `monthlyContentBytes`.
+   * writes nothing, and answers why, when `callerTokenId` (null for an anonymous create) no longer
+   * exists, or when a team's text or encrypted secret would take its month's content past
+   * `monthlyContentBytes`.
    */
-  async create(secret: NewSecret, audit: AuditFields | null, monthlyContentBytes: number): Promise<Secret | null> {
+  async create(
+    secret: NewSecret,
+    audit: AuditFields | null,
+    monthlyContentBytes: number,
+    callerTokenId: string | null,
+  ): Promise<Secret | CreateRefusal> {
     const { lifetimeMinutes, ...fields } = secret;
-    const [row] = await this.sql.rows<{ created_at: Date; updated_at: Date; expires_at: Date }>('secret_create', CREATE, [
+    const [row] = await this.sql.rows<CreatedRow>('secret_create', CREATE, [
       secret.id,
       secret.teamId,
       secret.createdBy,
@@ -255,8 +279,10 @@ export class SecretRepository {
       monthlyContentBytes,
       secret.windowMinutes,
       secret.sealedFileInfo,
+      callerTokenId,
     ]);
-    if (!row) return null;
+    if (!row.caller_held) return 'caller_gone';
+    if (!row.created_at) return 'monthly_content_spent';
     return Object.assign(new Secret(), fields, { createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at });
   }
 
@@ -554,6 +580,16 @@ export class SecretRepository {
       [teamId],
     );
     return Number(row.bytes);
+  }
+
+  /** fileBytesHeld, with the team's plan as it is now (a downgrade may have come while an upload ran). */
+  async fileRoom(teamId: string): Promise<{ plan: PlanName; held: number }> {
+    const [row]: { plan: PlanName; bytes: string }[] = await this.db.query(
+      `SELECT (SELECT plan FROM teams WHERE id = $1) AS plan, ${FILE_BYTES_HELD} + ${FILE_BYTES_BEING_READ} AS bytes
+         FROM secrets WHERE team_id = $1 AND status = 'active'`,
+      [teamId],
+    );
+    return { plan: row.plan, held: Number(row.bytes) };
   }
 
   /**

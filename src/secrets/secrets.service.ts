@@ -22,7 +22,7 @@ import { replacementContent, sizeOf, submittedContent } from './secret-content';
 import { ExpireMode, FileEncryption, Secret, SecretKind } from './secret.entity';
 import { Presenting, presentSecret, withoutQuery } from './secret.presenter';
 import type { SecretResponse } from './secret.response';
-import { SecretRepository, TeamSecretsUsage } from './secret.repository';
+import { CreateRefusal, SecretRepository, TeamSecretsUsage } from './secret.repository';
 import { goneError } from './secret-gone';
 import { statusOf, SecretStatus } from './secret-status';
 import { WebhookUrlGuard } from '../webhooks/webhook-url-guard';
@@ -183,9 +183,14 @@ export class SecretsService {
     const actor = auth.kind === 'token' ? auditActorOf(auth) : null;
     const audit = actor && { actorType: actor.type, actorId: actor.id, actorName: actor.name, ip: client.ip, country: client.country };
     for (let attempt = 1; ; attempt++) {
-      let created: Secret | null;
+      let created: Secret | CreateRefusal;
       try {
-        created = await this.secrets.create(row, audit, this.billing.contentBytesPerMonth(plan));
+        created = await this.secrets.create(
+          row,
+          audit,
+          this.billing.contentBytesPerMonth(plan),
+          auth.kind === 'token' ? auth.tokenId : null,
+        );
       } catch (error) {
         if (!keyed || auth.kind !== 'token' || !isUniqueViolation(error, IDEMPOTENCY_INDEX)) throw error;
         // The key's first create holds it; or held it past 24 hours, and it is freed for one more try.
@@ -194,7 +199,9 @@ export class SecretsService {
         if (attempt > 1) throw error;
         continue;
       }
-      if (created) return { data: this.present(created, token), replayed: false };
+      if (created instanceof Secret) return { data: this.present(created, token), replayed: false };
+      // As the guard would answer it now: the token was revoked, or went with its member, while the create waited.
+      if (created === 'caller_gone') throw ApiError.unauthenticated(true);
       // Nothing written, as the month's content is spent; a retry of a keyed create made before is answered as it was.
       const earlier = keyed && auth.kind === 'token' ? await this.idempotency.earlier(auth, keyed) : null;
       if (earlier) return this.replayed(earlier);
@@ -308,6 +315,11 @@ export class SecretsService {
   /** Bytes the team's files hold in the store: its unopened file secrets', and ended ones' still being read (the plan's file storage counts them). */
   fileBytesHeld(teamId: string): Promise<number> {
     return this.secrets.fileBytesHeld(teamId);
+  }
+
+  /** fileBytesHeld, with the team's current plan. */
+  fileRoom(teamId: string): Promise<{ plan: PlanName; held: number }> {
+    return this.secrets.fileRoom(teamId);
   }
 
   /** Destroys every secret of the team being deleted, with its file's bytes and its counts, in the deletion's transaction. */

@@ -225,9 +225,10 @@ export class FileSecretsService {
       const { dto, checked, id, material } = upload;
       const file = { name: upload.part.filename, type: upload.part.mimetype, sha256: digest?.digest('hex') };
       const keyed = key === undefined ? undefined : fileCreate(key, dto, file);
-      // Files that finished meanwhile count now too; one team's uploads finish one at a time here.
+      // Files that finished meanwhile count now too, on the plan as it is now; one team's uploads finish one at a time here.
       const created = await this.inTurn(room.team, async () => {
-        if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
+        if (auth.kind === 'token') ({ plan: room.plan, held: room.held } = await this.secrets.fileRoom(auth.teamId));
+        this.assertPlanTakes(room.plan, material);
         this.assertRoom(room, material.contentBytes);
         return this.secrets.insert(auth, checked, client, id, material, keyed);
       });
@@ -238,6 +239,13 @@ export class FileSecretsService {
       if (upload) await this.files.remove(upload.id);
       throw error;
     }
+  }
+
+  /** The plan's files feature and size rule, as `store` checked them, on a stored file (the plan may have changed since). */
+  private assertPlanTakes(plan: PlanName, material: SecretMaterial): void {
+    this.billing.assertAllowed(plan, 'files');
+    const { size, encryption } = material.file!;
+    if (encryption === 'server' || size > this.storedLimit(plan)) this.billing.assertFileSize(plan, size);
   }
 
   /** The plan's size and storage rules are checked on the bytes as they arrive (storage on what they will take once sealed). */
