@@ -58,6 +58,15 @@ describe('auth', () => {
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([before]);
     });
 
+    it.each([
+      ['Thai', '\u0e19\u0e49\u0e33@thai.test'],
+      ['Lao', '\u0e97\u0eb3@lao.test'],
+      ['Armenian', '\u0565\u0580\u0587\u0561\u0576@armenian.test'],
+    ])('registers a %s address whose ordinary spelling NFKC would change (sara am, am, ech-yiwn)', async (_script, email) => {
+      const res = await api().post('/api/v1/auth/register').send({ email, password: 'another long password', name: 'Script' }).expect(201);
+      expect(res.body.data.email).toBe(email);
+    });
+
     it('still logs in an account that holds such an address from before', async () => {
       const user = await newUser(t.baseUrl, { email: 'legacy@compat.test' });
       await t.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [user.id, '\uff4cegacy@compat.test']);

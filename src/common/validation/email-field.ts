@@ -15,13 +15,21 @@ const MAX_EMAIL_LENGTH = 254;
 export const emailKey = (email: string): string => email.toLowerCase().normalize('NFC');
 
 /**
+ * Compatibility characters that are ordinary spelling in their scripts, not lookalikes: Armenian
+ * և, the Arabic high-hamza letters, Thai sara am (น้ำ), Lao am and ho no / ho mo, Tibetan's vocalic
+ * r and l forms, the Georgian and Tifinagh modifier letters.
+ */
+const ORDINARY_SPELLING = /\u0587|[\u0675-\u0678]|\u0E33|\u0EB3|\u0EDC|\u0EDD|\u0F77|\u0F79|\u10FC|\u2D6F/gu;
+
+/**
  * Whether the address, as stored, holds a compatibility form that NFKC would fold: a fullwidth
- * letter (`ａ`), a ligature (`ﬁ`), a superscript or circled digit. `ａ@example.com` would be an
- * account apart from `a@example.com` that reads the same; folding it instead would move addresses
- * stored before (a migration), so a new one is refused and `emailKey` stays NFC.
+ * letter (`ａ`), a ligature (`ﬁ`), a superscript or circled digit, a mathematical letter (`𝐚`).
+ * `ａ@example.com` would be an account apart from `a@example.com` that reads the same; folding it
+ * instead would move addresses stored before (a migration), so a new one is refused and
+ * `emailKey` stays NFC.
  */
 const hasCompatibilityForms = (email: string): boolean => {
-  const key = emailKey(email);
+  const key = emailKey(email).replace(ORDINARY_SPELLING, '');
   return key.normalize('NFKC') !== key;
 };
 
