@@ -1,7 +1,9 @@
+import { PasswordHasher } from '../src/auth/password-hasher';
+import { SecretsService } from '../src/secrets/secrets.service';
 import { eventually } from './support/eventually';
 import { bearer } from './support/factories';
 import { generatedBytes, uploadFile, UploadResult } from './support/multipart';
-import { newMember, newTeamOn, setPlan } from './support/teams';
+import { newMember, newTeamOf, newTeamOn, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const MIB = 1024 * 1024;
@@ -66,21 +68,32 @@ describe('creates in flight', () => {
 
   it("answers a removed member's creates still waiting on their passcodes' hashes 401, and writes none of them", async () => {
     const { team, member } = await proTeamWithMember();
-    const body = { content: 'x', expire_mode: 'views', expire_value: 1, passcode: 'abcd' };
-    // The passcode gate hashes one at a time: most of them are still waiting when the removal commits.
-    const creates = Array.from({ length: 8 }, () =>
-      api()
-        .post('/api/v1/secrets')
-        .set(bearer(member.pat))
-        .send(body)
-        .then((res) => res.status),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await api().delete(`/api/v1/team/members/${member.user.id}`).set(bearer(team.pat)).expect(204);
-    const statuses = await Promise.all(creates);
-    expect(statuses.filter((status) => status !== 201 && status !== 401)).toEqual([]);
-    expect(statuses).toContain(401);
-    expect(await secretsBy(member.user.id)).toBe(statuses.filter((status) => status === 201).length);
+    // Every create is held at its passcode's hash, so all eight are past the guard when the removal commits.
+    const hasher = t.app.get(PasswordHasher, { strict: false });
+    const hash = hasher.hashPasscode.bind(hasher);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = jest.spyOn(hasher, 'hashPasscode').mockImplementation(async (...args) => {
+      await released;
+      return hash(...args);
+    });
+    try {
+      const body = { content: 'x', expire_mode: 'views', expire_value: 1, passcode: 'abcd' };
+      const creates = Array.from({ length: 8 }, () =>
+        api()
+          .post('/api/v1/secrets')
+          .set(bearer(member.pat))
+          .send(body)
+          .then((res) => res.status),
+      );
+      expect(await eventually(() => held.mock.calls.length === 8, 10)).toBe(true);
+      await api().delete(`/api/v1/team/members/${member.user.id}`).set(bearer(team.pat)).expect(204);
+      release();
+      expect(await Promise.all(creates)).toEqual(Array(8).fill(401));
+      expect(await secretsBy(member.user.id)).toBe(0);
+    } finally {
+      held.mockRestore();
+    }
   });
 
   it('answers an upload whose token was revoked meanwhile 401, and writes nothing', async () => {
@@ -100,6 +113,34 @@ describe('creates in flight', () => {
     const upload = await heldUpload(member.pat);
     expect((await upload.finish()).status).toBe(201);
     expect(await secretsBy(member.user.id)).toBe(1);
+  });
+
+  it('answers an upload whose team was deleted after its last part was stored 401, and keeps none of it', async () => {
+    const { owner } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const team = await newTeamOf(t.baseUrl, owner);
+    await setPlan(t.dataSource, team.teamId, 'pro');
+    const parts = await partsStored();
+    // The deletion lands between the upload's last part and its final check (fileRoom's second call).
+    const secrets = t.app.get(SecretsService, { strict: false });
+    const room = secrets.fileRoom.bind(secrets);
+    let calls = 0;
+    const spy = jest.spyOn(secrets, 'fileRoom').mockImplementation(async (teamId) => {
+      if (++calls === 2) await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+      return room(teamId);
+    });
+    try {
+      const res = await uploadFile(
+        t.baseUrl,
+        team.pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'late.bin', type: 'application/octet-stream', data: Buffer.alloc(64 * 1024, 1) },
+      );
+      expect(calls).toBe(2);
+      expect(res.status).toBe(401);
+      expect(await partsStored()).toBe(parts);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses an upload begun on Pro and finished after a downgrade to Free: 403 plan_limit, no parts kept', async () => {

@@ -85,6 +85,8 @@ const nulled = (columns: readonly string[]) => columns.map((column) => `${column
 /** What a keyed create kept of its request and link goes with the material; the key stays, so a late retry learns the secret ended. */
 const UNKEYED_COLUMNS = ['idempotency_digest', 'idempotency_link'];
 const UNKEYED = nulled(UNKEYED_COLUMNS);
+/** A key freed, with what its create kept: no one may replay it any more. */
+const KEY_FREED = `idempotency_key = NULL, ${UNKEYED}`;
 
 /**
  * What a tombstone loses, the one list that destroy() and REVEAL's last view both wipe: a
@@ -370,7 +372,7 @@ export class SecretRepository {
   async forgetLapsedIdempotencyKey(teamId: string, userId: string, key: string): Promise<void> {
     await this.sql.rows(
       'secret_idempotency_forget',
-      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
+      `UPDATE secrets SET ${KEY_FREED}
         WHERE team_id = $1 AND created_by = $2 AND idempotency_key = $3 AND ${KEY_LAPSED}`,
       [teamId, userId, key],
     );
@@ -379,7 +381,7 @@ export class SecretRepository {
   /** Frees every key older than 24 hours, with what its create kept (the purge); the partial unique index finds them. */
   async forgetLapsedIdempotencyKeys(): Promise<void> {
     await this.db.query(
-      `UPDATE secrets SET idempotency_key = NULL, ${UNKEYED}
+      `UPDATE secrets SET ${KEY_FREED}
         WHERE idempotency_key IS NOT NULL AND ${KEY_LAPSED}`,
     );
   }
@@ -546,7 +548,7 @@ export class SecretRepository {
    * an account's deletion alone.
    */
   async forgetCreator(userId: string, manager: EntityManager): Promise<void> {
-    await manager.query(`UPDATE secrets SET created_by = NULL, idempotency_key = NULL, ${UNKEYED} WHERE created_by = $1`, [userId]);
+    await manager.query(`UPDATE secrets SET created_by = NULL, ${KEY_FREED} WHERE created_by = $1`, [userId]);
   }
 
   /**
@@ -572,19 +574,12 @@ export class SecretRepository {
 
   /**
    * What the team's files hold in the file store, in bytes (as stored): its unopened file
-   * secrets', and those of ended ones until their last download ends (the bytes stay until then).
+   * secrets', and those of ended ones until their last download ends (the bytes stay until then);
+   * with the team's plan as it is now (a downgrade may have come while an upload ran), null once
+   * the team is gone.
    */
-  async fileBytesHeld(teamId: string): Promise<number> {
-    const [row]: { bytes: string }[] = await this.db.query(
-      `SELECT ${FILE_BYTES_HELD} + ${FILE_BYTES_BEING_READ} AS bytes FROM secrets WHERE team_id = $1 AND status = 'active'`,
-      [teamId],
-    );
-    return Number(row.bytes);
-  }
-
-  /** fileBytesHeld, with the team's plan as it is now (a downgrade may have come while an upload ran). */
-  async fileRoom(teamId: string): Promise<{ plan: PlanName; held: number }> {
-    const [row]: { plan: PlanName; bytes: string }[] = await this.db.query(
+  async fileRoom(teamId: string): Promise<{ plan: PlanName | null; held: number }> {
+    const [row]: { plan: PlanName | null; bytes: string }[] = await this.db.query(
       `SELECT (SELECT plan FROM teams WHERE id = $1) AS plan, ${FILE_BYTES_HELD} + ${FILE_BYTES_BEING_READ} AS bytes
          FROM secrets WHERE team_id = $1 AND status = 'active'`,
       [teamId],
@@ -594,7 +589,7 @@ export class SecretRepository {
 
   /**
    * GET /account's figures in one statement: the month's creates from their count (at most 64
-   * rows), the live secrets and the bytes files hold (see fileBytesHeld) from the secrets themselves.
+   * rows), the live secrets and the bytes files hold (see fileRoom) from the secrets themselves.
    */
   async usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
     const [row]: { period: string; created: string; content_bytes: string; active: number; file_bytes: string }[] = await this.db.query(

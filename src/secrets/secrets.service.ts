@@ -312,13 +312,8 @@ export class SecretsService {
     return this.secrets.forgetCreator(userId, manager);
   }
 
-  /** Bytes the team's files hold in the store: its unopened file secrets', and ended ones' still being read (the plan's file storage counts them). */
-  fileBytesHeld(teamId: string): Promise<number> {
-    return this.secrets.fileBytesHeld(teamId);
-  }
-
-  /** fileBytesHeld, with the team's current plan. */
-  fileRoom(teamId: string): Promise<{ plan: PlanName; held: number }> {
+  /** Bytes the team's files hold in the store (the plan's file storage counts them), and its plan now (null once the team is gone). */
+  fileRoom(teamId: string): Promise<{ plan: PlanName | null; held: number }> {
     return this.secrets.fileRoom(teamId);
   }
 
@@ -327,7 +322,7 @@ export class SecretsService {
     return this.secrets.deleteAllOfTeam(teamId, manager);
   }
 
-  /** Secrets the team created this month (UTC), those active now, and the bytes its files hold (see fileBytesHeld). */
+  /** Secrets the team created this month (UTC), those active now, and the bytes its files hold (see fileRoom). */
   usageThisPeriod(teamId: string): Promise<TeamSecretsUsage> {
     return this.secrets.usageThisPeriod(teamId);
   }

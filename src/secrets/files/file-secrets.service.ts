@@ -22,7 +22,7 @@ import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
 import { SecretRepository, SpentView } from '../secret.repository';
-import type { Secret } from '../secret.entity';
+import type { FileEncryption, Secret } from '../secret.entity';
 import { Created, SecretFields, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { downloadStream } from './download-stream';
@@ -117,7 +117,7 @@ export class FileSecretsService {
     this.uploadsByTeam.set(team, running);
     try {
       return await this.withDeadline(request, async () => {
-        if (auth.kind === 'token') room.held = await this.secrets.fileBytesHeld(auth.teamId);
+        if (auth.kind === 'token') room.held = (await this.secrets.fileRoom(auth.teamId)).held;
         // Also refuses any file, even an empty one, once the team holds more than its plan allows.
         this.assertRoom(room, declared > FORM_BYTES ? declared - FORM_BYTES : 0);
         room.mine.stored = 0;
@@ -227,8 +227,14 @@ export class FileSecretsService {
       const keyed = key === undefined ? undefined : fileCreate(key, dto, file);
       // Files that finished meanwhile count now too, on the plan as it is now; one team's uploads finish one at a time here.
       const created = await this.inTurn(room.team, async () => {
-        if (auth.kind === 'token') ({ plan: room.plan, held: room.held } = await this.secrets.fileRoom(auth.teamId));
-        this.assertPlanTakes(room.plan, material);
+        if (auth.kind === 'token') {
+          const now = await this.secrets.fileRoom(auth.teamId);
+          // The team was deleted after the last part was stored (a later part would have found it gone).
+          if (now.plan === null) throw ApiError.unauthenticated(true);
+          ({ plan: room.plan, held: room.held } = now);
+        }
+        this.billing.assertAllowed(room.plan, 'files');
+        this.assertFileFits(room.plan, material.file!.encryption, material.file!.size);
         this.assertRoom(room, material.contentBytes);
         return this.secrets.insert(auth, checked, client, id, material, keyed);
       });
@@ -241,10 +247,11 @@ export class FileSecretsService {
     }
   }
 
-  /** The plan's files feature and size rule, as `store` checked them, on a stored file (the plan may have changed since). */
-  private assertPlanTakes(plan: PlanName, material: SecretMaterial): void {
-    this.billing.assertAllowed(plan, 'files');
-    const { size, encryption } = material.file!;
+  /**
+   * The plan's size rule for a file of `size` bytes so far: a server file's plaintext, a client
+   * file's bytes once past what the store takes for them (storedLimit; its own overhead is not the sender's).
+   */
+  private assertFileFits(plan: PlanName, encryption: FileEncryption, size: number): void {
     if (encryption === 'server' || size > this.storedLimit(plan)) this.billing.assertFileSize(plan, size);
   }
 
@@ -262,9 +269,8 @@ export class FileSecretsService {
     const source = digest ? digested(part.file, digest) : part.file;
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
-      const limit = this.storedLimit(plan);
       const bytes = metered(source, (total) => {
-        if (total > limit) this.billing.assertFileSize(plan, total);
+        this.assertFileFits(plan, 'client', total);
         this.assertRoom(room, total);
       });
       const stored = await this.files.write(id, teamId, olf1Only(bytes));
@@ -279,7 +285,7 @@ export class FileSecretsService {
     const sealedMetadata = metadataBytes(metadata);
     let size = 0;
     const content = metered(source, (total) => {
-      this.billing.assertFileSize(plan, total);
+      this.assertFileFits(plan, 'server', total);
       this.assertRoom(room, sealedSize(total, sealedMetadata));
       size = total;
     });
