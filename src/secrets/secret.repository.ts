@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { auditCte, linkActorColumns } from '../audit/audit-cte';
+import { tokenStillHeld } from '../auth/token-held';
 import { webhookOutboxCte } from '../webhooks/webhook-outbox';
 import { fileRemovalCte } from './files/pg-file-store';
 import type { AuditActorType } from '../audit/audit-event.entity';
@@ -154,7 +155,7 @@ const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer E
  * no lock taken. The one row answered says which (`caller_held`), and the times of a secret written.
  */
 const CREATE = `
-  WITH caller AS (SELECT $36::uuid IS NULL OR EXISTS (SELECT 1 FROM access_tokens WHERE id = $36) AS held),
+  WITH caller AS (SELECT $36::uuid IS NULL OR ${tokenStillHeld('$36')} AS held),
   secret AS (
     INSERT INTO secrets (id, team_id, created_by, token_hash, token_prefix, kind, label, expire_mode, expire_value,
                          views_remaining, expires_at, has_passcode, passcode_hash, ciphertext, iv, key_id,
