@@ -39,7 +39,8 @@ describe('one team’s receiver that answers 200 and then stalls its body', () =
       expect(await eventually(async () => (await attempted())?.history.length > 0, 15)).toBe(true);
       const delivery = await attempted();
       expect(delivery).toMatchObject({ status: 'delivered', last_status_code: 200 });
-      expect(delivery.history[0].duration_ms).toBeLessThan(300);
+      // Not queued behind the stalled sockets (3–5 s before): well under the 1 s a stalled body may be read for.
+      expect(delivery.history[0].duration_ms).toBeLessThan(1000);
       // The slow team's two places for that destination, the other team's one, and one it keeps alive.
       expect(shared.mostConnections).toBeLessThanOrEqual(4);
     } finally {
