@@ -125,7 +125,7 @@ export class SecretsService {
     }
     if (fields.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
     this.budgetFor(plan, fields.expire_mode, fields.expire_value, fields.expires_in_minutes ?? null);
-    return { ...fields, webhook_url: webhookUrl };
+    return webhookUrl === undefined ? fields : { ...fields, webhook_url: webhookUrl };
   }
 
   /**
