@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import type { ListenedClient } from './listened-client';
+import { advisoryLockHolder } from './lock-holder';
+import { LOCK_RETRIES, LockRetries, migrateWithLockRetries } from './migration-lock-retries';
 
 const LOCK = `hashtextextended('oncelink:migrations', 0)`;
 /** How often an instance waiting for the lock says who holds it. */
@@ -18,8 +20,9 @@ const WAIT_REPORT_MS = 5000;
  * run longer, and the poll waits between statements, not in one.
  * While it waits, it says every few seconds which session holds the lock: a long migration, or
  * a session left holding it, otherwise holds up every start in silence.
+ * Each lock a migration waits for is bounded by `retries` (migration-lock-retries.ts).
  */
-export async function migrateUnderLock(dataSource: DataSource): Promise<DataSource> {
+export async function migrateUnderLock(dataSource: DataSource, retries: LockRetries = LOCK_RETRIES): Promise<DataSource> {
   const runner = dataSource.createQueryRunner();
   let client: ListenedClient;
   try {
@@ -35,7 +38,7 @@ export async function migrateUnderLock(dataSource: DataSource): Promise<DataSour
     }
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
-    await executor.executePendingMigrations();
+    await migrateWithLockRetries(runner, executor, retries);
     await runner.query(`SELECT pg_advisory_unlock(${LOCK})`);
   } catch (error) {
     await runner.release();
@@ -52,16 +55,6 @@ async function tryLock(runner: QueryRunner): Promise<boolean> {
   return rows[0].locked;
 }
 
-/** Names the session holding the lock: its pid, application_name, state and the start of its statement's text (never its parameters), on one line. */
 async function reportHolder(runner: QueryRunner): Promise<void> {
-  const rows = (await runner.query(
-    `SELECT a.pid, a.application_name, a.state, regexp_replace(left(a.query, 100), '\\s+', ' ', 'g') AS query
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND ((l.classid::bigint << 32) | l.objid::bigint) = ${LOCK}`,
-  )) as { pid: number; application_name: string; state: string | null; query: string }[];
-  const holder = rows.length
-    ? `pid ${rows[0].pid} (${rows[0].application_name || 'no application_name'}, ${rows[0].state}): ${rows[0].query}`
-    : 'a session that has just let it go';
-  new Logger('Migrations').warn(`Waiting for the migration lock, held by ${holder}`);
+  new Logger('Migrations').warn(`Waiting for the migration lock, held by ${await advisoryLockHolder(runner, LOCK)}`);
 }

@@ -1,5 +1,6 @@
 import { DatabaseError } from 'pg';
 import { DataDirInUse, DataDirUnusable, PgdataUnopenable } from '../database/data-dir';
+import { MigrationLockUnavailable } from '../database/migration-lock-retries';
 import { ConfigError } from '../../config/app-config';
 
 export interface StartFailure {
@@ -10,7 +11,8 @@ export interface StartFailure {
 
 /**
  * Errors the operator can act on from one line: where it could not listen, what it could not open
- * (DATA_DIR or a file in it being something else: EEXIST, ENOTDIR), and a database it could not reach.
+ * (DATA_DIR or a file in it being something else: EEXIST, ENOTDIR), a database it could not reach, and
+ * a migration that could not take its lock.
  */
 const OPERATIONAL = new Set([
   'EADDRINUSE',
@@ -59,6 +61,7 @@ export function startFailure(error: unknown): StartFailure | undefined {
   const operational =
     error instanceof DataDirInUse ||
     error instanceof PgdataUnopenable ||
+    error instanceof MigrationLockUnavailable ||
     (error instanceof Error && error.message === NO_SSL) ||
     (code !== undefined && (OPERATIONAL.has(code) || TLS_CODE.test(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
   // pg's and Node's messages name the host and port, never the URL (so never its password).
