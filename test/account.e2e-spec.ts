@@ -417,10 +417,15 @@ describe('account passwords and the login budget', () => {
   ])('counts %s /account’s password guesses against POST /auth/token’s budget for the account', async (_method, guess) => {
     const user = await newUser(t.baseUrl);
     const pat = await newToken(t.baseUrl, user);
-    const statuses = [];
+    const answers = [];
     // The login that made the token spent one of the three.
-    for (let i = 0; i < 3; i++) statuses.push((await guess(pat)).status);
-    expect(statuses).toEqual([401, 401, 429]);
+    for (let i = 0; i < 3; i++) answers.push(await guess(pat));
+    expect(answers.map((res) => res.status)).toEqual([401, 401, 429]);
+    // The refusal's headers are the login window's that refused, as on every 429: none of it is left.
+    const refused = answers[2].headers;
+    expect(refused).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0' });
+    expect(Number(refused['retry-after'])).toBeGreaterThan(0);
+    expect(refused['x-ratelimit-reset']).toBe(refused['retry-after']);
     await login(t.baseUrl, user.email, user.password).expect(429);
   });
 });

@@ -5,6 +5,7 @@ import { auditActorOf } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
+import type { HeaderSink } from '../common/http/direct-routes';
 import type { ClientInfo } from '../geo/client.decorator';
 import { SecretsService } from '../secrets/secrets.service';
 import { MemberRemoval } from '../teams/member-removal';
@@ -33,13 +34,13 @@ export class AccountDeletionService {
     private readonly confirmation: PasswordConfirmation,
   ) {}
 
-  async delete(auth: TokenAuth, dto: DeleteAccountDto, client: ClientInfo): Promise<void> {
+  async delete(auth: TokenAuth, dto: DeleteAccountDto, client: ClientInfo, reply: HeaderSink): Promise<void> {
     if (auth.userKind === 'service_account') {
       throw ApiError.forbidden('A service account is deleted by an admin of its team: DELETE /team/service-accounts/{id}.');
     }
     const user = await this.users.findById(auth.userId);
     if (!user) throw ApiError.unauthenticated(true);
-    await this.confirmation.confirm(user, dto.password, 'password', client);
+    await this.confirmation.confirm(user, dto.password, 'password', client, reply);
 
     await this.db.transaction(async (manager) => {
       // Memberships first, as a token being minted locks its membership and then the user: a

@@ -6,6 +6,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
+import type { HeaderSink } from '../common/http/direct-routes';
 import type { ClientInfo } from '../geo/client.decorator';
 import { presentAccountUser } from './account.presenter';
 import type { AccountUserResponse } from './account.response';
@@ -22,7 +23,7 @@ export class AccountSettingsService {
     private readonly audit: AuditService,
   ) {}
 
-  async update(auth: TokenAuth, dto: UpdateAccountDto, client: ClientInfo): Promise<AccountUserResponse> {
+  async update(auth: TokenAuth, dto: UpdateAccountDto, client: ClientInfo, reply: HeaderSink): Promise<AccountUserResponse> {
     // It would be checked against nothing: a field that does nothing must not look accepted.
     if (dto.current_password !== undefined && dto.password === undefined) {
       throw ApiError.field('current_password', 'The current password is only needed, and checked, with a new password.');
@@ -33,7 +34,7 @@ export class AccountSettingsService {
     }
     const user = await this.users.findById(auth.userId);
     if (!user) throw ApiError.unauthenticated(true);
-    const passwordHash = dto.password === undefined ? undefined : await this.newPasswordHash(user, dto, client);
+    const passwordHash = dto.password === undefined ? undefined : await this.newPasswordHash(user, dto, client, reply);
     const changes = { ...(dto.name !== undefined && { name: dto.name }), ...(passwordHash !== undefined && { passwordHash }) };
 
     return this.db.transaction(async (manager) => {
@@ -49,8 +50,8 @@ export class AccountSettingsService {
   }
 
   /** The current password is confirmed before the new one is hashed: a wrong guess costs one hash, not two. */
-  private async newPasswordHash(user: User, dto: UpdateAccountDto, client: ClientInfo): Promise<string> {
-    await this.confirmation.confirm(user, dto.current_password!, 'current_password', client);
+  private async newPasswordHash(user: User, dto: UpdateAccountDto, client: ClientInfo, reply: HeaderSink): Promise<string> {
+    await this.confirmation.confirm(user, dto.current_password!, 'current_password', client, reply);
     return this.users.hashPassword(dto.password!, client.gone);
   }
 }

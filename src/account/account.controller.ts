@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { TokenAuth } from '../auth/auth-context';
 import { Auth, Authenticated } from '../auth/auth.decorators';
 import { ApiData, ApiErrors, ApiNoContent } from '../common/http/api-responses';
+import type { HeaderSink } from '../common/http/direct-routes';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { AccountDeletionService } from './account-deletion.service';
 import { AccountSettingsService } from './account-settings.service';
@@ -37,8 +38,13 @@ export class AccountController {
     401: '`current_password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
     422: 'Validation failed, `current_password` without `password` included; or `password` for a service account, which has none.',
   })
-  async update(@Auth() auth: TokenAuth, @Body() dto: UpdateAccountDto, @Client() client: ClientInfo) {
-    return { message: 'Account updated.', data: await this.settings.update(auth, dto, client) };
+  async update(
+    @Auth() auth: TokenAuth,
+    @Body() dto: UpdateAccountDto,
+    @Client() client: ClientInfo,
+    @Res({ passthrough: true }) reply: HeaderSink,
+  ) {
+    return { message: 'Account updated.', data: await this.settings.update(auth, dto, client, reply) };
   }
 
   /** Deletes the caller's user for good, with their personal team and its secrets; every token of theirs stops working. */
@@ -52,8 +58,13 @@ export class AccountController {
     403: 'A service account’s token: an admin deletes service accounts.',
     422: 'Validation failed; or `last_owner`: the user is the last owner of other teams, each named in `errors.account`.',
   })
-  async delete(@Auth() auth: TokenAuth, @Body() dto: DeleteAccountDto, @Client() client: ClientInfo): Promise<void> {
-    await this.deletion.delete(auth, dto, client);
+  async delete(
+    @Auth() auth: TokenAuth,
+    @Body() dto: DeleteAccountDto,
+    @Client() client: ClientInfo,
+    @Res({ passthrough: true }) reply: HeaderSink,
+  ): Promise<void> {
+    await this.deletion.delete(auth, dto, client, reply);
   }
 
   /** The team's plan, billing status, limits and this period's usage. */

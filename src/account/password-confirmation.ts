@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { ApiError } from '../common/errors/api-error';
+import type { HeaderSink } from '../common/http/direct-routes';
 import type { ClientInfo } from '../geo/client.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 
@@ -19,9 +20,9 @@ export class PasswordConfirmation {
     private readonly limiter: RateLimiter,
   ) {}
 
-  /** A 401 naming `field` unless `password` is the user's. */
-  async confirm(user: User, password: string, field: string, client: ClientInfo): Promise<void> {
-    await this.limiter.spendPasswordAttempt(user.email ?? '', client.ip);
+  /** A 401 naming `field` unless `password` is the user's; a 429 (its headers on `reply`) past the login budget. */
+  async confirm(user: User, password: string, field: string, client: ClientInfo, reply: HeaderSink): Promise<void> {
+    await this.limiter.spendPasswordAttempt(user.email ?? '', client.ip, reply);
     if (!(await this.users.checkPassword(user, password, client.gone))) throw incorrectPassword(field);
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { isApiRequest } from '../common/http/api-paths';
+import type { HeaderSink } from '../common/http/direct-routes';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PublicBudget, RATE_LIMIT_BUDGET } from './rate-limit.decorator';
@@ -69,15 +70,15 @@ export class RateLimiter {
   /**
    * A password confirmed with a token (PATCH and DELETE /account) spends from POST /auth/token's
    * budget for the account, so a stolen token is no faster a way to guess its user's password.
-   * The answer's X-RateLimit-* stay the token's; a refusal is a 429 with Retry-After.
+   * The answer's X-RateLimit-* stay the token's; a refusal's are the refusing window's, as on every 429.
    */
-  async spendPasswordAttempt(email: string, ip: string): Promise<void> {
+  async spendPasswordAttempt(email: string, ip: string, reply: HeaderSink): Promise<void> {
     if (!this.config.rateLimit.enabled) return;
     for (const window of loginBudget(LOGIN_ROUTE, this.accountKey(email), addressKey(ip), this.config.rateLimit).windows) {
       const counted = await this.spendIn(window).catch(() => {
         throw ApiError.unavailable();
       });
-      if (counted.refused) throw ApiError.tooManyAttempts(counted.timeToExpire);
+      if (counted.refused) this.refuse(reply, window.limit, counted.timeToExpire);
     }
   }
 
@@ -149,7 +150,7 @@ export class RateLimiter {
     return { totalHits, timeToExpire, refused };
   }
 
-  private refuse(reply: FastifyReply, limit: number, retryAfterSeconds: number): never {
+  private refuse(reply: HeaderSink, limit: number, retryAfterSeconds: number): never {
     reply.header('X-RateLimit-Limit', limit);
     reply.header('X-RateLimit-Remaining', 0);
     reply.header('X-RateLimit-Reset', retryAfterSeconds);
