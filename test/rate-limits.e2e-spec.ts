@@ -340,6 +340,25 @@ describe('rate limits', () => {
       for (let i = 0; i < 8; i++) statuses.push((await attempt(user.email, `203.0.113.${i + 1}`)).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     });
+
+    it('spends no account’s budget on bodies that name no account: each is the 422 that says why', async () => {
+      const statuses = [];
+      for (const [path, body] of [
+        ['/api/v1/auth/token', {}],
+        ['/api/v1/auth/register', { email: '' }],
+        ['/api/v1/auth/token', { email: 42 }],
+      ] as const) {
+        // One more address than the account's budget of 5.
+        for (let i = 0; i < 6; i++) {
+          const res = await supertest(t.baseUrl)
+            .post(path)
+            .set('X-Forwarded-For', `192.0.2.${i + 1}`)
+            .send(body);
+          statuses.push(res.status);
+        }
+      }
+      expect(statuses).toEqual(Array(18).fill(422));
+    });
   });
 });
 

@@ -82,8 +82,11 @@ export function rateBudgetFor(
   if (routeBudget === 'links') return only({ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR });
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
+    // A body that names no account (a 422 to come) spends no account's budget: one shared by every
+    // such body, worldwide, would soon refuse them all with a 429 that hides the mistake.
+    const account = typeof email === 'string' && email !== '' ? accountKey(email) : null;
     // The route pattern, never the raw URL: /api/v1/auth/%74oken is the same route with the same budget.
-    return loginBudget(request.routeOptions.url ?? 'unrouted', accountKey(typeof email === 'string' ? email : ''), address, limits);
+    return loginBudget(request.routeOptions.url ?? 'unrouted', account, address, limits);
   }
   if (user?.kind === 'anonymous') return only({ tracker: `anonymous:${address}`, limit: limits.anonymousPerHour, ttlMs: HOUR });
   return only({ tracker: `unauthenticated:${address}`, limit: limits.unauthenticatedPerMinute, ttlMs: MINUTE });
@@ -97,25 +100,24 @@ export function knownAddressMark(account: string, address: string): string {
   return `login-known:${digest(`${account}:${address}`)}`;
 }
 
-/** Attempts at the password of `account` (an AccountKey) through `route` from `address`, against brute force. */
-export function loginBudget(route: string, account: string, address: string, limits: RateLimitConfig): RateBudget {
+/**
+ * Attempts at the password of `account` (an AccountKey; null when the request names none) through
+ * `route` from `address`, against brute force.
+ */
+export function loginBudget(route: string, account: string | null, address: string, limits: RateLimitConfig): RateBudget {
   // Per route too, so registering an address does not use up its owner's login attempts.
-  const pair = { tracker: `login:${route}:${account}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
-  return {
-    windows: [
-      pair,
-      // Many accounts from one address, and one account from many addresses: an address the pair
-      // has refused spends none of the account's, and the account's does not refuse an address
-      // that logged in to it within KNOWN_ADDRESS_TTL_MS, so addresses guessing at an account
-      // cannot lock its owner out (only the addresses it has not logged in from, for the minute).
-      { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE },
-      {
-        tracker: `login-account:${route}:${account}`,
-        limit: limits.loginPerAccountPerMinute,
-        ttlMs: MINUTE,
-        unlessMarked: knownAddressMark(account, address),
-      },
-    ],
-    shown: pair,
+  const pair = { tracker: `login:${route}:${account ?? ''}:${address}`, limit: limits.loginPerMinute, ttlMs: MINUTE };
+  // Many accounts from one address, and one account from many addresses: an address the pair
+  // has refused spends none of the account's, and the account's does not refuse an address
+  // that logged in to it within KNOWN_ADDRESS_TTL_MS, so addresses guessing at an account
+  // cannot lock its owner out (only the addresses it has not logged in from, for the minute).
+  const perAddress = { tracker: `login-address:${route}:${address}`, limit: limits.loginPerAddressPerMinute, ttlMs: MINUTE };
+  if (account === null) return { windows: [pair, perAddress], shown: pair };
+  const perAccount = {
+    tracker: `login-account:${route}:${account}`,
+    limit: limits.loginPerAccountPerMinute,
+    ttlMs: MINUTE,
+    unlessMarked: knownAddressMark(account, address),
   };
+  return { windows: [pair, perAddress, perAccount], shown: pair };
 }
