@@ -478,7 +478,12 @@ describe('billing', () => {
       expect(res.body.data).toMatchObject({
         plan: 'free',
         status: null,
-        limits: { content_bytes: 65536, members: 5, features: { webhooks: false, geo_blocking: false, files: false } },
+        limits: {
+          content_bytes: 65536,
+          members: 5,
+          requests_per_second: 40,
+          features: { webhooks: false, geo_blocking: false, files: false },
+        },
         usage: { members: 1, secrets_created_this_period: 2, active_secrets: 2 },
       });
     });

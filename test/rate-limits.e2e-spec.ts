@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import supertest from 'supertest';
 import { createTestDatabase, TestDatabase } from './support/database';
-import { bearer, newToken, newUser } from './support/factories';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { setPlan } from './support/teams';
@@ -102,6 +102,18 @@ describe('rate limits', () => {
       const other = await newToken(t.baseUrl, user);
       const fresh = await supertest(t.baseUrl).get('/api/v1/account').set(bearer(other)).expect(200);
       expect(fresh.headers['x-ratelimit-remaining']).toBe('7');
+    });
+
+    it('shows in GET /account’s limits the budgets it counts: the free burst as overridden, and none on pro', async () => {
+      const free = await newUser(t.baseUrl);
+      const pro = await newUser(t.baseUrl);
+      await setPlan(t.dataSource, pro.teamId, 'pro');
+      const limitsOf = async (user: TestUser) => {
+        const pat = await newToken(t.baseUrl, user);
+        return (await supertest(t.baseUrl).get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.limits;
+      };
+      expect(await limitsOf(free)).toMatchObject({ requests_per_minute: 5, requests_per_second: 100 });
+      expect(await limitsOf(pro)).toMatchObject({ requests_per_minute: 8, requests_per_second: null });
     });
   });
 

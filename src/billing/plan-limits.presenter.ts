@@ -10,6 +10,7 @@ export function presentLimits(plan: Plan): PlanLimitsResponse {
     file_storage_bytes: plan.fileStorageBytes,
     content_bytes_per_month: plan.contentBytesPerMonth,
     requests_per_minute: plan.rates.perMinute,
+    requests_per_second: plan.rates.perSecond ?? null,
     team_requests_per_minute: plan.rates.teamPerMinute,
     features: { ...plan.features },
   };

@@ -22,6 +22,8 @@ export class PlanLimitsResponse {
   })
   content_bytes_per_month!: number;
   @ApiProperty({ type: 'integer', description: "A token's request budget" }) requests_per_minute!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: "A token's burst budget, per second; null: the plan has none" })
+  requests_per_second!: number | null;
   @ApiProperty({ type: 'integer', description: "What all of the team's tokens together may send" }) team_requests_per_minute!: number;
   @ApiProperty() features!: PlanFeaturesResponse;
 }
