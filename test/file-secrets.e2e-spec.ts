@@ -681,6 +681,35 @@ describe('file secrets', () => {
       expect(parseDisposition(download.headers['content-disposition']).parameters.filename).toBe(shown);
     });
 
+    it.each([
+      ['a double quote, sent as %22', 'my "draft".txt', 'my "draft".txt', `attachment; filename="my \\"draft\\".txt"`],
+      [
+        'CR and LF, sent as %0D%0A, then dropped as any control character',
+        'two\r\nlines.txt',
+        'twolines.txt',
+        'attachment; filename=twolines.txt',
+      ],
+      [
+        'a literal %20, which the form does not escape',
+        '100%20 sure.txt',
+        '100%20 sure.txt',
+        `attachment; filename="100%20 sure.txt"; filename*=UTF-8''100%2520%20sure.txt`,
+      ],
+    ])('undoes only the form’s escapes in a file name a browser sent (%s)', async (_case, name, shown, disposition) => {
+      // Node's FormData encodes a file name as browsers do: `"` as %22, CR as %0D, LF as %0A.
+      const form = new FormData();
+      for (const [field, value] of Object.entries(fields)) form.set(field, value);
+      form.set('file', new Blob(['x'], { type: 'text/plain' }), name);
+      const created = await fetch(`${t.baseUrl}/api/v1/secrets`, { method: 'POST', headers: bearer(pat), body: form });
+      expect(created.status).toBe(201);
+      const { data } = await created.json();
+      expect(data.file.name).toBe(shown);
+      expect((await t.http().get(`/api/v1/links/${data.token}`).expect(200)).body.data.file.name).toBe(shown);
+      const download = await t.http().post(`/api/v1/links/${data.token}/reveal`).expect(200);
+      expect(download.headers['content-disposition']).toBe(disposition);
+      expect(parseDisposition(download.headers['content-disposition']).parameters.filename).toBe(shown);
+    });
+
     describe("the plan's file storage", () => {
       /** Stands in for large unopened files the team already holds: the count reads the secrets' stored sizes, so rows are enough. */
       async function holdMore(teamId: string, bytes: number): Promise<void> {

@@ -43,14 +43,20 @@ const MAX_NAME_BYTES = 255;
 const MAX_EXTENSION_BYTES = 32;
 
 /**
- * The uploaded name as a plain file name: no directories, nothing unshowable, one space where
- * there were many (padding that pushes `.exe` out of sight), at most 255 bytes with its extension kept.
+ * What browsers (WHATWG's multipart/form-data encoding) and curl write for `"`, CR and LF in a
+ * part's file name. They leave `%` as it is, so no other escape is undone: a name sent as `a%20b`
+ * was named so.
+ */
+const FORM_ESCAPES: Record<string, string> = { '%22': '"', '%0D': '\r', '%0A': '\n' };
+
+/**
+ * The uploaded name as a plain file name: its form escapes undone, no directories, nothing
+ * unshowable (CR and LF included), one space where there were many (padding that pushes `.exe`
+ * out of sight), at most 255 bytes with its extension kept.
  */
 export function fileName(part: MultipartFile): string | null {
-  const printable = basename((part.filename ?? '').replace(/\\/g, '/'))
-    .replace(UNSHOWABLE, '')
-    .replace(/\s+/gu, ' ')
-    .trim();
+  const sent = (part.filename ?? '').replace(/%(?:22|0D|0A)/g, (escape) => FORM_ESCAPES[escape]);
+  const printable = basename(sent.replace(/\\/g, '/')).replace(UNSHOWABLE, '').replace(/\s+/gu, ' ').trim();
   return showsAsNothing(printable) ? null : withinBytes(printable, MAX_NAME_BYTES);
 }
 
