@@ -141,6 +141,9 @@ withBrowser('GET /s/{token} in a real browser', () => {
   it('asks for the passcode, says when it was wrong and how many tries are left', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'behind a passcode', passcode: 'open sesame' });
     await page.goto(secret.url);
+    // Chromium ignores autocomplete="off" on a password: a password manager could save this one,
+    // then fill it into another link's field and spend a try there.
+    expect(await page.getByLabel('Passcode').getAttribute('autocomplete')).toBe('one-time-code');
     await page.getByLabel('Passcode').fill('open barley');
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.getByText('That passcode is wrong. 4 attempts left').waitFor();
