@@ -683,6 +683,9 @@ withBrowser('GET /s/{token} in a real browser', () => {
       const file = await downloaded();
       expect(file.name).toBe('Contrat signé.pdf');
       expect(sha256(file.data)).toBe(sha256(data));
+      // The browser's translation (a web service, in some browsers) is not given the file's name.
+      for (const shown of ['#file-info', '#saved-name'])
+        expect(await page.locator(shown).evaluate((el: HTMLElement) => el.translate)).toBe(false);
       // The focus moves to "save it again", which says what was downloaded.
       expect(await focused()).toBe('save');
       expect(await description('#save')).toMatch(/^Downloaded Contrat signé\.pdf \(500\.0 KB\)\.$/);
