@@ -459,6 +459,8 @@ describe('file secrets', () => {
       [{ ...{ expire_mode: 'views', expire_value: '1e3' } }, 'expire_value'],
       [{ ...{ expire_mode: 'views', expire_value: '1' }, content: 'x' }, 'content'],
       [{ ...{ expire_mode: 'views', expire_value: '1' }, allowed_countries: 'XX' }, 'allowed_countries'],
+      [{ ...{ expire_mode: 'views', expire_value: '1' }, allowed_countries: 'ıd' }, 'allowed_countries'],
+      [{ ...{ expire_mode: 'views', expire_value: '1' }, allowed_countries: 'ſe' }, 'allowed_countries'],
       [{ ...{ expire_mode: 'views', expire_value: '1' }, constructor: 'x' }, 'body'],
       [{ ...{ expire_mode: 'views', expire_value: '1' }, toString: 'x' }, 'body'],
     ])('refuses the fields %j with a 422 on %s, keeping nothing', async (form, field) => {

@@ -203,6 +203,9 @@ describe('request rules: the document’s limits are the server’s', () => {
         .send({ ...fields, allowed_countries: codes });
     expect((await send(['de', 'XK'])).status).toBe(201);
     expect((await send(['DEU'])).status).toBe(422);
+    // Letters that upper-case to ASCII ones (dotless ı to I, long ſ to S) are outside the pattern.
+    expect(['ıd', 'ſe'].filter((code) => new RegExp(pattern!).test(code))).toEqual([]);
+    expect([(await send(['ıd'])).status, (await send(['ſe'])).status]).toEqual([422, 422]);
   });
 
   it('takes an Idempotency-Key the document’s pattern allows and refuses one past its length or outside it', async () => {
