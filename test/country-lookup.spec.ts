@@ -91,6 +91,20 @@ describe('GEOIP_DATABASE', () => {
     expect(ipv6Only.find('2a01:4f8::1')).toBe('DE');
   });
 
+  it('takes only the codes an edge header may say: no region or placeholder (EU, AP, ZZ), either case', () => {
+    const legacy = writeMmdb(join(dir, 'legacy.mmdb'), 'GeoIP-Country', [
+      ['8.8.8.0/24', { country: { iso_code: 'US' } }],
+      ['5.9.0.0/16', { country: { iso_code: 'EU' } }],
+      ['81.2.69.0/24', { country: { iso_code: 'AP' } }],
+      ['1.1.1.0/24', { country: { iso_code: 'ZZ' } }],
+      ['9.9.9.0/24', { country: { iso_code: 'ch' } }],
+    ]);
+    const countries = CountryLookup.open(legacy);
+    expect(['5.9.0.1', '81.2.69.142', '1.1.1.1'].map((address) => countries.find(address))).toEqual([null, null, null]);
+    // In either case, as an edge header's, and as allowed_countries stores it.
+    expect(countries.find('9.9.9.9')).toBe('CH');
+  });
+
   it('fails closed for an address in a damaged part the start-up check does not reach, and says so once', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {

@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { CountryResponse, Reader } from 'mmdb-lib';
+import { isCountryCode } from './country-code';
 
 /** ip-location-db's DB-IP file carries `country_code`; MaxMind's GeoLite2 `country.iso_code`. */
 type CountryRecord = CountryResponse & { readonly country_code?: string };
-
-const COUNTRY = /^[A-Z]{2}$/;
 
 /**
  * Addresses every country database places somewhere (Google's public resolvers): one of them
@@ -68,7 +67,8 @@ export class CountryLookup {
     if (ip.kind() === 'ipv6' && this.reader.metadata.ipVersion === 4) return null;
     const record = this.reader.get(ip.toString());
     const code = record?.country_code ?? record?.country?.iso_code;
-    return code && COUNTRY.test(code) ? code : null;
+    // What an edge header may say, and so what a secret may allow: no EU, AP or ZZ.
+    return isCountryCode(code) ? code.toUpperCase() : null;
   }
 
   private check(): void {
