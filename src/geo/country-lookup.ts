@@ -8,11 +8,12 @@ import { isCountryCode } from './country-code';
 type CountryRecord = CountryResponse & { readonly country_code?: string };
 
 /**
- * Addresses every country database places somewhere (Google's public resolvers): one of them
- * must have a country, so a database of another kind (ASN) or whose tree or data cannot be
- * read stops the start rather than refusing every viewer of a country-ruled secret.
+ * Google's public resolvers. Every country database places the IPv4 one: one that does not
+ * (another kind, ASN; IPv6 addresses only) stops the start rather than refusing every viewer of
+ * a country-ruled secret. One without the IPv6 one (IPv4 addresses only) refuses those on IPv6.
  */
-const PROBES = ['8.8.8.8', '2001:4860:4860::8888'];
+const IPV4_PROBE = '8.8.8.8';
+export const IPV6_PROBE = '2001:4860:4860::8888';
 
 /**
  * The IPv4 address a tunnel's IPv6 one carries, which is where its client is: a 6to4 address
@@ -31,14 +32,21 @@ const ipv4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0
 export class CountryLookup {
   private readonly logger = new Logger(CountryLookup.name);
   private failed = false;
+  /** Whether IPv6 viewers can have a country: the file places IPV6_PROBE in one. */
+  readonly placesIpv6: boolean;
 
-  private constructor(private readonly reader: Reader<CountryRecord>) {}
+  private constructor(private readonly reader: Reader<CountryRecord>) {
+    if (this.probe(IPV4_PROBE) === null) {
+      throw new Error(
+        `it has no country for ${IPV4_PROBE}, which every country database places (its type: ${reader.metadata.databaseType})`,
+      );
+    }
+    this.placesIpv6 = this.probe(IPV6_PROBE) !== null;
+  }
 
   /** Throws when the file is no MaxMind DB, or not a readable country one. */
   static open(path: string): CountryLookup {
-    const lookup = new CountryLookup(new Reader<CountryRecord>(readFileSync(path)));
-    lookup.check();
-    return lookup;
+    return new CountryLookup(new Reader<CountryRecord>(readFileSync(path)));
   }
 
   /**
@@ -71,16 +79,11 @@ export class CountryLookup {
     return isCountryCode(code) ? code.toUpperCase() : null;
   }
 
-  private check(): void {
-    const found = PROBES.map((probe) => {
-      try {
-        return this.read(probe);
-      } catch (error) {
-        throw new Error(`looking up ${probe} failed (${(error as Error).message})`);
-      }
-    });
-    if (found.every((country) => country === null)) {
-      throw new Error(`it places neither ${PROBES.join(' nor ')} in a country (its type: ${this.reader.metadata.databaseType})`);
+  private probe(address: string): string | null {
+    try {
+      return this.read(address);
+    } catch (error) {
+      throw new Error(`looking up ${address} failed (${(error as Error).message})`);
     }
   }
 }
