@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import Stripe from 'stripe';
+import supertest from 'supertest';
+import { Logger } from '@nestjs/common';
 import { createTestDatabase, databaseMode, runUp, TestDatabase, waitingOnLocks } from './support/database';
 import { freePort } from './support/free-port';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
@@ -25,54 +27,58 @@ const PRICE_PRO = 'price_pro_monthly';
 const PRICE_ENTERPRISE = 'price_enterprise_yearly';
 const stripe = new Stripe('sk_unused_in_tests');
 
+let eventSeq = 0;
+
+function subscriptionEvent(
+  type: string,
+  teamId: string,
+  price: string,
+  status = 'active',
+  created = Math.floor(Date.now() / 1000),
+  subscription = `sub_${teamId}`,
+) {
+  eventSeq += 1;
+  return {
+    id: `evt_test_${Date.now()}_${eventSeq}`,
+    object: 'event',
+    type,
+    created,
+    data: {
+      object: {
+        id: subscription,
+        object: 'subscription',
+        status,
+        metadata: { team_id: teamId },
+        items: { data: [{ price: { id: price } }] },
+      },
+    },
+  };
+}
+
+/** Signs `event` as Stripe would (a string is sent as it is, JSON or not) and posts it to the app at `baseUrl`. */
+function sendSigned(baseUrl: string, event: object | string, options: { secret?: string; skewSeconds?: number } = {}) {
+  const payload = typeof event === 'string' ? event : JSON.stringify(event);
+  const timestamp = Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0);
+  const header = stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? SECRET, timestamp });
+  return supertest(baseUrl)
+    .post('/api/v1/billing/stripe/webhook')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', header)
+    .send(payload);
+}
+
 describe('billing', () => {
   const t = useTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: PRICE_PRO, STRIPE_PRICE_ENTERPRISE: PRICE_ENTERPRISE } });
   const api = t.http;
   let owner: TestUser;
   let pat: string;
-  let eventSeq = 0;
 
   beforeAll(async () => {
     ({ owner, pat } = await newTeam(t.baseUrl));
   });
 
-  function subscriptionEvent(
-    type: string,
-    teamId: string,
-    price: string,
-    status = 'active',
-    created = Math.floor(Date.now() / 1000),
-    subscription = `sub_${teamId}`,
-  ) {
-    eventSeq += 1;
-    return {
-      id: `evt_test_${Date.now()}_${eventSeq}`,
-      object: 'event',
-      type,
-      created,
-      data: {
-        object: {
-          id: subscription,
-          object: 'subscription',
-          status,
-          metadata: { team_id: teamId },
-          items: { data: [{ price: { id: price } }] },
-        },
-      },
-    };
-  }
-
-  /** Signs and posts `event` (a string is sent as it is, JSON or not). */
-  function send(event: object | string, options: { secret?: string; skewSeconds?: number } = {}) {
-    const payload = typeof event === 'string' ? event : JSON.stringify(event);
-    const timestamp = Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0);
-    const header = stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? SECRET, timestamp });
-    return api()
-      .post('/api/v1/billing/stripe/webhook')
-      .set('Content-Type', 'application/json')
-      .set('Stripe-Signature', header)
-      .send(payload);
-  }
+  /** Signs and posts `event` to this app (a string is sent as it is, JSON or not). */
+  const send = (event: object | string, options: { secret?: string; skewSeconds?: number } = {}) => sendSigned(t.baseUrl, event, options);
 
   const planOf = async (teamId: string) => (await t.dataSource.query('SELECT plan FROM teams WHERE id = $1', [teamId]))[0].plan;
   const billingOf = async (teamId: string) =>
@@ -670,6 +676,58 @@ describe('billing', () => {
       expect(months.map((month) => Number(month.created))).toEqual([1, 2]);
       expect(await createdThisPeriod(teamPat)).toBe(2);
     });
+  });
+});
+
+describe('a plan sold at several prices', () => {
+  const t = useTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: 'price_m, price_y' } });
+  let warned: jest.SpyInstance;
+  beforeEach(() => {
+    warned = jest.spyOn(Logger.prototype, 'warn');
+  });
+  afterEach(() => warned.mockRestore());
+
+  const billing = async (pat: string) => (await t.http().get('/api/v1/billing').set(bearer(pat)).expect(200)).body.data;
+
+  it('gives pro to a subscription on any of STRIPE_PRICE_PRO’s prices, the yearly as the monthly', async () => {
+    for (const price of ['price_y', 'price_m']) {
+      const { owner, pat } = await newTeam(t.baseUrl);
+      await sendSigned(t.baseUrl, subscriptionEvent('customer.subscription.created', owner.teamId, price)).expect(200);
+      expect(await billing(pat)).toMatchObject({ plan: 'pro', status: 'active' });
+    }
+    expect(warned).not.toHaveBeenCalled();
+  });
+
+  it('says so when a paying subscription is on none of the prices, naming it and its prices, and leaves its team on free', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl);
+    const subscription = `sub_unpriced_${randomBytes(4).toString('hex')}`;
+    const event = subscriptionEvent('customer.subscription.created', owner.teamId, 'price_other', 'active', undefined, subscription);
+    await sendSigned(t.baseUrl, event).expect(200);
+    expect(await billing(pat)).toMatchObject({ plan: 'free', status: 'active' });
+    expect(warned).toHaveBeenCalledTimes(1);
+    const [line] = warned.mock.calls[0] as [string];
+    expect(line).toContain(subscription);
+    expect(line).toContain('[price_other]');
+    expect(line).not.toContain(SECRET);
+    // One that does not pay is free whatever its prices: nothing to say.
+    await sendSigned(t.baseUrl, subscriptionEvent('customer.subscription.updated', owner.teamId, 'price_other', 'unpaid')).expect(200);
+    expect(warned).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('a Stripe webhook secret without prices', () => {
+  let warned: jest.SpyInstance;
+  // Before the app starts: the warning is said once, at start.
+  beforeAll(() => {
+    warned = jest.spyOn(Logger.prototype, 'warn');
+  });
+  afterAll(() => warned.mockRestore());
+  useTestApp({ env: { STRIPE_WEBHOOK_SECRET: SECRET } });
+
+  it('warns at start that every subscription would mean the free plan', () => {
+    expect(warned).toHaveBeenCalledWith(
+      'STRIPE_WEBHOOK_SECRET is set but neither STRIPE_PRICE_PRO nor STRIPE_PRICE_ENTERPRISE: every subscription will mean the free plan',
+    );
   });
 });
 

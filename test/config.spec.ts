@@ -135,6 +135,17 @@ describe('loadConfig', () => {
     expect(padded.rateLimit.tokenRateOverrides.pro?.perMinute).toBe(2000);
   });
 
+  it('reads STRIPE_PRICE_PRO and STRIPE_PRICE_ENTERPRISE as lists of price ids, as a plan sold monthly and yearly has two', () => {
+    const config = loadConfig({ STRIPE_PRICE_PRO: ' price_pro_month, price_pro_year ,,', STRIPE_PRICE_ENTERPRISE: 'price_ent_year' });
+    expect(config.stripe).toMatchObject({ pricesPro: ['price_pro_month', 'price_pro_year'], pricesEnterprise: ['price_ent_year'] });
+    expect(loadConfig({ STRIPE_PRICE_PRO: ' , ' }).stripe).toMatchObject({ pricesPro: [], pricesEnterprise: [] });
+  });
+
+  it('refuses a price id in both STRIPE_PRICE_PRO and STRIPE_PRICE_ENTERPRISE, in one line naming both and the id', () => {
+    const both = () => loadConfig({ STRIPE_PRICE_PRO: 'price_a,price_shared', STRIPE_PRICE_ENTERPRISE: 'price_shared, price_b' });
+    expect(both).toThrow(new ConfigError('STRIPE_PRICE_PRO and STRIPE_PRICE_ENTERPRISE both name price_shared: a price means one plan'));
+  });
+
   it('takes fractions of a second as webhook retry delays, and a PUBLIC_URL with a path', () => {
     expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '0.2, 5' }).webhooks.retryDelaysSeconds).toEqual([0.2, 5]);
     expect(loadConfig({ PUBLIC_URL: 'https://example.com/oncelink/' }).publicUrl).toBe('https://example.com/oncelink');

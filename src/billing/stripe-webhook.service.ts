@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import Stripe from 'stripe';
@@ -20,7 +20,7 @@ const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscrip
 const PAYING = ['active', 'trialing', 'past_due'];
 
 @Injectable()
-export class StripeWebhookService {
+export class StripeWebhookService implements OnApplicationBootstrap {
   private readonly logger = new Logger(StripeWebhookService.name);
   // Only the webhook helpers are used; no API key is needed to verify signatures.
   private readonly stripe = new Stripe('sk_unused_for_signature_checks');
@@ -30,6 +30,16 @@ export class StripeWebhookService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly teamPlans: TeamPlansService,
   ) {}
+
+  /** A secret without prices takes every event and gives every subscription the free plan. */
+  onApplicationBootstrap(): void {
+    const { webhookSecret, pricesPro, pricesEnterprise } = this.config.stripe;
+    if (webhookSecret && !pricesPro.length && !pricesEnterprise.length) {
+      this.logger.warn(
+        'STRIPE_WEBHOOK_SECRET is set but neither STRIPE_PRICE_PRO nor STRIPE_PRICE_ENTERPRISE: every subscription will mean the free plan',
+      );
+    }
+  }
 
   async handle(rawBody: Buffer | undefined, signature: string | undefined): Promise<{ received: true }> {
     const secret = this.config.stripe.webhookSecret;
@@ -90,12 +100,19 @@ export class StripeWebhookService {
     }
   }
 
-  /** Paying subscriptions get the plan their price maps to; anything else is free. */
+  /**
+   * Paying subscriptions get the plan their price maps to; anything else is free. A paying one
+   * whose prices are none of STRIPE_PRICE_* is said, as its team stays on free though it pays.
+   */
   private planOf(subscription: SubscriptionFields): PlanName {
     if (!PAYING.includes(subscription.status)) return 'free';
-    const { prices } = subscription;
-    if (this.config.stripe.priceEnterprise && prices.includes(this.config.stripe.priceEnterprise)) return 'enterprise';
-    if (this.config.stripe.pricePro && prices.includes(this.config.stripe.pricePro)) return 'pro';
+    const { id, prices } = subscription;
+    const { pricesPro, pricesEnterprise } = this.config.stripe;
+    if (prices.some((price) => pricesEnterprise.includes(price))) return 'enterprise';
+    if (prices.some((price) => pricesPro.includes(price))) return 'pro';
+    this.logger.warn(
+      `Stripe subscription ${id} is ${subscription.status} on prices [${prices.join(', ')}], none of STRIPE_PRICE_PRO or STRIPE_PRICE_ENTERPRISE: its team gets the free plan`,
+    );
     return 'free';
   }
 }

