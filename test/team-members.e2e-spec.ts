@@ -5,7 +5,7 @@ import { TeamMember } from '../src/teams/team-member.entity';
 import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newTeam, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
-import { newMember, newTeamOf } from './support/teams';
+import { newMember, newTeamOf, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 describe('team members', () => {
@@ -116,6 +116,55 @@ describe('team members', () => {
       const members = await api().get('/api/v1/team/members').set(bearer(pat)).expect(200);
       expect(members.body.meta.total).toBe(5);
     });
+
+    // The downgrade holds the team's row on a connection of its own, which PGlite does not serve.
+    (databaseMode() === 'postgresql' ? it : it.skip)(
+      'counts additions that waited for a downgrade against the new plan, keeping the members already over its limit',
+      async () => {
+        const { owner, pat } = await newTeam(t.baseUrl);
+        await setPlan(t.dataSource, owner.teamId, 'pro');
+        const people = [pat];
+        for (let i = 0; i < 4; i++) people.push((await newMember(t.baseUrl, pat, owner.teamId, 'member')).pat);
+        const robot = await api()
+          .post('/api/v1/team/service-accounts')
+          .set(bearer(pat))
+          .send({ name: 'ci', abilities: ['secrets:read'] })
+          .expect(201);
+        // Six members: one over free's five.
+        const tokens: string[] = [...people, robot.body.data.token];
+        const user = await newUser(t.baseUrl);
+        const addUser = () => api().post('/api/v1/team/members').set(bearer(pat)).send({ email: user.email, role: 'member' });
+
+        const downgrade = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([downgrade.connect(), watcher.connect()]);
+        try {
+          // As the Stripe webhook's: the team's row locked and on free, not yet committed.
+          await downgrade.query('BEGIN');
+          await downgrade.query(`UPDATE teams SET plan = 'free' WHERE id = $1`, [owner.teamId]);
+          const additions = [
+            addUser(),
+            api()
+              .post('/api/v1/team/service-accounts')
+              .set(bearer(pat))
+              .send({ name: 'deploy', abilities: ['secrets:read'] }),
+          ].map((request) => request.then((res) => [res.status, res.body.code]));
+          expect(await waitingOnLocks(watcher, additions.length)).toBe(true);
+          await downgrade.query('COMMIT');
+          expect(await Promise.all(additions)).toEqual([
+            [403, 'plan_limit'],
+            [403, 'plan_limit'],
+          ]);
+        } finally {
+          await Promise.all([downgrade.end(), watcher.end()]);
+        }
+
+        // The members over the new limit stay and keep working; only additions are refused.
+        expect((await api().get('/api/v1/team/members').set(bearer(pat)).expect(200)).body.meta.total).toBe(6);
+        for (const token of tokens) await api().get('/api/v1/secrets').set(bearer(token)).expect(200);
+        expect((await addUser().expect(403)).body.code).toBe('plan_limit');
+      },
+    );
   });
 
   describe('GET /api/v1/team/members', () => {

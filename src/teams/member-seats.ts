@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
+import { ApiError } from '../common/errors/api-error';
 import { TeamRepository } from './team.repository';
 
 /** The plan's member limit, for people and service accounts alike. */
@@ -14,10 +14,13 @@ export class MemberSeats {
 
   /**
    * Call inside the transaction that adds the member: the team lock makes concurrent additions
-   * queue, so a burst of them cannot all see the last free seat.
+   * queue, so a burst of them cannot all see the last free seat, and the limit is the plan's as
+   * the lock finds it, not as the token's team was read before (a downgrade it waited for counts).
    */
-  async reserve(auth: TokenAuth, manager: EntityManager): Promise<void> {
-    await this.teams.lockForMembership(auth.teamId, manager);
-    this.billing.assertMemberRoom(auth.teamPlan, await this.teams.countMembers(auth.teamId, manager));
+  async reserve(teamId: string, manager: EntityManager): Promise<void> {
+    const plan = await this.teams.lockForMembership(teamId, manager);
+    // Deleted while this waited: its tokens went with it.
+    if (!plan) throw ApiError.unauthenticated(true);
+    this.billing.assertMemberRoom(plan, await this.teams.countMembers(teamId, manager));
   }
 }

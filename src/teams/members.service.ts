@@ -60,7 +60,7 @@ export class MembersService {
         if (dto.role === 'owner') this.assertOwnerNow(auth, await this.teamsService.lockOwners(auth.teamId, manager));
         await this.teamsService.assertAdminNow(auth, manager);
         if (await this.teams.findMember(auth.teamId, user.id, manager)) throw ApiError.validation(ALREADY_MEMBER);
-        await this.seats.reserve(auth, manager);
+        await this.seats.reserve(auth.teamId, manager);
         await this.teams.addMember(auth.teamId, user.id, dto.role, manager);
         await this.audit.record(auth, client, 'member.added', user.id, manager);
         return presentMember((await this.teams.findMember(auth.teamId, user.id, manager))!, user);

@@ -47,7 +47,7 @@ export class ServiceAccountsService {
     assertGrantable(auth, dto.abilities);
     return this.db.transaction(async (manager) => {
       await this.teamsService.assertAdminNow(auth, manager);
-      await this.seats.reserve(auth, manager);
+      await this.seats.reserve(auth.teamId, manager);
       const account = await this.users.createServiceAccount(dto.name, manager);
       await this.teams.addMember(auth.teamId, account.id, 'member', manager);
       const { token, record } = await this.tokens.mint(

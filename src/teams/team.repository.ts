@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not, SelectQueryBuilder } from 'typeorm';
 import type { Role } from '../auth/role';
+import type { PlanName } from '../billing/plans';
 import type { User } from '../auth/user.entity';
 import { findPage, Page, readPage } from '../common/http/pagination';
 import { TeamMember } from './team-member.entity';
@@ -88,11 +89,14 @@ export class TeamRepository {
 
   /**
    * Locks the team row until the transaction ends, so concurrent additions count members one
-   * after another. NO KEY UPDATE, because the team's rows elsewhere only need KEY SHARE for their
-   * foreign keys and must not wait for it. Needs the transaction's manager.
+   * after another, and answers the team's plan as the lock found it: a plan change waited for
+   * (billing locks the row too) is the one seats are counted against. NO KEY UPDATE, because the
+   * team's rows elsewhere only need KEY SHARE for their foreign keys and must not wait for it.
+   * Needs the transaction's manager. Null when the team is gone.
    */
-  async lockForMembership(teamId: string, manager: EntityManager): Promise<void> {
-    await manager.query(`SELECT id FROM teams WHERE id = $1 FOR NO KEY UPDATE`, [teamId]);
+  async lockForMembership(teamId: string, manager: EntityManager): Promise<PlanName | null> {
+    const [team]: { plan: PlanName }[] = await manager.query(`SELECT plan FROM teams WHERE id = $1 FOR NO KEY UPDATE`, [teamId]);
+    return team?.plan ?? null;
   }
 
   countMembers(teamId: string, manager?: EntityManager): Promise<number> {
