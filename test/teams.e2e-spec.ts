@@ -85,6 +85,24 @@ describe('teams', () => {
       expect(team.body.data).toMatchObject({ id: created.body.data.id, name: 'Platform', role: 'owner', members: 1 });
     });
 
+    it('starts the new team’s trail with its team.created, by the creator, from their address; the caller’s team records nothing', async () => {
+      const before = await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200);
+      const created = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: 'Founded' }).expect(201);
+      const teamPat = await newToken(t.baseUrl, owner, { team_id: created.body.data.id });
+      const founded = await api().get('/api/v1/team/audit-events?type=team.created').set(bearer(teamPat)).expect(200);
+      expect(founded.body.data).toEqual([
+        expect.objectContaining({
+          type: 'team.created',
+          actor: { type: 'user', id: owner.id, name: 'Olivia' },
+          target_id: created.body.data.id,
+          ip: '127.0.0.1',
+          country: null,
+        }),
+      ]);
+      const after = await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200);
+      expect(after.body.meta.total).toBe(before.body.meta.total);
+    });
+
     it('validates the name', async () => {
       const res = await api().post('/api/v1/teams').set(bearer(ownerPat)).send({ name: '' }).expect(422);
       expect(Object.keys(res.body.errors)).toEqual(['name']);

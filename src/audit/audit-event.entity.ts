@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'service_account.created',
   'service_account.deleted',
   'plan.changed',
+  'team.created',
   'team.updated',
   'webhook.created',
   'webhook.updated',

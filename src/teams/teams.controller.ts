@@ -22,12 +22,12 @@ export class TeamsController {
     return this.teams.listForUser(auth, toPage(query));
   }
 
-  /** Creates a team; the caller is its owner. */
+  /** Creates a team; the caller is its owner. Recorded as `team.created` in the new team's trail. */
   @Post('teams')
   @Authenticated({ ability: 'team:write' })
   @ApiData(201, TeamResponse)
-  async create(@Auth() auth: TokenAuth, @Body() dto: CreateTeamDto) {
-    return { message: 'Team created successfully.', data: await this.teams.create(auth, dto.name) };
+  async create(@Auth() auth: TokenAuth, @Body() dto: CreateTeamDto, @Client() client: ClientInfo) {
+    return { message: 'Team created successfully.', data: await this.teams.create(auth, dto.name, client) };
   }
 
   /** The token's team, with the caller's role. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
+import { auditActorOf, AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { UsersService } from '../auth/users.service';
 import { isAdmin } from '../auth/role';
@@ -37,9 +37,10 @@ export class TeamsService {
 
   /**
    * A user makes at most MAX_TEAMS_PER_USER teams at a time (their personal one included), since
-   * each team brings its own request budget and token allowance.
+   * each team brings its own request budget and token allowance. The new team's trail starts with
+   * its `team.created`, by the creator.
    */
-  async create(auth: TokenAuth, name: string): Promise<TeamResponse> {
+  async create(auth: TokenAuth, name: string, client: ClientInfo): Promise<TeamResponse> {
     if (auth.userKind === 'service_account') throw ApiError.forbidden('Service accounts cannot create teams.');
     const team = await this.db.transaction(async (manager) => {
       // The creator's deletion waits for this team, to count it among theirs; or this waits for it, and is 401.
@@ -47,7 +48,9 @@ export class TeamsService {
       if ((await this.teams.lockAndCountCreatedBy(auth.userId, manager)) >= MAX_TEAMS_PER_USER) {
         throw ApiError.validation({ name: [`A user may create at most ${MAX_TEAMS_PER_USER} teams.`] }, 'team_limit');
       }
-      return this.createWithOwner(auth.userId, name, false, manager);
+      const created = await this.createWithOwner(auth.userId, name, false, manager);
+      await this.audit.record({ ...auditActorOf(auth), teamId: created.id }, client, 'team.created', created.id, manager);
+      return created;
     });
     return presentTeam(team, 'owner');
   }
