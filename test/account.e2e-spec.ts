@@ -49,6 +49,22 @@ describe('account', () => {
       ]);
     });
 
+    it('records nothing for the name it already has, and a new password always, with that same name', async () => {
+      const count = async () =>
+        (await api().get('/api/v1/team/audit-events?type=account.updated').set(bearer(pat)).expect(200)).body.meta.total;
+      const res = await api().patch('/api/v1/account').set(bearer(pat)).send({ name: 'Test User' }).expect(200);
+      expect(res.body.data).toMatchObject({ id: user.id, name: 'Test User' });
+      expect(await count()).toBe(0);
+      const password = 'a brand new password';
+      await api()
+        .patch('/api/v1/account')
+        .set(bearer(pat))
+        .send({ name: 'Test User', password, current_password: user.password })
+        .expect(200);
+      expect(await count()).toBe(1);
+      await login(t.baseUrl, user.email, password).expect(201);
+    });
+
     it.each([
       ['a blank name', { name: '   ' }, 'name'],
       ['a name over 100 characters', { name: 'x'.repeat(101) }, 'name'],

@@ -689,6 +689,35 @@ describe('webhooks', () => {
       }
     });
 
+    it('record nothing for a PATCH that gives what the endpoint has: its URL however spelt, its events in any order', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const url = `${receiver.url}/same`;
+      const created = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(team.pat))
+        .send({ url, events: ['secret.viewed', 'secret.deleted'] })
+        .expect(201);
+      const endpoint = created.body.data;
+      const path = `/api/v1/team/webhooks/${endpoint.id}`;
+      const updates = async () =>
+        (await api().get('/api/v1/team/audit-events?type=webhook.updated').set(bearer(team.pat)).expect(200)).body.meta.total;
+      for (const body of [
+        { url },
+        { url: url.replace('http://', 'HTTP://') },
+        { events: ['secret.deleted', 'secret.viewed'] },
+        { url, events: endpoint.events },
+      ]) {
+        expect((await api().patch(path).set(bearer(team.pat)).send(body).expect(200)).body.data).toEqual(endpoint);
+      }
+      expect(await updates()).toBe(0);
+      await api()
+        .patch(path)
+        .set(bearer(team.pat))
+        .send({ url, events: ['secret.viewed'] })
+        .expect(200);
+      expect(await updates()).toBe(1);
+    });
+
     it('refuse a PATCH that is not the team admin’s to make, or not valid, changing nothing', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const url = `${receiver.url}/first`;

@@ -35,13 +35,18 @@ export class AccountSettingsService {
     const user = await this.users.findById(auth.userId);
     if (!user) throw ApiError.unauthenticated(true);
     const passwordHash = dto.password === undefined ? undefined : await this.newPasswordHash(user, dto, client, reply);
-    const changes = { ...(dto.name !== undefined && { name: dto.name }), ...(passwordHash !== undefined && { passwordHash }) };
 
     return this.db.transaction(async (manager) => {
       const locked = await this.users.lock(auth.userId, manager);
       if (!locked) throw ApiError.unauthenticated(true);
       // Changed by another request since it was confirmed: the current password is no longer current.
       if (passwordHash !== undefined && locked.passwordHash !== user.passwordHash) throw incorrectPassword('current_password');
+      // Its own name again changes nothing and records nothing; a new password always changes the
+      // hash (it is never compared with the old one in clear).
+      const changes = {
+        ...(dto.name !== undefined && dto.name !== locked.name && { name: dto.name }),
+        ...(passwordHash !== undefined && { passwordHash }),
+      };
       if (Object.keys(changes).length === 0) return presentAccountUser(locked);
       const updated = await this.users.update(auth.userId, changes, manager);
       await this.audit.record(auth, client, 'account.updated', auth.userId, manager);

@@ -15,7 +15,7 @@ import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { presentWebhookEndpoint } from './webhook-endpoint.presenter';
 import type { WebhookEndpointResponse } from './webhook-endpoint.response';
-import { WEBHOOK_EVENT_TYPES } from './webhook-event';
+import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event';
 import { canonicalWebhookUrl, WebhookUrlGuard } from './webhook-url-guard';
 import { lockUntilCommit } from '../common/database/advisory-lock';
 
@@ -68,7 +68,10 @@ export class WebhookEndpointsService {
     return presentWebhookEndpoint(endpoint);
   }
 
-  /** Changes what is given; deliveries still due to the endpoint go to its new URL. */
+  /**
+   * Changes what is given; deliveries still due to the endpoint go to its new URL. What it has
+   * already (its URL however spelt, its events in any order) is no change, and records nothing.
+   */
   async update(auth: TokenAuth, id: string, dto: UpdateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     const url = dto.url === undefined ? undefined : await this.urls.accepted('url', dto.url);
@@ -78,12 +81,16 @@ export class WebhookEndpointsService {
       const endpoints = manager.getRepository(WebhookEndpoint);
       const endpoint = await endpoints.findOneBy({ teamId: auth.teamId, id });
       if (!endpoint) throw ApiError.notFound('Webhook endpoint not found.');
-      if (url === undefined && dto.events === undefined) return endpoint;
-      if (url !== undefined) {
-        await this.othersOfTeam(manager, auth.teamId, url, id);
-        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, url, manager);
+      const changes = {
+        ...(url !== undefined && !sameUrl(endpoint.url, url) && { url }),
+        ...(dto.events !== undefined && !sameEvents(endpoint.events, dto.events) && { events: dto.events }),
+      };
+      if (Object.keys(changes).length === 0) return endpoint;
+      if (changes.url !== undefined) {
+        await this.othersOfTeam(manager, auth.teamId, changes.url, id);
+        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, changes.url, manager);
       }
-      await endpoints.update({ teamId: auth.teamId, id }, { url, events: dto.events });
+      await endpoints.update({ teamId: auth.teamId, id }, changes);
       await this.audit.record(auth, client, 'webhook.updated', id, manager);
       return endpoints.findOneByOrFail({ id });
     });
@@ -120,3 +127,7 @@ export class WebhookEndpointsService {
 
 /** Two URLs of one receiver (`https://Hooks.example.` and `https://hooks.example/`), as a row stored before canonicalWebhookUrl may be spelt otherwise. */
 const sameUrl = (a: string, b: string) => canonicalWebhookUrl(a).href === canonicalWebhookUrl(b).href;
+
+/** Two lists of distinct event types (as the DTO holds them) that subscribe to the same events, in whatever order. */
+const sameEvents = (a: readonly WebhookEventType[], b: readonly WebhookEventType[]) =>
+  a.length === b.length && b.every((type) => a.includes(type));
