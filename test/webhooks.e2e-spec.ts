@@ -814,6 +814,40 @@ describe('webhooks', () => {
       expect((await deliveriesOf(secret.id)).map((delivery: { id: string }) => delivery.id)).toEqual([pending.id]);
     });
 
+    it('records an accepted retry as webhook_delivery.retried, by the admin from their address, and a refused one not at all', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const endpoint = await api()
+        .post('/api/v1/team/webhooks')
+        .set(bearer(team.pat))
+        .send({ url: `${receiver.url}/retried` })
+        .expect(201);
+      const deleted = await newSecret(t.baseUrl, {}, team.pat);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
+      const [delivery] = await deliveriesOf(deleted.id, team.pat);
+      const retries = async (token: string) =>
+        (await api().get('/api/v1/team/audit-events?type=webhook_delivery.retried').set(bearer(token)).expect(200)).body.data;
+      const retry = (id: string, token = team.pat) => api().post(`/api/v1/webhook-deliveries/${id}/retry`).set(bearer(token));
+
+      await retry(delivery.id).expect(202);
+      const recorded = await retries(team.pat);
+      expect(recorded).toEqual([
+        expect.objectContaining({
+          actor: { type: 'user', id: team.owner.id, name: team.owner.name },
+          target_id: delivery.id,
+          ip: '127.0.0.1',
+          country: null,
+        }),
+      ]);
+
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      await retry(delivery.id, other.pat).expect(404);
+      await retry('00000000-0000-4000-8000-000000000000').expect(404);
+      await api().delete(`/api/v1/team/webhooks/${endpoint.body.data.id}`).set(bearer(team.pat)).expect(204);
+      await retry(delivery.id).expect(409);
+      expect(await retries(team.pat)).toEqual(recorded);
+      expect(await retries(other.pat)).toEqual([]);
+    });
+
     it('answers 404 for another team’s secret and another team’s delivery', async () => {
       const secret = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);

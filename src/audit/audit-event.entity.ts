@@ -25,6 +25,7 @@ export const AUDIT_EVENT_TYPES = [
   'webhook.updated',
   'webhook.deleted',
   'webhook_secret.rotated',
+  'webhook_delivery.retried',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -9,6 +9,7 @@ import { ListWebhookDeliveriesQuery } from './dto/list-webhook-deliveries.query'
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDeliveryResponse } from './webhook-delivery.response';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
+import { Client, ClientInfo } from '../geo/client.decorator';
 
 @ApiTags('webhooks')
 @Controller()
@@ -23,7 +24,7 @@ export class WebhookDeliveriesController {
     return this.deliveries.list(auth.teamId, null, toPage(query), query.status);
   }
 
-  /** Sends the delivery again now, whether it failed, is waiting for its next attempt, or was delivered. */
+  /** Sends the delivery again now, whether it failed, is waiting for its next attempt, or was delivered; recorded as `webhook_delivery.retried`. */
   @Post('webhook-deliveries/:id/retry')
   @HttpCode(202)
   @Authenticated({ ability: 'team:write', admin: true })
@@ -32,8 +33,8 @@ export class WebhookDeliveriesController {
     403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).',
     409: 'The delivery’s endpoint has been deleted (`code: endpoint_deleted`).',
   })
-  async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody) {
-    await this.deliveries.retry(auth, id);
+  async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody, @Client() client: ClientInfo) {
+    await this.deliveries.retry(auth, id, client);
     return { message: 'Delivery queued.' };
   }
 }

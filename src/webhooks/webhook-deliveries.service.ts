@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
+import type { ClientInfo } from '../geo/client.decorator';
 import type { DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { presentWebhookDelivery } from './webhook-delivery.presenter';
@@ -13,9 +17,11 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 @Injectable()
 export class WebhookDeliveriesService {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly dispatcher: WebhookDispatcher,
     private readonly billing: BillingService,
+    private readonly audit: AuditService,
   ) {}
 
   /** The team's deliveries, or one secret's (the caller has checked the secret is the team's). */
@@ -28,17 +34,21 @@ export class WebhookDeliveriesService {
    * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
    * of its retry schedule, or one attempt when the schedule is spent. Another team's id is a 404
    * whatever the plan; then nothing is sent again while the team's plan has no webhooks (403),
-   * nor to a team endpoint that has been deleted (409).
+   * nor to a team endpoint that has been deleted (409). What is accepted (202) is recorded as
+   * `webhook_delivery.retried`: it sends the event's data to an outside address again.
    */
-  async retry(auth: TokenAuth, id: string): Promise<void> {
-    const delivery = await this.deliveries.findById(auth.teamId, id);
-    if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
-    this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
-    if (!(await this.deliveries.sendAgain(auth.teamId, id))) {
-      if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId))) {
-        throw new ApiError(409, 'The endpoint of this delivery has been deleted.', { code: 'endpoint_deleted' });
+  async retry(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const delivery = await this.deliveries.findById(auth.teamId, id, manager);
+      if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
+      this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
+      if (!(await this.deliveries.sendAgain(auth.teamId, id, manager))) {
+        if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId, manager))) {
+          throw new ApiError(409, 'The endpoint of this delivery has been deleted.', { code: 'endpoint_deleted' });
+        }
       }
-    }
+      await this.audit.record(auth, client, 'webhook_delivery.retried', id, manager);
+    });
     this.dispatcher.wake();
   }
 }

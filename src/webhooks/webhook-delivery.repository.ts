@@ -240,17 +240,17 @@ export class WebhookDeliveryRepository {
     });
   }
 
-  findById(teamId: string, id: string): Promise<WebhookDelivery | null> {
-    return this.db.getRepository(WebhookDelivery).findOneBy({ teamId, id });
+  findById(teamId: string, id: string, manager: EntityManager): Promise<WebhookDelivery | null> {
+    return manager.getRepository(WebhookDelivery).findOneBy({ teamId, id });
   }
 
   /**
    * Due now, whatever its state; false while an attempt is in flight (it is being sent already)
    * or when it was for a team endpoint that has since been deleted.
    */
-  async sendAgain(teamId: string, id: string): Promise<boolean> {
+  async sendAgain(teamId: string, id: string, manager: EntityManager): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(
-      this.db.manager,
+      manager,
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
         WHERE d.team_id = $1 AND d.id = $2 AND (d.leased_until IS NULL OR d.leased_until <= now())
           AND (d.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id))
@@ -260,8 +260,8 @@ export class WebhookDeliveryRepository {
     return rows.length > 0;
   }
 
-  endpointExists(teamId: string, endpointId: string): Promise<boolean> {
-    return this.db.getRepository(WebhookEndpoint).existsBy({ teamId, id: endpointId });
+  endpointExists(teamId: string, endpointId: string, manager: EntityManager): Promise<boolean> {
+    return manager.getRepository(WebhookEndpoint).existsBy({ teamId, id: endpointId });
   }
 
   /** Forgets deliveries no longer pending (delivered or failed) that were queued more than `days` ago; answers how many. */
