@@ -508,6 +508,7 @@ describe('team members', () => {
       newcomer: { email: string };
       account: { id: string; tokenId: string };
       endpointId: string;
+      deliveryId: string;
     }
     const requests: [string, (pat: string, targets: Targets) => supertest.Test][] = [
       [
@@ -543,6 +544,10 @@ describe('team members', () => {
       ['renaming the team', (pat) => api().patch('/api/v1/team').set(bearer(pat)).send({ name: 'Renamed' })],
       ['rotating the webhook secret', (pat) => api().post('/api/v1/team/webhook-secret/rotate').set(bearer(pat))],
       ['deleting a webhook endpoint', (pat, { endpointId }) => api().delete(`/api/v1/team/webhooks/${endpointId}`).set(bearer(pat))],
+      [
+        'retrying a webhook delivery',
+        (pat, { deliveryId }) => api().post(`/api/v1/webhook-deliveries/${deliveryId}/retry`).set(bearer(pat)),
+      ],
     ];
     const eventsBy = async (actorId: string): Promise<number> =>
       (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1`, [actorId]))[0].n;
@@ -563,9 +568,16 @@ describe('team members', () => {
         `INSERT INTO webhook_endpoints (id, team_id, url, events) VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '{secret.created}') RETURNING id`,
         [owner.teamId],
       );
+      // Retries are a webhooks feature: on free they would be refused for the plan, whatever the role.
+      await t.dataSource.query(`UPDATE teams SET plan = 'pro' WHERE id = $1`, [owner.teamId]);
+      const [delivery] = await t.dataSource.query(
+        `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, endpoint_id, type, url, data, status)
+         VALUES (gen_random_uuid(), 'evt_demoted', $1, gen_random_uuid(), $2, 'secret.created', 'https://example.com/hook', '{}', 'failed') RETURNING id`,
+        [owner.teamId, endpoint.id],
+      );
       const eventsBefore = await eventsBy(demoted.id);
       const answer = await demotedWhileWaiting(owner.teamId, demoted.id, 'member', () =>
-        request(demotedPat, { member, newcomer, account, endpointId: endpoint.id }),
+        request(demotedPat, { member, newcomer, account, endpointId: endpoint.id, deliveryId: delivery.id }),
       );
       expect(answer.status).toBe(403);
       // Each of these writes records its event in its own transaction: none more means nothing was written.

@@ -6,6 +6,7 @@ import type { TokenAuth } from '../auth/auth-context';
 import { BillingService } from '../billing/billing.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page, paginated, Paginated } from '../common/http/pagination';
+import { TeamsService } from '../teams/teams.service';
 import type { ClientInfo } from '../geo/client.decorator';
 import type { DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -22,6 +23,7 @@ export class WebhookDeliveriesService {
     private readonly dispatcher: WebhookDispatcher,
     private readonly billing: BillingService,
     private readonly audit: AuditService,
+    private readonly teamsService: TeamsService,
   ) {}
 
   /** The team's deliveries, or one secret's (the caller has checked the secret is the team's). */
@@ -34,13 +36,15 @@ export class WebhookDeliveriesService {
    * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
    * of its retry schedule, or one attempt when the schedule is spent. Another team's id is a 404
    * whatever the plan; then nothing is sent again while the team's plan has no webhooks (403),
-   * nor to a team endpoint that has been deleted (409). What is accepted (202) is recorded as
+   * nor to a team endpoint that has been deleted (409), nor by a caller no longer an admin (403:
+   * the token's role may predate a demotion). What is accepted (202) is recorded as
    * `webhook_delivery.retried`: it sends the event's data to an outside address again.
    */
   async retry(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
       const delivery = await this.deliveries.findById(auth.teamId, id, manager);
       if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
+      await this.teamsService.assertAdminNow(auth, manager);
       this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
       if (!(await this.deliveries.sendAgain(auth.teamId, id, manager))) {
         if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId, manager))) {
