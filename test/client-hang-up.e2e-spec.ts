@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
-import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { newSecret } from './support/secrets';
+import { logEntries, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
 const IDLE_MS = 400;
 
@@ -84,5 +85,63 @@ describe('a client that hangs up before its body has arrived', () => {
     const since = lines().slice(before);
     expect(since.some((line) => (line as { res?: { status: number } }).res?.status === 408)).toBe(true);
     expect(since.filter((line) => line.level >= 40 || line.msg.includes('Database'))).toEqual([]);
+  });
+});
+
+/** Sends a whole reveal and hangs up as soon as it has left, before any answer can come. */
+async function revealAndHangUp(port: number, token: string, id: string, body: Record<string, unknown>): Promise<void> {
+  const json = JSON.stringify(body);
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.write(
+    `POST /api/v1/links/${token}/reveal HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: ${id}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+    () => socket.destroy(),
+  );
+  await closed;
+}
+
+describe('a client that hangs up once its reveal is sent', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
+  });
+  afterAll(async () => {
+    await server.stop();
+    await db.drop();
+  });
+
+  const accessLinesOf = (id: string) =>
+    logEntries(server.output()).filter((entry) => (entry as { req?: { id: string } }).req?.id === id && 'res' in entry);
+
+  /** Reveals a fresh one-view secret on a connection that hangs up at once; answers its access lines' statuses and the link's views left. */
+  async function hangUpOnReveal(id: string, passcode?: string) {
+    const secret = await newSecret(server.baseUrl, {
+      content: 'for someone still there',
+      expire_value: 1,
+      ...(passcode ? { passcode } : {}),
+    });
+    await revealAndHangUp(Number(new URL(server.baseUrl).port), secret.token, id, passcode ? { passcode } : {});
+    await eventually(() => accessLinesOf(id).length > 0, 10);
+    const link = await fetch(`${server.baseUrl}/api/v1/links/${secret.token}`);
+    return {
+      logged: accessLinesOf(id).map((entry) => (entry as { res?: { status: number } }).res?.status),
+      link: link.status === 200 ? ((await link.json()) as { data: { views_remaining: number } }).data.views_remaining : link.status,
+    };
+  }
+
+  it('without a passcode: its access line is a 499', async () => {
+    // Whether its view is spent depends on whether the server saw the hang-up before the one
+    // statement went out, which nothing here can order (README, "a client that leaves").
+    expect((await hangUpOnReveal('hang-up-reveal-plain')).logged).toEqual([499]);
+  });
+
+  it('with a passcode: spends no view, and its access line is a 499', async () => {
+    expect(await hangUpOnReveal('hang-up-reveal-passcode', 'open sesame')).toEqual({ logged: [499], link: 1 });
   });
 });

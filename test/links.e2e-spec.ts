@@ -4,6 +4,8 @@ import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { SecretRepository } from '../src/secrets/secret.repository';
+import { PasswordHasher } from '../src/auth/password-hasher';
+import { eventually } from './support/eventually';
 
 // The module object itself (an ES namespace import cannot be spied on), as the app's own import reads it.
 const argon2 = jest.requireActual<typeof import('argon2')>('argon2');
@@ -188,6 +190,39 @@ describe('links', () => {
       const last = await reveal(t.baseUrl, secret.token, { passcode: 'wrong 4' }).expect(401);
       expect(last.body.attempts_remaining).toBe(0);
       await reveal(t.baseUrl, secret.token, { passcode: 'open sesame' }).expect(410);
+    });
+
+    it('spends nothing, and gives the attempt back, when the client leaves while its right passcode is judged', async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 1 }, pat);
+      const leaving = new AbortController();
+      // The client leaves once the hash has answered, and the server has seen it go, before the reveal statement.
+      const hasher = t.app.get(PasswordHasher);
+      const original = hasher.verifyPasscode.bind(hasher);
+      const judged = jest.spyOn(hasher, 'verifyPasscode').mockImplementation(async (...args) => {
+        const right = await original(...args);
+        leaving.abort();
+        expect(await eventually(() => args[2]!(), 10)).toBe(true);
+        return right;
+      });
+      try {
+        const sent = fetch(`${t.baseUrl}/api/v1/links/${secret.token}/reveal`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ passcode: 'open sesame' }),
+          signal: leaving.signal,
+        });
+        await expect(sent).rejects.toThrow();
+        // The attempt goes back after the 499 is decided, so the row is read once it has.
+        const row = async () =>
+          t.dataSource.query<[Record<string, unknown>]>(
+            'SELECT status, views_remaining, failed_attempts, pending_passcode_guesses FROM secrets WHERE id = $1',
+            [secret.id],
+          );
+        await eventually(async () => (await row())[0].pending_passcode_guesses === 0, 10);
+        expect((await row())[0]).toEqual({ status: 'active', views_remaining: 1, failed_attempts: 0, pending_passcode_guesses: 0 });
+      } finally {
+        judged.mockRestore();
+      }
     });
 
     it('frees the attempts of guesses an instance died judging once their minute is up, and only then', async () => {

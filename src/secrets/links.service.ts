@@ -62,14 +62,13 @@ export class LinksService {
     // instance has no room for; the kind is known once spent, so a text's slot is given back then.
     let downloadSlot = this.files.takeDownloadSlot();
     try {
+      // A client gone by now would spend its view for nobody: a 499, nothing spent.
+      if (client.gone()) throw ApiError.clientGone();
       let spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, downloadSlot !== null);
       if (!spent) {
         const secret = await this.findActive(tokenHash);
         // The fast statement left a file alone for want of a download slot; one may come back soon.
-        if (secret.kind === 'file' && !downloadSlot) {
-          downloadSlot = await this.files.waitForDownloadSlot();
-          if (client.gone()) throw ApiError.clientGone();
-        }
+        if (secret.kind === 'file' && !downloadSlot) downloadSlot = await this.files.waitForDownloadSlot();
         spent = await this.revealChecked(secret, tokenHash, dto, client);
       }
       if (spent.webhooks > 0) this.webhooks.wake();
@@ -98,6 +97,8 @@ export class LinksService {
       throw ApiError.forbidden(message, 'geo_blocked');
     }
     const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client) : 0;
+    // As on the fast path; after a passcode, checkPasscode has asked since its hash (nothing is awaited between).
+    if (client.gone()) throw ApiError.clientGone();
     const spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, true, client, refund);
     // Spent by someone else in the meantime.
     if (!spent) throw goneError(await this.findByToken(tokenHash));
@@ -146,8 +147,9 @@ export class LinksService {
     let right: boolean;
     try {
       right = await this.hasher.verifyPasscode(secret.passcodeHash, passcode, client.gone);
+      if (client.gone()) throw ApiError.clientGone();
     } catch (error) {
-      // Not judged (the gate was full, the client left while queued): the attempt goes back.
+      // Not judged (the gate was full), or judged for nobody (the client left): the attempt goes back.
       await this.secrets.returnPasscodeAttempt(secret.id);
       throw error;
     }

@@ -1,6 +1,9 @@
 import type { ErrorCode } from './error-codes';
 import { STATUS_MESSAGES } from './status-messages';
 
+/** The status of a request whose client hung up before its answer (nginx's 499). */
+export const CLIENT_GONE_STATUS = 499;
+
 export type FieldErrors = Record<string, string[]>;
 
 /** What an error body carries beside its message. */
@@ -60,9 +63,9 @@ export class ApiError extends Error {
     return new ApiError(429, STATUS_MESSAGES[429], code ? { code } : {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 
-  /** The client hung up before its answer (nginx's 499): whatever it would have made is not made. */
+  /** The client hung up before its answer: whatever it would have made is not made. */
   static clientGone(): ApiError {
-    return new ApiError(499, 'The client closed the request.');
+    return new ApiError(CLIENT_GONE_STATUS, 'The client closed the request.');
   }
 
   /** Something the request needs cannot be reached right now (the database, Redis): a 503 to retry. */

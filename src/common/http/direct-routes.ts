@@ -19,7 +19,7 @@ import type { FastifyServerFactory } from 'fastify';
 import { createServer, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerOptions, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { ApiError } from '../errors/api-error';
+import { ApiError, CLIENT_GONE_STATUS } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { hasEncodedBody } from './content-encoding';
 import { logRequest } from '../logging/logger';
@@ -284,6 +284,14 @@ export class DirectRoutes {
     const started = performance.now();
     const request = new DirectRequest(raw, requestId(raw), clientAddress(raw, this.options.trust), route.route, params);
     const reply = new DirectReply();
+    // Listened for before anything is awaited, so a client that leaves mid-answer gets its line too;
+    // 'close' rather than 'finish', so a download cut midway is logged as well. A request whose body
+    // never arrived has its line elsewhere: body-timeout's 408, or renderError's for a hang-up.
+    res.once('close', () => {
+      if (!raw.complete) return;
+      const status = res.headersSent ? res.statusCode : CLIENT_GONE_STATUS;
+      logRequest(this.options.logger, { id: request.id, method: 'POST', path: route.logged, status, ms: performance.now() - started });
+    });
     let status = route.status;
     let payload: unknown;
     // As Fastify does after a body it could not parse: the client may still be sending.
@@ -301,7 +309,7 @@ export class DirectRoutes {
       payload = await route.answer(request, body, services.client(request), reply);
     } catch (error) {
       const rendered = renderError(error, request.id);
-      // The client hung up, or its body stalled and was answered 408 (body-timeout): nothing is left to answer.
+      // The client hung up (a 499 in the log), or its body stalled and was answered 408 (body-timeout): nothing is left to answer.
       if (raw.socket.destroyed || res.headersSent) return;
       // The failure is answered whatever happens here; a budget left unspent is worth a line, not a 500.
       await services
@@ -311,18 +319,13 @@ export class DirectRoutes {
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
       payload = rendered.body;
     }
-    // 'close' rather than 'finish', so a download cut midway is logged too.
-    res.once('close', () =>
-      logRequest(this.options.logger, { id: request.id, method: 'POST', path: route.logged, status, ms: performance.now() - started }),
-    );
     const headers: OutgoingHttpHeaders = { ...this.options.headers, 'x-request-id': request.id, ...reply.headers };
     // While the app shuts down, keep-alive clients are told to go, as Fastify's answers tell them.
     if (!this.open || services.shuttingDown() || unreadable) headers.connection = 'close';
     try {
-      if (payload instanceof StreamableFile) status = await this.stream(res, status, headers, payload, request.id);
+      if (payload instanceof StreamableFile) await this.stream(res, status, headers, payload, request.id);
       else this.sendJson(res, status, headers, payload);
     } catch (error) {
-      status = 500;
       this.fail(res, error, request.id);
     }
   }
@@ -348,15 +351,9 @@ export class DirectRoutes {
   /**
    * A file's bytes, with the headers Nest's adapter gives a StreamableFile. The headers go out
    * with the first byte, so a stream that fails before it still gets the error's answer; one
-   * that fails midway cuts the connection. Answers the status it sent.
+   * that fails midway cuts the connection.
    */
-  private async stream(
-    res: ServerResponse,
-    status: number,
-    headers: OutgoingHttpHeaders,
-    file: StreamableFile,
-    id: string,
-  ): Promise<number> {
+  private async stream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: StreamableFile, id: string): Promise<void> {
     const { type, disposition, length } = file.getHeaders();
     if (type !== undefined) headers['content-type'] = type;
     if (disposition !== undefined) headers['content-disposition'] = disposition as string;
@@ -365,16 +362,11 @@ export class DirectRoutes {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value!);
     try {
       await pipeline(file.getStream(), res);
-      return status;
     } catch (error) {
-      if (res.headersSent) {
-        res.destroy();
-        return status;
-      }
+      if (res.headersSent) return void res.destroy();
       const rendered = renderError(error, id);
       res.removeHeader('content-disposition');
       this.sendJson(res, rendered.status, rendered.headers, rendered.body);
-      return rendered.status;
     }
   }
 }
