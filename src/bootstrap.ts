@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { ApiError } from './common/errors/api-error';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { timeOutStalledBodies } from './common/http/body-timeout';
@@ -58,7 +59,8 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: trust,
     genReqId: requestId,
-    return503OnClosing: true,
+    // Its own 503 has none of the contract's shape nor headers: bootstrap() answers those requests.
+    return503OnClosing: false,
     serverFactory: direct.serverFactory(),
     frameworkErrors: answerUnroutable(pageHeaders, logger, (request, reply) => settleUnroutable(request, reply)),
     clientErrorHandler: answerUnparsable(logger),
@@ -199,8 +201,10 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   // While shutting down, answers close their connection, so a keep-alive client cannot hold the
   // server open after its last response, nor send on a connection the close is about to reset.
   const shutdown = app.get(ShutdownNotice);
+  let closing = false;
   fastify.addHook('preClose', (done) => {
     shutdown.given = true;
+    closing = true;
     direct.close();
     done();
   });
@@ -224,9 +228,13 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   // JSON, and multipart where a route takes it; anything else is a 415.
   fastify.removeContentTypeParser(['text/plain']);
   // The API's own set on its answers, helmet's on the pages (docs, share page, health checks).
+  // A request that arrives once the server is closing (on a connection busy as the close began:
+  // idle ones are closed) is refused, as Fastify would, but as every other 503 is answered.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(isApiRequest(request) ? API_SECURITY_HEADERS : pageHeaders).header('x-request-id', request.id);
-    done();
+    if (!closing) return done();
+    const rendered = renderError(ApiError.unavailable('This server is shutting down; retry and another will answer.'), request.id);
+    reply.status(rendered.status).headers(rendered.headers).type('application/json; charset=utf-8').send(JSON.stringify(rendered.body));
   });
 
   app.setGlobalPrefix(API_PREFIX, {

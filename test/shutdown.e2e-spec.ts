@@ -9,7 +9,7 @@ import { freePort } from './support/free-port';
 import { newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { setPlanAt } from './support/teams';
-import { logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logEntries, logged, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { testEnv } from './support/test-app';
 
 interface HeldRequest {
@@ -180,6 +180,54 @@ describe('SIGTERM with SHUTDOWN_DELAY_MS', () => {
       [30, 'SIGTERM: drained; exiting'],
     ]);
     expect(logged(server.output(), 'Readiness')).toEqual([[40, 'not ready: Shutting down.']]);
+  });
+});
+
+describe('a request that arrives as the server closes', () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
+  });
+  afterAll(async () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await db.drop();
+  });
+
+  it("gets the contract's 503, with X-Request-Id, Retry-After and an access line", async () => {
+    const port = Number(new URL(server.baseUrl).port);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // Half a request's head: the connection is busy, so the close waits for it rather than closing it as idle.
+    socket.write('GET /api/v1/auth/me HTTP/1.1\r\nHost: localhost\r\n');
+    const exited = server.stop();
+    expect(await eventually(async () => !(await acceptsConnections(port)), 10)).toBe(true);
+    socket.write('X-Request-Id: arrived-closing\r\n\r\n');
+    await closed;
+    expect(await exited).toBe(0);
+
+    const [head, body] = answer.split('\r\n\r\n');
+    const [status, ...fields] = head.split('\r\n');
+    const headers = Object.fromEntries(
+      fields.map((field) => [field.slice(0, field.indexOf(':')).toLowerCase(), field.slice(field.indexOf(':') + 1).trim()]),
+    );
+    expect(status).toMatch(/^HTTP\/1\.1 503 /);
+    expect(headers).toMatchObject({
+      'x-request-id': 'arrived-closing',
+      'retry-after': expect.any(String),
+      connection: 'close',
+      'x-content-type-options': 'nosniff',
+    });
+    expect(Object.keys(JSON.parse(body) as object)).toEqual(['message']);
+    const access = logEntries(server.output()).filter((entry) => (entry as { req?: { id: string } }).req?.id === 'arrived-closing');
+    expect(access.map((entry) => (entry as { res?: { status: number } }).res?.status)).toEqual([503]);
   });
 });
 
