@@ -6,6 +6,7 @@ import { TeamSubscription } from './billing/team-subscription.entity';
 import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
 import { ListenedClient } from './common/database/listened-client';
+import { pgConnectionUrl } from './common/database/ssl-mode';
 import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
 import { SecretCount } from './secrets/secret-count.entity';
@@ -42,7 +43,7 @@ const entities = [
 export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
-    url: databaseUrl,
+    url: pgConnectionUrl(databaseUrl),
     entities,
     migrations,
     // The app runs them under a lock (common/database/migrate.ts), the test setup and scripts as they need.
