@@ -3,8 +3,6 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.spec.ts'],
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
-  // ESM-only dependencies that Jest's CommonJS runtime cannot require on Node 20.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,
