@@ -1,6 +1,6 @@
 import { parse as parseDisposition } from 'content-disposition';
 import { createCipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { request } from 'node:http';
+import { request, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { metadataBytes, openFile, sealedSize, sealFile } from '../src/crypto/file-stream';
@@ -985,8 +985,15 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
     ['an upload without a token', 'none', 403, '/api/v1/secrets'],
     ['an upload with a token that is not valid', 'bogus', 401, '/api/v1/secrets'],
     ['a body sent to a path no route takes', 'none', 404, '/api/v1/nothing-here'],
+    ['a file larger than the pro plan allows', 'pro', 413, '/api/v1/secrets'],
   ] as const)('answers %s before reading the body, then reads the rest for a while only', async (_case, who, status, path) => {
-    const token = who === 'free' ? (await newTeam(t.baseUrl)).pat : who === 'bogus' ? 'olk_live_not-a-token' : undefined;
+    const tokens = {
+      free: async () => (await newTeam(t.baseUrl)).pat,
+      pro: async () => (await newTeamOn('pro', t.baseUrl, t.dataSource)).pat,
+      bogus: () => 'olk_live_not-a-token',
+      none: () => undefined,
+    };
+    const token = await tokens[who]();
     const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
     let answer = '';
     let closed = false;
@@ -1001,7 +1008,12 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
     const sending = setInterval(() => socket.write(Buffer.alloc(64 * 1024, 'a')), 100);
     try {
       expect(await eventually(() => answer.includes('\r\n\r\n'), 5)).toBe(true);
-      expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${{ 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status]}`);
+      expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+      // Not closed with the answer: a client still sending would be reset, the answer lost under it.
+      expect(answer).not.toMatch(/^connection: close/im);
+      const length = Number(/^content-length: (\d+)/im.exec(answer)?.[1]);
+      expect(await eventually(() => Buffer.byteLength(answer.split('\r\n\r\n')[1], 'latin1') === length, 5)).toBe(true);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1])).toMatchObject({ message: expect.any(String) });
       // Read and dropped for BODY_IDLE_TIMEOUT_MS at most (30 s by default), then the connection is closed.
       expect(await eventually(() => closed, 8)).toBe(true);
     } finally {

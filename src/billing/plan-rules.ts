@@ -33,31 +33,22 @@ export function monthlyContentSpent(plan: Plan): ApiError {
 }
 
 /**
- * 413 `plan_limit` for a file larger than the plan allows. The connection closes with the answer,
- * so the rest of an upload is never read.
+ * 413 `plan_limit` for a file larger than the plan allows. Like every answer to a body not yet
+ * read, the rest of the upload is read and dropped for a while (see body-timeout.ts), never stored.
  */
 export function assertFileSize(plan: Plan, bytes: number): void {
   if (bytes > plan.fileBytes) {
-    throw new ApiError(
-      413,
-      `The file is larger than the ${plan.name} plan allows (${plan.fileBytes} bytes).`,
-      { code: 'plan_limit' },
-      { Connection: 'close' },
-    );
+    throw new ApiError(413, `The file is larger than the ${plan.name} plan allows (${plan.fileBytes} bytes).`, { code: 'plan_limit' });
   }
 }
 
-/**
- * 413 `plan_limit` when a file would take the team's unopened files past the plan's storage. Like
- * the size check, it closes the connection, so the rest of an upload is never read.
- */
+/** 413 `plan_limit` when a file would take the team's unopened files past the plan's storage; the rest of the upload as for the size check. */
 export function assertFileStorage(plan: Plan, heldBytes: number, addingBytes: number): void {
   if (heldBytes + addingBytes > plan.fileStorageBytes) {
     throw new ApiError(
       413,
       `The team's unopened files would take more than the ${plan.name} plan's ${plan.fileStorageBytes} bytes of storage (${heldBytes} bytes are held now).`,
       { code: 'plan_limit' },
-      { Connection: 'close' },
     );
   }
 }
