@@ -419,6 +419,18 @@ describe('the oncelink command', () => {
       expect([free.code, free.stderr]).toEqual([6, expect.stringContaining('plan')]);
     });
 
+    it('says a file over the plan is too large, every time, never that the server cannot be reached', async () => {
+      // Sparse: 101 MiB the disk does not hold, refused from its declared size while the command is still sending it.
+      const path = join(dir, 'sparse.dat');
+      writeFileSync(path, '');
+      truncateSync(path, 101 * MIB);
+      const runs = [];
+      for (let run = 0; run < 5; run++) runs.push(await oncelink(['send', '--file', path], pro));
+      expect(runs.map((run) => [run.code, run.stderr])).toEqual(
+        Array(5).fill([1, 'oncelink: The file is larger than the pro plan allows (104857600 bytes).\n']),
+      );
+    });
+
     it('says a file it cannot read is unreadable, and sends nothing', async () => {
       // Root reads a file whatever its mode: run as nobody then.
       const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
@@ -1281,6 +1293,27 @@ describe('the oncelink command', () => {
       await server.close();
       const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
       expect([run.code, run.stderr]).toEqual([1, `oncelink: Cannot reach ${server.origin}: the connection was refused.\n`]);
+    });
+
+    it('says the server closed the connection during an upload, not that it cannot be reached', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'oncelink-cut-')), 'sparse.dat');
+      writeFileSync(path, '');
+      truncateSync(path, 100 * MIB);
+      // Cut with the body's first bytes unread: the connection is reset under the command.
+      const server = await serve((req) => req.once('data', () => req.socket.destroy()));
+      try {
+        const run = await oncelink(['send', '--file', path], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
+        expect([run.code, run.stderr]).toEqual([
+          1,
+          expect.stringMatching(
+            new RegExp(
+              `^oncelink: ${server.origin} closed the connection during the upload, without an answer \\((EPIPE|ECONNRESET)\\)\\.\\n$`,
+            ),
+          ),
+        ]);
+      } finally {
+        await server.close();
+      }
     });
 
     it('sends a large file in bounded memory', async () => {

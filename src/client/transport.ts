@@ -1,4 +1,5 @@
 import { OncelinkError } from './oncelink-error';
+import { UploadFailed } from './upload';
 
 /**
  * Gives up on a request when the server keeps it waiting for `ms`: for its answer, for taking the
@@ -83,6 +84,8 @@ const REASONS: Record<string, string> = {
 
 const CERTIFICATE_CODES = /CERT|SIGNATURE|ISSUER/;
 const NOT_CONNECTED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** An upload's connection closed under it by the server, which had it, rather than never reached. */
+const CUT_UPLOAD_CODES = new Set(['EPIPE', 'ECONNRESET']);
 
 /** `spends`: the request was a reveal, which a failure after it was sent may have spent. */
 export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
@@ -93,6 +96,8 @@ export function transportError(origin: string, error: unknown, patience: Patienc
   // The server was reached; what was sent is what went wrong.
   if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH')
     return new OncelinkError(0, 'The file changed while it was being sent; send it again once it is still.');
+  if (error instanceof UploadFailed && CUT_UPLOAD_CODES.has(code))
+    return new OncelinkError(0, `${origin} closed the connection during the upload, without an answer (${code}).`);
   const why =
     REASONS[code] ??
     (code.startsWith('ERR_SSL') ? 'the TLS handshake failed (does it serve https?)' : undefined) ??
