@@ -212,7 +212,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   const guard = app.get(ApiAuthGuard);
   // Fastify closes the connection on a body it refused for BODY_LIMIT_BYTES, resetting it under a
   // client still sending, which may then never read the 413. Kept open, Node reads and drops the
-  // rest, for as long as body-timeout's lingering limit allows, as it does after a plan's 413 to an upload.
+  // rest, for as long as body-timeout's lingering limit allows, as after a plan's 413 to an upload's declared length.
   fastify.addHook('onError', (request, _reply, error, done) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !request.raw.complete) OVER_BODY_LIMIT.add(request);
     done();

@@ -32,17 +32,14 @@ export function monthlyContentSpent(plan: Plan): ApiError {
   );
 }
 
-/**
- * 413 `plan_limit` for a file larger than the plan allows. Like every answer to a body not yet
- * read, the rest of the upload is read and dropped for a while (see body-timeout.ts), never stored.
- */
+/** 413 `plan_limit` for a file larger than the plan allows (how its connection ends: see the file secrets service). */
 export function assertFileSize(plan: Plan, bytes: number): void {
   if (bytes > plan.fileBytes) {
     throw new ApiError(413, `The file is larger than the ${plan.name} plan allows (${plan.fileBytes} bytes).`, { code: 'plan_limit' });
   }
 }
 
-/** 413 `plan_limit` when a file would take the team's unopened files past the plan's storage; the rest of the upload as for the size check. */
+/** 413 `plan_limit` when a file would take the team's unopened files past the plan's storage. */
 export function assertFileStorage(plan: Plan, heldBytes: number, addingBytes: number): void {
   if (heldBytes + addingBytes > plan.fileStorageBytes) {
     throw new ApiError(

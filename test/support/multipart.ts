@@ -68,7 +68,9 @@ export function uploadFile(
 
   return new Promise((resolve, reject) => {
     let responded = false;
-    const req = request(`${baseUrl}/api/v1/secrets`, { method: 'POST', headers }, (res) => {
+    // A body shorter than its declared length leaves its connection waiting for the rest: no later request may reuse it.
+    const agent = options.declaredLength === undefined ? undefined : false;
+    const req = request(`${baseUrl}/api/v1/secrets`, { method: 'POST', headers, agent }, (res) => {
       responded = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
