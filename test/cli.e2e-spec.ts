@@ -1003,7 +1003,7 @@ describe('the oncelink command', () => {
     const run = await oncelink(['send'], env, Buffer.alloc(1024 * 1024 - 15, 'a'));
     expect([run.code, run.stderr]).toEqual([
       2,
-      'oncelink: stdin holds more than a text secret may: send it as a file with --file - (see oncelink --help)\n',
+      'oncelink: stdin holds more than a text secret may: on a plan with file secrets (pro, enterprise), send it as a file with --file - (see oncelink --help)\n',
     ]);
   });
 
@@ -1248,6 +1248,19 @@ describe('the oncelink command', () => {
 
     expect((await oncelink(['delete', made.id], team)).code).toBe(0);
     expect((await oncelink(['get', made.url], env)).code).toBe(3);
+  });
+
+  it('escapes C1 control characters in --json output, which still parses back to the label', async () => {
+    const { pat } = await newTeamOn('free', t.baseUrl, t.dataSource);
+    const team = { ...env, ONCELINK_TOKEN: pat };
+    // U+009B is CSI on a terminal that takes C1 controls: `\u009b2J` clears it.
+    const label = 'deploy \u009b2J\u009d0;title\u0007';
+    expect((await oncelink(['send', '--label', label], team, 'x')).code).toBe(0);
+    const listed = await oncelink(['list', '--json'], team);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.includes(Buffer.from('\u009b'))).toBe(false);
+    expect(listed.stdout.includes(Buffer.from('\u009d'))).toBe(false);
+    expect(JSON.parse(listed.stdout.toString()).label).toBe(label);
   });
 
   describe('a server that answers oddly, or not at all', () => {

@@ -152,7 +152,10 @@ async function readSecret(): Promise<Uint8Array> {
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > MAX_TEXT_BYTES) throw new UsageError('stdin holds more than a text secret may: send it as a file with --file -');
+    if (size > MAX_TEXT_BYTES)
+      throw new UsageError(
+        'stdin holds more than a text secret may: on a plan with file secrets (pro, enterprise), send it as a file with --file -',
+      );
   }
   if (size === 0) throw new UsageError('nothing to send: stdin is empty');
   return Buffer.concat(chunks);
@@ -284,8 +287,14 @@ function parseArgsMessage(error: NodeJS.ErrnoException): string {
   return error.message.replace(/\n/g, ' ');
 }
 
-/** A line of JSON on stdout, for scripts (`--json`). */
-const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+/** DEL, the C1 controls (U+009B is a terminal's CSI) and the line separators, which JSON.stringify leaves raw. */
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** A line of JSON on stdout, for scripts (`--json`): every control character escaped, so a label cannot drive the terminal it is printed on. */
+const printJson = (value: unknown) =>
+  process.stdout.write(
+    `${JSON.stringify(value).replace(RAW_IN_JSON, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`,
+  );
 
 /** ONCELINK_TOKEN, checked as the client checks a token, and refused as bad usage (never printed). */
 function bearerToken(value: string | undefined): string | undefined {
