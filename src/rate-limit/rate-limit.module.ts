@@ -106,19 +106,25 @@ async function redisCounters(url: string): Promise<RedisCounters> {
     maxRetriesPerRequest: 0,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
   });
+  const logger = new Logger('RateLimit');
+  let down = false;
+  // Listened to from the start: ioredis prints an error nobody listens to as a stack trace, and a
+  // refused first connection is followed by more (its ready check on the closed stream) before
+  // the client is disconnected. Those until the first connection is judged are that judgement's.
+  let judged = false;
+  const unreachable = (error: Error) => {
+    if (!judged) return;
+    if (!down) logger.warn(`Redis unreachable, requests answer 503 until it is back: ${error.message}`);
+    down = true;
+  };
+  storage.redis.on('error', unreachable);
   const first = await firstConnection(storage.redis);
   if (first instanceof ReplyError) {
     storage.redis.disconnect(false);
     throw new ConfigError(`REDIS_URL was refused by Redis: ${(first as Error).message}`);
   }
-  const logger = new Logger('RateLimit');
-  let down = false;
-  const unreachable = (error: Error) => {
-    if (!down) logger.warn(`Redis unreachable, requests answer 503 until it is back: ${error.message}`);
-    down = true;
-  };
+  judged = true;
   if (first) unreachable(first);
-  storage.redis.on('error', unreachable);
   storage.redis.on('ready', () => {
     if (down) logger.log('Redis reachable again');
     down = false;
