@@ -686,6 +686,8 @@ describe('a plan sold at several prices', () => {
     warned = jest.spyOn(Logger.prototype, 'warn');
   });
   afterEach(() => warned.mockRestore());
+  // This rule's warnings only: anything else the app may say meanwhile is not counted.
+  const priceWarnings = () => warned.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('Stripe subscription'));
 
   const billing = async (pat: string) => (await t.http().get('/api/v1/billing').set(bearer(pat)).expect(200)).body.data;
 
@@ -695,7 +697,7 @@ describe('a plan sold at several prices', () => {
       await sendSigned(t.baseUrl, subscriptionEvent('customer.subscription.created', owner.teamId, price)).expect(200);
       expect(await billing(pat)).toMatchObject({ plan: 'pro', status: 'active' });
     }
-    expect(warned).not.toHaveBeenCalled();
+    expect(priceWarnings()).toEqual([]);
   });
 
   it('says so when a paying subscription is on none of the prices, naming it and its prices, and leaves its team on free', async () => {
@@ -704,14 +706,14 @@ describe('a plan sold at several prices', () => {
     const event = subscriptionEvent('customer.subscription.created', owner.teamId, 'price_other', 'active', undefined, subscription);
     await sendSigned(t.baseUrl, event).expect(200);
     expect(await billing(pat)).toMatchObject({ plan: 'free', status: 'active' });
-    expect(warned).toHaveBeenCalledTimes(1);
-    const [line] = warned.mock.calls[0] as [string];
+    expect(priceWarnings()).toHaveLength(1);
+    const [line] = priceWarnings();
     expect(line).toContain(subscription);
     expect(line).toContain('[price_other]');
     expect(line).not.toContain(SECRET);
     // One that does not pay is free whatever its prices: nothing to say.
     await sendSigned(t.baseUrl, subscriptionEvent('customer.subscription.updated', owner.teamId, 'price_other', 'unpaid')).expect(200);
-    expect(warned).toHaveBeenCalledTimes(1);
+    expect(priceWarnings()).toHaveLength(1);
   });
 });
 

@@ -135,10 +135,13 @@ describe('a client that hangs up once its reveal is sent', () => {
     };
   }
 
-  it('without a passcode: its access line is a 499', async () => {
-    // Whether its view is spent depends on whether the server saw the hang-up before the one
-    // statement went out, which nothing here can order (README, "a client that leaves").
-    expect((await hangUpOnReveal('hang-up-reveal-plain')).logged).toEqual([499]);
+  it('without a passcode: it has its one access line', async () => {
+    // Whether its view is spent, and so whether the line is a 499 or the 200 written to a closed
+    // socket, depends on whether the server read the hang-up before the one statement went out or
+    // its answer was written, which nothing here can order (README, "a client that leaves").
+    const { logged } = await hangUpOnReveal('hang-up-reveal-plain');
+    expect(logged).toHaveLength(1);
+    expect([499, 200]).toContain(logged[0]);
   });
 
   it('with a passcode: spends no view, and its access line is a 499', async () => {

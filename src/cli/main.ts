@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ProxyAgent } from 'proxy-agent';
 import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
-import { LARGEST_CONTENT_BYTES } from '../billing/plans';
+import { LARGEST_CONTENT_BYTES, PLANS } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
@@ -138,6 +138,11 @@ function askHidden(question: string, untilEnd = false): Promise<string> {
 
 /** The most any plan takes as a text secret, once encrypted; more is read no further. */
 const MAX_TEXT_BYTES = LARGEST_CONTENT_BYTES - GCM_TAG_BYTES;
+/** Where a text too long for a secret may go as a file instead. */
+const PLANS_WITH_FILES = Object.values(PLANS)
+  .filter((plan) => plan.features.files)
+  .map((plan) => plan.name)
+  .join(', ');
 
 /** The secret to send: typed at a prompt that does not echo on a terminal, else stdin (up to MAX_TEXT_BYTES). */
 async function readSecret(): Promise<Uint8Array> {
@@ -154,7 +159,7 @@ async function readSecret(): Promise<Uint8Array> {
     size += (chunk as Buffer).length;
     if (size > MAX_TEXT_BYTES)
       throw new UsageError(
-        'stdin holds more than a text secret may: on a plan with file secrets (pro, enterprise), send it as a file with --file -',
+        `stdin holds more than a text secret may: on a plan with file secrets (${PLANS_WITH_FILES}), send it as a file with --file -`,
       );
   }
   if (size === 0) throw new UsageError('nothing to send: stdin is empty');

@@ -45,9 +45,9 @@ export class ClientInfoPipe implements PipeTransform<AddressedRequest, ClientInf
   private edgeCountry(request: AddressedRequest): string | null {
     if (!this.header || !this.trustsPeer(request.socket.remoteAddress ?? '')) return null;
     const value = request.headers[this.header];
-    const code = typeof value === 'string' ? value.trim().toUpperCase() : '';
+    const code = typeof value === 'string' ? value.trim() : '';
     // Only a code a secret could allow: Cloudflare's XX (unknown) and T1 (Tor), or EU, AP, A1,
     // which other edges send for a region or a proxy, are not countries, and the address decides.
-    return isCountryCode(code) ? code : null;
+    return isCountryCode(code) ? code.toUpperCase() : null;
   }
 }

@@ -68,7 +68,11 @@ export class LinksService {
       if (!spent) {
         const secret = await this.findActive(tokenHash);
         // The fast statement left a file alone for want of a download slot; one may come back soon.
-        if (secret.kind === 'file' && !downloadSlot) downloadSlot = await this.files.waitForDownloadSlot();
+        if (secret.kind === 'file' && !downloadSlot) {
+          downloadSlot = await this.files.waitForDownloadSlot();
+          // Before a passcode's attempt or a refusal's audit event is spent on nobody.
+          if (client.gone()) throw ApiError.clientGone();
+        }
         spent = await this.revealChecked(secret, tokenHash, dto, client);
       }
       if (spent.webhooks > 0) this.webhooks.wake();

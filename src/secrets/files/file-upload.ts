@@ -48,6 +48,7 @@ const MAX_EXTENSION_BYTES = 32;
  * was named so.
  */
 const FORM_ESCAPES: Record<string, string> = { '%22': '"', '%0D': '\r', '%0A': '\n' };
+const FORM_ESCAPE = new RegExp(Object.keys(FORM_ESCAPES).join('|'), 'g');
 
 /**
  * The uploaded name as a plain file name: its form escapes undone, no directories, nothing
@@ -55,7 +56,7 @@ const FORM_ESCAPES: Record<string, string> = { '%22': '"', '%0D': '\r', '%0A': '
  * out of sight), at most 255 bytes with its extension kept.
  */
 export function fileName(part: MultipartFile): string | null {
-  const sent = (part.filename ?? '').replace(/%(?:22|0D|0A)/g, (escape) => FORM_ESCAPES[escape]);
+  const sent = (part.filename ?? '').replace(FORM_ESCAPE, (escape) => FORM_ESCAPES[escape]);
   const printable = basename(sent.replace(/\\/g, '/')).replace(UNSHOWABLE, '').replace(/\s+/gu, ' ').trim();
   return showsAsNothing(printable) ? null : withinBytes(printable, MAX_NAME_BYTES);
 }
