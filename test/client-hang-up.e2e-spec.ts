@@ -30,7 +30,8 @@ async function hangUpMidBody(port: number, path: string, id: string, how: 'end' 
   await closed;
 }
 
-describe('a client that hangs up before its body has arrived', () => {
+// One server for both: a reveal's hang-up is logged at info, which the debug level includes.
+describe('a client that hangs up', () => {
   let db: TestDatabase;
   let server: ServerProcess;
 
@@ -61,7 +62,7 @@ describe('a client that hangs up before its body has arrived', () => {
     ['resets a create', '/api/v1/secrets', 'reset'],
     ['closes its side on a route Fastify answers', '/api/v1/auth/register', 'end'],
     ['resets on a route Fastify answers', '/api/v1/auth/register', 'reset'],
-  ] as const)('%s: one debug line that says so, no database outage and no 400', async (_case, path, how) => {
+  ] as const)('%s before its body has arrived: one debug line that says so, no database outage and no 400', async (_case, path, how) => {
     const id = `hang-up-${how}-${path.split('/').pop()}`;
     const before = lines().length;
     await hangUpMidBody(Number(new URL(server.baseUrl).port), path, id, how);
@@ -86,6 +87,40 @@ describe('a client that hangs up before its body has arrived', () => {
     expect(since.some((line) => (line as { res?: { status: number } }).res?.status === 408)).toBe(true);
     expect(since.filter((line) => line.level >= 40 || line.msg.includes('Database'))).toEqual([]);
   });
+
+  describe('once its reveal is sent', () => {
+    const accessLinesOf = (id: string) =>
+      logEntries(server.output()).filter((entry) => (entry as { req?: { id: string } }).req?.id === id && 'res' in entry);
+
+    /** Reveals a fresh one-view secret on a connection that hangs up at once; answers its access lines' statuses and the link's views left. */
+    async function hangUpOnReveal(id: string, passcode?: string) {
+      const secret = await newSecret(server.baseUrl, {
+        content: 'for someone still there',
+        expire_value: 1,
+        ...(passcode ? { passcode } : {}),
+      });
+      await revealAndHangUp(Number(new URL(server.baseUrl).port), secret.token, id, passcode ? { passcode } : {});
+      await eventually(() => accessLinesOf(id).length > 0, 10);
+      const link = await fetch(`${server.baseUrl}/api/v1/links/${secret.token}`);
+      return {
+        logged: accessLinesOf(id).map((entry) => (entry as { res?: { status: number } }).res?.status),
+        link: link.status === 200 ? ((await link.json()) as { data: { views_remaining: number } }).data.views_remaining : link.status,
+      };
+    }
+
+    it('without a passcode: it has its one access line', async () => {
+      // Whether its view is spent, and so whether the line is a 499 or the 200 written to a closed
+      // socket, depends on whether the server read the hang-up before the one statement went out or
+      // its answer was written, which nothing here can order (README, "a client that leaves").
+      const { logged } = await hangUpOnReveal('hang-up-reveal-plain');
+      expect(logged).toHaveLength(1);
+      expect([499, 200]).toContain(logged[0]);
+    });
+
+    it('with a passcode: spends no view, and its access line is a 499', async () => {
+      expect(await hangUpOnReveal('hang-up-reveal-passcode', 'open sesame')).toEqual({ logged: [499], link: 1 });
+    });
+  });
 });
 
 /** Sends a whole reveal and hangs up as soon as it has left, before any answer can come. */
@@ -102,49 +137,3 @@ async function revealAndHangUp(port: number, token: string, id: string, body: Re
   );
   await closed;
 }
-
-describe('a client that hangs up once its reveal is sent', () => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
-  });
-  afterAll(async () => {
-    await server.stop();
-    await db.drop();
-  });
-
-  const accessLinesOf = (id: string) =>
-    logEntries(server.output()).filter((entry) => (entry as { req?: { id: string } }).req?.id === id && 'res' in entry);
-
-  /** Reveals a fresh one-view secret on a connection that hangs up at once; answers its access lines' statuses and the link's views left. */
-  async function hangUpOnReveal(id: string, passcode?: string) {
-    const secret = await newSecret(server.baseUrl, {
-      content: 'for someone still there',
-      expire_value: 1,
-      ...(passcode ? { passcode } : {}),
-    });
-    await revealAndHangUp(Number(new URL(server.baseUrl).port), secret.token, id, passcode ? { passcode } : {});
-    await eventually(() => accessLinesOf(id).length > 0, 10);
-    const link = await fetch(`${server.baseUrl}/api/v1/links/${secret.token}`);
-    return {
-      logged: accessLinesOf(id).map((entry) => (entry as { res?: { status: number } }).res?.status),
-      link: link.status === 200 ? ((await link.json()) as { data: { views_remaining: number } }).data.views_remaining : link.status,
-    };
-  }
-
-  it('without a passcode: it has its one access line', async () => {
-    // Whether its view is spent, and so whether the line is a 499 or the 200 written to a closed
-    // socket, depends on whether the server read the hang-up before the one statement went out or
-    // its answer was written, which nothing here can order (README, "a client that leaves").
-    const { logged } = await hangUpOnReveal('hang-up-reveal-plain');
-    expect(logged).toHaveLength(1);
-    expect([499, 200]).toContain(logged[0]);
-  });
-
-  it('with a passcode: spends no view, and its access line is a 499', async () => {
-    expect(await hangUpOnReveal('hang-up-reveal-passcode', 'open sesame')).toEqual({ logged: [499], link: 1 });
-  });
-});
