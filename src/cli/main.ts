@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ProxyAgent } from 'proxy-agent';
 import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
-import { LARGEST_CONTENT_BYTES, PLANS } from '../billing/plans';
+import { LARGEST_CONTENT_BYTES, plansWith } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
@@ -139,10 +139,7 @@ function askHidden(question: string, untilEnd = false): Promise<string> {
 /** The most any plan takes as a text secret, once encrypted; more is read no further. */
 const MAX_TEXT_BYTES = LARGEST_CONTENT_BYTES - GCM_TAG_BYTES;
 /** Where a text too long for a secret may go as a file instead. */
-const PLANS_WITH_FILES = Object.values(PLANS)
-  .filter((plan) => plan.features.files)
-  .map((plan) => plan.name)
-  .join(', ');
+const PLANS_WITH_FILES = plansWith('files').join(', ');
 
 /** The secret to send: typed at a prompt that does not echo on a terminal, else stdin (up to MAX_TEXT_BYTES). */
 async function readSecret(): Promise<Uint8Array> {
