@@ -601,6 +601,24 @@ describe('file secrets', () => {
       expect(await strayParts()).toBe(0);
     });
 
+    it.each([
+      ['an empty body', ''],
+      ['only the closing delimiter', '--x--\r\n'],
+    ])('answers 400 malformed_multipart to %s, a form with no part, not a 422 naming every field', async (_what, body) => {
+      const res = await t.http().post('/api/v1/secrets').set(bearer(pat)).set('content-type', 'multipart/form-data; boundary=x').send(body);
+      expect([res.status, res.body.code]).toEqual([400, 'malformed_multipart']);
+    });
+
+    it.each([
+      ['0001', 201, undefined],
+      ['000000000001', 201, undefined],
+      ['1000000000', 422, 'The expire value field must not be greater than 10080.'],
+    ])('reads a views form’s expire_value %s as the number it spells, however many digits', async (value, status, message) => {
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hello') };
+      const res = await uploadFile(t.baseUrl, pat, { expire_mode: 'views', expire_value: value }, file);
+      expect([res.status, res.body.errors?.expire_value?.[0]]).toEqual([status, message]);
+    });
+
     describe('a part sent with no name, as one with an empty name', () => {
       const part = (disposition: string, value: string) => `--XyZ\r\nContent-Disposition: form-data${disposition}\r\n\r\n${value}\r\n`;
       const form = part('; name="expire_mode"', 'views') + part('; name="expire_value"', '1');

@@ -11,8 +11,8 @@ import { FILE_MAGIC, isSealedLength } from '../../crypto/file-stream';
 const NUMBER_FIELDS = new Set(['expire_value', 'expires_in_minutes']);
 
 /**
- * The form's text fields as the DTO reads them: numbers from digits (a minus sign too, so -1 is
- * "at least 1" as in JSON, not "an integer"), repeated or comma-separated
+ * The form's text fields as the DTO reads them: numbers from digits, however many (a minus sign
+ * too, so -1 is "at least 1" and 1000000000 "not greater than" as in JSON, not "an integer"), repeated or comma-separated
  * country codes. The parser decodes a field's bytes that are not UTF-8 (nor its declared charset)
  * as U+FFFD: such a field is refused, as a JSON body's would be, rather than stored changed (a
  * passcode no one could type).
@@ -31,7 +31,7 @@ export function formFields(values: MultipartValue[]): Record<string, unknown> {
     } else if (fieldname in fields) {
       throw ApiError.field(fieldname, `The ${humanize(fieldname)} field may be given only once.`);
     } else {
-      fields[fieldname] = NUMBER_FIELDS.has(fieldname) && /^-?[0-9]{1,9}$/.test(text) ? Number(text) : value;
+      fields[fieldname] = NUMBER_FIELDS.has(fieldname) && /^-?[0-9]+$/.test(text) ? Number(text) : value;
     }
   }
   return fields;
@@ -86,6 +86,8 @@ export function fileContentType(part: MultipartFile): string {
  */
 export const MULTIPART_LIMITS = { fields: 20, fieldSize: 4096, files: 1, parts: 25, headerPairs: 100 };
 
+const MALFORMED = () => new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
+
 /**
  * The multipart parser's own failures (no boundary, a garbled or truncated body, a JSON-typed
  * field that is not JSON, a client gone mid-file) are the request's fault: 400. Too many files or
@@ -101,19 +103,22 @@ function asRequestError(error: unknown): unknown {
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
     return ApiError.field('body', `The form may have at most ${MULTIPART_LIMITS.fields} fields and one file.`);
   }
-  const malformed = new ApiError(400, 'The multipart body is malformed or incomplete.', { code: 'malformed_multipart' });
-  if (code === 'FST_INVALID_JSON_FIELD_ERROR') return malformed;
+  if (code === 'FST_INVALID_JSON_FIELD_ERROR') return MALFORMED();
   if (error instanceof ApiError || typeof (error as { statusCode?: unknown })?.statusCode === 'number') return error;
-  return malformed;
+  return MALFORMED();
 }
 
 /**
  * The request's parts, with the parser's failures as 400s. A part sent with no name is named `''`,
- * so it meets the rule an empty name does ("A field without a name is not allowed.").
+ * so it meets the rule an empty name does ("A field without a name is not allowed."). A body with
+ * no part (empty, or only the closing delimiter) is malformed (RFC 2046 asks for one), as the
+ * parser would say of any other unreadable body, not a form whose fields are all missing.
  */
 export async function* formParts(request: FastifyRequest, options: Parameters<FastifyRequest['parts']>[0]): AsyncGenerator<Multipart> {
+  let parts = 0;
   try {
     for await (const part of request.parts(options)) {
+      parts += 1;
       // busboy leaves such a part's `fieldname` undefined, though its type says string.
       part.fieldname ??= '';
       yield part;
@@ -121,6 +126,7 @@ export async function* formParts(request: FastifyRequest, options: Parameters<Fa
   } catch (error) {
     throw asRequestError(error);
   }
+  if (parts === 0) throw MALFORMED();
 }
 
 /**
