@@ -2,6 +2,7 @@ import { parse as parseDisposition } from 'content-disposition';
 import { createCipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { request, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
+import type { DataSource } from 'typeorm';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { metadataBytes, openFile, sealedSize, sealFile } from '../src/crypto/file-stream';
 import { FileStore } from '../src/secrets/files/file-store';
@@ -99,6 +100,84 @@ function slowDownload(
       resolve(answer());
     });
   });
+}
+
+/** Stands in for large unopened files the team already holds: the count reads the secrets' stored sizes, so rows are enough. */
+async function holdFiles(dataSource: DataSource, teamId: string, bytes: number): Promise<void> {
+  for (let left = bytes; left > 0; left -= 2 ** 30) {
+    await dataSource.query(
+      `INSERT INTO secrets (id, team_id, token_hash, token_prefix, kind, expire_mode, expire_value, views_remaining,
+                            expires_at, content_bytes, file_size, file_encryption)
+       VALUES (gen_random_uuid(), $1, decode(md5(random()::text), 'hex'), 'filler', 'file', 'views', 1, 1,
+               now() + interval '1 day', $2, $2, 'client')`,
+      [teamId, Math.min(left, 2 ** 30)],
+    );
+  }
+}
+
+/**
+ * An upload over a raw socket, its size undeclared (chunked), of `bytes` bytes (Infinity: sent
+ * until the connection closes) written as fast as the server reads them, whatever it answers
+ * meanwhile; once the body is all sent, a GET /healthz follows on the same connection. What
+ * came back is read as it arrives.
+ */
+function rawUpload(baseUrl: string, pat: string, bytes: number): { answer: () => string; closed: () => boolean; close: () => void } {
+  const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+  let answer = '';
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  const chunk = (data: Buffer | string) =>
+    Buffer.concat([Buffer.from(`${Buffer.byteLength(data).toString(16)}\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
+  const head = [
+    'POST /api/v1/secrets HTTP/1.1',
+    'Host: 127.0.0.1',
+    `Authorization: Bearer ${pat}`,
+    'Content-Type: multipart/form-data; boundary=XyZ',
+    'Transfer-Encoding: chunked',
+    '',
+    '',
+  ].join('\r\n');
+  const form = ['expire_mode', 'views', 'expire_value', '1'];
+  let fields = '';
+  for (let i = 0; i < form.length; i += 2) fields += `--XyZ\r\nContent-Disposition: form-data; name="${form[i]}"\r\n\r\n${form[i + 1]}\r\n`;
+  fields += '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
+  const block = chunk(Buffer.alloc(64 * 1024, 'a'));
+  void (async () => {
+    socket.write(head + chunk(fields).toString('latin1'));
+    for (let sent = 0; sent < bytes && !closed; sent += 64 * 1024) {
+      if (socket.write(block)) continue;
+      await new Promise<void>((drained) => {
+        const done = () => {
+          socket.off('drain', done).off('close', done);
+          drained();
+        };
+        socket.on('drain', done).on('close', done);
+      });
+    }
+    if (closed) return;
+    socket.write(Buffer.concat([chunk('\r\n--XyZ--\r\n'), Buffer.from('0\r\n\r\n')]));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  })();
+  return { answer: () => answer, closed: () => closed, close: () => socket.destroy() };
+}
+
+/** The answers in what came back over a raw socket: status line, headers and the body its Content-Length says (whole or not). */
+function answersIn(received: string): { status: string; headers: string; body: string; whole: boolean }[] {
+  const answers = [];
+  let rest = received;
+  while (rest.includes('\r\n\r\n')) {
+    const end = rest.indexOf('\r\n\r\n');
+    const [status, ...headers] = rest.slice(0, end).split('\r\n');
+    const length = Number(/^content-length: (\d+)/im.exec(headers.join('\n'))?.[1] ?? 0);
+    const body = Buffer.from(rest.slice(end + 4), 'latin1')
+      .subarray(0, length)
+      .toString('latin1');
+    answers.push({ status, headers: headers.join('\r\n'), body, whole: Buffer.byteLength(body, 'latin1') === length });
+    rest = rest.slice(end + 4 + body.length);
+  }
+  return answers;
 }
 
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -731,18 +810,7 @@ describe('file secrets', () => {
     });
 
     describe("the plan's file storage", () => {
-      /** Stands in for large unopened files the team already holds: the count reads the secrets' stored sizes, so rows are enough. */
-      async function holdMore(teamId: string, bytes: number): Promise<void> {
-        for (let left = bytes; left > 0; left -= 2 ** 30) {
-          await t.dataSource.query(
-            `INSERT INTO secrets (id, team_id, token_hash, token_prefix, kind, expire_mode, expire_value, views_remaining,
-                                  expires_at, content_bytes, file_size, file_encryption)
-             VALUES (gen_random_uuid(), $1, decode(md5(random()::text), 'hex'), 'filler', 'file', 'views', 1, 1,
-                     now() + interval '1 day', $2, $2, 'client')`,
-            [teamId, Math.min(left, 2 ** 30)],
-          );
-        }
-      }
+      const holdMore = (teamId: string, bytes: number) => holdFiles(t.dataSource, teamId, bytes);
       const account = async (teamPat: string) => (await t.http().get('/api/v1/account').set(bearer(teamPat)).expect(200)).body.data;
       const storedSize = async (id: string): Promise<number> =>
         (await t.dataSource.query('SELECT content_bytes FROM secrets WHERE id = $1', [id]))[0].content_bytes;
@@ -810,6 +878,34 @@ describe('file secrets', () => {
         const held = (await account(team.pat)).usage.file_bytes_held;
         expect((await download(t.baseUrl, String(first.body.data!.token))).status).toBe(200);
         expect((await account(team.pat)).usage.file_bytes_held).toBe(held - (await storedSize(String(first.body.data!.id))));
+      });
+
+      it('answers each of two uploads racing for the room with its whole answer, a refusal mid-part too, and reads the rest of its body', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const before = await account(team.pat);
+        // Room for one of the two 20 MiB files, not both: the one refused is refused with several MiB still to send.
+        await holdMore(team.owner.teamId, before.limits.file_storage_bytes - before.usage.file_bytes_held - 24 * MIB);
+        const uploads = [1, 2].map(() => rawUpload(t.baseUrl, team.pat, 20 * MIB));
+        const answered = await eventually(() => uploads.every((upload) => answersIn(upload.answer()).length === 2), 25);
+        for (const upload of uploads) upload.close();
+        expect(answered).toBe(true);
+        const statuses = [];
+        for (const upload of uploads) {
+          const [created, health] = answersIn(upload.answer());
+          statuses.push(created.status);
+          expect(['HTTP/1.1 201 Created', 'HTTP/1.1 413 Payload Too Large']).toContain(created.status);
+          expect(created.whole).toBe(true);
+          // Not closed with the answer: a client still sending would be reset, the answer lost under it.
+          expect(created.headers).not.toMatch(/^connection: close/im);
+          if (created.status === 'HTTP/1.1 413 Payload Too Large') {
+            expect(JSON.parse(created.body)).toMatchObject({ code: 'plan_limit', message: expect.stringContaining('storage') });
+          }
+          // The rest of the body was read (and dropped), so the connection takes its next request.
+          expect(health.status).toBe('HTTP/1.1 200 OK');
+        }
+        // One goes in, or neither: a refusal's stored bytes count for the other until it has given them back.
+        expect(statuses).toContain('HTTP/1.1 413 Payload Too Large');
+        expect(await strayParts()).toBe(0);
       });
 
       it('takes a file that exactly fills the room left, counting its own name and type, and refuses one byte less room', async () => {
@@ -1039,6 +1135,29 @@ describe('transfers that stall or go on past their answer (BODY_IDLE_TIMEOUT_MS 
       socket.destroy();
     }
   });
+
+  it.each([
+    ['past the team’s storage', 1 * MIB],
+    ['past the plan’s file size, no length declared', 0],
+  ])(
+    'answers an upload refused mid-part (%s) whole while its client sends on, then reads the rest for a while only',
+    async (_case, room) => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      if (room) await holdFiles(t.dataSource, team.owner.teamId, 10 * 1024 * MIB - room);
+      const upload = rawUpload(t.baseUrl, team.pat, Infinity);
+      try {
+        expect(await eventually(() => answersIn(upload.answer())[0]?.whole ?? false, 20)).toBe(true);
+        const [refused] = answersIn(upload.answer());
+        expect(refused.status).toBe('HTTP/1.1 413 Payload Too Large');
+        expect(refused.headers).not.toMatch(/^connection: close/im);
+        expect(JSON.parse(refused.body)).toMatchObject({ code: 'plan_limit' });
+        // Read and dropped for BODY_IDLE_TIMEOUT_MS at most (30 s by default), then the connection is closed.
+        expect(await eventually(() => upload.closed(), 8)).toBe(true);
+      } finally {
+        upload.close();
+      }
+    },
+  );
 
   it('counts towards the team’s storage while it holds the bytes, and is cut off after BODY_IDLE_TIMEOUT_MS, removing them', async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);

@@ -24,10 +24,11 @@ const MIN_BYTES_PER_SECOND = 1024;
  * only a connection's first request; so one client could hold a connection, and a handler
  * waiting on the body, for as long as it liked by sending half a JSON body.
  *
- * A body answered before it was read (an upload refused for its token or plan) is read and
- * dropped, so the client, still sending, gets to read the answer (closing at once would reset
- * the connection under it); but for LINGER_MS at most (or `idleMs`, if shorter), as nginx's
- * lingering close, then the connection is closed: a client cannot stream into a refusal for ever.
+ * A body answered before it was all read (an upload refused for its token or plan, before its
+ * file or while it is read) is read and dropped, so the client, still sending, gets to read the
+ * answer (closing at once would reset the connection under it); but for LINGER_MS at most (or
+ * `idleMs`, if shorter), as nginx's lingering close, then the connection is closed: a client
+ * cannot stream into a refusal for ever.
  */
 export function timeOutStalledBodies(server: Server, idleMs: number, logger: Logger): void {
   // The request whose body the socket's timeout is timing: a pipelined one may follow before an earlier one's body ends.
@@ -52,10 +53,13 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
     const upload = MULTIPART.test(raw.headers['content-type'] ?? '');
     const pace = large || upload ? minimumPace(socket, idleMs, stalled) : undefined;
-    // A small body drains at once whenever it is answered: only a larger (or chunked) one needs a limit.
-    if (large) {
+    // The rest of a larger body, or of an upload (its reader may stop partway), is dropped once
+    // answered (Node drops only a body nothing read); a small one drains at once, a larger (or chunked) one needs a limit.
+    if (large || upload) {
       res.once('finish', () => {
         if (raw.complete) return;
+        dropRest(raw);
+        if (!large) return;
         const lingering = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, idleMs));
         raw.once('end', () => clearTimeout(lingering));
         socket.once('close', () => clearTimeout(lingering));
@@ -68,6 +72,18 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
       if (timing.get(socket) === raw && !res.writableEnded) socket.setTimeout(0);
     });
   });
+}
+
+/**
+ * Reads and drops what is left of an answered body. Node does so itself only for a body nothing
+ * has read; one whose reader stopped partway (the multipart parser, when an upload is refused
+ * while its file is read) is left unpiped and paused, so the client's sending stalls and the
+ * rest waits unread. Dropped as it arrives, nothing of it is kept.
+ */
+function dropRest(raw: IncomingMessage): void {
+  raw.unpipe();
+  raw.removeAllListeners('data');
+  raw.resume();
 }
 
 /**

@@ -269,12 +269,10 @@ export class FileSecretsService {
     const source = digest ? digested(part.file, digest) : part.file;
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
-      const bytes = metered(source, (total) =>
-        closingOnRefusal(() => {
-          this.assertFileFits(plan, 'client', total);
-          this.assertRoom(room, total);
-        }),
-      );
+      const bytes = metered(source, (total) => {
+        this.assertFileFits(plan, 'client', total);
+        this.assertRoom(room, total);
+      });
       const stored = await this.files.write(id, teamId, olf1Only(bytes));
       return {
         ...material,
@@ -286,13 +284,11 @@ export class FileSecretsService {
     const metadata = { name: fileName(part), type: fileContentType(part) };
     const sealedMetadata = metadataBytes(metadata);
     let size = 0;
-    const content = metered(source, (total) =>
-      closingOnRefusal(() => {
-        this.assertFileFits(plan, 'server', total);
-        this.assertRoom(room, sealedSize(total, sealedMetadata));
-        size = total;
-      }),
-    );
+    const content = metered(source, (total) => {
+      this.assertFileFits(plan, 'server', total);
+      this.assertRoom(room, sealedSize(total, sealedMetadata));
+      size = total;
+    });
     const { keyId, key } = this.keyring.activeFileKey();
     const stored = await this.files.write(id, teamId, sealFile(key, Buffer.from(id), metadata, content));
     const sealedInfo = sealFileInfo(this.keyring, id, metadata);
@@ -390,20 +386,5 @@ export class FileSecretsService {
       Object.assign(errors, error.extra.errors);
     }
     return ApiError.validation({ ...errors, file: ['The file field is required.'] });
-  }
-}
-
-/**
- * A plan's refusal once the file part is being read closes the connection with its answer, as it
- * always has: left open, one of two uploads refused mid-part got no answer until the lingering
- * limit cut it. Refused from the declared length, before any of the body is read, the rest is
- * read and dropped instead (see body-timeout.ts), so a client still sending reads the answer.
- */
-function closingOnRefusal(check: () => void): void {
-  try {
-    check();
-  } catch (error) {
-    if (error instanceof ApiError) error.headers.Connection = 'close';
-    throw error;
   }
 }
