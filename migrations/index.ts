@@ -27,6 +27,7 @@ import { AddDueDeliveryIndex1795800000000 } from './1795800000000-AddDueDelivery
 import { AddFilePartOwnerSeen1795810000000 } from './1795810000000-AddFilePartOwnerSeen';
 import { StampAuditEventsWhenWritten1795820000000 } from './1795820000000-StampAuditEventsWhenWritten';
 import { AddFilePartTeams1795830000000 } from './1795830000000-AddFilePartTeams';
+import { FoldEmailCase1795840000000 } from './1795840000000-FoldEmailCase';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   AddFilePartOwnerSeen1795810000000,
   StampAuditEventsWhenWritten1795820000000,
   AddFilePartTeams1795830000000,
+  FoldEmailCase1795840000000,
 ];

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations';
+import { AddFilePartTeams1795830000000 } from '../migrations/1795830000000-AddFilePartTeams';
 import { migrateUnderLock } from '../src/common/database/migrate';
 import type { LockRetries } from '../src/common/database/migration-lock-retries';
 import { startFailure } from '../src/common/errors/start-failure';
@@ -12,11 +13,11 @@ import { eventually } from './support/eventually';
 
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
-/** The last migration, AddFilePartTeams, alters secret_file_parts (ADD COLUMN) before it builds its index concurrently. */
-const LAST = migrations[migrations.length - 1];
+/** AddFilePartTeams alters secret_file_parts (ADD COLUMN) before it builds its index concurrently; the ones after it need no such lock. */
+const LOCKING = AddFilePartTeams1795830000000;
 
 /**
- * A long holder of a lock the last migration needs (a pg_dump, a long report, a session left idle
+ * A long holder of a lock AddFilePartTeams needs (a pg_dump, a long report, a session left idle
  * in transaction) as an instance starts on a database migrated up to the migration before it.
  */
 onPostgres('migrations behind a long lock holder', () => {
@@ -27,7 +28,7 @@ onPostgres('migrations behind a long lock holder', () => {
 
   beforeEach(async () => {
     await adminQuery(process.env.TEST_DATABASE_URL!, `CREATE DATABASE "${name}"`);
-    const earlier = new DataSource({ ...typeormOptions(url()), migrations: migrations.slice(0, -1) });
+    const earlier = new DataSource({ ...typeormOptions(url()), migrations: migrations.slice(0, migrations.indexOf(LOCKING)) });
     await earlier.initialize();
     await earlier.runMigrations({ transaction: 'each' });
     await earlier.destroy();
@@ -50,7 +51,7 @@ onPostgres('migrations behind a long lock holder', () => {
   }
 
   async function applied(): Promise<boolean> {
-    const { rows } = await watcher.query('SELECT 1 FROM migrations WHERE name = $1', [LAST.name]);
+    const { rows } = await watcher.query('SELECT 1 FROM migrations WHERE name = $1', [LOCKING.name]);
     return rows.length === 1;
   }
 

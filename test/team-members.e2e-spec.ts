@@ -37,6 +37,21 @@ describe('team members', () => {
       expect(res.body.data).toMatchObject({ user_id: user.id, email: user.email });
     });
 
+    it.each([
+      [
+        'ΟΔΟΣ for οδοσ',
+        '\u03bf\u03b4\u03bf\u03c3-members@fold.test',
+        '\u039f\u0394\u039f\u03a3-MEMBERS@FOLD.TEST',
+        '\u03bf\u03b4\u03bf\u03c3-members@fold.test',
+      ],
+      ['ԵՒ for և', '\u0587-members@fold.test', '\u0535\u0552-MEMBERS@FOLD.TEST', '\u0565\u0582-members@fold.test'],
+    ])('finds a user by their email in any case, as Unicode folds it (%s)', async (_case, registered, added, stored) => {
+      const { pat } = await newTeam(t.baseUrl);
+      const user = await newUser(t.baseUrl, { email: registered });
+      const res = await api().post('/api/v1/team/members').set(bearer(pat)).send({ email: added, role: 'member' }).expect(201);
+      expect(res.body.data).toMatchObject({ user_id: user.id, email: stored });
+    });
+
     it('refuses an address with a compatibility form (fullwidth ａ) with 422 on email, even one an account holds from before', async () => {
       const { pat } = await newTeam(t.baseUrl);
       const user = await newUser(t.baseUrl, { email: 'a-member@compat.test' });
