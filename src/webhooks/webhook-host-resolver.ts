@@ -18,9 +18,18 @@ export class DnsNoAnswerError extends Error {
   }
 }
 
+/** A delivery's host resolved to an address it may not connect to: what the delivery log says as a refusal. */
+export class InwardAddressError extends Error {
+  readonly code = 'EINWARD';
+  constructor(host: string) {
+    super(`${host} resolves to an address that is not public`);
+  }
+}
+
 /**
- * Resolves webhook hosts, for the URL guard and as the delivery agents' `lookup` (which still
- * check each address before connecting to it). Not `dns.lookup`: getaddrinfo runs on libuv's four
+ * Resolves webhook hosts, for the URL guard and as the delivery agents' `lookup`, which refuses
+ * a name with any address `admits` refuses (the agents check each address too, by a rule that
+ * lets ::/96 through: see isPublicAddress). Not `dns.lookup`: getaddrinfo runs on libuv's four
  * threads and cannot be cancelled, so one team's name whose nameserver never answers would hold
  * them all, stalling every other team's lookups (and the file reads and password hashing that
  * share them). c-ares (`dns.Resolver`) waits on the event loop instead, within `waitMs`. It does
@@ -32,7 +41,10 @@ export class WebhookHostResolver {
   private readonly resolver: dns.Resolver;
   private readonly hosts = hostsFile('/etc/hosts');
 
-  constructor(private readonly waitMs: number) {
+  constructor(
+    private readonly waitMs: number,
+    private readonly admits: (address: string) => boolean = () => true,
+  ) {
     // Ends the query itself soon after we stop waiting for it (c-ares backs off between tries).
     this.resolver = new dns.Resolver({ timeout: Math.ceil(waitMs / 3), tries: 2 });
   }
@@ -66,6 +78,7 @@ export class WebhookHostResolver {
     const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
     this.addresses(hostname).then(
       (addresses) => {
+        if (!addresses.every(this.admits)) return callback(new InwardAddressError(hostname), '');
         const entries = addresses
           .map((address) => ({ address, family: isIP(address) }))
           .filter((entry) => !family || entry.family === family);

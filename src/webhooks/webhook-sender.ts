@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import { retryAfterSeconds } from '../common/http/retry-after';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
+import { isPublicAddress } from './public-address';
+import { InwardAddressError, WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
 
 export interface AttemptOutcome {
   ok: boolean;
@@ -38,10 +40,15 @@ const MAX_RESPONSE_BODY_MS = 1_000;
 export class WebhookSender {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** The addresses a delivery may connect to. */
+  private readonly admits: (address: string) => boolean;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    const { lookup } = new WebhookHostResolver(Math.min(WEBHOOK_DNS_WAIT_MS, Math.floor(config.webhooks.timeoutMs / 2)));
-    // The agents call `lookup` and then check each address it gives before connecting to it.
+    const waitMs = Math.min(WEBHOOK_DNS_WAIT_MS, Math.floor(config.webhooks.timeoutMs / 2));
+    this.admits = config.webhooks.allowPrivate ? () => true : isPublicAddress;
+    const { lookup } = new WebhookHostResolver(waitMs, this.admits);
+    // The agents call `lookup` (an address literal skips it: see send), which refuses an inward
+    // address, and check each address it gives by their own rule before connecting to it.
     const filter = { allowPrivateIPAddress: config.webhooks.allowPrivate, allowMetaIPAddress: config.webhooks.allowPrivate, lookup };
     this.httpAgent = new RequestFilteringHttpAgent({ ...filter, keepAlive: true });
     this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true });
@@ -67,6 +74,8 @@ export class WebhookSender {
     } catch {
       return { ok: false, statusCode: null, error: 'Invalid URL', durationMs: 0, retryAfter: null };
     }
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) && !this.admits(literal)) return { ok: false, statusCode: null, error: REFUSED, durationMs: 0, retryAfter: null };
     const first = await this.post(target, body, headers, this.config.webhooks.timeoutMs);
     const outcome = first.staleConnection ? await this.post(target, body, headers, this.config.webhooks.timeoutMs - elapsed()) : first;
     return { ok: outcome.ok, statusCode: outcome.statusCode, error: outcome.error, retryAfter: outcome.retryAfter, durationMs: elapsed() };
@@ -143,11 +152,13 @@ export class WebhookSender {
 /** One request's outcome; `staleConnection` when it went out on a kept-alive connection the receiver had closed. */
 type PostOutcome = Omit<AttemptOutcome, 'durationMs'> & { staleConnection?: boolean };
 
+const REFUSED = "Refused: the host's address is not public.";
+
 /**
  * What the delivery log says of a failed send. The filtering agent's refusal names the address a
  * name resolved to, which would show a team admin the server's internal DNS answers.
  */
 function attemptError(error: Error): string {
-  if (/ is not allowed\. Because/.test(error.message)) return "Refused: the host's address is not public.";
+  if (error instanceof InwardAddressError || / is not allowed\. Because/.test(error.message)) return REFUSED;
   return error.message.slice(0, 500);
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
 import { ApiError } from '../common/errors/api-error';
 import { humanize } from '../common/validation/messages';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DnsNoAnswerError, WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
+import { isPublicAddress } from './public-address';
 
 /** Names that reach a cloud's instance metadata service, or this machine, whatever DNS says. */
 const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data'];
@@ -42,21 +42,6 @@ export function canonicalWebhookUrl(raw: string): URL {
   url.hostname = url.hostname.replace(/\.+$/, '');
   if (!url.search) url.search = '';
   return url;
-}
-
-/**
- * Only ordinary public unicast addresses: loopback, private, link-local (and with it the
- * 169.254.169.254 metadata address), CGNAT, unique-local, multicast, unspecified, reserved and
- * the IPv6 forms that embed an IPv4 address (mapped, 6to4, NAT64) are all something else to
- * ipaddr.js. It is request-filtering-agent's own rule (`parse`, not `process`), so a URL accepted
- * here is not refused for its address when a delivery connects; this one also refuses the
- * deprecated IPv4-compatible form (::/96, `::127.0.0.1`), which ipaddr.js calls unicast.
- */
-function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  const parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return false;
-  return parsed.range() === 'unicast';
 }
 
 /**
