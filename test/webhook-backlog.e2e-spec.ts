@@ -104,7 +104,7 @@ describe('an instance that polls rarely', () => {
     expect(await eventually(() => receiver.received.length === 1, 5)).toBe(true);
   });
 
-  const isClaim = (text: string) => text.includes('UPDATE webhook_deliveries SET attempts');
+  const isClaim = (text: string) => text.includes('UPDATE webhook_deliveries SET leased_until = now()');
   /** An instance with nothing under way. */
   const idle: ClaimRoom = {
     limit: 16,
@@ -113,6 +113,7 @@ describe('an instance that polls rarely', () => {
     perTeam: 4,
     runningByDestination: new Map(),
     perDestination: 2,
+    sending: [],
   };
   const deliveriesRead = (statement: SentStatement) => rowsRead(app!.dataSource, 'webhook_deliveries', statement);
 

@@ -17,8 +17,10 @@ export interface ClaimedDelivery {
   url: string;
   data: WebhookEventData;
   created_at: Date;
-  /** This attempt's number; the lease is this worker's while the row still has it. */
+  /** This attempt's number, counted in the row once it is sent (renewLease) or its failure recorded. */
   attempts: number;
+  /** The row's `leased_until` as this claim (or its renewal) set it, exactly: the lease is this worker's while the row still has it. */
+  lease: string;
   /** Where it goes, as places are shared out: the URL's host and port, in lower case. */
   destination: string;
 }
@@ -36,6 +38,8 @@ export interface ClaimRoom {
   /** Keyed by teamDestination(). */
   runningByDestination: Map<string, number>;
   perDestination: number;
+  /** The deliveries under way here: none is claimed again while its attempt has not ended, lease or not. */
+  sending: string[];
 }
 
 /** A pair with deliveries pending, where a claim's walk of them stopped: the next walks on after it. */
@@ -152,6 +156,7 @@ export class WebhookDeliveryRepository {
        due AS (
          SELECT d.id, w.team_id, d.next_attempt_at, w.destination FROM waiting w CROSS JOIN LATERAL (
            SELECT id, next_attempt_at FROM webhook_deliveries WHERE ${pendingTo('w')} AND next_attempt_at <= now() AND ${unleased}
+              AND id <> ALL($14::uuid[])
             ORDER BY next_attempt_at LIMIT $9 FOR UPDATE SKIP LOCKED) d),
        placed AS (
          SELECT due.id, due.next_attempt_at,
@@ -161,9 +166,10 @@ export class WebhookDeliveryRepository {
        allowed AS (
          SELECT id, place, row_number() OVER (ORDER BY place, next_attempt_at) AS nth FROM placed WHERE place <= $5 AND place_at <= $9),
        claimed AS (
-         UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
+         UPDATE webhook_deliveries SET leased_until = now() + $2 * interval '1 millisecond'
           WHERE id IN (SELECT id FROM allowed WHERE place = 1 OR nth <= $11 ORDER BY nth LIMIT $1)
-          RETURNING id, event_id, team_id, type, url, data, created_at, attempts, ${DESTINATION} AS destination)
+          RETURNING id, event_id, team_id, type, url, data, created_at, attempts + 1 AS attempts, leased_until::text AS lease,
+                    ${DESTINATION} AS destination)
        SELECT claimed.*, walked_to.team_id AS walked_team_id, walked_to.destination AS walked_destination
          FROM (SELECT) one LEFT JOIN walked_to ON true LEFT JOIN claimed ON true`,
       [
@@ -180,6 +186,7 @@ export class WebhookDeliveryRepository {
         room.shared,
         walkFrom?.team_id ?? null,
         walkFrom?.destination ?? null,
+        room.sending,
       ],
     );
     const [{ walked_team_id, walked_destination }] = rows;
@@ -191,10 +198,28 @@ export class WebhookDeliveryRepository {
 
   /** Gives back a claimed attempt that was never made: the delivery is due again, its attempts as before. */
   async giveBack(claim: ClaimedDelivery): Promise<void> {
-    await this.db.query(`UPDATE webhook_deliveries SET attempts = attempts - 1, leased_until = NULL WHERE id = $1 AND attempts = $2`, [
+    await this.db.query(`UPDATE webhook_deliveries SET leased_until = NULL WHERE id = $1 AND leased_until = $2::timestamptz`, [
       claim.id,
-      claim.attempts,
+      claim.lease,
     ]);
+  }
+
+  /**
+   * Just before the send: whether the lease is still this claim's, and if so a fresh one of
+   * `leaseMs` from now, with the attempt counted. However long the steps since the claim took
+   * (signing reads the database), a lease that ran out and was claimed again, here or by another
+   * instance, has another value, so at most one attempt of a row is ever sent at once. Null:
+   * not this claim's any more (or no longer pending), and nothing is to be sent or recorded.
+   */
+  async renewLease(claim: ClaimedDelivery, leaseMs: number): Promise<ClaimedDelivery | null> {
+    const rows = await updateReturning<{ lease: string }>(
+      this.db.manager,
+      `UPDATE webhook_deliveries SET attempts = $3, leased_until = clock_timestamp() + $4 * interval '1 millisecond'
+        WHERE id = $1 AND leased_until = $2::timestamptz AND status = 'pending'
+        RETURNING leased_until::text AS lease`,
+      [claim.id, claim.lease, claim.attempts, leaseMs],
+    );
+    return rows.length ? { ...claim, lease: rows[0].lease } : null;
   }
 
   /**
@@ -211,14 +236,14 @@ export class WebhookDeliveryRepository {
       duration_ms: record.durationMs,
     };
     await this.db.query(
-      `UPDATE webhook_deliveries SET
+      `UPDATE webhook_deliveries SET attempts = $2,
           status = CASE WHEN status = 'failed' AND $3::varchar <> 'delivered' THEN 'failed' ELSE $3::varchar END,
           last_error = CASE WHEN status = 'failed' AND $3::varchar <> 'delivered' THEN last_error ELSE $5::text END,
           next_attempt_at = CASE WHEN status = 'failed' THEN NULL ELSE $8::timestamptz END,
           last_status_code = $4, last_attempt_at = $6, last_duration_ms = $7, leased_until = NULL,
           delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
           history = (CASE WHEN jsonb_array_length(history) >= ${HISTORY} THEN history - 0 ELSE history END) || jsonb_build_array($9::jsonb)
-        WHERE id = $1 AND attempts = $2 AND (status = 'pending' OR (status = 'failed' AND leased_until IS NOT NULL))`,
+        WHERE id = $1 AND leased_until = $10::timestamptz AND (status = 'pending' OR (status = 'failed' AND leased_until IS NOT NULL))`,
       [
         claim.id,
         claim.attempts,
@@ -229,6 +254,7 @@ export class WebhookDeliveryRepository {
         record.durationMs,
         record.nextAttemptAt,
         JSON.stringify(entry),
+        claim.lease,
       ],
     );
   }

@@ -42,8 +42,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   /** Wakes the claim on WEBHOOK_POLL_INTERVAL_MS; wake() itself runs one claim at a time. */
   private readonly polling: PeriodicJob;
   private readonly pruning: PeriodicJob;
-  /** Attempts under way: each frees its place when it ends, so one slow receiver holds up only its own. */
-  private readonly sending = new Set<Promise<void>>();
+  /** Attempts under way, by delivery id: each frees its place when it ends, so one slow receiver holds up only its own. */
+  private readonly sending = new Map<string, Promise<void>>();
   /** Each team's, and each of a team's destinations' (by teamDestination()), attempts under way here. */
   private readonly runningByTeam = new Map<string, number>();
   private readonly runningByDestination = new Map<string, number>();
@@ -89,7 +89,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     await Promise.all([this.polling.stop(), this.claiming, this.pruning.stop()]);
     // Attempts under way finish (within WEBHOOK_TIMEOUT_MS) before the connections close: cut,
     // each would be recorded as the receiver's failure and sent again.
-    await Promise.allSettled(this.sending);
+    await Promise.allSettled(this.sending.values());
     this.sender.close();
   }
 
@@ -114,8 +114,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     } while (this.wokenWhileClaiming && !this.stopped);
   }
 
+  /** An attempt's lease, from its claim and again from just before its send: the send's timeout, and time to record it. */
+  private get leaseMs(): number {
+    return this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+  }
+
   private async claim(): Promise<void> {
-    const leaseMs = this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
     while (!this.stopped && this.sending.size < CONCURRENCY) {
       const room = CONCURRENCY - this.sending.size;
       const walkedFrom = this.walkedTo;
@@ -127,8 +131,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           perTeam: PER_TEAM,
           runningByDestination: this.runningByDestination,
           perDestination: PER_DESTINATION,
+          sending: [...this.sending.keys()],
         },
-        leaseMs,
+        this.leaseMs,
         this.keyring.keyIds,
         [...this.damagedSecrets.values()],
         this.walkedTo,
@@ -141,14 +146,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         const sent: Promise<void> = this.attempt(delivery)
           .catch((error: Error) => this.logger.warn(`Webhook ${delivery.id} attempt not recorded: ${error.message}`))
           .finally(() => {
-            this.sending.delete(sent);
+            this.sending.delete(delivery.id);
             count(this.runningByTeam, delivery.team_id, -1);
             count(this.runningByDestination, destination, -1);
             // The freed place may be the one a due delivery waits for (its team's, its destination's):
             // a backlog drains at the receiver's pace, not the poll's.
             this.wake();
           });
-        this.sending.add(sent);
+        this.sending.set(delivery.id, sent);
       }
       if (claimed.length === room) continue;
       // A walk that found nothing it may send walks on at once, to the last pair at most: left to
@@ -161,14 +166,29 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * One attempt, its outcome always recorded (a failure to sign counts as a failed attempt), except
    * when the team's signing secret is damaged: nothing it signs would verify, so the attempt is
    * given back and the team's deliveries wait, as for a key this instance lacks, until a rotation.
+   * Signing reads the database (and may wait on it, up to DATABASE_QUERY_TIMEOUT_MS), so the lease
+   * is confirmed and renewed just before the send: one that ran out meanwhile may be another
+   * attempt's by then, and this one is dropped unsent and uncounted.
    */
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  private async attempt(claim: ClaimedDelivery): Promise<void> {
     const startedAt = new Date();
+    let held = claim;
     let outcome: AttemptOutcome;
     try {
-      outcome = await this.send(delivery, startedAt);
+      const body = webhookBody(claim.event_id, claim.type, claim.created_at, claim.data);
+      const signingSecrets = await this.secrets.signingSecrets(claim.team_id);
+      const headers = signatureHeaders(signingSecrets, claim.event_id, Math.floor(startedAt.getTime() / 1000), body);
+      const renewed = await this.deliveries.renewLease(claim, this.leaseMs);
+      if (!renewed) {
+        this.logger.warn(
+          `Webhook ${claim.id} attempt ${claim.attempts} not sent: it is no longer this attempt's (its lease ran out and another took it, or it was cancelled)`,
+        );
+        return;
+      }
+      held = renewed;
+      outcome = await this.sender.send(claim.url, body, headers);
     } catch (error) {
-      if (error instanceof SigningSecretDamaged) return this.holdTeam(delivery, error);
+      if (error instanceof SigningSecretDamaged) return this.holdTeam(claim, error);
       outcome = {
         ok: false,
         statusCode: null,
@@ -177,8 +197,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         retryAfter: null,
       };
     }
-    const retryIn = outcome.ok ? null : this.retryDelaySeconds(delivery.attempts, outcome.retryAfter);
-    await this.deliveries.recordAttempt(delivery, {
+    const retryIn = outcome.ok ? null : this.retryDelaySeconds(claim.attempts, outcome.retryAfter);
+    await this.deliveries.recordAttempt(held, {
       status: outcome.ok ? 'delivered' : retryIn === null ? 'failed' : 'pending',
       statusCode: outcome.statusCode,
       error: outcome.error,
@@ -187,15 +207,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       nextAttemptAt: retryIn === null ? null : new Date(Date.now() + retryIn * 1000),
     });
     if (!outcome.ok) {
-      this.logger.log(`Webhook ${delivery.id} attempt ${delivery.attempts} failed: ${outcome.error}`);
+      this.logger.log(`Webhook ${claim.id} attempt ${claim.attempts} failed: ${outcome.error}`);
     }
-  }
-
-  private async send(delivery: ClaimedDelivery, startedAt: Date): Promise<AttemptOutcome> {
-    const body = webhookBody(delivery.event_id, delivery.type, delivery.created_at, delivery.data);
-    const timestamp = Math.floor(startedAt.getTime() / 1000);
-    const headers = signatureHeaders(await this.secrets.signingSecrets(delivery.team_id), delivery.event_id, timestamp, body);
-    return this.sender.send(delivery.url, body, headers);
   }
 
   private async holdTeam(delivery: ClaimedDelivery, damaged: SigningSecretDamaged): Promise<void> {
