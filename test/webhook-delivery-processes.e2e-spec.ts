@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { createTestDatabase, databaseMode, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer } from './support/factories';
@@ -99,5 +100,65 @@ describe('webhook delivery across processes', () => {
       expect(new Set(ids).size).toBe(30);
     },
     60_000,
+  );
+
+  (databaseMode() === 'postgresql' ? it : it.skip)(
+    'never sends one delivery twice at once when signing it outlasts the lease, and counts only the attempts sent',
+    async () => {
+      // The team's signing secret is sealed under a key the instances then hold as an old one,
+      // so signing re-seals it: an UPDATE that waits while a session holds the row.
+      const first = await startServerProcess(env());
+      const pat = await proTeam(first.baseUrl);
+      expect((await fetch(`${first.baseUrl}/api/v1/team/webhook-secret`, { headers: bearer(pat) })).status).toBe(200);
+      const secret = await newSecret(first.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await first.stop();
+
+      // The receiver counts each webhook-id's requests in flight, each answered (200) after 300 ms.
+      receiver.received.length = 0;
+      const inFlight = new Map<string, number>();
+      let mostAtOnce = 0;
+      receiver.respond = (res, _n, hook) => {
+        const id = String(hook.headers['webhook-id']);
+        inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+        mostAtOnce = Math.max(mostAtOnce, inFlight.get(id)!);
+        setTimeout(() => {
+          inFlight.set(id, inFlight.get(id)! - 1);
+          res.end('ok');
+        }, 300);
+      };
+      const holder = new Client({ connectionString: db.url });
+      const watcher = new Client({ connectionString: db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      const waitingOnLocks = async () =>
+        (
+          await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        ).rows[0].n as number;
+      try {
+        const [{ team_id: teamId }] = (await holder.query(`SELECT team_id FROM secrets WHERE id = $1`, [secret.id])).rows;
+        await holder.query('BEGIN');
+        await holder.query('SELECT team_id FROM team_webhook_secrets WHERE team_id = $1 FOR UPDATE', [teamId]);
+
+        const rollout = { ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEYS_OLD: key, WEBHOOK_TIMEOUT_MS: '500' };
+        servers = [await startServerProcess({ ...env(), ...rollout }), await startServerProcess({ ...env(), ...rollout })];
+        expect((await view(servers[0].baseUrl, secret.token)).status).toBe(200);
+        // Each instance's re-seal at start waits, then the first claim's signing; the lease (500 ms + 5 s)
+        // runs out and the delivery is claimed again, its signing waiting too.
+        expect(await eventually(async () => (await waitingOnLocks()) >= 4, 20)).toBe(true);
+      } finally {
+        await holder.query('COMMIT');
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+
+      expect(await eventually(() => receiver.received.length >= 1, 10)).toBe(true);
+      // Time for a second send of it, were one coming.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const res = await fetch(`${servers[0].baseUrl}/api/v1/secrets/${secret.id}/webhook-deliveries`, { headers: bearer(pat) });
+      const [delivery] = (await res.json()).data;
+      expect(mostAtOnce).toBe(1);
+      expect(delivery).toMatchObject({ status: 'delivered', attempts: receiver.received.length, last_status_code: 200 });
+    },
+    90_000,
   );
 });
