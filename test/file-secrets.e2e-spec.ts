@@ -180,6 +180,29 @@ function answersIn(received: string): { status: string; headers: string; body: s
   return answers;
 }
 
+/**
+ * A reveal over a raw socket, read until the server closes it (a keep-alive answer cut short
+ * would leave it open): the Content-Length sent and the body's bytes that came.
+ */
+function revealUntilClosed(baseUrl: string, token: string): Promise<{ status: number; length: number; received: number }> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    socket.write(`POST /api/v1/links/${token}/reveal HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n`);
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      const end = received.indexOf('\r\n\r\n');
+      const head = received.subarray(0, end).toString('latin1');
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]),
+        length: Number(/content-length: (\d+)/i.exec(head)?.[1]),
+        received: received.length - end - 4,
+      });
+    });
+  });
+}
+
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source) parts.push(part);
@@ -395,6 +418,23 @@ describe('file secrets', () => {
       const opened = await openFile(key, Buffer.alloc(0), [res.body]);
       expect(opened.metadata).toEqual({ name: 'id_ed25519', type: 'text/plain' });
       expect((await collect(opened.content)).equals(data)).toBe(true);
+    });
+
+    it('cuts the download of a file whose stored parts are gone mid-way, rather than leave its client waiting for the rest', async () => {
+      const sealed = await collect(sealFile(randomBytes(32), Buffer.alloc(0), { name: 'a', type: 'b' }, [randomBytes(2 * MIB + MIB / 2)]));
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { ...fields, encryption: 'client' },
+        { name: 'blob', type: 'application/octet-stream', data: sealed },
+      );
+      expect(await partsOf(created.body.data!.id as string)).toBe(3);
+      await t.dataSource.query('DELETE FROM secret_file_parts WHERE secret_id = $1 AND seq = 1', [created.body.data!.id]);
+      // Closed by the server: left open on keep-alive, this waited for the spec's timeout.
+      const res = await revealUntilClosed(t.baseUrl, String(created.body.data!.token));
+      expect(res.status).toBe(200);
+      expect(res.length).toBe(sealed.length);
+      expect(res.received).toBeLessThan(sealed.length);
     });
 
     it('refuses a part that is not OLF1, keeping nothing', async () => {

@@ -12,10 +12,13 @@ const LOOKS_PER_WINDOW = 4;
  * but not acknowledged shrinking (`unacknowledged`, null where unknown): a slow, steady reader
  * drains a large send queue for long before the socket asks for more. A client that never reads
  * would otherwise hold the download's buffers, and its file's bytes in the store, for as long as
- * it kept the connection open. Time spent reading the store does not count.
+ * it kept the connection open. Time spent reading the store does not count. Bytes that end before
+ * `length` (the Content-Length sent: stored parts gone mid-download) end it with an error, which
+ * cuts the connection: ended cleanly, a keep-alive client would wait for the rest until its own timeout.
  */
 export function downloadStream(
   chunks: AsyncIterable<Buffer>,
+  length: number,
   idleMs: number,
   maxMs: number,
   unacknowledged: () => Promise<number | null>,
@@ -27,7 +30,9 @@ export function downloadStream(
   let queued: number | null = null;
   const cutOff = (why: string) => stream.destroy(new Error(why));
   async function* readWhenAsked() {
+    let read = 0;
     for await (const chunk of chunks) {
+      read += chunk.length;
       for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
         waiting = true;
         // Resumes when the stream asks for the next piece: the client has taken this one.
@@ -36,6 +41,7 @@ export function downloadStream(
         asked = true;
       }
     }
+    if (read < length) throw new Error(`Its bytes ended after ${read} of ${length}`);
   }
   const look = async () => {
     if (!waiting || asked) {

@@ -316,12 +316,12 @@ export class FileSecretsService {
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
     if (spent.file_encryption === 'client') {
-      stream = this.downloadStream(this.files.read(spent.id), client.socket);
+      stream = this.downloadStream(this.files.read(spent.id), spent.file_size!, client.socket);
       headers = { type: 'application/octet-stream', disposition: contentDisposition('oncelink-file.olf1'), length: spent.file_size! };
     } else {
       try {
         const opened = await openFile(this.keyring.fileKey(spent.key_id!)!, Buffer.from(spent.id), this.files.read(spent.id));
-        stream = this.downloadStream(opened.content, client.socket);
+        stream = this.downloadStream(opened.content, spent.file_size!, client.socket);
         // Named and typed from inside the file, sealed there as on the row, whichever way the row keeps them.
         headers = {
           type: opened.metadata.type ?? 'application/octet-stream',
@@ -364,8 +364,8 @@ export class FileSecretsService {
     return [...this.downloading].map((download) => download.secretId);
   }
 
-  private downloadStream(chunks: AsyncIterable<Buffer>, socket: Socket): Readable {
-    return downloadStream(chunks, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS, () => unacknowledgedBytes(socket));
+  private downloadStream(chunks: AsyncIterable<Buffer>, length: number, socket: Socket): Readable {
+    return downloadStream(chunks, length, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS, () => unacknowledgedBytes(socket));
   }
 
   /** The largest stored form of the plan's largest file. */
