@@ -39,10 +39,18 @@ function download(
   });
 }
 
-/** A reveal whose reader stops after its first bytes, as a slow client does, until `finish` reads the rest. */
-function stalledDownload(baseUrl: string, token: string): Promise<{ status: number; finish: () => Promise<Buffer>; abort: () => void }> {
+/**
+ * A reveal whose reader stops after its first bytes, as a slow client does, until `finish` reads
+ * the rest; `from` is the address a trusted proxy forwards.
+ */
+function stalledDownload(
+  baseUrl: string,
+  token: string,
+  from?: string,
+): Promise<{ status: number; finish: () => Promise<Buffer>; abort: () => void }> {
+  const headers = from ? { 'X-Forwarded-For': from } : {};
   return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST' }, (res) => {
+    const req = request(`${baseUrl}/api/v1/links/${token}/reveal`, { method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.once('data', (chunk: Buffer) => {
         chunks.push(chunk);
@@ -1343,6 +1351,66 @@ describe('downloads one instance serves at once (MAX_DOWNLOADS 2)', () => {
       expect(sha256(taken!)).toBe(sha256(third));
     } finally {
       for (const download of stalled) download.abort();
+    }
+  });
+});
+
+describe('downloads one client or one team may hold at once (MAX_DOWNLOADS 8: 4 each)', () => {
+  const t = useTestApp({ env: { MAX_DOWNLOADS: '8', TRUST_PROXY: 'loopback' } });
+  const fileOf = async (pat: string, data: Buffer, views: number) => {
+    const created = await uploadFile(
+      t.baseUrl,
+      pat,
+      { expire_mode: 'views', expire_value: String(views) },
+      { name: 'f.bin', type: 'application/octet-stream', data },
+    );
+    expect(created.status).toBe(201);
+    return String(created.body.data!.token);
+  };
+  const viewsLeft = async (token: string) => (await t.http().get(`/api/v1/links/${token}`).expect(200)).body.data.views_remaining;
+  const revealFrom = (token: string, from: string) => reveal(t.baseUrl, token).set('X-Forwarded-For', from);
+
+  it('answers a reveal of a file past its client’s or its team’s four 503, spending no view, while others’ open; all come back as they end', async () => {
+    const sender = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    // Far more than the loopback socket buffers take, so each download stays open while its reader waits.
+    const held = await fileOf(sender.pat, randomBytes(24 * MIB), 40);
+    const othersData = randomBytes(1000);
+    const others = await fileOf(other.pat, othersData, 10);
+    const text = await newSecret(t.baseUrl, { expire_value: 5 });
+
+    // One client, four addresses of its /64, reading slowly.
+    const stalled = await Promise.all([1, 2, 3, 4].map((host) => stalledDownload(t.baseUrl, held, `2001:db8:1:2::${host}`)));
+    const more: Awaited<ReturnType<typeof stalledDownload>>[] = [];
+    try {
+      expect(stalled.map((download) => download.status)).toEqual([200, 200, 200, 200]);
+      const refused = await revealFrom(others, '2001:db8:1:2::5');
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('server_busy');
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(await viewsLeft(others)).toBe(10);
+      // Only files: its texts open.
+      expect((await revealFrom(text.token, '2001:db8:1:2::5')).status).toBe(200);
+      // The sender's team holds its four too, from any address; another team's file opens there.
+      const teamRefused = await revealFrom(held, '198.51.100.7');
+      expect(teamRefused.status).toBe(503);
+      expect(teamRefused.body.code).toBe('server_busy');
+      expect(await viewsLeft(held)).toBe(36);
+      const opened = await revealFrom(others, '198.51.100.7');
+      expect(opened.status).toBe(200);
+      expect(sha256(opened.body)).toBe(sha256(othersData));
+
+      // Every slot comes back as its download ends, however it ends: closed all at once, or read to the end.
+      for (const download of stalled.slice(1)) download.abort();
+      expect((await stalled[0].finish()).length).toBe(24 * MIB);
+      const reading = async () => (await t.dataSource.query('SELECT sum(file_readers)::int AS n FROM secrets'))[0].n;
+      expect(await eventually(async () => (await reading()) === 0, 5)).toBe(true);
+      expect((await revealFrom(others, '2001:db8:1:2::5')).status).toBe(200);
+      // A burst from one client, all at once, takes four.
+      more.push(...(await Promise.all([1, 2, 3, 4, 5, 6].map(() => stalledDownload(t.baseUrl, held, '203.0.113.9')))));
+      expect(more.map((download) => download.status).sort()).toEqual([200, 200, 200, 200, 503, 503]);
+    } finally {
+      for (const download of [...stalled, ...more]) download.abort();
     }
   });
 });

@@ -53,23 +53,25 @@ export class LinksService {
    * The common path is one statement: spend, wipe on the last view, audit. A secret with a
    * passcode or a country rule (or one this instance cannot open) falls to the slower path,
    * which looks at it first and says why it will not open, spending nothing; so does a file
-   * that found no download slot free, which waits briefly for one.
+   * that found no download slot free, which waits briefly for one, or one whose slot may not
+   * spend a file unlooked-at (its client's or its team's share of the slots is checked then).
    */
   async reveal(token: string, dto: RevealDto, client: ClientInfo): Promise<RevealedContent | StreamableFile> {
     if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
     const tokenHash = hashLinkToken(token);
     // Taken before any view is spent, as only then is a file's view never spent on a download this
     // instance has no room for; the kind is known once spent, so a text's slot is given back then.
-    let downloadSlot = this.files.takeDownloadSlot();
+    let downloadSlot = this.files.takeDownloadSlot(client);
     try {
       // A client gone by now would spend its view for nobody: a 499, nothing spent.
       if (client.gone()) throw ApiError.clientGone();
-      let spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, downloadSlot !== null);
+      let spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, downloadSlot?.spendsFile === true);
       if (!spent) {
         const secret = await this.findActive(tokenHash);
-        // The fast statement left a file alone for want of a download slot; one may come back soon.
-        if (secret.kind === 'file' && !downloadSlot) {
-          downloadSlot = await this.files.waitForDownloadSlot();
+        // The fast statement may have left a file alone for want of a download slot (one may come
+        // back soon), or of one free to spend it unlooked-at; either way it is checked now.
+        if (secret.kind === 'file') {
+          downloadSlot = await this.files.downloadSlotFor(downloadSlot, secret.teamId, client);
           // Before a passcode's attempt or a refusal's audit event is spent on nobody.
           if (client.gone()) throw ApiError.clientGone();
         }
@@ -77,10 +79,10 @@ export class LinksService {
       }
       if (spent.webhooks > 0) this.webhooks.wake();
       if (spent.kind === 'file') return await this.files.download(spent, downloadSlot!, client);
-      downloadSlot?.();
+      downloadSlot?.release();
       return this.open(spent, client.requestId);
     } catch (error) {
-      downloadSlot?.();
+      downloadSlot?.release();
       throw error;
     }
   }

@@ -25,6 +25,7 @@ import { SecretRepository, SpentView } from '../secret.repository';
 import type { FileEncryption, Secret } from '../secret.entity';
 import { Created, SecretFields, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
+import { DownloadSlot, DownloadSlots } from './download-slots';
 import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
 import { digested, fileContentType, fileName, formFields, formParts, metered, olf1Only } from './file-upload';
@@ -37,11 +38,6 @@ const FORM_BYTES = 64 * 1024;
 /** Uploads one instance receives at once, and of those one team; more get 503, so slow uploads cannot pile up without bound. */
 const MAX_UPLOADS = 16;
 const MAX_UPLOADS_PER_TEAM = 4;
-/**
- * How long a reveal of a file waits for a download slot when all are taken: a text's reveal holds
- * one for its one statement, so a busy instance's slots are often all taken for a moment.
- */
-const DOWNLOAD_SLOT_WAIT_MS = 2_000;
 /** An upload or a download may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
 const TRANSFER_MAX_MS = 30 * 60_000;
 
@@ -68,11 +64,8 @@ interface UploadProgress {
 export class FileSecretsService {
   private readonly logger = new Logger(FileSecretsService.name);
   private readonly uploads = new Semaphore(MAX_UPLOADS, 0);
-  /**
-   * Downloads running on this instance (MAX_DOWNLOADS), so stalled ones cannot pile up without
-   * bound either; as many reveals of a file may wait for one.
-   */
-  private readonly downloads: Semaphore;
+  /** Downloads running on this instance (MAX_DOWNLOADS), and of those one client's and one team's. */
+  private readonly downloads: DownloadSlots;
   /** The secret of each download under way, for the line SHUTDOWN_TIMEOUT_MS ends with (main.ts). */
   private readonly downloading = new Set<{ secretId: string }>();
   /** Each team's uploads running on this instance, with the bytes each has stored so far. */
@@ -90,7 +83,7 @@ export class FileSecretsService {
     private readonly idempotency: IdempotentCreates,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.downloads = new Semaphore(config.maxDownloads, config.maxDownloads);
+    this.downloads = new DownloadSlots(config.maxDownloads);
   }
 
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
@@ -303,12 +296,13 @@ export class FileSecretsService {
    * removes the bytes, so a slow earlier view is not cut short by the last view's quicker one.
    * It gives back its download slot (`takeDownloadSlot`) as it ends.
    */
-  async download(spent: SpentView, downloadSlot: () => void, client: Pick<ClientInfo, 'socket' | 'requestId'>): Promise<StreamableFile> {
+  async download(spent: SpentView, downloadSlot: DownloadSlot, client: Pick<ClientInfo, 'socket' | 'requestId'>): Promise<StreamableFile> {
+    this.downloads.serves(downloadSlot, spent.team_id);
     const under = { secretId: spent.id };
     this.downloading.add(under);
     const release = () => {
       this.downloading.delete(under);
-      downloadSlot();
+      downloadSlot.release();
       this.secretRows
         .endDownload(spent.id)
         .catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
@@ -342,21 +336,25 @@ export class FileSecretsService {
     return new StreamableFile(stream, headers);
   }
 
-  /** One of this instance's download slots, for a reveal to take before it spends a view; null when all are taken. */
-  takeDownloadSlot(): (() => void) | null {
-    return this.downloads.tryTake();
+  /** One of this instance's download slots, for a reveal from `client` to take before it spends a view; null when all are taken. */
+  takeDownloadSlot(client: Pick<ClientInfo, 'ip'>): DownloadSlot | null {
+    return this.downloads.take(client.ip);
   }
 
   /**
-   * A download slot for a reveal of a file that found none free, once one is given back within
-   * DOWNLOAD_SLOT_WAIT_MS; past that (downloads hold them all), a 503 before any view is spent.
+   * A download slot for a reveal of a file of `team` (null: anonymous) looked at before its view
+   * is spent: `slot` if it found one, else one given back within a moment; a 503 when none comes,
+   * or while its client or the team holds its share of them (DownloadSlots).
    */
-  async waitForDownloadSlot(): Promise<() => void> {
-    const slot = await this.downloads.take(DOWNLOAD_SLOT_WAIT_MS);
-    if (!slot) {
-      throw ApiError.unavailable('Too many downloads in progress; try again shortly. The view was not spent.', { code: 'server_busy' });
+  async downloadSlotFor(slot: DownloadSlot | null, team: string | null, client: Pick<ClientInfo, 'ip'>): Promise<DownloadSlot> {
+    const held = slot ?? (await this.downloads.wait(client.ip));
+    try {
+      this.downloads.claim(held, team);
+    } catch (error) {
+      if (!slot) held.release();
+      throw error;
     }
-    return slot;
+    return held;
   }
 
   /** The secret ids of the downloads under way on this instance (one per download). */

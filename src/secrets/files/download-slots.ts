@@ -1,0 +1,115 @@
+import { Semaphore } from '../../common/concurrency/semaphore';
+import { ApiError } from '../../common/errors/api-error';
+import { addressKey } from '../../geo/address-key';
+
+/**
+ * How long a reveal of a file waits for a download slot when all are taken: a text's reveal holds
+ * one for its one statement, so a busy instance's slots are often all taken for a moment.
+ */
+const DOWNLOAD_SLOT_WAIT_MS = 2_000;
+/** Downloads one client or one team's files may hold at once: a quarter of the instance's, and never fewer than this. */
+const MIN_DOWNLOADS_PER_CLIENT = 4;
+
+/** One reveal's hold on a download slot, from before its view is spent until its download ends (or it turns out a text's). */
+export interface DownloadSlot {
+  /**
+   * Whether the reveal's one statement may spend a file's view with this slot, unlooked at: only
+   * while so few slots are held that no client or team can be at its share. Otherwise a file is
+   * looked at first (`DownloadSlots.claim`), which is what a text's reveal never needs.
+   */
+  readonly spendsFile: boolean;
+  /** Gives the slot back (once, however often called). */
+  release(): void;
+}
+
+/** A held slot, with what is known of whose it is. */
+class HeldSlot implements DownloadSlot {
+  /** The team of the file it serves (null: an anonymous file); undefined until it is known to serve a file. */
+  team?: string | null;
+  private client?: string;
+
+  constructor(
+    private readonly ip: string,
+    readonly spendsFile: boolean,
+    readonly release: () => void,
+  ) {}
+
+  /** The client as the rate limits count one (addressKey: IPv6 by its /64), worked out only when a share is checked. */
+  clientKey(): string {
+    return (this.client ??= addressKey(this.ip));
+  }
+}
+
+/**
+ * The download slots of one instance (MAX_DOWNLOADS), so stalled downloads cannot pile up without
+ * bound; and of those, at most a share for one client address and one for one team's files, so
+ * one client reading slowly from many connections, or one team's file opened from many
+ * addresses, cannot take them all and turn every other file's reveal away. A reveal takes its
+ * slot before any view is spent, as only then is a file's view never spent on a download there is
+ * no room for; a text's gives it back once spent.
+ */
+export class DownloadSlots {
+  private readonly slots: Semaphore;
+  private readonly held = new Set<HeldSlot>();
+  /** Downloads one client, and one team's files, may hold at once. */
+  readonly share: number;
+
+  constructor(maxDownloads: number) {
+    this.slots = new Semaphore(maxDownloads, maxDownloads);
+    this.share = Math.max(MIN_DOWNLOADS_PER_CLIENT, Math.ceil(maxDownloads / 4));
+  }
+
+  /** A slot now, for a reveal from `ip`; null when all are taken. */
+  take(ip: string): DownloadSlot | null {
+    const slot = this.slots.tryTake();
+    return slot && this.hold(ip, slot, this.held.size < this.share);
+  }
+
+  /**
+   * A slot for a reveal of a file that found none free, once one is given back within
+   * DOWNLOAD_SLOT_WAIT_MS; past that (downloads hold them all), a 503 before any view is spent.
+   */
+  async wait(ip: string): Promise<DownloadSlot> {
+    const slot = await this.slots.take(DOWNLOAD_SLOT_WAIT_MS);
+    if (!slot) throw busy('Too many downloads in progress');
+    return this.hold(ip, slot, false);
+  }
+
+  /**
+   * Makes `slot` serve a file of `team` (null: anonymous), looked at before its view is spent:
+   * a 503 `server_busy`, nothing spent, while its client or the team already holds its share.
+   * Checked and counted with nothing awaited between, so a burst cannot all pass the count.
+   */
+  claim(slot: DownloadSlot, team: string | null): void {
+    const mine = slot as HeldSlot;
+    const client = mine.clientKey();
+    let clients = 0;
+    let teams = 0;
+    for (const other of this.held) {
+      const unknown = other.team === undefined;
+      // A text's, or a file's not yet looked at (its claim counts this one); but a spend of an
+      // unlooked-at file may be under way: that one counts as the team's until it says whose it is.
+      if (other === mine || (unknown && !other.spendsFile)) continue;
+      if (other.clientKey() === client) clients++;
+      if (team !== null && (unknown || other.team === team)) teams++;
+    }
+    if (clients >= this.share) throw busy('Too many downloads in progress from your address');
+    if (teams >= this.share) throw busy("Too many downloads of this team's files in progress");
+    mine.team = team;
+  }
+
+  /** The slot of a reveal that spent a file's view now serves that file, of `team` (null: anonymous). */
+  serves(slot: DownloadSlot, team: string | null): void {
+    (slot as HeldSlot).team = team;
+  }
+
+  private hold(ip: string, give: () => void, spendsFile: boolean): HeldSlot {
+    const slot: HeldSlot = new HeldSlot(ip, spendsFile, () => {
+      if (this.held.delete(slot)) give();
+    });
+    this.held.add(slot);
+    return slot;
+  }
+}
+
+const busy = (why: string) => ApiError.unavailable(`${why}; try again shortly. The view was not spent.`, { code: 'server_busy' });
