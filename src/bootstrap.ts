@@ -136,6 +136,12 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
         "countries come from the peer's address (your proxy's). Set TRUST_PROXY to your proxies.",
     );
   }
+  if (config.webhooks.allowPrivate) {
+    new NestLogger('Config').warn(
+      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback, private and metadata addresses ' +
+        '(169.254.169.254): any team admin can make this server call into its network. It is for development and tests.',
+    );
+  }
   if (!app.get(CountryLookup).placesIpv6) {
     new NestLogger('Config').warn(
       `GEOIP_DATABASE ${config.geo.database} has no country for ${IPV6_PROBE}: it places no IPv6 address, so a viewer on IPv6 ` +

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
     ['PORT', '-1'],
     ['BODY_LIMIT_BYTES', '2e6'],
     ['DATABASE_URL', 'mysql://db/oncelink'],
+    // TypeORM decodes the password at connection time and would throw URIError with its stack.
+    ['DATABASE_URL', 'postgres://postgres:PW%zz@127.0.0.1/db'],
     ['REDIS_URL', 'http://cache'],
     // ioredis would send `SELECT NaN` for a path that is not a database number.
     ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],

@@ -114,6 +114,17 @@ describe('configuration at start-up', () => {
     await server.stop();
     await db.drop();
     expect(server.output().includes('TRUST_PROXY=true believes X-Forwarded-For from any peer')).toBe(warned);
+    expect(server.output()).not.toContain('WEBHOOK_ALLOW_PRIVATE');
+  });
+
+  it('warns that webhooks may call into its network when WEBHOOK_ALLOW_PRIVATE=true', async () => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', WEBHOOK_ALLOW_PRIVATE: 'true' }));
+    await server.stop();
+    await db.drop();
+    expect(server.output()).toContain(
+      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback, private and metadata',
+    );
   });
 
   it.each([

@@ -152,6 +152,13 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
   }
+  // The clients decode the user and password themselves, and throw on a bad escape once started.
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    throw new ConfigError(`${name}'s user or password has a malformed % escape (write % itself as %25)`);
+  }
   return raw;
 }
 
