@@ -74,6 +74,11 @@ export class LinksService {
           downloadSlot = await this.files.downloadSlotFor(downloadSlot, secret.teamId, client);
           // Before a passcode's attempt or a refusal's audit event is spent on nobody.
           if (client.gone()) throw ApiError.clientGone();
+        } else {
+          // A text's passcode may wait seconds for its hash: its slot would count against every
+          // team's share of them meanwhile (DownloadSlots.claim), so it goes back now.
+          downloadSlot?.release();
+          downloadSlot = null;
         }
         spent = await this.revealChecked(secret, tokenHash, dto, client);
       }

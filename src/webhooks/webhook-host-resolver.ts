@@ -20,7 +20,6 @@ export class DnsNoAnswerError extends Error {
 
 /** A delivery's host resolved to an address it may not connect to: what the delivery log says as a refusal. */
 export class InwardAddressError extends Error {
-  readonly code = 'EINWARD';
   constructor(host: string) {
     super(`${host} resolves to an address that is not public`);
   }

@@ -97,7 +97,7 @@ export class WebhookSender {
           },
         });
       } catch (error) {
-        // The filtering agent refuses an address literal synchronously.
+        // A request that cannot be made (a header Node refuses, say) fails here, synchronously.
         return resolve({ ok: false, statusCode: null, error: attemptError(error as Error), retryAfter: null });
       }
       let settled = false;

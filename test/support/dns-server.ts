@@ -1,6 +1,4 @@
-import ipaddr from 'ipaddr.js';
 import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
 
 export interface DnsServer {
   /** The loopback address it listens on, port 53: an /etc/resolv.conf `nameserver` line has no port. */
@@ -11,12 +9,10 @@ export interface DnsServer {
 }
 
 const A = 1;
-const AAAA = 28;
 
 /**
  * A nameserver of the spec's own on a random loopback address (port 53, so root only): it answers
- * the names in `records` (one address each: an IPv4 one as an A record, an IPv6 one as an AAAA,
- * and nothing of the other type), never answers a name `silent`
+ * the names in `records` (an IPv4 address each, and no IPv6 one), never answers a name `silent`
  * picks, as an authoritative server that drops queries would not, and says NXDOMAIN to the rest.
  */
 export async function startDnsServer(records: Record<string, string>, silent: (name: string) => boolean): Promise<DnsServer> {
@@ -28,9 +24,7 @@ export async function startDnsServer(records: Record<string, string>, silent: (n
       const { name, type, end } = question(query);
       asked.push(name);
       if (silent(name)) return;
-      const address = records[name];
-      const matches = address !== undefined && type === (isIP(address) === 6 ? AAAA : A);
-      socket.send(answer(query, end, name in records, matches ? address : undefined), peer.port, peer.address);
+      socket.send(answer(query, end, name in records, type === A ? records[name] : undefined), peer.port, peer.address);
     });
     const bound = await new Promise<boolean>((resolve) => {
       socket.once('error', () => resolve(false));
@@ -62,14 +56,13 @@ function answer(query: Buffer, questionEnd: number, known: boolean, address: str
   header.writeUInt16BE(address === undefined ? 0 : 1, 6);
   const parts = [header, query.subarray(12, questionEnd)];
   if (address !== undefined) {
-    const bytes = ipaddr.parse(address).toByteArray();
-    const record = Buffer.alloc(12 + bytes.length);
+    const record = Buffer.alloc(16);
     record.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-    record.writeUInt16BE(bytes.length === 16 ? AAAA : A, 2);
+    record.writeUInt16BE(A, 2);
     record.writeUInt16BE(1, 4); // IN
     record.writeUInt32BE(60, 6);
-    record.writeUInt16BE(bytes.length, 10);
-    Buffer.from(bytes).copy(record, 12);
+    record.writeUInt16BE(4, 10);
+    address.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
     parts.push(record);
   }
   return Buffer.concat(parts);

@@ -29,9 +29,9 @@ const ORDINARY_SPELLING = /\u0587|[\u0675-\u0678]|\u0E33|\u0EB3|\u0EDC|\u0EDD|\u
  * Whether the address, as typed (in NFC), holds a compatibility form that NFKC would fold: a
  * fullwidth letter (`ａ`), a ligature (`ﬁ`), a superscript or circled digit, a mathematical letter
  * (`𝐚`). `ａ@example.com` would be an account apart from `a@example.com` that reads the same;
- * folding it instead would move addresses stored before (a migration), so a new one is refused and
- * `emailKey` stays NFC. Judged before case folding, which turns a few of them (`ﬁ`, `µ`, `ſ`) into
- * plain letters: they stay refused, as they were. No address free of them folds into one.
+ * NFKC folding it instead would move addresses stored before, so a new one is refused. Judged
+ * before case folding, which turns a few of them (`ﬁ`, `µ`, `ſ`) into plain letters (FoldEmailCase
+ * moved such stored ones): they stay refused for new addresses. No address free of them folds into one.
  */
 const hasCompatibilityForms = (email: string): boolean => {
   const typed = email.normalize('NFC').replace(ORDINARY_SPELLING, '');
