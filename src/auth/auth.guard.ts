@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { diskFull, diskNearlyFull } from '../common/database/disk-space';
+import { admitWrite } from '../common/database/disk-space';
 import { ApiError } from '../common/errors/api-error';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { isAdmin } from './role';
@@ -41,15 +41,15 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
     // Ahead of everything that could write, token checks included (a reveal writes too).
-    if (diskNearlyFull()) refuseWrites(context.switchToHttp().getRequest<FastifyRequest>().raw.method);
+    admitWrite(request.raw, this.config.bodyLimitBytes);
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
       await this.limiter.spend(context, false);
       return true;
     }
     const rule = this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, targets);
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
 
     // No Authorization header at all: an anonymous caller, where the route allows one.
     if (request.headers.authorization === undefined && rule?.anonymous && this.config.allowAnonymous) {
@@ -91,10 +91,4 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
     }
     return user;
   }
-}
-
-/** Below DISK_FLOOR_BYTES the embedded database takes reads only: a write could fill the disk and wedge it. */
-function refuseWrites(method: string | undefined): void {
-  if (method === 'GET' || method === 'HEAD') return;
-  throw diskFull();
 }

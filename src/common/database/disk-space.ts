@@ -1,4 +1,5 @@
 import { statfs } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors/api-error';
 
 /**
@@ -11,8 +12,25 @@ export const DISK_FLOOR_BYTES = 64 * 1024 * 1024;
 /** A timer, so no request pays for a system call. */
 const POLL_MS = 2_000;
 
+/**
+ * What a write costs beyond twice its body: its row, an audit row and their index entries, each
+ * written to a heap page and to the WAL, which a body of a few bytes would not otherwise account for.
+ */
+const WRITE_ALLOWANCE_BYTES = 16 * 1024;
+
+const MULTIPART = /^multipart\//i;
+
 let watched: string | null = null;
 let nearlyFull = false;
+/** Free bytes at the last reading. */
+let lastFree = 0;
+/**
+ * Bytes of the writes let in since the last timer reading, and in the 2 s before it: a write let in
+ * just before a reading may land after it, so a reading forgets only writes that had 2 s to land.
+ * One that landed sooner counts twice meanwhile, which errs on the side of the floor.
+ */
+let admitted = 0;
+let admittedBefore = 0;
 
 /** Whether the embedded database's disk is below DISK_FLOOR_BYTES (false when nothing watches). */
 export function diskNearlyFull(): boolean {
@@ -28,8 +46,9 @@ export function diskFull(): ApiError {
 async function readFreeSpace(dir: string): Promise<number | undefined> {
   try {
     const { bavail, bsize } = await statfs(dir);
-    nearlyFull = bavail * bsize < DISK_FLOOR_BYTES;
-    return bavail * bsize;
+    lastFree = bavail * bsize;
+    nearlyFull = lastFree < DISK_FLOOR_BYTES;
+    return lastFree;
   } catch {
     // Unreadable now (the directory moved?): keep the last answer rather than guess.
     return undefined;
@@ -38,23 +57,48 @@ async function readFreeSpace(dir: string): Promise<number | undefined> {
 
 /**
  * Throws `diskFull()` unless writing `bytes` more to the embedded database leaves DISK_FLOOR_BYTES
- * free, read now: for writes the floor alone does not cover (a file's). They count twice, as the
- * WAL writes them too. Passes when nothing watches (a PostgreSQL server).
+ * free, read now, after the writes let in lately (see `admitted`): for writes the floor alone does
+ * not cover (a file's). They count twice, as the WAL writes them too. Passes when nothing watches
+ * (a PostgreSQL server).
  */
 export async function assertDiskRoom(bytes: number): Promise<void> {
   if (watched === null) return;
   const free = await readFreeSpace(watched);
-  if (free === undefined ? nearlyFull : free < DISK_FLOOR_BYTES + 2 * bytes) throw diskFull();
+  if (free === undefined ? nearlyFull : free - admitted - admittedBefore < DISK_FLOOR_BYTES + 2 * bytes) throw diskFull();
+}
+
+/**
+ * Lets in a request that may write (not GET or HEAD) only if the free space of the last reading,
+ * less the writes let in lately (see `admitted`), still leaves DISK_FLOOR_BYTES after it, else
+ * throws `diskFull()`: a burst between two readings cannot take the disk under the floor. A write
+ * costs twice its Content-Length (the WAL writes it too) plus WRITE_ALLOWANCE_BYTES; a body of no
+ * stated length, `bodyLimit` (the most the body parser takes). A multipart body (a file's) is not
+ * counted here but as its parts are written, by `assertDiskRoom`, on fresh readings. Costs a
+ * compare when nothing watches (a PostgreSQL server).
+ */
+export function admitWrite(request: IncomingMessage, bodyLimit: number): void {
+  if (watched === null || request.method === 'GET' || request.method === 'HEAD') return;
+  const { headers } = request;
+  if (MULTIPART.test(headers['content-type'] ?? '')) return;
+  const length = headers['transfer-encoding'] === undefined ? Number(headers['content-length'] ?? 0) : Number.NaN;
+  const cost = 2 * (Number.isSafeInteger(length) && length >= 0 ? length : bodyLimit) + WRITE_ALLOWANCE_BYTES;
+  if (lastFree - admitted - admittedBefore - cost < DISK_FLOOR_BYTES) throw diskFull();
+  admitted += cost;
 }
 
 /** Watches the free space of the filesystem holding `dir` until the returned function is called. */
 export async function watchFreeSpace(dir: string): Promise<() => void> {
   watched = dir;
   await readFreeSpace(dir);
-  const timer = setInterval(() => void readFreeSpace(dir), POLL_MS).unref();
+  const timer = setInterval(() => {
+    admittedBefore = admitted;
+    admitted = 0;
+    void readFreeSpace(dir);
+  }, POLL_MS).unref();
   return () => {
     clearInterval(timer);
     watched = null;
     nearlyFull = false;
+    admitted = admittedBefore = 0;
   };
 }
