@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,4 +143,32 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     expect(await stored()).toEqual(before);
     rmSync(filler);
   }, 60_000);
+
+  it('counts the writes let in between two readings, so a burst of large creates stops above the floor', async () => {
+    // 8 MiB above the floor: room for three creates of 1 MiB, each twice over with the WAL.
+    const filler = fillDisk(DISK_FLOOR_BYTES + 8 * MIB);
+    // A reading after the fill (they come every 2 s), so the server starts from what the disk has now.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const big = (n: number) =>
+      // Random, so PostgreSQL cannot compress it; under the Pro plan's 1 MiB.
+      fetch(`${server.baseUrl}/api/v1/secrets`, {
+        method: 'POST',
+        headers: { ...bearer(proPat), 'content-type': 'application/json' },
+        body: JSON.stringify({ content: randomBytes(3 * (MIB / 4 - 256)).toString('base64') + n, expire_mode: 'views', expire_value: 1 }),
+        // A server wedged by a full disk answers nothing: the spec must fail, not hang.
+        signal: AbortSignal.timeout(20_000),
+      }).then(async (res) => (res.status === 201 ? 'created' : `${res.status} ${((await res.json()) as { code?: string }).code}`));
+    const answers = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => big(n)));
+    const { bavail, bsize } = statfsSync(disk!);
+    const statuses = answers.map((answer) => (answer.status === 'fulfilled' ? answer.value : 'no answer'));
+
+    const created = statuses.filter((status) => status === 'created').length;
+    expect(created).toBeGreaterThanOrEqual(1);
+    expect(created).toBeLessThanOrEqual(4);
+    expect(statuses.filter((status) => status !== 'created')).toEqual(Array(40 - created).fill('503 disk_full'));
+    // A small margin under the floor: the WAL's page images and the catalog's own writes.
+    expect(bavail * bsize).toBeGreaterThanOrEqual(DISK_FLOOR_BYTES - 4 * MIB);
+    expect((await call(`${server.baseUrl}/healthz`)).status).toBe(200);
+    rmSync(filler);
+  }, 90_000);
 });
