@@ -13,7 +13,7 @@ import { caseFold } from 'unicode-case-folding';
  * one, for an operator to settle (README, Upgrading); one line says how many.
  * Only a UTF-8 database can hold such addresses, as for `NormalizeEmails`.
  */
-/** `users.email`'s length. */
+/** `users.email`'s length, in characters (code points), as varchar counts. */
 const MAX_EMAIL_LENGTH = 254;
 
 /** emailKey as this migration moved keys to, frozen here: a later change to the app's rule needs a migration of its own. */
@@ -38,7 +38,7 @@ export class FoldEmailCase1795840000000 implements MigrationInterface {
     const claims = new Map<string, number>();
     for (const { email } of [...moves, ...held]) claims.set(email, (claims.get(email) ?? 0) + 1);
     // Folding can lengthen an address (ß is ss) past the column's 254 characters: that one stays too.
-    const clear = moves.filter(({ email }) => claims.get(email) === 1 && email.length <= MAX_EMAIL_LENGTH);
+    const clear = moves.filter(({ email }) => claims.get(email) === 1 && [...email].length <= MAX_EMAIL_LENGTH);
     if (clear.length > 0) {
       await queryRunner.query('UPDATE users u SET email = m.email FROM unnest($1::uuid[], $2::text[]) AS m(id, email) WHERE u.id = m.id', [
         clear.map((m) => m.id),

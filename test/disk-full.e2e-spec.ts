@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DISK_FLOOR_BYTES } from '../src/common/database/disk-space';
@@ -171,4 +172,32 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     expect((await call(`${server.baseUrl}/healthz`)).status).toBe(200);
     rmSync(filler);
   }, 90_000);
+
+  it('gives back what a refused request was counted at, so refusals (here chunked bodies with a bad token) cannot hold writes off', async () => {
+    // Room for two chunked bodies as counted (twice BODY_LIMIT_BYTES each), not three.
+    const filler = fillDisk(DISK_FLOOR_BYTES + 10 * MIB);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const refusedChunked = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${server.baseUrl}/api/v1/secrets`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer olk_live_not-a-token', 'content-type': 'application/json' },
+          timeout: 10_000,
+        });
+        request.on('response', (res) => resolve(res.resume().statusCode!)).on('error', reject);
+        // Written before the end, so Node states no Content-Length: sent chunked.
+        request.write(JSON.stringify({ content: 'x', expire_mode: 'views', expire_value: 1 }));
+        request.end();
+      });
+    const statuses: number[] = [];
+    for (let n = 0; n < 10; n++) statuses.push(await refusedChunked());
+    expect(statuses).toEqual(Array(10).fill(401));
+    const res = await call(`${server.baseUrl}/api/v1/secrets`, {
+      method: 'POST',
+      headers: { ...bearer(pat), 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'still writes', expire_mode: 'views', expire_value: 1 }),
+    });
+    expect(res.status).toBe(201);
+    rmSync(filler);
+  }, 60_000);
 });

@@ -43,7 +43,7 @@ export class ApiAuthGuard extends AuthGuard('bearer') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
     // Ahead of everything that could write, token checks included (a reveal writes too).
-    admitWrite(request.raw, this.config.bodyLimitBytes);
+    admitWrite(request.raw, context.switchToHttp().getResponse<Pick<FastifyReply, 'raw'>>().raw, this.config.bodyLimitBytes);
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
       await this.limiter.spend(context, false);

@@ -60,7 +60,7 @@ export class LinksService {
     if (!isWellFormedLinkToken(token)) throw ApiError.notFound('Secret not found.');
     const tokenHash = hashLinkToken(token);
     // Taken before any view is spent, as only then is a file's view never spent on a download this
-    // instance has no room for; the kind is known once spent, so a text's slot is given back then.
+    // instance has no room for; a text's slot is given back as soon as its kind is known.
     let downloadSlot = this.files.takeDownloadSlot(client);
     try {
       // A client gone by now would spend its view for nobody: a 499, nothing spent.

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../errors/api-error';
 
 /**
@@ -22,15 +22,17 @@ const MULTIPART = /^multipart\//i;
 
 let watched: string | null = null;
 let nearlyFull = false;
-/** Free bytes at the last reading. */
-let lastFree = 0;
+/** Free bytes at the last reading (none yet: no limit, as before the first reading). */
+let lastFree = Number.POSITIVE_INFINITY;
 /**
- * Bytes of the writes let in since the last timer reading, and in the 2 s before it: a write let in
- * just before a reading may land after it, so a reading forgets only writes that had 2 s to land.
- * One that landed sooner counts twice meanwhile, which errs on the side of the floor.
+ * Bytes of the writes let in since the last timer reading, and in the window before it: a write
+ * let in just before a reading may land after it, so a reading forgets only writes that had a
+ * window to land. One that landed sooner counts twice meanwhile, which errs on the side of the floor.
  */
 let admitted = 0;
 let admittedBefore = 0;
+/** Which window `admitted` counts, so a refusal gives its cost back where it was counted. */
+let window = 0;
 
 /** Whether the embedded database's disk is below DISK_FLOOR_BYTES (false when nothing watches). */
 export function diskNearlyFull(): boolean {
@@ -72,33 +74,49 @@ export async function assertDiskRoom(bytes: number): Promise<void> {
  * less the writes let in lately (see `admitted`), still leaves DISK_FLOOR_BYTES after it, else
  * throws `diskFull()`: a burst between two readings cannot take the disk under the floor. A write
  * costs twice its Content-Length (the WAL writes it too) plus WRITE_ALLOWANCE_BYTES; a body of no
- * stated length, `bodyLimit` (the most the body parser takes). A multipart body (a file's) is not
- * counted here but as its parts are written, by `assertDiskRoom`, on fresh readings. Costs a
- * compare when nothing watches (a PostgreSQL server).
+ * stated length, `bodyLimit` (the most the body parser takes). A multipart body (a file's) costs
+ * the allowance, for its rows: its bytes are counted as its parts are written, by `assertDiskRoom`,
+ * on fresh readings. An answer of 400 or more gives the cost back: a refusal (a bad token, a rate
+ * limit, invalid input) writes nothing, or a failed attempt's few bytes, so refused requests cannot
+ * hold writes off. Costs a compare when nothing watches (a PostgreSQL server).
  */
-export function admitWrite(request: IncomingMessage, bodyLimit: number): void {
+export function admitWrite(request: IncomingMessage, response: ServerResponse, bodyLimit: number): void {
   if (watched === null || request.method === 'GET' || request.method === 'HEAD') return;
   const { headers } = request;
-  if (MULTIPART.test(headers['content-type'] ?? '')) return;
-  const length = headers['transfer-encoding'] === undefined ? Number(headers['content-length'] ?? 0) : Number.NaN;
+  const length = MULTIPART.test(headers['content-type'] ?? '')
+    ? 0
+    : headers['transfer-encoding'] === undefined
+      ? Number(headers['content-length'] ?? 0)
+      : Number.NaN;
   const cost = 2 * (Number.isSafeInteger(length) && length >= 0 ? length : bodyLimit) + WRITE_ALLOWANCE_BYTES;
   if (lastFree - admitted - admittedBefore - cost < DISK_FLOOR_BYTES) throw diskFull();
   admitted += cost;
+  const counted = window;
+  response.once('close', () => {
+    if (response.statusCode < 400) return;
+    if (counted === window) admitted -= cost;
+    else if (counted === window - 1) admittedBefore -= cost;
+  });
 }
 
 /** Watches the free space of the filesystem holding `dir` until the returned function is called. */
 export async function watchFreeSpace(dir: string): Promise<() => void> {
   watched = dir;
   await readFreeSpace(dir);
+  // The count moves on only with a reading that succeeded: the writes it forgets had a window to land.
   const timer = setInterval(() => {
-    admittedBefore = admitted;
-    admitted = 0;
-    void readFreeSpace(dir);
+    void readFreeSpace(dir).then((free) => {
+      if (free === undefined) return;
+      admittedBefore = admitted;
+      admitted = 0;
+      window += 1;
+    });
   }, POLL_MS).unref();
   return () => {
     clearInterval(timer);
     watched = null;
     nearlyFull = false;
+    lastFree = Number.POSITIVE_INFINITY;
     admitted = admittedBefore = 0;
   };
 }

@@ -73,6 +73,9 @@ export interface HeaderSink {
 class DirectReply implements HeaderSink {
   readonly headers: Record<string, string | number> = {};
 
+  /** The response, as a Fastify reply's `raw` (the disk guard reads its status when it closes). */
+  constructor(readonly raw: ServerResponse) {}
+
   header(name: string, value: string | number): this {
     this.headers[name.toLowerCase()] = value;
     return this;
@@ -283,7 +286,7 @@ export class DirectRoutes {
   ) {
     const started = performance.now();
     const request = new DirectRequest(raw, requestId(raw), clientAddress(raw, this.options.trust), route.route, params);
-    const reply = new DirectReply();
+    const reply = new DirectReply(res);
     // Listened for before anything is awaited, so a client that leaves mid-answer gets its line too;
     // 'close' rather than 'finish', so a download cut midway is logged as well. A request whose body
     // never arrived has its line elsewhere: body-timeout's 408, or renderError's for a hang-up.
