@@ -21,7 +21,6 @@ const WRITE_ALLOWANCE_BYTES = 16 * 1024;
 const MULTIPART = /^multipart\//i;
 
 let watched: string | null = null;
-let nearlyFull = false;
 /** Free bytes at the last reading (none yet: no limit, as before the first reading). */
 let lastFree = Number.POSITIVE_INFINITY;
 /**
@@ -36,7 +35,7 @@ let window = 0;
 
 /** Whether the embedded database's disk is below DISK_FLOOR_BYTES (false when nothing watches). */
 export function diskNearlyFull(): boolean {
-  return nearlyFull;
+  return lastFree < DISK_FLOOR_BYTES;
 }
 
 /** The 503 for a write the embedded database's disk has no room for. */
@@ -49,7 +48,6 @@ async function readFreeSpace(dir: string): Promise<number | undefined> {
   try {
     const { bavail, bsize } = await statfs(dir);
     lastFree = bavail * bsize;
-    nearlyFull = lastFree < DISK_FLOOR_BYTES;
     return lastFree;
   } catch {
     // Unreadable now (the directory moved?): keep the last answer rather than guess.
@@ -65,8 +63,9 @@ async function readFreeSpace(dir: string): Promise<number | undefined> {
  */
 export async function assertDiskRoom(bytes: number): Promise<void> {
   if (watched === null) return;
-  const free = await readFreeSpace(watched);
-  if (free === undefined ? nearlyFull : free - admitted - admittedBefore < DISK_FLOOR_BYTES + 2 * bytes) throw diskFull();
+  // Unreadable now, the last reading stands.
+  await readFreeSpace(watched);
+  if (lastFree - admitted - admittedBefore < DISK_FLOOR_BYTES + 2 * bytes) throw diskFull();
 }
 
 /**
@@ -115,7 +114,6 @@ export async function watchFreeSpace(dir: string): Promise<() => void> {
   return () => {
     clearInterval(timer);
     watched = null;
-    nearlyFull = false;
     lastFree = Number.POSITIVE_INFINITY;
     admitted = admittedBefore = 0;
   };
