@@ -7,6 +7,7 @@ import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
 import { ListenedClient } from './common/database/listened-client';
 import { pgConnectionUrl } from './common/database/ssl-mode';
+import { TypeOrmLogger } from './common/database/typeorm-logger';
 import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
 import { SecretCount } from './secrets/secret-count.entity';
@@ -52,6 +53,7 @@ export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutM
     synchronize: false,
     installExtensions: false,
     logging: false,
+    logger: new TypeOrmLogger(),
     extra: {
       Client: ListenedClient,
       max: poolSize,

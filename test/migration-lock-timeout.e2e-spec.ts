@@ -79,6 +79,8 @@ onPostgres('migrations behind a long lock holder', () => {
 
   it('fails, after its tries, with one line naming the holder when the holder never lets go', async () => {
     const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    const debugLines = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => {});
+    const plainLines = jest.spyOn(console, 'log');
     try {
       const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await holder.query('BEGIN');
@@ -95,10 +97,17 @@ onPostgres('migrations behind a long lock holder', () => {
           /^ALTER TABLE .* waited 200 ms for a lock \(try 2 of 3\), trying again in 200 ms; .* is pid \d+ \(lock-holder-spec/,
         ),
       ]);
+      // TypeORM's own word on each try, as the app's log lines rather than plain text on stdout.
+      expect(debugLines.mock.calls.map(([message]) => message as string)).toEqual(
+        Array(3).fill(`Migration "${LOCKING.name}" failed, error: canceling statement due to lock timeout`),
+      );
+      expect(plainLines).not.toHaveBeenCalled();
       await holder.query('COMMIT');
       expect(await applied()).toBe(false);
     } finally {
       warnings.mockRestore();
+      debugLines.mockRestore();
+      plainLines.mockRestore();
     }
   });
 
