@@ -6,6 +6,7 @@ import { ApiError } from '../../common/errors/api-error';
 import { humanize, shownName } from '../../common/validation/messages';
 import { showsAsNothing, UNSHOWABLE } from '../../common/validation/unshowable';
 import { FILE_MAGIC, isSealedLength } from '../../crypto/file-stream';
+import { boundaryOf, FormDelimiters } from './form-delimiters';
 
 /** The form's fields that take a whole number. */
 const NUMBER_FIELDS = new Set(['expire_value', 'expires_in_minutes']);
@@ -112,9 +113,17 @@ function asRequestError(error: unknown): unknown {
  * The request's parts, with the parser's failures as 400s. A part sent with no name is named `''`,
  * so it meets the rule an empty name does ("A field without a name is not allowed."). A body with
  * no part (empty, or only the closing delimiter) is malformed (RFC 2046 asks for one), as the
- * parser would say of any other unreadable body, not a form whose fields are all missing.
+ * parser would say of any other unreadable body, not a form whose fields are all missing. So is a
+ * body with a part the parser passed over (its Content-Disposition not `form-data`, or none): its
+ * sender meant it (a passcode, say), so the secret is not made without it.
  */
 export async function* formParts(request: FastifyRequest, options: Parameters<FastifyRequest['parts']>[0]): AsyncGenerator<Multipart> {
+  const boundary = boundaryOf(request.headers['content-type']);
+  // With no boundary the parser fails too; one only it can read (RFC 2231's `boundary*=`) counts no part, so a 400.
+  const sent = boundary ? new FormDelimiters(boundary) : null;
+  // Attached in the tick the parser's pipe is, before the body flows: it sees every chunk the parser does.
+  const count = (chunk: Buffer) => sent?.write(chunk);
+  request.raw.on('data', count);
   let parts = 0;
   try {
     for await (const part of request.parts(options)) {
@@ -125,8 +134,10 @@ export async function* formParts(request: FastifyRequest, options: Parameters<Fa
     }
   } catch (error) {
     throw asRequestError(error);
+  } finally {
+    request.raw.off('data', count);
   }
-  if (parts === 0) throw MALFORMED();
+  if (parts === 0 || parts !== sent?.parts) throw MALFORMED();
 }
 
 /**
