@@ -1369,6 +1369,29 @@ describe('downloads one client or one team may hold at once (MAX_DOWNLOADS 8: 4 
   };
   const viewsLeft = async (token: string) => (await t.http().get(`/api/v1/links/${token}`).expect(200)).body.data.views_remaining;
   const revealFrom = (token: string, from: string) => reveal(t.baseUrl, token).set('X-Forwarded-For', from);
+  const reading = async () => (await t.dataSource.query('SELECT sum(file_readers)::int AS n FROM secrets'))[0].n;
+  const atItsShare = 'Too many downloads in progress from your address; try again shortly. The view was not spent.';
+  /**
+   * Every slot taken by slow readers: `holds` by `client`, the rest by two others (four by one, its
+   * share), each group reading its own team's file.
+   */
+  const allTakenBy = async (client: string, holds = 4) => {
+    // The slots of an earlier spec's downloads come back as they close.
+    expect(await eventually(async () => (await reading()) === 0, 5)).toBe(true);
+    const groups = [
+      { from: client, n: holds },
+      { from: '198.51.100.30', n: 4 },
+      { from: '198.51.100.31', n: 4 - holds },
+    ].filter((group) => group.n > 0);
+    const stalled = await Promise.all(
+      groups.map(async ({ from, n }) => {
+        const token = await fileOf((await newTeamOn('pro', t.baseUrl, t.dataSource)).pat, randomBytes(24 * MIB), n);
+        return Promise.all(Array.from({ length: n }, () => stalledDownload(t.baseUrl, token, from)));
+      }),
+    );
+    expect(stalled.flat().map((download) => download.status)).toEqual(Array(8).fill(200));
+    return { own: stalled[0], others: stalled.slice(1).flat() };
+  };
 
   it('answers a reveal of a file past its client’s or its team’s four 503, spending no view, while others’ open; all come back as they end', async () => {
     const sender = await newTeamOn('pro', t.baseUrl, t.dataSource);
@@ -1403,7 +1426,6 @@ describe('downloads one client or one team may hold at once (MAX_DOWNLOADS 8: 4 
       // Every slot comes back as its download ends, however it ends: closed all at once, or read to the end.
       for (const download of stalled.slice(1)) download.abort();
       expect((await stalled[0].finish()).length).toBe(24 * MIB);
-      const reading = async () => (await t.dataSource.query('SELECT sum(file_readers)::int AS n FROM secrets'))[0].n;
       expect(await eventually(async () => (await reading()) === 0, 5)).toBe(true);
       expect((await revealFrom(others, '2001:db8:1:2::5')).status).toBe(200);
       // A burst from one client, all at once, takes four.
@@ -1411,6 +1433,102 @@ describe('downloads one client or one team may hold at once (MAX_DOWNLOADS 8: 4 
       expect(more.map((download) => download.status).sort()).toEqual([200, 200, 200, 200, 503, 503]);
     } finally {
       for (const download of [...stalled, ...more]) download.abort();
+    }
+  });
+
+  it('answers a reveal of a file from a client holding its four 503 at once while every slot is taken, spending no view', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const data = randomBytes(1000);
+    const token = await fileOf(pat, data, 5);
+    const { own, others } = await allTakenBy('198.51.100.20');
+    try {
+      // No slot is given back before it answers: it did not wait for one, only to be refused once it had it.
+      const refused = await revealFrom(token, '198.51.100.20');
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('server_busy');
+      expect(refused.body.message).toBe(atItsShare);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(await viewsLeft(token)).toBe(5);
+
+      others[0].abort();
+      const opened = await revealFrom(token, '198.51.100.40');
+      expect(opened.status).toBe(200);
+      expect(sha256(opened.body)).toBe(sha256(data));
+    } finally {
+      for (const download of [...own, ...others]) download.abort();
+    }
+  });
+
+  it('gives the next slot given back to a reveal waiting under its share, however many more a client holding its four opens', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const data = randomBytes(1000);
+    const token = await fileOf(pat, data, 20);
+    const { own, others } = await allTakenBy('198.51.100.20');
+    try {
+      // As many as may wait for a slot (MAX_DOWNLOADS): were they waiting, the queue would be full.
+      let refusedAll = false;
+      const refused = Promise.all(Array.from({ length: 8 }, () => revealFrom(token, '198.51.100.20'))).then((answers) => {
+        refusedAll = true;
+        return answers;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      let answered = false;
+      const waiting = revealFrom(token, '198.51.100.40').then((answer) => {
+        answered = true;
+        return answer;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(answered).toBe(false);
+      // All answered before any slot is given back.
+      expect(await eventually(() => refusedAll, 5)).toBe(true);
+
+      others[0].abort();
+      const opened = await waiting;
+      expect(opened.status).toBe(200);
+      expect(sha256(opened.body)).toBe(sha256(data));
+      expect((await refused).map((answer) => [answer.status, answer.body.message])).toEqual(Array(8).fill([503, atItsShare]));
+      expect(await viewsLeft(token)).toBe(19);
+    } finally {
+      for (const download of [...own, ...others]) download.abort();
+    }
+  });
+
+  it('lets a client wait for no more slots than its share leaves it, refusing the rest at once, so others’ reveals still wait their turn', async () => {
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const data = randomBytes(1000);
+    const token = await fileOf(pat, data, 20);
+    const { own, others } = await allTakenBy('198.51.100.20', 3);
+    try {
+      const answeredFirst: unknown[][] = [];
+      const flood = Promise.all(
+        Array.from({ length: 8 }, () =>
+          revealFrom(token, '198.51.100.20').then((answer) => {
+            answeredFirst.push([answer.status, answer.body.message]);
+            return answer;
+          }),
+        ),
+      );
+      // Three held and one waiting make its four: the rest are answered before any slot is given back.
+      expect(await eventually(() => answeredFirst.length >= 7, 5)).toBe(true);
+      expect(answeredFirst).toEqual(Array(7).fill([503, atItsShare]));
+      let answered = false;
+      const waiting = revealFrom(token, '198.51.100.40').then((answer) => {
+        answered = true;
+        return answer;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(answered).toBe(false);
+
+      // Its waiting reveal and the other client's each take one of two given back.
+      others[0].abort();
+      others[1].abort();
+      const opened = await waiting;
+      expect(opened.status).toBe(200);
+      expect(sha256(opened.body)).toBe(sha256(data));
+      expect((await flood).filter((answer) => answer.status === 200).map((answer) => sha256(answer.body))).toEqual([sha256(data)]);
+      expect(await viewsLeft(token)).toBe(18);
+    } finally {
+      for (const download of [...own, ...others]) download.abort();
     }
   });
 });

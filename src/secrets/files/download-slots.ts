@@ -51,6 +51,8 @@ class HeldSlot implements DownloadSlot {
 export class DownloadSlots {
   private readonly slots: Semaphore;
   private readonly held = new Set<HeldSlot>();
+  /** How many reveals of each client (its addressKey) wait for a slot. */
+  private readonly waiting = new Map<string, number>();
   /** Downloads one client, and one team's files, may hold at once. */
   readonly share: number;
 
@@ -68,9 +70,19 @@ export class DownloadSlots {
   /**
    * A slot for a reveal of a file that found none free, once one is given back within
    * DOWNLOAD_SLOT_WAIT_MS; past that (downloads hold them all), a 503 before any view is spent.
+   * A client whose file downloads and reveals already waiting make its share is refused at once,
+   * with `claim`'s 503, rather than once it had a slot: so it neither waits behind others nor fills
+   * the queue they wait in (MAX_DOWNLOADS long), and a slot given back goes to a reveal with room for it.
    */
   async wait(ip: string): Promise<DownloadSlot> {
+    const client = addressKey(ip);
+    const waiting = this.waiting.get(client) ?? 0;
+    if (this.filesOf(client) + waiting >= this.share) throw busy(CLIENT_AT_SHARE);
+    this.waiting.set(client, waiting + 1);
     const slot = await this.slots.take(DOWNLOAD_SLOT_WAIT_MS);
+    const left = this.waiting.get(client)! - 1;
+    if (left > 0) this.waiting.set(client, left);
+    else this.waiting.delete(client);
     if (!slot) throw busy('Too many downloads in progress');
     return this.hold(ip, slot, false);
   }
@@ -85,15 +97,12 @@ export class DownloadSlots {
     const client = mine.clientKey();
     let clients = 0;
     let teams = 0;
-    for (const other of this.held) {
-      const unknown = other.team === undefined;
-      // A text's, or a file's not yet looked at (its claim counts this one); but a spend of an
-      // unlooked-at file may be under way: that one counts as the team's until it says whose it is.
-      if (other === mine || (unknown && !other.spendsFile)) continue;
+    for (const other of this.counted(mine)) {
       if (other.clientKey() === client) clients++;
-      if (team !== null && (unknown || other.team === team)) teams++;
+      // An unlooked-at file's spend counts as the team's until it says whose it is.
+      if (team !== null && (other.team === undefined || other.team === team)) teams++;
     }
-    if (clients >= this.share) throw busy('Too many downloads in progress from your address');
+    if (clients >= this.share) throw busy(CLIENT_AT_SHARE);
     if (teams >= this.share) throw busy("Too many downloads of this team's files in progress");
     mine.team = team;
   }
@@ -101,6 +110,21 @@ export class DownloadSlots {
   /** The slot of a reveal that spent a file's view now serves that file, of `team` (null: anonymous). */
   serves(slot: DownloadSlot, team: string | null): void {
     (slot as HeldSlot).team = team;
+  }
+
+  /** The file downloads of `client` (its addressKey) held now. */
+  private filesOf(client: string): number {
+    let files = 0;
+    for (const other of this.counted()) if (other.clientKey() === client) files++;
+    return files;
+  }
+
+  /**
+   * The held slots the shares count, but `mine`: not a text's, nor a file's not yet looked at (its
+   * claim counts this one); but a spend of an unlooked-at file, which may be under way.
+   */
+  private *counted(mine?: HeldSlot): Generator<HeldSlot> {
+    for (const other of this.held) if (other !== mine && (other.team !== undefined || other.spendsFile)) yield other;
   }
 
   private hold(ip: string, give: () => void, spendsFile: boolean): HeldSlot {
@@ -112,4 +136,5 @@ export class DownloadSlots {
   }
 }
 
+const CLIENT_AT_SHARE = 'Too many downloads in progress from your address';
 const busy = (why: string) => ApiError.unavailable(`${why}; try again shortly. The view was not spent.`, { code: 'server_busy' });
