@@ -105,6 +105,23 @@ describe('billing', () => {
       expect(await planOf(team.teamId)).toBe('free');
     });
 
+    it('reads the timestamp as Stripe’s library does, the last `t=`: a future one after the present one is refused', async () => {
+      const team = await newUser(t.baseUrl);
+      const payload = JSON.stringify(subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO));
+      const now = Math.floor(Date.now() / 1000);
+      const signatureAt = (timestamp: number) =>
+        stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp }).split(',')[1];
+      const post = (header: string) =>
+        api().post('/api/v1/billing/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', header).send(payload);
+      const future = await post(`t=${now},t=${now + 3600},${signatureAt(now + 3600)}`);
+      expect([future.status, future.body]).toEqual([400, { message: 'The Stripe signature is invalid.', code: 'invalid_signature' }]);
+      expect(await planOf(team.teamId)).toBe('free');
+      // The library signs with the last one, so a future one before it is not the signature's time.
+      const present = await post(`t=${now + 3600},t=${now},${signatureAt(now)}`);
+      expect([present.status, present.body]).toEqual([200, { received: true }]);
+      expect(await planOf(team.teamId)).toBe('pro');
+    });
+
     it('acknowledges a correctly signed event it cannot read, changing nothing', async () => {
       const team = await newUser(t.baseUrl);
       const event = () => subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO);

@@ -19,6 +19,20 @@ const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscrip
  */
 const PAYING = ['active', 'trialing', 'past_due'];
 
+/**
+ * The timestamp constructEvent checks the signature against, read as the stripe library's own
+ * parseHeader reads it (which it does not export): the last `t=` item's, by parseInt. Another
+ * reading would let `t=<now>,t=<future>,v1=<signature over future>` through the future check.
+ */
+function signedTimestamp(header: string): number {
+  let timestamp = NaN;
+  for (const item of header.split(',')) {
+    const [key, value] = item.split('=');
+    if (key === 't') timestamp = parseInt(value, 10);
+  }
+  return timestamp;
+}
+
 @Injectable()
 export class StripeWebhookService implements OnApplicationBootstrap {
   private readonly logger = new Logger(StripeWebhookService.name);
@@ -89,7 +103,7 @@ export class StripeWebhookService implements OnApplicationBootstrap {
     const invalid = () => new ApiError(400, 'The Stripe signature is invalid.', { code: 'invalid_signature' });
     if (!rawBody || !signature) throw invalid();
     // constructEvent refuses stale timestamps; a timestamp from the future is refused here.
-    const timestamp = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1]);
+    const timestamp = signedTimestamp(signature);
     if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) throw invalid();
     try {
       return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
