@@ -18,7 +18,7 @@ import { AddMonthlyContentBytes1795710000000 } from '../migrations/1795710000000
 import { RecordEarlierOperatorGrants1795730000000 } from '../migrations/1795730000000-RecordEarlierOperatorGrants';
 import { uploadFile } from './support/multipart';
 import { clientEncrypt } from './support/secrets';
-import { newTeamOf, newTeamOn } from './support/teams';
+import { newTeamOf, newTeamOn, setPlan } from './support/teams';
 import { TeamPlansService } from '../src/billing/team-plans.service';
 import { systemActor } from '../src/audit/audit.service';
 
@@ -692,6 +692,34 @@ describe('billing', () => {
       );
       expect(months.map((month) => Number(month.created))).toEqual([1, 2]);
       expect(await createdThisPeriod(teamPat)).toBe(2);
+    });
+  });
+
+  describe('a PUT after a downgrade', () => {
+    const put = (teamPat: string, id: string, body: object) => api().put(`/api/v1/secrets/${id}`).set(bearer(teamPat)).send(body);
+    const expiresAt = async (id: string): Promise<Date> =>
+      (await t.dataSource.query('SELECT expires_at FROM secrets WHERE id = $1', [id]))[0].expires_at;
+
+    it('gives a text made on Pro over the new plan’s size no new budget (413, as a create), while its label still changes', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const content = 'x'.repeat(1_000_000);
+      const secret = await newSecret(t.baseUrl, { content, expire_mode: 'views', expire_value: 2 }, team.pat);
+      await setPlan(t.dataSource, team.owner.teamId, 'free');
+      const created = await api().post('/api/v1/secrets').set(bearer(team.pat)).send({ content, expire_mode: 'views', expire_value: 2 });
+      expect([created.status, created.body.code]).toEqual([413, 'plan_limit']);
+      const ends = await expiresAt(secret.id);
+
+      for (const body of [{ expire_mode: 'minutes', expire_value: 10080 }, { expire_value: 5 }, { expires_in_minutes: 60 }]) {
+        const res = await put(team.pat, secret.id, body);
+        expect([body, res.status, res.body]).toEqual([body, 413, created.body]);
+      }
+      expect(await expiresAt(secret.id)).toEqual(ends);
+
+      const labelled = await put(team.pat, secret.id, { label: 'kept' });
+      expect([labelled.status, labelled.body.data.label, labelled.body.data.views_remaining]).toEqual([200, 'kept', 2]);
+      // New content within the plan is held to the plan as new content is, and renews with it.
+      const replaced = await put(team.pat, secret.id, { content: 'small', expire_value: 5 });
+      expect([replaced.status, replaced.body.data.views_remaining]).toEqual([200, 5]);
     });
   });
 });

@@ -13,7 +13,7 @@ import { bearer, newTeam } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { rowsRead, withStatementsSent } from './support/query-plans';
 import { newSecret, reveal } from './support/secrets';
-import { newTeamOn } from './support/teams';
+import { newTeamOn, setPlan } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const MIB = 1024 * 1024;
@@ -987,6 +987,60 @@ describe('file secrets', () => {
         });
         expect(res.status).toBe(201);
         expect((await account(team.pat)).usage.file_bytes_held).toBe(await storedSize(String(res.body.data!.id)));
+      });
+    });
+
+    describe('a new budget for a file after a downgrade', () => {
+      const file = { name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') };
+      const put = (teamPat: string, id: string, body: object) => t.http().put(`/api/v1/secrets/${id}`).set(bearer(teamPat)).send(body);
+      const expiresAt = async (id: string): Promise<Date> =>
+        (await t.dataSource.query('SELECT expires_at FROM secrets WHERE id = $1', [id]))[0].expires_at;
+      const renewals = [{ expire_mode: 'minutes', expire_value: 10080 }, { expire_value: 3 }, { expires_in_minutes: 60 }];
+
+      it('is refused on a plan without files as an upload is (403), while its label still changes', async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const uploaded = await uploadFile(t.baseUrl, team.pat, { expire_mode: 'views', expire_value: '2' }, file);
+        expect(uploaded.status).toBe(201);
+        const id = String(uploaded.body.data!.id);
+        await setPlan(t.dataSource, team.owner.teamId, 'free');
+        const upload = await uploadFile(t.baseUrl, team.pat, fields, file);
+        expect([upload.status, upload.body.code]).toEqual([403, 'plan_limit']);
+        const ends = await expiresAt(id);
+
+        for (const body of renewals) {
+          const res = await put(team.pat, id, body);
+          expect([body, res.status, res.body]).toEqual([body, 403, upload.body]);
+        }
+        expect(await expiresAt(id)).toEqual(ends);
+        const labelled = await put(team.pat, id, { label: 'kept' });
+        expect([labelled.status, labelled.body.data.label, labelled.body.data.expire_mode]).toEqual([200, 'kept', 'views']);
+      });
+
+      it('is refused once the team holds more than the plan’s storage, or for a file over the plan’s size (413, as an upload)', async () => {
+        const team = await newTeamOn('enterprise', t.baseUrl, t.dataSource);
+        const uploaded = await uploadFile(t.baseUrl, team.pat, fields, file);
+        expect(uploaded.status).toBe(201);
+        const id = String(uploaded.body.data!.id);
+        await holdFiles(t.dataSource, team.owner.teamId, 10 * 1024 * MIB);
+        await setPlan(t.dataSource, team.owner.teamId, 'pro');
+        const upload = await uploadFile(t.baseUrl, team.pat, fields, file);
+        expect([upload.status, upload.body.message]).toEqual([413, expect.stringContaining('storage')]);
+        for (const body of renewals) {
+          const res = await put(team.pat, id, body);
+          expect([body, res.status, res.body]).toEqual([body, 413, upload.body]);
+        }
+
+        // Within the storage again, a file larger than Pro's 100 MiB (its row stands in for one) is still refused.
+        await t.dataSource.query(`DELETE FROM secrets WHERE team_id = $1 AND token_prefix = 'filler'`, [team.owner.teamId]);
+        await t.dataSource.query('UPDATE secrets SET file_size = $2 WHERE id = $1', [id, 200 * MIB]);
+        const large = await put(team.pat, id, { expire_value: 3 });
+        expect([large.status, large.body]).toEqual([
+          413,
+          { code: 'plan_limit', message: 'The file is larger than the pro plan allows (104857600 bytes).' },
+        ]);
+        await t.dataSource.query('UPDATE secrets SET file_size = 2 WHERE id = $1', [id]);
+        const renewed = await put(team.pat, id, { expire_value: 3 });
+        expect([renewed.status, renewed.body.data.views_remaining]).toEqual([200, 3]);
       });
     });
 

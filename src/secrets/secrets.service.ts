@@ -34,6 +34,7 @@ import { isUniqueViolation } from '../common/database/unique-violation';
 import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
 import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempotent-creates';
 import { withFileInfoOpened } from './files/file-info';
+import { assertFileFits } from './files/file-size-rule';
 
 /** The create fields every kind of secret has. */
 export type SecretFields = Pick<
@@ -265,6 +266,7 @@ export class SecretsService {
       // A new budget without a window of its own keeps the secret's window length (a `minutes` secret has none).
       const window = dto.expires_in_minutes ?? (mode === 'views' ? secret.windowMinutes : null);
       const { viewsRemaining, ...lifetime } = this.budgetFor(auth.teamPlan, mode, value, window);
+      await this.assertRenewable(auth, secret, content !== undefined);
       // A new window alone runs from now on the views left.
       Object.assign(changes, newBudget ? { expireMode: mode, expireValue: value, viewsRemaining, ...lifetime } : lifetime);
     }
@@ -343,6 +345,24 @@ export class SecretsService {
       return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, value), null);
     }
     return viewBudgetFor(mode, value, this.billing.lifetimeMinutes(plan, window ?? undefined, 'expires_in_minutes'), window);
+  }
+
+  /**
+   * A new budget or window keeps the secret on past the one it was made with, so the plan as it is
+   * now must take it as a create would (after a downgrade, what was made before lasts its budget
+   * out): a file on a plan with files, within its file size, with the team's files within its
+   * storage (this one's bytes are among them already); other content within its content size
+   * (new content was held to it already).
+   */
+  private async assertRenewable(auth: TokenAuth, secret: Secret, contentReplaced: boolean): Promise<void> {
+    const plan = auth.teamPlan;
+    if (secret.kind !== 'file') {
+      if (!contentReplaced) this.billing.assertContentSize(plan, secret.contentBytes);
+      return;
+    }
+    this.billing.assertAllowed(plan, 'files');
+    assertFileFits(this.billing, plan, secret.fileEncryption!, secret.fileSize!);
+    this.billing.assertFileStorage(plan, (await this.secrets.fileRoom(auth.teamId)).held, 0);
   }
 
   private async find(auth: TokenAuth, id: string): Promise<Secret> {

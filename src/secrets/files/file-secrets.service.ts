@@ -15,14 +15,14 @@ import { ApiError, FieldErrors } from '../../common/errors/api-error';
 import { aboutRequest } from '../../common/logging/logger';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { notAllowed, shownName } from '../../common/validation/messages';
-import { FileFormatError, MAX_METADATA_BYTES, metadataBytes, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
+import { FileFormatError, metadataBytes, openFile, sealedSize, sealFile } from '../../crypto/file-stream';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
 import { SecretRepository, SpentView } from '../secret.repository';
-import type { FileEncryption, Secret } from '../secret.entity';
+import type { Secret } from '../secret.entity';
 import { Created, SecretFields, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
 import { DownloadSlot, DownloadSlots } from './download-slots';
@@ -32,6 +32,7 @@ import { digested, fileContentType, fileName, formFields, formParts, metered, ol
 import { idempotencyKey, KeyHeader } from '../idempotency/idempotency-key';
 import { fileCreate, IdempotentCreates, keyReused } from '../idempotency/idempotent-creates';
 import { sealFileInfo } from './file-info';
+import { assertFileFits, storedFileLimit } from './file-size-rule';
 
 /** What the form around the file may add to a request's size: its fields and part headers. */
 const FORM_BYTES = 64 * 1024;
@@ -97,7 +98,7 @@ export class FileSecretsService {
     this.billing.assertAllowed(plan, 'files');
     // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
-    if (declared > this.storedLimit(plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
+    if (declared > storedFileLimit(this.billing, plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
     if (declared > 0) await assertDiskRoom(declared);
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
     const running = this.uploadsByTeam.get(team) ?? new Set();
@@ -203,7 +204,7 @@ export class FileSecretsService {
     let upload: { id: string; dto: CreateFileSecretDto; checked: SecretFields; part: MultipartFile; material?: SecretMaterial } | null =
       null;
     try {
-      for await (const part of formParts(request, { limits: { fileSize: this.storedLimit(plan) + 1 } })) {
+      for await (const part of formParts(request, { limits: { fileSize: storedFileLimit(this.billing, plan) + 1 } })) {
         if (upload) throw ApiError.field(part.fieldname, 'Nothing may follow the file part.');
         if (part.type === 'field') {
           values.push(part);
@@ -227,7 +228,7 @@ export class FileSecretsService {
           ({ plan: room.plan, held: room.held } = now);
         }
         this.billing.assertAllowed(room.plan, 'files');
-        this.assertFileFits(room.plan, material.file!.encryption, material.file!.size);
+        assertFileFits(this.billing, room.plan, material.file!.encryption, material.file!.size);
         this.assertRoom(room, material.contentBytes);
         return this.secrets.insert(auth, checked, client, id, material, keyed);
       });
@@ -238,14 +239,6 @@ export class FileSecretsService {
       if (upload) await this.files.remove(upload.id);
       throw error;
     }
-  }
-
-  /**
-   * The plan's size rule for a file of `size` bytes so far: a server file's plaintext, a client
-   * file's bytes once past what the store takes for them (storedLimit; its own overhead is not the sender's).
-   */
-  private assertFileFits(plan: PlanName, encryption: FileEncryption, size: number): void {
-    if (encryption === 'server' || size > this.storedLimit(plan)) this.billing.assertFileSize(plan, size);
   }
 
   /** The plan's size and storage rules are checked on the bytes as they arrive (storage on what they will take once sealed). */
@@ -263,7 +256,7 @@ export class FileSecretsService {
     const material = { kind: 'file' as const, ciphertext: null, iv: null };
     if (dto.encryption === 'client') {
       const bytes = metered(source, (total) => {
-        this.assertFileFits(plan, 'client', total);
+        assertFileFits(this.billing, plan, 'client', total);
         this.assertRoom(room, total);
       });
       const stored = await this.files.write(id, teamId, olf1Only(bytes));
@@ -278,7 +271,7 @@ export class FileSecretsService {
     const sealedMetadata = metadataBytes(metadata);
     let size = 0;
     const content = metered(source, (total) => {
-      this.assertFileFits(plan, 'server', total);
+      assertFileFits(this.billing, plan, 'server', total);
       this.assertRoom(room, sealedSize(total, sealedMetadata));
       size = total;
     });
@@ -364,11 +357,6 @@ export class FileSecretsService {
 
   private downloadStream(chunks: AsyncIterable<Buffer>, length: number, socket: Socket): Readable {
     return downloadStream(chunks, length, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS, () => unacknowledgedBytes(socket));
-  }
-
-  /** The largest stored form of the plan's largest file. */
-  private storedLimit(plan: PlanName): number {
-    return sealedSize(this.billing.fileBytes(plan), MAX_METADATA_BYTES);
   }
 
   private async fields(values: MultipartValue[]): Promise<CreateFileSecretDto> {
