@@ -686,9 +686,66 @@ withBrowser('GET /s/{token} in a real browser', () => {
       // The browser's translation (a web service, in some browsers) is not given the file's name.
       for (const shown of ['#file-info', '#saved-name'])
         expect(await page.locator(shown).evaluate((el: HTMLElement) => el.translate)).toBe(false);
-      // The focus moves to "save it again", which says what was downloaded.
+      // The focus moves to "save it again", which says what was downloaded and what the link still allows.
       expect(await focused()).toBe('save');
-      expect(await description('#save')).toMatch(/^Downloaded Contrat signé\.pdf \(500\.0 KB\)\.$/);
+      expect(await description('#save')).toMatch(
+        /^Downloaded Contrat signé\.pdf \(500\.0 KB\)\. If your browser .* this page cannot download it again\.$/,
+      );
+    });
+
+    // As beside a revealed secret, whatever the page offers to save: a file of either kind, or sealed bytes that are not text.
+    it.each([
+      [
+        'a server file with views left',
+        'Download file',
+        async () => {
+          const data = Buffer.from('downloaded thrice');
+          const created = await uploadFile(
+            t.baseUrl,
+            pat,
+            { expire_mode: 'views', expire_value: '3' },
+            { name: 'notes.txt', type: 'text/plain', data },
+          );
+          return String(created.body.data!.url);
+        },
+        (until: string) => `this link can download it 2 more times at most, until ${until}.${inHistory}`,
+      ],
+      [
+        'a client file of a minutes secret',
+        'Download file',
+        async () => (await client.sendFile(join(dir, 'notes.txt'), { minutes: 60 })).url,
+        (until: string) => `this link can download it again until ${until}, and then it is destroyed.${inHistory}`,
+      ],
+      [
+        'sealed bytes that are not text, with views left',
+        'Reveal secret',
+        async () =>
+          (await oncelink(['send', '--views', '3'], { ONCELINK_URL: t.baseUrl }, Buffer.from([0xff, 0xfe, 0x00, 0x41]))).stdout
+            .toString()
+            .trim(),
+        (until: string) => `this link can download it 2 more times at most, until ${until}.${inHistory}`,
+      ],
+      [
+        'the last download of a file',
+        'Download file',
+        async () => (await client.sendFile(join(dir, 'notes.txt'))).url,
+        () => 'this page cannot download it again.',
+      ],
+    ])('says after %s what the link still allows, beside "save it again"', async (_case, button, send, allows) => {
+      writeFileSync(join(dir, 'notes.txt'), 'downloaded');
+      const url = await send();
+      const lookup = await (await fetch(`${t.baseUrl}/api/v1/links/${new URL(url).pathname.slice(3)}`)).json();
+      await page.goto(url);
+      await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      const hint = page.locator('[data-state="saved"] .hint');
+      await hint.waitFor();
+      const time = hint.locator('time');
+      const until = (await time.count()) ? await time.textContent() : '';
+      if (until) expect(new Date((await time.getAttribute('datetime'))!)).toEqual(new Date(lookup.data.expires_at));
+      expect(await hint.textContent()).toBe(`If your browser did not keep it, save it again before you leave: ${allows(until!)}`);
+      // A screen reader reads it with "save it again", where the focus is.
+      expect(await focused()).toBe('save');
+      expect(await description('#save')).toBe(`${await page.locator('#saved-what').textContent()} ${await hint.textContent()}`);
     });
 
     it('takes the name from Content-Disposition’s parameters, not from text inside a quoted name', async () => {

@@ -138,18 +138,24 @@
     }
     return ['It can be ' + verb + ' until ', until, '.'];
   }
-  // What the link still allows once this view is spent, from the lookup (the reveal answers only
-  // the secret). Views others spent since the page loaded are not known here, hence "at most".
-  // While it allows more, the browser's history (which no page can edit) can open it again.
+  // Whether the link opens the secret again once this view is spent, from the lookup (the reveal
+  // answers only the secret).
+  function allowsMore(data) {
+    return data.expire_mode === 'minutes' || data.views_remaining > 1;
+  }
+  // What the link still allows once this view is spent, worded to follow the caller's lead-in and a
+  // colon; `verb` is what it would do again (show, download). Views others spent since the page
+  // loaded are not known here, hence "at most". While it allows more, the browser's history (which
+  // no page can edit) can open it again.
   var IN_HISTORY = " This browser's history still holds the link: on a shared computer, delete it there.";
-  function afterView(data) {
+  function afterView(data, verb) {
     var until = new Date(data.expires_at);
     if (data.expire_mode === 'minutes')
-      return ['Save it somewhere safe: this link can show it again until ', until, ', and then it is destroyed.' + IN_HISTORY];
+      return ['this link can ' + verb + ' it again until ', until, ', and then it is destroyed.' + IN_HISTORY];
+    if (!allowsMore(data)) return ['this page cannot ' + verb + ' it again.'];
     var left = data.views_remaining - 1;
-    if (!(left > 0)) return ['Save it somewhere safe now: this page cannot show it again.'];
     return [
-      'Save it somewhere safe: this link can show it ' + (left === 1 ? 'once more' : left + ' more times') + ' at most, until ',
+      'this link can ' + verb + ' it ' + (left === 1 ? 'once more' : left + ' more times') + ' at most, until ',
       until,
       '.' + IN_HISTORY,
     ];
@@ -377,6 +383,7 @@
     $('save').download = shown;
     $('saved-name').textContent = shown;
     $('saved-size').textContent = formatSize(blob.size);
+    write($('saved-allows'), afterView(link, 'download'));
     say('');
     show('saved');
     removeKey();
@@ -414,12 +421,13 @@
       },
     });
   }
-  // After a cut, what the link still allows, as afterView words it: the view it spent is gone.
+  // After a cut, what the link still allows: the view it spent is gone.
   function interrupted() {
-    var more = link.expire_mode === 'minutes' || link.views_remaining > 1;
     return told(
       'The download was interrupted, so nothing was saved. ' +
-        (more ? 'Reload the page to try again (this used one download).' : 'That was its last download: ask the sender for a new link.'),
+        (allowsMore(link)
+          ? 'Reload the page to try again (this used one download).'
+          : 'That was its last download: ask the sender for a new link.'),
     );
   }
 
@@ -589,7 +597,7 @@
   function showText(text) {
     revealed = text;
     $('secret').value = text;
-    write($('revealed-hint'), afterView(link));
+    write($('revealed-hint'), ['Save it somewhere safe' + (allowsMore(link) ? ': ' : ' now: ')].concat(afterView(link, 'show')));
     say('');
     show('revealed');
     removeKey();
