@@ -7,6 +7,11 @@ describe('a database that cannot take the request now', () => {
   it.each([
     ['out of connections', answered('53300', 'sorry, too many clients already')],
     ['out of disk for its data files', answered('53100', 'could not extend file "base/5/16384": No space left on device')],
+    // Statements it ended, their transaction rolled back: nothing was done.
+    ['past its statement_timeout', answered('57014', 'canceling statement due to statement timeout')],
+    ['past its lock_timeout', answered('55P03', 'canceling statement due to lock timeout')],
+    ['in a deadlock', answered('40P01', 'deadlock detected')],
+    ['in a serialization failure', answered('40001', 'could not serialize access due to concurrent update')],
   ])('is a 503 to retry when it is %s', (_when, error) => {
     const rendered = renderError(error, 'req-1');
     expect(rendered.status).toBe(503);

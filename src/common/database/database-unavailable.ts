@@ -1,8 +1,10 @@
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 // SQLSTATE classes 08 (connection exception), 28 (the login refused: a role without LOGIN, a wrong
 // password), 3D000 (no such database), 57P (operator intervention: shutdown, terminated backend),
-// 53300 (too many connections) and 53100 (disk full: a data file could not be extended).
-const SQLSTATE = /^(08|28|3D000|57P0[1-4]|53300|53100)/;
+// 53300 (too many connections) and 53100 (disk full: a data file could not be extended); and the
+// statements PostgreSQL itself ended, rolling their transaction back: 57014 (statement_timeout, a
+// cancel), 55P03 (lock_timeout), 40P01 (deadlock) and 40001 (serialization failure).
+const SQLSTATE = /^(08|28|3D000|57P0[1-4]|53300|53100|57014|55P03|40P01|40001)/;
 
 /** True for errors that mean "the database is not reachable right now", as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
