@@ -50,7 +50,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...typeormOptions(config.databaseUrl, config.databasePoolSize, config.databaseQueryTimeoutMs),
+            ...typeormOptions(config.databaseUrl, config.databasePoolSize, config.databaseQueryTimeoutMs, config.embeddedDatabase),
             // TypeOrmModule logs each of its retries at error with a stack: a failed start would
             // say its cause four times before main.ts's one line. initialized() retries quietly.
             toRetry: () => false,

@@ -5,7 +5,7 @@ import { StripeEvent } from './billing/stripe-event.entity';
 import { TeamSubscription } from './billing/team-subscription.entity';
 import { AccessToken } from './auth/access-token.entity';
 import { User } from './auth/user.entity';
-import { ListenedClient } from './common/database/listened-client';
+import { ListenedClient, serverStatementTimeoutMs } from './common/database/listened-client';
 import { pgConnectionUrl } from './common/database/ssl-mode';
 import { TypeOrmLogger } from './common/database/typeorm-logger';
 import { FilePart } from './secrets/files/file-part.entity';
@@ -38,10 +38,12 @@ const entities = [
 
 /**
  * One definition of the connection, used by the app, the CLI scripts and the test harness. A
- * query unanswered for `queryTimeoutMs` ends its connection (ListenedClient); unset, as the
- * scripts and the harness leave it, queries wait as long as they take.
+ * query unanswered for `queryTimeoutMs` ends its connection (ListenedClient), and the server ends
+ * a statement a margin before that; unset, as the scripts and the harness leave it, queries wait
+ * as long as they take. The embedded database (`embedded`) has no statement_timeout: PGlite takes
+ * it but never ends a statement on it.
  */
-export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutMs?: number): DataSourceOptions {
+export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutMs?: number, embedded = false): DataSourceOptions {
   return {
     type: 'postgres',
     url: pgConnectionUrl(databaseUrl),
@@ -60,6 +62,7 @@ export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutM
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       queryTimeoutMillis: queryTimeoutMs,
+      statement_timeout: queryTimeoutMs && !embedded ? serverStatementTimeoutMs(queryTimeoutMs) : undefined,
       // So a peer that vanished (a firewall that forgot the connection) is noticed on idle connections too.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

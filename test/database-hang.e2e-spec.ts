@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, Server, Socket } from 'node:net';
+import { Client } from 'pg';
 import { ABILITIES } from '../src/auth/ability';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { adminQuery, createTestDatabase, TestDatabase } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret } from './support/secrets';
@@ -190,4 +191,71 @@ onPostgres('a database that hangs rather than refusing', () => {
       proxy.freeze(false);
     }
   }, 30_000);
+});
+
+onPostgres('a statement the database holds up on a lock', () => {
+  let db: TestDatabase;
+  let holder: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    holder = new Client({ connectionString: db.url });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder.end();
+    await db.drop();
+  });
+
+  const reveal = (app: ServerProcess, token: string) =>
+    fetch(`${app.baseUrl}/api/v1/links/${token}/reveal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      signal: AbortSignal.timeout(15_000),
+    }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), message: (await res.json()).message }));
+  const viewsRemaining = async (id: string) => (await holder.query(`SELECT views_remaining FROM secrets WHERE id = $1`, [id])).rows;
+
+  it('is ended by PostgreSQL before DATABASE_QUERY_TIMEOUT_MS, answered 503 and rolled back: the view is not spent once the lock goes', async () => {
+    // One connection: the one migrations ran on (exempt from the timeout) is the one the reveal gets.
+    const app = await startServerProcess(
+      serverEnvOn(db, { DATABASE_QUERY_TIMEOUT_MS: '1000', DATABASE_POOL_SIZE: '1', LOG_LEVEL: 'warn' }),
+    );
+    try {
+      const secret = await newSecret(app.baseUrl);
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM secrets FOR UPDATE');
+      try {
+        expect(await reveal(app, secret.token)).toEqual({ status: 503, retryAfter: '5', message: 'Service temporarily unavailable.' });
+        // Past the client's own timeout too: a statement only the client gave up on would run now.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      } finally {
+        await holder.query('COMMIT');
+      }
+      expect((await reveal(app, secret.token)).status).toBe(200);
+      expect((await reveal(app, secret.token)).status).toBe(410);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('answers a lock wait that lock_timeout ends 503 with Retry-After: it was rolled back', async () => {
+    await adminQuery(db.adminUrl!, `ALTER DATABASE "${db.name}" SET lock_timeout = '300ms'`);
+    const app = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn' }));
+    try {
+      const secret = await newSecret(app.baseUrl);
+      const before = await viewsRemaining(secret.id);
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM secrets FOR UPDATE');
+      try {
+        expect(await reveal(app, secret.token)).toEqual({ status: 503, retryAfter: '5', message: 'Service temporarily unavailable.' });
+      } finally {
+        await holder.query('COMMIT');
+      }
+      expect(await viewsRemaining(secret.id)).toEqual(before);
+    } finally {
+      await app.stop();
+      await adminQuery(db.adminUrl!, `ALTER DATABASE "${db.name}" RESET lock_timeout`);
+    }
+  });
 });

@@ -6,6 +6,16 @@ export interface ListenedClientConfig extends ClientConfig {
 }
 
 /**
+ * The statement_timeout that has PostgreSQL end a statement a margin (a tenth, at most 1 s) before
+ * its client gives up on it after `queryTimeoutMs`: ended by the server, it is rolled back and
+ * answered while the client still waits, where one the client gives up on first may yet run, and
+ * commit, once the server gets to it. Sent in the startup packet: no statement of its own.
+ */
+export function serverStatementTimeoutMs(queryTimeoutMs: number): number {
+  return queryTimeoutMs - Math.min(1000, Math.floor(queryTimeoutMs / 10));
+}
+
+/**
  * A pg client that is never without an 'error' listener. pg-pool listens to a client only while
  * it is idle, and hands a new one out in the very tick it connects, before whoever asked for it
  * can listen: a connection the server ends just then (a restart, a terminated backend) would
@@ -14,7 +24,8 @@ export interface ListenedClientConfig extends ClientConfig {
  * the pool drops a client that comes back unqueryable.
  *
  * It also ends its own connection when a query goes `queryTimeoutMillis` without an answer (a
- * frozen server, a peer gone behind a silent network), failing what waits on it. pg's own
+ * frozen server, a peer gone behind a silent network), failing what waits on it; a server that
+ * answers ends a statement itself before that (serverStatementTimeoutMs). pg's own
  * query_timeout would reject the query but leave it active on the connection, and TypeORM gives
  * its clients back to the pool without an error, so the next holder would wait behind it. One
  * timer per connection, rearmed by each query (no allocation), rather than one per query.

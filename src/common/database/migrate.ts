@@ -16,8 +16,9 @@ const WAIT_REPORT_MS = 5000;
  * The others poll for the lock rather than wait in pg_advisory_lock: a statement waiting there
  * is a transaction that the holder's CREATE INDEX CONCURRENTLY waits out in turn, a deadlock
  * PostgreSQL ends by cancelling one side, which can be the index build (leaving it INVALID).
- * Its connection is exempt from the query timeout: an index build on a large table may rightly
- * run longer, and the poll waits between statements, not in one.
+ * Its connection is exempt from the query timeout, the client's and the server's (statement_timeout,
+ * restored before the connection goes back to the pool): an index build on a large table may
+ * rightly run longer, and the poll waits between statements, not in one.
  * While it waits, it says every few seconds which session holds the lock: a long migration, or
  * a session left holding it, otherwise holds up every start in silence.
  * Each lock a migration waits for is bounded by `retries` (migration-lock-retries.ts).
@@ -28,6 +29,7 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
   try {
     client = (await runner.connect()) as ListenedClient;
     client.unbounded = true;
+    await runner.query('SET statement_timeout = 0');
     let reported = Date.now();
     while (!(await tryLock(runner))) {
       if (Date.now() - reported >= WAIT_REPORT_MS) {
@@ -45,6 +47,7 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
     await dataSource.destroy();
     throw error;
   }
+  await runner.query('RESET statement_timeout');
   client.unbounded = false;
   await runner.release();
   return dataSource;
