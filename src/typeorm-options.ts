@@ -62,7 +62,7 @@ export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutM
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       queryTimeoutMillis: queryTimeoutMs,
-      statement_timeout: queryTimeoutMs && !embedded ? serverStatementTimeoutMs(queryTimeoutMs) : undefined,
+      statementTimeoutMillis: queryTimeoutMs && !embedded ? serverStatementTimeoutMs(queryTimeoutMs) : undefined,
       // So a peer that vanished (a firewall that forgot the connection) is noticed on idle connections too.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -3,13 +3,16 @@ import { Client, type ClientConfig } from 'pg';
 /** pg's options, and how long a query may go unanswered before the connection is given up (unset: for ever). */
 export interface ListenedClientConfig extends ClientConfig {
   queryTimeoutMillis?: number;
+  /** The statement_timeout the connection sets as it opens (serverStatementTimeoutMs; unset: the server's). */
+  statementTimeoutMillis?: number;
 }
 
 /**
  * The statement_timeout that has PostgreSQL end a statement a margin (a tenth, at most 1 s) before
  * its client gives up on it after `queryTimeoutMs`: ended by the server, it is rolled back and
  * answered while the client still waits, where one the client gives up on first may yet run, and
- * commit, once the server gets to it. Sent in the startup packet: no statement of its own.
+ * commit, once the server gets to it. Set once as each connection opens: not in the startup
+ * packet, which PgBouncer refuses by default for any parameter it does not track.
  */
 export function serverStatementTimeoutMs(queryTimeoutMs: number): number {
   return queryTimeoutMs - Math.min(1000, Math.floor(queryTimeoutMs / 10));
@@ -34,16 +37,30 @@ export class ListenedClient extends Client {
   private readonly silence?: NodeJS.Timeout;
   /** Set while a statement may rightly run long (a migration's index build): no timeout then. */
   unbounded = false;
+  readonly statementTimeoutMillis?: number;
 
   constructor(config?: string | ListenedClientConfig) {
     super(config);
     this.on('error', () => {});
+    this.statementTimeoutMillis = typeof config === 'object' ? config.statementTimeoutMillis : undefined;
     const ms = typeof config === 'object' ? config.queryTimeoutMillis : undefined;
     if (ms) {
       // Armed now, it fires once idle and does nothing; refresh() rearms a timer that has fired.
       this.silence = setTimeout(() => this.giveUpIfWaiting(ms), ms).unref();
       this.once('end', () => clearTimeout(this.silence));
     }
+  }
+
+  // pg's connect() and connect(callback) both come through here; the pool's connection is handed
+  // out only once this calls back, so no statement of its holder runs before the SET.
+  private _connect(callback: (error?: Error) => void): void {
+    const base = Client.prototype as unknown as { _connect: (this: Client, done: (error?: Error) => void) => void };
+    const ms = this.statementTimeoutMillis;
+    if (!ms) return base._connect.call(this, callback);
+    base._connect.call(this, (error) => {
+      if (error) return callback(error);
+      super.query(`SET statement_timeout = ${Math.floor(ms)}`, (failed: Error | null) => callback(failed ?? undefined));
+    });
   }
 
   // Three named parameters, not a rest one: no array per query. pg reads them by value, not by count.

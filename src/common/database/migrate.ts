@@ -47,7 +47,7 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
     await dataSource.destroy();
     throw error;
   }
-  await runner.query('RESET statement_timeout');
+  await runner.query(`SET statement_timeout = ${client.statementTimeoutMillis ?? 0}`);
   client.unbounded = false;
   await runner.release();
   return dataSource;
