@@ -513,6 +513,28 @@ describe('the oncelink command', () => {
     expect(await oncelink(['delete', id], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('delete needs ONCELINK_TOKEN') });
   });
 
+  it('tells an ONCELINK_URL with no API under it (…/api/v1) from a secret not found: exit 1, never 4, and deletes nothing', async () => {
+    const team = await newTeamOn('free', t.baseUrl, t.dataSource);
+    const secret = await newSecret(t.baseUrl, {}, team.pat);
+    const right = { ONCELINK_URL: t.baseUrl, ONCELINK_TOKEN: team.pat };
+    const wrong = { ...right, ONCELINK_URL: `${t.baseUrl}/api/v1` };
+    const noApi =
+      `oncelink: ${t.baseUrl}/api/v1 does not look like an Oncelink server's address: there is no API at ${t.baseUrl}/api/v1/api/v1. ` +
+      "Set ONCELINK_URL to the server's origin (and the path it is served under, if any), without /api/v1.\n";
+    for (const args of [['delete', secret.id], ['list'], ['send']]) {
+      expect(await oncelink(args, wrong, 'x')).toMatchObject({ code: 1, stderr: noApi });
+    }
+    const listed = await oncelink(['list', '--json'], right);
+    expect(JSON.parse(listed.stdout.toString())).toMatchObject({ id: secret.id, status: 'active' });
+    // Where the API is, a secret that is not there is still "not found".
+    for (const id of ['00000000-0000-4000-8000-000000000001', 'not-an-id']) {
+      expect(await oncelink(['delete', id], right)).toMatchObject({
+        code: 4,
+        stderr: expect.stringMatching(/^oncelink: (Secret n|N)ot found\.\n$/),
+      });
+    }
+  });
+
   it('sends --views 1 --minutes 60 as a one-view secret that also ends after an hour; --minutes alone stays a minutes secret', async () => {
     const user = await newUser(t.baseUrl);
     const withToken = { ...env, ONCELINK_TOKEN: await newToken(t.baseUrl, user) };
@@ -1493,6 +1515,47 @@ describe('the oncelink command', () => {
       } finally {
         await server.close();
         rmSync(dir, { recursive: true });
+      }
+    });
+
+    it('takes a download that ends early without an error (no Content-Length, as a re-chunking proxy sends it) for cut short', async () => {
+      const server = await serve((req, res) => {
+        if (req.method === 'GET') return void fileLink(res);
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.alloc(2 * 1024 * 1024, 's'));
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'oncelink-short-'));
+      try {
+        const run = await oncelink(['get', `${server.origin}/s/${'A'.repeat(24)}`, '--output', join(dir, 'out.bin')], {
+          ONCELINK_URL: server.origin,
+        });
+        expect([run.code, run.stderr]).toEqual([1, 'oncelink: The download was cut short: the file is incomplete.\n']);
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true });
+      }
+    });
+
+    it.each([
+      ['an empty page', 1e9, 4],
+      ['the pages its first total fills, and one more', 150, 3],
+    ])('ends a list whose server claims page after page at %s', async (_end, total, pages) => {
+      const asked: number[] = [];
+      // Every page claims a billion more; each holds one new secret, up to page 3.
+      const server = await serve((req, res) => {
+        const page = Number(new URL(req.url ?? '', server.origin).searchParams.get('page'));
+        asked.push(page);
+        const data = page <= 3 ? [{ id: `secret-${page}`, status: 'active', kind: 'text', expires_at: null, label: null }] : [];
+        const meta = { current_page: page, per_page: 100, total: page === 1 ? total : 1e9, last_page: 1e9 };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data, meta }));
+      });
+      try {
+        const run = await oncelink(['list'], { ONCELINK_URL: server.origin, ONCELINK_TOKEN: 'olk_test_x' });
+        expect([run.code, listedIds(run.stdout)]).toEqual([0, ['secret-1', 'secret-2', 'secret-3']]);
+        expect(asked).toEqual([1, 2, 3, 4].slice(0, pages));
+      } finally {
+        await server.close();
       }
     });
   });

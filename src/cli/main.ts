@@ -59,8 +59,8 @@ Environment:
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired, deleted, or destroyed by the last wrong passcode),
-4 not found, 5 unauthorized or wrong passcode, 6 forbidden, 7 rate limited,
-141 the output's reader went away.
+4 not found (1 when ONCELINK_URL has no Oncelink API under it), 5 unauthorized or
+wrong passcode, 6 forbidden, 7 rate limited, 141 the output's reader went away.
 `;
 
 const EXIT_BY_STATUS: Record<number, number> = { 410: 3, 404: 4, 401: 5, 403: 6, 429: 7 };

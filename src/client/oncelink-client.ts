@@ -56,6 +56,8 @@ const DEFAULT_RETRIES = 2;
 
 /** The API, under a server's base URL. */
 const API = '/api/v1';
+/** The most a page of secrets holds, asked of every page `listAll` fetches. */
+const PER_PAGE = 100;
 /** The public link routes: they never need a token, so none is ever sent on them. */
 const LINK_ROUTES = `${API}/links/`;
 
@@ -194,7 +196,7 @@ export class OncelinkClient {
       link.file.name === null
         ? { name: downloadName(response.headers.get('content-disposition')), type: response.headers.get('content-type') }
         : { name: link.file.name, type: link.file.content_type };
-    return { kind: 'file', file, content: checked(bytes) };
+    return { kind: 'file', file, content: checked(bytes, link.file.size) };
   }
 
   /** Whether a share URL is on this client's server: its origin and path, as `baseUrl` gives them. */
@@ -210,22 +212,26 @@ export class OncelinkClient {
   /**
    * Every secret of the token's team, newest first, fetched a page at a time, each once: pages
    * are by offset, so a secret created meanwhile pushes the next page's first one back onto it.
+   * It ends at an empty page, and after the pages the first one's `total` fills and one more (for
+   * those pushes), whatever `last_page` says: a server that kept claiming more would be paged forever.
    */
   async *listAll(): AsyncGenerator<SecretResponse> {
     const listed = new Set<string>();
-    for (let page = 1, last = 1; page <= last; page++) {
+    for (let page = 1, last = 1, most = Infinity; page <= Math.min(last, most); page++) {
       const answer = await this.listPage(page);
+      if (answer.data.length === 0) return;
       for (const secret of answer.data.filter(({ id }) => !listed.has(id))) {
         listed.add(secret.id);
         yield secret;
       }
       last = answer.meta.last_page;
+      most = Math.min(most, Math.ceil(answer.meta.total / PER_PAGE) + 1);
     }
   }
 
   private async listPage(page: number): Promise<Paginated<SecretResponse>> {
-    const answer = await this.request<Paginated<SecretResponse>>('GET', `${API}/secrets?page=${page}&per_page=100`);
-    if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page)) {
+    const answer = await this.request<Paginated<SecretResponse>>('GET', `${API}/secrets?page=${page}&per_page=${PER_PAGE}`);
+    if (!Array.isArray(answer.data) || !Number.isInteger(answer.meta?.last_page) || !Number.isInteger(answer.meta.total)) {
       throw new OncelinkError(0, notOncelinkMessage(this.origin(), ''));
     }
     return answer;
@@ -240,7 +246,8 @@ export class OncelinkClient {
     try {
       await answered(patience, () => parse(response));
     } catch (error) {
-      if (!(retried && error instanceof OncelinkError && error.code === 'secret_deleted')) throw error;
+      if (retried && error instanceof OncelinkError && error.code === 'secret_deleted') return;
+      throw await this.notFoundOrNoApi(error, this.base);
     }
   }
 
@@ -259,7 +266,30 @@ export class OncelinkClient {
   /** A JSON answer; an error answer is thrown as an OncelinkError. */
   private async request<T>(method: string, path: string, init: Body = {}, base = this.base): Promise<T> {
     const { response, patience } = await this.call(method, path, init, base);
-    return answered(patience, () => parse<T>(response));
+    try {
+      return await answered(patience, () => parse<T>(response));
+    } catch (error) {
+      throw await this.notFoundOrNoApi(error, base);
+    }
+  }
+
+  /**
+   * A 404 from the API under `baseUrl`, unless no API is there: a base with a path the server does
+   * not serve (`…/api/v1`, a wrong prefix) gets its answer to an unknown route, which reads as a
+   * resource's 404 (`Not found.`), and `delete` would take a live secret for gone. The list route
+   * answering 404 too tells them apart; the question costs a request only after a 404.
+   */
+  private async notFoundOrNoApi(error: unknown, base: string): Promise<unknown> {
+    if (!(error instanceof OncelinkError) || error.status !== 404 || base !== this.base) return error;
+    const probe = await this.once('GET', `${API}/secrets?per_page=1`, {}, base).catch(() => undefined);
+    await probe?.response.body?.cancel();
+    if (probe?.response.status !== 404) return error;
+    return new OncelinkError(
+      0,
+      `${this.base} does not look like an Oncelink server's address: there is no API at ${this.base}${API}. ` +
+        `Set ONCELINK_URL to the server's origin (and the path it is served under, if any), without ${API}.`,
+      'not_an_oncelink_server',
+    );
   }
 
   /**
@@ -465,19 +495,30 @@ async function openClientFile(key: Buffer, sealed: AsyncIterable<Buffer>): Promi
   }
 }
 
-/** A file's bytes, with a damaged chunk or a connection cut before the end said plainly. */
-async function* checked(content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/**
+ * A file's bytes, with a damaged chunk or a connection cut before the end said plainly; with its
+ * `size` (a server-mode file's, from the lookup), a body that ends early without an error is cut
+ * short too: sent without a Content-Length (as a proxy that re-chunks it does), nothing else says so.
+ */
+async function* checked(content: AsyncIterable<Buffer>, size?: number): AsyncGenerator<Buffer> {
+  let received = 0;
   try {
-    yield* content;
+    for await (const chunk of content) {
+      received += chunk.length;
+      yield chunk;
+    }
   } catch (error) {
     throw downloadError(error, 'The file is damaged: a part of it failed authentication.');
   }
+  if (size !== undefined && received < size) throw cutShort();
 }
 
 function downloadError(error: unknown, damaged: string): OncelinkError {
   if (error instanceof FileFormatError) return new OncelinkError(0, damaged);
-  return new OncelinkError(0, 'The download was cut short: the file is incomplete.', 'download_cut_short');
+  return cutShort();
 }
+
+const cutShort = () => new OncelinkError(0, 'The download was cut short: the file is incomplete.', 'download_cut_short');
 
 /**
  * A multipart/form-data body, streamed: the fields, then the file part, last as the API wants it.
