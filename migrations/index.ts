@@ -28,6 +28,8 @@ import { AddFilePartOwnerSeen1795810000000 } from './1795810000000-AddFilePartOw
 import { StampAuditEventsWhenWritten1795820000000 } from './1795820000000-StampAuditEventsWhenWritten';
 import { AddFilePartTeams1795830000000 } from './1795830000000-AddFilePartTeams';
 import { FoldEmailCase1795840000000 } from './1795840000000-FoldEmailCase';
+import { RepairPersonalTeamCreators1795850000000 } from './1795850000000-RepairPersonalTeamCreators';
+import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPersonalTeamCreatorIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -61,4 +63,6 @@ export const migrations = [
   StampAuditEventsWhenWritten1795820000000,
   AddFilePartTeams1795830000000,
   FoldEmailCase1795840000000,
+  RepairPersonalTeamCreators1795850000000,
+  AddPersonalTeamCreatorIndex1795860000000,
 ];

@@ -3,6 +3,7 @@ import type { PlanName } from '../billing/plans';
 
 @Entity('teams')
 @Index('teams_created_by_idx', ['createdBy'])
+@Index('teams_personal_created_by_key', ['createdBy'], { unique: true, where: 'personal' })
 export class Team {
   @PrimaryColumn('uuid')
   id!: string;
@@ -16,7 +17,10 @@ export class Team {
   @Column({ type: 'boolean', default: false })
   personal!: boolean;
 
-  /** The user who made the team: for a personal team, whose it is, whoever else it has added or kept. */
+  /**
+   * The user who made the team: for a personal team, whose it is, whoever else it has added or
+   * kept (one each at most). NULL on a personal team left without its user before they were kept in it.
+   */
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy!: string | null;
 

@@ -72,7 +72,7 @@ export class TeamRepository {
   /**
    * The personal team made at registration, while the user is still in it: others' personal teams
    * may have added this user, and are never theirs, even for a user removed from their own
-   * before MembersService kept them there.
+   * before MembersService kept them there. One at most (`teams_personal_created_by_key`).
    */
   async findPersonalTeamId(userId: string, manager?: EntityManager): Promise<string | null> {
     const rows: { team_id: string }[] = await this.manager(manager).query(

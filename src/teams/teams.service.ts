@@ -81,7 +81,9 @@ export class TeamsService {
 
   /**
    * The token's team, if its user may delete it: an owner (as of now, under the owner rows' lock:
-   * the token's role may predate a demotion), of a team that is not personal. 401 when it is gone.
+   * the token's role may predate a demotion), of a team that is not personal, or is a personal one
+   * without its user (left before they were kept in it; see RepairPersonalTeamCreators), which no
+   * account's deletion would ever take. 401 when it is gone.
    */
   async assertDeletable(auth: TokenAuth, manager: EntityManager): Promise<Team> {
     const team = await this.teams.findById(auth.teamId, manager);
@@ -89,7 +91,8 @@ export class TeamsService {
     if (!(await this.lockOwners(team.id, manager)).includes(auth.userId)) {
       throw ApiError.forbidden('Only owners of the team may delete it.');
     }
-    if (team.personal) throw ApiError.field('team', 'A personal team cannot be deleted: it is part of its user’s account.');
+    if (team.personal && team.createdBy)
+      throw ApiError.field('team', 'A personal team cannot be deleted: it is part of its user’s account.');
     return team;
   }
 
