@@ -8,7 +8,7 @@ import { AddTeamCreators1795640000000 } from '../migrations/1795640000000-AddTea
 import { startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { typeormOptions } from '../src/typeorm-options';
 import { adminQuery, databaseMode, TEST_DATABASE_PREFIX, TestDatabase, withDatabase } from './support/database';
-import { bearer, newToken, TestUser } from './support/factories';
+import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 
@@ -59,6 +59,8 @@ describe('a personal team whose user left it before an upgrade', () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
+      // One transaction, one now(): a user and their team share created_at, as registration left them.
+      await client.query('BEGIN');
       const [erinsTeam, danasTeam] = [randomUUID(), randomUUID()].sort();
       const teamIds = { erin: erinsTeam, dana: danasTeam, gus: randomUUID() };
       const registeredDaysAgo = { dana: 5, erin: 4, gus: 2 };
@@ -70,7 +72,6 @@ describe('a personal team whose user left it before an upgrade', () => {
           name,
         };
         users[name] = { ...user, teamId: teamIds[name] };
-        // Registration wrote the user, their team and membership in one transaction: one created_at.
         await client.query(
           `INSERT INTO users (id, kind, email, name, password_hash, created_at, updated_at)
            VALUES ($1, 'user', $2, $3, $4, now() - make_interval(days => $5), now() - make_interval(days => $5))`,
@@ -100,6 +101,7 @@ describe('a personal team whose user left it before an upgrade', () => {
       }
       // Milestone 1 let erin remove herself from her own personal team.
       await client.query(`DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, [erinsTeam, users.erin.id]);
+      await client.query('COMMIT');
     } finally {
       await client.end();
     }
@@ -125,6 +127,21 @@ describe('a personal team whose user left it before an upgrade', () => {
         [users.erin.teamId]: null,
         [users.gus.teamId]: users.gus.id,
       });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('registers a user and their personal team with one created_at, by which RepairPersonalTeamCreators knows it', async () => {
+    const registered = await newUser(server.baseUrl);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT t.created_at = u.created_at AS same FROM teams t JOIN users u ON u.id = t.created_by WHERE t.id = $1`,
+        [registered.teamId],
+      );
+      expect(rows).toEqual([{ same: true }]);
     } finally {
       await client.end();
     }
