@@ -10,6 +10,7 @@ import { SecretPurger } from './secret-purger';
 import { SecretRepository } from './secret.repository';
 import { SecretsController } from './secrets.controller';
 import { SecretsService } from './secrets.service';
+import { DownloadEnds } from './files/download-ends';
 import { FileSecretsService } from './files/file-secrets.service';
 import { FileStore } from './files/file-store';
 import { PgFileStore } from './files/pg-file-store';
@@ -21,6 +22,7 @@ import { IdempotentCreates } from './idempotency/idempotent-creates';
   providers: [
     { provide: FileStore, useClass: PgFileStore },
     FileSecretsService,
+    DownloadEnds,
     SecretRepository,
     LinkReportRepository,
     SecretsService,

@@ -9,6 +9,7 @@ import type { AuthContext } from '../../auth/auth-context';
 import { BillingService } from '../../billing/billing.service';
 import type { PlanName } from '../../billing/plans';
 import { Semaphore } from '../../common/concurrency/semaphore';
+import { isDatabaseUnavailable } from '../../common/database/database-unavailable';
 import { assertDiskRoom } from '../../common/database/disk-space';
 import { unacknowledgedBytes } from '../../common/http/unacknowledged-bytes';
 import { ApiError, FieldErrors } from '../../common/errors/api-error';
@@ -21,10 +22,11 @@ import { APP_CONFIG } from '../../config/config.module';
 import { Keyring } from '../../crypto/keyring';
 import type { ClientInfo } from '../../geo/client.decorator';
 import { CreateFileSecretDto } from '../dto/create-file-secret.dto';
-import { SecretRepository, SpentView } from '../secret.repository';
+import type { SpentView } from '../secret.repository';
 import type { Secret } from '../secret.entity';
 import { Created, SecretFields, SecretMaterial, SecretsService } from '../secrets.service';
 import { DECRYPTION_FAILED } from '../secret-content';
+import { DownloadEnds } from './download-ends';
 import { DownloadSlot, DownloadSlots } from './download-slots';
 import { downloadStream } from './download-stream';
 import { FileStore } from './file-store';
@@ -41,6 +43,12 @@ const MAX_UPLOADS = 16;
 const MAX_UPLOADS_PER_TEAM = 4;
 /** An upload or a download may take this long at most; one that stalls meets BODY_IDLE_TIMEOUT_MS first. */
 const TRANSFER_MAX_MS = 30 * 60_000;
+/** A file's first part could not be read, even after retrying (FileStore.read), once its view was spent. */
+const FILE_UNREADABLE = () =>
+  new ApiError(
+    500,
+    'The file could not be read just now, and this view of it was spent. Open the link again to see whether it still works.',
+  );
 
 /** What an upload is checked against: its plan, what the team's files held when it began, and the team's uploads running here. */
 interface StorageRoom {
@@ -78,7 +86,7 @@ export class FileSecretsService {
   constructor(
     private readonly billing: BillingService,
     private readonly secrets: SecretsService,
-    private readonly secretRows: SecretRepository,
+    private readonly downloadEnds: DownloadEnds,
     private readonly files: FileStore,
     private readonly keyring: Keyring,
     private readonly idempotency: IdempotentCreates,
@@ -296,9 +304,7 @@ export class FileSecretsService {
     const release = () => {
       this.downloading.delete(under);
       downloadSlot.release();
-      this.secretRows
-        .endDownload(spent.id)
-        .catch((error: Error) => this.logger.warn(`File ${spent.id} stays for the purge: ${error.message}`));
+      this.downloadEnds.record(spent.id);
     };
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
@@ -317,6 +323,16 @@ export class FileSecretsService {
         };
       } catch (error) {
         release();
+        if (isDatabaseUnavailable(error)) {
+          // Its view is spent: the 503 that says nothing was would have its client find the link gone.
+          this.logger.error(
+            aboutRequest(
+              client.requestId,
+              `File secret ${spent.id} could not be read after its view was spent: ${(error as Error).message}`,
+            ),
+          );
+          throw FILE_UNREADABLE();
+        }
         if (!(error instanceof FileFormatError)) throw error;
         this.logger.error(aboutRequest(client.requestId, `File secret ${spent.id} failed decryption: ${error.message}`));
         throw DECRYPTION_FAILED();

@@ -12,7 +12,10 @@ export abstract class FileStore {
    */
   abstract write(secretId: string, teamId: string | null, source: AsyncIterable<Buffer>): Promise<number>;
 
-  /** The stored bytes, in order, read a part at a time. */
+  /**
+   * The stored bytes, in order, read a part at a time. A part the store cannot be reached for
+   * just then is read again for a few seconds before the read fails (a reader's parts stay).
+   */
   abstract read(secretId: string): AsyncIterable<Buffer>;
 
   abstract remove(secretId: string): Promise<void>;

@@ -3,11 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { assertDiskRoom } from '../../common/database/disk-space';
 import { Sql } from '../../common/database/sql.service';
+import { whileUnavailable } from '../../common/database/while-unavailable';
 import { activeRow } from '../secret-status';
 import { FileStore } from './file-store';
 
 /** Bytes per stored part: large enough for few statements, small enough to keep memory flat. */
 const PART_BYTES = 1024 * 1024;
+/**
+ * How long a part is read again while the database cannot be reached: a blip (a terminated
+ * backend, a restart, a lock held a moment) makes a download slower rather than cut or refused
+ * after its view was spent. The parts stay while the download counts as a reader (file_readers).
+ */
+const PART_READ_RETRY_MS = 5_000;
 
 /**
  * The removal of a file's bytes as one CTE of a statement that ends secrets, so they go in the
@@ -66,10 +73,13 @@ export class PgFileStore extends FileStore {
 
   async *read(secretId: string): AsyncGenerator<Buffer> {
     for (let seq = 0; ; seq++) {
-      const [part] = await this.sql.rows<{ data: Buffer }>(
-        'file_part_read',
-        'SELECT data FROM secret_file_parts WHERE secret_id = $1 AND seq = $2',
-        [secretId, seq],
+      const [part] = await whileUnavailable(
+        () =>
+          this.sql.rows<{ data: Buffer }>('file_part_read', 'SELECT data FROM secret_file_parts WHERE secret_id = $1 AND seq = $2', [
+            secretId,
+            seq,
+          ]),
+        PART_READ_RETRY_MS,
       );
       if (!part) return;
       yield part.data;
