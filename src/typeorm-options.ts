@@ -63,6 +63,7 @@ export function typeormOptions(databaseUrl: string, poolSize = 10, queryTimeoutM
       idleTimeoutMillis: 30_000,
       queryTimeoutMillis: queryTimeoutMs,
       statementTimeoutMillis: queryTimeoutMs && !embedded ? serverStatementTimeoutMs(queryTimeoutMs) : undefined,
+      onConnect: queryTimeoutMs && !embedded ? (client: ListenedClient) => client.query(client.statementTimeout()) : undefined,
       // So a peer that vanished (a firewall that forgot the connection) is noticed on idle connections too.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

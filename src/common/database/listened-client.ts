@@ -11,8 +11,8 @@ export interface ListenedClientConfig extends ClientConfig {
  * The statement_timeout that has PostgreSQL end a statement a margin (a tenth, at most 1 s) before
  * its client gives up on it after `queryTimeoutMs`: ended by the server, it is rolled back and
  * answered while the client still waits, where one the client gives up on first may yet run, and
- * commit, once the server gets to it. Set once as each connection opens: not in the startup
- * packet, which PgBouncer refuses by default for any parameter it does not track.
+ * commit, once the server gets to it. Set once as each connection opens (pg-pool's onConnect):
+ * not in the startup packet, which PgBouncer refuses by default for any parameter it does not track.
  */
 export function serverStatementTimeoutMs(queryTimeoutMs: number): number {
   return queryTimeoutMs - Math.min(1000, Math.floor(queryTimeoutMs / 10));
@@ -51,16 +51,10 @@ export class ListenedClient extends Client {
     }
   }
 
-  // pg's connect() and connect(callback) both come through here; the pool's connection is handed
-  // out only once this calls back, so no statement of its holder runs before the SET.
-  private _connect(callback: (error?: Error) => void): void {
-    const base = Client.prototype as unknown as { _connect: (this: Client, done: (error?: Error) => void) => void };
+  /** The statement giving this connection its statement_timeout: as it opens (the pool's onConnect), and back after a migration's exemption. */
+  statementTimeout(): string {
     const ms = this.statementTimeoutMillis;
-    if (!ms) return base._connect.call(this, callback);
-    base._connect.call(this, (error) => {
-      if (error) return callback(error);
-      super.query(`SET statement_timeout = ${Math.floor(ms)}`, (failed: Error | null) => callback(failed ?? undefined));
-    });
+    return ms ? `SET statement_timeout = ${Math.floor(ms)}` : 'RESET statement_timeout';
   }
 
   // Three named parameters, not a rest one: no array per query. pg reads them by value, not by count.

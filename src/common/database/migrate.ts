@@ -42,12 +42,12 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
     executor.transaction = 'each';
     await migrateWithLockRetries(runner, executor, retries);
     await runner.query(`SELECT pg_advisory_unlock(${LOCK})`);
+    await runner.query(client.statementTimeout());
   } catch (error) {
     await runner.release();
     await dataSource.destroy();
     throw error;
   }
-  await runner.query(`SET statement_timeout = ${client.statementTimeoutMillis ?? 0}`);
   client.unbounded = false;
   await runner.release();
   return dataSource;
