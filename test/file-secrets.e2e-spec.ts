@@ -1562,15 +1562,16 @@ describe('downloads one client or one team may hold at once (MAX_DOWNLOADS 8: 4 
           }),
         ),
       );
-      // Three held and one waiting make its four: the rest are answered before any slot is given back.
-      expect(await eventually(() => answeredFirst.length >= 7, 5)).toBe(true);
-      expect(answeredFirst).toEqual(Array(7).fill([503, atItsShare]));
+      // Sent with the flood, so the two waiting reveals' slot waits (2 s) run from the same moment.
       let answered = false;
       const waiting = revealFrom(token, '198.51.100.40').then((answer) => {
         answered = true;
         return answer;
       });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Three held and one waiting make its four: the rest are answered before any slot is given back.
+      expect(await eventually(() => answeredFirst.length >= 7, 5)).toBe(true);
+      expect(answeredFirst).toEqual(Array(7).fill([503, atItsShare]));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       expect(answered).toBe(false);
 
       // Its waiting reveal and the other client's each take one of two given back.
