@@ -1,17 +1,14 @@
 import { fstatSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { ProxyAgent } from 'proxy-agent';
-import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 import { LARGEST_CONTENT_BYTES, plansWith } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
 import { openOutput } from './output';
+import { proxyFromEnvironment } from './proxy';
 import { UsageError } from './usage-error';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
@@ -55,7 +52,7 @@ Environment:
                    read -rs ONCELINK_PASSCODE; export ONCELINK_PASSCODE
                    get sends it only to ONCELINK_URL's links
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY  the proxy every request goes through (uploads too),
-                   and the hosts that are reached directly
+                   and the hosts that are reached directly (this machine always is)
 
 Exit status: 0 done, 1 other error, 2 bad usage or a link refused as insecure,
 3 secret gone (viewed, expired, deleted, or destroyed by the last wrong passcode),
@@ -423,21 +420,6 @@ process.stdout.on('error', (error: Error) => {
   process.stderr.write(`oncelink: ${printable(error.message)}\n`);
   process.exit(1);
 });
-
-/**
- * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lower-case spellings), which Node 20 ignores, for
- * every request: fetch's, and an upload's through node:http(s). The SDK leaves its caller's to it.
- */
-function proxyFromEnvironment(): void {
-  setGlobalDispatcher(new EnvHttpProxyAgent());
-  // Only when a proxy is named: proxy-agent's sockets come a tick late, and a refusal the server
-  // sends before reading an upload's body was then lost to the write's EPIPE.
-  const named = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => process.env[name]);
-  if (!named) return;
-  const agent = new ProxyAgent();
-  http.globalAgent = agent;
-  https.globalAgent = agent;
-}
 
 proxyFromEnvironment();
 run(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { OncelinkError } from './oncelink-error';
+import { ProxyFailed } from './proxy-failed';
 import { UploadFailed } from './upload';
 
 /**
@@ -91,8 +92,11 @@ const CUT_UPLOAD_CODES = new Set(['EPIPE', 'ECONNRESET']);
 export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
   if (patience.ranOut)
     return spends ? lostReveal(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`) : patience.timeout();
-  const cause = (error as { cause?: { code?: string } }).cause;
-  const code = cause?.code ?? '';
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  // Nothing reached the server, whatever the request was.
+  if (cause instanceof ProxyFailed) return new OncelinkError(0, `Cannot reach ${origin}: ${proxyFailure(cause)}.`);
+  // Only a connection's code is a string: an HTTP client's own errors may carry a number there.
+  const code = typeof cause?.code === 'string' ? cause.code : '';
   // The server was reached; what was sent is what went wrong.
   if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH')
     return new OncelinkError(0, 'The file changed while it was being sent; send it again once it is still.');
@@ -108,6 +112,13 @@ export function transportError(origin: string, error: unknown, patience: Patienc
   const neverSent = NOT_CONNECTED.has(code) || code.startsWith('ERR_SSL') || CERTIFICATE_CODES.test(code);
   if (spends && !neverSent) return lostReveal(origin, why);
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
+}
+
+function proxyFailure({ proxy, status, cause }: ProxyFailed): string {
+  if (status !== undefined) return `the proxy ${proxy} refused the connection (HTTP ${status})`;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && NOT_CONNECTED.has(code)) return `the proxy ${proxy} could not be reached (${REASONS[code]})`;
+  return `the proxy ${proxy} closed the connection`;
 }
 
 /** A reveal whose answer never came back: not tried again, since the view may be spent already. */

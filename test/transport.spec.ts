@@ -1,0 +1,35 @@
+import { ProxyFailed } from '../src/client/proxy-failed';
+import { Patience, transportError } from '../src/client/transport';
+
+const ORIGIN = 'https://oncelink.test';
+const failed = (cause: unknown) => transportError(ORIGIN, new TypeError('fetch failed', { cause }), new Patience(1000));
+
+describe('transportError', () => {
+  it('takes a code that is no string (undici puts numbers there) for none', () => {
+    expect(failed({ code: 0 }).message).toBe(`Cannot reach ${ORIGIN}: the request failed.`);
+    expect(failed({ code: 407 }).message).toBe(`Cannot reach ${ORIGIN}: the request failed.`);
+  });
+
+  it('names the proxy a request never got past, never the server', () => {
+    const proxy = 'http://proxy.ci:3128';
+    expect(failed(new ProxyFailed(proxy, 407)).message).toBe(
+      `Cannot reach ${ORIGIN}: the proxy ${proxy} refused the connection (HTTP 407).`,
+    );
+    expect(failed(new ProxyFailed(proxy, undefined, { code: 'ECONNREFUSED' })).message).toBe(
+      `Cannot reach ${ORIGIN}: the proxy ${proxy} could not be reached (the connection was refused).`,
+    );
+    expect(failed(new ProxyFailed(proxy, undefined, { code: 'UND_ERR_SOCKET' })).message).toBe(
+      `Cannot reach ${ORIGIN}: the proxy ${proxy} closed the connection.`,
+    );
+  });
+
+  it('says a reveal that never got past the proxy was not spent', () => {
+    const error = transportError(
+      ORIGIN,
+      new TypeError('fetch failed', { cause: new ProxyFailed('http://proxy.ci:3128') }),
+      new Patience(1000),
+      true,
+    );
+    expect(error.message).not.toMatch(/spent/);
+  });
+});
