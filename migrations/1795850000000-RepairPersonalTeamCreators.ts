@@ -3,34 +3,33 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * AddTeamCreators gave personal teams their earliest remaining member as maker too: once a
  * personal team's user had left it, the member it had added first became its maker, beside their
- * own. Such a user's token without `team_id`, their account's deletion and the rule that keeps a
- * personal team's user in it could take the other team for theirs. Of the personal teams
- * recorded as one user's, theirs is the one made with their account (registration writes both in
- * one transaction, so they share `created_at`), else the one the build before AddTeamCreators
- * gave them: their earliest personal-team membership. The others, and a personal team whose maker
- * is no longer in it, are left without a maker: no one's personal team (see TeamsService.assertDeletable).
+ * own (or instead of it, when they had left theirs too). Such a user's token without `team_id`,
+ * their account's deletion and the rule that keeps a personal team's user in it could take the
+ * other team for theirs. A personal team's maker is the member registered with it: registration
+ * has always written the user and the team in one transaction, so they share `created_at`. Every
+ * personal team is given that member (back), or none: one whose user left it (and was not added
+ * back) is no one's personal team (see TeamsService.assertDeletable). Two teams sharing a user's
+ * `created_at` to the microsecond would both name them; the later by id is then left without one.
  */
 export class RepairPersonalTeamCreators1795850000000 implements MigrationInterface {
   name = 'RepairPersonalTeamCreators1795850000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
+      `UPDATE "teams" t SET "created_by" = registered.user_id
+         FROM (SELECT p.id,
+                      (SELECT u.id FROM users u JOIN team_members m ON m.team_id = p.id AND m.user_id = u.id
+                        WHERE u.created_at = p.created_at ORDER BY u.id LIMIT 1) AS user_id
+                 FROM teams p WHERE p.personal) registered
+        WHERE t.id = registered.id AND t.created_by IS DISTINCT FROM registered.user_id`,
+    );
+    await queryRunner.query(
       `UPDATE "teams" SET "created_by" = NULL
         WHERE "id" IN (
           SELECT id FROM (
-            SELECT t.id, row_number() OVER (
-                     PARTITION BY t.created_by
-                     ORDER BY (t.created_at = u.created_at) IS TRUE DESC, m.created_at NULLS LAST, t.id) AS rank
-              FROM teams t
-              LEFT JOIN users u ON u.id = t.created_by
-              LEFT JOIN team_members m ON m.team_id = t.id AND m.user_id = t.created_by
-             WHERE t.personal AND t.created_by IS NOT NULL) ranked
+            SELECT id, row_number() OVER (PARTITION BY created_by ORDER BY id) AS rank
+              FROM teams WHERE personal AND created_by IS NOT NULL) ranked
            WHERE rank > 1)`,
-    );
-    await queryRunner.query(
-      `UPDATE "teams" t SET "created_by" = NULL
-        WHERE t.personal AND t.created_by IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = t.created_by)`,
     );
   }
 

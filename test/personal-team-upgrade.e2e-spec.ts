@@ -52,6 +52,7 @@ describe('a personal team whose user left it before an upgrade', () => {
   let db: TestDatabase;
   let server: ServerProcess;
   const users: Record<'dana' | 'erin' | 'gus', TestUser> = {} as never;
+  const others: Record<'xavier' | 'yara' | 'wendy' | 'vic', { userId: string; teamId: string }> = {} as never;
 
   beforeAll(async () => {
     db = await emptyDatabase();
@@ -101,6 +102,40 @@ describe('a personal team whose user left it before an upgrade', () => {
       }
       // Milestone 1 let erin remove herself from her own personal team.
       await client.query(`DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, [erinsTeam, users.erin.id]);
+      // Two more shapes: xavier left his own team and is the one member left in yara's, which she left
+      // too (AddTeamCreators made him its maker, his only one); wendy left hers, vic was added, then
+      // wendy was added back (AddTeamCreators made vic its maker, beside his own).
+      for (const [name, daysAgo] of [
+        ['xavier', 9],
+        ['yara', 8],
+        ['wendy', 7],
+        ['vic', 6],
+      ] as const) {
+        const [userId, teamId] = [randomUUID(), randomUUID()];
+        others[name] = { userId, teamId };
+        await client.query(
+          `INSERT INTO users (id, kind, email, name, password_hash, created_at, updated_at)
+           VALUES ($1, 'user', $2, $3, 'unused', now() - make_interval(days => $4), now() - make_interval(days => $4))`,
+          [userId, `${name}-${randomBytes(4).toString('hex')}@upgrade.test`, name, daysAgo],
+        );
+        await client.query(
+          `INSERT INTO teams (id, name, personal, created_at, updated_at)
+           VALUES ($1, $2, true, now() - make_interval(days => $3), now() - make_interval(days => $3))`,
+          [teamId, `${name}'s team`, daysAgo],
+        );
+      }
+      const later: [string, string, number][] = [
+        [others.yara.teamId, others.xavier.userId, 3],
+        [others.wendy.teamId, others.vic.userId, 3],
+        [others.wendy.teamId, others.wendy.userId, 1],
+        [others.vic.teamId, others.vic.userId, 6],
+      ];
+      for (const [teamId, userId, daysAgo] of later) {
+        await client.query(
+          `INSERT INTO team_members (team_id, user_id, role, created_at) VALUES ($1, $2, 'owner', now() - make_interval(days => $3))`,
+          [teamId, userId, daysAgo],
+        );
+      }
       await client.query('COMMIT');
     } finally {
       await client.end();
@@ -114,18 +149,23 @@ describe('a personal team whose user left it before an upgrade', () => {
     await db?.drop();
   });
 
-  it('records no one as the maker of the team its user left, and each user as the maker of their own', async () => {
+  it('records no one as the maker of a team its user left, and each user as the maker of their own, added back or not', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
+      const { xavier, yara, wendy, vic } = others;
       const { rows } = await client.query<{ id: string; created_by: string | null }>(
         `SELECT id, created_by FROM teams WHERE id = ANY($1::uuid[])`,
-        [[users.dana.teamId, users.erin.teamId, users.gus.teamId]],
+        [[users.dana.teamId, users.erin.teamId, users.gus.teamId, xavier.teamId, yara.teamId, wendy.teamId, vic.teamId]],
       );
       expect(Object.fromEntries(rows.map((row) => [row.id, row.created_by]))).toEqual({
         [users.dana.teamId]: users.dana.id,
         [users.erin.teamId]: null,
         [users.gus.teamId]: users.gus.id,
+        [xavier.teamId]: null,
+        [yara.teamId]: null,
+        [wendy.teamId]: wendy.userId,
+        [vic.teamId]: vic.userId,
       });
     } finally {
       await client.end();
