@@ -73,12 +73,13 @@ class UploadProxying extends ProxyAgent {
 
   override async connect(req: http.ClientRequest, options: Parameters<ProxyAgent['connect']>[1]): Promise<http.Agent> {
     const agent = await super.connect(req, options);
-    if (agent === this.httpAgent || agent === this.httpsAgent) return agent;
-    const proxying = agent as unknown as ProxyingAgent;
+    const proxying = agent as unknown as Partial<ProxyingAgent>;
+    // A direct agent, or a SOCKS or PAC one (whose `proxy`, if any, is not a URL): handed on as proxy-agent does.
+    if (agent === this.httpAgent || agent === this.httpsAgent || !(proxying.proxy instanceof URL)) return agent;
     const proxy = nameOf(proxying.proxy);
     let status = 200;
     req.once('proxyConnect', ({ statusCode }: { statusCode: number }) => (status = statusCode));
-    const socket = await proxying.connect(req, options).catch((error: unknown) => {
+    const socket = await (proxying as ProxyingAgent).connect(req, options).catch((error: unknown) => {
       throw new ProxyFailed(proxy, undefined, error);
     });
     // agent-base takes the socket itself as well as an agent; proxy-agent's types say an agent only.

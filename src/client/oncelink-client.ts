@@ -212,7 +212,7 @@ export class OncelinkClient {
   /**
    * Every secret of the token's team, newest first, fetched a page at a time, each once: pages
    * are by offset, so a secret created meanwhile pushes the next page's first one back onto it.
-   * It ends at an empty page, and after the pages the first one's `total` fills and one more (for
+   * It ends at an empty page, and after the pages the smallest `total` a page gave fills and one more (for
    * those pushes), whatever `last_page` says: a server that kept claiming more would be paged forever.
    */
   async *listAll(): AsyncGenerator<SecretResponse> {
