@@ -5,30 +5,11 @@ import supertest from 'supertest';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations';
 import { AddTeamCreators1795640000000 } from '../migrations/1795640000000-AddTeamCreators';
-import { startEmbeddedDatabase } from '../src/common/database/embedded-database';
 import { typeormOptions } from '../src/typeorm-options';
-import { adminQuery, databaseMode, TEST_DATABASE_PREFIX, TestDatabase, withDatabase } from './support/database';
+import { createTestDatabase, TestDatabase } from './support/database';
 import { bearer, newToken, newUser, TestUser } from './support/factories';
 import { newSecret } from './support/secrets';
 import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
-
-/** An empty database: a new one on the test server, or a fresh PGlite. */
-async function emptyDatabase(): Promise<TestDatabase> {
-  if (databaseMode() === 'embedded') {
-    const embedded = await startEmbeddedDatabase();
-    return { url: embedded.url, name: 'postgres', embedded: true, drop: () => embedded.stop() };
-  }
-  const serverUrl = process.env.TEST_DATABASE_URL!;
-  const name = `${TEST_DATABASE_PREFIX}upgrade_${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
-  return {
-    url: withDatabase(serverUrl, name),
-    adminUrl: serverUrl,
-    name,
-    embedded: false,
-    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-  };
-}
 
 /** The database as the builds before AddTeamCreators left it, migrated that far. */
 async function migrateToBeforeTeamCreators(db: TestDatabase): Promise<void> {
@@ -55,7 +36,7 @@ describe('a personal team whose user left it before an upgrade', () => {
   const others: Record<'xavier' | 'yara' | 'wendy' | 'vic', { userId: string; teamId: string }> = {} as never;
 
   beforeAll(async () => {
-    db = await emptyDatabase();
+    db = await createTestDatabase({ empty: true });
     await migrateToBeforeTeamCreators(db);
     const client = new Client({ connectionString: db.url });
     await client.connect();

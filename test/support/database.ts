@@ -44,16 +44,17 @@ export async function adminQuery(url: string, sql: string): Promise<void> {
 
 /**
  * A fresh database for one spec file: a clone of the migrated template on PostgreSQL
- * (as immich does), or a new in-memory PGlite served on its own port.
+ * (as immich does), or a new in-memory PGlite served on its own port. `empty`: no migration run
+ * on PostgreSQL either (a spec that migrates it as an older build would).
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase({ empty = false } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const embedded = await startEmbeddedDatabase();
     return { url: embedded.url, name: 'postgres', embedded: true, drop: () => embedded.stop() };
   }
   const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"${empty ? '' : ` TEMPLATE "${TEMPLATE_DATABASE}"`}`);
   return {
     url: withDatabase(serverUrl, name),
     adminUrl: serverUrl,
