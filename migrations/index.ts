@@ -30,6 +30,7 @@ import { AddFilePartTeams1795830000000 } from './1795830000000-AddFilePartTeams'
 import { FoldEmailCase1795840000000 } from './1795840000000-FoldEmailCase';
 import { RepairPersonalTeamCreators1795850000000 } from './1795850000000-RepairPersonalTeamCreators';
 import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPersonalTeamCreatorIndex';
+import { AddStripeEventsReceivedIndex1795870000000 } from './1795870000000-AddStripeEventsReceivedIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -65,4 +66,5 @@ export const migrations = [
   FoldEmailCase1795840000000,
   RepairPersonalTeamCreators1795850000000,
   AddPersonalTeamCreatorIndex1795860000000,
+  AddStripeEventsReceivedIndex1795870000000,
 ];

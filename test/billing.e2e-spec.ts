@@ -20,6 +20,7 @@ import { uploadFile } from './support/multipart';
 import { clientEncrypt } from './support/secrets';
 import { newTeamOf, newTeamOn, setPlan } from './support/teams';
 import { TeamPlansService } from '../src/billing/team-plans.service';
+import { SecretPurger } from '../src/secrets/secret-purger';
 import { systemActor } from '../src/audit/audit.service';
 
 const SECRET = 'whsec_test_oncelink_billing';
@@ -200,6 +201,28 @@ describe('billing', () => {
       await send(subscriptionEvent('customer.subscription.deleted', team.teamId, PRICE_PRO, 'canceled')).expect(200);
       await send(upgrade).expect(200);
       expect(await planOf(team.teamId)).toBe('free');
+    });
+
+    it('forgets event ids 30 days after they came, once the purge runs, and still deduplicates a younger one', async () => {
+      const team = await newUser(t.baseUrl);
+      const [old, recent] = [
+        subscriptionEvent('customer.subscription.created', team.teamId, PRICE_PRO),
+        subscriptionEvent('customer.subscription.updated', team.teamId, PRICE_PRO),
+      ];
+      await send(old).expect(200);
+      await send(recent).expect(200);
+      const receivedAt = (id: string) => t.dataSource.query(`SELECT received_at FROM stripe_events WHERE id = $1`, [id]);
+      await t.dataSource.query(`UPDATE stripe_events SET received_at = now() - interval '31 days' WHERE id = $1`, [old.id]);
+      await t.dataSource.query(`UPDATE stripe_events SET received_at = now() - interval '29 days' WHERE id = $1`, [recent.id]);
+      const [kept] = await receivedAt(recent.id);
+
+      await t.app.get(SecretPurger).purge();
+
+      expect(await receivedAt(old.id)).toEqual([]);
+      expect(await receivedAt(recent.id)).toEqual([kept]);
+      // A replay is recorded again only if its id was forgotten.
+      await send(recent).expect(200);
+      expect(await receivedAt(recent.id)).toEqual([kept]);
     });
 
     it('ignores an event older than the one that last set the plan', async () => {

@@ -13,6 +13,6 @@ import { TeamPlansService } from './team-plans.service';
 @Module({
   controllers: [StripeWebhookController],
   providers: [BillingService, TeamPlansService, StripeWebhookService, { provide: TokenRatesSource, useExisting: BillingService }],
-  exports: [BillingService, TeamPlansService, TokenRatesSource],
+  exports: [BillingService, TeamPlansService, StripeWebhookService, TokenRatesSource],
 })
 export class BillingModule {}

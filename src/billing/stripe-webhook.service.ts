@@ -18,6 +18,11 @@ const SUBSCRIPTION_EVENTS = ['customer.subscription.created', 'customer.subscrip
  * (with nothing queued) until the card is fixed; `unpaid`, `canceled` and the rest do not.
  */
 const PAYING = ['active', 'trialing', 'past_due'];
+/**
+ * How long an event id is kept to deduplicate its deliveries: well past the 3 days Stripe retries
+ * an event for, and as long as Stripe keeps an event for someone to resend it from the Dashboard.
+ */
+const EVENT_RETENTION_DAYS = 30;
 
 /**
  * The timestamp constructEvent checks the signature against, read as the stripe library's own
@@ -96,6 +101,11 @@ export class StripeWebhookService implements OnApplicationBootstrap {
       }
     });
     return { received: true };
+  }
+
+  /** Forgets the event ids past the retention: Stripe delivers none of those events again. */
+  async forgetOldEvents(): Promise<void> {
+    await this.db.query(`DELETE FROM stripe_events WHERE received_at < now() - make_interval(days => ${EVENT_RETENTION_DAYS})`);
   }
 
   /** The signed event, or undefined for a signed body it cannot read (acknowledged and ignored, like any such event). */

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PeriodicJob } from '../common/concurrency/periodic-job';
+import { StripeWebhookService } from '../billing/stripe-webhook.service';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { SecretRepository } from './secret.repository';
 import { FileStore } from './files/file-store';
@@ -29,6 +30,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly files: FileStore,
     scheduler: SchedulerRegistry,
     private readonly webhooks: WebhookDispatcher,
+    private readonly stripeEvents: StripeWebhookService,
   ) {
     this.job = new PeriodicJob(scheduler, 'purge-expired-secrets', () => this.purgeAndSay());
   }
@@ -44,7 +46,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
   /**
    * Purges until nothing expired is left (their secret.expired webhooks go out at once), then the
    * bytes of uploads whose secret never came and of downloads whose instance died, then lapsed
-   * idempotency keys; on the embedded database, makes the space of removed file bytes reusable.
+   * idempotency keys and Stripe event ids past their retention; on the embedded database, makes the space of removed file bytes reusable.
    */
   async purge(): Promise<number> {
     let total = 0;
@@ -53,6 +55,7 @@ export class SecretPurger implements OnApplicationBootstrap, OnApplicationShutdo
     await this.files.removeOrphans(ORPHAN_MINUTES);
     await this.secrets.releaseStaleReaders(ORPHAN_MINUTES);
     await this.secrets.forgetLapsedIdempotencyKeys();
+    await this.stripeEvents.forgetOldEvents();
     if (this.config.embeddedDatabase && Date.now() - this.lastVacuum >= VACUUM_INTERVAL_MS && (await this.files.reclaimSpace())) {
       this.lastVacuum = Date.now();
     }
