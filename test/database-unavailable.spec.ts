@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { DatabaseError } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { renderError } from '../src/common/errors/all-exceptions.filter';
 
 const answered = (code: string, message: string) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
@@ -16,5 +18,36 @@ describe('a database that cannot take the request now', () => {
     const rendered = renderError(error, 'req-1');
     expect(rendered.status).toBe(503);
     expect(rendered.headers['Retry-After']).toBeDefined();
+  });
+});
+
+describe('the log line of a 503 for the database', () => {
+  const deadlock = answered('40P01', 'deadlock detected');
+
+  it.each([
+    ['a deadlock', deadlock, 'Database deadlock; rolled back: deadlock detected'],
+    [
+      'a deadlock in a TypeORM query',
+      new QueryFailedError('UPDATE teams SET plan = $1', [], deadlock),
+      'Database deadlock; rolled back: deadlock detected',
+    ],
+    [
+      'a serialization failure',
+      answered('40001', 'could not serialize access due to concurrent update'),
+      'Serialization failure; rolled back: could not serialize access due to concurrent update',
+    ],
+    [
+      'a database out of connections',
+      answered('53300', 'sorry, too many clients already'),
+      'Database unavailable: sorry, too many clients already',
+    ],
+  ])('names %s as such', (_what, error, line) => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      renderError(error, 'req-1');
+      expect(warned.mock.calls).toEqual([[`request req-1: ${line}`]]);
+    } finally {
+      warned.mockRestore();
+    }
   });
 });

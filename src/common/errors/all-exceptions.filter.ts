@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { violatedForeignKey } from '../database/foreign-key-violation';
+import { pgErrorOf } from '../database/pg-error';
 import { isAbortedRequest } from '../http/aborted-request';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
@@ -25,6 +26,12 @@ function fromFrameworkStatus(status: number, message?: string): RenderedError {
 }
 
 const logger = new Logger('Exceptions');
+
+/** Transactions PostgreSQL rolled back over a conflict with another: the database is up, and a retry may pass. */
+const CONFLICTS: Record<string, string> = {
+  '40P01': 'Database deadlock; rolled back',
+  '40001': 'Serialization failure; rolled back',
+};
 
 /**
  * A write that refers to a row deleted while the request ran (its transaction rolled back, so
@@ -57,7 +64,8 @@ export function renderError(error: unknown, requestId: string): RenderedError {
     return fromFrameworkStatus(400);
   }
   if (isDatabaseUnavailable(error)) {
-    log('warn', `Database unavailable: ${(error as Error).message}`);
+    const words = CONFLICTS[pgErrorOf(error)?.code ?? ''] ?? 'Database unavailable';
+    log('warn', `${words}: ${(error as Error).message}`);
     return renderError(ApiError.unavailable(), requestId);
   }
   const reference = violatedForeignKey(error);
