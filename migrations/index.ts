@@ -31,6 +31,7 @@ import { FoldEmailCase1795840000000 } from './1795840000000-FoldEmailCase';
 import { RepairPersonalTeamCreators1795850000000 } from './1795850000000-RepairPersonalTeamCreators';
 import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPersonalTeamCreatorIndex';
 import { AddStripeEventsReceivedIndex1795870000000 } from './1795870000000-AddStripeEventsReceivedIndex';
+import { AddFileDownloadEnds1795880000000 } from './1795880000000-AddFileDownloadEnds';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -67,4 +68,5 @@ export const migrations = [
   RepairPersonalTeamCreators1795850000000,
   AddPersonalTeamCreatorIndex1795860000000,
   AddStripeEventsReceivedIndex1795870000000,
+  AddFileDownloadEnds1795880000000,
 ];

@@ -8,6 +8,7 @@ import { User } from './auth/user.entity';
 import { ListenedClient, serverStatementTimeoutMs } from './common/database/listened-client';
 import { pgConnectionUrl } from './common/database/ssl-mode';
 import { TypeOrmLogger } from './common/database/typeorm-logger';
+import { FileDownloadEnd } from './secrets/files/file-download-end.entity';
 import { FilePart } from './secrets/files/file-part.entity';
 import { LinkReport } from './secrets/link-report.entity';
 import { SecretCount } from './secrets/secret-count.entity';
@@ -34,6 +35,7 @@ const entities = [
   WebhookEndpoint,
   WebhookDelivery,
   FilePart,
+  FileDownloadEnd,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { createServer, Server, Socket } from 'node:net';
 import { Client } from 'pg';
 import { sealFile } from '../src/crypto/file-stream';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -48,6 +49,60 @@ function reveal(baseUrl: string, token: string, stalled = false): { answered: Pr
     req.end();
   });
   return { answered: status, done, resume: () => resume() };
+}
+
+/**
+ * A TCP hop in front of PostgreSQL that, once told to (`loseAnswer`), loses the answer to the next
+ * statement whose client bytes hold `marker`: the statement runs and commits, then the connection
+ * is cut before its client hears of it. `answered` counts the statements with the marker the server
+ * has answered, the lost one included.
+ */
+async function answerLosingProxy(target: { host: string; port: number }, marker: string) {
+  const sockets = new Set<Socket>();
+  const READY = Buffer.from([0x5a, 0, 0, 0, 5]);
+  let losses = 0;
+  let answered = 0;
+  const server: Server = createServer((client) => {
+    const upstream = new Socket().connect(target.port, target.host);
+    let awaiting = false;
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (chunk.includes(marker)) awaiting = true;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (awaiting && chunk.includes(READY)) {
+        awaiting = false;
+        answered++;
+        if (losses > 0) {
+          losses--;
+          [client, upstream].forEach((socket) => socket.destroy());
+          return;
+        }
+      }
+      client.write(chunk);
+    });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    loseAnswer: () => losses++,
+    answered: () => answered,
+    close: () => {
+      sockets.forEach((socket) => socket.destroy());
+      server.close();
+    },
+  };
 }
 
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -171,5 +226,67 @@ onPostgres('a database blip while a spent file is read (a lock held, its waiting
     expect(await eventually(async () => (await rowOf(id)).file_readers === 0, 10)).toBe(true);
     const [{ parts }] = (await operator.query('SELECT count(*)::int AS parts FROM secret_file_parts WHERE secret_id = $1', [id])).rows;
     expect(parts).toBe(0);
+  });
+});
+
+onPostgres('a download’s end whose answer is lost after it ran (its connection cut as PostgreSQL answered)', () => {
+  let db: TestDatabase;
+  let proxy: Awaited<ReturnType<typeof answerLosingProxy>>;
+  let server: ServerProcess;
+  let pat: string;
+  let operator: Client;
+  const rowOf = async (id: string): Promise<{ status: string; file_readers: number }> =>
+    (await operator.query('SELECT status, file_readers FROM secrets WHERE id = $1', [id])).rows[0];
+  const partsOf = async (id: string): Promise<number> =>
+    (await operator.query('SELECT count(*)::int AS parts FROM secret_file_parts WHERE secret_id = $1', [id])).rows[0].parts;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    // The end's statement is prepared under its name, which every try sends (Parse, then Bind).
+    proxy = await answerLosingProxy({ host: url.hostname, port: Number(url.port || 5432) }, 'file_download_end_');
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    server = await startServerProcess(serverEnvOn(db, { DATABASE_URL: url.toString() }));
+    pat = await newTeamAt('pro', server.baseUrl, db.url);
+    operator = new Client({ connectionString: db.url });
+    await operator.connect();
+  });
+  afterAll(async () => {
+    await operator.end();
+    await server.stop();
+    proxy.close();
+    await db.drop();
+  });
+
+  it('is tried again and counted once: the other view’s download still under way keeps its reader and its bytes to the last', async () => {
+    const data = randomBytes(16 * MIB);
+    const created = await uploadFile(
+      server.baseUrl,
+      pat,
+      { expire_mode: 'views', expire_value: '2' },
+      { name: 'big.bin', type: 'x/y', data },
+    );
+    const { id, token } = created.body.data! as { id: string; token: string };
+    const first = reveal(server.baseUrl, token, true);
+    expect(await first.answered).toBe(200);
+    const second = reveal(server.baseUrl, token, true);
+    expect(await second.answered).toBe(200);
+    expect(await rowOf(id)).toEqual({ status: 'burned', file_readers: 2 });
+    const parts = await partsOf(id);
+
+    proxy.loseAnswer();
+    first.resume();
+    const firstRes = await first.done;
+    expect([firstRes.complete, sha256(firstRes.body)]).toEqual([true, sha256(data)]);
+    // The first try, answered and lost, then its retry, answered.
+    expect(await eventually(() => proxy.answered() === 2, 20)).toBe(true);
+    expect([await rowOf(id), await partsOf(id)]).toEqual([{ status: 'burned', file_readers: 1 }, parts]);
+
+    second.resume();
+    const secondRes = await second.done;
+    expect([secondRes.complete, secondRes.body.length, sha256(secondRes.body)]).toEqual([true, data.length, sha256(data)]);
+    expect(await eventually(async () => (await rowOf(id)).file_readers === 0, 10)).toBe(true);
+    expect(await partsOf(id)).toBe(0);
   });
 });

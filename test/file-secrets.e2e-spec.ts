@@ -1175,6 +1175,17 @@ describe('file secrets', () => {
       expect(await held()).toBe(0);
     });
 
+    it('lets the purge forget the download ends noted over an hour ago, keeping those a retried end may still meet', async () => {
+      const [old, recent] = [randomUUID(), randomUUID()];
+      await t.dataSource.query(
+        `INSERT INTO file_download_ends (id, ended_at) VALUES ($1, now() - interval '61 minutes'), ($2, now() - interval '59 minutes')`,
+        [old, recent],
+      );
+      await t.app.get(SecretPurger).purge();
+      const noted = await t.dataSource.query('SELECT id FROM file_download_ends WHERE id IN ($1, $2)', [old, recent]);
+      expect(noted).toEqual([{ id: recent }]);
+    });
+
     it('lets the purge remove the bytes of an upload that never finished, after an hour', async () => {
       const orphan = '00000000-0000-4000-8000-000000000001';
       await t.dataSource.query(

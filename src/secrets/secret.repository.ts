@@ -308,28 +308,35 @@ export class SecretRepository {
   }
 
   /**
-   * One download of a file secret has ended, however it ended: the bytes go once the secret is no
-   * longer active and no other download is reading them (an earlier view's may still be).
+   * One download (`downloadId`) of a file secret has ended, however it ended: the bytes go once
+   * the secret is no longer active and no other download is reading them (an earlier view's may
+   * still be). Its end is noted with its id, so a second one of the same download (a retry whose
+   * first try ran unanswered) uncounts nothing; of two that run at once, one waits on the other's id.
    */
-  async endDownload(id: string): Promise<void> {
+  async endDownload(id: string, downloadId: string): Promise<void> {
     await this.sql.rows(
       'file_download_end',
-      `WITH ended AS (
-         UPDATE secrets SET file_readers = file_readers - 1 WHERE id = $1 AND file_readers > 0 RETURNING id, status, file_readers),
+      `WITH noted AS (INSERT INTO file_download_ends (id) VALUES ($2) ON CONFLICT (id) DO NOTHING RETURNING id),
+       ended AS (
+         UPDATE secrets SET file_readers = file_readers - 1
+          WHERE id = $1 AND file_readers > 0 AND EXISTS (SELECT FROM noted)
+          RETURNING id, status, file_readers),
        last AS (SELECT id, file_readers FROM ended WHERE status <> 'active' AND file_readers = 0),
        ${fileRemovalCte('last')}
        SELECT 1`,
-      [id],
+      [id, downloadId],
     );
   }
 
   /**
    * Readers still counted on secrets that ended more than `minutes` ago: their instance died
    * mid-download, so they count no more, and their bytes go (secrets_team_being_read_idx finds them).
+   * Download ends noted more than `minutes` ago are forgotten: no retry of theirs comes that late.
    */
   async releaseStaleReaders(minutes: number): Promise<void> {
     await this.db.query(
-      `WITH released AS (
+      `WITH forgotten AS (DELETE FROM file_download_ends WHERE ended_at < now() - $1 * interval '1 minute'),
+       released AS (
          UPDATE secrets SET file_readers = 0
           WHERE status <> 'active' AND file_readers > 0 AND destroyed_at < now() - $1 * interval '1 minute'
           RETURNING id, file_readers),

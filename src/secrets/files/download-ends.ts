@@ -12,9 +12,10 @@ const RETRY_FOR_MS = 15 * 60_000;
  * cannot be reached: until then its reader stays counted, holding the file's bytes and the
  * team's storage until the purge releases stale readers an hour after the secret ended. The
  * pauses hold no shutdown up, and shutdown stops them (what is left is the purge's). A try that
- * went unanswered past DATABASE_QUERY_TIMEOUT_MS may still have run on the server; its retry then
- * uncounts one more reader: a file with another download under way could then lose its bytes
- * before that download ends (cutting it), which is rarer than an hour's held bytes on every blip.
+ * went unanswered (a connection lost as it answered) may still have run on the server: every try
+ * carries the download's id, and a retry that finds its end already noted uncounts no second
+ * reader, which would take the bytes from under another download still reading them. The purge
+ * forgets noted ends an hour after, long after the last retry here.
  */
 @Injectable()
 export class DownloadEnds implements OnApplicationShutdown {
@@ -24,19 +25,20 @@ export class DownloadEnds implements OnApplicationShutdown {
 
   constructor(private readonly secrets: SecretRepository) {}
 
-  record(secretId: string): void {
-    this.attempt(secretId, Date.now() + RETRY_FOR_MS, FIRST_PAUSE_MS);
+  /** The end of the download that took `downloadId` as it started. */
+  record(secretId: string, downloadId: string): void {
+    this.attempt(secretId, downloadId, Date.now() + RETRY_FOR_MS, FIRST_PAUSE_MS);
   }
 
-  private attempt(secretId: string, giveUpAt: number, pause: number): void {
-    this.secrets.endDownload(secretId).catch((error: Error) => {
+  private attempt(secretId: string, downloadId: string, giveUpAt: number, pause: number): void {
+    this.secrets.endDownload(secretId, downloadId).catch((error: Error) => {
       if (this.stopped || !isDatabaseUnavailable(error) || Date.now() + pause > giveUpAt) {
         this.logger.warn(`File ${secretId} stays for the purge: ${error.message}`);
         return;
       }
       const timer = setTimeout(() => {
         this.pauses.delete(timer);
-        this.attempt(secretId, giveUpAt, Math.min(pause * 2, LAST_PAUSE_MS));
+        this.attempt(secretId, downloadId, giveUpAt, Math.min(pause * 2, LAST_PAUSE_MS));
       }, pause).unref();
       this.pauses.add(timer);
     });

@@ -301,10 +301,11 @@ export class FileSecretsService {
     this.downloads.serves(downloadSlot, spent.team_id);
     const under = { secretId: spent.id };
     this.downloading.add(under);
+    const downloadId = randomUUID();
     const release = () => {
       this.downloading.delete(under);
       downloadSlot.release();
-      this.downloadEnds.record(spent.id);
+      this.downloadEnds.record(spent.id, downloadId);
     };
     let stream: Readable;
     let headers: { type: string; disposition: string; length: number };
