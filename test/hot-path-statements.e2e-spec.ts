@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Connection } from 'pg';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -18,6 +18,30 @@ function countStatements() {
     texts: () => texts,
     reset: () => (texts = []),
     restore: () => (Client.prototype.query = original),
+  };
+}
+
+/**
+ * Counts the Describes pg sends for a named statement its connection has already parsed: the
+ * result's shape, asked for again though a prepared statement's never changes.
+ */
+function countRedescribes() {
+  type Wire = { bind(config: { statement?: string }): void; describe(config: unknown): void };
+  const wire = Connection.prototype as unknown as Wire;
+  const { bind, describe } = wire;
+  const parsedAtBind = new WeakMap<object, boolean>();
+  let count = 0;
+  wire.bind = function (this: { parsedStatements: Record<string, string> }, config) {
+    parsedAtBind.set(this, !!config.statement && this.parsedStatements[config.statement] !== undefined);
+    bind.call(this, config);
+  };
+  wire.describe = function (this: object, config) {
+    if (parsedAtBind.get(this)) count++;
+    describe.call(this, config);
+  };
+  return {
+    read: () => count,
+    restore: () => Object.assign(wire, { bind, describe }),
   };
 }
 
@@ -79,5 +103,18 @@ describe('round trips on the hot path', () => {
     expect(statements.texts().filter((text) => text.includes('INSERT INTO webhook_deliveries'))).toHaveLength(1);
     const deliveries = await t.dataSource.query(`SELECT type FROM webhook_deliveries WHERE secret_id = $1 ORDER BY type`, [secret.id]);
     expect(deliveries).toEqual([{ type: 'secret.burned' }, { type: 'secret.viewed' }]);
+  });
+
+  it('asks for each statement’s result shape once per connection', async () => {
+    const redescribes = countRedescribes();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { token } = await create(pat);
+        await reveal(t.baseUrl, token).expect(200);
+      }
+      expect(redescribes.read()).toBe(0);
+    } finally {
+      redescribes.restore();
+    }
   });
 });

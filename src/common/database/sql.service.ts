@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { FieldDef, Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { KnownShapeQuery } from './known-shape-query';
 import { pgErrorOf } from './pg-error';
 
 /**
@@ -19,7 +20,7 @@ import { pgErrorOf } from './pg-error';
 export class Sql {
   private readonly pool: Pool;
   private readonly instance = randomBytes(3).toString('hex');
-  private readonly connectionIds = new WeakMap<PoolClient, number>();
+  private readonly connectionsSeen = new WeakMap<PoolClient, { id: number; shapes: Map<string, FieldDef[]> }>();
   private connections = 0;
 
   constructor(@InjectDataSource() db: DataSource) {
@@ -30,8 +31,16 @@ export class Sql {
     const client = await this.pool.connect();
     let failure: Error | undefined;
     try {
-      return (await client.query<T>({ name: `${name}_${this.instance}_${this.idOf(client)}`, text, values })).rows;
+      const { id, shapes } = this.seen(client);
+      return await new Promise<T[]>((resolve, reject) => {
+        const named = `${name}_${this.instance}_${id}`;
+        client.query(
+          new KnownShapeQuery<T>(named, text, values, shapes, (error, result) => (error ? reject(error) : resolve(result.rows))),
+        );
+      });
     } catch (error) {
+      // As pg does for the queries it makes promises of: a stack leading back here, not to the socket's read.
+      if (error instanceof Error) Error.captureStackTrace(error);
       // As pool.query does, a connection that failed is not handed out again; except after a
       // constraint's refusal (an idempotent retry meets its key that way): PostgreSQL refused one
       // statement, and the connection and its prepared statements are as good as before.
@@ -42,10 +51,10 @@ export class Sql {
     }
   }
 
-  private idOf(client: PoolClient): number {
-    let id = this.connectionIds.get(client);
-    if (id === undefined) this.connectionIds.set(client, (id = ++this.connections));
-    return id;
+  private seen(client: PoolClient): { id: number; shapes: Map<string, FieldDef[]> } {
+    let seen = this.connectionsSeen.get(client);
+    if (seen === undefined) this.connectionsSeen.set(client, (seen = { id: ++this.connections, shapes: new Map() }));
+    return seen;
   }
 }
 

@@ -1,0 +1,69 @@
+import { Query, type FieldDef, type QueryResult, type QueryResultRow } from 'pg';
+
+/** pg's `prepareValue` (pg/lib/utils): how `Query.prepare` turns each value into its wire text. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
+
+/** What of pg's Connection and Query (pg/lib/query.js) `prepare` uses; neither is in pg's types. */
+interface WireConnection {
+  bind(config: { portal: string; statement: string; values: unknown[]; binary?: boolean; valueMapper: (value: unknown) => unknown }): void;
+  close(config: { type: 'S'; name: string }): void;
+  execute(config: { portal: string }): void;
+  sync(): void;
+}
+interface QueryInternals {
+  prepare(connection: WireConnection): void;
+  hasBeenParsed(connection: WireConnection): boolean;
+  handleRowDescription(message: { fields: FieldDef[] }): void;
+  handleError(error: Error, connection: WireConnection): void;
+  name: string;
+  values: unknown[];
+  binary?: boolean;
+}
+
+/**
+ * A named statement that asks PostgreSQL for its result's shape once per connection. pg sends
+ * Bind, Describe, Execute and Sync on every call and parses the RowDescription that Describe
+ * brings back each time, though a prepared statement's columns never change (a schema change
+ * that would change them makes PostgreSQL refuse the statement: "cached plan must not change
+ * result type"). Once a connection has parsed the statement and described its result, this
+ * sends Bind, Execute and Sync and reads the rows with the shape it kept.
+ */
+export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
+  constructor(
+    name: string,
+    text: string,
+    values: unknown[],
+    /** The connection's shapes, by statement name. */
+    private readonly shapes: Map<string, FieldDef[]>,
+    callback: (error: Error | undefined, result: QueryResult<T>) => void,
+  ) {
+    super({ name, text, values }, callback);
+  }
+
+  prepare(connection: WireConnection): void {
+    const self = this as unknown as QueryInternals;
+    const fields = this.shapes.get(self.name);
+    if (fields === undefined || !self.hasBeenParsed(connection)) {
+      (Query.prototype as unknown as QueryInternals).prepare.call(this, connection);
+      return;
+    }
+    try {
+      connection.bind({ portal: '', statement: self.name, values: self.values, binary: self.binary, valueMapper: prepareValue });
+    } catch (error) {
+      // As pg does when a value cannot be written.
+      connection.close({ type: 'S', name: self.name });
+      connection.sync();
+      self.handleError(error as Error, connection);
+      return;
+    }
+    (Query.prototype as unknown as QueryInternals).handleRowDescription.call(this, { fields });
+    connection.execute({ portal: '' });
+    connection.sync();
+  }
+
+  handleRowDescription(message: { fields: FieldDef[] }): void {
+    this.shapes.set((this as unknown as QueryInternals).name, message.fields);
+    (Query.prototype as unknown as QueryInternals).handleRowDescription.call(this, message);
+  }
+}
