@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { addressKey } from '../src/geo/address-key';
 import { databaseMode, waitingOnLocks } from './support/database';
 import { bearer, newToken, newUser } from './support/factories';
 import { damageGermany, damagedCopy } from './support/mmdb';
@@ -25,7 +24,7 @@ describe('links behind a trusted proxy', () => {
       expect((await report(secret.token, '203.0.113.1').expect(202)).body).toEqual({ message: 'Report received.' });
       await report(secret.token, '203.0.113.1').expect(202);
       await report(secret.token, '203.0.113.1').expect(202);
-      // One client with a few addresses of its network is still one reporter, IPv6 by its /64.
+      // One client with a few addresses of its network is still one reporter, IPv6 by its /48.
       await report(secret.token, '203.0.113.2').expect(202);
       await report(secret.token, '203.0.113.250').expect(202);
       await report(secret.token, '2001:db8:1:2::1').expect(202);
@@ -37,6 +36,29 @@ describe('links behind a trusted proxy', () => {
       const [row] = await t.dataSource.query('SELECT status, ciphertext FROM secrets WHERE id = $1', [secret.id]);
       expect(row).toEqual({ status: 'deleted', ciphertext: null });
       await report(secret.token, '203.0.113.4').expect(410);
+    });
+
+    it('counts an IPv6 reporter by its /48: three /64s of one subscriber’s prefix do not suspend the link', async () => {
+      const secret = await newSecret(t.baseUrl, { expire_value: 5 });
+      for (const from of ['2001:db8:1:1::1', '2001:db8:1:2::1', '2001:db8:1:ff00::1']) await report(secret.token, from).expect(202);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM link_reports WHERE secret_id = $1', [secret.id]);
+      expect(n).toBe(1);
+    });
+
+    it('does not count a viewer the country rule refuses, answering as to any other (the contract lists only 202)', async () => {
+      const secret = await proSecretOn(t.baseUrl, t.dataSource, { allowed_countries: ['DE'], expire_value: 2 });
+      // US addresses in three networks, and one whose country is unknown (which the rule refuses too).
+      for (const from of ['8.8.8.8', '4.2.2.2', '13.107.21.200', '203.0.113.1']) {
+        expect((await report(secret.token, from).expect(202)).body).toEqual({ message: 'Report received.' });
+      }
+      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM link_reports WHERE secret_id = $1', [secret.id]);
+      expect(n).toBe(0);
+      expect((await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1').expect(200)).body.data.content).toBeDefined();
+      // A viewer it lets in is counted.
+      await report(secret.token, '5.9.0.1').expect(202);
+      const [counted] = await t.dataSource.query('SELECT count(*)::int AS n FROM link_reports WHERE secret_id = $1', [secret.id]);
+      expect(counted.n).toBe(1);
     });
 
     it('records the suspension in the team’s audit trail, without the reporters’ addresses', async () => {
@@ -59,9 +81,8 @@ describe('links behind a trusted proxy', () => {
       const secret = await newSecret(t.baseUrl, { expire_value: 5 });
       await report(secret.token, '203.0.113.1').expect(202);
       const [row] = await t.dataSource.query('SELECT reporter_hash FROM link_reports WHERE secret_id = $1', [secret.id]);
-      const plain = createHash('sha256')
-        .update(`${secret.id}:${addressKey('203.0.113.1', 24)}`)
-        .digest();
+      // The reporter's network, as it is digested.
+      const plain = createHash('sha256').update(`${secret.id}:203.0.113.0/24`).digest();
       expect(row.reporter_hash).toHaveLength(32);
       expect(row.reporter_hash.equals(plain)).toBe(false);
     });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TokenAuth } from '../src/auth/auth-context';
 import { withRateOverrides } from '../src/billing/plan-rules';
 import { loadConfig } from '../src/config/app-config';
-import { addressKey } from '../src/geo/address-key';
+import { addressKey, reporterKey } from '../src/geo/address-key';
 import { Keyring } from '../src/crypto/keyring';
 import { accountKeyWith, knownAddressMark, rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
 
@@ -115,7 +115,14 @@ describe('addressKey', () => {
     expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
     expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
     expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
-    expect(addressKey('203.0.113.7', 24)).toBe(addressKey('203.0.113.250', 24));
+  });
+
+  it('counts an abuse reporter by its network: an IPv4 /24, an IPv6 /48 (what one subscriber is often given)', () => {
+    expect(reporterKey('203.0.113.7')).toBe(reporterKey('203.0.113.250'));
+    expect(reporterKey('203.0.113.7')).not.toBe(reporterKey('203.0.114.7'));
+    expect(reporterKey('2001:db8:1:2::1')).toBe(reporterKey('2001:db8:1:ff00::1'));
+    expect(reporterKey('2001:db8:1:2::1')).not.toBe(reporterKey('2001:db8:2:2::1'));
+    expect(reporterKey('2001:db8:1::1%eth0')).toBe(reporterKey('2001:db8:1::1'));
   });
 
   it('counts an address with a zone as the address: a zone is the receiving interface, and any text', () => {

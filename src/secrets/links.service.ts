@@ -5,7 +5,7 @@ import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import { aboutRequest } from '../common/logging/logger';
 import { codePoints } from '../common/validation/text-field';
-import { addressKey } from '../geo/address-key';
+import { reporterKey } from '../geo/address-key';
 import type { ClientInfo } from '../geo/client.decorator';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -100,7 +100,7 @@ export class LinksService {
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
       throw ApiError.unavailable('This server cannot open this secret now; nothing was spent.', { code: 'key_unavailable' });
     }
-    if (secret.allowedCountries && !(client.country && secret.allowedCountries.includes(client.country))) {
+    if (!countryAllowed(secret, client)) {
       const message = client.country
         ? 'This secret cannot be opened from your country.'
         : 'This secret cannot be opened from where you are: your country could not be determined.';
@@ -118,13 +118,16 @@ export class LinksService {
 
   /**
    * Distinct reporters past the threshold suspend the link and destroy the content. A reporter
-   * is a network (an IPv4 /24, an IPv6 /64), so a client with a handful of addresses cannot
+   * is a network (an IPv4 /24, an IPv6 /48), so a client with a handful of addresses cannot
    * suspend a link alone. It is kept as an HMAC under the keyring, not a plain hash, which
-   * anyone could match by trying the 16 million IPv4 networks.
+   * anyone could match by trying the 16 million IPv4 networks. A viewer the country rule
+   * refuses gets the same 202 but is not counted: the contract lists no other answer, and one
+   * who cannot see the content cannot vouch for it, nor take it down from outside the countries allowed.
    */
   async report(token: string, dto: ReportDto, client: ClientInfo): Promise<void> {
     const secret = await this.findActive(token);
-    const reporter = this.keyring.digest(this.keyring.activeKeyId, `${secret.id}:${addressKey(client.ip, 24)}`)!;
+    if (!countryAllowed(secret, client)) return;
+    const reporter = this.keyring.digest(this.keyring.activeKeyId, `${secret.id}:${reporterKey(client.ip)}`)!;
     const reporters = await this.reports.add(secret.id, reporter, dto.reason);
     if (reporters >= this.config.reportSuspendThreshold) {
       await this.secrets.suspend(secret.id);
@@ -247,3 +250,7 @@ export class LinksService {
     return secret;
   }
 }
+
+/** Whether the secret's country rule (if any) lets this viewer open it: an unknown country does not. */
+const countryAllowed = (secret: Secret, client: ClientInfo): boolean =>
+  !secret.allowedCountries || (client.country !== null && secret.allowedCountries.includes(client.country));
