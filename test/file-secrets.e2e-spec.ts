@@ -1625,6 +1625,28 @@ describe('a reveal of a file that finds every download slot taken (MAX_DOWNLOADS
       stalled.abort();
     }
   });
+
+  it('tells a viewer the country rule refuses so (403), rather than making it wait for a slot and answering 503', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const held = await oneViewFile(t.baseUrl, team.pat, randomBytes(24 * MIB));
+    const ruled = await uploadFile(
+      t.baseUrl,
+      team.pat,
+      { expire_mode: 'views', expire_value: '1', allowed_countries: 'DE' },
+      { name: 'f.bin', type: 'application/octet-stream', data: randomBytes(1000) },
+    );
+    expect(ruled.status).toBe(201);
+
+    const stalled = await stalledDownload(t.baseUrl, held);
+    try {
+      expect(stalled.status).toBe(200);
+      // A loopback viewer has no country, which the rule refuses.
+      const refused = await reveal(t.baseUrl, String(ruled.body.data!.token));
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'geo_blocked' });
+    } finally {
+      stalled.abort();
+    }
+  });
 });
 
 (databaseMode() === 'embedded' ? describe : describe.skip)('on the embedded database, which runs no autovacuum', () => {

@@ -68,11 +68,14 @@ export class LinksService {
       let spent = await this.secrets.reveal(tokenHash, this.keyring.keyIds, false, client, 0, downloadSlot?.spendsFile === true);
       if (!spent) {
         const secret = await this.findActive(tokenHash);
+        // Before a file waits for (or takes) a download slot: a viewer the rule refuses is told so
+        // on a busy instance too, and holds no slot of the team's share meanwhile.
+        if (!countryAllowed(secret, client)) throw await this.geoBlocked(secret, client);
         // The fast statement may have left a file alone for want of a download slot (one may come
         // back soon), or of one free to spend it unlooked-at; either way it is checked now.
         if (secret.kind === 'file') {
           downloadSlot = await this.files.downloadSlotFor(downloadSlot, secret.teamId, client);
-          // Before a passcode's attempt or a refusal's audit event is spent on nobody.
+          // Before a passcode's attempt is spent on nobody.
           if (client.gone()) throw ApiError.clientGone();
         } else {
           // A text's passcode may wait seconds for its hash: its slot would count against every
@@ -100,13 +103,6 @@ export class LinksService {
       // Nothing is spent: another instance (mid-rollout) may hold the key, so this one says to retry.
       throw ApiError.unavailable('This server cannot open this secret now; nothing was spent.', { code: 'key_unavailable' });
     }
-    if (!countryAllowed(secret, client)) {
-      const message = client.country
-        ? 'This secret cannot be opened from your country.'
-        : 'This secret cannot be opened from where you are: your country could not be determined.';
-      if (secret.teamId) await this.audit.record(linkActor(secret.teamId), client, 'secret.access_denied', secret.id);
-      throw ApiError.forbidden(message, 'geo_blocked');
-    }
     const refund = secret.hasPasscode ? await this.checkPasscode(secret, dto.passcode, client) : 0;
     // As on the fast path; after a passcode, checkPasscode has asked since its hash (nothing is awaited between).
     if (client.gone()) throw ApiError.clientGone();
@@ -114,6 +110,15 @@ export class LinksService {
     // Spent by someone else in the meantime.
     if (!spent) throw goneError(await this.findByToken(tokenHash));
     return spent;
+  }
+
+  /** The 403 of a viewer the secret's country rule refuses, recorded in its team's audit trail. */
+  private async geoBlocked(secret: Secret, client: ClientInfo): Promise<ApiError> {
+    const message = client.country
+      ? 'This secret cannot be opened from your country.'
+      : 'This secret cannot be opened from where you are: your country could not be determined.';
+    if (secret.teamId) await this.audit.record(linkActor(secret.teamId), client, 'secret.access_denied', secret.id);
+    return ApiError.forbidden(message, 'geo_blocked');
   }
 
   /**
