@@ -135,6 +135,14 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
       'GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts, and TRUST_PROXY trusts none: ' +
         "countries come from the peer's address (your proxy's). Set TRUST_PROXY to your proxies.",
     );
+  } else if (config.geo.countryHeader) {
+    // A proxy passes on the headers a client sent unless told otherwise: a client reaching it
+    // without the CDN would name its own country.
+    new NestLogger('Config').warn(
+      `GEO_COUNTRY_HEADER ${config.geo.countryHeader} is believed over the address from any proxy TRUST_PROXY trusts: ` +
+        'those proxies must set it or strip it on every request (passing on what the client sent is not enough), ' +
+        'or a client can choose its own country.',
+    );
   }
   if (config.webhooks.allowPrivate) {
     new NestLogger('Config').warn(

@@ -159,14 +159,22 @@ describe('configuration at start-up', () => {
   });
 
   it.each([
-    ['warns', {}, true],
-    ['does not warn', { TRUST_PROXY: 'loopback' }, false],
-  ])('%s that GEO_COUNTRY_HEADER is never read when TRUST_PROXY trusts no proxy (%j)', async (_verb, env, warned) => {
+    [
+      'is never read when TRUST_PROXY trusts no proxy',
+      {},
+      'GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts, and TRUST_PROXY trusts none',
+    ],
+    [
+      'must be set or stripped by the proxies TRUST_PROXY trusts',
+      { TRUST_PROXY: 'loopback' },
+      'GEO_COUNTRY_HEADER cf-ipcountry is believed over the address from any proxy TRUST_PROXY trusts: those proxies must set it or strip it on every request',
+    ],
+  ])('warns in one line that GEO_COUNTRY_HEADER %s (%j)', async (_what, env, warning) => {
     const db = await createTestDatabase();
     const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn', GEO_COUNTRY_HEADER: 'CF-IPCountry', ...env }));
     await server.stop();
     await db.drop();
-    expect(server.output().includes('GEO_COUNTRY_HEADER is read only from a proxy TRUST_PROXY trusts')).toBe(warned);
+    expect(logged(server.output(), 'Config')).toEqual([[40, expect.stringContaining(warning)]]);
   });
 
   it.each([
