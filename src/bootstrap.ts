@@ -17,7 +17,7 @@ import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { refuseEncodedBodies } from './common/http/content-encoding';
 import { documentConventions, operationIdOf } from './common/http/openapi-conventions';
-import { proxyTrust } from './common/http/proxy-trust';
+import { clientAddress, proxyTrust, ProxyTrust } from './common/http/proxy-trust';
 import { requestId } from './common/http/request-id';
 import { answerUnparsable, refuseUnknownExpectations } from './common/http/unparsable-request';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
@@ -62,7 +62,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     // Its own 503 has none of the contract's shape nor headers: bootstrap() answers those requests.
     return503OnClosing: false,
     serverFactory: direct.serverFactory(),
-    frameworkErrors: answerUnroutable(pageHeaders, logger, (request, reply) => settleUnroutable(request, reply)),
+    frameworkErrors: answerUnroutable(pageHeaders, logger, trust, (request, reply) => settleUnroutable(request, reply)),
     clientErrorHandler: answerUnparsable(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -178,9 +178,12 @@ type Settle = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
  * gets the contract's error body and the headers of every other answer, X-RateLimit-* included
  * (it spends a budget as an unknown path does: the valid token's it carries, else the address's).
  */
-function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger, settle: Settle) {
+function answerUnroutable(pageHeaders: Record<string, string>, logger: Logger, trust: ProxyTrust | false, settle: Settle) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const started = performance.now();
+    // Fastify makes this request without its trustProxy, so its `ip` would be the peer's (the
+    // proxy's, shared by every client behind it): the address is the one a routed request gets.
+    Object.defineProperty(request, 'ip', { value: clientAddress(request.raw, trust) });
     const rendered = renderError(error, request.id);
     // No route matched, so the path as sent is all there is to go by.
     const headers = isApiPath(request.url) ? API_SECURITY_HEADERS : pageHeaders;

@@ -372,6 +372,42 @@ describe('rate limits', () => {
       expect(statuses).toEqual(Array(18).fill(422));
     });
   });
+
+  describe('the address behind a trusted proxy', () => {
+    const t = useTestApp({ env: limited({ TRUST_PROXY: 'loopback', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '3' }) });
+    /** An address no other request of any run within the minute comes from. */
+    const freshAddress = () => `10.${[...randomBytes(3)].join('.')}`;
+
+    it('charges a URL Fastify cannot route to the forwarded address, as any other request', async () => {
+      for (const path of ['/api/v1/x%ZZ', `/api/v1/links/${'a'.repeat(101)}`]) {
+        const answers = [];
+        for (const from of [freshAddress(), freshAddress()]) {
+          answers.push(await supertest(t.baseUrl).get(path).set('X-Forwarded-For', from));
+        }
+        expect(answers.map((res) => [path, res.headers['x-ratelimit-limit'], res.headers['x-ratelimit-remaining']])).toEqual([
+          [path, '3', '2'],
+          [path, '3', '2'],
+        ]);
+      }
+    });
+
+    it('adds no Retry-After to an answer that was not the refusal, once the budget is spent', async () => {
+      const from = freshAddress();
+      for (let i = 0; i < 3; i++) await supertest(t.baseUrl).get('/api/v1/nope').set('X-Forwarded-For', from).expect(404);
+      const answers = [
+        await supertest(t.baseUrl).get('/api/v1/nope').set('X-Forwarded-For', from),
+        await supertest(t.baseUrl).post('/api/v1/secrets').set('X-Forwarded-For', from).set('Content-Type', 'application/json').send('{'),
+        await supertest(t.baseUrl).get('/api/v1/x%ZZ').set('X-Forwarded-For', from),
+      ];
+      expect(answers.map((res) => [res.status, res.headers['x-ratelimit-remaining'], res.headers['retry-after']])).toEqual([
+        [404, '0', undefined],
+        [400, '0', undefined],
+        [400, '0', undefined],
+      ]);
+      const refused = await supertest(t.baseUrl).get('/api/v1/account').set('X-Forwarded-For', from).expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    });
+  });
 });
 
 const withRedis = process.env.REDIS_URL ? describe : describe.skip;

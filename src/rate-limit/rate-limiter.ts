@@ -154,7 +154,7 @@ export class RateLimiter {
     reply.header('X-RateLimit-Limit', limit);
     reply.header('X-RateLimit-Remaining', 0);
     reply.header('X-RateLimit-Reset', retryAfterSeconds);
-    reply.header('Retry-After', retryAfterSeconds);
+    // Retry-After rides on the error, so only a 429 answered carries it, not an answer `settle` spent on.
     throw ApiError.tooManyAttempts(retryAfterSeconds);
   }
 }
