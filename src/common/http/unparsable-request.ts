@@ -19,8 +19,9 @@ const MESSAGES: Record<Refused, string> = {
  * Node refuses a request it cannot parse (headers over its 16 KiB, a garbled request line, a
  * request too slow to arrive) before there is a request for Fastify; the answer still has the
  * contract's body and the API's headers, an access log line with its request id, and the
- * connection closes, as Node would close it. As Node does, nothing is written into an answer
- * already going out on the connection (a keep-alive client's earlier request): it is only cut.
+ * connection closes, as Node would close it. While an earlier request on the connection (a
+ * keep-alive or pipelining client's) is still owed its answer, going out or not yet begun, nothing
+ * is written: the connection is only cut.
  */
 export function answerUnparsable(logger: Logger) {
   return (error: NodeJS.ErrnoException, socket: Duplex): void => {
@@ -28,9 +29,11 @@ export function answerUnparsable(logger: Logger) {
     // The client closed its side before its request had all arrived: there is no one to answer
     // (a request under way hears that it was aborted, and says so).
     if (error.code === 'HPE_INVALID_EOF_STATE') return void socket.destroy();
-    // Node's own name for the answer in progress on this connection.
-    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-    if (!answering) {
+    // Node's own name for the answer owed on this connection: set from a request's arrival until its
+    // answer is all written, and pipelined requests' answers queue behind it. A 400 written now
+    // would be read as the answer to the earliest of them, whose own would be lost.
+    const owed = (socket as { _httpMessage?: unknown })._httpMessage != null;
+    if (!owed) {
       refuseOnSocket(logger, socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
     }
     socket.destroy(error);
