@@ -1,6 +1,7 @@
 import { ApiError } from '../errors/api-error';
 
-// A byte-order mark is kept, so it fails the parse as it did before: JSON has none.
+// A byte-order mark is kept in the text, and the JSON parser (secure-json-parse) drops one that
+// starts it, as RFC 8259 §8.1 lets a parser: a body that begins with one is taken.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 
