@@ -7,7 +7,7 @@ import { Keyring } from '../crypto/keyring';
 import { ClaimedDelivery, teamDestination, WalkPlace, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookBody } from './webhook-event';
 import { SigningSecretDamaged, WebhookSecretsService } from './webhook-secrets.service';
-import { AttemptOutcome, WebhookSender } from './webhook-sender';
+import { AttemptOutcome, WEBHOOK_CONCURRENCY, WebhookSender } from './webhook-sender';
 import { signatureHeaders } from './webhook-signature';
 
 const JOB = 'deliver-webhooks';
@@ -19,7 +19,7 @@ const DELIVERY_LOG_DAYS = 30;
  * room), and the places only a team with none under way may take (so a few teams whose receivers
  * never answer cannot hold them all either).
  */
-const CONCURRENCY = 16;
+const CONCURRENCY = WEBHOOK_CONCURRENCY;
 const PER_TEAM = 4;
 const PER_DESTINATION = 2;
 const FOR_IDLE_TEAMS = 4;

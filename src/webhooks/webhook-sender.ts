@@ -27,6 +27,20 @@ export interface AttemptOutcome {
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const MAX_RESPONSE_BODY_MS = 1_000;
 
+/** Attempts an instance makes at once (the dispatcher's places). */
+export const WEBHOOK_CONCURRENCY = 16;
+/**
+ * A kept-alive connection left idle this long is closed by us, whatever the receiver's own idle
+ * timeout (a hostile one keeps it open for good): under Node's 5 s, so that usually we close first.
+ */
+const IDLE_MS = 4_000;
+/**
+ * Idle connections kept per host, and in all: every receiver answering 2xx (any team member can
+ * name a new one as a secret's `webhook_url`) would otherwise hold one for IDLE_MS.
+ */
+const IDLE_PER_HOST = 2;
+const IDLE_IN_ALL = WEBHOOK_CONCURRENCY;
+
 /**
  * POSTs one signed body. The agents check the address each connection actually goes to (after
  * DNS), so a name that has come to resolve inward since the URL was accepted is refused here;
@@ -34,7 +48,9 @@ const MAX_RESPONSE_BODY_MS = 1_000;
  * WEBHOOK_TIMEOUT_MS. DNS gets half of it at most, so a name whose DNS never answers fails the
  * attempt as that, not as the receiver's silence. An attempt ends only once its connection is
  * free again or cut, so the dispatcher's places bound the connections open, and the agents,
- * shared by every team, never make one wait for a socket another holds.
+ * shared by every team, never make one wait for a socket another holds: those in use are at most
+ * the places, the idle ones at most IDLE_IN_ALL (see keepingAtMost), so the cap on all of them
+ * is a backstop that is never reached.
  */
 @Injectable()
 export class WebhookSender {
@@ -50,8 +66,9 @@ export class WebhookSender {
     // The agents call `lookup` (an address literal skips it: see send), which refuses an inward
     // address, and check each address it gives by their own rule before connecting to it.
     const filter = { allowPrivateIPAddress: config.webhooks.allowPrivate, allowMetaIPAddress: config.webhooks.allowPrivate, lookup };
-    this.httpAgent = new RequestFilteringHttpAgent({ ...filter, keepAlive: true });
-    this.httpsAgent = new RequestFilteringHttpsAgent({ ...filter, keepAlive: true });
+    const pool = { keepAlive: true, timeout: IDLE_MS, maxFreeSockets: IDLE_PER_HOST, maxTotalSockets: WEBHOOK_CONCURRENCY + IDLE_IN_ALL };
+    this.httpAgent = keepingAtMost(IDLE_IN_ALL, new RequestFilteringHttpAgent({ ...filter, ...pool }));
+    this.httpsAgent = keepingAtMost(IDLE_IN_ALL, new RequestFilteringHttpsAgent({ ...filter, ...pool }));
   }
 
   /** Closes the kept-alive connections; the dispatcher calls it once its attempts have ended. */
@@ -147,6 +164,20 @@ export class WebhookSender {
       request.end(body);
     });
   }
+}
+
+/**
+ * Node's `maxFreeSockets` counts per host, so an agent keeps, until `timeout`, an idle connection
+ * to each of any number of receivers; this one closes a connection freed while `most` are idle.
+ * (Node's `maxTotalSockets` would rather make the next attempt wait for an idle one to time out.)
+ */
+function keepingAtMost<T extends http.Agent>(most: number, agent: T): T {
+  const keep = agent.keepSocketAlive.bind(agent);
+  agent.keepSocketAlive = (socket) => {
+    const idle = Object.values(agent.freeSockets).reduce((count, sockets) => count + (sockets?.length ?? 0), 0);
+    return idle < most && keep(socket);
+  };
+  return agent;
 }
 
 /** One request's outcome; `staleConnection` when it went out on a kept-alive connection the receiver had closed. */
