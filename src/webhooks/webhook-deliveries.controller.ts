@@ -31,7 +31,7 @@ export class WebhookDeliveriesController {
   @ApiMessage(202)
   @ApiErrors({
     403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).',
-    409: 'The delivery’s endpoint has been deleted (`code: endpoint_deleted`).',
+    409: 'The delivery’s endpoint has been deleted (`code: endpoint_deleted`), or an attempt at it is under way (`code: delivery_in_flight`).',
   })
   async retry(@Auth() auth: TokenAuth, @Param('id', IdParamPipe) id: string, @EmptyBody() _body: NoBody, @Client() client: ClientInfo) {
     await this.deliveries.retry(auth, id, client);

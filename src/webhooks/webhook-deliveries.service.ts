@@ -33,11 +33,12 @@ export class WebhookDeliveriesService {
   }
 
   /**
-   * Due again now (a delivery being sent at this moment is left to finish). It gets what is left
-   * of its retry schedule, or one attempt when the schedule is spent. Another team's id is a 404
-   * whatever the plan; then nothing is sent again while the team's plan has no webhooks (403),
-   * nor to a team endpoint that has been deleted (409), nor by a caller no longer an admin (403:
-   * the token's role may predate a demotion). What is accepted (202) is recorded as
+   * Due again now. It gets what is left of its retry schedule, or one attempt when the schedule
+   * is spent. Another team's id is a 404 whatever the plan; then nothing is sent again while the
+   * team's plan has no webhooks (403), nor to a team endpoint that has been deleted (409), nor
+   * while an attempt at it is under way (409: its outcome decides what comes next, and a 202
+   * would promise a send that never comes), nor by a caller no longer an admin (403: the
+   * token's role may predate a demotion). What is accepted (202) is recorded as
    * `webhook_delivery.retried`: it sends the event's data to an outside address again.
    */
   async retry(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
@@ -50,6 +51,9 @@ export class WebhookDeliveriesService {
         if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId, manager))) {
           throw new ApiError(409, 'The endpoint of this delivery has been deleted.', { code: 'endpoint_deleted' });
         }
+        throw new ApiError(409, 'An attempt at this delivery is under way; retry it once that attempt has ended.', {
+          code: 'delivery_in_flight',
+        });
       }
       await this.audit.record(auth, client, 'webhook_delivery.retried', id, manager);
     });

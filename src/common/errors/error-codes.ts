@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'subscription_active',
   'resource_deleted',
   'endpoint_deleted',
+  'delivery_in_flight',
   'decryption_failed',
   'key_unavailable',
   'disk_full',
