@@ -906,6 +906,8 @@ describe('webhooks', () => {
       expect(await deliveryNow()).toEqual(delivered);
       await retry({}).expect(202);
       await waitFor(secret.id, 2);
+      // Once that attempt has ended: while it is under way a retry is a 409 delivery_in_flight.
+      expect(await eventually(async () => (await deliveryNow()).history.length === 2, 5)).toBe(true);
       await retry().expect(202);
       await waitFor(secret.id, 3);
     });
