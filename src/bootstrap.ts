@@ -146,8 +146,9 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   }
   if (config.webhooks.allowPrivate) {
     new NestLogger('Config').warn(
-      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback, private and metadata addresses ' +
-        '(169.254.169.254): any team admin can make this server call into its network. It is for development and tests.',
+      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback and private addresses ' +
+        '(link-local and metadata ones stay refused): any team admin can make this server call into its network. ' +
+        'It is for development and tests, and refused in production.',
     );
   }
   if (!app.get(CountryLookup).placesIpv6) {

@@ -88,6 +88,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: randomBytes(32).toString('base64') })).not.toThrow();
   });
 
+  it('refuses WEBHOOK_ALLOW_PRIVATE in production, and takes it elsewhere', () => {
+    const key = randomBytes(32).toString('base64');
+    expect(() => loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: key, WEBHOOK_ALLOW_PRIVATE: 'on' })).toThrow(
+      new ConfigError('WEBHOOK_ALLOW_PRIVATE must not be set in production: it lets any team admin make this server call into its network'),
+    );
+    expect(loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: key, WEBHOOK_ALLOW_PRIVATE: 'false' }).webhooks.allowPrivate).toBe(false);
+    for (const nodeEnv of ['development', 'test']) {
+      expect(loadConfig({ NODE_ENV: nodeEnv, WEBHOOK_ALLOW_PRIVATE: 'on' }).webhooks.allowPrivate).toBe(true);
+    }
+  });
+
   it('requires ENCRYPTION_KEY whenever DATABASE_URL is set, whatever NODE_ENV says', () => {
     const databaseUrl = 'postgres://oncelink@db.internal:5432/oncelink';
     for (const nodeEnv of [undefined, 'development', 'test', 'production']) {

@@ -123,8 +123,9 @@ describe('configuration at start-up', () => {
     await server.stop();
     await db.drop();
     expect(server.output()).toContain(
-      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback, private and metadata',
+      'WEBHOOK_ALLOW_PRIVATE=true lets webhook URLs be plain http and reach loopback and private addresses (link-local and metadata ones stay refused)',
     );
+    expect(server.output().split('WEBHOOK_ALLOW_PRIVATE=true lets')).toHaveLength(2);
   });
 
   it.each([

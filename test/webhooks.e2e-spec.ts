@@ -587,6 +587,37 @@ describe('webhooks', () => {
       expect(Object.keys(secret.body.errors)).toEqual(['webhook_url']);
     });
 
+    it.each([
+      'http://169.254.169.254/latest/meta-data/iam/',
+      'http://[::ffff:169.254.169.254]/latest/meta-data/',
+      'http://[fe80::1]/hook',
+      'http://[fd00:ec2::254]/latest/meta-data/',
+      'http://metadata.google.internal/computeMetadata/v1/',
+    ])('refuses %s even with WEBHOOK_ALLOW_PRIVATE: link-local and metadata addresses reach cloud credentials', async (url) => {
+      const message = 'The url field must not point to a link-local or metadata address.';
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
+      expect(res.body.errors).toEqual({ url: [message] });
+      const secret = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: url })
+        .expect(422);
+      expect(secret.body.errors).toEqual({ webhook_url: [message.replace('url field', 'webhook url field')] });
+    });
+
+    it('refuses to connect to a metadata address even with WEBHOOK_ALLOW_PRIVATE, for a delivery queued before it was refused', async () => {
+      const secret = await newSecret(t.baseUrl, {}, pat);
+      const [queued] = await t.dataSource.query(
+        `INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, type, url, data, next_attempt_at)
+         VALUES (gen_random_uuid(), 'evt_metadata', $1, $2, 'secret.viewed', 'http://169.254.169.254/latest/meta-data/iam/', '{}', now())
+         RETURNING id`,
+        [owner.teamId, secret.id],
+      );
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.attempts >= 1, 10)).toBe(true);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({ id: queued.id, last_status_code: null, last_error: "Refused: the host's address is not public." });
+    });
+
     it('refuses a second endpoint for a URL the team already has, however it is spelt', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const url = `${receiver.url}/dup`;

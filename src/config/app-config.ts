@@ -320,6 +320,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   // grace); unset, the delay takes at most a fifth of it, so a short SHUTDOWN_TIMEOUT_MS set before the delay existed still starts.
   const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', Math.min(5_000, Math.floor(shutdownTimeoutMs / 5)), 0, 3_600_000);
   if (shutdownDelayMs >= shutdownTimeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS');
+  const webhookConfig = webhooks(env);
+  if (nodeEnv === 'production' && webhookConfig.allowPrivate) {
+    throw new ConfigError(
+      'WEBHOOK_ALLOW_PRIVATE must not be set in production: it lets any team admin make this server call into its network',
+    );
+  }
 
   return {
     port,
@@ -335,7 +341,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustProxy(env),
     geo: geo(env),
     allowAnonymous: bool(env, 'ALLOW_ANONYMOUS', true),
-    webhooks: webhooks(env),
+    webhooks: webhookConfig,
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),

@@ -7,7 +7,7 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
 import { retryAfterSeconds } from '../common/http/retry-after';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { isPublicAddress } from './public-address';
+import { isMetadataAddress, isPublicAddress } from './public-address';
 import { InwardAddressError, WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
 
 export interface AttemptOutcome {
@@ -61,7 +61,7 @@ export class WebhookSender {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const waitMs = Math.min(WEBHOOK_DNS_WAIT_MS, Math.floor(config.webhooks.timeoutMs / 2));
-    this.admits = config.webhooks.allowPrivate ? () => true : isPublicAddress;
+    this.admits = config.webhooks.allowPrivate ? (address) => !isMetadataAddress(address) : isPublicAddress;
     const { lookup } = new WebhookHostResolver(waitMs, this.admits);
     // The agents call `lookup` (an address literal skips it: see send), which refuses an inward
     // address, and check each address it gives by their own rule before connecting to it.

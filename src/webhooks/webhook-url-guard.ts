@@ -5,10 +5,12 @@ import { humanize } from '../common/validation/messages';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DnsNoAnswerError, WEBHOOK_DNS_WAIT_MS, WebhookHostResolver } from './webhook-host-resolver';
-import { isPublicAddress } from './public-address';
+import { isMetadataAddress, isPublicAddress } from './public-address';
 
-/** Names that reach a cloud's instance metadata service, or this machine, whatever DNS says. */
-const INWARD_NAMES = ['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data'];
+/** Names that reach a cloud's instance metadata service, whatever DNS says. */
+const METADATA_NAMES = ['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data'];
+/** Those, and names that reach this machine. */
+const INWARD_NAMES = ['localhost', ...METADATA_NAMES];
 const INWARD_SUFFIXES = ['.localhost', '.internal', '.local'];
 
 /** Spaces, control and format characters (a right-to-left override, a zero-width space), and a backslash, which the URL parser reads as a slash. */
@@ -79,8 +81,12 @@ export class WebhookUrlGuard {
     if (url.port === '0') throw refuse('must not use port 0');
     // A fragment is never sent: `…/hook#a` would be a second endpoint for the same receiver.
     if (raw.includes('#')) throw refuse('must not have a fragment (#…), which is never sent');
-    if (allowPrivate) return url.href;
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (allowPrivate) {
+      // A name resolving to one is refused as each delivery connects (WebhookSender).
+      if (METADATA_NAMES.includes(host) || isMetadataAddress(host)) throw refuse('must not point to a link-local or metadata address');
+      return url.href;
+    }
     const inward = () => refuse('must not point to a private, loopback, link-local or metadata address');
     if (isIP(host)) {
       if (!isPublicAddress(host)) throw inward();
