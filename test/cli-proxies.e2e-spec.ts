@@ -112,6 +112,25 @@ describe('the oncelink command behind a proxy', () => {
     }
   });
 
+  it.each([
+    ['HTTPS_PROXY', 'http://ci:pa#SECRET@proxy.test:3128'],
+    ['HTTP_PROXY', 'http://ci:pa/SECRET@proxy.test:3128'],
+    ['https_proxy', 'ci:SECRET@proxy.test:3128'],
+    ['http_proxy', 'http://ci:SECRET@proxy.test:3128/path'],
+  ])('refuses a %s undici cannot take as bad usage, in one line naming the variable, never its value', async (name, value) => {
+    for (const [args, input] of COMMANDS) {
+      const run = await oncelink(args, { ONCELINK_URL: SERVER, ONCELINK_TOKEN: 'olk_live_proxytest', [name]: value }, input);
+      expect([args, run.code, run.stderr]).toEqual([
+        args,
+        2,
+        `oncelink: ${name} is not a proxy URL (http://[user:password@]host:port, with :/?#@ in the user or password percent-encoded) (see oncelink --help)\n`,
+      ]);
+    }
+    // Nor is --version, which makes no request, kept from printing the version.
+    const version = await oncelink(['--version'], { [name]: value });
+    expect([version.code, version.stderr]).toEqual([0, '']);
+  });
+
   it('names a proxy that cannot be reached, not the server', async () => {
     const proxy = `http://127.0.0.1:${await freePort()}`;
     for (const [args, input] of COMMANDS) {

@@ -333,6 +333,7 @@ async function run(argv: string[]): Promise<void> {
     if (value === '') throw new UsageError(`--${name} needs a value`);
   }
   if (takes.needsToken && !process.env.ONCELINK_TOKEN) throw new UsageError(`${command} needs ONCELINK_TOKEN (a personal access token)`);
+  proxyFromEnvironment();
   const teamPasscode = process.env.ONCELINK_PASSCODE || undefined;
   const client = new OncelinkClient(
     serverUrl(process.env.ONCELINK_URL),
@@ -421,7 +422,6 @@ process.stdout.on('error', (error: Error) => {
   process.exit(1);
 });
 
-proxyFromEnvironment();
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (readerGone(error)) process.exit(READER_GONE_STATUS);
   if (error instanceof UsageError) {

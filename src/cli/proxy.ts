@@ -2,9 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { Duplex } from 'node:stream';
 import { ProxyAgent } from 'proxy-agent';
-import { Agent, Dispatcher, EnvHttpProxyAgent, Pool, setGlobalDispatcher } from 'undici';
+import { Agent, Dispatcher, EnvHttpProxyAgent, Pool, ProxyAgent as UndiciProxyAgent, setGlobalDispatcher } from 'undici';
 import { isLoopbackHost } from '../client/oncelink-client';
 import { ProxyFailed } from '../client/proxy-failed';
+import { UsageError } from './usage-error';
 
 /**
  * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lower-case spellings), which Node 20 ignores, for
@@ -17,7 +18,8 @@ export function proxyFromEnvironment(): void {
   const direct = new Agent();
   const skippingLoopback: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
     isLoopbackHost(new URL(String(options.origin)).hostname) ? direct.dispatch(options, handler) : dispatch(options, handler);
-  setGlobalDispatcher(new EnvHttpProxyAgent({ clientFactory: tunnelsNamingFailures }).compose(skippingLoopback));
+  const proxies = { httpProxy: proxyUrl('http'), httpsProxy: proxyUrl('https') };
+  setGlobalDispatcher(new EnvHttpProxyAgent({ ...proxies, clientFactory: tunnelsNamingFailures }).compose(skippingLoopback));
   // Only when a proxy is named: proxy-agent's sockets come a tick late, and a refusal the server
   // sends before reading an upload's body was then lost to the write's EPIPE.
   const named = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => process.env[name]);
@@ -25,6 +27,25 @@ export function proxyFromEnvironment(): void {
   const agent = new UploadProxying();
   http.globalAgent = agent;
   https.globalAgent = agent;
+}
+
+/**
+ * The proxy for a scheme's requests, read as undici reads it (the lower-case spelling first; empty
+ * is none), and refused as bad usage, by the variable's name alone, when undici cannot take it:
+ * its error, uncaught, printed the URL, password and all (`http://ci:pa#ss@proxy:3128`).
+ */
+function proxyUrl(scheme: 'http' | 'https'): string {
+  const name = [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`].find((variable) => process.env[variable] !== undefined);
+  const value = name ? process.env[name]! : '';
+  if (!value) return '';
+  try {
+    void new UndiciProxyAgent({ uri: value, clientFactory: tunnelsNamingFailures }).close();
+  } catch {
+    throw new UsageError(
+      `${name} is not a proxy URL (http://[user:password@]host:port, with :/?#@ in the user or password percent-encoded)`,
+    );
+  }
+  return value;
 }
 
 /** A proxy as a message names it: its origin, never its URL's credentials. */
