@@ -1526,4 +1526,23 @@ describe('the oncelink command', () => {
     for (const field of fields) expect(field).not.toMatch(CONTROL);
     expect(fields[4]).toBe('red alert');
   });
+
+  it('prints no line separator, bidi control or zero-width character from a label, in list or list --json', async () => {
+    const user = await newUser(t.baseUrl);
+    const pat = await newToken(t.baseUrl, user);
+    // U+2028 is a line break in many CI log viewers (a second row), U+202E turns what follows around.
+    const label = 'deploy\u202e\u2066txt.exe\u2028line2\u200b\u2029\ufeff';
+    await newSecret(t.baseUrl, { label }, pat);
+    const raw = ['\u202e', '\u2066', '\u2028', '\u2029', '\u200b', '\ufeff'].map((char) => Buffer.from(char));
+
+    const listed = await oncelink(['list'], { ...env, ONCELINK_TOKEN: pat });
+    expect(listed.code).toBe(0);
+    for (const char of raw) expect(listed.stdout.includes(char)).toBe(false);
+    expect(listed.stdout.toString().split('\t')[4]).toBe('deploytxt.exeline2\n');
+
+    const json = await oncelink(['list', '--json'], { ...env, ONCELINK_TOKEN: pat });
+    expect(json.code).toBe(0);
+    for (const char of raw) expect(json.stdout.includes(char)).toBe(false);
+    expect(JSON.parse(json.stdout.toString()).label).toBe(label);
+  });
 });

@@ -84,15 +84,23 @@ function expireValue(value: string | undefined, flag: string): number | undefine
 }
 
 /**
+ * The line and paragraph separators (a line break in many CI log viewers: a label could fake a
+ * row of its own), bidi controls and marks (U+202E reorders what follows) and the zero-width
+ * space and joiners and BOM: no terminal control, but they make printed text read otherwise.
+ */
+const FORMAT = '\\u061c\\u200b-\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ufeff';
+
+/**
  * ANSI escapes (CSI, and OSC/DCS/PM/APC/SOS strings up to their terminator, in their 7-bit and
- * C1 spellings, and any other ESC sequence), then every C0 and C1 control character and DEL left.
+ * C1 spellings, and any other ESC sequence), then every C0 and C1 control character, DEL and
+ * FORMAT character left.
  */
 const CONTROL = new RegExp(
   [
     '(?:\\u001b\\[|\\u009b)[0-?]*[ -/]*[@-~]',
     '(?:\\u001b[\\]P^_X]|[\\u0090\\u0098\\u009d-\\u009f])[^\\u0007\\u001b\\u009c]*(?:\\u0007|\\u001b\\\\|\\u009c)?',
     '\\u001b[ -/]*[0-~]',
-    '[\\u0000-\\u001f\\u007f-\\u009f]',
+    `[\\u0000-\\u001f\\u007f-\\u009f${FORMAT}]`,
   ].join('|'),
   'g',
 );
@@ -286,8 +294,8 @@ function parseArgsMessage(error: NodeJS.ErrnoException): string {
   return error.message.replace(/\n/g, ' ');
 }
 
-/** DEL, the C1 controls (U+009B is a terminal's CSI) and the line separators, which JSON.stringify leaves raw. */
-const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+/** DEL, the C1 controls (U+009B is a terminal's CSI) and the FORMAT characters, which JSON.stringify leaves raw. */
+const RAW_IN_JSON = new RegExp(`[\\u007f-\\u009f${FORMAT}]`, 'g');
 
 /** A line of JSON on stdout, for scripts (`--json`): every control character escaped, so a label cannot drive the terminal it is printed on. */
 const printJson = (value: unknown) =>
