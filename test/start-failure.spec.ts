@@ -13,6 +13,13 @@ describe('what a failed start says', () => {
     ['DATABASE_URL names no database there', answered('3D000', 'database "oncelnk" does not exist')],
     ['its password is wrong', answered('28P01', 'password authentication failed for user "oncelink"')],
     ['the server is out of connections', answered('53300', 'sorry, too many clients already')],
+    ['DATABASE_URL’s options set no such setting', answered('42704', 'unrecognized configuration parameter "foo"')],
+    ['they give a setting a bad value', answered('22023', 'invalid value for parameter "statement_timeout": "abc"')],
+    ['they set a superuser’s setting', answered('42501', 'permission denied to set parameter "log_statement"')],
+    [
+      'they set one fixed at the server’s start',
+      answered('55P02', 'parameter "max_connections" cannot be changed without restarting the server'),
+    ],
     ['DATA_DIR/pgdata is a file', errno('EEXIST', "EEXIST: file already exists, mkdir '/srv/oncelink/pgdata'")],
     ['the port is taken', errno('EADDRINUSE', 'listen EADDRINUSE: address already in use 127.0.0.1:3000')],
     ['sslmode asks a server without TLS for it', new Error('The server does not support SSL connections')],

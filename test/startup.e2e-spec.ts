@@ -171,6 +171,19 @@ describe('starting the server', () => {
     expect(told).toEqual(['Oncelink could not start: database "oncelink_no_such_db" does not exist']);
   });
 
+  onPostgres.each([
+    ['no such setting', '-c foo=bar', 'unrecognized configuration parameter "foo"'],
+    ['a setting’s bad value', '-c statement_timeout=abc', 'invalid value for parameter "statement_timeout": "abc"'],
+    ['a setting fixed at its start', '-c max_connections=1', 'parameter "max_connections" cannot be changed without restarting the server'],
+  ])('says in one line that the database refuses %s that DATABASE_URL’s options give', async (_what, options, message) => {
+    const result = await runServerToExit({
+      DATABASE_URL: `${process.env.TEST_DATABASE_URL}?options=${encodeURIComponent(options)}`,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([`Oncelink could not start: ${message}`]);
+  });
+
   // The test server has no TLS. `require`, as README spells it, since pg would warn about it over ten plain-text lines.
   onPostgres('says in one line that the database at DATABASE_URL does not speak TLS when sslmode asks for it', async () => {
     const result = await runServerToExit({

@@ -48,9 +48,11 @@ const NO_SSL = 'The server does not support SSL connections';
 /**
  * PostgreSQL's answers that are about the setup, not the code, by SQLSTATE class: connection
  * (08), authorization (28: a wrong password or user), no such database (3D), out of connections
- * or memory (53), and a server shutting down or starting up (57P).
+ * or memory (53), and a server shutting down or starting up (57P); and by code, a setting that
+ * DATABASE_URL's `options` (`-c name=value`) gives and the server refuses: unknown (42704), a bad
+ * value (22023), a superuser's (42501), or fixed at the server's start (55P02).
  */
-const SETUP_SQLSTATE = /^(08|28|3D|53|57P)/;
+const SETUP_SQLSTATE = /^(08|28|3D|53|57P|42704|22023|42501|55P02)/;
 
 /** What a start that failed with `error` says and exits with; undefined for a bug, whose stack is the report. */
 export function startFailure(error: unknown): StartFailure | undefined {
