@@ -23,6 +23,7 @@ const PAYING = ['active', 'trialing', 'past_due'];
  * an event for, and as long as Stripe keeps an event for someone to resend it from the Dashboard.
  */
 const EVENT_RETENTION_DAYS = 30;
+const FORGOTTEN_PER_RUN = 10_000;
 
 /**
  * The timestamp constructEvent checks the signature against, read as the stripe library's own
@@ -103,9 +104,15 @@ export class StripeWebhookService implements OnApplicationBootstrap {
     return { received: true };
   }
 
-  /** Forgets the event ids past the retention: Stripe delivers none of those events again. */
+  /**
+   * Forgets the event ids past the retention: Stripe delivers none of those events again. A batch
+   * a run, so a backlog (the first run after an upgrade) takes a few runs rather than one long statement.
+   */
   async forgetOldEvents(): Promise<void> {
-    await this.db.query(`DELETE FROM stripe_events WHERE received_at < now() - make_interval(days => ${EVENT_RETENTION_DAYS})`);
+    await this.db.query(
+      `DELETE FROM stripe_events WHERE id IN (
+         SELECT id FROM stripe_events WHERE received_at < now() - make_interval(days => ${EVENT_RETENTION_DAYS}) LIMIT ${FORGOTTEN_PER_RUN})`,
+    );
   }
 
   /** The signed event, or undefined for a signed body it cannot read (acknowledged and ignored, like any such event). */

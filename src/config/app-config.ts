@@ -254,7 +254,7 @@ function geoDatabaseFile(path: string): void {
   } catch (error) {
     throw new ConfigError(`GEOIP_DATABASE ${path} cannot be read: ${(error as Error).message}`);
   }
-  if (!file) throw new ConfigError('GEOIP_DATABASE must name an existing .mmdb file');
+  if (!file) throw new ConfigError(`GEOIP_DATABASE ${path} does not exist: it must name an .mmdb file`);
   if (!file.isFile()) throw new ConfigError(`GEOIP_DATABASE ${path} is not a regular file`);
   if (file.size === 0) throw new ConfigError(`GEOIP_DATABASE ${path} is empty`);
 }

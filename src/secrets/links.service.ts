@@ -70,7 +70,11 @@ export class LinksService {
         const secret = await this.findActive(tokenHash);
         // Before a file waits for (or takes) a download slot: a viewer the rule refuses is told so
         // on a busy instance too, and holds no slot of the team's share meanwhile.
-        if (!countryAllowed(secret, client)) throw await this.geoBlocked(secret, client);
+        if (!countryAllowed(secret, client)) {
+          downloadSlot?.release();
+          downloadSlot = null;
+          throw await this.geoBlocked(secret, client);
+        }
         // The fast statement may have left a file alone for want of a download slot (one may come
         // back soon), or of one free to spend it unlooked-at; either way it is checked now.
         if (secret.kind === 'file') {

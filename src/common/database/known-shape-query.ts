@@ -7,7 +7,6 @@ const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unkn
 /** What of pg's Connection and Query (pg/lib/query.js) `prepare` uses; neither is in pg's types. */
 interface WireConnection {
   bind(config: { portal: string; statement: string; values: unknown[]; binary?: boolean; valueMapper: (value: unknown) => unknown }): void;
-  close(config: { type: 'S'; name: string }): void;
   execute(config: { portal: string }): void;
   sync(): void;
 }
@@ -51,8 +50,8 @@ export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
     try {
       connection.bind({ portal: '', statement: self.name, values: self.values, binary: self.binary, valueMapper: prepareValue });
     } catch (error) {
-      // As pg does when a value cannot be written.
-      connection.close({ type: 'S', name: self.name });
+      // As pg does when a value cannot be written, but without its Close: the statement stays
+      // prepared, as the connection (and `shapes`) still count it.
       connection.sync();
       self.handleError(error as Error, connection);
       return;

@@ -8,7 +8,7 @@ import { CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('file_download_ends')
 @Index('file_download_ends_ended_at_idx', ['endedAt'])
 export class FileDownloadEnd {
-  @PrimaryColumn({ type: 'uuid' })
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'PK_file_download_ends' })
   id!: string;
 
   @CreateDateColumn({ name: 'ended_at', type: 'timestamptz' })

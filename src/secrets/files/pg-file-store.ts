@@ -15,6 +15,8 @@ const PART_BYTES = 1024 * 1024;
  * after its view was spent. The parts stay while the download counts as a reader (file_readers).
  */
 const PART_READ_RETRY_MS = 5_000;
+/** The tables reclaimSpace vacuums. */
+const RECLAIMED_TABLES = ['secret_file_parts', 'file_download_ends'];
 
 /**
  * The removal of a file's bytes as one CTE of a statement that ends secrets, so they go in the
@@ -116,17 +118,19 @@ export class PgFileStore extends FileStore {
   }
 
   /**
-   * VACUUMs the parts' table when removed parts wait in it. For the embedded database only, which
-   * runs no autovacuum: without this their space is never reused, and DATA_DIR grows by every file
-   * uploaded. There a VACUUM holds up every other query while it runs (one connection).
+   * VACUUMs the parts' table when removed parts wait in it, and the download ends' when forgotten
+   * ends do. For the embedded database only, which runs no autovacuum: without this their space is
+   * never reused, and DATA_DIR grows by every file uploaded and downloaded. There a VACUUM holds up
+   * every other query while it runs (one connection).
    */
   async reclaimSpace(): Promise<boolean> {
     // PGlite writes out the statistics the next statement reads only when asked to.
     await this.db.query('SELECT pg_stat_force_next_flush()');
-    const [{ dead }]: { dead: boolean }[] = await this.db.query(
-      `SELECT n_dead_tup > 0 AS dead FROM pg_stat_user_tables WHERE relid = 'secret_file_parts'::regclass`,
+    const dead: { relname: string }[] = await this.db.query(
+      `SELECT relname FROM pg_stat_user_tables WHERE relname = ANY($1) AND n_dead_tup > 0`,
+      [RECLAIMED_TABLES],
     );
-    if (dead) await this.db.query('VACUUM secret_file_parts');
-    return dead;
+    for (const table of RECLAIMED_TABLES) if (dead.some(({ relname }) => relname === table)) await this.db.query(`VACUUM ${table}`);
+    return dead.length > 0;
   }
 }
