@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { ApiError } from './common/errors/api-error';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
+import { limitBodiesPerRoute } from './common/http/body-limit';
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { ErrorResponse } from './common/http/api-responses';
 import { DirectRoutes } from './common/http/direct-routes';
@@ -36,7 +37,7 @@ import { isSecureOrigin } from './share/share-page';
 import { SharePageController } from './share/share-page.controller';
 import type { ResolvedConfig } from './config/app-config';
 
-/** Requests Fastify refused for BODY_LIMIT_BYTES before their body had all arrived. */
+/** Requests Fastify refused for their route's body limit (body-limit) before their body had all arrived. */
 const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
 
 /** Builds the app exactly as production runs it; main.ts and the tests both come through here. */
@@ -75,6 +76,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  limitBodiesPerRoute(fastify, config.bodyLimitBytes);
   const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
     // A path no route takes is a 404 whatever its body: Fastify parses it before the not-found handler runs.
@@ -228,7 +230,7 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
   });
   const limiter = app.get(RateLimiter);
   const guard = app.get(ApiAuthGuard);
-  // Fastify closes the connection on a body it refused for BODY_LIMIT_BYTES, resetting it under a
+  // Fastify closes the connection on a body it refused for its route's limit, resetting it under a
   // client still sending, which may then never read the 413. Kept open, Node reads and drops the
   // rest, for as long as body-timeout's lingering limit allows, as after a plan's 413 to an upload's declared length.
   fastify.addHook('onError', (request, _reply, error, done) => {

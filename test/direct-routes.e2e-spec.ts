@@ -184,6 +184,73 @@ describe.each([
   });
 });
 
+/** `{"k0":1,…}`: the shape that costs JSON.parse the most per byte. */
+const manyKeys = (keys: number) => `{${Array.from({ length: keys }, (_, i) => `"k${i}":1`).join(',')}}`;
+
+/**
+ * Only a secret's content may take BODY_LIMIT_BYTES, and no body may hold more values than any
+ * route takes: both refused before the body is parsed, the same on either path.
+ */
+describe('bodies too large for their route, or too wide to parse', () => {
+  const t = useTestApp();
+  let pat: string;
+  let served: jest.SpyInstance;
+
+  beforeAll(async () => {
+    ({ pat } = await newTeamOn('pro', t.baseUrl, t.dataSource));
+  });
+  beforeEach(() => {
+    served = jest.spyOn(DirectRoutes.prototype as unknown as { serve: () => Promise<void> }, 'serve');
+  });
+  afterEach(() => served.mockRestore());
+
+  const TOO_LARGE = { message: 'The request body is too large.' };
+
+  it.each([
+    ['a reveal (answered ahead of Fastify when small)', '/api/v1/links/AAAAAAAAAAAAAAAAAAAAAA/reveal'],
+    ['a register', '/api/v1/auth/register'],
+  ])('a many-key body under BODY_LIMIT_BYTES to %s is a 413, the same both ways', async (_case, path) => {
+    const body = manyKeys(170_000);
+    expect(Buffer.byteLength(body)).toBeLessThan(2 * 1024 * 1024);
+    const direct = await send(t.baseUrl, path, body, {});
+    const nest = await send(t.baseUrl, `${path}?via=nest`, body, {});
+    expect(direct.status).toBe(413);
+    expect(direct.body).toEqual(TOO_LARGE);
+    expect(direct).toEqual(nest);
+    expect(served).not.toHaveBeenCalled();
+  });
+
+  it('a route that takes no body refuses a large one with 413 before it authenticates', async () => {
+    const res = await fetch(`${t.baseUrl}/api/v1/secrets/00000000-0000-0000-0000-000000000000`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: manyKeys(170_000),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual(TOO_LARGE);
+  });
+
+  it('a create of more values than any route takes is a 422 on the body, the same both ways', async () => {
+    const body = manyKeys(2_000);
+    const direct = await send(t.baseUrl, '/api/v1/secrets', body, bearer(pat));
+    const nest = await send(t.baseUrl, '/api/v1/secrets?via=nest', body, bearer(pat));
+    expect(served).toHaveBeenCalledTimes(1);
+    expect(direct.status).toBe(422);
+    expect(direct.body).toEqual({ message: 'The given data was invalid.', errors: { body: ['The body holds too many values.'] } });
+    expect(direct).toEqual(nest);
+  });
+
+  it('a create of the largest text content still succeeds both ways, separators and escapes in it included', async () => {
+    // 1 MiB of content that reads like many keys, escaped quotes and backslashes among them: about 1.4 MiB of JSON.
+    const body = JSON.stringify({ content: 'a\\":1,'.repeat(170_000), expire_mode: 'views', expire_value: 1, label: 'big' });
+    const direct = await send(t.baseUrl, '/api/v1/secrets', body, bearer(pat));
+    const nest = await send(t.baseUrl, '/api/v1/secrets?via=nest', body, bearer(pat));
+    expect(served).toHaveBeenCalledTimes(1);
+    expect(direct.status).toBe(201);
+    expect(direct).toEqual(nest);
+  });
+});
+
 describe('requests the direct routes leave to Fastify', () => {
   const t = useTestApp();
   let pat: string;

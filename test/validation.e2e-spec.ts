@@ -496,7 +496,6 @@ describe('validation of hostile input', () => {
   describe('bodies wider than any route takes', () => {
     const zeros = (n: number) => `[${Array(n).fill(0).join(',')}]`;
     const lists = (n: number, inner = '[]') => `[${Array(n).fill(inner).join(',')}]`;
-    const tooMany = (field: string) => [`The ${field.replace(/_/g, ' ')} field holds too many values.`];
     // [what, JSON of the field's value]: one list of more than 1,000 items, or more than 10,000 values in all.
     const WIDE: [string, string][] = [
       ['900,000 zeros (1.8 MB)', zeros(900_000)],
@@ -505,30 +504,29 @@ describe('validation of hostile input', () => {
       ['20 lists of 999 zeros', lists(20, zeros(999))],
     ];
 
-    it.each(WIDE)('answers %s in passcode on reveal and in allowed_countries on create with 422 naming the field', async (_what, wide) => {
+    // More than 1,000 separators: refused before the body is parsed, or for its size on a route that takes 16 KiB.
+    it.each(WIDE)('answers %s in passcode on reveal and in allowed_countries on create before parsing it', async (_what, wide) => {
       for (const [route, field] of [
         [routes.revealPlain, 'passcode'],
         [routes.revealPasscode, 'passcode'],
         [routes.createSecret, 'allowed_countries'],
       ] as const) {
         const before = await route.state();
-        const res = await send(route, withField(route.body(), field, JSON.parse(wide)));
-        expect([route.name, res.status, res.body.errors]).toEqual([route.name, 422, { [field]: tooMany(field) }]);
+        const body = withField(route.body(), field, JSON.parse(wide));
+        const res = await send(route, body);
+        const tooLarge = route !== routes.createSecret && Buffer.byteLength(body) > 16 * 1024;
+        expect([route.name, res.status, res.body]).toEqual(
+          tooLarge
+            ? [route.name, 413, { message: 'The request body is too large.' }]
+            : [route.name, 422, { message: 'The given data was invalid.', errors: { body: ['The body holds too many values.'] } }],
+        );
         expect([route.name, await route.state()]).toEqual([route.name, before]);
       }
-    });
-
-    it('counts values across fields, and names each field read once the body is over', async () => {
-      const half = zeros(999);
-      const body = `{"content":"x","expire_mode":"views","expire_value":1,${Array.from({ length: 11 }, (_, i) => `"k${i}":${half}`).join(',')}}`;
-      const res = await send(routes.createSecret, body);
-      expect(res.status).toBe(422);
-      expect(res.body.errors).toEqual({ k10: tooMany('k10') });
     });
   });
 
   it('names at most 10 unknown fields however many a body holds, and still judges the declared ones', async () => {
-    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}`);
+    const keys = Array.from({ length: 400 }, (_, i) => `k${i}`);
     const body = `{${keys.map((key) => `"${key}":1`).join(',')},"passcode":5}`;
     for (const [path, token] of [
       [`/api/v1/links/${plainSecret.token}/reveal`, undefined],
@@ -546,7 +544,7 @@ describe('validation of hostile input', () => {
   });
 
   it('shows an unknown field’s name cut at 64 characters, so the 422 is not larger than the request', async () => {
-    const long = 'x'.repeat(200_000);
+    const long = 'x'.repeat(10_000);
     const res = await api()
       .post(`/api/v1/links/${plainSecret.token}/reveal`)
       .set('content-type', 'application/json')

@@ -3,6 +3,7 @@ import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/http/api-responses';
+import { LargeBody } from '../common/http/body-limit';
 import { RawBodyOnly } from '../common/http/raw-body-only';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { StripeWebhookService } from './stripe-webhook.service';
@@ -18,6 +19,7 @@ export class StripeWebhookController {
   @Public()
   @RateLimit('stripe')
   @RawBodyOnly()
+  @LargeBody()
   @ApiHeader({ name: 'stripe-signature', required: true, description: 'Stripe’s signature of the raw body' })
   @ApiBody({ description: 'A Stripe event, read from the signed bytes', schema: { type: 'object' } })
   @ApiResponse({

@@ -16,6 +16,7 @@ import { UpdateSecretDto } from './dto/update-secret.dto';
 import { SecretResponse } from './secret.response';
 import { SecretsService } from './secrets.service';
 import { CreateSecretBody, MultipartUpload } from './files/create-secret-body';
+import { LargeBody } from '../common/http/body-limit';
 import { ReadsMultipart } from '../common/http/multipart';
 import { FileSecretsService } from './files/file-secrets.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
@@ -51,6 +52,7 @@ export class SecretsController {
   @Post()
   @Authenticated({ ability: 'secrets:write', anonymous: true })
   @ReadsMultipart()
+  @LargeBody()
   @ApiExtraModels(CreateSecretDto, CreateFileSecretForm)
   @ApiOperation({
     requestBody: {
@@ -114,6 +116,7 @@ export class SecretsController {
   }
 
   @Put(':id')
+  @LargeBody()
   @Authenticated({ ability: 'secrets:write' })
   @ApiData(200, SecretResponse)
   @ApiErrors({

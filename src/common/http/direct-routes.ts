@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { ApiError, CLIENT_GONE_STATUS } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
+import { bodyLimitOf } from './body-limit';
 import { hasEncodedBody } from './content-encoding';
 import { logRequest } from '../logging/logger';
 import { jsonBodyText } from './json-body';
@@ -113,6 +114,7 @@ export interface DirectRouteServices {
 
 export interface DirectRouteOptions {
   prefix: string;
+  /** BODY_LIMIT_BYTES, which only a LargeBody route takes (body-limit). */
   bodyLimit: number;
   /** Fastify's `maxParamLength`: a longer parameter is left to Fastify, which answers 414. */
   maxParamLength: number;
@@ -130,6 +132,8 @@ interface Compiled extends DirectRoute {
   /** The same pattern with the link token redacted, for logs. */
   logged: string;
   status: number;
+  /** The route's own limit (body-limit), as Fastify has it. */
+  bodyLimit: number;
   handler: (...args: unknown[]) => unknown;
 }
 
@@ -203,11 +207,13 @@ export class DirectRoutes {
   private take(raw: IncomingMessage, res: ServerResponse): boolean {
     if (!this.open || raw.method !== 'POST' || !this.services) return false;
     const length = raw.headers['content-length'];
-    if (!length || !DIGITS.test(length) || Number(length) > this.options.bodyLimit || raw.headers['transfer-encoding']) return false;
+    if (!length || !DIGITS.test(length) || raw.headers['transfer-encoding']) return false;
     if (!JSON_TYPE.test(raw.headers['content-type'] ?? '') || hasEncodedBody(raw.headers)) return false;
     for (const route of this.routes) {
       const match = route.pattern.exec(raw.url!);
       if (!match) continue;
+      // Fastify answers the 413, by the same limit, before a byte is read.
+      if (Number(length) > route.bodyLimit) return false;
       const params = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]));
       this.serve(route, this.services, raw, res, params).catch((error: unknown) => this.fail(res, error, requestId(raw)));
       return true;
@@ -241,6 +247,7 @@ export class DirectRoutes {
       route: path,
       logged: path.replace(':token', '[redacted]'),
       status: (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? 201,
+      bodyLimit: bodyLimitOf(handler, this.options.bodyLimit),
       handler,
     };
   }

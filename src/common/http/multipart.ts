@@ -1,13 +1,13 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors/api-error';
+import { AddRouteConfig } from './route-config';
 
 interface MultipartRouteConfig {
   readsMultipart?: boolean;
 }
 
 /** Marks an action that reads a `multipart/form-data` body itself (a file secret's upload). */
-export const ReadsMultipart = () => RouteConfig({ readsMultipart: true } satisfies MultipartRouteConfig);
+export const ReadsMultipart = () => AddRouteConfig({ readsMultipart: true } satisfies MultipartRouteConfig);
 
 /**
  * A multipart body on any other route would reach its action as no body at all (a PUT that
