@@ -157,23 +157,43 @@ describe('a request body that stalls', () => {
     },
   );
 
-  it('lets a slow body through while it keeps arriving', async () => {
+  it('lets a slow body through while it keeps arriving, within twice the idle time', async () => {
     const body = JSON.stringify({ content: 'slowly but surely', expire_mode: 'views', expire_value: 1 });
     const client = new RawClient(port());
     client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }));
     // Longer in all than the idle time, never idle that long.
     const pieces = body.match(/.{1,8}/g)!;
     for (const piece of pieces) {
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS / 4));
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS / 8));
       client.write(piece);
     }
-    expect(pieces.length * (IDLE_MS / 4)).toBeGreaterThan(IDLE_MS * 2);
+    expect(pieces.length * (IDLE_MS / 8)).toBeGreaterThan(IDLE_MS);
     const answer = await client.answer();
     expect(answer.status).toBe(201);
     // The connection stays open for the next request.
     client.write(request('/api/v1/secrets', { 'content-type': 'application/json', 'content-length': String(body.length) }, body));
     expect((await client.answer()).status).toBe(201);
     client.socket.destroy();
+  });
+
+  it.each([
+    ['a create (answered ahead of Fastify)', '/api/v1/secrets'],
+    ['a route Fastify answers', '/api/v1/auth/register'],
+  ])('cuts %s whose small body keeps trickling, never idle, past twice the idle time', async (_name, path) => {
+    const client = new RawClient(port());
+    client.write(request(path, { 'content-type': 'application/json', 'content-length': '1000' }, '{"content":"'));
+    // A byte every quarter of the idle time: never idle, and 250 s to send it all.
+    const drip = setInterval(() => client.write('a'), IDLE_MS / 4);
+    try {
+      const cut = await Promise.race([
+        expectTimedOut(client).then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), IDLE_MS * 10)),
+      ]);
+      expect(cut).toBe(true);
+    } finally {
+      clearInterval(drip);
+      client.socket.destroy();
+    }
   });
 
   it.each([

@@ -11,12 +11,15 @@ const LINGER_MS = 30_000;
 /** A declared body up to this size needs no lingering limit: it is read and dropped at once (the hot routes' bodies are far smaller). */
 const DRAINS_AT_ONCE_BYTES = 64 * 1024;
 const MULTIPART = /^multipart\//i;
+/** A small body must have all arrived within this many `idleMs` of its headers, however steadily it trickles. */
+const SMALL_BODY_DEADLINE_WINDOWS = 2;
 /** The slowest a body may arrive, averaged over each idle window (Apache's mod_reqtimeout takes 500). */
 const MIN_BYTES_PER_SECOND = 1024;
 
 /**
  * A request body that stops arriving for `idleMs` is answered 408 and its connection closed, as
- * nginx's `client_body_timeout` does; so is a body over 64 KiB (or chunked), or an upload of any
+ * nginx's `client_body_timeout` does; so is a body of 64 KiB or less that has not all arrived
+ * within 2 × `idleMs` of its headers, and a body over 64 KiB (or chunked), or an upload of any
  * size, that trickles in slower than MIN_BYTES_PER_SECOND over such a window, as Apache's
  * `MinRate` does: a byte a minute would otherwise hold one of the few upload slots for the whole
  * transfer limit. Node times out headers (`headersTimeout`) but not a body once Fastify's
@@ -37,7 +40,12 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     if (!carriesBody(raw)) return;
     const socket = raw.socket;
     // Node emits a request's 'timeout' only while its body is incomplete.
+    // Called once: the gap, the pace and the deadline may each find the same body late, and a 408
+    // queued behind an answer owed to an earlier pipelined request must wait its turn, not be cut.
+    let refused = false;
     const stalled = () => {
+      if (refused) return;
+      refused = true;
       if (res.headersSent) return void socket.destroy();
       const { id, headers, body } = refusal(408, requestId(raw));
       // Through the response, so an answer still owed to an earlier pipelined request goes first; then Node closes.
@@ -48,11 +56,13 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);
-    // A small body is timed by its gaps alone; a larger one by its pace too, and so is an upload
+    // A small body is timed by its gaps and a deadline; a larger one by its pace, and so is an upload
     // of any size, which holds one of its team's few upload places while it arrives.
     const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
     const upload = MULTIPART.test(raw.headers['content-type'] ?? '');
     const pace = large || upload ? minimumPace(socket, idleMs, stalled) : undefined;
+    // A small body's gaps alone would let a byte every `idleMs` hold the request for weeks.
+    const deadline = large || upload ? undefined : setTimeout(stalled, SMALL_BODY_DEADLINE_WINDOWS * idleMs);
     // The rest of a larger body, or of an upload (its reader may stop partway), is dropped once
     // answered (Node drops only a body nothing read); a small one drains at once, a larger (or chunked) one needs a limit.
     if (large || upload) {
@@ -65,7 +75,10 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
         socket.once('close', () => clearTimeout(lingering));
       });
     }
+    // 'close' too: a body cut short never ends.
+    raw.once('close', () => clearTimeout(deadline));
     raw.once('end', () => {
+      clearTimeout(deadline);
       pace?.stop();
       raw.off('timeout', stalled);
       // Once answered, Node has set the keep-alive timeout in its place.
