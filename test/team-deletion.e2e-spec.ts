@@ -6,7 +6,7 @@ import { eventually } from './support/eventually';
 import { bearer, newTeam, newToken, newUser, TestUser } from './support/factories';
 import { generatedBytes, uploadFile } from './support/multipart';
 import { newSecret, reveal } from './support/secrets';
-import { ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
+import { logEntries, ServerProcess, serverEnvOn, startServerProcess } from './support/server-process';
 import { newMember, newTeamOf, setPlan, setPlanAt } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -282,11 +282,14 @@ describe('DELETE /api/v1/team under concurrency', () => {
     const { owner } = await newTeam(server.baseUrl);
     const team = await newTeamOf(server.baseUrl, owner, 'Secret Codename Heron');
     const tokens = await supertest(server.baseUrl).get('/api/v1/auth/tokens').set(bearer(team.pat)).expect(200);
-    await supertest(server.baseUrl).delete('/api/v1/team').set(bearer(team.pat)).expect(204);
+    await supertest(server.baseUrl).delete('/api/v1/team').set(bearer(team.pat)).set('X-Request-Id', 'delete-heron').expect(204);
     await eventually(() => server.output().includes(`Team ${team.teamId} deleted`), 5);
-    expect(server.output()).toContain(
-      `Team ${team.teamId} deleted by user ${owner.id} with token ${tokens.body.data[0].id} from 127.0.0.1 (country unknown)`,
-    );
+    // Under its request's id, as a field (`jq 'select(.req.id == …)'` finds it), beside its access line.
+    const line = logEntries(server.output()).find((entry) => entry.msg.startsWith(`Team ${team.teamId} deleted`));
+    expect(line).toMatchObject({
+      req: { id: 'delete-heron' },
+      msg: `Team ${team.teamId} deleted by user ${owner.id} with token ${tokens.body.data[0].id} from 127.0.0.1 (country unknown)`,
+    });
     expect(server.output().match(new RegExp(team.teamId, 'g'))).toHaveLength(1);
     expect(server.output()).not.toContain('Heron');
   });

@@ -7,6 +7,7 @@ import type { ClientInfo } from '../geo/client.decorator';
 import { TeamPlansService } from '../billing/team-plans.service';
 import { boundLockWaits, isLockTimeout } from '../common/database/lock-timeout';
 import { ApiError } from '../common/errors/api-error';
+import { aboutRequest } from '../common/logging/logger';
 import { SecretsService } from '../secrets/secrets.service';
 import { TeamsService } from '../teams/teams.service';
 
@@ -43,7 +44,10 @@ export class TeamDeletionService {
     }
     // The team's trail goes with it: this line is all that says who deleted it, and from where.
     this.logger.log(
-      `Team ${auth.teamId} deleted by user ${auth.userId} with token ${auth.tokenId} from ${client.ip} (country ${client.country ?? 'unknown'})`,
+      aboutRequest(
+        client.requestId,
+        `Team ${auth.teamId} deleted by user ${auth.userId} with token ${auth.tokenId} from ${client.ip} (country ${client.country ?? 'unknown'})`,
+      ),
     );
   }
 

@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { violatedForeignKey } from '../database/foreign-key-violation';
 import { pgErrorOf } from '../database/pg-error';
 import { isAbortedRequest } from '../http/aborted-request';
+import { aboutRequest } from '../logging/logger';
 import { ApiError, ApiErrorBody } from './api-error';
 import { STATUS_MESSAGES } from './status-messages';
 
@@ -49,7 +50,8 @@ function referenceDeleted(column: string): ApiError {
  * to the client's X-Request-Id.
  */
 export function renderError(error: unknown, requestId: string): RenderedError {
-  const log = (level: 'warn' | 'error', message: string) => logger[level](`request ${requestId}: ${message}`);
+  const log = (level: 'warn' | 'error' | 'debug', message: string) =>
+    logger[level](aboutRequest(requestId, `request ${requestId}: ${message}`));
   if (error instanceof ApiError) {
     return { status: error.status, body: error.body, headers: error.headers };
   }
@@ -60,7 +62,7 @@ export function renderError(error: unknown, requestId: string): RenderedError {
   }
   if (isAbortedRequest(error)) {
     // Nobody is left to answer; the request has no access log line, so this is its one.
-    logger.debug(`request ${requestId}: the connection closed before its body had arrived`);
+    log('debug', 'the connection closed before its body had arrived');
     return fromFrameworkStatus(400);
   }
   if (isDatabaseUnavailable(error)) {

@@ -39,6 +39,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
   server.prependListener('request', (raw: IncomingMessage, res: ServerResponse) => {
     if (!carriesBody(raw)) return;
     const socket = raw.socket;
+    const started = performance.now();
     // Node emits a request's 'timeout' only while its body is incomplete.
     // Called once: the gap, the pace and the deadline may each find the same body late, and a 408
     // queued behind an answer owed to an earlier pipelined request must wait its turn, not be cut.
@@ -52,7 +53,13 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
       res.writeHead(408, headers).end(body);
       // Node forgets an answered request, so closing no longer aborts it: whatever still reads its body must hear, as Node would say it.
       socket.once('close', () => raw.destroy(abortedRequest()));
-      logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 408, ms: 0 });
+      logRequest(logger, {
+        id,
+        method: raw.method ?? '-',
+        path: unroutedPath(raw.url ?? '/'),
+        status: 408,
+        ms: performance.now() - started,
+      });
     };
     timing.set(socket, raw);
     raw.setTimeout(idleMs, stalled);

@@ -23,7 +23,7 @@ import { ApiError, CLIENT_GONE_STATUS } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { bodyLimitOf } from './body-limit';
 import { hasEncodedBody } from './content-encoding';
-import { logRequest } from '../logging/logger';
+import { aboutRequest, logRequest } from '../logging/logger';
 import { jsonBodyText } from './json-body';
 import { clientAddress, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
@@ -324,7 +324,9 @@ export class DirectRoutes {
       // The failure is answered whatever happens here; a budget left unspent is worth a line, not a 500.
       await services
         .settle(request, reply)
-        .catch((error: Error) => this.logger.warn(`Request ${request.id} left its budget unspent: ${error.message}`));
+        .catch((error: Error) =>
+          this.logger.warn(aboutRequest(request.id, `Request ${request.id} left its budget unspent: ${error.message}`)),
+        );
       status = rendered.status;
       for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
       payload = rendered.body;

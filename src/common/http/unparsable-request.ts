@@ -43,9 +43,10 @@ export function answerUnparsable(logger: Logger) {
 /** An `Expect` Node does not know (anything but 100-continue): the contract's 417, where Node's own would be bare. */
 export function refuseUnknownExpectations(server: Server, logger: Logger): void {
   server.on('checkExpectation', (raw: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
     const { id, headers, body } = refusal(417, requestId(raw));
     res.writeHead(417, headers).end(body);
-    logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 417, ms: 0 });
+    logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 417, ms: performance.now() - started });
   });
 }
 
@@ -56,9 +57,10 @@ export function refuseUnknownExpectations(server: Server, logger: Logger): void 
  */
 export function refusedWithoutHost(raw: IncomingMessage, res: ServerResponse, logger: Logger): boolean {
   if (raw.headers.host || raw.httpVersion !== '1.1') return false;
+  const started = performance.now();
   const { id, headers, body } = refusal(400, requestId(raw), 'The Host header is required.');
   res.writeHead(400, headers).end(body);
-  logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 400, ms: 0 });
+  logRequest(logger, { id, method: raw.method ?? '-', path: unroutedPath(raw.url ?? '/'), status: 400, ms: performance.now() - started });
   return true;
 }
 
@@ -88,6 +90,6 @@ function refuseOnSocket(logger: Logger, socket: Duplex, status: Refused): void {
   const { id, headers, body } = refusal(status);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
-  // What the request was is unknown: its bytes did not parse, and may hold anything.
-  logRequest(logger, { id, method: '-', path: '-', status, ms: 0 });
+  // What the request was, and when it began, is unknown: its bytes did not parse, and may hold anything.
+  logRequest(logger, { id, method: '-', path: '-', status });
 }

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { Logger } from 'pino';
+import { CLIENT_GONE_STATUS } from '../errors/api-error';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
 // no route took, everything after an `s` or `links` segment (however the path around it is
@@ -57,29 +58,41 @@ export function createLogger(level: string): { logger: Logger; flush: () => void
   return { logger: pino({ level }, destination), flush: () => destination.flushSync() };
 }
 
-/** One access log line per request (method, redacted path, status, time; never headers, bodies or query strings), from one hook. */
+/**
+ * One access log line per request Fastify routes (method, redacted path, status, time; never
+ * headers, bodies or query strings), when its response closes: Fastify's onResponse waits for an
+ * answer written in full, and its onRequestAbort hears only a hang-up mid-body, so neither would
+ * log a client that left after its body arrived, before its answer was written (a 499 here).
+ */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
-  fastify.addHook('onResponse', (request, reply, done) => {
-    logRequest(logger, {
-      id: request.id,
-      method: request.method,
-      path: loggedPath(request),
-      status: reply.statusCode,
-      ms: reply.elapsedTime,
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const res = reply.raw;
+    const started = performance.now();
+    res.once('close', () => {
+      // A body that never arrived has its line elsewhere: renderError's debug line for a hang-up;
+      // and a stalled one, answered outside Fastify, body-timeout's 408.
+      if (!request.raw.complete && (!res.headersSent || res.statusCode === 408)) return;
+      logRequest(logger, {
+        id: request.id,
+        method: request.method,
+        path: loggedPath(request),
+        status: res.headersSent ? res.statusCode : CLIENT_GONE_STATUS,
+        ms: performance.now() - started,
+      });
     });
     done();
   });
 }
 
-/** The access log line of one answered request; `path` is already what a log may show. */
-export function logRequest(logger: Logger, line: { id: string; method: string; path: string; status: number; ms: number }): void {
+/** The access log line of one request; `path` is already what a log may show, and `ms` is absent when it began is unknown. */
+export function logRequest(logger: Logger, line: { id: string; method: string; path: string; status: number; ms?: number }): void {
   // Access logs are info lines: below that level there are none, not even for 5xx answers.
   if (!logger.isLevelEnabled('info')) return;
-  const entry = {
+  const entry: { req: object; res: object; responseTime?: number } = {
     req: { id: line.id, method: line.method, url: line.path },
     res: { status: line.status },
-    responseTime: Math.round(line.ms * 10) / 10,
   };
+  if (line.ms !== undefined) entry.responseTime = Math.round(line.ms * 10) / 10;
   // A 503 is a refusal the service chose (busy, a key or a database unavailable: it says when to
   // come back), not a fault: a warning, so alerts on errors are not woken by load.
   if (line.status === 503) logger.warn(entry, 'request refused for now');
