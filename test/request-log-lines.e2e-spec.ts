@@ -51,15 +51,16 @@ describe('request log lines', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await adminQuery(
-      db.url,
-      `ALTER TABLE secrets ADD CONSTRAINT spec_no_${FORBIDDEN_VIEWS}_views CHECK (expire_value <> ${FORBIDDEN_VIEWS})`,
-    );
     server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'debug', BODY_IDLE_TIMEOUT_MS: String(IDLE_MS) }));
     port = Number(new URL(server.baseUrl).port);
     ({ owner, pat } = await newTeam(server.baseUrl));
     // Files are a Pro feature.
     await setPlanAt(db.url, owner.teamId, 'pro');
+    // Once the server has migrated the database (an embedded one starts empty).
+    await adminQuery(
+      db.url,
+      `ALTER TABLE secrets ADD CONSTRAINT spec_no_${FORBIDDEN_VIEWS}_views CHECK (expire_value <> ${FORBIDDEN_VIEWS})`,
+    );
   });
   afterAll(async () => {
     await server.stop();
