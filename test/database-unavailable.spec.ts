@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { renderError } from '../src/common/errors/all-exceptions.filter';
+import { aboutRequest } from '../src/common/logging/logger';
 
 const answered = (code: string, message: string) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
 
@@ -45,7 +46,7 @@ describe('the log line of a 503 for the database', () => {
     const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       renderError(error, 'req-1');
-      expect(warned.mock.calls).toEqual([[`request req-1: ${line}`]]);
+      expect(warned.mock.calls).toEqual([[aboutRequest('req-1', `request req-1: ${line}`)]]);
     } finally {
       warned.mockRestore();
     }
