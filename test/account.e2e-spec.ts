@@ -103,6 +103,16 @@ describe('account', () => {
       expect((await api().get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.user.name).toBe('Test User');
     });
 
+    it('takes the longest fields it allows written all in JSON escapes (about 26 KiB), not a 413 for the body', async () => {
+      // As Python's json.dumps writes text by default: 12 bytes for each astral character.
+      const escaped = (value: object) =>
+        JSON.stringify(value).replace(/[\u0080-\uffff]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      const body = escaped({ name: '😀'.repeat(100), password: '😀'.repeat(1024), current_password: '😃'.repeat(1024) });
+      expect(Buffer.byteLength(body)).toBeGreaterThan(25 * 1024);
+      const res = await api().patch('/api/v1/account').set(bearer(pat)).set('content-type', 'application/json').send(body).expect(401);
+      expect(res.body.errors).toEqual({ current_password: ['The password is incorrect.'] });
+    });
+
     it('answers 422 to a service account’s password (it has none) and lets it change its name', async () => {
       const machine = await newServiceAccount(pat);
       const res = await api()

@@ -55,6 +55,10 @@ describe('what a failed start says', () => {
 
   it('leaves a bug to its stack trace, even one the database reported', () => {
     expect(startFailure(answered('42P01', 'relation "teams" does not exist'))).toBeUndefined();
+    // The codes a refused setting has, from a migration's statement instead.
+    expect(startFailure(answered('42704', 'index "secrets_old_idx" does not exist'))).toBeUndefined();
+    expect(startFailure(answered('42501', 'must be owner of table secrets'))).toBeUndefined();
+    expect(startFailure(answered('22023', 'cannot cast to a type with a typmod'))).toBeUndefined();
     expect(startFailure(new TypeError("Cannot read properties of undefined (reading 'get')"))).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import type { Response } from 'supertest';
 import { bearer, newTeam, newUser, TestUser } from './support/factories';
 import { CreatedSecret, newSecret } from './support/secrets';
 import { useTestApp } from './support/test-app';
+import { SMALL_BODY_LIMIT_BYTES } from '../src/common/http/body-limit';
 
 /**
  * The hostile-client table: `null` for a field where null means nothing, odd query values and
@@ -504,7 +505,7 @@ describe('validation of hostile input', () => {
       ['20 lists of 999 zeros', lists(20, zeros(999))],
     ];
 
-    // More than 1,000 separators: refused before the body is parsed, or for its size on a route that takes 16 KiB.
+    // More than 1,000 separators: refused before the body is parsed, or for its size on a route that takes SMALL_BODY_LIMIT_BYTES.
     it.each(WIDE)('answers %s in passcode on reveal and in allowed_countries on create before parsing it', async (_what, wide) => {
       for (const [route, field] of [
         [routes.revealPlain, 'passcode'],
@@ -514,7 +515,7 @@ describe('validation of hostile input', () => {
         const before = await route.state();
         const body = withField(route.body(), field, JSON.parse(wide));
         const res = await send(route, body);
-        const tooLarge = route !== routes.createSecret && Buffer.byteLength(body) > 16 * 1024;
+        const tooLarge = route !== routes.createSecret && Buffer.byteLength(body) > SMALL_BODY_LIMIT_BYTES;
         expect([route.name, res.status, res.body]).toEqual(
           tooLarge
             ? [route.name, 413, { message: 'The request body is too large.' }]

@@ -48,11 +48,17 @@ const NO_SSL = 'The server does not support SSL connections';
 /**
  * PostgreSQL's answers that are about the setup, not the code, by SQLSTATE class: connection
  * (08), authorization (28: a wrong password or user), no such database (3D), out of connections
- * or memory (53), and a server shutting down or starting up (57P); and by code, a setting that
- * DATABASE_URL's `options` (`-c name=value`) gives and the server refuses: unknown (42704), a bad
- * value (22023), a superuser's (42501), or fixed at the server's start (55P02).
+ * or memory (53), and a server shutting down or starting up (57P).
  */
-const SETUP_SQLSTATE = /^(08|28|3D|53|57P|42704|22023|42501|55P02)/;
+const SETUP_SQLSTATE = /^(08|28|3D|53|57P)/;
+/**
+ * A setting DATABASE_URL's `options` (`-c name=value`) gives and the server refuses: unknown
+ * (42704), a bad value (22023), a superuser's (42501), or fixed at the server's start (55P02).
+ * Their messages name the parameter; the same codes from a migration's statement (an index that
+ * does not exist, say) are bugs.
+ */
+const SETTING_SQLSTATE = /^(42704|22023|42501|55P02)$/;
+const SETTING_MESSAGE = /parameter "/;
 
 /** What a start that failed with `error` says and exits with; undefined for a bug, whose stack is the report. */
 export function startFailure(error: unknown): StartFailure | undefined {
@@ -65,9 +71,15 @@ export function startFailure(error: unknown): StartFailure | undefined {
     error instanceof PgdataUnopenable ||
     error instanceof MigrationLockUnavailable ||
     (error instanceof Error && error.message === NO_SSL) ||
-    (code !== undefined && (OPERATIONAL.has(code) || TLS_CODE.test(code) || (error instanceof DatabaseError && SETUP_SQLSTATE.test(code))));
+    (code !== undefined && (OPERATIONAL.has(code) || TLS_CODE.test(code) || isSetupRefusal(error, code)));
   // pg's and Node's messages name the host and port, never the URL (so never its password).
   return operational ? { status: 1, line: `Oncelink could not start: ${messageOf(error as Error)}` } : undefined;
+}
+
+/** PostgreSQL's refusal of this setup, not of the code's SQL. */
+function isSetupRefusal(error: unknown, code: string): boolean {
+  if (!(error instanceof DatabaseError)) return false;
+  return SETUP_SQLSTATE.test(code) || (SETTING_SQLSTATE.test(code) && SETTING_MESSAGE.test(error.message));
 }
 
 /** An AggregateError (each of a name's addresses refused) has no message of its own. */

@@ -69,7 +69,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     const upload = MULTIPART.test(raw.headers['content-type'] ?? '');
     const pace = large || upload ? minimumPace(socket, idleMs, stalled) : undefined;
     // A small body's gaps alone would let a byte every `idleMs` hold the request for weeks.
-    const deadline = large || upload ? undefined : setTimeout(stalled, SMALL_BODY_DEADLINE_WINDOWS * idleMs);
+    const deadline = large || upload ? undefined : setTimeout(() => raw.complete || stalled(), SMALL_BODY_DEADLINE_WINDOWS * idleMs);
     // The rest of a larger body, or of an upload (its reader may stop partway), is dropped once
     // answered (Node drops only a body nothing read); a small one drains at once, a larger (or chunked) one needs a limit.
     if (large || upload) {

@@ -16,7 +16,7 @@ const FAILURES: Record<number, string> = {
   403: 'The token lacks the ability, or the member the role.',
   404: 'No such resource in the caller’s team (another team’s ids are 404, never 403).',
   408: 'The body stopped arriving for BODY_IDLE_TIMEOUT_MS; the connection is closed.',
-  413: 'The body is over its route’s limit (BODY_LIMIT_BYTES where a secret’s content is taken, else 16 KiB), or over the size the caller’s plan allows (`code: plan_limit`).',
+  413: 'The body is over its route’s limit (BODY_LIMIT_BYTES where a secret’s content is taken, else 32 KiB), or over the size the caller’s plan allows (`code: plan_limit`).',
   414: 'A path segment is longer than 100 characters.',
   415: 'The body is not JSON (or multipart where files are taken), or is compressed (`Accept-Encoding: identity`).',
   417: 'An `Expect` header other than `100-continue`; the connection is closed.',
