@@ -856,6 +856,8 @@ describe('webhooks', () => {
       const deleted = await newSecret(t.baseUrl, {}, team.pat);
       await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(team.pat)).expect(204);
       const [delivery] = await deliveriesOf(deleted.id, team.pat);
+      // Once its first attempt has ended: while it is under way a retry is a 409 delivery_in_flight.
+      expect(await eventually(async () => (await deliveriesOf(deleted.id, team.pat))[0].history.length === 1, 5)).toBe(true);
       const retries = async (token: string) =>
         (await api().get('/api/v1/team/audit-events?type=webhook_delivery.retried').set(bearer(token)).expect(200)).body.data;
       const retry = (id: string, token = team.pat) => api().post(`/api/v1/webhook-deliveries/${id}/retry`).set(bearer(token));
