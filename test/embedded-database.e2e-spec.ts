@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -84,6 +84,22 @@ describe('the embedded database', () => {
         await client.end();
       } finally {
         await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps pgdata to its owner (0700), also one an earlier version made readable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oncelink-embedded-'));
+    try {
+      mkdirSync(join(dataDir, 'pgdata'), { mode: 0o755 });
+      chmodSync(join(dataDir, 'pgdata'), 0o755);
+      const db = await startEmbeddedDatabase(dataDir, await freePort());
+      try {
+        expect(lstatSync(join(dataDir, 'pgdata')).mode & 0o777).toBe(0o700);
+      } finally {
+        await db.stop();
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -70,7 +70,10 @@ async function serve(dataDir: string | undefined, port: number, release: () => v
   let location = 'memory://';
   if (dataDir) {
     location = resolve(join(dataDir, 'pgdata'));
-    mkdirSync(location, { recursive: true });
+    // PGlite writes its files with the process's umask (0644); like PostgreSQL's own data
+    // directory, pgdata is 0700, so a copy of it alone (a backup) is not readable by everyone.
+    mkdirSync(location, { recursive: true, mode: 0o700 });
+    chmodSync(location, 0o700);
   }
   const socketPort = port || 5432;
   const socketName = `.s.PGSQL.${socketPort}`;
