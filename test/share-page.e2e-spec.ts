@@ -462,10 +462,120 @@ withBrowser('GET /s/{token} in a real browser', () => {
       }),
     );
     await page.goto(secret.url);
-    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    await page.getByRole('button', { name: 'Reveal secret' }).focus();
     await page.keyboard.press('Enter');
     await page.getByText('This server cannot open this secret right now.').waitFor();
     expect(await focused()).toBe('reveal');
+  });
+
+  it('spends nothing on an Enter still held from opening the link, and reveals on one pressed on the page', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'not by a held key' });
+    await page.goto(`data:text/html,${encodeURIComponent(`<a href="${secret.url}">the link</a>`)}`);
+    await page.getByRole('link').focus();
+    await page.keyboard.down('Enter');
+    await page.waitForURL(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    // Still ready, and Reveal not pressed (a reveal disables it until its answer, then shows the secret).
+    const untouched = () =>
+      page.evaluate(() => ({
+        ready: !document.querySelector<HTMLElement>('[data-state="ready"]')!.hidden,
+        enabled: !document.querySelector<HTMLButtonElement>('#reveal')!.disabled,
+      }));
+    // The key is still down: each further keydown is its auto-repeat (event.repeat), where the page put
+    // the focus, and then on Reveal itself.
+    await page.keyboard.down('Enter');
+    expect(await untouched()).toEqual({ ready: true, enabled: true });
+    await page.getByRole('button', { name: 'Reveal secret' }).focus();
+    await page.keyboard.down('Enter');
+    expect(await untouched()).toEqual({ ready: true, enabled: true });
+    await page.keyboard.up('Enter');
+    expect(requests.filter((request) => request.includes('/reveal'))).toEqual([]);
+    expect(await viewsLeft(secret.token)).toBe(1);
+
+    await page.keyboard.press('Enter');
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByLabel('The secret').inputValue()).toBe('not by a held key');
+  });
+
+  it('names the state it is in by the tab’s title and a heading under the page’s', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'titled' });
+    const named = async () => ({
+      title: await page.title(),
+      heading: await page.evaluate(() => document.querySelector('[data-state]:not([hidden]) h2')?.textContent),
+    });
+    await page.goto(`${t.baseUrl}/s/AAAAAAAAAAAAAAAAAAAAAAAA`);
+    await page.getByText('This link does not exist').waitFor();
+    expect(await named()).toEqual({ title: 'Link not available · Oncelink', heading: 'Link not available' });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    expect(await named()).toEqual({ title: 'Reveal a secret · Oncelink', heading: 'Reveal a secret' });
+    // Focused in place of Reveal, the card is read by its heading.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-state'))).toBe('ready');
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await named()).toEqual({ title: 'Secret revealed · Oncelink', heading: 'Secret revealed' });
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Oncelink');
+  });
+
+  it('looks disabled while a reveal is under way, and says the form is busy', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'in a moment' });
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    await page.route('**/reveal', async (route) => {
+      await answered;
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ message: 'Service temporarily unavailable.' }),
+      });
+    });
+    await page.goto(secret.url);
+    const reveal = page.getByRole('button', { name: 'Reveal secret' });
+    const look = () =>
+      page.locator('#reveal').evaluate((button) => ({
+        opacity: getComputedStyle(button).opacity,
+        cursor: getComputedStyle(button).cursor,
+        busy: button.closest('form')!.getAttribute('aria-busy'),
+      }));
+    await reveal.waitFor();
+    const enabled = await look();
+    await reveal.click();
+    await page.locator('#reveal:disabled').waitFor();
+    const pending = await look();
+    answer();
+    await page.getByText('The service is busy.').waitFor();
+    expect([enabled, pending, await look()]).toEqual([
+      { opacity: '1', cursor: 'pointer', busy: null },
+      { opacity: '0.6', cursor: 'progress', busy: 'true' },
+      { opacity: '1', cursor: 'pointer', busy: 'false' },
+    ]);
+  });
+
+  it('says the same passcode error again, emptied in between so it is announced again', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'asked twice', passcode: 'open sesame' });
+    await page.goto(secret.url);
+    await page.getByLabel('Passcode').waitFor();
+    await page.keyboard.press('Enter');
+    const asked = 'Enter the passcode. 5 attempts left before the secret is destroyed.';
+    await page.getByText(asked).waitFor();
+    await page.evaluate(() => {
+      const error = document.getElementById('passcode-error')!;
+      const seen: (string | null)[] = [];
+      (window as unknown as { seen: (string | null)[] }).seen = seen;
+      new MutationObserver(() => seen.push(error.textContent)).observe(error, { childList: true, characterData: true, subtree: true });
+    });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((text) => (window as unknown as { seen: string[] }).seen.includes(text), asked);
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['', asked]);
+  });
+
+  it('sizes its text from the browser’s default font size', async () => {
+    const secret = await newSecret(t.baseUrl);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32 } });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    expect(await page.evaluate(() => getComputedStyle(document.body).fontSize)).toBe('32px');
   });
 
   it.each([
@@ -571,6 +681,23 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(border.style).toBe('solid');
     expect(border.width).toBeGreaterThan(0);
   });
+
+  it.each(['light', 'dark'] as const)(
+    'edges the form fields at least 3:1 against the card and the page the report box sits on (%s)',
+    async (colorScheme) => {
+      const secret = await newSecret(t.baseUrl);
+      await page.emulateMedia({ colorScheme });
+      await page.goto(secret.url);
+      await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+      const colours = await page.evaluate(() => ({
+        edge: getComputedStyle(document.getElementById('report-reason')!).borderTopColor,
+        card: getComputedStyle(document.querySelector('section')!).backgroundColor,
+        page: getComputedStyle(document.body).backgroundColor,
+      }));
+      expect(contrast(colours.edge, colours.page)).toBeGreaterThanOrEqual(3);
+      expect(contrast(colours.edge, colours.card)).toBeGreaterThanOrEqual(3);
+    },
+  );
 
   it('gives the footer link a target 24 px tall on a narrow screen', async () => {
     const secret = await newSecret(t.baseUrl);
@@ -691,6 +818,22 @@ withBrowser('GET /s/{token} in a real browser', () => {
       expect(await description('#save')).toMatch(
         /^Downloaded Contrat signé\.pdf \(500\.0 KB\)\. If your browser .* this page cannot download it again\.$/,
       );
+    });
+
+    it('shows a size just under a unit in the next one up, and names the states of a file in the title', async () => {
+      const created = await uploadFile(
+        t.baseUrl,
+        pat,
+        { expire_mode: 'views', expire_value: '1' },
+        { name: 'almost.bin', type: 'application/octet-stream', data: Buffer.alloc(1024 * 1024 - 1) },
+      );
+      await page.goto(String(created.body.data!.url));
+      await page.getByRole('button', { name: 'Download file' }).waitFor();
+      expect(await page.locator('#file-info').textContent()).toBe('almost.bin (1.0 MB)');
+      expect(await page.title()).toBe('Download a file · Oncelink');
+      await downloaded();
+      await page.getByText('Downloaded almost.bin (1.0 MB).').waitFor();
+      expect(await page.title()).toBe('File downloaded · Oncelink');
     });
 
     // As beside a revealed secret, whatever the page offers to save: a file of either kind, or sealed bytes that are not text.

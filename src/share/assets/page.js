@@ -75,33 +75,45 @@
     }
   }
 
+  // Shows the section for `state`; the tab's title is its heading, so a tab or a screen reader
+  // names the state the page is in.
   function show(state) {
     document.querySelectorAll('[data-state]').forEach(function (el) {
       el.hidden = el.getAttribute('data-state') !== state;
+      if (!el.hidden) document.title = el.querySelector('h2').textContent + ' · Oncelink';
     });
   }
-  var saying;
-  function say(text) {
-    clearTimeout(saying);
-    $('status').textContent = '';
-    // Set a moment after it was emptied, so the same words again (Copy pressed twice) are a change
-    // a screen reader announces.
+  var announcing = {};
+  // Sets a live region's text a moment after emptying it, so the same words again (Copy pressed
+  // twice, the same passcode error) are a change a screen reader announces.
+  function announce(id, text) {
+    clearTimeout(announcing[id]);
+    $(id).textContent = '';
     if (text)
-      saying = setTimeout(function () {
-        $('status').textContent = text;
+      announcing[id] = setTimeout(function () {
+        $(id).textContent = text;
       }, 50);
+  }
+  function say(text) {
+    announce('status', text);
   }
   // A change of the status as it happens, and only when it is one: for progress, which repeats.
   function sayNow(text) {
-    clearTimeout(saying);
+    clearTimeout(announcing.status);
     if ($('status').textContent !== text) $('status').textContent = text;
   }
   function gone(text) {
     $('gone-message').textContent = text;
     say('');
     show('gone');
-    // The message takes the focus, so a screen reader reads it where the button was.
+    // The message takes the focus, so a screen reader reads it where the button was (once: it is
+    // no live region as well).
     $('gone-message').focus();
+  }
+  // A form whose request is under way: its button cannot send it again, and it says it is busy.
+  function sending(form, busy) {
+    form.setAttribute('aria-busy', String(busy));
+    form.querySelector('button').disabled = busy;
   }
   function bytes(base64) {
     var text = atob(base64.replace(/-/g, '+').replace(/_/g, '/'));
@@ -163,7 +175,8 @@
   function formatSize(size) {
     var units = ['bytes', 'KB', 'MB', 'GB'];
     var unit = 0;
-    for (; size >= 1024 && unit < units.length - 1; unit++) size /= 1024;
+    // Up a unit as soon as this one would show 1024.0: 1,048,575 bytes are 1.0 MB, not 1024.0 KB.
+    for (; size >= (unit ? 1023.95 : 1024) && unit < units.length - 1; unit++) size /= 1024;
     return unit ? size.toFixed(1) + ' ' + units[unit] : size === 1 ? '1 byte' : size + ' bytes';
   }
   function describeFile(file) {
@@ -468,6 +481,7 @@
     $('when').textContent = 'downloaded once you click Download';
     $('file-info').textContent = describeFile(file);
     $('file-info').hidden = false;
+    $('ready-heading').textContent = 'Download a file';
     $('reveal').textContent = 'Download file';
   }
 
@@ -493,7 +507,8 @@
             $('passcode-field').hidden = !link.requires_passcode;
             say('');
             show('ready');
-            (link.requires_passcode ? $('passcode') : $('reveal')).focus();
+            // Not Reveal itself: Enter still held from opening the link would spend the view.
+            (link.requires_passcode ? $('passcode') : document.querySelector('[data-state="ready"]')).focus();
           });
       },
       function () {
@@ -508,7 +523,7 @@
     if (keyProblem()) return gone(keyProblem());
     var key = linkKey();
     var body = $('passcode-field').hidden ? {} : { passcode: $('passcode').value };
-    $('reveal').disabled = true;
+    sending($('reveal-form'), true);
     spent = true;
     window.addEventListener('beforeunload', holdWhileSpending);
     say(link.file ? 'Downloading…' : 'Revealing…');
@@ -522,7 +537,7 @@
             return {};
           })
           .then(function (payload) {
-            $('reveal').disabled = false;
+            sending($('reveal-form'), false);
             if (res.status === 401 && payload.attempts_remaining === 0) {
               return gone(
                 'That passcode was wrong, and it was the last attempt: the secret has been destroyed. Ask the sender for a new one.',
@@ -545,7 +560,7 @@
             // characters, not the UTF-16 units a maxlength would.)
             if (res.status === 422 && payload.errors && payload.errors.passcode) {
               spent = false;
-              $('passcode-error').textContent = payload.errors.passcode[0];
+              announce('passcode-error', payload.errors.passcode[0]);
               say('');
               retypePasscode();
               return;
@@ -553,12 +568,14 @@
             if (res.status === 401) {
               spent = false;
               var left = payload.attempts_remaining;
-              $('passcode-error').textContent =
+              announce(
+                'passcode-error',
                 (payload.code === 'passcode_required' ? 'Enter the passcode.' : 'That passcode is wrong.') +
-                ' ' +
-                left +
-                (left === 1 ? ' attempt' : ' attempts') +
-                ' left before the secret is destroyed.';
+                  ' ' +
+                  left +
+                  (left === 1 ? ' attempt' : ' attempts') +
+                  ' left before the secret is destroyed.',
+              );
               say('');
               retypePasscode();
               return;
@@ -579,6 +596,11 @@
       .then(function () {
         window.removeEventListener('beforeunload', holdWhileSpending);
       });
+  });
+  // A held Enter repeats: its repeats spend nothing (the key may have gone down to open the link,
+  // on another page). Enter pressed here submits as ever.
+  $('reveal-form').addEventListener('keydown', function (event) {
+    if (event.repeat && event.key === 'Enter') event.preventDefault();
   });
   // A reload or a closed tab while a view is being spent (a long download, say) would waste it:
   // the browser asks first.
@@ -614,7 +636,7 @@
 
   $('report-form').addEventListener('submit', function (event) {
     event.preventDefault();
-    $('report-send').disabled = true;
+    sending($('report-form'), true);
     fetch(api + '/report', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -628,6 +650,8 @@
           })
           .then(function (payload) {
             var invalid = payload.errors && payload.errors.reason;
+            sending($('report-form'), false);
+            // Sent, it is not sent again.
             $('report-send').disabled = res.ok;
             $('report-status').textContent = res.ok
               ? 'Thank you: the report was received.'
@@ -642,7 +666,7 @@
           });
       })
       .catch(function () {
-        $('report-send').disabled = false;
+        sending($('report-form'), false);
         $('report-status').textContent = 'The report could not be sent. Try again in a moment.';
         $('report-status').focus();
       });
