@@ -744,6 +744,44 @@ describe('billing', () => {
       const replaced = await put(team.pat, secret.id, { content: 'small', expire_value: 5 });
       expect([replaced.status, replaced.body.data.views_remaining]).toEqual([200, 5]);
     });
+
+    it.each([
+      ['geo-blocked', { allowed_countries: ['DE'] }],
+      ['with a webhook_url', { webhook_url: 'https://hooks.example.test/viewed' }],
+    ])(
+      'gives a secret made on Pro %s no new budget, nor new content with one, on Free (403, as a create), changing nothing',
+      async (_, feature) => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const secret = await newSecret(t.baseUrl, { content: 'made on pro', expire_mode: 'views', expire_value: 2, ...feature }, team.pat);
+        await setPlan(t.dataSource, team.owner.teamId, 'free');
+        const created = await api()
+          .post('/api/v1/secrets')
+          .set(bearer(team.pat))
+          .send({ content: 'x', expire_mode: 'views', expire_value: 2, ...feature });
+        expect([created.status, created.body.code]).toEqual([403, 'plan_limit']);
+        const stored = async () =>
+          (
+            await t.dataSource.query(
+              `SELECT expire_mode, expire_value, views_remaining, expires_at, ciphertext, iv, content_bytes, updated_at FROM secrets WHERE id = $1`,
+              [secret.id],
+            )
+          )[0];
+        const before = await stored();
+
+        for (const body of [
+          { content: 'brand new', expire_value: 10080 },
+          { expire_value: 10 },
+          { expire_mode: 'minutes', expire_value: 10080 },
+          { expires_in_minutes: 60 },
+        ]) {
+          const res = await put(team.pat, secret.id, body);
+          expect([body, res.status, res.body]).toEqual([body, 403, created.body]);
+        }
+        expect(await stored()).toEqual(before);
+        const labelled = await put(team.pat, secret.id, { label: 'kept' });
+        expect([labelled.status, labelled.body.data.label, labelled.body.data.views_remaining]).toEqual([200, 'kept', 2]);
+      },
+    );
   });
 });
 

@@ -804,6 +804,35 @@ describe('webhooks', () => {
       expect(list.body.data[0]).toEqual(endpoint);
     });
 
+    it('answer 404 for another team’s endpoint whatever the caller’s plan, and plan_limit only for the caller’s own', async () => {
+      const other = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const theirs = (
+        await api()
+          .post('/api/v1/team/webhooks')
+          .set(bearer(other.pat))
+          .send({ url: `${receiver.url}/theirs` })
+          .expect(201)
+      ).body.data;
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const own = (
+        await api()
+          .post('/api/v1/team/webhooks')
+          .set(bearer(team.pat))
+          .send({ url: `${receiver.url}/own` })
+          .expect(201)
+      ).body.data;
+      await setPlan(t.dataSource, team.owner.teamId, 'free');
+      const change = { events: ['secret.viewed'] };
+      for (const body of [change, { url: `${receiver.url}/new` }]) {
+        const res = await api().patch(`/api/v1/team/webhooks/${theirs.id}`).set(bearer(team.pat)).send(body).expect(404);
+        expect(res.body).toMatchObject({ message: 'Webhook endpoint not found.' });
+      }
+      await api().delete(`/api/v1/team/webhooks/${theirs.id}`).set(bearer(team.pat)).expect(404);
+      const refused = await api().patch(`/api/v1/team/webhooks/${own.id}`).set(bearer(team.pat)).send(change).expect(403);
+      expect(refused.body.code).toBe('plan_limit');
+      expect((await api().get('/api/v1/team/webhooks').set(bearer(other.pat)).expect(200)).body.data).toEqual([theirs]);
+    });
+
     it('stop at ten per team, even when asked for in parallel', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const statuses = await Promise.all(

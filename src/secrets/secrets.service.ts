@@ -35,6 +35,7 @@ import { idempotencyKey, KeyHeader } from './idempotency/idempotency-key';
 import { IdempotentCreates, jsonCreate, KeyedCreate } from './idempotency/idempotent-creates';
 import { withFileInfoOpened } from './files/file-info';
 import { assertFileFits } from './files/file-size-rule';
+import { assertSecretFeatures } from './secret-feature-rule';
 
 /** The create fields every kind of secret has. */
 export type SecretFields = Pick<
@@ -119,12 +120,11 @@ export class SecretsService {
    */
   async checkFields(auth: AuthContext, fields: SecretFields): Promise<SecretFields> {
     const plan = this.billing.planOf(auth);
-    let webhookUrl: string | undefined;
-    if (fields.webhook_url !== undefined) {
-      this.billing.assertAllowed(plan, 'webhooks');
-      webhookUrl = await this.webhookUrls.accepted('webhook_url', fields.webhook_url);
-    }
-    if (fields.allowed_countries !== undefined) this.billing.assertAllowed(plan, 'geo_blocking');
+    assertSecretFeatures(this.billing, plan, {
+      webhookUrl: fields.webhook_url !== undefined,
+      countries: fields.allowed_countries !== undefined,
+    });
+    const webhookUrl = fields.webhook_url === undefined ? undefined : await this.webhookUrls.accepted('webhook_url', fields.webhook_url);
     this.budgetFor(plan, fields.expire_mode, fields.expire_value, fields.expires_in_minutes ?? null);
     return webhookUrl === undefined ? fields : { ...fields, webhook_url: webhookUrl };
   }
@@ -350,12 +350,13 @@ export class SecretsService {
   /**
    * A new budget or window keeps the secret on past the one it was made with, so the plan as it is
    * now must take it as a create would (after a downgrade, what was made before lasts its budget
-   * out): a file on a plan with files, within its file size, with the team's files within its
-   * storage (this one's bytes are among them already); other content within its content size
-   * (new content was held to it already).
+   * out): its webhook URL and countries on a plan with those features; a file on a plan with
+   * files, within its file size, with the team's files within its storage (this one's bytes are
+   * among them already); other content within its content size (new content was held to it already).
    */
   private async assertRenewable(auth: TokenAuth, secret: Secret, contentReplaced: boolean): Promise<void> {
     const plan = auth.teamPlan;
+    assertSecretFeatures(this.billing, plan, { webhookUrl: secret.webhookUrl !== null, countries: secret.allowedCountries !== null });
     if (secret.kind !== 'file') {
       if (!contentReplaced) this.billing.assertContentSize(plan, secret.contentBytes);
       return;

@@ -71,8 +71,10 @@ export class WebhookEndpointsService {
   /**
    * Changes what is given; deliveries still due to the endpoint go to its new URL. What it has
    * already (its URL however spelt, its events in any order) is no change, and records nothing.
+   * Another team's id is a 404 whatever the plan, so it is looked for before the plan is asked.
    */
   async update(auth: TokenAuth, id: string, dto: UpdateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
+    if (!(await this.db.getRepository(WebhookEndpoint).existsBy({ teamId: auth.teamId, id }))) throw endpointNotFound();
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     const url = dto.url === undefined ? undefined : await this.urls.accepted('url', dto.url);
     const endpoint = await this.db.transaction(async (manager) => {
@@ -80,7 +82,7 @@ export class WebhookEndpointsService {
       await this.teamsService.assertAdminNow(auth, manager);
       const endpoints = manager.getRepository(WebhookEndpoint);
       const endpoint = await endpoints.findOneBy({ teamId: auth.teamId, id });
-      if (!endpoint) throw ApiError.notFound('Webhook endpoint not found.');
+      if (!endpoint) throw endpointNotFound();
       const changes = {
         ...(url !== undefined && !sameUrl(endpoint.url, url) && { url }),
         ...(dto.events !== undefined && !sameEvents(endpoint.events, dto.events) && { events: dto.events }),
@@ -106,7 +108,7 @@ export class WebhookEndpointsService {
       await this.audit.record(auth, client, 'webhook.deleted', id, manager);
       return true;
     });
-    if (!removed) throw ApiError.notFound('Webhook endpoint not found.');
+    if (!removed) throw endpointNotFound();
   }
 
   /**
@@ -124,6 +126,8 @@ export class WebhookEndpointsService {
     return others;
   }
 }
+
+const endpointNotFound = () => ApiError.notFound('Webhook endpoint not found.');
 
 /** Two URLs of one receiver (`https://Hooks.example.` and `https://hooks.example/`), as a row stored before canonicalWebhookUrl may be spelt otherwise. */
 const sameUrl = (a: string, b: string) => canonicalWebhookUrl(a).href === canonicalWebhookUrl(b).href;
