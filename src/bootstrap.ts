@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { ApiError } from './common/errors/api-error';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
+import { BodyBudget } from './common/http/body-budget';
 import { limitBodiesPerRoute } from './common/http/body-limit';
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { ErrorResponse } from './common/http/api-responses';
@@ -44,9 +45,11 @@ const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
   const { logger, flush } = createLogger(config.logLevel);
   const trust = proxyTrust(config.trustProxy);
+  const bodyBudget = new BodyBudget({ limit: config.bodyMemoryLimitBytes, largestBody: config.bodyLimitBytes, logger });
   const direct = new DirectRoutes({
     prefix: API_PREFIX,
     bodyLimit: config.bodyLimitBytes,
+    bodyBudget,
     maxParamLength: MAX_PARAM_LENGTH,
     trust,
     headers: API_SECURITY_HEADERS,
@@ -93,6 +96,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });
   refuseUnreadMultipart(fastify);
   refuseEncodedBodies(fastify);
+  bodyBudget.countChunkedBodies(fastify);
   timeOutStalledBodies(app.getHttpServer(), config.bodyIdleTimeoutMs, logger);
   refuseUnknownExpectations(app.getHttpServer(), logger);
   const validation = createValidationPipe();

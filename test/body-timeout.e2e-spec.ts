@@ -1,62 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { Server } from 'node:http';
-import { connect, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { databaseMode } from './support/database';
 import { bearer } from './support/factories';
 import { eventually } from './support/eventually';
 import { newSecret } from './support/secrets';
+import { RawClient, request } from './support/raw-client';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const IDLE_MS = 400;
 const MIB = 1024 * 1024;
-
-/** A raw connection: what it is sent goes as written, and everything that comes back is kept until it closes. */
-class RawClient {
-  readonly socket: Socket;
-  private received = '';
-  private readonly closed: Promise<void>;
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (chunk: Buffer) => (this.received += chunk.toString('latin1')));
-    this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
-    this.socket.on('error', () => undefined);
-  }
-
-  write(text: string | Buffer): void {
-    this.socket.write(text);
-  }
-
-  /** Everything received once the server has closed the connection. */
-  async untilClosed(): Promise<string> {
-    await this.closed;
-    return this.received;
-  }
-
-  /** Resolves with the first complete answer (by Content-Length) received so far. */
-  async answer(): Promise<{ status: number; headers: string; body: string }> {
-    const complete = () => {
-      const end = this.received.indexOf('\r\n\r\n');
-      if (end < 0) return false;
-      const length = Number(/content-length: (\d+)/i.exec(this.received.slice(0, end))?.[1] ?? 0);
-      return this.received.length >= end + 4 + length;
-    };
-    if (!(await eventually(complete, 10, 10))) throw new Error(`no complete answer: ${JSON.stringify(this.received)}`);
-    const end = this.received.indexOf('\r\n\r\n');
-    const headers = this.received.slice(0, end);
-    const length = Number(/content-length: (\d+)/i.exec(headers)?.[1] ?? 0);
-    const body = this.received.slice(end + 4, end + 4 + length);
-    this.received = this.received.slice(end + 4 + length);
-    return { status: Number(headers.split(' ')[1]), headers, body };
-  }
-}
-
-const request = (path: string, headers: Record<string, string>, body = '') =>
-  `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('')}\r\n${body}`;
 
 /** A request body that stops arriving is answered 408 and its connection closed (BODY_IDLE_TIMEOUT_MS). */
 describe('a request body that stalls', () => {

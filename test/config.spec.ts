@@ -25,6 +25,9 @@ describe('loadConfig', () => {
     ['PORT', '8 0'],
     ['PORT', '-1'],
     ['BODY_LIMIT_BYTES', '2e6'],
+    ['BODY_MEMORY_LIMIT_BYTES', '256MiB'],
+    // Less than BODY_LIMIT_BYTES (2 MiB), which would refuse the largest body even on an idle instance.
+    ['BODY_MEMORY_LIMIT_BYTES', '1048576'],
     ['DATABASE_URL', 'mysql://db/oncelink'],
     // TypeORM decodes the password at connection time and would throw URIError with its stack.
     ['DATABASE_URL', 'postgres://postgres:PW%zz@127.0.0.1/db'],

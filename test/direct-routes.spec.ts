@@ -2,6 +2,7 @@ import { Body, CanActivate, Controller, Header, HttpCode, Injectable, Param, Pip
 import { request as httpRequest, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { BodyBudget } from '../src/common/http/body-budget';
 import { DirectRoute, DirectRoutes, DirectRouteServices } from '../src/common/http/direct-routes';
 
 /** DirectRoutes on its own, over a real socket: what it refuses at start-up and how it fails. */
@@ -75,15 +76,18 @@ const route = (
 /** Every line the direct routes log, kept. */
 const logged: string[] = [];
 
-const newDirect = (logLevel = 'info') =>
-  new DirectRoutes({
+const newDirect = (logLevel = 'info') => {
+  const logger = pino({ level: logLevel }, { write: (line: string) => logged.push(line) });
+  return new DirectRoutes({
     prefix: 'api/v1',
     bodyLimit: 1024,
+    bodyBudget: new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, logger }),
     maxParamLength: 10,
     trust: false,
     headers: { 'x-api': '1' },
-    logger: pino({ level: logLevel }, { write: (line: string) => logged.push(line) }),
+    logger,
   });
+};
 
 describe('DirectRoutes at start-up', () => {
   it.each([

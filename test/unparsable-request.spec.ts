@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo, connect } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { BodyBudget } from '../src/common/http/body-budget';
 import { DirectRoutes } from '../src/common/http/direct-routes';
 import { answerUnparsable } from '../src/common/http/unparsable-request';
 
@@ -96,7 +97,16 @@ describe('a request without a Host header', () => {
   beforeEach(async () => {
     lines = [];
     const logger = pino(new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
-    const direct = new DirectRoutes({ prefix: 'api/v1', bodyLimit: 1024, maxParamLength: 100, trust: false, headers: {}, logger });
+    const bodyBudget = new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, logger });
+    const direct = new DirectRoutes({
+      prefix: 'api/v1',
+      bodyLimit: 1024,
+      bodyBudget,
+      maxParamLength: 100,
+      trust: false,
+      headers: {},
+      logger,
+    });
     const settings = { keepAliveTimeout: 5_000, requestTimeout: 0, connectionTimeout: 0, maxRequestsPerSocket: 0 };
     server = direct.serverFactory()((_req, res) => res.end('handled'), settings);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -64,6 +64,8 @@ export interface AppConfig {
   webhooks: WebhookConfig;
   logLevel: string;
   bodyLimitBytes: number;
+  /** The bytes of JSON bodies still arriving the instance holds at once; a body that would pass it is a 503 before it is read. */
+  bodyMemoryLimitBytes: number;
   /** A request body that sends nothing for this long is answered 408 and its connection closed. */
   bodyIdleTimeoutMs: number;
   /** File downloads one instance serves at once; a reveal of a file past them is a 503, its view not spent. */
@@ -320,6 +322,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   // grace); unset, the delay takes at most a fifth of it, so a short SHUTDOWN_TIMEOUT_MS set before the delay existed still starts.
   const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', Math.min(5_000, Math.floor(shutdownTimeoutMs / 5)), 0, 3_600_000);
   if (shutdownDelayMs >= shutdownTimeoutMs) throw new ConfigError('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS');
+  const bodyLimitBytes = int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024);
+  const bodyMemoryLimitBytes = int(env, 'BODY_MEMORY_LIMIT_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024);
+  // Less would refuse the largest body a route takes even on an idle instance.
+  if (bodyMemoryLimitBytes < bodyLimitBytes) throw new ConfigError('BODY_MEMORY_LIMIT_BYTES must be at least BODY_LIMIT_BYTES');
   const webhookConfig = webhooks(env);
   if (nodeEnv === 'production' && webhookConfig.allowPrivate) {
     throw new ConfigError(
@@ -343,7 +349,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     allowAnonymous: bool(env, 'ALLOW_ANONYMOUS', true),
     webhooks: webhookConfig,
     logLevel,
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyLimitBytes,
+    bodyMemoryLimitBytes,
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxDownloads: int(env, 'MAX_DOWNLOADS', 16, 1, 10_000),
     shutdownTimeoutMs,
