@@ -260,7 +260,7 @@ describe('the oncelink command', () => {
       expect((await oncelink(['get', url], env)).code).toBe(3);
     });
 
-    it('sends stdin as a file with --file -, streamed chunked whatever its length, named by --name', async () => {
+    it('sends stdin as a file with --file -, whatever its length, named by --name', async () => {
       const data = randomBytes(3 * 1024 * 1024 + 777);
       const sent = await oncelink(['send', '--file', '-', '--name', 'backup.tar'], pro, data);
       expect(sent.stderr).toBe('');
@@ -417,6 +417,18 @@ describe('the oncelink command', () => {
     ]);
     const ok = await oncelink(['get', url, '--passcode', 'open sesame'], env);
     expect(ok.stdout.toString()).toBe('guarded');
+  });
+
+  it('refuses a link that needs a passcode, none given off a terminal, without asking the server to reveal it', async () => {
+    const url = (await oncelink(['send', '--passcode', 'open sesame'], env, 'guarded')).stdout.toString().trim();
+    const proxy = await recordingListener(() => t.baseUrl);
+    try {
+      const missing = await oncelink(['get', onOrigin(url, proxy.origin)], env);
+      expect([missing.code, missing.stderr]).toEqual([5, 'oncelink: This secret requires a passcode.\n']);
+      expect(proxy.seen.map((seen) => seen.method)).toEqual(['GET']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('says the fifth wrong passcode destroyed the secret, exit 3 (gone)', async () => {
@@ -718,7 +730,8 @@ describe('the oncelink command', () => {
       const link = `http://127.0.0.1:${(claiming.address() as { port: number }).port}/s/${'A'.repeat(24)}`;
       try {
         const teamWide = await oncelink(['get', link], { ...env, ONCELINK_PASSCODE: 'team-wide' });
-        expect([teamWide.code, bodies]).toEqual([5, ['', '{}']]);
+        // The lookup alone: without a passcode for it, the link is refused here, not asked to reveal.
+        expect([teamWide.code, bodies]).toEqual([5, ['']]);
         bodies.splice(0);
         const pointed = await oncelink(['get', link, '--passcode', 'for this link'], { ...env, ONCELINK_PASSCODE: 'team-wide' });
         expect([pointed.code, bodies]).toEqual([5, ['', '{"passcode":"for this link"}']]);
@@ -902,6 +915,27 @@ describe('the oncelink command', () => {
         ]);
         expect(proxy.seen.filter((seen) => seen.url.endsWith('/reveal'))).toHaveLength(1);
         expect((await t.http().get(`/api/v1/links/${secret.token}`)).body.data.views_remaining).toBe(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('says an anonymous send whose connection closed before its answer may have made the secret, and does not retry it', async () => {
+      const proxy = await recordingListener(
+        () => t.baseUrl,
+        '127.0.0.1',
+        (seen) => (seen.method === 'POST' ? 'closed' : undefined),
+      );
+      try {
+        const [{ n: before }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+        const sent = await oncelink(['send'], { ONCELINK_URL: proxy.origin }, 'made, unanswered');
+        expect([sent.code, sent.stderr]).toEqual([
+          1,
+          `oncelink: The answer to the create at ${proxy.origin} was lost (the connection closed): a secret may have been made all the same.\n`,
+        ]);
+        expect(proxy.seen).toHaveLength(1);
+        const [{ n: after }] = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+        expect(after).toBe(before + 1);
       } finally {
         await proxy.close();
       }

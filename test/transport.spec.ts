@@ -28,8 +28,27 @@ describe('transportError', () => {
       ORIGIN,
       new TypeError('fetch failed', { cause: new ProxyFailed('http://proxy.ci:3128') }),
       new Patience(1000),
-      true,
+      'spends',
     );
     expect(error.message).not.toMatch(/spent/);
+  });
+
+  it('says a create whose connection closed after it was sent may have made the secret, and one never sent did not', () => {
+    const closed = transportError(
+      ORIGIN,
+      new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } }),
+      new Patience(1000),
+      'creates',
+    );
+    expect(closed.message).toBe(
+      `The answer to the create at ${ORIGIN} was lost (the connection closed): a secret may have been made all the same.`,
+    );
+    const refused = transportError(
+      ORIGIN,
+      new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }),
+      new Patience(1000),
+      'creates',
+    );
+    expect(refused.message).toBe(`Cannot reach ${ORIGIN}: the connection was refused.`);
   });
 });

@@ -75,6 +75,9 @@ export const PLANS: Record<PlanName, Plan> = {
 /** The most any plan lets a text secret hold, as stored (the command line reads no more of stdin). */
 export const LARGEST_CONTENT_BYTES = Math.max(...PLAN_NAMES.map((plan) => PLANS[plan].contentBytes));
 
+/** The most any plan lets a file secret hold (`send --file -` keeps no more of stdin). */
+export const LARGEST_FILE_BYTES = Math.max(...PLAN_NAMES.map((plan) => PLANS[plan].fileBytes));
+
 /** The plans that include `feature`, cheapest first. */
 export function plansWith(feature: PlanFeature): PlanName[] {
   return PLAN_NAMES.filter((name) => PLANS[name].features[feature]);

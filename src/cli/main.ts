@@ -3,12 +3,13 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { LARGEST_CONTENT_BYTES, plansWith } from '../billing/plans';
+import { LARGEST_CONTENT_BYTES, LARGEST_FILE_BYTES, plansWith } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
 import { openOutput } from './output';
 import { proxyFromEnvironment } from './proxy';
+import { withSpool } from './spool';
 import { UsageError } from './usage-error';
 
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
@@ -20,7 +21,8 @@ Usage:
       The link works N times (1 by default) for at most 7 days; --minutes M alone makes it work
       any number of times for M minutes; both: N times, and for M minutes at most.
       A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --file - sends stdin
-      as a file, of any size the plan takes (tar c dir | oncelink send --file - --name dir.tar);
+      as a file, of any size the plan takes (tar c dir | oncelink send --file - --name dir.tar),
+      kept encrypted in TMPDIR until it ends, then uploaded (the file is removed however it ends);
       --name is the name the recipient gets (default: the file's, or "stdin"). --json prints
       {"id", "url", "expires_at"} instead (the id is what delete takes).
   oncelink get URL [--passcode P] [--output PATH]
@@ -168,7 +170,9 @@ async function readSecret(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** `--file PATH`, or `--file -`: stdin, streamed as it arrives, whatever its length. */
+const MIB = 1024 * 1024;
+
+/** `--file PATH`, or `--file -`: stdin, sealed as it arrives and sent once it ends, up to the largest file a plan takes. */
 async function sendFile(client: OncelinkClient, path: string, name: string | undefined, options: SendOptions): Promise<Sent> {
   if (path !== '-') return client.sendFile(path, { ...options, name });
   if (process.stdin.isTTY) throw new UsageError('--file - reads the file from stdin, which is a terminal: pipe it in');
@@ -177,11 +181,17 @@ async function sendFile(client: OncelinkClient, path: string, name: string | und
   const chunks = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await chunks.next();
   if (first.done) throw new UsageError('nothing to send: stdin is empty');
+  // Kept on disk until it ends (see spool.ts): that much at most.
   async function* content(): AsyncGenerator<Buffer> {
-    yield first.value;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    let size = 0;
+    for (let next = first; !next.done; next = await chunks.next()) {
+      size += next.value.length;
+      if (size > LARGEST_FILE_BYTES)
+        throw new UsageError(`stdin holds more than any plan takes as a file (${LARGEST_FILE_BYTES / MIB} MiB)`);
+      yield next.value;
+    }
   }
-  return client.sendStream(content(), name ?? 'stdin', options);
+  return withSpool((spool) => client.sendStream(content(), name ?? 'stdin', options, spool));
 }
 
 /** A share URL is far shorter; more on stdin is not one. */

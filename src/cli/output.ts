@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileProblem } from '../client/file-problem';
+import { onInterruption } from './interruptions';
 import { UsageError } from './usage-error';
 
 /** Where `get --output PATH` writes. */
@@ -49,14 +49,7 @@ async function replacing(path: string, given: string): Promise<Output> {
   const partial = join(dirname(path), partialName(basename(path)));
   const stream = (await opened(partial, given, 'wx', 0o600)).createWriteStream();
   // Interrupted (Ctrl-C, a CI job cancelled): the partial file holds revealed bytes, so it goes first.
-  const interrupted = (signal: NodeJS.Signals) => {
-    rmSync(partial, { force: true });
-    process.exit(128 + osConstants.signals[signal]);
-  };
-  for (const signal of INTERRUPTIONS) process.once(signal, interrupted);
-  const settled = () => {
-    for (const signal of INTERRUPTIONS) process.off(signal, interrupted);
-  };
+  const settled = onInterruption(() => rmSync(partial, { force: true }));
   return {
     stream,
     keep: async () => {
@@ -79,8 +72,6 @@ function opened(file: string, given: string, flags: string, mode?: number) {
     throw new UsageError(`--output ${given} cannot be written: ${fileProblem(error)}`);
   });
 }
-
-const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The longest file name (in bytes) that Linux and macOS file systems take. */
 const NAME_MAX = 255;

@@ -15,11 +15,13 @@ import { UsageError } from './usage-error';
  * a ProxyFailed, which names the proxy. The SDK leaves its caller's proxies to it.
  */
 export function proxyFromEnvironment(): void {
-  const direct = new Agent();
+  const direct = new Agent(NO_TIMEOUTS);
   const skippingLoopback: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
     isLoopbackHost(new URL(String(options.origin)).hostname) ? direct.dispatch(options, handler) : dispatch(options, handler);
   const proxies = { httpProxy: proxyUrl('http'), httpsProxy: proxyUrl('https') };
-  setGlobalDispatcher(new EnvHttpProxyAgent({ ...proxies, clientFactory: tunnelsNamingFailures }).compose(skippingLoopback));
+  setGlobalDispatcher(
+    new EnvHttpProxyAgent({ ...proxies, ...NO_TIMEOUTS, clientFactory: tunnelsNamingFailures }).compose(skippingLoopback),
+  );
   // Only when a proxy is named: proxy-agent's sockets come a tick late, and a refusal the server
   // sends before reading an upload's body was then lost to the write's EPIPE.
   const named = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => process.env[name]);
@@ -28,6 +30,12 @@ export function proxyFromEnvironment(): void {
   http.globalAgent = agent;
   https.globalAgent = agent;
 }
+
+/**
+ * undici's own waits for an answer's headers and body (300 s each) turned off: ONCELINK_TIMEOUT
+ * (the client's Patience) covers both, and may be longer.
+ */
+const NO_TIMEOUTS = { headersTimeout: 0, bodyTimeout: 0 };
 
 /**
  * The proxy for a scheme's requests, read as undici reads it (the lower-case spelling first; empty
@@ -58,7 +66,7 @@ const nameOf = (proxy: URL) => `${proxy.protocol}//${proxy.host}`;
  * Any other error ends the request, tried again then only as ONCELINK_RETRIES says.
  */
 function tunnelsNamingFailures(origin: URL, options: object): Dispatcher {
-  const pool = new Pool(origin, options);
+  const pool = new Pool(origin, { ...options, ...NO_TIMEOUTS });
   const connect: (options: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData> = pool.connect.bind(pool);
   const proxy = nameOf(origin);
   return Object.assign(pool, {

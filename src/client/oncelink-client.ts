@@ -71,6 +71,9 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
+/** Keeps a sealed stream until it has all arrived, and gives it back with its length (the command line's is a temporary file). */
+export type Spool = (sealed: AsyncIterable<Buffer>) => Promise<{ bytes: number; content: AsyncIterable<Buffer> }>;
+
 /** A secret just sent: its id (for delete), its share URL with the key, and when it expires. */
 export interface Sent {
   id: string;
@@ -114,7 +117,7 @@ export class OncelinkClient {
   async send(content: string | Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);
     const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
-    const create = jsonBody(body);
+    const create = { ...jsonBody(body), creates: true };
     // Retried with its key, a create whose answer was lost gets that answer, not a second secret (anonymous ones cannot carry one).
     if (this.token) create.headers = { ...create.headers, 'idempotency-key': randomUUID() };
     const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, create);
@@ -146,10 +149,12 @@ export class OncelinkClient {
   /**
    * Sends `content` (a pipe, say, whose length is unknown until it ends) as a `client` file secret
    * named `name`: sealed as it is read and uploaded in chunks, never whole in memory. A stream
-   * over the plan's limit is refused (413) once the server has read that much of it.
+   * over the plan's limit is refused (413) once the server has read that much of it. With a
+   * `spool`, the sealed stream is written there whole first and uploaded from it with its length,
+   * as a file is: a source that pauses then keeps no upload waiting.
    */
-  async sendStream(content: AsyncIterable<Buffer>, name: string, options: SendOptions = {}): Promise<Sent> {
-    return this.sendSealed({ name, type: guessType(name) }, content, undefined, options);
+  async sendStream(content: AsyncIterable<Buffer>, name: string, options: SendOptions = {}, spool?: Spool): Promise<Sent> {
+    return this.sendSealed({ name, type: guessType(name) }, content, undefined, options, spool);
   }
 
   /** Seals `content` with a new key and uploads it; `size` (when known) is declared up front, so the server can refuse a file over the plan before any of it is sent. */
@@ -158,15 +163,17 @@ export class OncelinkClient {
     content: AsyncIterable<Buffer>,
     size: number | undefined,
     options: SendOptions,
+    spool?: Spool,
   ): Promise<Sent> {
     const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
     const key = newKey();
     const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, content);
-    const sealedBytes = size === undefined ? undefined : sealedSize(size, metadataBytes(metadata));
-    const form = multipartForm(fields, sealed, sealedBytes);
+    const spooled = spool ? await spool(sealed) : undefined;
+    const sealedBytes = spooled?.bytes ?? (size === undefined ? undefined : sealedSize(size, metadataBytes(metadata)));
+    const form = multipartForm(fields, spooled?.content ?? sealed, sealedBytes);
     const headers: Record<string, string> = { 'content-type': form.type };
     if (form.length !== undefined) headers['content-length'] = String(form.length);
-    const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, { headers, body: form.body });
+    const { data } = await this.request<Data<SecretResponse>>('POST', `${API}/secrets`, { headers, body: form.body, creates: true });
     return { id: data.id, url: `${shareUrl(data)}#${encodeKey(key)}`, expires_at: data.expires_at };
   }
 
@@ -181,8 +188,10 @@ export class OncelinkClient {
     const path = `${LINK_ROUTES}${encodeURIComponent(token)}`;
     const { data: link } = await this.request<Data<LinkResponse>>('GET', path, {}, base);
     if (link.kind === 'encrypted' || link.file?.encryption === 'client') assertKey(key);
+    // Refused here as the server would refuse it, without spending a request of the link's rate budget.
+    if (link.requires_passcode && !passcode) throw new OncelinkError(401, 'This secret requires a passcode.', 'passcode_required');
     // Only to a link that asks for one: a passcode the caller keeps for every link is no other link's business.
-    const body = { ...jsonBody(passcode === undefined || !link.requires_passcode ? {} : { passcode }), spends: true };
+    const body = { ...jsonBody(link.requires_passcode ? { passcode } : {}), spends: true };
     if (!link.file) {
       const { data } = await this.request<Data<RevealedContent>>('POST', `${path}/reveal`, body, base);
       return { kind: data.kind, content: await contentOf(data, key) };
@@ -346,7 +355,7 @@ export class OncelinkClient {
     } catch (error) {
       patience.done();
       throw new Unanswered(
-        transportError(target.origin, error, patience, init.spends),
+        transportError(target.origin, error, patience, init.spends ? 'spends' : init.creates ? 'creates' : undefined),
         (error as { cause?: { code?: string } }).cause?.code,
       );
     }
@@ -390,6 +399,8 @@ interface Body {
   body?: string | AsyncIterable<Buffer>;
   /** A reveal: an answer lost on its way back may mean the view was spent. */
   spends?: boolean;
+  /** A create: an answer lost on its way back may mean the secret was made. */
+  creates?: boolean;
 }
 
 /** A gateway's answer that the server's was lost (502) or never came (504): what the server did is unknown. */

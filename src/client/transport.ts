@@ -88,10 +88,13 @@ const NOT_CONNECTED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTU
 /** An upload's connection closed under it by the server, which had it, rather than never reached. */
 const CUT_UPLOAD_CODES = new Set(['EPIPE', 'ECONNRESET']);
 
-/** `spends`: the request was a reveal, which a failure after it was sent may have spent. */
-export function transportError(origin: string, error: unknown, patience: Patience, spends = false): OncelinkError {
+/** What a request may have done once it was sent, whatever became of its answer: spent a view (a reveal) or made a secret (a create). */
+export type Effect = 'spends' | 'creates';
+
+/** `effect`: what a failure after the request was sent may have done all the same. */
+export function transportError(origin: string, error: unknown, patience: Patience, effect?: Effect): OncelinkError {
   if (patience.ranOut)
-    return spends ? lostReveal(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`) : patience.timeout();
+    return effect ? lostAnswer(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`, effect) : patience.timeout();
   const cause = (error as { cause?: { code?: unknown } }).cause;
   // Nothing reached the server, whatever the request was.
   if (cause instanceof ProxyFailed) return new OncelinkError(0, `Cannot reach ${origin}: ${proxyFailure(cause)}.`);
@@ -110,7 +113,7 @@ export function transportError(origin: string, error: unknown, patience: Patienc
   // No connection (refused, no such host, no route, a TLS handshake or certificate refused) sent
   // nothing; after any other failure, the server may have had the request.
   const neverSent = NOT_CONNECTED.has(code) || code.startsWith('ERR_SSL') || CERTIFICATE_CODES.test(code);
-  if (spends && !neverSent) return lostReveal(origin, why);
+  if (effect && !neverSent) return lostAnswer(origin, why, effect);
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
 }
 
@@ -124,6 +127,12 @@ function proxyFailure({ proxy, status, cause }: ProxyFailed): string {
 /** A reveal whose answer never came back: not tried again, since the view may be spent already. */
 export function lostReveal(origin: string, why: string): OncelinkError {
   return new OncelinkError(0, `The answer to the reveal from ${origin} was lost (${why}): the view may have been spent.`);
+}
+
+/** A create whose answer never came back: the secret may have been made, its link known to the server alone. */
+function lostAnswer(origin: string, why: string, effect: Effect): OncelinkError {
+  if (effect === 'spends') return lostReveal(origin, why);
+  return new OncelinkError(0, `The answer to the create at ${origin} was lost (${why}): a secret may have been made all the same.`);
 }
 
 /** A 3xx: never followed, since it could carry the request (and its token) elsewhere. */
