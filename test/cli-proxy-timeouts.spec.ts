@@ -8,7 +8,7 @@ jest.mock('undici', () => {
   const recorded = <T extends object>(Dispatcher: T, dispatcher: string): T =>
     new Proxy(Dispatcher, {
       construct: (target, args: unknown[], newTarget: new (...args: unknown[]) => object) => {
-        mockBuilt.push({ dispatcher, options: args[args.length - 1] as Record<string, unknown> });
+        mockBuilt.push({ dispatcher, options: (args[args.length - 1] ?? {}) as Record<string, unknown> });
         return Reflect.construct(target as new (...args: unknown[]) => object, args, newTarget);
       },
     });
