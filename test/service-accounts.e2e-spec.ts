@@ -48,6 +48,29 @@ describe('service accounts and the audit trail', () => {
     expect((await api().get('/api/v1/team/service-accounts').set(bearer(ownerPat)).expect(200)).body.meta.total).toBe(0);
   });
 
+  it('leaves its secrets with no creator, nor what its Idempotency-Keys kept, once deleted', async () => {
+    const account = (
+      await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(ownerPat))
+        .send({ name: 'deploy-bot', abilities: ['secrets:read', 'secrets:write'] })
+        .expect(201)
+    ).body.data;
+    const created = await api()
+      .post('/api/v1/secrets')
+      .set(bearer(account.token))
+      .set('Idempotency-Key', 'deploy-42')
+      .send({ content: 'made by a machine', expire_mode: 'views', expire_value: 1 })
+      .expect(201);
+    const id: string = created.body.data.id;
+    const kept = `SELECT created_by, idempotency_digest IS NOT NULL AS digest, idempotency_link IS NOT NULL AS link FROM secrets WHERE id = $1`;
+    expect(await t.dataSource.query(kept, [id])).toEqual([{ created_by: account.id, digest: true, link: true }]);
+
+    await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(ownerPat)).expect(204);
+    expect(await t.dataSource.query(kept, [id])).toEqual([{ created_by: null, digest: false, link: false }]);
+    expect((await api().get(`/api/v1/secrets/${id}`).set(bearer(ownerPat)).expect(200)).body.data.created_by).toBeNull();
+  });
+
   it('gets another token to rotate to, the old one then revoked, keeping its seat and name', async () => {
     const created = await api()
       .post('/api/v1/team/service-accounts')

@@ -12,6 +12,8 @@ import { AccountService } from './account.service';
 import { PasswordConfirmation } from './password-confirmation';
 import { RegistrationController } from './registration.controller';
 import { RegistrationService } from './registration.service';
+import { ServiceAccountDeletionController } from './service-account-deletion.controller';
+import { ServiceAccountDeletionService } from './service-account-deletion.service';
 import { TeamDeletionController } from './team-deletion.controller';
 import { TeamDeletionService } from './team-deletion.service';
 import { TokensController } from './tokens.controller';
@@ -19,12 +21,13 @@ import { UsageReader } from './usage.reader';
 
 /**
  * The caller's own account: registration, tokens, GET, PATCH and DELETE /account, GET /billing,
- * and the deletion of a team, which takes its secrets and trail with it. It is where auth, teams,
- * secrets and billing meet, so that none of them has to import the others.
+ * the deletion of a team, which takes its secrets and trail with it, and of a service account,
+ * which its secrets forget as their creator. It is where auth, teams, secrets and billing meet,
+ * so that none of them has to import the others.
  */
 @Module({
   imports: [AuthModule, TeamsModule, SecretsModule, BillingModule, RateLimitModule],
-  controllers: [RegistrationController, TokensController, AccountController, TeamDeletionController],
+  controllers: [RegistrationController, TokensController, AccountController, TeamDeletionController, ServiceAccountDeletionController],
   providers: [
     RegistrationService,
     AccountTokensService,
@@ -34,6 +37,7 @@ import { UsageReader } from './usage.reader';
     PasswordConfirmation,
     UsageReader,
     TeamDeletionService,
+    ServiceAccountDeletionService,
   ],
 })
 export class AccountModule {}

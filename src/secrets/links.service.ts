@@ -195,6 +195,8 @@ export class LinksService {
         );
       throw error;
     });
+    // The secret ended while the guess was judged: a wrong guess at a secret no longer there counts for nothing.
+    if (failed === null) throw goneError(await this.findByToken(secret.tokenHash));
     this.logger.log(aboutRequest(client.requestId, `Passcode attempt on secret ${secret.id}: wrong (${failed}/${MAX_PASSCODE_ATTEMPTS})`));
     if (failed >= MAX_PASSCODE_ATTEMPTS) this.webhooks.wake();
     throw new ApiError(401, 'The passcode is incorrect.', { code: 'passcode_incorrect', attempts_remaining: attemptsLeft(failed) });

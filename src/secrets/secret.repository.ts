@@ -181,12 +181,15 @@ const CREATE = `
  * waited on (a PUT replacing the content) is re-checked in its new version, but a joined one is
  * not re-read, so without the lock the reveal would spend the new budget on the old content.
  * token_hash = $1 stays in the UPDATE's own WHERE, and its status test is activeRow's, so the planner
- * takes the unique index, never a walk of the active rows. A secret whose key this instance does not hold is never
+ * takes the unique index, never a walk of the active rows. The expiry is tested on the locked row, as the lock
+ * hands it over, by the clock then: a reveal that waited on the lock across the expiry instant spends nothing
+ * (the UPDATE's own WHERE was read before the wait, and the statement's now() is older still).
+ * A secret whose key this instance does not hold is never
  * spent ($2), nor one with a passcode or a country rule unless those were checked ($3). The
  * view's webhook events (and `secret.burned` with the last view) are queued in the same statement.
  */
 const REVEAL = `
-  WITH locked AS (SELECT id, ciphertext, iv, key_id, webhook_url FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
+  WITH locked AS (SELECT id, ciphertext, iv, key_id, webhook_url, expires_at FROM secrets WHERE token_hash = $1 FOR NO KEY UPDATE),
   spent AS (
     UPDATE secrets s SET
         views_count = s.views_count + 1,
@@ -200,7 +203,7 @@ const REVEAL = `
         ${WIPED_COLUMNS.map((column) => `${column} = CASE WHEN s.views_remaining = 1 THEN NULL ELSE s.${column} END`).join(',\n        ')}
       FROM locked old
      WHERE s.token_hash = $1 AND old.id = s.id
-       AND ${activeRow('s.status')} AND s.expires_at > now()
+       AND ${activeRow('s.status')} AND old.expires_at > clock_timestamp()
        AND (s.expire_mode = 'minutes' OR s.views_remaining > 0)
        AND (s.key_id IS NULL OR s.key_id = ANY($2::text[]))
        AND ($3::boolean OR (NOT s.has_passcode AND s.allowed_countries IS NULL))
@@ -455,23 +458,25 @@ export class SecretRepository {
   }
 
   /**
-   * A reserved guess judged wrong; answers the wrong guesses so far. The one that reaches
-   * `maxAttempts` burns the secret (`guesser` is on its event) in the same transaction, so no
-   * failure between the two leaves five wrong guesses recorded on a secret still open. Only
-   * wrong guesses count: one still being judged may be right.
+   * A reserved guess judged wrong; answers the wrong guesses so far, or null when the secret
+   * ended (expired, deleted, spent) while the guess was judged: nothing is recorded on it then.
+   * The one that reaches `maxAttempts` burns the secret (`guesser` is on its event) in the same
+   * transaction, so no failure between the two leaves five wrong guesses recorded on a secret
+   * still open. Only wrong guesses count: one still being judged may be right.
    */
-  async recordWrongPasscode(id: string, maxAttempts: number, guesser: Viewer): Promise<number> {
+  async recordWrongPasscode(id: string, maxAttempts: number, guesser: Viewer): Promise<number | null> {
     return this.db.transaction(async (manager) => {
       const [row]: { failed_attempts: number }[] = await manager.query(
         `WITH wrong AS (
            UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
-            WHERE id = $1
+            WHERE id = $1 AND ${activeRow()} AND expires_at > now()
             RETURNING id, team_id, failed_attempts),
          ${auditCte('wrong', 'secret.passcode_failed', LINK_ACTOR)}
          SELECT failed_attempts FROM wrong`,
         [id, guesser.ip, guesser.country],
       );
-      const failed = row?.failed_attempts ?? maxAttempts;
+      if (!row) return null;
+      const failed = row.failed_attempts;
       if (failed >= maxAttempts) await this.burnAfterWrongPasscodes(id, maxAttempts, guesser, manager);
       return failed;
     });
@@ -484,7 +489,7 @@ export class SecretRepository {
   async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer, manager?: EntityManager): Promise<void> {
     await this.manager(manager).query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND ${activeRow()} AND failed_attempts >= $4 ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND ${activeRow()} AND expires_at > now() AND failed_attempts >= $4 ${GONE_COLUMNS}),
        ${auditCte('gone', 'secret.burned', LINK_ACTOR)},
        ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')},
        ${fileRemovalCte('gone')}
@@ -493,7 +498,10 @@ export class SecretRepository {
     );
   }
 
-  /** Applies `changes` only while the secret is still active; null when it no longer is. */
+  /**
+   * Applies `changes` only while the secret is still active, in the caller's transaction; null
+   * when it no longer is. The row is locked first (see lockForChange).
+   */
   async updateActive(
     teamId: string,
     id: string,
@@ -506,17 +514,29 @@ export class SecretRepository {
         lifetimeMinutes: number;
       }
     >,
-    manager?: EntityManager,
+    manager: EntityManager,
   ): Promise<Secret | null> {
     const { lifetimeMinutes, ...columns } = changes;
-    const result = await this.manager(manager)
+    await this.lockForChange(teamId, id, manager);
+    const result = await manager
       .createQueryBuilder()
       .update(Secret)
-      .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes') })
-      .where(`team_id = :teamId AND id = :id AND ${activeRow()} AND expires_at > now()`, { teamId, id, lifetimeMinutes })
+      .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes', 'clock_timestamp()') })
+      .where(`team_id = :teamId AND id = :id AND ${activeRow()} AND expires_at > clock_timestamp()`, { teamId, id, lifetimeMinutes })
       .execute();
     if (!result.affected) return null;
-    return this.manager(manager).getRepository(Secret).findOneByOrFail({ teamId, id });
+    return manager.getRepository(Secret).findOneByOrFail({ teamId, id });
+  }
+
+  /**
+   * Locks the secret's row until the caller's transaction ends, ahead of a change that tests its
+   * expiry. An UPDATE reads its WHERE before it waits on a row lock, and reads it again after
+   * only if the holder changed the row; and the transaction's now() is from before the wait. So
+   * the lock is taken first, and the change tests the expiry by clock_timestamp(): a change that
+   * waited across the expiry instant finds the secret expired.
+   */
+  private async lockForChange(teamId: string, id: string, manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT 1 FROM secrets WHERE team_id = $1 AND id = $2 FOR NO KEY UPDATE`, [teamId, id]);
   }
 
   /**
@@ -537,11 +557,13 @@ export class SecretRepository {
     return rows.length > 0;
   }
 
-  async deleteActive(teamId: string, id: string, manager?: EntityManager): Promise<boolean> {
-    const rows: unknown[] = await this.manager(manager).query(
+  /** Deletes the secret while it is still active, in the caller's transaction; false when it no longer is. The row is locked first (see lockForChange). */
+  async deleteActive(teamId: string, id: string, manager: EntityManager): Promise<boolean> {
+    await this.lockForChange(teamId, id, manager);
+    const rows: unknown[] = await manager.query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'deleted', ${DESTROY}
-          WHERE team_id = $1 AND id = $2 AND ${activeRow()} AND expires_at > now() ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'deleted', ${destroy('clock_timestamp()')}
+          WHERE team_id = $1 AND id = $2 AND ${activeRow()} AND expires_at > clock_timestamp() ${GONE_COLUMNS}),
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
        SELECT id FROM gone`,
@@ -553,7 +575,7 @@ export class SecretRepository {
   /**
    * Unsets the creator of every secret the user made, with what their Idempotency-Keys kept: a
    * key is replayed for its creator alone, so no one could use it again. A walk of the table, for
-   * an account's deletion alone.
+   * an account's (or a service account's) deletion alone.
    */
   async forgetCreator(userId: string, manager: EntityManager): Promise<void> {
     await manager.query(`UPDATE secrets SET created_by = NULL, ${KEY_FREED} WHERE created_by = $1`, [userId]);

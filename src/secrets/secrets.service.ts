@@ -309,7 +309,7 @@ export class SecretsService {
     return this.webhookDeliveries.list(auth.teamId, id, page, status);
   }
 
-  /** Secrets the user made are no longer theirs (their account is being deleted), in the caller's transaction. */
+  /** Secrets the user made are no longer theirs (their account, or a service account, is being deleted), in the caller's transaction. */
   forgetCreator(userId: string, manager: EntityManager): Promise<void> {
     return this.secrets.forgetCreator(userId, manager);
   }

@@ -13,6 +13,7 @@ import { CreatedServiceAccountResponse, ServiceAccountResponse } from './service
 import { ServiceAccountsService } from './service-accounts.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
 
+/** DELETE /team/service-accounts/{id} is ServiceAccountDeletionController's (account): it reaches the account's secrets too. */
 @ApiTags('teams')
 @Controller('team/service-accounts')
 export class ServiceAccountsController {
@@ -68,19 +69,5 @@ export class ServiceAccountsController {
     @Client() client: ClientInfo,
   ): Promise<void> {
     await this.accounts.revokeToken(auth, id, tokenId, client);
-  }
-
-  /** Deletes the account; its tokens stop working at once. */
-  @Delete(':id')
-  @HttpCode(204)
-  @Authenticated({ ability: 'team:write', admin: true })
-  @ApiNoContent()
-  async remove(
-    @Auth() auth: TokenAuth,
-    @Param('id', IdParamPipe) id: string,
-    @EmptyBody() _body: NoBody,
-    @Client() client: ClientInfo,
-  ): Promise<void> {
-    await this.accounts.remove(auth, id, client);
   }
 }

@@ -126,17 +126,18 @@ export class ServiceAccountsService {
     });
   }
 
-  /** Deleting the account takes its membership and tokens with it; the trail records each token's end. */
-  async remove(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
-    await this.db.transaction(async (manager) => {
-      await this.teamsService.assertAdminNow(auth, manager);
-      await this.lockedAccountOf(auth, id, manager);
-      const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
-      // A concurrent delete got there first: its 204 was the one.
-      if (!(await this.users.deleteServiceAccount(id, manager))) throw ApiError.notFound(NOT_FOUND);
-      await this.audit.recordEach(auth, client, 'token.revoked', revoked, manager);
-      await this.audit.record(auth, client, 'service_account.deleted', id, manager);
-    });
+  /**
+   * Deleting the account takes its membership and tokens with it, in the caller's transaction
+   * (ServiceAccountDeletion's, which forgets it as its secrets' creator); the trail records each token's end.
+   */
+  async remove(auth: TokenAuth, id: string, client: ClientInfo, manager: EntityManager): Promise<void> {
+    await this.teamsService.assertAdminNow(auth, manager);
+    await this.lockedAccountOf(auth, id, manager);
+    const revoked = await this.tokens.revokeAllForUser(auth.teamId, id, manager);
+    // A concurrent delete got there first: its 204 was the one.
+    if (!(await this.users.deleteServiceAccount(id, manager))) throw ApiError.notFound(NOT_FOUND);
+    await this.audit.recordEach(auth, client, 'token.revoked', revoked, manager);
+    await this.audit.record(auth, client, 'service_account.deleted', id, manager);
   }
 
   /** The team's service account of that id; another team's, or a person's, is not found. */

@@ -17,6 +17,6 @@ import { TeamsService } from './teams.service';
   imports: [AuthModule, BillingModule],
   controllers: [TeamsController, MembersController, MembershipController, ServiceAccountsController, AuditEventsController],
   providers: [TeamRepository, TeamsService, MemberSeats, MemberRemoval, MembersService, ServiceAccountsService],
-  exports: [TeamsService, MemberRemoval],
+  exports: [TeamsService, MemberRemoval, ServiceAccountsService],
 })
 export class TeamsModule {}
