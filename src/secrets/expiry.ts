@@ -20,9 +20,5 @@ export function viewBudgetFor(mode: ExpireMode, value: number, lifetimeMinutes: 
   return { viewsRemaining: mode === 'views' ? value : null, lifetimeMinutes, windowMinutes };
 }
 
-/**
- * `expires_at` as SQL: the lifetime (a parameter reference) from `from`, the statement's `now()`
- * unless it may have waited on a row lock (then `clock_timestamp()`, as its expiry test reads).
- */
-export const expiresAfter = (minutes: `$${number}` | `:${string}`, from: 'now()' | 'clock_timestamp()' = 'now()') =>
-  `${from} + make_interval(mins => ${minutes})`;
+/** `expires_at` as SQL: the lifetime (a parameter reference) from the statement's `now()`. */
+export const expiresAfter = (minutes: `$${number}` | `:${string}`) => `now() + make_interval(mins => ${minutes})`;

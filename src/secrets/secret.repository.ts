@@ -521,7 +521,7 @@ export class SecretRepository {
     const result = await manager
       .createQueryBuilder()
       .update(Secret)
-      .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes', 'clock_timestamp()') })
+      .set(lifetimeMinutes === undefined ? columns : { ...columns, expiresAt: () => expiresAfter(':lifetimeMinutes') })
       .where(`team_id = :teamId AND id = :id AND ${activeRow()} AND expires_at > clock_timestamp()`, { teamId, id, lifetimeMinutes })
       .execute();
     if (!result.affected) return null;
@@ -533,7 +533,9 @@ export class SecretRepository {
    * expiry. An UPDATE reads its WHERE before it waits on a row lock, and reads it again after
    * only if the holder changed the row; and the transaction's now() is from before the wait. So
    * the lock is taken first, and the change tests the expiry by clock_timestamp(): a change that
-   * waited across the expiry instant finds the secret expired.
+   * waited across the expiry instant finds the secret expired. Its stamps (updated_at, a new
+   * expires_at, destroyed_at) stay the transaction's now(), so a new lifetime is exactly
+   * expires_at - updated_at.
    */
   private async lockForChange(teamId: string, id: string, manager: EntityManager): Promise<void> {
     await manager.query(`SELECT 1 FROM secrets WHERE team_id = $1 AND id = $2 FOR NO KEY UPDATE`, [teamId, id]);
@@ -562,7 +564,7 @@ export class SecretRepository {
     await this.lockForChange(teamId, id, manager);
     const rows: unknown[] = await manager.query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'deleted', ${destroy('clock_timestamp()')}
+         UPDATE secrets SET status = 'deleted', ${DESTROY}
           WHERE team_id = $1 AND id = $2 AND ${activeRow()} AND expires_at > clock_timestamp() ${GONE_COLUMNS}),
        ${webhookOutboxCte('gone', `ARRAY['secret.deleted']`, 'NULL')},
        ${fileRemovalCte('gone')}
