@@ -25,6 +25,7 @@ import { answerUnparsable, refuseUnknownExpectations } from './common/http/unpar
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
 import { createLogger, logRequest, logRequests, PinoLoggerService, unroutedPath } from './common/logging/logger';
 import { createValidationPipe } from './common/validation/validation.pipe';
+import { documentWebhookSignatures } from './webhooks/webhook-callbacks';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { ApiAuthGuard } from './auth/auth.guard';
 import { ClientInfoPipe } from './geo/client-info.pipe';
@@ -296,5 +297,5 @@ function bootstrap(app: NestFastifyApplication, { logger, flush, validation, dir
       { extraModels: [ErrorResponse], autoTagControllers: false, operationIdFactory: operationIdOf },
     ),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json' });
+  SwaggerModule.setup('api/docs', app, documentWebhookSignatures(document), { jsonDocumentUrl: 'api/openapi.json' });
 }

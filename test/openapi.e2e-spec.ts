@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import supertest from 'supertest';
 import { ABILITIES, Ability } from '../src/auth/ability';
 import { ERROR_CODES } from '../src/common/errors/error-codes';
+import { WEBHOOK_EVENT_TYPES } from '../src/webhooks/webhook-event';
+import { eventually } from './support/eventually';
 import { bearer, newTeam, newToken } from './support/factories';
 import { servedOpenApi } from './support/server-process';
 import { newSecret } from './support/secrets';
 import { uploadFile } from './support/multipart';
 import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
+import { startWebhookReceiver } from './support/webhook-receiver';
 
 interface Response {
   content?: Record<string, { schema?: SchemaRef & { type?: string; format?: string } }>;
@@ -28,6 +31,14 @@ interface Operation {
   'x-admin'?: boolean;
   'x-owner'?: boolean;
   operationId?: string;
+  callbacks?: Record<string, Record<string, Record<string, Callback>>>;
+}
+
+/** An operation the server calls: a webhook delivery. */
+interface Callback {
+  description?: string;
+  parameters?: { $ref: string }[];
+  requestBody?: { content: Record<string, { schema?: SchemaRef }> };
 }
 
 interface SchemaRef {
@@ -45,7 +56,10 @@ interface SchemaRef {
 
 interface Document {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+  components: {
+    schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+    parameters?: Record<string, { name: string; in: string; required?: boolean; schema: object }>;
+  };
 }
 
 /**
@@ -106,7 +120,8 @@ function asJsonSchema(node: unknown): unknown {
 }
 
 describe('/api/openapi.json', () => {
-  const t = useTestApp();
+  // Webhooks delivered to a receiver on loopback, promptly.
+  const t = useTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '100' } });
   let doc: Document;
   beforeAll(async () => {
     doc = (await servedOpenApi(t.db)) as Document;
@@ -533,6 +548,87 @@ describe('/api/openapi.json', () => {
     check('/api/v1/secrets', 'post', 201, file.body);
     check('/api/v1/links/{token}', 'get', 200, (await api.get(`/api/v1/links/${String(file.body.data!.token)}`).expect(200)).body);
     check('/api/v1/account', 'get', 200, (await api.get('/api/v1/account').set(bearer(pat)).expect(200)).body);
+  });
+
+  it('describes the webhook events as callbacks of what takes a webhook URL: real deliveries validate, with the headers documented', async () => {
+    const takers = { '/api/v1/team/webhooks': 'url', '/api/v1/secrets': 'webhook_url' };
+    const callbackOf = (path: string) => {
+      const expression = `{$request.body#/${takers[path as keyof typeof takers]}}`;
+      expect([path, Object.keys(doc.paths[path].post.callbacks ?? {})]).toEqual([path, ['webhookEvent']]);
+      expect([path, Object.keys(doc.paths[path].post.callbacks!.webhookEvent)]).toEqual([path, [expression]]);
+      return { expression, delivery: doc.paths[path].post.callbacks!.webhookEvent[expression].post };
+    };
+    for (const path of Object.keys(takers)) {
+      expect(callbackOf(path).delivery.requestBody?.content['application/json'].schema?.$ref).toBe('#/components/schemas/WebhookEvent');
+    }
+    const event = doc.components.schemas.WebhookEvent as SchemaRef & { required?: string[] };
+    expect(event.properties!.type.enum).toEqual([...WEBHOOK_EVENT_TYPES]);
+    const webhookUrl = doc.components.schemas.CreateSecretDto.properties!.webhook_url as { description: string };
+    for (const type of WEBHOOK_EVENT_TYPES) expect(webhookUrl.description).toContain(type);
+
+    const bodies = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+    bodies.addSchema({ ...(asJsonSchema(doc) as object), $id: 'openapi' });
+    // A header's value is text: `webhook-timestamp`'s integer is checked as a header parser reads it.
+    const headers = new Ajv({ strict: false, validateFormats: false, allErrors: true, coerceTypes: true });
+    const { pat } = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const receiver = await startWebhookReceiver();
+    try {
+      await supertest(t.baseUrl)
+        .post('/api/v1/team/webhooks')
+        .set(bearer(pat))
+        .send({ url: `${receiver.url}/team` })
+        .expect(201);
+      const viewed = await newSecret(t.baseUrl, { label: 'db', webhook_url: `${receiver.url}/secret` }, pat);
+      await supertest(t.baseUrl).post(`/api/v1/links/${viewed.token}/reveal`).send({}).expect(200);
+      const deleted = await newSecret(t.baseUrl, { webhook_url: `${receiver.url}/secret` }, pat);
+      await supertest(t.baseUrl).delete(`/api/v1/secrets/${deleted.id}`).set(bearer(pat)).expect(204);
+      // viewed and burned, then deleted, each to the team endpoint and to the secret's URL.
+      expect(await eventually(() => receiver.received.length >= 6, 10)).toBe(true);
+
+      for (const hook of receiver.received) {
+        const path = hook.path === '/hook/team' ? '/api/v1/team/webhooks' : '/api/v1/secrets';
+        const { expression, delivery } = callbackOf(path);
+        const at = [
+          'paths',
+          path,
+          'post',
+          'callbacks',
+          'webhookEvent',
+          expression,
+          'post',
+          'requestBody',
+          'content',
+          'application/json',
+          'schema',
+        ];
+        const validate = bodies.getSchema(`openapi#/${at.map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`)!;
+        const body: unknown = JSON.parse(hook.body);
+        expect([hook.path, hook.json.type, validate(body) ? [] : validate.errors]).toEqual([hook.path, hook.json.type, []]);
+        // Every field sent is documented, and every documented one sent.
+        expect(Object.keys(hook.json).sort()).toEqual(Object.keys(event.properties!).sort());
+        expect([...(event.required ?? [])].sort()).toEqual(Object.keys(event.properties!).sort());
+
+        const parameters = (delivery.parameters ?? []).map(({ $ref }) => doc.components.parameters![$ref.split('/').pop()!]);
+        expect(parameters.map((parameter) => parameter.name).sort()).toEqual(
+          ['Oncelink-Signature', 'webhook-id', 'webhook-signature', 'webhook-timestamp'].sort(),
+        );
+        for (const parameter of parameters) {
+          const value = hook.headers[parameter.name.toLowerCase()];
+          expect([parameter.name, parameter.in, parameter.required, typeof value]).toEqual([parameter.name, 'header', true, 'string']);
+          const check = headers.compile(parameter.schema);
+          expect([parameter.name, value, check(value) ? [] : check.errors]).toEqual([parameter.name, value, []]);
+        }
+      }
+      expect(new Set(receiver.received.map((hook) => `${hook.path} ${hook.json.type}`))).toEqual(
+        new Set(
+          ['/hook/team', '/hook/secret'].flatMap((at) =>
+            ['secret.viewed', 'secret.burned', 'secret.deleted'].map((type) => `${at} ${type}`),
+          ),
+        ),
+      );
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('describes what every route answers', () => {

@@ -90,6 +90,14 @@ describe('webhook URLs and SSRF', () => {
     },
   );
 
+  it.each(['http://hooks.example.com/x', 'ftp://hooks.example.com/x'])(
+    'says %s is refused as not https, which is all it takes here',
+    async (url) => {
+      const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
+      expect(res.body.errors).toEqual({ url: ['The url field must be an https URL without credentials.'] });
+    },
+  );
+
   it.each(['https://hooks.example.com/x#second', 'https://hooks.example.com/x#'])(
     'refuses %s: a fragment is never sent, so it would only make a second endpoint for one receiver',
     async (url) => {

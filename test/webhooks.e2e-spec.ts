@@ -670,7 +670,15 @@ describe('webhooks', () => {
       'refuses %s: an @ in the host is credentials, even empty ones',
       async (url) => {
         const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
-        expect(res.body.errors).toEqual({ url: ['The url field must be an https URL without credentials.'] });
+        expect(res.body.errors).toEqual({ url: ['The url field must be an http or https URL without credentials.'] });
+      },
+    );
+
+    it.each(['ftp://example.com/', 'http://u:p@127.0.0.1:4101/c'])(
+      'refuses %s saying what WEBHOOK_ALLOW_PRIVATE takes: http or https, not https alone',
+      async (url) => {
+        const res = await api().post('/api/v1/team/webhooks').set(bearer(pat)).send({ url }).expect(422);
+        expect(res.body.errors).toEqual({ url: ['The url field must be an http or https URL without credentials.'] });
       },
     );
 

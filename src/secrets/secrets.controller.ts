@@ -7,6 +7,7 @@ import { ApiData, ApiErrors, ApiNoContent, ApiPage, dataSchema, ErrorResponse } 
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { toPage } from '../common/http/pagination';
 import { ListWebhookDeliveriesQuery } from '../webhooks/dto/list-webhook-deliveries.query';
+import { ApiWebhookEvents } from '../webhooks/webhook-callbacks';
 import { WebhookDeliveryResponse } from '../webhooks/webhook-delivery.response';
 import { IdParamPipe } from '../common/http/id-param.pipe';
 import { CreateFileSecretForm } from './dto/create-file-secret.dto';
@@ -84,6 +85,7 @@ export class SecretsController {
     403: 'The token lacks `secrets:write`, or the plan lacks files, webhooks or geo-blocking (`code: plan_limit`).',
     422: 'Validation failed (`errors` names each field; unknown fields are refused too), or this `Idempotency-Key` was used for a different request (`code: idempotency_key_reused`).',
   })
+  @ApiWebhookEvents('webhook_url')
   async create(
     @Auth() auth: AuthContext,
     @CreateSecretBody() body: CreateSecretDto | MultipartUpload,

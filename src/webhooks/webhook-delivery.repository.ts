@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { updateReturning } from '../common/database/update-returning';
 import { findPage, Page } from '../common/http/pagination';
-import type { WebhookEventData } from './webhook-event';
+import type { WebhookEventData, WebhookEventType } from './webhook-event';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { teamsUnsignableWith } from './team-webhook-secret.repository';
@@ -13,7 +13,7 @@ export interface ClaimedDelivery {
   id: string;
   event_id: string;
   team_id: string;
-  type: string;
+  type: WebhookEventType;
   url: string;
   data: WebhookEventData;
   created_at: Date;

@@ -8,6 +8,7 @@ import { IdParamPipe } from '../common/http/id-param.pipe';
 import { Client, ClientInfo } from '../geo/client.decorator';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
+import { ApiWebhookEvents } from './webhook-callbacks';
 import { WebhookEndpointResponse } from './webhook-endpoint.response';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { EmptyBody, NoBody } from '../common/validation/no-body';
@@ -30,6 +31,7 @@ export class WebhookEndpointsController {
   @Authenticated({ ability: 'team:write', admin: true })
   @ApiData(201, WebhookEndpointResponse)
   @ApiErrors({ 403: 'The token lacks `team:write`, the member is not an admin, or the plan lacks webhooks (`code: plan_limit`).' })
+  @ApiWebhookEvents('url')
   async create(@Auth() auth: TokenAuth, @Body() dto: CreateWebhookEndpointDto, @Client() client: ClientInfo) {
     return { message: 'Webhook endpoint created.', data: await this.endpoints.create(auth, dto, client) };
   }

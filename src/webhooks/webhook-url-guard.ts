@@ -48,12 +48,12 @@ export function canonicalWebhookUrl(raw: string): URL {
 
 /**
  * Checks a webhook URL when it is given (a secret's `webhook_url`, a team endpoint) and answers
- * the form to store (canonicalWebhookUrl): https, no credentials (nor an empty `@`), and a host
- * that is not, and does not resolve to, an inward address. WHATWG URL parsing has already turned
- * `127.1`, `0x7f.0.0.1` and `2130706433` into `127.0.0.1`. A name that does not resolve now is let
- * through: the check that counts runs on the address each delivery connects to (see
- * WebhookSender), since DNS can change between the two. A name whose DNS does not answer in time
- * is refused: it might have named anything.
+ * the form to store (canonicalWebhookUrl): https (or http with WEBHOOK_ALLOW_PRIVATE), no
+ * credentials (nor an empty `@`), and a host that is not, and does not resolve to, an inward
+ * address. WHATWG URL parsing has already turned `127.1`, `0x7f.0.0.1` and `2130706433` into
+ * `127.0.0.1`. A name that does not resolve now is let through: the check that counts runs on the
+ * address each delivery connects to (see WebhookSender), since DNS can change between the two. A
+ * name whose DNS does not answer in time is refused: it might have named anything.
  */
 @Injectable()
 export class WebhookUrlGuard {
@@ -74,9 +74,10 @@ export class WebhookUrlGuard {
     const authority = AUTHORITY.exec(raw)?.[1];
     if (authority === undefined || !validHostName(url.hostname)) throw refuse('must be a valid URL');
     const allowPrivate = this.config.webhooks.allowPrivate;
+    const schemes = allowPrivate ? ['http', 'https'] : ['https'];
     // `https://:@host` has no credentials to the parser, but is written as if it had.
-    if (!(allowPrivate ? ['https:', 'http:'] : ['https:']).includes(url.protocol) || authority.includes('@')) {
-      throw refuse('must be an https URL without credentials');
+    if (!schemes.includes(url.protocol.slice(0, -1)) || authority.includes('@')) {
+      throw refuse(`must be an ${schemes.join(' or ')} URL without credentials`);
     }
     if (url.port === '0') throw refuse('must not use port 0');
     // A fragment is never sent: `…/hook#a` would be a second endpoint for the same receiver.

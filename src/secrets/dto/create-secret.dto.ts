@@ -83,7 +83,7 @@ export class CreateSecretDto {
   @OptionalText(100)
   label?: string;
 
-  /** Pro: notified (signed) when the secret is viewed. */
+  /** Pro: receives the secret's events, signed: `secret.viewed`, `secret.burned`, `secret.expired` and `secret.deleted` (see the callbacks). */
   @OptionalText(2048)
   webhook_url?: string;
 
