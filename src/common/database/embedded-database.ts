@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -51,6 +51,15 @@ function socketDirectory(dataDir: string | undefined, name: string): { dir: stri
 }
 
 /**
+ * Made 0700 when it is not, if this user owns it: one another user owns (a restored backup, a
+ * volume prepared ahead) is left as it is, as it opened before pgdata was kept to its owner.
+ */
+function keepToOwner(dir: string): void {
+  const stat = statSync(dir);
+  if ((stat.mode & 0o777) !== 0o700 && (!process.getuid || stat.uid === process.getuid())) chmodSync(dir, 0o700);
+}
+
+/**
  * PostgreSQL compiled to WASM (PGlite), served over the wire protocol on a Unix socket so the
  * app talks to it through the same `pg` driver, SQL and migrations as a real server. The socket
  * is `<dir>/.s.PGSQL.<port>`, PostgreSQL's naming, which `pg` finds from host=<dir> and the port.
@@ -73,7 +82,7 @@ async function serve(dataDir: string | undefined, port: number, release: () => v
     // PGlite writes its files with the process's umask (0644); like PostgreSQL's own data
     // directory, pgdata is 0700, so a copy of it alone (a backup) is not readable by everyone.
     mkdirSync(location, { recursive: true, mode: 0o700 });
-    chmodSync(location, 0o700);
+    keepToOwner(location);
   }
   const socketPort = port || 5432;
   const socketName = `.s.PGSQL.${socketPort}`;
