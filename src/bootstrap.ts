@@ -46,7 +46,7 @@ const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
   const { logger, flush } = createLogger(config.logLevel);
   const trust = proxyTrust(config.trustProxy);
-  const bodyBudget = new BodyBudget({ limit: config.bodyMemoryLimitBytes, largestBody: config.bodyLimitBytes, logger });
+  const bodyBudget = new BodyBudget({ limit: config.bodyMemoryLimitBytes, largestBody: config.bodyLimitBytes, trust, logger });
   const direct = new DirectRoutes({
     prefix: API_PREFIX,
     bodyLimit: config.bodyLimitBytes,

@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { logRequest, unroutedPath } from '../logging/logger';
+import { addressKey } from '../../geo/address-key';
+import { SMALL_BODY_BYTES } from './body-timeout';
+import { clientAddress, clientIp, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
 import { API_SECURITY_HEADERS } from './security-headers';
 
@@ -16,6 +19,8 @@ export interface BodyBudgetOptions {
   limit: number;
   /** BODY_LIMIT_BYTES: a longer declared body is a 413 on every route before it is read, so it holds nothing. */
   largestBody: number;
+  /** TRUST_PROXY, as the rate limits read it: a share is one client's as they count one. */
+  trust: ProxyTrust | false;
   logger: Logger;
 }
 
@@ -26,19 +31,32 @@ interface Charge {
 }
 
 /**
- * The one bound on the memory every JSON body still being received holds: each request buffers
- * its body until it is whole (up to BODY_LIMIT_BYTES), and a client sending slowly, within
+ * The bound on the memory the JSON bodies still being received hold: each request buffers its
+ * body until it is whole (up to BODY_LIMIT_BYTES), and a client sending slowly, within
  * BODY_IDLE_TIMEOUT_MS, holds it that long, so a few thousand such connections would take
  * gigabytes. A body is charged its declared `Content-Length` before a byte is read (a chunked
  * one as its chunks arrive) and given back when the request closes (its body whole and parsed,
  * or cut) or its answer does (refused, or the client gone), whichever comes first. One that
- * would pass the limit is answered 503 `server_busy` with `Retry-After`, and its connection
- * closed unread.
+ * would pass the limit, or its client's share of it, is answered 503 `server_busy` with
+ * `Retry-After`, and its connection closed unread.
+ *
+ * It bounds the bodies still arriving, not the parsed ones: a body is given back at its last
+ * byte, while its parsed value stays in memory through its handler (a pool wait, the hash queue).
+ * It is charged before authentication and rate limits run, so that no one client can hold it all
+ * and turn everyone's requests away, a small body (SMALL_BODY_BYTES, as every reveal, login and
+ * ordinary create) is neither charged nor refused (its size and its deadline bound it), and one
+ * client address, as the rate limits count one, holds at most a quarter of the budget (or one
+ * body of BODY_LIMIT_BYTES, if that is more).
  */
 export class BodyBudget {
   private held = 0;
+  /** What each client (its addressKey) holds now; an entry is deleted when it holds nothing. */
+  private readonly heldBy = new Map<string, number>();
+  private readonly share: number;
 
-  constructor(private readonly options: BodyBudgetOptions) {}
+  constructor(private readonly options: BodyBudgetOptions) {
+    this.share = Math.min(options.limit, Math.max(Math.ceil(options.limit / 4), options.largestBody));
+  }
 
   /**
    * Charges the body a request declares, ahead of the direct routes and of Fastify alike; false
@@ -48,13 +66,10 @@ export class BodyBudget {
     const length = raw.headers['content-length'];
     if (length === undefined || length === '0' || MULTIPART.test(raw.headers['content-type'] ?? '')) return true;
     const bytes = Number(length);
-    if (bytes > this.options.largestBody) return true;
-    if (!this.fits(bytes)) {
-      this.refuse(raw, res);
-      return false;
-    }
-    this.charge(raw, res).add(bytes);
-    return true;
+    if (!(bytes > SMALL_BODY_BYTES) || bytes > this.options.largestBody) return true;
+    if (this.charge(raw, res).add(bytes)) return true;
+    this.refuse(raw, res);
+    return false;
   }
 
   /**
@@ -67,9 +82,17 @@ export class BodyBudget {
       if (raw.headers['transfer-encoding'] === undefined || MULTIPART.test(raw.headers['content-type'] ?? '')) {
         return done(null, payload);
       }
-      const charge = this.charge(raw, reply.raw);
+      // Charged once past SMALL_BODY_BYTES, all it has sent so far at once.
+      let received = 0;
+      let charge: Charge | undefined;
       const counted = new Transform({
-        transform: (chunk: Buffer, _encoding, next) => (charge.add(chunk.length) ? next(null, chunk) : next(busy())),
+        transform: (chunk: Buffer, _encoding, next) => {
+          received += chunk.length;
+          if (received <= SMALL_BODY_BYTES) return next(null, chunk);
+          const more = charge ? chunk.length : received;
+          charge ??= this.charge(raw, reply.raw);
+          return charge.add(more) ? next(null, chunk) : next(busy());
+        },
       });
       // pipe() passes no error on: a client that goes must still fail the read, as it would unpiped.
       payload.once('error', (error) => counted.destroy(error));
@@ -78,11 +101,17 @@ export class BodyBudget {
   }
 
   private charge(raw: IncomingMessage, res: ServerResponse): Charge {
+    const client = addressKey(clientIp({ ip: clientAddress(raw, this.options.trust), socket: raw.socket }));
     let bytes = 0;
     let open = true;
     const giveBack = () => {
-      if (open) this.held -= bytes;
+      if (!open) return;
       open = false;
+      if (bytes === 0) return;
+      this.held -= bytes;
+      const left = this.heldBy.get(client)! - bytes;
+      if (left > 0) this.heldBy.set(client, left);
+      else this.heldBy.delete(client);
     };
     raw.once('close', giveBack);
     res.once('close', giveBack);
@@ -90,16 +119,14 @@ export class BodyBudget {
       add: (more) => {
         // A chunk still read after the answer (Node drops the rest) holds nothing.
         if (!open) return true;
-        if (!this.fits(more)) return false;
+        const mine = this.heldBy.get(client) ?? 0;
+        if (this.held + more > this.options.limit || mine + more > this.share) return false;
         this.held += more;
         bytes += more;
+        this.heldBy.set(client, mine + more);
         return true;
       },
     };
-  }
-
-  private fits(bytes: number): boolean {
-    return this.held + bytes <= this.options.limit;
   }
 
   private refuse(raw: IncomingMessage, res: ServerResponse): void {
@@ -119,11 +146,15 @@ export class BodyBudget {
   }
 }
 
+// Its own statusCode: Fastify's body reader sets 400 on an error that has none of 400 or more.
 const busy = () =>
-  new ApiError(
-    503,
-    'The server is receiving as many request bodies as it holds at once; try again shortly.',
-    { code: 'server_busy' },
-    // Closed, so the body is never read: the client learns at once, and its bytes cost nothing.
-    { 'Retry-After': '1', Connection: 'close' },
+  Object.assign(
+    new ApiError(
+      503,
+      'The server is receiving as many request bodies as it holds at once, or as this client may; try again shortly.',
+      { code: 'server_busy' },
+      // Closed, so the body is never read: the client learns at once, and its bytes cost nothing.
+      { 'Retry-After': '1', Connection: 'close' },
+    ),
+    { statusCode: 503 },
   );

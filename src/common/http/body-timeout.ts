@@ -8,8 +8,11 @@ import { refusal } from './unparsable-request';
 
 /** How long the rest of a body answered before it was read is read and dropped (nginx's `lingering_time`). */
 const LINGER_MS = 30_000;
-/** A declared body up to this size needs no lingering limit: it is read and dropped at once (the hot routes' bodies are far smaller). */
-const DRAINS_AT_ONCE_BYTES = 64 * 1024;
+/**
+ * A small body: it needs no lingering limit (it is read and dropped at once), must all arrive
+ * within a deadline, and is never refused by the body budget (the hot routes' bodies are far smaller).
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
 const MULTIPART = /^multipart\//i;
 /** A small body must have all arrived within this many `idleMs` of its headers, however steadily it trickles. */
 const SMALL_BODY_DEADLINE_WINDOWS = 2;
@@ -65,7 +68,7 @@ export function timeOutStalledBodies(server: Server, idleMs: number, logger: Log
     raw.setTimeout(idleMs, stalled);
     // A small body is timed by its gaps and a deadline; a larger one by its pace, and so is an upload
     // of any size, which holds one of its team's few upload places while it arrives.
-    const large = !(Number(raw.headers['content-length']) <= DRAINS_AT_ONCE_BYTES);
+    const large = !(Number(raw.headers['content-length']) <= SMALL_BODY_BYTES);
     const upload = MULTIPART.test(raw.headers['content-type'] ?? '');
     const pace = large || upload ? minimumPace(socket, idleMs, stalled) : undefined;
     // A small body's gaps alone would let a byte every `idleMs` hold the request for weeks.
