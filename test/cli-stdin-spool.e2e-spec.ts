@@ -8,8 +8,13 @@ import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 /** `oncelink send --file -`, its stdin a producer the spec drives, as `pg_dump | oncelink send --file -` is. */
-function sending(env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, 'send', '--file', '-'], { env: { PATH: process.env.PATH ?? '', ...env } });
+function sending(env: Record<string, string>, limits = '') {
+  // `limits`: ulimit options set in a shell that then runs the command.
+  const child = limits
+    ? spawn('sh', ['-c', `ulimit ${limits} && exec "$0" "$@"`, process.execPath, CLI, 'send', '--file', '-'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      })
+    : spawn(process.execPath, [CLI, 'send', '--file', '-'], { env: { PATH: process.env.PATH ?? '', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -55,6 +60,18 @@ describe('send --file - from a producer that pauses (BODY_IDLE_TIMEOUT_MS 2 s)',
     expect(await eventually(spooling, 15)).toBe(true);
     child.kill('SIGTERM');
     expect((await exited).code).toBe(143);
+    expect(readdirSync(spoolDir)).toEqual([]);
+  });
+
+  it('says so when the disk takes no more of stdin (here a file size limit: EFBIG), leaving no temporary file', async () => {
+    // 8 blocks of 512 bytes at most per file.
+    const { child, exited } = sending(env, '-f 8');
+    child.stdin.end(Buffer.alloc(64 * 1024));
+    const sent = await exited;
+    expect([sent.code, sent.stderr.trim()]).toEqual([
+      1,
+      `oncelink: Cannot keep stdin in ${spoolDir} until it ends: the file is too large (EFBIG).`,
+    ]);
     expect(readdirSync(spoolDir)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ProxyFailed } from '../src/client/proxy-failed';
 import { Patience, transportError } from '../src/client/transport';
 
@@ -50,5 +51,22 @@ describe('transportError', () => {
       'creates',
     );
     expect(refused.message).toBe(`Cannot reach ${ORIGIN}: the connection was refused.`);
+  });
+});
+
+describe('a create that ran out of time', () => {
+  const timedOut = (patience: Patience) => transportError(ORIGIN, new Error('aborted'), patience, 'creates').message;
+
+  it('made nothing while its body was still being sent, and may have once all of it was', async () => {
+    const patience = new Patience(1000);
+    const body = patience.sending(Readable.from([Buffer.from('a'), Buffer.from('b')]))[Symbol.asyncIterator]();
+    await body.next();
+    patience.ranOut = true;
+    expect(timedOut(patience)).toBe('The server did not answer within 1 s (ONCELINK_TIMEOUT).');
+    while (!(await body.next()).done);
+    patience.done();
+    expect(timedOut(patience)).toBe(
+      `The answer to the create at ${ORIGIN} was lost (none came within 1 s, ONCELINK_TIMEOUT): a secret may have been made all the same.`,
+    );
   });
 });

@@ -23,6 +23,8 @@ Usage:
       A file needs ONCELINK_TOKEN for a team whose plan has file secrets. --file - sends stdin
       as a file, of any size the plan takes (tar c dir | oncelink send --file - --name dir.tar),
       kept encrypted in TMPDIR until it ends, then uploaded (the file is removed however it ends);
+      the plan's limit is known only from the server's 413 after that, so TMPDIR needs room for
+      all of stdin (up to 1 GiB), even over the plan;
       --name is the name the recipient gets (default: the file's, or "stdin"). --json prints
       {"id", "url", "expires_at"} instead (the id is what delete takes).
   oncelink get URL [--passcode P] [--output PATH]

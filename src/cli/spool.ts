@@ -16,19 +16,29 @@ import { onInterruption } from './interruptions';
  */
 export async function withSpool<T>(send: (spool: Spool) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'oncelink-')).catch((error: unknown) => {
-    throw new OncelinkError(0, `Cannot keep stdin in ${tmpdir()} until it ends: ${fileProblem(error)}.`);
+    throw cannotKeep(error);
   });
   const settled = onInterruption(() => rmSync(dir, { recursive: true, force: true }));
   try {
     return await send((sealed) => spool(join(dir, 'sealed.olf1'), sealed));
   } finally {
-    settled();
+    // Removed before the signals are let go: one arriving meanwhile still removes it.
     await rm(dir, { recursive: true, force: true });
+    settled();
   }
 }
 
 async function spool(path: string, sealed: AsyncIterable<Buffer>): Promise<{ bytes: number; content: AsyncIterable<Buffer> }> {
   const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  await pipeline(sealed, file);
+  let failed: unknown;
+  file.once('error', (error) => (failed = error));
+  // The disk's failure (full, over quota) said as the directory's is; stdin's own is left as it is.
+  await pipeline(sealed, file).catch((error: unknown) => {
+    throw error === failed ? cannotKeep(error) : error;
+  });
   return { bytes: file.bytesWritten, content: createReadStream(path) };
+}
+
+function cannotKeep(error: unknown): OncelinkError {
+  return new OncelinkError(0, `Cannot keep stdin in ${tmpdir()} until it ends: ${fileProblem(error)}.`);
 }

@@ -1,4 +1,4 @@
-/** What stops a file being opened, in words; never the error's own message, which repeats the path. */
+/** What stops a file being opened or written, in words; never the error's own message, which repeats the path. */
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
@@ -8,6 +8,9 @@ const REASONS: Record<string, string> = {
   ELOOP: 'too many symbolic links',
   ENAMETOOLONG: 'the name is too long',
   EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: 'the file is too large',
 };
 
 /** `permission denied (EACCES)`, say: what went wrong with a file, with its error code. */

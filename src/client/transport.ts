@@ -11,6 +11,8 @@ export class Patience {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   ranOut = false;
+  /** An upload's body is still being handed over: the server cannot have acted on a request it has not had whole. */
+  sendingBody = false;
 
   constructor(readonly ms: number) {}
 
@@ -37,11 +39,13 @@ export class Patience {
    */
   async *sending(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     this.done();
+    this.sendingBody = true;
     for await (const chunk of chunks) {
       this.wait();
       yield chunk;
       this.done();
     }
+    this.sendingBody = false;
     this.wait();
   }
 
@@ -91,10 +95,12 @@ const CUT_UPLOAD_CODES = new Set(['EPIPE', 'ECONNRESET']);
 /** What a request may have done once it was sent, whatever became of its answer: spent a view (a reveal) or made a secret (a create). */
 export type Effect = 'spends' | 'creates';
 
-/** `effect`: what a failure after the request was sent may have done all the same. */
+/** `effect`: what a failure after the request was sent (its body whole) may have done all the same. */
 export function transportError(origin: string, error: unknown, patience: Patience, effect?: Effect): OncelinkError {
+  // A create's multipart body cut short made nothing.
+  const done = patience.sendingBody ? undefined : effect;
   if (patience.ranOut)
-    return effect ? lostAnswer(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`, effect) : patience.timeout();
+    return done ? lostAnswer(origin, `none came within ${patience.ms / 1000} s, ONCELINK_TIMEOUT`, done) : patience.timeout();
   const cause = (error as { cause?: { code?: unknown } }).cause;
   // Nothing reached the server, whatever the request was.
   if (cause instanceof ProxyFailed) return new OncelinkError(0, `Cannot reach ${origin}: ${proxyFailure(cause)}.`);
@@ -113,7 +119,7 @@ export function transportError(origin: string, error: unknown, patience: Patienc
   // No connection (refused, no such host, no route, a TLS handshake or certificate refused) sent
   // nothing; after any other failure, the server may have had the request.
   const neverSent = NOT_CONNECTED.has(code) || code.startsWith('ERR_SSL') || CERTIFICATE_CODES.test(code);
-  if (effect && !neverSent) return lostAnswer(origin, why, effect);
+  if (done && !neverSent) return lostAnswer(origin, why, done);
   return new OncelinkError(0, `Cannot reach ${origin}: ${why}.`);
 }
 
@@ -129,7 +135,7 @@ export function lostReveal(origin: string, why: string): OncelinkError {
   return new OncelinkError(0, `The answer to the reveal from ${origin} was lost (${why}): the view may have been spent.`);
 }
 
-/** A create whose answer never came back: the secret may have been made, its link known to the server alone. */
+/** A request whose answer never came back: a reveal may have spent the view, a create made the secret (its link known to the server alone). */
 function lostAnswer(origin: string, why: string, effect: Effect): OncelinkError {
   if (effect === 'spends') return lostReveal(origin, why);
   return new OncelinkError(0, `The answer to the create at ${origin} was lost (${why}): a secret may have been made all the same.`);
