@@ -23,8 +23,7 @@ export async function withSpool<T>(send: (spool: Spool) => Promise<T>): Promise<
     return await send((sealed) => spool(join(dir, 'sealed.olf1'), sealed));
   } finally {
     // Removed before the signals are let go: one arriving meanwhile still removes it.
-    await rm(dir, { recursive: true, force: true });
-    settled();
+    await rm(dir, { recursive: true, force: true }).finally(settled);
   }
 }
 
