@@ -19,7 +19,8 @@ import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { refuseEncodedBodies } from './common/http/content-encoding';
 import { documentConventions, operationIdOf } from './common/http/openapi-conventions';
-import { clientAddress, proxyTrust, ProxyTrust } from './common/http/proxy-trust';
+import { clientAddress, clientIp, proxyTrust, ProxyTrust } from './common/http/proxy-trust';
+import { addressKey } from './geo/address-key';
 import { requestId } from './common/http/request-id';
 import { answerUnparsable, refuseUnknownExpectations } from './common/http/unparsable-request';
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from './common/http/security-headers';
@@ -46,7 +47,12 @@ const OVER_BODY_LIMIT = new WeakSet<FastifyRequest>();
 export async function createApp(config: ResolvedConfig): Promise<NestFastifyApplication> {
   const { logger, flush } = createLogger(config.logLevel);
   const trust = proxyTrust(config.trustProxy);
-  const bodyBudget = new BodyBudget({ limit: config.bodyMemoryLimitBytes, largestBody: config.bodyLimitBytes, trust, logger });
+  const bodyBudget = new BodyBudget({
+    limit: config.bodyMemoryLimitBytes,
+    largestBody: config.bodyLimitBytes,
+    clientOf: (raw) => addressKey(clientIp({ ip: clientAddress(raw, trust), socket: raw.socket })),
+    logger,
+  });
   const direct = new DirectRoutes({
     prefix: API_PREFIX,
     bodyLimit: config.bodyLimitBytes,

@@ -81,7 +81,7 @@ const newDirect = (logLevel = 'info') => {
   return new DirectRoutes({
     prefix: 'api/v1',
     bodyLimit: 1024,
-    bodyBudget: new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, trust: false, logger }),
+    bodyBudget: new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, clientOf: () => 'client', logger }),
     maxParamLength: 10,
     trust: false,
     headers: { 'x-api': '1' },

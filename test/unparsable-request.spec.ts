@@ -97,7 +97,7 @@ describe('a request without a Host header', () => {
   beforeEach(async () => {
     lines = [];
     const logger = pino(new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
-    const bodyBudget = new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, trust: false, logger });
+    const bodyBudget = new BodyBudget({ limit: 1024 * 1024, largestBody: 1024, clientOf: () => 'client', logger });
     const direct = new DirectRoutes({
       prefix: 'api/v1',
       bodyLimit: 1024,

@@ -5,9 +5,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { renderError } from '../errors/all-exceptions.filter';
 import { logRequest, unroutedPath } from '../logging/logger';
-import { addressKey } from '../../geo/address-key';
 import { SMALL_BODY_BYTES } from './body-timeout';
-import { clientAddress, clientIp, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
 import { API_SECURITY_HEADERS } from './security-headers';
 
@@ -19,8 +17,8 @@ export interface BodyBudgetOptions {
   limit: number;
   /** BODY_LIMIT_BYTES: a longer declared body is a 413 on every route before it is read, so it holds nothing. */
   largestBody: number;
-  /** TRUST_PROXY, as the rate limits read it: a share is one client's as they count one. */
-  trust: ProxyTrust | false;
+  /** The client a request's body is counted against, as the rate limits count one (geo's addressKey behind TRUST_PROXY). */
+  clientOf: (raw: IncomingMessage) => string;
   logger: Logger;
 }
 
@@ -101,7 +99,7 @@ export class BodyBudget {
   }
 
   private charge(raw: IncomingMessage, res: ServerResponse): Charge {
-    const client = addressKey(clientIp({ ip: clientAddress(raw, this.options.trust), socket: raw.socket }));
+    const client = this.options.clientOf(raw);
     let bytes = 0;
     let open = true;
     const giveBack = () => {
