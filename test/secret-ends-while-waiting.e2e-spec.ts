@@ -80,6 +80,41 @@ describe('a secret that ends while a request on it waits', () => {
 
   // Holding the row needs a second connection, which PGlite does not serve.
   (databaseMode() === 'postgresql' ? it : it.skip)(
+    'finds the secret expired for a wrong passcode that waited on its row across the expiry, counting nothing',
+    async () => {
+      const secret = await newSecret(t.baseUrl, { content: 'guarded', passcode: 'open sesame', expire_value: 5 }, pat);
+      const holder = new Client({ connectionString: t.db.url });
+      const watcher = new Client({ connectionString: t.db.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      try {
+        const guess = await guessBeingJudged(secret);
+        await holder.query('BEGIN');
+        await holder.query(`UPDATE secrets SET expires_at = clock_timestamp() + interval '3 seconds' WHERE id = $1`, [secret.id]);
+        // Premise: the judged guess's record waits on the row while the secret is still active.
+        expect(await waitingOnLocks(watcher, 1)).toBe(true);
+        expect((await holder.query(`SELECT expires_at > clock_timestamp() AS live FROM secrets WHERE id = $1`, [secret.id])).rows).toEqual([
+          { live: true },
+        ]);
+        await holder.query(`SELECT pg_sleep(extract(epoch FROM expires_at - clock_timestamp())::float8) FROM secrets WHERE id = $1`, [
+          secret.id,
+        ]);
+        await holder.query('COMMIT');
+
+        const res = await guess.answer;
+        expect([res.status, res.body.code]).toEqual([410, 'secret_expired']);
+        const [row] = await sql<{ status: string; failed_attempts: number }>(`SELECT status, failed_attempts FROM secrets WHERE id = $1`, [
+          secret.id,
+        ]);
+        expect(row.failed_attempts).toBe(0);
+        expect(await eventTypes(secret.id)).not.toContain('secret.passcode_failed');
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+    },
+  );
+
+  // Holding the row needs a second connection, which PGlite does not serve.
+  (databaseMode() === 'postgresql' ? it : it.skip)(
     'finds the secret expired for a reveal, PUT and DELETE that waited on its row across the expiry',
     async () => {
       const secret = await newSecret(t.baseUrl, { content: 'due soon', expire_value: 5 }, pat);

@@ -462,15 +462,19 @@ export class SecretRepository {
    * ended (expired, deleted, spent) while the guess was judged: nothing is recorded on it then.
    * The one that reaches `maxAttempts` burns the secret (`guesser` is on its event) in the same
    * transaction, so no failure between the two leaves five wrong guesses recorded on a secret
-   * still open. Only wrong guesses count: one still being judged may be right.
+   * still open. Only wrong guesses count: one still being judged may be right. The expiry is
+   * tested on the locked row by the clock then, as the reveal's is: a guess that waited on the
+   * row across the expiry instant finds the secret expired.
    */
   async recordWrongPasscode(id: string, maxAttempts: number, guesser: Viewer): Promise<number | null> {
     return this.db.transaction(async (manager) => {
       const [row]: { failed_attempts: number }[] = await manager.query(
-        `WITH wrong AS (
-           UPDATE secrets SET failed_attempts = failed_attempts + 1, pending_passcode_guesses = GREATEST(pending_passcode_guesses - 1, 0)
-            WHERE id = $1 AND ${activeRow()} AND expires_at > now()
-            RETURNING id, team_id, failed_attempts),
+        `WITH locked AS (SELECT id, expires_at FROM secrets WHERE id = $1 FOR NO KEY UPDATE),
+         wrong AS (
+           UPDATE secrets s SET failed_attempts = s.failed_attempts + 1, pending_passcode_guesses = GREATEST(s.pending_passcode_guesses - 1, 0)
+             FROM locked old
+            WHERE s.id = $1 AND old.id = s.id AND ${activeRow('s.status')} AND old.expires_at > clock_timestamp()
+            RETURNING s.id, s.team_id, s.failed_attempts),
          ${auditCte('wrong', 'secret.passcode_failed', LINK_ACTOR)}
          SELECT failed_attempts FROM wrong`,
         [id, guesser.ip, guesser.country],
@@ -489,7 +493,7 @@ export class SecretRepository {
   async burnAfterWrongPasscodes(id: string, maxAttempts: number, guesser: Viewer, manager?: EntityManager): Promise<void> {
     await this.manager(manager).query(
       `WITH gone AS (
-         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND ${activeRow()} AND expires_at > now() AND failed_attempts >= $4 ${GONE_COLUMNS}),
+         UPDATE secrets SET status = 'burned', ${DESTROY} WHERE id = $1 AND ${activeRow()} AND expires_at > clock_timestamp() AND failed_attempts >= $4 ${GONE_COLUMNS}),
        ${auditCte('gone', 'secret.burned', LINK_ACTOR)},
        ${webhookOutboxCte('gone', `ARRAY['secret.burned']`, '$3')},
        ${fileRemovalCte('gone')}
