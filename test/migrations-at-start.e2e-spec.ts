@@ -25,7 +25,7 @@ onPostgres('migrations at start-up', () => {
   });
 
   it('run once when four instances start at once on an empty database: the others wait, none fails', async () => {
-    const env = { DATABASE_URL: url(), ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: url(), ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info' };
     servers = await Promise.all(Array.from({ length: 4 }, () => startServerProcess(env)));
     const client = new Client({ connectionString: url() });
     await client.connect();
@@ -37,6 +37,9 @@ onPostgres('migrations at start-up', () => {
       await client.end();
     }
     for (const server of servers) expect(server.output()).not.toMatch(/Migration .* failed|already exists/);
+    // The one that migrated says so, at info, naming them; the others found nothing to do.
+    const said = servers.map((server) => /"msg":"Ran (\d+) migrations: /.exec(server.output())?.[1]);
+    expect(said.filter(Boolean)).toEqual([String(migrations.length)]);
   });
 
   it('an index whose concurrent build was cut short is built again, not taken as done', async () => {
@@ -45,8 +48,9 @@ onPostgres('migrations at start-up', () => {
       // What a crash or a cancel mid-build leaves: the index, INVALID, and its migration unrecorded.
       await adminQuery(db.url, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = '"secrets_idempotency_key"'::regclass`);
       await adminQuery(db.url, `DELETE FROM migrations WHERE name = 'AddIdempotentCreates1795700000000'`);
-      const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'warn' }));
+      const server = await startServerProcess(serverEnvOn(db, { LOG_LEVEL: 'info' }));
       await server.stop();
+      expect(server.output()).toContain('"msg":"Ran 1 migration: AddIdempotentCreates1795700000000"');
       const client = new Client({ connectionString: db.url });
       await client.connect();
       try {

@@ -40,7 +40,10 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
     }
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
+    const pending = await executor.getPendingMigrations();
     await migrateWithLockRetries(runner, executor, retries);
+    // What an upgrade changed, at the level an operator reads; an instance that found nothing to do says nothing.
+    if (pending.length > 0) new Logger('Migrations').log(`Ran ${plural(pending.length)}: ${pending.map(({ name }) => name).join(', ')}`);
     await runner.query(`SELECT pg_advisory_unlock(${LOCK})`);
     await runner.query(client.statementTimeout());
   } catch (error) {
@@ -52,6 +55,8 @@ export async function migrateUnderLock(dataSource: DataSource, retries: LockRetr
   await runner.release();
   return dataSource;
 }
+
+const plural = (count: number) => (count === 1 ? '1 migration' : `${count} migrations`);
 
 async function tryLock(runner: QueryRunner): Promise<boolean> {
   const rows = (await runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`)) as { locked: boolean }[];
