@@ -57,6 +57,9 @@ withRedisServer('when Redis, which holds the rate-limit counters, goes away', ()
     ]);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(503);
+    // With what lay behind it, as a database's outage is logged.
+    const said = () => /not ready: Redis unavailable\. \(.+\)/.test(server.output());
+    expect(await eventually(said, 10)).toBe(true);
 
     redis = await startRedis(redisPort);
     expect(await eventually(async () => (await fetch(`${server.baseUrl}/readyz`)).status === 200, 15)).toBe(true);

@@ -99,7 +99,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (/^(true|1|yes|on)$/i.test(raw)) return true;
   if (/^(false|0|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false`);
+  throw new ConfigError(`${name} must be true or false (or 1/0, yes/no, on/off)`);
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

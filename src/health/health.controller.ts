@@ -67,7 +67,7 @@ export class HealthController {
     } catch (error) {
       return ['Database unavailable.', (error as Error).message];
     }
-    if (!(await this.limiter.countersReachable())) return ['Redis unavailable.'];
-    return [];
+    const redis = await this.limiter.countersUnreachable();
+    return redis === undefined ? [] : ['Redis unavailable.', redis];
   }
 }

@@ -90,12 +90,15 @@ export class RateLimiter {
     });
   }
 
-  /** Whether the counters answer (always, in process): Redis is asked, as a hung one is connected but silent; readiness reports it. */
-  countersReachable(): Promise<boolean> {
-    if (!(this.storage instanceof ThrottlerStorageRedisService)) return Promise.resolve(true);
+  /**
+   * Why the counters do not answer (Redis's error), or undefined when they do (always, in process):
+   * Redis is asked, as a hung one is connected but silent; readiness reports it.
+   */
+  countersUnreachable(): Promise<string | undefined> {
+    if (!(this.storage instanceof ThrottlerStorageRedisService)) return Promise.resolve(undefined);
     return this.storage.redis.ping().then(
-      () => true,
-      () => false,
+      () => undefined,
+      (error: Error) => error.message,
     );
   }
 
