@@ -44,6 +44,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
     ['DATABASE_QUERY_TIMEOUT_MS', '0'],
+    ['DOWNLOAD_MIN_BYTES_PER_SECOND', '-1'],
+    ['DOWNLOAD_MIN_BYTES_PER_SECOND', '4KiB'],
     // A key with junk Buffer.from would skip, as the key file's rule refuses it.
     ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64')}!!!!`],
     ['ENCRYPTION_KEY', `${randomBytes(32).toString('base64').slice(0, 20)} ${randomBytes(32).toString('base64').slice(20)}`],
@@ -74,6 +76,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).shutdownDelayMs).toBe(5_000);
     expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000' }).shutdownDelayMs).toBe(1_000);
     expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_DELAY_MS: '4000' }).shutdownDelayMs).toBe(4_000);
+  });
+
+  it('floors a download at 4 KiB/s unless DOWNLOAD_MIN_BYTES_PER_SECOND says otherwise, 0 turning it off', () => {
+    expect(loadConfig({}).downloadMinBytesPerSecond).toBe(4096);
+    expect(loadConfig({ DOWNLOAD_MIN_BYTES_PER_SECOND: '0' }).downloadMinBytesPerSecond).toBe(0);
+    expect(loadConfig({ DOWNLOAD_MIN_BYTES_PER_SECOND: '16384' }).downloadMinBytesPerSecond).toBe(16384);
   });
 
   it('takes a REDIS_URL with a database number, or none', () => {

@@ -73,13 +73,14 @@ function stalledDownload(
 /**
  * A reveal read over a raw socket at most one read (up to 64 KiB) every `tickMs`, as a slow but
  * steady client does; after `stop.at` bytes of the body it stops reading for `stop.ms`, then
- * reads the rest at once (to see how the answer ended).
+ * reads the rest at once (to see how the answer ended), as it does once `hurry` settles.
  */
 function slowDownload(
   baseUrl: string,
   token: string,
   tickMs: number,
   stop = { at: Infinity, ms: 0 },
+  hurry?: Promise<void>,
 ): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve) => {
     const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
@@ -96,12 +97,17 @@ function slowDownload(
       socket.pause();
       if (answer().complete) socket.end();
     });
+    const readAll = () => {
+      clearInterval(reading);
+      socket.on('data', () => socket.resume());
+      socket.resume();
+    };
     const reading = setInterval(() => {
       if (answer().body.length < stop.at) return void socket.resume();
       clearInterval(reading);
-      socket.on('data', () => socket.resume());
-      setTimeout(() => socket.resume(), stop.ms);
+      setTimeout(readAll, stop.ms);
     }, tickMs);
+    void hurry?.then(readAll);
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearInterval(reading);
@@ -1380,6 +1386,49 @@ describe('a download read slowly (BODY_IDLE_TIMEOUT_MS 1.5 s)', () => {
 
     const stopped = await slowDownload(t.baseUrl, await upload(data), 150, { at: MIB, ms: 4000 });
     expect(stopped.complete).toBe(false);
+  }, 120_000);
+});
+
+describe('a download read below its floor (DOWNLOAD_MIN_BYTES_PER_SECOND 512 KiB, BODY_IDLE_TIMEOUT_MS 5 s, MAX_DOWNLOADS 1)', () => {
+  const t = useTestApp({ env: { DOWNLOAD_MIN_BYTES_PER_SECOND: String(512 * 1024), BODY_IDLE_TIMEOUT_MS: '5000', MAX_DOWNLOADS: '1' } });
+
+  it('is cut off, though it reads well inside every idle window, its view spent, and gives its slot to the next download', async () => {
+    const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+    const created = await uploadFile(
+      t.baseUrl,
+      team.pat,
+      { expire_mode: 'views', expire_value: '2' },
+      { name: 'f.bin', type: 'application/octet-stream', data: randomBytes(24 * MIB) },
+    );
+    const token = String(created.body.data!.token);
+    const next = randomBytes(1000);
+    const nextToken = await oneViewFile(t.baseUrl, team.pat, next);
+    const reading = async () => (await t.dataSource.query('SELECT sum(file_readers)::int AS n FROM secrets'))[0].n === 1;
+
+    // One read (64 KiB at most) every 500 ms, a quarter of the floor: on loopback the kernel tells
+    // the server of reads in steps of a few hundred KiB, a few seconds apart, well inside the idle window.
+    let hurry!: () => void;
+    const trickle = slowDownload(t.baseUrl, token, 500, undefined, new Promise<void>((resolve) => (hurry = resolve)));
+    try {
+      expect(await eventually(reading, 10)).toBe(true);
+      expect((await reveal(t.baseUrl, nextToken)).status).toBe(503);
+
+      // Judged over 3 idle windows (15 s) of waiting on the client, once the kernel's buffers have
+      // taken their first megabytes at once; the bound is generous, not a measure of speed.
+      let taken: Buffer | undefined;
+      const opened = async () => {
+        const answer = await download(t.baseUrl, nextToken);
+        taken = answer.body;
+        return answer.status === 200;
+      };
+      expect(await eventually(opened, 60, 1000)).toBe(true);
+      expect(sha256(taken!)).toBe(sha256(next));
+    } finally {
+      hurry();
+    }
+    // What the kernel had already taken still arrives; then the connection closes short of Content-Length.
+    expect((await trickle).complete).toBe(false);
+    expect((await t.http().get(`/api/v1/links/${token}`).expect(200)).body.data.views_remaining).toBe(1);
   }, 120_000);
 });
 

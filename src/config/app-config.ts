@@ -70,6 +70,8 @@ export interface AppConfig {
   bodyIdleTimeoutMs: number;
   /** File downloads one instance serves at once; a reveal of a file past them is a 503, its view not spent. */
   maxDownloads: number;
+  /** A file download whose client takes less than this over a few idle windows of waiting on it is cut off (0: no floor). */
+  downloadMinBytesPerSecond: number;
   /** How long SIGTERM waits, from the signal, for in-flight requests before the process exits anyway (1). */
   shutdownTimeoutMs: number;
   /** How long after SIGTERM the instance still serves, not ready and closing every connection, before it stops listening (0: at once). */
@@ -353,6 +355,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyMemoryLimitBytes,
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxDownloads: int(env, 'MAX_DOWNLOADS', 16, 1, 10_000),
+    downloadMinBytesPerSecond: int(env, 'DOWNLOAD_MIN_BYTES_PER_SECOND', 4096, 0, 1_073_741_824),
     shutdownTimeoutMs,
     shutdownDelayMs,
     reportSuspendThreshold: int(env, 'REPORT_SUSPEND_THRESHOLD', 3, 1, 1000),

@@ -373,7 +373,8 @@ export class FileSecretsService {
   }
 
   private downloadStream(chunks: AsyncIterable<Buffer>, length: number, socket: Socket): Readable {
-    return downloadStream(chunks, length, this.config.bodyIdleTimeoutMs, TRANSFER_MAX_MS, () => unacknowledgedBytes(socket));
+    const { bodyIdleTimeoutMs, downloadMinBytesPerSecond } = this.config;
+    return downloadStream(chunks, length, bodyIdleTimeoutMs, TRANSFER_MAX_MS, downloadMinBytesPerSecond, () => unacknowledgedBytes(socket));
   }
 
   private async fields(values: MultipartValue[]): Promise<CreateFileSecretDto> {
