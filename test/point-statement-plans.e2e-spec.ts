@@ -1,7 +1,7 @@
 import { bearer } from './support/factories';
 import { rowsRead, SentStatement, withStatementsSent } from './support/query-plans';
 import { newSecret, reveal } from './support/secrets';
-import { newTeamOn } from './support/teams';
+import { newMember, newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
 const ACTIVE = 20_000;
@@ -24,10 +24,12 @@ async function insertActive(
 describe('statements that find one secret by its id or link, with statistics from when few secrets were active', () => {
   const t = useTestApp({ env: { PURGE_INTERVAL_SECONDS: '3600', WEBHOOK_POLL_INTERVAL_MS: '60000' } });
   let pat: string;
+  let teamId: string;
 
   beforeAll(async () => {
     const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
     pat = team.pat;
+    teamId = team.owner.teamId;
     // The partial indexes of active secrets once held rows, then none: what VACUUM records while
     // the active set is small. Autovacuum is held off (the database is this spec's alone) so the
     // statistics stay so while the set grows.
@@ -76,5 +78,29 @@ describe('statements that find one secret by its id or link, with statistics fro
       await rowsReadBy(() => t.http().put(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).send({ label: 'renamed' }).expect(200)),
     );
     expectFewRows(await rowsReadBy(() => t.http().delete(`/api/v1/secrets/${secret.id}`).set(bearer(pat)).expect(204)));
+  });
+
+  // Forgetting a deleted creator reads their secrets, not the team's nor the table's.
+  it('a service account’s deletion reads its own secrets', async () => {
+    const account = (
+      await t
+        .http()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(pat))
+        .send({ name: 'bot', abilities: ['secrets:write'] })
+        .expect(201)
+    ).body.data as { id: string; token: string };
+    await newSecret(t.baseUrl, {}, account.token);
+    expectFewRows(await rowsReadBy(() => t.http().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(pat)).expect(204)));
+  });
+
+  it('a person’s account deletion reads their own secrets', async () => {
+    const member = await newMember(t.baseUrl, pat, teamId, 'member');
+    await newSecret(t.baseUrl, {}, member.pat);
+    expectFewRows(
+      await rowsReadBy(() =>
+        t.http().delete('/api/v1/account').set(bearer(member.pat)).send({ password: member.user.password }).expect(204),
+      ),
+    );
   });
 });

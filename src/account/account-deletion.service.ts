@@ -58,7 +58,7 @@ export class AccountDeletionService {
         if (teamId !== personalTeamId) await this.removal.remove({ ...auditActorOf(auth), teamId }, user.id, client, manager);
       }
       if (personalTeamId) await this.teamDeletion.erase(personalTeamId, manager);
-      await this.secrets.forgetCreator(user.id, manager);
+      await this.secrets.forgetCreator(user.id, null, manager);
       await this.users.deletePerson(user.id, manager);
     });
   }

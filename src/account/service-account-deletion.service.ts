@@ -22,7 +22,7 @@ export class ServiceAccountDeletionService {
   async delete(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
       await this.accounts.remove(auth, id, client, manager);
-      await this.secrets.forgetCreator(id, manager);
+      await this.secrets.forgetCreator(id, auth.teamId, manager);
     });
   }
 }

@@ -309,9 +309,12 @@ export class SecretsService {
     return this.webhookDeliveries.list(auth.teamId, id, page, status);
   }
 
-  /** Secrets the user made are no longer theirs (their account, or a service account, is being deleted), in the caller's transaction. */
-  forgetCreator(userId: string, manager: EntityManager): Promise<void> {
-    return this.secrets.forgetCreator(userId, manager);
+  /**
+   * Secrets the user made are no longer theirs (their account, or a service account of `teamId`,
+   * is being deleted), in the caller's transaction.
+   */
+  forgetCreator(userId: string, teamId: string | null, manager: EntityManager): Promise<void> {
+    return this.secrets.forgetCreator(userId, teamId, manager);
   }
 
   /** Bytes the team's files hold in the store (the plan's file storage counts them), and its plan now (null once the team is gone). */

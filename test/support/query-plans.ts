@@ -45,7 +45,7 @@ export async function rowsRead(dataSource: DataSource, relation: string, stateme
       {
         'QUERY PLAN': [{ Plan: plan }],
       },
-    ] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`, statement.values);
+    ] = await runner.query(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${statement.text}`, statement.values);
     return rowsOf(relation, plan as PlanNode);
   } finally {
     await runner.rollbackTransaction();
