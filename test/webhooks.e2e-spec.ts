@@ -1,8 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { AddressInfo, createServer as createNetServer, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { TokenAuthenticator } from '../src/auth/token-authenticator';
+import { ApiError } from '../src/common/errors/api-error';
+import type { ClientInfo } from '../src/geo/client.decorator';
 import { SecretPurger } from '../src/secrets/secret-purger';
+import { WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
+import { WebhookEndpointsService } from '../src/webhooks/webhook-endpoints.service';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import supertest from 'supertest';
 import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
@@ -864,6 +869,68 @@ describe('webhooks', () => {
         errors: { url: ['A team may have at most 10 webhook endpoints.'] },
         code: 'webhook_endpoint_limit',
       });
+    });
+  });
+
+  describe('an admin demoted after the guard read their role, on a Free team', () => {
+    // The guard reads the role as the request comes in; each route reads it again in its
+    // transaction. The services are called with what the guard read before the demotion.
+    it('is refused for the role on PATCH /team/webhooks/{id} and on a retry alike: permission, then existence, then plan', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const endpoint = (
+        await api()
+          .post('/api/v1/team/webhooks')
+          .set(bearer(team.pat))
+          .send({ url: `${receiver.url}/demoted` })
+          .expect(201)
+      ).body.data as { id: string };
+      const secret = await newSecret(t.baseUrl, {}, team.pat);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      const deliveries = async () =>
+        (await api().get(`/api/v1/secrets/${secret.id}/webhook-deliveries`).set(bearer(team.pat)).expect(200)).body.data as {
+          id: string;
+        }[];
+      expect(await eventually(async () => (await deliveries()).length > 0, 10)).toBe(true);
+      const [delivery] = await deliveries();
+      const admin = await newMember(t.baseUrl, team.pat, team.owner.teamId, 'admin');
+      await setPlan(t.dataSource, team.owner.teamId, 'free');
+      const guarded = (await t.app.get(TokenAuthenticator).authenticate(admin.pat))!;
+      expect({ role: guarded.role, plan: guarded.teamPlan }).toEqual({ role: 'admin', plan: 'free' });
+      await api().patch(`/api/v1/team/members/${admin.user.id}`).set(bearer(team.pat)).send({ role: 'member' }).expect(200);
+
+      const client: ClientInfo = { ip: '127.0.0.1', country: null, gone: () => false, socket: new Socket(), requestId: 'demoted' };
+      const refusal = (work: Promise<unknown>) =>
+        work.then(
+          () => 'answered',
+          (error: ApiError) => ({ status: error.status, message: error.message, ...error.extra }),
+        );
+      const forRole = { status: 403, message: 'Only owners and admins of the team may do this.' };
+      const update = (id: string) => t.app.get(WebhookEndpointsService).update(guarded, id, { events: ['secret.viewed'] }, client);
+      const retry = (id: string) => t.app.get(WebhookDeliveriesService).retry(guarded, id, client);
+      const unknown = '00000000-0000-4000-8000-000000000000';
+      expect({
+        update: await refusal(update(endpoint.id)),
+        retry: await refusal(retry(delivery.id)),
+        updateUnknown: await refusal(update(unknown)),
+        retryUnknown: await refusal(retry(unknown)),
+      }).toEqual({ update: forRole, retry: forRole, updateUnknown: forRole, retryUnknown: forRole });
+
+      // An admin of the Free team: another id is a 404 before the plan is asked, their own a plan_limit.
+      await api()
+        .patch(`/api/v1/team/webhooks/${unknown}`)
+        .set(bearer(team.pat))
+        .send({ events: ['secret.viewed'] })
+        .expect(404);
+      await api().post(`/api/v1/webhook-deliveries/${unknown}/retry`).set(bearer(team.pat)).expect(404);
+      const plan = [
+        await api()
+          .patch(`/api/v1/team/webhooks/${endpoint.id}`)
+          .set(bearer(team.pat))
+          .send({ events: ['secret.viewed'] })
+          .expect(403),
+        await api().post(`/api/v1/webhook-deliveries/${delivery.id}/retry`).set(bearer(team.pat)).expect(403),
+      ];
+      expect(plan.map((res) => res.body.code)).toEqual(['plan_limit', 'plan_limit']);
     });
   });
 

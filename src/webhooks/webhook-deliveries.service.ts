@@ -34,18 +34,19 @@ export class WebhookDeliveriesService {
 
   /**
    * Due again now. It gets what is left of its retry schedule, or one attempt when the schedule
-   * is spent. Another team's id is a 404 whatever the plan; then nothing is sent again while the
-   * team's plan has no webhooks (403), nor to a team endpoint that has been deleted (409), nor
-   * while an attempt at it is under way (409: its outcome decides what comes next, and a 202
-   * would promise a send that never comes), nor by a caller no longer an admin (403: the
-   * token's role may predate a demotion). What is accepted (202) is recorded as
-   * `webhook_delivery.retried`: it sends the event's data to an outside address again.
+   * is spent. Asked in GitHub's order, as PATCH /team/webhooks/{id} is: nothing for a caller no
+   * longer an admin (403: the token's role may predate a demotion); another team's id is a 404
+   * whatever the plan; then nothing is sent again while the team's plan has no webhooks (403),
+   * nor to a team endpoint that has been deleted (409), nor while an attempt at it is under way
+   * (409: its outcome decides what comes next, and a 202 would promise a send that never comes).
+   * What is accepted (202) is recorded as `webhook_delivery.retried`: it sends the event's data
+   * to an outside address again.
    */
   async retry(auth: TokenAuth, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (manager) => {
+      await this.teamsService.assertAdminNow(auth, manager);
       const delivery = await this.deliveries.findById(auth.teamId, id, manager);
       if (!delivery) throw ApiError.notFound('Webhook delivery not found.');
-      await this.teamsService.assertAdminNow(auth, manager);
       this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
       if (!(await this.deliveries.sendAgain(auth.teamId, id, manager))) {
         if (delivery.endpointId && !(await this.deliveries.endpointExists(auth.teamId, delivery.endpointId, manager))) {

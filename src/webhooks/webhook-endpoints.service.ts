@@ -71,9 +71,13 @@ export class WebhookEndpointsService {
   /**
    * Changes what is given; deliveries still due to the endpoint go to its new URL. What it has
    * already (its URL however spelt, its events in any order) is no change, and records nothing.
-   * Another team's id is a 404 whatever the plan, so it is looked for before the plan is asked.
+   * Asked in GitHub's order, as a retry is (WebhookDeliveriesService): the caller's role now (a
+   * demotion since the guard read it), then the endpoint (another team's id is a 404 whatever the
+   * plan), then the plan; the role is read again under the transaction's lock, as the URL's check
+   * may wait on DNS.
    */
   async update(auth: TokenAuth, id: string, dto: UpdateWebhookEndpointDto, client: ClientInfo): Promise<WebhookEndpointResponse> {
+    await this.teamsService.assertAdminNow(auth, this.db.manager);
     if (!(await this.db.getRepository(WebhookEndpoint).existsBy({ teamId: auth.teamId, id }))) throw endpointNotFound();
     this.billing.assertAllowed(this.billing.planOf(auth), 'webhooks');
     const url = dto.url === undefined ? undefined : await this.urls.accepted('url', dto.url);
