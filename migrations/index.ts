@@ -32,7 +32,6 @@ import { RepairPersonalTeamCreators1795850000000 } from './1795850000000-RepairP
 import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPersonalTeamCreatorIndex';
 import { AddStripeEventsReceivedIndex1795870000000 } from './1795870000000-AddStripeEventsReceivedIndex';
 import { AddFileDownloadEnds1795880000000 } from './1795880000000-AddFileDownloadEnds';
-import { AddSecretCreatorIndex1795890000000 } from './1795890000000-AddSecretCreatorIndex';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -70,5 +69,4 @@ export const migrations = [
   AddPersonalTeamCreatorIndex1795860000000,
   AddStripeEventsReceivedIndex1795870000000,
   AddFileDownloadEnds1795880000000,
-  AddSecretCreatorIndex1795890000000,
 ];

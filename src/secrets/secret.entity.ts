@@ -20,7 +20,6 @@ export type StoredStatus = 'active' | 'burned' | 'expired' | 'deleted';
 @Index('secrets_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('secrets_team_active_idx', ['teamId'], { where: `status = 'active'` })
 @Index('secrets_team_being_read_idx', ['teamId'], { where: `status <> 'active' AND file_readers > 0` })
-@Index('secrets_created_by_idx', ['createdBy'], { where: 'created_by IS NOT NULL' })
 @Index('secrets_idempotency_key', ['teamId', 'createdBy', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 export class Secret {
   @PrimaryColumn('uuid')

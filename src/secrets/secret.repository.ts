@@ -151,10 +151,8 @@ const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer E
  * team's secret that would take the month's content past $33 bytes is not written: creates
  * running at once may each pass, by a secret's size at most each. Nor is one whose token ($36,
  * null for an anonymous create) is gone: revoked, or deleted with its member's membership, while
- * the create waited (a passcode's hash, a file's upload). Its user's row is locked against
- * deletion as it is probed, so a deletion under way cannot forget its creator before the secret
- * commits (see tokenStillHeld). The one row answered says which (`caller_held`), and the times of
- * a secret written.
+ * the create waited (a passcode's hash, a file's upload); one probe of the token's primary key,
+ * no lock taken. The one row answered says which (`caller_held`), and the times of a secret written.
  */
 const CREATE = `
   WITH caller AS (SELECT $36::uuid IS NULL OR ${tokenStillHeld('$36')} AS held),
@@ -583,7 +581,8 @@ export class SecretRepository {
   /**
    * Unsets the creator of every secret the user made (in `teamId` alone, when given: a service
    * account's one team), with what their Idempotency-Keys kept: a key is replayed for its creator
-   * alone, so no one could use it again. Reads the user's secrets only (secrets_created_by_idx).
+   * alone, so no one could use it again. A service account's reads its team's secrets; a person's,
+   * who may have made secrets in teams since left, walks the table, for an account's deletion alone.
    */
   async forgetCreator(userId: string, teamId: string | null, manager: EntityManager): Promise<void> {
     await manager.query(`UPDATE secrets SET created_by = NULL, ${KEY_FREED} WHERE created_by = $1 AND ($2::uuid IS NULL OR team_id = $2)`, [
