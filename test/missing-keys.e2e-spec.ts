@@ -12,6 +12,20 @@ import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receive
 
 const WARNING = 'Data is sealed with keys neither ENCRYPTION_KEY nor ENCRYPTION_KEYS_OLD holds';
 
+const keyIdOf = (key: string) => new Keyring(Buffer.from(key, 'base64'), []).keyIds[0];
+
+/** The keys a team's signing secrets, current and replaced, are sealed under. */
+async function signingSecretKeys(db: TestDatabase, teamId: string) {
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT key_id, previous_key_id FROM team_webhook_secrets WHERE team_id = $1', [teamId]);
+    return rows[0] as { key_id: string; previous_key_id: string | null };
+  } finally {
+    await client.end();
+  }
+}
+
 describe('an instance whose keyring lacks the key the data was sealed with', () => {
   let db: TestDatabase;
   let server: ServerProcess | undefined;
@@ -111,17 +125,7 @@ describe('an old master key, once every instance has started with the new one', 
     await db.drop();
   });
 
-  const keyIdOf = (key: string) => new Keyring(Buffer.from(key, 'base64'), []).keyIds[0];
-  const sealedWith = async (teamId: string) => {
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query('SELECT key_id, previous_key_id FROM team_webhook_secrets WHERE team_id = $1', [teamId]);
-      return rows[0] as { key_id: string; previous_key_id: string };
-    } finally {
-      await client.end();
-    }
-  };
+  const sealedWith = (teamId: string) => signingSecretKeys(db, teamId);
 
   it('can be dropped: the webhook signing secrets, current and replaced, are re-sealed under the new key at start, and still sign', async () => {
     const [oldKey, newKey] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
@@ -150,5 +154,55 @@ describe('an old master key, once every instance has started with the new one', 
     for (const key of [current, replaced]) new Webhook(key).verify(hook.body, hook.headers as Record<string, string>);
     const shown = await fetch(`${server.baseUrl}/api/v1/team/webhook-secret`, { headers: auth });
     expect([shown.status, (await shown.json()).data.secret]).toEqual([200, current]);
+  }, 90_000);
+});
+
+describe('a rotation on an instance without the key the signing secret is sealed under (mid-rollout)', () => {
+  let db: TestDatabase;
+  let receiver: WebhookReceiver;
+  const servers: ServerProcess[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await receiver.close();
+    await db.drop();
+  });
+
+  it('keeps the replaced secret signing for its day: the instance holding both keys signs with both', async () => {
+    const [oldKey, newKey] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const env = (keys: Record<string, string>) =>
+      serverEnvOn(db, { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '100', WEBHOOK_RETRY_DELAYS: '0.2', ...keys });
+    const onOldKey = await startServerProcess(env({ ENCRYPTION_KEY: oldKey }));
+    servers.push(onOldKey);
+    const { owner, pat } = await newTeam(onOldKey.baseUrl);
+    await setPlanAt(db.url, owner.teamId, 'pro');
+    const auth = { authorization: `Bearer ${pat}` };
+    expect((await fetch(`${onOldKey.baseUrl}/api/v1/team/webhook-secret`, { headers: auth })).status).toBe(200);
+
+    const onNewKey = await startServerProcess(env({ ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_OLD: oldKey }));
+    servers.push(onNewKey);
+    // Its start re-seals the team's secret under the new key, which the other instance lacks.
+    expect(await eventually(async () => (await signingSecretKeys(db, owner.teamId)).key_id === keyIdOf(newKey), 10)).toBe(true);
+    const rotate = async (server: ServerProcess) => {
+      const res = await fetch(`${server.baseUrl}/api/v1/team/webhook-secret/rotate`, { method: 'POST', headers: auth });
+      return { status: res.status, data: (await res.json()).data as { secret: string; previous_expires_at: string | null } };
+    };
+    const first = await rotate(onNewKey);
+    expect(first).toMatchObject({ status: 200, data: { previous_expires_at: expect.any(String) } });
+
+    const second = await rotate(onOldKey);
+    expect(second).toMatchObject({ status: 200, data: { previous_expires_at: expect.any(String) } });
+    expect(await signingSecretKeys(db, owner.teamId)).toEqual({ key_id: keyIdOf(oldKey), previous_key_id: keyIdOf(newKey) });
+
+    const secret = await newSecret(onOldKey.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+    expect((await fetch(`${onOldKey.baseUrl}/api/v1/links/${secret.token}/reveal`, { method: 'POST' })).status).toBe(200);
+    expect(await eventually(() => receiver.received.length === 1, 10)).toBe(true);
+    const [hook] = receiver.received;
+    expect(String(hook.headers['oncelink-signature']).match(/v1=/g)).toHaveLength(2);
+    expect(String(hook.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const key of [second.data.secret, first.data.secret]) new Webhook(key).verify(hook.body, hook.headers as Record<string, string>);
   }, 90_000);
 });

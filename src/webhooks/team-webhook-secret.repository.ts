@@ -49,9 +49,9 @@ export class TeamWebhookSecretRepository {
   }
 
   /**
-   * `sealed` signs from now on, the one it replaces for ROLLOVER more, unless that one is still
-   * the secret with the IV `dropping` (one the caller cannot open): then none does. Null when the
-   * team's row is gone.
+   * `sealed` signs from now on, the one it replaces (moved as sealed) for ROLLOVER more, unless
+   * that one is still the secret with the IV `dropping` (one the caller found damaged): then none
+   * does. Null when the team's row is gone.
    */
   async rotate(teamId: string, sealed: SealedContent, dropping: Buffer | null, manager: EntityManager): Promise<TeamWebhookSecret | null> {
     const kept = `iv IS DISTINCT FROM $5`;

@@ -93,13 +93,14 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
   }
 
   /**
-   * A new secret signs from now on; the old one keeps signing alongside it for 24 hours, unless
-   * this instance cannot open it (damaged, or under a key it lacks): kept, it would only hold the
-   * team's deliveries for that day. Audited in the same transaction.
+   * A new secret signs from now on; the old one keeps signing alongside it for 24 hours, moved as
+   * sealed (this instance need not hold its key: mid-rollout, one that does signs with both),
+   * unless it fails authentication here (damaged): kept, it would only hold the team's
+   * deliveries for that day. Audited in the same transaction.
    */
   async rotate(auth: TokenAuth, client: ClientInfo): Promise<WebhookSecretResponse> {
     const row = await this.ensure(auth.teamId);
-    const dropping = (await this.opens(row)) ? null : row.iv;
+    const dropping = (await this.damaged(row)) ? row.iv : null;
     const sealed = this.seal(auth.teamId, generateWebhookSecret());
     return this.db.transaction(async (manager) => {
       await this.teamsService.assertAdminNow(auth, manager);
@@ -125,13 +126,13 @@ export class WebhookSecretsService implements OnApplicationBootstrap {
     return secrets;
   }
 
-  /** Whether this instance can open the row's current secret. */
-  private async opens(row: TeamWebhookSecret): Promise<boolean> {
+  /** Whether the row's current secret fails authentication under its key; under a key this instance lacks, it cannot tell. */
+  private async damaged(row: TeamWebhookSecret): Promise<boolean> {
     if (!this.keyring.keyIds.includes(row.keyId)) return false;
     return this.open(row, 'current', sealedPart(row, 'current')!).then(
-      () => true,
+      () => false,
       (error: unknown) => {
-        if (error instanceof SigningSecretDamaged) return false;
+        if (error instanceof SigningSecretDamaged) return true;
         throw error;
       },
     );
