@@ -37,12 +37,11 @@ const refTo = (models: Model[]) =>
   models.length === 1 ? { $ref: getSchemaPath(models[0]) } : { oneOf: models.map((model) => ({ $ref: getSchemaPath(model) })) };
 
 /**
- * A property that is a `model` or null, as OpenAPI 3.0 spells it (a `$ref` takes no siblings, so
- * it is wrapped in an `allOf`), which client generators read as a nullable field of the model's type.
+ * A property that is a `model` or null, in OpenAPI 3.0's terms: `nullable` counts only beside a
+ * `type` and a `$ref` takes no siblings, so null is a branch of its own (3.0.3's "null" schema).
  */
 export const nullableModel = (model: Model, description: string) => ({
-  allOf: [{ $ref: getSchemaPath(model) }],
-  nullable: true,
+  oneOf: [{ $ref: getSchemaPath(model) }, { type: 'object', nullable: true, enum: [null] }],
   description,
 });
 
