@@ -92,13 +92,27 @@ describe('account', () => {
       expect(event.row).not.toContain(user.password);
     });
 
-    it('answers 401 in the contract’s shape for a wrong current password, and keeps the password', async () => {
+    it('answers 401 password_incorrect for a wrong current password, without the token’s challenge, and keeps the password', async () => {
       const res = await api()
         .patch('/api/v1/account')
         .set(bearer(pat))
         .send({ name: 'Changed', password: 'a brand new password', current_password: 'not the password' })
         .expect(401);
-      expect(res.body).toEqual({ message: 'The password is incorrect.', errors: { current_password: ['The password is incorrect.'] } });
+      expect(res.body).toEqual({
+        message: 'The password is incorrect.',
+        code: 'password_incorrect',
+        errors: { current_password: ['The password is incorrect.'] },
+      });
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      const refused = await api()
+        .patch('/api/v1/account')
+        .set(bearer(`${pat}x`))
+        .send({ name: 'Changed' })
+        .expect(401);
+      expect([refused.headers['www-authenticate'], refused.body.code]).toEqual([
+        'Bearer realm="oncelink", error="invalid_token"',
+        undefined,
+      ]);
       await login(t.baseUrl, user.email, user.password).expect(201);
       expect((await api().get('/api/v1/account').set(bearer(pat)).expect(200)).body.data.user.name).toBe('Test User');
     });
@@ -131,10 +145,15 @@ describe('account', () => {
       await api().delete('/api/v1/account').send({ password: 'whatever' }).expect(401);
     });
 
-    it('answers 401 for a wrong password and 422 for none, deleting nothing', async () => {
+    it('answers 401 password_incorrect for a wrong password, without the token’s challenge, and 422 for none, deleting nothing', async () => {
       const { owner, pat } = await newTeam(t.baseUrl);
       const res = await api().delete('/api/v1/account').set(bearer(pat)).send({ password: 'not the password' }).expect(401);
-      expect(res.body).toEqual({ message: 'The password is incorrect.', errors: { password: ['The password is incorrect.'] } });
+      expect(res.body).toEqual({
+        message: 'The password is incorrect.',
+        code: 'password_incorrect',
+        errors: { password: ['The password is incorrect.'] },
+      });
+      expect(res.headers['www-authenticate']).toBeUndefined();
       await api().delete('/api/v1/account').set(bearer(pat)).send({}).expect(422);
       await api().get('/api/v1/account').set(bearer(pat)).expect(200);
       await login(t.baseUrl, owner.email, owner.password).expect(201);

@@ -35,7 +35,7 @@ export class AccountController {
   @Authenticated({ ability: 'any' })
   @ApiData(200, AccountUserResponse)
   @ApiErrors({
-    401: '`current_password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
+    401: '`password_incorrect`: `current_password` is not the account’s (it spends from POST /auth/token’s budget for the account), without `WWW-Authenticate`, which only a refused token’s 401 carries.',
     422: 'Validation failed, `current_password` without `password` included; or `password` for a service account, which has none.',
   })
   async update(
@@ -54,7 +54,7 @@ export class AccountController {
   @Authenticated({ ability: 'any' })
   @ApiNoContent()
   @ApiErrors({
-    401: '`password` is not the account’s (it spends from POST /auth/token’s budget for the account).',
+    401: '`password_incorrect`: `password` is not the account’s (it spends from POST /auth/token’s budget for the account), without `WWW-Authenticate`, which only a refused token’s 401 carries.',
     403: 'A service account’s token: an admin deletes service accounts.',
     422: 'Validation failed; or `last_owner`: the user is the last owner of other teams, each named in `errors.account`.',
   })

@@ -27,6 +27,10 @@ export class PasswordConfirmation {
   }
 }
 
+/**
+ * A 401 without `WWW-Authenticate`: the token was fine, so no challenge sends a client for a new
+ * one; `code` tells it from a refused token's 401.
+ */
 export function incorrectPassword(field: string): ApiError {
-  return new ApiError(401, INCORRECT, { errors: { [field]: [INCORRECT] } });
+  return new ApiError(401, INCORRECT, { code: 'password_incorrect', errors: { [field]: [INCORRECT] } });
 }

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'passcode_required',
   'passcode_incorrect',
   'passcode_attempts_pending',
+  'password_incorrect',
   'secret_burned',
   'secret_expired',
   'secret_deleted',
