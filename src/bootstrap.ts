@@ -10,7 +10,7 @@ import { ApiError } from './common/errors/api-error';
 import { renderError } from './common/errors/all-exceptions.filter';
 import { API_PREFIX, isApiPath, isApiRequest } from './common/http/api-paths';
 import { BodyBudget } from './common/http/body-budget';
-import { limitBodiesPerRoute } from './common/http/body-limit';
+import { limitBodiesPerRoute, limitUnreadBodies } from './common/http/body-limit';
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { ErrorResponse } from './common/http/api-responses';
 import { DirectRoutes } from './common/http/direct-routes';
@@ -108,6 +108,7 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   refuseUnknownExpectations(app.getHttpServer(), logger);
   const validation = createValidationPipe();
   bootstrap(app, { logger, flush, validation, direct, pageHeaders });
+  limitUnreadBodies(fastify, config.bodyLimitBytes);
   // A link pasted with a slash after its token gets the page too (Nest takes `s/:token/` for `s/:token`).
   const sharePage = app.get(SharePageController);
   fastify.get('/s/:token/', (_request, reply) => sharePage.show(reply));

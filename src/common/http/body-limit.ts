@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AddRouteConfig, routeConfigOf } from './route-config';
 
 /**
@@ -28,6 +29,41 @@ export function bodyLimitOf(handler: object, bodyLimitBytes: number): number {
 export function limitBodiesPerRoute(fastify: FastifyInstance, bodyLimitBytes: number): void {
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit = limitFor(route.config as BodyLimitRouteConfig | undefined, bodyLimitBytes);
+  });
+}
+
+/** Methods no route takes a large body on, answered by a route or by the 404 alike. */
+const SMALL_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+/** Methods whose body Fastify never reads, so no route's limit would ever meet it. */
+const UNREAD_BODY_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Holds a body that no route reads to the limit a route would: a declared one past it is
+ * Fastify's own 413 before a byte is read or the token looked at (an OPTIONS or a wrong method
+ * goes to the 404, whose limit is BODY_LIMIT_BYTES), and a chunked GET's or HEAD's connection is cut once
+ * it passes it, answered or not. Call after the hook that sets the API's headers, which the 413 carries.
+ */
+export function limitUnreadBodies(fastify: FastifyInstance, bodyLimitBytes: number): void {
+  const limit = limitFor(undefined, bodyLimitBytes);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!SMALL_BODY_METHODS.has(request.method)) return done();
+    const { headers } = request.raw;
+    if (Number(headers['content-length']) > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    if (headers['transfer-encoding'] !== undefined && UNREAD_BODY_METHODS.has(request.method)) cutPast(request.raw, reply.raw, limit);
+    done();
+  });
+}
+
+function cutPast(raw: IncomingMessage, res: ServerResponse, limit: number): void {
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) raw.destroy();
+  };
+  raw.on('data', count);
+  // Node drops the rest of a body once the answer is sent, and its 'data' listeners with it.
+  res.once('finish', () => {
+    if (!raw.complete) raw.on('data', count);
   });
 }
 
