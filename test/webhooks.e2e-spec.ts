@@ -9,6 +9,7 @@ import { SecretPurger } from '../src/secrets/secret-purger';
 import { WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
 import { WebhookEndpointsService } from '../src/webhooks/webhook-endpoints.service';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
+import { WebhookSender } from '../src/webhooks/webhook-sender';
 import supertest from 'supertest';
 import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
 import { DnsServer, startDnsServer } from './support/dns-server';
@@ -219,31 +220,72 @@ describe('webhooks', () => {
       });
     });
 
-    it('sends again at once, within the attempt, when a kept-alive connection turns out closed', async () => {
-      const seen = new WeakSet<object>();
+    it('sends again at once, within the attempt, when the receiver had closed the kept-alive connection it goes out on', async () => {
+      const connections = new Set<Socket>();
       receiver.respond = (res) => {
-        // A second request on a connection finds it closed, as when the receiver's keep-alive timeout has just run out.
-        if (seen.has(res.socket!)) return void res.socket!.destroy();
-        seen.add(res.socket!);
+        connections.add(res.socket!);
         res.end('ok');
       };
-      const secret = await newSecret(t.baseUrl, { expire_value: 3, webhook_url: receiver.url }, pat);
+      // The receiver closes its idle connection just as the next send begins, before this side
+      // has taken in the close (its keep-alive timeout running out first), as a race would have it.
+      let closeFirst = false;
+      const sender = t.app.get(WebhookSender);
+      const send = sender.send.bind(sender);
+      const spy = jest.spyOn(sender, 'send').mockImplementation((...args) => {
+        if (closeFirst) {
+          closeFirst = false;
+          for (const connection of connections) connection.destroy();
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
+        return send(...args);
+      });
+      try {
+        const secret = await newSecret(t.baseUrl, { expire_value: 3, webhook_url: receiver.url }, pat);
+        await reveal(t.baseUrl, secret.token).expect(200);
+        expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.status === 'delivered', 5)).toBe(true);
+        closeFirst = true;
+        await reveal(t.baseUrl, secret.token).expect(200);
+        expect(
+          await eventually(async () => (await deliveriesOf(secret.id)).every((d: { status: string }) => d.status === 'delivered'), 5),
+        ).toBe(true);
+        expect(closeFirst).toBe(false);
+        const deliveries = await deliveriesOf(secret.id);
+        expect(
+          deliveries.map((delivery: { attempts: number; last_error: string | null }) => [delivery.attempts, delivery.last_error]),
+        ).toEqual([
+          [1, null],
+          [1, null],
+        ]);
+        expect(receivedFor(secret.id)).toHaveLength(2);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('counts a request the receiver read and then cut off, on a kept-alive connection, as a failed attempt, never sending it twice in one', async () => {
+      const cutUrl = `http://127.0.0.1:${receiver.port}/cut`;
+      receiver.respond = (res, _n, received) => {
+        if (received.path === '/cut') return void res.socket!.destroy();
+        res.end('ok');
+      };
+      // A delivery answered 200 leaves its connection kept alive for the next one there.
+      const first = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: receiver.url }, pat);
+      await reveal(t.baseUrl, first.token).expect(200);
+      expect(await eventually(async () => (await deliveriesOf(first.id))[0]?.status === 'delivered', 5)).toBe(true);
+      const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: cutUrl }, pat);
       await reveal(t.baseUrl, secret.token).expect(200);
-      await waitFor(secret.id, 1);
-      expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.status === 'delivered', 5)).toBe(true);
-      await reveal(t.baseUrl, secret.token).expect(200);
-      expect(
-        await eventually(async () => (await deliveriesOf(secret.id)).every((d: { status: string }) => d.status === 'delivered'), 5),
-      ).toBe(true);
-      const deliveries = await deliveriesOf(secret.id);
-      expect(deliveries).toHaveLength(2);
-      expect(
-        deliveries.map((delivery: { attempts: number; last_error: string | null }) => [delivery.attempts, delivery.last_error]),
-      ).toEqual([
-        [1, null],
-        [1, null],
+      expect(await eventually(async () => (await deliveriesOf(secret.id))[0]?.status === 'failed', 10)).toBe(true);
+      const [delivery] = await deliveriesOf(secret.id);
+      expect(delivery).toMatchObject({ attempts: 3, last_error: 'socket hang up' });
+      expect(delivery.history.map((attempt: { attempt: number; error: string }) => [attempt.attempt, attempt.error])).toEqual([
+        [1, 'socket hang up'],
+        [2, 'socket hang up'],
+        [3, 'socket hang up'],
       ]);
-      expect(receivedFor(secret.id)).toHaveLength(3);
+      // One POST an attempt, each the same event.
+      const hooks = receivedFor(secret.id);
+      expect(hooks).toHaveLength(3);
+      expect(new Set(hooks.map((hook) => hook.headers['webhook-id'])).size).toBe(1);
     });
 
     it('waits as long as the receiver’s Retry-After asks before trying again', async () => {

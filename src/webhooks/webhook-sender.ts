@@ -78,9 +78,11 @@ export class WebhookSender {
   }
 
   /**
-   * One attempt. A kept-alive connection the receiver closed just as this request went out on it
-   * (the race every keep-alive client has with a server's idle timeout) is tried again at once,
-   * on another, as Node's documentation advises: the receiver never saw that request.
+   * One attempt. A kept-alive connection the receiver had closed before this request was written
+   * whole on it (the race every keep-alive client has with a server's idle timeout) is tried again
+   * at once, on another: the receiver cannot have read that request. One written whole and then
+   * cut is a failed attempt, however soon: the receiver may have acted on it, and no attempt
+   * sends a POST twice.
    */
   async send(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> {
     const started = performance.now();
@@ -133,8 +135,10 @@ export class WebhookSender {
         );
         request.destroy();
       }, timeoutMs);
+      let written = false;
+      request.on('finish', () => (written = true));
       request.on('error', (error: NodeJS.ErrnoException) => {
-        const staleConnection = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        const staleConnection = !written && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
         finish(answered ?? { ok: false, statusCode: null, error: attemptError(error), retryAfter: null, staleConnection });
       });
       // A 101 is not a `response`: Node hands over the socket instead, which nobody here wants.
@@ -161,7 +165,16 @@ export class WebhookSender {
           finish(outcome);
         });
       });
-      request.end(body);
+      // On a kept-alive connection the request is written only once the event loop has polled
+      // again (two turns: the first may end before that poll), so that a close the receiver sent
+      // before now is taken in first and fails the request unwritten, to be sent again.
+      request.once('socket', () => {
+        const write = () => {
+          if (!request.destroyed) request.end(body);
+        };
+        if (request.reusedSocket) setImmediate(() => setImmediate(write));
+        else write();
+      });
     });
   }
 }
@@ -180,7 +193,7 @@ function keepingAtMost<T extends http.Agent>(most: number, agent: T): T {
   return agent;
 }
 
-/** One request's outcome; `staleConnection` when it went out on a kept-alive connection the receiver had closed. */
+/** One request's outcome; `staleConnection` when a kept-alive connection the receiver had closed failed it before it was written whole. */
 type PostOutcome = Omit<AttemptOutcome, 'durationMs'> & { staleConnection?: boolean };
 
 const REFUSED = "Refused: the host's address is not public.";
