@@ -775,6 +775,40 @@ describe('webhooks', () => {
       }
     });
 
+    it('send a delivery retried by hand after a PATCH to the endpoint’s new URL, and a secret’s own to the secret’s URL', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const broken = await startWebhookReceiver((res) => res.writeHead(500).end());
+      const fixed = await startWebhookReceiver();
+      try {
+        const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: broken.url }).expect(201)).body.data;
+        const ownUrl = `http://127.0.0.1:${broken.port}/own`;
+        const secret = await newSecret(t.baseUrl, { webhook_url: ownUrl }, team.pat);
+        await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(team.pat)).expect(204);
+        type Delivery = { id: string; endpoint_id: string | null; url: string; status: string; attempts: number };
+        const log = async (): Promise<Delivery[]> =>
+          (await api().get('/api/v1/team/webhook-deliveries').set(bearer(team.pat)).expect(200)).body.data;
+        // The schedule (0.2 s, 0.2 s) runs out: three attempts each, all answered 500.
+        expect(await eventually(async () => (await log()).filter((d) => d.status === 'failed').length === 2, 10)).toBe(true);
+        expect(broken.received).toHaveLength(6);
+
+        await api().patch(`/api/v1/team/webhooks/${endpoint.id}`).set(bearer(team.pat)).send({ url: fixed.url }).expect(200);
+        const toEndpoint = (await log()).find((d) => d.endpoint_id === endpoint.id)!;
+        const own = (await log()).find((d) => d.endpoint_id === null)!;
+        await api().post(`/api/v1/webhook-deliveries/${toEndpoint.id}/retry`).set(bearer(team.pat)).expect(202);
+        await api().post(`/api/v1/webhook-deliveries/${own.id}/retry`).set(bearer(team.pat)).expect(202);
+        expect(await eventually(async () => (await log()).every((d) => d.status !== 'pending' && d.attempts === 4), 5)).toBe(true);
+        expect(fixed.received.map((hook) => [hook.path, hook.json.type, hook.json.data.secret_id])).toEqual([
+          ['/hook', 'secret.deleted', secret.id],
+        ]);
+        expect(broken.received.slice(6).map((hook) => hook.path)).toEqual(['/own']);
+        const after = await log();
+        expect(after.find((d) => d.id === toEndpoint.id)).toMatchObject({ status: 'delivered', url: fixed.url, attempts: 4 });
+        expect(after.find((d) => d.id === own.id)).toMatchObject({ status: 'failed', url: ownUrl, attempts: 4 });
+      } finally {
+        await Promise.all([broken.close(), fixed.close()]);
+      }
+    });
+
     it('record nothing for a PATCH that gives what the endpoint has: its URL however spelt, its events in any order', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const url = `${receiver.url}/same`;

@@ -272,12 +272,16 @@ export class WebhookDeliveryRepository {
 
   /**
    * Due now, whatever its state; false while an attempt is in flight (it is being sent already)
-   * or when it was for a team endpoint that has since been deleted.
+   * or when it was for a team endpoint that has since been deleted. A team endpoint's delivery
+   * goes to the endpoint's URL as it is now (one fixed since the delivery failed gets it); a
+   * secret's own keeps its URL. The endpoint's row is read FOR SHARE: a change of its URL under
+   * way is waited for and read, and one after it finds this delivery pending and redirects it.
    */
   async sendAgain(teamId: string, id: string, manager: EntityManager): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(
       manager,
-      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
+      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(),
+          url = coalesce((SELECT w.url FROM webhook_endpoints w WHERE w.id = d.endpoint_id FOR SHARE), d.url)
         WHERE d.team_id = $1 AND d.id = $2 AND (d.leased_until IS NULL OR d.leased_until <= now())
           AND (d.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id))
         RETURNING d.id`,

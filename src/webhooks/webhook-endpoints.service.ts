@@ -92,11 +92,10 @@ export class WebhookEndpointsService {
         ...(dto.events !== undefined && !sameEvents(endpoint.events, dto.events) && { events: dto.events }),
       };
       if (Object.keys(changes).length === 0) return endpoint;
-      if (changes.url !== undefined) {
-        await this.othersOfTeam(manager, auth.teamId, changes.url, id);
-        await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, changes.url, manager);
-      }
+      if (changes.url !== undefined) await this.othersOfTeam(manager, auth.teamId, changes.url, id);
+      // The row first: a hand retry reading it (sendAgain) then waits for this change, or made its delivery pending before it.
       await endpoints.update({ teamId: auth.teamId, id }, changes);
+      if (changes.url !== undefined) await this.deliveries.redirectPendingForEndpoint(auth.teamId, id, changes.url, manager);
       await this.audit.record(auth, client, 'webhook.updated', id, manager);
       return endpoints.findOneByOrFail({ id });
     });
