@@ -3,6 +3,7 @@ import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldErrors } from '../errors/api-error';
 import { Constructor, leanTransformer } from './lean-transformer';
 import { humanize, notAllowed, shownName } from './messages';
+import { keepRuleLookups } from './rule-lookup';
 
 /**
  * A 422 names at most this many fields: a body of 150,000 unknown keys costs a key count, not
@@ -172,6 +173,7 @@ function declaredFieldsReader(): (metatype: Constructor) => Set<string> {
  * converts query strings to numbers where the DTO says so, and never echoes a submitted value.
  */
 export function createValidationPipe(): ValidationPipe {
+  keepRuleLookups();
   const declaredFields = declaredFieldsReader();
   return new StrictValidationPipe(
     {
