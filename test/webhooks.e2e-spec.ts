@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { AddressInfo, createServer as createNetServer, Socket } from 'node:net';
+import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { TokenAuthenticator } from '../src/auth/token-authenticator';
 import { ApiError } from '../src/common/errors/api-error';
@@ -11,7 +12,7 @@ import { WebhookEndpointsService } from '../src/webhooks/webhook-endpoints.servi
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import { WebhookSender } from '../src/webhooks/webhook-sender';
 import supertest from 'supertest';
-import { createTestDatabase, dumpDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, databaseMode, dumpDatabase, TestDatabase, waitingOnLocks } from './support/database';
 import { DnsServer, startDnsServer } from './support/dns-server';
 import { eventually } from './support/eventually';
 import { bearer, newTeam, TestUser } from './support/factories';
@@ -808,6 +809,49 @@ describe('webhooks', () => {
         await Promise.all([broken.close(), fixed.close()]);
       }
     });
+
+    (databaseMode() === 'postgresql' ? it : it.skip)(
+      'refuse a hand retry that waited on its endpoint’s deletion, 409 endpoint_deleted, sending nothing',
+      async () => {
+        const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+        const broken = await startWebhookReceiver((res) => res.writeHead(500).end());
+        const holder = new Client({ connectionString: t.db.url });
+        const watcher = new Client({ connectionString: t.db.url });
+        await Promise.all([holder.connect(), watcher.connect()]);
+        try {
+          const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: broken.url }).expect(201)).body
+            .data;
+          const secret = await newSecret(t.baseUrl, {}, team.pat);
+          await api().delete(`/api/v1/secrets/${secret.id}`).set(bearer(team.pat)).expect(204);
+          type Delivery = { id: string; status: string };
+          const log = async (): Promise<Delivery[]> =>
+            (await api().get('/api/v1/team/webhook-deliveries').set(bearer(team.pat)).expect(200)).body.data;
+          expect(await eventually(async () => (await log()).some((d) => d.status === 'failed'), 10)).toBe(true);
+          const [failed] = await log();
+          const sent = broken.received.length;
+
+          // The deletion has removed the endpoint's row, uncommitted, and waits to write its audit event.
+          await holder.query('BEGIN');
+          await holder.query('LOCK TABLE audit_events IN SHARE MODE');
+          const deletion = api().delete(`/api/v1/team/webhooks/${endpoint.id}`).set(bearer(team.pat));
+          const deleted = deletion.then((res) => res.status);
+          expect(await waitingOnLocks(watcher, 1)).toBe(true);
+          const retried = api().post(`/api/v1/webhook-deliveries/${failed.id}/retry`).set(bearer(team.pat));
+          const retry = retried.then((res) => [res.status, res.body.code]);
+          expect(await waitingOnLocks(watcher, 2)).toBe(true);
+          await holder.query('COMMIT');
+
+          expect(await deleted).toBe(204);
+          expect(await retry).toEqual([409, 'endpoint_deleted']);
+          await new Promise((resolve) => setTimeout(resolve, 600));
+          expect((await log()).find((d) => d.id === failed.id)).toMatchObject({ status: 'failed' });
+          expect(broken.received).toHaveLength(sent);
+        } finally {
+          await holder.query('ROLLBACK').catch(() => undefined);
+          await Promise.all([holder.end(), watcher.end(), broken.close()]);
+        }
+      },
+    );
 
     it('record nothing for a PATCH that gives what the endpoint has: its URL however spelt, its events in any order', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);

@@ -275,7 +275,9 @@ export class WebhookDeliveryRepository {
    * or when it was for a team endpoint that has since been deleted. A team endpoint's delivery
    * goes to the endpoint's URL as it is now (one fixed since the delivery failed gets it); a
    * secret's own keeps its URL. The endpoint's row is read FOR SHARE: a change of its URL under
-   * way is waited for and read, and one after it finds this delivery pending and redirects it.
+   * way is waited for and read, and one after it finds this delivery pending and redirects it; a
+   * deletion under way is waited for too, and leaves the delivery as it was (read without the lock,
+   * the row was there in the statement's snapshot, and the delivery went to the deleted endpoint).
    */
   async sendAgain(teamId: string, id: string, manager: EntityManager): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(
@@ -283,7 +285,7 @@ export class WebhookDeliveryRepository {
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(),
           url = coalesce((SELECT w.url FROM webhook_endpoints w WHERE w.id = d.endpoint_id FOR SHARE), d.url)
         WHERE d.team_id = $1 AND d.id = $2 AND (d.leased_until IS NULL OR d.leased_until <= now())
-          AND (d.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id))
+          AND (d.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id FOR SHARE))
         RETURNING d.id`,
       [teamId, id],
     );
