@@ -61,10 +61,13 @@ function cutPast(raw: IncomingMessage, res: ServerResponse, limit: number): void
     if (received > limit) raw.destroy();
   };
   raw.on('data', count);
-  // Node drops the rest of a body once the answer is sent, and its 'data' listeners with it.
-  res.once('finish', () => {
-    if (!raw.complete) raw.on('data', count);
-  });
+  // Once the answer is sent, the rest of the body is read and dropped (body-timeout's dropRest),
+  // which may take the 'data' listeners off first: counted on past the answer, whichever runs first.
+  res.once('finish', () =>
+    setImmediate(() => {
+      if (!raw.complete && !raw.listeners('data').includes(count)) raw.on('data', count);
+    }),
+  );
 }
 
 const limitFor = (config: BodyLimitRouteConfig | undefined, bodyLimitBytes: number): number =>
