@@ -114,10 +114,12 @@ function untypedNullables(node: unknown, at = '#'): string[] {
   return [...here, ...Object.entries(node).flatMap(([key, value]) => untypedNullables(value, `${at}/${key}`))];
 }
 
-/** The model a schema names: through a `$ref`, or an `allOf` of one (a nullable model's). */
+/** The model a schema names: through a `$ref`, an `allOf` of one, or a nullable model's `oneOf` (its `$ref` or null). */
 function modelOf(doc: Document, schema: SchemaRef): SchemaRef & { required?: string[] } {
   if (schema.$ref) return modelOf(doc, doc.components.schemas[schema.$ref.split('/').pop()!] as SchemaRef);
   if (schema.allOf?.length === 1) return modelOf(doc, schema.allOf[0]);
+  const model = schema.oneOf?.filter((branch) => !branch.enum?.includes(null));
+  if (model?.length === 1) return modelOf(doc, model[0]);
   return schema;
 }
 
