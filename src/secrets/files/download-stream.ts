@@ -40,7 +40,8 @@ export function downloadStream(
   let waited = 0;
   /** The bytes of the pieces the client has taken, and at the last look that and the unacknowledged bytes. */
   let taken = 0;
-  let mark: { taken: number; queued: number | null } = { taken: 0, queued: null };
+  // The socket's queue is about empty before the first piece.
+  let mark: { taken: number; queued: number | null } = { taken: 0, queued: 0 };
   let progressAt = performance.now();
   let looking = false;
   const rate = minBytesPerSecond > 0 ? new DownloadRate(RATE_WINDOWS * idleMs, minBytesPerSecond) : null;
@@ -74,12 +75,16 @@ export function downloadStream(
     asked = false;
     const takenNow = taken;
     looking = true;
-    const queued = wait > 0 ? await unacknowledged() : null;
+    // The kernel's queue is read only when something uses it: the rate, or an idle check with no other sign of progress.
+    const queued = wait > 0 && (rate !== null || !progressed) ? await unacknowledged() : null;
     looking = false;
     if (progressed || (queued !== null && mark.queued !== null && queued < mark.queued)) progressAt = at;
-    // What the client acknowledged: the pieces it took, less those still in the kernel's queue.
-    if (wait > 0) rate?.add(wait, takenNow - mark.taken - (queued !== null && mark.queued !== null ? queued - mark.queued : 0));
-    mark = { taken: takenNow, queued };
+    // What the client acknowledged: the pieces it took, less those still in the kernel's queue. A look
+    // that waited for nothing leaves the mark, so the next sample covers both intervals.
+    if (wait > 0) {
+      rate?.add(wait, takenNow - mark.taken - (queued !== null && mark.queued !== null ? queued - mark.queued : 0));
+      mark = { taken: takenNow, queued };
+    }
     if (at - progressAt >= idleMs) cutOff(`Not read for ${idleMs} ms`);
     else if (rate?.tooSlow())
       cutOff(`Read at under ${minBytesPerSecond} bytes/s over ${RATE_WINDOWS * idleMs} ms of waiting on its client`);
