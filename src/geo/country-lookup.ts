@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { CountryResponse, Reader } from 'mmdb-lib';
+import { BoundedCache } from './bounded-cache';
 import { isCountryCode } from './country-code';
 
 /** ip-location-db's DB-IP file carries `country_code`; MaxMind's GeoLite2 `country.iso_code`. */
@@ -26,12 +27,16 @@ function tunnelledIpv4({ parts }: ipaddr.IPv6): ipaddr.IPv4 | null {
   return null;
 }
 
+/** Addresses whose country is remembered: the file never changes while the process runs. */
+export const COUNTRY_CACHE_LIMIT = 10_000;
+
 const ipv4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 
 /** A country `.mmdb` file loaded once into memory; a look-up is a walk of its search tree. */
 export class CountryLookup {
   private readonly logger = new Logger(CountryLookup.name);
   private failed = false;
+  private readonly known = new BoundedCache<string | null>(COUNTRY_CACHE_LIMIT);
   /** Whether IPv6 viewers can have a country: the file places IPV6_PROBE in one. */
   readonly placesIpv6: boolean;
 
@@ -54,8 +59,10 @@ export class CountryLookup {
    * addresses, and for those the file cannot be read for (a damaged part), which fail closed.
    */
   find(address: string | undefined): string | null {
+    if (!address) return null;
     try {
-      return this.read(address);
+      // A damaged part's failure throws, so it is not remembered and is logged as before.
+      return this.known.get(address, (key) => this.read(key));
     } catch (error) {
       if (!this.failed) {
         this.failed = true;
