@@ -15,7 +15,7 @@ const RATE_WINDOWS = 3;
  * one piece read ahead. Progress is the socket asking for the next piece, or else the kernel's
  * queue of bytes sent but not acknowledged shrinking (`unacknowledged`, null where unknown): a
  * slow, steady reader drains a large send queue for long before the socket asks for more. A
- * client that never reads, or reads a few bytes just inside every idle window, would otherwise
+ * client that never reads, or reads a little now and then just inside every idle window, would otherwise
  * hold the download's buffers, its slot and its file's bytes in the store for as long as it kept
  * the connection open. Time spent reading the store does not count, nor does time the server's
  * own event loop was late: a look counts no more than its interval of waiting, so a starved
