@@ -26,7 +26,11 @@ export interface DownloadSlot {
 class HeldSlot implements DownloadSlot {
   /** The team of the file it serves (null: an anonymous file); undefined until it is known to serve a file. */
   team?: string | null;
+  /** Whether its reveal is in `DownloadSlots.claim`, whose own count is what decides. */
+  claiming = false;
   private client?: string;
+  private settle?: () => void;
+  private settled?: Promise<void>;
 
   constructor(
     private readonly ip: string,
@@ -37,6 +41,21 @@ class HeldSlot implements DownloadSlot {
   /** The client as the rate limits count one (addressKey: IPv6 by its /64), worked out only when a share is checked. */
   clientKey(): string {
     return (this.client ??= addressKey(this.ip));
+  }
+
+  /** Whether a spend under way may be of any team's file: one not looked at, not yet said whose. */
+  unsure(): boolean {
+    return this.spendsFile && this.team === undefined && !this.claiming;
+  }
+
+  /** Settles once it is no longer `unsure` (made only when a claim waits on it). */
+  whenKnown(): Promise<void> {
+    return (this.settled ??= new Promise((resolve) => (this.settle = resolve)));
+  }
+
+  /** Wakes a claim waiting on it: it says whose file it serves, or is given back, or is claiming. */
+  known(): void {
+    this.settle?.();
   }
 }
 
@@ -90,26 +109,48 @@ export class DownloadSlots {
   /**
    * Makes `slot` serve a file of `team` (null: anonymous), looked at before its view is spent:
    * a 503 `server_busy`, nothing spent, while its client or the team already holds its share.
-   * Checked and counted with nothing awaited between, so a burst cannot all pass the count.
+   * A spend under way of a file not looked at may be the team's: while only those would make the
+   * share, it waits for them to say whose (one statement each), within DOWNLOAD_SLOT_WAIT_MS.
+   * The last count and the claim are made with nothing awaited between, so a burst cannot all
+   * pass it.
    */
-  claim(slot: DownloadSlot, team: string | null): void {
+  async claim(slot: DownloadSlot, team: string | null): Promise<void> {
     const mine = slot as HeldSlot;
     const client = mine.clientKey();
-    let clients = 0;
-    let teams = 0;
-    for (const other of this.counted(mine)) {
-      if (other.clientKey() === client) clients++;
-      // An unlooked-at file's spend counts as the team's until it says whose it is.
-      if (team !== null && (other.team === undefined || other.team === team)) teams++;
+    const giveUpAt = Date.now() + DOWNLOAD_SLOT_WAIT_MS;
+    mine.claiming = true;
+    mine.known();
+    try {
+      for (;;) {
+        let clients = 0;
+        let teams = 0;
+        const unsure: HeldSlot[] = [];
+        for (const other of this.counted(mine)) {
+          if (other.clientKey() === client) clients++;
+          if (team === null) continue;
+          if (other.team === team) teams++;
+          else if (other.unsure()) unsure.push(other);
+        }
+        if (clients >= this.share) throw busy(CLIENT_AT_SHARE);
+        if (teams + unsure.length < this.share) {
+          mine.team = team;
+          return;
+        }
+        const left = giveUpAt - Date.now();
+        if (teams >= this.share || left <= 0) throw busy(TEAM_AT_SHARE);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([...unsure.map((other) => other.whenKnown()), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+        clearTimeout(timer);
+      }
+    } finally {
+      mine.claiming = false;
     }
-    if (clients >= this.share) throw busy(CLIENT_AT_SHARE);
-    if (teams >= this.share) throw busy("Too many downloads of this team's files in progress");
-    mine.team = team;
   }
 
   /** The slot of a reveal that spent a file's view now serves that file, of `team` (null: anonymous). */
   serves(slot: DownloadSlot, team: string | null): void {
     (slot as HeldSlot).team = team;
+    (slot as HeldSlot).known();
   }
 
   /** The file downloads of `client` (its addressKey) held now. */
@@ -120,16 +161,21 @@ export class DownloadSlots {
   }
 
   /**
-   * The held slots the shares count, but `mine`: not a text's, nor a file's not yet looked at (its
-   * claim counts this one); but a spend of an unlooked-at file, which may be under way.
+   * The held slots the shares count, but `mine`: not a text's, nor a file's not yet looked at, nor
+   * one whose claim is under way (its own count decides); but a spend of an unlooked-at file, which
+   * may be under way.
    */
   private *counted(mine?: HeldSlot): Generator<HeldSlot> {
-    for (const other of this.held) if (other !== mine && (other.team !== undefined || other.spendsFile)) yield other;
+    for (const other of this.held) {
+      if (other !== mine && (other.team !== undefined || (other.spendsFile && !other.claiming))) yield other;
+    }
   }
 
   private hold(ip: string, give: () => void, spendsFile: boolean): HeldSlot {
     const slot: HeldSlot = new HeldSlot(ip, spendsFile, () => {
-      if (this.held.delete(slot)) give();
+      if (!this.held.delete(slot)) return;
+      give();
+      slot.known();
     });
     this.held.add(slot);
     return slot;
@@ -137,4 +183,5 @@ export class DownloadSlots {
 }
 
 const CLIENT_AT_SHARE = 'Too many downloads in progress from your address';
+const TEAM_AT_SHARE = "Too many downloads of this team's files in progress";
 const busy = (why: string) => ApiError.unavailable(`${why}; try again shortly. The view was not spent.`, { code: 'server_busy' });

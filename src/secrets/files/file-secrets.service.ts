@@ -359,7 +359,7 @@ export class FileSecretsService {
   async downloadSlotFor(slot: DownloadSlot | null, team: string | null, client: Pick<ClientInfo, 'ip'>): Promise<DownloadSlot> {
     const held = slot ?? (await this.downloads.wait(client.ip));
     try {
-      this.downloads.claim(held, team);
+      await this.downloads.claim(held, team);
     } catch (error) {
       if (!slot) held.release();
       throw error;
