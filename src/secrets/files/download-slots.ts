@@ -56,6 +56,8 @@ class HeldSlot implements DownloadSlot {
   /** Wakes a claim waiting on it: it says whose file it serves, or is given back, or is claiming. */
   known(): void {
     this.settle?.();
+    // A claim that failed leaves it unsure again until it is given back: a later wait needs a new promise.
+    this.settle = this.settled = undefined;
   }
 }
 
@@ -109,35 +111,40 @@ export class DownloadSlots {
   /**
    * Makes `slot` serve a file of `team` (null: anonymous), looked at before its view is spent:
    * a 503 `server_busy`, nothing spent, while its client or the team already holds its share.
-   * A spend under way of a file not looked at may be the team's: while only those would make the
-   * share, it waits for them to say whose (one statement each), within DOWNLOAD_SLOT_WAIT_MS.
+   * A spend under way of a file not looked at may be a text's, or another team's file: while only
+   * such spends would make a share, it waits for them to say what they are (their statement, or
+   * their own look at the file) for up to DOWNLOAD_SLOT_WAIT_MS, then counts them as the share's.
    * The last count and the claim are made with nothing awaited between, so a burst cannot all
    * pass it.
    */
   async claim(slot: DownloadSlot, team: string | null): Promise<void> {
     const mine = slot as HeldSlot;
     const client = mine.clientKey();
-    const giveUpAt = Date.now() + DOWNLOAD_SLOT_WAIT_MS;
+    const giveUpAt = performance.now() + DOWNLOAD_SLOT_WAIT_MS;
     mine.claiming = true;
     mine.known();
     try {
       for (;;) {
-        let clients = 0;
-        let teams = 0;
+        const held = { clients: 0, teams: 0 };
+        const maybe = { clients: 0, teams: 0 };
         const unsure: HeldSlot[] = [];
         for (const other of this.counted(mine)) {
-          if (other.clientKey() === client) clients++;
-          if (team === null) continue;
-          if (other.team === team) teams++;
-          else if (other.unsure()) unsure.push(other);
+          const count = other.unsure() ? maybe : held;
+          const itsClient = other.clientKey() === client;
+          const itsTeam = team !== null && (other.team === team || count === maybe);
+          if (itsClient) count.clients++;
+          if (itsTeam) count.teams++;
+          if (count === maybe && (itsClient || itsTeam)) unsure.push(other);
         }
-        if (clients >= this.share) throw busy(CLIENT_AT_SHARE);
-        if (teams + unsure.length < this.share) {
+        const clientFull = held.clients + maybe.clients >= this.share;
+        const teamFull = held.teams + maybe.teams >= this.share;
+        if (!clientFull && !teamFull) {
           mine.team = team;
           return;
         }
-        const left = giveUpAt - Date.now();
-        if (teams >= this.share || left <= 0) throw busy(TEAM_AT_SHARE);
+        const left = giveUpAt - performance.now();
+        if (held.clients >= this.share || (clientFull && left <= 0)) throw busy(CLIENT_AT_SHARE);
+        if (held.teams >= this.share || left <= 0) throw busy(TEAM_AT_SHARE);
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([...unsure.map((other) => other.whenKnown()), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
         clearTimeout(timer);
@@ -153,10 +160,11 @@ export class DownloadSlots {
     (slot as HeldSlot).known();
   }
 
-  /** The file downloads of `client` (its addressKey) held now. */
+  /** The file downloads of `client` (its addressKey) held now, and its reveals claiming one. */
   private filesOf(client: string): number {
     let files = 0;
-    for (const other of this.counted()) if (other.clientKey() === client) files++;
+    for (const other of this.held)
+      if ((other.team !== undefined || other.spendsFile || other.claiming) && other.clientKey() === client) files++;
     return files;
   }
 
