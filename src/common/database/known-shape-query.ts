@@ -10,6 +10,12 @@ interface WireConnection {
   execute(config: { portal: string }): void;
   sync(): void;
 }
+/** What pg's Result (pg/lib/result.js) builds from a RowDescription, in `addFields`, and reads for each row. */
+interface ResultInternals {
+  fields: FieldDef[];
+  _parsers: unknown[] | undefined;
+  _prebuiltEmptyResultObject: object | null;
+}
 interface QueryInternals {
   prepare(connection: WireConnection): void;
   hasBeenParsed(connection: WireConnection): boolean;
@@ -18,7 +24,12 @@ interface QueryInternals {
   name: string;
   values: unknown[];
   binary?: boolean;
+  _result: ResultInternals;
+  _accumulateRows: boolean;
 }
+
+/** A statement's result shape as pg's Result holds it once described: the fields, their parsers, a row of them all null. */
+export type Shape = Pick<ResultInternals, 'fields' | '_parsers' | '_prebuiltEmptyResultObject'>;
 
 /**
  * A named statement that asks PostgreSQL for its result's shape once per connection. pg sends
@@ -26,7 +37,8 @@ interface QueryInternals {
  * brings back each time, though a prepared statement's columns never change (a schema change
  * that would change them makes PostgreSQL refuse the statement: "cached plan must not change
  * result type"). Once a connection has parsed the statement and described its result, this
- * sends Bind, Execute and Sync and reads the rows with the shape it kept.
+ * sends Bind, Execute and Sync and reads the rows with the shape it kept: the fields, and the
+ * type parsers and empty row pg's Result would build from them again on every call.
  */
 export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
   constructor(
@@ -34,16 +46,18 @@ export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
     text: string,
     values: unknown[],
     /** The connection's shapes, by statement name. */
-    private readonly shapes: Map<string, FieldDef[]>,
+    private readonly shapes: Map<string, Shape>,
     callback: (error: Error | undefined, result: QueryResult<T>) => void,
   ) {
-    super({ name, text, values }, callback);
+    // The text alone, not a config object, which pg would copy property by property.
+    super(text, values, callback);
+    (this as unknown as QueryInternals).name = name;
   }
 
   prepare(connection: WireConnection): void {
     const self = this as unknown as QueryInternals;
-    const fields = this.shapes.get(self.name);
-    if (fields === undefined || !self.hasBeenParsed(connection)) {
+    const shape = this.shapes.get(self.name);
+    if (shape === undefined || !self.hasBeenParsed(connection)) {
       (Query.prototype as unknown as QueryInternals).prepare.call(this, connection);
       return;
     }
@@ -56,13 +70,17 @@ export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
       self.handleError(error as Error, connection);
       return;
     }
-    (Query.prototype as unknown as QueryInternals).handleRowDescription.call(this, { fields });
+    // As handleRowDescription would leave the result (rows are kept: there is a callback), without rebuilding it.
+    Object.assign(self._result, shape);
+    self._accumulateRows = true;
     connection.execute({ portal: '' });
     connection.sync();
   }
 
   handleRowDescription(message: { fields: FieldDef[] }): void {
-    this.shapes.set((this as unknown as QueryInternals).name, message.fields);
+    const self = this as unknown as QueryInternals;
     (Query.prototype as unknown as QueryInternals).handleRowDescription.call(this, message);
+    const { fields, _parsers, _prebuiltEmptyResultObject } = self._result;
+    this.shapes.set(self.name, { fields, _parsers, _prebuiltEmptyResultObject });
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { FieldDef, Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { KnownShapeQuery } from './known-shape-query';
+import { KnownShapeQuery, type Shape } from './known-shape-query';
 import { pgErrorOf } from './pg-error';
 
 /**
@@ -20,7 +20,7 @@ import { pgErrorOf } from './pg-error';
 export class Sql {
   private readonly pool: Pool;
   private readonly instance = randomBytes(3).toString('hex');
-  private readonly connectionsSeen = new WeakMap<PoolClient, { id: number; shapes: Map<string, FieldDef[]> }>();
+  private readonly connectionsSeen = new WeakMap<PoolClient, { id: number; shapes: Map<string, Shape> }>();
   private connections = 0;
 
   constructor(@InjectDataSource() db: DataSource) {
@@ -51,7 +51,7 @@ export class Sql {
     }
   }
 
-  private seen(client: PoolClient): { id: number; shapes: Map<string, FieldDef[]> } {
+  private seen(client: PoolClient): { id: number; shapes: Map<string, Shape> } {
     let seen = this.connectionsSeen.get(client);
     if (seen === undefined) this.connectionsSeen.set(client, (seen = { id: ++this.connections, shapes: new Map() }));
     return seen;
