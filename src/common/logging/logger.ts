@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { Logger } from 'pino';
 import { CLIENT_GONE_STATUS } from '../errors/api-error';
+import { AccessLine, accessLineWriter } from './access-line';
 
 // Link tokens are capabilities and travel in paths; logs keep only the route's shape. In a path
 // no route took, everything after an `s` or `links` segment (however the path around it is
@@ -85,20 +86,26 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
 }
 
 /** The access log line of one request; `path` is already what a log may show, and `ms` is absent when it began is unknown. */
-export function logRequest(logger: Logger, line: { id: string; method: string; path: string; status: number; ms?: number }): void {
+export function logRequest(logger: Logger, line: AccessLine & { ms?: number }): void {
   // Access logs are info lines: below that level there are none, not even for 5xx answers.
   if (!logger.isLevelEnabled('info')) return;
+  const responseTime = line.ms === undefined ? undefined : Math.round(line.ms * 10) / 10;
+  // A 503 is a refusal the service chose (busy, a key or a database unavailable: it says when to
+  // come back), not a fault: a warning, so alerts on errors are not woken by load.
+  const [level, msg] = line.status === 503 ? LOG_WARN : line.status >= 500 ? LOG_ERROR : LOG_INFO;
+  const write = accessLineWriter(logger);
+  if (write) return write(logger.levels.values[level], line, responseTime, msg);
   const entry: { req: object; res: object; responseTime?: number } = {
     req: { id: line.id, method: line.method, url: line.path },
     res: { status: line.status },
   };
-  if (line.ms !== undefined) entry.responseTime = Math.round(line.ms * 10) / 10;
-  // A 503 is a refusal the service chose (busy, a key or a database unavailable: it says when to
-  // come back), not a fault: a warning, so alerts on errors are not woken by load.
-  if (line.status === 503) logger.warn(entry, 'request refused for now');
-  else if (line.status >= 500) logger.error(entry, 'request errored');
-  else logger.info(entry, 'request completed');
+  if (responseTime !== undefined) entry.responseTime = responseTime;
+  logger[level](entry, msg);
 }
+
+const LOG_INFO = ['info', 'request completed'] as const;
+const LOG_WARN = ['warn', 'request refused for now'] as const;
+const LOG_ERROR = ['error', 'request errored'] as const;
 
 /**
  * A message whose JSON line carries fields besides it: `req.id`, say, which ties it to its
