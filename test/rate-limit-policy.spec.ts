@@ -4,7 +4,7 @@ import { withRateOverrides } from '../src/billing/plan-rules';
 import { loadConfig } from '../src/config/app-config';
 import { addressKey, reporterKey } from '../src/geo/address-key';
 import { Keyring } from '../src/crypto/keyring';
-import { accountKeyWith, knownAddressMark, rateBudgetFor } from '../src/rate-limit/rate-limit.policy';
+import { accountKeyWith, knownAddressMark, rateBudgetFor, UNCOUNTED } from '../src/rate-limit/rate-limit.policy';
 
 type Request = Parameters<typeof rateBudgetFor>[0];
 
@@ -71,6 +71,14 @@ describe('rateBudgetFor', () => {
     expect(budget({ url: '/api/v1/links/abc' }, 'links')?.windows).toEqual([
       { tracker: 'links:203.0.113.7', limit: 300, ttlMs: 3_600_000 },
     ]);
+  });
+
+  it('with limits off, shows the same limits without working out the address (nothing is counted)', () => {
+    const off = { ...limits, enabled: false };
+    const shown = (fields: Parameters<typeof request>[0], route: Parameters<typeof rateBudgetFor>[1]) =>
+      rateBudgetFor(request(fields), route, false, off, ratesOf, accountKey)!.shown;
+    expect(shown({ url: '/api/v1/links/abc' }, 'links')).toEqual({ tracker: `links:${UNCOUNTED}`, limit: 300, ttlMs: 3_600_000 });
+    expect(shown({ ip: '2001:db8::1' }, undefined)).toEqual({ tracker: `unauthenticated:${UNCOUNTED}`, limit: 60, ttlMs: 60_000 });
   });
 
   it('counts anonymous creation per address per hour', () => {

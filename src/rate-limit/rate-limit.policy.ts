@@ -30,6 +30,9 @@ export interface RateBudget {
   shown: RateWindow;
 }
 
+/** The address in an uncounted budget's trackers (limits off). */
+export const UNCOUNTED = 'uncounted';
+
 const only = (window: RateWindow): RateBudget => ({ windows: [window], shown: window });
 
 const SECOND = 1000;
@@ -78,7 +81,9 @@ export function rateBudgetFor(
     const burst = rates.perSecond ? [{ tracker: `burst:token:${user.tokenId}`, limit: rates.perSecond, ttlMs: SECOND }] : [];
     return { windows: [...burst, minute, team], shown: minute };
   }
-  const address = addressKey(clientIp(request));
+  // With limits off nothing is counted and only the shown window's limit and length are read
+  // (RateLimiter), so the address, parsed per request, is not worked out for a tracker.
+  const address = limits.enabled ? addressKey(clientIp(request)) : UNCOUNTED;
   if (routeBudget === 'links') return only({ tracker: `links:${address}`, limit: limits.linksPerHour, ttlMs: HOUR });
   if (routeBudget === 'login') {
     const email = (request.body as { email?: unknown } | undefined)?.email;
