@@ -1,11 +1,11 @@
 import { plansWith } from '../billing/plans';
 
 /**
- * Whether the event's team (`e.team_id`) is on a plan with webhooks. A team that leaves such a
- * plan stops receiving (nothing is recorded for it), and starts again if it comes back; its
+ * Whether the changed secret's team (`src.team_id`) is on a plan with webhooks. A team that leaves
+ * such a plan stops receiving (nothing is recorded for it), and starts again if it comes back; its
  * endpoints stay. Plan names are constants, never input.
  */
-const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = e.team_id AND tm.plan IN (${plansWith('webhooks')
+const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = src.team_id AND tm.plan IN (${plansWith('webhooks')
   .map((name) => `'${name}'`)
   .join(', ')}))`;
 
@@ -17,8 +17,8 @@ const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = e.team_id 
  * expression over its row alias `src` naming the events; `viewerCountry` a parameter reference or
  * NULL. One event goes to the secret's own `webhook_url` and to each team endpoint that takes its
  * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks,
- * nor does a team whose plan lacks them (checked only where there is a receiver, so a secret
- * nobody listens to costs no lookup).
+ * nor does a team whose plan lacks them: its plan is looked up once per changed secret, before
+ * any event is built, so a team without webhooks (most reveals) builds no event id or payload.
  * Adds the CTEs `webhook_events` and `webhook_outbox` (the ids of the deliveries written).
  * Every piece is a constant or a parameter reference: nothing from a request is spliced in.
  */
@@ -28,13 +28,13 @@ export function webhookOutboxCte(source: string, types: string, viewerCountry: `
            jsonb_build_object('secret_id', src.id, 'label', src.label, 'views_remaining', src.views_remaining,
                               'viewer_country', ${viewerCountry}::text) AS data
       FROM ${source} src CROSS JOIN LATERAL unnest(${types}) AS t(type)
-     WHERE src.team_id IS NOT NULL),
+     WHERE src.team_id IS NOT NULL AND ${ON_WEBHOOK_PLAN}),
   webhook_outbox AS (
     INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, endpoint_id, type, url, data, next_attempt_at)
     SELECT gen_random_uuid(), e.event_id, e.team_id, e.secret_id, d.endpoint_id, e.type, d.url, e.data, now()
       FROM webhook_events e CROSS JOIN LATERAL (
-        SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL AND ${ON_WEBHOOK_PLAN}
+        SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL
         UNION ALL
-        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events) AND ${ON_WEBHOOK_PLAN}) d
+        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events)) d
     RETURNING id)`;
 }
