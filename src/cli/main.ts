@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { LARGEST_CONTENT_BYTES, LARGEST_FILE_BYTES, plansWith } from '../billing/plans';
 import { GCM_TAG_BYTES } from '../client/link-crypto';
+import { COUNTRY_CODE_SHAPE } from '../geo/country-code-shape';
 import { isBearerToken, isLoopbackHost, OncelinkClient, OncelinkError, Revealed, SendOptions, Sent } from '../client/oncelink-client';
 import { version } from '../../package.json';
 import { openOutput } from './output';
@@ -15,7 +16,8 @@ import { UsageError } from './usage-error';
 const HELP = `oncelink: share secrets through links that work once (or N times, or N minutes).
 
 Usage:
-  oncelink send [--views N] [--minutes M] [--passcode P] [--label L] [--file PATH [--name N]] [--json]
+  oncelink send [--views N] [--minutes M] [--passcode P] [--label L] [--file PATH [--name N]]
+                [--webhook-url URL] [--country CC[,CC...]]... [--json]
       Encrypts stdin (or the file, streamed, its name and type inside) on this machine and
       prints the share URL; the key is in the URL's #fragment and never reaches the server.
       The link works N times (1 by default) for at most 7 days; --minutes M alone makes it work
@@ -27,6 +29,10 @@ Usage:
       all of stdin (up to 1 GiB), even over the plan;
       --name is the name the recipient gets (default: the file's, or "stdin"). --json prints
       {"id", "url", "expires_at"} instead (the id is what delete takes).
+      With ONCELINK_TOKEN for a team whose plan has them: --webhook-url URL receives the
+      secret's events (secret.viewed, ...), signed with the team's webhook secret; --country CC
+      opens the link only from that country (ISO 3166-1 alpha-2: FR, DE, ...), repeated or
+      comma-separated for several (--country FR --country DE, or --country FR,DE).
   oncelink get URL [--passcode P] [--output PATH]
       Reveals the secret (spends a view) and writes it to stdout (or PATH -), or to PATH: a file
       there is readable by you only, and there only once all of it has arrived and checked out
@@ -145,6 +151,20 @@ function askHidden(question: string, untilEnd = false): Promise<string> {
   });
 }
 
+/**
+ * `--country FR --country DE`, `--country FR,DE`, or both, as gh takes a list option. Only the
+ * codes' shape is checked here: which codes exist is the server's to say (ZZ gets its 422).
+ */
+function countries(values: string[] | undefined): string[] | undefined {
+  return values?.flatMap((value) => {
+    const codes = value.split(',').map((code) => code.trim());
+    if (!codes.every((code) => COUNTRY_CODE_SHAPE.test(code))) {
+      throw new UsageError(`--country takes two-letter country codes (ISO 3166-1 alpha-2: FR, or FR,DE), not "${value}"`);
+    }
+    return codes;
+  });
+}
+
 /** The most any plan takes as a text secret, once encrypted; more is read no further. */
 const MAX_TEXT_BYTES = LARGEST_CONTENT_BYTES - GCM_TAG_BYTES;
 /** Where a text too long for a secret may go as a file instead. */
@@ -234,7 +254,7 @@ const COMMANDS: Record<string, { count: number; surplus: string; options: Option
   send: {
     count: 0,
     surplus: 'send reads the secret from stdin (or --file), never from the command line',
-    options: ['views', 'minutes', 'passcode', 'label', 'file', 'name', 'json'],
+    options: ['views', 'minutes', 'passcode', 'label', 'file', 'name', 'webhook-url', 'country', 'json'],
   },
   get: { count: 1, surplus: 'get takes one share URL', options: ['passcode', 'output'] },
   list: { count: 0, surplus: 'list takes no arguments', options: ['json'], needsToken: true },
@@ -286,6 +306,8 @@ function parse(argv: string[]) {
         label: { type: 'string' },
         file: { type: 'string' },
         name: { type: 'string' },
+        'webhook-url': { type: 'string' },
+        country: { type: 'string', multiple: true },
         output: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -350,7 +372,7 @@ async function run(argv: string[]): Promise<void> {
   if (positionals.length - 1 > takes.count) throw new UsageError(takes.surplus);
   for (const [name, value] of Object.entries(values) as [OptionName, unknown][]) {
     if (!takes.options.includes(name)) throw new UsageError(`${command} does not take --${name}`);
-    if (value === '') throw new UsageError(`--${name} needs a value`);
+    if ([value].flat().includes('')) throw new UsageError(`--${name} needs a value`);
   }
   if (takes.needsToken && !process.env.ONCELINK_TOKEN) throw new UsageError(`${command} needs ONCELINK_TOKEN (a personal access token)`);
   proxyFromEnvironment();
@@ -366,7 +388,14 @@ async function run(argv: string[]): Promise<void> {
     case 'send': {
       const views = expireValue(values.views, '--views');
       const minutes = expireValue(values.minutes, '--minutes');
-      const options = { views, minutes, passcode: values.passcode ?? teamPasscode, label: values.label };
+      const options: SendOptions = {
+        views,
+        minutes,
+        passcode: values.passcode ?? teamPasscode,
+        label: values.label,
+        webhookUrl: values['webhook-url'],
+        allowedCountries: countries(values.country),
+      };
       if (values.name !== undefined && !values.file) throw new UsageError('--name names a file: give it with --file');
       const sent = values.file ? await sendFile(client, values.file, values.name, options) : await client.send(await readSecret(), options);
       if (values.json) printJson(sent);

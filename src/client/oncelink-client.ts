@@ -28,6 +28,10 @@ export interface SendOptions {
   minutes?: number;
   passcode?: string;
   label?: string;
+  /** Pro: receives the secret's events (`secret.viewed` and the rest), signed as API.md says. */
+  webhookUrl?: string;
+  /** Pro: ISO 3166-1 alpha-2 codes of the only countries the link opens from. */
+  allowedCountries?: string[];
 }
 
 export interface FileOptions extends SendOptions {
@@ -116,7 +120,7 @@ export class OncelinkClient {
   /** Encrypts `content` (a string is sent as UTF-8) here and stores the ciphertext; a TypeError for anything else. */
   async send(content: string | Uint8Array, options: SendOptions = {}): Promise<Sent> {
     const sealed = await seal(content);
-    const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), passcode: options.passcode, label: options.label };
+    const body = { ciphertext: sealed.ciphertext, iv: sealed.iv, ...expiry(options), ...extras(options) };
     const create = { ...jsonBody(body), creates: true };
     // Retried with its key, a create whose answer was lost gets that answer, not a second secret (anonymous ones cannot carry one).
     if (this.token) create.headers = { ...create.headers, 'idempotency-key': randomUUID() };
@@ -165,7 +169,7 @@ export class OncelinkClient {
     options: SendOptions,
     spool?: Spool,
   ): Promise<Sent> {
-    const fields = { ...expiry(options), encryption: 'client', passcode: options.passcode, label: options.label };
+    const fields = { ...expiry(options), encryption: 'client', ...extras(options) };
     const key = newKey();
     const sealed = sealFile(Buffer.from(key), Buffer.alloc(0), metadata, content);
     const spooled = spool ? await spool(sealed) : undefined;
@@ -488,6 +492,14 @@ function expiry({ views, minutes }: SendOptions): { expire_mode: 'minutes' | 'vi
   return { expire_mode: 'views', expire_value: views ?? 1, expires_in_minutes: minutes };
 }
 
+/** The create fields past content and expiry, as the API names them; one left out is not sent. */
+const extras = ({ passcode, label, webhookUrl, allowedCountries }: SendOptions) => ({
+  passcode,
+  label,
+  webhook_url: webhookUrl,
+  allowed_countries: allowedCountries,
+});
+
 async function contentOf(data: RevealedContent, key: string | undefined): Promise<Uint8Array> {
   if (data.kind === 'text') return new TextEncoder().encode(data.content);
   try {
@@ -535,11 +547,16 @@ const cutShort = () => new OncelinkError(0, 'The download was cut short: the fil
  * A multipart/form-data body, streamed: the fields, then the file part, last as the API wants it.
  * The part's own file name is a neutral one, as the real name travels inside the ciphertext.
  */
-function multipartForm(fields: Record<string, string | number | undefined>, content: AsyncIterable<Buffer>, size: number | undefined) {
+function multipartForm(
+  fields: Record<string, string | number | string[] | undefined>,
+  content: AsyncIterable<Buffer>,
+  size: number | undefined,
+) {
   const boundary = `oncelink-${randomBytes(16).toString('hex')}`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) {
-    if (value !== undefined) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    // A list goes comma-separated, as the API takes it; an empty one as an empty field, which the server refuses as it refuses `[]` in JSON.
+    if (value !== undefined) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(value)}\r\n`;
   }
   head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="oncelink.olf1"\r\n`;
   head += 'Content-Type: application/octet-stream\r\n\r\n';

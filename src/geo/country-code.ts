@@ -1,7 +1,5 @@
 import { isISO31661Alpha2 } from 'class-validator';
-
-/** Two ASCII letters: class-validator upper-cases first, which makes `ıd` ID and `ſe` SE. */
-const TWO_LETTERS = /^[A-Za-z]{2}$/;
+import { COUNTRY_CODE_SHAPE } from './country-code-shape';
 
 /**
  * ISO 3166-1 alpha-2, in either case, and XK: Kosovo's code is user-assigned, but it is what
@@ -10,4 +8,5 @@ const TWO_LETTERS = /^[A-Za-z]{2}$/;
  * country header may say.
  */
 export const isCountryCode = (code: unknown): code is string =>
-  typeof code === 'string' && TWO_LETTERS.test(code) && (isISO31661Alpha2(code) || code.toUpperCase() === 'XK');
+  // The shape first: class-validator upper-cases, which makes `ıd` ID and `ſe` SE.
+  typeof code === 'string' && COUNTRY_CODE_SHAPE.test(code) && (isISO31661Alpha2(code) || code.toUpperCase() === 'XK');

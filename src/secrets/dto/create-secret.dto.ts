@@ -9,6 +9,7 @@ import { Optional } from '../../common/validation/optional';
 import { OptionalText, Typable } from '../../common/validation/text-field';
 import { IV_BYTES } from '../../crypto/keyring';
 import { isCountryCode } from '../../geo/country-code';
+import { COUNTRY_CODE_SHAPE } from '../../geo/country-code-shape';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
 import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
@@ -39,7 +40,7 @@ const CountryListRules = () =>
       { name: 'isCountryCode', validator: { validate: isCountryCode } },
       { each: true, message: (a) => `The ${humanize(a.property)} field must contain ISO 3166-1 alpha-2 codes.` },
     ),
-    { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'An ISO 3166-1 alpha-2 code, or XK, in either case' },
+    { type: 'string', pattern: COUNTRY_CODE_SHAPE.source, description: 'An ISO 3166-1 alpha-2 code, or XK, in either case' },
     (code) => (typeof code === 'string' ? code.toUpperCase() : code),
   );
 
