@@ -1,3 +1,4 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import pino, { Logger, LoggerOptions } from 'pino';
 import { accessLineWriter } from '../src/common/logging/access-line';
 import { logRequest } from '../src/common/logging/logger';
@@ -62,6 +63,44 @@ describe('the hand-written access log line', () => {
     const written = lines.pop()!;
     const entry = { req: { id: 'r', method: 'POST', url: '/api/v1/secrets' }, res: { status: 201 }, responseTime: 2 };
     expect(written).toBe(pinosLine(child, lines, 'info', entry, 'request completed'));
+  });
+
+  it('calls a timestamp function with its logger, as pino does', () => {
+    const { logger, lines } = capturing({
+      // pino calls it once bare, as it is built.
+      timestamp(this: Logger | undefined) {
+        return `,"time":"${String(this?.bindings().region)}"`;
+      },
+    });
+    const child = logger.child({ region: 'eu' });
+    logRequest(child, { id: 'r', method: 'POST', path: '/api/v1/secrets', status: 201, ms: 2 });
+    const written = lines.pop()!;
+    const entry = { req: { id: 'r', method: 'POST', url: '/api/v1/secrets' }, res: { status: 201 }, responseTime: 2 };
+    expect(written).toBe(pinosLine(child, lines, 'info', entry, 'request completed'));
+    expect(JSON.parse(written)).toMatchObject({ time: 'eu' });
+  });
+
+  it('is left to pino while something traces the building of pino’s lines (a tracing agent)', () => {
+    const { logger, lines } = capturing();
+    const traced: unknown[] = [];
+    const ignore = () => undefined;
+    const subscriber = {
+      start: (message: object) => void traced.push(message),
+      end: ignore,
+      asyncStart: ignore,
+      asyncEnd: ignore,
+      error: ignore,
+    };
+    const channel = tracingChannel('pino_asJson');
+    channel.subscribe(subscriber);
+    try {
+      logRequest(logger, { id: 'r', method: 'POST', path: '/api/v1/secrets', status: 201, ms: 2 });
+    } finally {
+      channel.unsubscribe(subscriber);
+    }
+    expect(traced).toHaveLength(1);
+    expect(JSON.parse(lines.pop()!)).toMatchObject({ req: { id: 'r' }, msg: 'request completed' });
+    expect(accessLineWriter(logger)).not.toBeNull();
   });
 
   it.each([

@@ -38,7 +38,8 @@ export type Shape = Pick<ResultInternals, 'fields' | '_parsers' | '_prebuiltEmpt
  * that would change them makes PostgreSQL refuse the statement: "cached plan must not change
  * result type"). Once a connection has parsed the statement and described its result, this
  * sends Bind, Execute and Sync and reads the rows with the shape it kept: the fields, and the
- * type parsers and empty row pg's Result would build from them again on every call.
+ * type parsers and empty row pg's Result would build from them again on every call (nothing
+ * here sets a type parser, so those it looked up stay right).
  */
 export class KnownShapeQuery<T extends QueryResultRow> extends Query<T> {
   constructor(

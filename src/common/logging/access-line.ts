@@ -1,3 +1,4 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import pino, { Logger } from 'pino';
 
 /** What of a pino logger the hand-written line reads or must find unset (pino/lib/symbols; pino's types omit msgPrefixSym). */
@@ -43,15 +44,19 @@ function plain(logger: Logger): boolean {
 }
 
 const writers = new WeakMap<Logger, AccessLineWriter | null>();
+/** What pino traces each line's building through (lib/tools.js), for an agent that subscribes to it. */
+const pinoLines = tracingChannel('pino_asJson');
 
 /**
  * The access log line as pino would write it (the same fields in the same order, strings escaped
  * by JSON.stringify as pino's stringify does for nested objects), built by hand and written
  * straight to the logger's destination: pino's generic path (its key loop, a type switch per
  * field, JSON.stringify of each nested object) cost each request more than the line's few fields.
- * Null for a logger that is not plain, whose lines pino writes itself.
+ * Null for a logger that is not plain, whose lines pino writes itself, and while something
+ * traces pino's lines, so it sees these too.
  */
 export function accessLineWriter(logger: Logger): AccessLineWriter | null {
+  if (pinoLines.hasSubscribers) return null;
   let writer = writers.get(logger);
   if (writer === undefined) {
     writer = plain(logger) ? handWritten(logger) : null;
@@ -62,11 +67,11 @@ export function accessLineWriter(logger: Logger): AccessLineWriter | null {
 
 function handWritten(logger: Logger): AccessLineWriter {
   const levels = read(logger, 'lsCacheSym') as Record<number, string>;
-  const time = read(logger, 'timeSym') as () => string;
+  const time = read(logger, 'timeSym') as (this: Logger) => string;
   const end = read(logger, 'endSym') as string;
   const stream = read(logger, 'streamSym') as { write(line: string): unknown };
   return (level, line, responseTime, msg) => {
-    let text = `${levels[level]}${time()}${read(logger, 'chindingsSym') as string},"req":{"id":${JSON.stringify(line.id)},"method":${JSON.stringify(line.method)},"url":${JSON.stringify(line.path)}},"res":{"status":${line.status}}`;
+    let text = `${levels[level]}${time.call(logger)}${read(logger, 'chindingsSym') as string},"req":{"id":${JSON.stringify(line.id)},"method":${JSON.stringify(line.method)},"url":${JSON.stringify(line.path)}},"res":{"status":${line.status}}`;
     if (responseTime !== undefined) text += `,"responseTime":${Number.isFinite(responseTime) ? responseTime : null}`;
     stream.write(`${text},"msg":${JSON.stringify(msg)}${end}`);
   };
