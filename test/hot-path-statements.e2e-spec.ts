@@ -1,4 +1,5 @@
 import { Client, Connection } from 'pg';
+import { eventually } from './support/eventually';
 import { bearer, newToken, newUser } from './support/factories';
 import { newSecret, reveal } from './support/secrets';
 import { setPlan } from './support/teams';
@@ -56,7 +57,9 @@ describe('round trips on the hot path', () => {
     pat = await newToken(t.baseUrl, await newUser(t.baseUrl));
     // Its first use records last_used_at off the request path; let that happen before counting.
     await t.http().get('/api/v1/account').set(bearer(pat)).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const touched = async () =>
+      (await t.dataSource.query('SELECT last_used_at IS NOT NULL AS set FROM access_tokens WHERE prefix = $1', [pat.slice(0, 13)]))[0].set;
+    expect(await eventually(touched, 10)).toBe(true);
   });
 
   const create = async (token?: string) => {

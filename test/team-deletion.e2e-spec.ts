@@ -195,7 +195,7 @@ describe('DELETE /api/v1/team', () => {
 
       await api().delete('/api/v1/team').set(bearer(team.pat)).expect(204);
 
-      expect(await eventually(async () => (await parts()) === 0, 2)).toBe(true);
+      expect(await eventually(async () => (await parts()) === 0, 10)).toBe(true);
       // Its next part finds the team gone: answered while the client is still sending.
       const answered = await Promise.race([upload, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
       expect(sending).toBe(true);

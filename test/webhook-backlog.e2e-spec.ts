@@ -55,6 +55,8 @@ describe('a backlog of deliveries for one receiver', () => {
 });
 
 describe('an instance that polls rarely', () => {
+  // A spec that starts an app on a database of its own waits for its migrations too: 20 s on the
+  // embedded database on a busy machine, so those have 120 s.
   const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '60000', PURGE_INTERVAL_SECONDS: '3600' };
   let db: TestDatabase;
   let app: TestApp | undefined;
@@ -138,7 +140,7 @@ describe('an instance that polls rarely', () => {
         expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(100);
       }
     });
-  });
+  }, 120_000);
 
   it('claims without reading the deliveries waiting out their retries, however many destinations they go to', async () => {
     app = await startTestApp({ env });
@@ -154,7 +156,7 @@ describe('an instance that polls rarely', () => {
       expect(claimed.map((delivery) => delivery.destination)).toEqual(['quiet.example']);
       expect(await deliveriesRead(statements.at(-1)!)).toBeLessThan(1_000);
     });
-  });
+  }, 120_000);
 
   it('in a backlog, walks 256 destinations a claim, on from where the last stopped: not all of them, yet each within ceil(pairs / 256) + 1 claims', async () => {
     app = await startTestApp({ env });
@@ -211,7 +213,7 @@ describe('an instance that polls rarely', () => {
       for (const res of held) res.destroy();
       await holding.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('claims for a team only the destinations it has places for: one with the 128 oldest due leaves the others theirs', async () => {
     app = await startTestApp({ env });
@@ -224,5 +226,5 @@ describe('an instance that polls rarely', () => {
       .claimDue(idle, 15_000, app.app.get(Keyring).keyIds, [], null);
     expect(claimed.filter((delivery) => delivery.team_id === noisy.owner.teamId)).toHaveLength(4);
     expect(claimed.filter((delivery) => delivery.team_id === quiet.owner.teamId)).toHaveLength(1);
-  });
+  }, 120_000);
 });
