@@ -83,8 +83,7 @@ export async function startServerProcess(env: Record<string, string>, options: {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  // On a DATA_DIR of its own, it first starts and migrates its embedded database: past 30 s on a busy machine.
-  const deadline = Date.now() + 50_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     const ready = await fetch(`${baseUrl}/readyz`).then(
@@ -141,8 +140,7 @@ export interface Exit {
 
 /**
  * Runs the built server as `npm start` does (NODE_ENV unset) and waits for it to stop by itself;
- * one still running after 45 s has started (its embedded database's start and migrations take
- * 20 s and more on a busy machine), which the cases that use this must never do.
+ * one still running after 20 s has started, which the cases that use this must never do.
  */
 export async function runServerToExit(env: Record<string, string>): Promise<Exit> {
   const child = spawn(process.execPath, [join(__dirname, '../../dist/src/main.js')], {
@@ -153,7 +151,7 @@ export async function runServerToExit(env: Record<string, string>): Promise<Exit
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
   return { code, stderr, stdout };
