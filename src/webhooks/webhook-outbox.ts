@@ -20,9 +20,10 @@ const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = src.team_i
  * expression over its row alias `src` naming the events; `viewerCountry` a parameter reference or
  * NULL. One event goes to the secret's own `webhook_url` and to each team endpoint that takes its
  * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks,
- * nor does a team whose plan lacks them. Whether the secret has a receiver, then its team's plan,
- * are looked at once per changed secret, before any event is built, so a secret nobody listens to
- * (most reveals) builds no event id or payload and costs no plan lookup.
+ * nor does a team whose plan lacks them. Whether the secret has a receiver, then (a CASE, so in
+ * that order) its team's plan, are looked at once per changed secret, before any event is built,
+ * so a secret nobody listens to (most reveals) builds no event id or payload and costs no plan
+ * lookup.
  * Adds the CTEs `webhook_events` and `webhook_outbox` (the ids of the deliveries written).
  * Every piece is a constant or a parameter reference: nothing from a request is spliced in.
  */
@@ -32,7 +33,7 @@ export function webhookOutboxCte(source: string, types: string, viewerCountry: `
            jsonb_build_object('secret_id', src.id, 'label', src.label, 'views_remaining', src.views_remaining,
                               'viewer_country', ${viewerCountry}::text) AS data
       FROM ${source} src CROSS JOIN LATERAL unnest(${types}) AS t(type)
-     WHERE src.team_id IS NOT NULL AND ${HAS_RECEIVER} AND ${ON_WEBHOOK_PLAN}),
+     WHERE src.team_id IS NOT NULL AND CASE WHEN ${HAS_RECEIVER} THEN ${ON_WEBHOOK_PLAN} END),
   webhook_outbox AS (
     INSERT INTO webhook_deliveries (id, event_id, team_id, secret_id, endpoint_id, type, url, data, next_attempt_at)
     SELECT gen_random_uuid(), e.event_id, e.team_id, e.secret_id, d.endpoint_id, e.type, d.url, e.data, now()
