@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 import { oncelink } from './support/cli';
 import { eventually } from './support/eventually';
+import { reverseProxy } from './support/reverse-proxy';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
@@ -14,25 +15,11 @@ const IN_FRANCE = '90.0.0.1';
 const IN_THE_US = '8.8.8.8';
 
 /** A proxy in front of the server that says every request comes from `address` (X-Forwarded-For), as an edge proxy would. */
-async function proxyFrom(upstream: string, address: string): Promise<{ origin: string; close(): Promise<void> }> {
-  const { hostname, port } = new URL(upstream);
-  const server = createServer((req, res) => {
-    const headers = { ...req.headers, 'x-forwarded-for': address };
-    const forwarded = httpRequest({ host: hostname, port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    req.pipe(forwarded);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const proxyFrom = (upstream: string, address: string) =>
+  reverseProxy(
+    () => upstream,
+    (req) => ({ path: req.url!, headers: { ...req.headers, 'x-forwarded-for': address } }),
+  );
 
 /** The same share URL on another origin. */
 const onOrigin = (url: string, origin: string) => `${origin}${new URL(url).pathname}${new URL(url).hash}`;

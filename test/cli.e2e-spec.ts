@@ -18,7 +18,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createServer, IncomingHttpHeaders, request as httpRequest, ServerResponse } from 'node:http';
+import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
@@ -27,6 +27,7 @@ import { eventually } from './support/eventually';
 import { newToken, newUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
+import { prefixStripping, ReverseProxy, reverseProxy } from './support/reverse-proxy';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -99,33 +100,15 @@ async function recordingListener(
   };
 }
 
-/**
- * A proxy serving the server under `prefix`, as a deployment with a PUBLIC_URL path has one: it
- * strips the prefix and passes the request on, answers 404 to anything outside it, and records
- * each request (method, path, Authorization).
- */
-async function prefixProxy(upstream: () => string, prefix: string): Promise<{ origin: string; seen: string[]; close(): Promise<void> }> {
+/** A proxy that serves the server under `prefix` (see prefixStripping) and notes each request (method, path, Authorization). */
+async function prefixProxy(upstream: () => string, prefix: string): Promise<ReverseProxy & { seen: string[] }> {
   const seen: string[] = [];
-  const server = createServer((req, res) => {
+  const strip = prefixStripping(prefix);
+  const proxy = await reverseProxy(upstream, (req) => {
     seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
-    if (!req.url?.startsWith(`${prefix}/`)) return void res.writeHead(404).end();
-    const { hostname, port } = new URL(upstream());
-    const path = req.url.slice(prefix.length);
-    const forwarded = httpRequest({ host: hostname, port, method: req.method, path, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    req.pipe(forwarded);
+    return strip(req);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    seen,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...proxy, seen };
 }
 
 /** A server that answers every request 404 and records it: what a refused command line must never reach. */

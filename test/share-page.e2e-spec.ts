@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
 import { type AddressInfo, createConnection, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { SecretRepository } from '../src/secrets/secret.repository';
 import { oncelink } from './support/cli';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
+import { prefixStripping, reverseProxy } from './support/reverse-proxy';
 import { newTeamOn } from './support/teams';
 import { useTestApp } from './support/test-app';
 
@@ -269,28 +269,15 @@ withBrowser('GET /s/{token} in a real browser', () => {
   });
 
   it('works under a PUBLIC_URL with a path, behind a proxy that strips it', async () => {
-    const upstream = new URL(t.baseUrl);
-    const proxy = createServer((req, res) => {
-      if (!req.url?.startsWith('/oncelink/')) return void res.writeHead(404).end();
-      const forwarded = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url.slice('/oncelink'.length), headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(forwarded);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await reverseProxy(() => t.baseUrl, prefixStripping('/oncelink'));
     try {
       const secret = await newSecret(t.baseUrl, { content: 'under a prefix' });
-      await page.goto(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/oncelink/s/${secret.token}`);
+      await page.goto(`${proxy.origin}/oncelink/s/${secret.token}`);
       await page.getByRole('button', { name: 'Reveal secret' }).click();
       await page.getByLabel('The secret').waitFor();
       expect(await page.getByLabel('The secret').inputValue()).toBe('under a prefix');
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
