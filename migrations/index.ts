@@ -32,6 +32,7 @@ import { RepairPersonalTeamCreators1795850000000 } from './1795850000000-RepairP
 import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPersonalTeamCreatorIndex';
 import { AddStripeEventsReceivedIndex1795870000000 } from './1795870000000-AddStripeEventsReceivedIndex';
 import { AddFileDownloadEnds1795880000000 } from './1795880000000-AddFileDownloadEnds';
+import { DropSecretsTeamForeignKey1795890000000 } from './1795890000000-DropSecretsTeamForeignKey';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -69,4 +70,5 @@ export const migrations = [
   AddPersonalTeamCreatorIndex1795860000000,
   AddStripeEventsReceivedIndex1795870000000,
   AddFileDownloadEnds1795880000000,
+  DropSecretsTeamForeignKey1795890000000,
 ];

@@ -80,6 +80,21 @@ describe('round trips on the hot path', () => {
     expect(token).toHaveLength(24);
   });
 
+  it('creates a team’s secret without locking the team’s row, which every create in the team would write', async () => {
+    const owner = await newUser(t.baseUrl);
+    const ownerPat = await newToken(t.baseUrl, owner);
+    const teamRow = async () => (await t.dataSource.query(`SELECT xmax::text AS xmax FROM teams WHERE id = $1`, [owner.teamId]))[0];
+    // A connection's first create in a month makes its count's row, whose foreign key does lock the team's: made here first.
+    await t.dataSource.query(
+      `INSERT INTO team_secret_counts (team_id, period, shard, created, content_bytes)
+       SELECT $1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, shard, 0, 0 FROM generate_series(0, 63) AS shard`,
+      [owner.teamId],
+    );
+    const before = await teamRow();
+    for (let i = 0; i < 3; i++) await create(ownerPat);
+    expect(await teamRow()).toEqual(before);
+  });
+
   it('creates an anonymous secret in 1', async () => {
     expect((await create()).count).toBe(1);
   });

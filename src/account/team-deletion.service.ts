@@ -53,7 +53,8 @@ export class TeamDeletionService {
 
   /**
    * A write in the team locks its rows first (a secret, the month's count) and the team's row
-   * last (its foreign key's KEY SHARE, at the end of its statement). The deletion takes them in
+   * last (a foreign key's KEY SHARE, at the end of its statement: a create's only when its
+   * month's count is a new row). The deletion takes them in
    * that order too (see erase). Its waits are bounded, so in what deadlock remains it
    * gives way and tries again, rather than PostgreSQL failing the write.
    */
@@ -70,13 +71,18 @@ export class TeamDeletionService {
   async erase(teamId: string, manager: EntityManager): Promise<void> {
     await this.assertNotBilled(teamId, manager);
     // The secrets and counts go before the team's row is locked, as a write in the team takes its
-    // locks in that order (see deleteInTurn); and again under the lock, for those made meanwhile.
+    // locks in that order (see deleteInTurn).
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.lockForDeletion(teamId, manager);
     // Again under the lock too: a subscription event (which takes the team's row) may have committed meanwhile.
     await this.assertNotBilled(teamId, manager);
-    await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.teams.delete(teamId, manager);
+    // Secrets have no foreign key to their team (the create's hot path), so they are swept again
+    // once the team's row is gone, with a snapshot that sees every create committed by then. A
+    // create counts its secret in its month in the same statement, and the counts keep their key:
+    // one still running meets its count's row deleted, or the team's row locked, waits for this
+    // transaction, and then fails on that key, writing nothing.
+    await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.audit.forgetTeam(teamId, manager);
   }
 

@@ -1,5 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { Team } from '../teams/team.entity';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export const SECRET_KINDS = ['text', 'encrypted', 'file'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
@@ -25,13 +24,13 @@ export class Secret {
   @PrimaryColumn('uuid')
   id!: string;
 
-  /** NULL for anonymous secrets, which belong to no team and are reachable only by link. */
+  /**
+   * NULL for anonymous secrets, which belong to no team and are reachable only by link. No foreign
+   * key, so a create locks no teams row (the hot path: concurrent creates in a team would all write
+   * to that one row). A team's deletion removes its secrets itself (TeamDeletionService.erase).
+   */
   @Column({ name: 'team_id', type: 'uuid', nullable: true })
   teamId!: string | null;
-
-  @ManyToOne(() => Team, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'team_id' })
-  team?: Team;
 
   /**
    * NULL for anonymous secrets, and once the person who made it deletes their account: the secret

@@ -153,6 +153,8 @@ const COUNTED_BYTES = `CASE WHEN $6::varchar = 'file' THEN 0 ELSE $17::integer E
  * null for an anonymous create) is gone: revoked, or deleted with its member's membership, while
  * the create waited (a passcode's hash, a file's upload); one probe of the token's primary key,
  * no lock taken. The one row answered says which (`caller_held`), and the times of a secret written.
+ * The count is also what a create racing its team's deletion fails on (its foreign key; secrets
+ * have none): see TeamDeletionService.erase.
  */
 const CREATE = `
   WITH caller AS (SELECT $36::uuid IS NULL OR ${tokenStillHeld('$36')} AS held),

@@ -108,8 +108,9 @@ export class TeamsService {
 
   /**
    * Locks the team's row until the transaction ends, as its deletion needs: FOR UPDATE waits for
-   * every write in the team under way (each holds KEY SHARE for its foreign key) and makes later
-   * ones wait, then find the team gone. 401 when it is gone already.
+   * every write in the team under way (each holds KEY SHARE for its foreign key; a secret's create
+   * only for its month's count, see TeamDeletionService.erase) and makes later ones wait, then
+   * find the team gone. 401 when it is gone already.
    */
   async lockForDeletion(teamId: string, manager: EntityManager): Promise<void> {
     if (!(await this.teams.lockForDeletion(teamId, manager))) throw ApiError.unauthenticated(true);
