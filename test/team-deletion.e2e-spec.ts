@@ -235,6 +235,17 @@ describe('DELETE /api/v1/team', () => {
       expect(await racingTheDeletion(team.teamId, () => api().delete('/api/v1/team').set(bearer(team.pat)))).toBe(401);
     });
 
+    it('answers a create that waited on the deletion 401 and leaves no secret of the team', async () => {
+      const team = await newTeamOf(t.baseUrl, owner);
+      const create = () =>
+        api()
+          .post('/api/v1/secrets')
+          .set(bearer(team.pat))
+          .send({ content: 'made as the team goes', expire_mode: 'views', expire_value: 1 });
+      expect(await racingTheDeletion(team.teamId, create)).toBe(401);
+      expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM secrets WHERE team_id = $1`, [team.teamId])).toEqual([{ n: 0 }]);
+    });
+
     it('answers a member leaving the team as it is deleted 401, not 404', async () => {
       const team = await newTeamOf(t.baseUrl, owner);
       const { pat } = await newMember(t.baseUrl, team.pat, team.teamId, 'member');

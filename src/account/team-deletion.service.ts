@@ -80,8 +80,9 @@ export class TeamDeletionService {
     // Secrets have no foreign key to their team (the create's hot path), so they are swept again
     // once the team's row is gone, with a snapshot that sees every create committed by then. A
     // create counts its secret in its month in the same statement, and the counts keep their key:
-    // one still running meets its count's row deleted, or the team's row locked, waits for this
-    // transaction, and then fails on that key, writing nothing.
+    // one that held its count's row as the team's row went made the cascade wait, so it committed
+    // before this sweep, which takes its secret; any later one meets the row deleted (or, for a
+    // new row, the team's row locked), waits for this transaction, then fails on that key.
     await this.secrets.deleteAllOfTeam(teamId, manager);
     await this.audit.forgetTeam(teamId, manager);
   }
