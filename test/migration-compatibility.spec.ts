@@ -3,9 +3,10 @@ import { join } from 'node:path';
 
 /**
  * Migrations are expand-then-contract, so that instances one release apart can share a database
- * during a rolling deploy: a release stops using a column or table, and only a later one drops it.
- * A constraint an older build relies on is the same. An `up` that drops or renames one is listed here, with the release that stopped using it, once
- * someone has checked that no build still running against the database reads it.
+ * during a rolling deploy: a release stops using a column or table (or a constraint it relies on),
+ * and only a later one drops it. An `up` that drops or renames one is listed here, with the
+ * release that stopped using it, once someone has checked that no build still running against
+ * the database reads it.
  */
 const CONTRACTIONS: Record<string, string[]> = {
   // Shipped before this rule: builds before 296552d still read teams.webhook_secret (README, Upgrading).

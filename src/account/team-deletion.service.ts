@@ -54,9 +54,9 @@ export class TeamDeletionService {
   /**
    * A write in the team locks its rows first (a secret, the month's count) and the team's row
    * last (a foreign key's KEY SHARE, at the end of its statement: a create's only when its
-   * month's count is a new row). The deletion takes them in
-   * that order too (see erase). Its waits are bounded, so in what deadlock remains it
-   * gives way and tries again, rather than PostgreSQL failing the write.
+   * month's count is a new row). The deletion takes them in that order too (see erase). Its
+   * waits are bounded, so in what deadlock remains it gives way and tries again, rather than
+   * PostgreSQL failing the write.
    */
   private async deleteInTurn(auth: TokenAuth, manager: EntityManager): Promise<void> {
     await boundLockWaits(manager, LOCK_WAIT_MS);
