@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { OncelinkClient, OncelinkError } from '../src/client/oncelink-client';
 import { CLI, oncelink, oncelinkIntoClosedPipe, oncelinkOnTerminal } from './support/cli';
 import { eventually } from './support/eventually';
+import { listenLocally } from './support/local-server';
 import { newToken, newUser } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
@@ -1229,17 +1230,7 @@ describe('the oncelink command', () => {
   });
 
   describe('a server that answers oddly, or not at all', () => {
-    const serve = async (handler: Parameters<typeof createServer>[1]) => {
-      const server = createServer(handler);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return {
-        origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-        close: () => {
-          server.closeAllConnections();
-          return new Promise<void>((resolve) => server.close(() => resolve()));
-        },
-      };
-    };
+    const serve = (handler: Parameters<typeof createServer>[1]) => listenLocally(createServer(handler));
 
     it('says a redirect is not followed, and where it leads', async () => {
       const server = await serve((_req, res) => res.writeHead(301, { location: 'https://oncelink.example/api/v1/secrets' }).end());

@@ -1,9 +1,7 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, request } from 'node:http';
+import { listenLocally, type LocalServer } from './local-server';
 
-export interface ReverseProxy {
-  origin: string;
-  close(): Promise<void>;
-}
+export type ReverseProxy = LocalServer;
 
 /** Where a request goes upstream: its path and headers there; null answers it 404 at the proxy. */
 export type ProxyRoute = (req: IncomingMessage) => { path: string; headers: IncomingHttpHeaders } | null;
@@ -25,14 +23,7 @@ export async function reverseProxy(upstream: () => string, route: ProxyRoute): P
     forwarded.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
     req.pipe(forwarded);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenLocally(server);
 }
 
 /** A proxy that strips `prefix` from every path (anything else is a 404), as one serving the server under a path does. */
