@@ -20,8 +20,11 @@ function call(agent, base, method, path, headers, body) {
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-/** Runs the loop and answers pairs/s and p50/p99 of each call, in milliseconds. */
-export async function pairLoad({ base, pat, connections, seconds, warmupSeconds = 2, content = 'x'.repeat(200) }) {
+/**
+ * Runs the loop and answers pairs/s and p50/p99 of each call, in milliseconds, and, given a
+ * `meter` (cpu-split.mjs), where the measured seconds' work went per pair.
+ */
+export async function pairLoad({ base, pat, connections, seconds, warmupSeconds = 2, content = 'x'.repeat(200), meter }) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${pat}` };
   const createBody = JSON.stringify({ content, expire_mode: 'views', expire_value: 1 });
@@ -32,6 +35,7 @@ export async function pairLoad({ base, pat, connections, seconds, warmupSeconds 
   const start = Date.now();
   const measureFrom = start + warmupSeconds * 1000;
   const end = measureFrom + seconds * 1000;
+  const metering = meter && setTimeout(() => meter.start(), measureFrom - Date.now());
 
   const worker = async () => {
     while (Date.now() < end) {
@@ -51,6 +55,8 @@ export async function pairLoad({ base, pat, connections, seconds, warmupSeconds 
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));
+  clearTimeout(metering);
+  const split = meter ? await meter.split(pairs) : {};
   agent.destroy();
   creates.sort((a, b) => a - b);
   reveals.sort((a, b) => a - b);
@@ -62,5 +68,6 @@ export async function pairLoad({ base, pat, connections, seconds, warmupSeconds 
     'reveal p50': round(percentile(reveals, 50)),
     'reveal p99': round(percentile(reveals, 99)),
     failures,
+    ...split,
   };
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { cpuMeter } from './cpu-split.mjs';
 import { fileLoad } from './file-load.mjs';
 import { pairLoad } from './pair-load.mjs';
 
@@ -114,7 +115,7 @@ async function startReference(url) {
       if (match) resolve(match[1]);
     });
   });
-  return { base: `http://127.0.0.1:${port}`, pat, child };
+  return { base: `http://127.0.0.1:${port}`, pat, child, databaseUrl: url };
 }
 
 /** The built Oncelink server, as production runs it (logs at info, to nowhere), with a user and a PAT. */
@@ -145,6 +146,7 @@ async function startOncelink(databaseUrl) {
     base,
     pat,
     child,
+    databaseUrl,
     close: async () => {
       await stop(child);
       await rm(dataDir, { recursive: true, force: true });
@@ -159,12 +161,27 @@ function median(values) {
   return Math.round(value * 100) / 100;
 }
 
+/** A pg client on `url` for as long as `use` runs. */
+async function withClient(url, use) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** The pair loop against the reference, then against Oncelink, ROUNDS times: each round's ratio compares runs seconds apart. */
 async function pairRounds(reference, app, load) {
   const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const floor = await pairLoad({ ...load, base: reference.base, pat: reference.pat });
-    const oncelink = await pairLoad({ ...load, base: app.base, pat: app.pat });
+    const floor = await withClient(reference.databaseUrl, (database) =>
+      pairLoad({ ...load, base: reference.base, pat: reference.pat, meter: cpuMeter(reference.child.pid, database) }),
+    );
+    const oncelink = await withClient(app.databaseUrl, (database) =>
+      pairLoad({ ...load, base: app.base, pat: app.pat, meter: cpuMeter(app.child.pid, database) }),
+    );
     const ratio = Math.round((oncelink['pairs/s'] / floor['pairs/s']) * 100) / 100;
     console.log(`\nCreate + reveal pairs on PostgreSQL (closed loop), round ${round} of ${ROUNDS}:`);
     console.table({ reference: floor, oncelink });
@@ -230,7 +247,7 @@ async function main() {
 
     const embedded = await startOncelink(undefined);
     try {
-      const pairs = await pairLoad({ ...load, base: embedded.base, pat: embedded.pat });
+      const pairs = await pairLoad({ ...load, base: embedded.base, pat: embedded.pat, meter: cpuMeter(embedded.child.pid, null) });
       console.log('\nCreate + reveal pairs on the embedded database (PGlite, one connection):');
       console.table({ oncelink: pairs });
       results.embedded = pairs;
