@@ -2,7 +2,9 @@
 // time of the server's process, of PostgreSQL's processes (when the database runs on this machine),
 // of this process (the load generator), and the WAL the database wrote, each divided by the pairs
 // made. The ratio says how far Oncelink is from the floor; these say on which side of the socket.
-// Linux only (/proc); elsewhere the columns are empty.
+// PostgreSQL's figures are the whole cluster's: its background work (autovacuum, checkpoints) and
+// the other, idle, server's polling count in whichever run they fall. Linux only (/proc); elsewhere,
+// or with a database elsewhere, those columns are empty.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -18,7 +20,8 @@ const TICKS_PER_SECOND = (() => {
 function cpuMs(pid) {
   try {
     // utime and stime, the 14th and 15th fields: the 12th and 13th after the command's closing parenthesis.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
     return undefined;
@@ -37,10 +40,12 @@ function postgresCpu() {
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') cpu.set(pid, cpuMs(pid) ?? 0);
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
     } catch {
-      // Gone between the listing and the read.
+      continue; // Gone between the listing and the read.
     }
+    const ms = cpuMs(pid);
+    if (ms !== undefined) cpu.set(pid, ms);
   }
   return cpu;
 }
@@ -50,17 +55,37 @@ const ownCpuMs = () => {
   return (user + system) / 1000;
 };
 
+/** Whether a connection string's server is surely this machine (loopback, or a Unix socket). */
+function onThisMachine(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const host = parsed.searchParams.get('host') ?? parsed.hostname;
+  return host === '' || host.startsWith('/') || ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
+}
+
+/** The database's WAL position, or null where it cannot say (a connection gone, a service that hides it). */
+const walPosition = (database) =>
+  database
+    .query(`SELECT pg_current_wal_lsn()::text AS lsn`)
+    .then(({ rows }) => rows[0].lsn)
+    .catch(() => null);
+
 /**
  * A meter for one server: `start()` when the measured seconds begin, `split(pairs)` when they end.
- * `database` is a connected pg client on the server's database (for its WAL position), or null for
- * the embedded database, whose work is the server process's own.
+ * `database` is a connected pg client on the server's database (for its WAL position) at `url`, or
+ * null for the embedded database, whose work is the server process's own.
  */
-export function cpuMeter(serverPid, database) {
+export function cpuMeter(serverPid, database, url) {
+  const local = database !== null && onThisMachine(url);
   const read = async () => ({
     server: cpuMs(serverPid),
-    postgres: database ? postgresCpu() : null,
+    postgres: local ? postgresCpu() : null,
     client: ownCpuMs(),
-    wal: database ? (await database.query(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0].lsn : null,
+    wal: database ? await walPosition(database) : null,
   });
   let first;
   return {

@@ -54,8 +54,11 @@ export async function pairLoad({ base, pat, connections, seconds, warmupSeconds 
       }
     }
   };
-  await Promise.all(Array.from({ length: connections }, worker));
-  clearTimeout(metering);
+  try {
+    await Promise.all(Array.from({ length: connections }, worker));
+  } finally {
+    clearTimeout(metering);
+  }
   const split = meter ? await meter.split(pairs) : {};
   agent.destroy();
   creates.sort((a, b) => a - b);

@@ -164,6 +164,8 @@ function median(values) {
 /** A pg client on `url` for as long as `use` runs. */
 async function withClient(url, use) {
   const client = new pg.Client({ connectionString: url });
+  // A dropped connection leaves the meter's WAL column empty (cpu-split.mjs) rather than ending the run.
+  client.on('error', (error) => console.warn(`bench: the metering connection failed: ${error.message}`));
   await client.connect();
   try {
     return await use(client);
@@ -177,10 +179,15 @@ async function pairRounds(reference, app, load) {
   const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const floor = await withClient(reference.databaseUrl, (database) =>
-      pairLoad({ ...load, base: reference.base, pat: reference.pat, meter: cpuMeter(reference.child.pid, database) }),
+      pairLoad({
+        ...load,
+        base: reference.base,
+        pat: reference.pat,
+        meter: cpuMeter(reference.child.pid, database, reference.databaseUrl),
+      }),
     );
     const oncelink = await withClient(app.databaseUrl, (database) =>
-      pairLoad({ ...load, base: app.base, pat: app.pat, meter: cpuMeter(app.child.pid, database) }),
+      pairLoad({ ...load, base: app.base, pat: app.pat, meter: cpuMeter(app.child.pid, database, app.databaseUrl) }),
     );
     const ratio = Math.round((oncelink['pairs/s'] / floor['pairs/s']) * 100) / 100;
     console.log(`\nCreate + reveal pairs on PostgreSQL (closed loop), round ${round} of ${ROUNDS}:`);
