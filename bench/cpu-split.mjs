@@ -55,17 +55,11 @@ const ownCpuMs = () => {
   return (user + system) / 1000;
 };
 
-/** Whether a connection string's server is surely this machine (loopback, or a Unix socket). */
-function onThisMachine(url) {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  const host = parsed.searchParams.get('host') ?? parsed.hostname;
-  return host === '' || host.startsWith('/') || ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
-}
+/** Whether a pg client's server is this machine (loopback, or a Unix socket's directory). */
+const onThisMachine = (database) => {
+  const host = database.host ?? '';
+  return host === '' || host.startsWith('/') || ['localhost', '127.0.0.1', '::1'].includes(host);
+};
 
 /** The database's WAL position, or null where it cannot say (a connection gone, a service that hides it). */
 const walPosition = (database) =>
@@ -76,11 +70,11 @@ const walPosition = (database) =>
 
 /**
  * A meter for one server: `start()` when the measured seconds begin, `split(pairs)` when they end.
- * `database` is a connected pg client on the server's database (for its WAL position) at `url`, or
- * null for the embedded database, whose work is the server process's own.
+ * `database` is a connected pg client on the server's database (for its WAL position), or null for
+ * the embedded database, whose work is the server process's own.
  */
-export function cpuMeter(serverPid, database, url) {
-  const local = database !== null && onThisMachine(url);
+export function cpuMeter(serverPid, database) {
+  const local = database !== null && onThisMachine(database);
   const read = async () => ({
     server: cpuMs(serverPid),
     postgres: local ? postgresCpu() : null,

@@ -164,7 +164,7 @@ function median(values) {
 /** A pg client on `url` for as long as `use` runs. */
 async function withClient(url, use) {
   const client = new pg.Client({ connectionString: url });
-  // A dropped connection leaves the meter's WAL column empty (cpu-split.mjs) rather than ending the run.
+  // A dropped connection fails its query (the meter's WAL column is then empty) rather than ending the run.
   client.on('error', (error) => console.warn(`bench: the metering connection failed: ${error.message}`));
   await client.connect();
   try {
@@ -183,11 +183,11 @@ async function pairRounds(reference, app, load) {
         ...load,
         base: reference.base,
         pat: reference.pat,
-        meter: cpuMeter(reference.child.pid, database, reference.databaseUrl),
+        meter: cpuMeter(reference.child.pid, database),
       }),
     );
     const oncelink = await withClient(app.databaseUrl, (database) =>
-      pairLoad({ ...load, base: app.base, pat: app.pat, meter: cpuMeter(app.child.pid, database, app.databaseUrl) }),
+      pairLoad({ ...load, base: app.base, pat: app.pat, meter: cpuMeter(app.child.pid, database) }),
     );
     const ratio = Math.round((oncelink['pairs/s'] / floor['pairs/s']) * 100) / 100;
     console.log(`\nCreate + reveal pairs on PostgreSQL (closed loop), round ${round} of ${ROUNDS}:`);
@@ -222,10 +222,7 @@ async function main() {
         // The pair rounds rewrote every row they made; until (auto)vacuum marks those pages all-visible,
         // GET /secrets's count reads the heap instead of the index alone (23 ms against 2 ms for 24,000
         // rows). Vacuumed first, the figure no longer depends on whether autovacuum happened to run.
-        const admin = new pg.Client({ connectionString: appDb.url });
-        await admin.connect();
-        await admin.query('VACUUM ANALYZE secrets');
-        await admin.end();
+        await withClient(appDb.url, (db) => db.query('VACUUM ANALYZE secrets'));
         const auth = { authorization: `Bearer ${app.pat}` };
         const longLived = await api(app.base, 'POST', '/secrets', { content: 'x', expire_mode: 'minutes', expire_value: 60 }, app.pat);
         const rows = [
@@ -238,10 +235,7 @@ async function main() {
         results.routes = rows;
 
         // File secrets are a Pro feature.
-        const db = new pg.Client({ connectionString: appDb.url });
-        await db.connect();
-        await db.query(`UPDATE teams SET plan = 'pro'`);
-        await db.end();
+        await withClient(appDb.url, (db) => db.query(`UPDATE teams SET plan = 'pro'`));
         await fileLoad({ base: app.base, pat: app.pat, pid: app.child.pid, mib: 5 });
         const files = await fileLoad({ base: app.base, pat: app.pat, pid: app.child.pid, mib: 50 });
         console.log('\nA 50 MiB file secret (server mode) up and down on PostgreSQL:');
