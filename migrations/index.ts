@@ -33,6 +33,7 @@ import { AddPersonalTeamCreatorIndex1795860000000 } from './1795860000000-AddPer
 import { AddStripeEventsReceivedIndex1795870000000 } from './1795870000000-AddStripeEventsReceivedIndex';
 import { AddFileDownloadEnds1795880000000 } from './1795880000000-AddFileDownloadEnds';
 import { DropSecretsTeamForeignKey1795890000000 } from './1795890000000-DropSecretsTeamForeignKey';
+import { WidenWebhookDeliveryUrls1795900000000 } from './1795900000000-WidenWebhookDeliveryUrls';
 
 /** Every migration in order; imported explicitly so the same list works from TypeScript and the build. */
 export const migrations = [
@@ -71,4 +72,5 @@ export const migrations = [
   AddStripeEventsReceivedIndex1795870000000,
   AddFileDownloadEnds1795880000000,
   DropSecretsTeamForeignKey1795890000000,
+  WidenWebhookDeliveryUrls1795900000000,
 ];

@@ -181,6 +181,81 @@ describe('webhooks', () => {
       expect(await webhookUrlsOf(ownersSecret.id)).toEqual([null]);
       expect((await deliveriesOf(ownersSecret.id)).map((delivery: { url: string }) => delivery.url)).toEqual([url, url]);
     });
+
+    it('is refused past 2048 characters as it is stored, percent-encoded, whatever its length as sent, on a secret and an endpoint alike', async () => {
+      // 400 characters sent as é, 2400 stored as %C3%A9: the limit is the stored form's.
+      const long = `${receiver.url}/${'é'.repeat(400)}`;
+      expect(long.length).toBeLessThan(2048);
+      const tooLong = (field: string) => ({
+        [field]: [`The ${field.replace('_', ' ')} field must not be greater than 2048 characters once percent-encoded as it is stored.`],
+      });
+      const secretsBefore = await t.dataSource.query('SELECT count(*)::int AS n FROM secrets');
+      const json = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: long })
+        .expect(422);
+      expect(json.body.errors).toEqual(tooLong('webhook_url'));
+      const form = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .field('expire_mode', 'views')
+        .field('expire_value', '1')
+        .field('webhook_url', long)
+        .attach('file', Buffer.from('x'), 'a.txt')
+        .expect(422);
+      expect(form.body.errors).toEqual(tooLong('webhook_url'));
+      expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(secretsBefore);
+
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      expect((await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: long }).expect(422)).body.errors).toEqual(
+        tooLong('url'),
+      );
+      const endpoint = (await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: receiver.url }).expect(201)).body.data;
+      const patched = await api().patch(`/api/v1/team/webhooks/${endpoint.id}`).set(bearer(team.pat)).send({ url: long }).expect(422);
+      expect(patched.body.errors).toEqual(tooLong('url'));
+      expect(await t.dataSource.query('SELECT url FROM webhook_endpoints WHERE team_id = $1', [team.owner.teamId])).toEqual([
+        { url: receiver.url },
+      ]);
+
+      // 2048 stored is taken, and its events go out.
+      const prefix = `${receiver.url}/${'é'.repeat(300)}`;
+      const fits = prefix + 'a'.repeat(2048 - (prefix.length - 300 + 300 * 6));
+      const secret = await newSecret(t.baseUrl, { webhook_url: fits }, pat);
+      expect(secret.webhook_url).toHaveLength(2048);
+      await reveal(t.baseUrl, secret.token).expect(200);
+      expect((await waitFor(secret.id, 2)).map((hook) => hook.path.length)).toEqual([
+        2048 - receiver.url.indexOf('/hook'),
+        2048 - receiver.url.indexOf('/hook'),
+      ]);
+    });
+
+    it('is delivered to, and reveals, deletes and expires its secret, when it was stored longer than 2048 characters before the stored form was checked', async () => {
+      const long = `${receiver.url}/${'%C3%A9'.repeat(500)}`;
+      const revealed = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
+      const deleted = await newSecret(t.baseUrl, { webhook_url: receiver.url }, pat);
+      const expiring = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5, webhook_url: receiver.url }, pat);
+      const neighbour = await newSecret(t.baseUrl, { expire_mode: 'minutes', expire_value: 5 }, pat);
+      const ids = [revealed.id, deleted.id, expiring.id];
+      await t.dataSource.query('UPDATE secrets SET webhook_url = $1 WHERE id = ANY($2)', [long, ids]);
+
+      await reveal(t.baseUrl, revealed.token).expect(200);
+      await api().delete(`/api/v1/secrets/${deleted.id}`).set(bearer(pat)).expect(204);
+      await t.dataSource.query(`UPDATE secrets SET expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [
+        [expiring.id, neighbour.id],
+      ]);
+      await t.app.get(SecretPurger).purge();
+      const statuses = await t.dataSource.query('SELECT status FROM secrets WHERE id = ANY($1) ORDER BY array_position($1, id)', [
+        [...ids, neighbour.id],
+      ]);
+      expect(statuses.map((row: { status: string }) => row.status)).toEqual(['burned', 'deleted', 'expired', 'expired']);
+      const types = ['secret.burned', 'secret.deleted', 'secret.expired'];
+      for (const [i, id] of ids.entries()) {
+        const hooks = await waitFor(id, i === 0 ? 2 : 1);
+        expect(hooks.map((hook) => hook.json.type)).toContain(types[i]);
+        expect(hooks.every((hook) => hook.path === long.slice(receiver.url.indexOf('/hook')))).toBe(true);
+      }
+    });
   });
 
   describe('retries', () => {

@@ -51,7 +51,7 @@ export class WebhookDelivery {
   @Column({ type: 'varchar', length: 32 })
   type!: WebhookEventType;
 
-  @Column({ type: 'varchar', length: 2048 })
+  @Column({ type: 'text' })
   url!: string;
 
   @Column({ type: 'jsonb' })

@@ -10,6 +10,7 @@ import { OptionalText, Typable } from '../../common/validation/text-field';
 import { IV_BYTES } from '../../crypto/keyring';
 import { isCountryCode } from '../../geo/country-code';
 import { COUNTRY_CODE_SHAPE } from '../../geo/country-code-shape';
+import { OptionalWebhookUrl } from '../../webhooks/dto/webhook-url-rules';
 import { MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH } from '../passcode';
 import { MIN_CIPHERTEXT_BYTES } from '../secret-content';
 import type { ExpireMode } from '../secret.entity';
@@ -85,7 +86,7 @@ export class CreateSecretDto {
   label?: string;
 
   /** Pro: receives the secret's events, signed: `secret.viewed`, `secret.burned`, `secret.expired` and `secret.deleted` (see the callbacks). */
-  @OptionalText(2048)
+  @OptionalWebhookUrl()
   webhook_url?: string;
 
   /** Pro: ISO 3166-1 alpha-2 codes (stored upper case) of the countries the secret may be opened from. */

@@ -1,10 +1,8 @@
 import { IsIn } from 'class-validator';
 import { ListOf } from '../../common/validation/list-field';
 import { Optional } from '../../common/validation/optional';
-import { RequiredText } from '../../common/validation/text-field';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from '../webhook-event';
-
-export const EndpointUrlRules = () => RequiredText(2048);
+import { RequiredWebhookUrl } from './webhook-url-rules';
 
 export const EndpointEventsRules = () =>
   ListOf(
@@ -15,7 +13,7 @@ export const EndpointEventsRules = () =>
 
 export class CreateWebhookEndpointDto {
   /** https; its host must not be, or resolve to, a private or metadata address. */
-  @EndpointUrlRules()
+  @RequiredWebhookUrl()
   url!: string;
 
   /** The event types it receives; all of them when left out. */

@@ -1,11 +1,12 @@
 import { Optional } from '../../common/validation/optional';
 import type { WebhookEventType } from '../webhook-event';
-import { EndpointEventsRules, EndpointUrlRules } from './create-webhook-endpoint.dto';
+import { EndpointEventsRules } from './create-webhook-endpoint.dto';
+import { RequiredWebhookUrl } from './webhook-url-rules';
 
 /** Either field, or both; what is left out stays as it is. */
 export class UpdateWebhookEndpointDto {
   @Optional()
-  @EndpointUrlRules()
+  @RequiredWebhookUrl()
   url?: string;
 
   @Optional()
