@@ -582,7 +582,7 @@ describe('the oncelink command', () => {
       ['send', '--views', '-1'],
       "Option '--views' argument is ambiguous. Did you forget to specify the option argument for '--views'? To specify an option argument starting with a dash use '--views=-XYZ'.",
     ],
-    [['send', '--colour'], 'unknown option --colour'],
+    [['send', '--colour'], 'unknown option, not shown as it may be a secret'],
     [['send', '--minutes', '99999999'], '--minutes must be at most 10080'],
     [['send', '--minutes', '9999999999'], '--minutes must be at most 10080'],
   ])('says what is wrong with %j in one line, exit 2', async (args, message) => {
@@ -594,6 +594,14 @@ describe('the oncelink command', () => {
     const run = await oncelink(['hunter2-db-password'], env);
     expect([run.code, run.stderr]).toEqual([2, 'oncelink: unknown command: send, get, list or delete (see oncelink --help)\n']);
   });
+
+  it.each([[['--Tr0ub4dor&3']], [['send', '--Tr0ub4dor&3=x']], [['-Tr0ub4dor&3']], [['get', '-Tr0ub4dor&3']]])(
+    'never echoes an unknown option, which may be a secret that starts with a dash: %j',
+    async (args) => {
+      const run = await oncelink(args, env);
+      expect([run.code, run.stderr]).toEqual([2, 'oncelink: unknown option, not shown as it may be a secret (see oncelink --help)\n']);
+    },
+  );
 
   it('says stdin is a directory, not that it is empty', async () => {
     const stdin = openSync(tmpdir(), 'r');
@@ -1143,6 +1151,30 @@ describe('the oncelink command', () => {
       expect(lstatSync(link).isSymbolicLink()).toBe(true);
       expect(readFileSync(real, 'utf8')).toBe('through the link');
       expect(readdirSync(dir).sort()).toEqual(['link.txt', 'real.txt']);
+    });
+
+    it('keeps a symlink to nothing yet a symlink, making the file it points to through a second link, as curl does', async () => {
+      mkdirSync(join(dir, 'sub'));
+      const link = join(dir, 'dangling.txt');
+      symlinkSync('sub/hop.txt', link);
+      symlinkSync('made.txt', join(dir, 'sub', 'hop.txt'));
+      const got = await oncelink(['get', await sent('made through links'), '--output', link], env);
+      expect([got.code, got.stderr]).toEqual([0, '']);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readFileSync(join(dir, 'sub', 'made.txt'), 'utf8')).toBe('made through links');
+      expect(readdirSync(join(dir, 'sub')).sort()).toEqual(['hop.txt', 'made.txt']);
+    });
+
+    it('refuses a loop of symlinks, before anything is spent', async () => {
+      const url = await sent('kept for later');
+      symlinkSync('loop-b', join(dir, 'loop-a'));
+      symlinkSync('loop-a', join(dir, 'loop-b'));
+      const run = await oncelink(['get', url, '--output', join(dir, 'loop-a')], env);
+      expect([run.code, run.stderr]).toEqual([
+        2,
+        `oncelink: --output ${join(dir, 'loop-a')} is a loop of symlinks (see oncelink --help)\n`,
+      ]);
+      expect((await oncelink(['get', url], env)).stdout.toString()).toBe('kept for later');
     });
 
     it('takes - for stdout', async () => {

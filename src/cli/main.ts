@@ -320,11 +320,12 @@ function parse(argv: string[]) {
 }
 
 /**
- * parseArgs's refusal in one line: an unknown option by its name (its advice about `--` has an
- * unbalanced quote, and no command takes an argument starting with -), anything else its lines joined.
+ * parseArgs's refusal in one line. An unknown option is not echoed, as an unknown command is not:
+ * it may be a secret put where an option goes (`oncelink "$SECRET"` with a secret that starts
+ * with -). Its other refusals name only our own options, their lines joined.
  */
 function parseArgsMessage(error: NodeJS.ErrnoException): string {
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${/'([^']*)'/.exec(error.message)?.[1]}`;
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return 'unknown option, not shown as it may be a secret';
   return error.message.replace(/\n/g, ' ');
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileProblem } from '../client/file-problem';
 import { onInterruption } from './interruptions';
@@ -26,8 +26,21 @@ export async function openOutput(path: string): Promise<Output> {
   if (existing?.isDirectory()) throw new UsageError(`--output ${path} is a directory`);
   if (!existing && path.endsWith(sep)) throw new UsageError(`--output ${path} ends with ${sep} but no such directory exists`);
   if (existing && !existing.isFile()) return direct(path);
-  // A symlink stays one: what it points to is replaced.
-  return replacing(existing ? await realpath(path) : path, path);
+  // A symlink stays one: what it points to is replaced, or made where it points to nothing yet.
+  return replacing(existing ? await realpath(path) : ((await danglingTarget(path)) ?? path), path);
+}
+
+/** SYMLOOP_MAX on Linux: more links than that in a row is a loop. */
+const MAX_LINKS = 40;
+
+/** Where the symlink `path` (with any links it names after it) ends, a path that does not exist yet; undefined if `path` is no symlink. */
+async function danglingTarget(path: string): Promise<string | undefined> {
+  let target = path;
+  for (let links = 0; links < MAX_LINKS; links++) {
+    if (!(await lstat(target).catch(() => undefined))?.isSymbolicLink()) return links ? target : undefined;
+    target = resolve(dirname(target), await readlink(target));
+  }
+  throw new UsageError(`--output ${path} is a loop of symlinks`);
 }
 
 async function direct(path: string): Promise<Output> {
