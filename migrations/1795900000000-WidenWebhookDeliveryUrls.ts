@@ -21,8 +21,13 @@ export class WidenWebhookDeliveryUrls1795900000000 implements MigrationInterface
     await createIndexConcurrently(queryRunner, 'webhook_deliveries_pending_idx', PENDING_INDEX);
   }
 
-  /** Fails, changing nothing, while a delivery's URL is longer than 2048 characters. */
+  /**
+   * Refused, changing nothing, while a delivery's URL is longer than 2048 characters. text to
+   * varchar(2048) checks every row: the table and its indexes are rewritten under the ALTER's lock.
+   */
   public async down(queryRunner: QueryRunner): Promise<void> {
+    const longer = (await queryRunner.query(`SELECT 1 FROM "webhook_deliveries" WHERE char_length("url") > 2048 LIMIT 1`)) as unknown[];
+    if (longer.length) throw new Error('A webhook delivery has a URL longer than 2048 characters: varchar(2048) cannot hold it.');
     await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS "webhook_deliveries_pending_idx"`);
     await queryRunner.query(`ALTER TABLE "webhook_deliveries" ALTER COLUMN "url" TYPE character varying(2048)`);
     await createIndexConcurrently(queryRunner, 'webhook_deliveries_pending_idx', PENDING_INDEX);

@@ -1165,6 +1165,30 @@ describe('the oncelink command', () => {
       expect(readdirSync(join(dir, 'sub')).sort()).toEqual(['hop.txt', 'made.txt']);
     });
 
+    it('makes the file a symlink to nothing yet points to as the kernel reads it, .. after a linked directory included', async () => {
+      mkdirSync(join(dir, 'real', 'sub'), { recursive: true });
+      mkdirSync(join(dir, 'work'));
+      symlinkSync('../real/sub', join(dir, 'work', 'sublink'));
+      symlinkSync('../made.txt', join(dir, 'real', 'sub', 'out.txt'));
+      const link = join(dir, 'work', 'sublink', 'out.txt');
+      const got = await oncelink(['get', await sent('where the link leads'), '--output', link], env);
+      expect([got.code, got.stderr]).toEqual([0, '']);
+      expect(readFileSync(link, 'utf8')).toBe('where the link leads');
+      expect(readFileSync(join(dir, 'real', 'made.txt'), 'utf8')).toBe('where the link leads');
+      expect(readdirSync(join(dir, 'work')).sort()).toEqual(['sublink']);
+    });
+
+    it('refuses a symlink to a directory that does not exist (dir/), before anything is spent', async () => {
+      const url = await sent('kept for later');
+      symlinkSync('newdir/', join(dir, 'to-dir'));
+      const run = await oncelink(['get', url, '--output', join(dir, 'to-dir')], env);
+      expect([run.code, run.stderr]).toEqual([
+        2,
+        `oncelink: --output ${join(dir, 'to-dir')} ends with / but no such directory exists (see oncelink --help)\n`,
+      ]);
+      expect(readdirSync(dir)).toEqual(['to-dir']);
+    });
+
     it('refuses a loop of symlinks, before anything is spent', async () => {
       const url = await sent('kept for later');
       symlinkSync('loop-b', join(dir, 'loop-a'));

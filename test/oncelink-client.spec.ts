@@ -59,14 +59,17 @@ describe('OncelinkClient', () => {
     expect(authorizations).toEqual([undefined]);
   });
 
-  it.each(['file:///s/abcdefabcdef#k', 'mailto:x/s/abcdefabcdef', 'ssh://host/s/abcdefabcdef#k'])(
-    'refuses %j, a URL with no server to call, as not a share URL before any request',
-    async (url) => {
-      const thrown = await thrownBy(() => new OncelinkClient('http://127.0.0.1:1').get(url));
-      expect(thrown).toBeInstanceOf(OncelinkError);
-      expect(thrown).toMatchObject({ code: 'not_a_share_url', message: 'Not an Oncelink share URL (expected …/s/{token}#{key}).' });
-    },
-  );
+  it.each([
+    'file:///s/abcdefabcdef#k',
+    'mailto:x/s/abcdefabcdef',
+    'ssh://host/s/abcdefabcdef#k',
+    'blob:http://127.0.0.1:1/s/abcdefabcdef#k',
+    'ftp://127.0.0.1:1/s/abcdefabcdef#k',
+  ])('refuses %j, not an http(s) URL as a share page’s is, as not a share URL before any request', async (url) => {
+    const thrown = await thrownBy(() => new OncelinkClient('http://127.0.0.1:1').get(url));
+    expect(thrown).toBeInstanceOf(OncelinkError);
+    expect(thrown).toMatchObject({ code: 'not_a_share_url', message: 'Not an Oncelink share URL (expected …/s/{token}#{key}).' });
+  });
 
   it.each(['not a url', '/api/v1', 'ftp://oncelink.example', ''])('refuses %j as a base URL, saying what it takes', async (baseUrl) => {
     const thrown = await thrownBy(() => new OncelinkClient(baseUrl, 'olk_test_x').list());

@@ -205,6 +205,15 @@ describe('webhooks', () => {
         .attach('file', Buffer.from('x'), 'a.txt')
         .expect(422);
       expect(form.body.errors).toEqual(tooLong('webhook_url'));
+      // What the guard refuses for what it holds is refused for that, however long its stored form.
+      const spaced = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, webhook_url: `${receiver.url}/${' '.repeat(1000)}` })
+        .expect(422);
+      expect(spaced.body.errors).toEqual({
+        webhook_url: ['The webhook url field must not contain spaces, control characters or backslashes.'],
+      });
       expect(await t.dataSource.query('SELECT count(*)::int AS n FROM secrets')).toEqual(secretsBefore);
 
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);

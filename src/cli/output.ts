@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileProblem } from '../client/file-problem';
 import { onInterruption } from './interruptions';
@@ -33,12 +33,21 @@ export async function openOutput(path: string): Promise<Output> {
 /** SYMLOOP_MAX on Linux: more links than that in a row is a loop. */
 const MAX_LINKS = 40;
 
-/** Where the symlink `path` (with any links it names after it) ends, a path that does not exist yet; undefined if `path` is no symlink. */
+/**
+ * Where the symlink `path` (with any links it names after it) ends, a path that does not exist
+ * yet; undefined if `path` is no symlink. Each link's text is read from the directory it is in as
+ * the kernel reads it, that directory's own links followed first: `..` after a linked directory
+ * is the parent of where it leads, not of the link.
+ */
 async function danglingTarget(path: string): Promise<string | undefined> {
   let target = path;
   for (let links = 0; links < MAX_LINKS; links++) {
     if (!(await lstat(target).catch(() => undefined))?.isSymbolicLink()) return links ? target : undefined;
-    target = resolve(dirname(target), await readlink(target));
+    const text = await readlink(target);
+    // Writing through it would fail as writing to `dir/` does: a file cannot be made there.
+    if (text.endsWith(sep)) throw new UsageError(`--output ${path} ends with ${sep} but no such directory exists`);
+    const next = isAbsolute(text) ? text : `${dirname(target)}${sep}${text}`;
+    target = join(await realpath(dirname(next)).catch(() => dirname(next)), basename(next));
   }
   throw new UsageError(`--output ${path} is a loop of symlinks`);
 }

@@ -628,8 +628,8 @@ function parseShareUrl(url: string): { base: string; token: string; key?: string
   } catch {
     throw notAShareUrl();
   }
-  // A file:, mailto: or ssh: URL has no origin to call (`null`): it names no server.
-  if (parsed.origin === 'null') throw notAShareUrl();
+  // The share page is served over http(s): a file:, ssh: or blob: URL names no server to call.
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw notAShareUrl();
   const [, prefix = '', path = ''] = /^(.*)\/s\/([^/]+)\/?$/.exec(parsed.pathname) ?? [];
   const [pasted, ...escaped] = path.split(/%23/i);
   // A chat tool leaves a `.` or `)` after a link it shows; as the share page, read the token's own characters only.

@@ -47,6 +47,19 @@ export function canonicalWebhookUrl(raw: string): URL {
 }
 
 /**
+ * What is stored for `raw` (canonicalWebhookUrl), to be measured before the guard runs; `raw`
+ * itself when the guard refuses it for what it holds or as no URL, so that the guard says why.
+ */
+export function storedWebhookUrl(raw: string): string {
+  if (UNSHOWN.test(raw)) return raw;
+  try {
+    return canonicalWebhookUrl(raw).href;
+  } catch {
+    return raw;
+  }
+}
+
+/**
  * Checks a webhook URL when it is given (a secret's `webhook_url`, a team endpoint) and answers
  * the form to store (canonicalWebhookUrl): https (or http with WEBHOOK_ALLOW_PRIVATE), no
  * credentials (nor an empty `@`), and a host that is not, and does not resolve to, an inward

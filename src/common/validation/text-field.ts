@@ -55,8 +55,8 @@ const MinChars = (min: number, message = msg.minLength(min), stored?: (text: str
   chars('minChars', (count) => count >= min, message, stored);
 
 /** At most `max` characters, as a `varchar(max)` counts them, of the text as it is `stored`. */
-export const MaxChars = (max: number, stored?: (text: string) => string) =>
-  chars('maxChars', (count) => count <= max, msg.maxLength(max), stored);
+export const MaxChars = (max: number, stored?: (text: string) => string, message = msg.maxLength(max)) =>
+  chars('maxChars', (count) => count <= max, message, stored);
 
 /** The document says what the rules check (JSON Schema counts characters as code points too). */
 const documented = (max: number, min: number) => ApiProperty({ type: 'string', maxLength: max, ...(min > 0 ? { minLength: min } : {}) });
