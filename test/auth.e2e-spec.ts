@@ -240,6 +240,15 @@ describe('auth', () => {
       expect(res.body.errors).toEqual({ password: ['The password field must be at least 12 characters.'] });
     });
 
+    it('logs in with the password it registered, its length counted in NFC both times: 600 é typed decomposed are 600, not 1200', async () => {
+      const body = { email: 'nfd-long-password@example.test', password: 'e\u0301'.repeat(600), name: 'N' };
+      await api().post('/api/v1/auth/register').send(body).expect(201);
+      await api()
+        .post('/api/v1/auth/token')
+        .send({ email: body.email, password: body.password, device_name: 'nfd', abilities: ['secrets:read'] })
+        .expect(201);
+    });
+
     it('answers 400 in the error shape for unparseable JSON', async () => {
       const res = await api().post('/api/v1/auth/register').set('Content-Type', 'application/json').send('{"email":').expect(400);
       expect(res.body).toEqual({ message: expect.any(String) });

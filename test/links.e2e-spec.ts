@@ -395,6 +395,26 @@ describe('links', () => {
       await reveal(t.baseUrl, older.token, { passcode: decomposed }).expect(200);
     });
 
+    it('counts a passcode’s length as it is hashed, in NFC, at creation and at reveal', async () => {
+      // Two é typed with combining accents are four code points but two characters: too short, as "éé" is.
+      const short = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, passcode: 'e\u0301e\u0301' })
+        .expect(422);
+      expect(short.body.errors).toEqual({ passcode: ['The passcode field must be at least 4 characters.'] });
+      // 100 é are 100 characters however typed: 200 code points decomposed are not past the 128.
+      const long = await newSecret(t.baseUrl, { passcode: '\u00e9'.repeat(100) }, pat);
+      const typed = await reveal(t.baseUrl, long.token, { passcode: 'e\u0301'.repeat(100) }).expect(200);
+      expect(typed.body.data.content).toBe('correct horse battery staple');
+      const tooLong = await api()
+        .post('/api/v1/secrets')
+        .set(bearer(pat))
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, passcode: 'e\u0301'.repeat(129) })
+        .expect(422);
+      expect(tooLong.body.errors).toEqual({ passcode: ['The passcode field must not be greater than 128 characters.'] });
+    });
+
     it('stores the passcode only as an argon2id hash', async () => {
       const secret = await newSecret(t.baseUrl, { passcode: 'open sesame' }, pat);
       const [row] = await t.dataSource.query('SELECT passcode_hash FROM secrets WHERE id = $1', [secret.id]);

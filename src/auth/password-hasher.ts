@@ -4,6 +4,12 @@ import { Semaphore } from '../common/concurrency/semaphore';
 import { ApiError } from '../common/errors/api-error';
 
 /**
+ * What a password or passcode is hashed as: its Unicode NFC form, so the same characters open it
+ * whichever form a keyboard typed them in. Its length limits count this form too.
+ */
+export const hashedForm = (text: string): string => text.normalize('NFC');
+
+/**
  * argon2id for account passwords and secret passcodes, with bounded concurrency (64 MiB a hash).
  * Passcodes at creation and at reveal each have their own gate, so neither a flood of logins or
  * registrations (which the per-address and per-account login budgets already refuse early) nor
@@ -49,13 +55,13 @@ export class PasswordHasher implements OnModuleInit {
 
   /** A hash for something to be written: not for a client that left while it waited or while it was made. */
   private async hashThrough(gate: Semaphore, plain: string, gone: () => boolean = () => false): Promise<string> {
-    const hashed = await gate.run(() => argon2.hash(plain.normalize('NFC'), { type: argon2.argon2id }), gone);
+    const hashed = await gate.run(() => argon2.hash(hashedForm(plain), { type: argon2.argon2id }), gone);
     if (gone()) throw ApiError.clientGone();
     return hashed;
   }
 
   private async check(hash: string | null, plain: string): Promise<boolean> {
-    const normal = plain.normalize('NFC');
+    const normal = hashedForm(plain);
     const matches =
       (await argon2.verify(hash ?? this.dummyHash, normal)) || (normal !== plain && (await argon2.verify(hash ?? this.dummyHash, plain)));
     return hash !== null && matches;

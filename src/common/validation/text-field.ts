@@ -86,16 +86,17 @@ export const RequiredName = (max: number) =>
     ),
   );
 
-const textRules = (max: number, min: number) => [
+const textRules = (max: number, min: number, stored?: (text: string) => string) => [
   documented(max, min),
   IsString({ message: msg.string }),
-  ...(min > 0 ? [MinChars(min)] : []),
-  MaxChars(max),
+  ...(min > 0 ? [MinChars(min, msg.minLength(min), stored)] : []),
+  MaxChars(max, stored),
   noNul(),
 ];
 
-/** An optional string of `min` (default 0) to `max` characters; `null` is a 422 like any non-string. */
-export const OptionalText = (max: number, min = 0) => applyDecorators(Optional(), ...textRules(max, min));
+/** An optional string of `min` (default 0) to `max` characters, of the text as it is `stored`; `null` is a 422 like any non-string. */
+export const OptionalText = (max: number, min = 0, stored?: (text: string) => string) =>
+  applyDecorators(Optional(), ...textRules(max, min, stored));
 
 /** Like `OptionalText`, but `null` is accepted as a value (only where the contract says what null means). */
 export const NullableText = (max: number, min = 0) => applyDecorators(Nullable(), ...textRules(max, min));

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsString, MinLength, ValidateBy } from 'class-validator';
+import { hashedForm } from '../../auth/password-hasher';
 import { OptionalBase64 } from '../../common/validation/base64-field';
 import { IntegerBetween } from '../../common/validation/integer-field';
 import { ListOf } from '../../common/validation/list-field';
@@ -77,8 +78,8 @@ export class CreateSecretDto {
   @OptionalBase64({ bytes: IV_BYTES })
   iv?: string;
 
-  /** 4 to 128 characters, no control character but TAB, hashed with argon2id; asked for before the secret is revealed. */
-  @OptionalText(MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH)
+  /** 4 to 128 characters (of its NFC form, as hashed), no control character but TAB, hashed with argon2id; asked for before the secret is revealed. */
+  @OptionalText(MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH, hashedForm)
   @Typable()
   passcode?: string;
 
