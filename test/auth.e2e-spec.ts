@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { Logger } from '@nestjs/common';
+import * as argon2 from 'argon2';
 import { FoldEmailCase1795840000000 } from '../migrations/1795840000000-FoldEmailCase';
 import { NormalizeEmails1795770000000 } from '../migrations/1795770000000-NormalizeEmails';
 import { runUp } from './support/database';
@@ -246,6 +247,16 @@ describe('auth', () => {
       await api()
         .post('/api/v1/auth/token')
         .send({ email: body.email, password: body.password, device_name: 'nfd', abilities: ['secrets:read'] })
+        .expect(201);
+    });
+
+    it('logs in with a password set before its length was counted in NFC, 600 characters that are 1200 in NFC', async () => {
+      const user = await newUser(t.baseUrl, { email: 'grown-password@example.test' });
+      const grown = '\u09df'.repeat(600);
+      await t.dataSource.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, await argon2.hash(grown)]);
+      await api()
+        .post('/api/v1/auth/token')
+        .send({ email: user.email, password: grown, device_name: 'grown', abilities: ['secrets:read'] })
         .expect(201);
     });
 

@@ -407,12 +407,27 @@ describe('links', () => {
       const long = await newSecret(t.baseUrl, { passcode: '\u00e9'.repeat(100) }, pat);
       const typed = await reveal(t.baseUrl, long.token, { passcode: 'e\u0301'.repeat(100) }).expect(200);
       expect(typed.body.data.content).toBe('correct horse battery staple');
+      // क़ (U+0958) grows in NFC, to क and a nukta: 65 typed are 130 as hashed, too long a new passcode.
       const tooLong = await api()
         .post('/api/v1/secrets')
         .set(bearer(pat))
-        .send({ content: 'x', expire_mode: 'views', expire_value: 1, passcode: 'e\u0301'.repeat(129) })
+        .send({ content: 'x', expire_mode: 'views', expire_value: 1, passcode: '\u0958'.repeat(65) })
         .expect(422);
       expect(tooLong.body.errors).toEqual({ passcode: ['The passcode field must not be greater than 128 characters.'] });
+    });
+
+    it('still opens a secret whose passcode was set before lengths were counted in NFC, whichever form it is typed in', async () => {
+      const setEarlier = async (hashOf: string) => {
+        const secret = await newSecret(t.baseUrl, { passcode: 'x'.repeat(8) }, pat);
+        await t.dataSource.query('UPDATE secrets SET passcode_hash = $2 WHERE id = $1', [secret.id, await argon2.hash(hashOf)]);
+        return secret.token;
+      };
+      // 100 typed, 200 in NFC: hashed in NFC, or (older still) as typed.
+      const grown = '\u0958'.repeat(100);
+      await reveal(t.baseUrl, await setEarlier(grown.normalize('NFC')), { passcode: grown }).expect(200);
+      await reveal(t.baseUrl, await setEarlier(grown), { passcode: grown }).expect(200);
+      // Set as two é with combining accents (four code points, then enough): opened with é typed composed.
+      await reveal(t.baseUrl, await setEarlier('\u00e9\u00e9'), { passcode: '\u00e9\u00e9' }).expect(200);
     });
 
     it('stores the passcode only as an argon2id hash', async () => {

@@ -10,6 +10,16 @@ import { ApiError } from '../common/errors/api-error';
 export const hashedForm = (text: string): string => text.normalize('NFC');
 
 /**
+ * What a given password or passcode guess is measured by: the shorter of the text as typed and
+ * its hashed form. A few characters grow in NFC (Devanagari क़ is two code points), and a hash made
+ * before lengths were counted in NFC, or before text was hashed in it, may hold either.
+ */
+export const givenForm = (text: string): string => {
+  const hashed = hashedForm(text);
+  return [...hashed].length <= [...text].length ? hashed : text;
+};
+
+/**
  * argon2id for account passwords and secret passcodes, with bounded concurrency (64 MiB a hash).
  * Passcodes at creation and at reveal each have their own gate, so neither a flood of logins or
  * registrations (which the per-address and per-account login budgets already refuse early) nor

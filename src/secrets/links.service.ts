@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditService, linkActor } from '../audit/audit.service';
-import { hashedForm, PasswordHasher } from '../auth/password-hasher';
+import { PasswordHasher } from '../auth/password-hasher';
 import { ApiError } from '../common/errors/api-error';
 import { aboutRequest } from '../common/logging/logger';
 import { codePoints } from '../common/validation/text-field';
@@ -159,9 +159,9 @@ export class LinksService {
         attempts_remaining: attemptsLeft(secret.failedAttempts),
       });
     }
-    // Counted as the passcode was at creation (code points of its NFC form), or a passcode of emoji
-    // could never open; or as typed, which a hash from before passcodes were hashed in NFC was made of.
-    if (Math.max(codePoints(hashedForm(passcode)), codePoints(passcode)) < MIN_PASSCODE_LENGTH) {
+    // Code points, as at creation, or a passcode of emoji could never open; of the NFD form, the
+    // longest of any (as typed, NFC), so that only what no passcode ever set can match is refused.
+    if (codePoints(passcode.normalize('NFD')) < MIN_PASSCODE_LENGTH) {
       throw new ApiError(401, 'The passcode is incorrect.', {
         code: 'passcode_incorrect',
         attempts_remaining: attemptsLeft(secret.failedAttempts),

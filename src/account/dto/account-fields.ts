@@ -1,4 +1,4 @@
-import { hashedForm } from '../../auth/password-hasher';
+import { givenForm, hashedForm } from '../../auth/password-hasher';
 import { RequiredName, RequiredText } from '../../common/validation/text-field';
 
 /** A person's name, at registration and in PATCH /account alike. */
@@ -10,5 +10,5 @@ export const PersonName = () => RequiredName(100);
  */
 export const NewPassword = () => RequiredText(1024, 12, hashedForm);
 
-/** A password given to confirm a change: what POST /auth/token takes, its length counted as NewPassword counts it. */
-export const GivenPassword = () => RequiredText(1024, 1, hashedForm);
+/** A password given to confirm a change: what POST /auth/token takes, its length counted as either form a hash may hold. */
+export const GivenPassword = () => RequiredText(1024, 1, givenForm);
