@@ -1076,6 +1076,33 @@ describe('file secrets', () => {
       expect((await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') })).status).toBe(201);
     });
 
+    it('counts a retry of a keyed upload among its team’s four, as it reads a body too', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const keyed = { headers: { 'idempotency-key': 'retried-upload' } };
+      const first = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') }, keyed);
+      expect(first.status).toBe(201);
+      const retries = Array.from({ length: 4 }, () => {
+        const req = request(`${t.baseUrl}/api/v1/secrets`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${team.pat}`,
+            'idempotency-key': 'retried-upload',
+            'content-type': 'multipart/form-data; boundary=slow',
+            'content-length': MIB,
+          },
+        });
+        req.on('error', () => undefined);
+        req.write('--slow\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n');
+        return req;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const fifth = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
+      expect([fifth.status, fifth.body.code]).toEqual([503, 'server_busy']);
+      for (const req of retries) req.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') })).status).toBe(201);
+    });
+
     it('requires the file part, and nothing after it', async () => {
       const missing = await uploadFile(t.baseUrl, pat, fields, null);
       expect(missing.status).toBe(422);

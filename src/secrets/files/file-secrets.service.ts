@@ -98,16 +98,16 @@ export class FileSecretsService {
   async create(auth: AuthContext, request: FastifyRequest, client: ClientInfo, keyHeader?: KeyHeader): Promise<Created> {
     const key = idempotencyKey(auth, keyHeader);
     // A retry of a keyed create made before is answered as that create was, whatever the plan allows now.
-    if (key !== undefined && auth.kind === 'token') {
-      const earlier = await this.idempotency.made(auth, key);
-      if (earlier) return this.uploads.run(() => this.withDeadline(request, () => this.replay(request, key, earlier)));
-    }
+    const earlier = key !== undefined && auth.kind === 'token' ? await this.idempotency.made(auth, key) : null;
     const plan = this.billing.planOf(auth);
-    this.billing.assertAllowed(plan, 'files');
-    // A declared size that cannot fit is refused before a byte of the body is read.
     const declared = Number(request.headers['content-length']);
-    if (declared > storedFileLimit(this.billing, plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
-    if (declared > 0) await assertDiskRoom(declared);
+    if (!earlier) {
+      this.billing.assertAllowed(plan, 'files');
+      // A declared size that cannot fit is refused before a byte of the body is read.
+      if (declared > storedFileLimit(this.billing, plan) + FORM_BYTES) this.billing.assertFileSize(plan, declared);
+      if (declared > 0) await assertDiskRoom(declared);
+    }
+    // A retry reads its body as the first create did, so it takes one of its team's places too.
     const team = auth.kind === 'token' ? auth.teamId : client.ip;
     const running = this.uploadsByTeam.get(team) ?? new Set();
     if (running.size >= MAX_UPLOADS_PER_TEAM) {
@@ -118,6 +118,8 @@ export class FileSecretsService {
     running.add(room.mine);
     this.uploadsByTeam.set(team, running);
     try {
+      if (earlier && key !== undefined)
+        return await this.uploads.run(() => this.withDeadline(request, () => this.replay(request, key, earlier)));
       return await this.withDeadline(request, async () => {
         if (auth.kind === 'token') room.held = (await this.secrets.fileRoom(auth.teamId)).held;
         // Also refuses any file, even an empty one, once the team holds more than its plan allows.
