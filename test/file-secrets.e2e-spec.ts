@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { metadataBytes, openFile, sealedSize, sealFile } from '../src/crypto/file-stream';
+import { FileSecretsService } from '../src/secrets/files/file-secrets.service';
 import { FileStore } from '../src/secrets/files/file-store';
 import { SecretPurger } from '../src/secrets/secret-purger';
 import { databaseMode, dumpDatabase, waitingOnLocks } from './support/database';
@@ -1078,9 +1079,11 @@ describe('file secrets', () => {
 
     it('counts a retry of a keyed upload among its team’s four, as it reads a body too', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const small = { name: 'a', type: 'text/plain', data: Buffer.from('x') };
       const keyed = { headers: { 'idempotency-key': 'retried-upload' } };
-      const first = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') }, keyed);
-      expect(first.status).toBe(201);
+      expect((await uploadFile(t.baseUrl, team.pat, fields, small, keyed)).status).toBe(201);
+      // Private, spied on to know each retry was taken for one (a replay), not for a first upload.
+      const replays = jest.spyOn(t.app.get<FileSecretsService, { replay: () => unknown }>(FileSecretsService), 'replay');
       const retries = Array.from({ length: 4 }, () => {
         const req = request(`${t.baseUrl}/api/v1/secrets`, {
           method: 'POST',
@@ -1095,12 +1098,17 @@ describe('file secrets', () => {
         req.write('--slow\r\nContent-Disposition: form-data; name="expire_mode"\r\n\r\nviews\r\n');
         return req;
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const fifth = await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') });
-      expect([fifth.status, fifth.body.code]).toEqual([503, 'server_busy']);
-      for (const req of retries) req.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await uploadFile(t.baseUrl, team.pat, fields, { name: 'a', type: 'text/plain', data: Buffer.from('x') })).status).toBe(201);
+      try {
+        expect(await eventually(() => replays.mock.calls.length === 4, 10)).toBe(true);
+        const fifth = await uploadFile(t.baseUrl, team.pat, fields, small);
+        // The team's limit (Retry-After 5), not the instance's (1): another team's upload goes in.
+        expect([fifth.status, fifth.body.code, fifth.headers['retry-after']]).toEqual([503, 'server_busy', '5']);
+        expect((await uploadFile(t.baseUrl, pat, fields, small)).status).toBe(201);
+      } finally {
+        replays.mockRestore();
+        for (const req of retries) req.destroy();
+      }
+      expect(await eventually(async () => (await uploadFile(t.baseUrl, team.pat, fields, small)).status === 201, 10)).toBe(true);
     });
 
     it('requires the file part, and nothing after it', async () => {
