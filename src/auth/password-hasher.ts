@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { Semaphore } from '../common/concurrency/semaphore';
 import { ApiError } from '../common/errors/api-error';
+import { codePoints } from '../common/validation/text-field';
 
 /**
  * What a password or passcode is hashed as: its Unicode NFC form, so the same characters open it
@@ -16,7 +17,7 @@ export const hashedForm = (text: string): string => text.normalize('NFC');
  */
 export const givenForm = (text: string): string => {
   const hashed = hashedForm(text);
-  return [...hashed].length <= [...text].length ? hashed : text;
+  return codePoints(hashed) <= codePoints(text) ? hashed : text;
 };
 
 /**
