@@ -358,6 +358,21 @@ withBrowser('GET /s/{token} in a real browser', () => {
     expect(await viewsLeft(secret.token)).toBe(2);
   });
 
+  it('offers a report while the link still opens the secret, and not after its last view', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'read twice', expire_value: 2 });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByText('Report this link').isVisible()).toBe(true);
+    await page.reload();
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByLabel('The secret').waitFor();
+    expect(await page.getByText('Report this link').isVisible()).toBe(false);
+    await page.reload();
+    await page.getByText('This secret has been viewed and destroyed.').waitFor();
+    expect(await page.getByText('Report this link').isVisible()).toBe(false);
+  });
+
   it('tells the viewer of a link taken down for abuse so, without sending them back to its sender', async () => {
     const secret = await newSecret(t.baseUrl, { content: 'a phishing page' });
     await t.app.get(SecretRepository).suspend(secret.id);
@@ -416,6 +431,15 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('This link must be opened over https').waitFor();
     await page.getByText('Nothing was spent').waitFor();
     expect(await page.getByRole('button', { name: 'Reveal secret' }).isVisible()).toBe(false);
+    expect(await viewsLeft(new URL(url).pathname.slice(3))).toBe(1);
+  });
+
+  it('spends nothing on a sealed secret in a browser without WebCrypto, and does not blame http for it', async () => {
+    const url = (await oncelink(['send'], { ONCELINK_URL: t.baseUrl }, 'needs WebCrypto')).stdout.toString().trim();
+    await page.addInitScript(() => Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined }));
+    await page.goto(url);
+    await page.getByText('This browser cannot decrypt the secret: it has no WebCrypto. Nothing was spent.').waitFor();
+    expect(await page.getByText('https').count()).toBe(0);
     expect(await viewsLeft(new URL(url).pathname.slice(3))).toBe(1);
   });
 
@@ -590,6 +614,17 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.route(`**/api/v1/links/${secret.token}`, (route) => route.abort('connectionrefused'));
     await page.goto(secret.url);
     await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
+  });
+
+  it('says nothing was spent when the lookup is answered 200 by something other than the API (a captive portal)', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'behind a portal' });
+    await page.route(`**/api/v1/links/${secret.token}`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<html>Sign in to the wifi</html>' }),
+    );
+    await page.goto(secret.url);
+    await page.getByText('This link could not be loaded just now. Nothing was spent').waitFor();
+    expect(await page.getByRole('button', { name: 'Reveal secret' }).isVisible()).toBe(false);
+    expect(await viewsLeft(secret.token)).toBe(1);
   });
 
   it('shows a secret longer than its box from its first line', async () => {

@@ -43,8 +43,10 @@
     if (!sealed) return null;
     // Browsers give WebCrypto only to secure contexts (https, or localhost): on plain http the view
     // would be spent on a secret that cannot be decrypted here.
-    if (!window.isSecureContext || !window.crypto || !crypto.subtle)
+    if (!window.isSecureContext)
       return 'This link must be opened over https: on plain http this browser cannot decrypt the secret. Nothing was spent. Open it with https:// or ask the sender for an https link.';
+    if (!window.crypto || !crypto.subtle)
+      return 'This browser cannot decrypt the secret: it has no WebCrypto. Nothing was spent. Open the link in an up-to-date browser.';
     if (!linkKey() && keyRemovedHere())
       return link.file
         ? 'This page removed the key after the download: open the original link again to download the file again.'
@@ -82,6 +84,8 @@
       el.hidden = el.getAttribute('data-state') !== state;
       if (!el.hidden) document.title = el.querySelector('h2').textContent + ' · Oncelink';
     });
+    // A link that opens nothing any more has nothing left to report: the API would answer 410.
+    if (state === 'gone' || ((state === 'revealed' || state === 'saved') && !allowsMore(link))) $('report').hidden = true;
   }
   var announcing = {};
   // Sets a live region's text a moment after emptying it, so the same words again (Copy pressed
@@ -498,6 +502,8 @@
             if (spent) return;
             var retryAfter = res.headers.get('retry-after');
             if (!res.ok) return gone(refusal(res.status, payload, retryAfter) || lookupFailed(retryAfter));
+            // A 200 that is not the API's (a captive portal's page, a proxy's) spent nothing either.
+            if (!payload.data || typeof payload.data.kind !== 'string') return gone(lookupFailed(retryAfter));
             link = payload.data;
             // Nothing is spent on a link that could not be opened anyway.
             if (keyProblem()) return gone(keyProblem());
