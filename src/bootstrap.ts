@@ -14,7 +14,7 @@ import { limitBodiesPerRoute, limitUnreadBodies } from './common/http/body-limit
 import { timeOutStalledBodies } from './common/http/body-timeout';
 import { ErrorResponse } from './common/http/api-responses';
 import { DirectRoutes } from './common/http/direct-routes';
-import { jsonBodyText } from './common/http/json-body';
+import { JsonParser, parseJsonBody } from './common/http/json-body';
 import { wantsRawBodyOnly } from './common/http/raw-body-only';
 import { refuseUnreadMultipart } from './common/http/multipart';
 import { refuseEncodedBodies } from './common/http/content-encoding';
@@ -87,17 +87,13 @@ export async function createApp(config: ResolvedConfig): Promise<NestFastifyAppl
   });
   const fastify = app.getHttpAdapter().getInstance();
   limitBodiesPerRoute(fastify, config.bodyLimitBytes);
-  const jsonParser = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
+  const fastifyJson = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning!, fastify.initialConfig.onConstructorPoisoning!);
+  // Typed as a parser that may be async; this one answers `done` at once.
+  const jsonParser: JsonParser<FastifyRequest> = (request, text, done) => void fastifyJson(request, text, done);
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
     // A path no route takes is a 404 whatever its body: Fastify parses it before the not-found handler runs.
     if (request.is404 || wantsRawBodyOnly(request)) return done(null, undefined);
-    let text: string | undefined;
-    try {
-      text = jsonBodyText(request.headers['content-type'], body);
-    } catch (error) {
-      return done(error as Error);
-    }
-    return text === undefined ? done(null, undefined) : jsonParser(request, text, done);
+    parseJsonBody(request, request.headers['content-type'], body, jsonParser, done);
   });
   // File secrets arrive as multipart/form-data; FileSecretsService streams each part and sets the file's limit per plan.
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS });

@@ -526,6 +526,46 @@ describe('validation of hostile input', () => {
     });
   });
 
+  describe('a key given twice in an object', () => {
+    /** `body`'s JSON with `extra` (raw JSON members) spliced in before its first member. */
+    const spliced = (body: Record<string, unknown>, extra: string) => `{${extra},${JSON.stringify(body).slice(1)}`;
+
+    // JSON.parse keeps the last of the two: a proxy that reads the first would judge another request than the one run.
+    it.each(Object.keys(routes) as (keyof typeof routes)[])('is refused, naming the key, and writes nothing on %s', async (name) => {
+      const route = routes[name];
+      const [key, value] = Object.entries(route.body())[0] ?? ['passcode', 'open sesame'];
+      const body = Object.keys(route.body()).length
+        ? spliced(route.body(), `${JSON.stringify(key)}:${JSON.stringify(value)}`)
+        : `{"passcode":"a","passcode":"b"}`;
+      await expectNothingWritten(route, body, key, `The ${key.replace(/_/g, ' ')} field may be given only once.`);
+    });
+
+    it.each([
+      ['spelled with an escape', '"expire_mode":"views","expire_mod\\u0065":"minutes"', 'expire_mode', 'expire mode'],
+      ['nested in an object', '"label":"x","nested":{"a":1,"b":{"c":1,"c":2}}', 'nested.b.c', 'nested.b.c'],
+      ['in an object in a list', '"allowed_countries":[{"a":1},{"a":1,"a":2}]', 'allowed_countries.1.a', 'allowed_countries.1.a'],
+    ])('is refused %s, named by its path', async (_how, members, path, said) => {
+      const before = await count('secrets');
+      const res = await send(routes.createSecret, `{${members},"content":"c","expire_value":1}`);
+      expect([res.status, res.body.errors]).toEqual([422, { [path]: [`The ${said} field may be given only once.`] }]);
+      expect(await count('secrets')).toBe(before);
+    });
+
+    it('is not taken for two objects that each hold the key once, nor for a value that repeats a key', async () => {
+      await send(routes.createSecret, '{"content":"label","label":"content","expire_mode":"views","expire_value":1}').then((res) =>
+        expect(res.status).toBe(201),
+      );
+      const res = await send(routes.createSecret, '{"content":"c","expire_mode":"views","expire_value":1,"x":[{"a":1},{"a":1}]}');
+      expect(res.body.errors).toEqual({ x: ['The x field is not allowed.'] });
+    });
+
+    it('leaves a body that does not parse to the parser (400), whatever keys it repeats', async () => {
+      const res = await send(routes.createSecret, '{"content":"a","content":"b",}');
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toBeUndefined();
+    });
+  });
+
   it('names at most 10 unknown fields however many a body holds, and still judges the declared ones', async () => {
     const keys = Array.from({ length: 400 }, (_, i) => `k${i}`);
     const body = `{${keys.map((key) => `"${key}":1`).join(',')},"passcode":5}`;

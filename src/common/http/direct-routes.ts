@@ -25,7 +25,7 @@ import type { BodyBudget } from './body-budget';
 import { bodyLimitOf } from './body-limit';
 import { hasEncodedBody } from './content-encoding';
 import { aboutRequest, logRequest } from '../logging/logger';
-import { jsonBodyText } from './json-body';
+import { JsonParser, parseJsonBody } from './json-body';
 import { clientAddress, ProxyTrust } from './proxy-trust';
 import { requestId } from './request-id';
 import { refusedWithoutHost } from './unparsable-request';
@@ -83,8 +83,6 @@ class DirectReply implements HeaderSink {
     return this;
   }
 }
-
-type JsonParser = (request: unknown, body: string, done: (error: Error | null, body?: unknown) => void) => void;
 
 /** A Nest controller action answered ahead of Fastify; its path, verb and status stay the controller's. */
 export interface DirectRoute {
@@ -359,9 +357,9 @@ export class DirectRoutes {
       raw.on('error', reject);
       raw.on('end', () => resolve(Buffer.concat(chunks)));
     });
-    const text = jsonBodyText(raw.headers['content-type'], bytes);
-    if (text === undefined) return undefined;
-    return new Promise((resolve, reject) => parse(raw, text, (error, body) => (error ? reject(error) : resolve(body))));
+    return new Promise((resolve, reject) =>
+      parseJsonBody(raw, raw.headers['content-type'], bytes, parse, (error, body) => (error ? reject(error) : resolve(body))),
+    );
   }
 
   /**
