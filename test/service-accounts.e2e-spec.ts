@@ -71,6 +71,28 @@ describe('service accounts and the audit trail', () => {
     expect((await api().get(`/api/v1/secrets/${id}`).set(bearer(ownerPat)).expect(200)).body.data.created_by).toBeNull();
   });
 
+  it('stays a member: the role it has is taken as for anyone (no change, no event), any other refused', async () => {
+    const account = (
+      await api()
+        .post('/api/v1/team/service-accounts')
+        .set(bearer(ownerPat))
+        .send({ name: 'ansible', abilities: ['secrets:read'] })
+        .expect(201)
+    ).body.data;
+    const same = await api().patch(`/api/v1/team/members/${account.id}`).set(bearer(ownerPat)).send({ role: 'member' }).expect(200);
+    expect(same.body.data).toMatchObject({ user_id: account.id, role: 'member', kind: 'service_account' });
+    for (const role of ['admin', 'owner']) {
+      const refused = await api().patch(`/api/v1/team/members/${account.id}`).set(bearer(ownerPat)).send({ role }).expect(422);
+      expect(refused.body.errors).toEqual({ role: ['Service accounts are always members.'] });
+    }
+    const events = (await api().get('/api/v1/team/audit-events').set(bearer(ownerPat)).expect(200)).body.data;
+    expect(
+      events.filter((e: { type: string; target_id: string }) => e.type === 'member.role_changed' && e.target_id === account.id),
+    ).toEqual([]);
+    // Its seat goes back for the specs after this one.
+    await api().delete(`/api/v1/team/service-accounts/${account.id}`).set(bearer(ownerPat)).expect(204);
+  });
+
   it('gets another token to rotate to, the old one then revoked, keeping its seat and name', async () => {
     const created = await api()
       .post('/api/v1/team/service-accounts')
