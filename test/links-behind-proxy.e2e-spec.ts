@@ -208,6 +208,22 @@ describe('links behind a trusted proxy', () => {
       expect(await viewedEvent(secret.id)).toEqual({ ip: address, country: 'DE' });
     });
 
+    it.each([
+      ['with a port', '5.9.0.1, 127.0.0.2:443'],
+      ['in brackets with a port', '5.9.0.1, [::1]:443'],
+      ['in brackets', '5.9.0.1, [::1]'],
+    ])('walks past a trusted proxy written %s, to the client before it', async (_case, forwarded) => {
+      const { secret } = await proSecret({ allowed_countries: ['DE'] });
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', forwarded).expect(200);
+      expect(await viewedEvent(secret.id)).toEqual({ ip: '5.9.0.1', country: 'DE' });
+    });
+
+    it('stops at a hop it does not trust, port or not', async () => {
+      const { pat, secret } = await proSecret({ allowed_countries: ['DE'] });
+      await reveal(t.baseUrl, secret.token).set('X-Forwarded-For', '5.9.0.1, 8.8.8.8:443').expect(403);
+      expect(await viewsLeft(secret.id, pat)).toBe(1);
+    });
+
     it('ignores the country headers a client sends itself', async () => {
       const { pat, secret } = await proSecret({ allowed_countries: ['DE'] });
       for (const header of ['CF-IPCountry', 'X-Country-Code', 'CloudFront-Viewer-Country', 'X-Vercel-IP-Country']) {

@@ -15,7 +15,10 @@ export function proxyTrust(trustProxy: TrustProxy): ProxyTrust | false {
   if (trustProxy === false || trustProxy === 0) return false;
   if (trustProxy === true) return () => true;
   if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
-  return compile(trustProxy.split(',').map((entry) => entry.trim()));
+  const trusted = compile(trustProxy.split(',').map((entry) => entry.trim()));
+  // A proxy written with a port or in brackets by the hop after it (`10.0.0.4:443`, as Azure's
+  // gateways write X-Forwarded-For) is the same proxy: the walk goes on past it to the client.
+  return (address, hop) => trusted(address, hop) || trusted(bareAddress(address) ?? '', hop);
 }
 
 /** The client's address as Fastify's `request.ip` gives it under the same trust. */
@@ -44,14 +47,17 @@ export function clientIp(request: { ip: string; socket: { remoteAddress?: string
   return canonical(request.ip) ?? canonical(peer) ?? peer;
 }
 
+/** The address in `a.b.c.d:port`, `[v6]:port` or `[v6]`; undefined for anything else. */
+function bareAddress(text: string): string | undefined {
+  const bare = WITH_PORT.exec(text);
+  return bare ? (bare[1] ?? bare[2]) : undefined;
+}
+
 /** `text` as RFC 5952 writes it (at most 39 characters: it fits audit_events.ip); undefined for no address. */
 function canonical(text: string): string | undefined {
-  let address = text;
-  if (!isIP(address)) {
-    const bare = WITH_PORT.exec(address);
-    if (!bare) return undefined;
-    address = bare[1] ?? bare[2];
-  }
+  let address: string | undefined = text;
+  if (!isIP(address)) address = bareAddress(address);
+  if (address === undefined) return undefined;
   const zone = address.indexOf('%');
   if (zone !== -1) address = address.slice(0, zone);
   // Node's test first: ipaddr.js also takes forms no proxy writes (`0x7f.1`, octal `010.0.0.1`).
