@@ -614,6 +614,27 @@ describe('webhooks', () => {
       expect((await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200)).body.data).toEqual([]);
     });
 
+    it('send an event once to a URL that is both the secret’s own and a team endpoint’s, however spelt', async () => {
+      const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
+      const both = await startWebhookReceiver();
+      try {
+        await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: both.url }).expect(201);
+        await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: `${both.url}?other` }).expect(201);
+        const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: both.url.replace('http://', 'HTTP://') }, team.pat);
+        await reveal(t.baseUrl, secret.token).expect(200);
+        expect(await eventually(() => both.received.length >= 2, 10)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(both.received.map((hook) => [hook.path, hook.json.type]).sort()).toEqual([
+          ['/hook', 'secret.viewed'],
+          ['/hook?other', 'secret.viewed'],
+        ]);
+        const deliveries = await deliveriesOf(secret.id, team.pat);
+        expect(deliveries.map((d: { endpoint_id: string | null }) => d.endpoint_id === null).sort()).toEqual([false, true]);
+      } finally {
+        await both.close();
+      }
+    });
+
     it('are a Pro feature: a free team gets 403 plan_limit', async () => {
       const free = await newTeam(t.baseUrl);
       const res = await api().post('/api/v1/team/webhooks').set(bearer(free.pat)).send({ url: receiver.url }).expect(403);

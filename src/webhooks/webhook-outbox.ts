@@ -19,7 +19,7 @@ const ON_WEBHOOK_PLAN = `EXISTS (SELECT 1 FROM teams tm WHERE tm.id = src.team_i
  * `views_remaining`, `webhook_url` and whatever `types` reads); `types` is an SQL `text[]`
  * expression over its row alias `src` naming the events; `viewerCountry` a parameter reference or
  * NULL. One event goes to the secret's own `webhook_url` and to each team endpoint that takes its
- * type; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks,
+ * type, once to a URL that is both; the deliveries of one event share its id. Anonymous secrets (no team) have no webhooks,
  * nor does a team whose plan lacks them. Whether the secret has a receiver, then (a CASE, so in
  * that order) its team's plan, are looked at once per changed secret, before any event is built,
  * so a secret nobody listens to (most reveals) builds no event id or payload and costs no plan
@@ -40,6 +40,7 @@ export function webhookOutboxCte(source: string, types: string, viewerCountry: `
       FROM webhook_events e CROSS JOIN LATERAL (
         SELECT NULL::uuid AS endpoint_id, e.webhook_url AS url WHERE e.webhook_url IS NOT NULL
         UNION ALL
-        SELECT w.id, w.url FROM webhook_endpoints w WHERE w.team_id = e.team_id AND e.type = ANY (w.events)) d
+        SELECT w.id, w.url FROM webhook_endpoints w
+         WHERE w.team_id = e.team_id AND e.type = ANY (w.events) AND w.url IS DISTINCT FROM e.webhook_url) d
     RETURNING id)`;
 }
