@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DISK_FLOOR_BYTES } from '../src/common/database/disk-space';
+import { DISK_FLOOR_BYTES, WAL_SEGMENT_BYTES } from '../src/common/database/disk-space';
 import { databaseMode } from './support/database';
 import { eventually } from './support/eventually';
 import { bearer, newTeam } from './support/factories';
@@ -89,6 +89,16 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     expect((await call(`${server.baseUrl}/readyz`)).status).toBe(200);
   }, 60_000);
 
+  it('keeps a WAL segment of room above the floor, which PostgreSQL may take whole for the next write', async () => {
+    const filler = fillDisk(DISK_FLOOR_BYTES + WAL_SEGMENT_BYTES / 2);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await call(`${server.baseUrl}/readyz`)).status).toBe(200);
+    const refused = await create();
+    expect([refused.status, ((await refused.json()) as { code?: string }).code]).toEqual([503, 'disk_full']);
+    rmSync(filler);
+    expect(await eventually(async () => (await create()).status === 201, 10, 500)).toBe(true);
+  }, 60_000);
+
   /** What the database holds of secrets and of files' bytes, read on a connection of the spec's own. */
   async function stored(): Promise<{ secrets: number; parts: number }> {
     const client = new Client({ connectionString: databaseUrl });
@@ -128,8 +138,8 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
 
   it('refuses an upload whose declared size the free space cannot take before reading its body', async () => {
     const before = await stored();
-    // Above the floor, so the request is let in, but with room for 16 MiB (twice that in WAL) at most.
-    const filler = fillDisk(DISK_FLOOR_BYTES + 32 * MIB);
+    // Above the floor and a WAL segment, so the request is let in, but with room for 16 MiB (twice that in WAL) at most.
+    const filler = fillDisk(DISK_FLOOR_BYTES + WAL_SEGMENT_BYTES + 32 * MIB);
     expect(await eventually(async () => (await call(`${server.baseUrl}/readyz`)).status === 200, 10)).toBe(true);
     const res = await uploadFile(
       server.baseUrl,
@@ -146,8 +156,8 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
   }, 60_000);
 
   it('counts the writes let in between two readings, so a burst of large creates stops above the floor', async () => {
-    // 8 MiB above the floor: room for three creates of 1 MiB, each twice over with the WAL.
-    const filler = fillDisk(DISK_FLOOR_BYTES + 8 * MIB);
+    // 8 MiB above the floor and a WAL segment: room for three creates of 1 MiB, each twice over with the WAL.
+    const filler = fillDisk(DISK_FLOOR_BYTES + WAL_SEGMENT_BYTES + 8 * MIB);
     // A reading after the fill (they come every 2 s), so the server starts from what the disk has now.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const big = (n: number) =>
@@ -179,7 +189,7 @@ onSmallDisk('an embedded database whose disk is nearly full', () => {
     await db.connect();
     await db.query('CHECKPOINT').finally(() => db.end());
     // Room for two chunked bodies as counted (twice BODY_LIMIT_BYTES each), not three.
-    const filler = fillDisk(DISK_FLOOR_BYTES + 10 * MIB);
+    const filler = fillDisk(DISK_FLOOR_BYTES + WAL_SEGMENT_BYTES + 10 * MIB);
     // Two readings (every 2 s) after the fill: the burst's creates stay counted until the second
     // one after them, and with one reading they took the room (every request here a 503, once in CI).
     await new Promise((resolve) => setTimeout(resolve, 4_500));

@@ -9,6 +9,14 @@ import { ApiError } from '../errors/api-error';
  */
 export const DISK_FLOOR_BYTES = 64 * 1024 * 1024;
 
+/**
+ * What a write must leave free beyond the floor: it may start a new WAL segment, which PostgreSQL
+ * creates whole (16 MiB) at once, beyond the bytes counted for the write (a burst of 60 KB creates
+ * took a disk 11 MiB under the floor that way).
+ */
+export const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
+const WRITE_FLOOR_BYTES = DISK_FLOOR_BYTES + WAL_SEGMENT_BYTES;
+
 /** A timer, so no request pays for a system call. */
 const POLL_MS = 2_000;
 
@@ -57,7 +65,7 @@ async function readFreeSpace(dir: string): Promise<number | undefined> {
 
 /**
  * Throws `diskFull()` unless writing `bytes` more to the embedded database leaves DISK_FLOOR_BYTES
- * free, read now, after the writes let in lately (see `admitted`): for writes the floor alone does
+ * and a WAL segment free, read now, after the writes let in lately (see `admitted`): for writes the floor alone does
  * not cover (a file's). They count twice, as the WAL writes them too. Passes when nothing watches
  * (a PostgreSQL server).
  */
@@ -65,12 +73,12 @@ export async function assertDiskRoom(bytes: number): Promise<void> {
   if (watched === null) return;
   // Unreadable now, the last reading stands.
   await readFreeSpace(watched);
-  if (lastFree - admitted - admittedBefore < DISK_FLOOR_BYTES + 2 * bytes) throw diskFull();
+  if (lastFree - admitted - admittedBefore < WRITE_FLOOR_BYTES + 2 * bytes) throw diskFull();
 }
 
 /**
  * Lets in a request that may write (not GET or HEAD) only if the free space of the last reading,
- * less the writes let in lately (see `admitted`), still leaves DISK_FLOOR_BYTES after it, else
+ * less the writes let in lately (see `admitted`), still leaves DISK_FLOOR_BYTES and a WAL segment after it, else
  * throws `diskFull()`: a burst between two readings cannot take the disk under the floor. A write
  * costs twice its Content-Length (the WAL writes it too) plus WRITE_ALLOWANCE_BYTES; a body of no
  * stated length, `bodyLimit` (the most the body parser takes). A multipart body (a file's) costs
@@ -88,7 +96,7 @@ export function admitWrite(request: IncomingMessage, response: ServerResponse, b
       ? Number(headers['content-length'] ?? 0)
       : Number.NaN;
   const cost = 2 * (Number.isSafeInteger(length) && length >= 0 ? length : bodyLimit) + WRITE_ALLOWANCE_BYTES;
-  if (lastFree - admitted - admittedBefore - cost < DISK_FLOOR_BYTES) throw diskFull();
+  if (lastFree - admitted - admittedBefore - cost < WRITE_FLOOR_BYTES) throw diskFull();
   admitted += cost;
   const counted = window;
   response.once('close', () => {
