@@ -79,7 +79,7 @@ async function serve(dataDir: string | undefined, port: number, release: () => v
   let location = 'memory://';
   if (dataDir) {
     location = resolve(join(dataDir, 'pgdata'));
-    // PGlite writes its files with the process's umask (0644); like PostgreSQL's own data
+    // PGlite makes its files 0666 whatever the umask; like PostgreSQL's own data
     // directory, pgdata is 0700, so a copy of it alone (a backup) is not readable by everyone.
     mkdirSync(location, { recursive: true, mode: 0o700 });
     keepToOwner(location);
