@@ -178,6 +178,39 @@ describe('GET /api/v1/team/audit-events', () => {
     }
   });
 
+  it('compares `since` and `until` with an event’s time to the microsecond, as it is stored, at any offset', async () => {
+    const { owner, pat } = await newTeam(t.baseUrl, { name: 'Mia' });
+    await t.dataSource.query(
+      `INSERT INTO audit_events (id, team_id, type, actor_type, target_id, created_at)
+       VALUES (gen_random_uuid(), $1, 'team.updated', 'link', $1, now() - interval '1 day' - interval '0.3 seconds')`,
+      [owner.teamId],
+    );
+    const [{ at }] = await t.dataSource.query(
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at FROM audit_events WHERE team_id = $1 AND actor_type = 'link'`,
+      [owner.teamId],
+    );
+    // `at` plus `micros` microseconds (and `tail` more digits), written in UTC or at +02:00.
+    const shifted = (micros: number, tail = '', offset = 'Z') => {
+      const [whole, fraction] = at.split('.');
+      const base = Date.parse(`${whole}Z`) * 1000 + Number(fraction) + micros;
+      const ms = Math.floor(base / 1000) + (offset === 'Z' ? 0 : 7_200_000);
+      const text = new Date(ms).toISOString().slice(0, 23) + String(base % 1000).padStart(3, '0') + tail;
+      return encodeURIComponent(offset === 'Z' ? `${text}Z` : `${text}+02:00`);
+    };
+    const count = async (query: string) => {
+      const res = await api().get(`/api/v1/team/audit-events?type=team.updated&${query}`).set(bearer(pat));
+      expect(res.status).toBe(200);
+      return res.body.data.filter((event: AuditEventBody) => event.actor.type === 'link').length;
+    };
+    expect(await count(`since=${shifted(0)}`)).toBe(1);
+    expect(await count(`since=${shifted(1)}`)).toBe(0);
+    expect(await count(`since=${shifted(0, '001')}`)).toBe(0);
+    expect(await count(`since=${shifted(0, '', '+02:00')}`)).toBe(1);
+    expect(await count(`until=${shifted(0)}`)).toBe(0);
+    expect(await count(`until=${shifted(0, '001')}`)).toBe(1);
+    expect(await count(`until=${shifted(1, '', '+02:00')}`)).toBe(1);
+  });
+
   it('records a token created for another team in that team’s trail only', async () => {
     const { owner, pat } = await newTeam(t.baseUrl, { name: 'Bea' });
     const { user } = await newMember(t.baseUrl, pat, owner.teamId, 'admin');

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { And, DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
+import { And, DataSource, EntityManager, Raw } from 'typeorm';
 import type { TokenAuth } from '../auth/auth-context';
 import type { ClientInfo } from '../geo/client.decorator';
 import { findPage, Page, paginated, Paginated } from '../common/http/pagination';
@@ -37,8 +37,9 @@ export function auditActorOf(actor: TokenAuth | AuditActor): AuditActor {
 /** What a listing narrows the trail to; each left out keeps all. */
 export interface AuditEventFilter {
   type?: AuditEventType;
-  since?: Date;
-  until?: Date;
+  /** UTC text to the microsecond, as created_at is stored (see ListAuditEventsQuery). */
+  since?: string;
+  until?: string;
   actorId?: string;
 }
 
@@ -49,7 +50,11 @@ export class AuditService {
   /** The team's events, newest first; `since` is inclusive, `until` exclusive, both read by the (team_id, created_at) index. */
   async list(teamId: string, page: Page, filter: AuditEventFilter = {}): Promise<Paginated<AuditEventResponse>> {
     const { type, since, until, actorId } = filter;
-    const createdAt = [since && MoreThanOrEqual(since), until && LessThan(until)].filter((bound) => bound !== undefined);
+    // Raw, as TypeORM's operators take a Date, which holds milliseconds only.
+    const createdAt = [
+      since === undefined ? undefined : Raw((at) => `${at} >= :since`, { since }),
+      until === undefined ? undefined : Raw((at) => `${at} < :until`, { until }),
+    ].filter((bound) => bound !== undefined);
     const [rows, total] = await findPage(this.db.getRepository(AuditEvent), page, {
       where: {
         teamId,

@@ -1,23 +1,40 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDate, IsIn, IsUUID, isISO8601 } from 'class-validator';
+import { IsIn, IsUUID, isISO8601, ValidateBy } from 'class-validator';
 import { AUDIT_EVENT_TYPES, AuditEventType } from '../../audit/audit-event.entity';
 import { PageQuery } from '../../common/http/pagination';
 import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+/** The marker of a timestamp this DTO wrote (`since`, `until`), so a client's own text never passes for one. */
+const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 /**
- * An ISO 8601 date (midnight UTC) or date-time with its offset becomes a Date; anything else (no
- * offset, which JavaScript would read as the server's local time; a week date; 2026-02-30) stays
- * as it came and fails `IsDate` with a 422.
+ * An ISO 8601 date (midnight UTC) or date-time with its offset, as UTC text to the microsecond,
+ * which PostgreSQL compares exactly with the microseconds it stores (a Date would cut it to the
+ * millisecond): a fraction finer than that is rounded up, so `>=` and `<` on the stored times
+ * still say at-or-after and before. Anything else (no offset, which JavaScript would read as the
+ * server's local time; a week date; 2026-02-30) stays as it came and fails with a 422.
  */
+function utcMicros(value: unknown): unknown {
+  if (typeof value !== 'string' || !ISO_TIME.test(value) || !isISO8601(value, { strict: true })) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return value;
+  const nanos = Number((/\.\d{3}(\d*)/.exec(value)?.[1] ?? '').padEnd(6, '0'));
+  const micros = Math.ceil(nanos / 1000);
+  const [whole, fraction] = new Date(ms + (micros === 1000 ? 1 : 0)).toISOString().split('.');
+  return `${whole}.${fraction.slice(0, 3)}${String(micros % 1000).padStart(3, '0')}Z`;
+}
+
 const Timestamp = () =>
-  Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' &&
-    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) &&
-    isISO8601(value, { strict: true })
-      ? new Date(value)
-      : value,
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => utcMicros(value)),
+    ValidateBy({
+      name: 'isTimestamp',
+      validator: { validate: (value: unknown) => typeof value === 'string' && UTC_MICROS.test(value), defaultMessage: msg.date },
+    }),
   );
 
 export class ListAuditEventsQuery extends PageQuery {
@@ -33,8 +50,7 @@ export class ListAuditEventsQuery extends PageQuery {
   })
   @Optional()
   @Timestamp()
-  @IsDate({ message: msg.date })
-  since?: Date;
+  since?: string;
 
   @ApiPropertyOptional({
     type: String,
@@ -43,8 +59,7 @@ export class ListAuditEventsQuery extends PageQuery {
   })
   @Optional()
   @Timestamp()
-  @IsDate({ message: msg.date })
-  until?: Date;
+  until?: string;
 
   @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Only events by this user or service account' })
   @Optional()
