@@ -619,7 +619,11 @@ describe('webhooks', () => {
       const both = await startWebhookReceiver();
       try {
         await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: both.url }).expect(201);
-        await api().post('/api/v1/team/webhooks').set(bearer(team.pat)).send({ url: `${both.url}?other` }).expect(201);
+        await api()
+          .post('/api/v1/team/webhooks')
+          .set(bearer(team.pat))
+          .send({ url: `${both.url}?other` })
+          .expect(201);
         const secret = await newSecret(t.baseUrl, { expire_value: 2, webhook_url: both.url.replace('http://', 'HTTP://') }, team.pat);
         await reveal(t.baseUrl, secret.token).expect(200);
         expect(await eventually(() => both.received.length >= 2, 10)).toBe(true);
