@@ -7,6 +7,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { OncelinkClient } from '../src/client/oncelink-client';
 import { SecretRepository } from '../src/secrets/secret.repository';
 import { oncelink } from './support/cli';
+import { bearer, newTeam } from './support/factories';
 import { uploadFile } from './support/multipart';
 import { newSecret } from './support/secrets';
 import { prefixStripping, reverseProxy } from './support/reverse-proxy';
@@ -368,8 +369,25 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.getByLabel('The secret').waitFor();
     expect(await page.getByText('Report this link').isVisible()).toBe(false);
-    await page.reload();
-    await page.getByText('This secret has been viewed and destroyed.').waitFor();
+  });
+
+  it('keeps the report box after a refusal that leaves the link working, and takes it away on a 410', async () => {
+    const secret = await newSecret(t.baseUrl, { content: 'still here', expire_value: 3 });
+    await page.goto(secret.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    await page.route(`**/api/v1/links/${secret.token}/reveal`, (route) => route.abort('connectionreset'), { times: 1 });
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByText('Something went wrong, and this view may be spent.').waitFor();
+    expect(await page.getByText('Report this link').isVisible()).toBe(true);
+    expect(await viewsLeft(secret.token)).toBe(3);
+
+    const { pat } = await newTeam(t.baseUrl);
+    const burned = await newSecret(t.baseUrl, { content: 'soon gone', expire_value: 3 }, pat);
+    await page.goto(burned.url);
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
+    await t.http().delete(`/api/v1/secrets/${burned.id}`).set(bearer(pat)).expect(204);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByText('Ask the sender for a new link.').waitFor();
     expect(await page.getByText('Report this link').isVisible()).toBe(false);
   });
 
@@ -616,11 +634,12 @@ withBrowser('GET /s/{token} in a real browser', () => {
     await page.getByText('Oncelink could not be reached, and nothing was spent.').waitFor();
   });
 
-  it('says nothing was spent when the lookup is answered 200 by something other than the API (a captive portal)', async () => {
+  it.each([
+    ['a captive portal’s page', 'text/html', '<html>Sign in to the wifi</html>'],
+    ['JSON null', 'application/json', 'null'],
+  ])('says nothing was spent when the lookup is answered 200 with something other than the API’s: %s', async (_case, type, body) => {
     const secret = await newSecret(t.baseUrl, { content: 'behind a portal' });
-    await page.route(`**/api/v1/links/${secret.token}`, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: '<html>Sign in to the wifi</html>' }),
-    );
+    await page.route(`**/api/v1/links/${secret.token}`, (route) => route.fulfill({ status: 200, contentType: type, body }));
     await page.goto(secret.url);
     await page.getByText('This link could not be loaded just now. Nothing was spent').waitFor();
     expect(await page.getByRole('button', { name: 'Reveal secret' }).isVisible()).toBe(false);

@@ -551,6 +551,20 @@ describe('validation of hostile input', () => {
       expect(await count('secrets')).toBe(before);
     });
 
+    it('names a key without a name as such', async () => {
+      const res = await send(routes.createSecret, '{"":1,"":2,"content":"c","expire_mode":"views","expire_value":1}');
+      expect([res.status, res.body.errors]).toEqual([422, { '': ['A field without a name may be given only once.'] }]);
+    });
+
+    it('answers a body nested far deeper than any route takes with a 4xx, its levels counted, not recorded', async () => {
+      for (const open of ['[', '{"a":']) {
+        const body = `{"content":"c","expire_mode":"views","expire_value":1,"deep":${open.repeat(200_000)}1}`;
+        const res = await send(routes.createSecret, body);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }
+    });
+
     it('is not taken for two objects that each hold the key once, nor for a value that repeats a key', async () => {
       await send(routes.createSecret, '{"content":"label","label":"content","expire_mode":"views","expire_value":1}').then((res) =>
         expect(res.status).toBe(201),

@@ -614,7 +614,7 @@ describe('webhooks', () => {
       expect((await api().get('/api/v1/team/webhooks').set(bearer(pat)).expect(200)).body.data).toEqual([]);
     });
 
-    it('send an event once to a URL that is both the secret’s own and a team endpoint’s, however spelt', async () => {
+    it('send an event once to a URL that is both the secret’s own and a team endpoint’s, as stored, however it was sent', async () => {
       const team = await newTeamOn('pro', t.baseUrl, t.dataSource);
       const both = await startWebhookReceiver();
       try {

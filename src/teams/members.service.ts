@@ -77,7 +77,7 @@ export class MembersService {
     return this.db.transaction(async (manager) => {
       const { member, user, owners } = await this.lockedMember(auth, userId, manager);
       await this.teamsService.assertAdminNow(auth, manager);
-      if (user.kind === 'service_account' && dto.role !== member.role) throw ApiError.field('role', 'Service accounts are always members.');
+      if (user.kind === 'service_account' && dto.role !== 'member') throw ApiError.field('role', 'Service accounts are always members.');
       if (member.role === 'owner' || dto.role === 'owner') this.assertOwnerNow(auth, owners);
       // The same role again changes nothing, and records nothing (a service account's too).
       if (member.role === dto.role) return presentMember(member, user);

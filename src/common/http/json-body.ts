@@ -29,7 +29,7 @@ export function parseJsonBody<R>(
     return done(new ApiError(415, 'A JSON body must be UTF-8 (charset=utf-8).'));
   }
   if (body.length === 0) return done(null, undefined);
-  let repeated: string | undefined;
+  let repeated: string[] | undefined;
   let text: string;
   try {
     repeated = scanJson(body);
@@ -38,8 +38,18 @@ export function parseJsonBody<R>(
     return done(error as Error);
   }
   if (repeated === undefined) return parse(request, text, done);
-  const field = shownName(repeated);
-  parse(request, text, (error) => done(error ?? ApiError.field(field, `The ${humanize(field)} field may be given only once.`)));
+  const error = repeatedKey(repeated);
+  parse(request, text, (refused) => done(refused ?? error));
+}
+
+/** The 422 for a key given twice, named by its path (`a.b`; a key without a name as such). */
+function repeatedKey(path: string[]): ApiError {
+  const field = shownName(path.join('.'));
+  const message =
+    path[path.length - 1] === ''
+      ? 'A field without a name may be given only once.'
+      : `The ${humanize(field)} field may be given only once.`;
+  return ApiError.field(field, message);
 }
 
 function decode(body: Buffer): string {

@@ -8,6 +8,13 @@ import { ApiError } from '../errors/api-error';
  */
 const MAX_SEPARATORS = 1000;
 
+/**
+ * Objects nested deeper than this have their keys left unchecked, and cost a count only: no
+ * route takes them (the validation pipe refuses a field nested past 8 levels), and a 2 MiB body
+ * of `[[[[…` must not make two million records of its levels.
+ */
+const TRACKED_DEPTH = 16;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -20,9 +27,8 @@ const ASCII_LIMIT = 0x80;
 
 /** An object or array the scan is inside: `keys` is null for an array. */
 interface Level {
-  path: string;
   keys: string[] | null;
-  /** An object's last key, or an array's index. */
+  /** An object's last key, or an array's index: the level's place in a path. */
   at: string | number;
 }
 
@@ -35,38 +41,37 @@ interface Level {
  * 2 MiB text secret costs a native search, not a loop. Bytes that are not JSON are left for the
  * parser to refuse.
  */
-export function scanJson(bytes: Buffer): string | undefined {
+export function scanJson(bytes: Buffer): string[] | undefined {
   let separators = 0;
-  let repeated: string | undefined;
+  let repeated: string[] | undefined;
+  let depth = 0;
   const levels: Level[] = [];
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
-    const level = levels[levels.length - 1] as Level | undefined;
+    const level = depth > 0 && depth <= TRACKED_DEPTH ? levels[depth - 1] : undefined;
     if (byte === QUOTE) {
       const end = closingQuote(bytes, i + 1);
       if (end < 0) return repeated;
       if (level?.keys && repeated === undefined && bytes[nextToken(bytes, end + 1)] === COLON) {
         const key = keyText(bytes, i, end);
         if (key === undefined) return repeated;
-        if (level.keys.includes(key)) repeated = pathOf(level.path, key);
-        else level.keys.push(key);
         level.at = key;
+        if (level.keys.includes(key)) repeated = levels.slice(0, depth).map((each) => String(each.at));
+        else level.keys.push(key);
       }
       i = end;
     } else if (byte === COLON || byte === COMMA) {
       if (++separators > MAX_SEPARATORS) throw ApiError.field('body', 'The body holds too many values.');
       if (byte === COMMA && level && level.keys === null) level.at = (level.at as number) + 1;
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
-      const path = level === undefined ? '' : pathOf(level.path, String(level.at));
-      levels.push(byte === OPEN_OBJECT ? { path, keys: [], at: '' } : { path, keys: null, at: 0 });
-    } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-      levels.pop();
+      if (depth < TRACKED_DEPTH) levels[depth] = byte === OPEN_OBJECT ? { keys: [], at: '' } : { keys: null, at: 0 };
+      depth++;
+    } else if ((byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) && depth > 0) {
+      depth--;
     }
   }
   return repeated;
 }
-
-const pathOf = (parent: string, key: string) => (parent ? `${parent}.${key}` : key);
 
 /** The index of the quote that ends a string begun before `from` (one not escaped by an odd run of backslashes), or -1. */
 function closingQuote(bytes: Buffer, from: number): number {

@@ -84,8 +84,11 @@
       el.hidden = el.getAttribute('data-state') !== state;
       if (!el.hidden) document.title = el.querySelector('h2').textContent + ' · Oncelink';
     });
-    // A link that opens nothing any more has nothing left to report: the API would answer 410.
-    if (state === 'gone' || ((state === 'revealed' || state === 'saved') && !allowsMore(link))) $('report').hidden = true;
+    // A view spent on a link that allows no more leaves nothing to report (the API would answer 410).
+    if (spent && state !== 'ready' && !allowsMore(link)) linkEnded();
+  }
+  function linkEnded() {
+    $('report').hidden = true;
   }
   var announcing = {};
   // Sets a live region's text a moment after emptying it, so the same words again (Copy pressed
@@ -500,7 +503,9 @@
           .then(function (payload) {
             // A lookup that answers after Reveal was clicked (the fragment changed meanwhile) changes nothing.
             if (spent) return;
+            payload = payload || {};
             var retryAfter = res.headers.get('retry-after');
+            if (res.status === 404 || res.status === 410) linkEnded();
             if (!res.ok) return gone(refusal(res.status, payload, retryAfter) || lookupFailed(retryAfter));
             // A 200 that is not the API's (a captive portal's page, a proxy's) spent nothing either.
             if (!payload.data || typeof payload.data.kind !== 'string') return gone(lookupFailed(retryAfter));
@@ -544,7 +549,10 @@
           })
           .then(function (payload) {
             sending($('reveal-form'), false);
+            payload = payload || {};
+            if (res.status === 404 || res.status === 410) linkEnded();
             if (res.status === 401 && payload.attempts_remaining === 0) {
+              linkEnded();
               return gone(
                 'That passcode was wrong, and it was the last attempt: the secret has been destroyed. Ask the sender for a new one.',
               );
