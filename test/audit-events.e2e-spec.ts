@@ -168,6 +168,9 @@ describe('GET /api/v1/team/audit-events', () => {
     for (const [query, field, message] of [
       ['since=yesterday', 'since', 'The since field must be a valid date.'],
       ['since=2026-02-30', 'since', 'The since field must be a valid date.'],
+      // Already in the form the filter compares in, but no instant: still the field's 422, never PostgreSQL's error.
+      ['since=2026-02-30T00:00:00.000000Z', 'since', 'The since field must be a valid date.'],
+      ['until=2026-05-01T24:30:00.000000Z', 'until', 'The until field must be a valid date.'],
       [`until=${iso(0).slice(0, 19)}`, 'until', 'The until field must be a valid date.'],
       [`until=${iso(0)}&until=${iso(1)}`, 'until', 'The until field must be a valid date.'],
       ['since=', 'since', 'The since field must be a valid date.'],

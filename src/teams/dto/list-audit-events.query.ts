@@ -8,8 +8,12 @@ import { msg } from '../../common/validation/messages';
 import { Optional } from '../../common/validation/optional';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-/** The marker of a timestamp this DTO wrote (`since`, `until`), so a client's own text never passes for one. */
+/** What `utcMicros` writes. */
 const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** A date or date-time this filter takes (an instant that exists: not 2026-02-30, nor 24:30), in any of its forms. */
+const isTimestamp = (value: unknown): value is string =>
+  typeof value === 'string' && ISO_TIME.test(value) && isISO8601(value, { strict: true }) && !Number.isNaN(Date.parse(value));
 
 /**
  * An ISO 8601 date (midnight UTC) or date-time with its offset, as UTC text to the microsecond,
@@ -19,9 +23,8 @@ const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
  * server's local time; a week date; 2026-02-30) stays as it came and fails with a 422.
  */
 function utcMicros(value: unknown): unknown {
-  if (typeof value !== 'string' || !ISO_TIME.test(value) || !isISO8601(value, { strict: true })) return value;
+  if (!isTimestamp(value)) return value;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) return value;
   const nanos = Number((/\.\d{3}(\d*)/.exec(value)?.[1] ?? '').padEnd(6, '0'));
   const micros = Math.ceil(nanos / 1000);
   const [whole, fraction] = new Date(ms + (micros === 1000 ? 1 : 0)).toISOString().split('.');
@@ -33,7 +36,8 @@ const Timestamp = () =>
     Transform(({ value }: { value: unknown }) => utcMicros(value)),
     ValidateBy({
       name: 'isTimestamp',
-      validator: { validate: (value: unknown) => typeof value === 'string' && UTC_MICROS.test(value), defaultMessage: msg.date },
+      // What the client sent in that form is checked as anything else is: the database must never be the one to refuse it.
+      validator: { validate: (value: unknown) => isTimestamp(value) && UTC_MICROS.test(value), defaultMessage: msg.date },
     }),
   );
 
