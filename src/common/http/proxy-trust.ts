@@ -18,7 +18,11 @@ export function proxyTrust(trustProxy: TrustProxy): ProxyTrust | false {
   const trusted = compile(trustProxy.split(',').map((entry) => entry.trim()));
   // A proxy written with a port or in brackets by the hop after it (`10.0.0.4:443`, as Azure's
   // gateways write X-Forwarded-For) is the same proxy: the walk goes on past it to the client.
-  return (address, hop) => trusted(address, hop) || trusted(bareAddress(address) ?? '', hop);
+  return (address, hop) => {
+    if (trusted(address, hop)) return true;
+    const bare = bareAddress(address);
+    return bare !== undefined && trusted(bare, hop);
+  };
 }
 
 /** The client's address as Fastify's `request.ip` gives it under the same trust. */
